@@ -1,0 +1,138 @@
+# profd: one binary, built from small libraries so each can be tested on its own.
+#
+#   make         build ./profd
+#   make deps    install missing Debian packages (build and test)
+#   make test    deps + build + every test; ends with "N passed, N failed"
+#   make run     deps + build + profile the whole machine
+#   make bench   benchmarks against peers, printed as figures and ratios
+#   make asan    the unit tests under ASan + UBSan
+#   make fuzz    bounded libFuzzer runs of every parser
+
+BUILD     ?= build
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+WARNINGS  := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 -Wstrict-prototypes
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 $(WARNINGS) -fno-omit-frame-pointer -D_GNU_SOURCE \
+             -DPROFD_VERSION='"$(VERSION)"' -I. -I$(BUILD) -MMD -MP
+LDLIBS    := -lbpf -lelf -ldw -lunwind-ptrace -lunwind-generic -lunwind -lzstd -lz \
+             -lmicrohttpd -ldebuginfod -lpthread -lm /usr/lib/x86_64-linux-gnu/libiberty.a
+
+# Libraries in dependency order: each may use only those after it.
+LIBS      := $(if $(wildcard web/*.c),web) profiler_lib formats symbolizer common
+common_SRC      := $(wildcard common/*.c)
+formats_SRC     := $(wildcard formats/*.c)
+symbolizer_SRC  := $(wildcard symbolizer/*.c)
+web_SRC         := $(wildcard web/*.c) $(BUILD)/web/assets.c
+profiler_lib_SRC:= $(filter-out profiler/main.c,$(wildcard profiler/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(patsubst $(BUILD)/%,%,$(1)))
+common_OBJ      := $(call obj,$(common_SRC))
+formats_OBJ     := $(call obj,$(formats_SRC))
+symbolizer_OBJ  := $(call obj,$(symbolizer_SRC))
+web_OBJ         := $(call obj,$(web_SRC))
+profiler_lib_OBJ:= $(call obj,$(profiler_lib_SRC))
+
+LIB_FILES := $(foreach l,$(LIBS),$(BUILD)/lib$(l).a)
+
+BPF_SRC   := $(wildcard bpf/*.bpf.c)
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRC))
+
+.PHONY: all deps test run bench asan fuzz clean golden unit e2e
+.DEFAULT_GOAL := all
+# Keep intermediate BPF objects: the skeleton and the object must agree.
+.SECONDARY:
+
+all: profd
+
+profd: $(BUILD)/profiler/main.o $(LIB_FILES)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/lib%.a:
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/libcommon.a: $(common_OBJ)
+$(BUILD)/libformats.a: $(formats_OBJ)
+$(BUILD)/libsymbolizer.a: $(symbolizer_OBJ)
+$(BUILD)/libweb.a: $(web_OBJ)
+$(BUILD)/libprofiler_lib.a: $(profiler_lib_OBJ)
+
+# Profiler sources include the BPF skeletons.
+$(profiler_lib_OBJ) $(BUILD)/profiler/main.o: $(BPF_SKELS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/web/assets.o: $(BUILD)/web/assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Static web assets are compiled into the binary: nothing is read from disk at run time.
+WEB_ASSETS := $(wildcard web/static/*)
+$(BUILD)/web/assets.c: $(WEB_ASSETS) scripts/embed-assets.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-assets.sh $@ $(WEB_ASSETS)
+
+# --- BPF: vmlinux.h from the running kernel's BTF, object, skeleton ---
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(dir $@)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+BPF_TMPS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.tmp.bpf.o,$(BPF_SRC))
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
+
+# Static pattern rules: explicit, so the generic C rule above never builds these with $(CC).
+$(BPF_TMPS): $(BUILD)/bpf/%.tmp.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -I. -MMD -MP \
+		-c $< -o $@
+
+$(BPF_OBJS): $(BUILD)/bpf/%.bpf.o: $(BUILD)/bpf/%.tmp.bpf.o
+	$(BPFTOOL) gen object $@ $<
+
+$(BPF_SKELS): $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+# --- setup ---
+deps:
+	@sh scripts/install-deps.sh
+
+run: deps all
+	@sh scripts/run.sh
+
+test: deps all
+	@sh tests/run.sh
+
+# The pieces of `make test`, for quick iteration.
+unit: all
+	@PROFD_TEST_ONLY=unit sh tests/run.sh
+e2e: all
+	@PROFD_TEST_ONLY=e2e sh tests/run.sh
+
+bench: deps all
+	@sh tests/bench/run.sh
+
+asan:
+	$(MAKE) BUILD=build/asan CC=clang \
+		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all' \
+		LDFLAGS='-fsanitize=address,undefined' all test-binaries
+	@PROFD_BUILD=build/asan PROFD_TEST_ONLY=unit sh tests/run.sh
+
+fuzz:
+	@sh tests/fuzz/run.sh
+
+golden: all
+	@sh tests/golden/refresh.sh
+
+clean:
+	rm -rf $(BUILD) profd
+
+include tests/tests.mk
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CPU sampling: runs on every perf event (cpu-clock or cycles) on every CPU, aggregates
+ * (process, thread, comm, user stack, kernel stack) counts in the kernel, and tells user space
+ * about processes it must snapshot before they are gone.
+ *
+ * Counts and stacks are double-buffered: user space flips active_buf, waits until no CPU is
+ * still inside this program with the old buffer (the per-CPU drain_seq is odd while inside),
+ * then drains and clears the old buffer while sampling goes on in the new one.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "bpf/profile.h"
+
+#define EEXIST 17
+#define ENOMEM 12
+#define ENOENT 2
+#define PF_KTHREAD 0x00200000
+
+const volatile bool filter_pids = false;  /* sample only processes in targets */
+const volatile bool kernel_stacks = true; /* take kernel stacks */
+const volatile bool include_idle = false; /* sample the idle task (pid 0) */
+
+/* Which counts/stacks pair sampling writes to; flipped by user space. */
+__u32 active_buf = 0;
+
+/* Processes to sample when filter_pids: key pid (tgid), value unused. Sized by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+/* Processes already announced to user space: key pid, value unused. Sized by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, __u8);
+} seen SEC(".maps");
+
+/* Sample counts, buffer 0 and 1: key profd_sample_key, value count. Sized by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct profd_sample_key);
+	__type(value, __u64);
+} counts0 SEC(".maps"), counts1 SEC(".maps");
+
+/* Stack traces, buffer 0 and 1: key stack id, value PCs; depth and entries set by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, PROFD_DEFAULT_MAX_STACK * sizeof(__u64));
+} stacks0 SEC(".maps"), stacks1 SEC(".maps");
+
+/* Loss and activity counters: index profd_counter, value count, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PROFD_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Drain barrier: per CPU, odd while on_sample runs. Key 0, value sequence. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drain_seq SEC(".maps");
+
+/* Process events for user space (profd_event). Sized by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+static __always_inline void count(__u32 counter)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &counter);
+
+	if (v)
+		*v += 1; /* per-CPU: no other writer */
+}
+
+static __always_inline void send_event(__u32 type, __u32 pid, __u32 ppid)
+{
+	struct profd_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(PROFD_CNT_EVENTS_LOST);
+		return;
+	}
+	e->type = type;
+	e->pid = pid;
+	e->ppid = ppid;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline __s32 stack_id(void *ctx, __u32 buf, __u64 flags)
+{
+	long id = buf ? bpf_get_stackid(ctx, &stacks1, flags) : bpf_get_stackid(ctx, &stacks0, flags);
+	bool user = flags & BPF_F_USER_STACK;
+
+	if (id == -EEXIST)
+		count(user ? PROFD_CNT_USTACK_COLLISION : PROFD_CNT_KSTACK_COLLISION);
+	else if (id == -ENOMEM)
+		count(user ? PROFD_CNT_USTACK_FULL : PROFD_CNT_KSTACK_FULL);
+	else if (id < 0 && user)
+		count(PROFD_CNT_USTACK_FAULT);
+	return id;
+}
+
+static __always_inline void add_count(__u32 buf, struct profd_sample_key *key)
+{
+	void *map = buf ? (void *)&counts1 : (void *)&counts0;
+	__u64 one = 1, *val;
+	long err;
+
+	val = bpf_map_lookup_elem(map, key);
+	if (val) {
+		__sync_fetch_and_add(val, 1);
+		count(PROFD_CNT_SAMPLES);
+		return;
+	}
+	err = bpf_map_update_elem(map, key, &one, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		/* Another CPU inserted the same key between our lookup and update. */
+		val = bpf_map_lookup_elem(map, key);
+		if (val) {
+			__sync_fetch_and_add(val, 1);
+			err = 0;
+		}
+	}
+	count(err ? PROFD_CNT_COUNTS_FULL : PROFD_CNT_SAMPLES);
+}
+
+static __always_inline void announce(__u32 pid)
+{
+	__u8 one = 1;
+
+	if (bpf_map_lookup_elem(&seen, &pid))
+		return;
+	if (bpf_map_update_elem(&seen, &pid, &one, BPF_NOEXIST) == 0)
+		send_event(PROFD_EV_NEW_PROCESS, pid, 0);
+	else if (!bpf_map_lookup_elem(&seen, &pid))
+		count(PROFD_CNT_SEEN_FULL);
+}
+
+SEC("perf_event")
+int on_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, buf;
+	struct profd_sample_key key = {};
+	struct task_struct *task;
+	__u64 *seq;
+
+	if (tid == 0 && !include_idle) {
+		count(PROFD_CNT_IDLE);
+		return 0;
+	}
+	if (filter_pids && !bpf_map_lookup_elem(&targets, &pid))
+		return 0;
+
+	seq = bpf_map_lookup_elem(&drain_seq, &zero);
+	if (!seq)
+		return 0;
+	/* A locked add is a full barrier: the read of active_buf below cannot move above it. */
+	__sync_fetch_and_add(seq, 1);
+	buf = active_buf & 1;
+
+	key.pid = pid;
+	key.tid = tid;
+	key.kernel_stack_id = kernel_stacks ? stack_id(ctx, buf, 0) : -ENOENT;
+	task = bpf_get_current_task_btf();
+	if (task->flags & PF_KTHREAD)
+		key.user_stack_id = -ENOENT;
+	else
+		key.user_stack_id = stack_id(ctx, buf, BPF_F_USER_STACK);
+	bpf_get_current_comm(&key.comm, sizeof(key.comm));
+	add_count(buf, &key);
+
+	__sync_fetch_and_add(seq, 1);
+
+	if (pid)
+		announce(pid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ppid = parent->tgid, pid = child->tgid;
+	__u8 one = 1;
+
+	if (!filter_pids || pid == ppid || !bpf_map_lookup_elem(&targets, &ppid))
+		return 0;
+	if (bpf_map_update_elem(&targets, &pid, &one, BPF_ANY))
+		count(PROFD_CNT_TARGETS_FULL);
+	else
+		send_event(PROFD_EV_FORK, pid, ppid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 pid = p->tgid;
+
+	if (bpf_map_lookup_elem(&seen, &pid))
+		send_event(PROFD_EV_EXEC, pid, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+{
+	__u32 pid = p->tgid;
+	bool known;
+
+	if (!group_dead)
+		return 0;
+	known = bpf_map_delete_elem(&seen, &pid) == 0;
+	/* A pid that is reused later must not inherit the target mark. */
+	known |= bpf_map_delete_elem(&targets, &pid) == 0;
+	if (known)
+		send_event(PROFD_EV_EXIT, pid, 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

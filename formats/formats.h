@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * formats/: the profile model and every format profd reads or writes. The only public header of
+ * this folder; it knows nothing of BPF, /proc or HTTP and does no I/O beyond the stream it is given.
+ *
+ * The in-memory profile: a pprof-shaped model that every format reads and writes.
+ *
+ * Strings are interned (id 0 is ""). Mappings, functions and locations are deduplicated and
+ * numbered from 1, so an id is also a valid pprof id and 0 means "none". A location holds one
+ * or more lines, innermost first: all but the last are inline frames. A sample is a stack of
+ * location ids, leaf first (pprof order), with labels pid/tid/comm and a count; adding the same
+ * stack with the same labels again adds to its count.
+ *
+ * The arrays are public for reading. Change a profile only through the functions below.
+ */
+#ifndef PROFD_FORMATS_H
+#define PROFD_FORMATS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct fmt_mapping {
+	uint64_t start;	 /* normalized: the segment's link-time address */
+	uint64_t limit;	 /* one past the end */
+	uint64_t offset; /* file offset of start */
+	uint32_t filename;
+	uint32_t build_id; /* lowercase hex, or 0 */
+	bool kernel;	   /* frames get "_[k]" in folded and SVG */
+	bool has_functions, has_filenames, has_line_numbers, has_inline_frames;
+};
+
+struct fmt_function {
+	uint32_t name;	      /* demangled */
+	uint32_t system_name; /* mangled, or the same as name */
+	uint32_t filename;
+	int64_t start_line;
+};
+
+struct fmt_line {
+	uint32_t function;
+	int64_t line; /* 0 if unknown */
+};
+
+struct fmt_location {
+	uint32_t mapping;    /* 0 if none */
+	uint64_t address;    /* normalized address inside the mapping, 0 if none */
+	uint32_t first_line; /* index into fmt_profile.lines */
+	uint32_t nlines;     /* >= 1; innermost first */
+};
+
+struct fmt_sample {
+	size_t first_loc; /* index into fmt_profile.stack_locs */
+	uint32_t nlocs;	  /* leaf first */
+	uint32_t pid, tid;
+	uint32_t comm; /* string id */
+	int64_t count;
+};
+
+/* Why samples or their stacks were lost; reported in summaries, pprof comments and /metrics. */
+struct fmt_loss {
+	uint64_t samples_counts_full;	/* sample dropped: the counts map was full */
+	uint64_t stacks_collision;	/* stack replaced by a marker: stack-map hash collision */
+	uint64_t stacks_map_full;	/* stack replaced by a marker: stack map full */
+	uint64_t stacks_truncated;	/* stack cut at the depth limit; ends in [truncated] */
+	uint64_t samples_ringbuf_full;	/* sample dropped: the stack-copy ring buffer was full */
+	uint64_t unwind_failed;		/* user stack could not be unwound past the first frame */
+};
+
+struct fmt_profile_index; /* private hash tables */
+
+struct fmt_profile {
+	char **strings; /* strings[0] == "" */
+	uint32_t nstrings;
+	struct fmt_mapping *mappings; /* id i is mappings[i - 1] */
+	uint32_t nmappings;
+	struct fmt_function *functions; /* id i is functions[i - 1] */
+	uint32_t nfunctions;
+	struct fmt_location *locations; /* id i is locations[i - 1] */
+	uint32_t nlocations;
+	struct fmt_line *lines;
+	uint32_t nlines;
+	uint32_t *stack_locs;
+	size_t nstack_locs;
+	struct fmt_sample *samples;
+	size_t nsamples;
+
+	int64_t period_ns;   /* 1e9 / frequency */
+	int64_t time_ns;     /* start, wall clock (CLOCK_REALTIME) */
+	int64_t duration_ns; /* 0 if unknown */
+	int64_t total;	     /* sum of all sample counts */
+	struct fmt_loss loss;
+
+	struct fmt_profile_index *index;
+};
+
+/* Descriptions handed to the builders; strings are copied. NULL strings mean "". */
+struct fmt_mapping_desc {
+	const char *filename;
+	const char *build_id;
+	uint64_t start, limit, offset;
+	bool kernel;
+	bool has_functions, has_filenames, has_line_numbers, has_inline_frames;
+};
+
+struct fmt_frame_desc {
+	const char *name;
+	const char *system_name; /* NULL: same as name */
+	const char *filename;
+	int64_t line;
+	int64_t start_line;
+};
+
+struct fmt_sample_desc {
+	uint32_t pid, tid;
+	const char *comm;
+};
+
+/* A new, empty profile. Returns NULL with errno set on failure. Free with fmt_profile__free(). */
+struct fmt_profile *fmt_profile__new(int64_t period_ns);
+void fmt_profile__free(struct fmt_profile *p);
+
+/* Interns s (NULL or "" give 0). Returns 0 or -ENOMEM; *id is set on success. */
+int fmt_profile__intern(struct fmt_profile *p, const char *s, uint32_t *id);
+
+/* Adds or finds a mapping with the same fields. Returns 0 or -errno; *id set on success. */
+int fmt_profile__add_mapping(struct fmt_profile *p, const struct fmt_mapping_desc *m, uint32_t *id);
+
+/*
+ * Adds or finds a location. With a mapping and a non-zero address, (mapping, address) is the
+ * identity; otherwise the mapping plus the frames are. frames are innermost first, nframes >= 1.
+ * Returns 0 or -errno; *id set on success.
+ */
+int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t address,
+			      const struct fmt_frame_desc *frames, size_t nframes, uint32_t *id);
+
+/* Adds count to the sample with these locations (leaf first) and labels. Returns 0 or -errno. */
+int fmt_profile__add_sample(struct fmt_profile *p, const uint32_t *locs, size_t nlocs,
+			    const struct fmt_sample_desc *labels, int64_t count);
+
+/* Which samples a merge or a writer takes; zero values take everything. */
+struct fmt_filter {
+	uint32_t pid;	  /* 0: any */
+	const char *comm; /* NULL: any */
+};
+
+bool fmt_filter__match(const struct fmt_filter *f, const struct fmt_profile *p,
+		       const struct fmt_sample *s);
+
+/*
+ * Adds every sample of src that f matches (f may be NULL) to dst, with its mappings, locations
+ * and functions. Loss counters add up; the time span grows to cover both. Returns 0 or -errno.
+ */
+int fmt_profile__merge(struct fmt_profile *dst, const struct fmt_profile *src,
+		       const struct fmt_filter *f);
+
+static inline const char *fmt_profile__str(const struct fmt_profile *p, uint32_t id)
+{
+	return id < p->nstrings ? p->strings[id] : "";
+}
+
+static inline const struct fmt_location *fmt_profile__location(const struct fmt_profile *p,
+								 uint32_t id)
+{
+	return &p->locations[id - 1];
+}
+
+static inline const struct fmt_function *fmt_profile__function(const struct fmt_profile *p,
+								 uint32_t id)
+{
+	return &p->functions[id - 1];
+}
+
+static inline const struct fmt_mapping *fmt_profile__mapping(const struct fmt_profile *p,
+							       uint32_t id)
+{
+	return id ? &p->mappings[id - 1] : NULL;
+}
+
+/* ---- Readers and writers ---- */
+
+/* A reader's one-line reason for refusing its input, e.g. "line 12: missing count". */
+struct fmt_error {
+	char msg[256];
+};
+
+enum fmt_kind {
+	FMT_UNKNOWN,
+	FMT_FOLDED,
+	FMT_SVG,
+	FMT_PPROF,
+};
+
+/* By extension: .folded/.txt, .svg, .pb.gz/.pprof/.pb. FMT_UNKNOWN otherwise. */
+enum fmt_kind fmt_kind_from_path(const char *path);
+/* By name as given to --format: "folded", "svg", "pprof". FMT_UNKNOWN otherwise. */
+enum fmt_kind fmt_kind_from_name(const char *name);
+
+/*
+ * Folded stacks: "comm;root;...;leaf count\n", one line per unique stack, sorted. Inline frames
+ * are frames of their own (innermost last); kernel frames end in "_[k]"; with lines, a frame
+ * with a known source line is written "name (file.c:42)".
+ */
+struct fmt_folded_opts {
+	bool lines;
+	const struct fmt_filter *filter; /* NULL: every sample */
+};
+
+/* Returns 0 or -errno (a write error on out). */
+int fmt_folded_write(const struct fmt_profile *p, FILE *out, const struct fmt_folded_opts *opts);
+
+/*
+ * Adds the stacks of a folded file (perf/bcc/profd) to p: the first frame becomes the comm
+ * label, "_[k]" frames go to a kernel mapping. Returns 0, or -EINVAL with err filled for bad
+ * input, or -errno.
+ */
+int fmt_folded_read(struct fmt_profile *p, FILE *in, struct fmt_error *err);
+
+/*
+ * A self-contained interactive SVG flame graph: hover details, click to zoom, search with the
+ * matched share, reset zoom. With base set, a differential graph of p against base (red: grew,
+ * blue: shrank). Same input gives the same bytes.
+ */
+struct fmt_svg_opts {
+	const char *title;		 /* NULL: "Flame Graph" (or "Icicle Graph") */
+	const char *subtitle;		 /* NULL: none */
+	bool icicle;			 /* root at the top */
+	bool lines;			 /* frame names as in fmt_folded_opts */
+	const struct fmt_filter *filter; /* NULL: every sample */
+	const struct fmt_profile *base;	 /* differential against this profile */
+	unsigned width;			 /* pixels; 0: 1200 */
+};
+
+int fmt_svg_write(const struct fmt_profile *p, FILE *out, const struct fmt_svg_opts *opts);
+
+#endif

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The collector joins the BPF sampler to the symbolizer: it snapshots processes as soon as BPF
+ * announces them (so short-lived ones still symbolize), and turns each drained window into a
+ * symbolized profile.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "profiler/profiler.h"
+
+static int push_pid(pid_t **arr, size_t *n, size_t *cap, pid_t pid)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		pid_t *p = realloc(*arr, c * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		*arr = p;
+		*cap = c;
+	}
+	(*arr)[(*n)++] = pid;
+	return 0;
+}
+
+static void read_comm(pid_t pid, char *comm, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	comm[0] = '\0';
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, (int)len, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
+static void record_exit(struct prof_collector *c, pid_t pid)
+{
+	struct prof_exit *e;
+
+	if (push_pid(&c->pending_drop, &c->npending, &c->cap_pending, pid))
+		return;
+	if (c->nexits == c->cap_exits) {
+		size_t cap = c->cap_exits ? c->cap_exits * 2 : 16;
+
+		e = realloc(c->exits, cap * sizeof(*e));
+		if (!e)
+			return;
+		c->exits = e;
+		c->cap_exits = cap;
+	}
+	e = &c->exits[c->nexits++];
+	e->pid = pid;
+	/* The task is still in its exit path: comm is usually readable, else left empty. */
+	read_comm(pid, e->comm, sizeof(e->comm));
+}
+
+static void on_event(const struct profd_event *e, void *ctx)
+{
+	struct prof_collector *c = ctx;
+	int err;
+
+	switch (e->type) {
+	case PROFD_EV_NEW_PROCESS:
+		c->processes++;
+		err = sym_resolver__add_process(c->resolver, e->pid);
+		if (err && err != -ESRCH)
+			pr_debug("pid %u: cannot snapshot mappings: %s", e->pid, strerror(-err));
+		break;
+	case PROFD_EV_EXEC:
+		sym_resolver__refresh_process(c->resolver, e->pid);
+		break;
+	case PROFD_EV_EXIT:
+		record_exit(c, e->pid);
+		break;
+	case PROFD_EV_FORK:
+		pr_debug("pid %u forked %u: following it", e->ppid, e->pid);
+		break;
+	}
+}
+
+int prof_collector__init(struct prof_collector *c, const struct prof_collector_opts *opts)
+{
+	struct prof_sampler_opts so = {
+		.freq = opts->freq,
+		.max_stack = opts->max_stack,
+		.filter_pids = !opts->all,
+		.kernel_stacks = true,
+		.window_ms = opts->window_ms,
+		.on_event = on_event,
+	};
+	struct sym_resolver_opts ro = {.lines = opts->lines};
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->opts = *opts;
+	so.ctx = c;
+	c->resolver = sym_resolver__new(&ro);
+	if (!c->resolver) {
+		err = -errno;
+		pr_warn("cannot set up the symbolizer: %s", strerror(-err));
+		return err;
+	}
+	c->stacks = prof_stacks__new(c->resolver, opts->max_stack);
+	if (!c->stacks) {
+		prof_collector__fini(c);
+		return -ENOMEM;
+	}
+	c->sampler = prof_sampler__open(&so);
+	if (!c->sampler) {
+		err = -errno;
+		prof_collector__fini(c);
+		return err;
+	}
+	return 0;
+}
+
+void prof_collector__fini(struct prof_collector *c)
+{
+	prof_sampler__free(c->sampler);
+	prof_stacks__free(c->stacks);
+	sym_resolver__free(c->resolver);
+	free(c->pending_drop);
+	free(c->exits);
+	memset(c, 0, sizeof(*c));
+}
+
+int prof_collector__add_target(struct prof_collector *c, pid_t pid)
+{
+	int err = prof_sampler__add_target(c->sampler, pid);
+
+	if (!err)
+		sym_resolver__add_process(c->resolver, pid);
+	return err;
+}
+
+int prof_collector__start(struct prof_collector *c)
+{
+	return prof_sampler__start(c->sampler);
+}
+
+int prof_collector__poll(struct prof_collector *c, int timeout_ms)
+{
+	return prof_sampler__poll(c->sampler, timeout_ms);
+}
+
+struct drain_ctx {
+	struct prof_collector *c;
+	struct fmt_profile *window;
+};
+
+static int on_sample(const struct prof_raw_sample *rs, void *ctx)
+{
+	struct drain_ctx *d = ctx;
+
+	return prof_stacks__add(d->c->stacks, d->window, rs);
+}
+
+int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
+{
+	struct drain_ctx d = {.c = c, .window = window};
+	uint64_t now[PROFD_CNT_MAX];
+	size_t pending = c->npending;
+	int n;
+
+	/* Events first: a process announced just now must be snapshotted before we symbolize. */
+	prof_sampler__poll(c->sampler, 0);
+	n = prof_sampler__drain(c->sampler, on_sample, &d);
+	if (n < 0)
+		return n;
+	prof_sampler__counters(c->sampler, now);
+	window->loss.samples_counts_full += now[PROFD_CNT_COUNTS_FULL] - c->counters[PROFD_CNT_COUNTS_FULL];
+	memcpy(c->counters, now, sizeof(now));
+
+	/* Processes that exited before this drain have had all their samples symbolized. */
+	for (size_t i = 0; i < pending; i++)
+		sym_resolver__drop_process(c->resolver, c->pending_drop[i]);
+	memmove(c->pending_drop, c->pending_drop + pending, (c->npending - pending) * sizeof(pid_t));
+	c->npending -= pending;
+	return 0;
+}

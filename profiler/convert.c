@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+/* `profd convert IN -o OUT`: between the formats profd reads and writes. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "profiler/profiler.h"
+
+static int read_profile(const char *path, struct fmt_profile *p)
+{
+	struct fmt_error ferr = {{0}};
+	FILE *in = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	int err;
+
+	if (!in) {
+		err = -errno;
+		pr_warn("%s: %s", path, strerror(-err));
+		return err;
+	}
+	err = fmt_folded_read(p, in, &ferr);
+	if (err == -EINVAL)
+		pr_warn("%s: %s", path, ferr.msg[0] ? ferr.msg : "not a folded profile");
+	else if (err)
+		pr_warn("%s: %s", path, strerror(-err));
+	if (in != stdin)
+		fclose(in);
+	return err;
+}
+
+int prof_convert_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"format", required_argument, NULL, 'f'},
+		{"lines", no_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	const char *output = NULL, *format = NULL;
+	struct prof_output out;
+	struct fmt_profile *p;
+	bool lines = false;
+	int opt, err;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			output = optarg;
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case 'l':
+			lines = true;
+			break;
+		case 'h':
+			puts("Usage: profd convert IN -o OUT [--format folded|svg] [--lines]\n"
+			     "Reads folded stacks (profd, perf or bcc) and writes the format of OUT.");
+			return PROFD_EXIT_OK;
+		default:
+			fputs("profd: convert: unknown option (see profd convert --help)\n", stderr);
+			return PROFD_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs("profd: convert: expected one input file (see profd convert --help)\n", stderr);
+		return PROFD_EXIT_USAGE;
+	}
+	err = prof_output__open(&out, output, format);
+	if (err)
+		return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
+	out.lines = lines;
+	p = fmt_profile__new(0);
+	if (!p) {
+		prof_output__abort(&out);
+		return PROFD_EXIT_FAILURE;
+	}
+	err = read_profile(argv[optind], p);
+	if (err) {
+		prof_output__abort(&out);
+		fmt_profile__free(p);
+		return PROFD_EXIT_FAILURE;
+	}
+	err = prof_output__write(&out, p);
+	fmt_profile__free(p);
+	return err ? PROFD_EXIT_FAILURE : PROFD_EXIT_OK;
+}

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+/* profd's command line: perf/bcc-style flags for sampling, plus subcommands. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "common/log.h"
+#include "profiler/profiler.h"
+
+static const char usage_text[] =
+	"Usage: profd [-p PID[,PID...] | -a | -- CMD [ARGS...]] [options]\n"
+	"       profd convert IN -o OUT\n"
+	"\n"
+	"Samples CPU stacks (kernel and user) with eBPF and writes folded stacks or a flame graph.\n"
+	"\n"
+	"Targets (one of):\n"
+	"  -p, --pid PID[,PID...]  those processes, all their threads and what they fork\n"
+	"  -a, --all-cpus          every process on the machine\n"
+	"  -- CMD [ARGS...]        run CMD and profile it and its children until it exits\n"
+	"\n"
+	"Options:\n"
+	"  -F, --freq HZ           samples per second per CPU (default 99)\n"
+	"  -d, --duration SECONDS  stop after this long (default: Ctrl-C or target exit)\n"
+	"  -o, --output FILE       write here; format from the extension:\n"
+	"                          .folded/.txt, .svg (default: folded on stdout)\n"
+	"      --format NAME       folded or svg, when -o has no known extension\n"
+	"      --max-stack N       deepest stack to record (default 127); raises\n"
+	"                          kernel.perf_event_max_stack for the run if needed\n"
+	"      --lines             add source file:line to frame names\n"
+	"  -v, --verbose           debug messages (libbpf's too)\n"
+	"  -h, --help              this text\n"
+	"  -V, --version           print the version\n"
+	"\n"
+	"Subcommands:\n"
+	"  convert IN -o OUT       convert between folded and SVG (e.g. perf/bcc folded files)\n"
+	"\n"
+	"Needs root, or CAP_BPF and CAP_PERFMON (plus CAP_SYS_PTRACE for other users'\n"
+	"processes and CAP_SYSLOG for kernel symbols).\n"
+	"Exit status: 0 success, 1 runtime failure (or CMD failed), 2 usage error.\n";
+
+enum {
+	OPT_FORMAT = 256,
+	OPT_MAX_STACK,
+	OPT_LINES,
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("profd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see profd --help)\n", stderr);
+	return PROFD_EXIT_USAGE;
+}
+
+/* libbpf explains its failures at length; we report them in one line and keep its text for -v. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (profd_log_get_level() >= PROFD_LOG_DEBUG)
+		profd_vlog(PROFD_LOG_DEBUG, fmt, ap);
+	return 0;
+}
+
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int parse_pids(const char *arg, struct prof_record_opts *o)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	int err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		long pid;
+		pid_t *p;
+
+		if (!parse_long(tok, 1, INT_MAX, &pid)) {
+			err = -EINVAL;
+			break;
+		}
+		p = realloc(o->pids, (o->npids + 1) * sizeof(*p));
+		if (!p) {
+			err = -ENOMEM;
+			break;
+		}
+		o->pids = p;
+		o->pids[o->npids++] = (pid_t)pid;
+	}
+	free(copy);
+	if (!err && !o->npids)
+		err = -EINVAL;
+	return err;
+}
+
+static int check_freq(long freq)
+{
+	int max = prof_max_sample_rate();
+
+	if (max > 0 && freq > max)
+		return usage_error("-F %ld: above kernel.perf_event_max_sample_rate (%d)", freq,
+				   max);
+	return 0;
+}
+
+static int record_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"pid", required_argument, NULL, 'p'},
+		{"all-cpus", no_argument, NULL, 'a'},
+		{"freq", required_argument, NULL, 'F'},
+		{"duration", required_argument, NULL, 'd'},
+		{"output", required_argument, NULL, 'o'},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"max-stack", required_argument, NULL, OPT_MAX_STACK},
+		{"lines", no_argument, NULL, OPT_LINES},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{},
+	};
+	struct prof_record_opts o = {
+		.freq = PROFD_DEFAULT_FREQ,
+		.max_stack = PROFD_DEFAULT_MAX_STACK,
+	};
+	int opt, targets, code;
+	long v;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "+p:aF:d:o:vhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (parse_pids(optarg, &o))
+				return usage_error("-p %s: expected PID[,PID...]", optarg);
+			break;
+		case 'a':
+			o.all = true;
+			break;
+		case 'F':
+			if (!parse_long(optarg, 1, 1000000000, &v))
+				return usage_error("-F %s: expected a frequency in Hz above 0", optarg);
+			if (check_freq(v))
+				return PROFD_EXIT_USAGE;
+			o.freq = (int)v;
+			break;
+		case 'd':
+			errno = 0;
+			o.duration = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o.duration > 0) || o.duration > 1e9)
+				return usage_error("-d %s: expected a positive number of seconds",
+						   optarg);
+			break;
+		case 'o':
+			o.output = optarg;
+			break;
+		case OPT_FORMAT:
+			o.format = optarg;
+			break;
+		case OPT_MAX_STACK:
+			if (!parse_long(optarg, 1, 65535, &v))
+				return usage_error("--max-stack %s: expected 1..65535", optarg);
+			o.max_stack = (int)v;
+			break;
+		case OPT_LINES:
+			o.lines = true;
+			break;
+		case 'v':
+			profd_log_set_level(PROFD_LOG_DEBUG);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return PROFD_EXIT_OK;
+		case 'V':
+			printf("profd %s\n", PROFD_VERSION);
+			return PROFD_EXIT_OK;
+		default:
+			return usage_error("unknown option");
+		}
+	}
+	if (optind < argc)
+		o.argv = argv + optind;
+	targets = (o.npids > 0) + o.all + (o.argv != NULL);
+	if (targets == 0)
+		return usage_error("nothing to profile: give -p PID, -a or -- CMD");
+	if (targets > 1)
+		return usage_error("-p, -a and a command exclude each other");
+	code = prof_record(&o);
+	free(o.pids);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	libbpf_set_print(libbpf_log);
+	/* Output is ours to order: stderr unbuffered for status, stdout fully buffered. */
+	setvbuf(stderr, NULL, _IONBF, 0);
+	if (argc > 1 && strcmp(argv[1], "convert") == 0)
+		return prof_convert_main(argc - 1, argv + 1);
+	return record_main(argc, argv);
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/* Per-CPU sampling events: hardware cycles where a PMU exists, else the cpu-clock timer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+
+#include "common/log.h"
+#include "profiler/profiler.h"
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Parses a CPU list such as "0-3,6,8-9". */
+static int parse_cpu_list(const char *s, int **cpus)
+{
+	int *list = NULL, n = 0, cap = 0;
+
+	while (*s && *s != '\n') {
+		char *end;
+		long a = strtol(s, &end, 10), b;
+
+		if (end == s || a < 0)
+			goto bad;
+		b = a;
+		s = end;
+		if (*s == '-') {
+			b = strtol(s + 1, &end, 10);
+			if (end == s + 1 || b < a || b > 65535)
+				goto bad;
+			s = end;
+		}
+		for (long c = a; c <= b; c++) {
+			if (n == cap) {
+				int *p = realloc(list, (cap = cap ? cap * 2 : 64) * sizeof(*p));
+
+				if (!p) {
+					free(list);
+					return -ENOMEM;
+				}
+				list = p;
+			}
+			list[n++] = (int)c;
+		}
+		if (*s == ',')
+			s++;
+		else if (*s && *s != '\n')
+			goto bad;
+	}
+	if (!n)
+		goto bad;
+	*cpus = list;
+	return n;
+bad:
+	free(list);
+	return -EINVAL;
+}
+
+int prof_online_cpus(int **cpus)
+{
+	char buf[4096];
+	int err = read_file("/sys/devices/system/cpu/online", buf, sizeof(buf));
+
+	if (err) {
+		pr_warn("/sys/devices/system/cpu/online: %s", strerror(-err));
+		return err;
+	}
+	err = parse_cpu_list(buf, cpus);
+	if (err < 0)
+		pr_warn("/sys/devices/system/cpu/online: cannot parse \"%s\"", buf);
+	return err;
+}
+
+int prof_max_sample_rate(void)
+{
+	char buf[64];
+	int err = read_file("/proc/sys/kernel/perf_event_max_sample_rate", buf, sizeof(buf));
+
+	return err ? err : atoi(buf);
+}
+
+static int open_event(int cpu, int freq, __u32 type, __u64 config)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.type = type,
+		.config = config,
+		.freq = 1,
+		.sample_freq = freq,
+	};
+	int fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int prof_perf_event_open(int cpu, int freq, bool *software)
+{
+	int fd;
+
+	if (!*software) {
+		fd = open_event(cpu, freq, PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES);
+		if (fd >= 0)
+			return fd;
+		/* No PMU (most virtual machines): the timer-based event works everywhere. */
+		if (fd != -ENOENT && fd != -EOPNOTSUPP && fd != -ENODEV && fd != -EINVAL)
+			return fd;
+		pr_debug("cycles unavailable (%s), sampling cpu-clock", strerror(-fd));
+		*software = true;
+	}
+	return open_event(cpu, freq, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK);
+}

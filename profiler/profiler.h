@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * profiler/: composes BPF sampling, the symbolizer and the formats into the profd commands.
+ * This header is shared by the files of this folder only.
+ */
+#ifndef PROFD_PROFILER_H
+#define PROFD_PROFILER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <linux/types.h>
+
+#include "bpf/profile.h"
+#include "formats/formats.h"
+#include "symbolizer/symbolizer.h"
+
+/* Exit codes, as perf and most CLI tools use them. */
+enum {
+	PROFD_EXIT_OK = 0,
+	PROFD_EXIT_FAILURE = 1,
+	PROFD_EXIT_USAGE = 2,
+};
+
+#define PROFD_DEFAULT_FREQ 99
+
+/* ---- sampler.c: the BPF skeleton's lifecycle, perf events, draining ---- */
+
+struct prof_sampler_opts {
+	int freq;	    /* samples per second per CPU */
+	int max_stack;	    /* stack depth the maps hold */
+	bool filter_pids;   /* sample only targets (and what they fork) */
+	bool kernel_stacks; /* also take kernel stacks */
+	unsigned window_ms; /* how often user space drains; sizes the maps */
+	/* Called from prof_sampler__poll() for every process event. */
+	void (*on_event)(const struct profd_event *e, void *ctx);
+	void *ctx;
+};
+
+/* One aggregated entry of a drained buffer. Stacks are leaf first. */
+struct prof_raw_sample {
+	uint32_t pid, tid;
+	char comm[PROFD_COMM_LEN + 1];
+	const uint64_t *ustack;
+	uint32_t nustack;
+	int ustack_err; /* 0, or -errno from bpf_get_stackid (-ENOENT: not taken) */
+	const uint64_t *kstack;
+	uint32_t nkstack;
+	int kstack_err;
+	uint64_t count;
+};
+
+struct prof_sampler;
+
+/*
+ * Opens and loads the BPF programs with the given settings. Returns NULL with errno set and a
+ * one-line reason logged.
+ */
+struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts);
+void prof_sampler__free(struct prof_sampler *s);
+/* Adds a process to sample (with filter_pids). Returns 0 or -errno. */
+int prof_sampler__add_target(struct prof_sampler *s, pid_t pid);
+/* Opens one perf event per online CPU and attaches everything. Returns 0 or -errno. */
+int prof_sampler__start(struct prof_sampler *s);
+/* The perf event in use: "cycles" or "cpu-clock". */
+const char *prof_sampler__event_name(const struct prof_sampler *s);
+/* Waits up to timeout_ms for process events and delivers them. Returns 0 or -errno. */
+int prof_sampler__poll(struct prof_sampler *s, int timeout_ms);
+/*
+ * Flips buffers, waits until no CPU writes the old one, then hands every entry of it to fn and
+ * clears it. Nothing sampled meanwhile is lost: it lands in the other buffer. Returns the number
+ * of entries or -errno (fn's negative return aborts the drain).
+ */
+int prof_sampler__drain(struct prof_sampler *s,
+			int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx);
+/* Sums the per-CPU counters (enum profd_counter). */
+void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT_MAX]);
+int prof_sampler__max_stack(const struct prof_sampler *s);
+
+/* ---- perf_events.c ---- */
+
+/* The CPUs that are online now, from /sys. Returns a malloc'd array and its length, or -errno. */
+int prof_online_cpus(int **cpus);
+/*
+ * Opens a sampling event at freq Hz on cpu for every process: hardware cycles where a PMU
+ * exists, else cpu-clock (*software is set then). Returns an fd or -errno.
+ */
+int prof_perf_event_open(int cpu, int freq, bool *software);
+/* kernel.perf_event_max_sample_rate, or -errno. */
+int prof_max_sample_rate(void);
+
+/* ---- max_stack.c: raise kernel.perf_event_max_stack for the run, put it back after ---- */
+
+/* Raises the sysctl to depth if lower. Returns 0 or -errno (one line logged). */
+int prof_max_stack_raise(int depth);
+/* Restores the value prof_max_stack_raise() found; safe to call more than once. */
+void prof_max_stack_restore(void);
+int prof_max_stack_current(void);
+
+/* ---- stacks.c: raw samples -> symbolized profile ---- */
+
+struct prof_stacks;
+
+struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, int max_stack);
+void prof_stacks__free(struct prof_stacks *st);
+/* Symbolizes rs and adds it to p. Returns 0 or -errno. */
+int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
+		     const struct prof_raw_sample *rs);
+
+/* ---- collector.c: sampler + symbolizer, one symbolized profile per window ---- */
+
+struct prof_collector_opts {
+	int freq;
+	int max_stack;
+	bool all;	    /* every process; else only targets and what they fork */
+	unsigned window_ms; /* drain period */
+	bool lines;	    /* resolve source lines */
+};
+
+struct prof_exit {
+	pid_t pid;
+	char comm[PROFD_COMM_LEN + 1];
+};
+
+struct prof_collector {
+	struct prof_sampler *sampler;
+	struct sym_resolver *resolver;
+	struct prof_stacks *stacks;
+	struct prof_collector_opts opts;
+	uint64_t counters[PROFD_CNT_MAX]; /* as of the last drain */
+	pid_t *pending_drop;		  /* exited: forget after the next drain */
+	size_t npending, cap_pending;
+	struct prof_exit *exits; /* every process that exited during the run */
+	size_t nexits, cap_exits;
+	size_t processes; /* distinct processes announced */
+};
+
+/* Loads BPF and sets up the symbolizer. Returns 0 or -errno (one line logged). */
+int prof_collector__init(struct prof_collector *c, const struct prof_collector_opts *opts);
+void prof_collector__fini(struct prof_collector *c);
+int prof_collector__add_target(struct prof_collector *c, pid_t pid);
+int prof_collector__start(struct prof_collector *c);
+/* Waits up to timeout_ms for process events and handles them. Returns 0 or -errno. */
+int prof_collector__poll(struct prof_collector *c, int timeout_ms);
+/*
+ * Drains the samples taken since the last drain into window (a fresh profile) and updates the
+ * loss counters. Returns 0 or -errno.
+ */
+int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window);
+
+/* ---- output.c: write a profile to the file or format the user asked for ---- */
+
+struct prof_output {
+	enum fmt_kind kind;
+	const char *path; /* NULL: stdout */
+	char *tmp_path;	  /* written here, renamed to path on success */
+	FILE *fp;
+	bool lines;
+	const char *title;
+};
+
+/*
+ * Chooses the format (path extension, else format name, else folded) and opens a temporary file
+ * beside path, so an unwritable path is refused before sampling starts. Returns 0, -EINVAL for an
+ * unknown format (one line logged), or -errno.
+ */
+int prof_output__open(struct prof_output *o, const char *path, const char *format);
+/* Writes p and renames the file into place. Returns 0 or -errno; o is closed either way. */
+int prof_output__write(struct prof_output *o, const struct fmt_profile *p);
+/* Removes the temporary file without writing. */
+void prof_output__abort(struct prof_output *o);
+
+/* ---- privileges.c ---- */
+
+/* Checks what sampling needs; logs one line naming what is missing. Returns 0 or -EPERM. */
+int prof_check_privileges(void);
+
+/* ---- commands ---- */
+
+struct prof_record_opts {
+	pid_t *pids; /* -p */
+	int npids;
+	bool all;    /* -a */
+	char **argv; /* -- CMD ARGS */
+	int freq;
+	double duration; /* seconds; 0: until Ctrl-C or the target exits */
+	int max_stack;
+	const char *output;
+	const char *format;
+	bool lines;
+};
+
+int prof_record(const struct prof_record_opts *opts);
+int prof_convert_main(int argc, char **argv);
+
+#endif

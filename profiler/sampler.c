@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: MIT
+/* The BPF side's lifecycle: open, size, load, attach per CPU, poll events, drain buffers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common/log.h"
+#include "profiler/profiler.h"
+#include "bpf/profile.skel.h"
+
+struct prof_sampler {
+	struct profile_bpf *skel;
+	struct ring_buffer *events;
+	struct bpf_link **links;
+	int nlinks;
+	int ncpus;
+	bool software;
+	struct prof_sampler_opts opts;
+
+	/* Drain scratch space, reused every window. */
+	uint64_t *stack_buf;   /* one stack of max_stack PCs */
+	uint64_t *stack_pool;  /* PCs of the stacks read this drain */
+	size_t pool_len, pool_cap;
+	int64_t *stack_index;  /* stack id -> offset in stack_pool, -1 if not read */
+	uint32_t *stack_len;   /* stack id -> PCs */
+	uint32_t stack_entries;
+	struct profd_sample_key *keys;
+	uint64_t *values;
+	uint32_t counts_entries;
+};
+
+static int on_ringbuf(void *ctx, void *data, size_t size)
+{
+	struct prof_sampler *s = ctx;
+
+	if (size >= sizeof(struct profd_event) && s->opts.on_event)
+		s->opts.on_event(data, s->opts.ctx);
+	return 0;
+}
+
+static uint32_t round_pow2(uint64_t v)
+{
+	uint32_t p = 1;
+
+	while (p < v && p < (1u << 30))
+		p <<= 1;
+	return p;
+}
+
+static int size_maps(struct prof_sampler *s)
+{
+	struct profile_bpf *skel = s->skel;
+	uint64_t per_window;
+	int err = 0;
+
+	/*
+	 * Stack maps hash stack contents into buckets; a new stack that lands in an occupied
+	 * bucket is lost (counted as a collision). Keep occupancy low: room for 16 x the samples
+	 * a window can take.
+	 */
+	per_window = (uint64_t)s->ncpus * s->opts.freq * (s->opts.window_ms ? s->opts.window_ms : 1000) / 1000;
+	s->stack_entries = round_pow2(per_window * 16);
+	if (s->stack_entries < 8192)
+		s->stack_entries = 8192;
+	if (s->stack_entries > 131072)
+		s->stack_entries = 131072;
+	s->counts_entries = round_pow2(per_window * 4);
+	if (s->counts_entries < 4096)
+		s->counts_entries = 4096;
+	if (s->counts_entries > 262144)
+		s->counts_entries = 262144;
+
+	err = err ?: bpf_map__set_value_size(skel->maps.stacks0, s->opts.max_stack * sizeof(__u64));
+	err = err ?: bpf_map__set_value_size(skel->maps.stacks1, s->opts.max_stack * sizeof(__u64));
+	err = err ?: bpf_map__set_max_entries(skel->maps.stacks0, s->stack_entries);
+	err = err ?: bpf_map__set_max_entries(skel->maps.stacks1, s->stack_entries);
+	err = err ?: bpf_map__set_max_entries(skel->maps.counts0, s->counts_entries);
+	err = err ?: bpf_map__set_max_entries(skel->maps.counts1, s->counts_entries);
+	return err;
+}
+
+static int alloc_scratch(struct prof_sampler *s)
+{
+	s->stack_buf = calloc(s->opts.max_stack, sizeof(uint64_t));
+	s->stack_index = malloc(s->stack_entries * sizeof(*s->stack_index));
+	s->stack_len = calloc(s->stack_entries, sizeof(*s->stack_len));
+	s->keys = calloc(s->counts_entries, sizeof(*s->keys));
+	s->values = calloc(s->counts_entries, sizeof(*s->values));
+	if (!s->stack_buf || !s->stack_index || !s->stack_len || !s->keys || !s->values)
+		return -ENOMEM;
+	memset(s->stack_index, 0xff, s->stack_entries * sizeof(*s->stack_index));
+	return 0;
+}
+
+struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
+{
+	struct prof_sampler *s;
+	int *cpus = NULL, err;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->opts = *opts;
+	s->ncpus = prof_online_cpus(&cpus);
+	free(cpus);
+	if (s->ncpus < 0) {
+		err = s->ncpus;
+		goto fail;
+	}
+
+	s->skel = profile_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		pr_warn("cannot open the BPF programs: %s", strerror(-err));
+		goto fail;
+	}
+	s->skel->rodata->filter_pids = opts->filter_pids;
+	s->skel->rodata->kernel_stacks = opts->kernel_stacks;
+	err = size_maps(s);
+	if (err) {
+		pr_warn("cannot size the BPF maps: %s", strerror(-err));
+		goto fail;
+	}
+	err = profile_bpf__load(s->skel);
+	if (err) {
+		pr_warn("cannot load the BPF programs: %s (run with -v for the verifier log)",
+			strerror(-err));
+		goto fail;
+	}
+	err = alloc_scratch(s);
+	if (err)
+		goto fail;
+	s->events = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_ringbuf, s, NULL);
+	if (!s->events) {
+		err = -errno;
+		pr_warn("cannot set up the BPF ring buffer: %s", strerror(-err));
+		goto fail;
+	}
+	return s;
+fail:
+	prof_sampler__free(s);
+	errno = -err;
+	return NULL;
+}
+
+void prof_sampler__free(struct prof_sampler *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]); /* the link owns and closes its perf event fd */
+	free(s->links);
+	ring_buffer__free(s->events);
+	profile_bpf__destroy(s->skel);
+	free(s->stack_buf);
+	free(s->stack_pool);
+	free(s->stack_index);
+	free(s->stack_len);
+	free(s->keys);
+	free(s->values);
+	free(s);
+}
+
+int prof_sampler__add_target(struct prof_sampler *s, pid_t pid)
+{
+	__u32 key = pid;
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.targets), &key, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int add_link(struct prof_sampler *s, struct bpf_link *link)
+{
+	struct bpf_link **l = realloc(s->links, (s->nlinks + 1) * sizeof(*l));
+
+	if (!l) {
+		bpf_link__destroy(link);
+		return -ENOMEM;
+	}
+	s->links = l;
+	s->links[s->nlinks++] = link;
+	return 0;
+}
+
+static int attach_tracepoints(struct prof_sampler *s)
+{
+	struct bpf_program *progs[] = {
+		s->skel->progs.on_fork,
+		s->skel->progs.on_exec,
+		s->skel->progs.on_exit,
+	};
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_link *link = bpf_program__attach(progs[i]);
+		int err;
+
+		if (!link) {
+			err = -errno;
+			pr_warn("cannot attach %s: %s", bpf_program__name(progs[i]), strerror(-err));
+			return err;
+		}
+		err = add_link(s, link);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int prof_sampler__start(struct prof_sampler *s)
+{
+	int *cpus = NULL, n, err = 0;
+
+	err = attach_tracepoints(s);
+	if (err)
+		return err;
+	n = prof_online_cpus(&cpus);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		struct bpf_link *link;
+		int fd = prof_perf_event_open(cpus[i], s->opts.freq, &s->software);
+
+		if (fd < 0) {
+			err = fd;
+			pr_warn("cannot open a perf event on CPU %d: %s", cpus[i], strerror(-err));
+			break;
+		}
+		link = bpf_program__attach_perf_event(s->skel->progs.on_sample, fd);
+		if (!link) {
+			err = -errno;
+			close(fd);
+			pr_warn("cannot attach to the perf event on CPU %d: %s", cpus[i],
+				strerror(-err));
+			break;
+		}
+		err = add_link(s, link);
+		if (err)
+			break;
+	}
+	free(cpus);
+	return err;
+}
+
+const char *prof_sampler__event_name(const struct prof_sampler *s)
+{
+	return s->software ? "cpu-clock" : "cycles";
+}
+
+int prof_sampler__max_stack(const struct prof_sampler *s)
+{
+	return s->opts.max_stack;
+}
+
+int prof_sampler__poll(struct prof_sampler *s, int timeout_ms)
+{
+	int n = ring_buffer__poll(s->events, timeout_ms);
+
+	if (n == -EINTR)
+		return 0;
+	return n < 0 ? n : 0;
+}
+
+/*
+ * After the flip, wait until every CPU that was inside on_sample has left it: a CPU whose
+ * sequence is odd is inside and may still hold the old buffer index. A program run takes
+ * microseconds, so this returns almost at once.
+ */
+static void wait_for_writers(struct prof_sampler *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.drain_seq), ncpus = libbpf_num_possible_cpus();
+	struct timespec pause = {.tv_nsec = 50 * 1000};
+	uint64_t *before, *now;
+	__u32 zero = 0;
+
+	if (ncpus <= 0)
+		return;
+	before = calloc(ncpus, sizeof(*before));
+	now = calloc(ncpus, sizeof(*now));
+	if (!before || !now || bpf_map_lookup_elem(fd, &zero, before))
+		goto out;
+	for (int tries = 0; tries < 20000; tries++) {
+		bool busy = false;
+
+		if (bpf_map_lookup_elem(fd, &zero, now))
+			break;
+		for (int c = 0; c < ncpus; c++)
+			if ((before[c] & 1) && now[c] == before[c])
+				busy = true;
+		if (!busy)
+			goto out;
+		nanosleep(&pause, NULL);
+	}
+	pr_warn("a CPU stayed inside the sampling program for over a second");
+out:
+	free(before);
+	free(now);
+}
+
+/* Reads stack id from the drained stack map once per drain; returns its PCs. */
+static int read_stack(struct prof_sampler *s, int map_fd, int32_t id, const uint64_t **pcs,
+		      uint32_t *len)
+{
+	uint32_t n = 0, max = s->opts.max_stack;
+
+	if (id < 0 || (uint32_t)id >= s->stack_entries)
+		return -ENOENT;
+	if (s->stack_index[id] < 0) {
+		if (bpf_map_lookup_elem(map_fd, &id, s->stack_buf))
+			return -errno;
+		while (n < max && s->stack_buf[n])
+			n++;
+		if (s->pool_len + n > s->pool_cap) {
+			size_t cap = s->pool_cap ? s->pool_cap * 2 : 4096;
+			uint64_t *p;
+
+			while (cap < s->pool_len + n)
+				cap *= 2;
+			p = realloc(s->stack_pool, cap * sizeof(*p));
+			if (!p)
+				return -ENOMEM;
+			s->stack_pool = p;
+			s->pool_cap = cap;
+		}
+		memcpy(s->stack_pool + s->pool_len, s->stack_buf, n * sizeof(uint64_t));
+		s->stack_index[id] = s->pool_len;
+		s->stack_len[id] = n;
+		s->pool_len += n;
+	}
+	*pcs = s->stack_pool + s->stack_index[id];
+	*len = s->stack_len[id];
+	return 0;
+}
+
+/* Reads and deletes every entry of a counts map; returns how many. */
+static int take_counts(struct prof_sampler *s, int fd)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 total = 0, batch = 0, n;
+	bool first = true;
+	int err;
+
+	for (;;) {
+		n = s->counts_entries - total;
+		if (!n)
+			break;
+		err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &batch, &batch,
+						      s->keys + total, s->values + total, &n,
+						      &opts);
+		first = false;
+		if (err && errno != ENOENT)
+			return -errno;
+		total += n;
+		if (err) /* ENOENT: no more entries */
+			break;
+	}
+	return total;
+}
+
+/* Deletes every stack of the drained buffer, read or not (a sample dropped for a full counts map
+ * leaves its stacks behind). */
+static void clear_stacks(struct prof_sampler *s, int fd)
+{
+	__u32 key, next;
+
+	for (uint32_t id = 0; id < s->stack_entries; id++) {
+		if (s->stack_index[id] >= 0) {
+			bpf_map_delete_elem(fd, &id);
+			s->stack_index[id] = -1;
+		}
+	}
+	while (bpf_map_get_next_key(fd, NULL, &next) == 0) {
+		key = next;
+		if (bpf_map_delete_elem(fd, &key))
+			break;
+	}
+	s->pool_len = 0;
+}
+
+int prof_sampler__drain(struct prof_sampler *s,
+			int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx)
+{
+	struct profile_bpf *skel = s->skel;
+	__u32 old = skel->bss->active_buf & 1;
+	int counts_fd, stacks_fd, n, err = 0;
+
+	skel->bss->active_buf = old ^ 1;
+	__sync_synchronize();
+	wait_for_writers(s);
+
+	counts_fd = bpf_map__fd(old ? skel->maps.counts1 : skel->maps.counts0);
+	stacks_fd = bpf_map__fd(old ? skel->maps.stacks1 : skel->maps.stacks0);
+	n = take_counts(s, counts_fd);
+	if (n < 0) {
+		pr_warn("cannot read the counts map: %s", strerror(-n));
+		return n;
+	}
+	for (int i = 0; i < n && !err; i++) {
+		const struct profd_sample_key *k = &s->keys[i];
+		struct prof_raw_sample rs = {
+			.pid = k->pid,
+			.tid = k->tid,
+			.ustack_err = k->user_stack_id < 0 ? k->user_stack_id : 0,
+			.kstack_err = k->kernel_stack_id < 0 ? k->kernel_stack_id : 0,
+			.count = s->values[i],
+		};
+
+		memcpy(rs.comm, k->comm, PROFD_COMM_LEN);
+		rs.comm[PROFD_COMM_LEN] = '\0';
+		if (k->user_stack_id >= 0)
+			rs.ustack_err = read_stack(s, stacks_fd, k->user_stack_id, &rs.ustack,
+						   &rs.nustack);
+		if (k->kernel_stack_id >= 0)
+			rs.kstack_err = read_stack(s, stacks_fd, k->kernel_stack_id, &rs.kstack,
+						   &rs.nkstack);
+		err = fn(&rs, ctx);
+	}
+	clear_stacks(s, stacks_fd);
+	return err < 0 ? err : n;
+}
+
+void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT_MAX])
+{
+	int fd = bpf_map__fd(s->skel->maps.counters), ncpus = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	memset(out, 0, PROFD_CNT_MAX * sizeof(uint64_t));
+	if (ncpus <= 0)
+		return;
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals)
+		return;
+	for (__u32 i = 0; i < PROFD_CNT_MAX; i++) {
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (int c = 0; c < ncpus; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+}

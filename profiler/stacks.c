@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+/* Turns drained BPF samples (pids and PCs) into symbolized samples of a profile. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "profiler/profiler.h"
+
+#define ENTRIES_MAX 4096 /* kernel + user frames of one sample, markers included */
+
+struct prof_stacks {
+	struct sym_resolver *resolver;
+	int max_stack;
+	uint32_t locs[ENTRIES_MAX];
+	struct fmt_frame_desc frames[64]; /* inline chain of one address */
+};
+
+struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, int max_stack)
+{
+	struct prof_stacks *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->resolver = resolver;
+	st->max_stack = max_stack;
+	return st;
+}
+
+void prof_stacks__free(struct prof_stacks *st)
+{
+	free(st);
+}
+
+/* A frame that stands for something that is not an address: "[truncated]", a lost stack. */
+static int add_marker(struct fmt_profile *p, const char *name, bool kernel, uint32_t *id)
+{
+	struct fmt_frame_desc f = {.name = name};
+	uint32_t mapping = 0;
+	int err;
+
+	if (kernel) {
+		struct fmt_mapping_desc m = {.filename = "[kernel.kallsyms]", .kernel = true};
+
+		err = fmt_profile__add_mapping(p, &m, &mapping);
+		if (err)
+			return err;
+	}
+	return fmt_profile__add_location(p, mapping, 0, &f, 1, id);
+}
+
+static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid, uint64_t pc,
+		       bool is_return, uint32_t *id)
+{
+	struct sym_location loc;
+	struct fmt_mapping_desc m;
+	uint32_t mapping = 0;
+	size_t n;
+	int err;
+
+	err = sym_resolver__resolve(st->resolver, pid, pc, is_return, &loc);
+	if (err)
+		return err;
+	if (loc.module.path) {
+		m = (struct fmt_mapping_desc){
+			.filename = loc.module.path,
+			.build_id = loc.module.build_id,
+			.start = loc.module.start,
+			.limit = loc.module.limit,
+			.offset = loc.module.offset,
+			.kernel = loc.module.kernel,
+			.has_functions = loc.module.has_functions,
+			.has_filenames = loc.module.has_filenames,
+			.has_line_numbers = loc.module.has_line_numbers,
+			.has_inline_frames = loc.module.has_inline_frames,
+		};
+		err = fmt_profile__add_mapping(p, &m, &mapping);
+		if (err)
+			return err;
+	}
+	n = loc.nframes < 64 ? loc.nframes : 64;
+	for (size_t i = 0; i < n; i++) {
+		st->frames[i] = (struct fmt_frame_desc){
+			.name = loc.frames[i].name,
+			.system_name = loc.frames[i].system_name,
+			.filename = loc.frames[i].file,
+			.line = loc.frames[i].line,
+			.start_line = loc.frames[i].start_line,
+		};
+	}
+	return fmt_profile__add_location(p, mapping, mapping ? loc.address : 0, st->frames, n, id);
+}
+
+static const char *lost_reason(int err)
+{
+	switch (err) {
+	case -EEXIST:
+		return "[lost stack: map collision]";
+	case -ENOMEM:
+		return "[lost stack: map full]";
+	default:
+		return NULL; /* no stack to take (kernel thread, not requested, unreadable) */
+	}
+}
+
+int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
+		     const struct prof_raw_sample *rs)
+{
+	struct fmt_sample_desc labels = {.pid = rs->pid, .tid = rs->tid, .comm = rs->comm};
+	const char *lost;
+	size_t n = 0;
+	int err = 0;
+
+	/* Leaf first: kernel frames, then user frames, then markers at the root end. */
+	for (uint32_t i = 0; i < rs->nkstack && n < ENTRIES_MAX - 3 && !err; i++)
+		err = add_address(st, p, 0, rs->kstack[i], i > 0, &st->locs[n++]);
+	if (!err && rs->nkstack >= (uint32_t)st->max_stack) {
+		err = add_marker(p, "[truncated]", true, &st->locs[n++]);
+		p->loss.stacks_truncated += rs->count;
+	}
+	lost = lost_reason(rs->kstack_err);
+	if (!err && lost)
+		err = add_marker(p, lost, true, &st->locs[n++]);
+
+	if (!err && rs->nustack)
+		err = sym_resolver__add_process(st->resolver, rs->pid) == -ENOMEM ? -ENOMEM : 0;
+	for (uint32_t i = 0; i < rs->nustack && n < ENTRIES_MAX - 2 && !err; i++)
+		err = add_address(st, p, rs->pid, rs->ustack[i], i > 0, &st->locs[n++]);
+	if (!err && rs->nustack >= (uint32_t)st->max_stack) {
+		err = add_marker(p, "[truncated]", false, &st->locs[n++]);
+		p->loss.stacks_truncated += rs->count;
+	}
+	lost = lost_reason(rs->ustack_err);
+	if (!err && lost)
+		err = add_marker(p, lost, false, &st->locs[n++]);
+	if (err)
+		return err;
+
+	switch (rs->ustack_err) {
+	case -EEXIST:
+		p->loss.stacks_collision += rs->count;
+		break;
+	case -ENOMEM:
+		p->loss.stacks_map_full += rs->count;
+		break;
+	}
+	switch (rs->kstack_err) {
+	case -EEXIST:
+		p->loss.stacks_collision += rs->count;
+		break;
+	case -ENOMEM:
+		p->loss.stacks_map_full += rs->count;
+		break;
+	}
+	return fmt_profile__add_sample(p, st->locs, n, &labels, (int64_t)rs->count);
+}

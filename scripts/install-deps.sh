@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs the Debian packages profd needs to build, test and benchmark, if any are missing.
+# Safe to run again: does nothing when everything is present.
+set -eu
+
+BUILD_PKGS="make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev libunwind-dev \
+libzstd-dev zlib1g-dev libmicrohttpd-dev libdebuginfod-dev libiberty-dev pkg-config"
+TEST_PKGS="libcmocka-dev libxml2-utils elfutils binutils python3 curl util-linux libcap2-bin \
+golang-go chromium debuginfod libc6-dbg procps"
+BENCH_PKGS="linux-perf stress-ng hyperfine wrk bc"
+
+missing=""
+for p in $BUILD_PKGS $TEST_PKGS $BENCH_PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+# Node runs the browser tests and the JIT perf-map test; any node >= 18 will do.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs npm"
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "profd: missing packages:$missing; run 'make deps' as root" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * symbolizer/: addresses -> functions, files and lines. The only public header of this folder.
+ * It knows nothing of BPF or HTTP; it reads /proc, ELF and DWARF files and perf maps.
+ *
+ * A user address is resolved through the /proc/PID/maps snapshot taken when the process was
+ * added, normalized through the PT_LOAD segment that holds it, and looked up in the symbol
+ * tables of that file. Files are cached by identity (device, inode, size, mtime), never by pid.
+ * A frame that cannot be named is data, not an error: it is named "module+0xOFFSET" and carries
+ * a reason; only an address outside every mapping is "[unknown]".
+ */
+#ifndef PROFD_SYMBOLIZER_H
+#define PROFD_SYMBOLIZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum sym_reason {
+	SYM_OK,		  /* named from a symbol table, kallsyms or a perf map */
+	SYM_UNMAPPED,	  /* no mapping holds the address: "[unknown]" */
+	SYM_NO_SYMBOLS,	  /* the file has no symbol covering the address: module+0xOFF */
+	SYM_NO_FILE,	  /* the mapped file could not be opened or parsed: module+0xOFF */
+	SYM_PROCESS_GONE, /* no snapshot of the process: "[unknown]" */
+};
+
+/* One function at one address. An address inside inlined code gives several, innermost first. */
+struct sym_frame {
+	const char *name;	 /* demangled, never NULL */
+	const char *system_name; /* as in the symbol table (mangled), never NULL */
+	const char *file;	 /* source file, or NULL */
+	int line;		 /* 0 if unknown */
+	int start_line;		 /* line of the function's declaration, 0 if unknown */
+	bool inlined;		 /* inlined into the next frame */
+};
+
+/* Where an address lives, in link-time terms that are stable across runs (ASLR removed). */
+struct sym_module {
+	const char *path;     /* file as mapped ("[kernel.kallsyms]", "[vdso]", "[anon]" ...) */
+	const char *build_id; /* lowercase hex, or NULL */
+	uint64_t start;	      /* link-time start of the PT_LOAD segment (or mapping) */
+	uint64_t limit;	      /* one past its end */
+	uint64_t offset;      /* file offset of start */
+	bool kernel;
+	bool has_functions, has_filenames, has_line_numbers, has_inline_frames;
+};
+
+struct sym_location {
+	struct sym_module module;
+	uint64_t address;     /* normalized (link-time) address; the kernel address for kernel frames */
+	uint64_t file_offset; /* offset of the address in module.path (the OFF in module+0xOFF) */
+	enum sym_reason reason;
+	const struct sym_frame *frames; /* nframes >= 1, innermost first */
+	size_t nframes;
+};
+
+struct sym_resolver_opts {
+	const char *proc_root;	  /* NULL: "/proc" (tests point this at a fixture tree) */
+	const char *kallsyms;	  /* NULL: "/proc/kallsyms" */
+	const char *perf_map_dir; /* NULL: "/tmp" */
+	bool lines;		  /* resolve source files and lines where debug info exists */
+	size_t cache_bytes;	  /* bound on cached symbol tables; 0: a built-in default */
+};
+
+struct sym_resolver;
+
+/* Returns a resolver or NULL with errno set. Free with sym_resolver__free(). */
+struct sym_resolver *sym_resolver__new(const struct sym_resolver_opts *opts);
+void sym_resolver__free(struct sym_resolver *r);
+
+/*
+ * Snapshots /proc/PID/maps and opens the mapped files now, so the process can be symbolized after
+ * it exits. Does nothing if pid is already known. Returns 0, -ESRCH if the process is gone, or
+ * -errno.
+ */
+int sym_resolver__add_process(struct sym_resolver *r, pid_t pid);
+/* Takes a new snapshot (after exec). Returns as sym_resolver__add_process(). */
+int sym_resolver__refresh_process(struct sym_resolver *r, pid_t pid);
+/* Forgets pid's snapshot: its samples are symbolized and it exited. */
+void sym_resolver__drop_process(struct sym_resolver *r, pid_t pid);
+
+/*
+ * Resolves one address of process pid (pid 0: a kernel address). A return address (every frame
+ * but the leaf) is looked up at addr - 1 so the call, not the next instruction, is named.
+ * Fills *out; its pointers stay valid until the next call on r or sym_resolver__free().
+ * Returns 0 (also for unnamed frames, see out->reason) or -ENOMEM.
+ */
+int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool is_return,
+			  struct sym_location *out);
+
+struct sym_stats {
+	size_t files;	    /* files with a cached symbol table */
+	size_t cache_bytes; /* memory held by the caches */
+	uint64_t hits, misses;
+	size_t processes;
+};
+
+void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out);
+
+/* Demangles C++ and Rust (legacy and v0) names; returns a malloc'd string or NULL if not mangled. */
+char *sym_demangle(const char *name);
+
+#endif
