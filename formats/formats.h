@@ -178,6 +178,17 @@ static inline const struct fmt_mapping *fmt_profile__mapping(const struct fmt_pr
 	return id ? &p->mappings[id - 1] : NULL;
 }
 
+struct profd_strbuf;
+
+/*
+ * Appends the display name of line i (0 = innermost) of a location, as folded and SVG show it:
+ * the function name, "_[k]" for a kernel frame, and with lines " (file.c:42)" (base name) when
+ * the line is known. ';' and newlines in names become ':' and ' ' so a frame stays one frame.
+ * Returns 0 or -ENOMEM.
+ */
+int fmt_frame_name(const struct fmt_profile *p, const struct fmt_location *loc, uint32_t i,
+		   bool lines, struct profd_strbuf *sb);
+
 /* ---- Readers and writers ---- */
 
 /* A reader's one-line reason for refusing its input, e.g. "line 12: missing count". */

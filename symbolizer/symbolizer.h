@@ -35,7 +35,16 @@ struct sym_frame {
 	bool inlined;		 /* inlined into the next frame */
 };
 
-/* Where an address lives, in link-time terms that are stable across runs (ASLR removed). */
+/*
+ * Where an address lives, in link-time terms that are stable across runs (ASLR removed).
+ * For a file with program headers this is the PT_LOAD segment holding the address, widened down
+ * to a page boundary like the loader's mapping: start = p_vaddr - p_offset % page, offset =
+ * p_offset - p_offset % page, limit = p_vaddr + p_memsz; so address - start + offset is the file
+ * offset, as pprof expects of a Mapping. A file without usable segments gives the mapping in file
+ * offsets (start = offset = page offset of the mapping, address = file offset); anonymous and
+ * JIT code gives the runtime mapping (offset 0, address = runtime address); kernel frames give
+ * the span of their module's symbols, or [0, UINT64_MAX) when the address is unknown.
+ */
 struct sym_module {
 	const char *path;     /* file as mapped ("[kernel.kallsyms]", "[vdso]", "[anon]" ...) */
 	const char *build_id; /* lowercase hex, or NULL */
@@ -43,6 +52,7 @@ struct sym_module {
 	uint64_t limit;	      /* one past its end */
 	uint64_t offset;      /* file offset of start */
 	bool kernel;
+	bool deleted; /* the file was unlinked: path is its old name, " (deleted)" stripped */
 	bool has_functions, has_filenames, has_line_numbers, has_inline_frames;
 };
 
@@ -71,8 +81,9 @@ void sym_resolver__free(struct sym_resolver *r);
 
 /*
  * Snapshots /proc/PID/maps and opens the mapped files now, so the process can be symbolized after
- * it exits. Does nothing if pid is already known. Returns 0, -ESRCH if the process is gone, or
- * -errno.
+ * it exits. A process is (pid, start time from /proc/PID/stat): a known one costs one read of
+ * its stat file and nothing else (an exited one keeps its snapshot); a pid now used by a newer
+ * process gets a new snapshot. Returns 0, -ESRCH if the process is gone (and unknown), or -errno.
  */
 int sym_resolver__add_process(struct sym_resolver *r, pid_t pid);
 /* Takes a new snapshot (after exec). Returns as sym_resolver__add_process(). */
@@ -82,9 +93,14 @@ void sym_resolver__drop_process(struct sym_resolver *r, pid_t pid);
 
 /*
  * Resolves one address of process pid (pid 0: a kernel address). A return address (every frame
- * but the leaf) is looked up at addr - 1 so the call, not the next instruction, is named.
+ * but the leaf) is looked up at addr - 1 so the call, not the next instruction, is named, and
+ * out->address is then the normalized addr - 1: a byte of the call instruction, so two call
+ * sites in one function stay two locations (what pprof expects of Location addresses).
+ * Addresses in mappings the snapshot does not know (dlopen, new JIT code) make a live process's
+ * maps be read again, at most once a second.
  * Fills *out; its pointers stay valid until the next call on r or sym_resolver__free().
- * Returns 0 (also for unnamed frames, see out->reason) or -ENOMEM.
+ * A resolver is not thread-safe: lookups update its caches. Returns 0 (also for unnamed frames,
+ * see out->reason) or -ENOMEM.
  */
 int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool is_return,
 			  struct sym_location *out);
@@ -92,8 +108,12 @@ int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool
 struct sym_stats {
 	size_t files;	    /* files with a cached symbol table */
 	size_t cache_bytes; /* memory held by the caches */
-	uint64_t hits, misses;
+	uint64_t hits;	    /* resolves answered from memory */
+	uint64_t misses;    /* resolves that read a file or /proc first (reload, rescan, kallsyms) */
 	size_t processes;
+	uint64_t loads;	    /* ELF files parsed, reloads after eviction included */
+	uint64_t evictions; /* symbol tables dropped to stay under cache_bytes */
+	uint64_t unnamed;   /* resolves whose reason was not SYM_OK */
 };
 
 void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out);

@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The in-memory profile: interned strings and deduplicated mappings, functions, locations and
+ * samples. Every table is an array plus an open-addressing index of 1-based ids, so an id is
+ * stable from the moment it is handed out and doubles as the pprof id.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "formats/formats.h"
+
+/* An open-addressing set of ids; the caller hashes and compares, the table only probes. */
+struct id_table {
+	uint32_t *ids; /* 0: empty slot */
+	uint64_t *hashes;
+	size_t cap; /* power of two */
+	size_t n;
+};
+
+struct fmt_profile_index {
+	struct id_table strings, mappings, functions, locations, samples;
+};
+
+typedef bool (*id_eq_fn)(const struct fmt_profile *p, uint32_t id, const void *key);
+
+static int table_grow(struct id_table *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 64;
+	uint32_t *ids = calloc(cap, sizeof(*ids));
+	uint64_t *hashes = calloc(cap, sizeof(*hashes));
+
+	if (!ids || !hashes) {
+		free(ids);
+		free(hashes);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < t->cap; i++) {
+		size_t j;
+
+		if (!t->ids[i])
+			continue;
+		for (j = t->hashes[i] & (cap - 1); ids[j]; j = (j + 1) & (cap - 1))
+			;
+		ids[j] = t->ids[i];
+		hashes[j] = t->hashes[i];
+	}
+	free(t->ids);
+	free(t->hashes);
+	t->ids = ids;
+	t->hashes = hashes;
+	t->cap = cap;
+	return 0;
+}
+
+/* Returns the id equal to key, or 0 with *slot set to where a new id would go. */
+static uint32_t table_find(const struct fmt_profile *p, const struct id_table *t, uint64_t h,
+			   id_eq_fn eq, const void *key, size_t *slot)
+{
+	size_t j;
+
+	for (j = h & (t->cap - 1); t->ids[j]; j = (j + 1) & (t->cap - 1)) {
+		if (t->hashes[j] == h && eq(p, t->ids[j], key))
+			return t->ids[j];
+	}
+	*slot = j;
+	return 0;
+}
+
+/* Makes room for one more id so that a later table_insert() cannot fail. */
+static int table_reserve(struct id_table *t)
+{
+	if ((t->n + 1) * 4 > t->cap * 3)
+		return table_grow(t);
+	return 0;
+}
+
+static void table_insert(struct id_table *t, size_t slot, uint64_t h, uint32_t id)
+{
+	t->ids[slot] = id;
+	t->hashes[slot] = h;
+	t->n++;
+}
+
+static void table_free(struct id_table *t)
+{
+	free(t->ids);
+	free(t->hashes);
+}
+
+/* An array of n elements has room for the next power of two >= n (at least 16). */
+static size_t capacity_for(size_t n)
+{
+	size_t cap = 16;
+
+	if (!n)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	return cap;
+}
+
+/* Grows an array of n elements to hold n + extra. */
+static int grow(void *arrp, size_t elem, size_t n, size_t extra)
+{
+	void **arr = arrp;
+	size_t need = n + extra;
+	void *q;
+
+	if (need < n || need > SIZE_MAX / 2 / elem)
+		return -ENOMEM;
+	if (need <= capacity_for(n))
+		return 0;
+	q = realloc(*arr, capacity_for(need) * elem);
+	if (!q)
+		return -ENOMEM;
+	*arr = q;
+	return 0;
+}
+
+struct fmt_profile *fmt_profile__new(int64_t period_ns)
+{
+	struct fmt_profile *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		goto fail;
+	p->index = calloc(1, sizeof(*p->index));
+	p->strings = malloc(16 * sizeof(*p->strings));
+	if (!p->index || !p->strings)
+		goto fail;
+	p->strings[0] = strdup("");
+	if (!p->strings[0])
+		goto fail;
+	p->nstrings = 1;
+	p->period_ns = period_ns;
+	if (table_grow(&p->index->strings) || table_grow(&p->index->mappings) ||
+	    table_grow(&p->index->functions) || table_grow(&p->index->locations) ||
+	    table_grow(&p->index->samples))
+		goto fail;
+	return p;
+fail:
+	fmt_profile__free(p);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void fmt_profile__free(struct fmt_profile *p)
+{
+	if (!p)
+		return;
+	for (uint32_t i = 0; i < p->nstrings; i++)
+		free(p->strings[i]);
+	free(p->strings);
+	free(p->mappings);
+	free(p->functions);
+	free(p->locations);
+	free(p->lines);
+	free(p->stack_locs);
+	free(p->samples);
+	if (p->index) {
+		table_free(&p->index->strings);
+		table_free(&p->index->mappings);
+		table_free(&p->index->functions);
+		table_free(&p->index->locations);
+		table_free(&p->index->samples);
+		free(p->index);
+	}
+	free(p);
+}
+
+/* ---- strings ---- */
+
+static bool string_eq(const struct fmt_profile *p, uint32_t id, const void *key)
+{
+	/* Ids in the string table are stored +1 so that string 0 ("") is never an empty slot. */
+	return strcmp(p->strings[id - 1], key) == 0;
+}
+
+int fmt_profile__intern(struct fmt_profile *p, const char *s, uint32_t *id)
+{
+	struct id_table *t = &p->index->strings;
+	uint64_t h;
+	uint32_t found;
+	size_t slot;
+	char *copy;
+
+	if (!s || !*s) {
+		*id = 0;
+		return 0;
+	}
+	h = profd_hash_bytes(s, strlen(s), 0);
+	found = table_find(p, t, h, string_eq, s, &slot);
+	if (found) {
+		*id = found - 1;
+		return 0;
+	}
+	if (p->nstrings == UINT32_MAX || grow(&p->strings, sizeof(*p->strings), p->nstrings, 1))
+		return -ENOMEM;
+	if (table_reserve(t))
+		return -ENOMEM;
+	table_find(p, t, h, string_eq, s, &slot); /* the slot moves when the table grows */
+	copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	p->strings[p->nstrings] = copy;
+	table_insert(t, slot, h, p->nstrings + 1);
+	*id = p->nstrings++;
+	return 0;
+}
+
+/* ---- mappings ---- */
+
+static uint64_t mapping_hash(const struct fmt_mapping *m)
+{
+	uint64_t h = profd_hash_u64(m->start);
+
+	h = profd_hash_combine(h, m->limit);
+	h = profd_hash_combine(h, m->offset);
+	h = profd_hash_combine(h, m->filename);
+	h = profd_hash_combine(h, m->build_id);
+	return profd_hash_combine(h, m->kernel);
+}
+
+static bool mapping_eq(const struct fmt_profile *p, uint32_t id, const void *key)
+{
+	const struct fmt_mapping *a = &p->mappings[id - 1], *b = key;
+
+	return a->start == b->start && a->limit == b->limit && a->offset == b->offset &&
+	       a->filename == b->filename && a->build_id == b->build_id && a->kernel == b->kernel;
+}
+
+int fmt_profile__add_mapping(struct fmt_profile *p, const struct fmt_mapping_desc *d, uint32_t *id)
+{
+	struct id_table *t = &p->index->mappings;
+	struct fmt_mapping m = {
+		.start = d->start,
+		.limit = d->limit,
+		.offset = d->offset,
+		.kernel = d->kernel,
+		.has_functions = d->has_functions,
+		.has_filenames = d->has_filenames,
+		.has_line_numbers = d->has_line_numbers,
+		.has_inline_frames = d->has_inline_frames,
+	};
+	uint64_t h;
+	size_t slot;
+	int err;
+
+	err = fmt_profile__intern(p, d->filename, &m.filename);
+	if (!err)
+		err = fmt_profile__intern(p, d->build_id, &m.build_id);
+	if (err)
+		return err;
+	h = mapping_hash(&m);
+	*id = table_find(p, t, h, mapping_eq, &m, &slot);
+	if (*id) {
+		/* What one resolver learned about a file holds for every sample of it. */
+		struct fmt_mapping *old = &p->mappings[*id - 1];
+
+		old->has_functions |= m.has_functions;
+		old->has_filenames |= m.has_filenames;
+		old->has_line_numbers |= m.has_line_numbers;
+		old->has_inline_frames |= m.has_inline_frames;
+		return 0;
+	}
+	if (grow(&p->mappings, sizeof(m), p->nmappings, 1) || table_reserve(t))
+		return -ENOMEM;
+	table_find(p, t, h, mapping_eq, &m, &slot);
+	p->mappings[p->nmappings++] = m;
+	table_insert(t, slot, h, p->nmappings);
+	*id = p->nmappings;
+	return 0;
+}
+
+/* ---- functions ---- */
+
+static uint64_t function_hash(const struct fmt_function *f)
+{
+	uint64_t h = profd_hash_u64(f->name);
+
+	h = profd_hash_combine(h, f->system_name);
+	h = profd_hash_combine(h, f->filename);
+	return profd_hash_combine(h, (uint64_t)f->start_line);
+}
+
+static bool function_eq(const struct fmt_profile *p, uint32_t id, const void *key)
+{
+	const struct fmt_function *a = &p->functions[id - 1], *b = key;
+
+	return a->name == b->name && a->system_name == b->system_name &&
+	       a->filename == b->filename && a->start_line == b->start_line;
+}
+
+static int add_function(struct fmt_profile *p, const struct fmt_frame_desc *d, uint32_t *id)
+{
+	struct id_table *t = &p->index->functions;
+	struct fmt_function f = {.start_line = d->start_line};
+	uint64_t h;
+	size_t slot;
+	int err;
+
+	err = fmt_profile__intern(p, d->name, &f.name);
+	if (!err)
+		err = fmt_profile__intern(p, d->system_name ? d->system_name : d->name,
+					  &f.system_name);
+	if (!err)
+		err = fmt_profile__intern(p, d->filename, &f.filename);
+	if (err)
+		return err;
+	h = function_hash(&f);
+	*id = table_find(p, t, h, function_eq, &f, &slot);
+	if (*id)
+		return 0;
+	if (grow(&p->functions, sizeof(f), p->nfunctions, 1) || table_reserve(t))
+		return -ENOMEM;
+	table_find(p, t, h, function_eq, &f, &slot);
+	p->functions[p->nfunctions++] = f;
+	table_insert(t, slot, h, p->nfunctions);
+	*id = p->nfunctions;
+	return 0;
+}
+
+/* ---- locations ---- */
+
+/* A candidate location: its lines are already appended at the end of p->lines. */
+struct location_key {
+	uint32_t mapping;
+	uint64_t address;
+	const struct fmt_line *lines;
+	uint32_t nlines;
+};
+
+static uint64_t location_hash(const struct location_key *k)
+{
+	uint64_t h = profd_hash_combine(profd_hash_u64(k->mapping), k->address);
+
+	if (k->mapping && k->address)
+		return h;
+	for (uint32_t i = 0; i < k->nlines; i++) {
+		h = profd_hash_combine(h, k->lines[i].function);
+		h = profd_hash_combine(h, (uint64_t)k->lines[i].line);
+	}
+	return h;
+}
+
+static bool location_eq(const struct fmt_profile *p, uint32_t id, const void *key)
+{
+	const struct fmt_location *a = &p->locations[id - 1];
+	const struct location_key *b = key;
+
+	if (a->mapping != b->mapping || a->address != b->address)
+		return false;
+	if (b->mapping && b->address)
+		return true;
+	if (a->nlines != b->nlines)
+		return false;
+	for (uint32_t i = 0; i < a->nlines; i++) {
+		const struct fmt_line *x = &p->lines[a->first_line + i], *y = &b->lines[i];
+
+		if (x->function != y->function || x->line != y->line)
+			return false;
+	}
+	return true;
+}
+
+int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t address,
+			      const struct fmt_frame_desc *frames, size_t nframes, uint32_t *id)
+{
+	struct id_table *t = &p->index->locations;
+	struct location_key k = {.mapping = mapping, .address = address};
+	uint64_t h;
+	size_t slot;
+	int err;
+
+	if (nframes == 0 || nframes > UINT32_MAX || mapping > p->nmappings)
+		return -EINVAL;
+	if (p->nlines > UINT32_MAX - nframes)
+		return -ENOMEM;
+	/* Lines go to the end of p->lines first; they stay only if the location is new. */
+	if (grow(&p->lines, sizeof(*p->lines), p->nlines, nframes))
+		return -ENOMEM;
+	for (size_t i = 0; i < nframes; i++) {
+		struct fmt_line *l = &p->lines[p->nlines + i];
+
+		err = add_function(p, &frames[i], &l->function);
+		if (err)
+			return err;
+		l->line = frames[i].line;
+	}
+	k.lines = &p->lines[p->nlines];
+	k.nlines = nframes;
+	h = location_hash(&k);
+	*id = table_find(p, t, h, location_eq, &k, &slot);
+	if (*id)
+		return 0;
+	if (grow(&p->locations, sizeof(*p->locations), p->nlocations, 1) || table_reserve(t))
+		return -ENOMEM;
+	table_find(p, t, h, location_eq, &k, &slot);
+	p->locations[p->nlocations++] = (struct fmt_location){
+		.mapping = mapping,
+		.address = address,
+		.first_line = p->nlines,
+		.nlines = nframes,
+	};
+	p->nlines += nframes;
+	table_insert(t, slot, h, p->nlocations);
+	*id = p->nlocations;
+	return 0;
+}
+
+/* ---- samples ---- */
+
+struct sample_key {
+	const uint32_t *locs;
+	size_t nlocs;
+	uint32_t pid, tid, comm;
+};
+
+static uint64_t sample_hash(const struct sample_key *k)
+{
+	uint64_t h = profd_hash_combine(profd_hash_u64(k->pid), k->tid);
+
+	h = profd_hash_combine(h, k->comm);
+	return profd_hash_combine(h, profd_hash_bytes(k->locs, k->nlocs * sizeof(*k->locs), 0));
+}
+
+static bool sample_eq(const struct fmt_profile *p, uint32_t id, const void *key)
+{
+	const struct fmt_sample *a = &p->samples[id - 1];
+	const struct sample_key *b = key;
+
+	return a->pid == b->pid && a->tid == b->tid && a->comm == b->comm && a->nlocs == b->nlocs &&
+	       memcmp(&p->stack_locs[a->first_loc], b->locs, b->nlocs * sizeof(*b->locs)) == 0;
+}
+
+int fmt_profile__add_sample(struct fmt_profile *p, const uint32_t *locs, size_t nlocs,
+			    const struct fmt_sample_desc *labels, int64_t count)
+{
+	struct id_table *t = &p->index->samples;
+	struct sample_key k = {.locs = locs, .nlocs = nlocs, .pid = labels->pid, .tid = labels->tid};
+	uint64_t h;
+	uint32_t id;
+	size_t slot;
+	int err;
+
+	if (nlocs > UINT32_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < nlocs; i++) {
+		if (locs[i] == 0 || locs[i] > p->nlocations)
+			return -EINVAL;
+	}
+	err = fmt_profile__intern(p, labels->comm, &k.comm);
+	if (err)
+		return err;
+	h = sample_hash(&k);
+	id = table_find(p, t, h, sample_eq, &k, &slot);
+	if (id) {
+		p->samples[id - 1].count += count;
+		p->total += count;
+		return 0;
+	}
+	if (p->nsamples >= UINT32_MAX - 1 ||
+	    grow(&p->samples, sizeof(*p->samples), p->nsamples, 1) ||
+	    grow(&p->stack_locs, sizeof(*p->stack_locs), p->nstack_locs, nlocs ? nlocs : 1) ||
+	    table_reserve(t))
+		return -ENOMEM;
+	table_find(p, t, h, sample_eq, &k, &slot);
+	memcpy(&p->stack_locs[p->nstack_locs], locs, nlocs * sizeof(*locs));
+	p->samples[p->nsamples++] = (struct fmt_sample){
+		.first_loc = p->nstack_locs,
+		.nlocs = nlocs,
+		.pid = k.pid,
+		.tid = k.tid,
+		.comm = k.comm,
+		.count = count,
+	};
+	p->nstack_locs += nlocs;
+	p->total += count;
+	table_insert(t, slot, h, p->nsamples);
+	return 0;
+}
+
+bool fmt_filter__match(const struct fmt_filter *f, const struct fmt_profile *p,
+		       const struct fmt_sample *s)
+{
+	if (!f)
+		return true;
+	if (f->pid && s->pid != f->pid)
+		return false;
+	if (f->comm && strcmp(fmt_profile__str(p, s->comm), f->comm) != 0)
+		return false;
+	return true;
+}
+
+/* ---- merge ---- */
+
+static void merge_span(struct fmt_profile *dst, const struct fmt_profile *src)
+{
+	int64_t start, end;
+
+	if (!src->time_ns)
+		return;
+	if (!dst->time_ns) {
+		dst->time_ns = src->time_ns;
+		dst->duration_ns = src->duration_ns;
+		return;
+	}
+	start = dst->time_ns < src->time_ns ? dst->time_ns : src->time_ns;
+	end = dst->time_ns + dst->duration_ns;
+	if (src->time_ns + src->duration_ns > end)
+		end = src->time_ns + src->duration_ns;
+	dst->time_ns = start;
+	dst->duration_ns = end - start;
+}
+
+static void merge_loss(struct fmt_loss *a, const struct fmt_loss *b)
+{
+	a->samples_counts_full += b->samples_counts_full;
+	a->stacks_collision += b->stacks_collision;
+	a->stacks_map_full += b->stacks_map_full;
+	a->stacks_truncated += b->stacks_truncated;
+	a->samples_ringbuf_full += b->samples_ringbuf_full;
+	a->unwind_failed += b->unwind_failed;
+}
+
+/* Translates location id of src into dst, adding it (and its mapping) on first use. */
+static int merge_location(struct fmt_profile *dst, const struct fmt_profile *src, uint32_t id,
+			  uint32_t *mapping_ids, uint32_t *location_ids,
+			  struct fmt_frame_desc **frames, size_t *frames_cap)
+{
+	const struct fmt_location *l = fmt_profile__location(src, id);
+	uint32_t mapping = 0;
+	int err;
+
+	if (location_ids[id - 1])
+		return 0;
+	if (l->mapping && !mapping_ids[l->mapping - 1]) {
+		const struct fmt_mapping *m = fmt_profile__mapping(src, l->mapping);
+		struct fmt_mapping_desc d = {
+			.filename = fmt_profile__str(src, m->filename),
+			.build_id = fmt_profile__str(src, m->build_id),
+			.start = m->start,
+			.limit = m->limit,
+			.offset = m->offset,
+			.kernel = m->kernel,
+			.has_functions = m->has_functions,
+			.has_filenames = m->has_filenames,
+			.has_line_numbers = m->has_line_numbers,
+			.has_inline_frames = m->has_inline_frames,
+		};
+
+		err = fmt_profile__add_mapping(dst, &d, &mapping_ids[l->mapping - 1]);
+		if (err)
+			return err;
+	}
+	if (l->mapping)
+		mapping = mapping_ids[l->mapping - 1];
+	if (l->nlines > *frames_cap) {
+		struct fmt_frame_desc *q = realloc(*frames, l->nlines * sizeof(*q));
+
+		if (!q)
+			return -ENOMEM;
+		*frames = q;
+		*frames_cap = l->nlines;
+	}
+	for (uint32_t i = 0; i < l->nlines; i++) {
+		const struct fmt_line *line = &src->lines[l->first_line + i];
+		const struct fmt_function *f = fmt_profile__function(src, line->function);
+
+		(*frames)[i] = (struct fmt_frame_desc){
+			.name = fmt_profile__str(src, f->name),
+			.system_name = fmt_profile__str(src, f->system_name),
+			.filename = fmt_profile__str(src, f->filename),
+			.line = line->line,
+			.start_line = f->start_line,
+		};
+	}
+	return fmt_profile__add_location(dst, mapping, l->address, *frames, l->nlines,
+					 &location_ids[id - 1]);
+}
+
+int fmt_profile__merge(struct fmt_profile *dst, const struct fmt_profile *src,
+		       const struct fmt_filter *f)
+{
+	uint32_t *mapping_ids = calloc(src->nmappings + 1, sizeof(*mapping_ids));
+	uint32_t *location_ids = calloc(src->nlocations + 1, sizeof(*location_ids));
+	uint32_t *locs = NULL;
+	size_t locs_cap = 0, frames_cap = 0;
+	struct fmt_frame_desc *frames = NULL;
+	int err = -ENOMEM;
+
+	if (!mapping_ids || !location_ids)
+		goto out;
+	for (size_t i = 0; i < src->nsamples; i++) {
+		const struct fmt_sample *s = &src->samples[i];
+		struct fmt_sample_desc labels = {
+			.pid = s->pid,
+			.tid = s->tid,
+			.comm = fmt_profile__str(src, s->comm),
+		};
+
+		if (!fmt_filter__match(f, src, s))
+			continue;
+		if (s->nlocs > locs_cap) {
+			uint32_t *q = realloc(locs, s->nlocs * sizeof(*q));
+
+			err = -ENOMEM;
+			if (!q)
+				goto out;
+			locs = q;
+			locs_cap = s->nlocs;
+		}
+		for (uint32_t j = 0; j < s->nlocs; j++) {
+			uint32_t id = src->stack_locs[s->first_loc + j];
+
+			err = merge_location(dst, src, id, mapping_ids, location_ids, &frames,
+					     &frames_cap);
+			if (err)
+				goto out;
+			locs[j] = location_ids[id - 1];
+		}
+		err = fmt_profile__add_sample(dst, locs, s->nlocs, &labels, s->count);
+		if (err)
+			goto out;
+	}
+	merge_loss(&dst->loss, &src->loss);
+	merge_span(dst, src);
+	if (!dst->period_ns)
+		dst->period_ns = src->period_ns;
+	err = 0;
+out:
+	free(mapping_ids);
+	free(location_ids);
+	free(locs);
+	free(frames);
+	return err;
+}

@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One ELF file -> PT_LOAD segments, GNU build-id and a compact symbol table.
+ *
+ * Files come from any process on the machine, so nothing in them is trusted. libelf is used in
+ * ELF_C_READ mode (pread on demand: no mapping that a truncating writer could turn into SIGBUS),
+ * and in that mode it does not know the file size, so every header table and section is checked
+ * against the size here before libelf is asked to read it.
+ *
+ * The symbol table merges .symtab and .dynsym: FUNC and IFUNC symbols, and NOTYPE symbols in code
+ * sections (assembly). One symbol is kept per address, chosen like perf does (sized over
+ * zero-size, function over label, global over weak over local, fewer leading underscores); a
+ * zero-size symbol inside a sized one is dropped, others extend to the next symbol. Names are
+ * copied into one block so the file can be closed.
+ */
+#include <errno.h>
+#include <gelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "symbolizer/symbolizer_internal.h"
+
+#define SEGMENTS_MAX 256
+#define SECTIONS_MAX (1u << 18)
+#define NOTES_MAX 65536
+#define BACK_SCAN 8 /* nested symbols looked at behind the nearest one */
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define NATIVE_DATA ELFDATA2LSB
+#else
+#define NATIVE_DATA ELFDATA2MSB
+#endif
+
+struct src {
+	int fd;
+	const unsigned char *mem;
+	uint64_t size;
+};
+
+struct layout {
+	bool is64;
+	uint16_t type;
+	bool shdrs_ok;
+	uint64_t shnum;
+};
+
+struct section {
+	uint64_t addr, end;
+	bool code;
+};
+
+struct cand {
+	uint64_t addr, size;
+	const char *name;
+	uint32_t len;
+	uint32_t shndx;
+	uint8_t rank;
+	uint8_t underscores;
+};
+
+static bool range_ok(const struct src *s, uint64_t off, uint64_t len)
+{
+	return off <= s->size && len <= s->size - off;
+}
+
+static int src_read(const struct src *s, uint64_t off, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	if (!range_ok(s, off, len))
+		return -EINVAL;
+	if (s->mem) {
+		memcpy(buf, s->mem + off, len);
+		return 0;
+	}
+	while (done < len) {
+		ssize_t n = pread(s->fd, (char *)buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -EIO; /* shrank since fstat */
+		done += n;
+	}
+	return 0;
+}
+
+/*
+ * Checks the header tables against the file size. Returns 1 if the file can be handed to libelf,
+ * 0 if it is not a usable ELF file, or -errno if it could not be read.
+ */
+static int check_headers(const struct src *s, struct layout *l)
+{
+	unsigned char ident[EI_NIDENT];
+	uint64_t phoff, phnum, phentsize, shoff, shnum, shentsize;
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	if (s->size < sizeof(Elf64_Ehdr))
+		return 0;
+	err = src_read(s, 0, ident, sizeof(ident));
+	if (err)
+		return err;
+	if (memcmp(ident, ELFMAG, SELFMAG) || ident[EI_DATA] != NATIVE_DATA ||
+	    (ident[EI_CLASS] != ELFCLASS64 && ident[EI_CLASS] != ELFCLASS32))
+		return 0;
+	l->is64 = ident[EI_CLASS] == ELFCLASS64;
+	if (l->is64) {
+		Elf64_Ehdr eh;
+
+		err = src_read(s, 0, &eh, sizeof(eh));
+		if (err)
+			return err;
+		l->type = eh.e_type;
+		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
+		shoff = eh.e_shoff, shnum = eh.e_shnum, shentsize = eh.e_shentsize;
+	} else {
+		Elf32_Ehdr eh;
+
+		err = src_read(s, 0, &eh, sizeof(eh));
+		if (err)
+			return err;
+		l->type = eh.e_type;
+		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
+		shoff = eh.e_shoff, shnum = eh.e_shnum, shentsize = eh.e_shentsize;
+	}
+	if (l->type != ET_EXEC && l->type != ET_DYN)
+		return 0;
+	/* Counts past 16 bits live in section header 0; libelf allocates by them, so check them. */
+	if (shoff && (phnum == PN_XNUM || !shnum)) {
+		uint64_t sh_size, sh_info;
+
+		if (shentsize != (l->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)) ||
+		    !range_ok(s, shoff, shentsize))
+			return 0;
+		if (l->is64) {
+			Elf64_Shdr sh;
+
+			err = src_read(s, shoff, &sh, sizeof(sh));
+			sh_size = sh.sh_size, sh_info = sh.sh_info;
+		} else {
+			Elf32_Shdr sh;
+
+			err = src_read(s, shoff, &sh, sizeof(sh));
+			sh_size = sh.sh_size, sh_info = sh.sh_info;
+		}
+		if (err)
+			return err;
+		if (phnum == PN_XNUM)
+			phnum = sh_info;
+		if (!shnum)
+			shnum = sh_size;
+	}
+	if (phnum > SEGMENTS_MAX * 64 ||
+	    phentsize != (l->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) ||
+	    !range_ok(s, phoff, phnum * phentsize))
+		return 0;
+	if (shnum > SECTIONS_MAX)
+		return 0;
+	l->shdrs_ok = shoff && shnum &&
+		      shentsize == (l->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)) &&
+		      range_ok(s, shoff, shnum * shentsize);
+	l->shnum = l->shdrs_ok ? shnum : 0;
+	return 1;
+}
+
+int sym_build_id_from_notes(const void *notes, size_t len, size_t align, char *hex, size_t hexlen)
+{
+	const unsigned char *p = notes;
+	uint64_t off = 0;
+
+	align = align == 8 ? 8 : 4;
+	while (len - off >= 12) {
+		uint32_t namesz, descsz, type;
+		uint64_t name_off, desc_off;
+
+		memcpy(&namesz, p + off, 4);
+		memcpy(&descsz, p + off + 4, 4);
+		memcpy(&type, p + off + 8, 4);
+		name_off = off + 12;
+		if (namesz > len - name_off)
+			break;
+		desc_off = name_off + ((namesz + align - 1) & ~(uint64_t)(align - 1));
+		if (desc_off > len || descsz > len - desc_off)
+			break;
+		off = desc_off + ((descsz + align - 1) & ~(uint64_t)(align - 1));
+		if (type == NT_GNU_BUILD_ID && namesz == 4 && !memcmp(p + name_off, "GNU", 4) &&
+		    descsz >= 1 && descsz <= SYM_BUILD_ID_MAX && hexlen >= 2 * (size_t)descsz + 1) {
+			for (uint32_t i = 0; i < descsz; i++) {
+				hex[2 * i] = "0123456789abcdef"[p[desc_off + i] >> 4];
+				hex[2 * i + 1] = "0123456789abcdef"[p[desc_off + i] & 15];
+			}
+			hex[2 * descsz] = '\0';
+			return 0;
+		}
+		if (off > len)
+			break;
+	}
+	return -ENOENT;
+}
+
+static int read_build_id(const struct src *s, uint64_t off, uint64_t len, uint64_t align,
+			 char *hex, size_t hexlen)
+{
+	void *buf;
+	int err;
+
+	if (!len || len > NOTES_MAX || !range_ok(s, off, len))
+		return -ENOENT;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	err = src_read(s, off, buf, len);
+	if (!err)
+		err = sym_build_id_from_notes(buf, len, align, hex, hexlen);
+	free(buf);
+	return err;
+}
+
+static int read_segments(Elf *elf, const struct src *s, struct sym_elf *out)
+{
+	size_t phnum;
+	int err;
+
+	if (elf_getphdrnum(elf, &phnum))
+		return 0;
+	out->segs = calloc(phnum < SEGMENTS_MAX ? phnum + 1 : SEGMENTS_MAX, sizeof(*out->segs));
+	if (!out->segs)
+		return -ENOMEM;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph))
+			break;
+		if (ph.p_type == PT_NOTE && !out->build_id[0]) {
+			err = read_build_id(s, ph.p_offset, ph.p_filesz, ph.p_align, out->build_id,
+					    sizeof(out->build_id));
+			if (err == -ENOMEM || err == -EIO)
+				return err;
+		}
+		if (ph.p_type != PT_LOAD || out->nsegs == SEGMENTS_MAX)
+			continue;
+		if (ph.p_filesz > ph.p_memsz || ph.p_offset + ph.p_filesz < ph.p_offset ||
+		    ph.p_vaddr + ph.p_memsz < ph.p_vaddr)
+			continue;
+		out->segs[out->nsegs++] = (struct sym_segment){
+			.vaddr = ph.p_vaddr,
+			.memsz = ph.p_memsz,
+			.offset = ph.p_offset,
+			.filesz = ph.p_filesz,
+			.flags = ph.p_flags,
+		};
+	}
+	return 0;
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank > y->rank ? -1 : 1;
+	if (x->underscores != y->underscores)
+		return x->underscores < y->underscores ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static uint8_t rank_of(const GElf_Sym *sym, bool from_symtab)
+{
+	int type = GELF_ST_TYPE(sym->st_info), bind = GELF_ST_BIND(sym->st_info);
+	uint8_t rank = from_symtab;
+
+	if (sym->st_size)
+		rank |= 16;
+	if (type == STT_FUNC || type == STT_GNU_IFUNC)
+		rank |= 8;
+	if (bind == STB_GLOBAL)
+		rank |= 4;
+	else if (bind == STB_WEAK)
+		rank |= 2;
+	return rank;
+}
+
+static bool plausible_name(const char *name, size_t len)
+{
+	/* Local labels and ARM/AArch64 mapping symbols ($x, $d) are not functions. */
+	return len && name[0] != '$' && !(len >= 2 && name[0] == '.' && name[1] == 'L');
+}
+
+/* Appends the code symbols of one SHT_SYMTAB or SHT_DYNSYM section to cands. */
+static int collect(Elf *elf, const struct src *s, Elf_Scn *scn, const GElf_Shdr *sh,
+		   const struct section *secs, size_t nsecs, size_t max_bytes, struct cand **cands,
+		   size_t *n, size_t *cap)
+{
+	size_t entsize = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
+	Elf_Scn *strscn;
+	GElf_Shdr strsh;
+	Elf_Data *data, *strdata;
+	size_t nsyms;
+
+	if (sh->sh_entsize != entsize || !range_ok(s, sh->sh_offset, sh->sh_size) ||
+	    sh->sh_link >= nsecs || sh->sh_size > max_bytes)
+		return 0;
+	strscn = elf_getscn(elf, sh->sh_link);
+	if (!strscn || !gelf_getshdr(strscn, &strsh) || strsh.sh_type != SHT_STRTAB ||
+	    !range_ok(s, strsh.sh_offset, strsh.sh_size) || strsh.sh_size > max_bytes)
+		return 0;
+	data = elf_getdata(scn, NULL);
+	strdata = elf_getdata(strscn, NULL);
+	if (!data || !strdata || !strdata->d_buf)
+		return 0;
+	nsyms = data->d_size / entsize;
+	for (size_t i = 1; i < nsyms; i++) {
+		GElf_Sym sym;
+		const char *name;
+		size_t len;
+		int type;
+
+		if (!gelf_getsym(data, (int)i, &sym))
+			break;
+		type = GELF_ST_TYPE(sym.st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE)
+			continue;
+		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE ||
+		    sym.st_shndx >= nsecs || !secs[sym.st_shndx].code)
+			continue;
+		if (sym.st_name >= strdata->d_size)
+			continue;
+		name = (const char *)strdata->d_buf + sym.st_name;
+		len = strnlen(name, strdata->d_size - sym.st_name);
+		if (len == strdata->d_size - sym.st_name)
+			continue; /* no NUL before the end of the string table */
+		if (len > SYM_NAME_MAX)
+			len = SYM_NAME_MAX;
+		if (!plausible_name(name, len))
+			continue;
+		if (*n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 1024;
+			struct cand *v = realloc(*cands, ncap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			*cands = v;
+			*cap = ncap;
+		}
+		(*cands)[(*n)++] = (struct cand){
+			.addr = sym.st_value,
+			.size = sym.st_size,
+			.name = name,
+			.len = (uint32_t)len,
+			.shndx = sym.st_shndx,
+			.rank = rank_of(&sym, sh->sh_type == SHT_SYMTAB),
+			.underscores = (uint8_t)(strspn(name, "_") < 255 ? strspn(name, "_") : 255),
+		};
+	}
+	return 0;
+}
+
+/* Sorts, keeps the best symbol per address and fixes the extent of zero-size ones. */
+static size_t choose(struct cand *c, size_t n, const struct section *secs)
+{
+	uint64_t cover_end = 0;
+	size_t kept = 0;
+
+	qsort(c, n, sizeof(*c), cmp_cand);
+	for (size_t i = 0; i < n; i++) {
+		if (kept && c[kept - 1].addr == c[i].addr)
+			continue;
+		if (!c[i].size && c[i].addr < cover_end)
+			continue; /* a label inside a sized function: the function names it */
+		if (c[i].size && c[i].addr + c[i].size > cover_end)
+			cover_end = c[i].addr + c[i].size;
+		c[kept++] = c[i];
+	}
+	for (size_t i = 0; i < kept; i++) {
+		uint64_t end = secs[c[i].shndx].end;
+
+		if (c[i].size)
+			continue;
+		if (i + 1 < kept && c[i + 1].addr < end)
+			end = c[i + 1].addr;
+		c[i].size = end > c[i].addr ? end - c[i].addr : 1;
+	}
+	return kept;
+}
+
+static int build_symtab(struct cand *c, size_t n, size_t max_bytes, struct sym_symtab **out)
+{
+	struct sym_symtab *t;
+	size_t names_len = 0, off = 0;
+
+	for (size_t i = 0; i < n; i++)
+		names_len += c[i].len + 1;
+	if (names_len > UINT32_MAX || n * sizeof(struct sym_symbol) + names_len > max_bytes) {
+		pr_warn_once("sym: a symbol table needs more than the cache's %zu bytes; skipped",
+			     max_bytes);
+		return 0;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->syms = malloc(n * sizeof(*t->syms));
+	t->names = malloc(names_len);
+	if (!t->syms || !t->names) {
+		sym_symtab__free(t);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		memcpy(t->names + off, c[i].name, c[i].len);
+		t->names[off + c[i].len] = '\0';
+		t->syms[i] = (struct sym_symbol){
+			.addr = c[i].addr,
+			.size = c[i].size > UINT32_MAX ? UINT32_MAX : (uint32_t)c[i].size,
+			.name = (uint32_t)off,
+		};
+		off += c[i].len + 1;
+	}
+	t->n = n;
+	t->names_len = names_len;
+	*out = t;
+	return 0;
+}
+
+static int read_sections(Elf *elf, const struct src *s, const struct layout *l, size_t max_bytes,
+			 struct sym_elf *out)
+{
+	struct section *secs = calloc(l->shnum, sizeof(*secs));
+	struct cand *cands = NULL;
+	size_t n = 0, cap = 0;
+	Elf_Scn *scn = NULL;
+	int err = 0;
+
+	if (!secs)
+		return -ENOMEM;
+	while ((scn = elf_nextscn(elf, scn))) {
+		size_t i = elf_ndxscn(scn);
+		GElf_Shdr sh;
+
+		if (i >= l->shnum || !gelf_getshdr(scn, &sh))
+			continue;
+		secs[i] = (struct section){
+			.addr = sh.sh_addr,
+			.end = sh.sh_addr + sh.sh_size < sh.sh_addr ? UINT64_MAX
+								    : sh.sh_addr + sh.sh_size,
+			.code = (sh.sh_flags & (SHF_ALLOC | SHF_EXECINSTR)) ==
+				(SHF_ALLOC | SHF_EXECINSTR),
+		};
+		if (sh.sh_type == SHT_NOTE && !out->build_id[0]) {
+			err = read_build_id(s, sh.sh_offset, sh.sh_size, sh.sh_addralign,
+					    out->build_id, sizeof(out->build_id));
+			if (err == -ENOMEM || err == -EIO)
+				goto out;
+			err = 0;
+		}
+	}
+	/* .symtab first: with equal rank, symbols from it sort first (rank bit 0). */
+	for (int pass = 0; pass < 2 && !err; pass++) {
+		scn = NULL;
+		while ((scn = elf_nextscn(elf, scn)) && !err) {
+			GElf_Shdr sh;
+
+			if (!gelf_getshdr(scn, &sh) ||
+			    sh.sh_type != (pass ? SHT_DYNSYM : SHT_SYMTAB))
+				continue;
+			err = collect(elf, s, scn, &sh, secs, l->shnum, max_bytes, &cands, &n,
+				      &cap);
+		}
+	}
+	if (!err && n) {
+		n = choose(cands, n, secs);
+		err = build_symtab(cands, n, max_bytes, &out->symtab);
+	}
+out:
+	free(cands);
+	free(secs);
+	return err;
+}
+
+static int read_elf(const struct src *s, size_t max_bytes, struct sym_elf *out)
+{
+	struct layout l;
+	Elf *elf;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = check_headers(s, &l);
+	if (err <= 0)
+		return err;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	/* Both are read-only: ELF_C_READ never writes to the file or image. */
+	elf = s->mem ? elf_memory((char *)s->mem, s->size) : elf_begin(s->fd, ELF_C_READ, NULL);
+	if (!elf)
+		return 0;
+	if (elf_kind(elf) != ELF_K_ELF) {
+		elf_end(elf);
+		return 0;
+	}
+	err = read_segments(elf, s, out);
+	if (!err && l.shdrs_ok)
+		err = read_sections(elf, s, &l, max_bytes, out);
+	elf_end(elf);
+	if (err)
+		sym_elf__release(out);
+	return err;
+}
+
+int sym_elf__read_fd(int fd, size_t max_bytes, struct sym_elf *out)
+{
+	struct stat st;
+	struct src s = {.fd = fd};
+
+	memset(out, 0, sizeof(*out));
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	s.size = (uint64_t)st.st_size;
+	return read_elf(&s, max_bytes, out);
+}
+
+int sym_elf__read_mem(const void *image, size_t size, size_t max_bytes, struct sym_elf *out)
+{
+	struct src s = {.fd = -1, .mem = image, .size = size};
+
+	return read_elf(&s, max_bytes, out);
+}
+
+void sym_elf__release(struct sym_elf *e)
+{
+	free(e->segs);
+	sym_symtab__free(e->symtab);
+	memset(e, 0, sizeof(*e));
+}
+
+const struct sym_symbol *sym_symtab__find(const struct sym_symtab *t, uint64_t addr)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* The nearest symbol below, or a sized one a little further back that encloses it. */
+	for (size_t i = lo, k = 0; i > 0 && k < BACK_SCAN; i--, k++) {
+		const struct sym_symbol *sym = &t->syms[i - 1];
+
+		if (addr - sym->addr < sym->size)
+			return sym;
+	}
+	return NULL;
+}
+
+size_t sym_symtab__bytes(const struct sym_symtab *t)
+{
+	return sizeof(*t) + t->n * sizeof(*t->syms) + t->names_len +
+	       sym_dcache__bytes(&t->demangled);
+}
+
+void sym_symtab__free(struct sym_symtab *t)
+{
+	if (!t)
+		return;
+	free(t->syms);
+	free(t->names);
+	sym_dcache__release(&t->demangled);
+	free(t);
+}

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Files cached by identity (device, inode, size, mtime), never by pid: one libc is parsed once
+ * for every process that maps it, and a binary replaced in place is a new file.
+ *
+ * Memory is bounded by bytes, not entries: when the cache holds more than max_bytes, symbol
+ * tables are evicted from the least recently used end. A file that processes still map keeps
+ * its segments and build-id (normalization works without the symbols) and its table is read
+ * again from the file on the next lookup; a file nobody maps is freed entirely.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "symbolizer/symbolizer_internal.h"
+
+#define BUCKETS_MIN 256
+
+void sym_file_id__from_stat(struct sym_file_id *id, const struct stat *st)
+{
+	*id = (struct sym_file_id){
+		.dev = st->st_dev,
+		.ino = st->st_ino,
+		.size = (uint64_t)st->st_size,
+		.mtime_sec = st->st_mtim.tv_sec,
+		.mtime_nsec = st->st_mtim.tv_nsec,
+	};
+}
+
+bool sym_file_id__equal(const struct sym_file_id *a, const struct sym_file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec;
+}
+
+static uint64_t id_hash(const struct sym_file_id *id)
+{
+	uint64_t h = profd_hash_u64(id->dev);
+
+	h = profd_hash_combine(h, id->ino);
+	h = profd_hash_combine(h, id->size);
+	h = profd_hash_combine(h, (uint64_t)id->mtime_sec);
+	return profd_hash_combine(h, (uint64_t)id->mtime_nsec);
+}
+
+int sym_filecache__init(struct sym_filecache *fc, size_t max_bytes)
+{
+	memset(fc, 0, sizeof(*fc));
+	fc->buckets = calloc(BUCKETS_MIN, sizeof(*fc->buckets));
+	if (!fc->buckets)
+		return -ENOMEM;
+	fc->nbuckets = BUCKETS_MIN;
+	fc->lru.lru_next = fc->lru.lru_prev = &fc->lru;
+	fc->max_bytes = max_bytes ? max_bytes : SYM_CACHE_BYTES_DEFAULT;
+	return 0;
+}
+
+static void lru_unlink(struct sym_file *f)
+{
+	f->lru_prev->lru_next = f->lru_next;
+	f->lru_next->lru_prev = f->lru_prev;
+	f->lru_next = f->lru_prev = f;
+}
+
+static void lru_push(struct sym_filecache *fc, struct sym_file *f)
+{
+	f->lru_next = fc->lru.lru_next;
+	f->lru_prev = &fc->lru;
+	fc->lru.lru_next->lru_prev = f;
+	fc->lru.lru_next = f;
+}
+
+void sym_file__free(struct sym_file *f)
+{
+	if (!f)
+		return;
+	free(f->path);
+	free(f->segs);
+	sym_symtab__free(f->symtab);
+	free(f);
+}
+
+static void unhash(struct sym_filecache *fc, struct sym_file *f)
+{
+	struct sym_file **pp = &fc->buckets[id_hash(&f->id) & (fc->nbuckets - 1)];
+
+	while (*pp && *pp != f)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = f->hnext;
+}
+
+static void remove_file(struct sym_filecache *fc, struct sym_file *f)
+{
+	unhash(fc, f);
+	lru_unlink(f);
+	fc->n--;
+	fc->bytes -= f->bytes;
+	if (f->symtab)
+		fc->with_symbols--;
+	sym_file__free(f);
+}
+
+void sym_filecache__release(struct sym_filecache *fc)
+{
+	while (fc->lru.lru_next != &fc->lru)
+		remove_file(fc, fc->lru.lru_next);
+	free(fc->buckets);
+	memset(fc, 0, sizeof(*fc));
+}
+
+static void grow_buckets(struct sym_filecache *fc)
+{
+	size_t nb = fc->nbuckets * 2;
+	struct sym_file **b = calloc(nb, sizeof(*b));
+
+	if (!b)
+		return; /* longer chains, still correct */
+	for (size_t i = 0; i < fc->nbuckets; i++) {
+		struct sym_file *f = fc->buckets[i];
+
+		while (f) {
+			struct sym_file *next = f->hnext;
+			size_t j = id_hash(&f->id) & (nb - 1);
+
+			f->hnext = b[j];
+			b[j] = f;
+			f = next;
+		}
+	}
+	free(fc->buckets);
+	fc->buckets = b;
+	fc->nbuckets = nb;
+}
+
+struct sym_file *sym_filecache__get(struct sym_filecache *fc, const struct sym_file_id *id)
+{
+	struct sym_file *f = fc->buckets[id_hash(id) & (fc->nbuckets - 1)];
+
+	while (f && !sym_file_id__equal(&f->id, id))
+		f = f->hnext;
+	if (f) {
+		f->refs++;
+		sym_filecache__touch(fc, f);
+	}
+	return f;
+}
+
+static size_t file_bytes(const struct sym_file *f)
+{
+	return sizeof(*f) + strlen(f->path) + 1 + f->nsegs * sizeof(*f->segs) +
+	       (f->symtab ? sym_symtab__bytes(f->symtab) : 0);
+}
+
+/* Moves what e holds into a new file. On failure e still owns everything. */
+static struct sym_file *file_new(struct sym_elf *e, const char *path)
+{
+	struct sym_file *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->path = strdup(path);
+	if (!f->path) {
+		free(f);
+		return NULL;
+	}
+	f->segs = e->segs;
+	f->nsegs = e->nsegs;
+	f->symtab = e->symtab;
+	memcpy(f->build_id, e->build_id, sizeof(f->build_id));
+	memset(e, 0, sizeof(*e));
+	f->lru_next = f->lru_prev = f;
+	f->bytes = file_bytes(f);
+	return f;
+}
+
+int sym_filecache__load(struct sym_filecache *fc, int fd, const struct sym_file_id *id,
+			const char *path, struct sym_file **out)
+{
+	struct sym_elf e;
+	struct sym_file *f;
+	size_t b;
+	int err;
+
+	err = sym_elf__read_fd(fd, fc->max_bytes, &e);
+	if (err)
+		return err;
+	f = file_new(&e, path);
+	if (!f) {
+		sym_elf__release(&e);
+		return -ENOMEM;
+	}
+	if (!f->nsegs)
+		pr_debug("sym: %s: not a usable ELF file", path);
+	f->id = *id;
+	f->cached = true;
+	f->refs = 1;
+	if (fc->n >= fc->nbuckets)
+		grow_buckets(fc);
+	b = id_hash(id) & (fc->nbuckets - 1);
+	f->hnext = fc->buckets[b];
+	fc->buckets[b] = f;
+	lru_push(fc, f);
+	fc->n++;
+	fc->bytes += f->bytes;
+	fc->loads++;
+	if (f->symtab)
+		fc->with_symbols++;
+	sym_filecache__trim(fc, f);
+	*out = f;
+	return 0;
+}
+
+int sym_filecache__reload(struct sym_filecache *fc, struct sym_file *f, int fd)
+{
+	struct sym_elf e;
+	int err;
+
+	err = sym_elf__read_fd(fd, fc->max_bytes, &e);
+	if (err)
+		return err;
+	fc->loads++;
+	if (!e.symtab) {
+		sym_elf__release(&e);
+		return -ENODATA;
+	}
+	f->symtab = e.symtab;
+	e.symtab = NULL;
+	sym_elf__release(&e);
+	f->evicted = false;
+	fc->with_symbols++;
+	fc->bytes -= f->bytes;
+	f->bytes = file_bytes(f);
+	fc->bytes += f->bytes;
+	sym_filecache__touch(fc, f);
+	sym_filecache__trim(fc, f);
+	return 0;
+}
+
+static void evict(struct sym_filecache *fc, struct sym_file *f)
+{
+	if (!f->refs) {
+		remove_file(fc, f);
+		return;
+	}
+	if (!f->symtab)
+		return;
+	fc->bytes -= f->bytes;
+	sym_symtab__free(f->symtab);
+	f->symtab = NULL;
+	f->evicted = true;
+	f->bytes = file_bytes(f);
+	fc->bytes += f->bytes;
+	fc->with_symbols--;
+	fc->evictions++;
+}
+
+void sym_filecache__trim(struct sym_filecache *fc, const struct sym_file *keep)
+{
+	struct sym_file *f = fc->lru.lru_prev;
+
+	while (fc->bytes > fc->max_bytes && f != &fc->lru) {
+		struct sym_file *prev = f->lru_prev;
+
+		if (f != keep)
+			evict(fc, f);
+		f = prev;
+	}
+}
+
+void sym_filecache__put(struct sym_filecache *fc, struct sym_file *f)
+{
+	if (!f || !f->cached)
+		return;
+	f->refs--;
+	/* Without a symbol table there is nothing worth keeping for the next process. */
+	if (!f->refs && !f->symtab)
+		remove_file(fc, f);
+}
+
+void sym_filecache__touch(struct sym_filecache *fc, struct sym_file *f)
+{
+	if (!f->cached || fc->lru.lru_next == f)
+		return;
+	lru_unlink(f);
+	lru_push(fc, f);
+}
+
+void sym_filecache__grew(struct sym_filecache *fc, struct sym_file *f, size_t bytes)
+{
+	f->bytes += bytes;
+	if (!f->cached)
+		return;
+	fc->bytes += bytes;
+	if (fc->bytes > fc->max_bytes)
+		sym_filecache__trim(fc, f);
+}
+
+struct sym_file *sym_file__new_mem(const void *image, size_t size, const char *path)
+{
+	struct sym_elf e;
+	struct sym_file *f;
+	int err;
+
+	err = sym_elf__read_mem(image, size, SYM_CACHE_BYTES_DEFAULT, &e);
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	f = file_new(&e, path);
+	if (!f) {
+		sym_elf__release(&e);
+		errno = ENOMEM;
+	}
+	return f;
+}

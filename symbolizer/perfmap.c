@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+/*
+ * JIT perf maps (/tmp/perf-PID.map): one "START SIZE name" line per compiled function, in hex,
+ * with or without "0x" (JDK 25 writes it); a name runs to the end of the line and may hold
+ * spaces. The file is written by the profiled process, so it is opened like perf does (no
+ * symlink, a regular file owned by root or by the process's user), read with a byte budget, and
+ * bad lines are counted and skipped. JITs append as they compile: a later line for the same
+ * start wins.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "symbolizer/symbolizer_internal.h"
+
+#define ENTRIES_MAX (1u << 22)
+#define BACK_SCAN 8
+
+struct entry_tmp {
+	uint64_t start;
+	uint32_t size, name, seq;
+};
+
+int sym_perfmap__open(int rootfd, const char *path, uid_t uid, struct stat *st)
+{
+	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	int fd;
+
+	fd = rootfd >= 0 ? sym_open_beneath(rootfd, path, flags) : open(path, flags);
+	if (fd < 0)
+		return fd == -1 ? -errno : fd;
+	if (fstat(fd, st)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		pr_warn_once("sym: %s: not a regular file; perf map ignored", path);
+		close(fd);
+		return -EINVAL;
+	}
+	if (st->st_uid != 0 && st->st_uid != uid) {
+		pr_warn_once("sym: %s: owned by uid %u, not by root or the process (uid %u); "
+			     "perf map ignored", path, (unsigned int)st->st_uid, (unsigned int)uid);
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+static bool parse_hex(const char **p, const char *end, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t x = 0;
+	int digits = 0;
+
+	if (end - s >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; s < end; s++, digits++) {
+		int d = *s >= '0' && *s <= '9'	 ? *s - '0'
+			: *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
+			: *s >= 'A' && *s <= 'F' ? *s - 'A' + 10
+						 : -1;
+
+		if (d < 0)
+			break;
+		if (digits == 16)
+			return false;
+		x = x << 4 | (uint64_t)d;
+	}
+	if (!digits)
+		return false;
+	*p = s;
+	*v = x;
+	return true;
+}
+
+/* Returns 0 with the fields of a valid line, or -EINVAL. */
+static int parse_line(const char *line, size_t len, uint64_t *start, uint64_t *size,
+		      const char **name, size_t *name_len)
+{
+	const char *p = line, *end = line + len;
+
+	if (memchr(line, '\0', len))
+		return -EINVAL;
+	if (len && end[-1] == '\r')
+		end--;
+	if (!parse_hex(&p, end, start) || p == end || *p++ != ' ' || !parse_hex(&p, end, size) ||
+	    p == end || *p++ != ' ' || p == end)
+		return -EINVAL;
+	if (!*size || *start + *size < *start)
+		return -EINVAL;
+	*name = p;
+	*name_len = end - p;
+	return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct entry_tmp *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->seq > y->seq ? -1 : x->seq < y->seq;
+}
+
+static int finish(struct sym_perfmap *pm, struct entry_tmp *tmp, size_t n)
+{
+	size_t kept = 0;
+
+	qsort(tmp, n, sizeof(*tmp), cmp_entry);
+	pm->v = malloc((n ? n : 1) * sizeof(*pm->v));
+	if (!pm->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (kept && pm->v[kept - 1].start == tmp[i].start)
+			continue; /* an older line for the same code */
+		pm->v[kept++] = (struct sym_perfmap_entry){
+			.start = tmp[i].start,
+			.size = tmp[i].size,
+			.name = tmp[i].name,
+		};
+	}
+	pm->n = kept;
+	return 0;
+}
+
+int sym_perfmap__read(int fd, const struct stat *st, struct sym_perfmap **out)
+{
+	struct sym_perfmap *pm = calloc(1, sizeof(*pm));
+	struct profd_strbuf names = {0};
+	struct entry_tmp *tmp = NULL;
+	struct sym_linereader lr;
+	size_t n = 0, cap = 0, len;
+	char *line;
+	int err;
+
+	if (!pm)
+		return -ENOMEM;
+	err = sym_linereader__init(&lr, fd, SYM_PERFMAP_LINE_MAX, SYM_PERFMAP_BYTES_MAX);
+	while (!err && n < ENTRIES_MAX && (err = sym_linereader__next(&lr, &line, &len)) > 0) {
+		uint64_t start, size;
+		const char *name;
+		size_t name_len;
+
+		err = 0;
+		if (parse_line(line, len, &start, &size, &name, &name_len)) {
+			pm->bad_lines++;
+			continue;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			struct entry_tmp *v = realloc(tmp, ncap * sizeof(*v));
+
+			if (!v) {
+				err = -ENOMEM;
+				break;
+			}
+			tmp = v;
+			cap = ncap;
+		}
+		tmp[n] = (struct entry_tmp){
+			.start = start,
+			.size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size,
+			.name = (uint32_t)names.len,
+			.seq = (uint32_t)n,
+		};
+		n++;
+		if (profd_strbuf_append(&names, name, name_len) ||
+		    profd_strbuf_append(&names, "", 1))
+			err = -ENOMEM;
+	}
+	pm->bad_lines += lr.long_lines;
+	if (lr.read >= SYM_PERFMAP_BYTES_MAX || n == ENTRIES_MAX)
+		pr_warn_once("sym: a perf map is larger than %llu MiB or %u entries; read in part",
+			     SYM_PERFMAP_BYTES_MAX >> 20, ENTRIES_MAX);
+	sym_linereader__release(&lr);
+	if (!err)
+		err = finish(pm, tmp, n);
+	free(tmp);
+	if (err) {
+		profd_strbuf_release(&names);
+		sym_perfmap__free(pm);
+		return err;
+	}
+	pm->names = profd_strbuf_detach(&names, &pm->names_len);
+	sym_file_id__from_stat(&pm->id, st);
+	if (pm->bad_lines)
+		pr_debug("sym: perf map: %zu bad lines skipped", pm->bad_lines);
+	*out = pm;
+	return 0;
+}
+
+const struct sym_perfmap_entry *sym_perfmap__find(const struct sym_perfmap *pm, uint64_t addr)
+{
+	size_t lo = 0, hi = pm->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pm->v[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo, k = 0; i > 0 && k < BACK_SCAN; i--, k++) {
+		const struct sym_perfmap_entry *e = &pm->v[i - 1];
+
+		if (addr - e->start < e->size)
+			return e;
+	}
+	return NULL;
+}
+
+size_t sym_perfmap__bytes(const struct sym_perfmap *pm)
+{
+	return sizeof(*pm) + pm->n * sizeof(*pm->v) + pm->names_len +
+	       sym_dcache__bytes(&pm->demangled);
+}
+
+void sym_perfmap__free(struct sym_perfmap *pm)
+{
+	if (!pm)
+		return;
+	free(pm->v);
+	free(pm->names);
+	sym_dcache__release(&pm->demangled);
+	free(pm);
+}

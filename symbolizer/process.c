@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Process snapshots. A process is known by (pid, start time): a reused pid is a new process.
+ * Its code mappings are read once and every mapped file is opened at once, while the process is
+ * alive, so samples still symbolize after it exits. Files are opened, in order of preference:
+ *
+ *   /proc/PID/map_files/START-END  the very file mapped: deleted, replaced, memfd, any namespace
+ *   /proc/PID/root + path          a container's file, with symlinks kept inside its root
+ *   path                           the same root and mount namespace as ours (or a fixture tree)
+ *
+ * and closed as soon as the file is identified and parsed: no descriptor is kept per file, so
+ * thousands of mappings cost no descriptors. Failures are not remembered for long: files that
+ * could not be opened are tried again after SYM_RETRY_NS, and an address outside every mapping of
+ * a live process triggers a new read of its maps (dlopen, new JIT code) at most every
+ * SYM_RESCAN_NS.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "symbolizer/symbolizer_internal.h"
+
+#define STAT_MAX 4096
+#define STATUS_LINE_MAX 4096
+#define STATUS_BYTES_MAX 65536
+#define FILE_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+
+int sym_open_beneath(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)flags,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	while (*path == '/')
+		path++;
+	if (!*path)
+		return -EINVAL;
+	fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static int proc_path(const struct sym_resolver *r, char *buf, size_t len, pid_t pid,
+		     const char *what)
+{
+	int n = snprintf(buf, len, "%s/%d/%s", r->proc_root, (int)pid, what);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int open_proc(const struct sym_resolver *r, pid_t pid, const char *what, int flags)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = proc_path(r, path, sizeof(path), pid, what);
+	if (err)
+		return err;
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	return fd;
+}
+
+/* Reads field 22 of /proc/PID/stat; the comm before it may hold spaces and parentheses. */
+static int read_start_time(const struct sym_resolver *r, pid_t pid, uint64_t *start)
+{
+	char buf[STAT_MAX];
+	const char *p, *end;
+	uint64_t v = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open_proc(r, pid, "stat", O_RDONLY);
+	if (fd < 0)
+		return fd;
+	do {
+		n = read(fd, buf, sizeof(buf));
+	} while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n < 0)
+		return errno == ESRCH ? -ESRCH : -errno;
+	end = buf + n;
+	p = memrchr(buf, ')', (size_t)n);
+	if (!p)
+		return -EINVAL;
+	p++;
+	/* Fields 3 to 21 precede it, each after one space. */
+	for (int field = 3; field <= 22; field++) {
+		if (p >= end || *p != ' ')
+			return -EINVAL;
+		p++;
+		if (field < 22) {
+			while (p < end && *p != ' ')
+				p++;
+		}
+	}
+	if (p >= end || *p < '0' || *p > '9')
+		return -EINVAL;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*start = v;
+	return 0;
+}
+
+/* NSpid (the pid in the process's own namespace: its last field) and the effective uid. */
+static void read_status(const struct sym_resolver *r, struct sym_proc *p)
+{
+	struct sym_linereader lr;
+	size_t len;
+	char *line;
+	int fd;
+
+	p->nspid = p->pid;
+	p->uid = (uid_t)-1;
+	fd = open_proc(r, p->pid, "status", O_RDONLY);
+	if (fd < 0)
+		return;
+	if (sym_linereader__init(&lr, fd, STATUS_LINE_MAX, STATUS_BYTES_MAX)) {
+		close(fd);
+		return;
+	}
+	while (sym_linereader__next(&lr, &line, &len) > 0) {
+		if (!strncmp(line, "NSpid:", 6)) {
+			const char *last = line + 6;
+
+			for (const char *s = line + 6; *s; s++)
+				if ((*s == '\t' || *s == ' ') && s[1] && s[1] != '\t' && s[1] != ' ')
+					last = s + 1;
+			p->nspid = (pid_t)strtol(last, NULL, 10);
+		} else if (!strncmp(line, "Uid:", 4)) {
+			unsigned long ruid, euid;
+
+			if (sscanf(line + 4, "%lu %lu", &ruid, &euid) == 2)
+				p->uid = (uid_t)euid;
+		}
+	}
+	sym_linereader__release(&lr);
+	close(fd);
+	if (p->nspid <= 0)
+		p->nspid = p->pid;
+}
+
+static bool same_inode(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Whether the process's paths mean what they mean to us: same root and mount namespace. */
+static enum sym_root root_of(const struct sym_resolver *r, pid_t pid)
+{
+	char path[PATH_MAX];
+	struct stat root, mntns;
+
+	if (!r->self_root_ok || !r->self_mntns_ok)
+		return SYM_ROOT_UNKNOWN;
+	if (proc_path(r, path, sizeof(path), pid, "root") || stat(path, &root))
+		return SYM_ROOT_UNKNOWN;
+	if (proc_path(r, path, sizeof(path), pid, "ns/mnt") || stat(path, &mntns))
+		return SYM_ROOT_UNKNOWN;
+	return same_inode(&root, &r->self_root) && same_inode(&mntns, &r->self_mntns)
+		       ? SYM_ROOT_SAME
+		       : SYM_ROOT_OTHER;
+}
+
+static int open_root(const struct sym_resolver *r, const struct sym_proc *p)
+{
+	if (p->root != SYM_ROOT_OTHER || p->gone)
+		return -ENOENT;
+	return open_proc(r, p->pid, "root", O_PATH | O_DIRECTORY);
+}
+
+static int map_files_path(const struct sym_resolver *r, const struct sym_proc *p,
+			  const struct sym_map *m, char *buf, size_t len)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "map_files/%llx-%llx", (unsigned long long)m->start,
+		 (unsigned long long)m->end);
+	return proc_path(r, buf, len, p->pid, what);
+}
+
+/*
+ * Opens m's file by its path, in the process's root. The path may name another file by now, so
+ * the inode from the maps line must match.
+ */
+static int open_by_path(const struct sym_map *m, const struct sym_proc *p, int rootfd,
+			struct stat *st)
+{
+	int fd;
+
+	if (m->kind != SYM_MAP_FILE)
+		return -ENOENT;
+	if (p->root == SYM_ROOT_OTHER)
+		fd = rootfd >= 0 ? sym_open_beneath(rootfd, m->path, FILE_FLAGS) : -ENOENT;
+	else if ((fd = open(m->path, FILE_FLAGS)) < 0)
+		fd = -errno;
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, st) || !S_ISREG(st->st_mode) || (m->inode && st->st_ino != m->inode)) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+/* Identifies and, on a cache miss, parses m's file. Returns 0 with a reference in *out or -errno. */
+static int open_mapping(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m,
+			int rootfd, struct sym_file **out)
+{
+	char path[PATH_MAX];
+	struct sym_file_id id;
+	struct stat st, fst;
+	int fd = -1, err;
+
+	/* stat() follows the magic link: a cached file costs one system call. */
+	if (!map_files_path(r, p, m, path, sizeof(path)) && !stat(path, &st) &&
+	    S_ISREG(st.st_mode)) {
+		sym_file_id__from_stat(&id, &st);
+		*out = sym_filecache__get(&r->files, &id);
+		if (*out)
+			return 0;
+		fd = open(path, FILE_FLAGS);
+		if (fd >= 0 && (fstat(fd, &fst) || !same_inode(&st, &fst))) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0) {
+		fd = open_by_path(m, p, rootfd, &st);
+		if (fd < 0)
+			return fd;
+		sym_file_id__from_stat(&id, &st);
+		*out = sym_filecache__get(&r->files, &id);
+		if (*out) {
+			close(fd);
+			return 0;
+		}
+	}
+	r->did_io = true;
+	err = sym_filecache__load(&r->files, fd, &id, m->path, out);
+	close(fd);
+	return err;
+}
+
+static bool same_file(const struct sym_map *a, const struct sym_map *b)
+{
+	return a->inode == b->inode && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor && a->kind == b->kind && !strcmp(a->path, b->path);
+}
+
+static bool wants_file(const struct sym_map *m)
+{
+	return (m->kind == SYM_MAP_FILE || m->kind == SYM_MAP_MEMFD) && !m->file;
+}
+
+/* Opens the files of every mapping that has none yet. */
+static void open_files(struct sym_resolver *r, struct sym_proc *p)
+{
+	const struct sym_map *prev = NULL;
+	int rootfd = open_root(r, p);
+
+	p->nfailed = 0;
+	for (size_t i = 0; i < p->maps.n; i++) {
+		struct sym_map *m = &p->maps.v[i];
+		int err;
+
+		if (!wants_file(m))
+			continue;
+		if (prev && same_file(prev, m)) {
+			m->file = prev->file;
+			m->file->refs++;
+			continue;
+		}
+		err = open_mapping(r, p, m, rootfd, &m->file);
+		m->open_err = err;
+		if (err) {
+			m->file = NULL;
+			p->nfailed++;
+			pr_debug("sym: pid %d: %s: %s", (int)p->pid, m->path, strerror(-err));
+			continue;
+		}
+		prev = m;
+	}
+	if (rootfd >= 0)
+		close(rootfd);
+	p->opened_ns = sym_now_ns();
+}
+
+static void put_files(struct sym_resolver *r, struct sym_maps *maps)
+{
+	for (size_t i = 0; i < maps->n; i++)
+		sym_filecache__put(&r->files, maps->v[i].file);
+}
+
+/* Gives mappings that did not change since the last read the file they had. */
+static void keep_files(struct sym_maps *maps, const struct sym_maps *old)
+{
+	for (size_t i = 0; i < maps->n; i++) {
+		struct sym_map *m = &maps->v[i];
+		const struct sym_map *o = sym_maps__find(old, m->start);
+
+		if (!wants_file(m) || !o || !o->file || o->start != m->start || o->end != m->end ||
+		    o->pgoff != m->pgoff || !same_file(o, m))
+			continue;
+		m->file = o->file;
+		m->file->refs++;
+	}
+}
+
+static int read_maps(const struct sym_resolver *r, pid_t pid, struct sym_maps *maps)
+{
+	int fd, err;
+
+	fd = open_proc(r, pid, "maps", O_RDONLY);
+	if (fd < 0)
+		return fd;
+	err = sym_maps__read(fd, maps);
+	close(fd);
+	/* The kernel answers ESRCH once the task is reaped. */
+	return err == -ESRCH || err == -ENOENT ? -ESRCH : err;
+}
+
+static void account(struct sym_resolver *r, struct sym_proc *p)
+{
+	r->procs_bytes -= p->bytes;
+	p->bytes = sizeof(*p) + p->maps.cap * sizeof(*p->maps.v) + p->maps.strings.bytes +
+		   (p->perfmap ? sym_perfmap__bytes(p->perfmap) : 0);
+	r->procs_bytes += p->bytes;
+}
+
+static int snapshot(struct sym_resolver *r, pid_t pid, uint64_t start, struct sym_proc **out)
+{
+	struct sym_proc *p = calloc(1, sizeof(*p));
+	uint64_t again;
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	p->pid = pid;
+	p->start_time = start;
+	err = read_maps(r, pid, &p->maps);
+	/* The pid may have been reused between the two reads: then these maps are not start's. */
+	if (!err && (read_start_time(r, pid, &again) || again != start))
+		err = -EAGAIN;
+	if (err) {
+		sym_maps__release(&p->maps);
+		free(p);
+		return err;
+	}
+	read_status(r, p);
+	p->root = root_of(r, pid);
+	open_files(r, p);
+	p->scanned_ns = sym_now_ns();
+	r->did_io = true;
+	account(r, p);
+	*out = p;
+	return 0;
+}
+
+struct sym_proc *sym_procs__find(const struct sym_procs *procs, pid_t pid)
+{
+	struct sym_proc *p;
+
+	if (!procs->nbuckets)
+		return NULL;
+	p = procs->buckets[profd_hash_u64((uint64_t)pid) & (procs->nbuckets - 1)];
+	while (p && p->pid != pid)
+		p = p->hnext;
+	return p;
+}
+
+static int insert(struct sym_procs *procs, struct sym_proc *p)
+{
+	size_t b;
+
+	if (procs->n >= procs->nbuckets) {
+		size_t nb = procs->nbuckets ? procs->nbuckets * 2 : 64;
+		struct sym_proc **v = calloc(nb, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		for (size_t i = 0; i < procs->nbuckets; i++) {
+			while (procs->buckets[i]) {
+				struct sym_proc *q = procs->buckets[i];
+
+				procs->buckets[i] = q->hnext;
+				b = profd_hash_u64((uint64_t)q->pid) & (nb - 1);
+				q->hnext = v[b];
+				v[b] = q;
+			}
+		}
+		free(procs->buckets);
+		procs->buckets = v;
+		procs->nbuckets = nb;
+	}
+	b = profd_hash_u64((uint64_t)p->pid) & (procs->nbuckets - 1);
+	p->hnext = procs->buckets[b];
+	procs->buckets[b] = p;
+	procs->n++;
+	return 0;
+}
+
+static void free_proc(struct sym_resolver *r, struct sym_proc *p)
+{
+	put_files(r, &p->maps);
+	sym_maps__release(&p->maps);
+	sym_perfmap__free(p->perfmap);
+	r->procs_bytes -= p->bytes;
+	free(p);
+}
+
+static void remove_proc(struct sym_resolver *r, struct sym_proc *p)
+{
+	struct sym_proc **pp;
+
+	pp = &r->procs.buckets[profd_hash_u64((uint64_t)p->pid) & (r->procs.nbuckets - 1)];
+	while (*pp && *pp != p)
+		pp = &(*pp)->hnext;
+	if (*pp) {
+		*pp = p->hnext;
+		r->procs.n--;
+	}
+	free_proc(r, p);
+}
+
+int sym_procs__add(struct sym_resolver *r, pid_t pid, bool force)
+{
+	struct sym_proc *p = sym_procs__find(&r->procs, pid), *np = NULL;
+	uint64_t start;
+	int err, tries = 0;
+
+	if (pid <= 0)
+		return -EINVAL;
+	err = read_start_time(r, pid, &start);
+	if (p && !force && (err == -ESRCH || (!err && p->start_time == start))) {
+		/* Known and alive, or known and gone: its snapshot is what we have. */
+		if (!err && p->nfailed && !p->gone && sym_now_ns() - p->opened_ns >= SYM_RETRY_NS)
+			open_files(r, p);
+		return 0;
+	}
+	while (!err) {
+		err = snapshot(r, pid, start, &np);
+		if (err != -EAGAIN || ++tries == 2)
+			break;
+		err = read_start_time(r, pid, &start);
+	}
+	if (err)
+		return err == -EAGAIN ? -ESRCH : err;
+	if (p)
+		remove_proc(r, p);
+	err = insert(&r->procs, np);
+	if (err)
+		free_proc(r, np);
+	return err;
+}
+
+void sym_procs__drop(struct sym_resolver *r, pid_t pid)
+{
+	struct sym_proc *p = sym_procs__find(&r->procs, pid);
+
+	if (p)
+		remove_proc(r, p);
+}
+
+void sym_procs__release(struct sym_resolver *r)
+{
+	for (size_t i = 0; i < r->procs.nbuckets; i++) {
+		while (r->procs.buckets[i]) {
+			struct sym_proc *p = r->procs.buckets[i];
+
+			r->procs.buckets[i] = p->hnext;
+			free_proc(r, p);
+		}
+	}
+	free(r->procs.buckets);
+	memset(&r->procs, 0, sizeof(r->procs));
+}
+
+int sym_proc__rescan(struct sym_resolver *r, struct sym_proc *p)
+{
+	struct sym_maps old = p->maps;
+	uint64_t now = sym_now_ns(), start;
+	int err;
+
+	if (p->gone || now - p->scanned_ns < SYM_RESCAN_NS)
+		return -EAGAIN;
+	p->scanned_ns = now;
+	r->did_io = true;
+	if (read_start_time(r, p->pid, &start) || start != p->start_time) {
+		p->gone = true;
+		return -ESRCH;
+	}
+	err = read_maps(r, p->pid, &p->maps);
+	if (err) {
+		p->maps = old;
+		p->gone = err == -ESRCH;
+		return err;
+	}
+	keep_files(&p->maps, &old);
+	put_files(r, &old);
+	sym_maps__release(&old);
+	open_files(r, p);
+	account(r, p);
+	return 0;
+}
+
+static bool is_file(int fd, const struct sym_file *f)
+{
+	struct sym_file_id id;
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return false;
+	sym_file_id__from_stat(&id, &st);
+	return sym_file_id__equal(&id, &f->id);
+}
+
+int sym_proc__open_file(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m,
+			const struct sym_file *f)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd = -1, rootfd;
+
+	/* The pid may be reused or the path replaced since: only the same file will do. */
+	if (!p->gone && !map_files_path(r, p, m, path, sizeof(path))) {
+		fd = open(path, FILE_FLAGS);
+		if (fd >= 0 && !is_file(fd, f)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0) {
+		rootfd = open_root(r, p);
+		fd = open_by_path(m, p, rootfd, &st);
+		if (rootfd >= 0)
+			close(rootfd);
+		if (fd >= 0 && !is_file(fd, f)) {
+			close(fd);
+			fd = -ESTALE;
+		}
+	}
+	return fd;
+}
+
+bool sym_proc__update_perfmap(struct sym_resolver *r, struct sym_proc *p)
+{
+	uint64_t now = sym_now_ns();
+	struct sym_perfmap *pm;
+	struct sym_file_id id;
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, rootfd = -1, n;
+
+	if (p->perfmap_checked_ns && now - p->perfmap_checked_ns < SYM_PERFMAP_RECHECK_NS)
+		return false;
+	p->perfmap_checked_ns = now;
+	r->did_io = true;
+	n = snprintf(path, sizeof(path), "%s/perf-%d.map", r->perf_map_dir, (int)p->nspid);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return false;
+	if (p->root == SYM_ROOT_OTHER) {
+		/* Its /tmp is only reachable while it lives. */
+		rootfd = open_root(r, p);
+		if (rootfd < 0)
+			return false;
+	} else if (p->root == SYM_ROOT_UNKNOWN && p->nspid != p->pid) {
+		return false; /* our /tmp/perf-NSPID.map would be another process's */
+	}
+	fd = sym_perfmap__open(rootfd, path, p->uid, &st);
+	if (rootfd >= 0)
+		close(rootfd);
+	if (fd < 0)
+		return false;
+	sym_file_id__from_stat(&id, &st);
+	if (p->perfmap && sym_file_id__equal(&id, &p->perfmap->id)) {
+		close(fd);
+		return false;
+	}
+	if (sym_perfmap__read(fd, &st, &pm)) {
+		close(fd);
+		return false;
+	}
+	close(fd);
+	sym_perfmap__free(p->perfmap);
+	p->perfmap = pm;
+	account(r, p);
+	return true;
+}

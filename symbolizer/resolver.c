@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sym_resolver: addresses -> sym_location. The hot path (a known process, a file whose symbols
+ * are in memory) is a hash lookup and three binary searches: mapping, segment, symbol. Anything
+ * that reads a file or /proc (a reload after eviction, a maps rescan, kallsyms, a perf map) is a
+ * rate-limited slow path and counts as a miss in the stats.
+ *
+ * Normalization: an address A in a mapping [start, end) at file offset pgoff lies at file
+ * offset A - start + pgoff; the PT_LOAD segment whose file bytes hold that offset turns it into
+ * the link-time address offset - p_offset + p_vaddr. This holds for PIE, non-PIE, shared
+ * libraries and mappings at any offset, where normalizing by .text or by the first mapping would
+ * not.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "symbolizer/symbolizer_internal.h"
+
+#define KERNEL_PATH "[kernel.kallsyms]"
+#define UNKNOWN "[unknown]"
+
+uint64_t sym_now_ns(void)
+{
+	struct timespec ts;
+
+	/* The vdso answers the coarse clock without a system call. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+struct sym_resolver *sym_resolver__new(const struct sym_resolver_opts *opts)
+{
+	struct sym_resolver_opts none = {0};
+	struct sym_resolver *r;
+
+	if (!opts)
+		opts = &none;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		goto nomem;
+	r->proc_root = strdup(opts->proc_root ? opts->proc_root : "/proc");
+	r->kallsyms_path = strdup(opts->kallsyms ? opts->kallsyms : "/proc/kallsyms");
+	r->perf_map_dir = strdup(opts->perf_map_dir ? opts->perf_map_dir : "/tmp");
+	if (!r->proc_root || !r->kallsyms_path || !r->perf_map_dir ||
+	    sym_filecache__init(&r->files, opts->cache_bytes))
+		goto nomem;
+	r->kernel_notes = !opts->kallsyms;
+	r->lines = opts->lines;
+	r->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	/* What "same root" means when deciding whether a process's paths are ours. */
+	r->self_root_ok = !stat("/", &r->self_root);
+	r->self_mntns_ok = !stat("/proc/self/ns/mnt", &r->self_mntns);
+	return r;
+nomem:
+	sym_resolver__free(r);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void sym_resolver__free(struct sym_resolver *r)
+{
+	if (!r)
+		return;
+	sym_procs__release(r);
+	if (r->files.buckets)
+		sym_filecache__release(&r->files);
+	sym_kallsyms__free(r->kernel);
+	sym_file__free(r->vdso);
+	free(r->proc_root);
+	free(r->kallsyms_path);
+	free(r->perf_map_dir);
+	free(r);
+}
+
+int sym_resolver__add_process(struct sym_resolver *r, pid_t pid)
+{
+	return sym_procs__add(r, pid, false);
+}
+
+int sym_resolver__refresh_process(struct sym_resolver *r, pid_t pid)
+{
+	return sym_procs__add(r, pid, true);
+}
+
+void sym_resolver__drop_process(struct sym_resolver *r, pid_t pid)
+{
+	sym_procs__drop(r, pid);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = path[0] == '[' ? NULL : strrchr(path, '/');
+
+	return slash && slash[1] ? slash + 1 : path;
+}
+
+static void set_name(struct sym_resolver *r, const char *name, const char *system_name)
+{
+	r->frame.name = name;
+	r->frame.system_name = system_name;
+}
+
+/* "libfoo.so+0x1a2b": the module is known, the function is not. */
+static void fallback(struct sym_resolver *r, struct sym_location *out, const char *module,
+		     uint64_t off, enum sym_reason reason)
+{
+	snprintf(r->name, sizeof(r->name), "%s+0x%llx", base_name(module), (unsigned long long)off);
+	set_name(r, r->name, r->name);
+	out->reason = reason;
+}
+
+static void unknown(struct sym_resolver *r, struct sym_location *out, enum sym_reason reason)
+{
+	set_name(r, UNKNOWN, UNKNOWN);
+	out->reason = reason;
+}
+
+/* A module without segments: the mapping itself, in file offsets. */
+static void mapping_module(struct sym_location *out, const struct sym_map *m, uint64_t foff)
+{
+	out->module.start = m->pgoff;
+	out->module.limit = m->pgoff + (m->end - m->start);
+	out->module.offset = m->pgoff;
+	out->address = foff;
+}
+
+static const struct sym_segment *find_segment(const struct sym_file *f, uint64_t foff, bool exec)
+{
+	const struct sym_segment *any = NULL;
+
+	/* Segments may share a page; the one whose permissions match the mapping's is it. */
+	for (size_t i = 0; i < f->nsegs; i++) {
+		const struct sym_segment *s = &f->segs[i];
+
+		if (foff < s->offset || foff - s->offset >= s->filesz)
+			continue;
+		if (!!(s->flags & PF_X) == exec)
+			return s;
+		if (!any)
+			any = s;
+	}
+	return any;
+}
+
+/* The symbol table of f, read again from the file if it was evicted. */
+static const struct sym_symtab *symbols(struct sym_resolver *r, const struct sym_proc *p,
+					const struct sym_map *m, struct sym_file *f)
+{
+	uint64_t now;
+	int fd, err;
+
+	if (f->symtab || !f->evicted)
+		return f->symtab;
+	now = sym_now_ns();
+	if (f->reload_failed_ns && now - f->reload_failed_ns < SYM_RETRY_NS)
+		return NULL;
+	r->did_io = true;
+	fd = sym_proc__open_file(r, p, m, f);
+	err = fd < 0 ? fd : sym_filecache__reload(&r->files, f, fd);
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		pr_debug("sym: pid %d: %s: cannot read symbols again: %s", (int)p->pid, m->path,
+			 strerror(-err));
+		f->reload_failed_ns = now ? now : 1;
+		return NULL;
+	}
+	f->reload_failed_ns = 0;
+	return f->symtab;
+}
+
+static void name_symbol(struct sym_resolver *r, struct sym_file *f, const struct sym_symbol *sym)
+{
+	struct sym_symtab *t = f->symtab;
+	const char *raw = t->names + sym->name;
+	size_t before = sym_dcache__bytes(&t->demangled), after;
+
+	set_name(r, sym_dcache__get(&t->demangled, (uint32_t)(sym - t->syms), raw), raw);
+	after = sym_dcache__bytes(&t->demangled);
+	if (after > before)
+		sym_filecache__grew(&r->files, f, after - before);
+}
+
+static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m,
+			 struct sym_file *f, uint64_t a, struct sym_location *out)
+{
+	uint64_t foff = a - m->start + m->pgoff, skew;
+	const struct sym_segment *seg;
+	const struct sym_symbol *sym;
+	const struct sym_symtab *t;
+
+	out->module.path = m->kind == SYM_MAP_VDSO ? sym_map__label(m) : m->path;
+	out->module.deleted = m->deleted;
+	out->file_offset = foff;
+	if (!f) {
+		mapping_module(out, m, foff);
+		fallback(r, out, out->module.path, foff, SYM_NO_FILE);
+		return;
+	}
+	sym_filecache__touch(&r->files, f);
+	out->module.build_id = f->build_id[0] ? f->build_id : NULL;
+	seg = find_segment(f, foff, m->perms & SYM_PERM_EXEC);
+	if (!seg) {
+		mapping_module(out, m, foff);
+		fallback(r, out, out->module.path, foff, SYM_NO_SYMBOLS);
+		return;
+	}
+	/* Page-aligned like the mapping the loader made, so address - start + offset == foff. */
+	skew = seg->offset & (r->page_size - 1);
+	out->module.start = seg->vaddr - skew;
+	out->module.limit = seg->vaddr + seg->memsz;
+	out->module.offset = seg->offset - skew;
+	out->address = foff - seg->offset + seg->vaddr;
+	t = symbols(r, p, m, f);
+	out->module.has_functions = t && t->n;
+	sym = t ? sym_symtab__find(t, out->address) : NULL;
+	if (sym) {
+		name_symbol(r, f, sym);
+		return;
+	}
+	fallback(r, out, out->module.path, foff, !t && f->evicted ? SYM_NO_FILE : SYM_NO_SYMBOLS);
+}
+
+/* JIT code named by the process's perf map. m is NULL for an address outside every mapping. */
+static bool resolve_perfmap(struct sym_resolver *r, struct sym_proc *p, const struct sym_map *m,
+			    uint64_t a, struct sym_location *out)
+{
+	const struct sym_perfmap_entry *e = p->perfmap ? sym_perfmap__find(p->perfmap, a) : NULL;
+	struct sym_perfmap *pm;
+	size_t before, after;
+	const char *raw;
+
+	/* A miss may be code compiled since the last read. */
+	if (!e && sym_proc__update_perfmap(r, p))
+		e = sym_perfmap__find(p->perfmap, a);
+	if (!e)
+		return false;
+	pm = p->perfmap;
+	raw = pm->names + e->name;
+	before = sym_dcache__bytes(&pm->demangled);
+	set_name(r, sym_dcache__get(&pm->demangled, (uint32_t)(e - pm->v), raw), raw);
+	after = sym_dcache__bytes(&pm->demangled);
+	p->bytes += after - before;
+	r->procs_bytes += after - before;
+	out->module.path = m ? sym_map__label(m) : "[anon]";
+	out->module.start = m ? m->start : e->start;
+	out->module.limit = m ? m->end : e->start + e->size;
+	out->module.has_functions = true;
+	out->address = a;
+	out->file_offset = a - out->module.start;
+	out->reason = SYM_OK;
+	return true;
+}
+
+/* Code with no file and no perf map entry: "[anon]+0xOFF", the offset in its mapping. */
+static void resolve_special(struct sym_resolver *r, const struct sym_map *m, uint64_t a,
+			    struct sym_location *out)
+{
+	out->module.path = sym_map__label(m);
+	out->module.start = m->start;
+	out->module.limit = m->end;
+	out->address = a;
+	out->file_offset = a - m->start;
+	fallback(r, out, out->module.path, out->file_offset, SYM_NO_SYMBOLS);
+}
+
+static void resolve_user(struct sym_resolver *r, struct sym_proc *p, uint64_t a,
+			 struct sym_location *out)
+{
+	struct sym_map *m = sym_maps__find(&p->maps, a);
+	struct sym_file *vdso;
+
+	if (!m && !sym_proc__rescan(r, p))
+		m = sym_maps__find(&p->maps, a);
+	if (!m) {
+		if (!resolve_perfmap(r, p, NULL, a, out))
+			unknown(r, out, SYM_UNMAPPED);
+		return;
+	}
+	switch (m->kind) {
+	case SYM_MAP_FILE:
+	case SYM_MAP_MEMFD:
+		resolve_file(r, p, m, m->file, a, out);
+		break;
+	case SYM_MAP_VDSO:
+		vdso = sym_vdso__get(r);
+		if (vdso && m->end - m->start == r->vdso_size)
+			resolve_file(r, p, m, vdso, a, out);
+		else
+			resolve_special(r, m, a, out);
+		break;
+	case SYM_MAP_ANON:
+	case SYM_MAP_HEAP:
+	case SYM_MAP_STACK:
+		if (!resolve_perfmap(r, p, m, a, out))
+			resolve_special(r, m, a, out);
+		break;
+	default:
+		resolve_special(r, m, a, out);
+		break;
+	}
+}
+
+static bool load_kernel(struct sym_resolver *r)
+{
+	struct sym_kallsyms *k;
+	int err;
+
+	r->kernel_tried = true;
+	r->kernel_loaded_ns = sym_now_ns();
+	r->did_io = true;
+	err = sym_kallsyms__load(r->kallsyms_path, r->kernel_notes ? "/sys/kernel/notes" : NULL,
+				 &k);
+	if (err) {
+		pr_warn_once("sym: %s: %s; kernel frames are named [unknown]", r->kallsyms_path,
+			     strerror(-err));
+		return false;
+	}
+	if (k->hidden)
+		pr_warn_once("sym: %s shows no addresses (kernel.kptr_restrict); kernel frames "
+			     "are named [unknown]", r->kallsyms_path);
+	sym_kallsyms__free(r->kernel);
+	r->kernel = k;
+	return true;
+}
+
+static void resolve_kernel(struct sym_resolver *r, uint64_t a, struct sym_location *out)
+{
+	bool due = !r->kernel_tried || sym_now_ns() - r->kernel_loaded_ns >= SYM_KERNEL_RELOAD_NS;
+	const struct sym_ksym *s = r->kernel ? sym_kallsyms__find(r->kernel, a) : NULL;
+	struct sym_kallsyms *k;
+	const struct sym_kmod *mod;
+	size_t before, after;
+	const char *raw;
+
+	/* Unknown code may be a module or BPF program loaded since the last read. */
+	if (!s && due && load_kernel(r))
+		s = sym_kallsyms__find(r->kernel, a);
+	out->module.kernel = true;
+	out->address = a;
+	if (!s) {
+		out->module.path = KERNEL_PATH;
+		out->module.limit = UINT64_MAX;
+		out->file_offset = a;
+		unknown(r, out, SYM_UNMAPPED);
+		return;
+	}
+	k = r->kernel;
+	mod = &k->mods[s->mod];
+	out->module.path = mod->path;
+	out->module.build_id = s->mod == 0 && k->build_id[0] ? k->build_id : NULL;
+	out->module.start = mod->start;
+	out->module.limit = mod->limit;
+	out->module.has_functions = true;
+	out->file_offset = a - mod->start;
+	out->reason = SYM_OK;
+	raw = k->names + s->name;
+	before = sym_dcache__bytes(&k->demangled);
+	set_name(r, sym_dcache__get(&k->demangled, (uint32_t)(s - k->syms), raw), raw);
+	after = sym_dcache__bytes(&k->demangled);
+	k->bytes += after - before;
+}
+
+int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool is_return,
+			  struct sym_location *out)
+{
+	/* The call instruction ends before the return address: look up the byte before it. */
+	uint64_t a = is_return && addr ? addr - 1 : addr;
+	struct sym_proc *p;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r->frame, 0, sizeof(r->frame));
+	out->frames = &r->frame;
+	out->nframes = 1;
+	out->address = a;
+	r->did_io = false;
+	if (pid == 0) {
+		resolve_kernel(r, a, out);
+	} else {
+		p = sym_procs__find(&r->procs, pid);
+		if (p)
+			resolve_user(r, p, a, out);
+		else
+			unknown(r, out, SYM_PROCESS_GONE);
+	}
+	if (r->did_io)
+		r->misses++;
+	else
+		r->hits++;
+	if (out->reason != SYM_OK)
+		r->unnamed++;
+	return 0;
+}
+
+void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->files = r->files.with_symbols;
+	out->cache_bytes = r->files.bytes + r->procs_bytes + (r->kernel ? r->kernel->bytes : 0) +
+			   (r->vdso ? r->vdso->bytes : 0);
+	out->hits = r->hits;
+	out->misses = r->misses;
+	out->processes = r->procs.n;
+	out->loads = r->files.loads;
+	out->evictions = r->files.evictions;
+	out->unnamed = r->unnamed;
+}

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pieces of symbolizer/ shared by its files and its unit tests; nothing outside this folder
+ * includes it.
+ *
+ * Ownership in one picture:
+ *
+ *   sym_resolver ── procs: sym_proc (pid, start time) ── maps: sym_map ──┐ (one reference each)
+ *               ├─ files: sym_filecache ── sym_file (device, inode, size, mtime) <──┘
+ *               │                             ├─ segments, build-id        (while referenced)
+ *               │                             └─ sym_symtab                (LRU, evictable)
+ *               ├─ kernel: sym_kallsyms
+ *               └─ vdso: a sym_file read from our own memory
+ *
+ * A sym_file is what per-file debug information hangs off: DWARF lines and inline frames are
+ * loaded beside the ELF symbol table by the same open-parse-close step (sym_filecache__load) and
+ * reloaded after eviction through the same reopen path (sym_proc__open_file).
+ */
+#ifndef PROFD_SYMBOLIZER_INTERNAL_H
+#define PROFD_SYMBOLIZER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "symbolizer/symbolizer.h"
+
+/* Bounds on everything read from outside. */
+#define SYM_NAME_MAX 16384	   /* longest symbol name kept; longer ones are truncated */
+#define SYM_DEMANGLED_MAX 65536	   /* a longer demangling is dropped for the raw name */
+#define SYM_MAPS_LINE_MAX 16640	   /* a path of PATH_MAX bytes, newlines escaped as \012 */
+#define SYM_MAPS_MAX (1u << 18)	   /* mappings kept per process */
+#define SYM_KALLSYMS_LINE_MAX 1024 /* KSYM_NAME_LEN is 512 */
+#define SYM_PERFMAP_LINE_MAX 65536
+#define SYM_PERFMAP_BYTES_MAX (64ull << 20) /* read at most this much of one perf map */
+#define SYM_BUILD_ID_MAX 64		    /* bytes; longer notes are not build-ids we trust */
+#define SYM_CACHE_BYTES_DEFAULT (256ul << 20)
+
+/* Retry and refresh periods (CLOCK_MONOTONIC_COARSE nanoseconds). */
+#define SYM_RETRY_NS (5ull * 1000000000)	/* files that could not be opened */
+#define SYM_RESCAN_NS (1ull * 1000000000)	/* re-read maps after an unmapped address */
+#define SYM_PERFMAP_RECHECK_NS (200ull * 1000000) /* stat a perf map again after a miss */
+#define SYM_KERNEL_RELOAD_NS (10ull * 1000000000) /* re-read kallsyms after a miss */
+
+uint64_t sym_now_ns(void);
+
+/* --- arena.c: strings that live as long as their owner, freed at once --- */
+
+struct sym_arena_chunk;
+
+struct sym_arena {
+	struct sym_arena_chunk *head;
+	size_t bytes; /* malloc'd, for cache accounting */
+};
+
+/* Returns a NUL-terminated copy of s[0..len) owned by the arena, or NULL. */
+char *sym_arena__strndup(struct sym_arena *a, const char *s, size_t len);
+void sym_arena__release(struct sym_arena *a);
+
+/* --- linereader.c: bounded line reading from a file descriptor --- */
+
+struct sym_linereader {
+	int fd;
+	char *buf;
+	size_t cap;	   /* bytes in buf */
+	size_t pos, len;   /* unread bytes are buf[pos..len) */
+	size_t max_line;   /* longer lines are skipped and counted */
+	uint64_t max_read; /* stop after reading this many bytes */
+	uint64_t read;
+	bool eof, skipping;
+	size_t long_lines;
+};
+
+/* Reads lines of at most max_line bytes and at most max_read bytes in all. Returns 0 or -ENOMEM. */
+int sym_linereader__init(struct sym_linereader *lr, int fd, size_t max_line, uint64_t max_read);
+/*
+ * Returns 1 with *line (NUL-terminated in place, newline removed; may hold NUL bytes, so use *len)
+ * valid until the next call, 0 at the end, or -errno.
+ */
+int sym_linereader__next(struct sym_linereader *lr, char **line, size_t *len);
+void sym_linereader__release(struct sym_linereader *lr);
+
+/* --- demangle.c: memo of demangled names, so a hot frame is demangled once --- */
+
+struct sym_dcache {
+	uint32_t *keys; /* key + 1; 0 is an empty slot */
+	const char **names;
+	size_t cap, n;
+	struct sym_arena strings;
+};
+
+/*
+ * Returns the demangled form of raw, the name with index key in its table. Returns raw itself if
+ * raw is not mangled, or if memory is short (a mangled name is better than no frame).
+ */
+const char *sym_dcache__get(struct sym_dcache *c, uint32_t key, const char *raw);
+size_t sym_dcache__bytes(const struct sym_dcache *c);
+void sym_dcache__release(struct sym_dcache *c);
+
+/* --- maps.c: /proc/PID/maps --- */
+
+enum sym_map_kind {
+	SYM_MAP_FILE,	  /* a file: opened through map_files, the process root or the path */
+	SYM_MAP_MEMFD,	  /* "/memfd:NAME": reachable only through map_files */
+	SYM_MAP_ANON,	  /* no file: JIT code, "[anon:NAME]", /dev/zero, SysV shared memory */
+	SYM_MAP_HEAP,	  /* "[heap]" */
+	SYM_MAP_STACK,	  /* "[stack]" */
+	SYM_MAP_VDSO,	  /* "[vdso]" */
+	SYM_MAP_VSYSCALL, /* "[vsyscall]" */
+	SYM_MAP_OTHER,	  /* "[vvar]", "[uprobes]", device files: never opened */
+};
+
+#define SYM_PERM_READ 0x1
+#define SYM_PERM_WRITE 0x2
+#define SYM_PERM_EXEC 0x4
+#define SYM_PERM_SHARED 0x8
+
+struct sym_file;
+
+struct sym_map {
+	uint64_t start, end, pgoff, inode;
+	uint32_t dev_major, dev_minor;
+	uint8_t perms;
+	uint8_t kind; /* enum sym_map_kind */
+	bool deleted; /* the path ended in " (deleted)", now stripped */
+	const char *path; /* as shown, without " (deleted)"; "" for an unnamed anonymous mapping */
+	struct sym_file *file; /* set by process.c; NULL if not opened */
+	int open_err;	       /* why file is NULL: -errno, 0 if not tried */
+};
+
+struct sym_maps {
+	struct sym_map *v; /* sorted by start, non-overlapping */
+	size_t n, cap;
+	struct sym_arena strings;
+	size_t bad_lines; /* unparsable or too long, skipped */
+	size_t dropped;	  /* mappings over SYM_MAPS_MAX */
+};
+
+/*
+ * Parses one line of /proc/PID/maps (without its newline) into *m; *path and *path_len receive
+ * the path field with " (deleted)" removed (m->path is not set). Returns 0 or -EINVAL.
+ */
+int sym_maps__parse_line(const char *line, size_t len, struct sym_map *m, const char **path,
+			 size_t *path_len);
+/*
+ * Reads a maps file and keeps executable mappings and the other mappings of their files.
+ * Returns 0 or -errno; on error *maps is empty. Release with sym_maps__release().
+ */
+int sym_maps__read(int fd, struct sym_maps *maps);
+void sym_maps__release(struct sym_maps *maps);
+/* Returns the mapping holding addr, or NULL. */
+struct sym_map *sym_maps__find(const struct sym_maps *maps, uint64_t addr);
+/* What a frame in an anonymous or special mapping is called: "[anon]", "[heap]", "[vdso]". */
+const char *sym_map__label(const struct sym_map *m);
+
+/* --- elf.c: segments, build-id and symbol table of one ELF file --- */
+
+struct sym_segment {
+	uint64_t vaddr, memsz, offset, filesz;
+	uint32_t flags; /* PF_X, PF_W, PF_R */
+};
+
+struct sym_symbol {
+	uint64_t addr;
+	uint32_t size; /* zero-size symbols are extended to the next symbol at load */
+	uint32_t name; /* offset in sym_symtab.names */
+};
+
+struct sym_symtab {
+	struct sym_symbol *syms; /* sorted by addr, one per address */
+	size_t n;
+	char *names;
+	size_t names_len;
+	struct sym_dcache demangled; /* keyed by index in syms */
+};
+
+struct sym_elf {
+	struct sym_segment *segs; /* PT_LOAD in file order */
+	size_t nsegs;
+	char build_id[2 * SYM_BUILD_ID_MAX + 1]; /* lowercase hex, "" if none */
+	struct sym_symtab *symtab; /* NULL: no usable symbols */
+};
+
+/*
+ * Reads the ELF file open at fd (or the image in memory). Anything that is not a well-formed ELF
+ * file yields an empty result and 0: that is a fact about the file, worth caching. Symbol tables
+ * that would need more than max_bytes are skipped. Returns 0, -ENOMEM or -EIO; release with
+ * sym_elf__release().
+ */
+int sym_elf__read_fd(int fd, size_t max_bytes, struct sym_elf *out);
+int sym_elf__read_mem(const void *image, size_t size, size_t max_bytes, struct sym_elf *out);
+void sym_elf__release(struct sym_elf *e);
+
+/* Finds the GNU build-id in a buffer of ELF notes. Returns 0 with hex filled, or -ENOENT. */
+int sym_build_id_from_notes(const void *notes, size_t len, size_t align, char *hex, size_t hexlen);
+
+/* Returns the symbol covering addr, or NULL. */
+const struct sym_symbol *sym_symtab__find(const struct sym_symtab *t, uint64_t addr);
+size_t sym_symtab__bytes(const struct sym_symtab *t);
+void sym_symtab__free(struct sym_symtab *t);
+
+/* --- filecache.c: files cached by identity, symbol tables evicted LRU by bytes --- */
+
+struct sym_file_id {
+	uint64_t dev, ino, size;
+	int64_t mtime_sec, mtime_nsec;
+};
+
+struct sym_file {
+	struct sym_file_id id;
+	struct sym_file *hnext;
+	struct sym_file *lru_prev, *lru_next;
+	unsigned int refs; /* mappings that point here */
+	char *path;	   /* where it was first seen, for messages */
+	char build_id[2 * SYM_BUILD_ID_MAX + 1];
+	struct sym_segment *segs;
+	size_t nsegs;
+	struct sym_symtab *symtab; /* NULL if the file has none or it was evicted */
+	bool evicted;		   /* symtab can be read again from the file */
+	uint64_t reload_failed_ns;
+	size_t bytes; /* counted in the cache, symtab included */
+	bool cached;  /* in the identity table (the vdso is not) */
+};
+
+struct sym_filecache {
+	struct sym_file **buckets;
+	size_t nbuckets, n;
+	struct sym_file lru; /* sentinel: lru.lru_next is the most recently used */
+	size_t bytes, max_bytes;
+	size_t with_symbols;
+	uint64_t loads, evictions;
+};
+
+void sym_file_id__from_stat(struct sym_file_id *id, const struct stat *st);
+bool sym_file_id__equal(const struct sym_file_id *a, const struct sym_file_id *b);
+
+int sym_filecache__init(struct sym_filecache *fc, size_t max_bytes);
+void sym_filecache__release(struct sym_filecache *fc);
+/* Returns the cached file with this identity, taking a reference, or NULL. */
+struct sym_file *sym_filecache__get(struct sym_filecache *fc, const struct sym_file_id *id);
+/*
+ * Parses the file open at fd (whose identity is id), caches it and returns it with a reference
+ * in *out. The caller keeps fd. Returns 0, -ENOMEM or -EIO.
+ */
+int sym_filecache__load(struct sym_filecache *fc, int fd, const struct sym_file_id *id,
+			const char *path, struct sym_file **out);
+/* Reads the evicted symbol table of f again from fd (the same file). Returns 0 or -errno. */
+int sym_filecache__reload(struct sym_filecache *fc, struct sym_file *f, int fd);
+/* Drops a reference; a file nobody maps stays cached until evicted, if it has symbols. */
+void sym_filecache__put(struct sym_filecache *fc, struct sym_file *f);
+/* Marks f most recently used. */
+void sym_filecache__touch(struct sym_filecache *fc, struct sym_file *f);
+/* Accounts bytes that f grew by (demangled names) and evicts down to the bound, sparing keep. */
+void sym_filecache__grew(struct sym_filecache *fc, struct sym_file *f, size_t bytes);
+void sym_filecache__trim(struct sym_filecache *fc, const struct sym_file *keep);
+/* A file read from memory, outside the cache (the vdso). Returns NULL with errno set. */
+struct sym_file *sym_file__new_mem(const void *image, size_t size, const char *path);
+void sym_file__free(struct sym_file *f);
+
+/* --- kallsyms.c --- */
+
+struct sym_ksym {
+	uint64_t addr;
+	uint32_t size;
+	uint32_t name; /* offset in names; SYM_KSYM_END for end markers such as _etext */
+	uint32_t mod;  /* index in mods; 0 is the kernel image */
+};
+
+#define SYM_KSYM_END UINT32_MAX
+
+struct sym_kmod {
+	char *path; /* "[kernel.kallsyms]" or "[modname]" */
+	uint64_t start, limit;
+};
+
+struct sym_kallsyms {
+	struct sym_ksym *syms; /* text symbols sorted by addr */
+	size_t n;
+	char *names;
+	size_t names_len;
+	struct sym_kmod *mods;
+	size_t nmods;
+	bool hidden; /* every address read as zero (kptr_restrict) */
+	char build_id[2 * SYM_BUILD_ID_MAX + 1];
+	struct sym_dcache demangled; /* Rust code in the kernel is v0-mangled */
+	size_t bytes;
+	size_t bad_lines;
+};
+
+/*
+ * Reads kallsyms from path; notes_path (or NULL) is /sys/kernel/notes for the build-id.
+ * Returns 0 with *out or -errno.
+ */
+int sym_kallsyms__load(const char *path, const char *notes_path, struct sym_kallsyms **out);
+const struct sym_ksym *sym_kallsyms__find(const struct sym_kallsyms *k, uint64_t addr);
+void sym_kallsyms__free(struct sym_kallsyms *k);
+
+/* --- perfmap.c: /tmp/perf-PID.map written by JIT compilers --- */
+
+struct sym_perfmap_entry {
+	uint64_t start;
+	uint32_t size;
+	uint32_t name; /* offset in names */
+};
+
+struct sym_perfmap {
+	struct sym_perfmap_entry *v; /* sorted by start; the last line wins for equal starts */
+	size_t n;
+	char *names;
+	size_t names_len;
+	struct sym_dcache demangled;
+	struct sym_file_id id; /* re-read when it changes */
+	size_t bad_lines;
+};
+
+/*
+ * Opens a perf map the way perf trusts it: no symlink, a regular file, owned by root or by uid.
+ * With rootfd >= 0, path is resolved inside that root (a container's /tmp), see
+ * sym_open_beneath(). Returns an fd with *st filled, or -errno.
+ */
+int sym_perfmap__open(int rootfd, const char *path, uid_t uid, struct stat *st);
+/* Reads the perf map open at fd. Returns 0 with *out or -errno. */
+int sym_perfmap__read(int fd, const struct stat *st, struct sym_perfmap **out);
+const struct sym_perfmap_entry *sym_perfmap__find(const struct sym_perfmap *pm, uint64_t addr);
+size_t sym_perfmap__bytes(const struct sym_perfmap *pm);
+void sym_perfmap__free(struct sym_perfmap *pm);
+
+/* --- process.c: one snapshot per (pid, start time) --- */
+
+enum sym_root {
+	SYM_ROOT_UNKNOWN, /* /proc/PID/root or ns/mnt unreadable (also fixture trees) */
+	SYM_ROOT_SAME,	  /* same mount namespace and root directory as us: paths are ours */
+	SYM_ROOT_OTHER,	  /* a container: paths resolve only under /proc/PID/root */
+};
+
+struct sym_proc {
+	pid_t pid;
+	uint64_t start_time; /* /proc/PID/stat field 22 */
+	struct sym_proc *hnext;
+	struct sym_maps maps;
+	pid_t nspid; /* pid in its own namespace: names its perf map */
+	uid_t uid;   /* effective uid: may own its perf map */
+	uint8_t root; /* enum sym_root */
+	bool gone;    /* /proc/PID vanished or was reused: no more rescans */
+	size_t nfailed;
+	uint64_t opened_ns, scanned_ns;
+	struct sym_perfmap *perfmap;
+	uint64_t perfmap_checked_ns;
+	size_t bytes; /* snapshot memory, counted in cache_bytes */
+};
+
+struct sym_procs {
+	struct sym_proc **buckets;
+	size_t nbuckets, n;
+};
+
+/* Opens path below rootfd with every symlink and ".." kept inside it (openat2 RESOLVE_IN_ROOT). */
+int sym_open_beneath(int rootfd, const char *path, int flags);
+
+int sym_procs__add(struct sym_resolver *r, pid_t pid, bool force);
+void sym_procs__drop(struct sym_resolver *r, pid_t pid);
+struct sym_proc *sym_procs__find(const struct sym_procs *procs, pid_t pid);
+void sym_procs__release(struct sym_resolver *r);
+/* Re-reads the maps of a live process after a miss (dlopen, new JIT region). Returns 0 or -errno. */
+int sym_proc__rescan(struct sym_resolver *r, struct sym_proc *p);
+/* Opens the file mapped by m again and checks it is still f. Returns an fd or -errno. */
+int sym_proc__open_file(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m,
+			const struct sym_file *f);
+/* Loads or refreshes p's perf map if due. Returns true if it read anything. */
+bool sym_proc__update_perfmap(struct sym_resolver *r, struct sym_proc *p);
+
+/* --- vdso.c --- */
+
+/* Loads our own vdso image once; returns it or NULL. */
+struct sym_file *sym_vdso__get(struct sym_resolver *r);
+
+/* --- resolver.c --- */
+
+struct sym_resolver {
+	char *proc_root;
+	char *kallsyms_path;
+	char *perf_map_dir;
+	bool lines;
+	uint64_t page_size;
+	struct sym_filecache files;
+	struct sym_procs procs;
+	struct sym_kallsyms *kernel;
+	uint64_t kernel_loaded_ns;
+	bool kernel_tried;
+	bool kernel_notes; /* the real kallsyms: its build-id is in /sys/kernel/notes */
+	struct sym_file *vdso;
+	uint64_t vdso_size; /* of our own [vdso] mapping: another size is another image */
+	bool vdso_tried;
+	struct stat self_root, self_mntns;
+	bool self_root_ok, self_mntns_ok;
+	size_t procs_bytes;
+	bool did_io; /* the current resolve read a file or /proc */
+	uint64_t hits, misses, unnamed;
+	struct sym_frame frame;
+	char name[512]; /* fallback names: "libfoo.so+0x1a2b" */
+};
+
+#endif

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The vdso has no file to open. Every 64-bit process on this kernel maps the same image, so ours
+ * (found through AT_SYSINFO_EHDR) names everyone's: its .dynsym holds __vdso_clock_gettime and
+ * friends. A [vdso] mapping of another size (a 32-bit process) is another image and stays
+ * unnamed rather than misnamed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "symbolizer/symbolizer_internal.h"
+
+static uint64_t own_vdso_size(uint64_t base)
+{
+	struct sym_maps maps;
+	struct sym_map *m;
+	uint64_t size = 0;
+	int fd;
+
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (!sym_maps__read(fd, &maps)) {
+		m = sym_maps__find(&maps, base);
+		if (m && m->kind == SYM_MAP_VDSO && m->start == base)
+			size = m->end - m->start;
+		sym_maps__release(&maps);
+	}
+	close(fd);
+	return size;
+}
+
+struct sym_file *sym_vdso__get(struct sym_resolver *r)
+{
+	uint64_t base, size;
+	void *copy;
+
+	if (r->vdso_tried)
+		return r->vdso;
+	r->vdso_tried = true;
+	r->did_io = true;
+	base = getauxval(AT_SYSINFO_EHDR);
+	size = base ? own_vdso_size(base) : 0;
+	if (!size || size > (1 << 20))
+		return NULL;
+	/* A private copy: libelf gets memory that stays put and is never our executable mapping. */
+	copy = malloc(size);
+	if (!copy)
+		return NULL;
+	memcpy(copy, (const void *)(uintptr_t)base, size);
+	r->vdso = sym_file__new_mem(copy, size, "[vdso]");
+	free(copy);
+	if (!r->vdso)
+		pr_debug("sym: [vdso]: cannot read our own image");
+	r->vdso_size = size;
+	return r->vdso;
+}
