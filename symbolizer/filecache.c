@@ -45,6 +45,16 @@ static uint64_t id_hash(const struct sym_file_id *id)
 	return profd_hash_combine(h, (uint64_t)id->mtime_nsec);
 }
 
+/*
+ * The largest symbol table one file may have: a guard against corrupt or hostile sizes, not
+ * the cache budget. A budget smaller than one table still works: the table in use is spared
+ * and the others are evicted.
+ */
+static size_t table_limit(const struct sym_filecache *fc)
+{
+	return fc->max_bytes > SYM_CACHE_BYTES_DEFAULT ? fc->max_bytes : SYM_CACHE_BYTES_DEFAULT;
+}
+
 int sym_filecache__init(struct sym_filecache *fc, size_t max_bytes)
 {
 	memset(fc, 0, sizeof(*fc));
@@ -184,7 +194,7 @@ int sym_filecache__load(struct sym_filecache *fc, int fd, const struct sym_file_
 	size_t b;
 	int err;
 
-	err = sym_elf__read_fd(fd, fc->max_bytes, &e);
+	err = sym_elf__read_fd(fd, table_limit(fc), &e);
 	if (err)
 		return err;
 	f = file_new(&e, path);
@@ -218,7 +228,7 @@ int sym_filecache__reload(struct sym_filecache *fc, struct sym_file *f, int fd)
 	struct sym_elf e;
 	int err;
 
-	err = sym_elf__read_fd(fd, fc->max_bytes, &e);
+	err = sym_elf__read_fd(fd, table_limit(fc), &e);
 	if (err)
 		return err;
 	fc->loads++;

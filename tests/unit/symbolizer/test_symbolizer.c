@@ -862,8 +862,9 @@ static void test_vdso(void **state)
 
 /* --- ELF files through fake /proc trees --- */
 
-static void check_fake_lib(const char *lib, uint64_t base, const char *static_name,
-			   enum sym_reason static_reason)
+/* truth: an unstripped build of lib with the same layout, to take symbol values from. */
+static void check_fake_lib(const char *lib, const char *truth, uint64_t base,
+			   const char *static_name, enum sym_reason static_reason)
 {
 	char proc[PATH_MAX], maps[4096];
 	struct sym_resolver *r;
@@ -875,12 +876,12 @@ static void check_fake_lib(const char *lib, uint64_t base, const char *static_na
 	fake_proc(proc, 100, 1, NULL, maps);
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 100), 0);
-	nm_sym(fx("libfx.so"), "fx_lib_func", &value, &size);
+	nm_sym(truth, "fx_lib_func", &value, &size);
 	expect_frame(r, 100, base + value + 5, false, "fx_lib_func", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 5);
 	expect_frame(r, 100, base + value + size, true, "fx_lib_func", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + size - 1);
-	nm_sym(fx("libfx.so"), "fx_lib_static", &value, &size);
+	nm_sym(truth, "fx_lib_static", &value, &size);
 	foff = loc.file_offset - loc.address + value; /* same segment */
 	expect_frame(r, 100, base + value, false, static_name, static_reason, &loc);
 	assert_int_equal(loc.file_offset, foff);
@@ -894,13 +895,16 @@ static void test_fake_lib_layouts(void **state)
 	uint64_t value, size;
 
 	skip_without_cc();
-	check_fake_lib(fx("libfx.so"), 0x7f0000000000, "fx_lib_static", SYM_OK);
-	check_fake_lib(fx("libfx_nosep.so"), 0x7f1000000000, "fx_lib_static", SYM_OK);
-	check_fake_lib(fx("libfx_text.so"), 0x7f2000000000, "fx_lib_static", SYM_OK);
+	check_fake_lib(fx("libfx.so"), fx("libfx.so"), 0x7f0000000000, "fx_lib_static", SYM_OK);
+	check_fake_lib(fx("libfx_nosep.so"), fx("libfx_nosep.so"), 0x7f1000000000,
+		       "fx_lib_static", SYM_OK);
+	check_fake_lib(fx("libfx_text.so"), fx("libfx_text.so"), 0x7f2000000000,
+		       "fx_lib_static", SYM_OK);
 	/* Stripped: .dynsym names exported functions; a static one is module+0xOFF. */
 	nm_sym(fx("libfx.so"), "fx_lib_static", &value, &size);
 	snprintf(name, sizeof(name), "libfx_stripped.so+0x%" PRIx64, value);
-	check_fake_lib(fx("libfx_stripped.so"), 0x7f3000000000, name, SYM_NO_SYMBOLS);
+	check_fake_lib(fx("libfx_stripped.so"), fx("libfx.so"), 0x7f3000000000, name,
+		       SYM_NO_SYMBOLS);
 }
 
 static void test_fake_nopie(void **state)
