@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of the profile model and the folded reader and writer. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "formats/formats.h"
+
+/* Reads folded text into a new profile; returns it (or NULL with err filled). */
+static struct fmt_profile *read_text(const char *text, struct fmt_error *err, int *ret)
+{
+	struct fmt_profile *p = fmt_profile__new(10000000);
+	FILE *in = fmemopen((void *)text, strlen(text), "r");
+
+	assert_non_null(p);
+	assert_non_null(in);
+	*ret = fmt_folded_read(p, in, err);
+	fclose(in);
+	if (*ret) {
+		fmt_profile__free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Writes p as folded text into a malloc'ed string. */
+static char *write_text(const struct fmt_profile *p, const struct fmt_folded_opts *opts)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	assert_non_null(out);
+	assert_int_equal(fmt_folded_write(p, out, opts), 0);
+	fclose(out);
+	return buf;
+}
+
+static void test_round_trip(void **state)
+{
+	/* perf's stackcollapse output, unsorted, with a kernel frame, lines and a duplicate. */
+	const char *in = "app;main;work;memcpy_[k] 3\n"
+			 "app;main;idle 1\n"
+			 "# a comment\n"
+			 "\n"
+			 "other;main;f (f.c:12) 5\n"
+			 "app;main;idle 2\n";
+	const char *want = "app;main;idle 3\n"
+			   "app;main;work;memcpy_[k] 3\n"
+			   "other;main;f (f.c:12) 5\n";
+	struct fmt_folded_opts lines = {.lines = true};
+	struct fmt_error err;
+	struct fmt_profile *p;
+	char *out, *again;
+	int ret;
+
+	p = read_text(in, &err, &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(p->total, 11);
+	out = write_text(p, &lines);
+	assert_string_equal(out, want);
+	/* Kernel frames went to a kernel mapping, not into the name. */
+	for (uint32_t i = 1; i <= p->nlocations; i++) {
+		const struct fmt_location *l = fmt_profile__location(p, i);
+		const struct fmt_line *line = &p->lines[l->first_line];
+		const char *name = fmt_profile__str(p, fmt_profile__function(p, line->function)->name);
+
+		if (!strcmp(name, "memcpy"))
+			assert_true(fmt_profile__mapping(p, l->mapping)->kernel);
+		if (!strcmp(name, "f"))
+			assert_int_equal(line->line, 12);
+	}
+	fmt_profile__free(p);
+	/* Reading our own output gives the same bytes again. */
+	p = read_text(out, &err, &ret);
+	assert_int_equal(ret, 0);
+	again = write_text(p, &lines);
+	assert_string_equal(again, want);
+	free(again);
+	/* Without lines, the source position is left out. */
+	again = write_text(p, NULL);
+	assert_non_null(strstr(again, "other;main;f 5\n"));
+	free(again);
+	free(out);
+	fmt_profile__free(p);
+}
+
+static void test_bad_input(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} cases[] = {
+		{"app;main\n", "line 1: missing count"},
+		{"ok;a 1\napp;main x\n", "line 2: bad count 'x'"},
+		{"app;main -4\n", "line 1: bad count '-4'"},
+		{"app;main 99999999999999999999999\n", "line 1: bad count"},
+		{"app;;main 1\n", "line 1: empty frame"},
+		{"app;m\0ain 1\n", "line 1: not text"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fmt_profile *p = fmt_profile__new(1);
+		size_t len = strlen(cases[i].text);
+		struct fmt_error err;
+		FILE *in;
+
+		/* The NUL case: take the length up to the newline that follows it. */
+		if (strstr(cases[i].msg, "not text"))
+			len = 12;
+		in = fmemopen((void *)cases[i].text, len, "r");
+		assert_int_equal(fmt_folded_read(p, in, &err), -EINVAL);
+		if (strncmp(err.msg, cases[i].msg, strlen(cases[i].msg)))
+			fail_msg("case %zu: got '%s', want '%s'", i, err.msg, cases[i].msg);
+		fclose(in);
+		fmt_profile__free(p);
+	}
+}
+
+static void test_dedup_and_merge(void **state)
+{
+	struct fmt_mapping_desc m = {.filename = "/bin/app", .build_id = "abcd", .start = 0x1000,
+				     .limit = 0x2000, .has_functions = true};
+	struct fmt_frame_desc inl[2] = {{.name = "inner", .filename = "a.h", .line = 3},
+					{.name = "outer", .filename = "a.c", .line = 9}};
+	struct fmt_sample_desc a = {.pid = 1, .tid = 1, .comm = "app"};
+	struct fmt_sample_desc b = {.pid = 2, .tid = 2, .comm = "app"};
+	struct fmt_filter only2 = {.pid = 2};
+	struct fmt_profile *p = fmt_profile__new(1000), *q = fmt_profile__new(1000);
+	uint32_t map, map2, loc, loc2, stack[2];
+	char *out;
+
+	assert_int_equal(fmt_profile__add_mapping(p, &m, &map), 0);
+	assert_int_equal(fmt_profile__add_mapping(p, &m, &map2), 0);
+	assert_int_equal(map, map2);
+	/* (mapping, address) is a location's identity. */
+	assert_int_equal(fmt_profile__add_location(p, map, 0x1234, inl, 2, &loc), 0);
+	assert_int_equal(fmt_profile__add_location(p, map, 0x1234, inl, 2, &loc2), 0);
+	assert_int_equal(loc, loc2);
+	assert_int_equal(p->nlines, 2);
+	assert_int_equal(fmt_profile__add_location(p, map, 0x1240, inl + 1, 1, &loc2), 0);
+	assert_int_not_equal(loc, loc2);
+	stack[0] = loc;
+	stack[1] = loc2;
+	assert_int_equal(fmt_profile__add_sample(p, stack, 2, &a, 2), 0);
+	assert_int_equal(fmt_profile__add_sample(p, stack, 2, &a, 3), 0);
+	assert_int_equal(fmt_profile__add_sample(p, stack, 2, &b, 4), 0);
+	assert_int_equal(p->nsamples, 2);
+	assert_int_equal(p->samples[0].count, 5);
+	assert_int_equal(p->total, 9);
+	/* A bad location id is refused, not stored. */
+	stack[0] = 99;
+	assert_int_equal(fmt_profile__add_sample(p, stack, 1, &a, 1), -EINVAL);
+	/* Inline frames are frames of their own, innermost last; samples of both pids add up. */
+	out = write_text(p, NULL);
+	assert_string_equal(out, "app;outer;outer;inner 9\n");
+	free(out);
+	p->loss.stacks_collision = 7;
+	assert_int_equal(fmt_profile__merge(q, p, &only2), 0);
+	assert_int_equal(fmt_profile__merge(q, p, &only2), 0);
+	assert_int_equal(q->total, 8);
+	assert_int_equal(q->nsamples, 1);
+	assert_int_equal(q->samples[0].pid, 2);
+	assert_int_equal(q->nlocations, 2);
+	assert_int_equal(q->loss.stacks_collision, 14);
+	assert_string_equal(fmt_profile__str(q, fmt_profile__mapping(q, 1)->build_id), "abcd");
+	fmt_profile__free(p);
+	fmt_profile__free(q);
+}
+
+static void test_many_strings(void **state)
+{
+	struct fmt_profile *p = fmt_profile__new(1);
+	char name[32];
+	uint32_t id, again;
+
+	/* Enough to grow every table several times; ids stay stable. */
+	for (int i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), "fn%d", i);
+		assert_int_equal(fmt_profile__intern(p, name, &id), 0);
+		assert_int_equal(id, (uint32_t)i + 1);
+	}
+	assert_int_equal(fmt_profile__intern(p, "fn123", &again), 0);
+	assert_int_equal(again, 124);
+	assert_int_equal(fmt_profile__intern(p, "", &again), 0);
+	assert_int_equal(again, 0);
+	assert_string_equal(fmt_profile__str(p, 20000), "fn19999");
+	fmt_profile__free(p);
+}
+
+static void test_separators_in_names(void **state)
+{
+	struct fmt_profile *p = fmt_profile__new(1);
+	struct fmt_frame_desc f = {.name = "operator;weird\nname"};
+	struct fmt_sample_desc l = {.comm = "a;b"};
+	uint32_t loc;
+	char *out;
+
+	assert_int_equal(fmt_profile__add_location(p, 0, 0, &f, 1, &loc), 0);
+	assert_int_equal(fmt_profile__add_sample(p, &loc, 1, &l, 1), 0);
+	out = write_text(p, NULL);
+	assert_string_equal(out, "a:b;operator:weird name 1\n");
+	free(out);
+	fmt_profile__free(p);
+}
+
+static void test_kind(void **state)
+{
+	assert_int_equal(fmt_kind_from_path("x.svg"), FMT_SVG);
+	assert_int_equal(fmt_kind_from_path("dir.v2/x.folded"), FMT_FOLDED);
+	assert_int_equal(fmt_kind_from_path("x.txt"), FMT_FOLDED);
+	assert_int_equal(fmt_kind_from_path("cpu.pb.gz"), FMT_PPROF);
+	assert_int_equal(fmt_kind_from_path("x.png"), FMT_UNKNOWN);
+	assert_int_equal(fmt_kind_from_path(".svg"), FMT_UNKNOWN);
+	assert_int_equal(fmt_kind_from_name("svg"), FMT_SVG);
+	assert_int_equal(fmt_kind_from_name("SVG"), FMT_UNKNOWN);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_dedup_and_merge),
+		cmocka_unit_test(test_many_strings),
+		cmocka_unit_test(test_separators_in_names),
+		cmocka_unit_test(test_kind),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
