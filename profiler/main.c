@@ -148,7 +148,8 @@ static int record_main(int argc, char **argv)
 	long v;
 	char *end;
 
-	while ((opt = getopt_long(argc, argv, "+p:aF:d:o:vhV", longopts, NULL)) != -1) {
+	opterr = 0; /* one line of our own instead of getopt's */
+	while ((opt = getopt_long(argc, argv, "+:p:aF:d:o:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			if (parse_pids(optarg, &o))
@@ -194,8 +195,12 @@ static int record_main(int argc, char **argv)
 		case 'V':
 			printf("profd %s\n", PROFD_VERSION);
 			return PROFD_EXIT_OK;
+		case ':':
+			return usage_error("%s: needs a value", argv[optind - 1]);
 		default:
-			return usage_error("unknown option");
+			if (optopt)
+				return usage_error("unknown option -%c", optopt);
+			return usage_error("unknown option %s", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
