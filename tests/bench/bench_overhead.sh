@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 PAIRS=${PAIRS:-7}
 clang -O2 -fno-omit-frame-pointer -o "$BT/cpuwork" "$TOP/tests/bench/cpuwork.c"
-ROUNDS=${ROUNDS:-12000000}
+ROUNDS=${ROUNDS:-40000000}
 
 # start_profiler NAME: starts it in the background, sets PPID_RUN
 start_profiler() {
