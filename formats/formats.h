@@ -229,6 +229,34 @@ int fmt_folded_write(const struct fmt_profile *p, FILE *out, const struct fmt_fo
 int fmt_folded_read(struct fmt_profile *p, FILE *in, struct fmt_error *err);
 
 /*
+ * pprof: a gzip-compressed profile.proto (github.com/google/pprof), as go tool pprof, Pyroscope
+ * and Parca read it. Sample types samples/count and, when the period is known, cpu/nanoseconds
+ * (count * period_ns); period type cpu/nanoseconds; one Mapping per mapped file with its
+ * build-id; Locations with normalized addresses and one Line per frame, innermost first;
+ * labels pid and tid (numbers, when the profile has them) and comm (string); one comment per
+ * kind of loss, "loss: NAME=N: why". Same profile, same bytes (no time or name in the gzip
+ * header).
+ */
+struct fmt_pprof_opts {
+	const struct fmt_filter *filter; /* NULL: every sample */
+};
+
+/* Returns 0 or -errno (-EIO for a write error on out). */
+int fmt_pprof_write(const struct fmt_profile *p, FILE *out, const struct fmt_pprof_opts *opts);
+
+/* The reader refuses input that inflates (or is) larger than this. */
+#define FMT_PPROF_MAX_BYTES (256u << 20)
+
+/*
+ * Adds the samples of a pprof profile, gzip-compressed or raw, to p. The value taken is that of
+ * sample type samples/count if there is one, else the first; pid and tid come from numeric
+ * labels, comm from a string label "comm" or else the base name of the root frame's mapping
+ * ("pprof" without one). Samples whose value is 0 or negative are left out. Every id and
+ * string index is checked. Returns 0, or -EINVAL with err filled for bad input, or -errno.
+ */
+int fmt_pprof_read(struct fmt_profile *p, FILE *in, struct fmt_error *err);
+
+/*
  * A self-contained interactive SVG flame graph: hover details, click to zoom, search with the
  * matched share, reset zoom. With base set, a differential graph of p against base (red: grew,
  * blue: shrank). Same input gives the same bytes.

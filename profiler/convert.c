@@ -9,10 +9,25 @@
 #include "common/log.h"
 #include "profiler/profiler.h"
 
+/* pprof by its content (gzip magic, as pprof files are on disk) or by its name; else folded. */
+static bool is_pprof(const char *path, FILE *in)
+{
+	int c;
+
+	if (fmt_kind_from_path(path) == FMT_PPROF)
+		return true;
+	c = getc(in);
+	if (c == EOF)
+		return false;
+	ungetc(c, in);
+	return c == 0x1f;
+}
+
 static int read_profile(const char *path, struct fmt_profile *p)
 {
 	struct fmt_error ferr = {{0}};
 	FILE *in = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	bool pprof;
 	int err;
 
 	if (!in) {
@@ -20,9 +35,11 @@ static int read_profile(const char *path, struct fmt_profile *p)
 		pr_warn("%s: %s", path, strerror(-err));
 		return err;
 	}
-	err = fmt_folded_read(p, in, &ferr);
+	pprof = is_pprof(path, in);
+	err = pprof ? fmt_pprof_read(p, in, &ferr) : fmt_folded_read(p, in, &ferr);
 	if (err == -EINVAL)
-		pr_warn("%s: %s", path, ferr.msg[0] ? ferr.msg : "not a folded profile");
+		pr_warn("%s: %s", path,
+			ferr.msg[0] ? ferr.msg : pprof ? "not a pprof profile" : "not a folded profile");
 	else if (err)
 		pr_warn("%s: %s", path, strerror(-err));
 	if (in != stdin)
@@ -58,8 +75,9 @@ int prof_convert_main(int argc, char **argv)
 			lines = true;
 			break;
 		case 'h':
-			puts("Usage: profd convert IN -o OUT [--format folded|svg] [--lines]\n"
-			     "Reads folded stacks (profd, perf or bcc) and writes the format of OUT.");
+			puts("Usage: profd convert IN -o OUT [--format folded|svg|pprof] [--lines]\n"
+			     "Reads folded stacks (profd, perf or bcc) or pprof (.pb.gz, .pprof, .pb,\n"
+			     "or any gzip file) and writes the format of OUT.");
 			return PROFD_EXIT_OK;
 		default:
 			fputs("profd: convert: unknown option (see profd convert --help)\n", stderr);

@@ -90,6 +90,8 @@ static int write_kind(struct prof_output *o, const struct fmt_profile *p)
 
 		return fmt_folded_write(p, o->fp, &opts);
 	}
+	case FMT_PPROF:
+		return fmt_pprof_write(p, o->fp, NULL);
 	default:
 		pr_warn("this build of profd cannot write that format yet");
 		return -ENOTSUP;

@@ -1,0 +1,44 @@
+#!/bin/sh
+# `make fuzz`: builds every tests/fuzz/fuzz_*.c as a libFuzzer target (clang, ASan + UBSan) and
+# runs each for FUZZ_SECONDS (default 30) from its seeds in tests/fuzz/seeds/NAME/. A target
+# names the folders it is built from in a line "fuzz-sources: DIR..." and extra libraries in
+# "fuzz-libs: -lX...". Crashes land in build/fuzz/NAME.crashes/; ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+OUT=build/fuzz
+SECONDS_EACH=${FUZZ_SECONDS:-30}
+CLANG=${CLANG:-clang}
+mkdir -p "$OUT"
+passed=0 failed=0
+for src in tests/fuzz/fuzz_*.c; do
+	[ -e "$src" ] || continue
+	name=$(basename "$src" .c)
+	case "$name" in *"${PROFD_TEST_FILTER:-}"*) ;; *) continue ;; esac
+	dirs=$(sed -n 's/.*fuzz-sources: *//p' "$src" | head -n 1)
+	libs=$(sed -n 's/.*fuzz-libs: *//p' "$src" | head -n 1)
+	files=""
+	for d in ${dirs:-formats common}; do files="$files $(ls "$d"/*.c)"; done
+	# shellcheck disable=SC2086
+	if ! $CLANG -g -O1 -std=gnu11 -D_GNU_SOURCE -I. -I build \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o "$OUT/$name" "$src" $files $libs >"$OUT/$name.build.log" 2>&1; then
+		echo "FAIL $name: does not build (see $OUT/$name.build.log)"
+		failed=$((failed + 1))
+		continue
+	fi
+	corpus="$OUT/$name.corpus"
+	crashes="$OUT/$name.crashes"
+	mkdir -p "$corpus" "$crashes"
+	[ -d "tests/fuzz/seeds/$name" ] && cp tests/fuzz/seeds/"$name"/* "$corpus/" 2>/dev/null
+	if "./$OUT/$name" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=10 \
+		-artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" >"$OUT/$name.log" 2>&1; then
+		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/$name.log")
+		echo "PASS $name: ${runs:-?} runs in ${SECONDS_EACH} s, no crash"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $name: crash, see $OUT/$name.log and $crashes/"
+		failed=$((failed + 1))
+	fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
