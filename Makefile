@@ -17,13 +17,13 @@ VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 WARNINGS  := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 -Wstrict-prototypes
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 $(WARNINGS) -fno-omit-frame-pointer -D_GNU_SOURCE \
+override CFLAGS += -std=gnu11 $(WARNINGS) -fno-omit-frame-pointer -D_GNU_SOURCE \
              -DPROFD_VERSION='"$(VERSION)"' -I. -I$(BUILD) -MMD -MP
 LDLIBS    := -lbpf -lelf -ldw -lunwind-ptrace -lunwind-generic -lunwind -lzstd -lz \
              -lmicrohttpd -ldebuginfod -lpthread -lm /usr/lib/x86_64-linux-gnu/libiberty.a
 
 # Libraries in dependency order: each may use only those after it.
-LIBS      := $(if $(wildcard web/*.c),web) profiler_lib formats symbolizer common
+LIBS      := profiler_lib $(if $(wildcard web/*.c),web) formats symbolizer common
 common_SRC      := $(wildcard common/*.c)
 formats_SRC     := $(wildcard formats/*.c)
 symbolizer_SRC  := $(wildcard symbolizer/*.c)
