@@ -21,6 +21,8 @@
 const volatile bool filter_pids = false;  /* sample only processes in targets */
 const volatile bool kernel_stacks = true; /* take kernel stacks */
 const volatile bool include_idle = false; /* sample the idle task (pid 0) */
+/* Bytes of PCs to take per stack: 8 * max_stack, matching the stacks maps' value size. */
+const volatile __u32 stack_bytes = PROFD_DEFAULT_MAX_STACK * sizeof(__u64);
 
 /* Which counts/stacks pair sampling writes to; flipped by user space. */
 __u32 active_buf = 0;
@@ -49,13 +51,24 @@ struct {
 	__type(value, __u64);
 } counts0 SEC(".maps"), counts1 SEC(".maps");
 
-/* Stack traces, buffer 0 and 1: key stack id, value PCs; depth and entries set by user space. */
+/*
+ * Stacks, buffer 0 and 1: key hash of the PCs, value profd_stack; depth and entries set by user
+ * space. Preallocated, so inserting never allocates in the perf event's interrupt (or NMI).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 16384);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, PROFD_DEFAULT_MAX_STACK * sizeof(__u64));
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__uint(key_size, sizeof(__u64));
+	__uint(value_size, sizeof(struct profd_stack));
 } stacks0 SEC(".maps"), stacks1 SEC(".maps");
+
+/* One stack being read, per CPU: too big for the BPF stack. Value size set like the stacks'. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct profd_stack));
+} stack_scratch SEC(".maps");
 
 /* Loss and activity counters: index profd_counter, value count, per CPU. */
 struct {
@@ -102,18 +115,70 @@ static __always_inline void send_event(__u32 type, __u32 pid, __u32 ppid)
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline __s32 stack_id(void *ctx, __u32 buf, __u64 flags)
-{
-	long id = buf ? bpf_get_stackid(ctx, &stacks1, flags) : bpf_get_stackid(ctx, &stacks0, flags);
-	bool user = flags & BPF_F_USER_STACK;
+struct hash_ctx {
+	struct profd_stack *st;
+	__u64 h;
+	__u32 n;
+};
 
-	if (id == -EEXIST)
-		count(user ? PROFD_CNT_USTACK_COLLISION : PROFD_CNT_KSTACK_COLLISION);
-	else if (id == -ENOMEM)
+/* One step of the stack hash; a bpf_loop callback, verified once whatever the depth. */
+static long hash_pc(__u32 i, void *data)
+{
+	struct hash_ctx *c = data;
+	__u64 idx = i;
+
+	/* Keep the checked copy in one register: the verifier bounds that register only. */
+	asm volatile("" : "+r"(idx));
+	if (idx >= c->n || idx >= stack_bytes / sizeof(__u64))
+		return 1;
+	c->h = (c->h ^ c->st->pcs[idx]) * 0x9e3779b97f4a7c15ULL;
+	c->h ^= c->h >> 29;
+	return 0;
+}
+
+/*
+ * Reads the current user or kernel stack, stores it in the buffer's stacks map under a 64-bit
+ * hash of its PCs and returns that key; 0 with *err set when there is no stack to store.
+ */
+static __always_inline __u64 take_stack(void *ctx, __u32 buf, __u64 flags, __s32 *err)
+{
+	bool user = flags & BPF_F_USER_STACK;
+	void *map = buf ? (void *)&stacks1 : (void *)&stacks0;
+	struct hash_ctx c = {.h = 0xcbf29ce484222325ULL};
+	struct profd_stack *st;
+	__u32 zero = 0;
+	__u64 h;
+	long len, ret;
+
+	st = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!st) {
+		*err = -ENOENT;
+		return 0;
+	}
+	len = bpf_get_stack(ctx, st->pcs, stack_bytes, flags);
+	if (len <= 0) {
+		/* An empty kernel stack is a sample taken in user mode, not a loss. */
+		*err = len < 0 ? len : -ENOENT;
+		if (user && len < 0)
+			count(PROFD_CNT_USTACK_FAULT);
+		return 0;
+	}
+	c.st = st;
+	c.n = len / sizeof(__u64);
+	bpf_loop(c.n, hash_pc, &c, 0);
+	h = c.h ? c.h : 1; /* 0 means "no stack" */
+	st->len = c.n;
+	st->pad = 0;
+	*err = 0;
+	if (bpf_map_lookup_elem(map, &h))
+		return h;
+	ret = bpf_map_update_elem(map, &h, st, BPF_NOEXIST);
+	if (ret && ret != -EEXIST) { /* -EEXIST: another CPU stored the same stack */
 		count(user ? PROFD_CNT_USTACK_FULL : PROFD_CNT_KSTACK_FULL);
-	else if (id < 0 && user)
-		count(PROFD_CNT_USTACK_FAULT);
-	return id;
+		*err = -ENOMEM;
+		return 0;
+	}
+	return h;
 }
 
 static __always_inline void add_count(__u32 buf, struct profd_sample_key *key)
@@ -177,12 +242,15 @@ int on_sample(struct bpf_perf_event_data *ctx)
 
 	key.pid = pid;
 	key.tid = tid;
-	key.kernel_stack_id = kernel_stacks ? stack_id(ctx, buf, 0) : -ENOENT;
+	if (kernel_stacks)
+		key.kernel_stack = take_stack(ctx, buf, 0, &key.kernel_err);
+	else
+		key.kernel_err = -ENOENT;
 	task = bpf_get_current_task_btf();
 	if (task->flags & PF_KTHREAD)
-		key.user_stack_id = -ENOENT;
+		key.user_err = -ENOENT;
 	else
-		key.user_stack_id = stack_id(ctx, buf, BPF_F_USER_STACK);
+		key.user_stack = take_stack(ctx, buf, BPF_F_USER_STACK, &key.user_err);
 	bpf_get_current_comm(&key.comm, sizeof(key.comm));
 	add_count(buf, &key);
 

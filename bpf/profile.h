@@ -14,18 +14,32 @@
 struct profd_sample_key {
 	__u32 pid; /* thread group id */
 	__u32 tid;
-	__s32 user_stack_id;   /* >= 0, or -errno from bpf_get_stackid(), -ENOENT when not taken */
-	__s32 kernel_stack_id; /* likewise */
+	__u64 user_stack;   /* key of the user stack in the stacks map, or 0 */
+	__u64 kernel_stack; /* likewise */
+	__s32 user_err;	    /* 0, or -errno why user_stack is 0 (-ENOENT: not taken) */
+	__s32 kernel_err;   /* likewise */
 	char comm[PROFD_COMM_LEN];
 };
+
+/*
+ * Value of the stacks maps, keyed by a 64-bit hash of the PCs. The kernel's stack-trace map
+ * hashes stacks into as many buckets as it has entries and drops a stack whose bucket is taken
+ * (bpf_get_stackid's -EEXIST): with a hot leaf landing on a rare stack's bucket, one window lost
+ * 15 % of a workload's samples. A full 64-bit key makes that a 2^-64 event; only a full map
+ * loses stacks. The map's value size is 8 + max_stack * 8, set at load time.
+ */
+struct profd_stack {
+	__u32 len; /* PCs in pcs */
+	__u32 pad;
+	__u64 pcs[PROFD_DEFAULT_MAX_STACK];
+};
+
 
 /* Per-CPU counters, summed by user space. Every way a sample or a stack can be lost has one. */
 enum profd_counter {
 	PROFD_CNT_SAMPLES,	     /* samples recorded in a counts map */
 	PROFD_CNT_IDLE,		     /* samples of the idle task, skipped */
 	PROFD_CNT_COUNTS_FULL,	     /* samples dropped: counts map full */
-	PROFD_CNT_USTACK_COLLISION,  /* user stack lost: stack-map hash collision */
-	PROFD_CNT_KSTACK_COLLISION,  /* kernel stack lost: stack-map hash collision */
 	PROFD_CNT_USTACK_FULL,	     /* user stack lost: stack map full */
 	PROFD_CNT_KSTACK_FULL,	     /* kernel stack lost: stack map full */
 	PROFD_CNT_USTACK_FAULT,	     /* user stack could not be read */

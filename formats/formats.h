@@ -61,7 +61,6 @@ struct fmt_sample {
 /* Why samples or their stacks were lost; reported in summaries, pprof comments and /metrics. */
 struct fmt_loss {
 	uint64_t samples_counts_full;	/* sample dropped: the counts map was full */
-	uint64_t stacks_collision;	/* stack replaced by a marker: stack-map hash collision */
 	uint64_t stacks_map_full;	/* stack replaced by a marker: stack map full */
 	uint64_t stacks_truncated;	/* stack cut at the depth limit; ends in [truncated] */
 	uint64_t samples_ringbuf_full;	/* sample dropped: the stack-copy ring buffer was full */

@@ -426,7 +426,6 @@ static void read_loss(struct reader *r, const char *s)
 		size_t off;
 	} kinds[] = {
 		{"samples_counts_full", offsetof(struct fmt_loss, samples_counts_full)},
-		{"stacks_collision", offsetof(struct fmt_loss, stacks_collision)},
 		{"stacks_map_full", offsetof(struct fmt_loss, stacks_map_full)},
 		{"stacks_truncated", offsetof(struct fmt_loss, stacks_truncated)},
 		{"samples_ringbuf_full", offsetof(struct fmt_loss, samples_ringbuf_full)},

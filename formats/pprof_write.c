@@ -246,8 +246,6 @@ static int loss_comments(struct writer *w)
 	} kinds[LOSS_KINDS] = {
 		{"samples_counts_full", "samples dropped: the in-kernel counts map was full",
 		 offsetof(struct fmt_loss, samples_counts_full)},
-		{"stacks_collision", "stacks replaced by a marker: stack map hash collision",
-		 offsetof(struct fmt_loss, stacks_collision)},
 		{"stacks_map_full", "stacks replaced by a marker: the stack map was full",
 		 offsetof(struct fmt_loss, stacks_map_full)},
 		{"stacks_truncated", "stacks cut at the depth limit",

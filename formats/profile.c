@@ -518,7 +518,6 @@ static void merge_span(struct fmt_profile *dst, const struct fmt_profile *src)
 static void merge_loss(struct fmt_loss *a, const struct fmt_loss *b)
 {
 	a->samples_counts_full += b->samples_counts_full;
-	a->stacks_collision += b->stacks_collision;
 	a->stacks_map_full += b->stacks_map_full;
 	a->stacks_truncated += b->stacks_truncated;
 	a->samples_ringbuf_full += b->samples_ringbuf_full;

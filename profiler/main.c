@@ -16,6 +16,7 @@
 static const char usage_text[] =
 	"Usage: profd [-p PID[,PID...] | -a | -- CMD [ARGS...]] [options]\n"
 	"       profd convert IN -o OUT\n"
+	"       profd serve [--http [ADDR:]PORT] FILE...\n"
 	"\n"
 	"Samples CPU stacks (kernel and user) with eBPF and writes folded stacks or a flame graph.\n"
 	"\n"
@@ -28,17 +29,24 @@ static const char usage_text[] =
 	"  -F, --freq HZ           samples per second per CPU (default 99)\n"
 	"  -d, --duration SECONDS  stop after this long (default: Ctrl-C or target exit)\n"
 	"  -o, --output FILE       write here; format from the extension:\n"
-	"                          .folded/.txt, .svg (default: folded on stdout)\n"
-	"      --format NAME       folded or svg, when -o has no known extension\n"
+	"                          .folded/.txt, .svg, .pb.gz/.pprof/.pb (pprof)\n"
+	"                          (default: folded on stdout)\n"
+	"      --format NAME       folded, svg or pprof, when -o has no known extension\n"
 	"      --max-stack N       deepest stack to record (default 127); raises\n"
 	"                          kernel.perf_event_max_stack for the run if needed\n"
 	"      --lines             add source file:line to frame names\n"
+	"      --http [ADDR:]PORT  serve a live flame graph page (ADDR default 127.0.0.1);\n"
+	"                          without -d, runs until Ctrl-C; writes -o only if given\n"
+	"      --http-host NAME    also accept this name in the Host header (repeatable)\n"
+	"      --http-public       allow --http on a non-loopback address\n"
 	"  -v, --verbose           debug messages (libbpf's too)\n"
 	"  -h, --help              this text\n"
 	"  -V, --version           print the version\n"
 	"\n"
 	"Subcommands:\n"
 	"  convert IN -o OUT       convert between folded and SVG (e.g. perf/bcc folded files)\n"
+	"  serve FILE...           browse saved folded or pprof profiles on a web page\n"
+	"                          (default http://127.0.0.1:7070/)\n"
 	"\n"
 	"Needs root, or CAP_BPF and CAP_PERFMON (plus CAP_SYS_PTRACE for other users'\n"
 	"processes and CAP_SYSLOG for kernel symbols).\n"
@@ -135,6 +143,9 @@ static int record_main(int argc, char **argv)
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"max-stack", required_argument, NULL, OPT_MAX_STACK},
 		{"lines", no_argument, NULL, OPT_LINES},
+		{"http", required_argument, NULL, PROF_OPT_HTTP},
+		{"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
+		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -186,6 +197,12 @@ static int record_main(int argc, char **argv)
 		case OPT_LINES:
 			o.lines = true;
 			break;
+		case PROF_OPT_HTTP:
+		case PROF_OPT_HTTP_HOST:
+		case PROF_OPT_HTTP_PUBLIC:
+			if (prof_http_option(&o.http, opt, optarg) < 0)
+				return PROFD_EXIT_USAGE;
+			break;
 		case 'v':
 			profd_log_set_level(PROFD_LOG_DEBUG);
 			break;
@@ -210,8 +227,14 @@ static int record_main(int argc, char **argv)
 		return usage_error("nothing to profile: give -p PID, -a or -- CMD");
 	if (targets > 1)
 		return usage_error("-p, -a and a command exclude each other");
+	if (prof_http_check(&o.http)) {
+		free(o.pids);
+		free(o.http.hosts);
+		return PROFD_EXIT_USAGE;
+	}
 	code = prof_record(&o);
 	free(o.pids);
+	free(o.http.hosts);
 	return code;
 }
 
@@ -222,5 +245,7 @@ int main(int argc, char **argv)
 	setvbuf(stderr, NULL, _IONBF, 0);
 	if (argc > 1 && strcmp(argv[1], "convert") == 0)
 		return prof_convert_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "serve") == 0)
+		return prof_serve_main(argc - 1, argv + 1);
 	return record_main(argc, argv);
 }

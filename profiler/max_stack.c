@@ -77,7 +77,13 @@ void prof_max_stack_restore(void)
 
 	if (saved < 0)
 		return;
-	err = write_value(saved);
+	/*
+	 * Stack-trace maps hold the kernel's callchain buffers until they are freed, and the
+	 * kernel frees a map from a workqueue after its last fd is closed; until then the write
+	 * fails with EBUSY. Give it up to two seconds.
+	 */
+	for (int i = 0; (err = write_value(saved)) == -EBUSY && i < 200; i++)
+		usleep(10000);
 	if (err)
 		pr_warn("cannot restore kernel.perf_event_max_stack to %d: %s", saved,
 			strerror(-err));

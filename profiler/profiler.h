@@ -44,7 +44,7 @@ struct prof_raw_sample {
 	char comm[PROFD_COMM_LEN + 1];
 	const uint64_t *ustack;
 	uint32_t nustack;
-	int ustack_err; /* 0, or -errno from bpf_get_stackid (-ENOENT: not taken) */
+	int ustack_err; /* 0, or -errno why there is none (-ENOENT: not taken, -ENOMEM: map full) */
 	const uint64_t *kstack;
 	uint32_t nkstack;
 	int kstack_err;
@@ -171,6 +171,70 @@ int prof_output__write(struct prof_output *o, const struct fmt_profile *p);
 /* Removes the temporary file without writing. */
 void prof_output__abort(struct prof_output *o);
 
+/* ---- live.c: the profile the web server reads while the record loop writes ---- */
+
+/* What the record loop tells the page besides samples. Strings: mode is a literal. */
+struct prof_live_info {
+	const char *mode; /* "live", "stopped" or "files" */
+	char event[32];
+	int freq;
+	int64_t start_ns; /* CLOCK_REALTIME of the start */
+	uint64_t lost;
+	size_t processes;
+};
+
+struct prof_live;
+struct web_source;
+
+/*
+ * A cumulative profile plus a ring of the last max_windows windows of window_s seconds each.
+ * Returns NULL with errno set. Free with prof_live__free() after the server has stopped.
+ */
+struct prof_live *prof_live__new(int64_t period_ns, unsigned max_windows, double window_s);
+void prof_live__free(struct prof_live *l);
+/*
+ * From the record loop only: hands over window w (may be NULL: info only), which covers
+ * [from, to) seconds since the start, and always takes ownership of it. Does not wait for
+ * readers unless wait is set or a few windows are already queued. Returns 0 or -errno.
+ */
+int prof_live__publish(struct prof_live *l, struct fmt_profile *w, double from, double to,
+		       const struct prof_live_info *info, bool wait);
+/* The cumulative profile, for the record loop only (the one writer), after a waiting publish. */
+const struct fmt_profile *prof_live__peek(const struct prof_live *l);
+/* The cumulative profile, now the caller's; l keeps an empty one. */
+struct fmt_profile *prof_live__steal(struct prof_live *l);
+/* Fills src with callbacks that read l (see web/web.h). */
+void prof_live__source(struct prof_live *l, struct web_source *src);
+
+/* ---- http.c: --http for the sampling commands and `profd serve` ---- */
+
+struct prof_http_opts {
+	const char *listen; /* "[ADDR:]PORT"; NULL: no server */
+	const char **hosts; /* --http-host */
+	int nhosts;
+	bool allow_public; /* --http-public */
+};
+
+struct web_server;
+
+/*
+ * Starts the server on l (and files, for serve) and prints its URL on stderr. Returns NULL with
+ * errno set and one line logged.
+ */
+struct web_server *prof_http_start(const struct prof_http_opts *o, struct prof_live *l,
+				   const char *const *files, size_t nfiles);
+/* Parses --http, --http-host and --http-public for getopt loops; 1 if opt was one of them, 0 if
+ * not, -1 after printing a usage error. */
+int prof_http_option(struct prof_http_opts *o, int opt, const char *arg);
+/* After the options: a non-loopback address needs --http-public. 0, or -1 after a usage error. */
+int prof_http_check(const struct prof_http_opts *o);
+
+enum {
+	PROF_OPT_HTTP = 512,
+	PROF_OPT_HTTP_HOST,
+	PROF_OPT_HTTP_PUBLIC,
+};
+
 /* ---- privileges.c ---- */
 
 /* Checks what sampling needs; logs one line naming what is missing. Returns 0 or -EPERM. */
@@ -189,9 +253,11 @@ struct prof_record_opts {
 	const char *output;
 	const char *format;
 	bool lines;
+	struct prof_http_opts http;
 };
 
 int prof_record(const struct prof_record_opts *opts);
 int prof_convert_main(int argc, char **argv);
+int prof_serve_main(int argc, char **argv);
 
 #endif

@@ -2,6 +2,7 @@
 /* `profd -p PID | -a | -- CMD`: sample until the duration, Ctrl-C or the target's exit; write. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +14,11 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "profiler/profiler.h"
+#include "web/web.h"
 
 #define WINDOW_MS 1000
 #define POLL_MS 100
+#define LIVE_WINDOWS 600 /* windows the web page can pick ranges from: 10 minutes */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -87,6 +90,11 @@ static bool process_alive(pid_t pid)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+static uint64_t lost_total(const uint64_t *cnt)
+{
+	return cnt[PROFD_CNT_COUNTS_FULL] + cnt[PROFD_CNT_USTACK_FULL] + cnt[PROFD_CNT_KSTACK_FULL];
+}
+
 struct run {
 	const struct prof_record_opts *opts;
 	struct prof_collector c;
@@ -95,7 +103,25 @@ struct run {
 	int child_status;
 	bool child_done;
 	double start;
+	int64_t start_ns;
+	double last_drain; /* seconds since the start */
+	struct prof_live *live; /* with --http: windows go here, not to profile */
+	struct web_server *server;
 };
+
+static void live_info(struct run *r, struct prof_live_info *info, const char *mode)
+{
+	uint64_t cnt[PROFD_CNT_MAX];
+
+	prof_sampler__counters(r->c.sampler, cnt);
+	memset(info, 0, sizeof(*info));
+	info->mode = mode;
+	snprintf(info->event, sizeof(info->event), "%s", prof_sampler__event_name(r->c.sampler));
+	info->freq = r->opts->freq;
+	info->start_ns = r->start_ns;
+	info->lost = lost_total(cnt);
+	info->processes = r->c.processes;
+}
 
 static int drain_once(struct run *r)
 {
@@ -105,19 +131,23 @@ static int drain_once(struct run *r)
 	if (!window)
 		return -ENOMEM;
 	err = prof_collector__drain(&r->c, window);
+	if (!err && r->live) {
+		struct prof_live_info info;
+		double to = now_s() - r->start;
+
+		live_info(r, &info, "live");
+		err = prof_live__publish(r->live, window, r->last_drain, to, &info, false);
+		r->last_drain = to;
+		if (err)
+			pr_warn("cannot collect samples: %s", strerror(-err));
+		return err;
+	}
 	if (!err)
 		err = fmt_profile__merge(r->profile, window, NULL);
 	fmt_profile__free(window);
 	if (err)
 		pr_warn("cannot collect samples: %s", strerror(-err));
 	return err;
-}
-
-static uint64_t lost_total(const uint64_t *cnt)
-{
-	return cnt[PROFD_CNT_COUNTS_FULL] + cnt[PROFD_CNT_USTACK_COLLISION] +
-	       cnt[PROFD_CNT_KSTACK_COLLISION] + cnt[PROFD_CNT_USTACK_FULL] +
-	       cnt[PROFD_CNT_KSTACK_FULL];
 }
 
 static void print_status(struct run *r)
@@ -180,21 +210,21 @@ static void sample_loop(struct run *r)
 /* "1234 samples (cpu-clock, 99 Hz, 10.0 s), 0 lost; ..." on one line. */
 static void print_summary(struct run *r, double elapsed)
 {
+	const struct fmt_profile *p = r->live ? prof_live__peek(r->live) : r->profile;
 	const uint64_t *cnt = r->c.counters;
 	struct profd_strbuf sb = {0};
-	uint64_t coll = cnt[PROFD_CNT_USTACK_COLLISION] + cnt[PROFD_CNT_KSTACK_COLLISION];
 	uint64_t full = cnt[PROFD_CNT_USTACK_FULL] + cnt[PROFD_CNT_KSTACK_FULL];
 
 	profd_strbuf_printf(&sb, "%lld samples (%s, %d Hz, %.1f s), %llu lost",
-			    (long long)r->profile->total, prof_sampler__event_name(r->c.sampler),
+			    (long long)p->total, prof_sampler__event_name(r->c.sampler),
 			    r->opts->freq, elapsed, (unsigned long long)lost_total(cnt));
 	if (lost_total(cnt))
-		profd_strbuf_printf(&sb, " (%llu stack-map collisions, %llu stack map full, %llu counts map full)",
-				    (unsigned long long)coll, (unsigned long long)full,
+		profd_strbuf_printf(&sb, " (%llu stacks: stack map full, %llu samples: counts map full)",
+				    (unsigned long long)full,
 				    (unsigned long long)cnt[PROFD_CNT_COUNTS_FULL]);
-	if (r->profile->loss.stacks_truncated)
+	if (p->loss.stacks_truncated)
 		profd_strbuf_printf(&sb, ", %llu stacks truncated at %d frames (raise with --max-stack)",
-				    (unsigned long long)r->profile->loss.stacks_truncated,
+				    (unsigned long long)p->loss.stacks_truncated,
 				    r->opts->max_stack);
 	if (cnt[PROFD_CNT_EVENTS_LOST] + cnt[PROFD_CNT_SEEN_FULL] + cnt[PROFD_CNT_TARGETS_FULL])
 		profd_strbuf_printf(&sb, ", %llu process events lost",
@@ -267,11 +297,55 @@ static int start_sampling(struct run *r, int *go_fd)
 			pr_warn("cannot start %s: %s", o->argv[0], strerror((int)-r->child));
 			return (int)r->child;
 		}
-		err = prof_collector__add_target(&r->c, r->child);
+		/*
+		 * Only the BPF target, no maps snapshot: until it execs, the child is a copy of
+		 * profd, and BPF reports an exec only for a process it has sampled. Its first
+		 * sample announces it and the snapshot is taken then, of the command.
+		 */
+		err = prof_sampler__add_target(r->c.sampler, r->child);
 		if (err)
 			return err;
 	}
 	return prof_collector__start(&r->c);
+}
+
+/* Sampling is over but the page stays up until Ctrl-C: profd -p PID --http, after PID exits. */
+static void serve_until_signal(struct run *r)
+{
+	pr_info("sampling stopped; still serving the profile, Ctrl-C to quit");
+	while (!stop_signal)
+		poll(NULL, 0, POLL_MS);
+}
+
+static int start_http(struct run *r)
+{
+	const struct prof_record_opts *o = r->opts;
+
+	r->live = prof_live__new(1000000000LL / o->freq, LIVE_WINDOWS, WINDOW_MS / 1000.0);
+	if (!r->live)
+		return -errno;
+	r->server = prof_http_start(&o->http, r->live, NULL, 0);
+	if (!r->server) {
+		int err = -errno;
+
+		prof_live__free(r->live);
+		r->live = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/* Stops the server; the cumulative profile becomes r->profile. */
+static void stop_http(struct run *r)
+{
+	web_server__stop(r->server);
+	r->server = NULL;
+	if (r->live) {
+		fmt_profile__free(r->profile);
+		r->profile = prof_live__steal(r->live);
+		prof_live__free(r->live);
+		r->live = NULL;
+	}
 }
 
 int prof_record(const struct prof_record_opts *o)
@@ -283,26 +357,33 @@ int prof_record(const struct prof_record_opts *o)
 		.window_ms = WINDOW_MS,
 		.lines = o->lines,
 	};
-	struct prof_output out;
+	struct prof_output out = {0};
 	struct run r = {.opts = o};
+	/* With --http the page is the output; a file only when asked for. */
+	bool want_output = !o->http.listen || o->output || o->format;
+	struct prof_live_info info;
 	int go_fd = -1, err, code = PROFD_EXIT_FAILURE;
-	int64_t t0;
+	double elapsed;
 
-	err = prof_output__open(&out, o->output, o->format);
-	if (err)
-		return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
+	if (want_output) {
+		err = prof_output__open(&out, o->output, o->format);
+		if (err)
+			return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
+	}
 	if (check_targets(o) || prof_check_privileges())
 		goto abort_output;
 	install_signals();
-	if (prof_max_stack_raise(o->max_stack))
+	if (o->http.listen && start_http(&r))
 		goto abort_output;
+	if (prof_max_stack_raise(o->max_stack))
+		goto stop_server;
 	if (prof_collector__init(&r.c, &co))
 		goto restore;
 	r.profile = fmt_profile__new(1000000000LL / o->freq);
 	if (!r.profile)
 		goto fini;
 
-	t0 = realtime_ns();
+	r.start_ns = realtime_ns();
 	r.start = now_s();
 	err = start_sampling(&r, &go_fd);
 	if (go_fd >= 0) {
@@ -319,8 +400,12 @@ int prof_record(const struct prof_record_opts *o)
 	/* Two drains: the first takes the live buffer, the second what landed during the first. */
 	if (drain_once(&r) || drain_once(&r))
 		goto fini;
-	r.profile->time_ns = t0;
-	r.profile->duration_ns = (int64_t)((now_s() - r.start) * 1e9);
+	elapsed = now_s() - r.start;
+	if (r.live) {
+		live_info(&r, &info, "stopped");
+		if (prof_live__publish(r.live, NULL, 0, 0, &info, true))
+			goto fini;
+	}
 
 	code = finish_child(&r);
 	if (stop_signal)
@@ -328,12 +413,18 @@ int prof_record(const struct prof_record_opts *o)
 	for (int i = 0; i < o->npids; i++)
 		if (!process_alive(o->pids[i]))
 			pr_info("pid %d exited after %.1f s", o->pids[i], now_s() - r.start);
-	print_summary(&r, now_s() - r.start);
+	print_summary(&r, elapsed);
+	/* The kernel refuses (EBUSY) to change the sysctl while a stack map exists: free ours. */
+	prof_collector__fini(&r.c);
 	prof_max_stack_restore();
-	if (prof_output__write(&out, r.profile))
+	if (r.live && !o->duration && !stop_signal)
+		serve_until_signal(&r);
+	stop_http(&r);
+	r.profile->time_ns = r.start_ns;
+	r.profile->duration_ns = (int64_t)(elapsed * 1e9);
+	if (want_output && prof_output__write(&out, r.profile))
 		code = PROFD_EXIT_FAILURE;
 	fmt_profile__free(r.profile);
-	prof_collector__fini(&r.c);
 	return code;
 
 fini:
@@ -341,11 +432,14 @@ fini:
 		kill(r.child, SIGKILL);
 		waitpid(r.child, NULL, 0);
 	}
-	fmt_profile__free(r.profile);
 	prof_collector__fini(&r.c);
 restore:
 	prof_max_stack_restore();
+stop_server:
+	stop_http(&r);
+	fmt_profile__free(r.profile);
 abort_output:
-	prof_output__abort(&out);
+	if (want_output)
+		prof_output__abort(&out);
 	return PROFD_EXIT_FAILURE;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The BPF side's lifecycle: open, size, load, attach per CPU, poll events, drain buffers. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,11 +24,16 @@ struct prof_sampler {
 	struct prof_sampler_opts opts;
 
 	/* Drain scratch space, reused every window. */
-	uint64_t *stack_buf;   /* one stack of max_stack PCs */
-	uint64_t *stack_pool;  /* PCs of the stacks read this drain */
+	struct profd_stack *stack_buf; /* one stack value (8 + max_stack * 8 bytes) */
+	uint64_t *stack_pool;	       /* PCs of the stacks read this drain */
 	size_t pool_len, pool_cap;
-	int64_t *stack_index;  /* stack id -> offset in stack_pool, -1 if not read */
-	uint32_t *stack_len;   /* stack id -> PCs */
+	/* Stacks read this drain, an open-addressing table by stack key (0: empty slot). */
+	uint64_t *seen_keys;
+	size_t *seen_off; /* offset in stack_pool */
+	uint32_t *seen_len;
+	uint32_t seen_cap; /* power of two, twice stack_entries */
+	uint64_t *drop_keys; /* keys deleted in one batch when the drain ends */
+	uint32_t ndrop;
 	uint32_t stack_entries;
 	struct profd_sample_key *keys;
 	uint64_t *values;
@@ -52,6 +58,11 @@ static uint32_t round_pow2(uint64_t v)
 	return p;
 }
 
+static size_t stack_value_size(const struct prof_sampler *s)
+{
+	return offsetof(struct profd_stack, pcs) + s->opts.max_stack * sizeof(__u64);
+}
+
 static int size_maps(struct prof_sampler *s)
 {
 	struct profile_bpf *skel = s->skel;
@@ -59,14 +70,13 @@ static int size_maps(struct prof_sampler *s)
 	int err = 0;
 
 	/*
-	 * Stack maps hash stack contents into buckets; a new stack that lands in an occupied
-	 * bucket is lost (counted as a collision). Keep occupancy low: room for 16 x the samples
-	 * a window can take.
+	 * A window holds at most one new stack per sample and two stacks (user, kernel) per
+	 * sample; twice that leaves room for a burst above the nominal rate.
 	 */
 	per_window = (uint64_t)s->ncpus * s->opts.freq * (s->opts.window_ms ? s->opts.window_ms : 1000) / 1000;
-	s->stack_entries = round_pow2(per_window * 16);
-	if (s->stack_entries < 8192)
-		s->stack_entries = 8192;
+	s->stack_entries = round_pow2(per_window * 4);
+	if (s->stack_entries < 4096)
+		s->stack_entries = 4096;
 	if (s->stack_entries > 131072)
 		s->stack_entries = 131072;
 	s->counts_entries = round_pow2(per_window * 4);
@@ -75,8 +85,10 @@ static int size_maps(struct prof_sampler *s)
 	if (s->counts_entries > 262144)
 		s->counts_entries = 262144;
 
-	err = err ?: bpf_map__set_value_size(skel->maps.stacks0, s->opts.max_stack * sizeof(__u64));
-	err = err ?: bpf_map__set_value_size(skel->maps.stacks1, s->opts.max_stack * sizeof(__u64));
+	skel->rodata->stack_bytes = s->opts.max_stack * sizeof(__u64);
+	err = err ?: bpf_map__set_value_size(skel->maps.stacks0, stack_value_size(s));
+	err = err ?: bpf_map__set_value_size(skel->maps.stacks1, stack_value_size(s));
+	err = err ?: bpf_map__set_value_size(skel->maps.stack_scratch, stack_value_size(s));
 	err = err ?: bpf_map__set_max_entries(skel->maps.stacks0, s->stack_entries);
 	err = err ?: bpf_map__set_max_entries(skel->maps.stacks1, s->stack_entries);
 	err = err ?: bpf_map__set_max_entries(skel->maps.counts0, s->counts_entries);
@@ -86,14 +98,17 @@ static int size_maps(struct prof_sampler *s)
 
 static int alloc_scratch(struct prof_sampler *s)
 {
-	s->stack_buf = calloc(s->opts.max_stack, sizeof(uint64_t));
-	s->stack_index = malloc(s->stack_entries * sizeof(*s->stack_index));
-	s->stack_len = calloc(s->stack_entries, sizeof(*s->stack_len));
+	s->stack_buf = calloc(1, stack_value_size(s));
+	s->seen_cap = s->stack_entries * 2;
+	s->seen_keys = calloc(s->seen_cap, sizeof(*s->seen_keys));
+	s->seen_off = calloc(s->seen_cap, sizeof(*s->seen_off));
+	s->seen_len = calloc(s->seen_cap, sizeof(*s->seen_len));
+	s->drop_keys = calloc(s->stack_entries, sizeof(*s->drop_keys));
 	s->keys = calloc(s->counts_entries, sizeof(*s->keys));
 	s->values = calloc(s->counts_entries, sizeof(*s->values));
-	if (!s->stack_buf || !s->stack_index || !s->stack_len || !s->keys || !s->values)
+	if (!s->stack_buf || !s->seen_keys || !s->seen_off || !s->seen_len || !s->drop_keys ||
+	    !s->keys || !s->values)
 		return -ENOMEM;
-	memset(s->stack_index, 0xff, s->stack_entries * sizeof(*s->stack_index));
 	return 0;
 }
 
@@ -159,8 +174,10 @@ void prof_sampler__free(struct prof_sampler *s)
 	profile_bpf__destroy(s->skel);
 	free(s->stack_buf);
 	free(s->stack_pool);
-	free(s->stack_index);
-	free(s->stack_len);
+	free(s->seen_keys);
+	free(s->seen_off);
+	free(s->seen_len);
+	free(s->drop_keys);
 	free(s->keys);
 	free(s->values);
 	free(s);
@@ -303,19 +320,22 @@ out:
 	free(now);
 }
 
-/* Reads stack id from the drained stack map once per drain; returns its PCs. */
-static int read_stack(struct prof_sampler *s, int map_fd, int32_t id, const uint64_t **pcs,
+/* Reads the stack with this key from the drained stacks map, once per drain; returns its PCs. */
+static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, const uint64_t **pcs,
 		      uint32_t *len)
 {
-	uint32_t n = 0, max = s->opts.max_stack;
+	uint32_t mask = s->seen_cap - 1, i, n;
 
-	if (id < 0 || (uint32_t)id >= s->stack_entries)
-		return -ENOENT;
-	if (s->stack_index[id] < 0) {
-		if (bpf_map_lookup_elem(map_fd, &id, s->stack_buf))
+	for (i = key & mask; s->seen_keys[i] && s->seen_keys[i] != key; i = (i + 1) & mask)
+		;
+	if (!s->seen_keys[i]) {
+		if (s->ndrop == s->stack_entries) /* more keys than the map holds: corrupt */
+			return -E2BIG;
+		if (bpf_map_lookup_elem(map_fd, &key, s->stack_buf))
 			return -errno;
-		while (n < max && s->stack_buf[n])
-			n++;
+		n = s->stack_buf->len;
+		if (n > (uint32_t)s->opts.max_stack)
+			n = s->opts.max_stack;
 		if (s->pool_len + n > s->pool_cap) {
 			size_t cap = s->pool_cap ? s->pool_cap * 2 : 4096;
 			uint64_t *p;
@@ -328,13 +348,15 @@ static int read_stack(struct prof_sampler *s, int map_fd, int32_t id, const uint
 			s->stack_pool = p;
 			s->pool_cap = cap;
 		}
-		memcpy(s->stack_pool + s->pool_len, s->stack_buf, n * sizeof(uint64_t));
-		s->stack_index[id] = s->pool_len;
-		s->stack_len[id] = n;
+		memcpy(s->stack_pool + s->pool_len, s->stack_buf->pcs, n * sizeof(uint64_t));
+		s->seen_keys[i] = key;
+		s->seen_off[i] = s->pool_len;
+		s->seen_len[i] = n;
 		s->pool_len += n;
+		s->drop_keys[s->ndrop++] = key;
 	}
-	*pcs = s->stack_pool + s->stack_index[id];
-	*len = s->stack_len[id];
+	*pcs = s->stack_pool + s->seen_off[i];
+	*len = s->seen_len[i];
 	return 0;
 }
 
@@ -363,23 +385,24 @@ static int take_counts(struct prof_sampler *s, int fd)
 	return total;
 }
 
-/* Deletes every stack of the drained buffer, read or not (a sample dropped for a full counts map
- * leaves its stacks behind). */
+/*
+ * Deletes every stack of the drained buffer: those read in one batch, then any left behind (a
+ * sample dropped for a full counts map leaves its stacks).
+ */
 static void clear_stacks(struct prof_sampler *s, int fd)
 {
-	__u32 key, next;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 n = s->ndrop;
+	uint64_t key;
 
-	for (uint32_t id = 0; id < s->stack_entries; id++) {
-		if (s->stack_index[id] >= 0) {
-			bpf_map_delete_elem(fd, &id);
-			s->stack_index[id] = -1;
-		}
-	}
-	while (bpf_map_get_next_key(fd, NULL, &next) == 0) {
-		key = next;
+	if (n && bpf_map_delete_batch(fd, s->drop_keys, &n, &opts))
+		pr_debug("deleting %u stacks: %s", s->ndrop, strerror(errno));
+	while (bpf_map_get_next_key(fd, NULL, &key) == 0) {
 		if (bpf_map_delete_elem(fd, &key))
 			break;
 	}
+	memset(s->seen_keys, 0, s->seen_cap * sizeof(*s->seen_keys));
+	s->ndrop = 0;
 	s->pool_len = 0;
 }
 
@@ -406,18 +429,18 @@ int prof_sampler__drain(struct prof_sampler *s,
 		struct prof_raw_sample rs = {
 			.pid = k->pid,
 			.tid = k->tid,
-			.ustack_err = k->user_stack_id < 0 ? k->user_stack_id : 0,
-			.kstack_err = k->kernel_stack_id < 0 ? k->kernel_stack_id : 0,
+			.ustack_err = k->user_err,
+			.kstack_err = k->kernel_err,
 			.count = s->values[i],
 		};
 
 		memcpy(rs.comm, k->comm, PROFD_COMM_LEN);
 		rs.comm[PROFD_COMM_LEN] = '\0';
-		if (k->user_stack_id >= 0)
-			rs.ustack_err = read_stack(s, stacks_fd, k->user_stack_id, &rs.ustack,
+		if (k->user_stack)
+			rs.ustack_err = read_stack(s, stacks_fd, k->user_stack, &rs.ustack,
 						   &rs.nustack);
-		if (k->kernel_stack_id >= 0)
-			rs.kstack_err = read_stack(s, stacks_fd, k->kernel_stack_id, &rs.kstack,
+		if (k->kernel_stack)
+			rs.kstack_err = read_stack(s, stacks_fd, k->kernel_stack, &rs.kstack,
 						   &rs.nkstack);
 		err = fn(&rs, ctx);
 	}

@@ -94,8 +94,6 @@ static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid,
 static const char *lost_reason(int err)
 {
 	switch (err) {
-	case -EEXIST:
-		return "[lost stack: map collision]";
 	case -ENOMEM:
 		return "[lost stack: map full]";
 	default:
@@ -136,21 +134,7 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 	if (err)
 		return err;
 
-	switch (rs->ustack_err) {
-	case -EEXIST:
-		p->loss.stacks_collision += rs->count;
-		break;
-	case -ENOMEM:
+	if (rs->ustack_err == -ENOMEM || rs->kstack_err == -ENOMEM)
 		p->loss.stacks_map_full += rs->count;
-		break;
-	}
-	switch (rs->kstack_err) {
-	case -EEXIST:
-		p->loss.stacks_collision += rs->count;
-		break;
-	case -ENOMEM:
-		p->loss.stacks_map_full += rs->count;
-		break;
-	}
 	return fmt_profile__add_sample(p, st->locs, n, &labels, (int64_t)rs->count);
 }

@@ -18,15 +18,25 @@ done
 # Node runs the browser tests and the JIT perf-map test; any node >= 18 will do.
 command -v node >/dev/null 2>&1 || missing="$missing nodejs npm"
 
-if [ -z "$missing" ]; then
-	exit 0
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "profd: missing packages:$missing; run 'make deps' as root" >&2
+		exit 1
+	fi
+	echo "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-if [ "$(id -u)" != 0 ]; then
-	echo "profd: missing packages:$missing; run 'make deps' as root" >&2
-	exit 1
+
+# The browser test drives Debian's chromium with playwright-core (no browser download: it only
+# speaks the DevTools protocol). Kept in the build folder, installed once.
+cd "$(dirname "$0")/.."
+NODE_DIR=${BUILD:-build}/node
+if [ ! -f "$NODE_DIR/node_modules/playwright-core/package.json" ]; then
+	echo "installing: playwright-core (npm) into $NODE_DIR"
+	mkdir -p "$NODE_DIR"
+	npm install --silent --no-audit --no-fund --prefix "$NODE_DIR" playwright-core@1 >/dev/null ||
+		echo "profd: npm could not install playwright-core; the browser test will be skipped" >&2
 fi
-echo "installing:$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null

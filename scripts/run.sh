@@ -1,7 +1,8 @@
 #!/bin/sh
-# `make run`: profile the whole machine for 10 seconds and write profile.svg.
+# `make run`: profile the whole machine and serve the live flame graph page until Ctrl-C.
+# PROFD_HTTP=ADDR:PORT picks another address (default 127.0.0.1:7070).
 set -eu
 cd "$(dirname "$0")/.."
-echo "profd: sampling every process for 10 s..."
-./profd -a -d 10 -o profile.svg
-echo "profd: wrote $(pwd)/profile.svg (open it in a browser)"
+listen=${PROFD_HTTP:-127.0.0.1:7070}
+echo "profd: sampling every process; open http://$listen/ in a browser (Ctrl-C to stop)"
+exec ./profd -a --http "$listen"

@@ -160,14 +160,14 @@ static void test_dedup_and_merge(void **state)
 	out = write_text(p, NULL);
 	assert_string_equal(out, "app;outer;outer;inner 9\n");
 	free(out);
-	p->loss.stacks_collision = 7;
+	p->loss.stacks_map_full = 7;
 	assert_int_equal(fmt_profile__merge(q, p, &only2), 0);
 	assert_int_equal(fmt_profile__merge(q, p, &only2), 0);
 	assert_int_equal(q->total, 8);
 	assert_int_equal(q->nsamples, 1);
 	assert_int_equal(q->samples[0].pid, 2);
 	assert_int_equal(q->nlocations, 2);
-	assert_int_equal(q->loss.stacks_collision, 14);
+	assert_int_equal(q->loss.stacks_map_full, 14);
 	assert_string_equal(fmt_profile__str(q, fmt_profile__mapping(q, 1)->build_id), "abcd");
 	fmt_profile__free(p);
 	fmt_profile__free(q);

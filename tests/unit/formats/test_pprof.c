@@ -257,7 +257,7 @@ static struct fmt_profile *recorded(void)
 	p->time_ns = 1700000000123456789;
 	p->duration_ns = 5000000000;
 	p->loss.stacks_truncated = 4;
-	p->loss.stacks_collision = 1;
+	p->loss.stacks_map_full = 1;
 	return p;
 }
 
@@ -305,7 +305,7 @@ static void test_inline_lines_and_labels(void **state)
 	assert_int_equal(q->time_ns, 1700000000123456789);
 	assert_int_equal(q->duration_ns, 5000000000);
 	assert_int_equal(q->loss.stacks_truncated, 4);
-	assert_int_equal(q->loss.stacks_collision, 1);
+	assert_int_equal(q->loss.stacks_map_full, 1);
 	assert_int_equal(q->total, 14);
 	assert_int_equal(q->nsamples, 3);
 	for (size_t i = 0; i < q->nsamples; i++) {

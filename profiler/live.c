@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The live profile that the web server reads while the record loop writes: the cumulative
+ * profile, a ring of the last windows, and the processes seen with samples. The ring is bounded
+ * twice: by count, and by an estimate of its bytes, so that a busy machine with many distinct
+ * stacks per window keeps fewer windows rather than more memory.
+ *
+ * One writer (the record loop) and a few readers (server threads). Readers hold the read lock
+ * only while they merge what they need into a private profile. The writer never waits on them
+ * in the common case: it tries the lock, and when a reader holds it the window waits in a
+ * private queue for the next try. Only when the queue grows does it wait, and then only for the
+ * merges in flight, since the lock prefers writers and no new reader gets in meanwhile.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "profiler/profiler.h"
+#include "web/web.h"
+
+#define MAX_TARGETS 100000
+#define MAX_BACKLOG 3 /* windows queued before the writer waits for the lock */
+#define RING_BUDGET ((size_t)256 << 20) /* estimated bytes of all windows kept */
+
+struct live_window {
+	struct fmt_profile *p;
+	double from, to;
+	size_t bytes; /* estimate */
+};
+
+struct live_target {
+	uint32_t pid;
+	char *comm;
+	int64_t samples;
+};
+
+struct prof_live {
+	pthread_rwlock_t lock;
+	/* Under the lock. */
+	struct fmt_profile *total;
+	struct live_window *ring;
+	unsigned cap, head, n; /* head: the oldest */
+	size_t ring_bytes;
+	struct live_target *targets;
+	size_t ntargets, cap_targets;
+	uint32_t *slots; /* open addressing: index into targets plus one, 0 = empty */
+	size_t nslots;
+	struct prof_live_info info;
+	double elapsed, window_s;
+	/* The record loop's own. */
+	struct live_window *pending;
+	size_t npending, cap_pending;
+	struct prof_live_info pending_info;
+};
+
+struct prof_live *prof_live__new(int64_t period_ns, unsigned max_windows, double window_s)
+{
+	struct prof_live *l = calloc(1, sizeof(*l));
+	pthread_rwlockattr_t attr;
+
+	if (!l)
+		return NULL;
+	l->cap = max_windows ? max_windows : 1;
+	l->window_s = window_s;
+	l->ring = calloc(l->cap, sizeof(*l->ring));
+	l->total = fmt_profile__new(period_ns);
+	if (!l->ring || !l->total) {
+		fmt_profile__free(l->total);
+		free(l->ring);
+		free(l);
+		errno = ENOMEM;
+		return NULL;
+	}
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&l->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	return l;
+}
+
+void prof_live__free(struct prof_live *l)
+{
+	if (!l)
+		return;
+	for (unsigned i = 0; i < l->n; i++)
+		fmt_profile__free(l->ring[(l->head + i) % l->cap].p);
+	for (size_t i = 0; i < l->npending; i++)
+		fmt_profile__free(l->pending[i].p);
+	for (size_t i = 0; i < l->ntargets; i++)
+		free(l->targets[i].comm);
+	free(l->targets);
+	free(l->slots);
+	free(l->pending);
+	free(l->ring);
+	fmt_profile__free(l->total);
+	pthread_rwlock_destroy(&l->lock);
+	free(l);
+}
+
+/* ---- targets: (pid, comm) -> samples ---- */
+
+static uint64_t target_hash(uint32_t pid, const char *comm)
+{
+	return profd_hash_combine(profd_hash_u64(pid), profd_hash_bytes(comm, strlen(comm), 0));
+}
+
+static int grow_slots(struct prof_live *l)
+{
+	size_t n = l->nslots ? l->nslots * 2 : 256;
+	uint32_t *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->ntargets; i++) {
+		size_t h = target_hash(l->targets[i].pid, l->targets[i].comm) & (n - 1);
+
+		while (slots[h])
+			h = (h + 1) & (n - 1);
+		slots[h] = (uint32_t)i + 1;
+	}
+	free(l->slots);
+	l->slots = slots;
+	l->nslots = n;
+	return 0;
+}
+
+static int count_target(struct prof_live *l, uint32_t pid, const char *comm, int64_t count)
+{
+	struct live_target *t;
+	size_t h;
+
+	if (l->ntargets * 2 >= l->nslots && grow_slots(l))
+		return -ENOMEM;
+	h = target_hash(pid, comm) & (l->nslots - 1);
+	for (; l->slots[h]; h = (h + 1) & (l->nslots - 1)) {
+		t = &l->targets[l->slots[h] - 1];
+		if (t->pid == pid && strcmp(t->comm, comm) == 0) {
+			t->samples += count;
+			return 0;
+		}
+	}
+	if (l->ntargets == MAX_TARGETS)
+		return 0; /* still in the profile, just not in the picker */
+	if (l->ntargets == l->cap_targets) {
+		size_t cap = l->cap_targets ? l->cap_targets * 2 : 64;
+
+		t = realloc(l->targets, cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		l->targets = t;
+		l->cap_targets = cap;
+	}
+	t = &l->targets[l->ntargets];
+	t->comm = strdup(comm);
+	if (!t->comm)
+		return -ENOMEM;
+	t->pid = pid;
+	t->samples = count;
+	l->slots[h] = (uint32_t)++l->ntargets;
+	return 0;
+}
+
+/* ---- the writer ---- */
+
+/* What a window holds, roughly: its arrays, its strings, and as much again for its indexes. */
+static size_t estimate_bytes(const struct fmt_profile *p)
+{
+	size_t n = sizeof(*p) + p->nstrings * sizeof(char *) +
+		   p->nmappings * sizeof(struct fmt_mapping) +
+		   p->nfunctions * sizeof(struct fmt_function) +
+		   p->nlocations * sizeof(struct fmt_location) + p->nlines * sizeof(struct fmt_line) +
+		   p->nstack_locs * sizeof(uint32_t) + p->nsamples * sizeof(struct fmt_sample);
+
+	for (uint32_t i = 0; i < p->nstrings; i++)
+		n += strlen(p->strings[i]) + 1;
+	return 2 * n;
+}
+
+static void drop_oldest(struct prof_live *l)
+{
+	l->ring_bytes -= l->ring[l->head].bytes;
+	fmt_profile__free(l->ring[l->head].p);
+	l->head = (l->head + 1) % l->cap;
+	l->n--;
+}
+
+/* Under the write lock: the window joins the total and the ring. Takes w. */
+static int apply(struct prof_live *l, struct live_window *w)
+{
+	const struct fmt_profile *p = w->p;
+	int err = fmt_profile__merge(l->total, p, NULL);
+
+	for (size_t i = 0; !err && i < p->nsamples; i++)
+		err = count_target(l, p->samples[i].pid,
+				   fmt_profile__str(p, p->samples[i].comm), p->samples[i].count);
+	w->bytes = estimate_bytes(p);
+	while (l->n && (l->n == l->cap || l->ring_bytes + w->bytes > RING_BUDGET))
+		drop_oldest(l);
+	l->ring[(l->head + l->n) % l->cap] = *w;
+	l->n++;
+	l->ring_bytes += w->bytes;
+	if (w->to > l->elapsed)
+		l->elapsed = w->to;
+	return err;
+}
+
+int prof_live__publish(struct prof_live *l, struct fmt_profile *w, double from, double to,
+		       const struct prof_live_info *info, bool wait)
+{
+	int err = 0;
+
+	if (info)
+		l->pending_info = *info;
+	if (w) {
+		if (l->npending == l->cap_pending) {
+			size_t cap = l->cap_pending ? l->cap_pending * 2 : 8;
+			struct live_window *q = realloc(l->pending, cap * sizeof(*q));
+
+			if (!q) {
+				fmt_profile__free(w);
+				return -ENOMEM;
+			}
+			l->pending = q;
+			l->cap_pending = cap;
+		}
+		l->pending[l->npending++] = (struct live_window){.p = w, .from = from, .to = to};
+	}
+	if (pthread_rwlock_trywrlock(&l->lock)) {
+		if (!wait && l->npending < MAX_BACKLOG)
+			return 0;
+		pthread_rwlock_wrlock(&l->lock);
+	}
+	for (size_t i = 0; i < l->npending; i++) {
+		int e = apply(l, &l->pending[i]);
+
+		if (e && !err)
+			err = e;
+	}
+	l->npending = 0;
+	l->info = l->pending_info;
+	pthread_rwlock_unlock(&l->lock);
+	return err;
+}
+
+struct fmt_profile *prof_live__steal(struct prof_live *l)
+{
+	struct fmt_profile *p;
+
+	pthread_rwlock_wrlock(&l->lock);
+	p = l->total;
+	l->total = fmt_profile__new(p->period_ns);
+	pthread_rwlock_unlock(&l->lock);
+	return p;
+}
+
+const struct fmt_profile *prof_live__peek(const struct prof_live *l)
+{
+	return l->total;
+}
+
+/* ---- the readers (server threads) ---- */
+
+static int live_collect(void *ctx, const struct web_range *range, const struct fmt_filter *f,
+			struct fmt_profile *dst)
+{
+	struct prof_live *l = ctx;
+	int err = 0;
+
+	pthread_rwlock_rdlock(&l->lock);
+	if (!range) {
+		err = fmt_profile__merge(dst, l->total, f);
+	} else {
+		for (unsigned i = 0; !err && i < l->n; i++) {
+			const struct live_window *w = &l->ring[(l->head + i) % l->cap];
+
+			if (w->to > range->from && w->from < range->to)
+				err = fmt_profile__merge(dst, w->p, f);
+		}
+	}
+	if (!dst->period_ns)
+		dst->period_ns = l->total->period_ns;
+	pthread_rwlock_unlock(&l->lock);
+	return err;
+}
+
+static int live_status(void *ctx, struct web_status *st)
+{
+	struct prof_live *l = ctx;
+
+	pthread_rwlock_rdlock(&l->lock);
+	snprintf(st->mode, sizeof(st->mode), "%s", l->info.mode ? l->info.mode : "live");
+	snprintf(st->event, sizeof(st->event), "%s", l->info.event);
+	st->freq = l->info.freq;
+	st->samples = l->total->total;
+	st->lost = l->info.lost;
+	st->loss = l->total->loss;
+	st->start_ns = l->info.start_ns;
+	st->elapsed_s = l->elapsed;
+	st->window_s = l->window_s;
+	st->oldest_s = l->n ? l->ring[l->head].from : 0;
+	st->nwindows = l->n;
+	st->max_windows = l->cap;
+	st->ntargets = l->ntargets;
+	st->processes = l->info.processes;
+	pthread_rwlock_unlock(&l->lock);
+	return 0;
+}
+
+static int cmp_target(const void *a, const void *b)
+{
+	const struct web_target *x = a, *y = b;
+
+	if (x->samples != y->samples)
+		return x->samples < y->samples ? 1 : -1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return strcmp(x->comm, y->comm);
+}
+
+static int live_targets(void *ctx, struct web_target **out, size_t *n)
+{
+	struct prof_live *l = ctx;
+	struct web_target *t;
+	size_t i, want;
+
+	pthread_rwlock_rdlock(&l->lock);
+	want = l->ntargets;
+	t = calloc(want + 1, sizeof(*t));
+	for (i = 0; t && i < want; i++) {
+		t[i].pid = l->targets[i].pid;
+		t[i].samples = l->targets[i].samples;
+		t[i].comm = strdup(l->targets[i].comm);
+		if (!t[i].comm)
+			break;
+	}
+	pthread_rwlock_unlock(&l->lock);
+	if (!t)
+		return -ENOMEM;
+	if (i < want) {
+		web_targets_free(t, i);
+		return -ENOMEM;
+	}
+	qsort(t, i, sizeof(*t), cmp_target);
+	*out = t;
+	*n = i;
+	return 0;
+}
+
+void prof_live__source(struct prof_live *l, struct web_source *src)
+{
+	memset(src, 0, sizeof(*src));
+	src->ctx = l;
+	src->collect = live_collect;
+	src->status = live_status;
+	src->targets = live_targets;
+}

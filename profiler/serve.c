@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `profd serve FILE...`: the web page for saved profiles. Each file becomes one window of the
+ * live profile, FILE number i (from 0) covering [i, i+1), so the page's time ranges pick files
+ * and a diff of a=0-1 against b=1-2 compares the first two.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "profiler/profiler.h"
+#include "web/web.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:7070"
+
+static volatile sig_atomic_t serve_stop;
+
+static void on_signal(int sig)
+{
+	serve_stop = sig;
+}
+
+static int read_file(const char *path, struct fmt_profile *p)
+{
+	struct fmt_error ferr = {{0}};
+	FILE *in = fopen(path, "re");
+	bool pprof;
+	int c, err;
+
+	if (!in) {
+		err = -errno;
+		pr_warn("%s: %s", path, strerror(-err));
+		return err;
+	}
+	c = getc(in);
+	ungetc(c, in);
+	/* pprof by name, or by gzip's magic byte whatever the name; else folded stacks. */
+	pprof = fmt_kind_from_path(path) == FMT_PPROF || c == 0x1f;
+	err = pprof ? fmt_pprof_read(p, in, &ferr) : fmt_folded_read(p, in, &ferr);
+	if (err == -EINVAL)
+		pr_warn("%s: %s", path,
+			ferr.msg[0] ? ferr.msg : pprof ? "not a pprof profile" : "not a folded profile");
+	else if (err)
+		pr_warn("%s: %s", path, strerror(-err));
+	fclose(in);
+	return err;
+}
+
+static int load(struct prof_live *l, char **files, int nfiles)
+{
+	struct prof_live_info info = {.mode = "files"};
+
+	for (int i = 0; i < nfiles; i++) {
+		struct fmt_profile *p = fmt_profile__new(0);
+		int err;
+
+		if (!p)
+			return -ENOMEM;
+		err = read_file(files[i], p);
+		if (err) {
+			fmt_profile__free(p);
+			return err;
+		}
+		err = prof_live__publish(l, p, i, i + 1, &info, true);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int serve_usage(const char *msg)
+{
+	fprintf(stderr, "profd: serve: %s (see profd serve --help)\n", msg);
+	return PROFD_EXIT_USAGE;
+}
+
+int prof_serve_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"http", required_argument, NULL, PROF_OPT_HTTP},
+		{"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
+		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	struct prof_http_opts http = {.listen = DEFAULT_LISTEN};
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct web_server *server = NULL;
+	struct prof_live *l = NULL;
+	int opt, code = PROFD_EXIT_FAILURE;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			puts("Usage: profd serve [--http [ADDR:]PORT] [--http-host NAME] [--http-public] FILE...\n"
+			     "Serves saved profiles (folded stacks or pprof) on a web page, until Ctrl-C.\n"
+			     "The page shows file N (from 0) as the time range N to N+1.");
+			return PROFD_EXIT_OK;
+		case PROF_OPT_HTTP:
+		case PROF_OPT_HTTP_HOST:
+		case PROF_OPT_HTTP_PUBLIC:
+			if (prof_http_option(&http, opt, optarg) < 0) {
+				free(http.hosts);
+				return PROFD_EXIT_USAGE;
+			}
+			break;
+		case '?':
+			free(http.hosts);
+			return serve_usage("unknown option");
+		default:
+			free(http.hosts);
+			return serve_usage("an option needs a value");
+		}
+	}
+	if (optind >= argc) {
+		free(http.hosts);
+		return serve_usage("expected one or more profile files");
+	}
+	if (prof_http_check(&http)) {
+		free(http.hosts);
+		return PROFD_EXIT_USAGE;
+	}
+	l = prof_live__new(0, (unsigned)(argc - optind), 1);
+	if (!l || load(l, argv + optind, argc - optind))
+		goto out;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	server = prof_http_start(&http, l, (const char *const *)argv + optind,
+				 (size_t)(argc - optind));
+	if (!server)
+		goto out;
+	while (!serve_stop)
+		poll(NULL, 0, 100);
+	code = PROFD_EXIT_OK;
+out:
+	web_server__stop(server);
+	prof_live__free(l);
+	free(http.hosts);
+	return code;
+}

@@ -1,0 +1,323 @@
+#!/bin/sh
+# Accuracy against known answers: workloads in tests/workloads print the CPU shares they really
+# spent (thread CPU clock) as "truth FUNCTION PERCENT"; profd's folded output must agree within
+# 3 percentage points, keep whole stacks (down to main or the thread's start routine), mark stacks
+# cut at the depth limit, name JIT frames and escape hostile names in SVG.
+# Every output is kept in tests/artifacts/test_accuracy/.
+. "$(dirname "$0")/lib.sh"
+
+FOLDED="$TOP/tests/e2e/folded.py"
+TOL=3		# percentage points, designed share vs measured
+ROOTED_MIN=98	# % of a workload's samples whose stack reaches main / the thread start
+
+# q ARGS...: runs a folded.py query; the answer is in $Q. On failure returns 1 with the reason in $Q.
+q() {
+	if Q=$(python3 "$FOLDED" "$@" 2>"$TMP/q.err"); then
+		return 0
+	fi
+	Q="folded.py $1: $(tr '\n' ' ' <"$TMP/q.err")"
+	return 1
+}
+
+is_num() {
+	case "$1" in '' | *[!0-9.]* | *.*.*) return 1 ;; esac
+}
+
+# near NAME GOT WANT WHAT: PASS if |GOT - WANT| <= TOL.
+near() {
+	if ! is_num "$2" || ! is_num "$3"; then
+		fail "$1" "$4: got '$2', truth '$3'"
+	elif awk -v g="$2" -v w="$3" -v t="$TOL" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= t) }'; then
+		pass "$1"
+	else
+		fail "$1" "$4: profd ${2}% vs truth ${3}% (allowed ±$TOL)"
+	fi
+}
+
+# atleast NAME GOT MIN WHAT: PASS if GOT >= MIN.
+atleast() {
+	if ! is_num "$2"; then
+		fail "$1" "$4: got '$2'"
+	elif awk -v g="$2" -v m="$3" 'BEGIN { exit !(g >= m) }'; then
+		pass "$1"
+	else
+		fail "$1" "$4: ${2}, want >= $3"
+	fi
+}
+
+# none NAME GOT WHAT: PASS if GOT is 0 (a share that must be exactly nothing).
+none() {
+	if ! is_num "$2"; then
+		fail "$1" "$3: got '$2'"
+	elif awk -v g="$2" 'BEGIN { exit !(g == 0) }'; then
+		pass "$1"
+	else
+		fail "$1" "$3: ${2}%, want 0"
+	fi
+}
+
+# truth FILE FUNCTION: the percentage the workload printed for FUNCTION.
+truth() {
+	awk -v f="$2" '$1 == "truth" && $2 == f { print $3 }' "$1"
+}
+
+# ran NAME RC WANT_RC FOLDED STDERR: a run worked (exit status as wanted, output written).
+ran() {
+	if [ "$2" != "$3" ]; then
+		fail "$1" "profd exited $2, want $3; stderr: $(tail -n 3 "$5" | tr '\n' ' ')"
+		return 1
+	elif [ ! -s "$4" ]; then
+		fail "$1" "no output in $4; stderr: $(tail -n 3 "$5" | tr '\n' ' ')"
+		return 1
+	fi
+	pass "$1"
+}
+
+# shares PREFIX FOLDED TRUTHFILE COMM FUNC...: each FUNC's share of COMM's samples near truth.
+shares() {
+	pfx=$1 folded=$2 tfile=$3 comm=$4
+	shift 4
+	for fn in "$@"; do
+		want=$(truth "$tfile" "$fn")
+		if [ -z "$want" ]; then
+			fail "$pfx.$fn" "workload printed no truth for $fn: $(tr '\n' ' ' <"$tfile")"
+		elif q share "$folded" "$fn" --comm "$comm"; then
+			near "$pfx.$fn" "$Q" "$want" "$fn"
+		else
+			fail "$pfx.$fn" "$Q"
+		fi
+	done
+}
+
+# rooted NAME FOLDED COMM ROOTS: >= ROOTED_MIN % of COMM's samples reach one of ROOTS.
+rooted() {
+	if q rooted "$2" --comm "$3" --roots "$4"; then
+		atleast "$1" "$Q" "$ROOTED_MIN" "% of $3 samples reaching $4"
+	else
+		fail "$1" "$Q"
+	fi
+}
+
+# nolost NAME FOLDED STDERR: no sample of the run lost its stack (e.g. to a full stack map).
+nolost() {
+	if q share "$2" 're:^\[lost stack'; then
+		none "$1" "$Q" "samples without a stack ($(grep -o '[0-9]* lost ([^)]*)' "$3" | head -1))"
+	else
+		fail "$1" "$Q"
+	fi
+}
+
+need_root accuracy || exit 0
+for w in split3 threads2 recurse renamed; do
+	if [ ! -x "$WL/$w" ]; then
+		fail "accuracy.workloads" "$WL/$w missing (make test-binaries)"
+		exit 0
+	fi
+done
+RUN=$(date +%s)
+
+# --- split3: one thread, 60/30/10 % over three call paths, profiled from exec to exit ---------
+out="$ART/split3.folded" err="$ART/split3.stderr" tf="$ART/split3.truth"
+timeout 60 "$PROFD" -F 499 -d 10 -o "$out" -- "$WL/split3" 9 >"$tf" 2>"$err"
+if ran accuracy.split3.run $? 0 "$out" "$err"; then
+	shares accuracy.split3 "$out" "$tf" split3 work_a work_b work_c
+	nolost accuracy.split3.no_lost_stacks "$out" "$err"
+	rooted accuracy.split3.rooted "$out" split3 main
+	# Sample conservation: a thread busy for T CPU-seconds gets about T * F samples.
+	cpu_ms=$(awk '$1 == "truth_total_cpu_ms" { print $2 }' "$tf")
+	if q total "$out" --comm split3 && is_num "$cpu_ms"; then
+		want=$(awk -v ms="$cpu_ms" 'BEGIN { printf "%d", ms / 1000 * 499 }')
+		if awk -v g="$Q" -v w="$want" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= 0.05 * w) }'; then
+			pass accuracy.split3.samples
+		else
+			fail accuracy.split3.samples "$Q samples for $cpu_ms ms of CPU at 499 Hz, want $want ±5 %"
+		fi
+	else
+		fail accuracy.split3.samples "$Q (truth cpu '$cpu_ms')"
+	fi
+fi
+
+# --- threads2: two busy threads, profiled by -p; each ~50 % of the process's samples ---------
+out="$ART/threads2.folded" err="$ART/threads2.stderr" tf="$ART/threads2.truth"
+bg "$WL/threads2" 11 >"$tf"
+wl=$BG_PID
+sleep 0.5
+timeout 60 "$PROFD" -F 499 -d 10 -p "$wl" -o "$out" 2>"$err"
+rc=$?
+wait "$wl"
+if ran accuracy.threads2.run $rc 0 "$out" "$err"; then
+	shares accuracy.threads2 "$out" "$tf" threads2 spin_alpha spin_beta
+	nolost accuracy.threads2.no_lost_stacks "$out" "$err"
+	# glibc has no symbols here, so start_thread may show as libc.so.6+0x...; the thread's own
+	# start routine (alpha_thread, beta_thread) is the root we can name.
+	rooted accuracy.threads2.rooted "$out" threads2 \
+		start_thread,clone3,__clone,__clone3,alpha_thread,beta_thread
+fi
+
+# --- recurse 60: every frame of a 60-deep recursion, down to main -----------------------------
+out="$ART/recurse60.folded" err="$ART/recurse60.stderr" tf="$ART/recurse60.truth"
+timeout 60 "$PROFD" -F 499 -d 10 -o "$out" -- "$WL/recurse" 60 4 >"$tf" 2>"$err"
+if ran accuracy.recurse60.run $? 0 "$out" "$err"; then
+	shares accuracy.recurse60 "$out" "$tf" recurse rec_leaf
+	nolost accuracy.recurse60.no_lost_stacks "$out" "$err"
+	if q exactly "$out" rec 60 --comm recurse --with rec_leaf; then
+		atleast accuracy.recurse60.all_frames "$Q" "$ROOTED_MIN" "% of rec_leaf samples with rec exactly 60 times"
+	else
+		fail accuracy.recurse60.all_frames "$Q"
+	fi
+	rooted accuracy.recurse60.rooted "$out" recurse main
+	if q truncated "$out"; then
+		none accuracy.recurse60.not_truncated "$Q" "[truncated] stacks"
+	else
+		fail accuracy.recurse60.not_truncated "$Q"
+	fi
+fi
+
+# --- recurse 200, default --max-stack (127): cut at the root end, marked, and said so ---------
+out="$ART/recurse200.folded" err="$ART/recurse200.stderr" tf="$ART/recurse200.truth"
+timeout 60 "$PROFD" -F 499 -d 10 -o "$out" -- "$WL/recurse" 200 3 >"$tf" 2>"$err"
+if ran accuracy.recurse200.run $? 0 "$out" "$err"; then
+	if q truncated "$out" --at-root --comm recurse --with rec_leaf; then
+		atleast accuracy.recurse200.truncated_at_root "$Q" "$ROOTED_MIN" "% of rec_leaf samples starting with [truncated]"
+	else
+		fail accuracy.recurse200.truncated_at_root "$Q"
+	fi
+	# The kept part is the leaf end: rec_leaf is on nearly every sample, main on none.
+	shares accuracy.recurse200 "$out" "$tf" recurse rec_leaf
+	if q share "$out" main --comm recurse --with rec_leaf; then
+		none accuracy.recurse200.no_main "$Q" "rec_leaf samples reaching main through 200 frames at depth 127"
+	else
+		fail accuracy.recurse200.no_main "$Q"
+	fi
+	if grep -q 'truncated' "$err"; then
+		pass accuracy.recurse200.summary_says_truncated
+	else
+		fail accuracy.recurse200.summary_says_truncated "stderr: $(tr '\n' ' ' <"$err")"
+	fi
+fi
+
+# --- recurse 200 with --max-stack 512: whole stack, no marker, sysctl put back -----------------
+out="$ART/recurse200_deep.folded" err="$ART/recurse200_deep.stderr" tf="$ART/recurse200_deep.truth"
+before=$(cat /proc/sys/kernel/perf_event_max_stack)
+timeout 60 "$PROFD" -F 499 -d 10 --max-stack 512 -o "$out" -- "$WL/recurse" 200 3 >"$tf" 2>"$err"
+rc=$?
+after=$(cat /proc/sys/kernel/perf_event_max_stack)
+if ran accuracy.max_stack512.run $rc 0 "$out" "$err"; then
+	if q exactly "$out" rec 200 --comm recurse --with rec_leaf; then
+		atleast accuracy.max_stack512.all_frames "$Q" "$ROOTED_MIN" "% of rec_leaf samples with rec exactly 200 times"
+	else
+		fail accuracy.max_stack512.all_frames "$Q"
+	fi
+	rooted accuracy.max_stack512.rooted "$out" recurse main
+	if q truncated "$out"; then
+		none accuracy.max_stack512.not_truncated "$Q" "[truncated] stacks"
+	else
+		fail accuracy.max_stack512.not_truncated "$Q"
+	fi
+fi
+if [ "$before" = "$after" ]; then
+	pass accuracy.max_stack512.sysctl_restored
+else
+	fail accuracy.max_stack512.sysctl_restored "kernel.perf_event_max_stack was $before, is $after after profd exited; stderr: $(tr '\n' ' ' <"$err")"
+	echo "$before" >/proc/sys/kernel/perf_event_max_stack
+fi
+
+# --- -a: the whole machine, kernel frames included ---------------------------------------------
+out="$ART/all.folded" err="$ART/all.stderr"
+bg "$WL/split3" 6 >"$ART/all_split3.truth"
+wl=$BG_PID
+sleep 0.5
+timeout 60 "$PROFD" -a -d 3 -o "$out" 2>"$err"
+rc=$?
+kill "$wl" 2>/dev/null
+wait "$wl" 2>/dev/null
+if ran accuracy.all.run $rc 0 "$out" "$err"; then
+	if q kernel "$out"; then
+		atleast accuracy.all.kernel_frames "$Q" 0.01 "% of samples with a kernel frame (_[k])"
+	else
+		fail accuracy.all.kernel_frames "$Q"
+	fi
+	# split3 kept one CPU busy for the whole 3 s: about 3 * 99 samples (100 is enough on a
+	# loaded machine), and its own frames.
+	if q total "$out" --comm split3 --with work_a --with work_b --with work_c; then
+		atleast accuracy.all.split3 "$Q" 100 "split3 samples in work_a/b/c"
+	else
+		fail accuracy.all.split3 "$Q; comms: $(python3 "$FOLDED" comms "$out" 2>&1 | head -5 | tr '\n' ' ')"
+	fi
+fi
+
+# --- -- CMD: profd's exit status follows the command's -----------------------------------------
+timeout 30 "$PROFD" -d 5 -o "$TMP/fail.folded" -- sh -c 'exit 3' 2>"$ART/cmd_fail.stderr"
+rc=$?
+if [ $rc = 1 ]; then
+	pass accuracy.cmd.failed_exit_1
+else
+	fail accuracy.cmd.failed_exit_1 "profd -- sh -c 'exit 3' exited $rc, want 1"
+fi
+timeout 30 "$PROFD" -d 5 -o "$TMP/ok.folded" -- sh -c 'exit 0' 2>"$ART/cmd_ok.stderr"
+rc=$?
+if [ $rc = 0 ]; then
+	pass accuracy.cmd.ok_exit_0
+else
+	fail accuracy.cmd.ok_exit_0 "profd -- sh -c 'exit 0' exited $rc, want 0: $(tr '\n' ' ' <"$ART/cmd_ok.stderr")"
+fi
+
+# A command shorter than one drain window (1 s) is still symbolized: its maps are those of the
+# command, not of the profd fork it was before exec.
+out="$ART/cmd_short.folded" err="$ART/cmd_short.stderr"
+timeout 30 "$PROFD" -F 499 -d 10 -o "$out" -- "$WL/recurse" 60 0.5 >"$ART/cmd_short.truth" 2>"$err"
+if ran accuracy.cmd.short_run $? 0 "$out" "$err"; then
+	if q share "$out" rec_leaf --comm recurse; then
+		atleast accuracy.cmd.short_symbolized "$Q" 90 "% of samples of a 0.5 s command in rec_leaf ($(python3 "$FOLDED" share "$out" '[unknown]' 2>&1)% [unknown])"
+	else
+		fail accuracy.cmd.short_symbolized "$Q"
+	fi
+fi
+
+# --- JIT: node --perf-basic-prof names hotJsFunction through /tmp/perf-PID.map ---------------
+if ! command -v node >/dev/null 2>&1; then
+	skip accuracy.node_jit "node is not installed"
+else
+	out="$ART/hotjs.folded" err="$ART/hotjs.stderr"
+	# --perf-basic-prof also turns on V8's log; keep it out of the working directory.
+	timeout 60 "$PROFD" -F 499 -d 10 -o "$out" -- node --perf-basic-prof \
+		--logfile="$TMP/v8.log" --no-logfile-per-isolate "$TOP/tests/workloads/hot.js" 3 \
+		>"$ART/hotjs.stdout" 2>"$err"
+	rc=$?
+	# node leaves its perf map behind; remove the one this run made.
+	for p in $(sed -n 's/.*exited: \([0-9][0-9]*\) (node).*/\1/p' "$err"); do
+		rm -f "/tmp/perf-$p.map"
+	done
+	if ran accuracy.node_jit.run $rc 0 "$out" "$err"; then
+		if q share "$out" 're:hotJsFunction' --comm node; then
+			atleast accuracy.node_jit.hotJsFunction "$Q" 50 "% of node samples in hotJsFunction"
+		else
+			fail accuracy.node_jit.hotJsFunction "$Q"
+		fi
+	fi
+fi
+
+# --- SVG: a comm of "<svg onload=alert(1)>" is escaped, and the SVG is well-formed ------------
+# (not $out: lib.sh's check() assigns that)
+svg="$ART/renamed.svg" err="$ART/renamed.stderr"
+timeout 60 "$PROFD" -F 199 -d 10 -o "$svg" -- "$WL/renamed" 2 >"$ART/renamed.truth" 2>"$err"
+if ran accuracy.svg_escape.run $? 0 "$svg" "$err"; then
+	if ! command -v xmllint >/dev/null 2>&1; then
+		skip accuracy.svg_escape.xmllint "xmllint is not installed"
+	else
+		check accuracy.svg_escape.xmllint xmllint --noout "$svg"
+	fi
+	grep -qF '<svg onload' "$svg"
+	case $? in
+	1) pass accuracy.svg_escape.no_raw ;;
+	0) fail accuracy.svg_escape.no_raw "raw '<svg onload' in $svg: $(grep -oE '.{0,40}<svg onload.{0,40}' "$svg" | head -1)" ;;
+	*) fail accuracy.svg_escape.no_raw "cannot read $svg" ;;
+	esac
+	if grep -qF '&lt;svg onload' "$svg"; then
+		pass accuracy.svg_escape.escaped
+	else
+		fail accuracy.svg_escape.escaped "'&lt;svg onload' not in $svg (was the comm shown at all?)"
+	fi
+fi
+
+echo "test_accuracy: $(($(date +%s) - RUN)) s" >&2

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of web/: JSON escaping of hostile names, query parameter bounds, --http parsing,
+ * top functions, and a real server on a free port answering through a fake source.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "web/web_internal.h"
+
+static char *json(const char *s)
+{
+	struct profd_strbuf sb = {0};
+
+	assert_int_equal(web_json_str(&sb, s), 0);
+	return profd_strbuf_detach(&sb, NULL);
+}
+
+static void expect_json(const char *in, const char *want)
+{
+	char *got = json(in);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_json_escapes(void **state)
+{
+	expect_json("<img src=x onerror=alert(1)>", "\"\\u003cimg src=x onerror=alert(1)\\u003e\"");
+	expect_json("a\"b\\c\nd\te", "\"a\\\"b\\\\c\\nd\\te\"");
+	expect_json("\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"");
+	expect_json("x&y'z]]>", "\"x\\u0026y\\u0027z\\u005d\\u005d\\u003e\"");
+	/* UTF-8 stays; broken UTF-8, overlong forms and surrogates become U+FFFD. */
+	expect_json("caf\xc3\xa9 \xe2\x82\xac", "\"caf\xc3\xa9 \xe2\x82\xac\"");
+	expect_json("\xff\xc3", "\"\\ufffd\\ufffd\"");
+	expect_json("\xc0\xaf", "\"\\ufffd\\ufffd\"");
+	expect_json("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
+	expect_json("\xe2\x80\xa8", "\"\\u2028\"");
+	expect_json(NULL, "\"\"");
+}
+
+static void test_text_ok(void **state)
+{
+	assert_true(web_text_ok("kworker/0:1", 11));
+	assert_true(web_text_ok("caf\xc3\xa9", 5));
+	assert_false(web_text_ok("a\nb", 3));
+	assert_false(web_text_ok("a\0b", 3));
+	assert_false(web_text_ok("\xff", 1));
+	assert_false(web_text_ok("\xc3", 1));
+}
+
+static void test_parse_listen(void **state)
+{
+	char addr[64];
+	uint16_t port;
+
+	assert_int_equal(web_parse_listen("7070", addr, sizeof(addr), &port), 0);
+	assert_string_equal(addr, "127.0.0.1");
+	assert_int_equal(port, 7070);
+	assert_int_equal(web_parse_listen("0.0.0.0:80", addr, sizeof(addr), &port), 0);
+	assert_string_equal(addr, "0.0.0.0");
+	assert_int_equal(port, 80);
+	assert_int_equal(web_parse_listen("[::1]:0", addr, sizeof(addr), &port), 0);
+	assert_string_equal(addr, "::1");
+	assert_int_equal(port, 0);
+	const char *bad[] = {"", "70x", "99999", ":7070", "localhost:7070", "[::1]7070",
+			     "1.2.3.4:", "[::1]", "-1", "+80", "1.2.3:80", "[1.2.3.4]:80"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(web_parse_listen(bad[i], addr, sizeof(addr), &port), -EINVAL);
+
+	assert_true(web_addr_is_loopback("127.0.0.1"));
+	assert_true(web_addr_is_loopback("127.9.8.7"));
+	assert_true(web_addr_is_loopback("::1"));
+	assert_true(web_addr_is_loopback("::ffff:127.0.0.1"));
+	assert_false(web_addr_is_loopback("0.0.0.0"));
+	assert_false(web_addr_is_loopback("::"));
+	assert_false(web_addr_is_loopback("10.0.0.1"));
+	assert_false(web_addr_is_loopback("localhost"));
+}
+
+/* A request with these "key=value" parameters. */
+static void make_request(struct web_request *rq, const char *const *kv, size_t n)
+{
+	memset(rq, 0, sizeof(*rq));
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(kv[i], '=');
+		char *key = strndup(kv[i], (size_t)(eq - kv[i]));
+
+		rq->params[i] = (struct web_param){.key = key, .value = eq + 1, .len = strlen(eq + 1)};
+	}
+	rq->nparams = n;
+}
+
+static void free_request(struct web_request *rq)
+{
+	for (size_t i = 0; i < rq->nparams; i++)
+		free((char *)rq->params[i].key);
+}
+
+static int parse(const char *const *kv, size_t n, struct web_query *q, unsigned *status)
+{
+	struct web_request rq;
+	struct web_reply rp = {0};
+	int ret;
+
+	make_request(&rq, kv, n);
+	ret = web_query_parse(&rq, &rp, q);
+	*status = rp.status;
+	if (rp.kind == WEB_BODY_MALLOC)
+		free(rp.body);
+	free_request(&rq);
+	return ret;
+}
+
+static void test_query_params(void **state)
+{
+	const char *good[] = {"pid=42", "comm=a<b>", "from=1.5", "to=3", "icicle=1", "width=800"};
+	struct web_query q;
+	unsigned status;
+
+	assert_int_equal(parse(good, 6, &q, &status), 0);
+	assert_int_equal(q.filter.pid, 42);
+	assert_string_equal(q.filter.comm, "a<b>");
+	assert_true(q.ranged);
+	assert_true(q.range.from == 1.5 && q.range.to == 3);
+	assert_true(q.icicle);
+	assert_int_equal(q.width, 800);
+
+	const char *bad[] = {"pid=-1",	  "pid=4194305", "pid=0x10", "pid=",	  "from=-1",
+			     "from=1e3",  "from=nan",	 "to=inf",   "to=1.",	  "from=.5",
+			     "to=10000000000", "icicle=2", "width=199", "width=10001",
+			     "from=1.1234567"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(&bad[i], 1, &q, &status), -EINVAL);
+		assert_int_equal(status, 400);
+	}
+	const char *reversed[] = {"from=5", "to=2"};
+	assert_int_equal(parse(reversed, 2, &q, &status), -EINVAL);
+	assert_int_equal(status, 400);
+}
+
+static struct fmt_profile *folded(const char *text)
+{
+	struct fmt_profile *p = fmt_profile__new(0);
+	FILE *in = fmemopen((void *)text, strlen(text), "r");
+	struct fmt_error err;
+
+	assert_non_null(p);
+	assert_int_equal(fmt_folded_read(p, in, &err), 0);
+	fclose(in);
+	return p;
+}
+
+static void test_top(void **state)
+{
+	/* Recursion counts once in total; self is the leaf only. */
+	struct fmt_profile *p = folded("app;main;f;f;g 6\napp;main;f 3\napp;main 1\n");
+	struct web_top_opts o = {.limit = 10};
+	struct profd_strbuf sb = {0};
+
+	assert_int_equal(web_top_json(p, &o, &sb), 0);
+	assert_non_null(strstr(sb.buf, "{\"total\":10,\"count\":3,\"functions\":["
+					"{\"name\":\"g\",\"file\":\"\",\"self\":6,\"total\":6,"));
+	assert_non_null(strstr(sb.buf, "{\"name\":\"f\",\"file\":\"\",\"self\":3,\"total\":9,"));
+	assert_non_null(strstr(sb.buf, "{\"name\":\"main\",\"file\":\"\",\"self\":1,\"total\":10,"));
+	profd_strbuf_reset(&sb);
+	o.by_total = true;
+	o.limit = 1;
+	assert_int_equal(web_top_json(p, &o, &sb), 0);
+	assert_non_null(strstr(sb.buf, "\"functions\":[{\"name\":\"main\""));
+	assert_null(strstr(sb.buf, "\"f\""));
+	profd_strbuf_release(&sb);
+	fmt_profile__free(p);
+}
+
+/* ---- a real server with a fake source ---- */
+
+static struct fmt_profile *fake_profile;
+
+static int fake_collect(void *ctx, const struct web_range *r, const struct fmt_filter *f,
+			struct fmt_profile *dst)
+{
+	return fmt_profile__merge(dst, fake_profile, f);
+}
+
+static int fake_status(void *ctx, struct web_status *st)
+{
+	snprintf(st->mode, sizeof(st->mode), "files");
+	st->samples = fake_profile->total;
+	return 0;
+}
+
+static int fake_targets(void *ctx, struct web_target **out, size_t *n)
+{
+	*out = calloc(1, sizeof(**out));
+	(*out)->comm = strdup("<img src=x onerror=alert(1)>");
+	(*out)->samples = 1;
+	*n = 1;
+	return 0;
+}
+
+/* Sends a raw request and returns the status code of the answer. */
+static int http(uint16_t port, const char *request, char *body, size_t size)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), code = -1;
+	size_t len = 0;
+	ssize_t n;
+
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(write(fd, request, strlen(request)), (ssize_t)strlen(request));
+	while (len + 1 < size && (n = read(fd, body + len, size - len - 1)) > 0)
+		len += (size_t)n;
+	body[len] = 0;
+	close(fd);
+	sscanf(body, "HTTP/1.%*d %d", &code);
+	return code;
+}
+
+static void test_server(void **state)
+{
+	const char *hosts[] = {"profd.test"};
+	struct web_server_opts o = {
+		.port = 0,
+		.hosts = hosts,
+		.nhosts = 1,
+		.source = {.collect = fake_collect, .status = fake_status, .targets = fake_targets},
+	};
+	struct web_server *s;
+	char buf[65536], req[256];
+	uint16_t port;
+
+	fake_profile = folded("<img src=x onerror=alert(1)>;main;work 5\n");
+	s = web_server__start(&o);
+	assert_non_null(s);
+	port = web_server__port(s);
+	assert_true(port > 0);
+
+#define REQ(path, host) (snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path, host), req)
+	assert_int_equal(http(port, REQ("/healthz", "127.0.0.1"), buf, sizeof(buf)), 200);
+	assert_int_equal(http(port, REQ("/healthz", "profd.test"), buf, sizeof(buf)), 200);
+	assert_int_equal(http(port, REQ("/healthz", "evil.test"), buf, sizeof(buf)), 403);
+	assert_int_equal(http(port, REQ("/api/targets", "localhost"), buf, sizeof(buf)), 200);
+	assert_non_null(strstr(buf, "\\u003cimg src=x onerror=alert(1)\\u003e"));
+	assert_null(strstr(buf, "<img"));
+	assert_int_equal(http(port, REQ("/flamegraph.svg", "127.0.0.1"), buf, sizeof(buf)), 200);
+	assert_non_null(strstr(buf, "&lt;img src=x onerror=alert(1)&gt;"));
+	assert_int_equal(http(port, REQ("/flamegraph.svg?pid=-1", "127.0.0.1"), buf, sizeof(buf)), 400);
+	assert_int_equal(http(port, REQ("/nothing", "127.0.0.1"), buf, sizeof(buf)), 404);
+	assert_int_equal(http(port, "POST /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n\r\nx",
+			      buf, sizeof(buf)), 405);
+
+	web_server__stop(s);
+	fmt_profile__free(fake_profile);
+
+	/* A public address is refused without allow_public. */
+	o.addr = "0.0.0.0";
+	errno = 0;
+	assert_null(web_server__start(&o));
+	assert_int_equal(errno, EACCES);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_escapes),
+		cmocka_unit_test(test_text_ok),
+		cmocka_unit_test(test_parse_listen),
+		cmocka_unit_test(test_query_params),
+		cmocka_unit_test(test_top),
+		cmocka_unit_test(test_server),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

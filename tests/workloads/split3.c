@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Known-answer workload: one thread splits its CPU time 60/30/10 % over three distinct call
+ * paths, main -> path_a -> work_a, main -> path_b -> work_b, main -> path_c -> work_c.
+ *
+ * Usage: split3 [SECONDS]   (default 10)
+ *
+ * Phases have random lengths (uniform 1-20 ms of thread CPU time), so no phase can fall into
+ * lockstep with a sampling timer. The next phase goes to the function furthest below its target
+ * share, so the long-run split converges on the design. At exit it prints the truth, measured
+ * with CLOCK_THREAD_CPUTIME_ID: "truth FUNCTION PERCENT" = CPU time inside FUNCTION / CPU time of
+ * the whole loop.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define NOINLINE __attribute__((noinline, disable_tail_calls))
+
+/*
+ * Thread CPU time through an inline `syscall`, not libc's clock_gettime(): glibc is built
+ * without frame pointers, so a sample taken inside its wrapper would unwind past the calling
+ * work function and charge its caller instead. Inlined here, the kernel sees the work
+ * function's own frame.
+ */
+static inline __attribute__((always_inline)) long long thread_ns(void)
+{
+	struct timespec ts;
+#if defined(__x86_64__)
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"(228L /* __NR_clock_gettime */), "D"((long)CLOCK_THREAD_CPUTIME_ID),
+			   "S"(&ts)
+			 : "rcx", "r11", "memory");
+	(void)ret;
+#else
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+#endif
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+volatile unsigned long sink;
+
+/* Each work function burns `ns` of thread CPU time in its own loop and returns what it spent. */
+#define BURN_BODY(ns, seed)                                                                        \
+	do {                                                                                       \
+		long long t0 = thread_ns(), t;                                                     \
+		unsigned long x = sink + (seed);                                                   \
+		do {                                                                               \
+			for (int i = 0; i < 4000; i++) {                                           \
+				x = x * 6364136223846793005UL + 1442695040888963407UL;             \
+				__asm__ volatile("" : "+r"(x) : : "memory");                       \
+			}                                                                          \
+			t = thread_ns();                                                           \
+		} while (t - t0 < (ns));                                                           \
+		sink = x;                                                                          \
+		return t - t0;                                                                     \
+	} while (0)
+
+NOINLINE long long work_a(long long ns) { BURN_BODY(ns, 1); }
+NOINLINE long long work_b(long long ns) { BURN_BODY(ns, 2); }
+NOINLINE long long work_c(long long ns) { BURN_BODY(ns, 3); }
+
+NOINLINE long long path_a(long long ns)
+{
+	long long r = work_a(ns);
+
+	__asm__ volatile("" : : : "memory");
+	return r;
+}
+
+NOINLINE long long path_b(long long ns)
+{
+	long long r = work_b(ns);
+
+	__asm__ volatile("" : : : "memory");
+	return r;
+}
+
+NOINLINE long long path_c(long long ns)
+{
+	long long r = work_c(ns);
+
+	__asm__ volatile("" : : : "memory");
+	return r;
+}
+
+static const char *const names[3] = {"work_a", "work_b", "work_c"};
+static const double target[3] = {0.60, 0.30, 0.10};
+
+int main(int argc, char **argv)
+{
+	double seconds = argc > 1 ? atof(argv[1]) : 10.0;
+	long long spent[3] = {0}, total = 0, start, end_wall;
+	unsigned int seed = (unsigned int)wall_ns();
+
+	if (seconds <= 0)
+		seconds = 10.0;
+	end_wall = wall_ns() + (long long)(seconds * 1e9);
+	start = thread_ns();
+	while (wall_ns() < end_wall) {
+		long long elapsed = thread_ns() - start + 1;
+		long long ns = (1 + rand_r(&seed) % 20000) * 1000LL; /* 1-20 ms */
+		int next = 0;
+		double worst = 1e300;
+
+		/* The function furthest below its target share goes next. */
+		for (int i = 0; i < 3; i++) {
+			double gap = (double)spent[i] / elapsed - target[i];
+
+			if (gap < worst) {
+				worst = gap;
+				next = i;
+			}
+		}
+		switch (next) {
+		case 0: spent[0] += path_a(ns); break;
+		case 1: spent[1] += path_b(ns); break;
+		default: spent[2] += path_c(ns); break;
+		}
+	}
+	total = thread_ns() - start;
+	for (int i = 0; i < 3; i++)
+		printf("truth %s %.2f\n", names[i], 100.0 * spent[i] / total);
+	printf("truth_total_cpu_ms %.1f\n", total / 1e6);
+	return 0;
+}

@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The endpoints. Each handler parses its parameters, asks the source for a private copy of the
+ * samples it needs, and renders that copy: nothing is rendered while the source is locked.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "web/web_internal.h"
+
+#define CT_JSON "application/json"
+#define CT_SVG "image/svg+xml"
+#define CT_TEXT "text/plain; charset=utf-8"
+
+/*
+ * The page: its own script and style only, and flame graphs in <object>s from this server.
+ * Nothing from anywhere else can load, so the page works offline and injected markup cannot
+ * run script.
+ */
+static const char csp_page[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
+			       "img-src 'self'; connect-src 'self'; object-src 'self'; "
+			       "frame-src 'self'; base-uri 'none'; form-action 'none'; "
+			       "frame-ancestors 'none'";
+/* A flame graph runs its own inline script and style, and loads nothing. */
+static const char csp_svg[] = "default-src 'none'; script-src 'unsafe-inline'; "
+			      "style-src 'unsafe-inline'; frame-ancestors 'self'";
+
+const struct web_asset *web_asset_find(const char *name)
+{
+	for (size_t i = 0; i < web_nassets; i++)
+		if (strcmp(web_assets[i].name, name) == 0)
+			return &web_assets[i];
+	return NULL;
+}
+
+static int reply_asset(struct web_reply *rp, const char *name, const char *type)
+{
+	const struct web_asset *a = web_asset_find(name);
+
+	if (!a)
+		return web_reply_error(rp, 404, "%s is not built into this profd", name);
+	rp->status = 200;
+	rp->content_type = type;
+	rp->body = (char *)a->data;
+	rp->len = a->len;
+	rp->kind = WEB_BODY_STATIC;
+	rp->csp = csp_page;
+	return 0;
+}
+
+static int page_index(const struct web_request *rq, struct web_reply *rp)
+{
+	return reply_asset(rp, "index.html", "text/html; charset=utf-8");
+}
+
+static int page_js(const struct web_request *rq, struct web_reply *rp)
+{
+	return reply_asset(rp, "app.js", "text/javascript; charset=utf-8");
+}
+
+static int page_css(const struct web_request *rq, struct web_reply *rp)
+{
+	return reply_asset(rp, "style.css", "text/css; charset=utf-8");
+}
+
+static int page_icon(const struct web_request *rq, struct web_reply *rp)
+{
+	return reply_asset(rp, "favicon.svg", CT_SVG);
+}
+
+static int healthz(const struct web_request *rq, struct web_reply *rp)
+{
+	rp->status = 200;
+	rp->content_type = CT_TEXT;
+	rp->body = (char *)"ok\n";
+	rp->len = 3;
+	rp->kind = WEB_BODY_STATIC;
+	return 0;
+}
+
+/* A private profile with what the request asks for, or NULL with a 500 reply set. */
+static struct fmt_profile *collect(const struct web_request *rq, struct web_reply *rp,
+				   const struct web_range *range, const struct fmt_filter *f)
+{
+	struct fmt_profile *p = fmt_profile__new(0);
+	int err;
+
+	if (!p) {
+		web_reply_error(rp, 500, "out of memory");
+		return NULL;
+	}
+	err = rq->src->collect(rq->src->ctx, range, f, p);
+	if (err) {
+		web_reply_error(rp, 500, "cannot collect the profile: %s", strerror(-err));
+		fmt_profile__free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* ---- JSON ---- */
+
+static int api_targets(const struct web_request *rq, struct web_reply *rp)
+{
+	struct profd_strbuf sb = {0};
+	struct web_target *t = NULL;
+	size_t n = 0;
+	int err = rq->src->targets(rq->src->ctx, &t, &n);
+
+	if (err)
+		return web_reply_error(rp, 500, "cannot list targets: %s", strerror(-err));
+	err = profd_strbuf_puts(&sb, "{\"targets\":[");
+	for (size_t i = 0; !err && i < n; i++) {
+		err = profd_strbuf_printf(&sb, "%s{\"pid\":%u,\"comm\":", i ? "," : "", t[i].pid);
+		err = err ?: web_json_str(&sb, t[i].comm);
+		err = err ?: profd_strbuf_printf(&sb, ",\"samples\":%lld}", (long long)t[i].samples);
+	}
+	err = err ?: profd_strbuf_puts(&sb, "]}\n");
+	web_targets_free(t, n);
+	if (err) {
+		profd_strbuf_release(&sb);
+		return web_reply_error(rp, 500, "out of memory");
+	}
+	return web_reply_strbuf(rp, &sb, CT_JSON);
+}
+
+static int put_loss(struct profd_strbuf *sb, const struct fmt_loss *l)
+{
+	return profd_strbuf_printf(sb,
+				   "{\"samples_counts_full\":%llu,"
+				   "\"stacks_map_full\":%llu,\"stacks_truncated\":%llu,"
+				   "\"samples_ringbuf_full\":%llu,\"unwind_failed\":%llu}",
+				   (unsigned long long)l->samples_counts_full,
+				   (unsigned long long)l->stacks_map_full,
+				   (unsigned long long)l->stacks_truncated,
+				   (unsigned long long)l->samples_ringbuf_full,
+				   (unsigned long long)l->unwind_failed);
+}
+
+static int api_profile(const struct web_request *rq, struct web_reply *rp)
+{
+	struct web_status st = {0};
+	struct profd_strbuf sb = {0};
+	int err = rq->src->status(rq->src->ctx, &st);
+
+	if (err)
+		return web_reply_error(rp, 500, "cannot read the status: %s", strerror(-err));
+	err = profd_strbuf_printf(&sb, "{\"version\":\"%s\",\"mode\":", PROFD_VERSION);
+	err = err ?: web_json_str(&sb, st.mode);
+	err = err ?: profd_strbuf_puts(&sb, ",\"event\":");
+	err = err ?: web_json_str(&sb, st.event);
+	err = err ?: profd_strbuf_printf(&sb,
+					 ",\"freq\":%d,\"samples\":%lld,\"lost\":%llu,\"loss\":",
+					 st.freq, (long long)st.samples,
+					 (unsigned long long)st.lost);
+	err = err ?: put_loss(&sb, &st.loss);
+	err = err ?: profd_strbuf_printf(&sb, ",\"start_ns\":%lld,\"elapsed_s\":",
+					 (long long)st.start_ns);
+	err = err ?: web_json_num(&sb, st.elapsed_s);
+	err = err ?: profd_strbuf_puts(&sb, ",\"window_s\":");
+	err = err ?: web_json_num(&sb, st.window_s);
+	err = err ?: profd_strbuf_puts(&sb, ",\"oldest_s\":");
+	err = err ?: web_json_num(&sb, st.oldest_s);
+	err = err ?: profd_strbuf_printf(&sb,
+					 ",\"windows\":%u,\"max_windows\":%u,\"targets\":%zu,"
+					 "\"processes\":%zu,\"pprof\":true,\"files\":[",
+					 st.nwindows, st.max_windows, st.ntargets, st.processes);
+	for (size_t i = 0; !err && i < rq->src->nfiles; i++) {
+		err = i ? profd_strbuf_puts(&sb, ",") : 0;
+		err = err ?: web_json_str(&sb, rq->src->files[i]);
+	}
+	err = err ?: profd_strbuf_puts(&sb, "]}\n");
+	if (err) {
+		profd_strbuf_release(&sb);
+		return web_reply_error(rp, 500, "out of memory");
+	}
+	return web_reply_strbuf(rp, &sb, CT_JSON);
+}
+
+static int api_top(const struct web_request *rq, struct web_reply *rp)
+{
+	struct web_top_opts o = {.limit = 100};
+	struct profd_strbuf sb = {0};
+	struct fmt_profile *p;
+	struct web_query q;
+	const char *sort = NULL;
+	uint64_t limit;
+	int err;
+
+	if (web_query_parse(rq, rp, &q) || web_param_text(rq, rp, "sort", 16, &sort) < 0 ||
+	    web_param_uint(rq, rp, "limit", 1, 100000, &limit) < 0)
+		return -EINVAL;
+	if (web_param_find(rq, "limit"))
+		o.limit = (size_t)limit;
+	if (sort && strcmp(sort, "self") && strcmp(sort, "total"))
+		return web_reply_error(rp, 400, "sort: expected self or total");
+	o.by_total = sort && !strcmp(sort, "total");
+	p = collect(rq, rp, q.ranged ? &q.range : NULL, &q.filter);
+	if (!p)
+		return -EIO;
+	err = web_top_json(p, &o, &sb);
+	err = err ?: profd_strbuf_puts(&sb, "\n");
+	fmt_profile__free(p);
+	if (err) {
+		profd_strbuf_release(&sb);
+		return web_reply_error(rp, 500, "out of memory");
+	}
+	return web_reply_strbuf(rp, &sb, CT_JSON);
+}
+
+/* ---- flame graphs and downloads ---- */
+
+/* A stream into memory that the reply then owns. */
+struct membuf {
+	FILE *fp;
+	char *buf;
+	size_t len;
+};
+
+static int membuf_open(struct membuf *m, struct web_reply *rp)
+{
+	memset(m, 0, sizeof(*m));
+	m->fp = open_memstream(&m->buf, &m->len);
+	if (!m->fp)
+		return web_reply_error(rp, 500, "out of memory");
+	return 0;
+}
+
+/* Closes the stream; on err frees it and sets a 500. */
+static int membuf_close(struct membuf *m, struct web_reply *rp, int err, const char *type)
+{
+	if (fclose(m->fp) && !err)
+		err = -EIO;
+	if (err) {
+		free(m->buf);
+		return web_reply_error(rp, 500, "cannot render: %s", strerror(-err));
+	}
+	rp->status = 200;
+	rp->content_type = type;
+	rp->body = m->buf;
+	rp->len = m->len;
+	rp->kind = WEB_BODY_MALLOC;
+	return 0;
+}
+
+/*
+ * search=: highlight as if the user had typed the term into the graph's own Search control,
+ * so the graph's state (and its "Reset Search") stays what its script expects.
+ */
+static int put_search_script(struct profd_strbuf *sb, const char *term)
+{
+	int err = profd_strbuf_puts(sb, "<script type=\"text/ecmascript\"><![CDATA[\n"
+					"(function () {\n\"use strict\";\nvar term = ");
+
+	err = err ?: web_js_str(sb, term);
+	err = err ?: profd_strbuf_puts(
+		sb, ";\n"
+		    "try { new RegExp(term); } catch (e) { return; }\n"
+		    "var svg = (document.currentScript && document.currentScript.ownerSVGElement) ||\n"
+		    "\tdocument.documentElement;\n"
+		    "var s = svg.querySelector(\"#search\");\n"
+		    "if (!s || !svg.querySelector(\"g.f\")) return;\n"
+		    "var saved = window.prompt;\n"
+		    "window.prompt = function () { return term; };\n"
+		    "try { s.dispatchEvent(new MouseEvent(\"click\")); }\n"
+		    "finally { window.prompt = saved; }\n"
+		    "})();\n]]></script>\n");
+	return err;
+}
+
+/* Inserts the search script before the closing </svg> of the rendered graph. */
+static int add_search(struct web_reply *rp, const char *term)
+{
+	static const char close_tag[] = "</svg>\n";
+	size_t tail = sizeof(close_tag) - 1;
+	struct profd_strbuf sb = {0};
+	int err;
+
+	if (rp->len < tail || memcmp(rp->body + rp->len - tail, close_tag, tail))
+		return 0;
+	err = profd_strbuf_append(&sb, rp->body, rp->len - tail);
+	err = err ?: put_search_script(&sb, term);
+	err = err ?: profd_strbuf_puts(&sb, close_tag);
+	if (err) {
+		profd_strbuf_release(&sb);
+		return web_reply_error(rp, 500, "out of memory");
+	}
+	free(rp->body);
+	rp->body = profd_strbuf_detach(&sb, &rp->len);
+	return 0;
+}
+
+static void describe(const struct web_query *q, const struct fmt_profile *p, char *title,
+		     size_t tsize, char *sub, size_t ssize)
+{
+	const char *kind = q->icicle ? "Icicle Graph" : "Flame Graph";
+	int n;
+
+	if (q->filter.pid && q->filter.comm)
+		snprintf(title, tsize, "%s: %s (pid %u)", kind, q->filter.comm, q->filter.pid);
+	else if (q->filter.pid)
+		snprintf(title, tsize, "%s: pid %u", kind, q->filter.pid);
+	else if (q->filter.comm)
+		snprintf(title, tsize, "%s: %s", kind, q->filter.comm);
+	else
+		snprintf(title, tsize, "%s", kind);
+	n = snprintf(sub, ssize, "%lld samples", (long long)p->total);
+	if (n < 0 || (size_t)n >= ssize)
+		return;
+	if (q->ranged && q->range.to < 1e9)
+		snprintf(sub + n, ssize - (size_t)n, ", %.1f to %.1f s after the start",
+			 q->range.from, q->range.to);
+	else if (q->ranged)
+		snprintf(sub + n, ssize - (size_t)n, ", from %.1f s after the start", q->range.from);
+	else
+		snprintf(sub + n, ssize - (size_t)n, ", since the start");
+}
+
+static int flamegraph(const struct web_request *rq, struct web_reply *rp)
+{
+	char title[384], sub[128];
+	struct fmt_svg_opts o = {0};
+	struct fmt_profile *p;
+	struct web_query q;
+	struct membuf m;
+	int err;
+
+	if (web_query_parse(rq, rp, &q))
+		return -EINVAL;
+	p = collect(rq, rp, q.ranged ? &q.range : NULL, &q.filter);
+	if (!p)
+		return -EIO;
+	describe(&q, p, title, sizeof(title), sub, sizeof(sub));
+	o.title = title;
+	o.subtitle = sub;
+	o.icicle = q.icicle;
+	o.lines = q.lines;
+	o.width = q.width;
+	if (membuf_open(&m, rp)) {
+		fmt_profile__free(p);
+		return -ENOMEM;
+	}
+	err = fmt_svg_write(p, m.fp, &o);
+	fmt_profile__free(p);
+	if (membuf_close(&m, rp, err, CT_SVG))
+		return -EIO;
+	rp->csp = csp_svg;
+	return q.search ? add_search(rp, q.search) : 0;
+}
+
+static int diff(const struct web_request *rq, struct web_reply *rp)
+{
+	struct web_range a, b;
+	char title[384], sub[192];
+	struct fmt_svg_opts o = {0};
+	struct fmt_profile *pa, *pb;
+	struct web_query q;
+	struct membuf m;
+	int ra, rb, err;
+
+	if (web_query_parse(rq, rp, &q))
+		return -EINVAL;
+	if (q.ranged)
+		return web_reply_error(rp, 400, "from/to: give the two ranges as a= and b=");
+	ra = web_param_range(rq, rp, "a", &a);
+	if (ra < 0)
+		return ra;
+	rb = web_param_range(rq, rp, "b", &b);
+	if (rb < 0)
+		return rb;
+	if (!ra || !rb)
+		return web_reply_error(rp, 400, "%s: missing; expected FROM-TO in seconds", ra ? "b" : "a");
+	pa = collect(rq, rp, &a, &q.filter);
+	if (!pa)
+		return -EIO;
+	pb = collect(rq, rp, &b, &q.filter);
+	if (!pb) {
+		fmt_profile__free(pa);
+		return -EIO;
+	}
+	snprintf(title, sizeof(title), "Differential %s: %.1f-%.1f s vs %.1f-%.1f s",
+		 q.icicle ? "Icicle Graph" : "Flame Graph", b.from, b.to, a.from, a.to);
+	snprintf(sub, sizeof(sub), "%lld samples vs %lld; red: more in %.1f-%.1f s, blue: less",
+		 (long long)pb->total, (long long)pa->total, b.from, b.to);
+	o.title = title;
+	o.subtitle = sub;
+	o.icicle = q.icicle;
+	o.lines = q.lines;
+	o.width = q.width;
+	o.base = pa;
+	if (membuf_open(&m, rp)) {
+		fmt_profile__free(pa);
+		fmt_profile__free(pb);
+		return -ENOMEM;
+	}
+	err = fmt_svg_write(pb, m.fp, &o);
+	fmt_profile__free(pa);
+	fmt_profile__free(pb);
+	if (membuf_close(&m, rp, err, CT_SVG))
+		return -EIO;
+	rp->csp = csp_svg;
+	return q.search ? add_search(rp, q.search) : 0;
+}
+
+static int folded(const struct web_request *rq, struct web_reply *rp)
+{
+	struct fmt_folded_opts o = {0};
+	struct fmt_profile *p;
+	struct web_query q;
+	struct membuf m;
+	int err;
+
+	if (web_query_parse(rq, rp, &q))
+		return -EINVAL;
+	p = collect(rq, rp, q.ranged ? &q.range : NULL, &q.filter);
+	if (!p)
+		return -EIO;
+	o.lines = q.lines;
+	if (membuf_open(&m, rp)) {
+		fmt_profile__free(p);
+		return -ENOMEM;
+	}
+	err = fmt_folded_write(p, m.fp, &o);
+	fmt_profile__free(p);
+	if (membuf_close(&m, rp, err, CT_TEXT))
+		return -EIO;
+	rp->filename = "profd.folded";
+	return 0;
+}
+
+static int pprof(const struct web_request *rq, struct web_reply *rp)
+{
+	struct fmt_profile *p;
+	struct web_query q;
+	struct membuf m;
+	int err;
+
+	if (web_query_parse(rq, rp, &q))
+		return -EINVAL;
+	p = collect(rq, rp, q.ranged ? &q.range : NULL, &q.filter);
+	if (!p)
+		return -EIO;
+	if (membuf_open(&m, rp)) {
+		fmt_profile__free(p);
+		return -ENOMEM;
+	}
+	err = fmt_pprof_write(p, m.fp, NULL);
+	fmt_profile__free(p);
+	if (membuf_close(&m, rp, err, "application/octet-stream"))
+		return -EIO;
+	rp->filename = "profd.pb.gz";
+	return 0;
+}
+
+/* ---- the table ---- */
+
+#define Q_PROFILE "pid", "comm", "from", "to", "lines"
+#define Q_SVG Q_PROFILE, "icicle", "search", "width"
+
+static const char *const no_params[] = {NULL};
+static const char *const svg_params[] = {Q_SVG, NULL};
+static const char *const diff_params[] = {"pid", "comm", "a", "b", "lines", "icicle", "search",
+					  "width", NULL};
+static const char *const folded_params[] = {Q_PROFILE, NULL};
+static const char *const pprof_params[] = {"pid", "comm", "from", "to", NULL};
+static const char *const top_params[] = {Q_PROFILE, "sort", "limit", NULL};
+
+static const struct web_route routes[] = {
+	{"/", no_params, page_index},
+	{"/index.html", no_params, page_index},
+	{"/app.js", no_params, page_js},
+	{"/style.css", no_params, page_css},
+	{"/favicon.svg", no_params, page_icon},
+	{"/healthz", no_params, healthz},
+	{"/api/targets", no_params, api_targets},
+	{"/api/profile", no_params, api_profile},
+	{"/api/top", top_params, api_top},
+	{"/flamegraph.svg", svg_params, flamegraph},
+	{"/diff.svg", diff_params, diff},
+	{"/folded", folded_params, folded},
+	{"/pprof", pprof_params, pprof},
+};
+
+const struct web_route *web_route_find(const char *path)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (strcmp(routes[i].path, path) == 0)
+			return &routes[i];
+	return NULL;
+}
