@@ -102,6 +102,7 @@ static __always_inline void count(__u32 counter)
 
 static __always_inline void send_event(__u32 type, __u32 pid, __u32 ppid)
 {
+	struct task_struct *task;
 	struct profd_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 	if (!e) {
@@ -112,6 +113,10 @@ static __always_inline void send_event(__u32 type, __u32 pid, __u32 ppid)
 	e->pid = pid;
 	e->ppid = ppid;
 	e->pad = 0;
+	/* Every event runs in a task of the process; the leader's name is the process's name. */
+	task = bpf_get_current_task_btf();
+	if (bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->group_leader->comm) < 0)
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
 }
 

@@ -61,6 +61,8 @@ struct profd_event {
 	__u32 pid;
 	__u32 ppid; /* PROFD_EV_FORK only */
 	__u32 pad;
+	/* The process's name: read here because /proc/PID is gone by the time an exit is read. */
+	char comm[PROFD_COMM_LEN];
 };
 
 #endif

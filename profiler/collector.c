@@ -28,22 +28,7 @@ static int push_pid(pid_t **arr, size_t *n, size_t *cap, pid_t pid)
 	return 0;
 }
 
-static void read_comm(pid_t pid, char *comm, size_t len)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	comm[0] = '\0';
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(comm, (int)len, f))
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(f);
-}
-
-static void record_exit(struct prof_collector *c, pid_t pid)
+static void record_exit(struct prof_collector *c, pid_t pid, const char *comm)
 {
 	struct prof_exit *e;
 
@@ -60,8 +45,7 @@ static void record_exit(struct prof_collector *c, pid_t pid)
 	}
 	e = &c->exits[c->nexits++];
 	e->pid = pid;
-	/* The task is still in its exit path: comm is usually readable, else left empty. */
-	read_comm(pid, e->comm, sizeof(e->comm));
+	snprintf(e->comm, sizeof(e->comm), "%.*s", PROFD_COMM_LEN, comm);
 }
 
 static void on_event(const struct profd_event *e, void *ctx)
@@ -80,7 +64,7 @@ static void on_event(const struct profd_event *e, void *ctx)
 		sym_resolver__refresh_process(c->resolver, e->pid);
 		break;
 	case PROFD_EV_EXIT:
-		record_exit(c, e->pid);
+		record_exit(c, e->pid, e->comm);
 		break;
 	case PROFD_EV_FORK:
 		pr_debug("pid %u forked %u: following it", e->ppid, e->pid);

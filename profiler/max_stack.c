@@ -59,16 +59,24 @@ int prof_max_stack_raise(int depth)
 		return cur;
 	}
 	if (cur >= depth)
-		return 0;
-	err = write_value(depth);
+		return depth;
+	/*
+	 * The kernel refuses the change (EBUSY) while anything holds callchain buffers: another
+	 * profiler, or the programs of a profd that just exited, which the kernel frees shortly.
+	 */
+	for (int i = 0; (err = write_value(depth)) == -EBUSY && i < 200; i++)
+		usleep(10000);
 	if (err) {
-		pr_warn("cannot raise kernel.perf_event_max_stack from %d to %d: %s", cur, depth,
-			strerror(-err));
-		return err;
+		/* Sampling still works, with the kernel's depth; cut stacks are marked and counted. */
+		pr_warn("cannot raise kernel.perf_event_max_stack from %d to %d (%s%s); stacks are cut "
+			"at %d frames",
+			cur, depth, strerror(-err),
+			err == -EBUSY ? ": another profiler is using call chains" : "", cur);
+		return cur;
 	}
 	saved = cur;
 	pr_debug("kernel.perf_event_max_stack raised from %d to %d for this run", cur, depth);
-	return 0;
+	return depth;
 }
 
 void prof_max_stack_restore(void)

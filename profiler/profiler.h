@@ -92,7 +92,10 @@ int prof_max_sample_rate(void);
 
 /* ---- max_stack.c: raise kernel.perf_event_max_stack for the run, put it back after ---- */
 
-/* Raises the sysctl to depth if lower. Returns 0 or -errno (one line logged). */
+/*
+ * Raises the sysctl to depth if lower. Returns the depth stacks will have: depth, or the
+ * current value when the kernel refuses (one line logged); -errno if the sysctl is unreadable.
+ */
 int prof_max_stack_raise(int depth);
 /* Restores the value prof_max_stack_raise() found; safe to call more than once. */
 void prof_max_stack_restore(void);

@@ -225,7 +225,7 @@ static void print_summary(struct run *r, double elapsed)
 	if (p->loss.stacks_truncated)
 		profd_strbuf_printf(&sb, ", %llu stacks truncated at %d frames (raise with --max-stack)",
 				    (unsigned long long)p->loss.stacks_truncated,
-				    r->opts->max_stack);
+				    prof_sampler__max_stack(r->c.sampler));
 	if (cnt[PROFD_CNT_EVENTS_LOST] + cnt[PROFD_CNT_SEEN_FULL] + cnt[PROFD_CNT_TARGETS_FULL])
 		profd_strbuf_printf(&sb, ", %llu process events lost",
 				    (unsigned long long)(cnt[PROFD_CNT_EVENTS_LOST] +
@@ -375,7 +375,8 @@ int prof_record(const struct prof_record_opts *o)
 	install_signals();
 	if (o->http.listen && start_http(&r))
 		goto abort_output;
-	if (prof_max_stack_raise(o->max_stack))
+	co.max_stack = prof_max_stack_raise(o->max_stack);
+	if (co.max_stack < 0)
 		goto stop_server;
 	if (prof_collector__init(&r.c, &co))
 		goto restore;

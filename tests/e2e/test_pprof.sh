@@ -219,7 +219,7 @@ fi
 
 # cpu/nanoseconds = samples * period, period = 1e9 / 499.
 bad_values=$(awk '/^Period:/ {p = $2} /^Samples:/ {s = 1; getline; next} /^[A-Z]/ {s = 0}
-	s && $2 ~ /:$/ {v = $2; sub(/:$/, "", v); if (v != $1 * p) bad++} END {print bad + 0, p}' "$TMP/raw")
+	s && $2 ~ /:$/ {v = $2; sub(/:$/, "", v); if (v + 0 != $1 * p) bad++} END {print bad + 0, p}' "$TMP/raw")
 if [ "$bad_values" = "0 2004008" ]; then
 	pass pprof.cpu_values
 else
