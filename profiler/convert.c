@@ -23,7 +23,7 @@ static bool is_pprof(const char *path, FILE *in)
 	return c == 0x1f;
 }
 
-static int read_profile(const char *path, struct fmt_profile *p)
+int prof_read_profile(const char *path, struct fmt_profile *p)
 {
 	struct fmt_error ferr = {{0}};
 	FILE *in = strcmp(path, "-") ? fopen(path, "re") : stdin;
@@ -97,7 +97,7 @@ int prof_convert_main(int argc, char **argv)
 		prof_output__abort(&out);
 		return PROFD_EXIT_FAILURE;
 	}
-	err = read_profile(argv[optind], p);
+	err = prof_read_profile(argv[optind], p);
 	if (err) {
 		prof_output__abort(&out);
 		fmt_profile__free(p);

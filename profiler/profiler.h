@@ -260,6 +260,11 @@ struct prof_record_opts {
 };
 
 int prof_record(const struct prof_record_opts *opts);
+/*
+ * Adds a saved profile to p: pprof by name or content (gzip magic), else folded stacks; "-" is
+ * stdin. Returns 0 or -errno with one line logged naming the file.
+ */
+int prof_read_profile(const char *path, struct fmt_profile *p);
 int prof_convert_main(int argc, char **argv);
 int prof_serve_main(int argc, char **argv);
 

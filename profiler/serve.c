@@ -25,32 +25,6 @@ static void on_signal(int sig)
 	serve_stop = sig;
 }
 
-static int read_file(const char *path, struct fmt_profile *p)
-{
-	struct fmt_error ferr = {{0}};
-	FILE *in = fopen(path, "re");
-	bool pprof;
-	int c, err;
-
-	if (!in) {
-		err = -errno;
-		pr_warn("%s: %s", path, strerror(-err));
-		return err;
-	}
-	c = getc(in);
-	ungetc(c, in);
-	/* pprof by name, or by gzip's magic byte whatever the name; else folded stacks. */
-	pprof = fmt_kind_from_path(path) == FMT_PPROF || c == 0x1f;
-	err = pprof ? fmt_pprof_read(p, in, &ferr) : fmt_folded_read(p, in, &ferr);
-	if (err == -EINVAL)
-		pr_warn("%s: %s", path,
-			ferr.msg[0] ? ferr.msg : pprof ? "not a pprof profile" : "not a folded profile");
-	else if (err)
-		pr_warn("%s: %s", path, strerror(-err));
-	fclose(in);
-	return err;
-}
-
 static int load(struct prof_live *l, char **files, int nfiles)
 {
 	struct prof_live_info info = {.mode = "files"};
@@ -61,7 +35,7 @@ static int load(struct prof_live *l, char **files, int nfiles)
 
 		if (!p)
 			return -ENOMEM;
-		err = read_file(files[i], p);
+		err = prof_read_profile(files[i], p);
 		if (err) {
 			fmt_profile__free(p);
 			return err;

@@ -18,6 +18,6 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_FILES)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_FILES) -lcmocka $(LDLIBS)
 
-$(BUILD)/tests/workloads/%: tests/workloads/%.c
+$(BUILD)/tests/workloads/%: tests/workloads/%.c tests/workloads/workload.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(WORKLOAD_CFLAGS) -o $@ $< -lm

@@ -12,52 +12,9 @@
 #include <sys/prctl.h>
 #include <time.h>
 
-#define NOINLINE __attribute__((noinline, disable_tail_calls))
+#include "workload.h"
 
-/* Inline syscall: see split3.c (glibc's wrapper has no frame pointer and hides the caller). */
-static inline __attribute__((always_inline)) long long thread_ns(void)
-{
-	struct timespec ts;
-#if defined(__x86_64__)
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "0"(228L /* __NR_clock_gettime */), "D"((long)CLOCK_THREAD_CPUTIME_ID),
-			   "S"(&ts)
-			 : "rcx", "r11", "memory");
-	(void)ret;
-#else
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-#endif
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static long long wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-volatile unsigned long sink;
-
-NOINLINE long long burn(long long ns)
-{
-	long long t0 = thread_ns(), t;
-	unsigned long x = sink;
-
-	do {
-		for (int i = 0; i < 4000; i++) {
-			x = x * 6364136223846793005UL + 1442695040888963407UL;
-			__asm__ volatile("" : "+r"(x) : : "memory");
-		}
-		t = thread_ns();
-	} while (t - t0 < ns);
-	sink = x;
-	return t - t0;
-}
+NOINLINE long long burn(long long ns) { BURN_BODY(ns, 0); }
 
 int main(int argc, char **argv)
 {

@@ -15,57 +15,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define NOINLINE __attribute__((noinline, disable_tail_calls))
-
-/*
- * Thread CPU time through an inline `syscall`, not libc's clock_gettime(): glibc is built
- * without frame pointers, so a sample taken inside its wrapper would unwind past the calling
- * work function and charge its caller instead. Inlined here, the kernel sees the work
- * function's own frame.
- */
-static inline __attribute__((always_inline)) long long thread_ns(void)
-{
-	struct timespec ts;
-#if defined(__x86_64__)
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "0"(228L /* __NR_clock_gettime */), "D"((long)CLOCK_THREAD_CPUTIME_ID),
-			   "S"(&ts)
-			 : "rcx", "r11", "memory");
-	(void)ret;
-#else
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-#endif
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static long long wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-volatile unsigned long sink;
-
-/* Each work function burns `ns` of thread CPU time in its own loop and returns what it spent. */
-#define BURN_BODY(ns, seed)                                                                        \
-	do {                                                                                       \
-		long long t0 = thread_ns(), t;                                                     \
-		unsigned long x = sink + (seed);                                                   \
-		do {                                                                               \
-			for (int i = 0; i < 4000; i++) {                                           \
-				x = x * 6364136223846793005UL + 1442695040888963407UL;             \
-				__asm__ volatile("" : "+r"(x) : : "memory");                       \
-			}                                                                          \
-			t = thread_ns();                                                           \
-		} while (t - t0 < (ns));                                                           \
-		sink = x;                                                                          \
-		return t - t0;                                                                     \
-	} while (0)
+#include "workload.h"
 
 NOINLINE long long work_a(long long ns) { BURN_BODY(ns, 1); }
 NOINLINE long long work_b(long long ns) { BURN_BODY(ns, 2); }
