@@ -42,7 +42,7 @@ LIB_FILES := $(foreach l,$(LIBS),$(BUILD)/lib$(l).a)
 BPF_SRC   := $(wildcard bpf/*.bpf.c)
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRC))
 
-.PHONY: all deps test run bench asan fuzz clean golden unit e2e
+.PHONY: all deps test run bench asan fuzz clean unit e2e
 .DEFAULT_GOAL := all
 # Keep intermediate BPF objects: the skeleton and the object must agree.
 .SECONDARY:
@@ -126,9 +126,6 @@ asan:
 
 fuzz:
 	@sh tests/fuzz/run.sh
-
-golden: all
-	@sh tests/golden/refresh.sh
 
 clean:
 	rm -rf $(BUILD) profd
