@@ -35,6 +35,8 @@ static const char usage_text[] =
 	"      --max-stack N       deepest stack to record (default 127); raises\n"
 	"                          kernel.perf_event_max_stack for the run if needed\n"
 	"      --lines             add source file:line to frame names\n"
+	"      --debuginfod URL    fetch missing debug info from these servers in the\n"
+	"                          background (default: $DEBUGINFOD_URLS)\n"
 	"      --http [ADDR:]PORT  serve a live flame graph page (ADDR default 127.0.0.1);\n"
 	"                          without -d, runs until Ctrl-C; writes -o only if given\n"
 	"      --http-host NAME    also accept this name in the Host header (repeatable)\n"
@@ -56,6 +58,7 @@ enum {
 	OPT_FORMAT = 256,
 	OPT_MAX_STACK,
 	OPT_LINES,
+	OPT_DEBUGINFOD,
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -143,6 +146,7 @@ static int record_main(int argc, char **argv)
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"max-stack", required_argument, NULL, OPT_MAX_STACK},
 		{"lines", no_argument, NULL, OPT_LINES},
+		{"debuginfod", required_argument, NULL, OPT_DEBUGINFOD},
 		{"http", required_argument, NULL, PROF_OPT_HTTP},
 		{"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
 		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
@@ -196,6 +200,11 @@ static int record_main(int argc, char **argv)
 			break;
 		case OPT_LINES:
 			o.lines = true;
+			break;
+		case OPT_DEBUGINFOD:
+			/* libdebuginfod reads only this; set before any thread exists. */
+			if (setenv("DEBUGINFOD_URLS", optarg, 1))
+				return usage_error("--debuginfod %s: %s", optarg, strerror(errno));
 			break;
 		case PROF_OPT_HTTP:
 		case PROF_OPT_HTTP_HOST:

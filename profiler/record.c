@@ -369,6 +369,7 @@ int prof_record(const struct prof_record_opts *o)
 		err = prof_output__open(&out, o->output, o->format);
 		if (err)
 			return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
+		out.lines = o->lines;
 	}
 	if (check_targets(o) || prof_check_privileges())
 		goto abort_output;

@@ -12,6 +12,9 @@
  * zero-size, function over label, global over weak over local, fewer leading underscores); a
  * zero-size symbol inside a sized one is dropped, others extend to the next symbol. Names are
  * copied into one block so the file can be closed.
+ *
+ * The same pass notes what debuginfo.c needs to find the file's DWARF later: whether it has a
+ * .debug_info section of its own, and its .gnu_debuglink (file name and CRC).
  */
 #include <errno.h>
 #include <gelf.h>
@@ -25,6 +28,7 @@
 #define SEGMENTS_MAX 256
 #define SECTIONS_MAX (1u << 18)
 #define NOTES_MAX 65536
+#define DEBUGLINK_MAX 4096 /* a file name, padding and a CRC */
 #define BACK_SCAN 8 /* nested symbols looked at behind the nearest one */
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -427,23 +431,77 @@ static int build_symtab(struct cand *c, size_t n, size_t max_bytes, struct sym_s
 	return 0;
 }
 
+/* The index of the section-name table if it lies inside the file, else 0. */
+static size_t names_section(Elf *elf, const struct src *s, const struct layout *l)
+{
+	size_t ndx;
+	GElf_Shdr sh;
+	Elf_Scn *scn;
+
+	if (elf_getshdrstrndx(elf, &ndx) || !ndx || ndx >= l->shnum)
+		return 0;
+	scn = elf_getscn(elf, ndx);
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type != SHT_STRTAB ||
+	    !range_ok(s, sh.sh_offset, sh.sh_size))
+		return 0;
+	return ndx;
+}
+
+/*
+ * .gnu_debuglink: the file name of the separate debug file, NUL, padding to 4 bytes, and the
+ * CRC-32 of that file. Only a plain file name is accepted: the search decides the folders.
+ */
+static int read_debuglink(const struct src *s, const GElf_Shdr *sh, struct sym_elf *out)
+{
+	char buf[DEBUGLINK_MAX];
+	size_t len, crc_off;
+	int err;
+
+	if (sh->sh_size < 8 || sh->sh_size > sizeof(buf) || !range_ok(s, sh->sh_offset, sh->sh_size))
+		return 0;
+	err = src_read(s, sh->sh_offset, buf, sh->sh_size);
+	if (err)
+		return err == -ENOMEM || err == -EIO ? err : 0;
+	len = strnlen(buf, sh->sh_size);
+	crc_off = (len + 4) & ~(size_t)3;
+	if (!len || crc_off + 4 > sh->sh_size || memchr(buf, '/', len) || !strcmp(buf, ".") ||
+	    !strcmp(buf, ".."))
+		return 0;
+	out->debuglink = strndup(buf, len);
+	if (!out->debuglink)
+		return -ENOMEM;
+	memcpy(&out->debuglink_crc, buf + crc_off, 4);
+	return 0;
+}
+
 static int read_sections(Elf *elf, const struct src *s, const struct layout *l, size_t max_bytes,
 			 struct sym_elf *out)
 {
 	struct section *secs = calloc(l->shnum, sizeof(*secs));
 	struct cand *cands = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, names;
 	Elf_Scn *scn = NULL;
 	int err = 0;
 
 	if (!secs)
 		return -ENOMEM;
+	names = names_section(elf, s, l);
 	while ((scn = elf_nextscn(elf, scn))) {
 		size_t i = elf_ndxscn(scn);
+		const char *name;
 		GElf_Shdr sh;
 
 		if (i >= l->shnum || !gelf_getshdr(scn, &sh))
 			continue;
+		name = names ? elf_strptr(elf, names, sh.sh_name) : NULL;
+		if (name && sh.sh_type != SHT_NOBITS && sh.sh_size &&
+		    (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")))
+			out->has_debug_info = true;
+		if (name && !strcmp(name, ".gnu_debuglink") && !out->debuglink) {
+			err = read_debuglink(s, &sh, out);
+			if (err)
+				goto out;
+		}
 		secs[i] = (struct section){
 			.addr = sh.sh_addr,
 			.end = sh.sh_addr + sh.sh_size < sh.sh_addr ? UINT64_MAX
@@ -511,6 +569,37 @@ static int read_elf(const struct src *s, size_t max_bytes, struct sym_elf *out)
 	return err;
 }
 
+int sym_elf__begin(int fd, Elf **out, uint64_t *size)
+{
+	struct stat st;
+	struct src s = {.fd = fd};
+	struct layout l;
+	Elf *elf;
+	int ok;
+
+	*out = NULL;
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	s.size = (uint64_t)st.st_size;
+	ok = check_headers(&s, &l);
+	if (ok <= 0 || !l.shdrs_ok)
+		return ok < 0 ? ok : 0;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf)
+		return 0;
+	if (elf_kind(elf) != ELF_K_ELF) {
+		elf_end(elf);
+		return 0;
+	}
+	*out = elf;
+	*size = s.size;
+	return 1;
+}
+
 int sym_elf__read_fd(int fd, size_t max_bytes, struct sym_elf *out)
 {
 	struct stat st;
@@ -535,6 +624,7 @@ int sym_elf__read_mem(const void *image, size_t size, size_t max_bytes, struct s
 void sym_elf__release(struct sym_elf *e)
 {
 	free(e->segs);
+	free(e->debuglink);
 	sym_symtab__free(e->symtab);
 	memset(e, 0, sizeof(*e));
 }

@@ -4,9 +4,9 @@
  * for every process that maps it, and a binary replaced in place is a new file.
  *
  * Memory is bounded by bytes, not entries: when the cache holds more than max_bytes, symbol
- * tables are evicted from the least recently used end. A file that processes still map keeps
- * its segments and build-id (normalization works without the symbols) and its table is read
- * again from the file on the next lookup; a file nobody maps is freed entirely.
+ * tables and DWARF are evicted from the least recently used end. A file that processes still map
+ * keeps its segments and build-id (normalization works without the symbols) and its table and
+ * DWARF are read again on the next lookup; a file nobody maps is freed entirely.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -50,7 +50,7 @@ static uint64_t id_hash(const struct sym_file_id *id)
  * the cache budget. A budget smaller than one table still works: the table in use is spared
  * and the others are evicted.
  */
-static size_t table_limit(const struct sym_filecache *fc)
+size_t sym_filecache__file_limit(const struct sym_filecache *fc)
 {
 	return fc->max_bytes > SYM_CACHE_BYTES_DEFAULT ? fc->max_bytes : SYM_CACHE_BYTES_DEFAULT;
 }
@@ -89,6 +89,9 @@ void sym_file__free(struct sym_file *f)
 	free(f->path);
 	free(f->segs);
 	sym_symtab__free(f->symtab);
+	sym_dwarf__free(f->dwarf);
+	free(f->debuglink);
+	free(f->debug_path);
 	free(f);
 }
 
@@ -110,6 +113,8 @@ static void remove_file(struct sym_filecache *fc, struct sym_file *f)
 	fc->bytes -= f->bytes;
 	if (f->symtab)
 		fc->with_symbols--;
+	if (f->dwarf)
+		fc->with_dwarf--;
 	sym_file__free(f);
 }
 
@@ -161,7 +166,10 @@ struct sym_file *sym_filecache__get(struct sym_filecache *fc, const struct sym_f
 static size_t file_bytes(const struct sym_file *f)
 {
 	return sizeof(*f) + strlen(f->path) + 1 + f->nsegs * sizeof(*f->segs) +
-	       (f->symtab ? sym_symtab__bytes(f->symtab) : 0);
+	       (f->symtab ? sym_symtab__bytes(f->symtab) : 0) +
+	       (f->debuglink ? strlen(f->debuglink) + 1 : 0) +
+	       (f->debug_path ? strlen(f->debug_path) + 1 : 0) +
+	       (f->dwarf ? sym_dwarf__bytes(f->dwarf) : 0);
 }
 
 /* Moves what e holds into a new file. On failure e still owns everything. */
@@ -179,6 +187,9 @@ static struct sym_file *file_new(struct sym_elf *e, const char *path)
 	f->segs = e->segs;
 	f->nsegs = e->nsegs;
 	f->symtab = e->symtab;
+	f->has_debug_info = e->has_debug_info;
+	f->debuglink = e->debuglink;
+	f->debuglink_crc = e->debuglink_crc;
 	memcpy(f->build_id, e->build_id, sizeof(f->build_id));
 	memset(e, 0, sizeof(*e));
 	f->lru_next = f->lru_prev = f;
@@ -194,7 +205,7 @@ int sym_filecache__load(struct sym_filecache *fc, int fd, const struct sym_file_
 	size_t b;
 	int err;
 
-	err = sym_elf__read_fd(fd, table_limit(fc), &e);
+	err = sym_elf__read_fd(fd, sym_filecache__file_limit(fc), &e);
 	if (err)
 		return err;
 	f = file_new(&e, path);
@@ -228,7 +239,7 @@ int sym_filecache__reload(struct sym_filecache *fc, struct sym_file *f, int fd)
 	struct sym_elf e;
 	int err;
 
-	err = sym_elf__read_fd(fd, table_limit(fc), &e);
+	err = sym_elf__read_fd(fd, sym_filecache__file_limit(fc), &e);
 	if (err)
 		return err;
 	fc->loads++;
@@ -255,15 +266,24 @@ static void evict(struct sym_filecache *fc, struct sym_file *f)
 		remove_file(fc, f);
 		return;
 	}
-	if (!f->symtab)
+	if (!f->symtab && !f->dwarf)
 		return;
 	fc->bytes -= f->bytes;
-	sym_symtab__free(f->symtab);
-	f->symtab = NULL;
-	f->evicted = true;
+	if (f->symtab) {
+		sym_symtab__free(f->symtab);
+		f->symtab = NULL;
+		f->evicted = true;
+		fc->with_symbols--;
+	}
+	if (f->dwarf) {
+		/* debug_path stays: the DWARF is read again from where it was found. */
+		sym_dwarf__free(f->dwarf);
+		f->dwarf = NULL;
+		f->dwarf_state = SYM_DW_UNKNOWN;
+		fc->with_dwarf--;
+	}
 	f->bytes = file_bytes(f);
 	fc->bytes += f->bytes;
-	fc->with_symbols--;
 	fc->evictions++;
 }
 
@@ -285,9 +305,24 @@ void sym_filecache__put(struct sym_filecache *fc, struct sym_file *f)
 	if (!f || !f->cached)
 		return;
 	f->refs--;
-	/* Without a symbol table there is nothing worth keeping for the next process. */
-	if (!f->refs && !f->symtab)
+	/* Without a symbol table or DWARF there is nothing worth keeping for the next process. */
+	if (!f->refs && !f->symtab && !f->dwarf)
 		remove_file(fc, f);
+}
+
+void sym_filecache__set_dwarf(struct sym_filecache *fc, struct sym_file *f, struct sym_dwarf *d)
+{
+	size_t before = f->bytes;
+
+	f->dwarf = d;
+	f->bytes = file_bytes(f);
+	fc->dwarf_loads++;
+	if (!f->cached)
+		return;
+	fc->with_dwarf++;
+	fc->bytes += f->bytes - before;
+	sym_filecache__touch(fc, f);
+	sym_filecache__trim(fc, f);
 }
 
 void sym_filecache__touch(struct sym_filecache *fc, struct sym_file *f)

@@ -600,3 +600,24 @@ bool sym_proc__update_perfmap(struct sym_resolver *r, struct sym_proc *p)
 	account(r, p);
 	return true;
 }
+
+int sym_proc__open_path(struct sym_resolver *r, const struct sym_proc *p, const char *path)
+{
+	struct stat st;
+	int fd, rootfd;
+
+	if (p->root == SYM_ROOT_OTHER) {
+		rootfd = open_root(r, p);
+		if (rootfd < 0)
+			return rootfd;
+		fd = sym_open_beneath(rootfd, path, FILE_FLAGS);
+		close(rootfd);
+	} else if ((fd = open(path, FILE_FLAGS)) < 0) {
+		fd = -errno;
+	}
+	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -EINVAL;
+	}
+	return fd;
+}

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * sym_resolver: addresses -> sym_location. The hot path (a known process, a file whose symbols
- * are in memory) is a hash lookup and three binary searches: mapping, segment, symbol. Anything
- * that reads a file or /proc (a reload after eviction, a maps rescan, kallsyms, a perf map) is a
- * rate-limited slow path and counts as a miss in the stats.
+ * and DWARF are in memory) is a hash lookup and a few binary searches: mapping, segment, symbol,
+ * then for a file with DWARF its compilation unit, innermost scope and line-table row. Anything
+ * that reads a file or /proc (a reload after eviction, a maps rescan, kallsyms, a perf map, a
+ * debug file) is a rate-limited slow path and counts as a miss in the stats.
+ *
+ * With DWARF, every function is named from it (inline frames included), the outermost from the
+ * symbol table only where no DWARF function covers the address, so a stripped binary with a
+ * separate debug file gives the same frames as the unstripped one.
  *
  * Normalization: an address A in a mapping [start, end) at file offset pgoff lies at file
  * offset A - start + pgoff; the PT_LOAD segment whose file bytes hold that offset turns it into
@@ -34,6 +39,38 @@ uint64_t sym_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
+/* "a:b:c" -> {"a", "b", "c", NULL}; empty parts are dropped. */
+static char **split_dirs(const char *list)
+{
+	size_t n = 2, i = 0;
+	char **v, *copy, *save = NULL;
+
+	for (const char *c = list; *c; c++)
+		n += *c == ':';
+	v = calloc(n, sizeof(*v));
+	copy = strdup(list);
+	if (!v || !copy) {
+		free(v);
+		free(copy);
+		return NULL;
+	}
+	for (char *t = strtok_r(copy, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+		v[i] = strdup(t);
+		if (!v[i])
+			break;
+		i++;
+	}
+	free(copy);
+	return v;
+}
+
+static void free_dirs(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
 struct sym_resolver *sym_resolver__new(const struct sym_resolver_opts *opts)
 {
 	struct sym_resolver_opts none = {0};
@@ -47,8 +84,13 @@ struct sym_resolver *sym_resolver__new(const struct sym_resolver_opts *opts)
 	r->proc_root = strdup(opts->proc_root ? opts->proc_root : "/proc");
 	r->kallsyms_path = strdup(opts->kallsyms ? opts->kallsyms : "/proc/kallsyms");
 	r->perf_map_dir = strdup(opts->perf_map_dir ? opts->perf_map_dir : "/tmp");
-	if (!r->proc_root || !r->kallsyms_path || !r->perf_map_dir ||
+	r->debug_dirs = split_dirs(opts->debug_dirs ? opts->debug_dirs : SYM_DEBUG_DIRS_DEFAULT);
+	if (!r->proc_root || !r->kallsyms_path || !r->perf_map_dir || !r->debug_dirs ||
 	    sym_filecache__init(&r->files, opts->cache_bytes))
+		goto nomem;
+	/* Read once, here: the fetcher's thread must not race with anyone's setenv(). */
+	r->debuginfod = sym_debuginfod__new(opts->debuginfod_timeout_ms);
+	if (!r->debuginfod && errno != ENOENT)
 		goto nomem;
 	r->kernel_notes = !opts->kallsyms;
 	r->lines = opts->lines;
@@ -67,6 +109,7 @@ void sym_resolver__free(struct sym_resolver *r)
 {
 	if (!r)
 		return;
+	sym_debuginfod__free(r->debuginfod);
 	sym_procs__release(r);
 	if (r->files.buckets)
 		sym_filecache__release(&r->files);
@@ -75,6 +118,7 @@ void sym_resolver__free(struct sym_resolver *r)
 	free(r->proc_root);
 	free(r->kallsyms_path);
 	free(r->perf_map_dir);
+	free_dirs(r->debug_dirs);
 	free(r);
 }
 
@@ -102,8 +146,8 @@ static const char *base_name(const char *path)
 
 static void set_name(struct sym_resolver *r, const char *name, const char *system_name)
 {
-	r->frame.name = name;
-	r->frame.system_name = system_name;
+	r->frames[0].name = name;
+	r->frames[0].system_name = system_name;
 }
 
 /* "libfoo.so+0x1a2b": the module is known, the function is not. */
@@ -175,16 +219,58 @@ static const struct sym_symtab *symbols(struct sym_resolver *r, const struct sym
 	return f->symtab;
 }
 
-static void name_symbol(struct sym_resolver *r, struct sym_file *f, const struct sym_symbol *sym)
+static void name_symbol(struct sym_resolver *r, struct sym_file *f, const struct sym_symbol *sym,
+			struct sym_frame *frame)
 {
 	struct sym_symtab *t = f->symtab;
 	const char *raw = t->names + sym->name;
 	size_t before = sym_dcache__bytes(&t->demangled), after;
 
-	set_name(r, sym_dcache__get(&t->demangled, (uint32_t)(sym - t->syms), raw), raw);
+	frame->name = sym_dcache__get(&t->demangled, (uint32_t)(sym - t->syms), raw);
+	frame->system_name = raw;
 	after = sym_dcache__bytes(&t->demangled);
 	if (after > before)
 		sym_filecache__grew(&r->files, f, after - before);
+}
+
+/*
+ * Frames from f's DWARF, if it has some for this address. Returns false to name the address
+ * from the symbol table alone.
+ */
+static bool resolve_dwarf(struct sym_resolver *r, const struct sym_proc *p,
+			  const struct sym_map *m, struct sym_file *f, struct sym_location *out)
+{
+	struct sym_dwarf *d = sym_debuginfo__get(r, p, m, f);
+	const struct sym_symbol *sym;
+	struct sym_frame *outer;
+	size_t n, grew;
+
+	if (!d)
+		return false;
+	out->module.has_functions = true;
+	out->module.has_filenames = true;
+	out->module.has_line_numbers = true;
+	out->module.has_inline_frames = true;
+	n = sym_dwarf__lookup(d, out->address, r->frames, SYM_INLINE_MAX, &grew);
+	if (grew)
+		sym_filecache__grew(&r->files, f, grew);
+	if (!n)
+		return false;
+	out->nframes = n;
+	outer = &r->frames[n - 1];
+	if (outer->name)
+		return true;
+	/* Code without a DWARF function (assembly): the symbol names it, the line table places it. */
+	sym = f->symtab ? sym_symtab__find(f->symtab, out->address) : NULL;
+	if (sym) {
+		name_symbol(r, f, sym, outer);
+		return true;
+	}
+	snprintf(r->name, sizeof(r->name), "%s+0x%llx", base_name(out->module.path),
+		 (unsigned long long)out->file_offset);
+	outer->name = outer->system_name = r->name;
+	out->reason = SYM_NO_SYMBOLS;
+	return true;
 }
 
 static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m,
@@ -219,9 +305,11 @@ static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const
 	out->address = foff - seg->offset + seg->vaddr;
 	t = symbols(r, p, m, f);
 	out->module.has_functions = t && t->n;
+	if (f->cached && resolve_dwarf(r, p, m, f, out))
+		return;
 	sym = t ? sym_symtab__find(t, out->address) : NULL;
 	if (sym) {
-		name_symbol(r, f, sym);
+		name_symbol(r, f, sym, &r->frames[0]);
 		return;
 	}
 	fallback(r, out, out->module.path, foff, !t && f->evicted ? SYM_NO_FILE : SYM_NO_SYMBOLS);
@@ -375,8 +463,8 @@ int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool
 	struct sym_proc *p;
 
 	memset(out, 0, sizeof(*out));
-	memset(&r->frame, 0, sizeof(r->frame));
-	out->frames = &r->frame;
+	memset(&r->frames[0], 0, sizeof(r->frames[0]));
+	out->frames = r->frames;
 	out->nframes = 1;
 	out->address = a;
 	r->did_io = false;
@@ -410,4 +498,10 @@ void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out)
 	out->loads = r->files.loads;
 	out->evictions = r->files.evictions;
 	out->unnamed = r->unnamed;
+	out->debug_files = r->files.with_dwarf;
+	out->debug_loads = r->files.dwarf_loads;
+	for (const struct sym_file *f = r->files.lru.lru_next; f != &r->files.lru; f = f->lru_next)
+		if (f->dwarf)
+			out->debug_bytes += sym_dwarf__bytes(f->dwarf);
+	out->debuginfod_fetches = r->debuginfod ? sym_debuginfod__fetched(r->debuginfod) : 0;
 }

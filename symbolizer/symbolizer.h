@@ -4,8 +4,9 @@
  * It knows nothing of BPF or HTTP; it reads /proc, ELF and DWARF files and perf maps.
  *
  * A user address is resolved through the /proc/PID/maps snapshot taken when the process was
- * added, normalized through the PT_LOAD segment that holds it, and looked up in the symbol
- * tables of that file. Files are cached by identity (device, inode, size, mtime), never by pid.
+ * added, normalized through the PT_LOAD segment that holds it, and looked up in the DWARF of that
+ * file where there is some (function, file, line and the chain of inlined calls), else in its
+ * symbol tables. Files are cached by identity (device, inode, size, mtime), never by pid.
  * A frame that cannot be named is data, not an error: it is named "module+0xOFFSET" and carries
  * a reason; only an address outside every mapping is "[unknown]".
  */
@@ -18,7 +19,7 @@
 #include <sys/types.h>
 
 enum sym_reason {
-	SYM_OK,		  /* named from a symbol table, kallsyms or a perf map */
+	SYM_OK,		  /* named from DWARF, a symbol table, kallsyms or a perf map */
 	SYM_UNMAPPED,	  /* no mapping holds the address: "[unknown]" */
 	SYM_NO_SYMBOLS,	  /* the file has no symbol covering the address: module+0xOFF */
 	SYM_NO_FILE,	  /* the mapped file could not be opened or parsed: module+0xOFF */
@@ -69,8 +70,23 @@ struct sym_resolver_opts {
 	const char *proc_root;	  /* NULL: "/proc" (tests point this at a fixture tree) */
 	const char *kallsyms;	  /* NULL: "/proc/kallsyms" */
 	const char *perf_map_dir; /* NULL: "/tmp" */
-	bool lines;		  /* resolve source files and lines where debug info exists */
-	size_t cache_bytes;	  /* bound on cached symbol tables; 0: a built-in default */
+	/*
+	 * Callers that print file:line say so; DWARF is read either way, since inline frames are
+	 * frames and file/line cost nothing more once the DWARF is read.
+	 */
+	bool lines;
+	size_t cache_bytes;	  /* bound on cached symbol tables and DWARF; 0: a built-in default */
+	/*
+	 * Roots of separate debug files, colon-separated: ROOT/.build-id/xx/rest.debug and
+	 * ROOT/<folder of the binary>/<debuglink>. NULL: "/usr/lib/debug".
+	 */
+	const char *debug_dirs;
+	/*
+	 * Debug files missing on disk are fetched from the servers in $DEBUGINFOD_URLS (read when
+	 * the resolver is made) by a background thread: frames get lines once the file arrives,
+	 * lookups never wait for it. A fetch is abandoned after this long; 0: 30000.
+	 */
+	unsigned int debuginfod_timeout_ms;
 };
 
 struct sym_resolver;
@@ -114,6 +130,10 @@ struct sym_stats {
 	uint64_t loads;	    /* ELF files parsed, reloads after eviction included */
 	uint64_t evictions; /* symbol tables dropped to stay under cache_bytes */
 	uint64_t unnamed;   /* resolves whose reason was not SYM_OK */
+	size_t debug_files; /* files whose DWARF is in memory */
+	size_t debug_bytes; /* of cache_bytes, what their DWARF takes */
+	uint64_t debug_loads;	     /* DWARF loads, reloads after eviction included */
+	uint64_t debuginfod_fetches; /* debug files fetched from debuginfod */
 };
 
 void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out);

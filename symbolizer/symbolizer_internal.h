@@ -8,13 +8,17 @@
  *   sym_resolver ── procs: sym_proc (pid, start time) ── maps: sym_map ──┐ (one reference each)
  *               ├─ files: sym_filecache ── sym_file (device, inode, size, mtime) <──┘
  *               │                             ├─ segments, build-id        (while referenced)
- *               │                             └─ sym_symtab                (LRU, evictable)
+ *               │                             ├─ sym_symtab                (LRU, evictable)
+ *               │                             └─ sym_dwarf, debug_path     (LRU, evictable)
  *               ├─ kernel: sym_kallsyms
- *               └─ vdso: a sym_file read from our own memory
+ *               ├─ vdso: a sym_file read from our own memory
+ *               └─ debuginfod: sym_debuginfod (its own thread; requests by build-id)
  *
- * A sym_file is what per-file debug information hangs off: DWARF lines and inline frames are
- * loaded beside the ELF symbol table by the same open-parse-close step (sym_filecache__load) and
- * reloaded after eviction through the same reopen path (sym_proc__open_file).
+ * A sym_file is what per-file debug information hangs off: its DWARF (sym_dwarf: lines and
+ * inline frames) is found on first use (debuginfo.c: the file itself, .gnu_debuglink, the
+ * build-id folder, debuginfod), loaded in one read-parse-close step and evicted with the symbol
+ * table; it is found again through the same reopen path (sym_proc__open_file) or the debug file
+ * it came from, checked to be the same file.
  */
 #ifndef PROFD_SYMBOLIZER_INTERNAL_H
 #define PROFD_SYMBOLIZER_INTERNAL_H
@@ -37,12 +41,16 @@
 #define SYM_PERFMAP_BYTES_MAX (64ull << 20) /* read at most this much of one perf map */
 #define SYM_BUILD_ID_MAX 64		    /* bytes; longer notes are not build-ids we trust */
 #define SYM_CACHE_BYTES_DEFAULT (256ul << 20)
+#define SYM_INLINE_MAX 64 /* frames for one address; deeper chains keep both ends */
+#define SYM_DEBUG_DIRS_DEFAULT "/usr/lib/debug"
+#define SYM_DEBUGINFOD_TIMEOUT_MS 30000
 
 /* Retry and refresh periods (CLOCK_MONOTONIC_COARSE nanoseconds). */
 #define SYM_RETRY_NS (5ull * 1000000000)	/* files that could not be opened */
 #define SYM_RESCAN_NS (1ull * 1000000000)	/* re-read maps after an unmapped address */
 #define SYM_PERFMAP_RECHECK_NS (200ull * 1000000) /* stat a perf map again after a miss */
 #define SYM_KERNEL_RELOAD_NS (10ull * 1000000000) /* re-read kallsyms after a miss */
+#define SYM_DEBUG_RETRY_NS (60ull * 1000000000)	/* look for missing debug info again */
 
 uint64_t sym_now_ns(void);
 
@@ -157,6 +165,8 @@ const char *sym_map__label(const struct sym_map *m);
 
 /* --- elf.c: segments, build-id and symbol table of one ELF file --- */
 
+struct Elf; /* libelf's */
+
 struct sym_segment {
 	uint64_t vaddr, memsz, offset, filesz;
 	uint32_t flags; /* PF_X, PF_W, PF_R */
@@ -181,6 +191,9 @@ struct sym_elf {
 	size_t nsegs;
 	char build_id[2 * SYM_BUILD_ID_MAX + 1]; /* lowercase hex, "" if none */
 	struct sym_symtab *symtab; /* NULL: no usable symbols */
+	bool has_debug_info;	   /* a .debug_info or .zdebug_info section with contents */
+	char *debuglink;	   /* .gnu_debuglink file name (no '/'), or NULL */
+	uint32_t debuglink_crc;
 };
 
 /*
@@ -192,6 +205,12 @@ struct sym_elf {
 int sym_elf__read_fd(int fd, size_t max_bytes, struct sym_elf *out);
 int sym_elf__read_mem(const void *image, size_t size, size_t max_bytes, struct sym_elf *out);
 void sym_elf__release(struct sym_elf *e);
+/*
+ * Opens the ELF file at fd with libelf in read mode (pread on demand), after checking its header
+ * tables against the file size; the caller keeps fd and ends *out with elf_end(). Returns 1 with
+ * *out and *size, 0 if it is not a usable ELF file with section headers, or -errno.
+ */
+int sym_elf__begin(int fd, struct Elf **out, uint64_t *size);
 
 /* Finds the GNU build-id in a buffer of ELF notes. Returns 0 with hex filled, or -ENOENT. */
 int sym_build_id_from_notes(const void *notes, size_t len, size_t align, char *hex, size_t hexlen);
@@ -201,11 +220,78 @@ const struct sym_symbol *sym_symtab__find(const struct sym_symtab *t, uint64_t a
 size_t sym_symtab__bytes(const struct sym_symtab *t);
 void sym_symtab__free(struct sym_symtab *t);
 
+/* --- dwarf.c: source lines and inline frames from one file's DWARF (libdw) --- */
+
+struct sym_dwarf;
+
+struct sym_dwarf_opts {
+	size_t max_bytes;     /* debug info needing more memory is refused */
+	const char *build_id; /* lowercase hex the file must carry, or NULL: not checked */
+};
+
+/*
+ * Reads the DWARF of the ELF file open at fd: the binary itself or its separate debug file.
+ * Every debug section is read into memory (zlib-compressed ones inflated) and the file is not
+ * read again, so the caller may close fd at once. Returns 0 with *out (free with
+ * sym_dwarf__free()), or
+ *   -ENODATA     no DWARF here (no debug sections, or not an ELF file)
+ *   -EBADMSG     damaged: sections past the end of the file, or DWARF libdw cannot read
+ *   -ESTALE      the file's build-id is not opts->build_id (or it has none)
+ *   -EOPNOTSUPP  debug sections compressed with something but zlib (zstd: libdw 0.188 cannot)
+ *   -EFBIG       it would need more than opts->max_bytes
+ *   -ENOMEM, -EIO
+ */
+int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf **out);
+/*
+ * Describes link-time address addr in frames[0..n), innermost first, and returns n (at most
+ * max), or 0 if no compilation unit covers addr. Names are demangled; frames[0] has the file and
+ * line of addr from the line table, every other frame the call site of the frame before it. All
+ * but the last are inlined. The last frame's name is NULL if no function covers addr (assembly):
+ * the caller names it from the symbol table. Strings live as long as d. A compilation unit is
+ * indexed on first use: *grew receives the bytes d grew by.
+ */
+size_t sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, struct sym_frame *frames, size_t max,
+			 size_t *grew);
+size_t sym_dwarf__bytes(const struct sym_dwarf *d);
+void sym_dwarf__free(struct sym_dwarf *d);
+
+/* --- debuginfod.c: debug files fetched in a background thread with libdebuginfod --- */
+
+struct sym_debuginfod;
+
+/*
+ * Returns a fetcher for the servers in $DEBUGINFOD_URLS, or NULL (errno ENOENT) if it is unset
+ * or empty. Its thread starts with the first request. A fetch that takes longer than
+ * timeout_ms is abandoned.
+ */
+struct sym_debuginfod *sym_debuginfod__new(unsigned int timeout_ms);
+/* Stops the thread (an ongoing fetch is cancelled within about a second) and frees d. */
+void sym_debuginfod__free(struct sym_debuginfod *d);
+/*
+ * Never blocks on the network. Returns 1 with *path (malloc'd, the caller frees it) when the
+ * debug file of build_id (lowercase hex) is on disk; 0 while it is being fetched (a request is
+ * queued the first time); or the -errno of a failed fetch, which is retried on a call after
+ * SYM_DEBUG_RETRY_NS.
+ */
+int sym_debuginfod__get(struct sym_debuginfod *d, const char *build_id, char **path);
+/* A number that changes whenever a fetch ends: nothing new to ask for while it stays the same. */
+unsigned int sym_debuginfod__generation(const struct sym_debuginfod *d);
+/* Files fetched so far. */
+uint64_t sym_debuginfod__fetched(const struct sym_debuginfod *d);
+
 /* --- filecache.c: files cached by identity, symbol tables evicted LRU by bytes --- */
 
 struct sym_file_id {
 	uint64_t dev, ino, size;
 	int64_t mtime_sec, mtime_nsec;
+};
+
+enum sym_dwarf_state {
+	SYM_DW_UNKNOWN, /* not looked for yet, or evicted (debug_path says where it was) */
+	SYM_DW_LOADED,	/* dwarf is set */
+	SYM_DW_PENDING, /* debuginfod is fetching it */
+	SYM_DW_NONE,	/* none found or usable: looked for again after SYM_DEBUG_RETRY_NS */
+	SYM_DW_NEVER,	/* no debug sections, debuglink or build-id: nothing to look for */
 };
 
 struct sym_file {
@@ -220,8 +306,19 @@ struct sym_file {
 	struct sym_symtab *symtab; /* NULL if the file has none or it was evicted */
 	bool evicted;		   /* symtab can be read again from the file */
 	uint64_t reload_failed_ns;
-	size_t bytes; /* counted in the cache, symtab included */
+	size_t bytes; /* counted in the cache, symtab and dwarf included */
 	bool cached;  /* in the identity table (the vdso is not) */
+	/* Debug information: see debuginfo.c. */
+	bool has_debug_info; /* DWARF sections in the file itself */
+	char *debuglink;     /* .gnu_debuglink name, or NULL */
+	uint32_t debuglink_crc;
+	struct sym_dwarf *dwarf; /* NULL unless dwarf_state is SYM_DW_LOADED */
+	uint8_t dwarf_state;	 /* enum sym_dwarf_state */
+	bool dwarf_warned;	 /* said once why this file has no lines */
+	uint64_t dwarf_tried_ns;
+	unsigned int dwarf_gen; /* debuginfod generation when last asked */
+	char *debug_path;	/* where the DWARF was loaded from; "" for the file itself */
+	struct sym_file_id debug_id;
 };
 
 struct sym_filecache {
@@ -230,7 +327,8 @@ struct sym_filecache {
 	struct sym_file lru; /* sentinel: lru.lru_next is the most recently used */
 	size_t bytes, max_bytes;
 	size_t with_symbols;
-	uint64_t loads, evictions;
+	size_t with_dwarf;
+	uint64_t loads, evictions, dwarf_loads;
 };
 
 void sym_file_id__from_stat(struct sym_file_id *id, const struct stat *st);
@@ -248,6 +346,10 @@ int sym_filecache__load(struct sym_filecache *fc, int fd, const struct sym_file_
 			const char *path, struct sym_file **out);
 /* Reads the evicted symbol table of f again from fd (the same file). Returns 0 or -errno. */
 int sym_filecache__reload(struct sym_filecache *fc, struct sym_file *f, int fd);
+/* Gives d to f (which must have none), accounts its bytes and evicts others to stay in bounds. */
+void sym_filecache__set_dwarf(struct sym_filecache *fc, struct sym_file *f, struct sym_dwarf *d);
+/* The largest symbol table or DWARF one file may have. */
+size_t sym_filecache__file_limit(const struct sym_filecache *fc);
 /* Drops a reference; a file nobody maps stays cached until evicted, if it has symbols. */
 void sym_filecache__put(struct sym_filecache *fc, struct sym_file *f);
 /* Marks f most recently used. */
@@ -368,8 +470,27 @@ int sym_proc__rescan(struct sym_resolver *r, struct sym_proc *p);
 /* Opens the file mapped by m again and checks it is still f. Returns an fd or -errno. */
 int sym_proc__open_file(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m,
 			const struct sym_file *f);
+/*
+ * Opens a regular file by a path of p's file system: inside its root for a container, ours
+ * otherwise. Returns an fd or -errno.
+ */
+int sym_proc__open_path(struct sym_resolver *r, const struct sym_proc *p, const char *path);
 /* Loads or refreshes p's perf map if due. Returns true if it read anything. */
 bool sym_proc__update_perfmap(struct sym_resolver *r, struct sym_proc *p);
+
+/* --- debuginfo.c: where a file's DWARF is --- */
+
+/*
+ * The DWARF of f (mapped by m in p), looked for and loaded on first use: in f itself, through
+ * .gnu_debuglink (next to f, in .debug/ beside it, under each debug folder + f's folder; its CRC
+ * checked), in each debug folder's .build-id/xx/rest.debug, then from debuginfod in the
+ * background. A separate file with another build-id is refused. Returns NULL while there is none
+ * (yet); why is said once per file.
+ */
+struct sym_dwarf *sym_debuginfo__get(struct sym_resolver *r, const struct sym_proc *p,
+				     const struct sym_map *m, struct sym_file *f);
+/* The CRC-32 of .gnu_debuglink (zlib's) over the whole file at fd. Returns 0 or -errno. */
+int sym_debuglink_crc(int fd, uint32_t *crc);
 
 /* --- vdso.c --- */
 
@@ -383,6 +504,9 @@ struct sym_resolver {
 	char *kallsyms_path;
 	char *perf_map_dir;
 	bool lines;
+	char **debug_dirs; /* NULL-terminated */
+	struct sym_debuginfod *debuginfod; /* NULL: not configured */
+	bool debuginfod_warned, zstd_warned;
 	uint64_t page_size;
 	struct sym_filecache files;
 	struct sym_procs procs;
@@ -398,7 +522,7 @@ struct sym_resolver {
 	size_t procs_bytes;
 	bool did_io; /* the current resolve read a file or /proc */
 	uint64_t hits, misses, unnamed;
-	struct sym_frame frame;
+	struct sym_frame frames[SYM_INLINE_MAX];
 	char name[512]; /* fallback names: "libfoo.so+0x1a2b" */
 };
 
