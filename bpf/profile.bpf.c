@@ -4,6 +4,11 @@
  * (process, thread, comm, user stack, kernel stack) counts in the kernel, and tells user space
  * about processes it must snapshot before they are gone.
  *
+ * In DWARF mode (all processes, or those user space picks in auto mode) a sample is not counted
+ * here: its user registers and the top of its user stack go to user space through the events
+ * ring buffer, which unwinds them with the CFI of the mapped files. Kernel stacks still come from
+ * the stack maps.
+ *
  * Counts and stacks are double-buffered: user space flips active_buf, waits until no CPU is
  * still inside this program with the old buffer (the per-CPU drain_seq is odd while inside),
  * then drains and clears the old buffer while sampling goes on in the new one.
@@ -23,6 +28,12 @@ const volatile bool kernel_stacks = true; /* take kernel stacks */
 const volatile bool include_idle = false; /* sample the idle task (pid 0) */
 /* Bytes of PCs to take per stack: 8 * max_stack, matching the stacks maps' value size. */
 const volatile __u32 stack_bytes = PROFD_DEFAULT_MAX_STACK * sizeof(__u64);
+const volatile __u32 unwind = PROFD_UNWIND_FP; /* enum profd_unwind */
+/* User stack copied per sample in DWARF mode, in pages. */
+const volatile __u32 stack_pages = PROFD_STACK_SIZE_DEFAULT / PROFD_STACK_PAGE;
+
+/* Room kept in the events ring for process events when stack copies fill it. */
+#define EVENTS_HEADROOM (64 * 1024)
 
 /* Which counts/stacks pair sampling writes to; flipped by user space. */
 __u32 active_buf = 0;
@@ -42,6 +53,17 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } seen SEC(".maps");
+
+/*
+ * Auto mode's choice per process: key pid, value enum profd_unwind (FP or DWARF), written by user
+ * space once it has looked at the executable. A process without an entry gets DWARF meanwhile.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, __u8);
+} unwind_modes SEC(".maps");
 
 /* Sample counts, buffer 0 and 1: key profd_sample_key, value count. Sized by user space. */
 struct {
@@ -86,7 +108,8 @@ struct {
 	__type(value, __u64);
 } drain_seq SEC(".maps");
 
-/* Process events for user space (profd_event). Sized by user space. */
+/* Process events (profd_event) and, in DWARF mode, samples (profd_stack_event). Sized by user
+ * space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -222,6 +245,101 @@ static __always_inline void announce(__u32 pid)
 		count(PROFD_CNT_SEEN_FULL);
 }
 
+static __always_inline bool copies_stack(__u32 pid, struct task_struct *task)
+{
+	__u8 *mode;
+
+	if (unwind == PROFD_UNWIND_FP || (task->flags & PF_KTHREAD))
+		return false;
+	if (unwind == PROFD_UNWIND_DWARF)
+		return true;
+	mode = bpf_map_lookup_elem(&unwind_modes, &pid);
+	return !mode || *mode == PROFD_UNWIND_DWARF;
+}
+
+/* Copies from sp page by page until the limit or the first unreadable page, like perf's
+ * copy_from_user_nmi(): the end of the stack mapping ends the copy, not the sample. */
+static __always_inline __u32 copy_stack(struct profd_stack_event *e, __u64 sp)
+{
+	__u64 len = PROFD_STACK_PAGE - (sp & (PROFD_STACK_PAGE - 1));
+
+	if (bpf_probe_read_user(e->stack, len, (void *)sp))
+		return 0;
+#pragma clang loop unroll(full)
+	for (__u32 i = 1; i < PROFD_STACK_PAGES_MAX; i++) {
+		if (i >= stack_pages) {
+			e->flags |= PROFD_STACK_CUT;
+			break;
+		}
+		/* Always false; hidden from the compiler so the verifier sees the bound. */
+		asm volatile("" : "+r"(len));
+		if (len > (__u64)i * PROFD_STACK_PAGE)
+			break;
+		if (bpf_probe_read_user(e->stack + len, PROFD_STACK_PAGE, (void *)(sp + len)))
+			break;
+		len += PROFD_STACK_PAGE;
+	}
+	return len;
+}
+
+static __always_inline void send_stack(void *ctx, struct task_struct *task, __u32 pid, __u32 tid,
+				       __u32 buf)
+{
+	__u64 size = sizeof(struct profd_stack_event) + (__u64)stack_pages * PROFD_STACK_PAGE;
+	struct profd_stack_event *e;
+	struct pt_regs *regs;
+	__s32 kernel_err = -ENOENT;
+	__u64 kernel_stack = 0;
+
+	/* The kernel stack first: no helper loops while the ring buffer record is held. */
+	if (kernel_stacks)
+		kernel_stack = take_stack(ctx, buf, 0, &kernel_err);
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size + EVENTS_HEADROOM >
+	    bpf_ringbuf_query(&events, BPF_RB_RING_SIZE)) {
+		count(PROFD_CNT_RINGBUF_FULL);
+		return;
+	}
+	e = bpf_ringbuf_reserve(&events, size, 0);
+	if (!e) {
+		count(PROFD_CNT_RINGBUF_FULL);
+		return;
+	}
+	e->type = PROFD_EV_STACK;
+	e->pid = pid;
+	e->tid = tid;
+	e->buf = buf;
+	e->flags = 0;
+	e->pad = 0;
+	e->kernel_stack = kernel_stack;
+	e->kernel_err = kernel_err;
+	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	/* The registers saved at the last entry from user mode, whether the sample hit user or
+	 * kernel code. */
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	e->regs[PROFD_REG_AX] = regs->ax;
+	e->regs[PROFD_REG_DX] = regs->dx;
+	e->regs[PROFD_REG_CX] = regs->cx;
+	e->regs[PROFD_REG_BX] = regs->bx;
+	e->regs[PROFD_REG_SI] = regs->si;
+	e->regs[PROFD_REG_DI] = regs->di;
+	e->regs[PROFD_REG_BP] = regs->bp;
+	e->regs[PROFD_REG_SP] = regs->sp;
+	e->regs[PROFD_REG_R8] = regs->r8;
+	e->regs[PROFD_REG_R9] = regs->r9;
+	e->regs[PROFD_REG_R10] = regs->r10;
+	e->regs[PROFD_REG_R11] = regs->r11;
+	e->regs[PROFD_REG_R12] = regs->r12;
+	e->regs[PROFD_REG_R13] = regs->r13;
+	e->regs[PROFD_REG_R14] = regs->r14;
+	e->regs[PROFD_REG_R15] = regs->r15;
+	e->regs[PROFD_REG_IP] = regs->ip;
+	e->stack_len = copy_stack(e, regs->sp);
+	/* User space reads the ring every poll period: no wakeup per sample. */
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	count(PROFD_CNT_STACK_COPIES);
+	count(PROFD_CNT_SAMPLES);
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
@@ -237,6 +355,9 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	}
 	if (filter_pids && !bpf_map_lookup_elem(&targets, &pid))
 		return 0;
+	/* Before the sample: in the shared ring, the process event then precedes its stack copies. */
+	if (pid)
+		announce(pid);
 
 	seq = bpf_map_lookup_elem(&drain_seq, &zero);
 	if (!seq)
@@ -245,24 +366,25 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	__sync_fetch_and_add(seq, 1);
 	buf = active_buf & 1;
 
-	key.pid = pid;
-	key.tid = tid;
-	if (kernel_stacks)
-		key.kernel_stack = take_stack(ctx, buf, 0, &key.kernel_err);
-	else
-		key.kernel_err = -ENOENT;
 	task = bpf_get_current_task_btf();
-	if (task->flags & PF_KTHREAD)
-		key.user_err = -ENOENT;
-	else
-		key.user_stack = take_stack(ctx, buf, BPF_F_USER_STACK, &key.user_err);
-	bpf_get_current_comm(&key.comm, sizeof(key.comm));
-	add_count(buf, &key);
+	if (copies_stack(pid, task)) {
+		send_stack(ctx, task, pid, tid, buf);
+	} else {
+		key.pid = pid;
+		key.tid = tid;
+		if (kernel_stacks)
+			key.kernel_stack = take_stack(ctx, buf, 0, &key.kernel_err);
+		else
+			key.kernel_err = -ENOENT;
+		if (task->flags & PF_KTHREAD)
+			key.user_err = -ENOENT;
+		else
+			key.user_stack = take_stack(ctx, buf, BPF_F_USER_STACK, &key.user_err);
+		bpf_get_current_comm(&key.comm, sizeof(key.comm));
+		add_count(buf, &key);
+	}
 
 	__sync_fetch_and_add(seq, 1);
-
-	if (pid)
-		announce(pid);
 	return 0;
 }
 
@@ -286,6 +408,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 {
 	__u32 pid = p->tgid;
 
+	/* A new image: stack copies until user space has looked at it. */
+	bpf_map_delete_elem(&unwind_modes, &pid);
 	if (bpf_map_lookup_elem(&seen, &pid))
 		send_event(PROFD_EV_EXEC, pid, 0);
 	return 0;
@@ -302,6 +426,7 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	known = bpf_map_delete_elem(&seen, &pid) == 0;
 	/* A pid that is reused later must not inherit the target mark. */
 	known |= bpf_map_delete_elem(&targets, &pid) == 0;
+	bpf_map_delete_elem(&unwind_modes, &pid);
 	if (known)
 		send_event(PROFD_EV_EXIT, pid, 0);
 	return 0;

@@ -37,7 +37,7 @@ struct profd_stack {
 
 /* Per-CPU counters, summed by user space. Every way a sample or a stack can be lost has one. */
 enum profd_counter {
-	PROFD_CNT_SAMPLES,	     /* samples recorded in a counts map */
+	PROFD_CNT_SAMPLES,	     /* samples recorded: in a counts map, or sent with a stack copy */
 	PROFD_CNT_IDLE,		     /* samples of the idle task, skipped */
 	PROFD_CNT_COUNTS_FULL,	     /* samples dropped: counts map full */
 	PROFD_CNT_USTACK_FULL,	     /* user stack lost: stack map full */
@@ -46,6 +46,8 @@ enum profd_counter {
 	PROFD_CNT_EVENTS_LOST,	     /* process events dropped: ring buffer full */
 	PROFD_CNT_SEEN_FULL,	     /* new process not announced: seen map full */
 	PROFD_CNT_TARGETS_FULL,	     /* forked child not followed: targets map full */
+	PROFD_CNT_STACK_COPIES,	     /* samples sent to user space with a copy of the user stack */
+	PROFD_CNT_RINGBUF_FULL,	     /* samples dropped: no room for the stack copy in the ring buffer */
 	PROFD_CNT_MAX,
 };
 
@@ -54,6 +56,7 @@ enum profd_event_type {
 	PROFD_EV_EXEC,		  /* a sampled process called exec: its mappings changed */
 	PROFD_EV_EXIT,		  /* a sampled or targeted process exited */
 	PROFD_EV_FORK,		  /* a targeted process forked a new process (now targeted too) */
+	PROFD_EV_STACK,		  /* a sample with a copy of the user stack (struct profd_stack_event) */
 };
 
 struct profd_event {
@@ -63,6 +66,50 @@ struct profd_event {
 	__u32 pad;
 	/* The process's name: read here because /proc/PID is gone by the time an exit is read. */
 	char comm[PROFD_COMM_LEN];
+};
+
+/* ---- DWARF unwinding: samples that carry a copy of the user stack ---- */
+
+/* How user stacks are taken: the rodata setting `unwind`, and values of the unwind_modes map. */
+enum profd_unwind {
+	PROFD_UNWIND_FP,    /* frame pointers, in the kernel (bpf_get_stack) */
+	PROFD_UNWIND_DWARF, /* copy registers and stack; user space unwinds with CFI */
+	PROFD_UNWIND_AUTO,  /* per process: user space puts FP or DWARF in unwind_modes */
+};
+
+#define PROFD_STACK_PAGE 4096
+#define PROFD_STACK_SIZE_DEFAULT 16384
+#define PROFD_STACK_SIZE_MAX 65536
+#define PROFD_STACK_PAGES_MAX (PROFD_STACK_SIZE_MAX / PROFD_STACK_PAGE)
+
+/* Registers of the sampled thread in user mode, indexed by DWARF number (x86-64 psABI). */
+enum profd_reg {
+	PROFD_REG_AX, PROFD_REG_DX, PROFD_REG_CX, PROFD_REG_BX, PROFD_REG_SI, PROFD_REG_DI,
+	PROFD_REG_BP, PROFD_REG_SP, PROFD_REG_R8, PROFD_REG_R9, PROFD_REG_R10, PROFD_REG_R11,
+	PROFD_REG_R12, PROFD_REG_R13, PROFD_REG_R14, PROFD_REG_R15, PROFD_REG_IP,
+	PROFD_REG_MAX,
+};
+
+#define PROFD_STACK_CUT 0x1 /* the copy stopped at the size limit, not at unreadable memory */
+
+/*
+ * One sample for DWARF unwinding, in the events ring buffer. The record is reserved with room
+ * for the whole copy (the stack_pages setting); stack_len bytes of it are valid, copied from
+ * regs[PROFD_REG_SP] upwards.
+ */
+struct profd_stack_event {
+	__u32 type; /* PROFD_EV_STACK: first, like profd_event */
+	__u32 pid;
+	__u32 tid;
+	__u32 buf;	     /* which stacks map (0 or 1) kernel_stack is in */
+	__u64 kernel_stack;  /* as in profd_sample_key */
+	__s32 kernel_err;    /* likewise */
+	__u32 stack_len;
+	__u32 flags; /* PROFD_STACK_* */
+	__u32 pad;
+	__u64 regs[PROFD_REG_MAX];
+	char comm[PROFD_COMM_LEN];
+	__u8 stack[];
 };
 
 #endif

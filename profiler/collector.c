@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "profiler/profiler.h"
 
 static int push_pid(pid_t **arr, size_t *n, size_t *cap, pid_t pid)
@@ -48,6 +49,28 @@ static void record_exit(struct prof_collector *c, pid_t pid, const char *comm)
 	snprintf(e->comm, sizeof(e->comm), "%.*s", PROFD_COMM_LEN, comm);
 }
 
+/* Auto mode tells BPF per process; dwarf mode only reads the process's unwind tables now. */
+static void choose_unwind(struct prof_collector *c, pid_t pid)
+{
+	enum profd_unwind mode = prof_unwind__choose(c->unwind, pid);
+	int err;
+
+	if (c->opts.unwind != PROFD_UNWIND_AUTO)
+		return;
+	err = prof_sampler__set_unwind(c->sampler, pid, mode);
+	if (err)
+		pr_debug("pid %d: cannot set its unwinding mode: %s", (int)pid, strerror(-err));
+}
+
+static void on_stack(const struct prof_stack_sample *ss, void *ctx)
+{
+	struct prof_collector *c = ctx;
+	int err = prof_unwind__add(c->unwind, ss);
+
+	if (err)
+		pr_warn_once("cannot unwind user stacks: %s", strerror(-err));
+}
+
 static void on_event(const struct profd_event *e, void *ctx)
 {
 	struct prof_collector *c = ctx;
@@ -59,9 +82,16 @@ static void on_event(const struct profd_event *e, void *ctx)
 		err = sym_resolver__add_process(c->resolver, e->pid);
 		if (err && err != -ESRCH)
 			pr_debug("pid %u: cannot snapshot mappings: %s", e->pid, strerror(-err));
+		if (c->unwind)
+			choose_unwind(c, e->pid);
 		break;
 	case PROFD_EV_EXEC:
+		if (c->unwind)
+			prof_unwind__before_exec(c->unwind, c->stacks, e->pid,
+						 1000000000LL / c->opts.freq);
 		sym_resolver__refresh_process(c->resolver, e->pid);
+		if (c->unwind)
+			choose_unwind(c, e->pid);
 		break;
 	case PROFD_EV_EXIT:
 		record_exit(c, e->pid, e->comm);
@@ -81,6 +111,14 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.kernel_stacks = true,
 		.window_ms = opts->window_ms,
 		.on_event = on_event,
+		.unwind = opts->unwind,
+		.stack_size = opts->stack_size ? opts->stack_size : PROFD_STACK_SIZE_DEFAULT,
+		.on_stack = on_stack,
+	};
+	struct prof_unwind_opts uo = {
+		.mode = opts->unwind,
+		.max_stack = opts->max_stack,
+		.stack_size = so.stack_size,
 	};
 	struct sym_resolver_opts ro = {.lines = opts->lines};
 	int err;
@@ -98,6 +136,14 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 	if (!c->stacks) {
 		prof_collector__fini(c);
 		return -ENOMEM;
+	}
+	if (opts->unwind != PROFD_UNWIND_FP) {
+		c->unwind = prof_unwind__new(c->resolver, &uo);
+		if (!c->unwind) {
+			err = -errno;
+			prof_collector__fini(c);
+			return err;
+		}
 	}
 	c->sampler = prof_sampler__open(&so);
 	if (!c->sampler) {
@@ -129,6 +175,7 @@ void prof_collector__fini(struct prof_collector *c)
 {
 	log_symbolizer_stats(c->resolver);
 	prof_sampler__free(c->sampler);
+	prof_unwind__free(c->unwind);
 	prof_stacks__free(c->stacks);
 	sym_resolver__free(c->resolver);
 	free(c->pending_drop);
@@ -179,16 +226,33 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 	n = prof_sampler__drain(c->sampler, on_sample, &d);
 	if (n < 0)
 		return n;
+	/* The drain read the ring up to the flip: every stack copy of this window is unwound. */
+	if (c->unwind) {
+		n = prof_unwind__flush(c->unwind, c->stacks, window);
+		if (n < 0)
+			return n;
+	}
 	prof_sampler__counters(c->sampler, now);
 	window->loss.samples_counts_full += now[PROFD_CNT_COUNTS_FULL] - c->counters[PROFD_CNT_COUNTS_FULL];
+	window->loss.samples_ringbuf_full +=
+		now[PROFD_CNT_RINGBUF_FULL] - c->counters[PROFD_CNT_RINGBUF_FULL];
 	memcpy(c->counters, now, sizeof(now));
 
 	/* Processes that exited before this drain have had all their samples symbolized. */
-	for (size_t i = 0; i < pending; i++)
+	for (size_t i = 0; i < pending; i++) {
 		sym_resolver__drop_process(c->resolver, c->pending_drop[i]);
+		if (c->unwind)
+			prof_unwind__drop_process(c->unwind, c->pending_drop[i]);
+	}
 	if (pending) /* pending_drop may still be NULL, and NULL + 0 is undefined */
 		memmove(c->pending_drop, c->pending_drop + pending,
 			(c->npending - pending) * sizeof(pid_t));
 	c->npending -= pending;
 	return 0;
+}
+
+void prof_collector__unwind_summary(const struct prof_collector *c, struct profd_strbuf *sb)
+{
+	if (c->unwind)
+		prof_unwind__summary(c->unwind, c->counters[PROFD_CNT_RINGBUF_FULL], sb);
 }

@@ -79,13 +79,13 @@ int prof_http_check(const struct prof_http_opts *o)
 	return 0;
 }
 
-struct web_server *prof_http_start(const struct prof_http_opts *o, struct prof_live *l,
-				   const char *const *files, size_t nfiles)
+struct web_server *prof_http_serve(const struct prof_http_opts *o, const struct web_source *src)
 {
 	struct web_server_opts wo = {
 		.hosts = o->hosts,
 		.nhosts = (size_t)o->nhosts,
 		.allow_public = o->allow_public,
+		.source = *src,
 	};
 	char addr[INET6_ADDRSTRLEN], url[128];
 	struct web_server *s;
@@ -95,9 +95,6 @@ struct web_server *prof_http_start(const struct prof_http_opts *o, struct prof_l
 		return NULL;
 	}
 	wo.addr = addr;
-	prof_live__source(l, &wo.source);
-	wo.source.files = files;
-	wo.source.nfiles = nfiles;
 	s = web_server__start(&wo);
 	if (!s)
 		return NULL;
@@ -106,4 +103,15 @@ struct web_server *prof_http_start(const struct prof_http_opts *o, struct prof_l
 			addr);
 	pr_info("serving %s", web_server__url(s, url, sizeof(url)));
 	return s;
+}
+
+struct web_server *prof_http_start(const struct prof_http_opts *o, struct prof_live *l,
+				   const char *const *files, size_t nfiles)
+{
+	struct web_source src;
+
+	prof_live__source(l, &src);
+	src.files = files;
+	src.nfiles = nfiles;
+	return prof_http_serve(o, &src);
 }

@@ -17,6 +17,8 @@ static const char usage_text[] =
 	"Usage: profd [-p PID[,PID...] | -a | -- CMD [ARGS...]] [options]\n"
 	"       profd convert IN -o OUT\n"
 	"       profd serve [--http [ADDR:]PORT] FILE...\n"
+	"       profd agent [--store DIR] [--window SECONDS] [options]\n"
+	"       profd query [--store DIR] --from T --to T -o OUT\n"
 	"\n"
 	"Samples CPU stacks (kernel and user) with eBPF and writes folded stacks or a flame graph.\n"
 	"\n"
@@ -41,6 +43,12 @@ static const char usage_text[] =
 	"                          without -d, runs until Ctrl-C; writes -o only if given\n"
 	"      --http-host NAME    also accept this name in the Host header (repeatable)\n"
 	"      --http-public       allow --http on a non-loopback address\n"
+	"      --unwind MODE       user stacks: fp (frame pointers, in the kernel), dwarf\n"
+	"                          (copy the stack, unwind with .eh_frame in profd) or auto\n"
+	"                          (per process: dwarf if its executable lacks frame\n"
+	"                          pointers; the default)\n"
+	"      --stack-size BYTES  user stack copied per sample for dwarf (default 16384,\n"
+	"                          max 65536, rounded up to 4 KiB pages)\n"
 	"  -v, --verbose           debug messages (libbpf's too)\n"
 	"  -h, --help              this text\n"
 	"  -V, --version           print the version\n"
@@ -49,6 +57,9 @@ static const char usage_text[] =
 	"  convert IN -o OUT       convert between folded and SVG (e.g. perf/bcc folded files)\n"
 	"  serve FILE...           browse saved folded or pprof profiles on a web page\n"
 	"                          (default http://127.0.0.1:7070/)\n"
+	"  agent                   sample the machine without end at 19 Hz, one window\n"
+	"                          per minute stored under /var/lib/profd (see agent --help)\n"
+	"  query                   merge stored windows of a time range (see query --help)\n"
 	"\n"
 	"Needs root, or CAP_BPF and CAP_PERFMON (plus CAP_SYS_PTRACE for other users'\n"
 	"processes and CAP_SYSLOG for kernel symbols).\n"
@@ -59,6 +70,8 @@ enum {
 	OPT_MAX_STACK,
 	OPT_LINES,
 	OPT_DEBUGINFOD,
+	OPT_UNWIND,
+	OPT_STACK_SIZE,
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -150,6 +163,8 @@ static int record_main(int argc, char **argv)
 		{"http", required_argument, NULL, PROF_OPT_HTTP},
 		{"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
 		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
+		{"unwind", required_argument, NULL, OPT_UNWIND},
+		{"stack-size", required_argument, NULL, OPT_STACK_SIZE},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -158,6 +173,8 @@ static int record_main(int argc, char **argv)
 	struct prof_record_opts o = {
 		.freq = PROFD_DEFAULT_FREQ,
 		.max_stack = PROFD_DEFAULT_MAX_STACK,
+		.unwind = PROFD_UNWIND_AUTO,
+		.stack_size = PROFD_STACK_SIZE_DEFAULT,
 	};
 	int opt, targets, code;
 	long v;
@@ -212,6 +229,23 @@ static int record_main(int argc, char **argv)
 			if (prof_http_option(&o.http, opt, optarg) < 0)
 				return PROFD_EXIT_USAGE;
 			break;
+		case OPT_UNWIND:
+			if (!strcmp(optarg, "fp"))
+				o.unwind = PROFD_UNWIND_FP;
+			else if (!strcmp(optarg, "dwarf"))
+				o.unwind = PROFD_UNWIND_DWARF;
+			else if (!strcmp(optarg, "auto"))
+				o.unwind = PROFD_UNWIND_AUTO;
+			else
+				return usage_error("--unwind %s: expected fp, dwarf or auto", optarg);
+			break;
+		case OPT_STACK_SIZE:
+			if (!parse_long(optarg, 1, PROFD_STACK_SIZE_MAX, &v))
+				return usage_error("--stack-size %s: expected 1..%d bytes", optarg,
+						   PROFD_STACK_SIZE_MAX);
+			o.stack_size = (unsigned)(v + PROFD_STACK_PAGE - 1) / PROFD_STACK_PAGE *
+				       PROFD_STACK_PAGE;
+			break;
 		case 'v':
 			profd_log_set_level(PROFD_LOG_DEBUG);
 			break;
@@ -256,5 +290,9 @@ int main(int argc, char **argv)
 		return prof_convert_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "serve") == 0)
 		return prof_serve_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "agent") == 0)
+		return prof_agent_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "query") == 0)
+		return prof_query_main(argc - 1, argv + 1);
 	return record_main(argc, argv);
 }

@@ -27,6 +27,8 @@ enum {
 
 /* ---- sampler.c: the BPF skeleton's lifecycle, perf events, draining ---- */
 
+struct prof_stack_sample;
+
 struct prof_sampler_opts {
 	int freq;	    /* samples per second per CPU */
 	int max_stack;	    /* stack depth the maps hold */
@@ -36,6 +38,10 @@ struct prof_sampler_opts {
 	/* Called from prof_sampler__poll() for every process event. */
 	void (*on_event)(const struct profd_event *e, void *ctx);
 	void *ctx;
+	enum profd_unwind unwind; /* FP: everything in the kernel; else see on_stack */
+	unsigned stack_size;	  /* bytes of user stack copied per sample, a multiple of 4096 */
+	/* Called from prof_sampler__poll() and __drain() for every sample with a stack copy. */
+	void (*on_stack)(const struct prof_stack_sample *ss, void *ctx);
 };
 
 /* One aggregated entry of a drained buffer. Stacks are leaf first. */
@@ -49,6 +55,21 @@ struct prof_raw_sample {
 	uint32_t nkstack;
 	int kstack_err;
 	uint64_t count;
+	bool ustack_truncated; /* cut short of its root (copied stack too small): ends in [truncated] */
+};
+
+/* A sample that carries a copy of its user stack (DWARF unwinding); pointers valid during the
+ * on_stack call only. */
+struct prof_stack_sample {
+	uint32_t pid, tid;
+	char comm[PROFD_COMM_LEN + 1];
+	const uint64_t *kstack; /* leaf first */
+	uint32_t nkstack;
+	int kstack_err;
+	const uint64_t *regs; /* PROFD_REG_MAX user registers */
+	const uint8_t *stack; /* stack_len bytes from regs[PROFD_REG_SP] up */
+	uint32_t stack_len;
+	bool stack_cut; /* the copy stopped at the size limit: the stack goes on above it */
 };
 
 struct prof_sampler;
@@ -77,6 +98,8 @@ int prof_sampler__drain(struct prof_sampler *s,
 /* Sums the per-CPU counters (enum profd_counter). */
 void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT_MAX]);
 int prof_sampler__max_stack(const struct prof_sampler *s);
+/* Auto mode: how pid's user stacks are taken from now on. Returns 0 or -errno. */
+int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode);
 
 /* ---- perf_events.c ---- */
 
@@ -111,6 +134,46 @@ void prof_stacks__free(struct prof_stacks *st);
 int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 		     const struct prof_raw_sample *rs);
 
+/* ---- unwind_collector.c: samples with stack copies -> unwound, aggregated samples ---- */
+
+struct prof_unwind_opts {
+	enum profd_unwind mode; /* DWARF or AUTO */
+	int max_stack;		/* user frames kept per stack */
+	unsigned stack_size;	/* bytes copied per sample (for messages) */
+};
+
+struct prof_unwind_counts {
+	uint64_t samples;			    /* unwound */
+	uint64_t stops[SYM_UNWIND_NSTOPS];	    /* why each unwind stopped */
+	uint64_t dwarf_processes, fp_processes; /* auto mode's choices */
+	uint64_t frames;
+	size_t files, table_bytes; /* unwind tables in memory */
+};
+
+struct prof_unwind;
+struct profd_strbuf;
+
+/* Returns NULL with errno set. r must outlive it. */
+struct prof_unwind *prof_unwind__new(struct sym_resolver *r, const struct prof_unwind_opts *o);
+void prof_unwind__free(struct prof_unwind *u);
+/* Unwinds one sample (no file I/O for a prepared process) and counts it in. Returns 0 or -errno. */
+int prof_unwind__add(struct prof_unwind *u, const struct prof_stack_sample *ss);
+/* Adds everything aggregated since the last flush to window and empties. Returns 0 or -errno. */
+int prof_unwind__flush(struct prof_unwind *u, struct prof_stacks *st, struct fmt_profile *window);
+/* pid is about to get a new snapshot (exec): symbolizes its samples so far with the old one. */
+int prof_unwind__before_exec(struct prof_unwind *u, struct prof_stacks *st, pid_t pid,
+			     int64_t period_ns);
+/*
+ * A new process or image: how its user stacks should be taken (auto mode decides from the
+ * executable's CFI and says why under -v), with its unwind tables read now if that is DWARF.
+ */
+enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid);
+void prof_unwind__drop_process(struct prof_unwind *u, pid_t pid);
+void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts *out);
+/* Appends "; --unwind auto: ..., N stacks truncated ..., N unwinds stopped early (...)". */
+void prof_unwind__summary(const struct prof_unwind *u, uint64_t ringbuf_full,
+			  struct profd_strbuf *sb);
+
 /* ---- collector.c: sampler + symbolizer, one symbolized profile per window ---- */
 
 struct prof_collector_opts {
@@ -119,6 +182,8 @@ struct prof_collector_opts {
 	bool all;	    /* every process; else only targets and what they fork */
 	unsigned window_ms; /* drain period */
 	bool lines;	    /* resolve source lines */
+	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is FP */
+	unsigned stack_size;	  /* bytes of user stack copied per sample; 0: 16384 */
 };
 
 struct prof_exit {
@@ -137,6 +202,7 @@ struct prof_collector {
 	struct prof_exit *exits; /* every process that exited during the run */
 	size_t nexits, cap_exits;
 	size_t processes; /* distinct processes announced */
+	struct prof_unwind *unwind; /* NULL with --unwind fp */
 };
 
 /* Loads BPF and sets up the symbolizer. Returns 0 or -errno (one line logged). */
@@ -151,6 +217,8 @@ int prof_collector__poll(struct prof_collector *c, int timeout_ms);
  * loss counters. Returns 0 or -errno.
  */
 int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window);
+/* Appends what unwinding lost or chose to a summary line (nothing with --unwind fp). */
+void prof_collector__unwind_summary(const struct prof_collector *c, struct profd_strbuf *sb);
 
 /* ---- output.c: write a profile to the file or format the user asked for ---- */
 
@@ -226,6 +294,8 @@ struct web_server;
  */
 struct web_server *prof_http_start(const struct prof_http_opts *o, struct prof_live *l,
 				   const char *const *files, size_t nfiles);
+/* The same for any source (the agent adds /metrics to the live one). */
+struct web_server *prof_http_serve(const struct prof_http_opts *o, const struct web_source *src);
 /* Parses --http, --http-host and --http-public for getopt loops; 1 if opt was one of them, 0 if
  * not, -1 after printing a usage error. */
 int prof_http_option(struct prof_http_opts *o, int opt, const char *arg);
@@ -253,6 +323,8 @@ struct prof_record_opts {
 	int freq;
 	double duration; /* seconds; 0: until Ctrl-C or the target exits */
 	int max_stack;
+	enum profd_unwind unwind; /* --unwind */
+	unsigned stack_size;	  /* --stack-size, bytes, a multiple of 4096 */
 	const char *output;
 	const char *format;
 	bool lines;
@@ -267,5 +339,7 @@ int prof_record(const struct prof_record_opts *opts);
 int prof_read_profile(const char *path, struct fmt_profile *p);
 int prof_convert_main(int argc, char **argv);
 int prof_serve_main(int argc, char **argv);
+int prof_agent_main(int argc, char **argv); /* agent.c */
+int prof_query_main(int argc, char **argv); /* query.c */
 
 #endif

@@ -92,7 +92,8 @@ static bool process_alive(pid_t pid)
 
 static uint64_t lost_total(const uint64_t *cnt)
 {
-	return cnt[PROFD_CNT_COUNTS_FULL] + cnt[PROFD_CNT_USTACK_FULL] + cnt[PROFD_CNT_KSTACK_FULL];
+	return cnt[PROFD_CNT_COUNTS_FULL] + cnt[PROFD_CNT_RINGBUF_FULL] + cnt[PROFD_CNT_USTACK_FULL] +
+	       cnt[PROFD_CNT_KSTACK_FULL];
 }
 
 struct run {
@@ -207,6 +208,17 @@ static void sample_loop(struct run *r)
 		fputs("\r\033[K", stderr);
 }
 
+/* Stacks cut at the copied stack size: reported by prof_collector__unwind_summary(). */
+static uint64_t unwind_cut(const struct run *r)
+{
+	struct prof_unwind_counts uc;
+
+	if (!r->c.unwind)
+		return 0;
+	prof_unwind__counts(r->c.unwind, &uc);
+	return uc.stops[SYM_UNWIND_TRUNCATED];
+}
+
 /* "1234 samples (cpu-clock, 99 Hz, 10.0 s), 0 lost; ..." on one line. */
 static void print_summary(struct run *r, double elapsed)
 {
@@ -222,10 +234,11 @@ static void print_summary(struct run *r, double elapsed)
 		profd_strbuf_printf(&sb, " (%llu stacks: stack map full, %llu samples: counts map full)",
 				    (unsigned long long)full,
 				    (unsigned long long)cnt[PROFD_CNT_COUNTS_FULL]);
-	if (p->loss.stacks_truncated)
+	if (p->loss.stacks_truncated > unwind_cut(r))
 		profd_strbuf_printf(&sb, ", %llu stacks truncated at %d frames (raise with --max-stack)",
-				    (unsigned long long)p->loss.stacks_truncated,
+				    (unsigned long long)(p->loss.stacks_truncated - unwind_cut(r)),
 				    prof_sampler__max_stack(r->c.sampler));
+	prof_collector__unwind_summary(&r->c, &sb);
 	if (cnt[PROFD_CNT_EVENTS_LOST] + cnt[PROFD_CNT_SEEN_FULL] + cnt[PROFD_CNT_TARGETS_FULL])
 		profd_strbuf_printf(&sb, ", %llu process events lost",
 				    (unsigned long long)(cnt[PROFD_CNT_EVENTS_LOST] +
@@ -356,6 +369,8 @@ int prof_record(const struct prof_record_opts *o)
 		.all = o->all,
 		.window_ms = WINDOW_MS,
 		.lines = o->lines,
+		.unwind = o->unwind,
+		.stack_size = o->stack_size,
 	};
 	struct prof_output out = {0};
 	struct run r = {.opts = o};
@@ -397,6 +412,9 @@ int prof_record(const struct prof_record_opts *o)
 	if (err)
 		goto fini;
 	pr_debug("sampling %s at %d Hz", prof_sampler__event_name(r.c.sampler), o->freq);
+	if (o->unwind != PROFD_UNWIND_FP)
+		pr_debug("user stacks: --unwind %s, %u-byte stack copies",
+			 o->unwind == PROFD_UNWIND_AUTO ? "auto" : "dwarf", o->stack_size);
 
 	sample_loop(&r);
 	/* Two drains: the first takes the live buffer, the second what landed during the first. */

@@ -38,14 +38,54 @@ struct prof_sampler {
 	struct profd_sample_key *keys;
 	uint64_t *values;
 	uint32_t counts_entries;
+	struct profd_stack *kstack_buf; /* kernel stack of one stack-copy sample */
+	uint64_t events_bytes;
 };
+
+/* A sample with a stack copy: its kernel stack is read now, while its stacks map still holds it
+ * (prof_sampler__drain() reads the ring before it clears a buffer). */
+static void on_stack_event(struct prof_sampler *s, const struct profd_stack_event *e, size_t size)
+{
+	struct prof_stack_sample ss = {
+		.pid = e->pid,
+		.tid = e->tid,
+		.kstack = (const uint64_t *)s->kstack_buf->pcs,
+		.kstack_err = e->kernel_err,
+		.regs = (const uint64_t *)e->regs,
+		.stack = e->stack,
+		.stack_len = e->stack_len,
+		.stack_cut = e->flags & PROFD_STACK_CUT,
+	};
+
+	if (!s->opts.on_stack || size < sizeof(*e) || e->stack_len > size - sizeof(*e))
+		return;
+	memcpy(ss.comm, e->comm, PROFD_COMM_LEN);
+	ss.comm[PROFD_COMM_LEN] = '\0';
+	if (e->kernel_stack) {
+		int fd = bpf_map__fd(e->buf & 1 ? s->skel->maps.stacks1 : s->skel->maps.stacks0);
+
+		if (bpf_map_lookup_elem(fd, &e->kernel_stack, s->kstack_buf)) {
+			ss.kstack_err = -errno;
+		} else {
+			ss.nkstack = s->kstack_buf->len;
+			if (ss.nkstack > (uint32_t)s->opts.max_stack)
+				ss.nkstack = s->opts.max_stack;
+		}
+	}
+	s->opts.on_stack(&ss, s->opts.ctx);
+}
 
 static int on_ringbuf(void *ctx, void *data, size_t size)
 {
 	struct prof_sampler *s = ctx;
+	const struct profd_event *e = data;
 
-	if (size >= sizeof(struct profd_event) && s->opts.on_event)
-		s->opts.on_event(data, s->opts.ctx);
+	if (size < sizeof(struct profd_event))
+		return 0;
+	if (e->type == PROFD_EV_STACK)
+		on_stack_event(s, data, size);
+	else if (s->opts.on_event)
+		s->opts.on_event(e, s->opts.ctx);
 	return 0;
 }
 
@@ -93,6 +133,20 @@ static int size_maps(struct prof_sampler *s)
 	err = err ?: bpf_map__set_max_entries(skel->maps.stacks1, s->stack_entries);
 	err = err ?: bpf_map__set_max_entries(skel->maps.counts0, s->counts_entries);
 	err = err ?: bpf_map__set_max_entries(skel->maps.counts1, s->counts_entries);
+	if (s->opts.unwind != PROFD_UNWIND_FP) {
+		/*
+		 * Stack copies share the events ring: room for half a second of samples on every
+		 * CPU (user space reads it every poll period, 100 ms), within 4 to 256 MiB.
+		 */
+		uint64_t rec = sizeof(struct profd_stack_event) + 8 + s->opts.stack_size;
+
+		s->events_bytes = round_pow2(per_window * rec / 2);
+		if (s->events_bytes < (4u << 20))
+			s->events_bytes = 4u << 20;
+		if (s->events_bytes > (256u << 20))
+			s->events_bytes = 256u << 20;
+		err = err ?: bpf_map__set_max_entries(skel->maps.events, s->events_bytes);
+	}
 	return err;
 }
 
@@ -106,8 +160,9 @@ static int alloc_scratch(struct prof_sampler *s)
 	s->drop_keys = calloc(s->stack_entries, sizeof(*s->drop_keys));
 	s->keys = calloc(s->counts_entries, sizeof(*s->keys));
 	s->values = calloc(s->counts_entries, sizeof(*s->values));
+	s->kstack_buf = calloc(1, stack_value_size(s));
 	if (!s->stack_buf || !s->seen_keys || !s->seen_off || !s->seen_len || !s->drop_keys ||
-	    !s->keys || !s->values)
+	    !s->keys || !s->values || !s->kstack_buf)
 		return -ENOMEM;
 	return 0;
 }
@@ -136,6 +191,17 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 	}
 	s->skel->rodata->filter_pids = opts->filter_pids;
 	s->skel->rodata->kernel_stacks = opts->kernel_stacks;
+	if (opts->unwind != PROFD_UNWIND_FP) {
+		if (!opts->stack_size || opts->stack_size % PROFD_STACK_PAGE ||
+		    opts->stack_size > PROFD_STACK_SIZE_MAX) {
+			err = -EINVAL;
+			pr_warn("stack copy size %u: not a multiple of %d up to %d", opts->stack_size,
+				PROFD_STACK_PAGE, PROFD_STACK_SIZE_MAX);
+			goto fail;
+		}
+		s->skel->rodata->unwind = opts->unwind;
+		s->skel->rodata->stack_pages = opts->stack_size / PROFD_STACK_PAGE;
+	}
 	err = size_maps(s);
 	if (err) {
 		pr_warn("cannot size the BPF maps: %s", strerror(-err));
@@ -180,6 +246,7 @@ void prof_sampler__free(struct prof_sampler *s)
 	free(s->drop_keys);
 	free(s->keys);
 	free(s->values);
+	free(s->kstack_buf);
 	free(s);
 }
 
@@ -279,9 +346,22 @@ int prof_sampler__poll(struct prof_sampler *s, int timeout_ms)
 {
 	int n = ring_buffer__poll(s->events, timeout_ms);
 
+	/* Stack copies are submitted without a wakeup: take whatever came meanwhile. */
+	if (n >= 0 && s->opts.unwind != PROFD_UNWIND_FP)
+		n = ring_buffer__consume(s->events);
 	if (n == -EINTR)
 		return 0;
 	return n < 0 ? n : 0;
+}
+
+int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode)
+{
+	__u32 key = pid;
+	__u8 val = mode;
+
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.unwind_modes), &key, &val, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 /*
@@ -416,6 +496,10 @@ int prof_sampler__drain(struct prof_sampler *s,
 	skel->bss->active_buf = old ^ 1;
 	__sync_synchronize();
 	wait_for_writers(s);
+	/* Stack copies of the old buffer are all in the ring now; their kernel stacks are read
+	 * before the buffer is cleared. */
+	if (s->opts.unwind != PROFD_UNWIND_FP)
+		ring_buffer__consume(s->events);
 
 	counts_fd = bpf_map__fd(old ? skel->maps.counts1 : skel->maps.counts0);
 	stacks_fd = bpf_map__fd(old ? skel->maps.stacks1 : skel->maps.stacks0);

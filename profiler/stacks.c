@@ -124,7 +124,7 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 		err = sym_resolver__add_process(st->resolver, rs->pid) == -ENOMEM ? -ENOMEM : 0;
 	for (uint32_t i = 0; i < rs->nustack && n < ENTRIES_MAX - 2 && !err; i++)
 		err = add_address(st, p, rs->pid, rs->ustack[i], i > 0, &st->locs[n++]);
-	if (!err && rs->nustack >= (uint32_t)st->max_stack) {
+	if (!err && (rs->nustack >= (uint32_t)st->max_stack || rs->ustack_truncated)) {
 		err = add_marker(p, "[truncated]", false, &st->locs[n++]);
 		p->loss.stacks_truncated += rs->count;
 	}

@@ -7,7 +7,7 @@ BUILD_PKGS="make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev libunwin
 libzstd-dev zlib1g-dev libmicrohttpd-dev libdebuginfod-dev libiberty-dev pkg-config"
 TEST_PKGS="libcmocka-dev libxml2-utils elfutils binutils python3 curl util-linux libcap2-bin \
 golang-go chromium debuginfod libc6-dbg procps"
-BENCH_PKGS="linux-perf stress-ng hyperfine wrk bc"
+BENCH_PKGS="linux-perf stress-ng hyperfine wrk bc g++ time"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS $BENCH_PKGS; do

@@ -374,7 +374,7 @@ static int build_units(struct sym_dwarf *d)
 	free(covered);
 	d->ranges = ranges.v;
 	d->nranges = ranges.n;
-	if (!err)
+	if (!err && d->nranges) /* ranges is NULL when there are none */
 		qsort(d->ranges, d->nranges, sizeof(*d->ranges), cmp_urange);
 	return err;
 }
@@ -600,7 +600,8 @@ static int flatten(struct entry *e, size_t n, struct growable *segs)
 
 	if (!stack)
 		return -ENOMEM;
-	qsort(e, n, sizeof(*e), cmp_entry);
+	if (n) /* e is NULL in a unit without code */
+		qsort(e, n, sizeof(*e), cmp_entry);
 	for (size_t i = 0; i < n && !err; i++) {
 		while (sp && stack[sp - 1].hi <= e[i].lo && !err) {
 			err = emit(segs, cursor, stack[sp - 1].hi, stack[sp - 1].scope);
@@ -697,6 +698,42 @@ void sym_dwarf__free(struct sym_dwarf *d)
 	free(d);
 }
 
+/*
+ * libdw hands out strings of .debug_str and .debug_line_str as pointers into the section,
+ * checking only that the offset is inside it: a section whose last byte is not NUL would let
+ * the last string run past its end. Checked once libdw holds the sections (inflated if
+ * compressed); a section libdw did not read has no data here and is skipped.
+ */
+static bool strings_terminated(Elf *elf)
+{
+	static const char *const names[] = {".debug_str", ".zdebug_str", ".debug_line_str",
+					    ".zdebug_line_str"};
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+		Elf_Data *data;
+		bool str = false;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
+			str |= !strcmp(name, names[i]);
+		if (!str)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (data && data->d_size &&
+		    (!data->d_buf || ((const char *)data->d_buf)[data->d_size - 1]))
+			return false;
+	}
+	return true;
+}
+
 static int check(const struct scan *sc, const struct sym_dwarf_opts *opts)
 {
 	if (sc->damaged)
@@ -745,6 +782,11 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 	}
 	/* Every section libdw needs is in memory now: libelf must not read fd again. */
 	elf_cntl(elf, ELF_C_FDDONE);
+	if (!strings_terminated(elf)) {
+		pr_debug("sym: a DWARF string section does not end in NUL");
+		err = -EBADMSG;
+		goto fail;
+	}
 	err = build_units(d);
 	if (err)
 		goto fail;

@@ -141,4 +141,88 @@ void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out);
 /* Demangles C++ and Rust (legacy and v0) names; returns a malloc'd string or NULL if not mangled. */
 char *sym_demangle(const char *name);
 
+/* ---- unwind.c: user stacks copied by the sampler, unwound with CFI (libunwind) ---- */
+
+/* Why an unwind stopped. Everything from SYM_UNWIND_NO_PROCESS on is a failure. */
+enum sym_unwind_stop {
+	SYM_UNWIND_END,	      /* the outermost frame: CFI marks its return address undefined */
+	SYM_UNWIND_TRUNCATED, /* the next frame lies above the copied part of the stack */
+	SYM_UNWIND_DEPTH,     /* max frames reached */
+	SYM_UNWIND_NO_PROCESS, /* no snapshot of the process */
+	SYM_UNWIND_UNMAPPED,   /* an address outside the process's code */
+	SYM_UNWIND_NO_INFO,    /* code without CFI whose frame pointer led nowhere */
+	SYM_UNWIND_BAD_READ,   /* CFI pointed outside the copied stack */
+	SYM_UNWIND_LOOP,       /* the stack pointer did not move up */
+	SYM_UNWIND_BAD_FRAME,  /* libunwind refused the frame (bad CFI or stack contents) */
+	SYM_UNWIND_NSTOPS,
+};
+
+/* "no unwind info", "truncated" ...: for messages. */
+const char *sym_unwind_stop_name(enum sym_unwind_stop stop);
+
+/* One sample to unwind. Registers are indexed by DWARF number: rax, rdx, rcx, rbx, rsi, rdi,
+ * rbp, rsp, r8-r15, rip (17, like the sampler's). */
+struct sym_unwind_sample {
+	pid_t pid;
+	const uint64_t *regs;
+	const void *stack; /* stack_len bytes copied from regs[7] (rsp) up */
+	size_t stack_len;
+	bool stack_cut; /* the copy stopped at its size limit: the stack goes on above it */
+};
+
+/* What auto mode looks at: the frame-pointer habits of a process's main executable. */
+struct sym_unwind_verdict {
+	bool frame_pointers; /* unwind with frame pointers */
+	bool has_cfi;	     /* the executable has .eh_frame or .debug_frame to unwind with */
+	uint32_t sampled;    /* functions looked at (up to 1024, spread over the table) */
+	uint32_t with_fp;    /* of those, functions whose CFI defines the CFA from rbp */
+	const char *path;    /* the executable as mapped; valid until the next call on the unwinder */
+};
+
+struct sym_unwind_stats {
+	uint64_t unwinds, frames;
+	uint64_t stops[SYM_UNWIND_NSTOPS];
+	size_t files;	    /* files with unwind tables in memory */
+	size_t table_bytes; /* memory they hold */
+	uint64_t loads;	    /* files read (once per file identity) */
+};
+
+struct sym_unwinder;
+
+/*
+ * An unwinder that finds processes and files through r (their snapshots and identities); r must
+ * outlive it. Returns NULL with errno set.
+ */
+struct sym_unwinder *sym_unwinder__new(struct sym_resolver *r);
+void sym_unwinder__free(struct sym_unwinder *u);
+
+/*
+ * Reads the unwind tables of every file pid maps executable, once per file identity: call it
+ * when a process is first seen, so the per-sample path finds them in memory. Returns 0, -ESRCH
+ * (no snapshot: see sym_resolver__add_process()) or -ENOMEM.
+ */
+int sym_unwinder__prepare(struct sym_unwinder *u, pid_t pid);
+
+/*
+ * Unwinds one sample into pcs (leaf first: the sampled ip, then return addresses), at most max.
+ * Reads no file for a process that sym_unwinder__prepare() has seen, except one that mapped new
+ * code since. Returns the number of PCs with *stop set, or -ENOMEM.
+ */
+int sym_unwinder__unwind(struct sym_unwinder *u, const struct sym_unwind_sample *s,
+			 uint64_t *pcs, size_t max, enum sym_unwind_stop *stop);
+
+/*
+ * Whether pid's main executable keeps frame pointers, judged from its CFI: after its prologue a
+ * function that keeps one defines the CFA from rbp. Frame pointers when at least a fifth of the
+ * functions looked at do (builds without them: under 3 %, with them: over 50 %), or when there is
+ * no CFI to unwind with. Returns 0 or -errno.
+ */
+int sym_unwinder__frame_pointers(struct sym_unwinder *u, pid_t pid,
+				 struct sym_unwind_verdict *out);
+
+/* Forgets pid's unwinding state (the process exited and its samples are unwound). */
+void sym_unwinder__drop_process(struct sym_unwinder *u, pid_t pid);
+
+void sym_unwinder__stats(const struct sym_unwinder *u, struct sym_unwind_stats *out);
+
 #endif

@@ -4,7 +4,7 @@
  * also be writable as folded and as pprof, and pprof written by us must read back.
  *
  * fuzz-sources: formats common
- * fuzz-libs: -lz
+ * fuzz-libs: -lz -lzstd
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -2,7 +2,10 @@
 # `make fuzz`: builds every tests/fuzz/fuzz_*.c as a libFuzzer target (clang, ASan + UBSan) and
 # runs each for FUZZ_SECONDS (default 30) from its seeds in tests/fuzz/seeds/NAME/. A target
 # names the folders it is built from in a line "fuzz-sources: DIR..." and extra libraries in
-# "fuzz-libs: -lX...". Crashes land in build/fuzz/NAME.crashes/; ends with "N passed, N failed".
+# "fuzz-libs: -lX...". Seeds that are binaries are not kept in the tree: a line
+# "fuzz-seed-gen: SCRIPT" names a script run as `sh SCRIPT DIR` to build them into
+# build/fuzz/NAME.seeds/ first. Crashes land in build/fuzz/NAME.crashes/; ends with
+# "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
 OUT=build/fuzz
@@ -16,6 +19,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	case "$name" in *"${PROFD_TEST_FILTER:-}"*) ;; *) continue ;; esac
 	dirs=$(sed -n 's/.*fuzz-sources: *//p' "$src" | head -n 1)
 	libs=$(sed -n 's/.*fuzz-libs: *//p' "$src" | head -n 1)
+	gen=$(sed -n 's/.*fuzz-seed-gen: *//p' "$src" | head -n 1)
 	files=""
 	for d in ${dirs:-formats common}; do files="$files $(ls "$d"/*.c)"; done
 	# shellcheck disable=SC2086
@@ -30,6 +34,15 @@ for src in tests/fuzz/fuzz_*.c; do
 	crashes="$OUT/$name.crashes"
 	mkdir -p "$corpus" "$crashes"
 	[ -d "tests/fuzz/seeds/$name" ] && cp tests/fuzz/seeds/"$name"/* "$corpus/" 2>/dev/null
+	if [ -n "$gen" ]; then
+		rm -rf "$OUT/$name.seeds"
+		if ! sh "$gen" "$OUT/$name.seeds" >"$OUT/$name.seeds.log" 2>&1; then
+			echo "FAIL $name: no seeds (see $OUT/$name.seeds.log)"
+			failed=$((failed + 1))
+			continue
+		fi
+		cp "$OUT/$name.seeds"/* "$corpus/"
+	fi
 	if "./$OUT/$name" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=10 \
 		-artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" >"$OUT/$name.log" 2>&1; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/$name.log")

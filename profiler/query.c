@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+/* `profd query --store DIR --from T --to T -o OUT`: the agent's windows in a time range, merged. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "profiler/profiler.h"
+#include "profiler/store_internal.h"
+
+static const char query_usage[] =
+    "Usage: profd query [--store DIR] [--from T] [--to T] [-p PID] [--comm NAME] -o OUT\n"
+    "\n"
+    "Merges the windows profd agent stored that overlap [--from, --to] and writes them\n"
+    "in the format of OUT (.folded/.txt, .svg, .pb.gz/.pprof/.pb; --format NAME otherwise).\n"
+    "\n"
+    "  --store DIR     the agent's folder (default " PROF_STORE_DEFAULT_DIR ")\n"
+    "  --from T        RFC 3339 (2026-11-25T14:00:00Z), now, or relative (-15m, -2h, -7d)\n"
+    "                  (default: the oldest window)\n"
+    "  --to T          same forms (default: now)\n"
+    "  -p, --pid PID   only this process\n"
+    "  --comm NAME     only processes with this name\n"
+    "  --lines         add source file:line to frame names\n";
+
+enum {
+	OPT_STORE = 700,
+	OPT_FROM,
+	OPT_TO,
+	OPT_COMM,
+	OPT_FORMAT,
+	OPT_LINES,
+};
+
+struct query_opts {
+	const char *store, *from, *to, *output, *format;
+	struct fmt_filter filter;
+	bool lines;
+};
+
+static int query_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "profd: query: %s %s (see profd query --help)\n", what, arg);
+	return PROFD_EXIT_USAGE;
+}
+
+static int query_run(const struct query_opts *q, int64_t from, int64_t to)
+{
+	struct prof_store_opts so = {.dir = q->store};
+	struct prof_store_stats st;
+	struct prof_output out;
+	struct prof_store *store;
+	struct fmt_profile *p;
+	int n, err;
+
+	err = prof_output__open(&out, q->output, q->format);
+	if (err)
+		return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
+	out.lines = q->lines;
+	store = prof_store__open(&so);
+	p = store ? fmt_profile__new(0) : NULL;
+	if (!p) {
+		prof_store__free(store);
+		prof_output__abort(&out);
+		return PROFD_EXIT_FAILURE;
+	}
+	n = prof_store__query(store, from, to, &q->filter, p);
+	prof_store__stats(store, &st);
+	prof_store__free(store);
+	if (n < 0)
+		pr_warn("query: %s: %s", q->store, strerror(-n));
+	else if (n == 0)
+		pr_warn("query: %s: no window in that range", q->store);
+	if (n <= 0) {
+		prof_output__abort(&out);
+		fmt_profile__free(p);
+		return PROFD_EXIT_FAILURE;
+	}
+	pr_info("query: %d windows, %lld samples%s", n, (long long)p->total,
+		st.damaged ? " (damaged windows skipped)" : "");
+	err = prof_output__write(&out, p);
+	fmt_profile__free(p);
+	return err ? PROFD_EXIT_FAILURE : PROFD_EXIT_OK;
+}
+
+int prof_query_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"store", required_argument, NULL, OPT_STORE},
+	    {"from", required_argument, NULL, OPT_FROM},
+	    {"to", required_argument, NULL, OPT_TO},
+	    {"pid", required_argument, NULL, 'p'},
+	    {"comm", required_argument, NULL, OPT_COMM},
+	    {"output", required_argument, NULL, 'o'},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"lines", no_argument, NULL, OPT_LINES},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	struct query_opts q = {.store = PROF_STORE_DEFAULT_DIR};
+	int64_t now = prof_realtime_ns(), from = INT64_MIN, to = now;
+	char *end;
+	long pid;
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "p:o:vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_STORE:
+			q.store = optarg;
+			break;
+		case OPT_FROM:
+			q.from = optarg;
+			break;
+		case OPT_TO:
+			q.to = optarg;
+			break;
+		case 'p':
+			pid = strtol(optarg, &end, 10);
+			if (*end || end == optarg || pid < 1 || pid > INT_MAX)
+				return query_error("-p: expected a PID, got", optarg);
+			q.filter.pid = (uint32_t)pid;
+			break;
+		case OPT_COMM:
+			q.filter.comm = optarg;
+			break;
+		case 'o':
+			q.output = optarg;
+			break;
+		case OPT_FORMAT:
+			q.format = optarg;
+			break;
+		case OPT_LINES:
+			q.lines = true;
+			break;
+		case 'v':
+			profd_log_set_level(PROFD_LOG_DEBUG);
+			break;
+		case 'h':
+			fputs(query_usage, stdout);
+			return PROFD_EXIT_OK;
+		default:
+			return query_error("unknown option or missing value:", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return query_error("unexpected argument", argv[optind]);
+	if (q.from && prof_parse_time(q.from, now, &from))
+		return query_error("--from: expected RFC 3339, now or -DURATION, got", q.from);
+	if (q.to && prof_parse_time(q.to, now, &to))
+		return query_error("--to: expected RFC 3339, now or -DURATION, got", q.to);
+	if (from > to)
+		return query_error("--from is after --to:", q.from);
+	return query_run(&q, from, to);
+}

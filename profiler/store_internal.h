@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent's on-disk history: one file per window, "<start_ns>-<end_ns>.pb.zst" (wall-clock
+ * nanoseconds), each the zstd store encoding of formats/. A file appears only complete: it is
+ * written under a dot-name in the same folder, fsynced, renamed, and the folder fsynced. The
+ * index is the sorted list of those names, rebuilt from a scan of the folder at open; nothing
+ * else is on disk, so the folder is the truth and can be copied, pruned or restored by hand.
+ */
+#ifndef PROFD_STORE_INTERNAL_H
+#define PROFD_STORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/formats.h"
+
+#define PROF_STORE_DEFAULT_DIR "/var/lib/profd"
+
+struct prof_store_opts {
+	const char *dir;
+	bool writable;	    /* create the folder, remove leftover temporary files, write */
+	int64_t max_age_ns; /* retention: windows that ended longer ago go; 0: no limit */
+	uint64_t max_bytes; /* retention: oldest windows go while the total is above; 0: no limit */
+};
+
+struct prof_store_stats {
+	size_t files;
+	uint64_t bytes;
+	uint64_t windows_written;
+	uint64_t write_failures;
+	uint64_t damaged; /* files found damaged (each counted and reported once) */
+	uint64_t removed; /* windows removed by retention */
+};
+
+struct prof_store;
+
+/*
+ * Opens (and with writable, creates) the store folder and scans it. Returns NULL with errno set
+ * and one line logged. Free with prof_store__free().
+ */
+struct prof_store *prof_store__open(const struct prof_store_opts *o);
+void prof_store__free(struct prof_store *s);
+
+/*
+ * Writes window w covering [start_ns, end_ns) atomically, then applies retention (the window
+ * just written is never removed by it). Returns 0 or -errno (one line logged); a failed write
+ * leaves no file behind and is counted.
+ */
+int prof_store__write(struct prof_store *s, const struct fmt_profile *w, int64_t start_ns,
+		      int64_t end_ns);
+
+/*
+ * Merges into dst the samples that f matches (NULL: all) of every window [start, end) that
+ * overlaps [from_ns, to_ns). A damaged window is skipped, reported once and counted. Returns the
+ * number of windows merged or -errno.
+ */
+int prof_store__query(struct prof_store *s, int64_t from_ns, int64_t to_ns,
+		      const struct fmt_filter *f, struct fmt_profile *dst);
+
+void prof_store__stats(const struct prof_store *s, struct prof_store_stats *out);
+
+/* CLOCK_REALTIME in nanoseconds: the clock window names and --from/--to use. */
+int64_t prof_realtime_ns(void);
+
+/* ---- timeparse.c ---- */
+
+/* "1h", "30m", "7d", "90s" or plain seconds, into nanoseconds. Returns 0 or -EINVAL. */
+int prof_parse_duration(const char *s, int64_t *ns);
+/* "512M", "2G", "100000" (bytes; K, M, G, T are powers of 1024). Returns 0 or -EINVAL. */
+int prof_parse_size(const char *s, uint64_t *bytes);
+/*
+ * A point in time, into wall-clock nanoseconds: RFC 3339 ("2026-11-25T14:00:00Z",
+ * "2026-11-25T15:00:00.5+01:00"), "now", or relative to now_ns ("-15m", "-2h", "-30s").
+ * Returns 0 or -EINVAL.
+ */
+int prof_parse_time(const char *s, int64_t now_ns, int64_t *ns);
+
+#endif

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The DWARF half of the collector: samples that carry a copy of the user stack are unwound as
+ * they arrive (the copy is gone after the ring-buffer callback), aggregated by (process, thread,
+ * comm, kernel stack, user stack) like the kernel aggregates the frame-pointer samples, and
+ * handed to stacks.c at drain time, so every output sees one kind of sample. Auto mode's choice
+ * per process is made here too.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "profiler/profiler.h"
+
+struct agg {
+	uint64_t hash;
+	uint32_t pid, tid;
+	char comm[PROFD_COMM_LEN + 1];
+	uint32_t nk, nu;
+	int kerr;
+	bool truncated;
+	uint64_t count;
+	size_t pcs; /* offset in pool: nk kernel PCs, then nu user PCs */
+};
+
+struct prof_unwind {
+	struct sym_resolver *resolver;
+	struct sym_unwinder *uw;
+	struct prof_unwind_opts opts;
+	uint64_t *pcs; /* one unwind */
+	struct agg *v;
+	size_t n, cap;
+	uint32_t *slots; /* open addressing: index + 1, 0 empty */
+	size_t nslots;
+	uint64_t *pool;
+	size_t pool_len, pool_cap;
+	struct fmt_profile *pending; /* symbolized early: their process exec'd */
+	uint64_t failed_first;	     /* samples not unwound past the first frame, not yet reported */
+	struct prof_unwind_counts counts;
+	/* Auto mode's last choice per pid (key pid + 1, value mode), so an exec re-decides without
+	 * counting the process twice. */
+	uint64_t *chosen;
+	size_t nchosen, cap_chosen;
+};
+
+struct prof_unwind *prof_unwind__new(struct sym_resolver *r, const struct prof_unwind_opts *o)
+{
+	struct prof_unwind *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	u->resolver = r;
+	u->opts = *o;
+	u->uw = sym_unwinder__new(r);
+	u->pcs = calloc(o->max_stack, sizeof(*u->pcs));
+	if (!u->uw || !u->pcs) {
+		prof_unwind__free(u);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return u;
+}
+
+void prof_unwind__free(struct prof_unwind *u)
+{
+	if (!u)
+		return;
+	sym_unwinder__free(u->uw);
+	fmt_profile__free(u->pending);
+	free(u->pcs);
+	free(u->v);
+	free(u->slots);
+	free(u->pool);
+	free(u->chosen);
+	free(u);
+}
+
+static uint64_t hash_sample(const struct prof_stack_sample *ss, const uint64_t *upcs, size_t nu,
+			    bool truncated)
+{
+	uint64_t h = profd_hash_u64(((uint64_t)ss->pid << 32) | ss->tid);
+
+	h = profd_hash_combine(h, profd_hash_bytes(ss->comm, strlen(ss->comm), 0));
+	h = profd_hash_combine(h, profd_hash_bytes(ss->kstack, ss->nkstack * sizeof(uint64_t), 1));
+	h = profd_hash_combine(h, profd_hash_bytes(upcs, nu * sizeof(uint64_t), 2));
+	return profd_hash_combine(h, ((uint64_t)(uint32_t)ss->kstack_err << 1) | truncated);
+}
+
+static bool same(const struct prof_unwind *u, const struct agg *a, uint64_t h,
+		 const struct prof_stack_sample *ss, const uint64_t *upcs, size_t nu, bool truncated)
+{
+	const uint64_t *p = u->pool + a->pcs;
+
+	return a->hash == h && a->pid == ss->pid && a->tid == ss->tid && a->nk == ss->nkstack &&
+	       a->nu == nu && a->kerr == ss->kstack_err && a->truncated == truncated &&
+	       !strcmp(a->comm, ss->comm) &&
+	       !memcmp(p, ss->kstack, ss->nkstack * sizeof(uint64_t)) &&
+	       !memcmp(p + a->nk, upcs, nu * sizeof(uint64_t));
+}
+
+static int rehash(struct prof_unwind *u)
+{
+	size_t ns = u->nslots ? u->nslots * 2 : 1024;
+	uint32_t *s = calloc(ns, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < u->n; i++) {
+		size_t j = u->v[i].hash & (ns - 1);
+
+		while (s[j])
+			j = (j + 1) & (ns - 1);
+		s[j] = (uint32_t)i + 1;
+	}
+	free(u->slots);
+	u->slots = s;
+	u->nslots = ns;
+	return 0;
+}
+
+static int pool_add(struct prof_unwind *u, const uint64_t *a, size_t na, const uint64_t *b,
+		    size_t nb, size_t *off)
+{
+	if (u->pool_len + na + nb > u->pool_cap) {
+		size_t cap = u->pool_cap ? u->pool_cap * 2 : 16384;
+		uint64_t *p;
+
+		while (cap < u->pool_len + na + nb)
+			cap *= 2;
+		p = realloc(u->pool, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		u->pool = p;
+		u->pool_cap = cap;
+	}
+	*off = u->pool_len;
+	memcpy(u->pool + u->pool_len, a, na * sizeof(*a));
+	memcpy(u->pool + u->pool_len + na, b, nb * sizeof(*b));
+	u->pool_len += na + nb;
+	return 0;
+}
+
+static int aggregate(struct prof_unwind *u, const struct prof_stack_sample *ss,
+		     const uint64_t *upcs, size_t nu, bool truncated)
+{
+	uint64_t h = hash_sample(ss, upcs, nu, truncated);
+	struct agg *a;
+	size_t j;
+	int err;
+
+	if ((u->n + 1) * 2 > u->nslots && (err = rehash(u)))
+		return err;
+	for (j = h & (u->nslots - 1); u->slots[j]; j = (j + 1) & (u->nslots - 1)) {
+		a = &u->v[u->slots[j] - 1];
+		if (same(u, a, h, ss, upcs, nu, truncated)) {
+			a->count++;
+			return 0;
+		}
+	}
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 1024;
+
+		a = realloc(u->v, cap * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		u->v = a;
+		u->cap = cap;
+	}
+	a = &u->v[u->n];
+	*a = (struct agg){
+		.hash = h,
+		.pid = ss->pid,
+		.tid = ss->tid,
+		.nk = ss->nkstack,
+		.nu = (uint32_t)nu,
+		.kerr = ss->kstack_err,
+		.truncated = truncated,
+		.count = 1,
+	};
+	memcpy(a->comm, ss->comm, sizeof(a->comm));
+	err = pool_add(u, ss->kstack, ss->nkstack, upcs, nu, &a->pcs);
+	if (err)
+		return err;
+	u->slots[j] = (uint32_t)++u->n;
+	return 0;
+}
+
+int prof_unwind__add(struct prof_unwind *u, const struct prof_stack_sample *ss)
+{
+	struct sym_unwind_sample s = {
+		.pid = (pid_t)ss->pid,
+		.regs = ss->regs,
+		.stack = ss->stack,
+		.stack_len = ss->stack_len,
+		.stack_cut = ss->stack_cut,
+	};
+	enum sym_unwind_stop stop;
+	int n;
+
+	n = sym_unwinder__unwind(u->uw, &s, u->pcs, (size_t)u->opts.max_stack, &stop);
+	if (n < 0)
+		return n;
+	u->counts.samples++;
+	u->counts.stops[stop]++;
+	if (stop >= SYM_UNWIND_NO_PROCESS && n <= 1)
+		u->failed_first++;
+	return aggregate(u, ss, u->pcs, (size_t)n, stop == SYM_UNWIND_TRUNCATED);
+}
+
+static int add_entry(struct prof_unwind *u, struct prof_stacks *st, struct fmt_profile *p,
+		     const struct agg *a)
+{
+	struct prof_raw_sample rs = {
+		.pid = a->pid,
+		.tid = a->tid,
+		.kstack = u->pool + a->pcs,
+		.nkstack = a->nk,
+		.kstack_err = a->kerr,
+		.ustack = u->pool + a->pcs + a->nk,
+		.nustack = a->nu,
+		.count = a->count,
+		.ustack_truncated = a->truncated,
+	};
+
+	memcpy(rs.comm, a->comm, sizeof(rs.comm));
+	return prof_stacks__add(st, p, &rs);
+}
+
+static void clear(struct prof_unwind *u)
+{
+	u->n = 0;
+	u->pool_len = 0;
+	if (u->slots)
+		memset(u->slots, 0, u->nslots * sizeof(*u->slots));
+}
+
+int prof_unwind__flush(struct prof_unwind *u, struct prof_stacks *st, struct fmt_profile *window)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < u->n && !err; i++)
+		err = add_entry(u, st, window, &u->v[i]);
+	clear(u);
+	if (!err && u->pending) {
+		err = fmt_profile__merge(window, u->pending, NULL);
+		fmt_profile__free(u->pending);
+		u->pending = NULL;
+	}
+	window->loss.unwind_failed += u->failed_first;
+	u->failed_first = 0;
+	return err;
+}
+
+int prof_unwind__before_exec(struct prof_unwind *u, struct prof_stacks *st, pid_t pid,
+			     int64_t period_ns)
+{
+	size_t kept = 0;
+	int err = 0;
+
+	/* Its samples so far belong to the old image: name them with the old snapshot. */
+	for (size_t i = 0; i < u->n && !err; i++) {
+		if (u->v[i].pid != (uint32_t)pid)
+			continue;
+		if (!u->pending && !(u->pending = fmt_profile__new(period_ns)))
+			return -ENOMEM;
+		err = add_entry(u, st, u->pending, &u->v[i]);
+		u->v[i].count = 0;
+		kept++;
+	}
+	if (!kept)
+		return err;
+	/* Drop the moved entries: rebuild the table without them (rare: once per exec). */
+	for (size_t i = 0, j = 0; i < u->n; i++)
+		if (u->v[i].count)
+			u->v[j++] = u->v[i];
+	u->n -= kept;
+	memset(u->slots, 0, u->nslots * sizeof(*u->slots));
+	for (size_t i = 0; i < u->n; i++) {
+		size_t j = u->v[i].hash & (u->nslots - 1);
+
+		while (u->slots[j])
+			j = (j + 1) & (u->nslots - 1);
+		u->slots[j] = (uint32_t)i + 1;
+	}
+	return err;
+}
+
+/* Remembers pid's mode; returns the one it had, or -1. Memory short: counts may double. */
+static int remember(struct prof_unwind *u, pid_t pid, enum profd_unwind mode)
+{
+	uint64_t key = (uint64_t)(uint32_t)pid + 1;
+	size_t j;
+
+	if ((u->nchosen + 1) * 2 > u->cap_chosen) {
+		size_t cap = u->cap_chosen ? u->cap_chosen * 2 : 256;
+		uint64_t *v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return -1;
+		for (size_t i = 0; i < u->cap_chosen; i++) {
+			if (!u->chosen[i])
+				continue;
+			for (j = profd_hash_u64(u->chosen[i] >> 8) & (cap - 1); v[j]; j = (j + 1) & (cap - 1))
+				;
+			v[j] = u->chosen[i];
+		}
+		free(u->chosen);
+		u->chosen = v;
+		u->cap_chosen = cap;
+	}
+	for (j = profd_hash_u64(key) & (u->cap_chosen - 1); u->chosen[j];
+	     j = (j + 1) & (u->cap_chosen - 1)) {
+		if (u->chosen[j] >> 8 == key) {
+			int old = (int)(u->chosen[j] & 0xff);
+
+			u->chosen[j] = key << 8 | mode;
+			return old;
+		}
+	}
+	u->chosen[j] = key << 8 | mode;
+	u->nchosen++;
+	return -1;
+}
+
+enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid)
+{
+	int old;
+
+	struct sym_unwind_verdict v;
+	enum profd_unwind mode = u->opts.mode;
+	int err;
+
+	if (mode == PROFD_UNWIND_AUTO) {
+		err = sym_unwinder__frame_pointers(u->uw, pid, &v);
+		if (err) {
+			/* Gone already, or an executable we cannot find: copies are the safe side. */
+			pr_debug("pid %d: unwinding with dwarf (%s)", (int)pid,
+				 err == -ESRCH ? "process unknown" : strerror(-err));
+			mode = PROFD_UNWIND_DWARF;
+		} else {
+			mode = v.frame_pointers ? PROFD_UNWIND_FP : PROFD_UNWIND_DWARF;
+			if (!v.has_cfi)
+				pr_debug("pid %d: unwinding with frame pointers: %s has no CFI",
+					 (int)pid, v.path);
+			else
+				pr_debug("pid %d: unwinding with %s: %s sets up a frame pointer in %u of %u functions",
+					 (int)pid, mode == PROFD_UNWIND_FP ? "frame pointers" : "dwarf",
+					 v.path, v.with_fp, v.sampled);
+		}
+		old = remember(u, pid, mode);
+		if (old == PROFD_UNWIND_FP)
+			u->counts.fp_processes--;
+		else if (old == PROFD_UNWIND_DWARF)
+			u->counts.dwarf_processes--;
+		if (mode == PROFD_UNWIND_FP)
+			u->counts.fp_processes++;
+		else
+			u->counts.dwarf_processes++;
+	}
+	if (mode == PROFD_UNWIND_DWARF) {
+		err = sym_unwinder__prepare(u->uw, pid);
+		if (err && err != -ESRCH)
+			pr_debug("pid %d: cannot read unwind tables: %s", (int)pid, strerror(-err));
+	}
+	return mode;
+}
+
+void prof_unwind__drop_process(struct prof_unwind *u, pid_t pid)
+{
+	sym_unwinder__drop_process(u->uw, pid);
+}
+
+void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts *out)
+{
+	struct sym_unwind_stats st;
+
+	*out = u->counts;
+	sym_unwinder__stats(u->uw, &st);
+	out->frames = st.frames;
+	out->files = st.files;
+	out->table_bytes = st.table_bytes;
+}
+
+void prof_unwind__summary(const struct prof_unwind *u, uint64_t ringbuf_full,
+			  struct profd_strbuf *sb)
+{
+	const struct prof_unwind_counts *c = &u->counts;
+	uint64_t failed = 0;
+	const char *sep = "";
+
+	if (u->opts.mode == PROFD_UNWIND_AUTO)
+		profd_strbuf_printf(sb, "; --unwind auto: dwarf for %llu process%s, frame pointers for %llu",
+				    (unsigned long long)c->dwarf_processes,
+				    c->dwarf_processes == 1 ? "" : "es",
+				    (unsigned long long)c->fp_processes);
+	if (ringbuf_full)
+		profd_strbuf_printf(sb, ", %llu samples lost: stack-copy ring buffer full",
+				    (unsigned long long)ringbuf_full);
+	if (c->stops[SYM_UNWIND_TRUNCATED])
+		profd_strbuf_printf(sb, ", %llu stacks truncated at the %u-byte stack copy (raise with --stack-size)",
+				    (unsigned long long)c->stops[SYM_UNWIND_TRUNCATED],
+				    u->opts.stack_size);
+	for (int i = SYM_UNWIND_NO_PROCESS; i < SYM_UNWIND_NSTOPS; i++)
+		failed += c->stops[i];
+	if (!failed)
+		return;
+	profd_strbuf_printf(sb, ", %llu of %llu unwinds stopped early (", (unsigned long long)failed,
+			    (unsigned long long)c->samples);
+	for (int i = SYM_UNWIND_NO_PROCESS; i < SYM_UNWIND_NSTOPS; i++) {
+		if (!c->stops[i])
+			continue;
+		profd_strbuf_printf(sb, "%s%llu %s", sep, (unsigned long long)c->stops[i],
+				    sym_unwind_stop_name(i));
+		sep = ", ";
+	}
+	profd_strbuf_puts(sb, ")");
+}

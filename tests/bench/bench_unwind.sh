@@ -1,0 +1,86 @@
+#!/bin/bash
+# DWARF unwinding cost, in one run, on a CPU workload built -O2 without frame pointers:
+# slowdown of the workload (median of paired runs), the profiler's own CPU seconds per second and
+# peak RSS for profd --unwind fp, profd --unwind dwarf and perf record --call-graph dwarf, all at
+# -F 99 on every CPU; perf's own unwinding (perf script over what it recorded) beside profd's,
+# which unwinds as it goes; and the stacks per second profd's unwinder manages alone.
+. "$(dirname "$0")/lib.sh"
+PAIRS=${PAIRS:-5}
+ROUNDS=${ROUNDS:-40000000}
+NOFP="-O2 -g -fomit-frame-pointer -momit-leaf-frame-pointer"
+command -v perf >/dev/null || { echo "perf missing (make deps installs linux-perf)"; exit 1; }
+clang $NOFP -o "$BT/cpuwork_nofp" "$TOP/tests/bench/cpuwork.c"
+clang $NOFP -o "$BT/recurse_nofp" "$TOP/tests/workloads/recurse.c"
+make -s -C "$TOP" build/libsymbolizer.a build/libcommon.a
+gcc -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOP" -o "$BT/bench_unwind" "$TOP/tests/bench/bench_unwind.c" \
+	"$TOP/build/libsymbolizer.a" "$TOP/build/libcommon.a" -lelf -ldw -lunwind-generic -lunwind \
+	-ldebuginfod -lzstd -lz -lpthread /usr/lib/x86_64-linux-gnu/libiberty.a
+
+start_profiler() { # NAME: starts it in the background, sets PPID_RUN
+	case "$1" in
+	fp | dwarf) "$PROFD" --unwind "$1" -a -F 99 -o "$TMP/$1.folded" 2>"$TMP/$1.stderr" & ;;
+	perf) perf record -F 99 -a --call-graph dwarf -o "$TMP/perf.data" >/dev/null 2>&1 & ;;
+	esac
+	PPID_RUN=$!
+	sleep 2 # let it attach
+}
+
+stop_profiler() {
+	kill -INT "$PPID_RUN"
+	wait "$PPID_RUN" 2>/dev/null || true
+}
+
+measure() { # NAME -> "name slowdown% cpu_per_s rss_mib with_s without_s", medians of pairs
+	name=$1
+	for i in $(seq "$PAIRS"); do
+		wall "$BT/cpuwork_nofp" "$ROUNDS" >>"$TMP/$name.without"
+		start_profiler "$name"
+		c0=$(cpu_seconds "$PPID_RUN")
+		t0=$(date +%s.%N)
+		wall "$BT/cpuwork_nofp" "$ROUNDS" >>"$TMP/$name.with"
+		t1=$(date +%s.%N)
+		c1=$(cpu_seconds "$PPID_RUN")
+		peak_rss_mib "$PPID_RUN" >>"$TMP/$name.rss"
+		echo "($c1 - $c0) / ($t1 - $t0)" | bc -l >>"$TMP/$name.cpu"
+		stop_profiler
+	done
+	w=$(median <"$TMP/$name.with")
+	wo=$(median <"$TMP/$name.without")
+	slow=$(echo "($w / $wo - 1) * 100" | bc -l)
+	printf '%s %.2f %.4f %s %.3f %.3f\n' "$name" "$slow" "$(median <"$TMP/$name.cpu")" \
+		"$(median <"$TMP/$name.rss")" "$w" "$wo"
+}
+
+echo "workload: cpuwork $ROUNDS rounds built without frame pointers, one worker per CPU;"
+echo "          $PAIRS runs with and $PAIRS without each profiler (-a -F 99)"
+printf '%-6s %10s %14s %13s %10s %10s\n' tool slowdown% cpu_s_per_s peak_rss_MiB with_s without_s
+r_fp=$(measure fp)
+r_dwarf=$(measure dwarf)
+r_perf=$(measure perf)
+for r in "$r_fp" "$r_dwarf" "$r_perf"; do
+	printf '%-6s %10s %14s %13s %10s %10s\n' $r
+done
+echo "profd --unwind dwarf, last run: $(grep -o '[0-9]* samples.*' "$TMP/dwarf.stderr" | head -c 400)"
+
+# perf unwinds after the fact: the CPU of `perf script` over the last recording is the work
+# profd does while sampling.
+s=$(date +%s.%N)
+/usr/bin/time -f '%U %S' -o "$TMP/script.time" perf script -i "$TMP/perf.data" >/dev/null 2>&1 || true
+e=$(date +%s.%N)
+perf_script_cpu=$(awk '{print $1 + $2}' "$TMP/script.time" 2>/dev/null || echo "?")
+perf_samples=$(perf report -i "$TMP/perf.data" --stdio --sort comm 2>/dev/null |
+	awk '/^# Samples:/ {print $3; exit}')
+set -- $r_dwarf
+d_cpu=$3
+set -- $r_perf
+p_cpu=$3
+echo "perf script (perf's unwinding of one recording, ${perf_samples:-?} samples): ${perf_script_cpu} CPU s"
+echo "ratio dwarf/perf record: cpu $(echo "$d_cpu / $p_cpu" | bc -l | cut -c1-5)"
+
+# The unwinder alone, on copies of a 30-deep no-frame-pointer stack.
+"$BT/recurse_nofp" 30 60 >/dev/null &
+wl=$!
+sleep 0.5
+echo "unwinder alone (30-deep recursion, 256 copies of 16 KiB): $("$BT/bench_unwind" "$wl" 3)"
+kill "$wl" 2>/dev/null || true
+wait "$wl" 2>/dev/null || true

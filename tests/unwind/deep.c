@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Deep-stack workload for DWARF unwinding: main -> deep -> deep -> ... (DEPTH frames of deep,
+ * each with a 128-byte local buffer, so 300 frames take about 48 KiB of stack) -> deep_leaf,
+ * which burns the CPU. Built -O2 without frame pointers by tests/e2e/test_unwind.sh.
+ *
+ * Usage: deep DEPTH [SECONDS]   (defaults 300 and 5)
+ *
+ * Each descent burns a random phase (uniform 1-20 ms of thread CPU time) in deep_leaf, then
+ * returns to main and descends again until the deadline. At exit it prints "truth deep_leaf
+ * PERCENT" (CPU time in deep_leaf / CPU time of the loop) and "depth_deep DEPTH".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define NOINLINE __attribute__((noinline, disable_tail_calls))
+
+/* Inline syscall: a sample inside glibc's wrapper would need glibc's CFI for nothing. */
+static inline __attribute__((always_inline)) long long thread_ns(void)
+{
+	struct timespec ts;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"(228L /* __NR_clock_gettime */), "D"((long)CLOCK_THREAD_CPUTIME_ID),
+			   "S"(&ts)
+			 : "rcx", "r11", "memory");
+	(void)ret;
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+volatile unsigned long sink;
+
+NOINLINE long long deep_leaf(long long ns)
+{
+	long long t0 = thread_ns(), t;
+	unsigned long x = sink;
+
+	do {
+		for (int i = 0; i < 4000; i++) {
+			x = x * 6364136223846793005UL + 1442695040888963407UL;
+			__asm__ volatile("" : "+r"(x) : : "memory");
+		}
+		t = thread_ns();
+	} while (t - t0 < ns);
+	sink = x;
+	return t - t0;
+}
+
+NOINLINE long long deep(int depth, long long ns)
+{
+	char pad[128];
+	long long r;
+
+	/* The buffer's address escapes: the compiler must give every frame all 128 bytes. */
+	pad[depth & 127] = (char)depth;
+	__asm__ volatile("" : : "r"(pad) : "memory");
+	r = depth <= 1 ? deep_leaf(ns) : deep(depth - 1, ns);
+	__asm__ volatile("" : "+r"(r) : "r"(pad) : "memory");
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	int depth = argc > 1 ? atoi(argv[1]) : 300;
+	double seconds = argc > 2 ? atof(argv[2]) : 5.0;
+	unsigned int seed = (unsigned int)wall_ns();
+	long long spent = 0, start, total, deadline;
+
+	if (depth < 1)
+		depth = 1;
+	if (seconds <= 0)
+		seconds = 5.0;
+	deadline = wall_ns() + (long long)(seconds * 1e9);
+	start = thread_ns();
+	while (wall_ns() < deadline)
+		spent += deep(depth, (1 + rand_r(&seed) % 20000) * 1000LL);
+	total = thread_ns() - start;
+	printf("truth deep_leaf %.2f\n", 100.0 * spent / total);
+	printf("depth_deep %d\n", depth);
+	return 0;
+}
