@@ -238,6 +238,7 @@ int fmt_folded_read(struct fmt_profile *p, FILE *in, struct fmt_error *err);
  */
 struct fmt_pprof_opts {
 	const struct fmt_filter *filter; /* NULL: every sample */
+	bool raw;			 /* the bare protobuf, no gzip (the store compresses it) */
 };
 
 /* Returns 0 or -errno (-EIO for a write error on out). */
@@ -271,5 +272,28 @@ struct fmt_svg_opts {
 };
 
 int fmt_svg_write(const struct fmt_profile *p, FILE *out, const struct fmt_svg_opts *opts);
+
+/*
+ * Store encoding (agent windows): the bare pprof protobuf compressed with zstd. zstd on the raw
+ * protobuf, not on pprof's gzip, since deflated bytes do not compress further and zstd alone is
+ * both smaller and faster than gzip. A window decodes with fmt_store_decode() only, or with
+ * `zstd -d | go tool pprof` by hand.
+ */
+
+/* zstd level the store writes at: cheap enough for an agent that must cost almost nothing. */
+#define FMT_STORE_LEVEL 3
+
+/*
+ * Encodes the samples of p that f matches (NULL: all) into *out, a malloc'd buffer of *len
+ * bytes that the caller owns. Returns 0 or -errno.
+ */
+int fmt_store_encode(const struct fmt_profile *p, const struct fmt_filter *f, void **out,
+		     size_t *len);
+
+/*
+ * Adds the window in data[0..len) to p. Never inflates more than FMT_PPROF_MAX_BYTES. Returns 0,
+ * or -EINVAL with err filled for damaged or foreign input, or -errno.
+ */
+int fmt_store_decode(struct fmt_profile *p, const void *data, size_t len, struct fmt_error *err);
 
 #endif

@@ -136,13 +136,18 @@ static int zwrite(struct writer *w, const uint8_t *data, size_t len, int flush)
 /* Hands the encoded bytes to deflate once there are enough of them (or at the end). */
 static int flush_buf(struct writer *w, bool finish)
 {
-	int err;
+	int err = 0;
 
 	if (w->buf.err)
 		return w->buf.err;
 	if (!finish && w->buf.len < FLUSH_AT)
 		return 0;
-	err = zwrite(w, w->buf.data, w->buf.len, finish ? Z_FINISH : Z_NO_FLUSH);
+	if (!w->zs_ready) {
+		if (w->buf.len && fwrite(w->buf.data, 1, w->buf.len, w->out) != w->buf.len)
+			err = -EIO;
+	} else {
+		err = zwrite(w, w->buf.data, w->buf.len, finish ? Z_FINISH : Z_NO_FLUSH);
+	}
 	w->buf.len = 0;
 	return err;
 }
@@ -503,13 +508,15 @@ int fmt_pprof_write(const struct fmt_profile *p, FILE *out, const struct fmt_ppr
 	err = build_strings(&w);
 	if (err)
 		goto out;
-	/* windowBits 15 + 16: a gzip wrapper whose header has no name and mtime 0. */
-	if (deflateInit2(&w.zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK) {
-		err = -ENOMEM;
-		goto out;
+	if (!opts || !opts->raw) {
+		/* windowBits 15 + 16: a gzip wrapper whose header has no name and mtime 0. */
+		if (deflateInit2(&w.zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8,
+				 Z_DEFAULT_STRATEGY) != Z_OK) {
+			err = -ENOMEM;
+			goto out;
+		}
+		w.zs_ready = true;
 	}
-	w.zs_ready = true;
 	err = write_all(&w);
 	if (!err && (fflush(out) || ferror(out)))
 		err = -EIO;

@@ -80,6 +80,22 @@ static int healthz(const struct web_request *rq, struct web_reply *rp)
 	return 0;
 }
 
+/* Prometheus text: what the agent says about itself, or 404 where the source has nothing. */
+static int metrics(const struct web_request *rq, struct web_reply *rp)
+{
+	struct profd_strbuf sb = {0};
+	int err;
+
+	if (!rq->src->metrics)
+		return web_reply_error(rp, 404, "no metrics here: /metrics is served by profd agent");
+	err = rq->src->metrics(rq->src->ctx, &sb);
+	if (err) {
+		profd_strbuf_release(&sb);
+		return web_reply_error(rp, 500, "cannot read the metrics: %s", strerror(-err));
+	}
+	return web_reply_strbuf(rp, &sb, "text/plain; version=0.0.4; charset=utf-8");
+}
+
 /* A private profile with what the request asks for, or NULL with a 500 reply set. */
 static struct fmt_profile *collect(const struct web_request *rq, struct web_reply *rp,
 				   const struct web_range *range, const struct fmt_filter *f)
@@ -474,6 +490,7 @@ static const struct web_route routes[] = {
 	{"/style.css", no_params, page_css},
 	{"/favicon.svg", no_params, page_icon},
 	{"/healthz", no_params, healthz},
+	{"/metrics", no_params, metrics},
 	{"/api/targets", no_params, api_targets},
 	{"/api/profile", no_params, api_profile},
 	{"/api/top", top_params, api_top},

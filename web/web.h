@@ -49,6 +49,8 @@ struct web_target {
 
 void web_targets_free(struct web_target *t, size_t n);
 
+struct profd_strbuf;
+
 /*
  * Where profiles come from. Every callback may be called from several server threads at once
  * and must be thread-safe; each must return promptly (copying under a lock is fine, waiting for
@@ -65,6 +67,11 @@ struct web_source {
 	int (*status)(void *ctx, struct web_status *st);
 	/* Sets *out to a malloc'd array (see web_targets_free) and *n. Returns 0 or -errno. */
 	int (*targets)(void *ctx, struct web_target **out, size_t *n);
+	/*
+	 * Appends the source's own health in Prometheus text format (0.0.4) for /metrics; NULL
+	 * answers 404 there. Returns 0 or -errno.
+	 */
+	int (*metrics)(void *ctx, struct profd_strbuf *out);
 	/* Names of the files served, for `profd serve`; NULL otherwise. Owned by the source. */
 	const char *const *files;
 	size_t nfiles;

@@ -1,0 +1,268 @@
+#!/bin/sh
+# Agent mode: 1 s windows on disk while split3 runs, profd query over the whole range and a
+# sub-range, retention by size and by age, a damaged window skipped with one warning, and
+# kill -9 at random moments leaving nothing half-written for query to see.
+# Outputs are kept in tests/artifacts/test_agent/.
+. "$(dirname "$0")/lib.sh"
+
+FOLDED="$TOP/tests/e2e/folded.py"
+TOL=3
+KILLS=${PROFD_AGENT_KILLS:-10}
+
+need_root agent || exit 0
+if [ ! -x "$WL/split3" ]; then
+	skip agent "$WL/split3 not built (make test-binaries)"
+	exit 0
+fi
+
+ST="$TMP/store"
+rm -f "$ART"/* # never judge a run by the files of an earlier one
+
+# windows DIR: the window files of a store, oldest first (names sort by start time: same width).
+windows() { ls "$1" | grep -E '^[0-9]+-[0-9]+\.pb\.zst$' | sort -n; }
+nwindows() { windows "$1" | wc -l; }
+start_of() { echo "${1%%-*}"; }
+end_of() { e=${1#*-}; echo "${e%.pb.zst}"; }
+# rfc3339 NS: nanoseconds since the epoch as 2026-11-25T14:00:00.123456789Z
+rfc3339() { date -u -d "@$(($1 / 1000000000)).$(printf %09d $(($1 % 1000000000)))" +%Y-%m-%dT%H:%M:%S.%NZ; }
+# total FOLDED: samples in a folded file
+total() { python3 "$FOLDED" total "$1" 2>/dev/null || echo 0; }
+
+# ---- a run: whole machine, split3 for 12 s in the middle, /metrics read at the end ----
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$PROFD" agent --store "$ST" --window 1 -F 199 --http "127.0.0.1:$PORT" 2>>"$ART/agent.err" &
+AGENT=$!
+PIDS="$PIDS $AGENT"
+sleep 1
+"$WL/split3" 12 >"$ART/split3.truth"
+sleep 1
+curl -sf "http://127.0.0.1:$PORT/metrics" >"$ART/metrics.txt"
+kill -INT "$AGENT"
+wait "$AGENT"
+rc=$?
+if [ "$rc" = 0 ]; then pass agent.sigint_exit_0; else fail agent.sigint_exit_0 "exit status $rc"; fi
+
+if m=$(python3 "$TOP/tests/e2e/promtext.py" "$ART/metrics.txt" profd_samples_total \
+	profd_windows_written_total profd_store_bytes profd_store_files profd_resident_memory_bytes \
+	profd_window_write_failures_total profd_symbolizer_cache_bytes 2>&1) &&
+	echo "$m" | awk '$1 == "profd_windows_written_total" && $2 >= 10 { w = 1 }
+		$1 == "profd_samples_total" && $2 > 0 { s = 1 }
+		$1 == "profd_store_bytes" && $2 > 0 { b = 1 } END { exit !(w && s && b) }'; then
+	pass agent.metrics
+else
+	fail agent.metrics "$(echo "$m" | tr '\n' ' ')"
+fi
+
+n=$(nwindows "$ST")
+if [ "$n" -ge 12 ]; then pass agent.windows_on_disk; else fail agent.windows_on_disk "$n windows, want >= 12"; fi
+if ls -A "$ST" | grep -vqE '^[0-9]+-[0-9]+\.pb\.zst$'; then
+	fail agent.only_windows "other files left: $(ls -A "$ST" | grep -vE '\.pb\.zst$' | head -3 | tr '\n' ' ')"
+else
+	pass agent.only_windows
+fi
+
+# ---- query: whole range, split within TOL of the truth ----
+if "$PROFD" query --store "$ST" --from -1h --to now -o "$ART/all.folded" 2>"$ART/query_all.err"; then
+	pass query.whole_range
+else
+	fail query.whole_range "$(tail -1 "$ART/query_all.err")"
+fi
+for f in work_a work_b work_c; do
+	want=$(awk -v f="$f" '$1 == "truth" && $2 == f { print $3 }' "$ART/split3.truth")
+	got=$(python3 "$FOLDED" share "$ART/all.folded" "$f" --comm split3 2>&1)
+	if [ -n "$want" ] && awk -v g="$got" -v w="$want" -v t="$TOL" \
+		'BEGIN { d = g - w; if (d < 0) d = -d; exit !(g ~ /^[0-9.]+$/ && d <= t) }'; then
+		pass "query.split_$f"
+	else
+		fail "query.split_$f" "profd '$got'% vs truth '$want'% (allowed ±$TOL)"
+	fi
+done
+"$PROFD" query --store "$ST" -o "$ART/all.svg" 2>/dev/null && grep -q '<svg' "$ART/all.svg" &&
+	pass query.svg || fail query.svg "no SVG written"
+if "$PROFD" query --store "$ST" --comm split3 -o "$ART/split3.pb.gz" 2>/dev/null &&
+	"$PROFD" convert "$ART/split3.pb.gz" -o "$TMP/split3.folded" &&
+	[ "$(python3 "$FOLDED" comms "$TMP/split3.folded" | awk '{ print $2 }' | sort -u)" = split3 ]; then
+	pass query.pprof_comm_filter
+else
+	fail query.pprof_comm_filter "pprof of --comm split3 does not hold split3 alone"
+fi
+
+# ---- query: a sub-range is exactly those windows ----
+set -- $(windows "$ST")
+from_name=$(eval echo "\${$(($# / 2 - 2))}")
+to_name=$(eval echo "\${$(($# / 2 + 1))}")
+from=$(rfc3339 "$(start_of "$from_name")")
+to=$(rfc3339 "$(end_of "$to_name")")
+if "$PROFD" query --store "$ST" --from "$from" --to "$to" -o "$ART/sub.folded" 2>"$ART/query_sub.err"; then
+	got=$(sed -n 's/.*query: \([0-9]*\) windows.*/\1/p' "$ART/query_sub.err")
+	a=$(total "$ART/all.folded")
+	b=$(total "$ART/sub.folded")
+	if [ "$got" = 4 ] && [ "$b" -gt 0 ] && [ "$b" -lt "$a" ]; then
+		pass query.sub_range
+	else
+		fail query.sub_range "$got windows (want 4), $b samples of $a"
+	fi
+else
+	fail query.sub_range "$(tail -1 "$ART/query_sub.err")"
+fi
+if "$PROFD" query --store "$ST" --from "2000-01-01T00:00:00Z" --to "2000-01-02T00:00:00+01:00" \
+	-o "$TMP/none.folded" 2>/dev/null; then
+	fail query.empty_range "exit 0 for a range without windows"
+else
+	pass query.empty_range
+fi
+
+# ---- retention by size: the oldest windows go, nothing else ----
+cp -a "$ST" "$TMP/size"
+old_total=$(du -cb "$TMP/size"/*.pb.zst | tail -1 | cut -f1)
+limit=$((old_total / 2))
+windows "$TMP/size" >"$TMP/size.before"
+"$PROFD" agent --store "$TMP/size" --window 1 --retention-size "$limit" 2>>"$ART/agent.err" &
+p=$!
+sleep 3
+kill -TERM "$p"
+wait "$p"
+windows "$TMP/size" >"$TMP/size.after"
+kept_old=$(grep -cxFf "$TMP/size.before" "$TMP/size.after")
+new_total=$(du -cb "$TMP/size"/*.pb.zst | tail -1 | cut -f1)
+tail -n "$kept_old" "$TMP/size.before" >"$TMP/size.newest_old"
+head -n "$kept_old" "$TMP/size.after" >"$TMP/size.kept"
+# The survivors of the old windows must be the newest ones, the new ones all there (at least
+# one written), and the store under the limit.
+if [ "$kept_old" -lt "$(wc -l <"$TMP/size.before")" ] && [ "$new_total" -le "$limit" ] &&
+	cmp -s "$TMP/size.newest_old" "$TMP/size.kept" &&
+	[ "$(wc -l <"$TMP/size.after")" -gt "$kept_old" ]; then
+	pass retention.size_oldest_first
+else
+	fail retention.size_oldest_first "kept $kept_old old windows, $new_total bytes (limit $limit)"
+fi
+
+# ---- retention by age: windows from two days ago go, today's stay ----
+cp -a "$ST" "$TMP/age"
+now=$(date +%s)
+any=$(windows "$TMP/age" | head -1)
+for d in 3 2; do
+	s=$(((now - d * 86400) * 1000000000))
+	cp "$TMP/age/$any" "$TMP/age/$s-$((s + 1000000000)).pb.zst"
+done
+before=$(nwindows "$TMP/age")
+"$PROFD" agent --store "$TMP/age" --window 1 --retention-age 1d 2>>"$ART/agent.err" &
+p=$!
+sleep 2
+kill -TERM "$p"
+wait "$p"
+old_left=$(windows "$TMP/age" | awk -v c=$(((now - 86400) * 1000000000)) '{ split($0, a, "-"); if (a[1] < c) n++ } END { print n + 0 }')
+if [ "$old_left" = 0 ] && [ "$(nwindows "$TMP/age")" -ge $((before - 2)) ]; then
+	pass retention.age
+else
+	fail retention.age "$old_left old windows left, $(nwindows "$TMP/age") of $before"
+fi
+
+# ---- a damaged window: skipped, one warning, the query still answers ----
+cp -a "$ST" "$TMP/bad"
+set -- $(windows "$TMP/bad")
+victim=$(eval echo "\${$(($# / 2))}")
+cut=$(eval echo "\${$(($# / 2 + 1))}")
+head -c 40 /dev/urandom >"$TMP/bad/$victim"
+truncate -s $(($(stat -c %s "$TMP/bad/$cut") / 2)) "$TMP/bad/$cut"
+if "$PROFD" query --store "$TMP/bad" -o "$ART/bad.folded" 2>"$ART/query_bad.err"; then
+	w1=$(grep -c "$victim: damaged" "$ART/query_bad.err")
+	w2=$(grep -c "$cut: damaged" "$ART/query_bad.err")
+	got=$(sed -n 's/.*query: \([0-9]*\) windows.*/\1/p' "$ART/query_bad.err")
+	if [ "$w1" = 1 ] && [ "$w2" = 1 ] && [ "$got" = $(($# - 2)) ] &&
+		[ "$(total "$ART/bad.folded")" -lt "$(total "$ART/all.folded")" ]; then
+		pass store.damaged_skipped
+	else
+		fail store.damaged_skipped "warnings $w1 (garbage) $w2 (cut), $got of $# windows; $(tr '\n' ' ' <"$ART/query_bad.err")"
+	fi
+else
+	fail store.damaged_skipped "query failed: $(tail -1 "$ART/query_bad.err")"
+fi
+
+# ---- kill -9 at random moments: no partial window visible, leftovers cleared on restart ----
+KST="$TMP/kill"
+i=0
+while [ $i -lt "$KILLS" ]; do
+	"$PROFD" agent --store "$KST" --window 1 2>>"$ART/agent.err" &
+	p=$!
+	sleep "$(awk -v s="$i$$" 'BEGIN { srand(s); printf "%.2f", 1.2 + rand() * 2.5 }')"
+	kill -9 "$p"
+	wait "$p" 2>/dev/null
+	i=$((i + 1))
+done
+files=$(nwindows "$KST")
+if "$PROFD" query --store "$KST" -o "$TMP/kill.folded" 2>"$ART/query_kill.err"; then
+	got=$(sed -n 's/.*query: \([0-9]*\) windows.*/\1/p' "$ART/query_kill.err")
+	if [ "$got" = "$files" ] && ! grep -q damaged "$ART/query_kill.err"; then
+		pass store.kill9_no_partial_window
+	else
+		fail store.kill9_no_partial_window "$got of $files windows readable: $(tr '\n' ' ' <"$ART/query_kill.err")"
+	fi
+else
+	fail store.kill9_no_partial_window "query failed after $KILLS kills: $(tail -1 "$ART/query_kill.err")"
+fi
+# A restart removes what a kill left under a temporary name.
+"$PROFD" agent --store "$KST" --window 1 2>>"$ART/agent.err" &
+p=$!
+sleep 1.5
+kill -INT "$p"
+wait "$p"
+rc=$?
+if [ "$rc" = 0 ] && ! ls -A "$KST" | grep -qvE '^[0-9]+-[0-9]+\.pb\.zst$'; then
+	pass store.restart_clears_temporaries
+else
+	fail store.restart_clears_temporaries "exit $rc; left: $(ls -A "$KST" | grep -vE '\.pb\.zst$' | tr '\n' ' ')"
+fi
+
+# ---- push: the receiver is down at first, then up; every window arrives and reads in pprof ----
+freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PPORT=$(freeport)
+RECV="$TMP/recv"
+"$PROFD" agent --store "$TMP/push" --window 1 --push "http://127.0.0.1:$PPORT" \
+	--labels env=test,team=perf 2>"$ART/agent_push.err" &
+p=$!
+sleep 3
+python3 "$TOP/tests/e2e/pyroscope_recv.py" "$PPORT" "$RECV" &
+RP=$!
+PIDS="$PIDS $RP"
+sleep 4
+kill -TERM "$p"
+wait "$p"
+rc=$?
+sleep 0.5
+kill "$RP" 2>/dev/null
+stored=$(nwindows "$TMP/push")
+got=$(wc -l <"$RECV/index.txt" 2>/dev/null || echo 0)
+if [ "$rc" = 0 ] && [ "$stored" -ge 5 ] && [ "$got" = "$stored" ] && [ ! -s "$RECV/errors.txt" ] &&
+	grep -q "push: .*(retrying)" "$ART/agent_push.err"; then
+	pass push.spooled_until_backend_up
+else
+	fail push.spooled_until_backend_up "exit $rc, $got of $stored windows received; $(cat "$RECV/errors.txt" 2>/dev/null | head -2 | tr '\n' ' ')"
+fi
+host=$(hostname)
+if [ "$got" -gt 0 ] && awk -v h="$host" '{ n++ } $2 ~ "^profd\\.cpu\\{hostname=" h ",env=test,team=perf\\}$" && $5 == 19 && $3 <= $4 { ok++ }
+	END { exit !(n && ok == n) }' "$RECV/index.txt"; then
+	pass push.labels_and_times
+else
+	fail push.labels_and_times "$(head -2 "$RECV/index.txt" 2>/dev/null | tr '\n' ' ')"
+fi
+# Every body passes go tool pprof -raw; together they hold what the store holds.
+if command -v go >/dev/null 2>&1; then
+	bad=0
+	sum=0
+	for f in "$RECV"/*.pb.gz; do
+		[ -e "$f" ] || continue
+		go tool pprof -raw "$f" >"$TMP/raw.txt" 2>&1 || { bad=$((bad + 1)); continue; }
+		n=$(awk '/^Samples:/ { on = 1; next } /^Locations/ { on = 0 } on && $1 ~ /^[0-9]+$/ { s += $1 } END { print s + 0 }' "$TMP/raw.txt")
+		sum=$((sum + n))
+	done
+	"$PROFD" query --store "$TMP/push" -o "$TMP/push.folded" 2>/dev/null
+	want=$(total "$TMP/push.folded")
+	if [ "$bad" = 0 ] && [ "$got" -gt 0 ] && [ "$sum" = "$want" ]; then
+		pass push.bodies_read_by_go_pprof
+	else
+		fail push.bodies_read_by_go_pprof "$bad unreadable; $sum samples pushed, $want in the store"
+	fi
+else
+	skip push.bodies_read_by_go_pprof "go is not installed"
+fi
