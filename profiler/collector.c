@@ -35,16 +35,10 @@ static void record_exit(struct prof_collector *c, pid_t pid, const char *comm)
 
 	if (push_pid(&c->pending_drop, &c->npending, &c->cap_pending, pid))
 		return;
-	if (c->nexits == c->cap_exits) {
-		size_t cap = c->cap_exits ? c->cap_exits * 2 : 16;
-
-		e = realloc(c->exits, cap * sizeof(*e));
-		if (!e)
-			return;
-		c->exits = e;
-		c->cap_exits = cap;
-	}
-	e = &c->exits[c->nexits++];
+	/* Only the first few are named; a long-running agent must not grow with process churn. */
+	if (c->nexits++ >= PROF_EXITS_KEPT)
+		return;
+	e = &c->exits[c->nexits - 1];
 	e->pid = pid;
 	snprintf(e->comm, sizeof(e->comm), "%.*s", PROFD_COMM_LEN, comm);
 }
@@ -179,7 +173,6 @@ void prof_collector__fini(struct prof_collector *c)
 	prof_stacks__free(c->stacks);
 	sym_resolver__free(c->resolver);
 	free(c->pending_drop);
-	free(c->exits);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -186,6 +186,8 @@ struct prof_collector_opts {
 	unsigned stack_size;	  /* bytes of user stack copied per sample; 0: 16384 */
 };
 
+#define PROF_EXITS_KEPT 16
+
 struct prof_exit {
 	pid_t pid;
 	char comm[PROFD_COMM_LEN + 1];
@@ -199,8 +201,8 @@ struct prof_collector {
 	uint64_t counters[PROFD_CNT_MAX]; /* as of the last drain */
 	pid_t *pending_drop;		  /* exited: forget after the next drain */
 	size_t npending, cap_pending;
-	struct prof_exit *exits; /* every process that exited during the run */
-	size_t nexits, cap_exits;
+	struct prof_exit exits[PROF_EXITS_KEPT]; /* the first processes that exited */
+	size_t nexits;				 /* all that exited during the run */
 	size_t processes; /* distinct processes announced */
 	struct prof_unwind *unwind; /* NULL with --unwind fp */
 };

@@ -266,3 +266,35 @@ if command -v go >/dev/null 2>&1; then
 else
 	skip push.bodies_read_by_go_pprof "go is not installed"
 fi
+
+# ---- disk full (a small tmpfs): sampling goes on, failed writes are counted, then it recovers ----
+FULL="$TMP/full"
+mkdir -p "$FULL"
+if mount -t tmpfs -o size=256k profd-test "$FULL" 2>/dev/null; then
+	trap 'umount "$FULL" 2>/dev/null; cleanup' EXIT
+	mkdir "$FULL/store"
+	head -c 300000 /dev/zero >"$FULL/filler" 2>/dev/null
+	MPORT=$(freeport)
+	"$PROFD" agent --store "$FULL/store" --window 1 --http "127.0.0.1:$MPORT" 2>"$ART/agent_full.err" &
+	p=$!
+	sleep 3
+	curl -sf "http://127.0.0.1:$MPORT/metrics" >"$ART/metrics_full.txt"
+	during=$(nwindows "$FULL/store")
+	rm -f "$FULL/filler"
+	sleep 3
+	curl -sf "http://127.0.0.1:$MPORT/metrics" >"$ART/metrics_after.txt"
+	kill -TERM "$p"
+	wait "$p"
+	rc=$?
+	failed=$(python3 "$TOP/tests/e2e/promtext.py" "$ART/metrics_full.txt" profd_window_write_failures_total | awk '{ print $2 }')
+	after=$(nwindows "$FULL/store")
+	if [ "$rc" = 0 ] && [ "$during" = 0 ] && [ "${failed:-0}" -ge 1 ] && [ "$after" -ge 2 ] &&
+		! ls -A "$FULL/store" | grep -qvE '^[0-9]+-[0-9]+\.pb\.zst$'; then
+		pass store.disk_full_counted_and_recovers
+	else
+		fail store.disk_full_counted_and_recovers "exit $rc; $during windows while full, $failed failures counted, $after after"
+	fi
+	umount "$FULL"
+else
+	skip store.disk_full_counted_and_recovers "cannot mount a tmpfs here"
+fi
