@@ -52,4 +52,7 @@ printf '%-6s %10s %14s %10s %10s %10s\n' $r_profd
 printf '%-6s %10s %14s %10s %10s %10s\n' $r_perf
 set -- $r_profd; pc=$3; pr=$4
 set -- $r_perf; fc=$3; fr=$4
-echo "ratio profd/perf: cpu $(echo "$pc / $fc" | bc -l | cut -c1-5), rss $(echo "$pr / $fr" | bc -l | cut -c1-5)"
+# perf defers its work (raw samples to a file, unwinding and symbols at report time), so its CPU
+# while recording can round to 0: then there is no ratio to print.
+ratio() { if [ "$(echo "$2 > 0" | bc -l)" = 1 ]; then echo "$1 / $2" | bc -l | cut -c1-5; else echo "n/a (perf ~0)"; fi; }
+echo "ratio profd/perf: cpu $(ratio "$pc" "$fc"), rss $(ratio "$pr" "$fr")"
