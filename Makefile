@@ -118,10 +118,11 @@ e2e: all
 bench: deps all
 	@sh tests/bench/run.sh
 
+# Unit tests only: building `all` here would put a sanitized binary at ./profd.
 asan:
 	$(MAKE) BUILD=build/asan CC=clang \
 		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all' \
-		LDFLAGS='-fsanitize=address,undefined' all test-binaries
+		LDFLAGS='-fsanitize=address,undefined' test-binaries
 	@PROFD_BUILD=build/asan PROFD_TEST_ONLY=unit sh tests/run.sh
 
 fuzz:

@@ -5,45 +5,11 @@
 # cut at the depth limit, name JIT frames and escape hostile names in SVG.
 # Every output is kept in tests/artifacts/test_accuracy/.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/known_answer.sh"
 
 FOLDED="$TOP/tests/e2e/folded.py"
 TOL=3		# percentage points, designed share vs measured
 ROOTED_MIN=98	# % of a workload's samples whose stack reaches main / the thread start
-
-# q ARGS...: runs a folded.py query; the answer is in $Q. On failure returns 1 with the reason in $Q.
-q() {
-	if Q=$(python3 "$FOLDED" "$@" 2>"$TMP/q.err"); then
-		return 0
-	fi
-	Q="folded.py $1: $(tr '\n' ' ' <"$TMP/q.err")"
-	return 1
-}
-
-is_num() {
-	case "$1" in '' | *[!0-9.]* | *.*.*) return 1 ;; esac
-}
-
-# near NAME GOT WANT WHAT: PASS if |GOT - WANT| <= TOL.
-near() {
-	if ! is_num "$2" || ! is_num "$3"; then
-		fail "$1" "$4: got '$2', truth '$3'"
-	elif awk -v g="$2" -v w="$3" -v t="$TOL" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= t) }'; then
-		pass "$1"
-	else
-		fail "$1" "$4: profd ${2}% vs truth ${3}% (allowed ±$TOL)"
-	fi
-}
-
-# atleast NAME GOT MIN WHAT: PASS if GOT >= MIN.
-atleast() {
-	if ! is_num "$2"; then
-		fail "$1" "$4: got '$2'"
-	elif awk -v g="$2" -v m="$3" 'BEGIN { exit !(g >= m) }'; then
-		pass "$1"
-	else
-		fail "$1" "$4: ${2}, want >= $3"
-	fi
-}
 
 # none NAME GOT WHAT: PASS if GOT is 0 (a share that must be exactly nothing).
 none() {
@@ -54,39 +20,6 @@ none() {
 	else
 		fail "$1" "$3: ${2}%, want 0"
 	fi
-}
-
-# truth FILE FUNCTION: the percentage the workload printed for FUNCTION.
-truth() {
-	awk -v f="$2" '$1 == "truth" && $2 == f { print $3 }' "$1"
-}
-
-# ran NAME RC WANT_RC FOLDED STDERR: a run worked (exit status as wanted, output written).
-ran() {
-	if [ "$2" != "$3" ]; then
-		fail "$1" "profd exited $2, want $3; stderr: $(tail -n 3 "$5" | tr '\n' ' ')"
-		return 1
-	elif [ ! -s "$4" ]; then
-		fail "$1" "no output in $4; stderr: $(tail -n 3 "$5" | tr '\n' ' ')"
-		return 1
-	fi
-	pass "$1"
-}
-
-# shares PREFIX FOLDED TRUTHFILE COMM FUNC...: each FUNC's share of COMM's samples near truth.
-shares() {
-	pfx=$1 folded=$2 tfile=$3 comm=$4
-	shift 4
-	for fn in "$@"; do
-		want=$(truth "$tfile" "$fn")
-		if [ -z "$want" ]; then
-			fail "$pfx.$fn" "workload printed no truth for $fn: $(tr '\n' ' ' <"$tfile")"
-		elif q share "$folded" "$fn" --comm "$comm"; then
-			near "$pfx.$fn" "$Q" "$want" "$fn"
-		else
-			fail "$pfx.$fn" "$Q"
-		fi
-	done
 }
 
 # rooted NAME FOLDED COMM ROOTS: >= ROOTED_MIN % of COMM's samples reach one of ROOTS.

@@ -8,74 +8,13 @@
 # Workloads are built here from tests/workloads and tests/unwind; outputs stay in
 # tests/artifacts/test_unwind/.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/known_answer.sh"
 
 FOLDED="$TOP/tests/e2e/folded.py"
 TOL=3		# percentage points, measured share vs profd's
 ROOTED_MIN=95	# % of a workload's samples whose stack reaches main / the thread start
 U="$BUILD/tests/unwind"
 NOFP="-O2 -g -fomit-frame-pointer -momit-leaf-frame-pointer"
-
-q() {
-	if Q=$(python3 "$FOLDED" "$@" 2>"$TMP/q.err"); then
-		return 0
-	fi
-	Q="folded.py $1: $(tr '\n' ' ' <"$TMP/q.err")"
-	return 1
-}
-
-is_num() {
-	case "$1" in '' | *[!0-9.]* | *.*.*) return 1 ;; esac
-}
-
-near() {
-	if ! is_num "$2" || ! is_num "$3"; then
-		fail "$1" "$4: got '$2', truth '$3'"
-	elif awk -v g="$2" -v w="$3" -v t="$TOL" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= t) }'; then
-		pass "$1"
-	else
-		fail "$1" "$4: profd ${2}% vs truth ${3}% (allowed ±$TOL)"
-	fi
-}
-
-atleast() {
-	if ! is_num "$2"; then
-		fail "$1" "$4: got '$2'"
-	elif awk -v g="$2" -v m="$3" 'BEGIN { exit !(g >= m) }'; then
-		pass "$1"
-	else
-		fail "$1" "$4: ${2}, want >= $3"
-	fi
-}
-
-truth() {
-	awk -v f="$2" '$1 == "truth" && $2 == f { print $3 }' "$1"
-}
-
-ran() {
-	if [ "$2" != "$3" ]; then
-		fail "$1" "profd exited $2, want $3; stderr: $(tail -n 3 "$5" | tr '\n' ' ')"
-		return 1
-	elif [ ! -s "$4" ]; then
-		fail "$1" "no output in $4; stderr: $(tail -n 3 "$5" | tr '\n' ' ')"
-		return 1
-	fi
-	pass "$1"
-}
-
-shares() {
-	pfx=$1 folded=$2 tfile=$3 comm=$4
-	shift 4
-	for fn in "$@"; do
-		want=$(truth "$tfile" "$fn")
-		if [ -z "$want" ]; then
-			fail "$pfx.$fn" "workload printed no truth for $fn: $(tr '\n' ' ' <"$tfile")"
-		elif q share "$folded" "$fn" --comm "$comm"; then
-			near "$pfx.$fn" "$Q" "$want" "$fn"
-		else
-			fail "$pfx.$fn" "$Q"
-		fi
-	done
-}
 
 # rooted NAME FOLDED COMM ROOTS [--with FRAME]
 rooted() {
