@@ -506,32 +506,6 @@ static int usage(const char *fmt, ...)
 	return PROFD_EXIT_USAGE;
 }
 
-static int add_pids(struct agent_opts *o, const char *arg)
-{
-	char *copy = strdup(arg), *tok, *save = NULL, *end;
-	int err = copy ? 0 : -ENOMEM;
-
-	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !err;
-	     tok = strtok_r(NULL, ",", &save)) {
-		long v = strtol(tok, &end, 10);
-		pid_t *p;
-
-		if (*end || end == tok || v < 1 || v > INT_MAX) {
-			err = -EINVAL;
-			break;
-		}
-		p = realloc(o->pids, (o->npids + 1) * sizeof(*p));
-		if (!p) {
-			err = -ENOMEM;
-			break;
-		}
-		o->pids = p;
-		o->pids[o->npids++] = (pid_t)v;
-	}
-	free(copy);
-	return err || !o->npids ? -EINVAL : 0;
-}
-
 enum {
 	OPT_STORE = 600,
 	OPT_WINDOW,
@@ -546,21 +520,18 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 {
 	int64_t ns;
 	long v;
-	char *end;
 
 	switch (opt) {
 	case OPT_STORE:
 		o->store = arg;
 		return 0;
 	case 'F':
-		v = strtol(arg, &end, 10);
-		if (*end || end == arg || v < 1 || v > 100000)
+		if (!prof_parse_long(arg, 1, 100000, &v))
 			return usage("-F %s: expected a frequency in Hz above 0", arg);
 		o->freq = (int)v;
 		return 0;
 	case OPT_WINDOW:
-		v = strtol(arg, &end, 10);
-		if (*end || end == arg || v < 1 || v > 86400)
+		if (!prof_parse_long(arg, 1, 86400, &v))
 			return usage("--window %s: expected 1..86400 seconds", arg);
 		o->window_s = (unsigned)v;
 		return 0;
@@ -576,7 +547,7 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 				     arg);
 		return 0;
 	case 'p':
-		if (add_pids(o, arg))
+		if (prof_parse_pid_list(arg, &o->pids, &o->npids))
 			return usage("-p %s: expected PID[,PID...]", arg);
 		return 0;
 	case OPT_COMM:

@@ -96,48 +96,6 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
-static bool parse_long(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-static int parse_pids(const char *arg, struct prof_record_opts *o)
-{
-	char *copy = strdup(arg), *tok, *save = NULL;
-	int err = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		long pid;
-		pid_t *p;
-
-		if (!parse_long(tok, 1, INT_MAX, &pid)) {
-			err = -EINVAL;
-			break;
-		}
-		p = realloc(o->pids, (o->npids + 1) * sizeof(*p));
-		if (!p) {
-			err = -ENOMEM;
-			break;
-		}
-		o->pids = p;
-		o->pids[o->npids++] = (pid_t)pid;
-	}
-	free(copy);
-	if (!err && !o->npids)
-		err = -EINVAL;
-	return err;
-}
-
 static int check_freq(long freq)
 {
 	int max = prof_max_sample_rate();
@@ -184,14 +142,14 @@ static int record_main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+:p:aF:d:o:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
-			if (parse_pids(optarg, &o))
+			if (prof_parse_pid_list(optarg, &o.pids, &o.npids))
 				return usage_error("-p %s: expected PID[,PID...]", optarg);
 			break;
 		case 'a':
 			o.all = true;
 			break;
 		case 'F':
-			if (!parse_long(optarg, 1, 1000000000, &v))
+			if (!prof_parse_long(optarg, 1, 1000000000, &v))
 				return usage_error("-F %s: expected a frequency in Hz above 0", optarg);
 			if (check_freq(v))
 				return PROFD_EXIT_USAGE;
@@ -211,7 +169,7 @@ static int record_main(int argc, char **argv)
 			o.format = optarg;
 			break;
 		case OPT_MAX_STACK:
-			if (!parse_long(optarg, 1, 65535, &v))
+			if (!prof_parse_long(optarg, 1, 65535, &v))
 				return usage_error("--max-stack %s: expected 1..65535", optarg);
 			o.max_stack = (int)v;
 			break;
@@ -240,7 +198,7 @@ static int record_main(int argc, char **argv)
 				return usage_error("--unwind %s: expected fp, dwarf or auto", optarg);
 			break;
 		case OPT_STACK_SIZE:
-			if (!parse_long(optarg, 1, PROFD_STACK_SIZE_MAX, &v))
+			if (!prof_parse_long(optarg, 1, PROFD_STACK_SIZE_MAX, &v))
 				return usage_error("--stack-size %s: expected 1..%d bytes", optarg,
 						   PROFD_STACK_SIZE_MAX);
 			o.stack_size = (unsigned)(v + PROFD_STACK_PAGE - 1) / PROFD_STACK_PAGE *

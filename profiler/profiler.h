@@ -334,6 +334,13 @@ struct prof_record_opts {
 };
 
 int prof_record(const struct prof_record_opts *opts);
+/* ---- cli.c: argument parsing shared by the subcommands ---- */
+
+/* A whole decimal number in [min, max]. */
+bool prof_parse_long(const char *s, long min, long max, long *out);
+/* Appends "PID[,PID...]" to *pids. Returns 0, -EINVAL (bad or empty list) or -ENOMEM. */
+int prof_parse_pid_list(const char *arg, pid_t **pids, int *npids);
+
 /*
  * Adds a saved profile to p: pprof by name or content (gzip magic), else folded stacks; "-" is
  * stdin. Returns 0 or -errno with one line logged naming the file.

@@ -102,7 +102,6 @@ int prof_query_main(int argc, char **argv)
 	};
 	struct query_opts q = {.store = PROF_STORE_DEFAULT_DIR};
 	int64_t now = prof_realtime_ns(), from = INT64_MIN, to = now;
-	char *end;
 	long pid;
 	int opt;
 
@@ -120,8 +119,7 @@ int prof_query_main(int argc, char **argv)
 			q.to = optarg;
 			break;
 		case 'p':
-			pid = strtol(optarg, &end, 10);
-			if (*end || end == optarg || pid < 1 || pid > INT_MAX)
+			if (!prof_parse_long(optarg, 1, INT_MAX, &pid))
 				return query_error("-p: expected a PID, got", optarg);
 			q.filter.pid = (uint32_t)pid;
 			break;

@@ -6,6 +6,7 @@
 PAIRS=${PAIRS:-7}
 clang -O2 -fno-omit-frame-pointer -o "$BT/cpuwork" "$TOP/tests/bench/cpuwork.c"
 ROUNDS=${ROUNDS:-40000000}
+WORKLOAD="$BT/cpuwork"
 
 # start_profiler NAME: starts it in the background, sets PPID_RUN
 start_profiler() {
@@ -17,31 +18,6 @@ start_profiler() {
 	sleep 2 # let it attach
 }
 
-stop_profiler() {
-	kill -INT "$PPID_RUN"
-	wait "$PPID_RUN" 2>/dev/null || true
-}
-
-measure() { # NAME -> "name slowdown% cpu_per_s rss_mib with_s without_s", medians of pairs
-	name=$1
-	for i in $(seq "$PAIRS"); do
-		wall "$BT/cpuwork" "$ROUNDS" >>"$TMP/$name.without"
-		start_profiler "$name"
-		c0=$(cpu_seconds "$PPID_RUN")
-		t0=$(date +%s.%N)
-		wall "$BT/cpuwork" "$ROUNDS" >>"$TMP/$name.with"
-		t1=$(date +%s.%N)
-		c1=$(cpu_seconds "$PPID_RUN")
-		peak_rss_mib "$PPID_RUN" >>"$TMP/$name.rss"
-		echo "($c1 - $c0) / ($t1 - $t0)" | bc -l >>"$TMP/$name.cpu"
-		stop_profiler
-	done
-	w=$(median <"$TMP/$name.with")
-	wo=$(median <"$TMP/$name.without")
-	slow=$(echo "($w / $wo - 1) * 100" | bc -l)
-	printf '%s %.2f %.4f %s %.3f %.3f\n' "$name" "$slow" "$(median <"$TMP/$name.cpu")" \
-		"$(median <"$TMP/$name.rss")" "$w" "$wo"
-}
 
 command -v perf >/dev/null || { echo "perf missing (make deps installs linux-perf)"; exit 1; }
 echo "workload: cpuwork $ROUNDS rounds, $PAIRS runs with and $PAIRS without each profiler"

@@ -10,6 +10,7 @@ ROUNDS=${ROUNDS:-40000000}
 NOFP="-O2 -g -fomit-frame-pointer -momit-leaf-frame-pointer"
 command -v perf >/dev/null || { echo "perf missing (make deps installs linux-perf)"; exit 1; }
 clang $NOFP -o "$BT/cpuwork_nofp" "$TOP/tests/bench/cpuwork.c"
+WORKLOAD="$BT/cpuwork_nofp"
 clang $NOFP -o "$BT/recurse_nofp" "$TOP/tests/workloads/recurse.c"
 make -s -C "$TOP" build/libsymbolizer.a build/libcommon.a
 gcc -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOP" -o "$BT/bench_unwind" "$TOP/tests/bench/bench_unwind.c" \
@@ -25,31 +26,6 @@ start_profiler() { # NAME: starts it in the background, sets PPID_RUN
 	sleep 2 # let it attach
 }
 
-stop_profiler() {
-	kill -INT "$PPID_RUN"
-	wait "$PPID_RUN" 2>/dev/null || true
-}
-
-measure() { # NAME -> "name slowdown% cpu_per_s rss_mib with_s without_s", medians of pairs
-	name=$1
-	for i in $(seq "$PAIRS"); do
-		wall "$BT/cpuwork_nofp" "$ROUNDS" >>"$TMP/$name.without"
-		start_profiler "$name"
-		c0=$(cpu_seconds "$PPID_RUN")
-		t0=$(date +%s.%N)
-		wall "$BT/cpuwork_nofp" "$ROUNDS" >>"$TMP/$name.with"
-		t1=$(date +%s.%N)
-		c1=$(cpu_seconds "$PPID_RUN")
-		peak_rss_mib "$PPID_RUN" >>"$TMP/$name.rss"
-		echo "($c1 - $c0) / ($t1 - $t0)" | bc -l >>"$TMP/$name.cpu"
-		stop_profiler
-	done
-	w=$(median <"$TMP/$name.with")
-	wo=$(median <"$TMP/$name.without")
-	slow=$(echo "($w / $wo - 1) * 100" | bc -l)
-	printf '%s %.2f %.4f %s %.3f %.3f\n' "$name" "$slow" "$(median <"$TMP/$name.cpu")" \
-		"$(median <"$TMP/$name.rss")" "$w" "$wo"
-}
 
 echo "workload: cpuwork $ROUNDS rounds built without frame pointers, one worker per CPU;"
 echo "          $PAIRS runs with and $PAIRS without each profiler (-a -F 99)"

@@ -27,3 +27,31 @@ cpu_seconds() {
 peak_rss_mib() {
 	awk '/^VmHWM:/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status"
 }
+
+# Paired overhead runs, for scripts that define start_profiler NAME (setting PPID_RUN) and
+# WORKLOAD, the fixed CPU-bound command whose wall time is compared with and without NAME.
+stop_profiler() {
+	kill -INT "$PPID_RUN"
+	wait "$PPID_RUN" 2>/dev/null || true
+}
+
+measure() { # NAME -> "name slowdown% cpu_per_s rss_mib with_s without_s", medians of pairs
+	name=$1
+	for i in $(seq "$PAIRS"); do
+		wall "$WORKLOAD" "$ROUNDS" >>"$TMP/$name.without"
+		start_profiler "$name"
+		c0=$(cpu_seconds "$PPID_RUN")
+		t0=$(date +%s.%N)
+		wall "$WORKLOAD" "$ROUNDS" >>"$TMP/$name.with"
+		t1=$(date +%s.%N)
+		c1=$(cpu_seconds "$PPID_RUN")
+		peak_rss_mib "$PPID_RUN" >>"$TMP/$name.rss"
+		echo "($c1 - $c0) / ($t1 - $t0)" | bc -l >>"$TMP/$name.cpu"
+		stop_profiler
+	done
+	w=$(median <"$TMP/$name.with")
+	wo=$(median <"$TMP/$name.without")
+	slow=$(echo "($w / $wo - 1) * 100" | bc -l)
+	printf '%s %.2f %.4f %s %.3f %.3f\n' "$name" "$slow" "$(median <"$TMP/$name.cpu")" \
+		"$(median <"$TMP/$name.rss")" "$w" "$wo"
+}
