@@ -363,7 +363,9 @@ static int snapshot(struct sym_resolver *r, pid_t pid, uint64_t start, struct sy
 	read_status(r, p);
 	p->root = root_of(r, pid);
 	open_files(r, p);
-	p->scanned_ns = sym_now_ns();
+	/* Nothing mapped yet (read in the middle of an exec): the first unknown address looks
+	 * again at once instead of a second later. */
+	p->scanned_ns = p->maps.n ? sym_now_ns() : 0;
 	r->did_io = true;
 	account(r, p);
 	*out = p;
@@ -504,6 +506,12 @@ int sym_proc__rescan(struct sym_resolver *r, struct sym_proc *p)
 		return -ESRCH;
 	}
 	err = read_maps(r, p->pid, &p->maps);
+	if (!err && !p->maps.n) {
+		/* No mm any more: an exited process not yet reaped. Its last snapshot is the truth
+		 * for the samples it left; an empty one would make them all [unknown]. */
+		sym_maps__release(&p->maps);
+		err = -ESRCH;
+	}
 	if (err) {
 		p->maps = old;
 		p->gone = err == -ESRCH;

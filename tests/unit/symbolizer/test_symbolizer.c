@@ -1134,6 +1134,52 @@ static void test_rescan(void **state)
 	sym_resolver__free(r);
 }
 
+/*
+ * An exited process that is not reaped yet keeps its stat but maps nothing: a rescan then must
+ * not replace the snapshot, or every sample of its last window becomes [unknown].
+ */
+static void test_rescan_zombie(void **state)
+{
+	char proc[PATH_MAX], maps[8192];
+	struct sym_resolver *r;
+	struct sym_location loc;
+	uint64_t value, size;
+
+	skip_without_cc();
+	pathf(proc, "%s/proc-zombie", dir);
+	maps_for_elf(fx("libfx.so"), 0x7f0000000000, maps, sizeof(maps));
+	fake_proc(proc, 108, 1, NULL, maps);
+	r = new_resolver(proc, 0);
+	assert_int_equal(sym_resolver__add_process(r, 108), 0);
+	nm_sym(fx("libfx.so"), "fx_lib_func", &value, &size);
+	fake_proc(proc, 108, 1, NULL, "");
+	usleep(SYM_RESCAN_NS / 1000 + 100000);
+	/* The unknown address triggers the rescan, which finds no mm. */
+	expect_frame(r, 108, 0x7e0000000000, false, "[unknown]", SYM_UNMAPPED, &loc);
+	expect_frame(r, 108, 0x7f0000000000 + value, false, "fx_lib_func", SYM_OK, &loc);
+	sym_resolver__free(r);
+}
+
+/* Read in the middle of an exec, a snapshot maps nothing yet; the next lookup reads again. */
+static void test_empty_snapshot_rescans_at_once(void **state)
+{
+	char proc[PATH_MAX], maps[8192];
+	struct sym_resolver *r;
+	struct sym_location loc;
+	uint64_t value, size;
+
+	skip_without_cc();
+	pathf(proc, "%s/proc-midexec", dir);
+	fake_proc(proc, 109, 1, NULL, "");
+	r = new_resolver(proc, 0);
+	assert_int_equal(sym_resolver__add_process(r, 109), 0);
+	maps_for_elf(fx("libfx.so"), 0x7f0000000000, maps, sizeof(maps));
+	fake_proc(proc, 109, 1, NULL, maps);
+	nm_sym(fx("libfx.so"), "fx_lib_func", &value, &size);
+	expect_frame(r, 109, 0x7f0000000000 + value, false, "fx_lib_func", SYM_OK, &loc);
+	sym_resolver__free(r);
+}
+
 /* A container: paths resolve inside its root, absolute symlinks included. */
 static void test_container_root(void **state)
 {
@@ -1490,6 +1536,8 @@ int main(void)
 		cmocka_unit_test(test_fallbacks),
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_rescan),
+		cmocka_unit_test(test_rescan_zombie),
+		cmocka_unit_test(test_empty_snapshot_rescans_at_once),
 		cmocka_unit_test(test_container_root),
 		cmocka_unit_test(test_kallsyms),
 		cmocka_unit_test(test_kallsyms_hidden),
