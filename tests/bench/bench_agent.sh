@@ -1,0 +1,71 @@
+#!/bin/bash
+# The agent left on a host: profd agent -F 19 --window 5 on the whole machine for MINUTES
+# (default 10) while processes come and go (several hundred a minute, each a few ms of CPU, from
+# a handful of different executables) over a steady CPU-bound workload. Prints profd's CPU as %
+# of one core, its RSS at start, after 1 minute and at the end, and the store's bytes per
+# host-hour; perf record -F 19 -g -a runs alongside over the same churn as the peer (its
+# perf.data bytes per hour against the store's).
+. "$(dirname "$0")/lib.sh"
+MINUTES=${MINUTES:-10}
+clang -O2 -fno-omit-frame-pointer -o "$BT/cpuwork" "$TOP/tests/bench/cpuwork.c"
+command -v perf >/dev/null || { echo "perf missing (make deps installs linux-perf)"; exit 1; }
+
+rss_mib() { awk '/^VmRSS:/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status"; }
+bytes_of() { du -sb "$1" | cut -f1; }
+
+# Short-lived processes: each iteration starts five, of different executables.
+churn() {
+	while :; do
+		sh -c 'i=0; while [ $i -lt 3000 ]; do i=$((i + 1)); done'
+		awk 'BEGIN { for (i = 0; i < 200000; i++) s += i }'
+		seq 1 20000 | sort -rn | gzip -c >/dev/null
+		"$BT/cpuwork" 200000 >/dev/null
+		sleep 0.5
+	done
+}
+
+"$PROFD" agent --store "$TMP/store" -F 19 --window 5 2>"$TMP/agent.err" &
+agent=$!
+perf record -F 19 -g -a -o "$TMP/perf.data" >/dev/null 2>&1 &
+perf=$!
+churn &
+churner=$!
+# The steady part: one core busy with a known executable, restarted as it ends.
+(while :; do "$BT/cpuwork" 400000000 >/dev/null; done) &
+steady=$!
+trap 'kill $churner $steady $agent $perf 2>/dev/null; rm -rf "$TMP"' EXIT
+
+sleep 10
+t0=$(date +%s.%N)
+c0=$(cpu_seconds "$agent")
+p0=$(cpu_seconds "$perf")
+rss_start=$(rss_mib "$agent")
+forks0=$(awk '/^processes/ {print $2}' /proc/stat)
+sleep 50
+rss_1m=$(rss_mib "$agent")
+sleep $((MINUTES * 60 - 60))
+t1=$(date +%s.%N)
+c1=$(cpu_seconds "$agent")
+p1=$(cpu_seconds "$perf")
+rss_end=$(rss_mib "$agent")
+forks1=$(awk '/^processes/ {print $2}' /proc/stat)
+kill $churner $steady 2>/dev/null
+wait $churner $steady 2>/dev/null || true
+kill -INT $agent $perf
+wait $agent $perf 2>/dev/null || true
+
+secs=$(echo "$t1 - $t0" | bc -l)
+hours=$(echo "($t1 - $t0 + 10) / 3600" | bc -l) # both recorded from the start, 10 s before t0
+store=$(bytes_of "$TMP/store")
+perfdata=$(bytes_of "$TMP/perf.data")
+nwin=$(find "$TMP/store" -name '*.pb.zst' | wc -l)
+printf 'run: %.0f s measured, %s processes started (%.0f a minute), %d windows of 5 s\n' \
+	"$secs" "$((forks1 - forks0))" "$(echo "($forks1 - $forks0) * 60 / $secs" | bc -l)" "$nwin"
+printf '%-6s %12s %12s %12s %12s %16s\n' tool cpu_%core rss_start rss_1min rss_end bytes/host-hour
+printf '%-6s %12.3f %12s %12s %12s %16.0f\n' profd "$(echo "($c1 - $c0) * 100 / $secs" | bc -l)" \
+	"$rss_start" "$rss_1m" "$rss_end" "$(echo "$store / $hours" | bc -l)"
+printf '%-6s %12.3f %12s %12s %12s %16.0f\n' perf "$(echo "($p1 - $p0) * 100 / $secs" | bc -l)" \
+	- - - "$(echo "$perfdata / $hours" | bc -l)"
+printf 'profd rss growth after 1 min: %.1f %%; store/perf.data bytes: %.3f\n' \
+	"$(echo "($rss_end / $rss_1m - 1) * 100" | bc -l)" "$(echo "$store / $perfdata" | bc -l)"
+grep -v '^$' "$TMP/agent.err" | tail -n 3
