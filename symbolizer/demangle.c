@@ -13,14 +13,14 @@
 #include "common/hash.h"
 #include "symbolizer/symbolizer_internal.h"
 
-static bool looks_mangled(const char *name)
+bool sym_is_mangled(const char *name)
 {
 	return name[0] == '_' && (name[1] == 'Z' || name[1] == 'R');
 }
 
 char *sym_demangle(const char *name)
 {
-	if (!name || !looks_mangled(name) || strnlen(name, SYM_NAME_MAX + 1) > SYM_NAME_MAX)
+	if (!name || !sym_is_mangled(name) || strnlen(name, SYM_NAME_MAX + 1) > SYM_NAME_MAX)
 		return NULL;
 	return cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
 }
@@ -55,36 +55,71 @@ static int dcache_grow(struct sym_dcache *c)
 	return 0;
 }
 
-const char *sym_dcache__get(struct sym_dcache *c, uint32_t key, const char *raw)
+/* The slot of key, or of the empty slot where it goes; c->cap must be non-zero. */
+static size_t dcache_slot(const struct sym_dcache *c, uint32_t key)
 {
-	const char *name = NULL;
-	char *d;
+	size_t i = profd_hash_u64(key + 1) & (c->cap - 1);
+
+	while (c->keys[i] && c->keys[i] != key + 1)
+		i = (i + 1) & (c->cap - 1);
+	return i;
+}
+
+bool sym_dcache__find(const struct sym_dcache *c, uint32_t key, const char **name)
+{
 	size_t i;
 
-	if (!looks_mangled(raw) || key == UINT32_MAX)
-		return raw;
-	if (c->cap) {
-		for (i = profd_hash_u64(key + 1) & (c->cap - 1); c->keys[i]; i = (i + 1) & (c->cap - 1))
-			if (c->keys[i] == key + 1)
-				return c->names[i] ? c->names[i] : raw;
-	}
+	if (!c->cap || key == UINT32_MAX)
+		return false;
+	i = dcache_slot(c, key);
+	*name = c->names[i];
+	return c->keys[i] != 0;
+}
+
+/* Remembers name (copied; NULL: "no better name") for key. Returns the copy, or NULL. */
+static const char *dcache_put(struct sym_dcache *c, uint32_t key, const char *name)
+{
+	const char *copy = NULL;
+	size_t i;
+
 	if ((c->n + 1) * 2 > c->cap && dcache_grow(c))
+		return NULL;
+	if (name && !(copy = sym_arena__strndup(&c->strings, name, strlen(name))))
+		return NULL; /* out of memory: not remembered, a later call tries again */
+	i = dcache_slot(c, key);
+	if (!c->keys[i])
+		c->n++;
+	c->keys[i] = key + 1;
+	c->names[i] = copy;
+	return copy;
+}
+
+const char *sym_dcache__put(struct sym_dcache *c, uint32_t key, const char *name)
+{
+	if (key == UINT32_MAX || (name && strlen(name) > SYM_DEMANGLED_MAX))
+		return NULL;
+	return dcache_put(c, key, name);
+}
+
+const char *sym_dcache__get(struct sym_dcache *c, uint32_t key, const char *raw)
+{
+	const char *name;
+	char *d;
+
+	if (!sym_is_mangled(raw) || key == UINT32_MAX)
 		return raw;
+	if (sym_dcache__find(c, key, &name))
+		return name ? name : raw;
 	d = sym_demangle(raw);
-	if (d && strlen(d) <= SYM_DEMANGLED_MAX)
-		name = sym_arena__strndup(&c->strings, d, strlen(d));
-	if (d && !name && strlen(d) <= SYM_DEMANGLED_MAX) {
-		/* Out of memory: answer without remembering, so a later call can try again. */
+	if (d && strlen(d) <= SYM_DEMANGLED_MAX) {
+		name = dcache_put(c, key, d);
 		free(d);
-		return raw;
+		return name ? name : raw;
 	}
 	free(d);
-	for (i = profd_hash_u64(key + 1) & (c->cap - 1); c->keys[i]; i = (i + 1) & (c->cap - 1))
-		;
-	c->keys[i] = key + 1;
-	c->names[i] = name;
-	c->n++;
-	return name ? name : raw;
+	/* Not demangled (or too long): remember that, so it is not tried again. */
+	dcache_put(c, key, NULL);
+	return raw;
 }
 
 size_t sym_dcache__bytes(const struct sym_dcache *c)

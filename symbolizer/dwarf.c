@@ -31,6 +31,7 @@
 #include <gelf.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -59,6 +60,7 @@ struct scope {
 	uint32_t decl_line;
 	uint32_t parent; /* the scope this call was inlined into; NONE for a function */
 	uint32_t key;	 /* of its demangled name: unique in the file */
+	Dwarf_Off die;	 /* C++ without a linkage name: qualified lazily from here; else 0 */
 };
 
 /* [lo, hi) belongs to scope and to no scope nested in it. */
@@ -70,6 +72,7 @@ struct seg {
 struct unit {
 	Dwarf_Die die;
 	bool indexed;
+	bool cplus; /* names need their namespaces and classes when no linkage name says them */
 	struct scope *scopes; /* a parent comes before its children */
 	size_t nscopes;
 	struct seg *segs; /* sorted, disjoint */
@@ -436,6 +439,9 @@ static void describe(struct indexer *ix, Dwarf_Die *die, bool inlined, struct sc
 	s->linkage = attr_string(die, DW_AT_linkage_name);
 	if (!s->linkage)
 		s->linkage = attr_string(die, DW_AT_MIPS_linkage_name);
+	/* GCC gives internal-linkage C++ functions no linkage name: only "foo", not "ns::foo". */
+	if (!s->linkage && s->name && ix->u->cplus)
+		s->die = dwarf_dieoffset(die);
 	if (!dwarf_decl_line(die, &line) && line > 0)
 		s->decl_line = (uint32_t)line;
 	if (inlined) {
@@ -533,7 +539,11 @@ static int walk(struct indexer *ix)
 					  (uint32_t)sp, &inner);
 
 			err = n < 0 ? n : 0;
-			descend = n > 0;
+			/*
+			 * A codeless subprogram (an abstract instance) holds nothing inlined with
+			 * code, but GCC nests the concrete bodies of its lambdas in it.
+			 */
+			descend = n > 0 || (n == 0 && tag == DW_TAG_subprogram);
 		}
 		if (!err && descend && sp < DEPTH_MAX && dwarf_haschildren(&l->die) > 0 &&
 		    dwarf_child(&l->die, &next) == 0) {
@@ -635,6 +645,16 @@ static int index_unit(struct sym_dwarf *d, struct unit *u)
 	size_t nlines = 0;
 	int err;
 
+	switch (dwarf_srclang(&u->die)) {
+	case DW_LANG_C_plus_plus:
+	case DW_LANG_C_plus_plus_03:
+	case DW_LANG_C_plus_plus_11:
+	case DW_LANG_C_plus_plus_14:
+		u->cplus = true;
+		break;
+	default:
+		break;
+	}
 	if (dwarf_getsrcfiles(&u->die, &ix.files, &ix.nfiles))
 		ix.files = NULL;
 	if (dwarf_getsrclines(&u->die, &lines, &nlines))
@@ -803,10 +823,85 @@ fail:
 	return err;
 }
 
+/* Appends "name::" for a namespace, class, struct or union around a declaration. */
+static void add_qualifier(Dwarf_Die *scope, char *buf, size_t len, size_t *used)
+{
+	const char *name = dwarf_diename(scope);
+	int tag = dwarf_tag(scope), n;
+
+	switch (tag) {
+	case DW_TAG_namespace:
+		if (!name)
+			name = "(anonymous namespace)";
+		break;
+	case DW_TAG_class_type:
+	case DW_TAG_structure_type:
+	case DW_TAG_union_type:
+		if (name)
+			break;
+		/* A lambda's closure type has no name to say. */
+		__attribute__((fallthrough));
+	case DW_TAG_subprogram:
+	case DW_TAG_lexical_block:
+		/* Local to a function: named from here in, as "operator()" for a lambda. */
+		*used = 0;
+		return;
+	default:
+		return;
+	}
+	n = snprintf(buf + *used, len - *used, "%s::", name);
+	if (n > 0 && (size_t)n < len - *used)
+		*used += (size_t)n;
+	else
+		*used = len; /* too long: the caller keeps the bare name */
+}
+
+/*
+ * "ns::(anonymous namespace)::Class::name" for a C++ function that has no linkage name, from
+ * the scopes around its declaration (libdw finds them walking the unit: once per function, as
+ * the result is remembered).
+ */
+static const char *qualified_name(struct sym_dwarf *d, const struct scope *s)
+{
+	char buf[SYM_NAME_MAX];
+	Dwarf_Die die, ref, *scopes = NULL;
+	Dwarf_Attribute a;
+	const char *name;
+	size_t used = 0;
+	int n;
+
+	if (sym_dcache__find(&d->names, s->key, &name))
+		return name ? name : s->name;
+	if (!dwarf_offdie(d->dw, s->die, &die))
+		return s->name;
+	/* Where it is declared decides its qualification: follow origin and specification. */
+	for (int i = 0; i < 8; i++) {
+		if (!dwarf_attr(&die, DW_AT_abstract_origin, &a) &&
+		    !dwarf_attr(&die, DW_AT_specification, &a))
+			break;
+		if (!dwarf_formref_die(&a, &ref))
+			break;
+		die = ref;
+	}
+	n = dwarf_getscopes_die(&die, &scopes);
+	/* scopes[0] is the declaration itself, scopes[n - 1] its unit. */
+	for (int i = n - 2; i >= 1 && used < sizeof(buf); i--)
+		add_qualifier(&scopes[i], buf, sizeof(buf), &used);
+	free(scopes);
+	if (used && used < sizeof(buf) &&
+	    (size_t)snprintf(buf + used, sizeof(buf) - used, "%s", s->name) < sizeof(buf) - used)
+		name = sym_dcache__put(&d->names, s->key, buf);
+	else
+		name = sym_dcache__put(&d->names, s->key, NULL);
+	return name ? name : s->name;
+}
+
 static const char *scope_name(struct sym_dwarf *d, const struct scope *s)
 {
 	if (s->linkage)
 		return sym_dcache__get(&d->names, s->key, s->linkage);
+	if (s->die)
+		return qualified_name(d, s);
 	return s->name;
 }
 

@@ -233,6 +233,25 @@ static void name_symbol(struct sym_resolver *r, struct sym_file *f, const struct
 		sym_filecache__grew(&r->files, f, after - before);
 }
 
+/* Whether sym is the function DWARF calls frame->name: its name holds the bare identifier. */
+static bool same_function(struct sym_resolver *r, struct sym_file *f, const struct sym_symbol *sym,
+			  const struct sym_frame *frame)
+{
+	struct sym_frame named = *frame;
+	const char *bare = frame->name, *end = bare + strcspn(bare, "<");
+	size_t len;
+
+	/* "ns::(anonymous namespace)::f<int>" -> "f": what any spelling of it contains. */
+	for (const char *c = bare; c + 1 < end; c++)
+		if (c[0] == ':' && c[1] == ':')
+			bare = c + 2;
+	len = strcspn(bare, "<(");
+	if (!len)
+		return false;
+	name_symbol(r, f, sym, &named);
+	return memmem(named.name, strlen(named.name), bare, len) != NULL;
+}
+
 /*
  * Frames from f's DWARF, if it has some for this address. Returns false to name the address
  * from the symbol table alone.
@@ -258,10 +277,17 @@ static bool resolve_dwarf(struct sym_resolver *r, const struct sym_proc *p,
 		return false;
 	out->nframes = n;
 	outer = &r->frames[n - 1];
-	if (outer->name)
-		return true;
-	/* Code without a DWARF function (assembly): the symbol names it, the line table places it. */
 	sym = f->symtab ? sym_symtab__find(f->symtab, out->address) : NULL;
+	if (outer->name) {
+		/*
+		 * Without a linkage name DWARF says only "next" or spells template arguments its own
+		 * way; the symbol of the same function says "work::(anonymous namespace)::next()".
+		 */
+		if (sym && !sym_is_mangled(outer->system_name) && same_function(r, f, sym, outer))
+			name_symbol(r, f, sym, outer);
+		return true;
+	}
+	/* Code without a DWARF function (assembly): the symbol names it, the line table places it. */
 	if (sym) {
 		name_symbol(r, f, sym, outer);
 		return true;

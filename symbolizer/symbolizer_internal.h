@@ -92,6 +92,9 @@ void sym_linereader__release(struct sym_linereader *lr);
 
 /* --- demangle.c: memo of demangled names, so a hot frame is demangled once --- */
 
+/* "_Z..." (C++) or "_R..." (Rust v0). */
+bool sym_is_mangled(const char *name);
+
 struct sym_dcache {
 	uint32_t *keys; /* key + 1; 0 is an empty slot */
 	const char **names;
@@ -104,6 +107,11 @@ struct sym_dcache {
  * raw is not mangled, or if memory is short (a mangled name is better than no frame).
  */
 const char *sym_dcache__get(struct sym_dcache *c, uint32_t key, const char *raw);
+/* Whether key has an entry; *name is it (NULL: remembered as "nothing better"). */
+bool sym_dcache__find(const struct sym_dcache *c, uint32_t key, const char **name);
+/* Remembers a copy of name (NULL: nothing better) for key and returns it; NULL when memory
+ * is short. */
+const char *sym_dcache__put(struct sym_dcache *c, uint32_t key, const char *name);
 size_t sym_dcache__bytes(const struct sym_dcache *c);
 void sym_dcache__release(struct sym_dcache *c);
 

@@ -14,7 +14,8 @@
 #
 # Names: the innermost function of each address, demangled (c++filt for what llvm-symbolizer 14
 # leaves mangled), compared without return type, parameters, clone suffix or spaces, lambdas
-# spelled alike; agreement is counted where the other tools agree among themselves: all three
+# spelled alike, a name that only adds namespaces or classes the other leaves out counted as the
+# same; agreement is counted where the other tools agree among themselves: all three
 # on eu-addr2line's share, llvm-symbolizer and addr2line on every address. Every difference is
 # written to build/bench/symbolize.diffs.
 . "$(dirname "$0")/lib.sh"
@@ -249,6 +250,14 @@ def norm(n):
                 break
     return re.sub(r"\s+", "", strip_return(n))
 
+def same_function(a, b):
+    """Equal, or equal but for scopes one side leaves out: addr2line and llvm-symbolizer name
+    GCC's functions without a linkage name (internal linkage, inlined template instances) by
+    DW_AT_name alone, "next" for work::next."""
+    if a is None or b is None:
+        return a == b
+    return a == b or a.endswith("::" + b) or b.endswith("::" + a)
+
 def agreement(tools, keys):
     agree = same = 0
     diffs = []
@@ -257,7 +266,7 @@ def agreement(tools, keys):
         if ns[0] is None or any(x != ns[0] for x in ns):
             continue
         agree += 1
-        if norm(names["profd"][k]) == ns[0]:
+        if same_function(norm(names["profd"][k]), ns[0]):
             same += 1
         else:
             diffs.append((k, names["profd"][k], names[tools[0]][k]))
