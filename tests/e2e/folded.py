@@ -15,7 +15,8 @@ shell test can never mistake "nothing there" for a good answer.
   folded.py truncated FILE [--at-root] [filters]
                                               % of selected samples marked [truncated]
                                               (--at-root: the marker is the first frame)
-  folded.py maxdepth  FILE [filters]          most frames on one selected stack (comm excluded)
+  folded.py maxdepth  FILE [filters]          most user frames on one selected stack (comm and
+                                              kernel frames excluded: those depend on the moment)
   folded.py kernel    FILE [filters]          % of selected samples with a kernel frame (_[k])
   folded.py comms     FILE                    "COUNT COMM" per comm, most samples first
 
@@ -142,7 +143,7 @@ def main(argv):
             pred = lambda _, fr: TRUNCATED in fr  # noqa: E731
         print(f"{percent(sel, total, pred):.2f}")
     elif q == "maxdepth":
-        print(max(len(fr) for _, fr, _ in sel))
+        print(max(sum(not f.endswith("_[k]") for f in fr) for _, fr, _ in sel))
     elif q == "kernel":
         print(f"{percent(sel, total, lambda _, fr: any(f.endswith('_[k]') for f in fr)):.2f}")
     return 0
