@@ -15,17 +15,17 @@ start_profiler() {
 	perf) perf record -F 99 -g -a -o "$TMP/perf.data" 2>/dev/null >/dev/null & ;;
 	esac
 	PPID_RUN=$!
-	sleep 2 # let it attach
+	settle
 }
 
 
 command -v perf >/dev/null || { echo "perf missing (make deps installs linux-perf)"; exit 1; }
 echo "workload: cpuwork $ROUNDS rounds, $PAIRS runs with and $PAIRS without each profiler"
-printf '%-6s %10s %14s %10s %10s %10s\n' tool slowdown% cpu_s_per_s peak_rss_MiB with_s without_s
+printf '%-6s %10s %14s %10s %10s %10s %12s\n' tool slowdown% cpu_s_per_s peak_rss_MiB with_s without_s start_cpu_s
 r_profd=$(measure profd)
 r_perf=$(measure perf)
-printf '%-6s %10s %14s %10s %10s %10s\n' $r_profd
-printf '%-6s %10s %14s %10s %10s %10s\n' $r_perf
+printf '%-6s %10s %14s %10s %10s %10s %12s\n' $r_profd
+printf '%-6s %10s %14s %10s %10s %10s %12s\n' $r_perf
 set -- $r_profd; pc=$3; pr=$4
 set -- $r_perf; fc=$3; fr=$4
 # perf defers its work (raw samples to a file, unwinding and symbols at report time), so its CPU

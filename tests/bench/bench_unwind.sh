@@ -23,18 +23,18 @@ start_profiler() { # NAME: starts it in the background, sets PPID_RUN
 	perf) perf record -F 99 -a --call-graph dwarf -o "$TMP/perf.data" >/dev/null 2>&1 & ;;
 	esac
 	PPID_RUN=$!
-	sleep 2 # let it attach
+	settle
 }
 
 
 echo "workload: cpuwork $ROUNDS rounds built without frame pointers, one worker per CPU;"
 echo "          $PAIRS runs with and $PAIRS without each profiler (-a -F 99)"
-printf '%-6s %10s %14s %13s %10s %10s\n' tool slowdown% cpu_s_per_s peak_rss_MiB with_s without_s
+printf '%-6s %10s %14s %13s %10s %10s %12s\n' tool slowdown% cpu_s_per_s peak_rss_MiB with_s without_s start_cpu_s
 r_fp=$(measure fp)
 r_dwarf=$(measure dwarf)
 r_perf=$(measure perf)
 for r in "$r_fp" "$r_dwarf" "$r_perf"; do
-	printf '%-6s %10s %14s %13s %10s %10s\n' $r
+	printf '%-6s %10s %14s %13s %10s %10s %12s\n' $r
 done
 echo "profd --unwind dwarf, last run: $(grep -o '[0-9]* samples.*' "$TMP/dwarf.stderr" | head -c 400)"
 

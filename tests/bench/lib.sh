@@ -28,19 +28,26 @@ peak_rss_mib() {
 	awk '/^VmHWM:/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status"
 }
 
-# Paired overhead runs, for scripts that define start_profiler NAME (setting PPID_RUN) and
-# WORKLOAD, the fixed CPU-bound command whose wall time is compared with and without NAME.
+# A profiler's start (loading symbols and DWARF of what it first samples) is over after this
+# many seconds; the steady cost is measured from then, the start's CPU reported beside it.
+SETTLE=${SETTLE:-5}
+settle() { sleep "$SETTLE"; }
+
+# Paired overhead runs, for scripts that define start_profiler NAME (setting PPID_RUN, then
+# calling settle) and WORKLOAD, the fixed CPU-bound command whose wall time is compared with and
+# without NAME.
 stop_profiler() {
 	kill -INT "$PPID_RUN"
 	wait "$PPID_RUN" 2>/dev/null || true
 }
 
-measure() { # NAME -> "name slowdown% cpu_per_s rss_mib with_s without_s", medians of pairs
+measure() { # NAME -> "name slowdown% cpu_per_s rss_mib with_s without_s start_cpu_s", medians
 	name=$1
 	for i in $(seq "$PAIRS"); do
 		wall "$WORKLOAD" "$ROUNDS" >>"$TMP/$name.without"
 		start_profiler "$name"
 		c0=$(cpu_seconds "$PPID_RUN")
+		echo "$c0" >>"$TMP/$name.start"
 		t0=$(date +%s.%N)
 		wall "$WORKLOAD" "$ROUNDS" >>"$TMP/$name.with"
 		t1=$(date +%s.%N)
@@ -52,6 +59,6 @@ measure() { # NAME -> "name slowdown% cpu_per_s rss_mib with_s without_s", media
 	w=$(median <"$TMP/$name.with")
 	wo=$(median <"$TMP/$name.without")
 	slow=$(echo "($w / $wo - 1) * 100" | bc -l)
-	printf '%s %.2f %.4f %s %.3f %.3f\n' "$name" "$slow" "$(median <"$TMP/$name.cpu")" \
-		"$(median <"$TMP/$name.rss")" "$w" "$wo"
+	printf '%s %.2f %.4f %s %.3f %.3f %.3f\n' "$name" "$slow" "$(median <"$TMP/$name.cpu")" \
+		"$(median <"$TMP/$name.rss")" "$w" "$wo" "$(median <"$TMP/$name.start")"
 }
