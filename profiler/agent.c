@@ -42,6 +42,7 @@ struct agent_opts {
 	struct prof_http_opts http;
 	const char *push_url;
 	const char *labels;
+	uint64_t spool_bytes; /* 0: the default */
 };
 
 struct agent {
@@ -75,7 +76,8 @@ struct agent {
 static const char agent_usage[] =
     "Usage: profd agent [--store DIR] [-F HZ] [--window SECONDS] [--retention-age DURATION]\n"
     "                   [--retention-size BYTES] [-p PID[,PID...] | --comm NAME]\n"
-    "                   [--http [ADDR:]PORT] [--push URL [--labels K=V,...]]\n"
+    "                   [--http [ADDR:]PORT]\n"
+    "                   [--push URL [--labels K=V,...] [--spool-size BYTES]]\n"
     "\n"
     "Samples the whole machine until SIGINT or SIGTERM and keeps a history on disk: one\n"
     "zstd-compressed pprof file per window, written atomically. Read it with profd query.\n"
@@ -93,6 +95,10 @@ static const char agent_usage[] =
     "  --push URL               send each window to Grafana Pyroscope's ingest API\n"
     "                           (http://HOST:4040), from a queue that never blocks sampling\n"
     "  --labels K=V,...         extra Pyroscope labels besides hostname\n"
+    "  --spool-size BYTES       while the backend is down, windows wait in DIR/spool,\n"
+    "                           at most this much, the oldest dropped first; sent\n"
+    "                           oldest first when it answers, also after a restart\n"
+    "                           (default 64M)\n"
     "  -v, --verbose            debug messages\n";
 
 static int64_t mono_ns(void)
@@ -293,6 +299,60 @@ static int agent_targets(void *ctx, struct web_target **out, size_t *n)
 	return a->live_src.targets(a->live_src.ctx, out, n);
 }
 
+/*
+ * Wall-clock ranges are read from the store folder as profd query reads it: a read-only scan per
+ * request, so server threads share nothing with the loop that writes and prunes. One read at a
+ * time: memory stays at one merged profile and one decoded window, however long the range.
+ */
+static pthread_mutex_t store_read_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int agent_store_collect(void *ctx, int64_t from_ns, int64_t to_ns,
+			       const struct fmt_filter *f, struct fmt_profile *dst)
+{
+	struct agent *a = ctx;
+	struct prof_store_opts so = {.dir = a->o->store};
+	struct prof_store *s;
+	int n;
+
+	pthread_mutex_lock(&store_read_lock);
+	s = prof_store__open(&so);
+	n = s ? prof_store__query(s, from_ns, to_ns, f, dst) : -errno;
+	prof_store__free(s);
+	pthread_mutex_unlock(&store_read_lock);
+	return n;
+}
+
+static int agent_store_info(void *ctx, struct web_store_info *out)
+{
+	struct agent *a = ctx;
+	struct prof_store_opts so = {.dir = a->o->store};
+	struct prof_store_span span;
+	struct prof_store_stats st;
+	struct prof_store *s;
+	int err = 0;
+
+	pthread_mutex_lock(&store_read_lock);
+	s = prof_store__open(&so);
+	if (s) {
+		prof_store__span(s, &span);
+		prof_store__stats(s, &st);
+		prof_store__free(s);
+	} else {
+		err = -errno;
+	}
+	pthread_mutex_unlock(&store_read_lock);
+	if (err)
+		return err;
+	*out = (struct web_store_info){
+	    .windows = span.windows,
+	    .bytes = st.bytes,
+	    .first_ns = span.first_ns,
+	    .last_ns = span.last_ns,
+	    .covered_ns = span.covered_ns,
+	};
+	return 0;
+}
+
 static long rss_bytes(void)
 {
 	long pages = 0, resident = 0;
@@ -392,10 +452,23 @@ static int agent_metrics(void *ctx, struct profd_strbuf *sb)
 				    "Push attempts that failed (each retried).", ps.failures);
 		err = err
 			  ?: metric(sb, "profd_push_dropped_total", "counter",
-				    "Windows dropped unsent: the push queue was full.", ps.dropped);
+				    "Windows dropped unsent: the push queue or spool was full.",
+				    ps.dropped)
+			  ?: metric(sb, "profd_push_rejected_total", "counter",
+				    "Windows the backend refused with a 4xx status: not retried.",
+				    ps.rejected);
 		err = err
 			  ?: metric(sb, "profd_push_queued", "gauge",
 				    "Windows waiting to be pushed.", ps.queued);
+		err = err
+			  ?: metric(sb, "profd_push_spool_files", "gauge",
+				    "Windows in the push spool on disk.", ps.spool_files);
+		err = err
+			  ?: metric(sb, "profd_push_spool_bytes", "gauge",
+				    "Bytes of windows in the push spool on disk.", ps.spool_bytes);
+		err = err
+			  ?: metric(sb, "profd_push_spool_damaged_total", "counter",
+				    "Damaged spool files skipped and removed.", ps.spool_damaged);
 	}
 	err = err
 		  ?: metric(sb, "profd_resident_memory_bytes", "gauge",
@@ -412,6 +485,8 @@ static int start_http(struct agent *a)
 	    .status = agent_status,
 	    .targets = agent_targets,
 	    .metrics = agent_metrics,
+	    .collect_wall = agent_store_collect,
+	    .store_info = agent_store_info,
 	};
 
 	a->live = prof_live__new(1000000000LL / a->o->freq, ring, a->c.opts.window_ms / 1000.0);
@@ -421,6 +496,25 @@ static int start_http(struct agent *a)
 	refresh_health(a);
 	a->server = prof_http_serve(&a->o->http, &src);
 	return a->server ? 0 : -errno;
+}
+
+/* --push, with its spool inside the store folder. */
+static int start_push(struct agent *a)
+{
+	struct prof_push_opts po = {
+	    .url = a->o->push_url,
+	    .labels = a->o->labels,
+	    .freq = a->o->freq,
+	    .spool_bytes = a->o->spool_bytes,
+	};
+	char *dir = NULL;
+
+	if (asprintf(&dir, "%s/" PROF_PUSH_SPOOL_DIR, a->o->store) < 0)
+		return -ENOMEM;
+	po.spool_dir = dir;
+	a->push = prof_push__new(&po);
+	free(dir);
+	return a->push ? 0 : -errno;
 }
 
 static int agent_run(const struct agent_opts *o)
@@ -451,11 +545,8 @@ static int agent_run(const struct agent_opts *o)
 		pr_warn("agent: cannot take signals: %s", strerror(-a.sigfd));
 		goto out;
 	}
-	if (o->push_url) {
-		a.push = prof_push__new(o->push_url, o->labels, o->freq);
-		if (!a.push)
-			goto out;
-	}
+	if (o->push_url && start_push(&a))
+		goto out;
 	a.start_mono = mono_ns();
 	a.start_ns = prof_realtime_ns();
 	if (start(&a))
@@ -485,7 +576,7 @@ fini:
 	prof_max_stack_restore();
 	fmt_profile__free(a.window);
 out:
-	prof_push__free(a.push); /* sends what is queued while the backend answers */
+	prof_push__free(a.push); /* sends what is queued while the backend answers, or spools it */
 	if (a.sigfd >= 0)
 		close(a.sigfd);
 	prof_store__free(a.store);
@@ -514,6 +605,7 @@ enum {
 	OPT_COMM,
 	OPT_PUSH,
 	OPT_LABELS,
+	OPT_SPOOL_SIZE,
 };
 
 static int parse_option(struct agent_opts *o, int opt, const char *arg)
@@ -559,6 +651,10 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 	case OPT_LABELS:
 		o->labels = arg;
 		return 0;
+	case OPT_SPOOL_SIZE:
+		if (prof_parse_size(arg, &o->spool_bytes) || !o->spool_bytes)
+			return usage("--spool-size %s: expected bytes like 500K, 64M or 1G", arg);
+		return 0;
 	case 'v':
 		profd_log_set_level(PROFD_LOG_DEBUG);
 		return 0;
@@ -583,6 +679,7 @@ int prof_agent_main(int argc, char **argv)
 	    {"comm", required_argument, NULL, OPT_COMM},
 	    {"push", required_argument, NULL, OPT_PUSH},
 	    {"labels", required_argument, NULL, OPT_LABELS},
+	    {"spool-size", required_argument, NULL, OPT_SPOOL_SIZE},
 	    {"http", required_argument, NULL, PROF_OPT_HTTP},
 	    {"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
 	    {"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
@@ -612,6 +709,8 @@ int prof_agent_main(int argc, char **argv)
 		code = usage("%s", "-p and --comm exclude each other");
 	if (!code && o.labels && !o.push_url)
 		code = usage("%s", "--labels needs --push");
+	if (!code && o.spool_bytes && !o.push_url)
+		code = usage("%s", "--spool-size needs --push");
 	if (!code && prof_http_check(&o.http))
 		code = PROFD_EXIT_USAGE;
 	if (!code)

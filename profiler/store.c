@@ -16,7 +16,7 @@
 #include "profiler/store_internal.h"
 
 #define SUFFIX ".pb.zst"
-#define TMP_PREFIX ".profd-window."
+#define TMP_PREFIX PROF_TMP_PREFIX
 #define NAME_MAX_LEN 64
 
 struct window {
@@ -247,13 +247,13 @@ static int write_all(int fd, const void *buf, size_t len)
 }
 
 /* Temporary name, fsync, rename, fsync of the folder: the name appears only with all its bytes. */
-static int write_atomic(struct prof_store *s, const char *name, const void *buf, size_t len)
+int prof_write_atomic(int dirfd, const char *name, const void *buf, size_t len)
 {
 	char tmp[NAME_MAX_LEN + 32];
 	int fd, err;
 
 	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%d.%s", (int)getpid(), name);
-	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;
 	err = write_all(fd, buf, len);
@@ -261,13 +261,13 @@ static int write_atomic(struct prof_store *s, const char *name, const void *buf,
 		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;
-	if (!err && renameat(s->dirfd, tmp, s->dirfd, name))
+	if (!err && renameat(dirfd, tmp, dirfd, name))
 		err = -errno;
 	if (err) {
-		unlinkat(s->dirfd, tmp, 0);
+		unlinkat(dirfd, tmp, 0);
 		return err;
 	}
-	if (fsync(s->dirfd))
+	if (fsync(dirfd))
 		return -errno;
 	return 0;
 }
@@ -283,7 +283,7 @@ int prof_store__write(struct prof_store *s, const struct fmt_profile *w, int64_t
 	window_name(name, sizeof(name), start_ns, end_ns);
 	err = fmt_store_encode(w, NULL, &buf, &len);
 	if (!err)
-		err = write_atomic(s, name, buf, len);
+		err = prof_write_atomic(s->dirfd, name, buf, len);
 	free(buf);
 	if (!err)
 		err = add_window(s, start_ns, end_ns, len);
@@ -301,9 +301,9 @@ int prof_store__write(struct prof_store *s, const struct fmt_profile *w, int64_t
 }
 
 /* Reads one file whole, refusing more than the decoder would accept. */
-static int read_file(struct prof_store *s, const char *name, uint8_t **out, size_t *len)
+int prof_read_file(int dirfd, const char *name, uint8_t **out, size_t *len)
 {
-	int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
 	uint8_t *buf;
 	size_t got = 0;
@@ -366,7 +366,7 @@ static int merge_window(struct prof_store *s, struct window *w, const struct fmt
 	if (w->damaged)
 		return 0;
 	window_name(name, sizeof(name), w->start_ns, w->end_ns);
-	err = read_file(s, name, &buf, &len);
+	err = prof_read_file(s->dirfd, name, &buf, &len);
 	if (err == -ENOENT)
 		return 0; /* removed by the agent's retention since the scan */
 	if (err == -EFBIG || err == -EIO) {
@@ -418,4 +418,18 @@ int prof_store__query(struct prof_store *s, int64_t from_ns, int64_t to_ns,
 void prof_store__stats(const struct prof_store *s, struct prof_store_stats *out)
 {
 	*out = s->st;
+}
+
+void prof_store__span(const struct prof_store *s, struct prof_store_span *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->windows = s->n;
+	if (!s->n)
+		return;
+	out->first_ns = s->w[0].start_ns;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->w[i].end_ns > out->last_ns)
+			out->last_ns = s->w[i].end_ns;
+		out->covered_ns += s->w[i].end_ns - s->w[i].start_ns;
+	}
 }

@@ -16,6 +16,8 @@
 #include "formats/formats.h"
 
 #define PROF_STORE_DEFAULT_DIR "/var/lib/profd"
+/* A file being written under this name is unfinished: a scan of a folder may remove it. */
+#define PROF_TMP_PREFIX ".profd-window."
 
 struct prof_store_opts {
 	const char *dir;
@@ -59,6 +61,28 @@ int prof_store__query(struct prof_store *s, int64_t from_ns, int64_t to_ns,
 		      const struct fmt_filter *f, struct fmt_profile *dst);
 
 void prof_store__stats(const struct prof_store *s, struct prof_store_stats *out);
+
+/* The time the windows cover, for a picker to be bounded by. */
+struct prof_store_span {
+	size_t windows;
+	int64_t first_ns;   /* start of the oldest window; 0 without windows */
+	int64_t last_ns;    /* end of the newest window; 0 without windows */
+	int64_t covered_ns; /* the windows' lengths added up */
+};
+
+void prof_store__span(const struct prof_store *s, struct prof_store_span *out);
+
+/*
+ * Writes buf to dirfd/name so that the name appears only with all its bytes: a PROF_TMP_PREFIX
+ * name first, fsync, rename, fsync of the folder. Returns 0 or -errno; a failure leaves no
+ * temporary file behind.
+ */
+int prof_write_atomic(int dirfd, const char *name, const void *buf, size_t len);
+/*
+ * Reads dirfd/name whole into *out (malloc'ed, the caller frees it), refusing files above
+ * FMT_PPROF_MAX_BYTES (-EFBIG). Returns 0 or -errno.
+ */
+int prof_read_file(int dirfd, const char *name, uint8_t **out, size_t *len);
 
 /* CLOCK_REALTIME in nanoseconds: the clock window names and --from/--to use. */
 int64_t prof_realtime_ns(void);

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "web/web_internal.h"
 
@@ -114,6 +115,18 @@ int web_js_str(struct profd_strbuf *sb, const char *s)
 {
 	/* The JSON escapes are JavaScript escapes too; ']' and '>' cannot close a CDATA section. */
 	return put_string(sb, s);
+}
+
+int web_json_time(struct profd_strbuf *sb, int64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	if (ns < 0 || !gmtime_r(&t, &tm))
+		return profd_strbuf_puts(sb, "null");
+	return profd_strbuf_printf(sb, "\"%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ\"",
+				   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+				   tm.tm_min, tm.tm_sec, (long long)(ns % 1000000000));
 }
 
 int web_json_num(struct profd_strbuf *sb, double v)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "web/web_internal.h"
 
@@ -116,6 +117,38 @@ static struct fmt_profile *collect(const struct web_request *rq, struct web_repl
 	return p;
 }
 
+/*
+ * The profile a parsed query asks for: from the source's history for wall-clock ranges, from its
+ * run otherwise. NULL with a reply set (400 where the source has no history).
+ */
+static struct fmt_profile *collect_query(const struct web_request *rq, struct web_reply *rp,
+					 const struct web_query *q)
+{
+	struct fmt_profile *p;
+	int n;
+
+	if (!q->wall)
+		return collect(rq, rp, q->ranged ? &q->range : NULL, &q->filter);
+	if (!rq->src->collect_wall) {
+		web_reply_error(rp, 400,
+				"from: wall-clock times need profd agent (its store); "
+				"here from/to are seconds since the start");
+		return NULL;
+	}
+	p = fmt_profile__new(0);
+	if (!p) {
+		web_reply_error(rp, 500, "out of memory");
+		return NULL;
+	}
+	n = rq->src->collect_wall(rq->src->ctx, q->from_ns, q->to_ns, &q->filter, p);
+	if (n < 0) {
+		web_reply_error(rp, 500, "cannot read the store: %s", strerror(-n));
+		fmt_profile__free(p);
+		return NULL;
+	}
+	return p;
+}
+
 /* ---- JSON ---- */
 
 static int api_targets(const struct web_request *rq, struct web_reply *rp)
@@ -181,13 +214,45 @@ static int api_profile(const struct web_request *rq, struct web_reply *rp)
 	err = err ?: web_json_num(&sb, st.oldest_s);
 	err = err ?: profd_strbuf_printf(&sb,
 					 ",\"windows\":%u,\"max_windows\":%u,\"targets\":%zu,"
-					 "\"processes\":%zu,\"pprof\":true,\"files\":[",
-					 st.nwindows, st.max_windows, st.ntargets, st.processes);
+					 "\"processes\":%zu,\"pprof\":true,\"store\":%s,"
+					 "\"files\":[",
+					 st.nwindows, st.max_windows, st.ntargets, st.processes,
+					 rq->src->store_info ? "true" : "false");
 	for (size_t i = 0; !err && i < rq->src->nfiles; i++) {
 		err = i ? profd_strbuf_puts(&sb, ",") : 0;
 		err = err ?: web_json_str(&sb, rq->src->files[i]);
 	}
 	err = err ?: profd_strbuf_puts(&sb, "]}\n");
+	if (err) {
+		profd_strbuf_release(&sb);
+		return web_reply_error(rp, 500, "out of memory");
+	}
+	return web_reply_strbuf(rp, &sb, CT_JSON);
+}
+
+/* What the history on disk holds, so the page can bound its time picker. */
+static int api_store(const struct web_request *rq, struct web_reply *rp)
+{
+	struct web_store_info si = {0};
+	struct profd_strbuf sb = {0};
+	int err;
+
+	if (!rq->src->store_info)
+		return web_reply_error(rp, 404,
+				       "no store here: /api/store is served by profd agent");
+	err = rq->src->store_info(rq->src->ctx, &si);
+	if (err)
+		return web_reply_error(rp, 500, "cannot read the store: %s", strerror(-err));
+	err = profd_strbuf_printf(&sb, "{\"windows\":%llu,\"bytes\":%llu,\"seconds\":",
+				  (unsigned long long)si.windows, (unsigned long long)si.bytes);
+	err = err ?: web_json_num(&sb, si.covered_ns / 1e9);
+	err = err
+		  ?: profd_strbuf_printf(&sb, ",\"first_ns\":%lld,\"last_ns\":%lld,\"first\":",
+					 (long long)si.first_ns, (long long)si.last_ns);
+	err = err ?: web_json_time(&sb, si.windows ? si.first_ns : -1);
+	err = err ?: profd_strbuf_puts(&sb, ",\"last\":");
+	err = err ?: web_json_time(&sb, si.windows ? si.last_ns : -1);
+	err = err ?: profd_strbuf_puts(&sb, "}\n");
 	if (err) {
 		profd_strbuf_release(&sb);
 		return web_reply_error(rp, 500, "out of memory");
@@ -213,7 +278,7 @@ static int api_top(const struct web_request *rq, struct web_reply *rp)
 	if (sort && strcmp(sort, "self") && strcmp(sort, "total"))
 		return web_reply_error(rp, 400, "sort: expected self or total");
 	o.by_total = sort && !strcmp(sort, "total");
-	p = collect(rq, rp, q.ranged ? &q.range : NULL, &q.filter);
+	p = collect_query(rq, rp, &q);
 	if (!p)
 		return -EIO;
 	err = web_top_json(p, &o, &sb);
@@ -308,6 +373,23 @@ static int add_search(struct web_reply *rp, const char *term)
 	return 0;
 }
 
+/* ", 2026-11-25 14:00:00 to 15:00:00 UTC" (the date again only when it changes). */
+static void put_wall_range(char *buf, size_t size, int64_t from_ns, int64_t to_ns)
+{
+	time_t a = (time_t)(from_ns / 1000000000), b = (time_t)(to_ns / 1000000000);
+	char from[32] = "?", to[32] = "?";
+	struct tm ta = {0}, tb;
+
+	if (gmtime_r(&a, &ta))
+		strftime(from, sizeof(from), "%Y-%m-%d %H:%M:%S", &ta);
+	if (gmtime_r(&b, &tb))
+		strftime(to, sizeof(to),
+			 ta.tm_yday == tb.tm_yday && ta.tm_year == tb.tm_year ? "%H:%M:%S"
+									      : "%Y-%m-%d %H:%M:%S",
+			 &tb);
+	snprintf(buf, size, ", %s to %s UTC", from, to);
+}
+
 static void describe(const struct web_query *q, const struct fmt_profile *p, char *title,
 		     size_t tsize, char *sub, size_t ssize)
 {
@@ -325,7 +407,9 @@ static void describe(const struct web_query *q, const struct fmt_profile *p, cha
 	n = snprintf(sub, ssize, "%lld samples", (long long)p->total);
 	if (n < 0 || (size_t)n >= ssize)
 		return;
-	if (q->ranged && q->range.to < 1e9)
+	if (q->wall)
+		put_wall_range(sub + n, ssize - (size_t)n, q->from_ns, q->to_ns);
+	else if (q->ranged && q->range.to < 1e9)
 		snprintf(sub + n, ssize - (size_t)n, ", %.1f to %.1f s after the start",
 			 q->range.from, q->range.to);
 	else if (q->ranged)
@@ -345,7 +429,7 @@ static int flamegraph(const struct web_request *rq, struct web_reply *rp)
 
 	if (web_query_parse(rq, rp, &q))
 		return -EINVAL;
-	p = collect(rq, rp, q.ranged ? &q.range : NULL, &q.filter);
+	p = collect_query(rq, rp, &q);
 	if (!p)
 		return -EIO;
 	describe(&q, p, title, sizeof(title), sub, sizeof(sub));
@@ -430,7 +514,7 @@ static int folded(const struct web_request *rq, struct web_reply *rp)
 
 	if (web_query_parse(rq, rp, &q))
 		return -EINVAL;
-	p = collect(rq, rp, q.ranged ? &q.range : NULL, &q.filter);
+	p = collect_query(rq, rp, &q);
 	if (!p)
 		return -EIO;
 	o.lines = q.lines;
@@ -455,7 +539,7 @@ static int pprof(const struct web_request *rq, struct web_reply *rp)
 
 	if (web_query_parse(rq, rp, &q))
 		return -EINVAL;
-	p = collect(rq, rp, q.ranged ? &q.range : NULL, &q.filter);
+	p = collect_query(rq, rp, &q);
 	if (!p)
 		return -EIO;
 	if (membuf_open(&m, rp)) {
@@ -476,6 +560,8 @@ static int pprof(const struct web_request *rq, struct web_reply *rp)
 #define Q_SVG Q_PROFILE, "icicle", "search", "width"
 
 static const char *const no_params[] = {NULL};
+/* The page reads its time range from its own URL, so that a link reproduces the view. */
+static const char *const page_params[] = {"from", "to", NULL};
 static const char *const svg_params[] = {Q_SVG, NULL};
 static const char *const diff_params[] = {"pid", "comm", "a", "b", "lines", "icicle", "search",
 					  "width", NULL};
@@ -484,8 +570,8 @@ static const char *const pprof_params[] = {"pid", "comm", "from", "to", NULL};
 static const char *const top_params[] = {Q_PROFILE, "sort", "limit", NULL};
 
 static const struct web_route routes[] = {
-	{"/", no_params, page_index},
-	{"/index.html", no_params, page_index},
+	{"/", page_params, page_index},
+	{"/index.html", page_params, page_index},
 	{"/app.js", no_params, page_js},
 	{"/style.css", no_params, page_css},
 	{"/favicon.svg", no_params, page_icon},
@@ -493,6 +579,7 @@ static const struct web_route routes[] = {
 	{"/metrics", no_params, metrics},
 	{"/api/targets", no_params, api_targets},
 	{"/api/profile", no_params, api_profile},
+	{"/api/store", no_params, api_store},
 	{"/api/top", top_params, api_top},
 	{"/flamegraph.svg", svg_params, flamegraph},
 	{"/diff.svg", diff_params, diff},

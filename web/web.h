@@ -22,6 +22,15 @@ struct web_range {
 	double from, to;
 };
 
+/* What a source with a history on disk holds, for /api/store. Times are CLOCK_REALTIME ns. */
+struct web_store_info {
+	uint64_t windows;   /* window files */
+	uint64_t bytes;	    /* their size on disk */
+	int64_t first_ns;   /* start of the oldest window, 0 when there is none */
+	int64_t last_ns;    /* end of the newest window, 0 when there is none */
+	int64_t covered_ns; /* sum of the windows' lengths */
+};
+
 /* What /api/profile reports. Strings are copied by the callback into the fixed buffers. */
 struct web_status {
 	char mode[16];	 /* "live" (sampling), "stopped" (sampling over) or "files" (serve) */
@@ -72,6 +81,16 @@ struct web_source {
 	 * answers 404 there. Returns 0 or -errno.
 	 */
 	int (*metrics)(void *ctx, struct profd_strbuf *out);
+	/*
+	 * Optional, for a source with a history on disk (profd agent's store); NULL elsewhere, and
+	 * wall-clock ranges are then refused with a 400. Merges into dst (a fresh profile) every
+	 * sample f matches (f may be NULL) of the windows that overlap [from_ns, to_ns), wall-clock
+	 * nanoseconds. Returns the number of windows merged or -errno.
+	 */
+	int (*collect_wall)(void *ctx, int64_t from_ns, int64_t to_ns, const struct fmt_filter *f,
+			    struct fmt_profile *dst);
+	/* Optional with collect_wall: what the history holds (/api/store). Returns 0 or -errno. */
+	int (*store_info)(void *ctx, struct web_store_info *out);
 	/* Names of the files served, for `profd serve`; NULL otherwise. Owned by the source. */
 	const char *const *files;
 	size_t nfiles;

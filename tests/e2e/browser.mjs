@@ -250,7 +250,92 @@ async function main() {
 	await browser.close();
 }
 
-main().catch((e) => {
+// Against profd agent: the history picker sets a wall-clock range, the graph and the downloads
+// use it, the URL carries it and reproduces the view.
+async function agentMain() {
+	const browser = await chromium.launch({
+		executablePath: "/usr/bin/chromium",
+		headless: true,
+		args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+	});
+	const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+	const page = await context.newPage();
+	const errors = [];
+	page.on("pageerror", (e) => errors.push("pageerror: " + e.message));
+	page.on("console", (m) => {
+		if (m.type() === "error") errors.push("console: " + m.text());
+	});
+	await page.goto(BASE + "/", { waitUntil: "load" });
+	await page.waitForSelector("#pd-history:not([hidden])", { timeout: 20000 });
+	await page.waitForFunction(() => /^Stored: /.test(document.getElementById("pd-store").textContent), null, { timeout: 20000 });
+	pass("agent.picker_shown");
+
+	// Labels name the inputs, so a screen reader (and getByLabel) finds them.
+	const from = page.getByLabel("From", { exact: true }), to = page.getByLabel("to", { exact: true });
+	check("agent.picker_labels", (await from.getAttribute("id")) === "pd-wall-from" && (await to.getAttribute("id")) === "pd-wall-to",
+		"labels do not name the inputs");
+
+	// The range: what split3 ran through, typed into the picker in local time, sent with the keyboard.
+	const local = (ms) => page.evaluate((ms) => {
+		const d = new Date(ms), p = (n) => String(n).padStart(2, "0");
+		return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + "T" + p(d.getHours()) + ":" +
+			p(d.getMinutes()) + ":" + p(d.getSeconds());
+	}, ms);
+	const fromMs = Math.floor(Number(process.env.WALL_FROM_MS) / 1000) * 1000;
+	const toMs = Math.ceil(Number(process.env.WALL_TO_MS) / 1000) * 1000;
+	await from.fill(await local(fromMs));
+	await to.fill(await local(toMs));
+	await to.press("Enter");
+	const wantFrom = new Date(fromMs).toISOString().replace(/\.000Z$/, "Z");
+	const wantTo = new Date(toMs).toISOString().replace(/\.000Z$/, "Z");
+	const enc = (v) => new URLSearchParams({ x: v }).toString().slice(2);
+	await waitGraph(page, "pd-graph", ["from=" + enc(wantFrom), "to=" + enc(wantTo)]);
+	let f = await graphFacts(page, "pd-graph", "work_a");
+	const subtitle = await page.evaluate(() => {
+		const o = document.querySelector("#pd-graph object:not(.loading)");
+		const el = o && o.contentDocument.getElementById("subtitle");
+		return el ? el.textContent : "";
+	});
+	check("agent.range_graph_has_work_a", f.hitsN > 0 && / UTC$/.test(subtitle),
+		`work_a ${f.hitsN} of ${f.rootN} samples, subtitle "${subtitle}", ${f.url}`);
+	const u = new URL(page.url());
+	check("agent.url_carries_range", u.searchParams.get("from") === wantFrom && u.searchParams.get("to") === wantTo,
+		`page URL ${page.url()}, want from=${wantFrom} to=${wantTo}`);
+	const dl = await page.getAttribute("#pd-dl-folded", "href");
+	check("agent.downloads_use_range", dl.includes("from=" + enc(wantFrom)) && dl.includes("to=" + enc(wantTo)), "folded link " + dl);
+	await shot(page, "10-agent-range");
+
+	// The link alone reproduces the view.
+	const link = page.url();
+	const page2 = await context.newPage();
+	await page2.goto(link, { waitUntil: "load" });
+	await waitGraph(page2, "pd-graph", ["from=" + enc(wantFrom), "to=" + enc(wantTo)]);
+	const f2 = await graphFacts(page2, "pd-graph", "work_a");
+	const v2 = await page2.inputValue("#pd-wall-from");
+	check("agent.link_reproduces", f2.rootN === f.rootN && f2.hitsN === f.hitsN && v2 === (await local(fromMs)),
+		`${f2.rootN} samples vs ${f.rootN}, from input "${v2}"`);
+	await page2.close();
+
+	// A quick button, from the keyboard: the last 15 minutes hold split3 too.
+	await page.focus("#pd-history button[data-last='900']");
+	await page.keyboard.press("Enter");
+	await page.waitForFunction((old) => new URL(location.href).searchParams.get("from") !== old, wantFrom, { timeout: 10000 });
+	const q = new URL(page.url()).searchParams;
+	const span = Date.parse(q.get("to")) - Date.parse(q.get("from"));
+	await waitGraph(page, "pd-graph", ["from=" + enc(q.get("from"))]);
+	f = await graphFacts(page, "pd-graph", "work_a");
+	check("agent.quick_last_15_min", span === 900000 && f.hitsN > 0, `span ${span} ms, work_a ${f.hitsN} samples`);
+	await shot(page, "11-agent-quick");
+
+	// Back to live: the range leaves the URL.
+	await page.click("#pd-wall-clear");
+	await page.waitForFunction(() => !location.search, null, { timeout: 5000 });
+	check("agent.back_to_live", (await page.getAttribute("#pd-live", "aria-pressed")) === "true", "Live not back on");
+	check("agent.no_page_errors", errors.length === 0, errors.join("; "));
+	await browser.close();
+}
+
+(process.env.AGENT ? agentMain() : main()).catch((e) => {
 	fail("run", e && e.stack ? e.stack.split("\n").slice(0, 3).join(" ") : e);
 	process.exit(1);
 }).then(() => process.exit(failures ? 1 : 0));

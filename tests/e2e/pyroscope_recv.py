@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: MIT
 """A stand-in for Grafana Pyroscope's HTTP ingest API, for tests: 127.0.0.1 only.
 
-  pyroscope_recv.py PORT DIR
+  pyroscope_recv.py PORT DIR [REFUSE]
 
 Accepts POST /ingest?name=..&from=..&until=..&format=pprof&sampleRate=.. with a
 multipart/form-data body whose "profile" part is a gzip pprof; stores each profile as
 DIR/NNNN.pb.gz and appends "NNNN name from until sampleRate" to DIR/index.txt. Anything else
 (a missing parameter, another format, no profile part, a profile that is not gzip) is answered
-400 and logged to DIR/errors.txt, so a test can require that file to stay empty.
+400 and logged to DIR/errors.txt, so a test can require that file to stay empty. With REFUSE,
+the first REFUSE well-formed requests are answered 400 on purpose (counted in DIR/refused.txt),
+as a backend that rejects a profile would.
 """
 import email.parser
 import email.policy
@@ -18,8 +20,9 @@ import sys
 import urllib.parse
 
 PORT, DIR = int(sys.argv[1]), sys.argv[2]
+REFUSE = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 os.makedirs(DIR, exist_ok=True)
-count = 0
+count = refused = 0
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -34,7 +37,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
     def do_POST(self):
-        global count
+        global count, refused
         url = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(url.query, strict_parsing=True)
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -58,6 +61,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     profile = part.get_payload(decode=True)
         if not profile or profile[:2] != b"\x1f\x8b":
             return self.reject("no gzip profile part")
+        if refused < REFUSE:
+            refused += 1
+            with open(os.path.join(DIR, "refused.txt"), "a") as f:
+                f.write(f"{q['from'][0]}\n")
+            self.send_response(400)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         count += 1
         name = f"{count:04d}"
         with open(os.path.join(DIR, name + ".pb.gz"), "wb") as f:

@@ -1,13 +1,15 @@
 #!/bin/sh
-# Agent mode: 1 s windows on disk while split3 runs, profd query over the whole range and a
-# sub-range, retention by size and by age, a damaged window skipped with one warning, and
-# kill -9 at random moments leaving nothing half-written for query to see.
+# Agent mode: 1 s windows on disk while split3 runs, the --http page's store listing and
+# wall-clock ranges (equal to profd query's), profd query over the whole range and a sub-range,
+# retention by size and by age, a damaged window skipped with one warning, kill -9 at random
+# moments leaving nothing half-written for query to see, and --push with its bounded spool
+# while the receiver is down, drained when it is up and after a restart.
 # Outputs are kept in tests/artifacts/test_agent/.
 . "$(dirname "$0")/lib.sh"
 
 FOLDED="$TOP/tests/e2e/folded.py"
 TOL=3
-KILLS=${PROFD_AGENT_KILLS:-10}
+KILLS=${PROFD_AGENT_KILLS:-20}
 
 need_root agent || exit 0
 if [ ! -x "$WL/split3" ]; then
@@ -37,6 +39,22 @@ sleep 1
 "$WL/split3" 12 >"$ART/split3.truth"
 sleep 1
 curl -sf "http://127.0.0.1:$PORT/metrics" >"$ART/metrics.txt"
+# The page's view of the store while the agent writes it: the listing, then a wall-clock range
+# of windows already on disk (written once, so the same bytes profd query reads below).
+BASE="http://127.0.0.1:$PORT"
+curl -sf "$BASE/api/store" >"$ART/store.json"
+set -- $(windows "$ST")
+web_from=$(rfc3339 "$(start_of "$(eval echo "\${$(($# / 2 - 3))}")")")
+web_to=$(rfc3339 "$(end_of "$(eval echo "\${$(($# / 2 + 2))}")")")
+curl -sf "$BASE/folded?from=$web_from&to=$web_to" >"$ART/web_range.folded"
+curl -sf "$BASE/folded?comm=split3&from=$web_from&to=$web_to" >"$ART/web_range_split3.folded"
+web_codes=""
+for q in "from=2026-02-30T00:00:00Z&to=2026-03-01T00:00:00Z" "from=$web_from" \
+	"from=$web_from&to=5" "from=2026-11-25T14:00:00%2B01:00&to=$web_to" "from=$web_to&to=$web_from" \
+	"from=2026-11-25T14:00:00.Z&to=$web_to" "from=2026-11-25%2014:00:00Z&to=$web_to" \
+	"from=yesterday&to=$web_to" "from=2026-11-25T14:00:00.1234567890Z&to=$web_to"; do
+	web_codes="$web_codes $(curl -s -o "$TMP/bad.json" -w '%{http_code}' "$BASE/folded?$q"):$(grep -c '"error"' "$TMP/bad.json")"
+done
 kill -INT "$AGENT"
 wait "$AGENT"
 rc=$?
@@ -55,6 +73,36 @@ fi
 
 n=$(nwindows "$ST")
 if [ "$n" -ge 12 ]; then pass agent.windows_on_disk; else fail agent.windows_on_disk "$n windows, want >= 12"; fi
+
+# ---- the page's wall-clock view of the store ----
+# Windows tile time, so those on disk that end by the listing's last are exactly what it saw.
+listed=$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["windows"], d["last_ns"], d["first_ns"])' "$ART/store.json" 2>/dev/null)
+set -- $listed
+seen=$(windows "$ST" | awk -v l="${2:-0}" '{ split($0, a, "-"); sub(/\.pb\.zst$/, "", a[2]); if (a[2] + 0 <= l + 0) n++ } END { print n + 0 }')
+first=$(start_of "$(windows "$ST" | head -1)")
+if [ -n "$listed" ] && [ "$1" = "$seen" ] && [ "$1" -ge 10 ] && [ "$3" = "$first" ]; then
+	pass web.store_listing
+else
+	fail web.store_listing "listing '$listed', $seen windows on disk by then, first $first"
+fi
+"$PROFD" query --store "$ST" --from "$web_from" --to "$web_to" -o "$ART/query_range.folded" 2>"$ART/query_range.err"
+"$PROFD" query --store "$ST" --from "$web_from" --to "$web_to" --comm split3 \
+	-o "$ART/query_range_split3.folded" 2>/dev/null
+w=$(total "$ART/web_range.folded")
+q=$(total "$ART/query_range.folded")
+w3=$(total "$ART/web_range_split3.folded")
+q3=$(total "$ART/query_range_split3.folded")
+if [ "$w" -gt 0 ] && [ "$w" = "$q" ] && [ "$w3" -gt 0 ] && [ "$w3" = "$q3" ] &&
+	grep -q "query: 6 windows" "$ART/query_range.err"; then
+	pass web.wall_range_equals_query
+else
+	fail web.wall_range_equals_query "$web_from..$web_to: web $w samples ($w3 split3), query $q ($q3 split3)"
+fi
+if [ "$web_codes" = " 400:1 400:1 400:1 400:1 400:1 400:1 400:1 400:1 400:1" ]; then
+	pass web.bad_times_400
+else
+	fail web.bad_times_400 "status:error-line per bad request:$web_codes"
+fi
 if ls -A "$ST" | grep -vqE '^[0-9]+-[0-9]+\.pb\.zst$'; then
 	fail agent.only_windows "other files left: $(ls -A "$ST" | grep -vE '\.pb\.zst$' | head -3 | tr '\n' ' ')"
 else
@@ -265,6 +313,137 @@ if command -v go >/dev/null 2>&1; then
 	fi
 else
 	skip push.bodies_read_by_go_pprof "go is not installed"
+fi
+
+# ---- push spool: the receiver down, the spool stays in its bound and drops the oldest; a
+# restart sends what the last run left, and the spool drains once the receiver is up ----
+SST="$TMP/spool_store"
+SPOOL="$SST/spool"
+BOUND=49152
+SPORT=$(freeport)
+SMPORT=$(freeport)
+SRECV="$TMP/recv_spool"
+# spooled: the window files in the spool, oldest first; spool_bytes: their size
+spooled() { ls "$SPOOL" 2>/dev/null | grep -E '^[0-9]{19}-[0-9]{19}\.pb\.gz$' | sort; }
+spool_bytes() { (cd "$SPOOL" && spooled | xargs -r stat -c %s | awk '{ s += $1 } END { print s + 0 }'); }
+metric_of() { python3 "$TOP/tests/e2e/promtext.py" "$1" "$2" | awk '{ print $2 }'; }
+"$PROFD" agent --store "$SST" --window 1 -F 999 --push "http://127.0.0.1:$SPORT" \
+	--spool-size 48K --http "127.0.0.1:$SMPORT" 2>"$ART/agent_spool.err" &
+p=$!
+PIDS="$PIDS $p"
+"$WL/split3" 10 >/dev/null &
+w=$!
+most=0
+i=0
+while [ $i -lt 12 ]; do
+	sleep 1
+	b=$(spool_bytes)
+	[ "$b" -gt "$most" ] && most=$b
+	i=$((i + 1))
+done
+wait "$w"
+curl -sf "http://127.0.0.1:$SMPORT/metrics" >"$ART/metrics_spool.txt"
+kill -TERM "$p"
+wait "$p"
+rc=$?
+spooled >"$TMP/leftovers"
+left=$(wc -l <"$TMP/leftovers")
+dropped=$(metric_of "$ART/metrics_spool.txt" profd_push_dropped_total 2>/dev/null)
+gauge=$(metric_of "$ART/metrics_spool.txt" profd_push_spool_bytes 2>/dev/null)
+if [ "$rc" = 0 ] && [ "$most" -le "$BOUND" ] && [ "$most" -gt $((BOUND / 3)) ] &&
+	[ "$(spool_bytes)" -le "$BOUND" ] && [ "$left" -ge 1 ] && [ "${dropped:-0}" -ge 1 ] &&
+	[ "${gauge:-0}" -gt 0 ] && [ "${gauge:-0}" -le "$BOUND" ] &&
+	python3 "$TOP/tests/e2e/promtext.py" "$ART/metrics_spool.txt" >/dev/null 2>&1; then
+	pass push.spool_within_bound
+else
+	fail push.spool_within_bound "exit $rc; at most $most bytes of $BOUND, $left files left, ${dropped:-?} dropped, gauge ${gauge:-?}"
+fi
+
+# The receiver is still down for 3 s of the second run: its windows queue behind the leftovers.
+"$PROFD" agent --store "$SST" --window 1 --push "http://127.0.0.1:$SPORT" \
+	--http "127.0.0.1:$SMPORT" 2>"$ART/agent_spool2.err" &
+p=$!
+PIDS="$PIDS $p"
+sleep 3
+python3 "$TOP/tests/e2e/pyroscope_recv.py" "$SPORT" "$SRECV" &
+RP=$!
+PIDS="$PIDS $RP"
+i=0
+while [ $i -lt 40 ] && [ -n "$(spooled)" ]; do
+	sleep 0.5
+	i=$((i + 1))
+done
+sleep 1.5
+curl -sf "http://127.0.0.1:$SMPORT/metrics" >"$ART/metrics_spool2.txt"
+kill -TERM "$p"
+wait "$p"
+rc=$?
+sleep 0.5
+kill "$RP" 2>/dev/null
+files=$(metric_of "$ART/metrics_spool2.txt" profd_push_spool_files 2>/dev/null)
+if [ "$rc" = 0 ] && [ -z "$(spooled)" ] && [ "${files:-1}" = 0 ] &&
+	grep -q "push: $left windows in the spool from an earlier run" "$ART/agent_spool2.err"; then
+	pass push.spool_drains_when_up
+else
+	fail push.spool_drains_when_up "exit $rc; $(spooled | wc -l) files still spooled, gauge ${files:-?}; $(grep push: "$ART/agent_spool2.err" | head -2 | tr '\n' ' ')"
+fi
+# Every leftover arrived (from and until are its start and end in whole seconds), oldest first.
+missing=0
+while IFS=- read -r start rest; do
+	start=$(echo "$start" | sed 's/^0*//')
+	end=$(echo "${rest%.pb.gz}" | sed 's/^0*//')
+	from=$((start / 1000000000))
+	until=$(((end + 999999999) / 1000000000))
+	awk -v f="$from" -v u="$until" '$3 == f && $4 == u { found = 1 } END { exit !found }' \
+		"$SRECV/index.txt" 2>/dev/null || missing=$((missing + 1))
+done <"$TMP/leftovers"
+got=$(wc -l <"$SRECV/index.txt" 2>/dev/null || echo 0)
+if [ "$left" -gt 0 ] && [ "$missing" = 0 ] && [ ! -s "$SRECV/errors.txt" ] &&
+	awk '$3 < last { bad = 1 } { last = $3 } END { exit bad }' "$SRECV/index.txt"; then
+	pass push.restart_sends_leftovers_oldest_first
+else
+	fail push.restart_sends_leftovers_oldest_first "$missing of $left leftovers missing in $got received; $(head -2 "$SRECV/errors.txt" 2>/dev/null | tr '\n' ' ')"
+fi
+if command -v go >/dev/null 2>&1; then
+	bad=0
+	for f in "$SRECV"/*.pb.gz; do
+		[ -e "$f" ] || continue
+		go tool pprof -raw "$f" >/dev/null 2>&1 || bad=$((bad + 1))
+	done
+	if [ "$bad" = 0 ] && [ "$got" -gt "$left" ]; then
+		pass push.spooled_bodies_read_by_go_pprof
+	else
+		fail push.spooled_bodies_read_by_go_pprof "$bad of $got unreadable ($left were leftovers)"
+	fi
+else
+	skip push.spooled_bodies_read_by_go_pprof "go is not installed"
+fi
+
+# ---- push: a window the backend refuses (400) is dropped and counted, the next ones go on ----
+RPORT=$(freeport)
+RREC="$TMP/recv_refuse"
+python3 "$TOP/tests/e2e/pyroscope_recv.py" "$RPORT" "$RREC" 2 &
+RP=$!
+PIDS="$PIDS $RP"
+HPORT=$(freeport)
+"$PROFD" agent --store "$TMP/push_refuse" --window 1 --push "http://127.0.0.1:$RPORT" \
+	--http "127.0.0.1:$HPORT" 2>"$ART/agent_refuse.err" &
+p=$!
+sleep 6
+curl -sf "http://127.0.0.1:$HPORT/metrics" >"$ART/metrics_refuse.txt"
+kill -TERM "$p"
+wait "$p"
+rc=$?
+sleep 0.5
+kill "$RP" 2>/dev/null
+rejected=$(python3 "$TOP/tests/e2e/promtext.py" "$ART/metrics_refuse.txt" profd_push_rejected_total | awk '{ print $2 }')
+refused=$(wc -l <"$RREC/refused.txt" 2>/dev/null || echo 0)
+got=$(wc -l <"$RREC/index.txt" 2>/dev/null || echo 0)
+if [ "$rc" = 0 ] && [ "$refused" = 2 ] && [ "${rejected:-0}" = 2 ] && [ "$got" -ge 2 ] &&
+	grep -q "window dropped, not retried" "$ART/agent_refuse.err"; then
+	pass push.refused_window_dropped_rest_sent
+else
+	fail push.refused_window_dropped_rest_sent "exit $rc; $refused refused, $rejected counted, $got received after"
 fi
 
 # ---- disk full (a small tmpfs): sampling goes on, failed writes are counted, then it recovers ----

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The page in headless Chromium while profd -a samples known-answer workloads: split3 (work_a
-# designed at 60 % of its CPU) and a process named "<img src=x onerror=alert(1)>". The checks
-# are in browser.mjs; screenshots land in tests/artifacts/test_browser/.
+# designed at 60 % of its CPU) and a process named "<img src=x onerror=alert(1)>"; then against
+# profd agent, the history picker over its store. The checks are in browser.mjs; screenshots
+# land in tests/artifacts/test_browser/.
 . "$(dirname "$0")/lib.sh"
 
 need_root browser || exit 0
@@ -18,7 +19,7 @@ SPLIT3="$WL/split3"
 [ -x "$SPLIT3" ] || { skip browser "no $SPLIT3 (make test-binaries)"; exit 0; }
 
 rm -f "$ART"/*.png "$ART"/download.folded
-"$SPLIT3" 90 >/dev/null &
+"$SPLIT3" 150 >/dev/null &
 wl=$!
 PIDS="$PIDS $wl"
 # prctl(PR_SET_NAME) renames the thread itself; `exec -a` would only change argv[0].
@@ -66,3 +67,29 @@ kill -INT $srv
 wait $srv
 rc=$?
 [ $rc = 0 ] && pass browser.profd_exits_0 || fail browser.profd_exits_0 "exit $rc: $(tail -3 "$TMP/srv.err")"
+
+# ---- profd agent: a wall-clock range picked over its store, while split3 still runs ----
+APORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$PROFD" agent --store "$TMP/store" --window 1 -F 99 --http "127.0.0.1:$APORT" 2>"$TMP/agent.err" &
+agent=$!
+PIDS="$PIDS $agent"
+from_ms=$(($(date +%s%N) / 1000000))
+sleep 5
+to_ms=$(($(date +%s%N) / 1000000))
+if kill -0 "$wl" 2>/dev/null && curl -sf "http://127.0.0.1:$APORT/api/store" >/dev/null; then
+	PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$APORT" ART="$ART" AGENT=1 WALL_FROM_MS=$from_ms \
+		WALL_TO_MS=$to_ms timeout 120 node "$TOP/tests/e2e/browser.mjs" >"$TMP/agent.out" 2>"$TMP/agent.node.err"
+	rc=$?
+	cat "$TMP/agent.out"
+	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/agent.out"; then
+		fail browser.agent.run "node exited $rc: $(tail -5 "$TMP/agent.node.err" | tr '\n' ' ')"
+	fi
+	cat "$TMP/agent.out" >>"$ART/browser.out"
+else
+	fail browser.agent.start "split3 gone or the agent does not serve: $(tail -3 "$TMP/agent.err")"
+fi
+kill -INT $agent
+wait $agent
+rc=$?
+[ $rc = 0 ] && pass browser.agent_exits_0 || fail browser.agent_exits_0 "exit $rc: $(tail -3 "$TMP/agent.err")"
+kill "$wl" "$hostile" 2>/dev/null

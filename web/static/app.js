@@ -16,7 +16,11 @@
 		topSort: { key: "self", desc: true },
 		timer: 0,
 		busy: false,
+		pending: false,
+		wall: null, // { from, to }: a wall-clock range from the agent's store, as the URL has it
 	};
+	// The one form of wall-clock time the server takes: RFC 3339 in UTC.
+	const WALL_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 	// ---- small helpers ----
 
@@ -60,7 +64,10 @@
 		}
 		const range = $("pd-range").value;
 		const elapsed = state.status ? state.status.elapsed_s : 0;
-		if (range === "custom") {
+		if (state.wall) {
+			p.set("from", state.wall.from);
+			p.set("to", state.wall.to);
+		} else if (range === "custom") {
 			const from = $("pd-from").value, to = $("pd-to").value;
 			if (from !== "") p.set("from", checkSeconds(from, "from"));
 			if (to !== "") p.set("to", checkSeconds(to, "to"));
@@ -76,6 +83,90 @@
 	function checkSeconds(v, what) {
 		if (!/^\d{1,9}(\.\d{1,6})?$/.test(v)) throw new Error(what + ": seconds since the start, 0 or more");
 		return v;
+	}
+
+	// ---- wall-clock ranges over the agent's store ----
+
+	function pad(n) {
+		return String(n).padStart(2, "0");
+	}
+
+	// A Date as a datetime-local value: local time, whole seconds.
+	function localValue(d) {
+		return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" +
+			pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+	}
+
+	// A Date as the server takes it.
+	function wallValue(d) {
+		return d.toISOString().replace(/\.000Z$/, "Z");
+	}
+
+	function wallFromURL() {
+		const u = new URLSearchParams(location.search);
+		const from = u.get("from"), to = u.get("to");
+		if (from && to && WALL_RE.test(from) && WALL_RE.test(to) && Date.parse(from) < Date.parse(to))
+			return { from: from, to: to };
+		return null;
+	}
+
+	function describeSpan(a, b) {
+		const same = a.toDateString() === b.toDateString();
+		return a.toLocaleString() + " to " + (same ? b.toLocaleTimeString() : b.toLocaleString());
+	}
+
+	async function refreshStore() {
+		const info = await getJSON("/api/store");
+		const el = $("pd-store");
+		if (!info.windows) {
+			text(el, "Nothing stored yet.");
+			return;
+		}
+		const a = new Date(info.first), b = new Date(info.last);
+		text(el, "Stored: " + num(info.windows) + " windows, " + describeSpan(a, b) + ".");
+		const lo = localValue(new Date(Math.floor(a / 1000) * 1000));
+		const hi = localValue(new Date(Math.ceil(b / 1000) * 1000 + 1000));
+		for (const id of ["pd-wall-from", "pd-wall-to"]) {
+			$(id).min = lo;
+			$(id).max = hi;
+		}
+	}
+
+	// Shows the samples of [from, to) (server form) from the store, and puts them in the URL.
+	function showWall(w, load) {
+		state.wall = w;
+		$("pd-wall-from").value = localValue(new Date(w.from));
+		$("pd-wall-to").value = localValue(new Date(w.to));
+		$("pd-range").disabled = true;
+		$("pd-wall-clear").hidden = false;
+		showError("pd-history-error", "");
+		history.replaceState(null, "", location.pathname + "?" + new URLSearchParams({ from: w.from, to: w.to }));
+		setLive(false); // a past range does not change: nothing to refresh
+		if (load) refresh(true);
+	}
+
+	function clearWall() {
+		state.wall = null;
+		$("pd-range").disabled = false;
+		$("pd-wall-clear").hidden = true;
+		history.replaceState(null, "", location.pathname);
+		state.zoomed = false;
+		setLive(true);
+		refresh(true);
+	}
+
+	function pickWall() {
+		const f = $("pd-wall-from").value, t = $("pd-wall-to").value;
+		const a = new Date(f), b = new Date(t);
+		if (!f || !t) showError("pd-history-error", "Pick both a start and an end.");
+		else if (isNaN(a) || isNaN(b)) showError("pd-history-error", "Not a date and time.");
+		else if (a >= b) showError("pd-history-error", "The time range ends before it starts.");
+		else showWall({ from: wallValue(a), to: wallValue(b) }, true);
+	}
+
+	function quickWall(seconds) {
+		const end = new Date(Math.ceil(Date.now() / 1000) * 1000);
+		showWall({ from: wallValue(new Date(end - seconds * 1000)), to: wallValue(end) }, true);
 	}
 
 	function graphParams(extra) {
@@ -102,8 +193,11 @@
 			s = (st.mode === "live" ? "Sampling" : "Stopped") + " · " + (st.event || "?") + " at " + st.freq + " Hz · " +
 				num(st.samples) + " samples · " + num(st.lost) + " lost · " + st.elapsed_s.toFixed(0) + " s";
 		}
-		if (st.mode === "live" && !state.live) s += " · paused" + (state.zoomed ? " (zoomed)" : "");
+		if (state.wall) s += " · showing the store from " + describeSpan(new Date(state.wall.from), new Date(state.wall.to));
+		else if (st.mode === "live" && !state.live) s += " · paused" + (state.zoomed ? " (zoomed)" : "");
 		text($("pd-status"), s);
+		$("pd-history").hidden = !st.store;
+		if (st.store) await refreshStore();
 		$("pd-dl-pprof").hidden = !st.pprof;
 		if (st.mode !== "live") $("pd-live").disabled = true;
 		return st;
@@ -336,7 +430,11 @@
 	// ---- refresh loop ----
 
 	async function refresh(force) {
-		if (state.busy) return;
+		if (state.busy) {
+			// Asked for while another refresh runs (a new range, say): run once more after it.
+			if (force) state.pending = true;
+			return;
+		}
 		state.busy = true;
 		try {
 			await refreshStatus();
@@ -349,6 +447,10 @@
 			text($("pd-status"), "Cannot reach profd: " + e.message);
 		} finally {
 			state.busy = false;
+			if (state.pending) {
+				state.pending = false;
+				refresh(true);
+			}
 		}
 	}
 
@@ -389,6 +491,10 @@
 	function wire() {
 		$("pd-live").addEventListener("click", () => {
 			const on = !state.live;
+			if (on && state.wall) {
+				clearWall();
+				return;
+			}
 			setLive(on);
 			if (on) {
 				state.zoomed = false;
@@ -406,6 +512,13 @@
 		for (const id of ["pd-target", "pd-icicle", "pd-lines", "pd-from", "pd-to"])
 			$(id).addEventListener("change", () => refresh(true));
 		$("pd-search").addEventListener("search", applySearch);
+		$("pd-history").addEventListener("submit", (e) => {
+			e.preventDefault();
+			pickWall();
+		});
+		for (const b of $("pd-history").querySelectorAll("button[data-last]"))
+			b.addEventListener("click", () => quickWall(Number(b.dataset.last)));
+		$("pd-wall-clear").addEventListener("click", clearWall);
 		$("pd-diff-form").addEventListener("submit", (e) => {
 			e.preventDefault();
 			showDiff();
@@ -440,5 +553,7 @@
 	}
 
 	wire();
+	const linked = wallFromURL();
+	if (linked) showWall(linked, false);
 	refresh(true).then(schedule);
 })();
