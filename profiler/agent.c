@@ -43,6 +43,7 @@ struct agent_opts {
 	const char *push_url;
 	const char *labels;
 	uint64_t spool_bytes; /* 0: the default */
+	enum profd_unwind unwind;
 };
 
 struct agent {
@@ -99,6 +100,8 @@ static const char agent_usage[] =
     "                           at most this much, the oldest dropped first; sent\n"
     "                           oldest first when it answers, also after a restart\n"
     "                           (default 64M)\n"
+    "  --unwind MODE            user stacks: fp (default: frame pointers, in the kernel,\n"
+    "                           the cheapest), dwarf or auto, as for profd -p\n"
     "  -v, --verbose            debug messages\n";
 
 static int64_t mono_ns(void)
@@ -251,8 +254,7 @@ static int start(struct agent *a)
 	    .freq = o->freq,
 	    .all = o->npids == 0,
 	    .window_ms = o->window_s * 1000 < AGENT_DRAIN_MS ? o->window_s * 1000 : AGENT_DRAIN_MS,
-	    /* Frame pointers only: no stack copies, the cheapest unwinding for an agent. */
-	    .unwind = PROFD_UNWIND_FP,
+	    .unwind = o->unwind,
 	    .stack_size = PROFD_STACK_SIZE_DEFAULT,
 	};
 	int err;
@@ -606,6 +608,7 @@ enum {
 	OPT_PUSH,
 	OPT_LABELS,
 	OPT_SPOOL_SIZE,
+	OPT_UNWIND,
 };
 
 static int parse_option(struct agent_opts *o, int opt, const char *arg)
@@ -651,6 +654,10 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 	case OPT_LABELS:
 		o->labels = arg;
 		return 0;
+	case OPT_UNWIND:
+		if (!prof_parse_unwind(arg, &o->unwind))
+			return usage("--unwind %s: expected fp, dwarf or auto", arg);
+		return 0;
 	case OPT_SPOOL_SIZE:
 		if (prof_parse_size(arg, &o->spool_bytes) || !o->spool_bytes)
 			return usage("--spool-size %s: expected bytes like 500K, 64M or 1G", arg);
@@ -680,6 +687,7 @@ int prof_agent_main(int argc, char **argv)
 	    {"push", required_argument, NULL, OPT_PUSH},
 	    {"labels", required_argument, NULL, OPT_LABELS},
 	    {"spool-size", required_argument, NULL, OPT_SPOOL_SIZE},
+	    {"unwind", required_argument, NULL, OPT_UNWIND},
 	    {"http", required_argument, NULL, PROF_OPT_HTTP},
 	    {"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
 	    {"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},

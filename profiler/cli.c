@@ -48,3 +48,17 @@ int prof_parse_pid_list(const char *arg, pid_t **pids, int *npids)
 		err = -EINVAL;
 	return err;
 }
+
+bool prof_parse_unwind(const char *s, enum profd_unwind *out)
+{
+	static const char *const names[] = {
+	    [PROFD_UNWIND_FP] = "fp", [PROFD_UNWIND_DWARF] = "dwarf", [PROFD_UNWIND_AUTO] = "auto"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (names[i] && !strcmp(s, names[i])) {
+			*out = (enum profd_unwind)i;
+			return true;
+		}
+	}
+	return false;
+}

@@ -188,13 +188,7 @@ static int record_main(int argc, char **argv)
 				return PROFD_EXIT_USAGE;
 			break;
 		case OPT_UNWIND:
-			if (!strcmp(optarg, "fp"))
-				o.unwind = PROFD_UNWIND_FP;
-			else if (!strcmp(optarg, "dwarf"))
-				o.unwind = PROFD_UNWIND_DWARF;
-			else if (!strcmp(optarg, "auto"))
-				o.unwind = PROFD_UNWIND_AUTO;
-			else
+			if (!prof_parse_unwind(optarg, &o.unwind))
 				return usage_error("--unwind %s: expected fp, dwarf or auto", optarg);
 			break;
 		case OPT_STACK_SIZE:

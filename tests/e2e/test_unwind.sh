@@ -255,4 +255,19 @@ else
 	fail unwind.corrupt_eh_frame "cannot corrupt the .eh_frame of a copy of $U/split3"
 fi
 
+# --- the agent with --unwind auto: the same whole stacks, from the store -----------------------
+"$PROFD" agent --unwind auto -F 99 --window 1 --store "$TMP/agent_store" 2>"$ART/agent.stderr" &
+ap=$!
+sleep 1
+"$U/split3" 4 >"$ART/agent_split3.truth"
+sleep 1.5
+kill -INT "$ap"
+wait "$ap"
+rc=$?
+out="$ART/agent.folded"
+"$PROFD" query --store "$TMP/agent_store" --comm split3 -o "$out" 2>"$ART/agent_query.stderr"
+if ran unwind.agent_auto.run "$((rc + $?))" 0 "$out" "$ART/agent.stderr"; then
+	rooted unwind.agent_auto.rooted "$out" split3 main
+fi
+
 echo "test_unwind: $(($(date +%s) - RUN)) s" >&2
