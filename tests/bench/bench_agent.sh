@@ -33,7 +33,13 @@ churner=$!
 # The steady part: one core busy with a known executable, restarted as it ends.
 (while :; do "$BT/cpuwork" 400000000 >/dev/null; done) &
 steady=$!
-trap 'kill $churner $steady $agent $perf 2>/dev/null; rm -rf "$TMP"' EXIT
+# The loops first, then what they started last (a cpuwork runs on after its loop is gone).
+stop_load() {
+	kill $churner $steady 2>/dev/null || true
+	wait $churner $steady 2>/dev/null || true
+	pkill -f "^$BT/cpuwork" 2>/dev/null || true
+}
+trap 'stop_load; kill $agent $perf 2>/dev/null || true; rm -rf "$TMP"' EXIT
 
 sleep 10
 t0=$(date +%s.%N)
@@ -49,8 +55,7 @@ c1=$(cpu_seconds "$agent")
 p1=$(cpu_seconds "$perf")
 rss_end=$(rss_mib "$agent")
 forks1=$(awk '/^processes/ {print $2}' /proc/stat)
-kill $churner $steady 2>/dev/null
-wait $churner $steady 2>/dev/null || true
+stop_load
 kill -INT $agent $perf
 wait $agent $perf 2>/dev/null || true
 
