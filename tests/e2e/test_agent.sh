@@ -327,22 +327,27 @@ SRECV="$TMP/recv_spool"
 spooled() { ls "$SPOOL" 2>/dev/null | grep -E '^[0-9]{19}-[0-9]{19}\.pb\.gz$' | sort; }
 spool_bytes() { (cd "$SPOOL" && spooled | xargs -r stat -c %s | awk '{ s += $1 } END { print s + 0 }'); }
 metric_of() { python3 "$TOP/tests/e2e/promtext.py" "$1" "$2" | awk '{ print $2 }'; }
-"$PROFD" agent --store "$SST" --window 1 -F 999 --push "http://127.0.0.1:$SPORT" \
+"$PROFD" agent --store "$SST" --window 1 -F 499 --push "http://127.0.0.1:$SPORT" \
 	--spool-size 48K --http "127.0.0.1:$SMPORT" 2>"$ART/agent_spool.err" &
 p=$!
 PIDS="$PIDS $p"
-"$WL/split3" 10 >/dev/null &
+"$WL/split3" 30 >/dev/null &
 w=$!
+PIDS="$PIDS $w"
+# Window sizes vary with what else runs: go on until the bound has made the spool drop some
+# (at least 8 s, at most 30).
 most=0
 i=0
-while [ $i -lt 12 ]; do
+while [ $i -lt 30 ]; do
 	sleep 1
 	b=$(spool_bytes)
 	[ "$b" -gt "$most" ] && most=$b
 	i=$((i + 1))
+	curl -sf "http://127.0.0.1:$SMPORT/metrics" >"$ART/metrics_spool.txt"
+	[ $i -ge 8 ] && [ "$(metric_of "$ART/metrics_spool.txt" profd_push_dropped_total 2>/dev/null || echo 0)" -ge 1 ] && break
 done
-wait "$w"
-curl -sf "http://127.0.0.1:$SMPORT/metrics" >"$ART/metrics_spool.txt"
+kill "$w" 2>/dev/null
+wait "$w" 2>/dev/null
 kill -TERM "$p"
 wait "$p"
 rc=$?
