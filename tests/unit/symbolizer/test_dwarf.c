@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -30,6 +29,8 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "symbolizer/symbolizer.h"
 #include "symbolizer/symbolizer_internal.h"
 
@@ -46,18 +47,6 @@ static int nline_churn;
 
 /* --- helpers --- */
 
-static void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, PATH_MAX, fmt, ap);
-	va_end(ap);
-	assert_true(n > 0 && n < PATH_MAX);
-}
-
 static const char *fx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static const char *fx(const char *fmt, ...)
 {
@@ -71,27 +60,6 @@ static const char *fx(const char *fmt, ...)
 	va_end(ap);
 	pathf(p, "%s/%s", dir, rel);
 	return p;
-}
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	char cmd[8 * PATH_MAX];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc)
-		fprintf(stderr, "command failed (%d): %s\n", rc, cmd);
-	return rc;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 static void nm_sym(const char *file, const char *name, bool dynamic, uint64_t *value,
@@ -121,24 +89,6 @@ static void nm_sym(const char *file, const char *name, bool dynamic, uint64_t *v
 	pclose(p);
 	if (!found)
 		fail_msg("%s: no symbol %s", file, name);
-}
-
-static void build_id_of(const char *file, char *hex, size_t len)
-{
-	char cmd[PATH_MAX + 64], line[512];
-	FILE *p;
-
-	hex[0] = '\0';
-	snprintf(cmd, sizeof(cmd), "readelf -n '%s' 2>/dev/null", file);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
-		char *b = strstr(line, "Build ID: ");
-
-		if (b)
-			snprintf(hex, len, "%.*s", (int)strcspn(b + 10, "\n"), b + 10);
-	}
-	pclose(p);
 }
 
 /* Every process started here, killed at the end even when a test fails half-way. */
@@ -628,7 +578,7 @@ static int group_teardown(void **state)
 {
 	stop_all();
 	if (dir[0])
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		rm_tree(dir);
 	return 0;
 }
 

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <gelf.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -26,6 +25,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "helpers.h"
 
 #include "symbolizer/symbolizer.h"
 #include "symbolizer/symbolizer_internal.h"
@@ -98,58 +99,6 @@ static const char fx_memfd_c[] =
 static char dir[PATH_MAX];
 static bool have_cc;
 
-static void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, PATH_MAX, fmt, ap);
-	va_end(ap);
-	assert_true(n > 0 && n < PATH_MAX);
-}
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	char cmd[4 * PATH_MAX];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc)
-		fprintf(stderr, "command failed (%d): %s\n", rc, cmd);
-	return rc;
-}
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
-static void write_str(const char *path, const char *s)
-{
-	write_file(path, s, strlen(s));
-}
-
-static void mkdirs(const char *path)
-{
-	assert_int_equal(run("mkdir -p '%s'", path), 0);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* Link-time value and size of a symbol, from nm. */
 static void nm_sym(const char *file, const char *name, uint64_t *value, uint64_t *size)
 {
@@ -173,25 +122,6 @@ static void nm_sym(const char *file, const char *name, uint64_t *value, uint64_t
 	}
 	pclose(p);
 	assert_true(found);
-}
-
-static void build_id_of(const char *file, char *hex, size_t len)
-{
-	char cmd[PATH_MAX + 64], line[512];
-	FILE *p;
-
-	hex[0] = '\0';
-	snprintf(cmd, sizeof(cmd), "readelf -n '%s'", file);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
-		char *b = strstr(line, "Build ID: ");
-
-		if (b)
-			snprintf(hex, len, "%.*s", (int)strcspn(b + 10, "\n"), b + 10);
-	}
-	pclose(p);
-	assert_true(hex[0]);
 }
 
 struct child {
@@ -352,7 +282,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	if (dir[0])
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		rm_tree(dir);
 	return 0;
 }
 
@@ -648,6 +578,7 @@ static void check_process(const char *exe, bool pie)
 
 	spawn(&c, exe, "sleep");
 	build_id_of(exe, bid, sizeof(bid));
+	assert_true(bid[0]);
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0); /* known: nothing to do */
 

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <gelf.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -29,6 +28,8 @@
 #include <linux/types.h>
 
 #include <cmocka.h>
+
+#include "helpers.h"
 
 #include "bpf/profile.h"
 #include "symbolizer/symbolizer.h"
@@ -58,34 +59,6 @@ static const char *const chain[] = {"fx_c", "fx_b", "fx_a", "main"};
 static char dir[PATH_MAX];
 static bool have_cc;
 
-static void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, PATH_MAX, fmt, ap);
-	va_end(ap);
-	assert_true(n > 0 && n < PATH_MAX);
-}
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	char cmd[4 * PATH_MAX];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc)
-		fprintf(stderr, "command failed (%d): %s\n", rc, cmd);
-	return rc;
-}
-
 static const char *fx(const char *name)
 {
 	static char paths[8][PATH_MAX];
@@ -94,11 +67,6 @@ static const char *fx(const char *name)
 
 	pathf(p, "%s/%s", dir, name);
 	return p;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 static int group_setup(void **state)
@@ -127,7 +95,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	if (dir[0])
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		rm_tree(dir);
 	return 0;
 }
 

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers the unit tests share: paths, shell commands, files, ELF notes of test fixtures. */
+#ifndef PROFD_TEST_HELPERS_H
+#define PROFD_TEST_HELPERS_H
+
+#include <stddef.h>
+
+/* snprintf into a PATH_MAX buffer; fails the test when the path does not fit. */
+void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Runs a shell command; returns its status, and says on stderr what failed. */
+int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void write_file(const char *path, const char *data, size_t len);
+void write_str(const char *path, const char *s);
+void mkdirs(const char *path);
+/* Removes a folder and everything below it (symlinks are not followed). */
+void rm_tree(const char *path);
+/* The GNU build ID of file in hex (readelf -n), or "" when it has none. */
+void build_id_of(const char *file, char *hex, size_t len);
+
+#endif
