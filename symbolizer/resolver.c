@@ -233,9 +233,12 @@ static void name_symbol(struct sym_resolver *r, struct sym_file *f, const struct
 		sym_filecache__grew(&r->files, f, after - before);
 }
 
-/* Whether sym is the function DWARF calls frame->name: its name holds the bare identifier. */
-static bool same_function(struct sym_resolver *r, struct sym_file *f, const struct sym_symbol *sym,
-			  const struct sym_frame *frame)
+/*
+ * Names frame after sym when sym is the function DWARF calls frame->name: the symbol's name holds
+ * the bare identifier.
+ */
+static void prefer_symbol(struct sym_resolver *r, struct sym_file *f, const struct sym_symbol *sym,
+			  struct sym_frame *frame)
 {
 	struct sym_frame named = *frame;
 	const char *bare = frame->name, *end = bare + strcspn(bare, "<");
@@ -247,9 +250,10 @@ static bool same_function(struct sym_resolver *r, struct sym_file *f, const stru
 			bare = c + 2;
 	len = strcspn(bare, "<(");
 	if (!len)
-		return false;
+		return;
 	name_symbol(r, f, sym, &named);
-	return memmem(named.name, strlen(named.name), bare, len) != NULL;
+	if (memmem(named.name, strlen(named.name), bare, len))
+		*frame = named;
 }
 
 /*
@@ -277,14 +281,17 @@ static bool resolve_dwarf(struct sym_resolver *r, const struct sym_proc *p,
 		return false;
 	out->nframes = n;
 	outer = &r->frames[n - 1];
+	/* A linkage name says it all: no symbol lookup for most C++ frames. */
+	if (outer->name && sym_is_mangled(outer->system_name))
+		return true;
 	sym = f->symtab ? sym_symtab__find(f->symtab, out->address) : NULL;
 	if (outer->name) {
 		/*
 		 * Without a linkage name DWARF says only "next" or spells template arguments its own
 		 * way; the symbol of the same function says "work::(anonymous namespace)::next()".
 		 */
-		if (sym && !sym_is_mangled(outer->system_name) && same_function(r, f, sym, outer))
-			name_symbol(r, f, sym, outer);
+		if (sym)
+			prefer_symbol(r, f, sym, outer);
 		return true;
 	}
 	/* Code without a DWARF function (assembly): the symbol names it, the line table places it. */
