@@ -1,6 +1,7 @@
 # bash completion for profd. Subcommands and options are read from the binary's own --help, so
 # they follow the installed version; the values of a few options are completed here.
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2207 # COMPREPLY=($(...)) splits on IFS, which _profd sets to newline
 
 # _profd_help_options BIN [SUB]: prints the options `BIN [SUB] --help` lists, one per line.
 _profd_help_options()
@@ -23,7 +24,7 @@ _profd_subcommands()
 
 _profd()
 {
-	local cur=${COMP_WORDS[COMP_CWORD]} prev= bin=${COMP_WORDS[0]} sub= i
+	local cur=${COMP_WORDS[COMP_CWORD]} prev='' bin=${COMP_WORDS[0]} sub='' i
 	local IFS=$'\n'
 
 	COMPREPLY=()
