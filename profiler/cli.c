@@ -2,10 +2,17 @@
 /* Argument parsing shared by the subcommands (record, agent, query, serve). */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "profiler/profiler.h"
+
+int prof_print_version(void)
+{
+	printf("profd %s\n", PROFD_VERSION);
+	return PROFD_EXIT_OK;
+}
 
 bool prof_parse_long(const char *s, long min, long max, long *out)
 {

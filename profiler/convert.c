@@ -47,6 +47,18 @@ int prof_read_profile(const char *path, struct fmt_profile *p)
 	return err;
 }
 
+static const char convert_usage[] =
+	"Usage: profd convert IN -o OUT [--format folded|svg|pprof] [--lines]\n"
+	"Reads folded stacks (profd, perf or bcc) or pprof (.pb.gz, .pprof, .pb,\n"
+	"or any gzip file) and writes the format of OUT.\n"
+	"\n"
+	"  -o, --output FILE   write here; format from the extension (default: folded\n"
+	"                      on stdout)\n"
+	"      --format NAME   folded, svg or pprof, when OUT has no known extension\n"
+	"      --lines         add source file:line to frame names (from pprof input)\n"
+	"  -h, --help          this text\n"
+	"  -V, --version       print the version\n";
+
 int prof_convert_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -54,6 +66,7 @@ int prof_convert_main(int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"lines", no_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	const char *output = NULL, *format = NULL;
@@ -63,7 +76,7 @@ int prof_convert_main(int argc, char **argv)
 	int opt, err;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			output = optarg;
@@ -75,10 +88,10 @@ int prof_convert_main(int argc, char **argv)
 			lines = true;
 			break;
 		case 'h':
-			puts("Usage: profd convert IN -o OUT [--format folded|svg|pprof] [--lines]\n"
-			     "Reads folded stacks (profd, perf or bcc) or pprof (.pb.gz, .pprof, .pb,\n"
-			     "or any gzip file) and writes the format of OUT.");
+			fputs(convert_usage, stdout);
 			return PROFD_EXIT_OK;
+		case 'V':
+			return prof_print_version();
 		default:
 			fputs("profd: convert: unknown option (see profd convert --help)\n", stderr);
 			return PROFD_EXIT_USAGE;

@@ -205,8 +205,7 @@ static int record_main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return PROFD_EXIT_OK;
 		case 'V':
-			printf("profd %s\n", PROFD_VERSION);
-			return PROFD_EXIT_OK;
+			return prof_print_version();
 		case ':':
 			return usage_error("%s: needs a value", argv[optind - 1]);
 		default:

@@ -340,6 +340,8 @@ int prof_record(const struct prof_record_opts *opts);
 bool prof_parse_long(const char *s, long min, long max, long *out);
 /* "fp", "dwarf" or "auto" (--unwind). */
 bool prof_parse_unwind(const char *s, enum profd_unwind *out);
+/* `--version`, the same line for every subcommand. Returns PROFD_EXIT_OK. */
+int prof_print_version(void);
 /* Appends "PID[,PID...]" to *pids. Returns 0, -EINVAL (bad or empty list) or -ENOMEM. */
 int prof_parse_pid_list(const char *arg, pid_t **pids, int *npids);
 

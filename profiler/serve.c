@@ -47,6 +47,17 @@ static int load(struct prof_live *l, char **files, int nfiles)
 	return 0;
 }
 
+static const char serve_usage_text[] =
+	"Usage: profd serve [--http [ADDR:]PORT] [--http-host NAME] [--http-public] FILE...\n"
+	"Serves saved profiles (folded stacks or pprof) on a web page, until Ctrl-C.\n"
+	"The page shows file N (from 0) as the time range N to N+1.\n"
+	"\n"
+	"      --http [ADDR:]PORT  where to listen (default " DEFAULT_LISTEN ")\n"
+	"      --http-host NAME    also accept this name in the Host header (repeatable)\n"
+	"      --http-public       allow a non-loopback address\n"
+	"  -h, --help              this text\n"
+	"  -V, --version           print the version\n";
+
 static int serve_usage(const char *msg)
 {
 	fprintf(stderr, "profd: serve: %s (see profd serve --help)\n", msg);
@@ -60,6 +71,7 @@ int prof_serve_main(int argc, char **argv)
 		{"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
 		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	struct prof_http_opts http = {.listen = DEFAULT_LISTEN};
@@ -70,13 +82,13 @@ int prof_serve_main(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
-			puts("Usage: profd serve [--http [ADDR:]PORT] [--http-host NAME] [--http-public] FILE...\n"
-			     "Serves saved profiles (folded stacks or pprof) on a web page, until Ctrl-C.\n"
-			     "The page shows file N (from 0) as the time range N to N+1.");
+			fputs(serve_usage_text, stdout);
 			return PROFD_EXIT_OK;
+		case 'V':
+			return prof_print_version();
 		case PROF_OPT_HTTP:
 		case PROF_OPT_HTTP_HOST:
 		case PROF_OPT_HTTP_PUBLIC:
