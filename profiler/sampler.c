@@ -400,11 +400,34 @@ out:
 	free(now);
 }
 
-/* Reads the stack with this key from the drained stacks map, once per drain; returns its PCs. */
-static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, const uint64_t **pcs,
-		      uint32_t *len)
+/* Where one stack's PCs sit in stack_pool: an offset, since the pool moves when it grows. */
+struct stack_ref {
+	size_t off;
+	uint32_t len;
+};
+
+static int grow_pool(struct prof_sampler *s, size_t need)
+{
+	size_t cap = s->pool_cap ? s->pool_cap * 2 : 4096;
+	uint64_t *p;
+
+	if (need <= s->pool_cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(s->stack_pool, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	s->stack_pool = p;
+	s->pool_cap = cap;
+	return 0;
+}
+
+/* Reads the stack with this key from the drained stacks map, once per drain. */
+static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, struct stack_ref *ref)
 {
 	uint32_t mask = s->seen_cap - 1, i, n;
+	int err;
 
 	for (i = key & mask; s->seen_keys[i] && s->seen_keys[i] != key; i = (i + 1) & mask)
 		;
@@ -416,18 +439,9 @@ static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, const ui
 		n = s->stack_buf->len;
 		if (n > (uint32_t)s->opts.max_stack)
 			n = s->opts.max_stack;
-		if (s->pool_len + n > s->pool_cap) {
-			size_t cap = s->pool_cap ? s->pool_cap * 2 : 4096;
-			uint64_t *p;
-
-			while (cap < s->pool_len + n)
-				cap *= 2;
-			p = realloc(s->stack_pool, cap * sizeof(*p));
-			if (!p)
-				return -ENOMEM;
-			s->stack_pool = p;
-			s->pool_cap = cap;
-		}
+		err = grow_pool(s, s->pool_len + n);
+		if (err)
+			return err;
 		memcpy(s->stack_pool + s->pool_len, s->stack_buf->pcs, n * sizeof(uint64_t));
 		s->seen_keys[i] = key;
 		s->seen_off[i] = s->pool_len;
@@ -435,9 +449,14 @@ static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, const ui
 		s->pool_len += n;
 		s->drop_keys[s->ndrop++] = key;
 	}
-	*pcs = s->stack_pool + s->seen_off[i];
-	*len = s->seen_len[i];
+	ref->off = s->seen_off[i];
+	ref->len = s->seen_len[i];
 	return 0;
+}
+
+static const uint64_t *pool_at(const struct prof_sampler *s, const struct stack_ref *ref)
+{
+	return ref->len ? s->stack_pool + ref->off : NULL;
 }
 
 /* Reads and deletes every entry of a counts map; returns how many. */
@@ -517,15 +536,19 @@ int prof_sampler__drain(struct prof_sampler *s,
 			.kstack_err = k->kernel_err,
 			.count = s->values[i],
 		};
+		struct stack_ref user = {0}, kernel = {0};
 
 		memcpy(rs.comm, k->comm, PROFD_COMM_LEN);
 		rs.comm[PROFD_COMM_LEN] = '\0';
 		if (k->user_stack)
-			rs.ustack_err = read_stack(s, stacks_fd, k->user_stack, &rs.ustack,
-						   &rs.nustack);
+			rs.ustack_err = read_stack(s, stacks_fd, k->user_stack, &user);
 		if (k->kernel_stack)
-			rs.kstack_err = read_stack(s, stacks_fd, k->kernel_stack, &rs.kstack,
-						   &rs.nkstack);
+			rs.kstack_err = read_stack(s, stacks_fd, k->kernel_stack, &kernel);
+		/* Only now: the second read may have moved the pool under the first's pointer. */
+		rs.ustack = pool_at(s, &user);
+		rs.nustack = user.len;
+		rs.kstack = pool_at(s, &kernel);
+		rs.nkstack = kernel.len;
 		err = fn(&rs, ctx);
 	}
 	clear_stacks(s, stacks_fd);
