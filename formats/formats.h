@@ -227,6 +227,10 @@ int fmt_folded_write(const struct fmt_profile *p, FILE *out, const struct fmt_fo
  */
 int fmt_folded_read(struct fmt_profile *p, FILE *in, struct fmt_error *err);
 
+/* The folded reader refuses a longer line, or more input in all, with the line number. */
+#define FMT_FOLDED_MAX_LINE (16u << 20)
+#define FMT_FOLDED_MAX_BYTES (256u << 20)
+
 /*
  * pprof: a gzip-compressed profile.proto (github.com/google/pprof), as go tool pprof, Pyroscope
  * and Parca read it. Sample types samples/count and, when the period is known, cpu/nanoseconds

@@ -58,6 +58,41 @@ fi
 printf 'app;main 5\napp;main;work\n' >"$TMP/bad.folded"
 expect convert.bad_folded 1 'bad\.folded: line 2: missing count' convert "$TMP/bad.folded" -o "$TMP/x.svg"
 
+# Endless and huge inputs: one line, fast, and memory stays small (peak RSS in KiB from time(1)).
+# expect_small NAME MAX_KIB PATTERN ARGS...: as expect with status 1, and a peak under MAX_KIB.
+expect_small() {
+	name=$1 max=$2 pattern=$3
+	shift 3
+	PROFD_REAL=$PROFD PROFD="$TMP/timed"
+	printf '#!/bin/sh\nexec /usr/bin/time -f %%M -o "%s/rss" "%s" "$@"\n' "$TMP" "$PROFD_REAL" >"$PROFD"
+	chmod +x "$PROFD"
+	out=$(expect "$name" 1 "$pattern" "$@")
+	PROFD=$PROFD_REAL
+	rss=$(tail -n 1 "$TMP/rss" 2>/dev/null)
+	case "$out" in
+	PASS*)
+		if [ -n "$rss" ] && [ "$rss" -lt "$max" ]; then
+			pass "$name"
+		else
+			fail "$name" "peak RSS ${rss:-?} KiB, want < $max"
+		fi
+		;;
+	*) echo "$out" ;;
+	esac
+}
+truncate -s 1G "$TMP/sparse.folded"
+truncate -s 1G "$TMP/sparse.pb.gz"
+expect_small convert.dev_zero 65536 '/dev/zero: line 1: not text' convert /dev/zero -o "$TMP/x.svg"
+expect_small convert.sparse_1g 65536 'sparse\.folded: 1024 MiB, above the 256 MiB' \
+	convert "$TMP/sparse.folded" -o "$TMP/x.svg"
+expect_small convert.sparse_1g_pprof 65536 'sparse\.pb\.gz: 1024 MiB, above the 256 MiB' \
+	convert "$TMP/sparse.pb.gz" -o "$TMP/x.svg"
+expect_small serve.dev_zero 65536 '/dev/zero: line 1: not text' serve --http 127.0.0.1:0 /dev/zero
+head -c 20000000 /dev/zero | tr '\0' x | sed 's/^/app;/' >"$TMP/long.folded"
+expect_small convert.long_line 131072 'long\.folded: line 1: longer than 16 MiB' \
+	convert "$TMP/long.folded" -o "$TMP/x.svg"
+rm -f "$TMP/sparse.folded" "$TMP/sparse.pb.gz" "$TMP/long.folded"
+
 need_root exits || exit 0
 
 # A target that exits mid-run: the output is still written and the summary says it exited.
