@@ -204,7 +204,14 @@ static int parse_line(struct fmt_profile *p, char *text, size_t lineno, uint32_t
 		if (ret)
 			return ret;
 	}
-	return fmt_profile__add_sample(p, *locs, n, &labels, count);
+	ret = fmt_profile__add_sample(p, *locs, n, &labels, count);
+	if (ret == -EOVERFLOW) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "line %zu: count %lld takes the total past %lld samples", lineno, count,
+			 (long long)INT64_MAX);
+		return -EINVAL;
+	}
+	return ret;
 }
 
 /* Where the input is: the line buffer, how much was read in all, which line. */

@@ -134,7 +134,10 @@ int fmt_profile__add_mapping(struct fmt_profile *p, const struct fmt_mapping_des
 int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t address,
 			      const struct fmt_frame_desc *frames, size_t nframes, uint32_t *id);
 
-/* Adds count to the sample with these locations (leaf first) and labels. Returns 0 or -errno. */
+/*
+ * Adds count (>= 0) to the sample with these locations (leaf first) and labels. Returns 0,
+ * -EOVERFLOW when the profile's total would pass INT64_MAX (nothing added), or -errno.
+ */
 int fmt_profile__add_sample(struct fmt_profile *p, const uint32_t *locs, size_t nlocs,
 			    const struct fmt_sample_desc *labels, int64_t count);
 

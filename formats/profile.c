@@ -445,8 +445,11 @@ int fmt_profile__add_sample(struct fmt_profile *p, const uint32_t *locs, size_t 
 	size_t slot;
 	int err;
 
-	if (nlocs > UINT32_MAX)
+	if (nlocs > UINT32_MAX || count < 0)
 		return -EINVAL;
+	/* Every count is in the total, so a total that fits means every sample's count fits. */
+	if (count > INT64_MAX - p->total)
+		return -EOVERFLOW;
 	for (size_t i = 0; i < nlocs; i++) {
 		if (locs[i] == 0 || locs[i] > p->nlocations)
 			return -EINVAL;

@@ -93,6 +93,15 @@ expect_small convert.long_line 131072 'long\.folded: line 1: longer than 16 MiB'
 	convert "$TMP/long.folded" -o "$TMP/x.svg"
 rm -f "$TMP/sparse.folded" "$TMP/sparse.pb.gz" "$TMP/long.folded"
 
+# Counts that add up past INT64_MAX: refused with the line, never wrapped into an empty profile.
+printf 'c;f 9223372036854775807\nc;f 1\n' >"$TMP/overflow.folded"
+expect convert.count_overflow 1 'overflow\.folded: line 2: count 1 takes the total past' \
+	convert "$TMP/overflow.folded" -o "$TMP/x.folded"
+printf 'c;f 9223372036854775000\n' >"$TMP/big1.folded"
+printf 'c;f 1000\n' >"$TMP/big2.folded"
+expect serve.count_overflow 1 'big2\.folded: its counts take the total of the files past' \
+	serve --http 127.0.0.1:0 "$TMP/big1.folded" "$TMP/big2.folded"
+
 need_root exits || exit 0
 
 # A target that exits mid-run: the output is still written and the summary says it exited.

@@ -102,6 +102,8 @@ static void test_bad_input(void **state)
 		{"app;main 99999999999999999999999\n", "line 1: bad count"},
 		{"app;;main 1\n", "line 1: empty frame"},
 		{"app;m\0ain 1\n", "line 1: not text"},
+		{"c;f 9223372036854775807\nc;f 1\n", "line 2: count 1 takes the total past"},
+		{"c;f 9223372036854775000\nc;g 1000\n", "line 2: count 1000 takes the total past"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -253,6 +255,24 @@ static int read_endless(struct endless *e, struct fmt_error *err)
 	return ret;
 }
 
+/* Merging never wraps a count: the merge refuses and the destination keeps its total. */
+static void test_count_overflow(void **state)
+{
+	struct fmt_error err;
+	struct fmt_profile *a, *b;
+	int ret;
+
+	a = read_text("c;f 9223372036854775000\n", &err, &ret);
+	b = read_text("c;f 1000\n", &err, &ret);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(fmt_profile__merge(a, b, NULL), -EOVERFLOW);
+	assert_int_equal(a->total, 9223372036854775000LL);
+	assert_int_equal(a->samples[0].count, 9223372036854775000LL);
+	fmt_profile__free(a);
+	fmt_profile__free(b);
+}
+
 /* Endless or huge input ends in one error, having read no more than the limits. */
 static void test_bounded_input(void **state)
 {
@@ -292,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_bounded_input),
+		cmocka_unit_test(test_count_overflow),
 		cmocka_unit_test(test_dedup_and_merge),
 		cmocka_unit_test(test_many_strings),
 		cmocka_unit_test(test_separators_in_names),
