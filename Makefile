@@ -8,6 +8,7 @@
 #   make asan    the unit tests under ASan + UBSan
 #   make asan-profd  an ASan + UBSan profd at build/asan/profd (./profd stays as it is)
 #   make fuzz    bounded libFuzzer runs of every parser
+#   make fuzz-long  every fuzz target at length: 10^7 runs or 30 min each (not for CI)
 
 BUILD     ?= build
 CC        ?= gcc
@@ -43,7 +44,7 @@ LIB_FILES := $(foreach l,$(LIBS),$(BUILD)/lib$(l).a)
 BPF_SRC   := $(wildcard bpf/*.bpf.c)
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRC))
 
-.PHONY: all deps test run bench asan asan-profd fuzz clean unit e2e
+.PHONY: all deps test run bench asan asan-profd fuzz fuzz-long clean unit e2e
 .DEFAULT_GOAL := all
 # Keep intermediate BPF objects: the skeleton and the object must agree.
 .SECONDARY:
@@ -133,6 +134,9 @@ asan-profd:
 
 fuzz:
 	@sh tests/fuzz/run.sh
+
+fuzz-long:
+	@FUZZ_LONG=1 sh tests/fuzz/run.sh
 
 clean:
 	rm -rf $(BUILD) profd

@@ -242,16 +242,8 @@ static ssize_t read_line(struct line_reader *r)
 	int c;
 
 	r->lineno++;
-	while ((c = getc_unlocked(r->in)) != EOF) {
-		if (++r->total > FMT_FOLDED_MAX_BYTES)
-			return LINE_TOTAL;
-		if (c == '\n')
-			break;
-		if (c == '\0')
-			return LINE_NUL;
-		if (len == FMT_FOLDED_MAX_LINE)
-			return LINE_LONG;
-		if (len + 1 >= r->cap) {
+	for (;;) {
+		if (len + 1 >= r->cap) { /* room for this byte and the NUL, even on an empty line */
 			size_t cap = r->cap ? r->cap * 2 : 256;
 			char *q = realloc(r->buf, cap);
 
@@ -260,6 +252,17 @@ static ssize_t read_line(struct line_reader *r)
 			r->buf = q;
 			r->cap = cap;
 		}
+		c = getc_unlocked(r->in);
+		if (c == EOF)
+			break;
+		if (++r->total > FMT_FOLDED_MAX_BYTES)
+			return LINE_TOTAL;
+		if (c == '\n')
+			break;
+		if (c == '\0')
+			return LINE_NUL;
+		if (len == FMT_FOLDED_MAX_LINE)
+			return LINE_LONG;
 		r->buf[len++] = (char)c;
 	}
 	if (c == EOF && len == 0)

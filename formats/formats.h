@@ -230,9 +230,16 @@ int fmt_folded_write(const struct fmt_profile *p, FILE *out, const struct fmt_fo
  */
 int fmt_folded_read(struct fmt_profile *p, FILE *in, struct fmt_error *err);
 
-/* The folded reader refuses a longer line, or more input in all, with the line number. */
+/*
+ * The folded reader refuses a longer line, or more input in all, with the line number. The fuzz
+ * target builds with small values so that its huge inputs stay cheap.
+ */
+#ifndef FMT_FOLDED_MAX_LINE
 #define FMT_FOLDED_MAX_LINE (16u << 20)
+#endif
+#ifndef FMT_FOLDED_MAX_BYTES
 #define FMT_FOLDED_MAX_BYTES (256u << 20)
+#endif
 
 /*
  * pprof: a gzip-compressed profile.proto (github.com/google/pprof), as go tool pprof, Pyroscope

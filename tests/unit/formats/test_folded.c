@@ -89,6 +89,13 @@ static void test_round_trip(void **state)
 	free(again);
 	free(out);
 	fmt_profile__free(p);
+	/* Blank lines first, a comm without frames, no newline at the end. */
+	p = read_text("\n\r\napp 2\napp;main 1", &err, &ret);
+	assert_int_equal(ret, 0);
+	again = write_text(p, NULL);
+	assert_string_equal(again, "app 2\napp;main 1\n");
+	free(again);
+	fmt_profile__free(p);
 }
 
 static void test_bad_input(void **state)
