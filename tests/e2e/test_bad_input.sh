@@ -102,6 +102,30 @@ printf 'c;f 1000\n' >"$TMP/big2.folded"
 expect serve.count_overflow 1 'big2\.folded: its counts take the total of the files past' \
 	serve --http 127.0.0.1:0 "$TMP/big1.folded" "$TMP/big2.folded"
 
+# -o into a FIFO or through a symlink: written into, never replaced by a regular file.
+printf 'app;main 3\n' >"$TMP/in.folded"
+mkfifo "$TMP/fifo.folded"
+cat "$TMP/fifo.folded" >"$TMP/from_fifo" &
+reader=$!
+PIDS="$PIDS $reader"
+if timeout 20 "$PROFD" convert "$TMP/in.folded" -o "$TMP/fifo.folded" 2>"$TMP/err" &&
+	wait "$reader" && [ -p "$TMP/fifo.folded" ] && cmp -s "$TMP/in.folded" "$TMP/from_fifo"; then
+	pass output.fifo
+else
+	fail output.fifo "fifo $(stat -c %F "$TMP/fifo.folded"), got '$(cat "$TMP/from_fifo")': $(cat "$TMP/err")"
+fi
+: >"$TMP/target.folded"
+ln -s target.folded "$TMP/link.folded"
+if "$PROFD" convert "$TMP/in.folded" -o "$TMP/link.folded" 2>"$TMP/err" &&
+	[ -L "$TMP/link.folded" ] && cmp -s "$TMP/in.folded" "$TMP/target.folded"; then
+	pass output.symlink
+else
+	fail output.symlink "link $(stat -c %F "$TMP/link.folded"), target '$(cat "$TMP/target.folded")': $(cat "$TMP/err")"
+fi
+ln -s nowhere.folded "$TMP/dangling.folded"
+expect output.dangling_symlink 1 'dangling\.folded: a symlink to nothing' \
+	convert "$TMP/in.folded" -o "$TMP/dangling.folded"
+
 need_root exits || exit 0
 
 # A target that exits mid-run: the output is still written and the summary says it exited.
