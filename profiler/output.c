@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* Writing a profile where the user asked: the format from -o's extension or --format. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -60,6 +64,49 @@ static int resolve_target(struct prof_output *o, const char *path)
 	return 0;
 }
 
+#define LEGACY_STALE_S (24 * 3600)
+
+/*
+ * Whether a temporary file of another run is left over: its profd is gone (the pid in its name
+ * names no process), or, for names of versions without a pid, it is a day old.
+ */
+static bool is_stale_temp(int dirfd, const char *name)
+{
+	const char *rest = name + strlen(PROF_OUTPUT_TMP_PREFIX);
+	struct stat st;
+	char *end;
+	long pid;
+
+	if (strncmp(name, PROF_OUTPUT_TMP_PREFIX, strlen(PROF_OUTPUT_TMP_PREFIX)) ||
+	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid())
+		return false;
+	errno = 0;
+	pid = strtol(rest, &end, 10);
+	if (end != rest && *end == '.' && strlen(end + 1) == 6 && !errno && pid > 0 &&
+	    pid <= INT_MAX)
+		return pid != getpid() && kill((pid_t)pid, 0) && errno == ESRCH;
+	return strlen(rest) == 6 && !strchr(rest, '.') && time(NULL) - st.st_mtime > LEGACY_STALE_S;
+}
+
+/* Removes what a crash or kill -9 of an earlier run left beside the output. */
+static void remove_stale_temps(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int removed = 0;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (is_stale_temp(dirfd(d), de->d_name) && !unlinkat(dirfd(d), de->d_name, 0))
+			removed++;
+	closedir(d);
+	if (removed)
+		pr_debug("removed %d temporary file%s left in %s by runs that ended early", removed,
+			 removed == 1 ? "" : "s", dir);
+}
+
 /* Write beside the target and rename at the end: no half-written file is ever visible. */
 static int open_temp(struct prof_output *o, const char *path)
 {
@@ -69,6 +116,7 @@ static int open_temp(struct prof_output *o, const char *path)
 	if (!dir_copy)
 		return -ENOMEM;
 	dir = dirname(dir_copy);
+	remove_stale_temps(dir);
 	if (asprintf(&o->tmp_path, "%s/" PROF_OUTPUT_TMP_PREFIX "%d.XXXXXX", dir, (int)getpid()) <
 	    0) {
 		free(dir_copy);

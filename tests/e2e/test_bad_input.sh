@@ -145,6 +145,29 @@ else
 	pass runtime.pid_exits
 fi
 
+# kill -9 of profd -o leaves its temporary file; the next run writing to that folder removes it.
+mkdir -p "$TMP/killed"
+"$PROFD" -a -d 60 -o "$TMP/killed/a.folded" 2>"$TMP/err" &
+victim=$!
+PIDS="$PIDS $victim"
+i=0
+while [ $i -lt 100 ] && ! ls -A "$TMP/killed" | grep -q '^\.profd-out\.'; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -9 "$victim"
+wait "$victim" 2>/dev/null
+left=$(ls -A "$TMP/killed" | grep -c '^\.profd-out\.')
+"$PROFD" convert "$TMP/in.folded" -o "$TMP/killed/b.folded" 2>"$TMP/err"
+after=$(ls -A "$TMP/killed" | grep -c '^\.profd-out\.')
+if [ "$left" != 1 ]; then
+	fail output.stale_temp_removed "$left temporary files after kill -9, want 1 to clean"
+elif [ "$after" != 0 ] || [ ! -s "$TMP/killed/b.folded" ]; then
+	fail output.stale_temp_removed "$after temporary files left after the next run: $(ls -A "$TMP/killed")"
+else
+	pass output.stale_temp_removed
+fi
+
 # Without CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN, which implies them) the message names them.
 if command -v capsh >/dev/null 2>&1; then
 	capsh --drop=cap_bpf,cap_perfmon,cap_sys_admin -- -c \

@@ -5,13 +5,16 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -159,12 +162,77 @@ static void test_char_device(void **state)
 	assert_int_equal(count_prefixed(PROF_OUTPUT_TMP_PREFIX), 0);
 }
 
+/* A pid that names no process: a child that has been reaped. */
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	return pid;
+}
+
+static void make_file(const char *name, time_t age_s, uid_t owner)
+{
+	struct timespec times[2] = {{.tv_sec = time(NULL) - age_s}, {.tv_sec = time(NULL) - age_s}};
+	char path[PATH_MAX];
+
+	pathf(path, "%s/%s", dir, name);
+	write_str(path, "partial");
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+	if (owner != geteuid())
+		assert_int_equal(chown(path, owner, -1), 0);
+}
+
+static bool exists(const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	pathf(path, "%s/%s", dir, name);
+	return lstat(path, &st) == 0;
+}
+
+/* Leftovers of runs that died are removed at the start; nothing else is. */
+static void test_stale_temps(void **state)
+{
+	char dead[64], alive[64], theirs[64], link[PATH_MAX], out[PATH_MAX];
+	bool root = geteuid() == 0;
+
+	snprintf(dead, sizeof(dead), PROF_OUTPUT_TMP_PREFIX "%d.aB3xYz", (int)dead_pid());
+	snprintf(alive, sizeof(alive), PROF_OUTPUT_TMP_PREFIX "%d.aB3xYz", (int)getppid());
+	snprintf(theirs, sizeof(theirs), PROF_OUTPUT_TMP_PREFIX "%d.qQ3xYz", (int)dead_pid());
+	make_file(dead, 0, geteuid());
+	make_file(alive, 0, geteuid());
+	make_file(PROF_OUTPUT_TMP_PREFIX "Old123", 2 * 24 * 3600, geteuid());
+	make_file(PROF_OUTPUT_TMP_PREFIX "New123", 60, geteuid());
+	make_file(".profd-other.1.abcdef", 2 * 24 * 3600, geteuid());
+	if (root)
+		make_file(theirs, 0, 65534);
+	pathf(link, "%s/" PROF_OUTPUT_TMP_PREFIX "%d.lnk123", dir, (int)dead_pid());
+	assert_int_equal(symlink("/etc/hostname", link), 0);
+
+	pathf(out, "%s/out.folded", dir);
+	assert_int_equal(write_to(out), 0);
+	assert_false(exists(dead));
+	assert_false(exists(PROF_OUTPUT_TMP_PREFIX "Old123"));
+	assert_true(exists(alive));			       /* its profd may still be writing */
+	assert_true(exists(PROF_OUTPUT_TMP_PREFIX "New123"));  /* the same for an older version */
+	assert_true(exists(".profd-other.1.abcdef"));	       /* not ours */
+	assert_true(exists(strrchr(link, '/') + 1));	       /* not a regular file */
+	if (root)
+		assert_true(exists(theirs)); /* another user's */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_regular_and_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_char_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_temps, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
