@@ -37,6 +37,8 @@ const volatile __u32 stack_pages = PROFD_STACK_SIZE_DEFAULT / PROFD_STACK_PAGE;
 
 /* Which counts/stacks pair sampling writes to; flipped by user space. */
 __u32 active_buf = 0;
+/* Set by user space when the run's duration is over, however busy its own loop is then. */
+__u32 stopped = 0;
 
 /* Processes to sample when filter_pids: key pid (tgid), value unused. Sized by user space. */
 struct {
@@ -349,6 +351,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	struct task_struct *task;
 	__u64 *seq;
 
+	if (stopped)
+		return 0;
 	if (tid == 0 && !include_idle) {
 		count(PROFD_CNT_IDLE);
 		return 0;

@@ -190,6 +190,11 @@ int prof_collector__start(struct prof_collector *c)
 	return prof_sampler__start(c->sampler);
 }
 
+void prof_collector__stop(struct prof_collector *c)
+{
+	prof_sampler__stop(c->sampler);
+}
+
 int prof_collector__poll(struct prof_collector *c, int timeout_ms)
 {
 	return prof_sampler__poll(c->sampler, timeout_ms);

@@ -96,16 +96,6 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
-static int check_freq(long freq)
-{
-	int max = prof_max_sample_rate();
-
-	if (max > 0 && freq > max)
-		return usage_error("-F %ld: above kernel.perf_event_max_sample_rate (%d)", freq,
-				   max);
-	return 0;
-}
-
 static int record_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -151,9 +141,7 @@ static int record_main(int argc, char **argv)
 		case 'F':
 			if (!prof_parse_long(optarg, 1, 1000000000, &v))
 				return usage_error("-F %s: expected a frequency in Hz above 0", optarg);
-			if (check_freq(v))
-				return PROFD_EXIT_USAGE;
-			o.freq = (int)v;
+			o.freq = prof_clamp_freq("-F", v);
 			break;
 		case 'd':
 			errno = 0;

@@ -84,6 +84,13 @@ void prof_sampler__free(struct prof_sampler *s);
 int prof_sampler__add_target(struct prof_sampler *s, pid_t pid);
 /* Opens one perf event per online CPU and attaches everything. Returns 0 or -errno. */
 int prof_sampler__start(struct prof_sampler *s);
+/* Closes the perf events: nothing is sampled from now on, what was stays to be drained. */
+void prof_sampler__stop(struct prof_sampler *s);
+/*
+ * Stops taking samples seconds from now, from a thread of its own: on time even while the
+ * caller is busy draining a backlog. Returns 0 or -errno.
+ */
+int prof_sampler__stop_after(struct prof_sampler *s, double seconds);
 /* The perf event in use: "cycles" or "cpu-clock". */
 const char *prof_sampler__event_name(const struct prof_sampler *s);
 /* Waits up to timeout_ms for process events and delivers them. Returns 0 or -errno. */
@@ -212,6 +219,8 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 void prof_collector__fini(struct prof_collector *c);
 int prof_collector__add_target(struct prof_collector *c, pid_t pid);
 int prof_collector__start(struct prof_collector *c);
+/* Stops sampling (the duration is over): the drains after it have a bounded amount to do. */
+void prof_collector__stop(struct prof_collector *c);
 /* Waits up to timeout_ms for process events and handles them. Returns 0 or -errno. */
 int prof_collector__poll(struct prof_collector *c, int timeout_ms);
 /*
@@ -345,6 +354,11 @@ int prof_record(const struct prof_record_opts *opts);
 
 /* A whole decimal number in [min, max]. */
 bool prof_parse_long(const char *s, long min, long max, long *out);
+/*
+ * A sampling frequency the kernel takes: freq, or kernel.perf_event_max_sample_rate with a
+ * warning naming opt ("-F") when freq is above it.
+ */
+int prof_clamp_freq(const char *opt, long freq);
 /* "fp", "dwarf" or "auto" (--unwind). */
 bool prof_parse_unwind(const char *s, enum profd_unwind *out);
 /* Appends "PID[,PID...]" to *pids. Returns 0, -EINVAL (bad or empty list) or -ENOMEM. */

@@ -409,6 +409,8 @@ int prof_record(const struct prof_record_opts *o)
 			err = -errno;
 		close(go_fd);
 	}
+	if (!err && o->duration > 0)
+		err = prof_sampler__stop_after(r.c.sampler, o->duration);
 	if (err)
 		goto fini;
 	pr_debug("sampling %s at %d Hz", prof_sampler__event_name(r.c.sampler), o->freq);
@@ -417,10 +419,14 @@ int prof_record(const struct prof_record_opts *o)
 			 o->unwind == PROFD_UNWIND_AUTO ? "auto" : "dwarf", o->stack_size);
 
 	sample_loop(&r);
+	/* Stopped first: under overload, sampling on while draining would never let the run end. */
+	prof_collector__stop(&r.c);
 	/* Two drains: the first takes the live buffer, the second what landed during the first. */
 	if (drain_once(&r) || drain_once(&r))
 		goto fini;
 	elapsed = now_s() - r.start;
+	if (o->duration > 0 && elapsed > o->duration)
+		elapsed = o->duration; /* sampling stopped then; the rest was draining */
 	if (r.live) {
 		live_info(&r, &info, "stopped");
 		if (prof_live__publish(r.live, NULL, 0, 0, &info, true))

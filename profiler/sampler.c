@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The BPF side's lifecycle: open, size, load, attach per CPU, poll events, drain buffers. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +19,9 @@
 struct prof_sampler {
 	struct profile_bpf *skel;
 	struct ring_buffer *events;
-	struct bpf_link **links;
+	struct bpf_link **links; /* process event tracepoints, then one perf event per CPU */
 	int nlinks;
+	int first_perf_link;
 	int ncpus;
 	bool software;
 	struct prof_sampler_opts opts;
@@ -40,7 +43,25 @@ struct prof_sampler {
 	uint32_t counts_entries;
 	struct profd_stack *kstack_buf; /* kernel stack of one stack-copy sample */
 	uint64_t events_bytes;
+	/* Stack copies can come faster than they unwind: each read of the ring has a deadline. */
+	int64_t ring_deadline_ns; /* CLOCK_MONOTONIC; 0: none */
+	bool ring_skip;		  /* past it: drop stack copies (drain) rather than stop (poll) */
+	uint64_t ring_skipped;	  /* stack copies dropped so */
+	pthread_t stopper;	  /* see prof_sampler__stop_after() */
+	bool has_stopper;
+	struct timespec stop_at;
 };
+
+/* How long one poll may unwind; a drain unwinds twice as long, then drops what is left. */
+#define RING_BUDGET_NS (50 * 1000000LL)
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* A sample with a stack copy: its kernel stack is read now, while its stacks map still holds it
  * (prof_sampler__drain() reads the ring before it clears a buffer). */
@@ -82,6 +103,12 @@ static int on_ringbuf(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(struct profd_event))
 		return 0;
+	if (e->type == PROFD_EV_STACK && s->ring_deadline_ns && mono_ns() > s->ring_deadline_ns) {
+		if (!s->ring_skip)
+			return -ETIME; /* libbpf stops here; the record was consumed: count it */
+		s->ring_skipped++;
+		return 0;
+	}
 	if (e->type == PROFD_EV_STACK)
 		on_stack_event(s, data, size);
 	else if (s->opts.on_event)
@@ -136,15 +163,16 @@ static int size_maps(struct prof_sampler *s)
 	if (s->opts.unwind != PROFD_UNWIND_FP) {
 		/*
 		 * Stack copies share the events ring: room for half a second of samples on every
-		 * CPU (user space reads it every poll period, 100 ms), within 4 to 256 MiB.
+		 * CPU (user space reads it every poll period, 100 ms), within 4 to 32 MiB: more
+		 * only holds a backlog user space cannot unwind in time anyway.
 		 */
 		uint64_t rec = sizeof(struct profd_stack_event) + 8 + s->opts.stack_size;
 
 		s->events_bytes = round_pow2(per_window * rec / 2);
 		if (s->events_bytes < (4u << 20))
 			s->events_bytes = 4u << 20;
-		if (s->events_bytes > (256u << 20))
-			s->events_bytes = 256u << 20;
+		if (s->events_bytes > (32u << 20))
+			s->events_bytes = 32u << 20;
 		err = err ?: bpf_map__set_max_entries(skel->maps.events, s->events_bytes);
 	}
 	return err;
@@ -233,6 +261,10 @@ void prof_sampler__free(struct prof_sampler *s)
 {
 	if (!s)
 		return;
+	if (s->has_stopper) {
+		pthread_cancel(s->stopper);
+		pthread_join(s->stopper, NULL);
+	}
 	for (int i = 0; i < s->nlinks; i++)
 		bpf_link__destroy(s->links[i]); /* the link owns and closes its perf event fd */
 	free(s->links);
@@ -307,6 +339,7 @@ int prof_sampler__start(struct prof_sampler *s)
 	n = prof_online_cpus(&cpus);
 	if (n < 0)
 		return n;
+	s->first_perf_link = s->nlinks;
 	for (int i = 0; i < n; i++) {
 		struct bpf_link *link;
 		int fd = prof_perf_event_open(cpus[i], s->opts.freq, &s->software);
@@ -332,6 +365,46 @@ int prof_sampler__start(struct prof_sampler *s)
 	return err;
 }
 
+static void *stop_when_due(void *arg)
+{
+	struct prof_sampler *s = arg;
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &s->stop_at, NULL) == EINTR)
+		;
+	__atomic_store_n(&s->skel->bss->stopped, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+int prof_sampler__stop_after(struct prof_sampler *s, double seconds)
+{
+	sigset_t all, old;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &s->stop_at);
+	s->stop_at.tv_sec += (time_t)seconds;
+	s->stop_at.tv_nsec += (long)((seconds - (time_t)seconds) * 1e9);
+	if (s->stop_at.tv_nsec >= 1000000000) {
+		s->stop_at.tv_sec++;
+		s->stop_at.tv_nsec -= 1000000000;
+	}
+	/* Signals stay with the thread that runs the loop. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = -pthread_create(&s->stopper, NULL, stop_when_due, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	s->has_stopper = !err;
+	return err;
+}
+
+void prof_sampler__stop(struct prof_sampler *s)
+{
+	__atomic_store_n(&s->skel->bss->stopped, 1, __ATOMIC_RELEASE);
+	for (int i = s->first_perf_link; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	if (s->first_perf_link < s->nlinks)
+		s->nlinks = s->first_perf_link;
+}
+
 const char *prof_sampler__event_name(const struct prof_sampler *s)
 {
 	return s->software ? "cpu-clock" : "cycles";
@@ -342,16 +415,31 @@ int prof_sampler__max_stack(const struct prof_sampler *s)
 	return s->opts.max_stack;
 }
 
-int prof_sampler__poll(struct prof_sampler *s, int timeout_ms)
+/*
+ * Waits up to timeout_ms for the ring, then reads it until it is empty or the budget is spent:
+ * then it stops, or with skip drops the stack copies left (counted) and reads on.
+ */
+static int read_ring(struct prof_sampler *s, int timeout_ms, int64_t budget_ns, bool skip)
 {
-	int n = ring_buffer__poll(s->events, timeout_ms);
+	int n;
 
+	s->ring_deadline_ns = mono_ns() + timeout_ms * 1000000LL + budget_ns;
+	s->ring_skip = skip;
+	n = ring_buffer__poll(s->events, timeout_ms);
 	/* Stack copies are submitted without a wakeup: take whatever came meanwhile. */
 	if (n >= 0 && s->opts.unwind != PROFD_UNWIND_FP)
 		n = ring_buffer__consume(s->events);
-	if (n == -EINTR)
+	s->ring_deadline_ns = 0;
+	if (n == -ETIME) {
+		s->ring_skipped++; /* the one record the callback refused */
 		return 0;
-	return n < 0 ? n : 0;
+	}
+	return n == -EINTR || n >= 0 ? 0 : n;
+}
+
+int prof_sampler__poll(struct prof_sampler *s, int timeout_ms)
+{
+	return read_ring(s, timeout_ms, RING_BUDGET_NS, false);
 }
 
 int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode)
@@ -485,21 +573,27 @@ static int take_counts(struct prof_sampler *s, int fd)
 }
 
 /*
- * Deletes every stack of the drained buffer: those read in one batch, then any left behind (a
- * sample dropped for a full counts map leaves its stacks).
+ * Deletes every stack of the drained buffer: those read, then those left behind (kernel stacks
+ * of samples sent with a stack copy, stacks of samples dropped for a full counts map), each in
+ * one batch. The leftovers' keys are listed first: restarting the walk from the first key after
+ * each single delete took time quadratic in their number, seconds under a high rate.
  */
 static void clear_stacks(struct prof_sampler *s, int fd)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint64_t *prev = NULL;
 	__u32 n = s->ndrop;
-	uint64_t key;
 
 	if (n && bpf_map_delete_batch(fd, s->drop_keys, &n, &opts))
 		pr_debug("deleting %u stacks: %s", s->ndrop, strerror(errno));
-	while (bpf_map_get_next_key(fd, NULL, &key) == 0) {
-		if (bpf_map_delete_elem(fd, &key))
-			break;
+	n = 0;
+	while (n < s->stack_entries && !bpf_map_get_next_key(fd, prev, &s->drop_keys[n])) {
+		prev = &s->drop_keys[n];
+		n++;
 	}
+	s->ndrop = n;
+	if (n && bpf_map_delete_batch(fd, s->drop_keys, &n, &opts))
+		pr_debug("deleting %u stacks left behind: %s", s->ndrop, strerror(errno));
 	memset(s->seen_keys, 0, s->seen_cap * sizeof(*s->seen_keys));
 	s->ndrop = 0;
 	s->pool_len = 0;
@@ -518,7 +612,7 @@ int prof_sampler__drain(struct prof_sampler *s,
 	/* Stack copies of the old buffer are all in the ring now; their kernel stacks are read
 	 * before the buffer is cleared. */
 	if (s->opts.unwind != PROFD_UNWIND_FP)
-		ring_buffer__consume(s->events);
+		read_ring(s, 0, 2 * RING_BUDGET_NS, true);
 
 	counts_fd = bpf_map__fd(old ? skel->maps.counts1 : skel->maps.counts0);
 	stacks_fd = bpf_map__fd(old ? skel->maps.stacks1 : skel->maps.stacks0);
@@ -572,5 +666,6 @@ void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT
 		for (int c = 0; c < ncpus; c++)
 			out[i] += vals[c];
 	}
+	out[PROFD_CNT_RINGBUF_FULL] += s->ring_skipped;
 	free(vals);
 }
