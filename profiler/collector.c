@@ -102,6 +102,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.freq = opts->freq,
 		.max_stack = opts->max_stack,
 		.filter_pids = !opts->all,
+		.filter_tids = opts->threads,
 		.kernel_stacks = true,
 		.window_ms = opts->window_ms,
 		.on_event = on_event,
@@ -182,6 +183,15 @@ int prof_collector__add_target(struct prof_collector *c, pid_t pid)
 
 	if (!err)
 		sym_resolver__add_process(c->resolver, pid);
+	return err;
+}
+
+int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid)
+{
+	int err = prof_sampler__add_thread(c->sampler, tgid, tid);
+
+	if (!err)
+		sym_resolver__add_process(c->resolver, tgid);
 	return err;
 }
 

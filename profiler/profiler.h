@@ -33,6 +33,7 @@ struct prof_sampler_opts {
 	int freq;	    /* samples per second per CPU */
 	int max_stack;	    /* stack depth the maps hold */
 	bool filter_pids;   /* sample only targets (and what they fork) */
+	bool filter_tids;   /* sample only the threads added with prof_sampler__add_thread() */
 	bool kernel_stacks; /* also take kernel stacks */
 	unsigned window_ms; /* how often user space drains; sizes the maps */
 	/* Called from prof_sampler__poll() for every process event. */
@@ -82,6 +83,8 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts);
 void prof_sampler__free(struct prof_sampler *s);
 /* Adds a process to sample (with filter_pids). Returns 0 or -errno. */
 int prof_sampler__add_target(struct prof_sampler *s, pid_t pid);
+/* Adds one thread (tid of process tgid) to sample (with filter_tids). Returns 0 or -errno. */
+int prof_sampler__add_thread(struct prof_sampler *s, pid_t tgid, pid_t tid);
 /* Opens one perf event per online CPU and attaches everything. Returns 0 or -errno. */
 int prof_sampler__start(struct prof_sampler *s);
 /* Closes the perf events: nothing is sampled from now on, what was stays to be drained. */
@@ -187,6 +190,7 @@ struct prof_collector_opts {
 	int freq;
 	int max_stack;
 	bool all;	    /* every process; else only targets and what they fork */
+	bool threads;	    /* only threads added with prof_collector__add_thread() */
 	unsigned window_ms; /* drain period */
 	bool lines;	    /* resolve source lines */
 	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is FP */
@@ -218,6 +222,7 @@ struct prof_collector {
 int prof_collector__init(struct prof_collector *c, const struct prof_collector_opts *opts);
 void prof_collector__fini(struct prof_collector *c);
 int prof_collector__add_target(struct prof_collector *c, pid_t pid);
+int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid);
 int prof_collector__start(struct prof_collector *c);
 /* Stops sampling (the duration is over): the drains after it have a bounded amount to do. */
 void prof_collector__stop(struct prof_collector *c);
@@ -331,11 +336,18 @@ enum {
 /* Checks what sampling needs; logs one line naming what is missing. Returns 0 or -EPERM. */
 int prof_check_privileges(void);
 
+/* ---- threads.c ---- */
+
+/* The process (thread group) that thread tid belongs to, from /proc/TID/status; or -errno. */
+pid_t prof_thread_group(pid_t tid);
+
 /* ---- commands ---- */
 
 struct prof_record_opts {
 	pid_t *pids; /* -p */
 	int npids;
+	pid_t *tids; /* -t */
+	int ntids;
 	bool all;    /* -a */
 	char **argv; /* -- CMD ARGS */
 	int freq;

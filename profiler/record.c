@@ -166,6 +166,9 @@ static bool all_targets_gone(struct run *r)
 	for (int i = 0; i < r->opts->npids; i++)
 		if (process_alive(r->opts->pids[i]))
 			return false;
+	for (int i = 0; i < r->opts->ntids; i++)
+		if (prof_thread_group(r->opts->tids[i]) > 0)
+			return false;
 	return true;
 }
 
@@ -191,7 +194,7 @@ static void sample_loop(struct run *r)
 			break;
 		if (r->child > 0 && check_child(r))
 			break;
-		if (o->npids && all_targets_gone(r))
+		if ((o->npids || o->ntids) && all_targets_gone(r))
 			break;
 		if (t >= next_drain) {
 			if (drain_once(r))
@@ -261,11 +264,25 @@ static void print_summary(struct run *r, double elapsed)
 	profd_strbuf_release(&sb);
 }
 
+/* -p takes processes, -t threads: a thread id given to -p would sample nothing. */
 static int check_targets(const struct prof_record_opts *o)
 {
 	for (int i = 0; i < o->npids; i++) {
-		if (!process_alive(o->pids[i])) {
-			pr_warn("pid %d: no such process", o->pids[i]);
+		pid_t pid = o->pids[i], tgid = prof_thread_group(pid);
+
+		if (!process_alive(pid) || tgid == -ESRCH) {
+			pr_warn("pid %d: no such process", pid);
+			return -ESRCH;
+		}
+		if (tgid > 0 && tgid != pid) {
+			pr_warn("-p %d: %d is a thread of process %d (-t %d for that thread alone, -p %d "
+				"for the process)", pid, pid, tgid, pid, tgid);
+			return -EINVAL;
+		}
+	}
+	for (int i = 0; i < o->ntids; i++) {
+		if (prof_thread_group(o->tids[i]) < 0) {
+			pr_warn("thread %d: no such thread", o->tids[i]);
 			return -ESRCH;
 		}
 	}
@@ -301,6 +318,15 @@ static int start_sampling(struct run *r, int *go_fd)
 		err = prof_collector__add_target(&r->c, o->pids[i]);
 		if (err) {
 			pr_warn("pid %d: cannot add target: %s", o->pids[i], strerror(-err));
+			return err;
+		}
+	}
+	for (int i = 0; i < o->ntids; i++) {
+		pid_t tgid = prof_thread_group(o->tids[i]);
+
+		err = tgid < 0 ? tgid : prof_collector__add_thread(&r->c, tgid, o->tids[i]);
+		if (err) {
+			pr_warn("thread %d: cannot add target: %s", o->tids[i], strerror(-err));
 			return err;
 		}
 	}
@@ -367,6 +393,7 @@ int prof_record(const struct prof_record_opts *o)
 		.freq = o->freq,
 		.max_stack = o->max_stack,
 		.all = o->all,
+		.threads = o->ntids > 0,
 		.window_ms = WINDOW_MS,
 		.lines = o->lines,
 		.unwind = o->unwind,
@@ -386,7 +413,12 @@ int prof_record(const struct prof_record_opts *o)
 			return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
 		out.lines = o->lines;
 	}
-	if (check_targets(o) || prof_check_privileges())
+	err = check_targets(o);
+	if (err == -EINVAL) {
+		prof_output__abort(&out);
+		return PROFD_EXIT_USAGE;
+	}
+	if (err || prof_check_privileges())
 		goto abort_output;
 	install_signals();
 	if (o->http.listen && start_http(&r))
@@ -439,6 +471,9 @@ int prof_record(const struct prof_record_opts *o)
 	for (int i = 0; i < o->npids; i++)
 		if (!process_alive(o->pids[i]))
 			pr_info("pid %d exited after %.1f s", o->pids[i], now_s() - r.start);
+	for (int i = 0; i < o->ntids; i++)
+		if (prof_thread_group(o->tids[i]) < 0)
+			pr_info("thread %d exited after %.1f s", o->tids[i], now_s() - r.start);
 	print_summary(&r, elapsed);
 	/* The kernel refuses (EBUSY) to change the sysctl while a stack map exists: free ours. */
 	prof_collector__fini(&r.c);

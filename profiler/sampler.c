@@ -217,7 +217,8 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 		pr_warn("cannot open the BPF programs: %s", strerror(-err));
 		goto fail;
 	}
-	s->skel->rodata->filter_pids = opts->filter_pids;
+	s->skel->rodata->filter_pids = opts->filter_pids || opts->filter_tids;
+	s->skel->rodata->filter_tids = opts->filter_tids;
 	s->skel->rodata->kernel_stacks = opts->kernel_stacks;
 	if (opts->unwind != PROFD_UNWIND_FP) {
 		if (!opts->stack_size || opts->stack_size % PROFD_STACK_PAGE ||
@@ -290,6 +291,17 @@ int prof_sampler__add_target(struct prof_sampler *s, pid_t pid)
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.targets), &key, &one, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+int prof_sampler__add_thread(struct prof_sampler *s, pid_t tgid, pid_t tid)
+{
+	__u32 key = tid;
+	__u8 one = 1;
+	int err = prof_sampler__add_target(s, tgid);
+
+	if (!err && bpf_map_update_elem(bpf_map__fd(s->skel->maps.threads), &key, &one, BPF_ANY))
+		err = -errno;
+	return err;
 }
 
 static int add_link(struct prof_sampler *s, struct bpf_link *link)

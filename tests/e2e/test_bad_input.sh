@@ -32,6 +32,7 @@ expect usage.unknown_option 2 'unknown option --bogus' --bogus
 expect usage.missing_value 2 '^profd: -p: needs a value' -p
 expect usage.bad_pid_list 2 '^profd: -p 12,x: ' -p 12,x
 expect usage.exclusive_targets 2 'exclude each other' -a -p 1
+expect usage.exclusive_threads 2 'exclude each other' -t 1 -p 1
 expect usage.max_stack_zero 2 '^profd: --max-stack 0: ' -a --max-stack 0
 expect convert.missing_input 1 "$TMP/nope.folded" convert "$TMP/nope.folded" -o "$TMP/x.svg"
 
@@ -143,6 +144,31 @@ elif ! grep -q "pid $burner exited" "$TMP/err" || ! grep -q "1 process exited: $
 else
 	pass runtime.pid_exits
 fi
+
+# -p with a thread id says whose thread it is; -t samples that thread alone.
+"$WL/threads2" 20 >/dev/null &
+tp=$!
+PIDS="$PIDS $tp"
+i=0
+while [ $i -lt 100 ] && [ "$(ls /proc/$tp/task 2>/dev/null | wc -l)" -lt 3 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+tid=$(ls /proc/$tp/task | sort -n | grep -vx "$tp" | head -n 1)
+expect threads.pid_is_thread 2 "^profd: -p $tid: $tid is a thread of process $tp " -p "$tid" -d 1
+timeout 30 "$PROFD" -t "$tid" -d 2 -o "$TMP/tid.folded" 2>"$TMP/err"
+rc=$?
+alpha=$(grep -c 'spin_alpha' "$TMP/tid.folded")
+beta=$(grep -c 'spin_beta' "$TMP/tid.folded")
+if [ $rc != 0 ]; then
+	fail threads.tid_only "exit $rc: $(cat "$TMP/err")"
+elif [ $((alpha + beta)) = 0 ] || { [ "$alpha" != 0 ] && [ "$beta" != 0 ]; }; then
+	fail threads.tid_only "want one thread's function: spin_alpha in $alpha stacks, spin_beta in $beta"
+else
+	pass threads.tid_only
+fi
+kill "$tp" 2>/dev/null
+expect threads.no_such_thread 1 "thread $((max + 1)): no such thread" -t $((max + 1)) -d 1
 
 # kill -9 of profd -o leaves its temporary file; the next run writing to that folder removes it.
 mkdir -p "$TMP/killed"
