@@ -262,5 +262,5 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 void prof_collector__unwind_summary(const struct prof_collector *c, struct profd_strbuf *sb)
 {
 	if (c->unwind)
-		prof_unwind__summary(c->unwind, c->counters[PROFD_CNT_RINGBUF_FULL], sb);
+		prof_unwind__summary(c->unwind, sb);
 }

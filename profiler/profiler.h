@@ -181,8 +181,7 @@ enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid);
 void prof_unwind__drop_process(struct prof_unwind *u, pid_t pid);
 void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts *out);
 /* Appends "; --unwind auto: ..., N stacks truncated ..., N unwinds stopped early (...)". */
-void prof_unwind__summary(const struct prof_unwind *u, uint64_t ringbuf_full,
-			  struct profd_strbuf *sb);
+void prof_unwind__summary(const struct prof_unwind *u, struct profd_strbuf *sb);
 
 /* ---- collector.c: sampler + symbolizer, one symbolized profile per window ---- */
 

@@ -90,10 +90,16 @@ static bool process_alive(pid_t pid)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
-static uint64_t lost_total(const uint64_t *cnt)
+/* Samples that are not in the profile. */
+static uint64_t lost_samples(const uint64_t *cnt)
 {
-	return cnt[PROFD_CNT_COUNTS_FULL] + cnt[PROFD_CNT_RINGBUF_FULL] + cnt[PROFD_CNT_USTACK_FULL] +
-	       cnt[PROFD_CNT_KSTACK_FULL];
+	return cnt[PROFD_CNT_COUNTS_FULL] + cnt[PROFD_CNT_RINGBUF_FULL];
+}
+
+/* Stacks of samples that are in the profile, under a "[lost stack: map full]" frame. */
+static uint64_t lost_stacks(const uint64_t *cnt)
+{
+	return cnt[PROFD_CNT_USTACK_FULL] + cnt[PROFD_CNT_KSTACK_FULL];
 }
 
 struct run {
@@ -120,7 +126,7 @@ static void live_info(struct run *r, struct prof_live_info *info, const char *mo
 	snprintf(info->event, sizeof(info->event), "%s", prof_sampler__event_name(r->c.sampler));
 	info->freq = r->opts->freq;
 	info->start_ns = r->start_ns;
-	info->lost = lost_total(cnt);
+	info->lost = lost_samples(cnt);
 	info->processes = r->c.processes;
 }
 
@@ -158,7 +164,7 @@ static void print_status(struct run *r)
 	prof_sampler__counters(r->c.sampler, cnt);
 	fprintf(stderr, "\r\033[Kprofd: %.0fs  %llu samples  %zu processes  %llu lost",
 		now_s() - r->start, (unsigned long long)cnt[PROFD_CNT_SAMPLES], r->c.processes,
-		(unsigned long long)lost_total(cnt));
+		(unsigned long long)lost_samples(cnt));
 }
 
 static bool all_targets_gone(struct run *r)
@@ -228,15 +234,19 @@ static void print_summary(struct run *r, double elapsed)
 	const struct fmt_profile *p = r->live ? prof_live__peek(r->live) : r->profile;
 	const uint64_t *cnt = r->c.counters;
 	struct profd_strbuf sb = {0};
-	uint64_t full = cnt[PROFD_CNT_USTACK_FULL] + cnt[PROFD_CNT_KSTACK_FULL];
 
-	profd_strbuf_printf(&sb, "%lld samples (%s, %d Hz, %.1f s), %llu lost",
+	/* Samples and stacks apart: a sample that lost a stack is still one of the samples. */
+	profd_strbuf_printf(&sb, "%lld samples (%s, %d Hz, %.1f s), %llu samples lost",
 			    (long long)p->total, prof_sampler__event_name(r->c.sampler),
-			    r->opts->freq, elapsed, (unsigned long long)lost_total(cnt));
-	if (lost_total(cnt))
-		profd_strbuf_printf(&sb, " (%llu stacks: stack map full, %llu samples: counts map full)",
-				    (unsigned long long)full,
-				    (unsigned long long)cnt[PROFD_CNT_COUNTS_FULL]);
+			    r->opts->freq, elapsed, (unsigned long long)lost_samples(cnt));
+	if (lost_samples(cnt))
+		profd_strbuf_printf(&sb, " (%llu: counts map full, %llu: stack-copy ring buffer full)",
+				    (unsigned long long)cnt[PROFD_CNT_COUNTS_FULL],
+				    (unsigned long long)cnt[PROFD_CNT_RINGBUF_FULL]);
+	if (lost_stacks(cnt))
+		profd_strbuf_printf(&sb, ", %llu stacks lost to a full stack map (their samples "
+				    "are kept, under [lost stack: map full])",
+				    (unsigned long long)lost_stacks(cnt));
 	if (p->loss.stacks_truncated > unwind_cut(r))
 		profd_strbuf_printf(&sb, ", %llu stacks truncated at %d frames (raise with --max-stack)",
 				    (unsigned long long)(p->loss.stacks_truncated - unwind_cut(r)),

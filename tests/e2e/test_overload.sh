@@ -28,7 +28,7 @@ fi
 # Sampling stops at 2 s whatever the loop is busy with: samples taken plus lost fit in 2 s on
 # every CPU (timing free: counted, not clocked). What is left after it is bounded work.
 summary=$(grep -E '^profd: [0-9]+ samples \(' "$TMP/err")
-taken=$(echo "$summary" | sed -n 's/^profd: \([0-9]*\) samples .*), \([0-9]*\) lost.*/\1 + \2/p')
+taken=$(echo "$summary" | sed -n 's/^profd: \([0-9]*\) samples .*), \([0-9]*\) samples lost.*/\1 + \2/p')
 cpus=$(nproc)
 if [ -n "$taken" ] && [ $(($taken)) -le $((rate * cpus * 5 / 2)) ]; then
 	pass overload.stops_on_time

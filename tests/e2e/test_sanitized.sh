@@ -39,17 +39,18 @@ wait_for() {
 
 need_root sanitized.stalled_drain || exit 0
 
-# ---- a drain stalled for 3 s: thousands of distinct user and kernel stacks in one window ----
-bg "$WL/manystacks" 14
+# ---- a drain stalled for 6 s: more distinct user and kernel stacks in one window than the
+# stack map holds ----
+bg "$WL/manystacks" 16
 bg sh -c 'while :; do find / -xdev >/dev/null 2>&1; done'
 walker=$BG_PID
-"$SAN" -v -a -F 999 --unwind fp -d 8 -o "$TMP/stall.folded" 2>"$TMP/stall.err" &
+"$SAN" -v -a -F 999 --unwind fp -d 10 -o "$TMP/stall.folded" 2>"$TMP/stall.err" &
 san=$!
 PIDS="$PIDS $san"
 if wait_for "$TMP/stall.err" 'sampling .* at 999 Hz' 30; then
 	sleep 1
 	kill -STOP "$san"
-	sleep 3
+	sleep 6
 	kill -CONT "$san"
 fi
 wait "$san"
@@ -63,4 +64,24 @@ if clean sanitized.stalled_drain "$TMP/stall.err"; then
 	else
 		pass sanitized.stalled_drain_output
 	fi
+fi
+
+# The summary keeps units apart: its samples are the output's, and stacks lost to the full map
+# are counted apart from samples lost (each such sample is in the output, under its marker).
+summary=$(grep -E '^profd: [0-9]+ samples \(' "$TMP/stall.err")
+samples=$(echo "$summary" | sed -n 's/^profd: \([0-9]*\) samples (.*/\1/p')
+stacks=$(echo "$summary" | sed -n 's/.*, \([0-9]*\) stacks lost to a full stack map.*/\1/p')
+in_output=$(awk '{ s += $NF } END { print s + 0 }' "$TMP/stall.folded")
+marked=$(grep -F '[lost stack: map full]' "$TMP/stall.folded" | awk '{ s += $NF } END { print s + 0 }')
+if [ -z "$samples" ] || ! echo "$summary" | grep -q ' samples lost'; then
+	fail summary.units "no summary in the form 'N samples (...), M samples lost': $summary"
+elif [ "$samples" != "$in_output" ]; then
+	fail summary.units "summary says $samples samples, the output holds $in_output"
+elif [ -z "$stacks" ]; then
+	[ "$marked" = 0 ] && skip summary.units "the stack map did not overflow this run" ||
+		fail summary.units "$marked samples under [lost stack] but no lost stacks in: $summary"
+elif [ "$marked" -le "$stacks" ] && [ "$stacks" -le $((2 * marked)) ]; then
+	pass summary.units
+else
+	fail summary.units "$stacks stacks lost, but $marked samples carry the marker (want marked <= lost <= 2 * marked)"
 fi
