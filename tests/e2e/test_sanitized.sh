@@ -37,11 +37,61 @@ wait_for() {
 	return 1
 }
 
+# ---- convert and serve of hostile files: a clean refusal or a clean result, no report ----
+H="$TMP/hostile"
+mkdir -p "$H"
+truncate -s 1G "$H/sparse.folded"
+printf 'c;f 9223372036854775807\nc;f 1\n' >"$H/overflow.folded"
+printf '\n\r\napp 5\n;x 1\napp;;f 1\n' >"$H/empty_parts.folded"
+printf '\n\r\napp 5\napp;main 2' >"$H/blank_first.folded"
+head -c 17000000 /dev/zero | tr '\0' x | sed 's/^/app;/' >"$H/long.folded"
+printf '\037\213\010\000\000\000\000\000' >"$H/truncated.pb.gz"
+head -c 4096 /dev/urandom >"$H/random.pb"
+printf 'app;main;work 3\napp;main 1\n' >"$H/good.folded"
+n=0
+for f in /dev/zero "$H"/*; do
+	n=$((n + 1))
+	timeout 60 "$SAN" convert "$f" -o "$H/out$n.svg" >/dev/null 2>"$TMP/conv$n.err"
+	rc=$?
+	case $rc in 0 | 1) ;; *) echo "convert $f: exit $rc" >>"$TMP/conv$n.err" ;; esac
+	cat "$TMP/conv$n.err" >>"$TMP/convert.err"
+	if [ $rc -gt 1 ]; then
+		fail sanitized.convert_hostile "convert $f: exit $rc: $(tail -n 2 "$TMP/conv$n.err" | tr '\n' ' ')"
+		n=-1
+		break
+	fi
+done
+[ $n -ge 0 ] && clean sanitized.convert_hostile "$TMP/convert.err"
+
+timeout 30 "$SAN" serve --http 127.0.0.1:0 /dev/zero "$H/good.folded" >/dev/null 2>"$TMP/serve_bad.err"
+rc=$?
+[ $rc = 1 ] || echo "serve /dev/zero: exit $rc" >>"$TMP/serve_bad.err"
+"$SAN" serve --http 127.0.0.1:0 "$H/good.folded" "$H/blank_first.folded" >/dev/null 2>"$TMP/serve.err" &
+srv=$!
+PIDS="$PIDS $srv"
+if wait_for "$TMP/serve.err" 'serving http://' 60; then
+	url=$(sed -n 's/.*serving \(http:[^ ]*\).*/\1/p' "$TMP/serve.err" | head -n 1)
+	for path in "" folded "svg?a=0-1&b=1-2" "api/top?n=5" "folded?comm=%00" "nope"; do
+		curl -s -m 20 -o /dev/null "$url$path"
+	done
+fi
+kill -TERM "$srv"
+wait "$srv"
+rc=$?
+[ $rc = 0 ] || echo "serve: exit $rc" >>"$TMP/serve.err"
+cat "$TMP/serve_bad.err" >>"$TMP/serve.err"
+if clean sanitized.serve_hostile "$TMP/serve.err"; then
+	grep -q 'exit' "$TMP/serve.err" && fail sanitized.serve_exit "$(grep exit "$TMP/serve.err" | tr '\n' ' ')" ||
+		pass sanitized.serve_exit
+fi
+rm -rf "$H"
+
 need_root sanitized.stalled_drain || exit 0
 
 # ---- a drain stalled for 6 s: more distinct user and kernel stacks in one window than the
 # stack map holds ----
-bg "$WL/manystacks" 16
+"$WL/manystacks" 16 >/dev/null &
+PIDS="$PIDS $!"
 bg sh -c 'while :; do find / -xdev >/dev/null 2>&1; done'
 walker=$BG_PID
 "$SAN" -v -a -F 999 --unwind fp -d 10 -o "$TMP/stall.folded" 2>"$TMP/stall.err" &
@@ -84,4 +134,39 @@ elif [ "$marked" -le "$stacks" ] && [ "$stacks" -le $((2 * marked)) ]; then
 	pass summary.units
 else
 	fail summary.units "$stacks stacks lost, but $marked samples carry the marker (want marked <= lost <= 2 * marked)"
+fi
+
+# ---- the agent killed with -9 and restarted, then stopped cleanly; query reads the store ----
+ST="$TMP/store"
+: >"$TMP/agent.err"
+for round in 1 2; do
+	"$SAN" agent --store "$ST" --window 1 -F 49 2>>"$TMP/agent.err" &
+	agent=$!
+	PIDS="$PIDS $agent"
+	have=$(ls "$ST" 2>/dev/null | grep -c '\.pb\.zst$')
+	i=0
+	while [ $i -lt 300 ] && [ "$(ls "$ST" 2>/dev/null | grep -c '\.pb\.zst$')" -le "$have" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 "$agent"
+	wait "$agent" 2>/dev/null
+done
+"$SAN" agent --store "$ST" --window 1 -F 49 2>>"$TMP/agent.err" &
+agent=$!
+PIDS="$PIDS $agent"
+if wait_for "$TMP/agent.err" 'windows into' 60; then
+	sleep 2
+fi
+kill -INT "$agent"
+wait "$agent"
+rc=$?
+"$SAN" query --store "$ST" -o "$TMP/agent.folded" 2>>"$TMP/agent.err"
+qrc=$?
+if clean sanitized.agent_kill9 "$TMP/agent.err"; then
+	if [ $rc = 0 ] && [ $qrc = 0 ] && [ -s "$TMP/agent.folded" ]; then
+		pass sanitized.agent_kill9_restart
+	else
+		fail sanitized.agent_kill9_restart "agent exit $rc, query exit $qrc: $(tail -n 2 "$TMP/agent.err" | tr '\n' ' ')"
+	fi
 fi
