@@ -24,6 +24,8 @@
 
 #define DEFAULT_THREADS 2
 #define DEFAULT_MAX_CONNECTIONS 256
+/* One client holding every connection would lock everyone else out; a browser uses about 6. */
+#define DEFAULT_MAX_PER_ADDRESS 32
 #define DEFAULT_TIMEOUT_S 10
 #define MAX_HOSTS 32
 
@@ -398,6 +400,8 @@ static struct MHD_Daemon *start_daemon(struct web_server *s, const struct web_se
 			     MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : DEFAULT_THREADS,
 			     MHD_OPTION_CONNECTION_LIMIT,
 			     o->max_connections ? o->max_connections : DEFAULT_MAX_CONNECTIONS,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			     o->max_per_address ? o->max_per_address : DEFAULT_MAX_PER_ADDRESS,
 			     MHD_OPTION_CONNECTION_TIMEOUT,
 			     o->timeout_s ? o->timeout_s : DEFAULT_TIMEOUT_S,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
