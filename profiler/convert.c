@@ -84,7 +84,8 @@ int prof_convert_main(int argc, char **argv)
 	int opt, err;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	opterr = 0; /* one line of our own instead of getopt's and ours */
+	while ((opt = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			output = optarg;
@@ -100,8 +101,16 @@ int prof_convert_main(int argc, char **argv)
 			     "Reads folded stacks (profd, perf or bcc) or pprof (.pb.gz, .pprof, .pb,\n"
 			     "or any gzip file) and writes the format of OUT.");
 			return PROFD_EXIT_OK;
+		case ':':
+			fprintf(stderr, "profd: convert: %s needs a value (see profd convert --help)\n",
+				argv[optind - 1]);
+			return PROFD_EXIT_USAGE;
 		default:
-			fputs("profd: convert: unknown option (see profd convert --help)\n", stderr);
+			if (optopt)
+				fprintf(stderr, "profd: convert: unknown option -%c", optopt);
+			else
+				fprintf(stderr, "profd: convert: unknown option %s", argv[optind - 1]);
+			fputs(" (see profd convert --help)\n", stderr);
 			return PROFD_EXIT_USAGE;
 		}
 	}

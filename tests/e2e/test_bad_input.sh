@@ -34,6 +34,8 @@ expect usage.bad_pid_list 2 '^profd: -p 12,x: ' -p 12,x
 expect usage.exclusive_targets 2 'exclude each other' -a -p 1
 expect usage.exclusive_threads 2 'exclude each other' -t 1 -p 1
 expect usage.max_stack_zero 2 '^profd: --max-stack 0: ' -a --max-stack 0
+expect convert.unknown_option 2 '^profd: convert: unknown option --bogus ' convert --bogus x.folded
+expect convert.missing_value 2 '^profd: convert: -o needs a value ' convert x.folded -o
 expect convert.missing_input 1 "$TMP/nope.folded" convert "$TMP/nope.folded" -o "$TMP/x.svg"
 
 # A pid no process has: the kernel's pid_max bounds real pids.

@@ -345,6 +345,22 @@ EOF
 		fail load.held_connections_do_not_lock_out "/healthz: $CODE within 1 s while $(cat "$TMP/flood.out")"
 	fi
 	wait $flood
+	# 268 refused connections, but a few lines on stderr: libmicrohttpd's messages are limited.
+	http_lines=$(grep -vc '^profd: serving ' "$TMP/srv.err")
+	if [ "$http_lines" -ge 1 ] && [ "$http_lines" -le 6 ] && ! grep -v '^profd: ' "$TMP/srv.err" | grep -q .; then
+		pass logs.refused_connections_limited
+	else
+		fail logs.refused_connections_limited "$http_lines lines on stderr, want 1 to 6, each from profd's logger: $(grep -vm 3 '^profd: serving' "$TMP/srv.err" | tr '\n' '|')"
+	fi
+	# A port in use: one line, profd's, not libmicrohttpd's as well.
+	timeout 20 "$PROFD" serve --http "127.0.0.1:$PORT" "$TMP/a.folded" >/dev/null 2>"$TMP/busy.err"
+	rc=$?
+	if [ $rc = 1 ] && [ "$(wc -l <"$TMP/busy.err")" = 1 ] &&
+		grep -q "^profd: http: cannot listen on 127.0.0.1:$PORT: Address already in use" "$TMP/busy.err"; then
+		pass logs.port_in_use_one_line
+	else
+		fail logs.port_in_use_one_line "exit $rc: $(tr '\n' '|' <"$TMP/busy.err")"
+	fi
 
 	kill -INT "$SRV"
 	wait "$SRV"
