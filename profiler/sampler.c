@@ -43,17 +43,26 @@ struct prof_sampler {
 	uint32_t counts_entries;
 	struct profd_stack *kstack_buf; /* kernel stack of one stack-copy sample */
 	uint64_t events_bytes;
-	/* Stack copies can come faster than they unwind: each read of the ring has a deadline. */
+	/*
+	 * Stack copies can come faster than they unwind: each read of the ring has a deadline.
+	 * A poll stops there and leaves the rest for the next one (the ring absorbs a burst; BPF
+	 * counts what a full ring refuses). A drain must empty the ring before it clears the
+	 * buffer's stacks: past its deadline it drops the stack copies left, counted, and still
+	 * handles process events; dropping is far faster than sampling, so it ends.
+	 */
 	int64_t ring_deadline_ns; /* CLOCK_MONOTONIC; 0: none */
-	bool ring_skip;		  /* past it: drop stack copies (drain) rather than stop (poll) */
-	uint64_t ring_skipped;	  /* stack copies dropped so */
+	bool ring_drop;		  /* past the deadline: drop (drain), else stop (poll) */
+	bool ring_behind;	  /* the last poll stopped at its deadline: records wait */
+	uint64_t ring_skipped;	  /* stack copies dropped */
 	pthread_t stopper;	  /* see prof_sampler__stop_after() */
 	bool has_stopper;
 	struct timespec stop_at;
 };
 
-/* How long one poll may unwind; a drain unwinds twice as long, then drops what is left. */
-#define RING_BUDGET_NS (50 * 1000000LL)
+/* How long one poll may unwind; a drain longer (a full ring is about 2000 stack copies,
+ * 100 ms of unwinding), then it drops what is left. */
+#define POLL_BUDGET_NS (50 * 1000000LL)
+#define DRAIN_BUDGET_NS (500 * 1000000LL)
 
 static int64_t mono_ns(void)
 {
@@ -96,6 +105,11 @@ static void on_stack_event(struct prof_sampler *s, const struct profd_stack_even
 	s->opts.on_stack(&ss, s->opts.ctx);
 }
 
+static bool past_deadline(const struct prof_sampler *s)
+{
+	return s->ring_deadline_ns && mono_ns() > s->ring_deadline_ns;
+}
+
 static int on_ringbuf(void *ctx, void *data, size_t size)
 {
 	struct prof_sampler *s = ctx;
@@ -103,17 +117,18 @@ static int on_ringbuf(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(struct profd_event))
 		return 0;
-	if (e->type == PROFD_EV_STACK && s->ring_deadline_ns && mono_ns() > s->ring_deadline_ns) {
-		if (!s->ring_skip)
-			return -ETIME; /* libbpf stops here; the record was consumed: count it */
+	if (e->type != PROFD_EV_STACK) {
+		if (s->opts.on_event)
+			s->opts.on_event(e, s->opts.ctx);
+		return 0;
+	}
+	if (s->ring_drop && past_deadline(s)) {
 		s->ring_skipped++;
 		return 0;
 	}
-	if (e->type == PROFD_EV_STACK)
-		on_stack_event(s, data, size);
-	else if (s->opts.on_event)
-		s->opts.on_event(e, s->opts.ctx);
-	return 0;
+	on_stack_event(s, data, size);
+	/* A poll's budget is spent: libbpf stops after this record, which was handled. */
+	return !s->ring_drop && past_deadline(s) ? -ETIME : 0;
 }
 
 static uint32_t round_pow2(uint64_t v)
@@ -429,29 +444,29 @@ int prof_sampler__max_stack(const struct prof_sampler *s)
 
 /*
  * Waits up to timeout_ms for the ring, then reads it until it is empty or the budget is spent:
- * then it stops, or with skip drops the stack copies left (counted) and reads on.
+ * then it stops, or with drop reads on, dropping the stack copies left (counted).
  */
-static int read_ring(struct prof_sampler *s, int timeout_ms, int64_t budget_ns, bool skip)
+static int read_ring(struct prof_sampler *s, int timeout_ms, int64_t budget_ns, bool drop)
 {
 	int n;
 
+	/* Stack copies come without a wakeup: with a backlog, waiting would only let it grow. */
+	if (s->ring_behind)
+		timeout_ms = 0;
 	s->ring_deadline_ns = mono_ns() + timeout_ms * 1000000LL + budget_ns;
-	s->ring_skip = skip;
+	s->ring_drop = drop;
 	n = ring_buffer__poll(s->events, timeout_ms);
 	/* Stack copies are submitted without a wakeup: take whatever came meanwhile. */
 	if (n >= 0 && s->opts.unwind != PROFD_UNWIND_FP)
 		n = ring_buffer__consume(s->events);
 	s->ring_deadline_ns = 0;
-	if (n == -ETIME) {
-		s->ring_skipped++; /* the one record the callback refused */
-		return 0;
-	}
-	return n == -EINTR || n >= 0 ? 0 : n;
+	s->ring_behind = n == -ETIME;
+	return n == -ETIME || n == -EINTR || n >= 0 ? 0 : n;
 }
 
 int prof_sampler__poll(struct prof_sampler *s, int timeout_ms)
 {
-	return read_ring(s, timeout_ms, RING_BUDGET_NS, false);
+	return read_ring(s, timeout_ms, POLL_BUDGET_NS, false);
 }
 
 int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode)
@@ -624,7 +639,7 @@ int prof_sampler__drain(struct prof_sampler *s,
 	/* Stack copies of the old buffer are all in the ring now; their kernel stacks are read
 	 * before the buffer is cleared. */
 	if (s->opts.unwind != PROFD_UNWIND_FP)
-		read_ring(s, 0, 2 * RING_BUDGET_NS, true);
+		read_ring(s, 0, DRAIN_BUDGET_NS, true);
 
 	counts_fd = bpf_map__fd(old ? skel->maps.counts1 : skel->maps.counts0);
 	stacks_fd = bpf_map__fd(old ? skel->maps.stacks1 : skel->maps.stacks0);

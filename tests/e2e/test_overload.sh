@@ -11,7 +11,8 @@ need_root overload.clamped || exit 0
 rate=$(cat /proc/sys/kernel/perf_event_max_sample_rate)
 trap 'echo "$rate" >/proc/sys/kernel/perf_event_max_sample_rate; cleanup' EXIT
 
-bg "$WL/threads2" 30
+"$WL/threads2" 20 >/dev/null &
+PIDS="$PIDS $!"
 start=$(date +%s%N)
 timeout 120 /usr/bin/time -f %M -o "$TMP/rss" "$PROFD" -a -F $((rate + 1)) -d 2 \
 	-o "$TMP/over.folded" 2>"$TMP/err"
