@@ -565,6 +565,7 @@ static int agent_run(const struct agent_opts *o)
 		st.files);
 
 	run_loop(&a);
+	prof_collector__stop(&a.c);
 	/* Two drains: the first takes the live buffer, the second what landed during the first. */
 	if (!drain(&a) && !drain(&a)) {
 		write_window(&a);
@@ -625,9 +626,9 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 		o->store = arg;
 		return 0;
 	case 'F':
-		if (!prof_parse_long(arg, 1, 100000, &v))
+		if (!prof_parse_long(arg, 1, 1000000000, &v))
 			return usage("-F %s: expected a frequency in Hz above 0", arg);
-		o->freq = (int)v;
+		o->freq = prof_clamp_freq("-F", v);
 		return 0;
 	case OPT_WINDOW:
 		if (!prof_parse_long(arg, 1, 86400, &v))

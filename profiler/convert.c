@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/log.h"
 #include "profiler/profiler.h"
@@ -23,6 +24,20 @@ static bool is_pprof(const char *path, FILE *in)
 	return c == 0x1f;
 }
 
+/* A file larger than its reader takes is refused before a byte is read. */
+static int check_size(const char *path, FILE *in, bool pprof)
+{
+	uint64_t max = pprof ? FMT_PPROF_MAX_BYTES : FMT_FOLDED_MAX_BYTES;
+	struct stat st;
+
+	if (fstat(fileno(in), &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size <= max)
+		return 0;
+	pr_warn("%s: %llu MiB, above the %llu MiB a %s profile may have", path,
+		(unsigned long long)st.st_size >> 20, (unsigned long long)max >> 20,
+		pprof ? "pprof" : "folded");
+	return -EFBIG;
+}
+
 int prof_read_profile(const char *path, struct fmt_profile *p)
 {
 	struct fmt_error ferr = {{0}};
@@ -36,6 +51,12 @@ int prof_read_profile(const char *path, struct fmt_profile *p)
 		return err;
 	}
 	pprof = is_pprof(path, in);
+	err = check_size(path, in, pprof);
+	if (err) {
+		if (in != stdin)
+			fclose(in);
+		return err;
+	}
 	err = pprof ? fmt_pprof_read(p, in, &ferr) : fmt_folded_read(p, in, &ferr);
 	if (err == -EINVAL)
 		pr_warn("%s: %s", path,
@@ -76,7 +97,8 @@ int prof_convert_main(int argc, char **argv)
 	int opt, err;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:hV", longopts, NULL)) != -1) {
+	opterr = 0; /* one line of our own instead of getopt's and ours */
+	while ((opt = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			output = optarg;
@@ -92,8 +114,16 @@ int prof_convert_main(int argc, char **argv)
 			return PROFD_EXIT_OK;
 		case 'V':
 			return prof_print_version();
+		case ':':
+			fprintf(stderr, "profd: convert: %s needs a value (see profd convert --help)\n",
+				argv[optind - 1]);
+			return PROFD_EXIT_USAGE;
 		default:
-			fputs("profd: convert: unknown option (see profd convert --help)\n", stderr);
+			if (optopt)
+				fprintf(stderr, "profd: convert: unknown option -%c", optopt);
+			else
+				fprintf(stderr, "profd: convert: unknown option %s", argv[optind - 1]);
+			fputs(" (see profd convert --help)\n", stderr);
 			return PROFD_EXIT_USAGE;
 		}
 	}
