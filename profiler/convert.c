@@ -47,6 +47,12 @@ int prof_read_profile(const char *path, struct fmt_profile *p)
 	return err;
 }
 
+static int convert_usage(const char *what, const char *why)
+{
+	fprintf(stderr, "profd: convert: %s: %s (see profd convert --help)\n", what, why);
+	return PROFD_EXIT_USAGE;
+}
+
 int prof_convert_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -56,15 +62,21 @@ int prof_convert_main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	const char *output = NULL, *format = NULL;
+	const char *output = NULL, *format = NULL, *input = NULL;
 	struct prof_output out;
 	struct fmt_profile *p;
 	bool lines = false;
 	int opt, err;
 
+	/* GNU style, also under POSIXLY_CORRECT: options before or after IN; "--" ends them. */
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "-:o:h", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 1:
+			if (input)
+				return convert_usage(optarg, "expected one input file");
+			input = optarg;
+			break;
 		case 'o':
 			output = optarg;
 			break;
@@ -79,15 +91,16 @@ int prof_convert_main(int argc, char **argv)
 			     "Reads folded stacks (profd, perf or bcc) or pprof (.pb.gz, .pprof, .pb,\n"
 			     "or any gzip file) and writes the format of OUT.");
 			return PROFD_EXIT_OK;
+		case ':':
+			return convert_usage(argv[optind - 1], "needs a value");
 		default:
-			fputs("profd: convert: unknown option (see profd convert --help)\n", stderr);
-			return PROFD_EXIT_USAGE;
+			return convert_usage(argv[optind - 1], "unknown option");
 		}
 	}
-	if (optind != argc - 1) {
-		fputs("profd: convert: expected one input file (see profd convert --help)\n", stderr);
-		return PROFD_EXIT_USAGE;
-	}
+	if (optind < argc && !input)
+		input = argv[optind++];
+	if (!input || optind < argc)
+		return convert_usage(input ? argv[optind] : "IN", "expected one input file");
 	err = prof_output__open(&out, output, format);
 	if (err)
 		return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
@@ -97,7 +110,7 @@ int prof_convert_main(int argc, char **argv)
 		prof_output__abort(&out);
 		return PROFD_EXIT_FAILURE;
 	}
-	err = prof_read_profile(argv[optind], p);
+	err = prof_read_profile(input, p);
 	if (err) {
 		prof_output__abort(&out);
 		fmt_profile__free(p);

@@ -83,7 +83,8 @@ app;main;work_b 70
 $HOSTILE;main;std::vector<int>::push_back(int&&) 10
 EOF
 
-if start serve.starts serve --http 127.0.0.1:0 "$TMP/a.folded" "$TMP/b.folded"; then
+# Options after the file names, as GNU tools take them.
+if start serve.starts serve "$TMP/a.folded" "$TMP/b.folded" --http 127.0.0.1:0; then
 	pass serve.starts
 	expect serve.healthz /healthz 200 text/plain
 	expect serve.page / 200 text/html
