@@ -22,8 +22,15 @@ struct builder {
 	bool lines;
 	struct fmt_tree *t;
 	uint32_t cap;
-	uint32_t *node_slots; /* open addressing by (parent, name): node index + 1, 0 empty */
-	size_t node_nslots;   /* a power of two, at most half full */
+	/*
+	 * Open addressing by (parent, name): the hash's top half, then node index + 1 (0 empty), so
+	 * that a probe rarely has to read the node itself.
+	 */
+	uint64_t *node_slots;
+	size_t node_nslots; /* a power of two, at most half full */
+	/* The previous sample's path by depth: p->lines entry (or ~comm id) and node. */
+	uint32_t *path_line, *path_node;
+	uint32_t path_len, path_cap;
 	struct profd_strbuf names;
 	uint32_t *name_slots; /* the same for names: offset + 1 */
 	size_t name_nslots, nnames;
@@ -167,20 +174,26 @@ static uint64_t node_hash(uint32_t parent, uint32_t name)
 	return profd_hash_combine(profd_hash_u64(name), parent);
 }
 
+static uint64_t slot_of(uint64_t hash, uint32_t id)
+{
+	return (hash & 0xffffffff00000000ULL) | ((uint64_t)id + 1);
+}
+
 static int grow_node_slots(struct builder *b)
 {
 	const struct fmt_tree *t = b->t;
 	size_t n = b->node_nslots ? b->node_nslots * 2 : 1024;
-	uint32_t *slots = calloc(n, sizeof(*slots));
+	uint64_t *slots = calloc(n, sizeof(*slots));
 
 	if (!slots)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < t->nnodes; i++) {
-		size_t j = node_hash(t->nodes[i].parent, t->nodes[i].name) & (n - 1);
+	for (uint32_t i = 1; i < t->nnodes; i++) {
+		uint64_t h = node_hash(t->nodes[i].parent, t->nodes[i].name);
+		size_t j = h & (n - 1);
 
 		while (slots[j])
 			j = (j + 1) & (n - 1);
-		slots[j] = i + 1;
+		slots[j] = slot_of(h, i);
 	}
 	free(b->node_slots);
 	b->node_slots = slots;
@@ -220,57 +233,101 @@ static int child(struct builder *b, uint32_t parent, uint32_t name, enum fmt_fra
 		 bool inlined, uint32_t *id)
 {
 	struct fmt_tree *t = b->t;
+	uint64_t h = node_hash(parent, name);
 	size_t j;
 	int err;
 
 	if (((size_t)t->nnodes + 1) * 2 > b->node_nslots && (err = grow_node_slots(b)))
 		return err;
-	for (j = node_hash(parent, name) & (b->node_nslots - 1); b->node_slots[j];
-	     j = (j + 1) & (b->node_nslots - 1)) {
-		struct fmt_tree_node *n = &t->nodes[b->node_slots[j] - 1];
+	for (j = h & (b->node_nslots - 1); b->node_slots[j]; j = (j + 1) & (b->node_nslots - 1)) {
+		uint32_t i = (uint32_t)b->node_slots[j] - 1;
+		struct fmt_tree_node *n = &t->nodes[i];
 
-		if (n->parent != parent || n->name != name)
+		if ((b->node_slots[j] ^ h) >> 32 || n->parent != parent || n->name != name)
 			continue;
 		/* Order-independent merging, so sample order cannot change the picture. */
 		if (kind < n->kind)
 			n->kind = (uint8_t)kind;
 		n->inlined = n->inlined && inlined;
-		*id = b->node_slots[j] - 1;
+		*id = i;
 		return 0;
 	}
 	err = add_node(b, parent, name, kind, inlined, id);
 	if (!err)
-		b->node_slots[j] = *id + 1;
+		b->node_slots[j] = slot_of(h, *id);
 	return err;
 }
 
+/* Remembers that depth d of this sample is node id, made from key (a line, or ~comm). */
+static int remember(struct builder *b, uint32_t d, uint32_t key, uint32_t id)
+{
+	if (d >= b->path_cap) {
+		uint32_t cap = b->path_cap ? b->path_cap * 2 : 256;
+		uint32_t *line = realloc(b->path_line, cap * sizeof(*line)), *node;
+
+		if (!line)
+			return -ENOMEM;
+		b->path_line = line;
+		node = realloc(b->path_node, cap * sizeof(*node));
+		if (!node)
+			return -ENOMEM;
+		b->path_node = node;
+		b->path_cap = cap;
+	}
+	b->path_line[d] = key;
+	b->path_node[d] = id;
+	b->path_len = d + 1;
+	return 0;
+}
+
+/*
+ * One sample, root to leaf. Where it starts like the previous sample (same comm, same location
+ * lines: sorted folded files and pprof files share long prefixes) the nodes are the same, so
+ * only the counts change.
+ */
 static int add_sample(struct builder *b, const struct fmt_sample *s)
 {
 	const struct fmt_profile *p = b->p;
 	struct fmt_tree *t = b->t;
-	uint32_t cur, name;
+	bool same = b->path_len && b->path_line[0] == ~s->comm;
+	uint32_t cur, name, d = 1;
 	enum fmt_frame_kind kind;
-	int err = comm_name(b, s->comm, &name);
+	int err = 0;
 
-	err = err ?: child(b, 0, name, FMT_FRAME_USER, false, &cur);
-	if (err)
-		return err;
+	if (same) {
+		cur = b->path_node[0];
+	} else {
+		err = comm_name(b, s->comm, &name);
+		err = err ?: child(b, 0, name, FMT_FRAME_USER, false, &cur);
+		err = err ?: remember(b, 0, ~s->comm, cur);
+		if (err)
+			return err;
+	}
 	t->nodes[0].count += s->count;
 	t->nodes[cur].count += s->count;
-	/* Root to leaf: locations last to first, inside one the outermost line first. */
 	for (uint32_t i = s->nlocs; i-- > 0;) {
 		const struct fmt_location *loc =
 			fmt_profile__location(p, p->stack_locs[s->first_loc + i]);
 
-		for (uint32_t j = loc->nlines; j-- > 0;) {
-			err = line_name(b, loc, j, loc->first_line + j, &name, &kind);
-			/* All lines but the last of a location are inlined into the one after. */
-			err = err ?: child(b, cur, name, kind, j + 1 < loc->nlines, &cur);
-			if (err)
-				return err;
+		/* Inside a location the outermost line first. */
+		for (uint32_t j = loc->nlines; j-- > 0; d++) {
+			uint32_t li = loc->first_line + j;
+
+			same = same && d < b->path_len && b->path_line[d] == li;
+			if (same) {
+				cur = b->path_node[d];
+			} else {
+				err = line_name(b, loc, j, li, &name, &kind);
+				/* All lines but the last of a location are inlined into the next. */
+				err = err ?: child(b, cur, name, kind, j + 1 < loc->nlines, &cur);
+				err = err ?: remember(b, d, li, cur);
+				if (err)
+					return err;
+			}
 			t->nodes[cur].count += s->count;
 		}
 	}
+	b->path_len = d;
 	return 0;
 }
 
@@ -348,6 +405,8 @@ struct fmt_tree *fmt_tree__new(const struct fmt_profile *p, const struct fmt_tre
 	int err = t ? build(&b, o) : -ENOMEM;
 
 	free(b.node_slots);
+	free(b.path_line);
+	free(b.path_node);
 	free(b.name_slots);
 	free(b.line_name);
 	free(b.line_kind);

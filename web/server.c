@@ -217,6 +217,10 @@ static void dispatch(struct web_server *s, struct MHD_Connection *conn, const ch
 		web_reply_error(rp, 404, "no such page");
 		return;
 	}
+	rq.if_none_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_IF_NONE_MATCH);
+	rq.accept_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_param, &c);
 	if (c.err || check_params(route, &rq, rp))
 		return;
@@ -246,6 +250,10 @@ static enum MHD_Result queue_reply(struct MHD_Connection *conn, struct web_reply
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (rp->status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (rp->etag[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, rp->etag);
+	if (rp->gzip)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	if (rp->filename) {
 		snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", rp->filename);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
