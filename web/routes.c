@@ -217,18 +217,22 @@ static int api_top(const struct web_request *rq, struct web_reply *rp)
 	struct profd_strbuf sb = {0};
 	struct fmt_profile *p;
 	struct web_query q;
-	const char *sort = NULL;
+	const char *sort = NULL, *by = NULL;
 	uint64_t limit;
 	int err;
 
 	if (web_query_parse(rq, rp, &q) || web_param_text(rq, rp, "sort", 16, &sort) < 0 ||
+	    web_param_text(rq, rp, "by", 16, &by) < 0 ||
 	    web_param_uint(rq, rp, "limit", 1, 100000, &limit) < 0)
 		return -EINVAL;
 	if (web_param_find(rq, "limit"))
 		o.limit = (size_t)limit;
 	if (sort && strcmp(sort, "self") && strcmp(sort, "total"))
 		return web_reply_error(rp, 400, "sort: expected self or total");
+	if (by && strcmp(by, "function") && strcmp(by, "comm"))
+		return web_reply_error(rp, 400, "by: expected function or comm");
 	o.by_total = sort && !strcmp(sort, "total");
+	o.by_comm = by && !strcmp(by, "comm");
 	p = web_collect_query(rq, rp, &q);
 	if (!p)
 		return -EIO;
@@ -532,7 +536,7 @@ static const char *const diff_params[] = {"pid", "comm", "a", "b", "lines", "ici
 					  "width", NULL};
 static const char *const folded_params[] = {Q_PROFILE, NULL};
 static const char *const pprof_params[] = {"pid", "comm", "from", "to", NULL};
-static const char *const top_params[] = {Q_PROFILE, "sort", "limit", NULL};
+static const char *const top_params[] = {Q_PROFILE, "sort", "by", "limit", NULL};
 static const char *const tree_params[] = {Q_PROFILE, "a", "b", "detail", "focus", NULL};
 
 static const struct web_route routes[] = {

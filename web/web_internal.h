@@ -158,10 +158,11 @@ int web_js_str(struct profd_strbuf *sb, const char *s);
 
 struct web_top_opts {
 	bool by_total; /* sort by total instead of self */
+	bool by_comm;  /* a row per function and program ("comm" in each row) */
 	size_t limit;
 };
 
-/* Appends {"total":N,"functions":[...]} for p. Returns 0 or -ENOMEM. */
+/* Appends {"total":N,"count":N,"functions":[...]} for p. Returns 0 or -ENOMEM. */
 int web_top_json(const struct fmt_profile *p, const struct web_top_opts *o,
 		 struct profd_strbuf *sb);
 

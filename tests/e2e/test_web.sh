@@ -134,6 +134,15 @@ assert "std::vector<int>::push_back(int&&)" in f, list(f)
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [x["name"] for x in d["functions"]]==["main"], d' "$TMP/body" 2>"$TMP/err" &&
 		pass serve.top_sort_total || fail serve.top_sort_total "$(tail -1 "$TMP/err")"
 
+	get '/api/top?by=comm&limit=50'
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = {(x["comm"], x["name"]): x for x in d["functions"]}
+assert rows[("app", "main")]["total"] == 180 and rows[(sys.argv[2], "main")]["total"] == 20, rows
+assert rows[("app", "work_a")]["self"] == 80, rows
+' "$TMP/body" "$HOSTILE" 2>"$TMP/err" && pass serve.top_by_comm || fail serve.top_by_comm "$(tail -1 "$TMP/err")"
+	bad params.top_by_bogus '/api/top?by=pid'
 	expect serve.flamegraph /flamegraph.svg 200 image/svg+xml
 	cp "$TMP/body" "$ART/serve_flamegraph.svg"
 	check serve.flamegraph_xml xmllint --noout "$TMP/body"

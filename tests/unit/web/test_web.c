@@ -218,6 +218,18 @@ static void test_top(void **state)
 	assert_null(strstr(sb.buf, "\"f\""));
 	profd_strbuf_release(&sb);
 	fmt_profile__free(p);
+
+	/* by_comm: the same function in two programs is two rows, each with its program. */
+	p = folded("cc1;main;memcpy 5\npostgres;main;memcpy 2\ncc1;main;parse 3\n");
+	o = (struct web_top_opts){.limit = 10, .by_comm = true};
+	assert_int_equal(web_top_json(p, &o, &sb), 0);
+	assert_non_null(strstr(sb.buf, "{\"total\":10,\"count\":5,\"functions\":["
+					"{\"name\":\"memcpy\",\"comm\":\"cc1\",\"file\":\"\",\"self\":5,"));
+	assert_non_null(strstr(sb.buf, "{\"name\":\"parse\",\"comm\":\"cc1\",\"file\":\"\",\"self\":3,"));
+	assert_non_null(strstr(sb.buf, "{\"name\":\"memcpy\",\"comm\":\"postgres\",\"file\":\"\",\"self\":2,"));
+	assert_non_null(strstr(sb.buf, "{\"name\":\"main\",\"comm\":\"cc1\",\"file\":\"\",\"self\":0,\"total\":8,"));
+	profd_strbuf_release(&sb);
+	fmt_profile__free(p);
 }
 
 /* The JSON of p's tree (and base's, for a diff) with these options; the caller frees it. */
