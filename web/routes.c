@@ -16,14 +16,12 @@
 #define CT_TEXT "text/plain; charset=utf-8"
 
 /*
- * The page: its own script and style only, and flame graphs in <object>s from this server.
- * Nothing from anywhere else can load, so the page works offline and injected markup cannot
- * run script.
+ * The page: its own scripts and style only, and data from this server. Nothing from anywhere
+ * else can load, so the page works offline and injected markup cannot run script.
  */
 static const char csp_page[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
-			       "img-src 'self'; connect-src 'self'; object-src 'self'; "
-			       "frame-src 'self'; base-uri 'none'; form-action 'none'; "
-			       "frame-ancestors 'none'";
+			       "img-src 'self'; connect-src 'self'; base-uri 'none'; "
+			       "form-action 'none'; frame-ancestors 'none'";
 /* A flame graph runs its own inline script and style, and loads nothing. */
 static const char csp_svg[] = "default-src 'none'; script-src 'unsafe-inline'; "
 			      "style-src 'unsafe-inline'; frame-ancestors 'self'";
@@ -59,6 +57,16 @@ static int page_index(const struct web_request *rq, struct web_reply *rp)
 static int page_js(const struct web_request *rq, struct web_reply *rp)
 {
 	return reply_asset(rp, "app.js", "text/javascript; charset=utf-8");
+}
+
+static int page_flame_js(const struct web_request *rq, struct web_reply *rp)
+{
+	return reply_asset(rp, "flame.js", "text/javascript; charset=utf-8");
+}
+
+static int page_picker_js(const struct web_request *rq, struct web_reply *rp)
+{
+	return reply_asset(rp, "picker.js", "text/javascript; charset=utf-8");
 }
 
 static int page_css(const struct web_request *rq, struct web_reply *rp)
@@ -529,8 +537,9 @@ static int pprof(const struct web_request *rq, struct web_reply *rp)
 #define Q_SVG Q_PROFILE, "icicle", "search", "width"
 
 static const char *const no_params[] = {NULL};
-/* The page reads its time range from its own URL, so that a link reproduces the view. */
-static const char *const page_params[] = {"from", "to", NULL};
+/* The page reads its view from its own URL, so that a link reproduces it. */
+static const char *const page_params[] = {"view", "pid",  "comm",   "range", "from", "to", "mode",
+					  "lines", "search", "zoom", "a",     "b",    NULL};
 static const char *const svg_params[] = {Q_SVG, NULL};
 static const char *const diff_params[] = {"pid", "comm", "a", "b", "lines", "icicle", "search",
 					  "width", NULL};
@@ -543,6 +552,8 @@ static const struct web_route routes[] = {
 	{"/", page_params, page_index},
 	{"/index.html", page_params, page_index},
 	{"/app.js", no_params, page_js},
+	{"/flame.js", no_params, page_flame_js},
+	{"/picker.js", no_params, page_picker_js},
 	{"/style.css", no_params, page_css},
 	{"/favicon.svg", no_params, page_icon},
 	{"/healthz", no_params, healthz},

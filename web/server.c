@@ -38,6 +38,7 @@ struct web_server {
 	uint16_t port;
 	char **hosts; /* lowercase names the Host header may carry, without port */
 	size_t nhosts;
+	struct web_tree_cache *trees;
 };
 
 int web_reply_error(struct web_reply *rp, unsigned status, const char *fmt, ...)
@@ -198,7 +199,7 @@ static int check_params(const struct web_route *route, const struct web_request 
 static void dispatch(struct web_server *s, struct MHD_Connection *conn, const char *url,
 		     const char *method, struct web_reply *rp)
 {
-	struct web_request rq = {.src = &s->src, .path = url};
+	struct web_request rq = {.src = &s->src, .path = url, .trees = s->trees};
 	struct collect_ctx c = {.rq = &rq, .rp = rp};
 	const struct web_route *route;
 
@@ -436,6 +437,7 @@ struct web_server *web_server__start(const struct web_server_opts *o)
 	err = setup_hosts(s, o);
 	if (err)
 		goto fail;
+	s->trees = web_tree_cache__new();
 	s->daemon = start_daemon(s, o);
 	if (!s->daemon) {
 		err = errno ? -errno : -EADDRINUSE;
@@ -459,6 +461,7 @@ void web_server__stop(struct web_server *s)
 		return;
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	web_tree_cache__free(s->trees);
 	for (size_t i = 0; i < s->nhosts; i++)
 		free(s->hosts[i]);
 	free(s->hosts);

@@ -279,39 +279,60 @@ static int parse(const struct web_request *rq, struct web_reply *rp, struct tree
 	return 0;
 }
 
-/* The tree (and for a diff the base's) of what tq asks for, or -errno with a reply set. */
-static int build(const struct web_request *rq, struct web_reply *rp, const struct tree_query *tq,
-		 struct fmt_tree **tree, struct fmt_tree **base)
+/* What a tree is built from: the samples' generation, and the query's filter and range. */
+static void tree_key(char *key, const struct tree_query *tq, const struct web_range *range,
+		     uint64_t generation)
+{
+	const struct web_query *q = &tq->q;
+	int n = snprintf(key, WEB_TREE_KEY, "g%llu p%u l%d ", (unsigned long long)generation,
+			 q->filter.pid, q->lines);
+
+	if (range)
+		n += snprintf(key + n, WEB_TREE_KEY - n, "r%.6f-%.6f", range->from, range->to);
+	else if (q->wall)
+		n += snprintf(key + n, WEB_TREE_KEY - n, "w%lld-%lld", (long long)q->from_ns,
+			      (long long)q->to_ns);
+	else if (q->ranged)
+		n += snprintf(key + n, WEB_TREE_KEY - n, "r%.6f-%.6f", q->range.from, q->range.to);
+	snprintf(key + n, WEB_TREE_KEY - n, " c%s", q->filter.comm ? q->filter.comm : "");
+}
+
+/*
+ * The tree of range (NULL: the query's own range), from the server's cache or built now; NULL
+ * with a reply set. Release it with web_tree_cache__release().
+ */
+static struct fmt_tree *tree_of(const struct web_request *rq, struct web_reply *rp,
+				const struct tree_query *tq, const struct web_range *range,
+				uint64_t generation)
 {
 	struct fmt_tree_opts o = {.lines = tq->q.lines};
-	struct fmt_profile *p, *pa = NULL;
+	char key[WEB_TREE_KEY];
+	struct fmt_profile *p;
+	struct fmt_tree *t;
 
-	if (tq->diff) {
-		pa = web_collect(rq, rp, &tq->a, &tq->q.filter);
-		p = pa ? web_collect(rq, rp, &tq->b, &tq->q.filter) : NULL;
-	} else {
-		p = web_collect_query(rq, rp, &tq->q);
-	}
-	if (!p) {
-		fmt_profile__free(pa);
-		return -EIO;
-	}
-	*tree = fmt_tree__new(p, &o);
-	*base = pa && *tree ? fmt_tree__new(pa, &o) : NULL;
+	tree_key(key, tq, range, generation);
+	t = web_tree_cache__get(rq->trees, key);
+	if (t)
+		return t;
+	p = range ? web_collect(rq, rp, range, &tq->q.filter) : web_collect_query(rq, rp, &tq->q);
+	if (!p)
+		return NULL;
+	t = fmt_tree__new(p, &o);
 	fmt_profile__free(p);
-	fmt_profile__free(pa);
-	if (!*tree || (pa && !*base)) {
-		fmt_tree__free(*tree);
-		return web_reply_error(rp, 500, "out of memory");
+	if (!t) {
+		web_reply_error(rp, 500, "out of memory");
+		return NULL;
 	}
-	return 0;
+	web_tree_cache__put(rq->trees, key, t);
+	return t;
 }
 
 int web_api_tree(const struct web_request *rq, struct web_reply *rp)
 {
 	struct profd_strbuf sb = {0};
 	struct web_tree_opts o = {0};
-	struct fmt_tree *t, *base;
+	struct fmt_tree *t = NULL, *base = NULL;
+	struct web_status st = {0};
 	struct tree_query tq;
 	int err;
 
@@ -319,24 +340,26 @@ int web_api_tree(const struct web_request *rq, struct web_reply *rp)
 		return -EINVAL;
 	if (web_reply_unchanged(rq, rp))
 		return 0;
-	if (build(rq, rp, &tq, &t, &base))
+	/* A status that cannot be read leaves generation 0: the cache is then only a cache. */
+	rq->src->status(rq->src->ctx, &st);
+	if (tq.diff)
+		base = tree_of(rq, rp, &tq, &tq.a, st.generation);
+	if (!tq.diff || base)
+		t = tree_of(rq, rp, &tq, tq.diff ? &tq.b : NULL, st.generation);
+	if (!t) {
+		web_tree_cache__release(rq->trees, base);
 		return -EIO;
+	}
 	o.base = base;
 	o.detail = (int64_t)tq.detail;
-	if (tq.focus) {
-		o.focus = web_tree_find_path(t, tq.focus, strlen(tq.focus));
-		if (o.focus == FMT_TREE_NONE) {
-			fmt_tree__free(t);
-			fmt_tree__free(base);
-			return web_reply_error(rp, 404, "focus: no frame at that path");
-		}
-	}
-	err = web_tree_json(t, &o, &sb);
-	fmt_tree__free(t);
-	fmt_tree__free(base);
+	o.focus = tq.focus ? web_tree_find_path(t, tq.focus, strlen(tq.focus)) : 0;
+	err = o.focus == FMT_TREE_NONE ? -ENOENT : web_tree_json(t, &o, &sb);
+	web_tree_cache__release(rq->trees, t);
+	web_tree_cache__release(rq->trees, base);
 	if (err) {
 		profd_strbuf_release(&sb);
-		return web_reply_error(rp, 500, "out of memory");
+		return err == -ENOENT ? web_reply_error(rp, 404, "focus: no frame at that path")
+				      : web_reply_error(rp, 500, "out of memory");
 	}
 	err = web_reply_strbuf(rp, &sb, "application/json");
 	return err ?: web_reply_compress(rq, rp);

@@ -39,6 +39,7 @@ struct web_request {
 	const char *path;
 	struct web_param params[WEB_MAX_PARAMS];
 	size_t nparams;
+	struct web_tree_cache *trees; /* the server's, NULL for none */
 	const char *if_none_match;   /* the header, NULL if absent */
 	const char *accept_encoding; /* the header, NULL if absent */
 };
@@ -182,6 +183,22 @@ int web_tree_json(const struct fmt_tree *t, const struct web_tree_opts *o, struc
 /* The node at path (names from the root's child down, joined by ';'), or FMT_TREE_NONE. */
 uint32_t web_tree_find_path(const struct fmt_tree *t, const char *path, size_t len);
 int web_api_tree(const struct web_request *rq, struct web_reply *rp);
+
+/* ---- tree_cache.c: the last trees built, shared read-only between requests ---- */
+
+#define WEB_TREE_KEY 640
+
+struct web_tree_cache;
+
+/* Returns NULL when out of memory: the server then builds every tree. */
+struct web_tree_cache *web_tree_cache__new(void);
+void web_tree_cache__free(struct web_tree_cache *c);
+/* The tree built for key, with a reference for the caller; NULL if none (or c is NULL). */
+struct fmt_tree *web_tree_cache__get(struct web_tree_cache *c, const char *key);
+/* Offers t (just built for key, the caller's) to the cache; the caller keeps one reference. */
+void web_tree_cache__put(struct web_tree_cache *c, const char *key, struct fmt_tree *t);
+/* Drops the caller's reference; frees t if the cache did not keep it. */
+void web_tree_cache__release(struct web_tree_cache *c, struct fmt_tree *t);
 
 /* ---- routes.c ---- */
 

@@ -88,7 +88,7 @@ if start serve.starts serve "$TMP/a.folded" "$TMP/b.folded" --http 127.0.0.1:0; 
 	pass serve.starts
 	expect serve.healthz /healthz 200 text/plain
 	expect serve.page / 200 text/html
-	grep -q '<script src="/app.js"' "$TMP/body" && pass serve.page_has_script ||
+	grep -q '<script type="module" src="/app.js"' "$TMP/body" && pass serve.page_has_script ||
 		fail serve.page_has_script "no app.js in the page"
 	expect serve.app_js /app.js 200 text/javascript
 	expect serve.style /style.css 200 text/css

@@ -315,6 +315,43 @@ static void test_tree_paths_and_names(void **state)
 	fmt_profile__free(p);
 }
 
+static void test_tree_cache(void **state)
+{
+	struct fmt_profile *p = folded(tree_text);
+	struct web_tree_cache *c = web_tree_cache__new();
+	struct fmt_tree *t[6];
+	char key[16];
+
+	assert_non_null(c);
+	assert_null(web_tree_cache__get(c, "k0"));
+	for (int i = 0; i < 6; i++) {
+		t[i] = fmt_tree__new(p, NULL);
+		snprintf(key, sizeof(key), "k%d", i);
+		web_tree_cache__put(c, key, t[i]);
+	}
+	/* Four slots, all held: the last two were not kept, and their release frees them. */
+	assert_null(web_tree_cache__get(c, "k4"));
+	web_tree_cache__release(c, t[4]);
+	web_tree_cache__release(c, t[5]);
+	assert_ptr_equal(web_tree_cache__get(c, "k1"), t[1]);
+	web_tree_cache__release(c, t[1]);
+	for (int i = 0; i < 4; i++)
+		web_tree_cache__release(c, t[i]);
+	/* Unheld now: a new tree takes the least recently used slot (k0; k1 was used since). */
+	t[4] = fmt_tree__new(p, NULL);
+	web_tree_cache__put(c, "k4", t[4]);
+	web_tree_cache__release(c, t[4]);
+	assert_null(web_tree_cache__get(c, "k0"));
+	assert_ptr_equal(web_tree_cache__get(c, "k1"), t[1]);
+	assert_ptr_equal(web_tree_cache__get(c, "k4"), t[4]);
+	web_tree_cache__release(c, t[1]);
+	web_tree_cache__release(c, t[4]);
+	web_tree_cache__free(c);
+	/* Without a cache, release frees. */
+	web_tree_cache__release(NULL, fmt_tree__new(p, NULL));
+	fmt_profile__free(p);
+}
+
 /* ---- a real server with a fake source ---- */
 
 static struct fmt_profile *fake_profile;
@@ -414,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_top),
 		cmocka_unit_test(test_tree),
 		cmocka_unit_test(test_tree_paths_and_names),
+		cmocka_unit_test(test_tree_cache),
 		cmocka_unit_test(test_server),
 	};
 
