@@ -2,8 +2,9 @@
 /*
  * The flame graph's tree (see formats.h), built in one pass over the samples. A frame's name is
  * made and cleaned once per location line and once per comm, not once per sample, and stored
- * once; finding a child is then a lookup of two integers. A profile of 100,000 stacks has
- * millions of frames but only thousands of distinct names.
+ * once; finding a child is then a lookup of two integers in a table that also keeps the node's
+ * kind, and counts are summed once at the end. A profile of 100,000 stacks has millions of
+ * frames but only thousands of distinct names.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,18 +17,15 @@
 
 #define NAME_SEED 0x9d2c5680
 #define NOT_MADE 0 /* line_name and comm_name hold offset + 1 */
+#define NODES_PER_SAMPLE 8 /* new frames a sample brings, on whole-machine profiles */
 
 struct builder {
 	const struct fmt_profile *p;
 	bool lines;
 	struct fmt_tree *t;
 	uint32_t cap;
-	/*
-	 * Open addressing by (parent, name): the hash's top half, then node index + 1 (0 empty), so
-	 * that a probe rarely has to read the node itself.
-	 */
-	uint64_t *node_slots;
-	size_t node_nslots; /* a power of two, at most half full */
+	struct slot *node_slots; /* open addressing by (parent, name) */
+	size_t node_nslots;	  /* a power of two, at most half full */
 	/* The previous sample's path by depth: p->lines entry (or ~comm id) and node. */
 	uint32_t *path_line, *path_node;
 	uint32_t path_len, path_cap;
@@ -169,31 +167,53 @@ static int comm_name(struct builder *b, uint32_t id, uint32_t *off)
 
 /* ---- nodes ---- */
 
-static uint64_t node_hash(uint32_t parent, uint32_t name)
+/*
+ * A node's entry in the lookup table: its key (parent, name), its index + 1 (0: empty), and its
+ * kind and inline flag as merged so far. A lookup reads one entry and never the node, and
+ * counts go to the leaf of each sample only (see sum_counts()): millions of frames, one random
+ * memory access each.
+ */
+struct slot {
+	uint64_t key;
+	uint32_t id;
+	uint8_t kind;
+	bool inlined;
+};
+
+static uint64_t node_key(uint32_t parent, uint32_t name)
 {
-	return profd_hash_combine(profd_hash_u64(name), parent);
+	return (uint64_t)parent << 32 | name;
 }
 
-static uint64_t slot_of(uint64_t hash, uint32_t id)
+/* A table for about `nodes` nodes; it grows (doubles) if the guess was short. */
+static size_t table_size(size_t nodes)
 {
-	return (hash & 0xffffffff00000000ULL) | ((uint64_t)id + 1);
+	size_t n = 1024;
+
+	while (n < 2 * nodes && n < ((size_t)1 << 26))
+		n *= 2;
+	return n;
 }
 
 static int grow_node_slots(struct builder *b)
 {
-	const struct fmt_tree *t = b->t;
-	size_t n = b->node_nslots ? b->node_nslots * 2 : 1024;
-	uint64_t *slots = calloc(n, sizeof(*slots));
+	size_t n = b->node_nslots ? b->node_nslots * 2
+				  : table_size(NODES_PER_SAMPLE * b->p->nsamples);
+	/* Written at once rather than calloc'd: a zeroed mapping would fault twice per page. */
+	struct slot *slots = malloc(n * sizeof(*slots));
 
 	if (!slots)
 		return -ENOMEM;
-	for (uint32_t i = 1; i < t->nnodes; i++) {
-		uint64_t h = node_hash(t->nodes[i].parent, t->nodes[i].name);
-		size_t j = h & (n - 1);
+	memset(slots, 0, n * sizeof(*slots));
+	for (size_t i = 0; i < b->node_nslots; i++) {
+		size_t j;
 
-		while (slots[j])
+		if (!b->node_slots[i].id)
+			continue;
+		j = profd_hash_u64(b->node_slots[i].key) & (n - 1);
+		while (slots[j].id)
 			j = (j + 1) & (n - 1);
-		slots[j] = slot_of(h, i);
+		slots[j] = b->node_slots[i];
 	}
 	free(b->node_slots);
 	b->node_slots = slots;
@@ -201,8 +221,7 @@ static int grow_node_slots(struct builder *b)
 	return 0;
 }
 
-static int add_node(struct builder *b, uint32_t parent, uint32_t name, enum fmt_frame_kind kind,
-		    bool inlined, uint32_t *id)
+static int add_node(struct builder *b, uint32_t parent, uint32_t name, uint32_t *id)
 {
 	struct fmt_tree *t = b->t;
 
@@ -218,12 +237,7 @@ static int add_node(struct builder *b, uint32_t parent, uint32_t name, enum fmt_
 		t->nodes = v;
 		b->cap = cap;
 	}
-	t->nodes[t->nnodes] = (struct fmt_tree_node){
-		.name = name,
-		.parent = parent,
-		.kind = (uint8_t)kind,
-		.inlined = inlined,
-	};
+	t->nodes[t->nnodes] = (struct fmt_tree_node){.name = name, .parent = parent};
 	*id = t->nnodes++;
 	return 0;
 }
@@ -232,30 +246,50 @@ static int add_node(struct builder *b, uint32_t parent, uint32_t name, enum fmt_
 static int child(struct builder *b, uint32_t parent, uint32_t name, enum fmt_frame_kind kind,
 		 bool inlined, uint32_t *id)
 {
-	struct fmt_tree *t = b->t;
-	uint64_t h = node_hash(parent, name);
+	uint64_t key = node_key(parent, name);
+	struct slot *s;
 	size_t j;
 	int err;
 
-	if (((size_t)t->nnodes + 1) * 2 > b->node_nslots && (err = grow_node_slots(b)))
+	if (((size_t)b->t->nnodes + 1) * 2 > b->node_nslots && (err = grow_node_slots(b)))
 		return err;
-	for (j = h & (b->node_nslots - 1); b->node_slots[j]; j = (j + 1) & (b->node_nslots - 1)) {
-		uint32_t i = (uint32_t)b->node_slots[j] - 1;
-		struct fmt_tree_node *n = &t->nodes[i];
-
-		if ((b->node_slots[j] ^ h) >> 32 || n->parent != parent || n->name != name)
+	for (j = profd_hash_u64(key) & (b->node_nslots - 1); b->node_slots[j].id;
+	     j = (j + 1) & (b->node_nslots - 1)) {
+		s = &b->node_slots[j];
+		if (s->key != key)
 			continue;
 		/* Order-independent merging, so sample order cannot change the picture. */
-		if (kind < n->kind)
-			n->kind = (uint8_t)kind;
-		n->inlined = n->inlined && inlined;
-		*id = i;
+		if (kind < s->kind)
+			s->kind = (uint8_t)kind;
+		s->inlined = s->inlined && inlined;
+		*id = s->id - 1;
 		return 0;
 	}
-	err = add_node(b, parent, name, kind, inlined, id);
+	err = add_node(b, parent, name, id);
 	if (!err)
-		b->node_slots[j] = slot_of(h, *id);
+		b->node_slots[j] = (struct slot){
+			.key = key, .id = *id + 1, .kind = (uint8_t)kind, .inlined = inlined};
 	return err;
+}
+
+/*
+ * The kinds and flags merged in the table go to the nodes; each node's count becomes its own
+ * plus its descendants', children (made after their parents) first.
+ */
+static void sum_counts(struct builder *b)
+{
+	struct fmt_tree *t = b->t;
+
+	for (size_t j = 0; j < b->node_nslots; j++) {
+		const struct slot *s = &b->node_slots[j];
+
+		if (s->id) {
+			t->nodes[s->id - 1].kind = s->kind;
+			t->nodes[s->id - 1].inlined = s->inlined;
+		}
+	}
+	for (uint32_t i = t->nnodes; i-- > 1;)
+		t->nodes[t->nodes[i].parent].count += t->nodes[i].count;
 }
 
 /* Remembers that depth d of this sample is node id, made from key (a line, or ~comm). */
@@ -303,8 +337,6 @@ static int add_sample(struct builder *b, const struct fmt_sample *s)
 		if (err)
 			return err;
 	}
-	t->nodes[0].count += s->count;
-	t->nodes[cur].count += s->count;
 	for (uint32_t i = s->nlocs; i-- > 0;) {
 		const struct fmt_location *loc =
 			fmt_profile__location(p, p->stack_locs[s->first_loc + i]);
@@ -324,10 +356,10 @@ static int add_sample(struct builder *b, const struct fmt_sample *s)
 				if (err)
 					return err;
 			}
-			t->nodes[cur].count += s->count;
 		}
 	}
 	b->path_len = d;
+	t->nodes[cur].count += s->count; /* the leaf's own; sum_counts() adds up the rest */
 	return 0;
 }
 
@@ -385,7 +417,7 @@ static int build(struct builder *b, const struct fmt_tree_opts *o)
 	if (!b->line_name || !b->line_kind || !b->comm_name)
 		return -ENOMEM;
 	err = intern(b, "all", &all);
-	err = err ?: add_node(b, FMT_TREE_NONE, all, FMT_FRAME_USER, false, &root);
+	err = err ?: add_node(b, FMT_TREE_NONE, all, &root);
 	for (size_t i = 0; i < p->nsamples && !err; i++) {
 		const struct fmt_sample *s = &p->samples[i];
 
@@ -394,6 +426,7 @@ static int build(struct builder *b, const struct fmt_tree_opts *o)
 	}
 	if (err)
 		return err;
+	sum_counts(b);
 	b->t->names = profd_strbuf_detach(&b->names, NULL);
 	return link_kids(b->t);
 }

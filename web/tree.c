@@ -25,7 +25,7 @@
 #include "common/hash.h"
 #include "web/web_internal.h"
 
-#define DEFAULT_DETAIL 100000 /* 1200 px, 0.1 px, zoom x8 */
+#define DEFAULT_DETAIL 24000 /* 1200 px, 0.1 px, zoom x2: what the page asks for */
 #define MAX_DETAIL 100000000
 #define FLAG_INLINED 4
 #define FLAG_PARTIAL 8

@@ -6,13 +6,14 @@
 // Three runs, chosen by MODE:
 //   live  (default) profd -a sampling known-answer workloads: split3 (work_a designed at 60 % of
 //         its CPU; three processes of it), and a process named "<img src=x onerror=alert(1)>".
-//   serve profd serve A B: the diff labelled with the file names, red and blue where they must be.
+//   serve profd serve A B C: the diff labelled with the file names, red and blue where they must
+//         be; a zoom past the detail the page has.
 //   agent profd agent: the history picker sets a wall-clock range, the URL carries it.
 //
 // Environment: PW_CORE (path of playwright-core), BASE (http://127.0.0.1:PORT), ART (screenshot
 // folder), WL_PID (split3's pid), WL_COPIES (how many split3 processes ran), HOSTILE_PID,
-// SHARE (work_a's designed share, %), TOL (points), FILE_A / FILE_B (serve), WALL_FROM_MS /
-// WALL_TO_MS (agent).
+// SHARE (work_a's designed share, %), TOL (points), FILE_A / FILE_B / FILE_C (serve),
+// WALL_FROM_MS / WALL_TO_MS (agent).
 import { createRequire } from "node:module";
 import path from "node:path";
 import fs from "node:fs";
@@ -94,7 +95,7 @@ function pixels(page, id) {
 				let magenta = 0, painted = 0, first = -1, last = -1;
 				for (let x = 0; x < c.width; x++) {
 					const [R, G, B, A] = [d[4 * x], d[4 * x + 1], d[4 * x + 2], d[4 * x + 3]];
-					if (A > 200) painted++;
+					if (A > 96) painted++; // frames under a pixel wide are drawn part-transparent
 					if (A > 200 && R > 200 && G < 40 && B > 200) {
 						magenta++;
 						if (first < 0) first = x;
@@ -372,7 +373,7 @@ async function serveMain() {
 	const title = await page.textContent("#pd-diff-title"), legend = await page.textContent("#pd-diff-legend");
 	const files = await page.evaluate(() => Array.from(document.querySelectorAll("#pd-a-file option")).map((o) => o.textContent));
 	check("serve.diff_labels", title === B + " vs " + A && legend.includes("larger share in " + B) &&
-		files.join("|") === A + "|" + B, `title "${title}", legend "${legend}", files ${files.join("|")}`);
+		files.join("|") === [A, B, process.env.FILE_C].join("|"), `title "${title}", legend "${legend}", files ${files.join("|")}`);
 
 	// work_a went from 60 % (A) to 20 % (B): blue, and said so; work_b from 30 % to 70 %: red.
 	// Points along every row, described by hovering them.
@@ -406,6 +407,22 @@ async function serveMain() {
 	await waitGraph(page, "pd-diff", ["a=1-2", "b=0-1"]);
 	const swapped = await page.textContent("#pd-diff-title");
 	check("serve.diff_swapped", swapped === A + " vs " + B && new URL(page.url()).searchParams.get("a") === "1-2", `title "${swapped}", ${page.url()}`);
+
+	// FILE_C: "small" holds 2 % of the samples in 2,000 one-sample leaves, too narrow for the
+	// tree the page gets; zoomed, the page asks for small's subtree and draws them.
+	await page.goto(BASE + "/?range=custom&from=2&to=3", { waitUntil: "load" });
+	await waitGraph(page, "pd-graph", ["from=2", "to=3"]);
+	let px = await pixels(page, "pd-graph");
+	const x = px.left + px.width * 0.99, y = px.top + 3 * FRAME_H + FRAME_H / 2; // small: icicle row 3
+	const said = await hoverText(page, x, y);
+	const before = px.rows[4] ? px.rows[4].painted / px.width : 0;
+	await page.mouse.click(x, y);
+	await waitGraph(page, "pd-graph", ["focus=big%3Bmain%3Bsmall"]);
+	px = await pixels(page, "pd-graph");
+	const after = px.rows[4] ? px.rows[4].painted / px.width : 0;
+	check("serve.zoom_fetches_detail", said.startsWith("small (2,000 samples") && before < 0.05 && after > 0.95,
+		`hovered "${said}"; the row above small painted ${(100 * before).toFixed(1)}% before the zoom, ${(100 * after).toFixed(1)}% after`);
+	await shot(page, "12-serve-zoom-detail");
 	check("serve.no_page_errors", w.errors.length === 0, w.errors.join("; "));
 	await browser.close();
 }
@@ -450,7 +467,7 @@ async function agentMain() {
 		`page URL ${page.url()}, want from=${wantFrom} to=${wantTo}`);
 	const dl = await page.getAttribute("#pd-dl-folded", "href");
 	check("agent.downloads_use_range", dl.includes("from=" + enc(wantFrom)) && dl.includes("to=" + enc(wantTo)), "folded link " + dl);
-	await shot(page, "12-agent-range");
+	await shot(page, "13-agent-range");
 
 	// The link alone reproduces the view.
 	const link = page.url();
@@ -475,7 +492,7 @@ async function agentMain() {
 	await page.waitForFunction(() => /Matched/.test(document.getElementById("pd-matched").textContent), null, { timeout: 5000 });
 	const share3 = await matchedShare(page);
 	check("agent.quick_last_15_min", span === 900000 && share3 > 0, `span ${span} ms, work_a ${share3}%`);
-	await shot(page, "13-agent-quick");
+	await shot(page, "14-agent-quick");
 
 	// Back to live: the range leaves the URL.
 	await page.click("#pd-wall-clear");

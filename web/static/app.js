@@ -276,9 +276,14 @@ const picker = new Picker(
 		writeURL();
 		refresh(true);
 	},
+	() => refreshTargets(true).catch(() => {}),
 );
 
-async function refreshTargets() {
+// The list behind the picker: on the first load, and while the picker is open (the button
+// names the choice without it). A live machine has thousands of processes: no need to fetch
+// and group them every few seconds for a closed list.
+async function refreshTargets(always) {
+	if (!always && cache.has("targets") && !picker.isOpen()) return;
 	const res = await getCached("targets", "/api/targets");
 	if (res.changed) picker.setTargets(res.body.targets);
 }
@@ -425,7 +430,7 @@ async function showTop() {
 		text($("pd-top-caption"), e.message);
 		return;
 	}
-	params.set("limit", "500");
+	params.set("limit", "200");
 	params.set("by", "comm");
 	const res = await getCached("top", "/api/top?" + params);
 	if (!res.changed && state.topRows.length) return;

@@ -13,7 +13,7 @@ const FLAG_PARTIAL = 8;
 const KIND_KERNEL = 1, KIND_JIT = 2, KIND_UNKNOWN = 3;
 // How much further than the tree's detail a zoom may go before it asks for the frame's subtree:
 // the page asks for detail = width x 10 (0.1 px) x ZOOM_HEADROOM.
-export const ZOOM_HEADROOM = 8;
+export const ZOOM_HEADROOM = 2;
 
 // ---- the tree ----
 
@@ -133,7 +133,14 @@ export class FlameGraph {
 		this.canvas.tabIndex = 0;
 		this.canvas.setAttribute("role", "img");
 		this.canvas.setAttribute("aria-describedby", details.id);
-		box.replaceChildren(this.canvas);
+		this.spacer = document.createElement("div");
+		box.replaceChildren(this.canvas, this.spacer);
+		box.addEventListener("scroll", () => {
+			if (!this.painting) this.painting = requestAnimationFrame(() => {
+				this.painting = 0;
+				this.paint();
+			});
+		});
 		this.tree = null; // the whole tree
 		this.focusTree = null; // a zoomed frame's subtree, fetched for its detail
 		this.focusPath = null;
@@ -161,7 +168,6 @@ export class FlameGraph {
 		this.focusTree = null;
 		this.focusPath = null;
 		this.colors = null;
-		this.widths = null;
 		this.matchCache = null;
 		this.keyNode = -1;
 		this.hover = -1;
@@ -173,7 +179,7 @@ export class FlameGraph {
 		this.focusTree = tree;
 		this.focusPath = path;
 		this.keyNode = -1;
-		this.request();
+		this.drawNow();
 	}
 
 	setIcicle(on) {
@@ -201,6 +207,7 @@ export class FlameGraph {
 		if (t && found.matched < path.length && t === this.tree) this.zoom = path.slice(0, found.matched);
 		this.keyNode = -1;
 		this.drawNow();
+		if (this.t) this.say(this.describe(this.t, this.z));
 		if (!quiet && this.opts.onZoom) this.opts.onZoom(this.zoom.slice());
 		this.checkDetail();
 		return found.matched === path.length;
@@ -286,12 +293,18 @@ export class FlameGraph {
 		this.draw();
 	}
 
+	// Colours by name index, made once per name: names keep their colour from refresh to refresh.
 	palette(t) {
 		if (this.colors && this.colors.t === t) return this.colors.v;
-		const v = new Array(t.names.length);
+		const v = new Array(t.names.length), known = this.colorOf || (this.colorOf = new Map());
+		if (known.size > 50000) known.clear();
 		for (let i = 0; i < t.n; i++) {
 			const k = t.name[i];
-			if (v[k] === undefined) v[k] = frameColor(t.names[k], t.flags[i] & 3);
+			if (v[k] !== undefined) continue;
+			const key = (t.flags[i] & 3) + t.names[k];
+			let c = known.get(key);
+			if (c === undefined) known.set(key, (c = frameColor(t.names[k], t.flags[i] & 3)));
+			v[k] = c;
 		}
 		this.colors = { t: t, v: v };
 		return v;
@@ -325,15 +338,18 @@ export class FlameGraph {
 		return this.icicle ? d * FRAME_H : (this.rows.length - 1 - d) * FRAME_H;
 	}
 
+	// Lays the frames out, sizes the box and the canvas, and paints. The canvas is only as tall
+	// as the box shows (it sticks to the box's top while a spacer below it gives the scroll
+	// height), so a refresh paints what is visible, not a canvas of every row.
 	draw() {
 		const t = this.shown(), w = this.width();
-		const canvas = this.canvas, ctx = canvas.getContext("2d");
 		if (!t || !t.n || !t.total) {
 			this.rows = [];
-			canvas.hidden = true;
+			this.canvas.hidden = true;
+			this.spacer.style.height = "0";
 			return;
 		}
-		canvas.hidden = false;
+		this.canvas.hidden = false;
 		const z = this.zoomNode(t);
 		const lay = this.layout(t, z, w);
 		this.rows = lay.rows;
@@ -341,22 +357,29 @@ export class FlameGraph {
 		this.ws = lay.ws;
 		this.z = z;
 		this.t = t;
-		const h = this.rows.length * FRAME_H, dpr = window.devicePixelRatio || 1;
-		if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-			canvas.width = Math.round(w * dpr);
-			canvas.height = Math.round(h * dpr);
-			canvas.style.width = w + "px";
-			canvas.style.height = h + "px";
-		}
-		ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-		ctx.clearRect(0, 0, w, h);
+		this.maxD = t.base ? this.maxDelta(t) : 0;
+		this.canvas.setAttribute("aria-label", this.label(t, z));
+		this.fitBox(w);
+		this.paint();
+		// What is on screen, for whoever waits for it (the tests, the benchmark).
+		this.box.dataset.draws = String(++this.drawn);
+		if (!performance.getEntriesByName("pd-first-graph").length) performance.mark("pd-first-graph");
+	}
+
+	// Paints the rows in view at the box's scroll position.
+	paint() {
+		const t = this.t, canvas = this.canvas, ctx = canvas.getContext("2d");
+		if (!t || canvas.hidden) return;
+		const w = this.cw, h = this.ch, top = this.box.scrollTop, dpr = window.devicePixelRatio || 1;
+		ctx.setTransform(dpr, 0, 0, dpr, 0, -top * dpr);
+		ctx.clearRect(0, top, w, h);
 		ctx.font = FONT;
 		ctx.textBaseline = "middle";
 		const colors = this.palette(t);
-		const maxDelta = t.base ? this.maxDelta(t, z) : 0;
 		for (let d = 0; d < this.rows.length; d++) {
 			const y = this.rowY(d);
-			for (const i of this.rows[d] || []) this.drawFrame(ctx, t, i, y, colors, maxDelta, i < z);
+			if (y + FRAME_H <= top || y >= top + h) continue;
+			for (const i of this.rows[d] || []) this.drawFrame(ctx, t, i, y, colors, this.maxD, i < this.z);
 		}
 		if (this.keyNode >= 0 && this.ws[this.keyNode] > 0) {
 			ctx.strokeStyle = "#1a5fd0";
@@ -364,11 +387,6 @@ export class FlameGraph {
 			ctx.strokeRect(this.xs[this.keyNode] + 1, this.rowY(t.depth[this.keyNode]) + 1,
 				Math.max(2, this.ws[this.keyNode] - 2), FRAME_H - 3);
 		}
-		canvas.setAttribute("aria-label", this.label(t, z));
-		// What is on screen, for whoever waits for it (the tests, the benchmark).
-		this.box.dataset.draws = String(++this.drawn);
-		this.fitBox();
-		if (!performance.getEntriesByName("pd-first-graph").length) performance.mark("pd-first-graph");
 	}
 
 	drawFrame(ctx, t, i, y, colors, maxDelta, ancestor) {
@@ -390,14 +408,16 @@ export class FlameGraph {
 		ctx.globalAlpha = 1;
 	}
 
-	// The name cut with ".." to what fits in w px, or "".
+	// The name cut with ".." to what fits in w px, or "". Widths are measured once per name.
 	fit(t, i, w, ctx) {
-		const k = t.name[i], name = t.names[k];
-		if (!this.widths || this.widths.t !== t) this.widths = { t: t, v: new Float32Array(t.names.length) };
-		const v = this.widths.v;
-		if (!v[k]) v[k] = ctx.measureText(name).width || 1;
-		if (v[k] <= w) return name;
-		const chars = Math.floor((name.length * w) / v[k]) - 2;
+		const name = t.names[t.name[i]], widths = this.widths || (this.widths = new Map());
+		let full = widths.get(name);
+		if (full === undefined) {
+			if (widths.size > 50000) widths.clear();
+			widths.set(name, (full = ctx.measureText(name).width || 1));
+		}
+		if (full <= w) return name;
+		const chars = Math.floor((name.length * w) / full) - 2;
 		return chars >= 3 ? name.slice(0, chars) + ".." : "";
 	}
 
@@ -406,6 +426,7 @@ export class FlameGraph {
 		return 100 * (share - base);
 	}
 
+	// The largest change among the frames laid out: it gets the full colour.
 	maxDelta(t) {
 		let m = 0;
 		for (const row of this.rows) for (const i of row || []) m = Math.max(m, Math.abs(this.delta(t, i)));
@@ -413,17 +434,27 @@ export class FlameGraph {
 	}
 
 	// The box is at most as tall as the window below its top; a flame graph (root at the
-	// bottom) scrolls so its root shows.
-	// Scrolls only when the picture changed shape, not on every refresh of a live graph.
-	fitBox() {
-		const top = this.box.getBoundingClientRect().top + window.scrollY;
+	// bottom) scrolls so its root shows, but only when the picture changed shape, not on every
+	// refresh of a live graph.
+	fitBox(w) {
+		const box = this.box, canvas = this.canvas, dpr = window.devicePixelRatio || 1;
+		const top = box.getBoundingClientRect().top + window.scrollY;
 		const room = Math.max(160, window.innerHeight - top - 16);
-		const h = this.rows.length * FRAME_H + 2;
+		const h = this.rows.length * FRAME_H, shown = Math.min(h, room);
+		box.style.height = shown + 2 + "px";
+		this.cw = w;
+		this.ch = shown;
+		if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(shown * dpr)) {
+			canvas.width = Math.round(w * dpr);
+			canvas.height = Math.round(shown * dpr);
+			canvas.style.width = w + "px";
+			canvas.style.height = shown + "px";
+		}
+		this.spacer.style.height = h - shown + "px";
 		const shape = h + (this.icicle ? "i" : "f") + this.zoom.join(";");
-		this.box.style.height = Math.min(h, room) + "px";
 		if (shape === this.shape) return;
 		this.shape = shape;
-		this.box.scrollTop = this.icicle ? 0 : this.box.scrollHeight;
+		box.scrollTop = this.icicle ? 0 : h;
 	}
 
 	label(t, z) {
@@ -449,7 +480,7 @@ export class FlameGraph {
 	// ---- pointer and keyboard ----
 
 	hit(e) {
-		const r = this.canvas.getBoundingClientRect(), x = e.clientX - r.left, y = e.clientY - r.top;
+		const r = this.canvas.getBoundingClientRect(), x = e.clientX - r.left, y = e.clientY - r.top + this.box.scrollTop;
 		const rowFromTop = Math.floor(y / FRAME_H);
 		const d = this.icicle ? rowFromTop : this.rows.length - 1 - rowFromTop;
 		const row = this.rows[d];

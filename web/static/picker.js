@@ -22,15 +22,17 @@ function plural(n, one, many) {
 }
 
 export class Picker {
-	// root holds the button (#…-target), the popup, its search box and list; onPick({pid, comm})
-	// gets the choice (pid 0: the whole program; null: every process).
-	constructor(ids, onPick) {
+	// ids name the button, the popup, its search box, list and note; onPick({pid, comm}) gets
+	// the choice (pid 0: the whole program; null: every process); onOpen() is told when the
+	// list opens, to bring it up to date.
+	constructor(ids, onPick, onOpen) {
 		this.button = document.getElementById(ids.button);
 		this.pop = document.getElementById(ids.pop);
 		this.input = document.getElementById(ids.search);
 		this.list = document.getElementById(ids.list);
 		this.note = document.getElementById(ids.note);
 		this.onPick = onPick;
+		this.onOpen = onOpen;
 		this.groups = [];
 		this.total = 0;
 		this.choice = null;
@@ -89,7 +91,12 @@ export class Picker {
 		this.button.textContent = s + " \u25be";
 	}
 
+	isOpen() {
+		return !this.pop.hidden;
+	}
+
 	show() {
+		if (this.onOpen) this.onOpen();
 		this.pop.hidden = false;
 		this.button.setAttribute("aria-expanded", "true");
 		this.input.value = "";
