@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * The flame graph's tree (see formats.h), built in one pass over the samples. A frame's name is
- * made and cleaned once per location line and once per comm, not once per sample, and stored
- * once; finding a child is then a lookup of two integers in a table that also keeps the node's
- * kind, and counts are summed once at the end. A profile of 100,000 stacks has millions of
- * frames but only thousands of distinct names.
+ * The flame graph's tree (see formats.h). A frame's name is made and cleaned once per location
+ * line and once per comm, stored once, and ranked in name order. Each sample becomes its path of
+ * name ranks, root first; the paths are sorted, and the tree is read off them in one pass, as a
+ * trie is from sorted words: where a path leaves the one before it, every further frame is a
+ * new node, children come out in name order, and no lookup table is needed. Counts go to each
+ * path's last node and are summed up once at the end.
+ *
+ * A machine-wide profile of 100,000 stacks has millions of frames but thousands of names; this
+ * way each frame costs a few sequential reads instead of a hash probe into a table of a million
+ * nodes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,26 +21,38 @@
 #include "formats/text_internal.h"
 
 #define NAME_SEED 0x9d2c5680
-#define NOT_MADE 0 /* line_name and comm_name hold offset + 1 */
-#define NODES_PER_SAMPLE 8 /* new frames a sample brings, on whole-machine profiles */
+#define NOT_MADE 0 /* line_name and comm_name hold name id + 1 */
+#define INLINED 4  /* in a frame's info, beside its kind */
+
+/* Where a sample's path lies in builder.frames, and its count. */
+struct path {
+	size_t first;
+	uint32_t len;
+	int64_t count;
+};
 
 struct builder {
 	const struct fmt_profile *p;
 	bool lines;
 	struct fmt_tree *t;
-	uint32_t cap;
-	struct slot *node_slots; /* open addressing by (parent, name) */
-	size_t node_nslots;	  /* a power of two, at most half full */
-	/* The previous sample's path by depth: p->lines entry (or ~comm id) and node. */
-	uint32_t *path_line, *path_node;
-	uint32_t path_len, path_cap;
+	uint32_t cap; /* of t->nodes */
+	/* names: the bytes, an open-addressing table of id + 1, each id's offset and rank */
 	struct profd_strbuf names;
-	uint32_t *name_slots; /* the same for names: offset + 1 */
-	size_t name_nslots, nnames;
-	uint32_t *line_name; /* per entry of p->lines: its frame's name, offset + 1 */
+	uint32_t *name_slots;
+	size_t name_nslots;
+	uint32_t *name_off, *rank_off; /* by id; by rank */
+	uint32_t nnames, names_cap;
+	uint32_t *line_name; /* per entry of p->lines: its frame's name id + 1 */
 	uint8_t *line_kind;
 	uint32_t *comm_name; /* per string id of p, for comms */
 	struct profd_strbuf raw, clean;
+	/* paths: name ids, then ranks, of every sample one after the other, with kind and flag */
+	uint32_t *frames;
+	uint8_t *info;
+	size_t nframes, frames_cap;
+	struct path *paths;
+	size_t npaths;
+	uint32_t longest;
 };
 
 /* ---- names, each stored once ---- */
@@ -45,53 +62,56 @@ static uint64_t name_hash(const char *s)
 	return profd_hash_bytes(s, strlen(s), NAME_SEED);
 }
 
-static int grow_name_slots(struct builder *b)
+static int grow_names(struct builder *b)
 {
 	size_t n = b->name_nslots ? b->name_nslots * 2 : 1024;
 	uint32_t *slots = calloc(n, sizeof(*slots));
+	uint32_t *off = realloc(b->name_off, n / 2 * sizeof(*off));
 
-	if (!slots)
+	if (off)
+		b->name_off = off;
+	if (!slots || !off) {
+		free(slots);
 		return -ENOMEM;
-	for (size_t i = 0; i < b->name_nslots; i++) {
-		size_t j;
+	}
+	for (uint32_t id = 0; id < b->nnames; id++) {
+		size_t j = name_hash(b->names.buf + b->name_off[id]) & (n - 1);
 
-		if (!b->name_slots[i])
-			continue;
-		j = name_hash(b->names.buf + b->name_slots[i] - 1) & (n - 1);
 		while (slots[j])
 			j = (j + 1) & (n - 1);
-		slots[j] = b->name_slots[i];
+		slots[j] = id + 1;
 	}
 	free(b->name_slots);
 	b->name_slots = slots;
 	b->name_nslots = n;
+	b->names_cap = (uint32_t)(n / 2);
 	return 0;
 }
 
-/* The offset of name s in b->names, adding it if new. */
-static int intern(struct builder *b, const char *s, uint32_t *off)
+/* The id of name s, adding it if new. */
+static int intern(struct builder *b, const char *s, uint32_t *id)
 {
 	size_t len = strlen(s), j;
 	int err;
 
-	if ((b->nnames + 1) * 2 > b->name_nslots && (err = grow_name_slots(b)))
+	if (b->nnames + 1 > b->names_cap && (err = grow_names(b)))
 		return err;
 	for (j = name_hash(s) & (b->name_nslots - 1); b->name_slots[j];
 	     j = (j + 1) & (b->name_nslots - 1)) {
-		if (strcmp(b->names.buf + b->name_slots[j] - 1, s) == 0) {
-			*off = b->name_slots[j] - 1;
+		if (strcmp(b->names.buf + b->name_off[b->name_slots[j] - 1], s) == 0) {
+			*id = b->name_slots[j] - 1;
 			return 0;
 		}
 	}
 	if (b->names.len + len + 1 >= UINT32_MAX)
 		return -E2BIG;
-	*off = (uint32_t)b->names.len;
+	b->name_off[b->nnames] = (uint32_t)b->names.len;
 	/* The strbuf keeps a NUL after its bytes: copy it too, as the separator. */
 	err = profd_strbuf_append(&b->names, s, len + 1);
 	if (err)
 		return err;
-	b->name_slots[j] = *off + 1;
-	b->nnames++;
+	*id = b->nnames++;
+	b->name_slots[j] = *id + 1;
 	return 0;
 }
 
@@ -120,15 +140,15 @@ static bool is_unknown_name(const char *name)
 	return name[0] == '[' || strstr(name, "+0x") != NULL;
 }
 
-/* Line j of loc, whose entry in p->lines is li: its name and kind, made on first use. */
+/* Line j of loc, whose entry in p->lines is li: its name id and kind, made on first use. */
 static int line_name(struct builder *b, const struct fmt_location *loc, uint32_t j, uint32_t li,
-		     uint32_t *off, enum fmt_frame_kind *kind)
+		     uint32_t *id, enum fmt_frame_kind *kind)
 {
 	enum fmt_frame_kind k;
 	int err;
 
 	if (b->line_name[li] != NOT_MADE) {
-		*off = b->line_name[li] - 1;
+		*id = b->line_name[li] - 1;
 		*kind = b->line_kind[li];
 		return 0;
 	}
@@ -136,92 +156,154 @@ static int line_name(struct builder *b, const struct fmt_location *loc, uint32_t
 	profd_strbuf_reset(&b->clean);
 	err = fmt_frame_name(b->p, loc, j, b->lines, &b->raw);
 	err = err ?: fmt_clean_name(&b->clean, b->raw.buf);
-	err = err ?: intern(b, b->clean.buf, off);
+	err = err ?: intern(b, b->clean.buf, id);
 	if (err)
 		return err;
 	k = location_kind(b->p, loc);
 	if (k == FMT_FRAME_USER && is_unknown_name(b->clean.buf))
 		k = FMT_FRAME_UNKNOWN;
-	b->line_name[li] = *off + 1;
+	b->line_name[li] = *id + 1;
 	b->line_kind[li] = (uint8_t)k;
 	*kind = k;
 	return 0;
 }
 
-static int comm_name(struct builder *b, uint32_t id, uint32_t *off)
+static int comm_name(struct builder *b, uint32_t sid, uint32_t *id)
 {
-	const char *comm = fmt_profile__str(b->p, id);
 	int err;
 
-	if (id < b->p->nstrings && b->comm_name[id] != NOT_MADE) {
-		*off = b->comm_name[id] - 1;
+	if (sid < b->p->nstrings && b->comm_name[sid] != NOT_MADE) {
+		*id = b->comm_name[sid] - 1;
 		return 0;
 	}
 	profd_strbuf_reset(&b->clean);
-	err = fmt_clean_name(&b->clean, comm);
-	err = err ?: intern(b, b->clean.buf, off);
-	if (!err && id < b->p->nstrings)
-		b->comm_name[id] = *off + 1;
+	err = fmt_clean_name(&b->clean, fmt_profile__str(b->p, sid));
+	err = err ?: intern(b, b->clean.buf, id);
+	if (!err && sid < b->p->nstrings)
+		b->comm_name[sid] = *id + 1;
 	return err;
 }
 
-/* ---- nodes ---- */
-
-/*
- * A node's entry in the lookup table: its key (parent, name), its index + 1 (0: empty), and its
- * kind and inline flag as merged so far. A lookup reads one entry and never the node, and
- * counts go to the leaf of each sample only (see sum_counts()): millions of frames, one random
- * memory access each.
- */
-struct slot {
-	uint64_t key;
-	uint32_t id;
-	uint8_t kind;
-	bool inlined;
-};
-
-static uint64_t node_key(uint32_t parent, uint32_t name)
+static int cmp_names(const void *a, const void *b, void *arg)
 {
-	return (uint64_t)parent << 32 | name;
+	const struct builder *bd = arg;
+
+	return strcmp(bd->names.buf + bd->name_off[*(const uint32_t *)a],
+		      bd->names.buf + bd->name_off[*(const uint32_t *)b]);
 }
 
-/* A table for about `nodes` nodes; it grows (doubles) if the guess was short. */
-static size_t table_size(size_t nodes)
+/* Ranks the names in strcmp order and turns the paths' name ids into ranks. */
+static int rank_names(struct builder *b)
 {
-	size_t n = 1024;
+	uint32_t *order = malloc((b->nnames + 1) * sizeof(*order));
+	uint32_t *rank = malloc((b->nnames + 1) * sizeof(*rank));
 
-	while (n < 2 * nodes && n < ((size_t)1 << 26))
-		n *= 2;
-	return n;
-}
-
-static int grow_node_slots(struct builder *b)
-{
-	size_t n = b->node_nslots ? b->node_nslots * 2
-				  : table_size(NODES_PER_SAMPLE * b->p->nsamples);
-	/* Written at once rather than calloc'd: a zeroed mapping would fault twice per page. */
-	struct slot *slots = malloc(n * sizeof(*slots));
-
-	if (!slots)
+	b->rank_off = malloc((b->nnames + 1) * sizeof(*b->rank_off));
+	if (!order || !rank || !b->rank_off) {
+		free(order);
+		free(rank);
 		return -ENOMEM;
-	memset(slots, 0, n * sizeof(*slots));
-	for (size_t i = 0; i < b->node_nslots; i++) {
-		size_t j;
-
-		if (!b->node_slots[i].id)
-			continue;
-		j = profd_hash_u64(b->node_slots[i].key) & (n - 1);
-		while (slots[j].id)
-			j = (j + 1) & (n - 1);
-		slots[j] = b->node_slots[i];
 	}
-	free(b->node_slots);
-	b->node_slots = slots;
-	b->node_nslots = n;
+	for (uint32_t id = 0; id < b->nnames; id++)
+		order[id] = id;
+	qsort_r(order, b->nnames, sizeof(*order), cmp_names, b);
+	for (uint32_t r = 0; r < b->nnames; r++) {
+		rank[order[r]] = r;
+		b->rank_off[r] = b->name_off[order[r]];
+	}
+	for (size_t i = 0; i < b->nframes; i++)
+		b->frames[i] = rank[b->frames[i]];
+	free(order);
+	free(rank);
 	return 0;
 }
 
-static int add_node(struct builder *b, uint32_t parent, uint32_t name, uint32_t *id)
+/* ---- paths ---- */
+
+static int push_frame(struct builder *b, uint32_t name, enum fmt_frame_kind kind, bool inlined)
+{
+	if (b->nframes == b->frames_cap) {
+		size_t cap = b->frames_cap ? b->frames_cap * 2 : 4096;
+		uint32_t *f = realloc(b->frames, cap * sizeof(*f));
+		uint8_t *info;
+
+		if (!f)
+			return -ENOMEM;
+		b->frames = f;
+		info = realloc(b->info, cap);
+		if (!info)
+			return -ENOMEM;
+		b->info = info;
+		b->frames_cap = cap;
+	}
+	b->frames[b->nframes] = name;
+	b->info[b->nframes++] = (uint8_t)(kind | (inlined ? INLINED : 0));
+	return 0;
+}
+
+/* The sample's path: its comm, then its frames root to leaf, inline frames as frames. */
+static int add_path(struct builder *b, const struct fmt_sample *s, struct path *path)
+{
+	const struct fmt_profile *p = b->p;
+	enum fmt_frame_kind kind;
+	uint32_t name;
+	int err = comm_name(b, s->comm, &name);
+
+	path->first = b->nframes;
+	path->count = s->count;
+	err = err ?: push_frame(b, name, FMT_FRAME_USER, false);
+	/* Locations last to first; inside one, the outermost line first. */
+	for (uint32_t i = s->nlocs; i-- > 0 && !err;) {
+		const struct fmt_location *loc =
+			fmt_profile__location(p, p->stack_locs[s->first_loc + i]);
+
+		for (uint32_t j = loc->nlines; j-- > 0 && !err;) {
+			err = line_name(b, loc, j, loc->first_line + j, &name, &kind);
+			/* All lines but the last of a location are inlined into the next. */
+			err = err ?: push_frame(b, name, kind, j + 1 < loc->nlines);
+		}
+	}
+	if (b->nframes - path->first > UINT32_MAX - 1)
+		return -E2BIG;
+	path->len = (uint32_t)(b->nframes - path->first);
+	if (path->len > b->longest)
+		b->longest = path->len;
+	return err;
+}
+
+static int add_paths(struct builder *b, const struct fmt_filter *f)
+{
+	const struct fmt_profile *p = b->p;
+	int err = 0;
+
+	b->paths = malloc((p->nsamples + 1) * sizeof(*b->paths));
+	if (!b->paths)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nsamples && !err; i++) {
+		const struct fmt_sample *s = &p->samples[i];
+
+		if (s->count > 0 && fmt_filter__match(f, p, s))
+			err = add_path(b, s, &b->paths[b->npaths++]);
+	}
+	return err;
+}
+
+static int cmp_paths(const void *a, const void *b, void *arg)
+{
+	const struct path *x = a, *y = b;
+	const uint32_t *f = arg, *fx = f + x->first, *fy = f + y->first;
+	uint32_t n = x->len < y->len ? x->len : y->len;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (fx[i] != fy[i])
+			return fx[i] < fy[i] ? -1 : 1;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* ---- the tree, read off the sorted paths ---- */
+
+static int add_node(struct builder *b, uint32_t parent, uint32_t name, uint8_t info,
+		    uint32_t *id)
 {
 	struct fmt_tree *t = b->t;
 
@@ -237,142 +319,56 @@ static int add_node(struct builder *b, uint32_t parent, uint32_t name, uint32_t 
 		t->nodes = v;
 		b->cap = cap;
 	}
-	t->nodes[t->nnodes] = (struct fmt_tree_node){.name = name, .parent = parent};
+	t->nodes[t->nnodes] = (struct fmt_tree_node){
+		.name = name,
+		.parent = parent,
+		.kind = info & 3,
+		.inlined = info & INLINED,
+	};
 	*id = t->nnodes++;
 	return 0;
 }
 
-/* Finds or adds the child of parent called name. */
-static int child(struct builder *b, uint32_t parent, uint32_t name, enum fmt_frame_kind kind,
-		 bool inlined, uint32_t *id)
+/*
+ * at[d] is the node at depth d of the path before. Where this path leaves it, the rest is new:
+ * a sorted path that matched an older node there would sort before the path before.
+ */
+static int add_sorted_path(struct builder *b, const struct path *path, const struct path *prev,
+			   uint32_t *at)
 {
-	uint64_t key = node_key(parent, name);
-	struct slot *s;
-	size_t j;
-	int err;
+	const uint32_t *f = b->frames + path->first;
+	uint32_t same = 0;
+	int err = 0;
 
-	if (((size_t)b->t->nnodes + 1) * 2 > b->node_nslots && (err = grow_node_slots(b)))
-		return err;
-	for (j = profd_hash_u64(key) & (b->node_nslots - 1); b->node_slots[j].id;
-	     j = (j + 1) & (b->node_nslots - 1)) {
-		s = &b->node_slots[j];
-		if (s->key != key)
-			continue;
-		/* Order-independent merging, so sample order cannot change the picture. */
-		if (kind < s->kind)
-			s->kind = (uint8_t)kind;
-		s->inlined = s->inlined && inlined;
-		*id = s->id - 1;
-		return 0;
+	while (prev && same < path->len && same < prev->len && f[same] == b->frames[prev->first + same])
+		same++;
+	for (uint32_t d = 0; d < path->len && !err; d++) {
+		uint8_t info = b->info[path->first + d];
+
+		if (d < same) {
+			struct fmt_tree_node *n = &b->t->nodes[at[d]];
+
+			/* Order-independent merging, so sample order cannot change the picture. */
+			if ((info & 3) < n->kind)
+				n->kind = info & 3;
+			n->inlined = n->inlined && (info & INLINED);
+		} else {
+			err = add_node(b, d ? at[d - 1] : 0, b->rank_off[f[d]], info, &at[d]);
+		}
 	}
-	err = add_node(b, parent, name, id);
 	if (!err)
-		b->node_slots[j] = (struct slot){
-			.key = key, .id = *id + 1, .kind = (uint8_t)kind, .inlined = inlined};
+		b->t->nodes[at[path->len - 1]].count += path->count;
 	return err;
 }
 
-/*
- * The kinds and flags merged in the table go to the nodes; each node's count becomes its own
- * plus its descendants', children (made after their parents) first.
- */
-static void sum_counts(struct builder *b)
+/* Each node's count becomes its own plus its descendants': children come after parents. */
+static void sum_counts(struct fmt_tree *t)
 {
-	struct fmt_tree *t = b->t;
-
-	for (size_t j = 0; j < b->node_nslots; j++) {
-		const struct slot *s = &b->node_slots[j];
-
-		if (s->id) {
-			t->nodes[s->id - 1].kind = s->kind;
-			t->nodes[s->id - 1].inlined = s->inlined;
-		}
-	}
 	for (uint32_t i = t->nnodes; i-- > 1;)
 		t->nodes[t->nodes[i].parent].count += t->nodes[i].count;
 }
 
-/* Remembers that depth d of this sample is node id, made from key (a line, or ~comm). */
-static int remember(struct builder *b, uint32_t d, uint32_t key, uint32_t id)
-{
-	if (d >= b->path_cap) {
-		uint32_t cap = b->path_cap ? b->path_cap * 2 : 256;
-		uint32_t *line = realloc(b->path_line, cap * sizeof(*line)), *node;
-
-		if (!line)
-			return -ENOMEM;
-		b->path_line = line;
-		node = realloc(b->path_node, cap * sizeof(*node));
-		if (!node)
-			return -ENOMEM;
-		b->path_node = node;
-		b->path_cap = cap;
-	}
-	b->path_line[d] = key;
-	b->path_node[d] = id;
-	b->path_len = d + 1;
-	return 0;
-}
-
-/*
- * One sample, root to leaf. Where it starts like the previous sample (same comm, same location
- * lines: sorted folded files and pprof files share long prefixes) the nodes are the same, so
- * only the counts change.
- */
-static int add_sample(struct builder *b, const struct fmt_sample *s)
-{
-	const struct fmt_profile *p = b->p;
-	struct fmt_tree *t = b->t;
-	bool same = b->path_len && b->path_line[0] == ~s->comm;
-	uint32_t cur, name, d = 1;
-	enum fmt_frame_kind kind;
-	int err = 0;
-
-	if (same) {
-		cur = b->path_node[0];
-	} else {
-		err = comm_name(b, s->comm, &name);
-		err = err ?: child(b, 0, name, FMT_FRAME_USER, false, &cur);
-		err = err ?: remember(b, 0, ~s->comm, cur);
-		if (err)
-			return err;
-	}
-	for (uint32_t i = s->nlocs; i-- > 0;) {
-		const struct fmt_location *loc =
-			fmt_profile__location(p, p->stack_locs[s->first_loc + i]);
-
-		/* Inside a location the outermost line first. */
-		for (uint32_t j = loc->nlines; j-- > 0; d++) {
-			uint32_t li = loc->first_line + j;
-
-			same = same && d < b->path_len && b->path_line[d] == li;
-			if (same) {
-				cur = b->path_node[d];
-			} else {
-				err = line_name(b, loc, j, li, &name, &kind);
-				/* All lines but the last of a location are inlined into the next. */
-				err = err ?: child(b, cur, name, kind, j + 1 < loc->nlines, &cur);
-				err = err ?: remember(b, d, li, cur);
-				if (err)
-					return err;
-			}
-		}
-	}
-	b->path_len = d;
-	t->nodes[cur].count += s->count; /* the leaf's own; sum_counts() adds up the rest */
-	return 0;
-}
-
-/* ---- children, sorted ---- */
-
-static int cmp_kids(const void *a, const void *b, void *arg)
-{
-	const struct fmt_tree *t = arg;
-
-	return strcmp(fmt_tree__name(t, *(const uint32_t *)a), fmt_tree__name(t, *(const uint32_t *)b));
-}
-
-/* Gathers each node's children into one sorted slice of t->kids. */
+/* Gathers each node's children into one slice of t->kids: made in name order, they stay so. */
 static int link_kids(struct fmt_tree *t)
 {
 	uint32_t *fill;
@@ -395,20 +391,13 @@ static int link_kids(struct fmt_tree *t)
 		t->kids[t->nodes[parent].first_kid + fill[parent]++] = i;
 	}
 	free(fill);
-	for (uint32_t i = 0; i < t->nnodes; i++) {
-		if (t->nodes[i].nkids > 1)
-			qsort_r(t->kids + t->nodes[i].first_kid, t->nodes[i].nkids,
-				sizeof(*t->kids), cmp_kids, t);
-	}
 	return 0;
 }
-
-/* ---- the tree ---- */
 
 static int build(struct builder *b, const struct fmt_tree_opts *o)
 {
 	const struct fmt_profile *p = b->p;
-	uint32_t root, all;
+	uint32_t all, root, *at = NULL;
 	int err;
 
 	b->line_name = calloc(p->nlines ? p->nlines : 1, sizeof(*b->line_name));
@@ -417,16 +406,19 @@ static int build(struct builder *b, const struct fmt_tree_opts *o)
 	if (!b->line_name || !b->line_kind || !b->comm_name)
 		return -ENOMEM;
 	err = intern(b, "all", &all);
-	err = err ?: add_node(b, FMT_TREE_NONE, all, &root);
-	for (size_t i = 0; i < p->nsamples && !err; i++) {
-		const struct fmt_sample *s = &p->samples[i];
-
-		if (s->count > 0 && fmt_filter__match(o ? o->filter : NULL, p, s))
-			err = add_sample(b, s);
-	}
+	err = err ?: add_paths(b, o ? o->filter : NULL);
+	err = err ?: rank_names(b);
 	if (err)
 		return err;
-	sum_counts(b);
+	qsort_r(b->paths, b->npaths, sizeof(*b->paths), cmp_paths, b->frames);
+	at = malloc((b->longest + 1) * sizeof(*at));
+	err = at ? add_node(b, FMT_TREE_NONE, b->name_off[all], FMT_FRAME_USER, &root) : -ENOMEM;
+	for (size_t i = 0; i < b->npaths && !err; i++)
+		err = add_sorted_path(b, &b->paths[i], i ? &b->paths[i - 1] : NULL, at);
+	free(at);
+	if (err)
+		return err;
+	sum_counts(b->t);
 	b->t->names = profd_strbuf_detach(&b->names, NULL);
 	return link_kids(b->t);
 }
@@ -437,13 +429,15 @@ struct fmt_tree *fmt_tree__new(const struct fmt_profile *p, const struct fmt_tre
 	struct builder b = {.p = p, .lines = o && o->lines, .t = t};
 	int err = t ? build(&b, o) : -ENOMEM;
 
-	free(b.node_slots);
-	free(b.path_line);
-	free(b.path_node);
 	free(b.name_slots);
+	free(b.name_off);
+	free(b.rank_off);
 	free(b.line_name);
 	free(b.line_kind);
 	free(b.comm_name);
+	free(b.frames);
+	free(b.info);
+	free(b.paths);
 	profd_strbuf_release(&b.raw);
 	profd_strbuf_release(&b.clean);
 	profd_strbuf_release(&b.names);
