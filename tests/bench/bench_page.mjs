@@ -2,10 +2,10 @@
 // The page's cost in headless Chromium, as the DevTools protocol measures it. Prints figures;
 // asserts nothing.
 //
-//   MODE=load  BASE=...  ROUNDS=N  navigation to the first drawn graph (the page's
-//              "pd-first-graph" mark, from the navigation's start, so the server's time is in)
-//              and the bytes that crossed the network for it; first with the server's caches
-//              cold, then ROUNDS times warm. Then /flamegraph.svg of the same profile alone.
+//   MODE=first BASE=...  a navigation to the first drawn graph (the page's "pd-first-graph"
+//              mark, from the navigation's start, so the server's time is in) and the bytes
+//              that crossed the network for it.
+//   MODE=svg   BASE=...  /flamegraph.svg of the same profile, loaded alone.
 //   MODE=idle  BASE=...  SECONDS=N  a live page left open: the share of the time its main
 //              thread was busy (Performance.getMetrics TaskDuration), and what it fetched.
 import { createRequire } from "node:module";
@@ -49,26 +49,24 @@ async function firstGraph(browser, url) {
 	return { ms, bytes: net.seen.bytes, requests: net.seen.requests };
 }
 
-async function loadMain() {
+// One navigation to the first drawn graph: "MS BYTES REQUESTS".
+async function firstMain() {
 	const browser = await launch();
-	const rounds = Number(process.env.ROUNDS || 3);
-	const cold = await firstGraph(browser, BASE + "/");
-	console.log(`cold server: first graph after ${cold.ms.toFixed(0)} ms, ${(cold.bytes / 1e6).toFixed(2)} MB in ${cold.requests} requests`);
-	const warm = [];
-	for (let i = 0; i < rounds; i++) warm.push(await firstGraph(browser, BASE + "/"));
-	warm.sort((a, b) => a.ms - b.ms);
-	const med = warm[Math.floor(warm.length / 2)];
-	console.log(`warm server (median of ${rounds}): first graph after ${med.ms.toFixed(0)} ms, ` +
-		`${(med.bytes / 1e6).toFixed(2)} MB in ${med.requests} requests`);
+	const r = await firstGraph(browser, BASE + "/");
+	console.log(`${r.ms.toFixed(0)} ${r.bytes} ${r.requests}`);
+	await browser.close();
+}
 
-	// The same profile as the standalone SVG the page used to load.
+// The same profile as the standalone SVG the page used to load: "MS BYTES FRAMES".
+async function svgMain() {
+	const browser = await launch();
 	const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
 	const net = await network(page);
 	const t0 = Date.now();
 	await page.goto(BASE + "/flamegraph.svg?width=1260", { waitUntil: "load", timeout: 120000 });
-	const svgMs = Date.now() - t0;
+	const ms = Date.now() - t0;
 	const frames = await page.evaluate(() => document.querySelectorAll("g.f").length);
-	console.log(`for comparison, /flamegraph.svg: loaded after ${svgMs} ms, ${(net.seen.bytes / 1e6).toFixed(2)} MB, ${frames} frames`);
+	console.log(`${ms} ${net.seen.bytes} ${frames}`);
 	await browser.close();
 }
 
@@ -97,7 +95,8 @@ async function idleMain() {
 	await browser.close();
 }
 
-(process.env.MODE === "idle" ? idleMain() : loadMain()).catch((e) => {
+const modes = { first: firstMain, svg: svgMain, idle: idleMain };
+modes[process.env.MODE]().catch((e) => {
 	console.log("bench_page: " + (e && e.stack ? e.stack.split("\n").slice(0, 2).join(" ") : e));
 	process.exit(1);
 });

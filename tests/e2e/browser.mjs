@@ -8,6 +8,7 @@
 //         its CPU; three processes of it), and a process named "<img src=x onerror=alert(1)>".
 //   serve profd serve A B C: the diff labelled with the file names, red and blue where they must
 //         be; a zoom past the detail the page has.
+//   quiet profd -p PID of a process that stopped using CPU: refreshes cost a 304, no redraw.
 //   agent profd agent: the history picker sets a wall-clock range, the URL carries it.
 //
 // Environment: PW_CORE (path of playwright-core), BASE (http://127.0.0.1:PORT), ART (screenshot
@@ -427,6 +428,26 @@ async function serveMain() {
 	await browser.close();
 }
 
+// ---- profd -p PID of a process that has gone quiet: refreshes cost a 304, no redraw ----
+
+async function quietMain() {
+	const browser = await launch();
+	const page = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+	const w = watch(page), trees = [];
+	page.on("response", (r) => {
+		if (new URL(r.url()).pathname === "/api/tree") trees.push(r.status());
+	});
+	await page.goto(BASE + "/", { waitUntil: "load" });
+	await waitGraph(page, "pd-graph", ["/api/tree"]);
+	const before = await draws(page, "pd-graph"), asked = trees.length;
+	await page.waitForTimeout(7500); // two refreshes and a half
+	const after = await draws(page, "pd-graph"), later = trees.slice(asked);
+	check("quiet.unchanged_costs_304_no_redraw", later.length >= 2 && later.every((s) => s === 304) && after === before,
+		`tree answers after the first: ${later.join(",")}; draws ${before} -> ${after}`);
+	check("quiet.no_page_errors", w.errors.length === 0, w.errors.join("; "));
+	await browser.close();
+}
+
 // ---- profd agent: the history picker ----
 
 async function agentMain() {
@@ -502,7 +523,7 @@ async function agentMain() {
 	await browser.close();
 }
 
-const runs = { live: liveMain, serve: serveMain, agent: agentMain };
+const runs = { live: liveMain, serve: serveMain, quiet: quietMain, agent: agentMain };
 (runs[process.env.MODE || "live"])().catch((e) => {
 	fail((process.env.MODE || "live") + ".run", e && e.stack ? e.stack.split("\n").slice(0, 3).join(" ") : e);
 	process.exit(1);

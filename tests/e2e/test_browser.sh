@@ -104,6 +104,42 @@ fi
 kill -INT $srv
 wait $srv
 
+# ---- profd -p of a process that burns CPU for a moment, then sleeps ----
+sh -c 'i=0; while [ $i -lt 200000 ]; do i=$((i + 1)); done; exec sleep 60' &
+quiet=$!
+PIDS="$PIDS $quiet"
+"$PROFD" -p $quiet --http 127.0.0.1:0 2>"$TMP/quiet.err" &
+srv=$!
+PIDS="$PIDS $srv"
+port=""
+for _ in $(seq 100); do
+	port=$(sed -n 's|^profd: serving http://.*:\([0-9][0-9]*\)/$|\1|p' "$TMP/quiet.err")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+# Quiet once it sleeps: the samples stop growing.
+for _ in $(seq 60); do
+	[ "$(ps -o comm= -p $quiet)" = sleep ] && break
+	sleep 0.5
+done
+n=$(curl -s "http://127.0.0.1:$port/api/profile" | python3 -c 'import json,sys; print(json.load(sys.stdin)["samples"])' 2>/dev/null)
+if [ -n "$port" ] && [ "${n:-0}" -gt 0 ]; then
+	sleep 2 # the last window with samples is applied
+	MODE=quiet PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$port" ART="$ART" timeout 60 \
+		node "$TOP/tests/e2e/browser.mjs" >"$TMP/quiet.out" 2>"$TMP/quiet.node.err"
+	rc=$?
+	cat "$TMP/quiet.out"
+	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/quiet.out"; then
+		fail browser.quiet.run "node exited $rc: $(tail -5 "$TMP/quiet.node.err" | tr '\n' ' ')"
+	fi
+	cat "$TMP/quiet.out" >>"$ART/browser.out"
+else
+	fail browser.quiet.start "profd -p did not serve samples of a busy-then-quiet process: $(tail -3 "$TMP/quiet.err")"
+fi
+kill -INT $srv
+wait $srv
+kill $quiet 2>/dev/null
+
 # ---- profd agent: a wall-clock range picked over its store, while split3 still runs ----
 APORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$PROFD" agent --store "$TMP/store" --window 1 -F 99 --http "127.0.0.1:$APORT" 2>"$TMP/agent.err" &

@@ -183,6 +183,7 @@ export class FlameGraph {
 	}
 
 	setIcicle(on) {
+		if (this.icicle === on) return;
 		this.icicle = on;
 		this.request();
 	}
