@@ -69,6 +69,11 @@ static int page_picker_js(const struct web_request *rq, struct web_reply *rp)
 	return reply_asset(rp, "picker.js", "text/javascript; charset=utf-8");
 }
 
+static int page_top_js(const struct web_request *rq, struct web_reply *rp)
+{
+	return reply_asset(rp, "top.js", "text/javascript; charset=utf-8");
+}
+
 static int page_css(const struct web_request *rq, struct web_reply *rp)
 {
 	return reply_asset(rp, "style.css", "text/css; charset=utf-8");
@@ -554,6 +559,7 @@ static const struct web_route routes[] = {
 	{"/app.js", no_params, page_js},
 	{"/flame.js", no_params, page_flame_js},
 	{"/picker.js", no_params, page_picker_js},
+	{"/top.js", no_params, page_top_js},
 	{"/style.css", no_params, page_css},
 	{"/favicon.svg", no_params, page_icon},
 	{"/healthz", no_params, healthz},

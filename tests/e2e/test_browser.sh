@@ -104,8 +104,9 @@ fi
 kill -INT $srv
 wait $srv
 
-# ---- profd -p of a process that burns CPU for a moment, then sleeps ----
-sh -c 'i=0; while [ $i -lt 200000 ]; do i=$((i + 1)); done; exec sleep 60' &
+# ---- profd -p of a process that burns CPU for a moment, once profd samples it, then sleeps ----
+sh -c 'while [ ! -e "$1" ]; do sleep 0.1; done; i=0; while [ $i -lt 200000 ]; do i=$((i + 1)); done
+exec sleep 60' quiet "$TMP/go" &
 quiet=$!
 PIDS="$PIDS $quiet"
 "$PROFD" -p $quiet --http 127.0.0.1:0 2>"$TMP/quiet.err" &
@@ -117,6 +118,7 @@ for _ in $(seq 100); do
 	[ -n "$port" ] && break
 	sleep 0.1
 done
+touch "$TMP/go"
 # Quiet once it sleeps: the samples stop growing.
 for _ in $(seq 60); do
 	[ "$(ps -o comm= -p $quiet)" = sleep ] && break

@@ -5,6 +5,7 @@
 // files) come from the profiled machine, so they only ever go into textContent.
 import { FlameGraph, ZOOM_HEADROOM, decodeTree } from "/flame.js";
 import { Picker } from "/picker.js";
+import { TopTable } from "/top.js";
 
 const REFRESH_MS = 3000;
 const $ = (id) => document.getElementById(id);
@@ -23,8 +24,6 @@ const state = {
 	wall: null, // {from, to}: a wall-clock range from the agent's store
 	a: null, // diff ranges, "FROM-TO" in seconds
 	b: null,
-	topRows: [],
-	topSort: { key: "self", desc: true },
 	timer: 0,
 	busy: false,
 	pending: false,
@@ -374,72 +373,20 @@ function applySearch() {
 
 // ---- top functions ----
 
-// "/usr/src/glibc/string/memcpy.S" as "…/string/memcpy.S": the file and its folder say most.
-function shortPath(p) {
-	const parts = p.split("/").filter(Boolean);
-	return parts.length > 2 ? "\u2026/" + parts.slice(-2).join("/") : p;
-}
-
-function sortTop() {
-	const { key, desc } = state.topSort;
-	const rows = state.topRows.slice();
-	const byText = (a, b) => a.name.localeCompare(b.name) || (a.comm || "").localeCompare(b.comm || "");
-	rows.sort((a, b) => {
-		let c = key === "name" ? a.name.localeCompare(b.name) : key === "comm" ? (a.comm || "").localeCompare(b.comm || "") : a[key] - b[key];
-		if (c === 0) c = byText(a, b) * (desc ? -1 : 1);
-		return desc ? -c : c;
-	});
-	const pid = state.target && state.target.pid;
-	const body = $("pd-top").tBodies[0];
-	const trs = rows.map((r) => {
-		const tr = document.createElement("tr");
-		tr.tabIndex = 0;
-		tr.title = "Show " + r.name + " in the flame graph";
-		const cells = [
-			[r.name, "name", r.name],
-			[(r.comm || "") + (pid ? " (pid " + pid + ")" : ""), "comm", r.comm || ""],
-			[num(r.self) + " (" + r.self_pct.toFixed(2) + "%)", "num", ""],
-			[num(r.total) + " (" + r.total_pct.toFixed(2) + "%)", "num", ""],
-			[shortPath(r.file), "file", r.file],
-		];
-		for (const [v, cls, full] of cells) {
-			const td = document.createElement("td");
-			td.className = cls;
-			if (full) td.title = full;
-			text(td, v);
-			tr.appendChild(td);
-		}
-		tr.addEventListener("click", () => showInGraph(r));
-		tr.addEventListener("keydown", (e) => {
-			if (e.key === "Enter") showInGraph(r);
-		});
-		return tr;
-	});
-	body.replaceChildren(...trs);
-	for (const th of $("pd-top").tHead.rows[0].cells) {
-		const b = th.querySelector("button");
-		if (b) th.setAttribute("aria-sort", b.dataset.key === key ? (desc ? "descending" : "ascending") : "none");
-	}
-}
+const topTable = new TopTable($("pd-top"), $("pd-top-caption"), (row) => showInGraph(row));
 
 async function showTop() {
 	let params;
 	try {
 		params = query();
 	} catch (e) {
-		text($("pd-top-caption"), e.message);
+		topTable.message(e.message);
 		return;
 	}
 	params.set("limit", "200");
 	params.set("by", "comm");
 	const res = await getCached("top", "/api/top?" + params);
-	if (!res.changed && state.topRows.length) return;
-	const data = res.body;
-	state.topRows = data.functions;
-	text($("pd-top-caption"), "Functions by samples, per program: " + num(data.total) + " samples, " +
-		num(data.count) + " rows" + (data.count > data.functions.length ? " (top " + data.functions.length + " shown)" : "") +
-		". Click a row to find it in the flame graph.");
-	sortTop();
+	if (res.changed || !topTable.has()) topTable.show(res.body, state.target ? state.target.pid : 0);
 }
 
 // A row of the table in the graph: every frame of that name highlighted, the widest zoomed.
@@ -717,14 +664,6 @@ function wire() {
 			selectView(VIEWS[j]);
 		});
 	});
-	for (const b of $("pd-top").tHead.querySelectorAll("button")) {
-		b.addEventListener("click", () => {
-			const key = b.dataset.key;
-			if (state.topSort.key === key) state.topSort.desc = !state.topSort.desc;
-			else state.topSort = { key: key, desc: key !== "name" && key !== "comm" };
-			sortTop();
-		});
-	}
 	let resizeTimer = 0;
 	window.addEventListener("resize", () => {
 		clearTimeout(resizeTimer);
