@@ -102,7 +102,11 @@ static const char agent_usage[] =
     "                           (default 64M)\n"
     "  --unwind MODE            user stacks: fp (default: frame pointers, in the kernel,\n"
     "                           the cheapest), dwarf or auto, as for profd -p\n"
-    "  -v, --verbose            debug messages\n";
+    "  --http-host NAME         also accept this name in the Host header (repeatable)\n"
+    "  --http-public            allow --http on a non-loopback address\n"
+    "  -v, --verbose            debug messages\n"
+    "  -h, --help               this text\n"
+    "  -V, --version            print the version\n";
 
 static int64_t mono_ns(void)
 {
@@ -561,6 +565,7 @@ static int agent_run(const struct agent_opts *o)
 		st.files);
 
 	run_loop(&a);
+	prof_collector__stop(&a.c);
 	/* Two drains: the first takes the live buffer, the second what landed during the first. */
 	if (!drain(&a) && !drain(&a)) {
 		write_window(&a);
@@ -621,9 +626,9 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 		o->store = arg;
 		return 0;
 	case 'F':
-		if (!prof_parse_long(arg, 1, 100000, &v))
+		if (!prof_parse_long(arg, 1, 1000000000, &v))
 			return usage("-F %s: expected a frequency in Hz above 0", arg);
-		o->freq = (int)v;
+		o->freq = prof_clamp_freq("-F", v);
 		return 0;
 	case OPT_WINDOW:
 		if (!prof_parse_long(arg, 1, 86400, &v))
@@ -693,6 +698,7 @@ int prof_agent_main(int argc, char **argv)
 	    {"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {},
 	};
 	struct agent_opts o = {
@@ -704,9 +710,13 @@ int prof_agent_main(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while (!code && (opt = getopt_long(argc, argv, "F:p:vh", longopts, NULL)) != -1) {
+	while (!code && (opt = getopt_long(argc, argv, "F:p:vhV", longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(agent_usage, stdout);
+			goto out;
+		}
+		if (opt == 'V') {
+			code = prof_print_version();
 			goto out;
 		}
 		code = parse_option(&o, opt, optarg);

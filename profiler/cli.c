@@ -2,10 +2,18 @@
 /* Argument parsing shared by the subcommands (record, agent, query, serve). */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "profiler/profiler.h"
+
+int prof_print_version(void)
+{
+	printf("profd %s\n", PROFD_VERSION);
+	return PROFD_EXIT_OK;
+}
 
 bool prof_parse_long(const char *s, long min, long max, long *out)
 {
@@ -18,6 +26,18 @@ bool prof_parse_long(const char *s, long min, long max, long *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+int prof_clamp_freq(const char *opt, long freq)
+{
+	int max = prof_max_sample_rate();
+
+	if (max > 0 && freq > max) {
+		pr_warn("%s %ld: above kernel.perf_event_max_sample_rate; sampling at %d Hz", opt,
+			freq, max);
+		return max;
+	}
+	return (int)freq;
 }
 
 int prof_parse_pid_list(const char *arg, pid_t **pids, int *npids)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/log.h"
 #include "profiler/profiler.h"
@@ -23,6 +24,20 @@ static bool is_pprof(const char *path, FILE *in)
 	return c == 0x1f;
 }
 
+/* A file larger than its reader takes is refused before a byte is read. */
+static int check_size(const char *path, FILE *in, bool pprof)
+{
+	uint64_t max = pprof ? FMT_PPROF_MAX_BYTES : FMT_FOLDED_MAX_BYTES;
+	struct stat st;
+
+	if (fstat(fileno(in), &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size <= max)
+		return 0;
+	pr_warn("%s: %llu MiB, above the %llu MiB a %s profile may have", path,
+		(unsigned long long)st.st_size >> 20, (unsigned long long)max >> 20,
+		pprof ? "pprof" : "folded");
+	return -EFBIG;
+}
+
 int prof_read_profile(const char *path, struct fmt_profile *p)
 {
 	struct fmt_error ferr = {{0}};
@@ -36,6 +51,12 @@ int prof_read_profile(const char *path, struct fmt_profile *p)
 		return err;
 	}
 	pprof = is_pprof(path, in);
+	err = check_size(path, in, pprof);
+	if (err) {
+		if (in != stdin)
+			fclose(in);
+		return err;
+	}
 	err = pprof ? fmt_pprof_read(p, in, &ferr) : fmt_folded_read(p, in, &ferr);
 	if (err == -EINVAL)
 		pr_warn("%s: %s", path,
@@ -47,9 +68,21 @@ int prof_read_profile(const char *path, struct fmt_profile *p)
 	return err;
 }
 
-static int convert_usage(const char *what, const char *why)
+static const char convert_usage[] =
+	"Usage: profd convert IN -o OUT [--format folded|svg|pprof] [--lines]\n"
+	"Reads folded stacks (profd, perf or bcc) or pprof (.pb.gz, .pprof, .pb,\n"
+	"or any gzip file) and writes the format of OUT.\n"
+	"\n"
+	"  -o, --output FILE   write here; format from the extension (default: folded\n"
+	"                      on stdout)\n"
+	"      --format NAME   folded, svg or pprof, when OUT has no known extension\n"
+	"      --lines         add source file:line to frame names (from pprof input)\n"
+	"  -h, --help          this text\n"
+	"  -V, --version       print the version\n";
+
+static int convert_error(const char *what)
 {
-	fprintf(stderr, "profd: convert: %s: %s (see profd convert --help)\n", what, why);
+	fprintf(stderr, "profd: convert: %s (see profd convert --help)\n", what);
 	return PROFD_EXIT_USAGE;
 }
 
@@ -60,21 +93,24 @@ int prof_convert_main(int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"lines", no_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	const char *output = NULL, *format = NULL, *input = NULL;
 	struct prof_output out;
 	struct fmt_profile *p;
 	bool lines = false;
+	char msg[160];
 	int opt, err;
 
 	/* GNU style, also under POSIXLY_CORRECT: options before or after IN; "--" ends them. */
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "-:o:h", longopts, NULL)) != -1) {
+	opterr = 0; /* one line of our own instead of getopt's and ours */
+	while ((opt = getopt_long(argc, argv, "-:o:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 1:
 			if (input)
-				return convert_usage(optarg, "expected one input file");
+				return convert_error("expected one input file");
 			input = optarg;
 			break;
 		case 'o':
@@ -87,20 +123,22 @@ int prof_convert_main(int argc, char **argv)
 			lines = true;
 			break;
 		case 'h':
-			puts("Usage: profd convert IN -o OUT [--format folded|svg|pprof] [--lines]\n"
-			     "Reads folded stacks (profd, perf or bcc) or pprof (.pb.gz, .pprof, .pb,\n"
-			     "or any gzip file) and writes the format of OUT.");
+			fputs(convert_usage, stdout);
 			return PROFD_EXIT_OK;
+		case 'V':
+			return prof_print_version();
 		case ':':
-			return convert_usage(argv[optind - 1], "needs a value");
+			snprintf(msg, sizeof(msg), "%s needs a value", argv[optind - 1]);
+			return convert_error(msg);
 		default:
-			return convert_usage(argv[optind - 1], "unknown option");
+			snprintf(msg, sizeof(msg), "unknown option %s", argv[optind - 1]);
+			return convert_error(msg);
 		}
 	}
 	if (optind < argc && !input)
 		input = argv[optind++];
 	if (!input || optind < argc)
-		return convert_usage(input ? argv[optind] : "IN", "expected one input file");
+		return convert_error("expected one input file");
 	err = prof_output__open(&out, output, format);
 	if (err)
 		return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;

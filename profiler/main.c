@@ -14,7 +14,7 @@
 #include "profiler/profiler.h"
 
 static const char usage_text[] =
-	"Usage: profd [-p PID[,PID...] | -a | -- CMD [ARGS...]] [options]\n"
+	"Usage: profd [-p PID[,PID...] | -t TID[,TID...] | -a | -- CMD [ARGS...]] [options]\n"
 	"       profd convert IN -o OUT\n"
 	"       profd serve FILE... [--http [ADDR:]PORT]\n"
 	"       profd agent [--store DIR] [--window SECONDS] [options]\n"
@@ -24,6 +24,7 @@ static const char usage_text[] =
 	"\n"
 	"Targets (one of):\n"
 	"  -p, --pid PID[,PID...]  those processes, all their threads and what they fork\n"
+	"  -t, --tid TID[,TID...]  those threads only\n"
 	"  -a, --all-cpus          every process on the machine\n"
 	"  -- CMD [ARGS...]        run CMD and profile it and its children until it exits\n"
 	"\n"
@@ -96,20 +97,11 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
-static int check_freq(long freq)
-{
-	int max = prof_max_sample_rate();
-
-	if (max > 0 && freq > max)
-		return usage_error("-F %ld: above kernel.perf_event_max_sample_rate (%d)", freq,
-				   max);
-	return 0;
-}
-
 static int record_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"pid", required_argument, NULL, 'p'},
+		{"tid", required_argument, NULL, 't'},
 		{"all-cpus", no_argument, NULL, 'a'},
 		{"freq", required_argument, NULL, 'F'},
 		{"duration", required_argument, NULL, 'd'},
@@ -139,11 +131,15 @@ static int record_main(int argc, char **argv)
 	char *end;
 
 	opterr = 0; /* one line of our own instead of getopt's */
-	while ((opt = getopt_long(argc, argv, "+:p:aF:d:o:vhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:p:t:aF:d:o:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			if (prof_parse_pid_list(optarg, &o.pids, &o.npids))
 				return usage_error("-p %s: expected PID[,PID...]", optarg);
+			break;
+		case 't':
+			if (prof_parse_pid_list(optarg, &o.tids, &o.ntids))
+				return usage_error("-t %s: expected TID[,TID...]", optarg);
 			break;
 		case 'a':
 			o.all = true;
@@ -151,9 +147,7 @@ static int record_main(int argc, char **argv)
 		case 'F':
 			if (!prof_parse_long(optarg, 1, 1000000000, &v))
 				return usage_error("-F %s: expected a frequency in Hz above 0", optarg);
-			if (check_freq(v))
-				return PROFD_EXIT_USAGE;
-			o.freq = (int)v;
+			o.freq = prof_clamp_freq("-F", v);
 			break;
 		case 'd':
 			errno = 0;
@@ -205,8 +199,7 @@ static int record_main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return PROFD_EXIT_OK;
 		case 'V':
-			printf("profd %s\n", PROFD_VERSION);
-			return PROFD_EXIT_OK;
+			return prof_print_version();
 		case ':':
 			return usage_error("%s: needs a value", argv[optind - 1]);
 		default:
@@ -217,11 +210,11 @@ static int record_main(int argc, char **argv)
 	}
 	if (optind < argc)
 		o.argv = argv + optind;
-	targets = (o.npids > 0) + o.all + (o.argv != NULL);
+	targets = (o.npids > 0) + (o.ntids > 0) + o.all + (o.argv != NULL);
 	if (targets == 0)
-		return usage_error("nothing to profile: give -p PID, -a or -- CMD");
+		return usage_error("nothing to profile: give -p PID, -t TID, -a or -- CMD");
 	if (targets > 1)
-		return usage_error("-p, -a and a command exclude each other");
+		return usage_error("-p, -t, -a and a command exclude each other");
 	if (prof_http_check(&o.http)) {
 		free(o.pids);
 		free(o.http.hosts);
@@ -229,6 +222,7 @@ static int record_main(int argc, char **argv)
 	}
 	code = prof_record(&o);
 	free(o.pids);
+	free(o.tids);
 	free(o.http.hosts);
 	return code;
 }

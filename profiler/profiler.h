@@ -33,6 +33,7 @@ struct prof_sampler_opts {
 	int freq;	    /* samples per second per CPU */
 	int max_stack;	    /* stack depth the maps hold */
 	bool filter_pids;   /* sample only targets (and what they fork) */
+	bool filter_tids;   /* sample only the threads added with prof_sampler__add_thread() */
 	bool kernel_stacks; /* also take kernel stacks */
 	unsigned window_ms; /* how often user space drains; sizes the maps */
 	/* Called from prof_sampler__poll() for every process event. */
@@ -82,8 +83,17 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts);
 void prof_sampler__free(struct prof_sampler *s);
 /* Adds a process to sample (with filter_pids). Returns 0 or -errno. */
 int prof_sampler__add_target(struct prof_sampler *s, pid_t pid);
+/* Adds one thread (tid of process tgid) to sample (with filter_tids). Returns 0 or -errno. */
+int prof_sampler__add_thread(struct prof_sampler *s, pid_t tgid, pid_t tid);
 /* Opens one perf event per online CPU and attaches everything. Returns 0 or -errno. */
 int prof_sampler__start(struct prof_sampler *s);
+/* Closes the perf events: nothing is sampled from now on, what was stays to be drained. */
+void prof_sampler__stop(struct prof_sampler *s);
+/*
+ * Stops taking samples seconds from now, from a thread of its own: on time even while the
+ * caller is busy draining a backlog. Returns 0 or -errno.
+ */
+int prof_sampler__stop_after(struct prof_sampler *s, double seconds);
 /* The perf event in use: "cycles" or "cpu-clock". */
 const char *prof_sampler__event_name(const struct prof_sampler *s);
 /* Waits up to timeout_ms for process events and delivers them. Returns 0 or -errno. */
@@ -171,8 +181,7 @@ enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid);
 void prof_unwind__drop_process(struct prof_unwind *u, pid_t pid);
 void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts *out);
 /* Appends "; --unwind auto: ..., N stacks truncated ..., N unwinds stopped early (...)". */
-void prof_unwind__summary(const struct prof_unwind *u, uint64_t ringbuf_full,
-			  struct profd_strbuf *sb);
+void prof_unwind__summary(const struct prof_unwind *u, struct profd_strbuf *sb);
 
 /* ---- collector.c: sampler + symbolizer, one symbolized profile per window ---- */
 
@@ -180,6 +189,7 @@ struct prof_collector_opts {
 	int freq;
 	int max_stack;
 	bool all;	    /* every process; else only targets and what they fork */
+	bool threads;	    /* only threads added with prof_collector__add_thread() */
 	unsigned window_ms; /* drain period */
 	bool lines;	    /* resolve source lines */
 	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is FP */
@@ -211,7 +221,10 @@ struct prof_collector {
 int prof_collector__init(struct prof_collector *c, const struct prof_collector_opts *opts);
 void prof_collector__fini(struct prof_collector *c);
 int prof_collector__add_target(struct prof_collector *c, pid_t pid);
+int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid);
 int prof_collector__start(struct prof_collector *c);
+/* Stops sampling (the duration is over): the drains after it have a bounded amount to do. */
+void prof_collector__stop(struct prof_collector *c);
 /* Waits up to timeout_ms for process events and handles them. Returns 0 or -errno. */
 int prof_collector__poll(struct prof_collector *c, int timeout_ms);
 /*
@@ -224,19 +237,26 @@ void prof_collector__unwind_summary(const struct prof_collector *c, struct profd
 
 /* ---- output.c: write a profile to the file or format the user asked for ---- */
 
+/* Temporary output files are named PREFIX<pid>.XXXXXX beside the target. */
+#define PROF_OUTPUT_TMP_PREFIX ".profd-out."
+
 struct prof_output {
 	enum fmt_kind kind;
-	const char *path; /* NULL: stdout */
-	char *tmp_path;	  /* written here, renamed to path on success */
+	const char *name; /* -o as given, for messages; NULL: stdout */
+	char *path;	  /* where it goes: -o with symlinks followed */
+	bool direct;	  /* a FIFO or device: written in place */
+	char *tmp_path;	  /* else written here, renamed to path on success */
 	FILE *fp;
 	bool lines;
 	const char *title;
 };
 
 /*
- * Chooses the format (path extension, else format name, else folded) and opens a temporary file
- * beside path, so an unwritable path is refused before sampling starts. Returns 0, -EINVAL for an
- * unknown format (one line logged), or -errno.
+ * Chooses the format (path extension, else format name, else folded) and checks the target, so
+ * an unwritable path is refused before sampling starts. A regular file (or a new one) is written
+ * to a temporary file beside it and renamed over it at the end; a symlink is followed to its
+ * target; a FIFO or character device is written in place. Returns 0, -EINVAL for an unknown
+ * format, or -errno (one line logged).
  */
 int prof_output__open(struct prof_output *o, const char *path, const char *format);
 /* Writes p and renames the file into place. Returns 0 or -errno; o is closed either way. */
@@ -315,11 +335,18 @@ enum {
 /* Checks what sampling needs; logs one line naming what is missing. Returns 0 or -EPERM. */
 int prof_check_privileges(void);
 
+/* ---- threads.c ---- */
+
+/* The process (thread group) that thread tid belongs to, from /proc/TID/status; or -errno. */
+pid_t prof_thread_group(pid_t tid);
+
 /* ---- commands ---- */
 
 struct prof_record_opts {
 	pid_t *pids; /* -p */
 	int npids;
+	pid_t *tids; /* -t */
+	int ntids;
 	bool all;    /* -a */
 	char **argv; /* -- CMD ARGS */
 	int freq;
@@ -338,8 +365,15 @@ int prof_record(const struct prof_record_opts *opts);
 
 /* A whole decimal number in [min, max]. */
 bool prof_parse_long(const char *s, long min, long max, long *out);
+/*
+ * A sampling frequency the kernel takes: freq, or kernel.perf_event_max_sample_rate with a
+ * warning naming opt ("-F") when freq is above it.
+ */
+int prof_clamp_freq(const char *opt, long freq);
 /* "fp", "dwarf" or "auto" (--unwind). */
 bool prof_parse_unwind(const char *s, enum profd_unwind *out);
+/* `--version`, the same line for every subcommand. Returns PROFD_EXIT_OK. */
+int prof_print_version(void);
 /* Appends "PID[,PID...]" to *pids. Returns 0, -EINVAL (bad or empty list) or -ENOMEM. */
 int prof_parse_pid_list(const char *arg, pid_t **pids, int *npids);
 

@@ -90,10 +90,16 @@ static bool process_alive(pid_t pid)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
-static uint64_t lost_total(const uint64_t *cnt)
+/* Samples that are not in the profile. */
+static uint64_t lost_samples(const uint64_t *cnt)
 {
-	return cnt[PROFD_CNT_COUNTS_FULL] + cnt[PROFD_CNT_RINGBUF_FULL] + cnt[PROFD_CNT_USTACK_FULL] +
-	       cnt[PROFD_CNT_KSTACK_FULL];
+	return cnt[PROFD_CNT_COUNTS_FULL] + cnt[PROFD_CNT_RINGBUF_FULL];
+}
+
+/* Stacks of samples that are in the profile, under a "[lost stack: map full]" frame. */
+static uint64_t lost_stacks(const uint64_t *cnt)
+{
+	return cnt[PROFD_CNT_USTACK_FULL] + cnt[PROFD_CNT_KSTACK_FULL];
 }
 
 struct run {
@@ -120,7 +126,7 @@ static void live_info(struct run *r, struct prof_live_info *info, const char *mo
 	snprintf(info->event, sizeof(info->event), "%s", prof_sampler__event_name(r->c.sampler));
 	info->freq = r->opts->freq;
 	info->start_ns = r->start_ns;
-	info->lost = lost_total(cnt);
+	info->lost = lost_samples(cnt);
 	info->processes = r->c.processes;
 }
 
@@ -158,13 +164,16 @@ static void print_status(struct run *r)
 	prof_sampler__counters(r->c.sampler, cnt);
 	fprintf(stderr, "\r\033[Kprofd: %.0fs  %llu samples  %zu processes  %llu lost",
 		now_s() - r->start, (unsigned long long)cnt[PROFD_CNT_SAMPLES], r->c.processes,
-		(unsigned long long)lost_total(cnt));
+		(unsigned long long)lost_samples(cnt));
 }
 
 static bool all_targets_gone(struct run *r)
 {
 	for (int i = 0; i < r->opts->npids; i++)
 		if (process_alive(r->opts->pids[i]))
+			return false;
+	for (int i = 0; i < r->opts->ntids; i++)
+		if (prof_thread_group(r->opts->tids[i]) > 0)
 			return false;
 	return true;
 }
@@ -191,7 +200,7 @@ static void sample_loop(struct run *r)
 			break;
 		if (r->child > 0 && check_child(r))
 			break;
-		if (o->npids && all_targets_gone(r))
+		if ((o->npids || o->ntids) && all_targets_gone(r))
 			break;
 		if (t >= next_drain) {
 			if (drain_once(r))
@@ -225,15 +234,19 @@ static void print_summary(struct run *r, double elapsed)
 	const struct fmt_profile *p = r->live ? prof_live__peek(r->live) : r->profile;
 	const uint64_t *cnt = r->c.counters;
 	struct profd_strbuf sb = {0};
-	uint64_t full = cnt[PROFD_CNT_USTACK_FULL] + cnt[PROFD_CNT_KSTACK_FULL];
 
-	profd_strbuf_printf(&sb, "%lld samples (%s, %d Hz, %.1f s), %llu lost",
+	/* Samples and stacks apart: a sample that lost a stack is still one of the samples. */
+	profd_strbuf_printf(&sb, "%lld samples (%s, %d Hz, %.1f s), %llu samples lost",
 			    (long long)p->total, prof_sampler__event_name(r->c.sampler),
-			    r->opts->freq, elapsed, (unsigned long long)lost_total(cnt));
-	if (lost_total(cnt))
-		profd_strbuf_printf(&sb, " (%llu stacks: stack map full, %llu samples: counts map full)",
-				    (unsigned long long)full,
-				    (unsigned long long)cnt[PROFD_CNT_COUNTS_FULL]);
+			    r->opts->freq, elapsed, (unsigned long long)lost_samples(cnt));
+	if (lost_samples(cnt))
+		profd_strbuf_printf(&sb, " (%llu: counts map full, %llu: stack-copy ring buffer full)",
+				    (unsigned long long)cnt[PROFD_CNT_COUNTS_FULL],
+				    (unsigned long long)cnt[PROFD_CNT_RINGBUF_FULL]);
+	if (lost_stacks(cnt))
+		profd_strbuf_printf(&sb, ", %llu stacks lost to a full stack map (their samples "
+				    "are kept, under [lost stack: map full])",
+				    (unsigned long long)lost_stacks(cnt));
 	if (p->loss.stacks_truncated > unwind_cut(r))
 		profd_strbuf_printf(&sb, ", %llu stacks truncated at %d frames (raise with --max-stack)",
 				    (unsigned long long)(p->loss.stacks_truncated - unwind_cut(r)),
@@ -261,11 +274,25 @@ static void print_summary(struct run *r, double elapsed)
 	profd_strbuf_release(&sb);
 }
 
+/* -p takes processes, -t threads: a thread id given to -p would sample nothing. */
 static int check_targets(const struct prof_record_opts *o)
 {
 	for (int i = 0; i < o->npids; i++) {
-		if (!process_alive(o->pids[i])) {
-			pr_warn("pid %d: no such process", o->pids[i]);
+		pid_t pid = o->pids[i], tgid = prof_thread_group(pid);
+
+		if (!process_alive(pid) || tgid == -ESRCH) {
+			pr_warn("pid %d: no such process", pid);
+			return -ESRCH;
+		}
+		if (tgid > 0 && tgid != pid) {
+			pr_warn("-p %d: %d is a thread of process %d (-t %d for that thread alone, -p %d "
+				"for the process)", pid, pid, tgid, pid, tgid);
+			return -EINVAL;
+		}
+	}
+	for (int i = 0; i < o->ntids; i++) {
+		if (prof_thread_group(o->tids[i]) < 0) {
+			pr_warn("thread %d: no such thread", o->tids[i]);
 			return -ESRCH;
 		}
 	}
@@ -301,6 +328,15 @@ static int start_sampling(struct run *r, int *go_fd)
 		err = prof_collector__add_target(&r->c, o->pids[i]);
 		if (err) {
 			pr_warn("pid %d: cannot add target: %s", o->pids[i], strerror(-err));
+			return err;
+		}
+	}
+	for (int i = 0; i < o->ntids; i++) {
+		pid_t tgid = prof_thread_group(o->tids[i]);
+
+		err = tgid < 0 ? tgid : prof_collector__add_thread(&r->c, tgid, o->tids[i]);
+		if (err) {
+			pr_warn("thread %d: cannot add target: %s", o->tids[i], strerror(-err));
 			return err;
 		}
 	}
@@ -367,6 +403,7 @@ int prof_record(const struct prof_record_opts *o)
 		.freq = o->freq,
 		.max_stack = o->max_stack,
 		.all = o->all,
+		.threads = o->ntids > 0,
 		.window_ms = WINDOW_MS,
 		.lines = o->lines,
 		.unwind = o->unwind,
@@ -386,7 +423,12 @@ int prof_record(const struct prof_record_opts *o)
 			return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
 		out.lines = o->lines;
 	}
-	if (check_targets(o) || prof_check_privileges())
+	err = check_targets(o);
+	if (err == -EINVAL) {
+		prof_output__abort(&out);
+		return PROFD_EXIT_USAGE;
+	}
+	if (err || prof_check_privileges())
 		goto abort_output;
 	install_signals();
 	if (o->http.listen && start_http(&r))
@@ -409,6 +451,8 @@ int prof_record(const struct prof_record_opts *o)
 			err = -errno;
 		close(go_fd);
 	}
+	if (!err && o->duration > 0)
+		err = prof_sampler__stop_after(r.c.sampler, o->duration);
 	if (err)
 		goto fini;
 	pr_debug("sampling %s at %d Hz", prof_sampler__event_name(r.c.sampler), o->freq);
@@ -417,10 +461,14 @@ int prof_record(const struct prof_record_opts *o)
 			 o->unwind == PROFD_UNWIND_AUTO ? "auto" : "dwarf", o->stack_size);
 
 	sample_loop(&r);
+	/* Stopped first: under overload, sampling on while draining would never let the run end. */
+	prof_collector__stop(&r.c);
 	/* Two drains: the first takes the live buffer, the second what landed during the first. */
 	if (drain_once(&r) || drain_once(&r))
 		goto fini;
 	elapsed = now_s() - r.start;
+	if (o->duration > 0 && elapsed > o->duration)
+		elapsed = o->duration; /* sampling stopped then; the rest was draining */
 	if (r.live) {
 		live_info(&r, &info, "stopped");
 		if (prof_live__publish(r.live, NULL, 0, 0, &info, true))
@@ -433,6 +481,9 @@ int prof_record(const struct prof_record_opts *o)
 	for (int i = 0; i < o->npids; i++)
 		if (!process_alive(o->pids[i]))
 			pr_info("pid %d exited after %.1f s", o->pids[i], now_s() - r.start);
+	for (int i = 0; i < o->ntids; i++)
+		if (prof_thread_group(o->tids[i]) < 0)
+			pr_info("thread %d exited after %.1f s", o->tids[i], now_s() - r.start);
 	print_summary(&r, elapsed);
 	/* The kernel refuses (EBUSY) to change the sysctl while a stack map exists: free ours. */
 	prof_collector__fini(&r.c);

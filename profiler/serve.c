@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,21 +42,38 @@ static int load(struct prof_live *l, char **files, int nfiles)
 			return err;
 		}
 		err = prof_live__publish(l, p, i, i + 1, &info, true);
+		if (err == -EOVERFLOW)
+			pr_warn("%s: its counts take the total of the files past %lld samples",
+				files[i], (long long)INT64_MAX);
+		else if (err)
+			pr_warn("%s: %s", files[i], strerror(-err));
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-static void serve_usage(const char *what, const char *why)
+static const char serve_usage_text[] =
+	"Usage: profd serve FILE... [--http [ADDR:]PORT] [--http-host NAME] [--http-public]\n"
+	"Serves saved profiles (folded stacks or pprof) on a web page, until Ctrl-C.\n"
+	"The page shows file N (from 0) as the time range N to N+1. Options may come\n"
+	"before or after the files; -- ends them.\n"
+	"\n"
+	"      --http [ADDR:]PORT  where to listen (default " DEFAULT_LISTEN ")\n"
+	"      --http-host NAME    also accept this name in the Host header (repeatable)\n"
+	"      --http-public       allow a non-loopback address\n"
+	"  -h, --help              this text\n"
+	"  -V, --version           print the version\n";
+
+static void serve_usage(const char *what)
 {
-	fprintf(stderr, "profd: serve: %s: %s (see profd serve --help)\n", what, why);
+	fprintf(stderr, "profd: serve: %s (see profd serve --help)\n", what);
 }
 
 /*
  * GNU style: options may follow the file names ("-" asks getopt for the names in order, so
  * this holds under POSIXLY_CORRECT too), and "--" ends the options. Fills files[] (argc
- * entries) and returns how many, or -1 after a usage line, or -2 after --help.
+ * entries) and returns how many, or -1 after a usage line, or -2 after --help or --version.
  */
 static int serve_args(int argc, char **argv, struct prof_http_opts *http, char **files)
 {
@@ -64,20 +82,24 @@ static int serve_args(int argc, char **argv, struct prof_http_opts *http, char *
 		{"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
 		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	int opt, nfiles = 0;
+	char msg[160];
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "-:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "-:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 1:
 			files[nfiles++] = optarg;
 			break;
 		case 'h':
-			puts("Usage: profd serve FILE... [--http [ADDR:]PORT] [--http-host NAME] [--http-public]\n"
-			     "Serves saved profiles (folded stacks or pprof) on a web page, until Ctrl-C.\n"
-			     "The page shows file N (from 0) as the time range N to N+1.");
+			fputs(serve_usage_text, stdout);
+			return -2;
+		case 'V':
+			prof_print_version();
 			return -2;
 		case PROF_OPT_HTTP:
 		case PROF_OPT_HTTP_HOST:
@@ -86,17 +108,19 @@ static int serve_args(int argc, char **argv, struct prof_http_opts *http, char *
 				return -1;
 			break;
 		case ':':
-			serve_usage(argv[optind - 1], "needs a value");
+			snprintf(msg, sizeof(msg), "%s needs a value", argv[optind - 1]);
+			serve_usage(msg);
 			return -1;
 		default:
-			serve_usage(argv[optind - 1], "unknown option");
+			snprintf(msg, sizeof(msg), "unknown option %s", argv[optind - 1]);
+			serve_usage(msg);
 			return -1;
 		}
 	}
 	while (optind < argc)
 		files[nfiles++] = argv[optind++];
 	if (!nfiles) {
-		serve_usage("FILE", "expected one or more profile files");
+		serve_usage("expected one or more profile files");
 		return -1;
 	}
 	return nfiles;

@@ -32,6 +32,7 @@ struct prof_store {
 	struct window *w; /* sorted by start, then end */
 	size_t n, cap;
 	struct prof_store_stats st;
+	uint64_t failing; /* windows failed in a row: said once, when the streak starts and ends */
 };
 
 static void window_name(char *buf, size_t len, int64_t start_ns, int64_t end_ns)
@@ -289,9 +290,16 @@ int prof_store__write(struct prof_store *s, const struct fmt_profile *w, int64_t
 		err = add_window(s, start_ns, end_ns, len);
 	if (err) {
 		s->st.write_failures++;
-		pr_warn("store %s: cannot write %s: %s", s->dir, name, strerror(-err));
+		if (!s->failing++)
+			pr_warn("store %s: cannot write %s: %s (windows are dropped until a write "
+				"works again; profd_window_write_failures_total counts them)",
+				s->dir, name, strerror(-err));
 		return err;
 	}
+	if (s->failing)
+		pr_info("store %s: writing again, after %llu windows that could not be written",
+			s->dir, (unsigned long long)s->failing);
+	s->failing = 0;
 	s->st.windows_written++;
 	/* Windows arrive in time order, so the index stays sorted unless the clock stepped back. */
 	if (s->n > 1 && cmp_window(&s->w[s->n - 2], &s->w[s->n - 1]) > 0)

@@ -124,7 +124,13 @@ for _ in $(seq 60); do
 	[ "$(ps -o comm= -p $quiet)" = sleep ] && break
 	sleep 0.5
 done
-n=$(curl -s "http://127.0.0.1:$port/api/profile" | python3 -c 'import json,sys; print(json.load(sys.stdin)["samples"])' 2>/dev/null)
+# Its samples reach the page with the next window.
+n=0
+for _ in $(seq 40); do
+	n=$(curl -s "http://127.0.0.1:$port/api/profile" | python3 -c 'import json,sys; print(json.load(sys.stdin)["samples"])' 2>/dev/null)
+	[ "${n:-0}" -gt 0 ] && break
+	sleep 0.25
+done
 if [ -n "$port" ] && [ "${n:-0}" -gt 0 ]; then
 	sleep 2 # the last window with samples is applied
 	MODE=quiet PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$port" ART="$ART" timeout 60 \
