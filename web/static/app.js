@@ -533,12 +533,15 @@ async function refresh(force) {
 		// length, or the diff's files.
 		const range = $("pd-range").value;
 		const needsStatus = state.view === "diff" || (!state.wall && range !== "all" && range !== "custom");
-		const jobs = [refreshStatus(), refreshTargets()];
+		const jobs = [refreshStatus()];
 		if (!needsStatus) jobs.push(showView(force));
 		await Promise.all(jobs);
-		picker.setChoice(state.target);
 		updateDownloads();
 		if (needsStatus) await showView(force);
+		// The picker's list waits for the graph: on a machine of thousands of processes it is
+		// the bigger answer, and nobody reads it before the graph.
+		await refreshTargets();
+		picker.setChoice(state.target);
 	} catch (e) {
 		text($("pd-status"), "Cannot reach profd: " + e.message);
 	} finally {
