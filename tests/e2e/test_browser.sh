@@ -39,6 +39,7 @@ while time.time() < end:
 hostile=$!
 PIDS="$PIDS $hostile"
 
+: >"$TMP/srv.err"
 "$PROFD" -a --http 127.0.0.1:0 >"$TMP/srv.out" 2>"$TMP/srv.err" &
 srv=$!
 PIDS="$PIDS $srv"
@@ -80,6 +81,7 @@ rc=$?
 printf 'app;main;work_a 60\napp;main;work_b 30\napp;main;work_c 10\n' >"$TMP/a.folded"
 printf 'app;main;work_a 20\napp;main;work_b 70\napp;main;work_c 10\n' >"$TMP/b.folded"
 awk 'BEGIN { print "big;main;hot 100000"; for (i = 0; i < 2000; i++) printf "big;main;small;leaf%d 1\n", i }' >"$TMP/c.folded"
+: >"$TMP/serve.err" # the background shell may open it after we start reading it
 "$PROFD" serve "$TMP/a.folded" "$TMP/b.folded" "$TMP/c.folded" --http 127.0.0.1:0 2>"$TMP/serve.err" &
 srv=$!
 PIDS="$PIDS $srv"
@@ -109,6 +111,7 @@ sh -c 'while [ ! -e "$1" ]; do sleep 0.1; done; i=0; while [ $i -lt 200000 ]; do
 exec sleep 60' quiet "$TMP/go" &
 quiet=$!
 PIDS="$PIDS $quiet"
+: >"$TMP/quiet.err"
 "$PROFD" -p $quiet --http 127.0.0.1:0 2>"$TMP/quiet.err" &
 srv=$!
 PIDS="$PIDS $srv"
