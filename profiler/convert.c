@@ -80,6 +80,12 @@ static const char convert_usage[] =
 	"  -h, --help          this text\n"
 	"  -V, --version       print the version\n";
 
+static int convert_error(const char *what)
+{
+	fprintf(stderr, "profd: convert: %s (see profd convert --help)\n", what);
+	return PROFD_EXIT_USAGE;
+}
+
 int prof_convert_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -90,16 +96,23 @@ int prof_convert_main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{},
 	};
-	const char *output = NULL, *format = NULL;
+	const char *output = NULL, *format = NULL, *input = NULL;
 	struct prof_output out;
 	struct fmt_profile *p;
 	bool lines = false;
+	char msg[160];
 	int opt, err;
 
+	/* GNU style, also under POSIXLY_CORRECT: options before or after IN; "--" ends them. */
 	optind = 1;
 	opterr = 0; /* one line of our own instead of getopt's and ours */
-	while ((opt = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "-:o:hV", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 1:
+			if (input)
+				return convert_error("expected one input file");
+			input = optarg;
+			break;
 		case 'o':
 			output = optarg;
 			break;
@@ -115,22 +128,17 @@ int prof_convert_main(int argc, char **argv)
 		case 'V':
 			return prof_print_version();
 		case ':':
-			fprintf(stderr, "profd: convert: %s needs a value (see profd convert --help)\n",
-				argv[optind - 1]);
-			return PROFD_EXIT_USAGE;
+			snprintf(msg, sizeof(msg), "%s needs a value", argv[optind - 1]);
+			return convert_error(msg);
 		default:
-			if (optopt)
-				fprintf(stderr, "profd: convert: unknown option -%c", optopt);
-			else
-				fprintf(stderr, "profd: convert: unknown option %s", argv[optind - 1]);
-			fputs(" (see profd convert --help)\n", stderr);
-			return PROFD_EXIT_USAGE;
+			snprintf(msg, sizeof(msg), "unknown option %s", argv[optind - 1]);
+			return convert_error(msg);
 		}
 	}
-	if (optind != argc - 1) {
-		fputs("profd: convert: expected one input file (see profd convert --help)\n", stderr);
-		return PROFD_EXIT_USAGE;
-	}
+	if (optind < argc && !input)
+		input = argv[optind++];
+	if (!input || optind < argc)
+		return convert_error("expected one input file");
 	err = prof_output__open(&out, output, format);
 	if (err)
 		return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
@@ -140,7 +148,7 @@ int prof_convert_main(int argc, char **argv)
 		prof_output__abort(&out);
 		return PROFD_EXIT_FAILURE;
 	}
-	err = prof_read_profile(argv[optind], p);
+	err = prof_read_profile(input, p);
 	if (err) {
 		prof_output__abort(&out);
 		fmt_profile__free(p);

@@ -50,6 +50,7 @@ struct prof_live {
 	size_t nslots;
 	struct prof_live_info info;
 	double elapsed, window_s;
+	uint64_t generation; /* windows with samples applied: what the page's ETags are made of */
 	/* The record loop's own. */
 	struct live_window *pending;
 	size_t npending, cap_pending;
@@ -204,6 +205,8 @@ static int apply(struct prof_live *l, struct live_window *w)
 	l->ring_bytes += w->bytes;
 	if (w->to > l->elapsed)
 		l->elapsed = w->to;
+	if (p->nsamples)
+		l->generation++;
 	return err;
 }
 
@@ -305,6 +308,7 @@ static int live_status(void *ctx, struct web_status *st)
 	st->max_windows = l->cap;
 	st->ntargets = l->ntargets;
 	st->processes = l->info.processes;
+	st->generation = l->generation;
 	pthread_rwlock_unlock(&l->lock);
 	return 0;
 }

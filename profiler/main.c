@@ -16,7 +16,7 @@
 static const char usage_text[] =
 	"Usage: profd [-p PID[,PID...] | -t TID[,TID...] | -a | -- CMD [ARGS...]] [options]\n"
 	"       profd convert IN -o OUT\n"
-	"       profd serve [--http [ADDR:]PORT] FILE...\n"
+	"       profd serve FILE... [--http [ADDR:]PORT]\n"
 	"       profd agent [--store DIR] [--window SECONDS] [options]\n"
 	"       profd query [--store DIR] --from T --to T -o OUT\n"
 	"\n"

@@ -54,9 +54,10 @@ static int load(struct prof_live *l, char **files, int nfiles)
 }
 
 static const char serve_usage_text[] =
-	"Usage: profd serve [--http [ADDR:]PORT] [--http-host NAME] [--http-public] FILE...\n"
+	"Usage: profd serve FILE... [--http [ADDR:]PORT] [--http-host NAME] [--http-public]\n"
 	"Serves saved profiles (folded stacks or pprof) on a web page, until Ctrl-C.\n"
-	"The page shows file N (from 0) as the time range N to N+1.\n"
+	"The page shows file N (from 0) as the time range N to N+1. Options may come\n"
+	"before or after the files; -- ends them.\n"
 	"\n"
 	"      --http [ADDR:]PORT  where to listen (default " DEFAULT_LISTEN ")\n"
 	"      --http-host NAME    also accept this name in the Host header (repeatable)\n"
@@ -64,13 +65,17 @@ static const char serve_usage_text[] =
 	"  -h, --help              this text\n"
 	"  -V, --version           print the version\n";
 
-static int serve_usage(const char *msg)
+static void serve_usage(const char *what)
 {
-	fprintf(stderr, "profd: serve: %s (see profd serve --help)\n", msg);
-	return PROFD_EXIT_USAGE;
+	fprintf(stderr, "profd: serve: %s (see profd serve --help)\n", what);
 }
 
-int prof_serve_main(int argc, char **argv)
+/*
+ * GNU style: options may follow the file names ("-" asks getopt for the names in order, so
+ * this holds under POSIXLY_CORRECT too), and "--" ends the options. Fills files[] (argc
+ * entries) and returns how many, or -1 after a usage line, or -2 after --help or --version.
+ */
+static int serve_args(int argc, char **argv, struct prof_http_opts *http, char **files)
 {
 	static const struct option longopts[] = {
 		{"http", required_argument, NULL, PROF_OPT_HTTP},
@@ -80,55 +85,76 @@ int prof_serve_main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{},
 	};
+	int opt, nfiles = 0;
+	char msg[160];
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "-:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 1:
+			files[nfiles++] = optarg;
+			break;
+		case 'h':
+			fputs(serve_usage_text, stdout);
+			return -2;
+		case 'V':
+			prof_print_version();
+			return -2;
+		case PROF_OPT_HTTP:
+		case PROF_OPT_HTTP_HOST:
+		case PROF_OPT_HTTP_PUBLIC:
+			if (prof_http_option(http, opt, optarg) < 0)
+				return -1;
+			break;
+		case ':':
+			snprintf(msg, sizeof(msg), "%s needs a value", argv[optind - 1]);
+			serve_usage(msg);
+			return -1;
+		default:
+			snprintf(msg, sizeof(msg), "unknown option %s", argv[optind - 1]);
+			serve_usage(msg);
+			return -1;
+		}
+	}
+	while (optind < argc)
+		files[nfiles++] = argv[optind++];
+	if (!nfiles) {
+		serve_usage("expected one or more profile files");
+		return -1;
+	}
+	return nfiles;
+}
+
+int prof_serve_main(int argc, char **argv)
+{
 	struct prof_http_opts http = {.listen = DEFAULT_LISTEN};
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct web_server *server = NULL;
 	struct prof_live *l = NULL;
-	int opt, code = PROFD_EXIT_FAILURE;
+	char **files = calloc((size_t)argc, sizeof(*files));
+	int nfiles, code = PROFD_EXIT_FAILURE;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			fputs(serve_usage_text, stdout);
-			return PROFD_EXIT_OK;
-		case 'V':
-			return prof_print_version();
-		case PROF_OPT_HTTP:
-		case PROF_OPT_HTTP_HOST:
-		case PROF_OPT_HTTP_PUBLIC:
-			if (prof_http_option(&http, opt, optarg) < 0) {
-				free(http.hosts);
-				return PROFD_EXIT_USAGE;
-			}
-			break;
-		case '?':
-			free(http.hosts);
-			return serve_usage("unknown option");
-		default:
-			free(http.hosts);
-			return serve_usage("an option needs a value");
-		}
-	}
-	if (optind >= argc) {
-		free(http.hosts);
-		return serve_usage("expected one or more profile files");
+	if (!files)
+		return PROFD_EXIT_FAILURE;
+	nfiles = serve_args(argc, argv, &http, files);
+	if (nfiles < 0) {
+		code = nfiles == -2 ? PROFD_EXIT_OK : PROFD_EXIT_USAGE;
+		goto out;
 	}
 	if (prof_http_check(&http)) {
-		free(http.hosts);
-		return PROFD_EXIT_USAGE;
+		code = PROFD_EXIT_USAGE;
+		goto out;
 	}
-	l = prof_live__new(0, (unsigned)(argc - optind), 1);
-	if (!l || load(l, argv + optind, argc - optind))
+	l = prof_live__new(0, (unsigned)nfiles, 1);
+	if (!l || load(l, files, nfiles))
 		goto out;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	server = prof_http_start(&http, l, (const char *const *)argv + optind,
-				 (size_t)(argc - optind));
+	server = prof_http_start(&http, l, (const char *const *)files, (size_t)nfiles);
 	if (!server)
 		goto out;
 	while (!serve_stop)
@@ -138,5 +164,6 @@ out:
 	web_server__stop(server);
 	prof_live__free(l);
 	free(http.hosts);
+	free(files);
 	return code;
 }

@@ -42,6 +42,7 @@ struct web_server {
 	uint16_t port;
 	char **hosts; /* lowercase names the Host header may carry, without port */
 	size_t nhosts;
+	struct web_tree_cache *trees;
 };
 
 int web_reply_error(struct web_reply *rp, unsigned status, const char *fmt, ...)
@@ -202,7 +203,7 @@ static int check_params(const struct web_route *route, const struct web_request 
 static void dispatch(struct web_server *s, struct MHD_Connection *conn, const char *url,
 		     const char *method, struct web_reply *rp)
 {
-	struct web_request rq = {.src = &s->src, .path = url};
+	struct web_request rq = {.src = &s->src, .path = url, .trees = s->trees};
 	struct collect_ctx c = {.rq = &rq, .rp = rp};
 	const struct web_route *route;
 
@@ -221,6 +222,10 @@ static void dispatch(struct web_server *s, struct MHD_Connection *conn, const ch
 		web_reply_error(rp, 404, "no such page");
 		return;
 	}
+	rq.if_none_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_IF_NONE_MATCH);
+	rq.accept_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_param, &c);
 	if (c.err || check_params(route, &rq, rp))
 		return;
@@ -250,6 +255,10 @@ static enum MHD_Result queue_reply(struct MHD_Connection *conn, struct web_reply
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (rp->status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (rp->etag[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, rp->etag);
+	if (rp->gzip)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	if (rp->filename) {
 		snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", rp->filename);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
@@ -452,6 +461,7 @@ struct web_server *web_server__start(const struct web_server_opts *o)
 	err = setup_hosts(s, o);
 	if (err)
 		goto fail;
+	s->trees = web_tree_cache__new();
 	s->daemon = start_daemon(s, o);
 	if (!s->daemon) {
 		err = errno ? -errno : -EADDRINUSE;
@@ -478,6 +488,7 @@ void web_server__stop(struct web_server *s)
 		MHD_stop_daemon(s->daemon);
 		profd_log_limited_flush(&s->logs, PROFD_LOG_WARN, "http: ");
 	}
+	web_tree_cache__free(s->trees);
 	for (size_t i = 0; i < s->nhosts; i++)
 		free(s->hosts[i]);
 	free(s->hosts);

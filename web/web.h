@@ -47,6 +47,7 @@ struct web_status {
 	unsigned max_windows; /* windows kept at most */
 	size_t ntargets;      /* distinct (pid, comm) seen with samples */
 	size_t processes;     /* processes announced by the sampler */
+	uint64_t generation;  /* changes whenever the samples do (an ETag for the page) */
 };
 
 /* One process seen with samples. comm is malloc'd; free with web_targets_free(). */

@@ -38,6 +38,29 @@ expect convert.unknown_option 2 '^profd: convert: unknown option --bogus ' conve
 expect convert.missing_value 2 '^profd: convert: -o needs a value ' convert x.folded -o
 expect convert.missing_input 1 "$TMP/nope.folded" convert "$TMP/nope.folded" -o "$TMP/x.svg"
 
+expect convert.two_inputs 2 '^profd: convert: .*expected one input file' convert "$TMP/a" "$TMP/b" -o "$TMP/x.svg"
+expect serve.no_files 2 '^profd: serve: .*expected one or more profile files' serve --http 127.0.0.1:0
+expect serve.missing_value 2 '^profd: serve: --http needs a value ' serve "$TMP/nope.folded" --http
+expect serve.unknown_option 2 '^profd: serve: unknown option --bogus ' serve "$TMP/nope.folded" --bogus
+
+# GNU style: options after the file names work, also under POSIXLY_CORRECT, and "--" ends them.
+printf 'app;main;work 3\n' >"$TMP/ok.folded"
+for how in default posix; do
+	rm -f "$TMP/after.svg"
+	if [ $how = posix ]; then
+		POSIXLY_CORRECT=1 "$PROFD" convert "$TMP/ok.folded" -o "$TMP/after.svg" 2>"$TMP/err"
+	else
+		"$PROFD" convert "$TMP/ok.folded" -o "$TMP/after.svg" 2>"$TMP/err"
+	fi
+	rc=$?
+	[ $rc = 0 ] && grep -q 'work (3 samples' "$TMP/after.svg" 2>/dev/null &&
+		pass convert.options_after_input_$how ||
+		fail convert.options_after_input_$how "exit $rc: $(cat "$TMP/err")"
+done
+cp "$TMP/ok.folded" "$TMP/-o"
+"$PROFD" convert -o "$TMP/dashdash.folded" -- "$TMP/-o" 2>"$TMP/err" && [ -s "$TMP/dashdash.folded" ] &&
+	pass convert.double_dash_ends_options || fail convert.double_dash_ends_options "$(cat "$TMP/err")"
+
 # A pid no process has: the kernel's pid_max bounds real pids.
 max=$(cat /proc/sys/kernel/pid_max)
 expect runtime.unknown_pid 1 "pid $((max + 1)): no such process" -p $((max + 1)) -d 1
