@@ -18,7 +18,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "common/hash.h"
+#include "common/htab.h"
 #include "formats/formats.h"
 #include "formats/protobuf_internal.h"
 
@@ -39,52 +39,12 @@ enum {
 
 #define MIB(n) ((n) >> 20)
 
-/* pprof id -> our value (non-zero); open addressing, sized once from the field counts. */
-struct id_map {
-	uint64_t *keys; /* 0: empty; pprof ids are non-zero */
-	uint32_t *vals;
-	size_t cap;
-};
+/* pprof ids (non-zero) -> our values (non-zero), in a struct profd_htab. */
 
-static int id_map_init(struct id_map *m, size_t n)
+/* Returns 0, -EEXIST when the id is already there, or -ENOMEM. */
+static int id_map_put(struct profd_htab *m, uint64_t id, uint32_t val)
 {
-	size_t cap = 16;
-
-	while (cap < 2 * n)
-		cap *= 2;
-	m->keys = calloc(cap, sizeof(*m->keys));
-	m->vals = calloc(cap, sizeof(*m->vals));
-	m->cap = cap;
-	return m->keys && m->vals ? 0 : -ENOMEM;
-}
-
-static void id_map_free(struct id_map *m)
-{
-	free(m->keys);
-	free(m->vals);
-}
-
-/* Returns 0, or -EEXIST when key is already there. Never full: sized for every id. */
-static int id_map_put(struct id_map *m, uint64_t key, uint32_t val)
-{
-	size_t j;
-
-	for (j = profd_hash_u64(key) & (m->cap - 1); m->keys[j]; j = (j + 1) & (m->cap - 1))
-		if (m->keys[j] == key)
-			return -EEXIST;
-	m->keys[j] = key;
-	m->vals[j] = val;
-	return 0;
-}
-
-static uint32_t id_map_get(const struct id_map *m, uint64_t key)
-{
-	if (!key)
-		return 0;
-	for (size_t j = profd_hash_u64(key) & (m->cap - 1); m->keys[j]; j = (j + 1) & (m->cap - 1))
-		if (m->keys[j] == key)
-			return m->vals[j];
-	return 0;
+	return profd_htab_get(m, id) ? -EEXIST : profd_htab_add(m, id, val);
 }
 
 /* A Function message, its string indices checked. */
@@ -116,7 +76,7 @@ struct reader {
 	struct value_type period_type;
 	bool have_period_type;
 
-	struct id_map mappings, functions, locations;
+	struct profd_htab mappings, functions, locations; /* pprof id -> ours */
 	struct rfunc *funcs;
 	size_t nfuncs;
 
@@ -541,9 +501,10 @@ static int read_mapping(struct reader *r, const struct pb_field *f, size_t n)
 	ret = fmt_profile__add_mapping(r->p, &d, &ours);
 	if (ret)
 		return ret;
-	if (id_map_put(&r->mappings, id, ours))
+	ret = id_map_put(&r->mappings, id, ours);
+	if (ret == -EEXIST)
 		return bad(r, "mapping %zu: duplicate id %" PRIu64, n, id);
-	return 0;
+	return ret;
 }
 
 static int read_function(struct reader *r, const struct pb_field *f, size_t n)
@@ -583,9 +544,10 @@ static int read_function(struct reader *r, const struct pb_field *f, size_t n)
 		return bad(r, "function %zu: malformed protobuf", n);
 	if (!id)
 		return bad(r, "function %zu: id 0", n);
-	if (id_map_put(&r->functions, id, (uint32_t)++r->nfuncs))
+	ret = id_map_put(&r->functions, id, (uint32_t)++r->nfuncs);
+	if (ret == -EEXIST)
 		return bad(r, "function %zu: duplicate id %" PRIu64, n, id);
-	return 0;
+	return ret;
 }
 
 static int pass_mappings_functions(struct reader *r)
@@ -595,8 +557,9 @@ static int pass_mappings_functions(struct reader *r)
 	struct pb_field f;
 	int ret = 0;
 
-	if (id_map_init(&r->mappings, r->nmappings) || id_map_init(&r->functions, r->nfunctions) ||
-	    id_map_init(&r->locations, r->nlocations))
+	if (profd_htab_reserve(&r->mappings, r->nmappings) ||
+	    profd_htab_reserve(&r->functions, r->nfunctions) ||
+	    profd_htab_reserve(&r->locations, r->nlocations))
 		return -ENOMEM;
 	r->funcs = malloc((r->nfunctions ? r->nfunctions : 1) * sizeof(*r->funcs));
 	if (!r->funcs)
@@ -690,7 +653,7 @@ static int read_location(struct reader *r, const struct pb_field *f, size_t n)
 		}
 		if (ret)
 			break;
-		idx = id_map_get(&r->functions, fid);
+		idx = profd_htab_get(&r->functions, fid);
 		if (!idx)
 			return bad(r, "location %zu: function id %" PRIu64 " does not exist", n,
 				   fid);
@@ -710,7 +673,7 @@ static int read_location(struct reader *r, const struct pb_field *f, size_t n)
 	if (!id)
 		return bad(r, "location %zu: id 0", n);
 	if (mapping_id) {
-		mapping = id_map_get(&r->mappings, mapping_id);
+		mapping = profd_htab_get(&r->mappings, mapping_id);
 		if (!mapping)
 			return bad(r, "location %zu: mapping id %" PRIu64 " does not exist", n,
 				   mapping_id);
@@ -735,9 +698,10 @@ static int read_location(struct reader *r, const struct pb_field *f, size_t n)
 					&ours);
 	if (ret)
 		return ret;
-	if (id_map_put(&r->locations, id, ours))
+	ret = id_map_put(&r->locations, id, ours);
+	if (ret == -EEXIST)
 		return bad(r, "location %zu: duplicate id %" PRIu64, n, id);
-	return 0;
+	return ret;
 }
 
 static int pass_locations(struct reader *r)
@@ -853,7 +817,7 @@ static int read_sample(struct reader *r, const struct pb_field *f, size_t n)
 				r->locs = q;
 				r->locs_cap = cap;
 			}
-			r->locs[nlocs] = id_map_get(&r->locations, v);
+			r->locs[nlocs] = profd_htab_get(&r->locations, v);
 			if (!r->locs[nlocs++])
 				return bad(r, "sample %zu: location id %" PRIu64 " does not exist",
 					   n, v);
@@ -955,9 +919,9 @@ out:
 	free(r.arena);
 	free(r.str_off);
 	free(r.types);
-	id_map_free(&r.mappings);
-	id_map_free(&r.functions);
-	id_map_free(&r.locations);
+	profd_htab_release(&r.mappings);
+	profd_htab_release(&r.functions);
+	profd_htab_release(&r.locations);
 	free(r.funcs);
 	free(r.frames);
 	free(r.names);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/hash.h"
+#include "common/htab.h"
 #include "common/strbuf.h"
 #include "formats/formats.h"
 
@@ -40,7 +41,6 @@ enum node_kind {
 };
 
 struct node {
-	uint64_t hash; /* of (parent, name): the lookup key */
 	int64_t count;
 	size_t name; /* offset into tree.names */
 	uint32_t parent;
@@ -54,8 +54,7 @@ struct tree {
 	struct node *nodes; /* nodes[0] is the root "all"; a parent comes before its children */
 	uint32_t nnodes, cap;
 	uint32_t *kids;	   /* children of each node, sorted by name */
-	uint32_t *slots;   /* open addressing: node index + 1, 0 empty */
-	size_t nslots;	   /* a power of two, at most half full */
+	struct profd_htab index; /* hash of (parent, name) -> node index + 1 */
 	struct profd_strbuf names; /* NUL-separated, clean UTF-8 */
 };
 
@@ -68,7 +67,7 @@ static void tree_release(struct tree *t)
 {
 	free(t->nodes);
 	free(t->kids);
-	free(t->slots);
+	profd_htab_release(&t->index);
 	profd_strbuf_release(&t->names);
 	memset(t, 0, sizeof(*t));
 }
@@ -197,28 +196,8 @@ static const char *fix2(char buf[32], double v)
 
 /* ---- the tree ---- */
 
-static int tree_grow_slots(struct tree *t)
-{
-	size_t n = t->nslots ? t->nslots * 2 : 1024;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < t->nnodes; i++) {
-		size_t j = t->nodes[i].hash & (n - 1);
-
-		while (slots[j])
-			j = (j + 1) & (n - 1);
-		slots[j] = i + 1;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->nslots = n;
-	return 0;
-}
-
 static int tree_add_node(struct tree *t, uint32_t parent, const struct profd_strbuf *name,
-			 uint64_t hash, enum node_kind kind, bool inlined, uint32_t *id)
+			 enum node_kind kind, bool inlined, uint32_t *id)
 {
 	struct node *n;
 	size_t off = t->names.len;
@@ -242,7 +221,6 @@ static int tree_add_node(struct tree *t, uint32_t parent, const struct profd_str
 		return err;
 	n = &t->nodes[t->nnodes];
 	*n = (struct node){
-		.hash = hash,
 		.name = off,
 		.parent = parent,
 		.kind = kind,
@@ -257,30 +235,26 @@ static int tree_child(struct tree *t, uint32_t parent, const struct profd_strbuf
 		      enum node_kind kind, bool inlined, uint32_t *id)
 {
 	uint64_t h = profd_hash_combine(profd_hash_bytes(name->buf, name->len, 0x9d2c5680), parent);
-	size_t j;
+	size_t pos = PROFD_HTAB_START;
+	uint64_t v;
 	int err;
 
-	if (((size_t)t->nnodes + 1) * 2 > t->nslots) {
-		err = tree_grow_slots(t);
-		if (err)
-			return err;
-	}
-	for (j = h & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
-		struct node *n = &t->nodes[t->slots[j] - 1];
+	while ((v = profd_htab_next(&t->index, h, &pos))) {
+		struct node *n = &t->nodes[v - 1];
 
-		if (n->hash != h || n->parent != parent ||
-		    strcmp(node_name(t, t->slots[j] - 1), name->buf) != 0)
+		if (n->parent != parent || strcmp(node_name(t, (uint32_t)v - 1), name->buf) != 0)
 			continue;
 		/* Order-independent merging, so sample order cannot change the picture. */
 		if (kind < n->kind)
 			n->kind = kind;
 		n->inlined = n->inlined && inlined;
-		*id = t->slots[j] - 1;
+		*id = (uint32_t)v - 1;
 		return 0;
 	}
-	err = tree_add_node(t, parent, name, h, kind, inlined, id);
+	err = profd_htab_reserve(&t->index, t->index.n + 1);
+	err = err ?: tree_add_node(t, parent, name, kind, inlined, id);
 	if (!err)
-		t->slots[j] = *id + 1;
+		profd_htab_add(&t->index, h, *id + 1); /* reserved: cannot fail */
 	return err;
 }
 
@@ -407,7 +381,7 @@ static int tree_build(struct tree *t, const struct fmt_profile *p, const struct 
 	memset(t, 0, sizeof(*t));
 	err = profd_strbuf_puts(&root, "all");
 	if (!err)
-		err = tree_add_node(t, NO_NODE, &root, 0, KIND_USER, false, &id);
+		err = tree_add_node(t, NO_NODE, &root, KIND_USER, false, &id);
 	profd_strbuf_release(&root);
 	for (size_t i = 0; i < p->nsamples && !err; i++) {
 		const struct fmt_sample *s = &p->samples[i];

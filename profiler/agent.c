@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "profiler/profiler.h"
@@ -104,14 +104,6 @@ static const char agent_usage[] =
     "                           the cheapest), dwarf or auto, as for profd -p\n"
     "  -v, --verbose            debug messages\n";
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* SIGINT and SIGTERM are read from a descriptor between polls: no handler, no race. */
 static int open_sigfd(void)
 {
@@ -152,15 +144,15 @@ static int new_window(struct agent *a, int64_t start_ns)
 	a->window = fmt_profile__new(1000000000LL / a->o->freq);
 	if (!a->window)
 		return -ENOMEM;
-	a->window_start_ns = start_ns ? start_ns : prof_realtime_ns();
-	a->window_start_mono = mono_ns();
+	a->window_start_ns = start_ns ? start_ns : profd_wall_ns();
+	a->window_start_mono = profd_mono_ns();
 	return 0;
 }
 
 /* Writes the current window. A failed write is logged and counted by the store, and survived. */
 static int64_t write_window(struct agent *a)
 {
-	int64_t end = prof_realtime_ns();
+	int64_t end = profd_wall_ns();
 
 	if (end <= a->window_start_ns)
 		end = a->window_start_ns + 1; /* the wall clock stepped back */
@@ -187,7 +179,7 @@ static int close_window(struct agent *a)
 static void publish_live(struct agent *a, struct fmt_profile *piece)
 {
 	struct prof_live_info info = {.mode = "live", .freq = a->o->freq};
-	double now = (mono_ns() - a->start_mono) / 1e9;
+	double now = (profd_mono_ns() - a->start_mono) / 1e9;
 
 	snprintf(info.event, sizeof(info.event), "%s", prof_sampler__event_name(a->c.sampler));
 	info.start_ns = a->start_ns;
@@ -226,10 +218,10 @@ static void run_loop(struct agent *a)
 	int64_t window_ns = (int64_t)a->o->window_s * 1000000000;
 	int64_t drain_ns =
 	    window_ns < AGENT_DRAIN_MS * 1000000LL ? window_ns : AGENT_DRAIN_MS * 1000000LL;
-	int64_t next_drain = mono_ns() + drain_ns;
+	int64_t next_drain = profd_mono_ns() + drain_ns;
 
 	while (!stop_requested(a)) {
-		int64_t t = mono_ns();
+		int64_t t = profd_mono_ns();
 		bool window_over = t - a->window_start_mono >= window_ns;
 
 		/* A window ends with a drain, so it holds what was sampled during its span. */
@@ -549,8 +541,8 @@ static int agent_run(const struct agent_opts *o)
 	}
 	if (o->push_url && start_push(&a))
 		goto out;
-	a.start_mono = mono_ns();
-	a.start_ns = prof_realtime_ns();
+	a.start_mono = profd_mono_ns();
+	a.start_ns = profd_wall_ns();
 	if (start(&a))
 		goto fini;
 	if (o->http.listen && start_http(&a))

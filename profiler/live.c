@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/hash.h"
+#include "common/htab.h"
 #include "common/log.h"
 #include "profiler/profiler.h"
 #include "web/web.h"
@@ -46,8 +47,7 @@ struct prof_live {
 	size_t ring_bytes;
 	struct live_target *targets;
 	size_t ntargets, cap_targets;
-	uint32_t *slots; /* open addressing: index into targets plus one, 0 = empty */
-	size_t nslots;
+	struct profd_htab target_index; /* hash of (pid, comm) -> index into targets + 1 */
 	struct prof_live_info info;
 	double elapsed, window_s;
 	/* The record loop's own. */
@@ -92,7 +92,7 @@ void prof_live__free(struct prof_live *l)
 	for (size_t i = 0; i < l->ntargets; i++)
 		free(l->targets[i].comm);
 	free(l->targets);
-	free(l->slots);
+	profd_htab_release(&l->target_index);
 	free(l->pending);
 	free(l->ring);
 	fmt_profile__free(l->total);
@@ -107,36 +107,14 @@ static uint64_t target_hash(uint32_t pid, const char *comm)
 	return profd_hash_combine(profd_hash_u64(pid), profd_hash_bytes(comm, strlen(comm), 0));
 }
 
-static int grow_slots(struct prof_live *l)
-{
-	size_t n = l->nslots ? l->nslots * 2 : 256;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < l->ntargets; i++) {
-		size_t h = target_hash(l->targets[i].pid, l->targets[i].comm) & (n - 1);
-
-		while (slots[h])
-			h = (h + 1) & (n - 1);
-		slots[h] = (uint32_t)i + 1;
-	}
-	free(l->slots);
-	l->slots = slots;
-	l->nslots = n;
-	return 0;
-}
-
 static int count_target(struct prof_live *l, uint32_t pid, const char *comm, int64_t count)
 {
+	uint64_t h = target_hash(pid, comm), v;
+	size_t pos = PROFD_HTAB_START;
 	struct live_target *t;
-	size_t h;
 
-	if (l->ntargets * 2 >= l->nslots && grow_slots(l))
-		return -ENOMEM;
-	h = target_hash(pid, comm) & (l->nslots - 1);
-	for (; l->slots[h]; h = (h + 1) & (l->nslots - 1)) {
-		t = &l->targets[l->slots[h] - 1];
+	while ((v = profd_htab_next(&l->target_index, h, &pos))) {
+		t = &l->targets[v - 1];
 		if (t->pid == pid && strcmp(t->comm, comm) == 0) {
 			t->samples += count;
 			return 0;
@@ -155,11 +133,13 @@ static int count_target(struct prof_live *l, uint32_t pid, const char *comm, int
 	}
 	t = &l->targets[l->ntargets];
 	t->comm = strdup(comm);
-	if (!t->comm)
+	if (!t->comm || profd_htab_add(&l->target_index, h, l->ntargets + 1)) {
+		free(t->comm);
 		return -ENOMEM;
+	}
 	t->pid = pid;
 	t->samples = count;
-	l->slots[h] = (uint32_t)++l->ntargets;
+	l->ntargets++;
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "profiler/push_internal.h"
@@ -270,10 +271,7 @@ static void drop_oldest(struct prof_push *p)
 
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return profd_mono_ns() / 1000000;
 }
 
 /* Waits for a signal or until the CLOCK_MONOTONIC millisecond at. */

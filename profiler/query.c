@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "profiler/profiler.h"
 #include "profiler/store_internal.h"
@@ -101,7 +102,7 @@ int prof_query_main(int argc, char **argv)
 	    {},
 	};
 	struct query_opts q = {.store = PROF_STORE_DEFAULT_DIR};
-	int64_t now = prof_realtime_ns(), from = INT64_MIN, to = now;
+	int64_t now = profd_wall_ns(), from = INT64_MIN, to = now;
 	long pid;
 	int opt;
 

@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "profiler/profiler.h"
@@ -40,18 +40,7 @@ static void install_signals(void)
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return profd_mono_ns() / 1e9;
 }
 
 /* Starts argv stopped on a pipe, so it is a target before it executes its first instruction. */
@@ -400,7 +389,7 @@ int prof_record(const struct prof_record_opts *o)
 	if (!r.profile)
 		goto fini;
 
-	r.start_ns = realtime_ns();
+	r.start_ns = profd_wall_ns();
 	r.start = now_s();
 	err = start_sampling(&r, &go_fd);
 	if (go_fd >= 0) {

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/htab.h"
 #include "common/log.h"
 #include "profiler/profiler.h"
 #include "bpf/profile.skel.h"
@@ -27,12 +28,11 @@ struct prof_sampler {
 	struct profd_stack *stack_buf; /* one stack value (8 + max_stack * 8 bytes) */
 	uint64_t *stack_pool;	       /* PCs of the stacks read this drain */
 	size_t pool_len, pool_cap;
-	/* Stacks read this drain, an open-addressing table by stack key (0: empty slot). */
-	uint64_t *seen_keys;
+	/* Stacks read this drain: stack key -> index into seen_off and seen_len + 1. */
+	struct profd_htab seen;
 	size_t *seen_off; /* offset in stack_pool */
 	uint32_t *seen_len;
-	uint32_t seen_cap; /* power of two, twice stack_entries */
-	uint64_t *drop_keys; /* keys deleted in one batch when the drain ends */
+	uint64_t *drop_keys; /* keys deleted in one batch when the drain ends; ndrop are seen */
 	uint32_t ndrop;
 	uint32_t stack_entries;
 	struct profd_sample_key *keys;
@@ -153,16 +153,14 @@ static int size_maps(struct prof_sampler *s)
 static int alloc_scratch(struct prof_sampler *s)
 {
 	s->stack_buf = calloc(1, stack_value_size(s));
-	s->seen_cap = s->stack_entries * 2;
-	s->seen_keys = calloc(s->seen_cap, sizeof(*s->seen_keys));
-	s->seen_off = calloc(s->seen_cap, sizeof(*s->seen_off));
-	s->seen_len = calloc(s->seen_cap, sizeof(*s->seen_len));
+	s->seen_off = calloc(s->stack_entries, sizeof(*s->seen_off));
+	s->seen_len = calloc(s->stack_entries, sizeof(*s->seen_len));
 	s->drop_keys = calloc(s->stack_entries, sizeof(*s->drop_keys));
 	s->keys = calloc(s->counts_entries, sizeof(*s->keys));
 	s->values = calloc(s->counts_entries, sizeof(*s->values));
 	s->kstack_buf = calloc(1, stack_value_size(s));
-	if (!s->stack_buf || !s->seen_keys || !s->seen_off || !s->seen_len || !s->drop_keys ||
-	    !s->keys || !s->values || !s->kstack_buf)
+	if (!s->stack_buf || !s->seen_off || !s->seen_len || !s->drop_keys || !s->keys ||
+	    !s->values || !s->kstack_buf || profd_htab_reserve(&s->seen, s->stack_entries))
 		return -ENOMEM;
 	return 0;
 }
@@ -240,7 +238,7 @@ void prof_sampler__free(struct prof_sampler *s)
 	profile_bpf__destroy(s->skel);
 	free(s->stack_buf);
 	free(s->stack_pool);
-	free(s->seen_keys);
+	profd_htab_release(&s->seen);
 	free(s->seen_off);
 	free(s->seen_len);
 	free(s->drop_keys);
@@ -404,11 +402,10 @@ out:
 static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, const uint64_t **pcs,
 		      uint32_t *len)
 {
-	uint32_t mask = s->seen_cap - 1, i, n;
+	uint64_t i = profd_htab_get(&s->seen, key);
+	uint32_t n;
 
-	for (i = key & mask; s->seen_keys[i] && s->seen_keys[i] != key; i = (i + 1) & mask)
-		;
-	if (!s->seen_keys[i]) {
+	if (!i) {
 		if (s->ndrop == s->stack_entries) /* more keys than the map holds: corrupt */
 			return -E2BIG;
 		if (bpf_map_lookup_elem(map_fd, &key, s->stack_buf))
@@ -429,14 +426,15 @@ static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, const ui
 			s->pool_cap = cap;
 		}
 		memcpy(s->stack_pool + s->pool_len, s->stack_buf->pcs, n * sizeof(uint64_t));
-		s->seen_keys[i] = key;
-		s->seen_off[i] = s->pool_len;
-		s->seen_len[i] = n;
+		i = s->ndrop + 1;
+		profd_htab_add(&s->seen, key, i); /* reserved for every entry of the map */
+		s->seen_off[i - 1] = s->pool_len;
+		s->seen_len[i - 1] = n;
 		s->pool_len += n;
 		s->drop_keys[s->ndrop++] = key;
 	}
-	*pcs = s->stack_pool + s->seen_off[i];
-	*len = s->seen_len[i];
+	*pcs = s->stack_pool + s->seen_off[i - 1];
+	*len = s->seen_len[i - 1];
 	return 0;
 }
 
@@ -481,7 +479,7 @@ static void clear_stacks(struct prof_sampler *s, int fd)
 		if (bpf_map_delete_elem(fd, &key))
 			break;
 	}
-	memset(s->seen_keys, 0, s->seen_cap * sizeof(*s->seen_keys));
+	profd_htab_clear(&s->seen);
 	s->ndrop = 0;
 	s->pool_len = 0;
 }

@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <limits.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "profiler/store_internal.h"
 
@@ -130,14 +130,6 @@ static int scan(struct prof_store *s)
 	return err;
 }
 
-int64_t prof_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Returns false if the file stays (logged): the caller moves on to the next window. */
 static bool remove_window(struct prof_store *s, size_t i)
 {
@@ -165,7 +157,7 @@ static bool is_window(const struct window *w, int64_t start_ns, int64_t end_ns)
 static void apply_retention(struct prof_store *s, int64_t keep_start, int64_t keep_end)
 {
 	const struct prof_store_opts *o = &s->opts;
-	int64_t cutoff = o->max_age_ns ? prof_realtime_ns() - o->max_age_ns : INT64_MIN;
+	int64_t cutoff = o->max_age_ns ? profd_wall_ns() - o->max_age_ns : INT64_MIN;
 	size_t i;
 
 	for (i = 0; i < s->n;) {

@@ -84,9 +84,6 @@ int prof_write_atomic(int dirfd, const char *name, const void *buf, size_t len);
  */
 int prof_read_file(int dirfd, const char *name, uint8_t **out, size_t *len);
 
-/* CLOCK_REALTIME in nanoseconds: the clock window names and --from/--to use. */
-int64_t prof_realtime_ns(void);
-
 /* ---- timeparse.c ---- */
 
 /* "1h", "30m", "7d", "90s" or plain seconds, into nanoseconds. Returns 0 or -EINVAL. */
@@ -94,9 +91,9 @@ int prof_parse_duration(const char *s, int64_t *ns);
 /* "512M", "2G", "100000" (bytes; K, M, G, T are powers of 1024). Returns 0 or -EINVAL. */
 int prof_parse_size(const char *s, uint64_t *bytes);
 /*
- * A point in time, into wall-clock nanoseconds: RFC 3339 ("2026-11-25T14:00:00Z",
- * "2026-11-25T15:00:00.5+01:00"), "now", or relative to now_ns ("-15m", "-2h", "-30s").
- * Returns 0 or -EINVAL.
+ * A point in time, into wall-clock nanoseconds: RFC 3339 as profd_time_parse() takes it
+ * ("2026-11-25T14:00:00Z", "2026-11-25T15:00:00.5+01:00"), "now", or relative to now_ns
+ * ("-15m", "-2h", "-30s"). Returns 0 or -EINVAL.
  */
 int prof_parse_time(const char *s, int64_t now_ns, int64_t *ns);
 

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "profiler/store_internal.h"
 
 #define NS_PER_S 1000000000LL
@@ -78,77 +78,6 @@ int prof_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-/* Exactly n digits at *s, advancing it. */
-static bool digits(const char **s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*s)[i]))
-			return false;
-		v = v * 10 + ((*s)[i] - '0');
-	}
-	*s += n;
-	*out = v;
-	return true;
-}
-
-static bool expect(const char **s, const char *chars)
-{
-	if (!**s || !strchr(chars, **s))
-		return false;
-	(*s)++;
-	return true;
-}
-
-/* YYYY-MM-DD[Tt ]hh:mm:ss[.frac](Z|+hh:mm|-hh:mm) */
-static int parse_rfc3339(const char *s, int64_t *ns)
-{
-	struct tm tm = {0};
-	int y, mo, d, h, mi, sec, oh, om, sign;
-	int64_t frac = 0, scale = NS_PER_S, t;
-
-	if (!digits(&s, 4, &y) || !expect(&s, "-") || !digits(&s, 2, &mo) || !expect(&s, "-") ||
-	    !digits(&s, 2, &d) || !expect(&s, "Tt ") || !digits(&s, 2, &h) || !expect(&s, ":") ||
-	    !digits(&s, 2, &mi) || !expect(&s, ":") || !digits(&s, 2, &sec))
-		return -EINVAL;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return -EINVAL;
-	if (*s == '.') {
-		s++;
-		if (!isdigit((unsigned char)*s))
-			return -EINVAL;
-		for (; isdigit((unsigned char)*s); s++) {
-			if (scale > 1) {
-				scale /= 10;
-				frac += (*s - '0') * scale;
-			}
-		}
-	}
-	if (*s == 'Z' || *s == 'z') {
-		s++;
-		oh = om = 0;
-		sign = 1;
-	} else {
-		sign = *s == '-' ? -1 : 1;
-		if (!expect(&s, "+-") || !digits(&s, 2, &oh) || !expect(&s, ":") ||
-		    !digits(&s, 2, &om) || oh > 23 || om > 59)
-			return -EINVAL;
-	}
-	if (*s)
-		return -EINVAL;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = (int64_t)timegm(&tm);
-	t -= sign * (oh * 3600 + om * 60);
-	*ns = t * NS_PER_S + frac;
-	return 0;
-}
-
 int prof_parse_time(const char *s, int64_t now_ns, int64_t *ns)
 {
 	int64_t ago;
@@ -163,5 +92,5 @@ int prof_parse_time(const char *s, int64_t now_ns, int64_t *ns)
 		*ns = now_ns - ago;
 		return 0;
 	}
-	return parse_rfc3339(s, ns);
+	return profd_time_parse(s, strlen(s), ns);
 }

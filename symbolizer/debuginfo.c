@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
 
@@ -263,7 +264,7 @@ static void warn_refused(struct search *s)
 static void give_up(struct sym_file *f)
 {
 	f->dwarf_state = SYM_DW_NONE;
-	f->dwarf_tried_ns = sym_now_ns();
+	f->dwarf_tried_ns = profd_coarse_ns();
 	if (!f->dwarf_tried_ns)
 		f->dwarf_tried_ns = 1;
 }
@@ -344,7 +345,7 @@ struct sym_dwarf *sym_debuginfo__get(struct sym_resolver *r, const struct sym_pr
 	case SYM_DW_PENDING:
 		return from_debuginfod(&s);
 	case SYM_DW_NONE:
-		if (sym_now_ns() - f->dwarf_tried_ns < SYM_DEBUG_RETRY_NS)
+		if (profd_coarse_ns() - f->dwarf_tried_ns < SYM_DEBUG_RETRY_NS)
 			return NULL;
 		break;
 	default:

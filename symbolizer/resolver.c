@@ -21,23 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
 
 #define KERNEL_PATH "[kernel.kallsyms]"
 #define UNKNOWN "[unknown]"
-
-uint64_t sym_now_ns(void)
-{
-	struct timespec ts;
-
-	/* The vdso answers the coarse clock without a system call. */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
 
 /* "a:b:c" -> {"a", "b", "c", NULL}; empty parts are dropped. */
 static char **split_dirs(const char *list)
@@ -111,7 +102,7 @@ void sym_resolver__free(struct sym_resolver *r)
 		return;
 	sym_debuginfod__free(r->debuginfod);
 	sym_procs__release(r);
-	if (r->files.buckets)
+	if (r->files.lru.lru_next) /* initialized */
 		sym_filecache__release(&r->files);
 	sym_kallsyms__free(r->kernel);
 	sym_file__free(r->vdso);
@@ -201,7 +192,7 @@ static const struct sym_symtab *symbols(struct sym_resolver *r, const struct sym
 
 	if (f->symtab || !f->evicted)
 		return f->symtab;
-	now = sym_now_ns();
+	now = profd_coarse_ns();
 	if (f->reload_failed_ns && now - f->reload_failed_ns < SYM_RETRY_NS)
 		return NULL;
 	r->did_io = true;
@@ -434,7 +425,7 @@ static bool load_kernel(struct sym_resolver *r)
 	int err;
 
 	r->kernel_tried = true;
-	r->kernel_loaded_ns = sym_now_ns();
+	r->kernel_loaded_ns = profd_coarse_ns();
 	r->did_io = true;
 	err = sym_kallsyms__load(r->kallsyms_path, r->kernel_notes ? "/sys/kernel/notes" : NULL,
 				 &k);
@@ -453,7 +444,7 @@ static bool load_kernel(struct sym_resolver *r)
 
 static void resolve_kernel(struct sym_resolver *r, uint64_t a, struct sym_location *out)
 {
-	bool due = !r->kernel_tried || sym_now_ns() - r->kernel_loaded_ns >= SYM_KERNEL_RELOAD_NS;
+	bool due = !r->kernel_tried || profd_coarse_ns() - r->kernel_loaded_ns >= SYM_KERNEL_RELOAD_NS;
 	const struct sym_ksym *s = r->kernel ? sym_kallsyms__find(r->kernel, a) : NULL;
 	struct sym_kallsyms *k;
 	const struct sym_kmod *mod;
@@ -527,7 +518,7 @@ void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out)
 			   (r->vdso ? r->vdso->bytes : 0);
 	out->hits = r->hits;
 	out->misses = r->misses;
-	out->processes = r->procs.n;
+	out->processes = r->procs.by_pid.n;
 	out->loads = r->files.loads;
 	out->evictions = r->files.evictions;
 	out->unnamed = r->unnamed;

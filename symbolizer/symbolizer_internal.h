@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "common/htab.h"
 #include "symbolizer/symbolizer.h"
 
 /* Bounds on everything read from outside. */
@@ -45,14 +46,12 @@
 #define SYM_DEBUG_DIRS_DEFAULT "/usr/lib/debug"
 #define SYM_DEBUGINFOD_TIMEOUT_MS 30000
 
-/* Retry and refresh periods (CLOCK_MONOTONIC_COARSE nanoseconds). */
+/* Retry and refresh periods (profd_coarse_ns() nanoseconds). */
 #define SYM_RETRY_NS (5ull * 1000000000)	/* files that could not be opened */
 #define SYM_RESCAN_NS (1ull * 1000000000)	/* re-read maps after an unmapped address */
 #define SYM_PERFMAP_RECHECK_NS (200ull * 1000000) /* stat a perf map again after a miss */
 #define SYM_KERNEL_RELOAD_NS (10ull * 1000000000) /* re-read kallsyms after a miss */
 #define SYM_DEBUG_RETRY_NS (60ull * 1000000000)	/* look for missing debug info again */
-
-uint64_t sym_now_ns(void);
 
 /* --- arena.c: strings that live as long as their owner, freed at once --- */
 
@@ -96,9 +95,7 @@ void sym_linereader__release(struct sym_linereader *lr);
 bool sym_is_mangled(const char *name);
 
 struct sym_dcache {
-	uint32_t *keys; /* key + 1; 0 is an empty slot */
-	const char **names;
-	size_t cap, n;
+	struct profd_htab names; /* key -> demangled name in strings */
 	struct sym_arena strings;
 };
 
@@ -304,7 +301,6 @@ enum sym_dwarf_state {
 
 struct sym_file {
 	struct sym_file_id id;
-	struct sym_file *hnext;
 	struct sym_file *lru_prev, *lru_next;
 	unsigned int refs; /* mappings that point here */
 	char *path;	   /* where it was first seen, for messages */
@@ -330,8 +326,8 @@ struct sym_file {
 };
 
 struct sym_filecache {
-	struct sym_file **buckets;
-	size_t nbuckets, n;
+	struct profd_htab by_id; /* hash of the identity -> struct sym_file * */
+	size_t n;
 	struct sym_file lru; /* sentinel: lru.lru_next is the most recently used */
 	size_t bytes, max_bytes;
 	size_t with_symbols;
@@ -448,7 +444,6 @@ enum sym_root {
 struct sym_proc {
 	pid_t pid;
 	uint64_t start_time; /* /proc/PID/stat field 22 */
-	struct sym_proc *hnext;
 	struct sym_maps maps;
 	pid_t nspid; /* pid in its own namespace: names its perf map */
 	uid_t uid;   /* effective uid: may own its perf map */
@@ -462,8 +457,7 @@ struct sym_proc {
 };
 
 struct sym_procs {
-	struct sym_proc **buckets;
-	size_t nbuckets, n;
+	struct profd_htab by_pid; /* pid -> struct sym_proc * */
 };
 
 /* Opens path below rootfd with every symlink and ".." kept inside it (openat2 RESOLVE_IN_ROOT). */

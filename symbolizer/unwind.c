@@ -34,6 +34,7 @@
 #include <libunwind.h>
 
 #include "common/hash.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
 #include "symbolizer/unwind_internal.h"
@@ -221,7 +222,7 @@ static void read_tables(struct sym_unwinder *u, const struct sym_proc *p, const 
 {
 	int fd = sym_proc__open_file(u->r, p, m, m->file), err;
 
-	f->tried_ns = sym_now_ns();
+	f->tried_ns = profd_coarse_ns();
 	u->loads++;
 	if (fd < 0) {
 		f->err = fd;
@@ -252,7 +253,7 @@ static struct uw_file *tables_for(struct sym_unwinder *u, const struct sym_proc 
 	f = find_file(u, &m->file->id);
 	if (f) {
 		if (f->evicted || (f->err && f->err != -ENOMEM &&
-				   sym_now_ns() - f->tried_ns >= SYM_RETRY_NS))
+				   profd_coarse_ns() - f->tried_ns >= SYM_RETRY_NS))
 			read_tables(u, p, m, f);
 		f->used = u->clock;
 		return f->err ? NULL : f;
@@ -793,7 +794,7 @@ static size_t unwind_once(struct sym_unwinder *u, struct uw_ctx *c, struct uw_pr
  */
 static struct sym_proc *refresh(struct sym_unwinder *u, struct uw_proc *up, pid_t pid)
 {
-	uint64_t now = sym_now_ns();
+	uint64_t now = profd_coarse_ns();
 
 	if (now - up->refreshed_ns < REFRESH_NS)
 		return NULL;
