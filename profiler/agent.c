@@ -20,8 +20,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "profiler/profiler.h"
-#include "profiler/push_internal.h"
-#include "profiler/store_internal.h"
+#include "store/store.h"
 #include "web/web.h"
 
 #define AGENT_DEFAULT_FREQ 19
@@ -49,8 +48,8 @@ struct agent_opts {
 struct agent {
 	const struct agent_opts *o;
 	struct prof_collector c;
-	struct prof_store *store;
-	struct prof_push *push; /* NULL without --push */
+	struct store_history *store;
+	struct store_push *push; /* NULL without --push */
 	struct fmt_filter filter;
 	struct fmt_profile *window;
 	int64_t window_start_ns;   /* wall clock: names the file */
@@ -67,7 +66,7 @@ struct agent {
 	pthread_mutex_t lock;
 	struct agent_health {
 		uint64_t counters[PROFD_CNT_MAX];
-		struct prof_store_stats store;
+		struct store_history_stats store;
 		struct sym_stats sym;
 		size_t processes;
 		int64_t window_samples; /* in the window being filled */
@@ -83,7 +82,7 @@ static const char agent_usage[] =
     "Samples the whole machine until SIGINT or SIGTERM and keeps a history on disk: one\n"
     "zstd-compressed pprof file per window, written atomically. Read it with profd query.\n"
     "\n"
-    "  --store DIR              history folder (default " PROF_STORE_DEFAULT_DIR ")\n"
+    "  --store DIR              history folder (default " STORE_DEFAULT_DIR ")\n"
     "  -F, --freq HZ            samples per second per CPU (default 19)\n"
     "  --window SECONDS         length of one window (default 60)\n"
     "  --retention-age D        remove windows older than D (30m, 12h, 7d; default: keep)\n"
@@ -129,7 +128,7 @@ static void refresh_health(struct agent *a)
 	struct agent_health h;
 
 	memcpy(h.counters, a->c.counters, sizeof(h.counters));
-	prof_store__stats(a->store, &h.store);
+	store_history__stats(a->store, &h.store);
 	sym_resolver__stats(a->c.resolver, &h.sym);
 	h.processes = a->c.processes;
 	h.window_samples = a->window ? a->window->total : 0;
@@ -158,8 +157,8 @@ static int64_t write_window(struct agent *a)
 		end = a->window_start_ns + 1; /* the wall clock stepped back */
 	a->window->time_ns = a->window_start_ns;
 	a->window->duration_ns = end - a->window_start_ns;
-	prof_store__write(a->store, a->window, a->window_start_ns, end);
-	if (a->push && prof_push__window(a->push, a->window, a->window_start_ns, end))
+	store_history__write(a->store, a->window, a->window_start_ns, end);
+	if (a->push && store_push__window(a->push, a->window, a->window_start_ns, end))
 		pr_warn_once("push: cannot encode a window");
 	return end;
 }
@@ -304,14 +303,14 @@ static int agent_store_collect(void *ctx, int64_t from_ns, int64_t to_ns,
 			       const struct fmt_filter *f, struct fmt_profile *dst)
 {
 	struct agent *a = ctx;
-	struct prof_store_opts so = {.dir = a->o->store};
-	struct prof_store *s;
+	struct store_history_opts so = {.dir = a->o->store};
+	struct store_history *s;
 	int n;
 
 	pthread_mutex_lock(&store_read_lock);
-	s = prof_store__open(&so);
-	n = s ? prof_store__query(s, from_ns, to_ns, f, dst) : -errno;
-	prof_store__free(s);
+	s = store_history__open(&so);
+	n = s ? store_history__query(s, from_ns, to_ns, f, dst) : -errno;
+	store_history__free(s);
 	pthread_mutex_unlock(&store_read_lock);
 	return n;
 }
@@ -319,18 +318,18 @@ static int agent_store_collect(void *ctx, int64_t from_ns, int64_t to_ns,
 static int agent_store_info(void *ctx, struct web_store_info *out)
 {
 	struct agent *a = ctx;
-	struct prof_store_opts so = {.dir = a->o->store};
-	struct prof_store_span span;
-	struct prof_store_stats st;
-	struct prof_store *s;
+	struct store_history_opts so = {.dir = a->o->store};
+	struct store_history_span span;
+	struct store_history_stats st;
+	struct store_history *s;
 	int err = 0;
 
 	pthread_mutex_lock(&store_read_lock);
-	s = prof_store__open(&so);
+	s = store_history__open(&so);
 	if (s) {
-		prof_store__span(s, &span);
-		prof_store__stats(s, &st);
-		prof_store__free(s);
+		store_history__span(s, &span);
+		store_history__stats(s, &st);
+		store_history__free(s);
 	} else {
 		err = -errno;
 	}
@@ -435,9 +434,9 @@ static int agent_metrics(void *ctx, struct profd_strbuf *sb)
 		  ?: metric(sb, "profd_symbolizer_misses_total", "counter",
 			    "Address lookups that read a file or /proc first.", h.sym.misses);
 	if (a->push) {
-		struct prof_push_stats ps;
+		struct store_push_stats ps;
 
-		prof_push__stats(a->push, &ps);
+		store_push__stats(a->push, &ps);
 		err = err
 			  ?: metric(sb, "profd_push_sent_total", "counter",
 				    "Windows the push backend accepted.", ps.sent);
@@ -495,7 +494,7 @@ static int start_http(struct agent *a)
 /* --push, with its spool inside the store folder. */
 static int start_push(struct agent *a)
 {
-	struct prof_push_opts po = {
+	struct store_push_opts po = {
 	    .url = a->o->push_url,
 	    .labels = a->o->labels,
 	    .freq = a->o->freq,
@@ -503,17 +502,17 @@ static int start_push(struct agent *a)
 	};
 	char *dir = NULL;
 
-	if (asprintf(&dir, "%s/" PROF_PUSH_SPOOL_DIR, a->o->store) < 0)
+	if (asprintf(&dir, "%s/" STORE_PUSH_SPOOL_DIR, a->o->store) < 0)
 		return -ENOMEM;
 	po.spool_dir = dir;
-	a->push = prof_push__new(&po);
+	a->push = store_push__new(&po);
 	free(dir);
 	return a->push ? 0 : -errno;
 }
 
 static int agent_run(const struct agent_opts *o)
 {
-	struct prof_store_opts so = {
+	struct store_history_opts so = {
 	    .dir = o->store,
 	    .writable = true,
 	    .max_age_ns = o->max_age_ns,
@@ -525,12 +524,12 @@ static int agent_run(const struct agent_opts *o)
 	    .sigfd = -1,
 	    .lock = PTHREAD_MUTEX_INITIALIZER,
 	};
-	struct prof_store_stats st;
+	struct store_history_stats st;
 	int code = PROFD_EXIT_FAILURE;
 
 	if (prof_check_privileges())
 		return PROFD_EXIT_FAILURE;
-	a.store = prof_store__open(&so);
+	a.store = store_history__open(&so);
 	if (!a.store)
 		return PROFD_EXIT_FAILURE;
 	/* Before any thread starts, so that every thread has the signals blocked. */
@@ -547,7 +546,7 @@ static int agent_run(const struct agent_opts *o)
 		goto fini;
 	if (o->http.listen && start_http(&a))
 		goto fini;
-	prof_store__stats(a.store, &st);
+	store_history__stats(a.store, &st);
 	pr_info("agent: sampling %s at %d Hz, %u s windows into %s (%zu windows there)",
 		o->npids ? "the given processes" : "every process", o->freq, o->window_s, o->store,
 		st.files);
@@ -558,7 +557,7 @@ static int agent_run(const struct agent_opts *o)
 		write_window(&a);
 		code = PROFD_EXIT_OK;
 	}
-	prof_store__stats(a.store, &st);
+	store_history__stats(a.store, &st);
 	pr_info("agent: %llu windows written, %llu failed, %zu in the store (%llu bytes)",
 		(unsigned long long)st.windows_written, (unsigned long long)st.write_failures,
 		st.files, (unsigned long long)st.bytes);
@@ -570,10 +569,10 @@ fini:
 	prof_max_stack_restore();
 	fmt_profile__free(a.window);
 out:
-	prof_push__free(a.push); /* sends what is queued while the backend answers, or spools it */
+	store_push__free(a.push); /* sends what is queued while the backend answers, or spools it */
 	if (a.sigfd >= 0)
 		close(a.sigfd);
-	prof_store__free(a.store);
+	store_history__free(a.store);
 	return code;
 }
 
@@ -623,13 +622,13 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 		o->window_s = (unsigned)v;
 		return 0;
 	case OPT_RET_AGE:
-		if (prof_parse_duration(arg, &ns) || ns <= 0)
+		if (store_parse_duration(arg, &ns) || ns <= 0)
 			return usage("--retention-age %s: expected a duration like 30m, 12h or 7d",
 				     arg);
 		o->max_age_ns = ns;
 		return 0;
 	case OPT_RET_SIZE:
-		if (prof_parse_size(arg, &o->max_bytes) || !o->max_bytes)
+		if (store_parse_size(arg, &o->max_bytes) || !o->max_bytes)
 			return usage("--retention-size %s: expected bytes like 100000, 512M or 2G",
 				     arg);
 		return 0;
@@ -651,7 +650,7 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 			return usage("--unwind %s: expected fp, dwarf or auto", arg);
 		return 0;
 	case OPT_SPOOL_SIZE:
-		if (prof_parse_size(arg, &o->spool_bytes) || !o->spool_bytes)
+		if (store_parse_size(arg, &o->spool_bytes) || !o->spool_bytes)
 			return usage("--spool-size %s: expected bytes like 500K, 64M or 1G", arg);
 		return 0;
 	case 'v':
@@ -688,7 +687,7 @@ int prof_agent_main(int argc, char **argv)
 	    {},
 	};
 	struct agent_opts o = {
-	    .store = PROF_STORE_DEFAULT_DIR,
+	    .store = STORE_DEFAULT_DIR,
 	    .freq = AGENT_DEFAULT_FREQ,
 	    .window_s = AGENT_DEFAULT_WINDOW_S,
 	};

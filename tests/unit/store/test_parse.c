@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "profiler/store_internal.h"
+#include "store/store.h"
 
 #define S 1000000000LL
 #define NOW (1795615200LL * S) /* 2026-11-25T14:00:00Z */
@@ -18,7 +18,7 @@ static int64_t parse_ok(const char *s)
 {
 	int64_t ns = -1;
 
-	assert_int_equal(prof_parse_time(s, NOW, &ns), 0);
+	assert_int_equal(store_parse_time(s, NOW, &ns), 0);
 	return ns;
 }
 
@@ -79,7 +79,7 @@ static void test_out_of_range(void **state)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ns = 42;
-		if (prof_parse_time(bad[i], NOW, &ns) != -EINVAL)
+		if (store_parse_time(bad[i], NOW, &ns) != -EINVAL)
 			fail_msg("\"%s\" was taken as %lld", bad[i], (long long)ns);
 	}
 }
@@ -89,23 +89,23 @@ static void test_duration_and_size(void **state)
 	int64_t ns;
 	uint64_t bytes;
 
-	assert_int_equal(prof_parse_duration("90", &ns), 0);
+	assert_int_equal(store_parse_duration("90", &ns), 0);
 	assert_true(ns == 90 * S);
-	assert_int_equal(prof_parse_duration("1.5h", &ns), 0);
+	assert_int_equal(store_parse_duration("1.5h", &ns), 0);
 	assert_true(ns == 5400 * S);
-	assert_int_equal(prof_parse_duration("2w", &ns), 0);
+	assert_int_equal(store_parse_duration("2w", &ns), 0);
 	assert_true(ns == 14 * 86400 * S);
-	assert_int_equal(prof_parse_duration("300y", &ns), -EINVAL);
-	assert_int_equal(prof_parse_duration("9999999999", &ns), -EINVAL);
-	assert_int_equal(prof_parse_duration("-1s", &ns), -EINVAL);
-	assert_int_equal(prof_parse_size("512M", &bytes), 0);
+	assert_int_equal(store_parse_duration("300y", &ns), -EINVAL);
+	assert_int_equal(store_parse_duration("9999999999", &ns), -EINVAL);
+	assert_int_equal(store_parse_duration("-1s", &ns), -EINVAL);
+	assert_int_equal(store_parse_size("512M", &bytes), 0);
 	assert_true(bytes == 512ull << 20);
-	assert_int_equal(prof_parse_size("2GiB", &bytes), 0);
+	assert_int_equal(store_parse_size("2GiB", &bytes), 0);
 	assert_true(bytes == 2ull << 30);
-	assert_int_equal(prof_parse_size("100000", &bytes), 0);
+	assert_int_equal(store_parse_size("100000", &bytes), 0);
 	assert_true(bytes == 100000);
-	assert_int_equal(prof_parse_size("16E", &bytes), -EINVAL);
-	assert_int_equal(prof_parse_size("1PB", &bytes), -EINVAL);
+	assert_int_equal(store_parse_size("16E", &bytes), -EINVAL);
+	assert_int_equal(store_parse_size("1PB", &bytes), -EINVAL);
 }
 
 int main(void)

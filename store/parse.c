@@ -7,9 +7,8 @@
 #include <string.h>
 
 #include "common/clock.h"
-#include "profiler/store_internal.h"
+#include "store/store.h"
 
-#define NS_PER_S 1000000000LL
 
 /* A non-negative decimal number and what follows it. */
 static bool leading_number(const char *s, double *v, const char **rest)
@@ -26,7 +25,7 @@ static bool leading_number(const char *s, double *v, const char **rest)
 	return true;
 }
 
-int prof_parse_duration(const char *s, int64_t *ns)
+int store_parse_duration(const char *s, int64_t *ns)
 {
 	static const struct {
 		const char *unit;
@@ -44,13 +43,13 @@ int prof_parse_duration(const char *s, int64_t *ns)
 			continue;
 		if (t > 9e9) /* about 285 years: beyond that int64 nanoseconds overflow */
 			return -EINVAL;
-		*ns = (int64_t)(t * NS_PER_S);
+		*ns = (int64_t)(t * PROFD_NS_PER_S);
 		return 0;
 	}
 	return -EINVAL;
 }
 
-int prof_parse_size(const char *s, uint64_t *bytes)
+int store_parse_size(const char *s, uint64_t *bytes)
 {
 	static const char units[] = "KMGT";
 	const char *rest, *u;
@@ -78,7 +77,7 @@ int prof_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-int prof_parse_time(const char *s, int64_t now_ns, int64_t *ns)
+int store_parse_time(const char *s, int64_t now_ns, int64_t *ns)
 {
 	int64_t ago;
 
@@ -87,7 +86,7 @@ int prof_parse_time(const char *s, int64_t now_ns, int64_t *ns)
 		return 0;
 	}
 	if (s[0] == '-') {
-		if (prof_parse_duration(s + 1, &ago))
+		if (store_parse_duration(s + 1, &ago))
 			return -EINVAL;
 		*ns = now_ns - ago;
 		return 0;
