@@ -34,7 +34,6 @@
 #include "symbolizer/symbolizer_internal.h"
 
 #define CRC_CHUNK 65536
-#define FILE_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
 
 struct search {
 	struct sym_resolver *r;
@@ -68,20 +67,6 @@ int sym_debuglink_crc(int fd, uint32_t *crc)
 		return -errno;
 	*crc = (uint32_t)c;
 	return 0;
-}
-
-static int open_regular(const char *path)
-{
-	struct stat st;
-	int fd = open(path, FILE_FLAGS);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	return fd;
 }
 
 static const char *why(int err)
@@ -161,9 +146,10 @@ static int load(struct search *s, int fd, const char *path, bool self, bool chec
 
 static int try_path(struct search *s, const char *path, bool in_proc, bool check_crc)
 {
+	struct stat st;
 	int fd, err;
 
-	fd = in_proc ? sym_proc__open_path(s->r, s->p, path) : open_regular(path);
+	fd = in_proc ? sym_proc__open_path(s->r, s->p, path) : sym_open_regular(-1, path, &st);
 	if (fd < 0)
 		return fd;
 	err = load(s, fd, path, false, check_crc);
@@ -192,15 +178,12 @@ static int from_known(struct search *s)
 
 	if (!f->debug_path[0])
 		return from_self(s);
-	fd = open_regular(f->debug_path);
+	fd = sym_open_regular(-1, f->debug_path, &st);
 	if (fd < 0)
 		return fd;
-	err = fstat(fd, &st) ? -errno : 0;
-	if (!err) {
-		sym_file_id__from_stat(&id, &st);
-		err = sym_file_id__equal(&id, &f->debug_id) ? load(s, fd, f->debug_path, false, false)
-							    : -ESTALE;
-	}
+	sym_file_id__from_stat(&id, &st);
+	err = sym_file_id__equal(&id, &f->debug_id) ? load(s, fd, f->debug_path, false, false)
+						    : -ESTALE;
 	close(fd);
 	return err;
 }

@@ -30,9 +30,9 @@ int sym_perfmap__open(int rootfd, const char *path, uid_t uid, struct stat *st)
 	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 	int fd;
 
-	fd = rootfd >= 0 ? sym_open_beneath(rootfd, path, flags) : open(path, flags);
+	fd = sym_open_beneath(rootfd, path, flags);
 	if (fd < 0)
-		return fd == -1 ? -errno : fd;
+		return fd;
 	if (fstat(fd, st)) {
 		int err = -errno;
 

@@ -17,11 +17,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/htab.h"
@@ -32,23 +30,6 @@
 #define STAT_MAX 4096
 #define STATUS_LINE_MAX 4096
 #define STATUS_BYTES_MAX 65536
-#define FILE_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-
-int sym_open_beneath(int rootfd, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)flags,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	long fd;
-
-	while (*path == '/')
-		path++;
-	if (!*path)
-		return -EINVAL;
-	fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	return fd < 0 ? -errno : (int)fd;
-}
 
 static int proc_path(const struct sym_resolver *r, char *buf, size_t len, pid_t pid,
 		     const char *what)
@@ -204,13 +185,10 @@ static int open_by_path(const struct sym_map *m, const struct sym_proc *p, int r
 
 	if (m->kind != SYM_MAP_FILE)
 		return -ENOENT;
-	if (p->root == SYM_ROOT_OTHER)
-		fd = rootfd >= 0 ? sym_open_beneath(rootfd, m->path, FILE_FLAGS) : -ENOENT;
-	else if ((fd = open(m->path, FILE_FLAGS)) < 0)
-		fd = -errno;
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, st) || !S_ISREG(st->st_mode) || (m->inode && st->st_ino != m->inode)) {
+	if (p->root == SYM_ROOT_OTHER && rootfd < 0)
+		return -ENOENT;
+	fd = sym_open_regular(p->root == SYM_ROOT_OTHER ? rootfd : -1, m->path, st);
+	if (fd >= 0 && m->inode && st->st_ino != m->inode) {
 		close(fd);
 		return -ESTALE;
 	}
@@ -233,7 +211,7 @@ static int open_mapping(struct sym_resolver *r, const struct sym_proc *p, const 
 		*out = sym_filecache__get(&r->files, &id);
 		if (*out)
 			return 0;
-		fd = open(path, FILE_FLAGS);
+		fd = open(path, SYM_FILE_FLAGS);
 		if (fd >= 0 && (fstat(fd, &fst) || !same_inode(&st, &fst))) {
 			close(fd);
 			fd = -1;
@@ -496,7 +474,7 @@ int sym_proc__open_file(struct sym_resolver *r, const struct sym_proc *p, const 
 
 	/* The pid may be reused or the path replaced since: only the same file will do. */
 	if (!p->gone && !map_files_path(r, p, m, path, sizeof(path))) {
-		fd = open(path, FILE_FLAGS);
+		fd = open(path, SYM_FILE_FLAGS);
 		if (fd >= 0 && !is_file(fd, f)) {
 			close(fd);
 			fd = -1;
@@ -563,20 +541,15 @@ bool sym_proc__update_perfmap(struct sym_resolver *r, struct sym_proc *p)
 int sym_proc__open_path(struct sym_resolver *r, const struct sym_proc *p, const char *path)
 {
 	struct stat st;
-	int fd, rootfd;
+	int fd, rootfd = -1;
 
 	if (p->root == SYM_ROOT_OTHER) {
 		rootfd = open_root(r, p);
 		if (rootfd < 0)
 			return rootfd;
-		fd = sym_open_beneath(rootfd, path, FILE_FLAGS);
+	}
+	fd = sym_open_regular(rootfd, path, &st);
+	if (rootfd >= 0)
 		close(rootfd);
-	} else if ((fd = open(path, FILE_FLAGS)) < 0) {
-		fd = -errno;
-	}
-	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
-		close(fd);
-		fd = -EINVAL;
-	}
 	return fd;
 }

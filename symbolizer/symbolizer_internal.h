@@ -23,6 +23,7 @@
 #ifndef PROFD_SYMBOLIZER_INTERNAL_H
 #define PROFD_SYMBOLIZER_INTERNAL_H
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +53,21 @@
 #define SYM_PERFMAP_RECHECK_NS (200ull * 1000000) /* stat a perf map again after a miss */
 #define SYM_KERNEL_RELOAD_NS (10ull * 1000000000) /* re-read kallsyms after a miss */
 #define SYM_DEBUG_RETRY_NS (60ull * 1000000000)	/* look for missing debug info again */
+
+/* --- fsopen.c: files other processes name --- */
+
+#define SYM_FILE_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+
+/*
+ * Opens path below rootfd with every symlink and ".." kept inside it (openat2 RESOLVE_IN_ROOT);
+ * rootfd < 0: path as it is, from our root. Returns an fd or -errno.
+ */
+int sym_open_beneath(int rootfd, const char *path, int flags);
+/*
+ * Opens a regular file for reading (below rootfd as sym_open_beneath() does) and fills *st.
+ * Returns an fd, -EINVAL for anything but a regular file, or -errno.
+ */
+int sym_open_regular(int rootfd, const char *path, struct stat *st);
 
 /* --- arena.c: strings that live as long as their owner, freed at once --- */
 
@@ -459,9 +475,6 @@ struct sym_proc {
 struct sym_procs {
 	struct profd_htab by_pid; /* pid -> struct sym_proc * */
 };
-
-/* Opens path below rootfd with every symlink and ".." kept inside it (openat2 RESOLVE_IN_ROOT). */
-int sym_open_beneath(int rootfd, const char *path, int flags);
 
 int sym_procs__add(struct sym_resolver *r, pid_t pid, bool force);
 void sym_procs__drop(struct sym_resolver *r, pid_t pid);
