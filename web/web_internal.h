@@ -23,7 +23,7 @@ extern const size_t web_nassets;
 
 const struct web_asset *web_asset_find(const char *name);
 
-/* ---- requests and replies (server.c) ---- */
+/* ---- requests (server.c) and replies (reply.c) ---- */
 
 #define WEB_MAX_PARAMS 16
 #define WEB_MAX_PARAM_LEN 1024
