@@ -232,11 +232,8 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 	memcpy(c->counters, now, sizeof(now));
 
 	/* Processes that exited before this drain have had all their samples symbolized. */
-	for (size_t i = 0; i < pending; i++) {
+	for (size_t i = 0; i < pending; i++)
 		sym_resolver__drop_process(c->resolver, c->pending_drop[i]);
-		if (c->unwind)
-			prof_unwind__drop_process(c->unwind, c->pending_drop[i]);
-	}
 	if (pending) /* pending_drop may still be NULL, and NULL + 0 is undefined */
 		memmove(c->pending_drop, c->pending_drop + pending,
 			(c->npending - pending) * sizeof(pid_t));

@@ -168,7 +168,6 @@ int prof_unwind__before_exec(struct prof_unwind *u, struct prof_stacks *st, pid_
  * executable's CFI and says why under -v), with its unwind tables read now if that is DWARF.
  */
 enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid);
-void prof_unwind__drop_process(struct prof_unwind *u, pid_t pid);
 void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts *out);
 /* Appends "; --unwind auto: ..., N stacks truncated ..., N unwinds stopped early (...)". */
 void prof_unwind__summary(const struct prof_unwind *u, uint64_t ringbuf_full,

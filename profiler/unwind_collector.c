@@ -320,11 +320,6 @@ enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid)
 	return mode;
 }
 
-void prof_unwind__drop_process(struct prof_unwind *u, pid_t pid)
-{
-	sym_unwinder__drop_process(u->uw, pid);
-}
-
 void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts *out)
 {
 	struct sym_unwind_stats st;

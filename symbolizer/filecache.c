@@ -16,6 +16,7 @@
 #include "common/htab.h"
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
+#include "symbolizer/unwind_table_internal.h"
 
 #define FILES_MIN 256
 
@@ -89,9 +90,29 @@ void sym_file__free(struct sym_file *f)
 	free(f->segs);
 	sym_symtab__free(f->symtab);
 	sym_dwarf__free(f->dwarf);
+	sym_uw_table__free(f->unwind);
 	free(f->debuglink);
 	free(f->debug_path);
 	free(f);
+}
+
+static void release_slot(struct sym_filecache *fc, struct sym_file *f)
+{
+	if (!f->slot)
+		return;
+	fc->slots[f->slot] = NULL;
+	fc->free_slots[fc->nfree_slots++] = f->slot; /* room: one per slot handed out */
+	f->slot = 0;
+}
+
+static void drop_unwind(struct sym_filecache *fc, struct sym_file *f)
+{
+	if (!f->unwind)
+		return;
+	fc->unwind_bytes -= f->unwind->bytes;
+	fc->with_unwind--;
+	sym_uw_table__free(f->unwind);
+	f->unwind = NULL;
 }
 
 static void remove_file(struct sym_filecache *fc, struct sym_file *f)
@@ -104,6 +125,8 @@ static void remove_file(struct sym_filecache *fc, struct sym_file *f)
 		fc->with_symbols--;
 	if (f->dwarf)
 		fc->with_dwarf--;
+	drop_unwind(fc, f);
+	release_slot(fc, f);
 	sym_file__free(f);
 }
 
@@ -112,6 +135,8 @@ void sym_filecache__release(struct sym_filecache *fc)
 	while (fc->lru.lru_next != &fc->lru)
 		remove_file(fc, fc->lru.lru_next);
 	profd_htab_release(&fc->by_id);
+	free(fc->slots);
+	free(fc->free_slots);
 	memset(fc, 0, sizeof(*fc));
 }
 
@@ -271,8 +296,8 @@ void sym_filecache__put(struct sym_filecache *fc, struct sym_file *f)
 	if (!f || !f->cached)
 		return;
 	f->refs--;
-	/* Without a symbol table or DWARF there is nothing worth keeping for the next process. */
-	if (!f->refs && !f->symtab && !f->dwarf)
+	/* Without tables there is nothing worth keeping for the next process. */
+	if (!f->refs && !f->symtab && !f->dwarf && !f->unwind)
 		remove_file(fc, f);
 }
 
@@ -326,4 +351,67 @@ struct sym_file *sym_file__new_mem(const void *image, size_t size, const char *p
 		errno = ENOMEM;
 	}
 	return f;
+}
+
+static int grow_slots(struct sym_filecache *fc, uint32_t max)
+{
+	uint32_t cap = fc->cap_slots ? fc->cap_slots * 2 : 64;
+	struct sym_file **slots;
+	uint32_t *free_slots;
+
+	if (cap > max)
+		cap = max;
+	if (cap <= fc->cap_slots)
+		return -ENOSPC;
+	slots = realloc(fc->slots, cap * sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	fc->slots = slots;
+	free_slots = realloc(fc->free_slots, cap * sizeof(*free_slots));
+	if (!free_slots)
+		return -ENOMEM;
+	fc->free_slots = free_slots;
+	fc->cap_slots = cap;
+	return 0;
+}
+
+uint32_t sym_filecache__slot(struct sym_filecache *fc, struct sym_file *f, uint32_t max)
+{
+	if (f->slot)
+		return f->slot;
+	if (fc->nfree_slots) {
+		f->slot = fc->free_slots[--fc->nfree_slots];
+	} else {
+		if (!fc->nslots)
+			fc->nslots = 1; /* slot 0 means none */
+		if (fc->nslots >= fc->cap_slots && grow_slots(fc, max))
+			return 0;
+		f->slot = fc->nslots++;
+	}
+	fc->slots[f->slot] = f;
+	return f->slot;
+}
+
+struct sym_file *sym_filecache__by_slot(const struct sym_filecache *fc, uint32_t slot)
+{
+	return slot && slot < fc->nslots ? fc->slots[slot] : NULL;
+}
+
+void sym_filecache__set_unwind(struct sym_filecache *fc, struct sym_file *f,
+			       struct sym_uw_table *t, int err)
+{
+	drop_unwind(fc, f);
+	f->unwind = t;
+	f->unwind_err = err;
+	if (!t)
+		return;
+	fc->unwind_bytes += t->bytes;
+	fc->with_unwind++;
+}
+
+void sym_filecache__evict_unwind(struct sym_filecache *fc, struct sym_file *f)
+{
+	drop_unwind(fc, f);
+	if (f->cached && !f->refs && !f->symtab && !f->dwarf)
+		remove_file(fc, f);
 }

@@ -358,6 +358,7 @@ struct sym_proc *sym_procs__find(const struct sym_procs *procs, pid_t pid)
 
 static void free_proc(struct sym_resolver *r, struct sym_proc *p)
 {
+	sym_uw_space__free(r, p->unwind);
 	put_files(r, &p->maps);
 	sym_maps__release(&p->maps);
 	sym_perfmap__free(p->perfmap);

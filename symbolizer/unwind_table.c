@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * .eh_frame, .eh_frame_hdr and .debug_frame -> search tables (see unwind_internal.h). The formats
+ * .eh_frame, .eh_frame_hdr and .debug_frame -> search tables (see unwind_table_internal.h). The formats
  * are the LSB's (.eh_frame, .eh_frame_hdr) and DWARF 4 section 6.4 (.debug_frame). Every read is
  * bounded by the entry it belongs to, and the entry by its section.
  */
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "symbolizer/unwind_internal.h"
+#include "symbolizer/unwind_table_internal.h"
 
 /* --- bounded little-endian reader --- */
 
@@ -995,4 +995,12 @@ void sym_uw_table__release(struct sym_uw_table *t)
 	sym_uw_section__release(&t->eh);
 	sym_uw_section__release(&t->debug);
 	memset(t, 0, sizeof(*t));
+}
+
+void sym_uw_table__free(struct sym_uw_table *t)
+{
+	if (!t)
+		return;
+	sym_uw_table__release(t);
+	free(t);
 }
