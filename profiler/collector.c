@@ -12,7 +12,7 @@
 
 #include "common/log.h"
 #include "common/strbuf.h"
-#include "profiler/profiler.h"
+#include "profiler/sampler_internal.h"
 
 static int push_pid(pid_t **arr, size_t *n, size_t *cap, pid_t pid)
 {

@@ -7,45 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "profiler/profiler.h"
-
-/* pprof by its content (gzip magic, as pprof files are on disk) or by its name; else folded. */
-static bool is_pprof(const char *path, FILE *in)
-{
-	int c;
-
-	if (fmt_kind_from_path(path) == FMT_PPROF)
-		return true;
-	c = getc(in);
-	if (c == EOF)
-		return false;
-	ungetc(c, in);
-	return c == 0x1f;
-}
-
-int prof_read_profile(const char *path, struct fmt_profile *p)
-{
-	struct fmt_error ferr = {{0}};
-	FILE *in = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	bool pprof;
-	int err;
-
-	if (!in) {
-		err = -errno;
-		pr_warn("%s: %s", path, strerror(-err));
-		return err;
-	}
-	pprof = is_pprof(path, in);
-	err = pprof ? fmt_pprof_read(p, in, &ferr) : fmt_folded_read(p, in, &ferr);
-	if (err == -EINVAL)
-		pr_warn("%s: %s", path,
-			ferr.msg[0] ? ferr.msg : pprof ? "not a pprof profile" : "not a folded profile");
-	else if (err)
-		pr_warn("%s: %s", path, strerror(-err));
-	if (in != stdin)
-		fclose(in);
-	return err;
-}
+#include "profiler/cli_internal.h"
 
 int prof_convert_main(int argc, char **argv)
 {
@@ -80,14 +42,11 @@ int prof_convert_main(int argc, char **argv)
 			     "or any gzip file) and writes the format of OUT.");
 			return PROFD_EXIT_OK;
 		default:
-			fputs("profd: convert: unknown option (see profd convert --help)\n", stderr);
-			return PROFD_EXIT_USAGE;
+			return prof_usage("convert", "unknown option");
 		}
 	}
-	if (optind != argc - 1) {
-		fputs("profd: convert: expected one input file (see profd convert --help)\n", stderr);
-		return PROFD_EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return prof_usage("convert", "expected one input file");
 	err = prof_output__open(&out, output, format);
 	if (err)
 		return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;

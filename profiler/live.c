@@ -19,7 +19,7 @@
 #include "common/hash.h"
 #include "common/htab.h"
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/cli_internal.h"
 #include "web/web.h"
 
 #define MAX_TARGETS 100000
@@ -54,6 +54,8 @@ struct prof_live {
 	struct live_window *pending;
 	size_t npending, cap_pending;
 	struct prof_live_info pending_info;
+	/* What the page serves besides: /metrics, the history on disk, files (see web_source). */
+	struct web_source extra;
 };
 
 struct prof_live *prof_live__new(int64_t period_ns, unsigned max_windows, double window_s)
@@ -329,11 +331,40 @@ static int live_targets(void *ctx, struct web_target **out, size_t *n)
 	return 0;
 }
 
-void prof_live__source(struct prof_live *l, struct web_source *src)
+static int live_metrics(void *ctx, struct profd_strbuf *out)
 {
+	struct prof_live *l = ctx;
+
+	return l->extra.metrics(l->extra.ctx, out);
+}
+
+static int live_collect_wall(void *ctx, int64_t from_ns, int64_t to_ns, const struct fmt_filter *f,
+			     struct fmt_profile *dst)
+{
+	struct prof_live *l = ctx;
+
+	return l->extra.collect_wall(l->extra.ctx, from_ns, to_ns, f, dst);
+}
+
+static int live_store_info(void *ctx, struct web_store_info *out)
+{
+	struct prof_live *l = ctx;
+
+	return l->extra.store_info(l->extra.ctx, out);
+}
+
+void prof_live__source(struct prof_live *l, const struct web_source *extra, struct web_source *src)
+{
+	if (extra)
+		l->extra = *extra;
 	memset(src, 0, sizeof(*src));
 	src->ctx = l;
 	src->collect = live_collect;
 	src->status = live_status;
 	src->targets = live_targets;
+	src->metrics = l->extra.metrics ? live_metrics : NULL;
+	src->collect_wall = l->extra.collect_wall ? live_collect_wall : NULL;
+	src->store_info = l->extra.store_info ? live_store_info : NULL;
+	src->files = l->extra.files;
+	src->nfiles = l->extra.nfiles;
 }

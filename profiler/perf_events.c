@@ -10,7 +10,8 @@
 #include <sys/syscall.h>
 
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/sampler_internal.h"
+#include "profiler/session_internal.h"
 
 static int read_file(const char *path, char *buf, size_t len)
 {

@@ -12,7 +12,7 @@
 
 #include "common/htab.h"
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/sampler_internal.h"
 #include "bpf/profile.skel.h"
 
 struct prof_sampler {

@@ -6,24 +6,15 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/cli_internal.h"
 #include "web/web.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:7070"
-
-static volatile sig_atomic_t serve_stop;
-
-static void on_signal(int sig)
-{
-	serve_stop = sig;
-}
 
 static int load(struct prof_live *l, char **files, int nfiles)
 {
@@ -47,13 +38,8 @@ static int load(struct prof_live *l, char **files, int nfiles)
 	return 0;
 }
 
-static int serve_usage(const char *msg)
-{
-	fprintf(stderr, "profd: serve: %s (see profd serve --help)\n", msg);
-	return PROFD_EXIT_USAGE;
-}
-
-int prof_serve_main(int argc, char **argv)
+/* The options; returns 0, or an exit code to end with (usage errors print one line). */
+static int parse_options(int argc, char **argv, struct prof_http_opts *http)
 {
 	static const struct option longopts[] = {
 		{"http", required_argument, NULL, PROF_OPT_HTTP},
@@ -62,11 +48,7 @@ int prof_serve_main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct prof_http_opts http = {.listen = DEFAULT_LISTEN};
-	struct sigaction sa = {.sa_handler = on_signal};
-	struct web_server *server = NULL;
-	struct prof_live *l = NULL;
-	int opt, code = PROFD_EXIT_FAILURE;
+	int opt;
 
 	optind = 1;
 	opterr = 0;
@@ -76,49 +58,56 @@ int prof_serve_main(int argc, char **argv)
 			puts("Usage: profd serve [--http [ADDR:]PORT] [--http-host NAME] [--http-public] FILE...\n"
 			     "Serves saved profiles (folded stacks or pprof) on a web page, until Ctrl-C.\n"
 			     "The page shows file N (from 0) as the time range N to N+1.");
-			return PROFD_EXIT_OK;
+			return -1;
 		case PROF_OPT_HTTP:
 		case PROF_OPT_HTTP_HOST:
 		case PROF_OPT_HTTP_PUBLIC:
-			if (prof_http_option(&http, opt, optarg) < 0) {
-				free(http.hosts);
+			if (prof_http_option(http, opt, optarg) < 0)
 				return PROFD_EXIT_USAGE;
-			}
 			break;
 		case '?':
-			free(http.hosts);
-			return serve_usage("unknown option");
+			return prof_usage("serve", "unknown option");
 		default:
-			free(http.hosts);
-			return serve_usage("an option needs a value");
+			return prof_usage("serve", "an option needs a value");
 		}
 	}
-	if (optind >= argc) {
-		free(http.hosts);
-		return serve_usage("expected one or more profile files");
-	}
-	if (prof_http_check(&http)) {
-		free(http.hosts);
-		return PROFD_EXIT_USAGE;
-	}
-	l = prof_live__new(0, (unsigned)(argc - optind), 1);
-	if (!l || load(l, argv + optind, argc - optind))
-		goto out;
+	if (optind >= argc)
+		return prof_usage("serve", "expected one or more profile files");
+	return prof_http_check(http) ? PROFD_EXIT_USAGE : 0;
+}
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	server = prof_http_start(&http, l, (const char *const *)argv + optind,
-				 (size_t)(argc - optind));
+static int serve(const struct prof_http_opts *http, char **files, int nfiles)
+{
+	struct web_source extra = {.files = (const char *const *)files, .nfiles = (size_t)nfiles};
+	struct prof_live *l = prof_live__new(0, (unsigned)nfiles, 1);
+	struct web_server *server = NULL;
+	struct web_source src;
+	int code = PROFD_EXIT_FAILURE;
+
+	if (!l || load(l, files, nfiles))
+		goto out;
+	prof_signals_catch();
+	prof_live__source(l, &extra, &src);
+	server = prof_http_serve(http, &src);
 	if (!server)
 		goto out;
-	while (!serve_stop)
-		poll(NULL, 0, 100);
+	prof_signals_wait();
 	code = PROFD_EXIT_OK;
 out:
 	web_server__stop(server);
 	prof_live__free(l);
+	return code;
+}
+
+int prof_serve_main(int argc, char **argv)
+{
+	struct prof_http_opts http = {.listen = DEFAULT_LISTEN};
+	int code = parse_options(argc, argv, &http);
+
+	if (code < 0)
+		code = PROFD_EXIT_OK; /* --help */
+	else if (!code)
+		code = serve(&http, argv + optind, argc - optind);
 	free(http.hosts);
 	return code;
 }

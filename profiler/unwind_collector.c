@@ -14,7 +14,7 @@
 #include "common/htab.h"
 #include "common/log.h"
 #include "common/strbuf.h"
-#include "profiler/profiler.h"
+#include "profiler/sampler_internal.h"
 
 struct agg {
 	uint64_t hash;
