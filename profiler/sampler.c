@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The BPF side's lifecycle: open, size, load, attach per CPU, poll events, drain buffers. */
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -14,6 +15,11 @@
 #include "common/log.h"
 #include "profiler/sampler_internal.h"
 #include "bpf/profile.skel.h"
+
+#define PROCESSES_MIN 32768
+#define PROCESSES_MAX (1u << 20)
+#define TARGETS_MAX 8192	       /* targets and their descendants alive at once */
+#define EVENTS_BYTES_FP (256u << 10) /* 8192 process events per poll period */
 
 struct prof_sampler {
 	struct profile_bpf *skel;
@@ -103,28 +109,34 @@ static size_t stack_value_size(const struct prof_sampler *s)
 	return offsetof(struct profd_stack, pcs) + s->opts.max_stack * sizeof(__u64);
 }
 
-static int size_maps(struct prof_sampler *s)
+/* The power of two >= v, within [lo, hi] (both powers of two). */
+static uint64_t clamp_pow2(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	uint64_t p = round_pow2(v);
+
+	return p < lo ? lo : p > hi ? hi : p;
+}
+
+/* Samples taken on every CPU in one drain period at the nominal rate. */
+static uint64_t samples_per_window(const struct prof_sampler *s)
+{
+	return (uint64_t)s->ncpus * s->opts.freq * (s->opts.window_ms ? s->opts.window_ms : 1000) /
+	       1000;
+}
+
+/* Counts and stacks, double-buffered: one drain period's worth each. */
+static int size_sample_maps(struct prof_sampler *s)
 {
 	struct profile_bpf *skel = s->skel;
-	uint64_t per_window;
+	uint64_t per_window = samples_per_window(s);
 	int err = 0;
 
 	/*
 	 * A window holds at most one new stack per sample and two stacks (user, kernel) per
 	 * sample; twice that leaves room for a burst above the nominal rate.
 	 */
-	per_window = (uint64_t)s->ncpus * s->opts.freq * (s->opts.window_ms ? s->opts.window_ms : 1000) / 1000;
-	s->stack_entries = round_pow2(per_window * 4);
-	if (s->stack_entries < 4096)
-		s->stack_entries = 4096;
-	if (s->stack_entries > 131072)
-		s->stack_entries = 131072;
-	s->counts_entries = round_pow2(per_window * 4);
-	if (s->counts_entries < 4096)
-		s->counts_entries = 4096;
-	if (s->counts_entries > 262144)
-		s->counts_entries = 262144;
-
+	s->stack_entries = (uint32_t)clamp_pow2(per_window * 4, 4096, 131072);
+	s->counts_entries = (uint32_t)clamp_pow2(per_window * 4, 4096, 262144);
 	skel->rodata->stack_bytes = s->opts.max_stack * sizeof(__u64);
 	err = err ?: bpf_map__set_value_size(skel->maps.stacks0, stack_value_size(s));
 	err = err ?: bpf_map__set_value_size(skel->maps.stacks1, stack_value_size(s));
@@ -132,22 +144,57 @@ static int size_maps(struct prof_sampler *s)
 	err = err ?: bpf_map__set_max_entries(skel->maps.stacks0, s->stack_entries);
 	err = err ?: bpf_map__set_max_entries(skel->maps.stacks1, s->stack_entries);
 	err = err ?: bpf_map__set_max_entries(skel->maps.counts0, s->counts_entries);
-	err = err ?: bpf_map__set_max_entries(skel->maps.counts1, s->counts_entries);
-	if (s->opts.unwind != PROFD_UNWIND_FP) {
-		/*
-		 * Stack copies share the events ring: room for half a second of samples on every
-		 * CPU (user space reads it every poll period, 100 ms), within 4 to 256 MiB.
-		 */
-		uint64_t rec = sizeof(struct profd_stack_event) + 8 + s->opts.stack_size;
+	return err ?: bpf_map__set_max_entries(skel->maps.counts1, s->counts_entries);
+}
 
-		s->events_bytes = round_pow2(per_window * rec / 2);
-		if (s->events_bytes < (4u << 20))
-			s->events_bytes = 4u << 20;
-		if (s->events_bytes > (256u << 20))
-			s->events_bytes = 256u << 20;
-		err = err ?: bpf_map__set_max_entries(skel->maps.events, s->events_bytes);
-	}
-	return err;
+/* Processes alive now, from /proc; 0 if it cannot be read. */
+static uint64_t processes_alive(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	uint64_t n = 0;
+
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] >= '1' && de->d_name[0] <= '9';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * The per-process maps hold live processes only (entries go at exit): room for twice those
+ * alive at the start, at least PROCESSES_MIN. targets holds the processes asked for and what
+ * they fork; without a filter it is never read.
+ */
+static int size_process_maps(struct prof_sampler *s)
+{
+	struct profile_bpf *skel = s->skel;
+	uint64_t processes = clamp_pow2(2 * processes_alive(), PROCESSES_MIN, PROCESSES_MAX);
+	int err = 0;
+
+	err = err ?: bpf_map__set_max_entries(skel->maps.seen, (uint32_t)processes);
+	err = err ?: bpf_map__set_max_entries(skel->maps.unwind_modes, (uint32_t)processes);
+	return err ?: bpf_map__set_max_entries(skel->maps.targets,
+					      s->opts.filter_pids ? TARGETS_MAX : 1);
+}
+
+/*
+ * Process events need little room: user space reads them every poll period (100 ms). Stack
+ * copies share the ring: then room for half a second of samples on every CPU, within 4 to 256 MiB.
+ */
+static int size_events(struct prof_sampler *s)
+{
+	uint64_t rec = sizeof(struct profd_stack_event) + 8 + s->opts.stack_size;
+
+	s->events_bytes = EVENTS_BYTES_FP;
+	if (s->opts.unwind != PROFD_UNWIND_FP)
+		s->events_bytes = clamp_pow2(samples_per_window(s) * rec / 2, 4u << 20, 256u << 20);
+	return bpf_map__set_max_entries(s->skel->maps.events, (uint32_t)s->events_bytes);
+}
+
+static int size_maps(struct prof_sampler *s)
+{
+	return size_sample_maps(s) ?: size_process_maps(s) ?: size_events(s);
 }
 
 static int alloc_scratch(struct prof_sampler *s)
