@@ -17,7 +17,7 @@ enum {
 	PROFD_EXIT_USAGE = 2,
 };
 
-/* Each takes the arguments after "profd" (argv[0] is the command's name) and returns an exit code. */
+/* Each takes the arguments after "profd" (argv[0]: the command's name); returns an exit code. */
 int prof_record_main(int argc, char **argv);  /* profd -p PID | -a | -- CMD */
 int prof_agent_main(int argc, char **argv);   /* profd agent */
 int prof_query_main(int argc, char **argv);   /* profd query */
