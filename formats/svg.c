@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/hash.h"
 #include "common/htab.h"
 #include "common/strbuf.h"
@@ -52,7 +53,8 @@ struct node {
 
 struct tree {
 	struct node *nodes; /* nodes[0] is the root "all"; a parent comes before its children */
-	uint32_t nnodes, cap;
+	uint32_t nnodes;
+	size_t cap;
 	uint32_t *kids;	   /* children of each node, sorted by name */
 	struct profd_htab index; /* hash of (parent, name) -> node index + 1 */
 	struct profd_strbuf names; /* NUL-separated, clean UTF-8 */
@@ -203,18 +205,8 @@ static int tree_add_node(struct tree *t, uint32_t parent, const struct profd_str
 	size_t off = t->names.len;
 	int err;
 
-	if (t->nnodes == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 256;
-		struct node *v;
-
-		if (t->cap >= NO_NODE / 2)
-			return -ENOMEM;
-		v = realloc(t->nodes, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		t->nodes = v;
-		t->cap = cap;
-	}
+	if (t->nnodes >= NO_NODE / 2 || PROFD_ARRAY_RESERVE(t->nodes, t->cap, t->nnodes + 1, 256))
+		return -ENOMEM;
 	/* The strbuf keeps a NUL after its bytes: copy it too, as the separator. */
 	err = profd_strbuf_append(&t->names, name->buf, name->len + 1);
 	if (err)

@@ -10,31 +10,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/array.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "profiler/sampler_internal.h"
-
-static int push_pid(pid_t **arr, size_t *n, size_t *cap, pid_t pid)
-{
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
-		pid_t *p = realloc(*arr, c * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		*arr = p;
-		*cap = c;
-	}
-	(*arr)[(*n)++] = pid;
-	return 0;
-}
 
 static void record_exit(struct prof_collector *c, pid_t pid, const char *comm)
 {
 	struct prof_exit *e;
 
-	if (push_pid(&c->pending_drop, &c->npending, &c->cap_pending, pid))
+	if (PROFD_ARRAY_RESERVE(c->pending_drop, c->cap_pending, c->npending + 1, 64))
 		return;
+	c->pending_drop[c->npending++] = pid;
 	/* Only the first few are named; a long-running agent must not grow with process churn. */
 	if (c->nexits++ >= PROF_EXITS_KEPT)
 		return;

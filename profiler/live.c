@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/hash.h"
 #include "common/htab.h"
 #include "common/log.h"
@@ -124,15 +125,8 @@ static int count_target(struct prof_live *l, uint32_t pid, const char *comm, int
 	}
 	if (l->ntargets == MAX_TARGETS)
 		return 0; /* still in the profile, just not in the picker */
-	if (l->ntargets == l->cap_targets) {
-		size_t cap = l->cap_targets ? l->cap_targets * 2 : 64;
-
-		t = realloc(l->targets, cap * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-		l->targets = t;
-		l->cap_targets = cap;
-	}
+	if (PROFD_ARRAY_RESERVE(l->targets, l->cap_targets, l->ntargets + 1, 64))
+		return -ENOMEM;
 	t = &l->targets[l->ntargets];
 	t->comm = strdup(comm);
 	if (!t->comm || profd_htab_add(&l->target_index, h, l->ntargets + 1)) {
@@ -197,16 +191,9 @@ int prof_live__publish(struct prof_live *l, struct fmt_profile *w, double from, 
 	if (info)
 		l->pending_info = *info;
 	if (w) {
-		if (l->npending == l->cap_pending) {
-			size_t cap = l->cap_pending ? l->cap_pending * 2 : 8;
-			struct live_window *q = realloc(l->pending, cap * sizeof(*q));
-
-			if (!q) {
-				fmt_profile__free(w);
-				return -ENOMEM;
-			}
-			l->pending = q;
-			l->cap_pending = cap;
+		if (PROFD_ARRAY_RESERVE(l->pending, l->cap_pending, l->npending + 1, 8)) {
+			fmt_profile__free(w);
+			return -ENOMEM;
 		}
 		l->pending[l->npending++] = (struct live_window){.p = w, .from = from, .to = to};
 	}

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/array.h"
 #include "common/htab.h"
 #include "common/log.h"
 #include "profiler/sampler_internal.h"
@@ -460,18 +461,8 @@ static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, const ui
 		n = s->stack_buf->len;
 		if (n > (uint32_t)s->opts.max_stack)
 			n = s->opts.max_stack;
-		if (s->pool_len + n > s->pool_cap) {
-			size_t cap = s->pool_cap ? s->pool_cap * 2 : 4096;
-			uint64_t *p;
-
-			while (cap < s->pool_len + n)
-				cap *= 2;
-			p = realloc(s->stack_pool, cap * sizeof(*p));
-			if (!p)
-				return -ENOMEM;
-			s->stack_pool = p;
-			s->pool_cap = cap;
-		}
+		if (PROFD_ARRAY_RESERVE(s->stack_pool, s->pool_cap, s->pool_len + n, 4096))
+			return -ENOMEM;
 		memcpy(s->stack_pool + s->pool_len, s->stack_buf->pcs, n * sizeof(uint64_t));
 		i = s->ndrop + 1;
 		profd_htab_add(&s->seen, key, i); /* reserved for every entry of the map */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/hash.h"
 #include "common/htab.h"
 #include "common/log.h"
@@ -114,18 +115,8 @@ static int reindex(struct prof_unwind *u)
 static int pool_add(struct prof_unwind *u, const uint64_t *a, size_t na, const uint64_t *b,
 		    size_t nb, size_t *off)
 {
-	if (u->pool_len + na + nb > u->pool_cap) {
-		size_t cap = u->pool_cap ? u->pool_cap * 2 : 16384;
-		uint64_t *p;
-
-		while (cap < u->pool_len + na + nb)
-			cap *= 2;
-		p = realloc(u->pool, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		u->pool = p;
-		u->pool_cap = cap;
-	}
+	if (PROFD_ARRAY_RESERVE(u->pool, u->pool_cap, u->pool_len + na + nb, 16384))
+		return -ENOMEM;
 	*off = u->pool_len;
 	memcpy(u->pool + u->pool_len, a, na * sizeof(*a));
 	memcpy(u->pool + u->pool_len + na, b, nb * sizeof(*b));
@@ -148,15 +139,8 @@ static int aggregate(struct prof_unwind *u, const struct prof_stack_sample *ss,
 			return 0;
 		}
 	}
-	if (u->n == u->cap) {
-		size_t cap = u->cap ? u->cap * 2 : 1024;
-
-		a = realloc(u->v, cap * sizeof(*a));
-		if (!a)
-			return -ENOMEM;
-		u->v = a;
-		u->cap = cap;
-	}
+	if (PROFD_ARRAY_RESERVE(u->v, u->cap, u->n + 1, 1024))
+		return -ENOMEM;
 	a = &u->v[u->n];
 	*a = (struct agg){
 		.hash = h,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "common/array.h"
 #include "store/store_internal.h"
 
 #define NAME_LEN 64
@@ -85,9 +86,6 @@ struct store_window *store_folder__at(const struct store_folder *f, size_t i)
 /* Room for one more entry at the end: the removed head is reused before the array grows. */
 static int make_room(struct store_folder *f)
 {
-	struct store_window *w;
-	size_t cap;
-
 	if (f->n < f->cap)
 		return 0;
 	if (f->head) {
@@ -96,13 +94,7 @@ static int make_room(struct store_folder *f)
 		f->head = 0;
 		return 0;
 	}
-	cap = f->cap ? f->cap * 2 : 64;
-	w = realloc(f->w, cap * sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	f->w = w;
-	f->cap = cap;
-	return 0;
+	return PROFD_ARRAY_RESERVE(f->w, f->cap, f->n + 1, 64);
 }
 
 /* Adds an entry in time order; the same times replace the entry there. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/hash.h"
 #include "common/htab.h"
 #include "common/log.h"
@@ -353,28 +354,6 @@ struct sym_file *sym_file__new_mem(const void *image, size_t size, const char *p
 	return f;
 }
 
-static int grow_slots(struct sym_filecache *fc, uint32_t max)
-{
-	uint32_t cap = fc->cap_slots ? fc->cap_slots * 2 : 64;
-	struct sym_file **slots;
-	uint32_t *free_slots;
-
-	if (cap > max)
-		cap = max;
-	if (cap <= fc->cap_slots)
-		return -ENOSPC;
-	slots = realloc(fc->slots, cap * sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	fc->slots = slots;
-	free_slots = realloc(fc->free_slots, cap * sizeof(*free_slots));
-	if (!free_slots)
-		return -ENOMEM;
-	fc->free_slots = free_slots;
-	fc->cap_slots = cap;
-	return 0;
-}
-
 uint32_t sym_filecache__slot(struct sym_filecache *fc, struct sym_file *f, uint32_t max)
 {
 	if (f->slot)
@@ -382,11 +361,14 @@ uint32_t sym_filecache__slot(struct sym_filecache *fc, struct sym_file *f, uint3
 	if (fc->nfree_slots) {
 		f->slot = fc->free_slots[--fc->nfree_slots];
 	} else {
-		if (!fc->nslots)
-			fc->nslots = 1; /* slot 0 means none */
-		if (fc->nslots >= fc->cap_slots && grow_slots(fc, max))
+		size_t need = fc->nslots ? fc->nslots + 1 : 2; /* slot 0 means none */
+
+		/* Every slot handed out may come back free: free_slots has room for them all. */
+		if (need > max || PROFD_ARRAY_RESERVE(fc->slots, fc->cap_slots, need, 64) ||
+		    PROFD_ARRAY_RESERVE(fc->free_slots, fc->cap_free_slots, need, 64))
 			return 0;
-		f->slot = fc->nslots++;
+		f->slot = (uint32_t)need - 1;
+		fc->nslots = (uint32_t)need;
 	}
 	fc->slots[f->slot] = f;
 	return f->slot;

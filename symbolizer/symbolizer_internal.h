@@ -396,9 +396,11 @@ struct sym_filecache {
 	/* Unwind tables, apart from bytes: the unwinder bounds them. */
 	size_t unwind_bytes, with_unwind;
 	struct sym_file **slots; /* slots[i]: the file with slot i (0 unused) */
-	uint32_t nslots, cap_slots;
+	uint32_t nslots;
+	size_t cap_slots;
 	uint32_t *free_slots; /* slots of files freed since, to hand out again */
 	uint32_t nfree_slots;
+	size_t cap_free_slots;
 };
 
 void sym_file_id__from_stat(struct sym_file_id *id, const struct stat *st);

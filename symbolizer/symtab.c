@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
 
@@ -18,15 +19,8 @@
 int sym_symtab_builder__add(struct sym_symtab_builder *b, uint64_t addr, uint64_t size,
 			    const char *name, size_t len, uint32_t rank, uint32_t aux)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		struct sym_symtab_cand *v = realloc(b->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		b->v = v;
-		b->cap = cap;
-	}
+	if (PROFD_ARRAY_RESERVE(b->v, b->cap, b->n + 1, 1024))
+		return -ENOMEM;
 	if (b->names.len > UINT32_MAX - len - 1)
 		return -ENOMEM;
 	b->v[b->n] = (struct sym_symtab_cand){
@@ -121,18 +115,12 @@ void sym_symtab_builder__release(struct sym_symtab_builder *b)
 	memset(b, 0, sizeof(*b));
 }
 
+_Static_assert(offsetof(struct sym_symbol, addr) == 0, "profd_array_upper() keys on addr");
+
 const struct sym_symbol *sym_symtab__find(const struct sym_symtab *t, uint64_t addr)
 {
-	size_t lo = 0, hi = t->n;
+	size_t lo = profd_array_upper(t->syms, t->n, sizeof(*t->syms), addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	/* The nearest symbol below, or a sized one a little further back that encloses it. */
 	for (size_t i = lo, k = 0; i > 0 && k < BACK_SCAN; i--, k++) {
 		const struct sym_symbol *sym = &t->syms[i - 1];
