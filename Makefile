@@ -7,6 +7,8 @@
 #   make bench   benchmarks against peers, printed as figures and ratios
 #   make asan    the unit tests under ASan + UBSan
 #   make fuzz    bounded libFuzzer runs of every parser
+#   make install PREFIX=/usr/local DESTDIR=   binary, man pages, bash completion, systemd unit
+#   make deb     build/profd_VERSION_ARCH.deb (dpkg-deb)
 
 BUILD     ?= build
 CC        ?= gcc
@@ -19,8 +21,13 @@ WARNINGS  := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 -Wstrict-pr
 CFLAGS    ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARNINGS) -fno-omit-frame-pointer -D_GNU_SOURCE \
              -DPROFD_VERSION='"$(VERSION)"' -I. -I$(BUILD) -MMD -MP
-LDLIBS    := -lbpf -lelf -ldw -lunwind-ptrace -lunwind-generic -lunwind -lzstd -lz \
-             -lmicrohttpd -ldebuginfod -lpthread -lm /usr/lib/x86_64-linux-gnu/libiberty.a
+# libiberty (demangling) ships as a static library only; the compiler's search path finds it.
+# Expanded when a link runs, so `make deps` works before it is installed.
+LIBIBERTY  = $(shell $(CC) -print-file-name=libiberty.a)
+need_libiberty = $(if $(filter /%,$(LIBIBERTY)),,$(error libiberty.a: not found by $(CC) \
+                 -print-file-name; install libiberty-dev (make deps)))
+LDLIBS     = -lbpf -lelf -ldw -lunwind-ptrace -lunwind-generic -lunwind -lzstd -lz \
+             -lmicrohttpd -ldebuginfod -lpthread -lm $(LIBIBERTY)
 
 # Libraries in dependency order: each may use only those after it.
 LIBS      := profiler_lib $(if $(wildcard web/*.c),web) store formats symbolizer common
@@ -52,7 +59,7 @@ BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRC))
 all: profd
 
 profd: $(BUILD)/profiler/main.o $(LIB_FILES)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(need_libiberty)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/lib%.a:
 	@mkdir -p $(dir $@)
@@ -82,10 +89,18 @@ $(BUILD)/web/assets.c: $(WEB_ASSETS) scripts/embed-assets.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-assets.sh $@ $(WEB_ASSETS)
 
-# --- BPF: vmlinux.h from the running kernel's BTF, object, skeleton ---
+# --- BPF: vmlinux.h from kernel BTF, object, skeleton ---
+# The build reads the kernel's types from BTF, by default the build machine's own. Any kernel's
+# will do: the program is CO-RE, and libbpf fits it to the running kernel when profd loads it,
+# so the binary does not depend on the kernel it was built on. VMLINUX_BTF=FILE reads them from
+# a file instead (a vmlinux with a .BTF section, or /sys/kernel/btf/vmlinux copied elsewhere).
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 $(BUILD)/vmlinux.h:
+	@test -r "$(VMLINUX_BTF)" || { echo "profd: building needs kernel BTF for vmlinux.h, and \
+	$(VMLINUX_BTF) is missing (a kernel without CONFIG_DEBUG_INFO_BTF?): build on a kernel \
+	with BTF, or give VMLINUX_BTF=FILE from any kernel that has it" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
 BPF_TMPS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.tmp.bpf.o,$(BPF_SRC))
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
@@ -135,5 +150,6 @@ clean:
 	rm -rf $(BUILD) profd
 
 include tests/tests.mk
+include packaging/packaging.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -85,7 +85,11 @@ static const char agent_usage[] =
     "                           (default 64M)\n"
     "  --unwind MODE            user stacks: fp (default: frame pointers, in the kernel,\n"
     "                           the cheapest), dwarf or auto, as for profd -p\n"
-    "  -v, --verbose            debug messages\n";
+    "  --http-host NAME         also accept this name in the Host header (repeatable)\n"
+    "  --http-public            allow --http on a non-loopback address\n"
+    "  -v, --verbose            debug messages\n"
+    "  -h, --help               this text\n"
+    "  -V, --version            print the version\n";
 
 /* ---- windows ---- */
 
@@ -533,6 +537,7 @@ int prof_agent_main(int argc, char **argv)
 	    {"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {},
 	};
 	struct agent_opts o = {
@@ -544,9 +549,13 @@ int prof_agent_main(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while (!code && (opt = getopt_long(argc, argv, "F:p:vh", longopts, NULL)) != -1) {
+	while (!code && (opt = getopt_long(argc, argv, "F:p:vhV", longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(agent_usage, stdout);
+			goto out;
+		}
+		if (opt == 'V') {
+			code = prof_print_version();
 			goto out;
 		}
 		code = parse_option(&o, opt, optarg);

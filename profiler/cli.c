@@ -21,6 +21,12 @@ int prof_usage(const char *cmd, const char *fmt, ...)
 	return PROFD_EXIT_USAGE;
 }
 
+int prof_print_version(void)
+{
+	printf("profd %s\n", PROFD_VERSION);
+	return PROFD_EXIT_OK;
+}
+
 bool prof_parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;

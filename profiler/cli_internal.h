@@ -22,6 +22,8 @@
  * Returns PROFD_EXIT_USAGE.
  */
 int prof_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* `--version`, the same line for every subcommand. Returns PROFD_EXIT_OK. */
+int prof_print_version(void);
 /* A whole decimal number in [min, max]. */
 bool prof_parse_long(const char *s, long min, long max, long *out);
 /* Appends "PID[,PID...]" to *pids. Returns 0, -EINVAL (bad or empty list) or -ENOMEM. */

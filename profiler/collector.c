@@ -61,7 +61,11 @@ static void on_event(const struct profd_event *e, void *ctx)
 	case PROFD_EV_NEW_PROCESS:
 		c->processes++;
 		err = sym_resolver__add_process(c->resolver, e->pid);
-		if (err && err != -ESRCH)
+		if (err == -EACCES || err == -EPERM)
+			pr_warn_once("pid %u: /proc/%u/maps: %s (needs CAP_SYS_PTRACE); the frames of "
+				     "processes profd may not inspect are [unknown]",
+				     e->pid, e->pid, strerror(-err));
+		else if (err && err != -ESRCH)
 			pr_debug("pid %u: cannot snapshot mappings: %s", e->pid, strerror(-err));
 		if (c->unwind)
 			choose_unwind(c, e->pid);

@@ -9,6 +9,18 @@
 #include "common/log.h"
 #include "profiler/cli_internal.h"
 
+static const char convert_usage[] =
+	"Usage: profd convert IN -o OUT [--format folded|svg|pprof] [--lines]\n"
+	"Reads folded stacks (profd, perf or bcc) or pprof (.pb.gz, .pprof, .pb,\n"
+	"or any gzip file) and writes the format of OUT.\n"
+	"\n"
+	"  -o, --output FILE   write here; format from the extension (default: folded\n"
+	"                      on stdout)\n"
+	"      --format NAME   folded, svg or pprof, when OUT has no known extension\n"
+	"      --lines         add source file:line to frame names (from pprof input)\n"
+	"  -h, --help          this text\n"
+	"  -V, --version       print the version\n";
+
 int prof_convert_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -16,6 +28,7 @@ int prof_convert_main(int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"lines", no_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	const char *output = NULL, *format = NULL;
@@ -25,7 +38,7 @@ int prof_convert_main(int argc, char **argv)
 	int opt, err;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			output = optarg;
@@ -37,10 +50,10 @@ int prof_convert_main(int argc, char **argv)
 			lines = true;
 			break;
 		case 'h':
-			puts("Usage: profd convert IN -o OUT [--format folded|svg|pprof] [--lines]\n"
-			     "Reads folded stacks (profd, perf or bcc) or pprof (.pb.gz, .pprof, .pb,\n"
-			     "or any gzip file) and writes the format of OUT.");
+			fputs(convert_usage, stdout);
 			return PROFD_EXIT_OK;
+		case 'V':
+			return prof_print_version();
 		default:
 			return prof_usage("convert", "unknown option");
 		}

@@ -18,13 +18,18 @@ static const char query_usage[] =
     "Merges the windows profd agent stored that overlap [--from, --to] and writes them\n"
     "in the format of OUT (.folded/.txt, .svg, .pb.gz/.pprof/.pb; --format NAME otherwise).\n"
     "\n"
-    "  --store DIR     the agent's folder (default " STORE_DEFAULT_DIR ")\n"
-    "  --from T        RFC 3339 (2026-11-25T14:00:00Z), now, or relative (-15m, -2h, -7d)\n"
-    "                  (default: the oldest window)\n"
-    "  --to T          same forms (default: now)\n"
-    "  -p, --pid PID   only this process\n"
-    "  --comm NAME     only processes with this name\n"
-    "  --lines         add source file:line to frame names\n";
+    "  --store DIR         the agent's folder (default " STORE_DEFAULT_DIR ")\n"
+    "  --from T            RFC 3339 (2026-11-25T14:00:00Z), now, or relative\n"
+    "                      (-15m, -2h, -7d; default: the oldest window)\n"
+    "  --to T              same forms (default: now)\n"
+    "  -p, --pid PID       only this process\n"
+    "  --comm NAME         only processes with this name\n"
+    "  -o, --output FILE   write here (default: folded stacks on stdout)\n"
+    "  --format NAME       folded, svg or pprof, when OUT has no known extension\n"
+    "  --lines             add source file:line to frame names\n"
+    "  -v, --verbose       debug messages\n"
+    "  -h, --help          this text\n"
+    "  -V, --version       print the version\n";
 
 enum {
 	OPT_STORE = 700,
@@ -99,6 +104,7 @@ int prof_query_main(int argc, char **argv)
 	    {"lines", no_argument, NULL, OPT_LINES},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {},
 	};
 	struct query_opts q = {.store = STORE_DEFAULT_DIR};
@@ -108,7 +114,7 @@ int prof_query_main(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "p:o:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:o:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_STORE:
 			q.store = optarg;
@@ -142,6 +148,8 @@ int prof_query_main(int argc, char **argv)
 		case 'h':
 			fputs(query_usage, stdout);
 			return PROFD_EXIT_OK;
+		case 'V':
+			return prof_print_version();
 		default:
 			return query_error("unknown option or missing value:", argv[optind - 1]);
 		}

@@ -362,10 +362,7 @@ int prof_record_main(int argc, char **argv)
 	opterr = 0; /* one line of our own instead of getopt's */
 	while (!code && (opt = getopt_long(argc, argv, "+:p:aF:d:o:vhV", longopts, NULL)) != -1) {
 		if (opt == 'h' || opt == 'V') {
-			if (opt == 'h')
-				fputs(usage_text, stdout);
-			else
-				printf("profd %s\n", PROFD_VERSION);
+			code = opt == 'h' ? fputs(usage_text, stdout) < 0 : prof_print_version();
 			goto out;
 		}
 		code = parse_option(&o, opt, optarg, argv);

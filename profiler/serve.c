@@ -38,7 +38,21 @@ static int load(struct prof_live *l, char **files, int nfiles)
 	return 0;
 }
 
-/* The options; returns 0, or an exit code to end with (usage errors print one line). */
+static const char serve_usage_text[] =
+	"Usage: profd serve [--http [ADDR:]PORT] [--http-host NAME] [--http-public] FILE...\n"
+	"Serves saved profiles (folded stacks or pprof) on a web page, until Ctrl-C.\n"
+	"The page shows file N (from 0) as the time range N to N+1.\n"
+	"\n"
+	"      --http [ADDR:]PORT  where to listen (default " DEFAULT_LISTEN ")\n"
+	"      --http-host NAME    also accept this name in the Host header (repeatable)\n"
+	"      --http-public       allow a non-loopback address\n"
+	"  -h, --help              this text\n"
+	"  -V, --version           print the version\n";
+
+/*
+ * The options; returns 0, -1 after --help or --version, or an exit code to end with (usage
+ * errors print one line).
+ */
 static int parse_options(int argc, char **argv, struct prof_http_opts *http)
 {
 	static const struct option longopts[] = {
@@ -46,18 +60,20 @@ static int parse_options(int argc, char **argv, struct prof_http_opts *http)
 		{"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
 		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	int opt;
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
-			puts("Usage: profd serve [--http [ADDR:]PORT] [--http-host NAME] [--http-public] FILE...\n"
-			     "Serves saved profiles (folded stacks or pprof) on a web page, until Ctrl-C.\n"
-			     "The page shows file N (from 0) as the time range N to N+1.");
+			fputs(serve_usage_text, stdout);
+			return -1;
+		case 'V':
+			prof_print_version();
 			return -1;
 		case PROF_OPT_HTTP:
 		case PROF_OPT_HTTP_HOST:
@@ -105,7 +121,7 @@ int prof_serve_main(int argc, char **argv)
 	int code = parse_options(argc, argv, &http);
 
 	if (code < 0)
-		code = PROFD_EXIT_OK; /* --help */
+		code = PROFD_EXIT_OK; /* --help, --version */
 	else if (!code)
 		code = serve(&http, argv + optind, argc - optind);
 	free(http.hosts);

@@ -205,8 +205,10 @@ static int open_mapping(struct sym_resolver *r, const struct sym_proc *p, const 
 	int fd = -1, err;
 
 	/* stat() follows the magic link: a cached file costs one system call. */
-	if (!map_files_path(r, p, m, path, sizeof(path)) && !stat(path, &st) &&
-	    S_ISREG(st.st_mode)) {
+	err = map_files_path(r, p, m, path, sizeof(path));
+	if (!err && stat(path, &st))
+		err = -errno;
+	if (!err && S_ISREG(st.st_mode)) {
 		sym_file_id__from_stat(&id, &st);
 		*out = sym_filecache__get(&r->files, &id);
 		if (*out)
@@ -218,7 +220,15 @@ static int open_mapping(struct sym_resolver *r, const struct sym_proc *p, const 
 		}
 	}
 	if (fd < 0) {
+		/* Without map_files a deleted, replaced or unreachable file is lost. */
+		bool map_files_denied = err == -EPERM;
+
 		fd = open_by_path(m, p, rootfd, &st);
+		if ((fd == -ENOENT || fd == -ESTALE) && map_files_denied)
+			pr_warn_once("sym: pid %d: %s: %s, and /proc/PID/map_files is closed to profd "
+				     "(needs CAP_CHECKPOINT_RESTORE); its frames are named "
+				     "module+0xOFFSET",
+				     (int)p->pid, m->path, strerror(-fd));
 		if (fd < 0)
 			return fd;
 		sym_file_id__from_stat(&id, &st);
@@ -268,6 +278,10 @@ static void open_files(struct sym_resolver *r, struct sym_proc *p)
 		if (err) {
 			m->file = NULL;
 			p->nfailed++;
+			if (err == -EACCES)
+				pr_warn_once("sym: pid %d: %s: %s (needs CAP_DAC_READ_SEARCH); files "
+					     "profd may not read are named module+0xOFFSET",
+					     (int)p->pid, m->path, strerror(-err));
 			pr_debug("sym: pid %d: %s: %s", (int)p->pid, m->path, strerror(-err));
 			continue;
 		}

@@ -428,8 +428,9 @@ static bool load_kernel(struct sym_resolver *r)
 		return false;
 	}
 	if (k->hidden)
-		pr_warn_once("sym: %s shows no addresses (kernel.kptr_restrict); kernel frames "
-			     "are named [unknown]", r->kallsyms_path);
+		pr_warn_once("sym: %s shows no addresses (needs CAP_SYSLOG, or kernel.kptr_restrict=0 "
+			     "and kernel.perf_event_paranoid<=1); kernel frames are named [unknown]",
+			     r->kallsyms_path);
 	sym_kallsyms__free(r->kernel);
 	r->kernel = k;
 	return true;
