@@ -83,6 +83,52 @@ static int src_read(const struct src *s, uint64_t off, void *buf, size_t len)
 	return 0;
 }
 
+/* The ELF header fields check_headers() needs, from either class. */
+struct ehdr {
+	uint16_t type;
+	uint64_t phoff, phnum, phentsize, shoff, shnum, shentsize;
+};
+
+#define EHDR_OF(eh)                                                                                \
+	((struct ehdr){.type = (eh).e_type,                                                        \
+		       .phoff = (eh).e_phoff,                                                      \
+		       .phnum = (eh).e_phnum,                                                      \
+		       .phentsize = (eh).e_phentsize,                                              \
+		       .shoff = (eh).e_shoff,                                                      \
+		       .shnum = (eh).e_shnum,                                                      \
+		       .shentsize = (eh).e_shentsize})
+
+static int read_ehdr(const struct src *s, bool is64, struct ehdr *h)
+{
+	union {
+		Elf64_Ehdr e64;
+		Elf32_Ehdr e32;
+	} u;
+	int err = src_read(s, 0, &u, is64 ? sizeof(u.e64) : sizeof(u.e32));
+
+	if (!err)
+		*h = is64 ? EHDR_OF(u.e64) : EHDR_OF(u.e32);
+	return err;
+}
+
+/* Counts past 16 bits live in section header 0: sh_info segments, sh_size sections. */
+static int read_large_counts(const struct src *s, bool is64, struct ehdr *h)
+{
+	union {
+		Elf64_Shdr s64;
+		Elf32_Shdr s32;
+	} u;
+	int err = src_read(s, h->shoff, &u, is64 ? sizeof(u.s64) : sizeof(u.s32));
+
+	if (err)
+		return err;
+	if (h->phnum == PN_XNUM)
+		h->phnum = is64 ? u.s64.sh_info : u.s32.sh_info;
+	if (!h->shnum)
+		h->shnum = is64 ? u.s64.sh_size : u.s32.sh_size;
+	return 0;
+}
+
 /*
  * Checks the header tables against the file size. Returns 1 if the file can be handed to libelf,
  * 0 if it is not a usable ELF file, or -errno if it could not be read.
@@ -90,7 +136,8 @@ static int src_read(const struct src *s, uint64_t off, void *buf, size_t len)
 static int check_headers(const struct src *s, struct layout *l)
 {
 	unsigned char ident[EI_NIDENT];
-	uint64_t phoff, phnum, phentsize, shoff, shnum, shentsize;
+	size_t shdr_size, phdr_size;
+	struct ehdr h;
 	int err;
 
 	memset(l, 0, sizeof(*l));
@@ -103,62 +150,28 @@ static int check_headers(const struct src *s, struct layout *l)
 	    (ident[EI_CLASS] != ELFCLASS64 && ident[EI_CLASS] != ELFCLASS32))
 		return 0;
 	l->is64 = ident[EI_CLASS] == ELFCLASS64;
-	if (l->is64) {
-		Elf64_Ehdr eh;
-
-		err = src_read(s, 0, &eh, sizeof(eh));
-		if (err)
-			return err;
-		l->type = eh.e_type;
-		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
-		shoff = eh.e_shoff, shnum = eh.e_shnum, shentsize = eh.e_shentsize;
-	} else {
-		Elf32_Ehdr eh;
-
-		err = src_read(s, 0, &eh, sizeof(eh));
-		if (err)
-			return err;
-		l->type = eh.e_type;
-		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
-		shoff = eh.e_shoff, shnum = eh.e_shnum, shentsize = eh.e_shentsize;
-	}
+	shdr_size = l->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+	phdr_size = l->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	err = read_ehdr(s, l->is64, &h);
+	if (err)
+		return err;
+	l->type = h.type;
 	if (l->type != ET_EXEC && l->type != ET_DYN)
 		return 0;
-	/* Counts past 16 bits live in section header 0; libelf allocates by them, so check them. */
-	if (shoff && (phnum == PN_XNUM || !shnum)) {
-		uint64_t sh_size, sh_info;
-
-		if (shentsize != (l->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)) ||
-		    !range_ok(s, shoff, shentsize))
+	/* libelf allocates by the large counts: check them too. */
+	if (h.shoff && (h.phnum == PN_XNUM || !h.shnum)) {
+		if (h.shentsize != shdr_size || !range_ok(s, h.shoff, h.shentsize))
 			return 0;
-		if (l->is64) {
-			Elf64_Shdr sh;
-
-			err = src_read(s, shoff, &sh, sizeof(sh));
-			sh_size = sh.sh_size, sh_info = sh.sh_info;
-		} else {
-			Elf32_Shdr sh;
-
-			err = src_read(s, shoff, &sh, sizeof(sh));
-			sh_size = sh.sh_size, sh_info = sh.sh_info;
-		}
+		err = read_large_counts(s, l->is64, &h);
 		if (err)
 			return err;
-		if (phnum == PN_XNUM)
-			phnum = sh_info;
-		if (!shnum)
-			shnum = sh_size;
 	}
-	if (phnum > SEGMENTS_MAX * 64 ||
-	    phentsize != (l->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) ||
-	    !range_ok(s, phoff, phnum * phentsize))
+	if (h.phnum > SEGMENTS_MAX * 64 || h.phentsize != phdr_size ||
+	    !range_ok(s, h.phoff, h.phnum * h.phentsize) || h.shnum > SECTIONS_MAX)
 		return 0;
-	if (shnum > SECTIONS_MAX)
-		return 0;
-	l->shdrs_ok = shoff && shnum &&
-		      shentsize == (l->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)) &&
-		      range_ok(s, shoff, shnum * shentsize);
-	l->shnum = l->shdrs_ok ? shnum : 0;
+	l->shdrs_ok = h.shoff && h.shnum && h.shentsize == shdr_size &&
+		      range_ok(s, h.shoff, h.shnum * h.shentsize);
+	l->shnum = l->shdrs_ok ? h.shnum : 0;
 	return 1;
 }
 
