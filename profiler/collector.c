@@ -139,26 +139,8 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 	return 0;
 }
 
-/* What symbolization cost, for -v: the caches are bounded, this says how full they got. */
-static void log_symbolizer_stats(const struct sym_resolver *r)
-{
-	struct sym_stats st;
-
-	if (!r)
-		return;
-	sym_resolver__stats(r, &st);
-	pr_debug("symbolizer: %zu files with symbols, %zu with DWARF (%zu KiB), %zu KiB cached in "
-		 "all; %llu hits, %llu misses, %llu loads, %llu DWARF loads, %llu evictions, "
-		 "%llu debuginfod fetches",
-		 st.files, st.debug_files, st.debug_bytes >> 10, st.cache_bytes >> 10,
-		 (unsigned long long)st.hits, (unsigned long long)st.misses,
-		 (unsigned long long)st.loads, (unsigned long long)st.debug_loads,
-		 (unsigned long long)st.evictions, (unsigned long long)st.debuginfod_fetches);
-}
-
 void prof_collector__fini(struct prof_collector *c)
 {
-	log_symbolizer_stats(c->resolver);
 	prof_sampler__free(c->sampler);
 	prof_unwind__free(c->unwind);
 	prof_stacks__free(c->stacks);

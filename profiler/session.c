@@ -369,10 +369,23 @@ int prof_session__end_command(struct prof_session *s)
 	return prof_command__end(&s->cmd);
 }
 
+/* What symbolization cost, for -v: the caches are bounded, this says how full they got. */
+static void log_symbolizer(const struct sym_stats *st)
+{
+	pr_debug("symbolizer: %zu files with symbols, %zu with DWARF (%zu KiB), %zu KiB cached in "
+		 "all; %llu hits, %llu misses, %llu loads, %llu DWARF loads, %llu evictions, "
+		 "%llu debuginfod fetches",
+		 st->files, st->debug_files, st->debug_bytes >> 10, st->cache_bytes >> 10,
+		 (unsigned long long)st->hits, (unsigned long long)st->misses,
+		 (unsigned long long)st->loads, (unsigned long long)st->debug_loads,
+		 (unsigned long long)st->evictions, (unsigned long long)st->debuginfod_fetches);
+}
+
 void prof_session__stop_sampling(struct prof_session *s)
 {
 	if (s->sampling) {
 		prof_session__stats(s, &s->last);
+		log_symbolizer(&s->last.symbolizer);
 		/* The kernel refuses (EBUSY) to change the sysctl while a stack map exists. */
 		prof_collector__fini(&s->c);
 		s->sampling = false;
