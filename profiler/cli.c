@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/cli_internal.h"
+#include "profiler/commands_internal.h"
 
 int prof_usage(const char *cmd, const char *fmt, ...)
 {

@@ -13,7 +13,7 @@
 #include "common/array.h"
 #include "common/log.h"
 #include "common/strbuf.h"
-#include "profiler/sampler_internal.h"
+#include "profiler/sampling_internal.h"
 
 static void record_exit(struct prof_collector *c, pid_t pid, const char *comm)
 {

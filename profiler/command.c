@@ -10,7 +10,7 @@
 
 #include "common/log.h"
 #include "profiler/profiler.h"
-#include "profiler/sampler_internal.h"
+#include "profiler/sampling_internal.h"
 
 int prof_command__spawn(struct prof_command *c, char **argv)
 {

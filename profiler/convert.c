@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "profiler/cli_internal.h"
+#include "profiler/commands_internal.h"
 
 static const char convert_usage[] =
 	"Usage: profd convert IN -o OUT [--format folded|svg|pprof] [--lines]\n"

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "profiler/cli_internal.h"
+#include "profiler/commands_internal.h"
 #include "web/web.h"
 
 static int usage(const char *what, const char *arg, const char *why)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "profiler/cli_internal.h"
+#include "profiler/commands_internal.h"
 
 /* pprof by its content (gzip magic, as pprof files are on disk) or by its name; else folded. */
 static bool is_pprof(const char *path, FILE *in)

@@ -20,7 +20,7 @@
 #include "common/hash.h"
 #include "common/htab.h"
 #include "common/log.h"
-#include "profiler/cli_internal.h"
+#include "profiler/commands_internal.h"
 #include "web/web.h"
 
 #define MAX_TARGETS 100000

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "common/log.h"
-#include "profiler/cli_internal.h"
+#include "profiler/commands_internal.h"
 
 int prof_output__open(struct prof_output *o, const char *path, const char *format)
 {

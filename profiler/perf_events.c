@@ -11,8 +11,7 @@
 
 #include "common/array.h"
 #include "common/log.h"
-#include "profiler/sampler_internal.h"
-#include "profiler/session_internal.h"
+#include "profiler/sampling_internal.h"
 
 static int read_file(const char *path, char *buf, size_t len)
 {

@@ -2,10 +2,10 @@
 /*
  * profiler/: the profd commands. The only public header of this folder: what main() runs.
  *
- * Inside, the commands share cli_internal.h (options, reading and writing profiles, signals, the
- * web page), which knows nothing of BPF. The two commands that sample, `profd` (record.c) and
- * `profd agent` (agent.c), each run one sampling session (session_internal.h), which owns the BPF
- * sampler, the symbolizer and the page while it samples (sampler_internal.h).
+ * Inside, the commands share commands_internal.h (options, reading and writing profiles,
+ * signals, the web page), which knows nothing of BPF. The two commands that sample, `profd`
+ * (record.c) and `profd agent` (agent.c), each run one sampling session (session_internal.h),
+ * which owns the BPF sampler, the symbolizer and the page while it samples (sampling_internal.h).
  */
 #ifndef PROFD_PROFILER_H
 #define PROFD_PROFILER_H

@@ -9,7 +9,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "profiler/cli_internal.h"
+#include "profiler/commands_internal.h"
 #include "store/store.h"
 
 static const char query_usage[] =

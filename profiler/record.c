@@ -235,7 +235,7 @@ enum {
 
 static int check_freq(long freq)
 {
-	int max = prof_max_sample_rate();
+	int max = prof_session_max_freq();
 
 	if (max > 0 && freq > max)
 		return prof_usage(NULL, "-F %ld: above kernel.perf_event_max_sample_rate (%d)", freq,

@@ -14,7 +14,7 @@
 #include "common/array.h"
 #include "common/htab.h"
 #include "common/log.h"
-#include "profiler/sampler_internal.h"
+#include "profiler/sampling_internal.h"
 #include "bpf/profile.skel.h"
 
 #define PROCESSES_MIN 32768

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "profiler/cli_internal.h"
+#include "profiler/commands_internal.h"
 #include "web/web.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:7070"

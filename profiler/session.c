@@ -17,7 +17,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "profiler/sampler_internal.h"
+#include "profiler/sampling_internal.h"
 #include "profiler/session_internal.h"
 
 #define POLL_MS 100
@@ -59,6 +59,11 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	if (profd_log_get_level() >= PROFD_LOG_DEBUG)
 		profd_vlog(PROFD_LOG_DEBUG, fmt, ap);
 	return 0;
+}
+
+int prof_session_max_freq(void)
+{
+	return prof_max_sample_rate();
 }
 
 bool prof_parse_unwind(const char *s, enum profd_unwind *out)

@@ -15,7 +15,7 @@
 
 #include "bpf/profile.h"
 #include "common/strbuf.h"
-#include "profiler/cli_internal.h"
+#include "profiler/commands_internal.h"
 #include "symbolizer/symbolizer.h"
 #include "web/web.h"
 
@@ -108,8 +108,8 @@ void prof_session__stats(const struct prof_session *s, struct prof_session_stats
 void prof_session__unwind_summary(const struct prof_session *s, struct profd_strbuf *sb);
 void prof_session__free(struct prof_session *s);
 
-/* kernel.perf_event_max_sample_rate: the highest -F the kernel takes (perf_events.c), or -errno. */
-int prof_max_sample_rate(void);
+/* The highest -F the kernel takes (kernel.perf_event_max_sample_rate), or -errno. */
+int prof_session_max_freq(void);
 /* "fp", "dwarf" or "auto" (--unwind). */
 bool prof_parse_unwind(const char *s, enum profd_unwind *out);
 

@@ -7,7 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 
-#include "profiler/cli_internal.h"
+#include "profiler/commands_internal.h"
 
 #define WAIT_STEP_MS 100
 

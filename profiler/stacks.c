@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "profiler/sampler_internal.h"
+#include "profiler/sampling_internal.h"
 
 #define ENTRIES_MAX 4096 /* kernel + user frames of one sample, markers included */
 

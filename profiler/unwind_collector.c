@@ -15,7 +15,7 @@
 #include "common/htab.h"
 #include "common/log.h"
 #include "common/strbuf.h"
-#include "profiler/sampler_internal.h"
+#include "profiler/sampling_internal.h"
 
 struct agg {
 	uint64_t hash;

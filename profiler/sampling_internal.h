@@ -101,6 +101,8 @@ int prof_online_cpus(int **cpus);
  * exists, else cpu-clock (*software is set then). Returns an fd or -errno.
  */
 int prof_perf_event_open(int cpu, int freq, bool *software);
+/* kernel.perf_event_max_sample_rate, or -errno. */
+int prof_max_sample_rate(void);
 
 /* ---- max_stack.c: raise kernel.perf_event_max_stack for the run, put it back after ---- */
 
