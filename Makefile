@@ -6,7 +6,9 @@
 #   make run     deps + build + profile the whole machine
 #   make bench   benchmarks against peers, printed as figures and ratios
 #   make asan    the unit tests under ASan + UBSan
+#   make asan-profd  an ASan + UBSan profd at build/asan/profd (./profd stays as it is)
 #   make fuzz    bounded libFuzzer runs of every parser
+#   make fuzz-long  every fuzz target at length: 10^7 runs or 30 min each (not for CI)
 #   make install PREFIX=/usr/local DESTDIR=   binary, man pages, bash completion, systemd unit
 #   make deb     build/profd_VERSION_ARCH.deb (dpkg-deb)
 
@@ -51,14 +53,14 @@ LIB_FILES := $(foreach l,$(LIBS),$(BUILD)/lib$(l).a)
 BPF_SRC   := $(wildcard bpf/*.bpf.c)
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRC))
 
-.PHONY: all deps test run bench asan fuzz clean unit e2e
+.PHONY: all deps test run bench asan asan-profd fuzz fuzz-long clean unit e2e
 .DEFAULT_GOAL := all
 # Keep intermediate BPF objects: the skeleton and the object must agree.
 .SECONDARY:
 
 all: profd
 
-profd: $(BUILD)/profiler/main.o $(LIB_FILES)
+profd $(BUILD)/profd: $(BUILD)/profiler/main.o $(LIB_FILES)
 	$(need_libiberty)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/lib%.a:
@@ -137,14 +139,22 @@ bench: deps all
 	@sh tests/bench/run.sh
 
 # Unit tests only: building `all` here would put a sanitized binary at ./profd.
+ASAN_MAKE := $(MAKE) BUILD=build/asan CC=clang \
+	CFLAGS='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all' \
+	LDFLAGS='-fsanitize=address,undefined'
 asan:
-	$(MAKE) BUILD=build/asan CC=clang \
-		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all' \
-		LDFLAGS='-fsanitize=address,undefined' test-binaries
+	$(ASAN_MAKE) test-binaries
 	@PROFD_BUILD=build/asan PROFD_TEST_ONLY=unit sh tests/run.sh
+
+# The real binary under the sanitizers, beside ./profd; tests/e2e/test_sanitized.sh runs it.
+asan-profd:
+	$(ASAN_MAKE) build/asan/profd
 
 fuzz:
 	@sh tests/fuzz/run.sh
+
+fuzz-long:
+	@FUZZ_LONG=1 sh tests/fuzz/run.sh
 
 clean:
 	rm -rf $(BUILD) profd

@@ -134,7 +134,10 @@ int fmt_profile__add_mapping(struct fmt_profile *p, const struct fmt_mapping_des
 int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t address,
 			      const struct fmt_frame_desc *frames, size_t nframes, uint32_t *id);
 
-/* Adds count to the sample with these locations (leaf first) and labels. Returns 0 or -errno. */
+/*
+ * Adds count (>= 0) to the sample with these locations (leaf first) and labels. Returns 0,
+ * -EOVERFLOW when the profile's total would pass INT64_MAX (nothing added), or -errno.
+ */
 int fmt_profile__add_sample(struct fmt_profile *p, const uint32_t *locs, size_t nlocs,
 			    const struct fmt_sample_desc *labels, int64_t count);
 
@@ -226,6 +229,17 @@ int fmt_folded_write(const struct fmt_profile *p, FILE *out, const struct fmt_fo
  * input, or -errno.
  */
 int fmt_folded_read(struct fmt_profile *p, FILE *in, struct fmt_error *err);
+
+/*
+ * The folded reader refuses a longer line, or more input in all, with the line number. The fuzz
+ * target builds with small values so that its huge inputs stay cheap.
+ */
+#ifndef FMT_FOLDED_MAX_LINE
+#define FMT_FOLDED_MAX_LINE (16u << 20)
+#endif
+#ifndef FMT_FOLDED_MAX_BYTES
+#define FMT_FOLDED_MAX_BYTES (256u << 20)
+#endif
 
 /*
  * pprof: a gzip-compressed profile.proto (github.com/google/pprof), as go tool pprof, Pyroscope

@@ -374,14 +374,20 @@ static bool sample_eq(const struct fmt_profile *p, uint32_t id, const void *key)
 int fmt_profile__add_sample(struct fmt_profile *p, const uint32_t *locs, size_t nlocs,
 			    const struct fmt_sample_desc *labels, int64_t count)
 {
+	static const uint32_t no_locs[1];
 	struct profd_htab *t = &p->index->samples;
 	struct sample_key k = {.locs = locs, .nlocs = nlocs, .pid = labels->pid, .tid = labels->tid};
 	uint64_t h;
 	uint32_t id;
 	int err;
 
-	if (nlocs > UINT32_MAX)
+	if (nlocs > UINT32_MAX || count < 0)
 		return -EINVAL;
+	if (!nlocs) /* a comm alone ("app 5"); memcmp and memcpy want a pointer even for 0 bytes */
+		k.locs = locs = no_locs;
+	/* Every count is in the total, so a total that fits means every sample's count fits. */
+	if (count > INT64_MAX - p->total)
+		return -EOVERFLOW;
 	for (size_t i = 0; i < nlocs; i++) {
 		if (locs[i] == 0 || locs[i] > p->nlocations)
 			return -EINVAL;

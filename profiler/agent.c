@@ -465,9 +465,9 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 		o->store = arg;
 		return 0;
 	case 'F':
-		if (!prof_parse_long(arg, 1, 100000, &v))
+		if (!prof_parse_long(arg, 1, 1000000000, &v))
 			return prof_usage("agent", "-F %s: expected a frequency in Hz above 0", arg);
-		o->freq = (int)v;
+		o->freq = prof_session_clamp_freq("-F", v);
 		return 0;
 	case OPT_WINDOW:
 		if (!prof_parse_long(arg, 1, 86400, &v))

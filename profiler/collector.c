@@ -93,6 +93,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.freq = opts->freq,
 		.max_stack = opts->max_stack,
 		.filter_pids = !opts->all,
+		.filter_tids = opts->threads,
 		.kernel_stacks = true,
 		.window_ms = opts->window_ms,
 		.on_event = on_event,
@@ -158,9 +159,23 @@ int prof_collector__add_target(struct prof_collector *c, pid_t pid)
 	return err;
 }
 
+int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid)
+{
+	int err = prof_sampler__add_thread(c->sampler, tgid, tid);
+
+	if (!err)
+		sym_resolver__add_process(c->resolver, tgid);
+	return err;
+}
+
 int prof_collector__start(struct prof_collector *c)
 {
 	return prof_sampler__start(c->sampler);
+}
+
+void prof_collector__stop(struct prof_collector *c)
+{
+	prof_sampler__stop(c->sampler);
 }
 
 int prof_collector__poll(struct prof_collector *c, int timeout_ms)
@@ -217,5 +232,5 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 void prof_collector__unwind_summary(const struct prof_collector *c, struct profd_strbuf *sb)
 {
 	if (c->unwind)
-		prof_unwind__summary(c->unwind, c->counters[PROFD_CNT_RINGBUF_FULL], sb);
+		prof_unwind__summary(c->unwind, sb);
 }

@@ -37,25 +37,37 @@ int prof_parse_pid_list(const char *arg, pid_t **pids, int *npids);
  */
 int prof_read_profile(const char *path, struct fmt_profile *p);
 
+/* Temporary output files are named PREFIX<pid>.XXXXXX beside the target. */
+#define PROF_OUTPUT_TMP_PREFIX ".profd-out."
+
 struct prof_output {
 	enum fmt_kind kind;
-	const char *path; /* NULL: stdout */
-	char *tmp_path;	  /* written here, renamed to path on success */
+	const char *name; /* -o as given, for messages; NULL: stdout */
+	char *path;	  /* where it goes: -o with symlinks followed */
+	bool direct;	  /* a FIFO or device: written in place */
+	char *tmp_path;	  /* else written here, renamed to path on success */
 	FILE *fp;
 	bool lines;
 	const char *title;
 };
 
 /*
- * Chooses the format (path extension, else format name, else folded) and opens a temporary file
- * beside path, so an unwritable path is refused before sampling starts. Returns 0, -EINVAL for an
- * unknown format (one line logged), or -errno.
+ * Chooses the format (path extension, else format name, else folded) and checks the target, so
+ * an unwritable path is refused before sampling starts. A regular file (or a new one) is written
+ * to a temporary file beside it and renamed over it at the end; a symlink is followed to its
+ * target; a FIFO or character device is written in place. Returns 0, -EINVAL for an unknown
+ * format, or -errno (one line logged).
  */
 int prof_output__open(struct prof_output *o, const char *path, const char *format);
 /* Writes p and renames the file into place. Returns 0 or -errno; o is closed either way. */
 int prof_output__write(struct prof_output *o, const struct fmt_profile *p);
 /* Removes the temporary file without writing. */
 void prof_output__abort(struct prof_output *o);
+
+/* ---- threads.c: -p takes processes, -t threads (as perf does) ---- */
+
+/* The process (thread group) that thread tid belongs to, from /proc/TID/status; or -errno. */
+pid_t prof_thread_group(pid_t tid);
 
 /* ---- signals.c: Ctrl-C and friends end a run cleanly ---- */
 

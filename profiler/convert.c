@@ -38,7 +38,8 @@ int prof_convert_main(int argc, char **argv)
 	int opt, err;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:hV", longopts, NULL)) != -1) {
+	opterr = 0; /* one line of our own instead of getopt's and ours */
+	while ((opt = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			output = optarg;
@@ -54,8 +55,12 @@ int prof_convert_main(int argc, char **argv)
 			return PROFD_EXIT_OK;
 		case 'V':
 			return prof_print_version();
+		case ':':
+			return prof_usage("convert", "%s needs a value", argv[optind - 1]);
 		default:
-			return prof_usage("convert", "unknown option");
+			if (optopt)
+				return prof_usage("convert", "unknown option -%c", optopt);
+			return prof_usage("convert", "unknown option %s", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)

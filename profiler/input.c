@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/log.h"
 #include "profiler/commands_internal.h"
@@ -22,6 +23,20 @@ static bool is_pprof(const char *path, FILE *in)
 	return c == 0x1f;
 }
 
+/* A file larger than its reader takes is refused before a byte is read. */
+static int check_size(const char *path, FILE *in, bool pprof)
+{
+	uint64_t max = pprof ? FMT_PPROF_MAX_BYTES : FMT_FOLDED_MAX_BYTES;
+	struct stat st;
+
+	if (fstat(fileno(in), &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size <= max)
+		return 0;
+	pr_warn("%s: %llu MiB, above the %llu MiB a %s profile may have", path,
+		(unsigned long long)st.st_size >> 20, (unsigned long long)max >> 20,
+		pprof ? "pprof" : "folded");
+	return -EFBIG;
+}
+
 int prof_read_profile(const char *path, struct fmt_profile *p)
 {
 	struct fmt_error ferr = {{0}};
@@ -35,6 +50,12 @@ int prof_read_profile(const char *path, struct fmt_profile *p)
 		return err;
 	}
 	pprof = is_pprof(path, in);
+	err = check_size(path, in, pprof);
+	if (err) {
+		if (in != stdin)
+			fclose(in);
+		return err;
+	}
 	err = pprof ? fmt_pprof_read(p, in, &ferr) : fmt_folded_read(p, in, &ferr);
 	if (err == -EINVAL)
 		pr_warn("%s: %s", path,

@@ -21,6 +21,8 @@
 struct record_opts {
 	pid_t *pids; /* -p */
 	int npids;
+	pid_t *tids; /* -t */
+	int ntids;
 	bool all;    /* -a */
 	char **argv; /* -- CMD ARGS */
 	int freq;
@@ -35,7 +37,7 @@ struct record_opts {
 };
 
 static const char usage_text[] =
-	"Usage: profd [-p PID[,PID...] | -a | -- CMD [ARGS...]] [options]\n"
+	"Usage: profd [-p PID[,PID...] | -t TID[,TID...] | -a | -- CMD [ARGS...]] [options]\n"
 	"       profd convert IN -o OUT\n"
 	"       profd serve [--http [ADDR:]PORT] FILE...\n"
 	"       profd agent [--store DIR] [--window SECONDS] [options]\n"
@@ -45,6 +47,7 @@ static const char usage_text[] =
 	"\n"
 	"Targets (one of):\n"
 	"  -p, --pid PID[,PID...]  those processes, all their threads and what they fork\n"
+	"  -t, --tid TID[,TID...]  those threads only\n"
 	"  -a, --all-cpus          every process on the machine\n"
 	"  -- CMD [ARGS...]        run CMD and profile it and its children until it exits\n"
 	"\n"
@@ -93,11 +96,25 @@ static bool process_alive(pid_t pid)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+/* -p takes processes, -t threads: a thread id given to -p would sample nothing. */
 static int check_targets(const struct record_opts *o)
 {
 	for (int i = 0; i < o->npids; i++) {
-		if (!process_alive(o->pids[i])) {
-			pr_warn("pid %d: no such process", o->pids[i]);
+		pid_t pid = o->pids[i], tgid = prof_thread_group(pid);
+
+		if (!process_alive(pid) || tgid == -ESRCH) {
+			pr_warn("pid %d: no such process", pid);
+			return -ESRCH;
+		}
+		if (tgid > 0 && tgid != pid) {
+			pr_warn("-p %d: %d is a thread of process %d (-t %d for that thread alone, -p %d "
+				"for the process)", pid, pid, tgid, pid, tgid);
+			return -EINVAL;
+		}
+	}
+	for (int i = 0; i < o->ntids; i++) {
+		if (prof_thread_group(o->tids[i]) < 0) {
+			pr_warn("thread %d: no such thread", o->tids[i]);
 			return -ESRCH;
 		}
 	}
@@ -112,6 +129,9 @@ static void report_exits(struct prof_session *s, const struct record_opts *o)
 	for (int i = 0; i < o->npids; i++)
 		if (!process_alive(o->pids[i]))
 			pr_info("pid %d exited after %.1f s", o->pids[i], st.elapsed_s);
+	for (int i = 0; i < o->ntids; i++)
+		if (prof_thread_group(o->tids[i]) < 0)
+			pr_info("thread %d exited after %.1f s", o->tids[i], st.elapsed_s);
 }
 
 static void summarize_exits(const struct prof_session_stats *st, struct profd_strbuf *sb)
@@ -134,20 +154,25 @@ static void print_summary(struct prof_session *s, const struct record_opts *o)
 	struct prof_session_stats st;
 	struct profd_strbuf sb = {0};
 	const uint64_t *cnt;
-	uint64_t full, events_lost;
+	uint64_t lost_stacks, events_lost;
 
 	prof_session__stats(s, &st);
 	cnt = st.counters;
-	full = cnt[PROFD_CNT_USTACK_FULL] + cnt[PROFD_CNT_KSTACK_FULL];
+	lost_stacks = cnt[PROFD_CNT_USTACK_FULL] + cnt[PROFD_CNT_KSTACK_FULL];
 	events_lost = cnt[PROFD_CNT_EVENTS_LOST] + cnt[PROFD_CNT_SEEN_FULL] +
 		      cnt[PROFD_CNT_TARGETS_FULL];
-	profd_strbuf_printf(&sb, "%lld samples (%s, %d Hz, %.1f s), %llu lost",
+	/* Samples and stacks apart: a sample that lost a stack is still one of the samples. */
+	profd_strbuf_printf(&sb, "%lld samples (%s, %d Hz, %.1f s), %llu samples lost",
 			    (long long)st.samples_kept, st.event, o->freq, st.elapsed_s,
 			    (unsigned long long)st.lost);
 	if (st.lost)
-		profd_strbuf_printf(&sb, " (%llu stacks: stack map full, %llu samples: counts map full)",
-				    (unsigned long long)full,
-				    (unsigned long long)cnt[PROFD_CNT_COUNTS_FULL]);
+		profd_strbuf_printf(&sb, " (%llu: counts map full, %llu: stack-copy ring buffer full)",
+				    (unsigned long long)cnt[PROFD_CNT_COUNTS_FULL],
+				    (unsigned long long)cnt[PROFD_CNT_RINGBUF_FULL]);
+	if (lost_stacks)
+		profd_strbuf_printf(&sb, ", %llu stacks lost to a full stack map (their samples "
+				    "are kept, under [lost stack: map full])",
+				    (unsigned long long)lost_stacks);
 	/* Stacks cut at the copied stack's end are the unwind summary's to report. */
 	if (st.loss.stacks_truncated > st.unwind_cut)
 		profd_strbuf_printf(&sb, ", %llu stacks truncated at %d frames (raise with --max-stack)",
@@ -168,6 +193,8 @@ static struct prof_session *start(const struct record_opts *o)
 	struct prof_session_opts so = {
 		.pids = o->pids,
 		.npids = o->npids,
+		.tids = o->tids,
+		.ntids = o->ntids,
 		.argv = o->argv,
 		.all = o->all,
 		.freq = o->freq,
@@ -201,7 +228,12 @@ static int record(const struct record_opts *o)
 			return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
 		out.lines = o->lines;
 	}
-	s = check_targets(o) ? NULL : start(o);
+	err = check_targets(o);
+	if (err == -EINVAL) {
+		prof_output__abort(&out);
+		return PROFD_EXIT_USAGE;
+	}
+	s = err ? NULL : start(o);
 	if (!s || prof_session__run(s)) {
 		prof_session__free(s);
 		if (want_output)
@@ -233,16 +265,6 @@ enum {
 	OPT_STACK_SIZE,
 };
 
-static int check_freq(long freq)
-{
-	int max = prof_session_max_freq();
-
-	if (max > 0 && freq > max)
-		return prof_usage(NULL, "-F %ld: above kernel.perf_event_max_sample_rate (%d)", freq,
-				   max);
-	return 0;
-}
-
 /* One option; returns 0, or an exit code to end with (usage errors print one line). */
 static int parse_option(struct record_opts *o, int opt, const char *arg, char **argv)
 {
@@ -254,14 +276,18 @@ static int parse_option(struct record_opts *o, int opt, const char *arg, char **
 		if (prof_parse_pid_list(arg, &o->pids, &o->npids))
 			return prof_usage(NULL, "-p %s: expected PID[,PID...]", arg);
 		return 0;
+	case 't':
+		if (prof_parse_pid_list(arg, &o->tids, &o->ntids))
+			return prof_usage(NULL, "-t %s: expected TID[,TID...]", arg);
+		return 0;
 	case 'a':
 		o->all = true;
 		return 0;
 	case 'F':
 		if (!prof_parse_long(arg, 1, 1000000000, &v))
 			return prof_usage(NULL, "-F %s: expected a frequency in Hz above 0", arg);
-		o->freq = (int)v;
-		return check_freq(v);
+		o->freq = prof_session_clamp_freq("-F", v);
+		return 0;
 	case 'd':
 		errno = 0;
 		o->duration = strtod(arg, &end);
@@ -321,11 +347,11 @@ static int check_options(struct record_opts *o, int argc, char **argv)
 
 	if (optind < argc)
 		o->argv = argv + optind;
-	targets = (o->npids > 0) + o->all + (o->argv != NULL);
+	targets = (o->npids > 0) + (o->ntids > 0) + o->all + (o->argv != NULL);
 	if (targets == 0)
-		return prof_usage(NULL, "nothing to profile: give -p PID, -a or -- CMD");
+		return prof_usage(NULL, "nothing to profile: give -p PID, -t TID, -a or -- CMD");
 	if (targets > 1)
-		return prof_usage(NULL, "-p, -a and a command exclude each other");
+		return prof_usage(NULL, "-p, -t, -a and a command exclude each other");
 	return prof_http_check(&o->http) ? PROFD_EXIT_USAGE : 0;
 }
 
@@ -333,6 +359,7 @@ int prof_record_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"pid", required_argument, NULL, 'p'},
+		{"tid", required_argument, NULL, 't'},
 		{"all-cpus", no_argument, NULL, 'a'},
 		{"freq", required_argument, NULL, 'F'},
 		{"duration", required_argument, NULL, 'd'},
@@ -360,7 +387,7 @@ int prof_record_main(int argc, char **argv)
 	int opt, code = 0;
 
 	opterr = 0; /* one line of our own instead of getopt's */
-	while (!code && (opt = getopt_long(argc, argv, "+:p:aF:d:o:vhV", longopts, NULL)) != -1) {
+	while (!code && (opt = getopt_long(argc, argv, "+:p:t:aF:d:o:vhV", longopts, NULL)) != -1) {
 		if (opt == 'h' || opt == 'V') {
 			code = opt == 'h' ? fputs(usage_text, stdout) < 0 : prof_print_version();
 			goto out;
@@ -371,6 +398,7 @@ int prof_record_main(int argc, char **argv)
 	code = code ?: record(&o);
 out:
 	free(o.pids);
+	free(o.tids);
 	free(o.http.hosts);
 	return code;
 }

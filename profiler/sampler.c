@@ -2,6 +2,8 @@
 /* The BPF side's lifecycle: open, size, load, attach per CPU, poll events, drain buffers. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "common/array.h"
+#include "common/clock.h"
 #include "common/htab.h"
 #include "common/log.h"
 #include "profiler/sampling_internal.h"
@@ -25,8 +28,9 @@
 struct prof_sampler {
 	struct profile_bpf *skel;
 	struct ring_buffer *events;
-	struct bpf_link **links;
+	struct bpf_link **links; /* process event tracepoints, then one perf event per CPU */
 	int nlinks;
+	int first_perf_link;
 	int ncpus;
 	bool software;
 	struct prof_sampler_opts opts;
@@ -47,7 +51,26 @@ struct prof_sampler {
 	uint32_t counts_entries;
 	struct profd_stack *kstack_buf; /* kernel stack of one stack-copy sample */
 	uint64_t events_bytes;
+	/*
+	 * Stack copies can come faster than they unwind: each read of the ring has a deadline.
+	 * A poll stops there and leaves the rest for the next one (the ring absorbs a burst; BPF
+	 * counts what a full ring refuses). A drain must empty the ring before it clears the
+	 * buffer's stacks: past its deadline it drops the stack copies left, counted, and still
+	 * handles process events; dropping is far faster than sampling, so it ends.
+	 */
+	int64_t ring_deadline_ns; /* CLOCK_MONOTONIC; 0: none */
+	bool ring_drop;		  /* past the deadline: drop (drain), else stop (poll) */
+	bool ring_behind;	  /* the last poll stopped at its deadline: records wait */
+	uint64_t ring_skipped;	  /* stack copies dropped */
+	pthread_t stopper;	  /* see prof_sampler__stop_after() */
+	bool has_stopper;
+	struct timespec stop_at;
 };
+
+/* How long one poll may unwind; a drain longer (a full ring is about 2000 stack copies,
+ * 100 ms of unwinding), then it drops what is left. */
+#define POLL_BUDGET_NS (50 * 1000000LL)
+#define DRAIN_BUDGET_NS (500 * 1000000LL)
 
 /* A sample with a stack copy: its kernel stack is read now, while its stacks map still holds it
  * (prof_sampler__drain() reads the ring before it clears a buffer). */
@@ -82,6 +105,11 @@ static void on_stack_event(struct prof_sampler *s, const struct profd_stack_even
 	s->opts.on_stack(&ss, s->opts.ctx);
 }
 
+static bool past_deadline(const struct prof_sampler *s)
+{
+	return s->ring_deadline_ns && profd_mono_ns() > s->ring_deadline_ns;
+}
+
 static int on_ringbuf(void *ctx, void *data, size_t size)
 {
 	struct prof_sampler *s = ctx;
@@ -89,11 +117,18 @@ static int on_ringbuf(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(struct profd_event))
 		return 0;
-	if (e->type == PROFD_EV_STACK)
-		on_stack_event(s, data, size);
-	else if (s->opts.on_event)
-		s->opts.on_event(e, s->opts.ctx);
-	return 0;
+	if (e->type != PROFD_EV_STACK) {
+		if (s->opts.on_event)
+			s->opts.on_event(e, s->opts.ctx);
+		return 0;
+	}
+	if (s->ring_drop && past_deadline(s)) {
+		s->ring_skipped++;
+		return 0;
+	}
+	on_stack_event(s, data, size);
+	/* A poll's budget is spent: libbpf stops after this record, which was handled. */
+	return !s->ring_drop && past_deadline(s) ? -ETIME : 0;
 }
 
 static uint32_t round_pow2(uint64_t v)
@@ -181,7 +216,8 @@ static int size_process_maps(struct prof_sampler *s)
 
 /*
  * Process events need little room: user space reads them every poll period (100 ms). Stack
- * copies share the ring: then room for half a second of samples on every CPU, within 4 to 256 MiB.
+ * copies share the ring: then room for half a second of samples on every CPU, within 4 to
+ * 32 MiB: more only holds a backlog user space cannot unwind in time anyway.
  */
 static int size_events(struct prof_sampler *s)
 {
@@ -189,7 +225,7 @@ static int size_events(struct prof_sampler *s)
 
 	s->events_bytes = EVENTS_BYTES_FP;
 	if (s->opts.unwind != PROFD_UNWIND_FP)
-		s->events_bytes = clamp_pow2(samples_per_window(s) * rec / 2, 4u << 20, 256u << 20);
+		s->events_bytes = clamp_pow2(samples_per_window(s) * rec / 2, 4u << 20, 32u << 20);
 	return bpf_map__set_max_entries(s->skel->maps.events, (uint32_t)s->events_bytes);
 }
 
@@ -235,7 +271,8 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 		pr_warn("cannot open the BPF programs: %s", strerror(-err));
 		goto fail;
 	}
-	s->skel->rodata->filter_pids = opts->filter_pids;
+	s->skel->rodata->filter_pids = opts->filter_pids || opts->filter_tids;
+	s->skel->rodata->filter_tids = opts->filter_tids;
 	s->skel->rodata->kernel_stacks = opts->kernel_stacks;
 	if (opts->unwind != PROFD_UNWIND_FP) {
 		if (!opts->stack_size || opts->stack_size % PROFD_STACK_PAGE ||
@@ -279,6 +316,10 @@ void prof_sampler__free(struct prof_sampler *s)
 {
 	if (!s)
 		return;
+	if (s->has_stopper) {
+		pthread_cancel(s->stopper);
+		pthread_join(s->stopper, NULL);
+	}
 	for (int i = 0; i < s->nlinks; i++)
 		bpf_link__destroy(s->links[i]); /* the link owns and closes its perf event fd */
 	free(s->links);
@@ -304,6 +345,17 @@ int prof_sampler__add_target(struct prof_sampler *s, pid_t pid)
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.targets), &key, &one, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+int prof_sampler__add_thread(struct prof_sampler *s, pid_t tgid, pid_t tid)
+{
+	__u32 key = tid;
+	__u8 one = 1;
+	int err = prof_sampler__add_target(s, tgid);
+
+	if (!err && bpf_map_update_elem(bpf_map__fd(s->skel->maps.threads), &key, &one, BPF_ANY))
+		err = -errno;
+	return err;
 }
 
 static int add_link(struct prof_sampler *s, struct bpf_link *link)
@@ -353,6 +405,7 @@ int prof_sampler__start(struct prof_sampler *s)
 	n = prof_online_cpus(&cpus);
 	if (n < 0)
 		return n;
+	s->first_perf_link = s->nlinks;
 	for (int i = 0; i < n; i++) {
 		struct bpf_link *link;
 		int fd = prof_perf_event_open(cpus[i], s->opts.freq, &s->software);
@@ -378,6 +431,41 @@ int prof_sampler__start(struct prof_sampler *s)
 	return err;
 }
 
+static void *stop_when_due(void *arg)
+{
+	struct prof_sampler *s = arg;
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &s->stop_at, NULL) == EINTR)
+		;
+	__atomic_store_n(&s->skel->bss->stopped, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+int prof_sampler__stop_after(struct prof_sampler *s, double seconds)
+{
+	int64_t at = profd_mono_ns() + (int64_t)(seconds * PROFD_NS_PER_S);
+	sigset_t all, old;
+	int err;
+
+	s->stop_at = (struct timespec){.tv_sec = at / PROFD_NS_PER_S, .tv_nsec = at % PROFD_NS_PER_S};
+	/* Signals stay with the thread that runs the loop. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = -pthread_create(&s->stopper, NULL, stop_when_due, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	s->has_stopper = !err;
+	return err;
+}
+
+void prof_sampler__stop(struct prof_sampler *s)
+{
+	__atomic_store_n(&s->skel->bss->stopped, 1, __ATOMIC_RELEASE);
+	for (int i = s->first_perf_link; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	if (s->first_perf_link < s->nlinks)
+		s->nlinks = s->first_perf_link;
+}
+
 const char *prof_sampler__event_name(const struct prof_sampler *s)
 {
 	return s->software ? "cpu-clock" : "cycles";
@@ -388,16 +476,31 @@ int prof_sampler__max_stack(const struct prof_sampler *s)
 	return s->opts.max_stack;
 }
 
-int prof_sampler__poll(struct prof_sampler *s, int timeout_ms)
+/*
+ * Waits up to timeout_ms for the ring, then reads it until it is empty or the budget is spent:
+ * then it stops, or with drop reads on, dropping the stack copies left (counted).
+ */
+static int read_ring(struct prof_sampler *s, int timeout_ms, int64_t budget_ns, bool drop)
 {
-	int n = ring_buffer__poll(s->events, timeout_ms);
+	int n;
 
+	/* Stack copies come without a wakeup: with a backlog, waiting would only let it grow. */
+	if (s->ring_behind)
+		timeout_ms = 0;
+	s->ring_deadline_ns = profd_mono_ns() + timeout_ms * 1000000LL + budget_ns;
+	s->ring_drop = drop;
+	n = ring_buffer__poll(s->events, timeout_ms);
 	/* Stack copies are submitted without a wakeup: take whatever came meanwhile. */
 	if (n >= 0 && s->opts.unwind != PROFD_UNWIND_FP)
 		n = ring_buffer__consume(s->events);
-	if (n == -EINTR)
-		return 0;
-	return n < 0 ? n : 0;
+	s->ring_deadline_ns = 0;
+	s->ring_behind = n == -ETIME;
+	return n == -ETIME || n == -EINTR || n >= 0 ? 0 : n;
+}
+
+int prof_sampler__poll(struct prof_sampler *s, int timeout_ms)
+{
+	return read_ring(s, timeout_ms, POLL_BUDGET_NS, false);
 }
 
 int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode)
@@ -446,9 +549,14 @@ out:
 	free(now);
 }
 
-/* Reads the stack with this key from the drained stacks map, once per drain; returns its PCs. */
-static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, const uint64_t **pcs,
-		      uint32_t *len)
+/* Where one stack's PCs sit in stack_pool: an offset, since the pool moves when it grows. */
+struct stack_ref {
+	size_t off;
+	uint32_t len;
+};
+
+/* Reads the stack with this key from the drained stacks map, once per drain. */
+static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, struct stack_ref *ref)
 {
 	uint64_t i = profd_htab_get(&s->seen, key);
 	uint32_t n;
@@ -471,9 +579,14 @@ static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, const ui
 		s->pool_len += n;
 		s->drop_keys[s->ndrop++] = key;
 	}
-	*pcs = s->stack_pool + s->seen_off[i - 1];
-	*len = s->seen_len[i - 1];
+	ref->off = s->seen_off[i - 1];
+	ref->len = s->seen_len[i - 1];
 	return 0;
+}
+
+static const uint64_t *pool_at(const struct prof_sampler *s, const struct stack_ref *ref)
+{
+	return ref->len ? s->stack_pool + ref->off : NULL;
 }
 
 /* Reads and deletes every entry of a counts map; returns how many. */
@@ -502,21 +615,27 @@ static int take_counts(struct prof_sampler *s, int fd)
 }
 
 /*
- * Deletes every stack of the drained buffer: those read in one batch, then any left behind (a
- * sample dropped for a full counts map leaves its stacks).
+ * Deletes every stack of the drained buffer: those read, then those left behind (kernel stacks
+ * of samples sent with a stack copy, stacks of samples dropped for a full counts map), each in
+ * one batch. The leftovers' keys are listed first: restarting the walk from the first key after
+ * each single delete took time quadratic in their number, seconds under a high rate.
  */
 static void clear_stacks(struct prof_sampler *s, int fd)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint64_t *prev = NULL;
 	__u32 n = s->ndrop;
-	uint64_t key;
 
 	if (n && bpf_map_delete_batch(fd, s->drop_keys, &n, &opts))
 		pr_debug("deleting %u stacks: %s", s->ndrop, strerror(errno));
-	while (bpf_map_get_next_key(fd, NULL, &key) == 0) {
-		if (bpf_map_delete_elem(fd, &key))
-			break;
+	n = 0;
+	while (n < s->stack_entries && !bpf_map_get_next_key(fd, prev, &s->drop_keys[n])) {
+		prev = &s->drop_keys[n];
+		n++;
 	}
+	s->ndrop = n;
+	if (n && bpf_map_delete_batch(fd, s->drop_keys, &n, &opts))
+		pr_debug("deleting %u stacks left behind: %s", s->ndrop, strerror(errno));
 	profd_htab_clear(&s->seen);
 	s->ndrop = 0;
 	s->pool_len = 0;
@@ -535,7 +654,7 @@ int prof_sampler__drain(struct prof_sampler *s,
 	/* Stack copies of the old buffer are all in the ring now; their kernel stacks are read
 	 * before the buffer is cleared. */
 	if (s->opts.unwind != PROFD_UNWIND_FP)
-		ring_buffer__consume(s->events);
+		read_ring(s, 0, DRAIN_BUDGET_NS, true);
 
 	counts_fd = bpf_map__fd(old ? skel->maps.counts1 : skel->maps.counts0);
 	stacks_fd = bpf_map__fd(old ? skel->maps.stacks1 : skel->maps.stacks0);
@@ -553,15 +672,19 @@ int prof_sampler__drain(struct prof_sampler *s,
 			.kstack_err = k->kernel_err,
 			.count = s->values[i],
 		};
+		struct stack_ref user = {0}, kernel = {0};
 
 		memcpy(rs.comm, k->comm, PROFD_COMM_LEN);
 		rs.comm[PROFD_COMM_LEN] = '\0';
 		if (k->user_stack)
-			rs.ustack_err = read_stack(s, stacks_fd, k->user_stack, &rs.ustack,
-						   &rs.nustack);
+			rs.ustack_err = read_stack(s, stacks_fd, k->user_stack, &user);
 		if (k->kernel_stack)
-			rs.kstack_err = read_stack(s, stacks_fd, k->kernel_stack, &rs.kstack,
-						   &rs.nkstack);
+			rs.kstack_err = read_stack(s, stacks_fd, k->kernel_stack, &kernel);
+		/* Only now: the second read may have moved the pool under the first's pointer. */
+		rs.ustack = pool_at(s, &user);
+		rs.nustack = user.len;
+		rs.kstack = pool_at(s, &kernel);
+		rs.nkstack = kernel.len;
 		err = fn(&rs, ctx);
 	}
 	clear_stacks(s, stacks_fd);
@@ -585,5 +708,6 @@ void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT
 		for (int c = 0; c < ncpus; c++)
 			out[i] += vals[c];
 	}
+	out[PROFD_CNT_RINGBUF_FULL] += s->ring_skipped;
 	free(vals);
 }

@@ -24,6 +24,7 @@ struct prof_sampler_opts {
 	int freq;	    /* samples per second per CPU */
 	int max_stack;	    /* stack depth the maps hold */
 	bool filter_pids;   /* sample only targets (and what they fork) */
+	bool filter_tids;   /* sample only the threads added with prof_sampler__add_thread() */
 	bool kernel_stacks; /* also take kernel stacks */
 	unsigned window_ms; /* how often user space drains; sizes the maps */
 	/* Called from prof_sampler__poll() for every process event. */
@@ -73,8 +74,17 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts);
 void prof_sampler__free(struct prof_sampler *s);
 /* Adds a process to sample (with filter_pids). Returns 0 or -errno. */
 int prof_sampler__add_target(struct prof_sampler *s, pid_t pid);
+/* Adds one thread (tid of process tgid) to sample (with filter_tids). Returns 0 or -errno. */
+int prof_sampler__add_thread(struct prof_sampler *s, pid_t tgid, pid_t tid);
 /* Opens one perf event per online CPU and attaches everything. Returns 0 or -errno. */
 int prof_sampler__start(struct prof_sampler *s);
+/* Closes the perf events: nothing is sampled from now on, what was stays to be drained. */
+void prof_sampler__stop(struct prof_sampler *s);
+/*
+ * Stops taking samples seconds from now, from a thread of its own: on time even while the
+ * caller is busy draining a backlog. Returns 0 or -errno.
+ */
+int prof_sampler__stop_after(struct prof_sampler *s, double seconds);
 /* The perf event in use: "cycles" or "cpu-clock". */
 const char *prof_sampler__event_name(const struct prof_sampler *s);
 /* Waits up to timeout_ms for process events and delivers them. Returns 0 or -errno. */
@@ -161,8 +171,7 @@ int prof_unwind__before_exec(struct prof_unwind *u, struct prof_stacks *st, pid_
 enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid);
 void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts *out);
 /* Appends "; --unwind auto: ..., N stacks truncated ..., N unwinds stopped early (...)". */
-void prof_unwind__summary(const struct prof_unwind *u, uint64_t ringbuf_full,
-			  struct profd_strbuf *sb);
+void prof_unwind__summary(const struct prof_unwind *u, struct profd_strbuf *sb);
 
 /* ---- collector.c: sampler + symbolizer, one symbolized profile per window ---- */
 
@@ -170,6 +179,7 @@ struct prof_collector_opts {
 	int freq;
 	int max_stack;
 	bool all;	    /* every process; else only targets and what they fork */
+	bool threads;	    /* only threads added with prof_collector__add_thread() */
 	unsigned window_ms; /* drain period */
 	bool lines;	    /* resolve source lines */
 	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is FP */
@@ -201,7 +211,10 @@ struct prof_collector {
 int prof_collector__init(struct prof_collector *c, const struct prof_collector_opts *opts);
 void prof_collector__fini(struct prof_collector *c);
 int prof_collector__add_target(struct prof_collector *c, pid_t pid);
+int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid);
 int prof_collector__start(struct prof_collector *c);
+/* Stops sampling (the duration is over): the drains after it have a bounded amount to do. */
+void prof_collector__stop(struct prof_collector *c);
 /* Waits up to timeout_ms for process events and handles them. Returns 0 or -errno. */
 int prof_collector__poll(struct prof_collector *c, int timeout_ms);
 /*

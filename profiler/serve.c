@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,11 @@ static int load(struct prof_live *l, char **files, int nfiles)
 			return err;
 		}
 		err = prof_live__publish(l, p, i, i + 1, &info, true);
+		if (err == -EOVERFLOW)
+			pr_warn("%s: its counts take the total of the files past %lld samples",
+				files[i], (long long)INT64_MAX);
+		else if (err)
+			pr_warn("%s: %s", files[i], strerror(-err));
 		if (err)
 			return err;
 	}

@@ -47,10 +47,10 @@ static int64_t period_ns(const struct prof_session *s)
 	return PROFD_NS_PER_S / s->o.freq;
 }
 
-static uint64_t lost_total(const uint64_t *cnt)
+/* Samples that are not in the profile (a sample that lost a stack is). */
+static uint64_t lost_samples(const uint64_t *cnt)
 {
-	return cnt[PROFD_CNT_COUNTS_FULL] + cnt[PROFD_CNT_RINGBUF_FULL] + cnt[PROFD_CNT_USTACK_FULL] +
-	       cnt[PROFD_CNT_KSTACK_FULL];
+	return cnt[PROFD_CNT_COUNTS_FULL] + cnt[PROFD_CNT_RINGBUF_FULL];
 }
 
 /* libbpf explains its failures at length; we report them in one line and keep its text for -v. */
@@ -61,9 +61,16 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
-int prof_session_max_freq(void)
+int prof_session_clamp_freq(const char *opt, long freq)
 {
-	return prof_max_sample_rate();
+	int max = prof_max_sample_rate();
+
+	if (max > 0 && freq > max) {
+		pr_warn("%s %ld: above kernel.perf_event_max_sample_rate; sampling at %d Hz", opt,
+			freq, max);
+		return max;
+	}
+	return (int)freq;
 }
 
 bool prof_parse_unwind(const char *s, enum profd_unwind *out)
@@ -89,7 +96,7 @@ static void live_info(struct prof_session *s, struct prof_live_info *info, const
 	snprintf(info->event, sizeof(info->event), "%s", prof_sampler__event_name(s->c.sampler));
 	info->freq = s->o.freq;
 	info->start_ns = s->start_ns;
-	info->lost = lost_total(s->c.counters);
+	info->lost = lost_samples(s->c.counters);
 	info->processes = s->c.processes;
 }
 
@@ -120,6 +127,15 @@ static int add_targets(struct prof_session *s)
 			return err;
 		}
 	}
+	for (int i = 0; i < o->ntids; i++) {
+		pid_t tgid = prof_thread_group(o->tids[i]);
+
+		err = tgid < 0 ? tgid : prof_collector__add_thread(&s->c, tgid, o->tids[i]);
+		if (err) {
+			pr_warn("thread %d: cannot add target: %s", o->tids[i], strerror(-err));
+			return err;
+		}
+	}
 	if (!o->argv)
 		return 0;
 	err = prof_command__spawn(&s->cmd, o->argv);
@@ -137,6 +153,7 @@ static int start_sampling(struct prof_session *s)
 	struct prof_collector_opts co = {
 		.freq = o->freq,
 		.all = o->all,
+		.threads = o->ntids > 0,
 		.window_ms = o->drain_ms,
 		.lines = o->lines,
 		.unwind = o->unwind,
@@ -158,6 +175,9 @@ static int start_sampling(struct prof_session *s)
 	err = add_targets(s);
 	err = err ?: prof_collector__start(&s->c);
 	err = err ?: prof_command__go(&s->cmd);
+	/* On time even while a backlog keeps the drain loop busy. */
+	if (!err && o->duration_s > 0)
+		err = prof_sampler__stop_after(s->c.sampler, o->duration_s);
 	if (err)
 		return err;
 	pr_debug("sampling %s at %d Hz", prof_sampler__event_name(s->c.sampler), o->freq);
@@ -240,7 +260,7 @@ static void print_status(struct prof_session *s)
 	prof_sampler__counters(s->c.sampler, cnt);
 	fprintf(stderr, "\r\033[Kprofd: %.0fs  %llu samples  %zu processes  %llu lost",
 		since_start(s), (unsigned long long)cnt[PROFD_CNT_SAMPLES], s->c.processes,
-		(unsigned long long)lost_total(cnt));
+		(unsigned long long)lost_samples(cnt));
 }
 
 static bool process_alive(pid_t pid)
@@ -257,10 +277,13 @@ static bool done(struct prof_session *s, int64_t now)
 		return true;
 	if (s->cmd.pid > 0 && prof_command__exited(&s->cmd))
 		return true;
-	if (!o->until_targets_exit || !o->npids)
+	if (!o->until_targets_exit || (!o->npids && !o->ntids))
 		return false;
 	for (int i = 0; i < o->npids; i++)
 		if (process_alive(o->pids[i]))
+			return false;
+	for (int i = 0; i < o->ntids; i++)
+		if (prof_thread_group(o->tids[i]) > 0)
 			return false;
 	return true;
 }
@@ -309,10 +332,14 @@ int prof_session__run(struct prof_session *s)
 	int err;
 
 	loop(s);
+	/* Stopped first: under overload, sampling on while draining would never let the run end. */
+	prof_collector__stop(&s->c);
 	/* Two drains: the first takes the live buffer, the second what landed during the first. */
 	err = drain(s);
 	err = err ?: drain(s);
 	s->elapsed_s = since_start(s);
+	if (s->o.duration_s > 0 && s->elapsed_s > s->o.duration_s)
+		s->elapsed_s = s->o.duration_s; /* sampling stopped then; the rest was draining */
 	if (!err && s->live) {
 		live_info(s, &info, "stopped");
 		err = prof_live__publish(s->live, NULL, 0, 0, &info, true);
@@ -345,7 +372,7 @@ void prof_session__stats(const struct prof_session *s, struct prof_session_stats
 	out->start_ns = s->start_ns;
 	out->elapsed_s = s->elapsed_s ? s->elapsed_s : since_start(s);
 	memcpy(out->counters, c->counters, sizeof(out->counters));
-	out->lost = lost_total(c->counters);
+	out->lost = lost_samples(c->counters);
 	out->processes = c->processes;
 	out->nexits = c->nexits;
 	for (size_t i = 0; i < c->nexits && i < PROF_SESSION_EXITS && i < PROF_EXITS_KEPT; i++) {

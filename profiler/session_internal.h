@@ -32,9 +32,11 @@ struct prof_session_hooks {
 };
 
 struct prof_session_opts {
-	/* What: pids (and what they fork), a command started for the run, or every process. */
+	/* What: pids (and what they fork), threads, a command started for the run, or all. */
 	const pid_t *pids;
 	int npids;
+	const pid_t *tids;
+	int ntids;
 	char **argv; /* -- CMD ARGS: started stopped, sampled from its exec on */
 	bool all;
 	int freq;
@@ -45,7 +47,7 @@ struct prof_session_opts {
 	/* How long and how: */
 	unsigned drain_ms;	   /* a drain every this often: the page's window length */
 	double duration_s;	   /* 0: until a stop signal (or the targets are gone) */
-	bool until_targets_exit;   /* stop once every pid, or the command, has exited */
+	bool until_targets_exit;   /* stop once every pid and tid, or the command, has exited */
 	bool status_line;	   /* on a terminal: elapsed, samples, processes, lost */
 	bool keep_profile;	   /* keep the whole run's profile for prof_session__profile() */
 	const struct fmt_filter *filter; /* samples kept; NULL: all */
@@ -62,7 +64,7 @@ struct prof_session_stats {
 	int64_t start_ns;  /* wall clock of the start of sampling */
 	double elapsed_s;  /* sampling time so far, frozen when sampling stops */
 	uint64_t counters[PROFD_CNT_MAX];
-	uint64_t lost;	  /* samples and stacks lost, all reasons */
+	uint64_t lost;	  /* samples lost (stacks lost keep their sample: see counters) */
 	size_t processes; /* distinct processes announced */
 	size_t nexits;	  /* processes that exited; the first ones: */
 	struct prof_session_exit {
@@ -108,8 +110,11 @@ void prof_session__stats(const struct prof_session *s, struct prof_session_stats
 void prof_session__unwind_summary(const struct prof_session *s, struct profd_strbuf *sb);
 void prof_session__free(struct prof_session *s);
 
-/* The highest -F the kernel takes (kernel.perf_event_max_sample_rate), or -errno. */
-int prof_session_max_freq(void);
+/*
+ * A sampling frequency the kernel takes: freq, or kernel.perf_event_max_sample_rate with a
+ * warning naming opt ("-F") when freq is above it.
+ */
+int prof_session_clamp_freq(const char *opt, long freq);
 /* "fp", "dwarf" or "auto" (--unwind). */
 bool prof_parse_unwind(const char *s, enum profd_unwind *out);
 

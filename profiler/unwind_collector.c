@@ -315,8 +315,7 @@ void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts 
 	out->table_bytes = st.table_bytes;
 }
 
-void prof_unwind__summary(const struct prof_unwind *u, uint64_t ringbuf_full,
-			  struct profd_strbuf *sb)
+void prof_unwind__summary(const struct prof_unwind *u, struct profd_strbuf *sb)
 {
 	const struct prof_unwind_counts *c = &u->counts;
 	uint64_t failed = 0;
@@ -327,9 +326,6 @@ void prof_unwind__summary(const struct prof_unwind *u, uint64_t ringbuf_full,
 				    (unsigned long long)c->dwarf_processes,
 				    c->dwarf_processes == 1 ? "" : "es",
 				    (unsigned long long)c->fp_processes);
-	if (ringbuf_full)
-		profd_strbuf_printf(sb, ", %llu samples lost: stack-copy ring buffer full",
-				    (unsigned long long)ringbuf_full);
 	if (c->stops[SYM_UNWIND_TRUNCATED])
 		profd_strbuf_printf(sb, ", %llu stacks truncated at the %u-byte stack copy (raise with --stack-size)",
 				    (unsigned long long)c->stops[SYM_UNWIND_TRUNCATED],

@@ -16,6 +16,7 @@ struct store_history {
 	struct store_folder folder;
 	struct store_history_opts opts;
 	struct store_history_stats st; /* files and bytes come from the folder */
+	uint64_t failing; /* windows failed in a row: said once, when the streak starts and ends */
 };
 
 static bool is_window(const struct store_window *w, int64_t start_ns, int64_t end_ns)
@@ -103,9 +104,16 @@ int store_history__write(struct store_history *h, const struct fmt_profile *w, i
 
 		store_folder__name(&h->folder, start_ns, end_ns, name, sizeof(name));
 		h->st.write_failures++;
-		pr_warn("store %s: cannot write %s: %s", h->opts.dir, name, strerror(-err));
+		if (!h->failing++)
+			pr_warn("store %s: cannot write %s: %s (windows are dropped until a write "
+				"works again; profd_window_write_failures_total counts them)",
+				h->opts.dir, name, strerror(-err));
 		return err;
 	}
+	if (h->failing)
+		pr_info("store %s: writing again, after %llu windows that could not be written",
+			h->opts.dir, (unsigned long long)h->failing);
+	h->failing = 0;
 	h->st.windows_written++;
 	apply_retention(h, start_ns, end_ns);
 	return 0;

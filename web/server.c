@@ -23,6 +23,8 @@
 
 #define DEFAULT_THREADS 2
 #define DEFAULT_MAX_CONNECTIONS 256
+/* One client holding every connection would lock everyone else out; a browser uses about 6. */
+#define DEFAULT_MAX_PER_ADDRESS 32
 #define DEFAULT_TIMEOUT_S 10
 #define MAX_HOSTS 32
 
@@ -31,6 +33,8 @@ static const char csp_data[] = "default-src 'none'; frame-ancestors 'none'";
 
 struct web_server {
 	struct MHD_Daemon *daemon;
+	bool started;		     /* until then, libmicrohttpd's messages are for -v only */
+	struct profd_ratelimit logs; /* its messages after: clients can cause them at will */
 	struct web_source src;
 	char addr[INET6_ADDRSTRLEN];
 	bool v6;
@@ -309,6 +313,22 @@ static int setup_hosts(struct web_server *s, const struct web_server_opts *o)
 	return err;
 }
 
+/*
+ * libmicrohttpd's messages, through profd's logger: one per refused or aborted connection, so
+ * rate-limited; while starting, its reason for a failure is said by profd's own line instead.
+ */
+static void on_mhd_message(void *cls, const char *fmt, va_list ap)
+{
+	struct web_server *s = cls;
+
+	if (!__atomic_load_n(&s->started, __ATOMIC_ACQUIRE)) {
+		if (profd_log_get_level() >= PROFD_LOG_DEBUG)
+			profd_vlog(PROFD_LOG_DEBUG, fmt, ap);
+		return;
+	}
+	profd_log_limited(&s->logs, PROFD_LOG_WARN, "http: ", fmt, ap);
+}
+
 static struct MHD_Daemon *start_daemon(struct web_server *s, const struct web_server_opts *o)
 {
 	struct sockaddr_storage ss = {0};
@@ -339,9 +359,12 @@ static struct MHD_Daemon *start_daemon(struct web_server *s, const struct web_se
 	sigaddset(&block, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	d = MHD_start_daemon(flags, s->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
+			     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message, s,
 			     MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : DEFAULT_THREADS,
 			     MHD_OPTION_CONNECTION_LIMIT,
 			     o->max_connections ? o->max_connections : DEFAULT_MAX_CONNECTIONS,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			     o->max_per_address ? o->max_per_address : DEFAULT_MAX_PER_ADDRESS,
 			     MHD_OPTION_CONNECTION_TIMEOUT,
 			     o->timeout_s ? o->timeout_s : DEFAULT_TIMEOUT_S,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
@@ -359,6 +382,7 @@ struct web_server *web_server__start(const struct web_server_opts *o)
 
 	if (!s)
 		return NULL;
+	s->logs = (struct profd_ratelimit)PROFD_RATELIMIT_INIT(60, 5);
 	snprintf(s->addr, sizeof(s->addr), "%s", o->addr ? o->addr : "127.0.0.1");
 	s->v6 = inet_pton(AF_INET6, s->addr, &a6) == 1;
 	s->port = o->port;
@@ -379,6 +403,7 @@ struct web_server *web_server__start(const struct web_server_opts *o)
 			s->v6 ? "]" : "", s->port, strerror(-err));
 		goto fail;
 	}
+	__atomic_store_n(&s->started, true, __ATOMIC_RELEASE);
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	if (info && info->port)
 		s->port = info->port;
@@ -393,8 +418,10 @@ void web_server__stop(struct web_server *s)
 {
 	if (!s)
 		return;
-	if (s->daemon)
+	if (s->daemon) {
 		MHD_stop_daemon(s->daemon);
+		profd_log_limited_flush(&s->logs, PROFD_LOG_WARN, "http: ");
+	}
 	for (size_t i = 0; i < s->nhosts; i++)
 		free(s->hosts[i]);
 	free(s->hosts);

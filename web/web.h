@@ -104,6 +104,7 @@ struct web_server_opts {
 	bool allow_public;	     /* a non-loopback addr is refused without this */
 	unsigned threads;	     /* worker threads; 0: 2 */
 	unsigned max_connections;    /* 0: 256 */
+	unsigned max_per_address;    /* connections from one client address; 0: 32 */
 	unsigned timeout_s;	     /* idle time before a connection is closed; 0: 10 */
 	struct web_source source;
 };

@@ -2,7 +2,7 @@
 # The web server, over real HTTP with curl: every endpoint's status and content type, the gate
 # (Host header 403, methods 405, bad and hostile parameters 400, unknown paths 404), hostile
 # names escaped in JSON and SVG, 200 concurrent connections, a slow client that holds a
-# connection open, and the --http options. `profd serve` runs without root; the live part
+# connection open, 300 held open from one address, and the --http options. `profd serve` runs without root; the live part
 # (profd -a --http) needs root. Bodies are kept in tests/artifacts/test_web/.
 . "$(dirname "$0")/lib.sh"
 
@@ -269,10 +269,12 @@ assert "std::vector<int>::push_back(int&&)" in f, list(f)
 	fi
 	bad params.pprof_lines '/pprof?lines=1'
 
-	# ---- load: 200 connections at once, then it still answers
+	# ---- load: 200 connections at once, then it still answers. One address may hold at most
+	# 32 (see below): the clients come from 8 loopback addresses, 25 each.
 	: >"$TMP/codes"
 	seq 200 | sed "s|.*|$BASE/healthz\n$BASE/api/top\n$BASE/flamegraph.svg\n$BASE/api/targets|" | head -200 |
-		xargs -P 200 -n 1 curl -s --max-time 30 -o /dev/null -w '%{http_code}\n' >>"$TMP/codes" 2>/dev/null
+		awk '{ print "--interface"; print "127.0.1." (NR % 8 + 1); print }' |
+		xargs -P 200 -n 3 curl -s --max-time 30 -o /dev/null -w '%{http_code}\n' >>"$TMP/codes" 2>/dev/null
 	ok=$(grep -c '^200$' "$TMP/codes")
 	if kill -0 "$SRV" 2>/dev/null && [ "$ok" = 200 ]; then
 		pass load.concurrent_200
@@ -310,6 +312,54 @@ EOF
 		pass load.idle_timeout
 	else
 		fail load.idle_timeout "half-sent request: $(cat "$TMP/slow.out")"
+	fi
+
+	# 300 connections held open from one address (half-sent requests) do not lock others out:
+	# each address gets at most 32, so a request from another answers within a second.
+	python3 - "$PORT" >"$TMP/flood.out" 2>&1 <<'EOF' &
+import socket, sys, time
+held = []
+for i in range(300):
+    s = socket.socket()
+    s.bind(("127.0.0.2", 0))
+    try:
+        s.connect(("127.0.0.1", int(sys.argv[1])))
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    except OSError:
+        pass
+    held.append(s)
+print("holding", len(held), flush=True)
+time.sleep(6)
+EOF
+	flood=$!
+	PIDS="$PIDS $flood"
+	i=0
+	while [ $i -lt 100 ] && ! grep -q '^holding' "$TMP/flood.out"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	get /healthz --max-time 1
+	if [ "$CODE" = 200 ] && grep -q '^holding 300' "$TMP/flood.out"; then
+		pass load.held_connections_do_not_lock_out
+	else
+		fail load.held_connections_do_not_lock_out "/healthz: $CODE within 1 s while $(cat "$TMP/flood.out")"
+	fi
+	wait $flood
+	# 268 refused connections, but a few lines on stderr: libmicrohttpd's messages are limited.
+	http_lines=$(grep -vc '^profd: serving ' "$TMP/srv.err")
+	if [ "$http_lines" -ge 1 ] && [ "$http_lines" -le 6 ] && ! grep -v '^profd: ' "$TMP/srv.err" | grep -q .; then
+		pass logs.refused_connections_limited
+	else
+		fail logs.refused_connections_limited "$http_lines lines on stderr, want 1 to 6, each from profd's logger: $(grep -vm 3 '^profd: serving' "$TMP/srv.err" | tr '\n' '|')"
+	fi
+	# A port in use: one line, profd's, not libmicrohttpd's as well.
+	timeout 20 "$PROFD" serve --http "127.0.0.1:$PORT" "$TMP/a.folded" >/dev/null 2>"$TMP/busy.err"
+	rc=$?
+	if [ $rc = 1 ] && [ "$(wc -l <"$TMP/busy.err")" = 1 ] &&
+		grep -q "^profd: http: cannot listen on 127.0.0.1:$PORT: Address already in use" "$TMP/busy.err"; then
+		pass logs.port_in_use_one_line
+	else
+		fail logs.port_in_use_one_line "exit $rc: $(tr '\n' '|' <"$TMP/busy.err")"
 	fi
 
 	kill -INT "$SRV"

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests of the history: atomic windows, the index a scan rebuilds, retention, range queries. */
+/*
+ * Unit tests of the history: atomic windows, the index a scan rebuilds, retention, range queries,
+ * failed writes.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -198,6 +201,64 @@ static void test_same_times_replace(void **state)
 	store_history__free(h);
 }
 
+/* A folder where window i's file would go: renaming the window onto it fails, as on a full disk. */
+static void block_window(int i, int64_t t0)
+{
+	char path[PATH_MAX];
+
+	pathf(path, "%s/%lld-%lld.pb.zst", dir, (long long)(t0 + i * S),
+	      (long long)(t0 + (i + 1) * S));
+	mkdirs(path);
+}
+
+static size_t count(const char *text, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* A disk that stays full: one line when failing starts, one when writing works again. */
+static void test_failure_streak_said_once(void **state)
+{
+	int64_t t0 = 1795640000LL * S;
+	struct store_history *h = open_history(0, 0);
+	struct fmt_profile *p = window(0, 3);
+	struct store_history_stats st;
+	char log[PATH_MAX], text[4096] = "";
+	int saved = dup(STDERR_FILENO), fd;
+	ssize_t n;
+
+	for (int i = 1; i <= 40; i++)
+		block_window(i, t0);
+	pathf(log, "%s.log", dir);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0 && saved >= 0);
+	dup2(fd, STDERR_FILENO);
+	assert_int_equal(store_history__write(h, p, t0, t0 + S), 0);
+	for (int i = 1; i <= 40; i++)
+		assert_true(store_history__write(h, p, t0 + i * S, t0 + (i + 1) * S) < 0);
+	assert_int_equal(store_history__write(h, p, t0 + 41 * S, t0 + 42 * S), 0);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	fd = open(log, O_RDONLY);
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	unlink(log);
+	text[n > 0 ? n : 0] = '\0';
+	assert_int_equal(count(text, "\n"), 2);
+	assert_int_equal(count(text, "cannot write"), 1);
+	assert_non_null(strstr(text, "writing again, after 40 windows"));
+	store_history__stats(h, &st);
+	assert_int_equal(st.write_failures, 40);
+	assert_int_equal(st.windows_written, 2);
+	fmt_profile__free(p);
+	store_history__free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +267,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention_by_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_times_replace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_streak_said_once, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
