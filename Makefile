@@ -32,9 +32,10 @@ LDLIBS     = -lbpf -lelf -ldw -lunwind-ptrace -lunwind-generic -lunwind -lzstd -
              -lmicrohttpd -ldebuginfod -lpthread -lm $(LIBIBERTY)
 
 # Libraries in dependency order: each may use only those after it.
-LIBS      := profiler_lib $(if $(wildcard web/*.c),web) formats symbolizer common
+LIBS      := profiler_lib $(if $(wildcard web/*.c),web) store formats symbolizer common
 common_SRC      := $(wildcard common/*.c)
 formats_SRC     := $(wildcard formats/*.c)
+store_SRC       := $(wildcard store/*.c)
 symbolizer_SRC  := $(wildcard symbolizer/*.c)
 web_SRC         := $(wildcard web/*.c) $(BUILD)/web/assets.c
 profiler_lib_SRC:= $(filter-out profiler/main.c,$(wildcard profiler/*.c))
@@ -42,6 +43,7 @@ profiler_lib_SRC:= $(filter-out profiler/main.c,$(wildcard profiler/*.c))
 obj = $(patsubst %.c,$(BUILD)/%.o,$(patsubst $(BUILD)/%,%,$(1)))
 common_OBJ      := $(call obj,$(common_SRC))
 formats_OBJ     := $(call obj,$(formats_SRC))
+store_OBJ       := $(call obj,$(store_SRC))
 symbolizer_OBJ  := $(call obj,$(symbolizer_SRC))
 web_OBJ         := $(call obj,$(web_SRC))
 profiler_lib_OBJ:= $(call obj,$(profiler_lib_SRC))
@@ -67,6 +69,7 @@ $(BUILD)/lib%.a:
 
 $(BUILD)/libcommon.a: $(common_OBJ)
 $(BUILD)/libformats.a: $(formats_OBJ)
+$(BUILD)/libstore.a: $(store_OBJ)
 $(BUILD)/libsymbolizer.a: $(symbolizer_OBJ)
 $(BUILD)/libweb.a: $(web_OBJ)
 $(BUILD)/libprofiler_lib.a: $(profiler_lib_OBJ)

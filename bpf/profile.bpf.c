@@ -41,7 +41,10 @@ __u32 active_buf = 0;
 /* Set by user space when the run's duration is over, however busy its own loop is then. */
 __u32 stopped = 0;
 
-/* Processes to sample when filter_pids: key pid (tgid), value unused. Sized by user space. */
+/*
+ * Processes to sample when filter_pids: key pid (tgid), value unused. Sized by user space (room for
+ * the targets and their descendants; one entry without filter_pids).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 8192);
@@ -57,7 +60,10 @@ struct {
 	__type(value, __u8);
 } threads SEC(".maps");
 
-/* Processes already announced to user space: key pid, value unused. Sized by user space. */
+/*
+ * Processes already announced to user space: key pid, value unused; an entry goes at exit. Sized by
+ * user space from the processes alive at the start.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 32768);
@@ -68,6 +74,7 @@ struct {
 /*
  * Auto mode's choice per process: key pid, value enum profd_unwind (FP or DWARF), written by user
  * space once it has looked at the executable. A process without an entry gets DWARF meanwhile.
+ * Sized by user space like seen.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -76,7 +83,8 @@ struct {
 	__type(value, __u8);
 } unwind_modes SEC(".maps");
 
-/* Sample counts, buffer 0 and 1: key profd_sample_key, value count. Sized by user space. */
+/* Sample counts, buffer 0 and 1: key profd_sample_key, value count. Sized by user space from the
+ * samples of one drain period. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -120,7 +128,7 @@ struct {
 } drain_seq SEC(".maps");
 
 /* Process events (profd_event) and, in DWARF mode, samples (profd_stack_event). Sized by user
- * space. */
+ * space, larger when it carries stack copies. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-#include "log.h"
+#include "common/log.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+#include "common/clock.h"
 
 static enum profd_log_level current_level = PROFD_LOG_INFO;
 
@@ -50,17 +51,16 @@ static void say_missed(const struct profd_ratelimit *rl, enum profd_log_level le
 void profd_log_limited(struct profd_ratelimit *rl, enum profd_log_level level, const char *prefix,
 		       const char *fmt, va_list ap)
 {
-	struct timespec ts;
+	int64_t now_s = profd_mono_ns() / PROFD_NS_PER_S;
 	unsigned long long missed = 0;
 	char msg[512];
 	size_t len;
 
 	if (level > current_level)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	pthread_mutex_lock(&rl->lock);
-	if (ts.tv_sec - rl->window_start_s >= rl->interval_s) {
-		rl->window_start_s = ts.tv_sec;
+	if (now_s - rl->window_start_s >= rl->interval_s) {
+		rl->window_start_s = now_s;
 		rl->in_window = 0;
 	}
 	if (rl->in_window >= rl->burst) {

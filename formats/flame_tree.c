@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/hash.h"
+#include "common/htab.h"
 #include "common/strbuf.h"
 #include "formats/formats.h"
 #include "formats/text_internal.h"
@@ -36,12 +38,12 @@ struct builder {
 	bool lines;
 	struct fmt_tree *t;
 	uint32_t cap; /* of t->nodes */
-	/* names: the bytes, an open-addressing table of id + 1, each id's offset and rank */
+	/* names: the bytes, an index of id + 1 by name hash, each id's offset and rank */
 	struct profd_strbuf names;
-	uint32_t *name_slots;
-	size_t name_nslots;
+	struct profd_htab name_index;
 	uint32_t *name_off, *rank_off; /* by id; by rank */
-	uint32_t nnames, names_cap;
+	uint32_t nnames;
+	size_t names_cap;
 	uint32_t *line_name; /* per entry of p->lines: its frame's name id + 1 */
 	uint8_t *line_kind;
 	uint32_t *comm_name; /* per string id of p, for comms */
@@ -62,56 +64,33 @@ static uint64_t name_hash(const char *s)
 	return profd_hash_bytes(s, strlen(s), NAME_SEED);
 }
 
-static int grow_names(struct builder *b)
-{
-	size_t n = b->name_nslots ? b->name_nslots * 2 : 1024;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-	uint32_t *off = realloc(b->name_off, n / 2 * sizeof(*off));
-
-	if (off)
-		b->name_off = off;
-	if (!slots || !off) {
-		free(slots);
-		return -ENOMEM;
-	}
-	for (uint32_t id = 0; id < b->nnames; id++) {
-		size_t j = name_hash(b->names.buf + b->name_off[id]) & (n - 1);
-
-		while (slots[j])
-			j = (j + 1) & (n - 1);
-		slots[j] = id + 1;
-	}
-	free(b->name_slots);
-	b->name_slots = slots;
-	b->name_nslots = n;
-	b->names_cap = (uint32_t)(n / 2);
-	return 0;
-}
-
 /* The id of name s, adding it if new. */
 static int intern(struct builder *b, const char *s, uint32_t *id)
 {
-	size_t len = strlen(s), j;
+	uint64_t h = name_hash(s), v;
+	size_t len = strlen(s), pos = PROFD_HTAB_START;
 	int err;
 
-	if (b->nnames + 1 > b->names_cap && (err = grow_names(b)))
-		return err;
-	for (j = name_hash(s) & (b->name_nslots - 1); b->name_slots[j];
-	     j = (j + 1) & (b->name_nslots - 1)) {
-		if (strcmp(b->names.buf + b->name_off[b->name_slots[j] - 1], s) == 0) {
-			*id = b->name_slots[j] - 1;
+	while ((v = profd_htab_next(&b->name_index, h, &pos))) {
+		if (strcmp(b->names.buf + b->name_off[v - 1], s) == 0) {
+			*id = (uint32_t)v - 1;
 			return 0;
 		}
 	}
 	if (b->names.len + len + 1 >= UINT32_MAX)
 		return -E2BIG;
+	if (PROFD_ARRAY_RESERVE(b->name_off, b->names_cap, b->nnames + 1, 1024))
+		return -ENOMEM;
+	err = profd_htab_reserve(&b->name_index, b->name_index.n + 1);
+	if (err)
+		return err;
 	b->name_off[b->nnames] = (uint32_t)b->names.len;
 	/* The strbuf keeps a NUL after its bytes: copy it too, as the separator. */
 	err = profd_strbuf_append(&b->names, s, len + 1);
 	if (err)
 		return err;
 	*id = b->nnames++;
-	b->name_slots[j] = *id + 1;
+	profd_htab_add(&b->name_index, h, *id + 1); /* reserved: cannot fail */
 	return 0;
 }
 
@@ -429,7 +408,7 @@ struct fmt_tree *fmt_tree__new(const struct fmt_profile *p, const struct fmt_tre
 	struct builder b = {.p = p, .lines = o && o->lines, .t = t};
 	int err = t ? build(&b, o) : -ENOMEM;
 
-	free(b.name_slots);
+	profd_htab_release(&b.name_index);
 	free(b.name_off);
 	free(b.rank_off);
 	free(b.line_name);

@@ -5,68 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/log.h"
-#include "profiler/profiler.h"
-
-/* pprof by its content (gzip magic, as pprof files are on disk) or by its name; else folded. */
-static bool is_pprof(const char *path, FILE *in)
-{
-	int c;
-
-	if (fmt_kind_from_path(path) == FMT_PPROF)
-		return true;
-	c = getc(in);
-	if (c == EOF)
-		return false;
-	ungetc(c, in);
-	return c == 0x1f;
-}
-
-/* A file larger than its reader takes is refused before a byte is read. */
-static int check_size(const char *path, FILE *in, bool pprof)
-{
-	uint64_t max = pprof ? FMT_PPROF_MAX_BYTES : FMT_FOLDED_MAX_BYTES;
-	struct stat st;
-
-	if (fstat(fileno(in), &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size <= max)
-		return 0;
-	pr_warn("%s: %llu MiB, above the %llu MiB a %s profile may have", path,
-		(unsigned long long)st.st_size >> 20, (unsigned long long)max >> 20,
-		pprof ? "pprof" : "folded");
-	return -EFBIG;
-}
-
-int prof_read_profile(const char *path, struct fmt_profile *p)
-{
-	struct fmt_error ferr = {{0}};
-	FILE *in = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	bool pprof;
-	int err;
-
-	if (!in) {
-		err = -errno;
-		pr_warn("%s: %s", path, strerror(-err));
-		return err;
-	}
-	pprof = is_pprof(path, in);
-	err = check_size(path, in, pprof);
-	if (err) {
-		if (in != stdin)
-			fclose(in);
-		return err;
-	}
-	err = pprof ? fmt_pprof_read(p, in, &ferr) : fmt_folded_read(p, in, &ferr);
-	if (err == -EINVAL)
-		pr_warn("%s: %s", path,
-			ferr.msg[0] ? ferr.msg : pprof ? "not a pprof profile" : "not a folded profile");
-	else if (err)
-		pr_warn("%s: %s", path, strerror(-err));
-	if (in != stdin)
-		fclose(in);
-	return err;
-}
+#include "profiler/commands_internal.h"
 
 static const char convert_usage[] =
 	"Usage: profd convert IN -o OUT [--format folded|svg|pprof] [--lines]\n"
@@ -79,12 +20,6 @@ static const char convert_usage[] =
 	"      --lines         add source file:line to frame names (from pprof input)\n"
 	"  -h, --help          this text\n"
 	"  -V, --version       print the version\n";
-
-static int convert_error(const char *what)
-{
-	fprintf(stderr, "profd: convert: %s (see profd convert --help)\n", what);
-	return PROFD_EXIT_USAGE;
-}
 
 int prof_convert_main(int argc, char **argv)
 {
@@ -100,7 +35,6 @@ int prof_convert_main(int argc, char **argv)
 	struct prof_output out;
 	struct fmt_profile *p;
 	bool lines = false;
-	char msg[160];
 	int opt, err;
 
 	/* GNU style, also under POSIXLY_CORRECT: options before or after IN; "--" ends them. */
@@ -110,7 +44,7 @@ int prof_convert_main(int argc, char **argv)
 		switch (opt) {
 		case 1:
 			if (input)
-				return convert_error("expected one input file");
+				return prof_usage("convert", "expected one input file");
 			input = optarg;
 			break;
 		case 'o':
@@ -128,17 +62,15 @@ int prof_convert_main(int argc, char **argv)
 		case 'V':
 			return prof_print_version();
 		case ':':
-			snprintf(msg, sizeof(msg), "%s needs a value", argv[optind - 1]);
-			return convert_error(msg);
+			return prof_usage("convert", "%s needs a value", argv[optind - 1]);
 		default:
-			snprintf(msg, sizeof(msg), "unknown option %s", argv[optind - 1]);
-			return convert_error(msg);
+			return prof_usage("convert", "unknown option %s", argv[optind - 1]);
 		}
 	}
 	if (optind < argc && !input)
 		input = argv[optind++];
 	if (!input || optind < argc)
-		return convert_error("expected one input file");
+		return prof_usage("convert", "expected one input file");
 	err = prof_output__open(&out, output, format);
 	if (err)
 		return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;

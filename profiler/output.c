@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/commands_internal.h"
 
 /*
  * Where -o really goes: a symlink is followed to its target (so the link stays a link), and a

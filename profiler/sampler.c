@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The BPF side's lifecycle: open, size, load, attach per CPU, poll events, drain buffers. */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,9 +13,17 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/array.h"
+#include "common/clock.h"
+#include "common/htab.h"
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/sampling_internal.h"
 #include "bpf/profile.skel.h"
+
+#define PROCESSES_MIN 32768
+#define PROCESSES_MAX (1u << 20)
+#define TARGETS_MAX 8192	       /* targets and their descendants alive at once */
+#define EVENTS_BYTES_FP (256u << 10) /* 8192 process events per poll period */
 
 struct prof_sampler {
 	struct profile_bpf *skel;
@@ -30,12 +39,11 @@ struct prof_sampler {
 	struct profd_stack *stack_buf; /* one stack value (8 + max_stack * 8 bytes) */
 	uint64_t *stack_pool;	       /* PCs of the stacks read this drain */
 	size_t pool_len, pool_cap;
-	/* Stacks read this drain, an open-addressing table by stack key (0: empty slot). */
-	uint64_t *seen_keys;
+	/* Stacks read this drain: stack key -> index into seen_off and seen_len + 1. */
+	struct profd_htab seen;
 	size_t *seen_off; /* offset in stack_pool */
 	uint32_t *seen_len;
-	uint32_t seen_cap; /* power of two, twice stack_entries */
-	uint64_t *drop_keys; /* keys deleted in one batch when the drain ends */
+	uint64_t *drop_keys; /* keys deleted in one batch when the drain ends; ndrop are seen */
 	uint32_t ndrop;
 	uint32_t stack_entries;
 	struct profd_sample_key *keys;
@@ -63,14 +71,6 @@ struct prof_sampler {
  * 100 ms of unwinding), then it drops what is left. */
 #define POLL_BUDGET_NS (50 * 1000000LL)
 #define DRAIN_BUDGET_NS (500 * 1000000LL)
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* A sample with a stack copy: its kernel stack is read now, while its stacks map still holds it
  * (prof_sampler__drain() reads the ring before it clears a buffer). */
@@ -107,7 +107,7 @@ static void on_stack_event(struct prof_sampler *s, const struct profd_stack_even
 
 static bool past_deadline(const struct prof_sampler *s)
 {
-	return s->ring_deadline_ns && mono_ns() > s->ring_deadline_ns;
+	return s->ring_deadline_ns && profd_mono_ns() > s->ring_deadline_ns;
 }
 
 static int on_ringbuf(void *ctx, void *data, size_t size)
@@ -145,28 +145,34 @@ static size_t stack_value_size(const struct prof_sampler *s)
 	return offsetof(struct profd_stack, pcs) + s->opts.max_stack * sizeof(__u64);
 }
 
-static int size_maps(struct prof_sampler *s)
+/* The power of two >= v, within [lo, hi] (both powers of two). */
+static uint64_t clamp_pow2(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	uint64_t p = round_pow2(v);
+
+	return p < lo ? lo : p > hi ? hi : p;
+}
+
+/* Samples taken on every CPU in one drain period at the nominal rate. */
+static uint64_t samples_per_window(const struct prof_sampler *s)
+{
+	return (uint64_t)s->ncpus * s->opts.freq * (s->opts.window_ms ? s->opts.window_ms : 1000) /
+	       1000;
+}
+
+/* Counts and stacks, double-buffered: one drain period's worth each. */
+static int size_sample_maps(struct prof_sampler *s)
 {
 	struct profile_bpf *skel = s->skel;
-	uint64_t per_window;
+	uint64_t per_window = samples_per_window(s);
 	int err = 0;
 
 	/*
 	 * A window holds at most one new stack per sample and two stacks (user, kernel) per
 	 * sample; twice that leaves room for a burst above the nominal rate.
 	 */
-	per_window = (uint64_t)s->ncpus * s->opts.freq * (s->opts.window_ms ? s->opts.window_ms : 1000) / 1000;
-	s->stack_entries = round_pow2(per_window * 4);
-	if (s->stack_entries < 4096)
-		s->stack_entries = 4096;
-	if (s->stack_entries > 131072)
-		s->stack_entries = 131072;
-	s->counts_entries = round_pow2(per_window * 4);
-	if (s->counts_entries < 4096)
-		s->counts_entries = 4096;
-	if (s->counts_entries > 262144)
-		s->counts_entries = 262144;
-
+	s->stack_entries = (uint32_t)clamp_pow2(per_window * 4, 4096, 131072);
+	s->counts_entries = (uint32_t)clamp_pow2(per_window * 4, 4096, 262144);
 	skel->rodata->stack_bytes = s->opts.max_stack * sizeof(__u64);
 	err = err ?: bpf_map__set_value_size(skel->maps.stacks0, stack_value_size(s));
 	err = err ?: bpf_map__set_value_size(skel->maps.stacks1, stack_value_size(s));
@@ -174,38 +180,71 @@ static int size_maps(struct prof_sampler *s)
 	err = err ?: bpf_map__set_max_entries(skel->maps.stacks0, s->stack_entries);
 	err = err ?: bpf_map__set_max_entries(skel->maps.stacks1, s->stack_entries);
 	err = err ?: bpf_map__set_max_entries(skel->maps.counts0, s->counts_entries);
-	err = err ?: bpf_map__set_max_entries(skel->maps.counts1, s->counts_entries);
-	if (s->opts.unwind != PROFD_UNWIND_FP) {
-		/*
-		 * Stack copies share the events ring: room for half a second of samples on every
-		 * CPU (user space reads it every poll period, 100 ms), within 4 to 32 MiB: more
-		 * only holds a backlog user space cannot unwind in time anyway.
-		 */
-		uint64_t rec = sizeof(struct profd_stack_event) + 8 + s->opts.stack_size;
+	return err ?: bpf_map__set_max_entries(skel->maps.counts1, s->counts_entries);
+}
 
-		s->events_bytes = round_pow2(per_window * rec / 2);
-		if (s->events_bytes < (4u << 20))
-			s->events_bytes = 4u << 20;
-		if (s->events_bytes > (32u << 20))
-			s->events_bytes = 32u << 20;
-		err = err ?: bpf_map__set_max_entries(skel->maps.events, s->events_bytes);
-	}
-	return err;
+/* Processes alive now, from /proc; 0 if it cannot be read. */
+static uint64_t processes_alive(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	uint64_t n = 0;
+
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] >= '1' && de->d_name[0] <= '9';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * The per-process maps hold live processes only (entries go at exit): room for twice those
+ * alive at the start, at least PROCESSES_MIN. targets holds the processes asked for and what
+ * they fork; without a filter it is never read.
+ */
+static int size_process_maps(struct prof_sampler *s)
+{
+	struct profile_bpf *skel = s->skel;
+	uint64_t processes = clamp_pow2(2 * processes_alive(), PROCESSES_MIN, PROCESSES_MAX);
+	int err = 0;
+
+	err = err ?: bpf_map__set_max_entries(skel->maps.seen, (uint32_t)processes);
+	err = err ?: bpf_map__set_max_entries(skel->maps.unwind_modes, (uint32_t)processes);
+	return err ?: bpf_map__set_max_entries(skel->maps.targets,
+					      s->opts.filter_pids ? TARGETS_MAX : 1);
+}
+
+/*
+ * Process events need little room: user space reads them every poll period (100 ms). Stack
+ * copies share the ring: then room for half a second of samples on every CPU, within 4 to
+ * 32 MiB: more only holds a backlog user space cannot unwind in time anyway.
+ */
+static int size_events(struct prof_sampler *s)
+{
+	uint64_t rec = sizeof(struct profd_stack_event) + 8 + s->opts.stack_size;
+
+	s->events_bytes = EVENTS_BYTES_FP;
+	if (s->opts.unwind != PROFD_UNWIND_FP)
+		s->events_bytes = clamp_pow2(samples_per_window(s) * rec / 2, 4u << 20, 32u << 20);
+	return bpf_map__set_max_entries(s->skel->maps.events, (uint32_t)s->events_bytes);
+}
+
+static int size_maps(struct prof_sampler *s)
+{
+	return size_sample_maps(s) ?: size_process_maps(s) ?: size_events(s);
 }
 
 static int alloc_scratch(struct prof_sampler *s)
 {
 	s->stack_buf = calloc(1, stack_value_size(s));
-	s->seen_cap = s->stack_entries * 2;
-	s->seen_keys = calloc(s->seen_cap, sizeof(*s->seen_keys));
-	s->seen_off = calloc(s->seen_cap, sizeof(*s->seen_off));
-	s->seen_len = calloc(s->seen_cap, sizeof(*s->seen_len));
+	s->seen_off = calloc(s->stack_entries, sizeof(*s->seen_off));
+	s->seen_len = calloc(s->stack_entries, sizeof(*s->seen_len));
 	s->drop_keys = calloc(s->stack_entries, sizeof(*s->drop_keys));
 	s->keys = calloc(s->counts_entries, sizeof(*s->keys));
 	s->values = calloc(s->counts_entries, sizeof(*s->values));
 	s->kstack_buf = calloc(1, stack_value_size(s));
-	if (!s->stack_buf || !s->seen_keys || !s->seen_off || !s->seen_len || !s->drop_keys ||
-	    !s->keys || !s->values || !s->kstack_buf)
+	if (!s->stack_buf || !s->seen_off || !s->seen_len || !s->drop_keys || !s->keys ||
+	    !s->values || !s->kstack_buf || profd_htab_reserve(&s->seen, s->stack_entries))
 		return -ENOMEM;
 	return 0;
 }
@@ -288,7 +327,7 @@ void prof_sampler__free(struct prof_sampler *s)
 	profile_bpf__destroy(s->skel);
 	free(s->stack_buf);
 	free(s->stack_pool);
-	free(s->seen_keys);
+	profd_htab_release(&s->seen);
 	free(s->seen_off);
 	free(s->seen_len);
 	free(s->drop_keys);
@@ -404,16 +443,11 @@ static void *stop_when_due(void *arg)
 
 int prof_sampler__stop_after(struct prof_sampler *s, double seconds)
 {
+	int64_t at = profd_mono_ns() + (int64_t)(seconds * PROFD_NS_PER_S);
 	sigset_t all, old;
 	int err;
 
-	clock_gettime(CLOCK_MONOTONIC, &s->stop_at);
-	s->stop_at.tv_sec += (time_t)seconds;
-	s->stop_at.tv_nsec += (long)((seconds - (time_t)seconds) * 1e9);
-	if (s->stop_at.tv_nsec >= 1000000000) {
-		s->stop_at.tv_sec++;
-		s->stop_at.tv_nsec -= 1000000000;
-	}
+	s->stop_at = (struct timespec){.tv_sec = at / PROFD_NS_PER_S, .tv_nsec = at % PROFD_NS_PER_S};
 	/* Signals stay with the thread that runs the loop. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -453,7 +487,7 @@ static int read_ring(struct prof_sampler *s, int timeout_ms, int64_t budget_ns, 
 	/* Stack copies come without a wakeup: with a backlog, waiting would only let it grow. */
 	if (s->ring_behind)
 		timeout_ms = 0;
-	s->ring_deadline_ns = mono_ns() + timeout_ms * 1000000LL + budget_ns;
+	s->ring_deadline_ns = profd_mono_ns() + timeout_ms * 1000000LL + budget_ns;
 	s->ring_drop = drop;
 	n = ring_buffer__poll(s->events, timeout_ms);
 	/* Stack copies are submitted without a wakeup: take whatever came meanwhile. */
@@ -521,32 +555,13 @@ struct stack_ref {
 	uint32_t len;
 };
 
-static int grow_pool(struct prof_sampler *s, size_t need)
-{
-	size_t cap = s->pool_cap ? s->pool_cap * 2 : 4096;
-	uint64_t *p;
-
-	if (need <= s->pool_cap)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	p = realloc(s->stack_pool, cap * sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	s->stack_pool = p;
-	s->pool_cap = cap;
-	return 0;
-}
-
 /* Reads the stack with this key from the drained stacks map, once per drain. */
 static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, struct stack_ref *ref)
 {
-	uint32_t mask = s->seen_cap - 1, i, n;
-	int err;
+	uint64_t i = profd_htab_get(&s->seen, key);
+	uint32_t n;
 
-	for (i = key & mask; s->seen_keys[i] && s->seen_keys[i] != key; i = (i + 1) & mask)
-		;
-	if (!s->seen_keys[i]) {
+	if (!i) {
 		if (s->ndrop == s->stack_entries) /* more keys than the map holds: corrupt */
 			return -E2BIG;
 		if (bpf_map_lookup_elem(map_fd, &key, s->stack_buf))
@@ -554,18 +569,18 @@ static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, struct s
 		n = s->stack_buf->len;
 		if (n > (uint32_t)s->opts.max_stack)
 			n = s->opts.max_stack;
-		err = grow_pool(s, s->pool_len + n);
-		if (err)
-			return err;
+		if (PROFD_ARRAY_RESERVE(s->stack_pool, s->pool_cap, s->pool_len + n, 4096))
+			return -ENOMEM;
 		memcpy(s->stack_pool + s->pool_len, s->stack_buf->pcs, n * sizeof(uint64_t));
-		s->seen_keys[i] = key;
-		s->seen_off[i] = s->pool_len;
-		s->seen_len[i] = n;
+		i = s->ndrop + 1;
+		profd_htab_add(&s->seen, key, i); /* reserved for every entry of the map */
+		s->seen_off[i - 1] = s->pool_len;
+		s->seen_len[i - 1] = n;
 		s->pool_len += n;
 		s->drop_keys[s->ndrop++] = key;
 	}
-	ref->off = s->seen_off[i];
-	ref->len = s->seen_len[i];
+	ref->off = s->seen_off[i - 1];
+	ref->len = s->seen_len[i - 1];
 	return 0;
 }
 
@@ -621,7 +636,7 @@ static void clear_stacks(struct prof_sampler *s, int fd)
 	s->ndrop = n;
 	if (n && bpf_map_delete_batch(fd, s->drop_keys, &n, &opts))
 		pr_debug("deleting %u stacks left behind: %s", s->ndrop, strerror(errno));
-	memset(s->seen_keys, 0, s->seen_cap * sizeof(*s->seen_keys));
+	profd_htab_clear(&s->seen);
 	s->ndrop = 0;
 	s->pool_len = 0;
 }

@@ -6,25 +6,16 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/commands_internal.h"
 #include "web/web.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:7070"
-
-static volatile sig_atomic_t serve_stop;
-
-static void on_signal(int sig)
-{
-	serve_stop = sig;
-}
 
 static int load(struct prof_live *l, char **files, int nfiles)
 {
@@ -65,17 +56,14 @@ static const char serve_usage_text[] =
 	"  -h, --help              this text\n"
 	"  -V, --version           print the version\n";
 
-static void serve_usage(const char *what)
-{
-	fprintf(stderr, "profd: serve: %s (see profd serve --help)\n", what);
-}
-
 /*
- * GNU style: options may follow the file names ("-" asks getopt for the names in order, so
- * this holds under POSIXLY_CORRECT too), and "--" ends the options. Fills files[] (argc
- * entries) and returns how many, or -1 after a usage line, or -2 after --help or --version.
+ * GNU style: options may follow the file names ("-" asks getopt for the names in order, so this
+ * holds under POSIXLY_CORRECT too), and "--" ends the options. Fills files[] (room for argc) and
+ * *nfiles. Returns 0, -1 after --help or --version, or an exit code to end with (usage errors
+ * print one line).
  */
-static int serve_args(int argc, char **argv, struct prof_http_opts *http, char **files)
+static int parse_options(int argc, char **argv, struct prof_http_opts *http, char **files,
+			 int *nfiles)
 {
 	static const struct option longopts[] = {
 		{"http", required_argument, NULL, PROF_OPT_HTTP},
@@ -85,84 +73,77 @@ static int serve_args(int argc, char **argv, struct prof_http_opts *http, char *
 		{"version", no_argument, NULL, 'V'},
 		{},
 	};
-	int opt, nfiles = 0;
-	char msg[160];
+	int opt;
 
 	optind = 1;
 	opterr = 0;
+	*nfiles = 0;
 	while ((opt = getopt_long(argc, argv, "-:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 1:
-			files[nfiles++] = optarg;
+			files[(*nfiles)++] = optarg;
 			break;
 		case 'h':
 			fputs(serve_usage_text, stdout);
-			return -2;
+			return -1;
 		case 'V':
 			prof_print_version();
-			return -2;
+			return -1;
 		case PROF_OPT_HTTP:
 		case PROF_OPT_HTTP_HOST:
 		case PROF_OPT_HTTP_PUBLIC:
 			if (prof_http_option(http, opt, optarg) < 0)
-				return -1;
+				return PROFD_EXIT_USAGE;
 			break;
 		case ':':
-			snprintf(msg, sizeof(msg), "%s needs a value", argv[optind - 1]);
-			serve_usage(msg);
-			return -1;
+			return prof_usage("serve", "%s needs a value", argv[optind - 1]);
 		default:
-			snprintf(msg, sizeof(msg), "unknown option %s", argv[optind - 1]);
-			serve_usage(msg);
-			return -1;
+			return prof_usage("serve", "unknown option %s", argv[optind - 1]);
 		}
 	}
 	while (optind < argc)
-		files[nfiles++] = argv[optind++];
-	if (!nfiles) {
-		serve_usage("expected one or more profile files");
-		return -1;
-	}
-	return nfiles;
+		files[(*nfiles)++] = argv[optind++];
+	if (!*nfiles)
+		return prof_usage("serve", "expected one or more profile files");
+	return prof_http_check(http) ? PROFD_EXIT_USAGE : 0;
+}
+
+static int serve(const struct prof_http_opts *http, char **files, int nfiles)
+{
+	struct web_source extra = {.files = (const char *const *)files, .nfiles = (size_t)nfiles};
+	struct prof_live *l = prof_live__new(0, (unsigned)nfiles, 1);
+	struct web_server *server = NULL;
+	struct web_source src;
+	int code = PROFD_EXIT_FAILURE;
+
+	if (!l || load(l, files, nfiles))
+		goto out;
+	prof_signals_catch();
+	prof_live__source(l, &extra, &src);
+	server = prof_http_serve(http, &src);
+	if (!server)
+		goto out;
+	prof_signals_wait();
+	code = PROFD_EXIT_OK;
+out:
+	web_server__stop(server);
+	prof_live__free(l);
+	return code;
 }
 
 int prof_serve_main(int argc, char **argv)
 {
 	struct prof_http_opts http = {.listen = DEFAULT_LISTEN};
-	struct sigaction sa = {.sa_handler = on_signal};
-	struct web_server *server = NULL;
-	struct prof_live *l = NULL;
 	char **files = calloc((size_t)argc, sizeof(*files));
-	int nfiles, code = PROFD_EXIT_FAILURE;
+	int nfiles, code;
 
 	if (!files)
 		return PROFD_EXIT_FAILURE;
-	nfiles = serve_args(argc, argv, &http, files);
-	if (nfiles < 0) {
-		code = nfiles == -2 ? PROFD_EXIT_OK : PROFD_EXIT_USAGE;
-		goto out;
-	}
-	if (prof_http_check(&http)) {
-		code = PROFD_EXIT_USAGE;
-		goto out;
-	}
-	l = prof_live__new(0, (unsigned)nfiles, 1);
-	if (!l || load(l, files, nfiles))
-		goto out;
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	server = prof_http_start(&http, l, (const char *const *)files, (size_t)nfiles);
-	if (!server)
-		goto out;
-	while (!serve_stop)
-		poll(NULL, 0, 100);
-	code = PROFD_EXIT_OK;
-out:
-	web_server__stop(server);
-	prof_live__free(l);
+	code = parse_options(argc, argv, &http, files, &nfiles);
+	if (code < 0)
+		code = PROFD_EXIT_OK; /* --help, --version */
+	else if (!code)
+		code = serve(&http, files, nfiles);
 	free(http.hosts);
 	free(files);
 	return code;

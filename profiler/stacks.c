@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/sampling_internal.h"
 
 #define ENTRIES_MAX 4096 /* kernel + user frames of one sample, markers included */
 #define RECENT_SLOTS 1024
@@ -29,19 +29,11 @@ struct prof_stacks {
 	} recent[RECENT_SLOTS];
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Makes sure pid has a snapshot, at most once per RECENT_NS. Returns 0 or -ENOMEM. */
 static int check_process(struct prof_stacks *st, pid_t pid)
 {
 	size_t slot = (size_t)pid % RECENT_SLOTS;
-	int64_t now = mono_ns();
+	int64_t now = profd_coarse_ns();
 
 	if (st->recent[slot].pid == pid && now - st->recent[slot].at_ns < RECENT_NS)
 		return 0;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/profiler.h"
+#include "profiler/commands_internal.h"
 
 pid_t prof_thread_group(pid_t tid)
 {

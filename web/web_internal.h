@@ -23,7 +23,7 @@ extern const size_t web_nassets;
 
 const struct web_asset *web_asset_find(const char *name);
 
-/* ---- requests and replies (server.c) ---- */
+/* ---- requests (server.c) and replies (reply.c) ---- */
 
 #define WEB_MAX_PARAMS 16
 #define WEB_MAX_PARAM_LEN 8192 /* a frame's path (/api/tree?focus=) can be long */
@@ -110,18 +110,13 @@ int web_param_seconds(const struct web_request *rq, struct web_reply *rp, const 
 		      double *out);
 int web_param_text(const struct web_request *rq, struct web_reply *rp, const char *key,
 		   size_t max_len, const char **out);
-/*
- * A wall-clock time in one form only: RFC 3339 in UTC, "2026-11-25T14:00:00Z", with up to 9
- * digits of fraction ("...:00.123Z"), years 1970 to 2261, real calendar days. Into *ns
- * (CLOCK_REALTIME nanoseconds). Returns whether s[0..len) is one.
- */
-bool web_parse_time(const char *s, size_t len, int64_t *ns);
 /* "FROM-TO" in seconds. */
 int web_param_range(const struct web_request *rq, struct web_reply *rp, const char *key,
 		    struct web_range *out);
 /*
  * pid, comm, from, to, icicle, lines, search, width. from and to are both seconds since the start
- * or both wall-clock times (web_parse_time; q->wall). Returns 0 or -EINVAL with a 400 reply set.
+ * or both wall-clock times (profd_time_parse(); q->wall). Returns 0 or -EINVAL with a 400 reply
+ * set.
  */
 int web_query_parse(const struct web_request *rq, struct web_reply *rp, struct web_query *q);
 
@@ -150,7 +145,7 @@ bool web_text_ok(const char *s, size_t len);
 int web_json_str(struct profd_strbuf *sb, const char *s);
 /* Appends a JSON number; non-finite values become 0. */
 int web_json_num(struct profd_strbuf *sb, double v);
-/* Appends wall-clock ns as a JSON string in the form web_parse_time() reads back; null if < 0. */
+/* Appends wall-clock ns as a JSON string in the form profd_time_parse() reads back; null if < 0. */
 int web_json_time(struct profd_strbuf *sb, int64_t ns);
 /* Appends s as a JavaScript string literal safe inside a <script> or CDATA section. */
 int web_js_str(struct profd_strbuf *sb, const char *s);

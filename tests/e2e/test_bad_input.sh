@@ -34,6 +34,10 @@ expect usage.bad_pid_list 2 '^profd: -p 12,x: ' -p 12,x
 expect usage.exclusive_targets 2 'exclude each other' -a -p 1
 expect usage.exclusive_threads 2 'exclude each other' -t 1 -p 1
 expect usage.max_stack_zero 2 '^profd: --max-stack 0: ' -a --max-stack 0
+expect query.time_no_such_day 2 '^profd: query: --from: .*2026-02-31' query --store "$TMP" \
+	--from 2026-02-31T00:00:00Z -o "$TMP/q.folded"
+expect query.time_past_2262 2 '^profd: query: --to: .*9999-01-01' query --store "$TMP" \
+	--to 9999-01-01T00:00:00Z -o "$TMP/q.folded"
 expect convert.unknown_option 2 '^profd: convert: unknown option --bogus ' convert --bogus x.folded
 expect convert.missing_value 2 '^profd: convert: -o needs a value ' convert x.folded -o
 expect convert.missing_input 1 "$TMP/nope.folded" convert "$TMP/nope.folded" -o "$TMP/x.svg"

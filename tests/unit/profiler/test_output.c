@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
-#include "profiler/profiler.h"
+#include "profiler/commands_internal.h"
 
 #define WANT "app;main 3\n"
 
