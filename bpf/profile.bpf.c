@@ -184,34 +184,17 @@ static long hash_pc(__u32 i, void *data)
 }
 
 /*
- * Reads the current user or kernel stack, stores it in the buffer's stacks map under a 64-bit
- * hash of its PCs and returns that key; 0 with *err set when there is no stack to store.
+ * Stores the n PCs of st in the buffer's stacks map under a 64-bit hash of them and returns that
+ * key; 0 with *err = -ENOMEM (counted) when the map is full.
  */
-static __always_inline __u64 take_stack(void *ctx, __u32 buf, __u64 flags, __s32 *err)
+static __always_inline __u64 store_stack(__u32 buf, struct profd_stack *st, __u32 n, bool user,
+					 __s32 *err)
 {
-	bool user = flags & BPF_F_USER_STACK;
 	void *map = buf ? (void *)&stacks1 : (void *)&stacks0;
-	struct hash_ctx c = {.h = 0xcbf29ce484222325ULL};
-	struct profd_stack *st;
-	__u32 zero = 0;
+	struct hash_ctx c = {.h = 0xcbf29ce484222325ULL, .st = st, .n = n};
 	__u64 h;
-	long len, ret;
+	long ret;
 
-	st = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!st) {
-		*err = -ENOENT;
-		return 0;
-	}
-	len = bpf_get_stack(ctx, st->pcs, stack_bytes, flags);
-	if (len <= 0) {
-		/* An empty kernel stack is a sample taken in user mode, not a loss. */
-		*err = len < 0 ? len : -ENOENT;
-		if (user && len < 0)
-			count(PROFD_CNT_USTACK_FAULT);
-		return 0;
-	}
-	c.st = st;
-	c.n = len / sizeof(__u64);
 	bpf_loop(c.n, hash_pc, &c, 0);
 	h = c.h ? c.h : 1; /* 0 means "no stack" */
 	st->len = c.n;
@@ -226,6 +209,33 @@ static __always_inline __u64 take_stack(void *ctx, __u32 buf, __u64 flags, __s32
 		return 0;
 	}
 	return h;
+}
+
+/*
+ * Reads the current user or kernel stack and stores it (store_stack); 0 with *err set when there
+ * is no stack to store.
+ */
+static __always_inline __u64 take_stack(void *ctx, __u32 buf, __u64 flags, __s32 *err)
+{
+	bool user = flags & BPF_F_USER_STACK;
+	struct profd_stack *st;
+	__u32 zero = 0;
+	long len;
+
+	st = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!st) {
+		*err = -ENOENT;
+		return 0;
+	}
+	len = bpf_get_stack(ctx, st->pcs, stack_bytes, flags);
+	if (len <= 0) {
+		/* An empty kernel stack is a sample taken in user mode, not a loss. */
+		*err = len < 0 ? len : -ENOENT;
+		if (user && len < 0)
+			count(PROFD_CNT_USTACK_FAULT);
+		return 0;
+	}
+	return store_stack(buf, st, len / sizeof(__u64), user, err);
 }
 
 static __always_inline void add_count(__u32 buf, struct profd_sample_key *key)
@@ -454,5 +464,7 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 		send_event(PROFD_EV_EXIT, pid, 0);
 	return 0;
 }
+
+#include "bpf/offcpu.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";

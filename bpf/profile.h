@@ -49,6 +49,12 @@ enum profd_counter {
 	PROFD_CNT_STACK_COPIES,	     /* samples sent to user space with a copy of the user stack */
 	PROFD_CNT_RINGBUF_FULL,	     /* samples dropped: no room for the stack copy in the ring buffer
 				      * (user space adds those it dropped for falling behind) */
+	/* Off-CPU time (--off-cpu): every wait that ends or is cut is one of these. */
+	PROFD_CNT_OFFCPU_WAITS,	     /* waits counted, or parts of them cut at a drain */
+	PROFD_CNT_OFFCPU_SHORT,	     /* waits shorter than --min-block, left out */
+	PROFD_CNT_OFFCPU_FULL,	     /* waits dropped: the off-CPU counts map was full */
+	PROFD_CNT_OFFCPU_FULL_NS,    /* their nanoseconds */
+	PROFD_CNT_OFFCPU_UNTRACKED,  /* waits not followed: no task storage for the thread */
 	PROFD_CNT_MAX,
 };
 
@@ -112,5 +118,6 @@ struct profd_stack_event {
 	char comm[PROFD_COMM_LEN];
 	__u8 stack[];
 };
+
 
 #endif

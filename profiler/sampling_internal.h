@@ -34,6 +34,8 @@ struct prof_sampler_opts {
 	unsigned stack_size;	  /* bytes of user stack copied per sample, a multiple of 4096 */
 	/* Called from prof_sampler__poll() and __drain() for every sample with a stack copy. */
 	void (*on_stack)(const struct prof_stack_sample *ss, void *ctx);
+	bool off_cpu;		/* also time off CPU, from the scheduler's switch */
+	uint64_t min_block_ns; /* off CPU: waits shorter than this are left out */
 };
 
 /* One aggregated entry of a drained buffer. Stacks are leaf first. */
@@ -46,7 +48,8 @@ struct prof_raw_sample {
 	const uint64_t *kstack;
 	uint32_t nkstack;
 	int kstack_err;
-	uint64_t count;
+	uint64_t count;	/* samples, or with off_cpu nanoseconds waited */
+	bool off_cpu;
 	bool ustack_truncated; /* cut short of its root (copied stack too small): ends in [truncated] */
 };
 
@@ -91,8 +94,10 @@ const char *prof_sampler__event_name(const struct prof_sampler *s);
 int prof_sampler__poll(struct prof_sampler *s, int timeout_ms);
 /*
  * Flips buffers, waits until no CPU writes the old one, then hands every entry of it to fn and
- * clears it. Nothing sampled meanwhile is lost: it lands in the other buffer. Returns the number
- * of entries or -errno (fn's negative return aborts the drain).
+ * clears it. Nothing sampled meanwhile is lost: it lands in the other buffer. Off CPU, waits
+ * still going on are counted up to now (or to the stop, once stopped): a wait spread over drains
+ * is cut at each. Returns the number of entries or -errno (fn's negative return aborts the
+ * drain).
  */
 int prof_sampler__drain(struct prof_sampler *s,
 			int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx);
@@ -184,6 +189,8 @@ struct prof_collector_opts {
 	bool lines;	    /* resolve source lines */
 	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is FP */
 	unsigned stack_size;	  /* bytes of user stack copied per sample; 0: 16384 */
+	bool off_cpu;		  /* also time off CPU (--off-cpu) */
+	uint64_t min_block_ns;	  /* off CPU: shorter waits are left out */
 };
 
 #define PROF_EXITS_KEPT 16
@@ -218,10 +225,12 @@ void prof_collector__stop(struct prof_collector *c);
 /* Waits up to timeout_ms for process events and handles them. Returns 0 or -errno. */
 int prof_collector__poll(struct prof_collector *c, int timeout_ms);
 /*
- * Drains the samples taken since the last drain into window (a fresh profile) and updates the
- * loss counters. Returns 0 or -errno.
+ * Drains the samples taken since the last drain into window (a fresh profile), and with off_cpu
+ * the time waited into off_cpu (a fresh off-CPU profile), and updates the loss counters. Returns
+ * 0 or -errno.
  */
-int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window);
+int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window,
+			  struct fmt_profile *off_cpu);
 /* Appends what unwinding lost or chose to a summary line (nothing with --unwind fp). */
 void prof_collector__unwind_summary(const struct prof_collector *c, struct profd_strbuf *sb);
 

@@ -30,7 +30,7 @@ struct prof_session {
 	struct prof_command cmd;
 	struct prof_live *live; /* with a page: the windows go here */
 	struct web_server *server;
-	struct fmt_profile *total; /* keep_profile without a page */
+	struct fmt_profile *total[FMT_TYPE_WALL]; /* keep_profile without a page: CPU, off CPU */
 	int64_t start_mono, start_ns;
 	double live_to; /* seconds since the start the page has windows up to */
 	double elapsed_s;
@@ -93,6 +93,7 @@ static void live_info(struct prof_session *s, struct prof_live_info *info, const
 {
 	memset(info, 0, sizeof(*info));
 	info->mode = mode;
+	info->off_cpu = s->o.off_cpu;
 	snprintf(info->event, sizeof(info->event), "%s", prof_sampler__event_name(s->c.sampler));
 	info->freq = s->o.freq;
 	info->start_ns = s->start_ns;
@@ -103,7 +104,8 @@ static void live_info(struct prof_session *s, struct prof_live_info *info, const
 static int start_page(struct prof_session *s)
 {
 	struct web_source src;
-	unsigned windows = LIVE_S * 1000 / s->o.drain_ms;
+	/* A drain gives a CPU window, and with off_cpu an off-CPU one. */
+	unsigned windows = LIVE_S * 1000 / s->o.drain_ms * (s->o.off_cpu ? 2 : 1);
 
 	s->live = prof_live__new(period_ns(s), windows ? windows : 1, s->o.drain_ms / 1000.0);
 	if (!s->live)
@@ -158,6 +160,8 @@ static int start_sampling(struct prof_session *s)
 		.lines = o->lines,
 		.unwind = o->unwind,
 		.stack_size = o->stack_size ? o->stack_size : PROFD_STACK_SIZE_DEFAULT,
+		.off_cpu = o->off_cpu,
+		.min_block_ns = (uint64_t)o->min_block_us * 1000,
 	};
 	int err;
 
@@ -168,8 +172,13 @@ static int start_sampling(struct prof_session *s)
 	if (err)
 		return err;
 	s->sampling = true;
-	if (o->keep_profile && !s->live && !(s->total = fmt_profile__new(period_ns(s))))
-		return -ENOMEM;
+	if (o->keep_profile && !s->live) {
+		s->total[FMT_TYPE_CPU] = fmt_profile__new(period_ns(s));
+		if (o->off_cpu)
+			s->total[FMT_TYPE_OFF_CPU] = fmt_profile__new_type(FMT_TYPE_OFF_CPU, 0);
+		if (!s->total[FMT_TYPE_CPU] || (o->off_cpu && !s->total[FMT_TYPE_OFF_CPU]))
+			return -ENOMEM;
+	}
 	s->start_ns = profd_wall_ns();
 	s->start_mono = profd_mono_ns();
 	err = add_targets(s);
@@ -180,7 +189,8 @@ static int start_sampling(struct prof_session *s)
 		err = prof_sampler__stop_after(s->c.sampler, o->duration_s);
 	if (err)
 		return err;
-	pr_debug("sampling %s at %d Hz", prof_sampler__event_name(s->c.sampler), o->freq);
+	pr_debug("sampling %s at %d Hz%s", prof_sampler__event_name(s->c.sampler), o->freq,
+		 o->off_cpu ? ", and time off CPU" : "");
 	if (o->unwind != PROFD_UNWIND_FP)
 		pr_debug("user stacks: --unwind %s, %u-byte stack copies",
 			 o->unwind == PROFD_UNWIND_AUTO ? "auto" : "dwarf", co.stack_size);
@@ -219,7 +229,7 @@ struct prof_session *prof_session__start(const struct prof_session_opts *o)
 /* Only the samples f matches, into a new profile in place of *p. */
 static int filter(struct fmt_profile **p, const struct fmt_filter *f)
 {
-	struct fmt_profile *kept = fmt_profile__new((*p)->period_ns);
+	struct fmt_profile *kept = fmt_profile__new_type((*p)->type, (*p)->period_ns);
 	int err = kept ? fmt_profile__merge(kept, *p, f) : -ENOMEM;
 
 	fmt_profile__free(*p);
@@ -227,27 +237,47 @@ static int filter(struct fmt_profile **p, const struct fmt_filter *f)
 	return err;
 }
 
-static int drain(struct prof_session *s)
+/* One drained piece (CPU or off CPU) to the hooks and the page or the whole run's profile. */
+static int deliver(struct prof_session *s, struct fmt_profile *piece, double to)
 {
-	struct fmt_profile *piece = fmt_profile__new(period_ns(s));
 	struct prof_live_info info;
-	int err = piece ? prof_collector__drain(&s->c, piece) : -ENOMEM;
-	double to;
+	int err = 0;
 
-	if (!err && s->o.filter)
+	if (s->o.filter)
 		err = filter(&piece, s->o.filter);
 	if (!err && s->o.hooks.on_drain)
 		err = s->o.hooks.on_drain(s->o.hooks.ctx, piece);
 	if (!err && s->live) {
-		to = since_start(s);
 		live_info(s, &info, "live");
 		err = prof_live__publish(s->live, piece, s->live_to, to, &info, false);
 		piece = NULL; /* taken, even on failure */
-		s->live_to = to;
-	} else if (!err && s->total) {
-		err = fmt_profile__merge(s->total, piece, NULL);
+	} else if (!err && s->total[piece->type]) {
+		err = fmt_profile__merge(s->total[piece->type], piece, NULL);
 	}
 	fmt_profile__free(piece);
+	return err;
+}
+
+static int drain(struct prof_session *s)
+{
+	struct fmt_profile *piece = fmt_profile__new(period_ns(s)), *off = NULL;
+	double to = since_start(s);
+	int err = piece ? 0 : -ENOMEM;
+
+	if (!err && s->o.off_cpu && !(off = fmt_profile__new_type(FMT_TYPE_OFF_CPU, 0)))
+		err = -ENOMEM;
+	err = err ?: prof_collector__drain(&s->c, piece, off);
+	if (!err) {
+		err = deliver(s, piece, to);
+		piece = NULL;
+	}
+	if (!err && off) {
+		err = deliver(s, off, to);
+		off = NULL;
+	}
+	s->live_to = to;
+	fmt_profile__free(piece);
+	fmt_profile__free(off);
 	if (err)
 		pr_warn("cannot collect samples: %s", strerror(-err));
 	return err;
@@ -351,15 +381,15 @@ int prof_session__run(struct prof_session *s)
 
 /* ---- after the run ---- */
 
-static const struct fmt_profile *whole(const struct prof_session *s)
+static const struct fmt_profile *whole(const struct prof_session *s, enum fmt_type type)
 {
-	return s->live ? prof_live__peek(s->live) : s->total;
+	return s->live ? prof_live__peek(s->live, type) : s->total[type];
 }
 
 void prof_session__stats(const struct prof_session *s, struct prof_session_stats *out)
 {
 	const struct prof_collector *c = &s->c;
-	const struct fmt_profile *p = whole(s);
+	const struct fmt_profile *p = whole(s, FMT_TYPE_CPU), *off = whole(s, FMT_TYPE_OFF_CPU);
 	struct prof_unwind_counts uc;
 
 	if (!s->sampling) {
@@ -383,6 +413,8 @@ void prof_session__stats(const struct prof_session *s, struct prof_session_stats
 		out->samples_kept = p->total;
 		out->loss = p->loss;
 	}
+	if (off)
+		out->off_cpu_us = off->total;
 	if (c->unwind) {
 		prof_unwind__counts(c->unwind, &uc);
 		out->unwind_cut = uc.stops[SYM_UNWIND_TRUNCATED];
@@ -433,14 +465,44 @@ void prof_session__linger(struct prof_session *s)
 	prof_signals_wait();
 }
 
-struct fmt_profile *prof_session__profile(struct prof_session *s)
+/* The whole run's profile of a type (CPU or off CPU), now the caller's; NULL if none. */
+static struct fmt_profile *take(struct prof_session *s, enum fmt_type type)
+{
+	struct fmt_profile *p = s->live ? prof_live__steal(s->live, type) : s->total[type];
+
+	if (!s->live)
+		s->total[type] = NULL;
+	return p;
+}
+
+/* Both kinds of time in one wall profile. */
+static struct fmt_profile *take_wall(struct prof_session *s)
+{
+	struct fmt_profile *cpu = take(s, FMT_TYPE_CPU), *off = take(s, FMT_TYPE_OFF_CPU);
+	struct fmt_profile *wall = fmt_profile__new_type(FMT_TYPE_WALL, 0);
+	int err = wall ? 0 : -ENOMEM;
+
+	if (!err && cpu)
+		err = fmt_profile__merge(wall, cpu, NULL);
+	if (!err && off)
+		err = fmt_profile__merge(wall, off, NULL);
+	fmt_profile__free(cpu);
+	fmt_profile__free(off);
+	if (err) {
+		fmt_profile__free(wall);
+		errno = -err;
+		return NULL;
+	}
+	return wall;
+}
+
+struct fmt_profile *prof_session__profile(struct prof_session *s, enum fmt_type type)
 {
 	struct fmt_profile *p;
 
 	web_server__stop(s->server);
 	s->server = NULL;
-	p = s->live ? prof_live__steal(s->live) : s->total;
-	s->total = NULL;
+	p = type == FMT_TYPE_WALL ? take_wall(s) : take(s, type);
 	if (p) {
 		p->time_ns = s->start_ns;
 		p->duration_ns = (int64_t)(s->elapsed_s * 1e9);
@@ -456,6 +518,7 @@ void prof_session__free(struct prof_session *s)
 	prof_session__stop_sampling(s);
 	web_server__stop(s->server);
 	prof_live__free(s->live);
-	fmt_profile__free(s->total);
+	for (int t = 0; t < FMT_TYPE_WALL; t++)
+		fmt_profile__free(s->total[t]);
 	free(s);
 }

@@ -22,7 +22,10 @@
 /* How the commands hear of each drain. Every callback returns 0, or -errno to end the run. */
 struct prof_session_hooks {
 	void *ctx;
-	/* After every drain, with what was sampled since the one before (filtered). */
+	/*
+	 * After every drain, with what was sampled since the one before (filtered): the CPU
+	 * samples, then with off_cpu the time off CPU; piece->type says which.
+	 */
 	int (*on_drain)(void *ctx, const struct fmt_profile *piece);
 	/* Every period_ms of the run (0: never), right after a drain. */
 	unsigned period_ms;
@@ -44,6 +47,8 @@ struct prof_session_opts {
 	enum profd_unwind unwind;
 	unsigned stack_size; /* bytes of user stack copied per sample; 0: 16384 */
 	bool lines;	     /* source lines wanted in the output */
+	bool off_cpu;	     /* also time off CPU, a profile of its own (--off-cpu) */
+	unsigned min_block_us; /* off CPU: shorter waits are left out (--min-block) */
 	/* How long and how: */
 	unsigned drain_ms;	   /* a drain every this often: the page's window length */
 	double duration_s;	   /* 0: until a stop signal (or the targets are gone) */
@@ -73,6 +78,7 @@ struct prof_session_stats {
 	} exits[PROF_SESSION_EXITS];
 	int64_t samples_kept; /* in the whole run's profile (keep_profile or a page) */
 	struct fmt_loss loss; /* of the whole run's profile */
+	int64_t off_cpu_us;   /* likewise, off CPU */
 	uint64_t unwind_cut;  /* stacks cut where the copied user stack ended */
 	struct sym_stats symbolizer;
 };
@@ -96,10 +102,11 @@ void prof_session__stop_sampling(struct prof_session *s);
 /* Keeps the page up until a stop signal, once sampling has stopped. */
 void prof_session__linger(struct prof_session *s);
 /*
- * Stops the page and hands over the whole run's profile (with keep_profile or a page), with its
- * time and duration set; NULL otherwise. The caller frees it.
+ * Stops the page and hands over the whole run's profile of a type (with keep_profile or a
+ * page), with its time and duration set: CPU samples, time off CPU, or the wall view made of
+ * both; NULL otherwise. Call it once. The caller frees it.
  */
-struct fmt_profile *prof_session__profile(struct prof_session *s);
+struct fmt_profile *prof_session__profile(struct prof_session *s, enum fmt_type type);
 /*
  * Ends the command if it still runs and says how it ended. Returns PROFD_EXIT_FAILURE if it
  * failed on its own, else PROFD_EXIT_OK.
