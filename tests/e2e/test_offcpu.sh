@@ -227,6 +227,82 @@ if ran offcpu.min_block.run $? 0 "$out" "$err"; then
 	atleast offcpu.min_block.counted "${short:-none}" 500 "waits said to be left out (2 s of 2 to 5 ms waits in three threads)"
 fi
 
+# --- profd agent --off-cpu: a second window of each span, cut between windows, queried, pushed --
+freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+ST="$TMP/store" RECV="$TMP/recv" err="$ART/agent.stderr" tf="$ART/agent.truth"
+PPORT=$(freeport)
+HPORT=$(freeport)
+python3 "$TOP/tests/e2e/pyroscope_recv.py" "$PPORT" "$RECV" &
+recv=$!
+PIDS="$PIDS $recv"
+bg "$WL/offcpu" 30 >"$tf"
+wl=$BG_PID
+wait_ready "$tf"
+"$PROFD" agent --off-cpu -p "$wl" --store "$ST" --window 1 --push "http://127.0.0.1:$PPORT" \
+	--http "127.0.0.1:$HPORT" 2>"$err" &
+agent=$!
+PIDS="$PIDS $agent"
+# Six windows of each kind on disk.
+for _ in $(seq 200); do
+	[ "$(ls "$ST" 2>/dev/null | grep -c '^[0-9]*-[0-9]*\.off-cpu\.pb\.zst$')" -ge 6 ] && break
+	sleep 0.1
+done
+metrics=$(curl -s "http://127.0.0.1:$HPORT/metrics")
+kill -INT "$agent"
+wait "$agent"
+rc=$?
+kill "$wl" 2>/dev/null
+ncpu=$(ls "$ST" | grep -c '^[0-9]*-[0-9]*\.pb\.zst$')
+noff=$(ls "$ST" | grep -c '^[0-9]*-[0-9]*\.off-cpu\.pb\.zst$')
+if [ "$rc" = 0 ] && [ "$noff" -ge 6 ] && [ "$noff" = "$ncpu" ]; then
+	pass offcpu.agent.windows
+else
+	fail offcpu.agent.windows "exit $rc, $ncpu CPU and $noff off-CPU windows in $ST; $(tail -n 2 "$err" | tr '\n' ' ')"
+fi
+# The whole store: four waiting threads over the time the windows cover.
+covered_us=$(ls "$ST" | sed -n 's/^\([0-9]*\)-\([0-9]*\)\.off-cpu\.pb\.zst$/\1 \2/p' | awk '{ s += ($2 - $1) / 1000 } END { printf "%d", s }')
+"$PROFD" query --store "$ST" --off-cpu -o "$ART/agent.folded" 2>"$ART/query.stderr"
+within offcpu.agent.query_total "$(us_of "$ART/agent.folded" $WAITERS)" "$((covered_us * 4))" "$TOTAL_TOL" "us off CPU in the store vs 4 threads x the windows' span"
+# One window in the middle: the joiner waits through it, counted up to its end and no further.
+mid=$(ls "$ST" | sed -n 's/^\([0-9]*\)-\([0-9]*\)\.off-cpu\.pb\.zst$/\1 \2/p' | sort -n | sed -n 3p)
+span_us=$(echo "$mid" | awk '{ printf "%d", ($2 - $1) / 1000 }')
+# NS (nanoseconds since the epoch, as the file names spell them) as RFC 3339, to the nanosecond.
+at() { date -u -d "@$(echo "$1" | sed 's/\(.........\)$/.\1/')" +%Y-%m-%dT%H:%M:%S.%NZ; }
+"$PROFD" query --store "$ST" --off-cpu --from "$(at "${mid% *}")" --to "$(at "${mid#* }")" \
+	-o "$ART/agent_mid.folded" 2>"$ART/query_mid.stderr"
+within offcpu.agent.cut_between_windows "$(us_of "$ART/agent_mid.folded" joiner)" "$span_us" "$TOTAL_TOL" "us of the joiner (waiting all along) in one window of $span_us us"
+"$PROFD" query --store "$ST" --wall -o "$ART/agent_wall.folded" 2>"$ART/query_wall.stderr"
+if q share "$ART/agent_wall.folded" '[off-cpu]' --comm joiner; then
+	atleast offcpu.agent.query_wall "$Q" 99 "% of the joiner's life under [off-cpu] in the stored wall view"
+else
+	fail offcpu.agent.query_wall "$Q"
+fi
+if printf '%s\n' "$metrics" | awk '$1 == "profd_off_cpu_waits_total" && $2 > 0 { ok = 1 } END { exit !ok }'; then
+	pass offcpu.agent.metrics
+else
+	fail offcpu.agent.metrics "no profd_off_cpu_waits_total above 0 in /metrics"
+fi
+# Pushed as a series of its own: names, and bodies go tool pprof reads as off_cpu.
+kill "$recv" 2>/dev/null
+host=$(hostname)
+npush=$(grep -c " profd\.off_cpu{hostname=$host}" "$RECV/index.txt" 2>/dev/null)
+ncpush=$(grep -c " profd\.cpu{hostname=$host}" "$RECV/index.txt" 2>/dev/null)
+if [ "${npush:-0}" = "$noff" ] && [ "${ncpush:-0}" = "$ncpu" ] && [ ! -s "$RECV/errors.txt" ]; then
+	pass offcpu.agent.pushed
+else
+	fail offcpu.agent.pushed "$npush off-CPU and $ncpush CPU windows pushed for $noff and $ncpu stored"
+fi
+if command -v go >/dev/null 2>&1; then
+	f=$(awk '$2 ~ /^profd\.off_cpu/ { print $1; exit }' "$RECV/index.txt")
+	if [ -n "$f" ] && go tool pprof -raw "$RECV/$f.pb.gz" 2>&1 | grep -A1 '^Samples:' | grep -q 'off_cpu/nanoseconds'; then
+		pass offcpu.agent.pushed_type
+	else
+		fail offcpu.agent.pushed_type "window '$f' is not an off_cpu/nanoseconds pprof"
+	fi
+else
+	skip offcpu.agent.pushed_type "go not installed (make deps)"
+fi
+
 # --- usage errors: one line, exit 2 -------------------------------------------------------------
 usage() {
 	name=$1
@@ -243,3 +319,5 @@ usage offcpu.usage.min_block_alone --min-block 10 -a -d 1
 usage offcpu.usage.min_block_bad --off-cpu --min-block 1x -a -d 1
 usage offcpu.usage.min_block_negative --off-cpu --min-block -5 -a -d 1
 usage offcpu.usage.both --off-cpu --wall -a -d 1
+usage offcpu.usage.agent_min_block_alone agent --min-block 10 --store "$TMP/never"
+usage offcpu.usage.query_both query --off-cpu --wall --store "$TMP/never"
