@@ -21,6 +21,7 @@ const state = {
 	live: true,
 	view: "flame",
 	type: "cpu",
+	typeChosen: false, // by the user or the URL: kept as it is
 	targets: null, // /api/targets' last list
 	target: null, // {pid, comm}; pid 0: every process of that program
 	mode: null, // "flame" or "icicle" when chosen; else icicle for the whole machine
@@ -95,7 +96,10 @@ function readURL() {
 	const mode = u.get("mode");
 	if (mode === "flame" || mode === "icicle") state.mode = mode;
 	if (VIEWS.includes(u.get("view"))) state.view = u.get("view");
-	if (TYPES.includes(u.get("type"))) state.type = u.get("type");
+	if (TYPES.includes(u.get("type"))) {
+		state.type = u.get("type");
+		state.typeChosen = true;
+	}
 	$("pd-type").value = state.type;
 	$("pd-lines").checked = u.get("lines") === "1";
 	$("pd-search").value = u.get("search") || "";
@@ -271,6 +275,12 @@ async function refreshStatus() {
 	text($("pd-status"), s);
 	$("pd-history").hidden = !st.store;
 	$("pd-type-label").hidden = !st.off_cpu && state.type === "cpu";
+	// Saved off-CPU profiles alone (profd serve): nothing to show as CPU samples.
+	if (st.mode === "files" && !st.samples && st.off_cpu_us && state.type === "cpu" && !state.typeChosen) {
+		setType("off-cpu");
+		writeURL();
+		state.pending = true;
+	}
 	if (st.store) await refreshStore();
 	$("pd-dl-pprof").hidden = !st.pprof;
 	if (st.mode !== "live") $("pd-live").disabled = true;
@@ -653,6 +663,7 @@ function wire() {
 		refresh(true);
 	});
 	$("pd-type").addEventListener("change", () => {
+		state.typeChosen = true;
 		setType($("pd-type").value);
 		setZoom([]);
 		writeURL();
