@@ -219,6 +219,54 @@ static const struct sym_symtab *symbols(struct sym_resolver *r, const struct sym
 	return f->symtab;
 }
 
+/* The function starts in f's CFI, read on first use (once per file identity). */
+static const struct sym_cfi_funcs *cfi_funcs(struct sym_resolver *r, const struct sym_proc *p,
+					     const struct sym_map *m, struct sym_file *f)
+{
+	struct sym_cfi_funcs *cf = NULL;
+	uint64_t now;
+	int fd, err;
+
+	if (f->cfi_read || !f->cached)
+		return f->cfi_funcs;
+	now = sym_now_ns();
+	if (f->cfi_failed_ns && now - f->cfi_failed_ns < SYM_RETRY_NS)
+		return NULL;
+	r->did_io = true;
+	fd = sym_proc__open_file(r, p, m, f);
+	err = fd < 0 ? fd : sym_cfi_funcs__read_fd(fd, &cf);
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		pr_debug("sym: pid %d: %s: cannot read its unwind info: %s", (int)p->pid, m->path,
+			 strerror(-err));
+		f->cfi_failed_ns = now ? now : 1;
+		return NULL;
+	}
+	f->cfi_failed_ns = 0;
+	sym_filecache__set_cfi_funcs(&r->files, f, cf);
+	return cf;
+}
+
+/*
+ * Code of f that no symbol names: "libfoo.so+0xSTART", the file offset where the FDE covering
+ * the address starts, so all addresses of one function share one name; the address's own
+ * offset where no FDE covers it. Same kind of offset as fallback()'s.
+ */
+static void name_by_cfi(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m,
+			struct sym_file *f, struct sym_location *out, struct sym_frame *frame)
+{
+	const struct sym_cfi_funcs *cf = cfi_funcs(r, p, m, f);
+	uint64_t start, off = out->file_offset;
+
+	if (cf && sym_cfi_funcs__find(cf, out->address, &start) && start >= out->module.start)
+		off = start - out->module.start + out->module.offset;
+	snprintf(r->name, sizeof(r->name), "%s+0x%llx", base_name(out->module.path),
+		 (unsigned long long)off);
+	frame->name = frame->system_name = r->name;
+	out->reason = SYM_NO_SYMBOLS;
+}
+
 static void name_symbol(struct sym_resolver *r, struct sym_file *f, const struct sym_symbol *sym,
 			struct sym_frame *frame)
 {
@@ -299,10 +347,7 @@ static bool resolve_dwarf(struct sym_resolver *r, const struct sym_proc *p,
 		name_symbol(r, f, sym, outer);
 		return true;
 	}
-	snprintf(r->name, sizeof(r->name), "%s+0x%llx", base_name(out->module.path),
-		 (unsigned long long)out->file_offset);
-	outer->name = outer->system_name = r->name;
-	out->reason = SYM_NO_SYMBOLS;
+	name_by_cfi(r, p, m, f, out, outer);
 	return true;
 }
 
@@ -345,7 +390,10 @@ static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const
 		name_symbol(r, f, sym, &r->frames[0]);
 		return;
 	}
-	fallback(r, out, out->module.path, foff, !t && f->evicted ? SYM_NO_FILE : SYM_NO_SYMBOLS);
+	if (!t && f->evicted)
+		fallback(r, out, out->module.path, foff, SYM_NO_FILE);
+	else
+		name_by_cfi(r, p, m, f, out, &r->frames[0]);
 }
 
 /* JIT code named by the process's perf map. m is NULL for an address outside every mapping. */

@@ -263,6 +263,21 @@ size_t sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, struct sym_frame *f
 size_t sym_dwarf__bytes(const struct sym_dwarf *d);
 void sym_dwarf__free(struct sym_dwarf *d);
 
+/* --- cfi_funcs.c: function starts from the unwind info, for code without symbols --- */
+
+struct sym_cfi_funcs;
+
+/*
+ * Reads the code ranges of the FDEs of the ELF file open at fd (.eh_frame, else .debug_frame).
+ * Returns 0 with *out, NULL for a file without CFI; or -ENOMEM, -EIO. Free with
+ * sym_cfi_funcs__free().
+ */
+int sym_cfi_funcs__read_fd(int fd, struct sym_cfi_funcs **out);
+/* Whether an FDE covers link-time address addr; *start is then where its code starts. */
+bool sym_cfi_funcs__find(const struct sym_cfi_funcs *cf, uint64_t addr, uint64_t *start);
+size_t sym_cfi_funcs__bytes(const struct sym_cfi_funcs *cf);
+void sym_cfi_funcs__free(struct sym_cfi_funcs *cf);
+
 /* --- debuginfod.c: debug files fetched in a background thread with libdebuginfod --- */
 
 struct sym_debuginfod;
@@ -327,6 +342,10 @@ struct sym_file {
 	unsigned int dwarf_gen; /* debuginfod generation when last asked */
 	char *debug_path;	/* where the DWARF was loaded from; "" for the file itself */
 	struct sym_file_id debug_id;
+	/* Function starts from CFI, for addresses no symbol covers (see cfi_funcs.c). */
+	struct sym_cfi_funcs *cfi_funcs; /* NULL: none, or not read (cfi_read) */
+	bool cfi_read;			 /* cfi_funcs is what the file has */
+	uint64_t cfi_failed_ns;
 };
 
 struct sym_filecache {
@@ -356,6 +375,9 @@ int sym_filecache__load(struct sym_filecache *fc, int fd, const struct sym_file_
 int sym_filecache__reload(struct sym_filecache *fc, struct sym_file *f, int fd);
 /* Gives d to f (which must have none), accounts its bytes and evicts others to stay in bounds. */
 void sym_filecache__set_dwarf(struct sym_filecache *fc, struct sym_file *f, struct sym_dwarf *d);
+/* Gives cf (NULL: the file has no CFI) to f, accounts its bytes and evicts others. */
+void sym_filecache__set_cfi_funcs(struct sym_filecache *fc, struct sym_file *f,
+				  struct sym_cfi_funcs *cf);
 /* The largest symbol table or DWARF one file may have. */
 size_t sym_filecache__file_limit(const struct sym_filecache *fc);
 /* Drops a reference; a file nobody maps stays cached until evicted, if it has symbols. */
