@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "common/hash.h"
+#include "common/strbuf.h"
 #include "formats/formats.h"
 #include "formats/protobuf_internal.h"
 
@@ -546,6 +547,25 @@ static int read_mapping(struct reader *r, const struct pb_field *f, size_t n)
 	return 0;
 }
 
+/*
+ * profd writes a function under its short name with the whole name as system_name: the whole
+ * name is the one to keep (writers shorten it again). Returns 0 or -ENOMEM.
+ */
+static int whole_name(struct reader *r, struct rfunc *fn)
+{
+	struct profd_strbuf sb = {0};
+	const char *name = str(r, fn->name), *system_name = str(r, fn->system_name);
+	int err;
+
+	if (!fn->name || !fn->system_name || !strcmp(name, system_name))
+		return 0;
+	err = fmt_short_name(system_name, &sb);
+	if (!err && sb.len && !strcmp(sb.buf, name))
+		fn->name = fn->system_name;
+	profd_strbuf_release(&sb);
+	return err;
+}
+
 static int read_function(struct reader *r, const struct pb_field *f, size_t n)
 {
 	struct rfunc *fn = &r->funcs[r->nfuncs];
@@ -583,6 +603,8 @@ static int read_function(struct reader *r, const struct pb_field *f, size_t n)
 		return bad(r, "function %zu: malformed protobuf", n);
 	if (!id)
 		return bad(r, "function %zu: id 0", n);
+	if (whole_name(r, fn))
+		return -ENOMEM;
 	if (id_map_put(&r->functions, id, (uint32_t)++r->nfuncs))
 		return bad(r, "function %zu: duplicate id %" PRIu64, n, id);
 	return 0;

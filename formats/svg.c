@@ -311,7 +311,7 @@ static bool is_unknown_name(const char *name)
 struct tree_build {
 	struct tree *t;
 	const struct fmt_profile *p;
-	bool lines;
+	struct fmt_name_opts names;
 	struct profd_strbuf raw, name;
 };
 
@@ -342,7 +342,7 @@ static int tree_add_sample(struct tree_build *b, const struct fmt_sample *s)
 
 			profd_strbuf_reset(&b->raw);
 			profd_strbuf_reset(&b->name);
-			err = fmt_frame_name(p, loc, j, b->lines, &b->raw);
+			err = fmt_frame_name(p, loc, j, &b->names, &b->raw);
 			if (!err)
 				err = clean_name(&b->name, b->raw.buf);
 			if (err)
@@ -399,7 +399,7 @@ static int tree_link(struct tree *t)
 
 static int tree_build(struct tree *t, const struct fmt_profile *p, const struct fmt_svg_opts *o)
 {
-	struct tree_build b = {.t = t, .p = p, .lines = o->lines};
+	struct tree_build b = {.t = t, .p = p, .names = {o->lines, o->full_names}};
 	struct profd_strbuf root = {0};
 	uint32_t id;
 	int err;

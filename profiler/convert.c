@@ -48,7 +48,7 @@ int prof_read_profile(const char *path, struct fmt_profile *p)
 }
 
 static const char convert_usage[] =
-	"Usage: profd convert IN -o OUT [--format folded|svg|pprof] [--lines]\n"
+	"Usage: profd convert IN -o OUT [--format folded|svg|pprof] [--lines] [--full-names]\n"
 	"Reads folded stacks (profd, perf or bcc) or pprof (.pb.gz, .pprof, .pb,\n"
 	"or any gzip file) and writes the format of OUT.\n"
 	"\n"
@@ -56,6 +56,8 @@ static const char convert_usage[] =
 	"                      on stdout)\n"
 	"      --format NAME   folded, svg or pprof, when OUT has no known extension\n"
 	"      --lines         add source file:line to frame names (from pprof input)\n"
+	"      --full-names    whole function names: C++ return types and parameter\n"
+	"                      lists, no length cap\n"
 	"  -h, --help          this text\n"
 	"  -V, --version       print the version\n";
 
@@ -65,6 +67,7 @@ int prof_convert_main(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"format", required_argument, NULL, 'f'},
 		{"lines", no_argument, NULL, 'l'},
+		{"full-names", no_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{},
@@ -72,7 +75,7 @@ int prof_convert_main(int argc, char **argv)
 	const char *output = NULL, *format = NULL;
 	struct prof_output out;
 	struct fmt_profile *p;
-	bool lines = false;
+	bool lines = false, full_names = false;
 	int opt, err;
 
 	optind = 1;
@@ -86,6 +89,9 @@ int prof_convert_main(int argc, char **argv)
 			break;
 		case 'l':
 			lines = true;
+			break;
+		case 'n':
+			full_names = true;
 			break;
 		case 'h':
 			fputs(convert_usage, stdout);
@@ -105,6 +111,7 @@ int prof_convert_main(int argc, char **argv)
 	if (err)
 		return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
 	out.lines = lines;
+	out.full_names = full_names;
 	p = fmt_profile__new(0);
 	if (!p) {
 		prof_output__abort(&out);

@@ -37,6 +37,8 @@ static const char usage_text[] =
 	"      --max-stack N       deepest stack to record (default 127); raises\n"
 	"                          kernel.perf_event_max_stack for the run if needed\n"
 	"      --lines             add source file:line to frame names\n"
+	"      --full-names        whole function names: C++ return types and parameter\n"
+	"                          lists, no length cap (default: as perf shows them)\n"
 	"      --debuginfod URL    fetch missing debug info from these servers in the\n"
 	"                          background (default: $DEBUGINFOD_URLS)\n"
 	"      --http [ADDR:]PORT  serve a live flame graph page (ADDR default 127.0.0.1);\n"
@@ -69,6 +71,7 @@ enum {
 	OPT_FORMAT = 256,
 	OPT_MAX_STACK,
 	OPT_LINES,
+	OPT_FULL_NAMES,
 	OPT_DEBUGINFOD,
 	OPT_UNWIND,
 	OPT_STACK_SIZE,
@@ -117,6 +120,7 @@ static int record_main(int argc, char **argv)
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"max-stack", required_argument, NULL, OPT_MAX_STACK},
 		{"lines", no_argument, NULL, OPT_LINES},
+		{"full-names", no_argument, NULL, OPT_FULL_NAMES},
 		{"debuginfod", required_argument, NULL, OPT_DEBUGINFOD},
 		{"http", required_argument, NULL, PROF_OPT_HTTP},
 		{"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
@@ -175,6 +179,9 @@ static int record_main(int argc, char **argv)
 			break;
 		case OPT_LINES:
 			o.lines = true;
+			break;
+		case OPT_FULL_NAMES:
+			o.full_names = true;
 			break;
 		case OPT_DEBUGINFOD:
 			/* libdebuginfod reads only this; set before any thread exists. */

@@ -230,6 +230,7 @@ struct prof_output {
 	char *tmp_path;	  /* written here, renamed to path on success */
 	FILE *fp;
 	bool lines;
+	bool full_names; /* see struct fmt_name_opts */
 	const char *title;
 };
 
@@ -330,6 +331,7 @@ struct prof_record_opts {
 	const char *output;
 	const char *format;
 	bool lines;
+	bool full_names; /* --full-names */
 	struct prof_http_opts http;
 };
 

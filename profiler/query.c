@@ -26,6 +26,8 @@ static const char query_usage[] =
     "  -o, --output FILE   write here (default: folded stacks on stdout)\n"
     "  --format NAME       folded, svg or pprof, when OUT has no known extension\n"
     "  --lines             add source file:line to frame names\n"
+    "  --full-names        whole function names: C++ return types and parameter\n"
+    "                      lists, no length cap\n"
     "  -v, --verbose       debug messages\n"
     "  -h, --help          this text\n"
     "  -V, --version       print the version\n";
@@ -37,12 +39,13 @@ enum {
 	OPT_COMM,
 	OPT_FORMAT,
 	OPT_LINES,
+	OPT_FULL_NAMES,
 };
 
 struct query_opts {
 	const char *store, *from, *to, *output, *format;
 	struct fmt_filter filter;
-	bool lines;
+	bool lines, full_names;
 };
 
 static int query_error(const char *what, const char *arg)
@@ -64,6 +67,7 @@ static int query_run(const struct query_opts *q, int64_t from, int64_t to)
 	if (err)
 		return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
 	out.lines = q->lines;
+	out.full_names = q->full_names;
 	store = prof_store__open(&so);
 	p = store ? fmt_profile__new(0) : NULL;
 	if (!p) {
@@ -101,6 +105,7 @@ int prof_query_main(int argc, char **argv)
 	    {"output", required_argument, NULL, 'o'},
 	    {"format", required_argument, NULL, OPT_FORMAT},
 	    {"lines", no_argument, NULL, OPT_LINES},
+	    {"full-names", no_argument, NULL, OPT_FULL_NAMES},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -140,6 +145,9 @@ int prof_query_main(int argc, char **argv)
 			break;
 		case OPT_LINES:
 			q.lines = true;
+			break;
+		case OPT_FULL_NAMES:
+			q.full_names = true;
 			break;
 		case 'v':
 			profd_log_set_level(PROFD_LOG_DEBUG);

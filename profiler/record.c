@@ -385,6 +385,7 @@ int prof_record(const struct prof_record_opts *o)
 		if (err)
 			return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
 		out.lines = o->lines;
+		out.full_names = o->full_names;
 	}
 	if (check_targets(o) || prof_check_privileges())
 		goto abort_output;

@@ -74,6 +74,7 @@ struct web_query {
 	bool wall;
 	int64_t from_ns, to_ns;
 	bool icicle, lines;
+	bool full_names;    /* whole function names, see struct fmt_name_opts */
 	const char *search; /* NULL: none */
 	unsigned width;
 };
@@ -100,8 +101,9 @@ bool web_parse_time(const char *s, size_t len, int64_t *ns);
 int web_param_range(const struct web_request *rq, struct web_reply *rp, const char *key,
 		    struct web_range *out);
 /*
- * pid, comm, from, to, icicle, lines, search, width. from and to are both seconds since the start
- * or both wall-clock times (web_parse_time; q->wall). Returns 0 or -EINVAL with a 400 reply set.
+ * pid, comm, from, to, icicle, lines, fullnames, search, width. from and to are both seconds
+ * since the start or both wall-clock times (web_parse_time; q->wall). Returns 0 or -EINVAL with a
+ * 400 reply set.
  */
 int web_query_parse(const struct web_request *rq, struct web_reply *rp, struct web_query *q);
 
@@ -126,11 +128,15 @@ int web_js_str(struct profd_strbuf *sb, const char *s);
 /* ---- top.c ---- */
 
 struct web_top_opts {
-	bool by_total; /* sort by total instead of self */
+	bool by_total;	 /* sort by total instead of self */
+	bool full_names; /* see struct fmt_name_opts */
 	size_t limit;
 };
 
-/* Appends {"total":N,"functions":[...]} for p. Returns 0 or -ENOMEM. */
+/*
+ * Appends {"total":N,"functions":[...]} for p: one entry per name shown, so the overloads and
+ * cold parts that share a short name count as one function. Returns 0 or -ENOMEM.
+ */
 int web_top_json(const struct fmt_profile *p, const struct web_top_opts *o,
 		 struct profd_strbuf *sb);
 

@@ -77,6 +77,7 @@
 			p.set("from", String(Math.max(0, Math.floor(elapsed - Number(range)))));
 		}
 		if ($("pd-lines").checked) p.set("lines", "1");
+		if ($("pd-fullnames").checked) p.set("fullnames", "1");
 		return p;
 	}
 
@@ -509,7 +510,7 @@
 			$("pd-custom").hidden = $("pd-range").value !== "custom";
 			refresh(true);
 		});
-		for (const id of ["pd-target", "pd-icicle", "pd-lines", "pd-from", "pd-to"])
+		for (const id of ["pd-target", "pd-icicle", "pd-lines", "pd-fullnames", "pd-from", "pd-to"])
 			$(id).addEventListener("change", () => refresh(true));
 		$("pd-search").addEventListener("search", applySearch);
 		$("pd-history").addEventListener("submit", (e) => {
