@@ -258,6 +258,9 @@ static void print_summary(struct run *r, double elapsed)
 	}
 	if (sb.buf)
 		pr_info("%s", sb.buf);
+	profd_strbuf_reset(&sb);
+	if (prof_unnamed__hint(prof_stacks__unnamed(r->c.stacks), &sb))
+		pr_info("%s", sb.buf);
 	profd_strbuf_release(&sb);
 }
 
