@@ -29,6 +29,7 @@
 
 #define KERNEL_PATH "[kernel.kallsyms]"
 #define UNKNOWN "[unknown]"
+#define PROCESS_UNKNOWN "[process unknown]"
 
 uint64_t sym_now_ns(void)
 {
@@ -554,10 +555,12 @@ int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool
 		resolve_kernel(r, a, out);
 	} else {
 		p = sym_procs__find(&r->procs, pid);
-		if (p)
+		if (p) {
 			resolve_user(r, p, a, out);
-		else
-			unknown(r, out, SYM_PROCESS_GONE);
+		} else {
+			set_name(r, PROCESS_UNKNOWN, PROCESS_UNKNOWN);
+			out->reason = SYM_PROCESS_GONE;
+		}
 	}
 	if (r->did_io)
 		r->misses++;

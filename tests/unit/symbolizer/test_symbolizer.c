@@ -648,8 +648,8 @@ static void check_process(const char *exe, bool pie)
 	assert_true(st.hits > 0);
 	assert_true(st.cache_bytes > 0);
 	sym_resolver__drop_process(r, c.pid);
-	expect_frame(r, c.pid, child_addr(&c, "fx_alpha"), false, "[unknown]", SYM_PROCESS_GONE,
-		     &loc);
+	expect_frame(r, c.pid, child_addr(&c, "fx_alpha"), false, "[process unknown]",
+		     SYM_PROCESS_GONE, &loc);
 	assert_null(loc.module.path);
 	sym_resolver__stats(r, &st);
 	assert_int_equal(st.processes, 0);
@@ -1071,7 +1071,7 @@ static void test_fallbacks(void **state)
 		     &loc);
 	expect_frame(r, 103, 0x50000, false, "[unknown]", SYM_UNMAPPED, &loc);
 	assert_null(loc.module.path);
-	expect_frame(r, 104, 0x10010, false, "[unknown]", SYM_PROCESS_GONE, &loc);
+	expect_frame(r, 104, 0x10010, false, "[process unknown]", SYM_PROCESS_GONE, &loc);
 	assert_int_equal(sym_resolver__add_process(r, 104), -ESRCH);
 	sym_resolver__free(r);
 }
