@@ -193,10 +193,26 @@ static void short_range(const char *name, size_t n, size_t *start, size_t *end)
 	*end = b;
 }
 
+/* The end of the template argument list that opens at s[i] (n if it never closes). */
+static size_t list_end(const char *s, size_t n, size_t i)
+{
+	int inner = 1;
+
+	for (i++; i < n && inner;) {
+		if (operator_at(s, n, i)) {
+			i = skip_operator(s, n, i);
+			continue;
+		}
+		inner += (s[i] == '<') - (s[i] == '>');
+		i++;
+	}
+	return i;
+}
+
 /*
  * Writes s[0..n) with every template argument list that opens at angle depth d written "<...>"
- * (d 0: none) to sb, or only counts the bytes when sb is NULL. Returns the bytes, or NONE when
- * sb ran out of memory.
+ * (d 0: none) to sb, or only counts the bytes when sb is NULL. Lists no longer than "<...>" stay,
+ * so the result only shrinks as d does. Returns the bytes, or NONE when sb ran out of memory.
  */
 static size_t collapse(const char *s, size_t n, int d, struct profd_strbuf *sb)
 {
@@ -204,26 +220,16 @@ static size_t collapse(const char *s, size_t n, int d, struct profd_strbuf *sb)
 	int depth = 0;
 
 	while (i < n) {
-		size_t j = i + 1;
+		size_t j = i + 1, end;
 
 		if (operator_at(s, n, i)) {
 			j = skip_operator(s, n, i);
-		} else if (s[i] == '<' && ++depth == d) {
-			int inner = 1;
-
-			while (j < n && inner) {
-				if (operator_at(s, n, j)) {
-					j = skip_operator(s, n, j);
-					continue;
-				}
-				inner += (s[j] == '<') - (s[j] == '>');
-				j++;
-			}
+		} else if (s[i] == '<' && ++depth == d && (end = list_end(s, n, i)) - i > 5) {
 			depth--;
 			len += 5;
 			if (sb && profd_strbuf_puts(sb, "<...>"))
 				return NONE;
-			i = j;
+			i = end;
 			continue;
 		} else if (s[i] == '>' && depth > 0) {
 			depth--;
@@ -283,10 +289,22 @@ int fmt_short_name(const char *name, struct profd_strbuf *sb)
 	n = b - a;
 	if (n <= FMT_NAME_MAX)
 		return profd_strbuf_append(sb, name, n);
-	/* Template arguments go first, innermost first: the outer names say the most. */
-	for (d = max_depth(name, n); d >= 1; d--)
-		if (collapse(name, n, d, NULL) <= FMT_NAME_MAX)
-			return collapse(name, n, d, sb) == NONE ? -ENOMEM : 0;
+	/*
+	 * Template arguments go first, innermost first: the outer names say the most. The length
+	 * only shrinks as d does, so the deepest d that fits is found by bisection.
+	 */
+	if (collapse(name, n, 1, NULL) <= FMT_NAME_MAX) {
+		int lo = 1, hi = max_depth(name, n); /* lo fits, hi + 1 does not */
+
+		while (lo < hi) {
+			d = lo + (hi - lo + 1) / 2;
+			if (collapse(name, n, d, NULL) <= FMT_NAME_MAX)
+				lo = d;
+			else
+				hi = d - 1;
+		}
+		return collapse(name, n, lo, sb) == NONE ? -ENOMEM : 0;
+	}
 	if (collapse(name, n, 1, &tmp) == NONE) {
 		profd_strbuf_release(&tmp);
 		return -ENOMEM;
