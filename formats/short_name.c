@@ -159,7 +159,8 @@ static bool find_name(const char *s, size_t n, size_t *start, size_t *end)
 		}
 		i++;
 	}
-	if (depth || params == NONE || close == NONE || !only_qualifiers(s + close + 1, n - close - 1))
+	if (depth || params == NONE || close == NONE ||
+	    !only_qualifiers(s + close + 1, n - close - 1))
 		return false;
 	*start = ret_space == NONE ? 0 : ret_space + 1;
 	*end = params;

@@ -43,7 +43,8 @@ static int from_section(const struct sym_uw_section *s, struct sym_cfi_funcs *cf
 
 		if (!len || r[i].start - cf->base > UINT32_MAX || len > UINT32_MAX)
 			continue;
-		cf->v[cf->n++] = (struct cfi_func){(uint32_t)(r[i].start - cf->base), (uint32_t)len};
+		cf->v[cf->n].start = (uint32_t)(r[i].start - cf->base);
+		cf->v[cf->n++].len = (uint32_t)len;
 	}
 	free(r);
 	if (cf->n && cf->n < s->n) {

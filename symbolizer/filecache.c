@@ -4,9 +4,10 @@
  * for every process that maps it, and a binary replaced in place is a new file.
  *
  * Memory is bounded by bytes, not entries: when the cache holds more than max_bytes, symbol
- * tables, DWARF and function starts from CFI are evicted from the least recently used end. A file that processes still map
- * keeps its segments and build-id (normalization works without the symbols) and its table and
- * DWARF are read again on the next lookup; a file nobody maps is freed entirely.
+ * tables, DWARF and function starts from CFI are evicted from the least recently used end. A
+ * file that processes still map keeps its segments and build-id (normalization works without
+ * the symbols) and what was evicted is read again on the next lookup; a file nobody maps is
+ * freed entirely.
  */
 #include <errno.h>
 #include <stdlib.h>

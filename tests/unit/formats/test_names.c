@@ -22,12 +22,12 @@ static const char *const mangled[] = {
 	"_ZN2ns3BoxIiE3getEv",				/* ns::Box<int>::get() */
 	"_ZNK2ns3BoxINSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEEE3getEv",
 	"_ZN2ns5scaleIdLi3EEET_S1_RKSt6vectorIS1_SaIS1_EE", /* double ns::scale<double, 3>(...) */
-	"_ZZ4mainENKUliE_clEi",				/* main::{lambda(int)#1}::operator()(int) const */
+	"_ZZ4mainENKUliE_clEi",				/* main::{lambda(int)#1}::operator() */
 	"_ZZ4mainENUlvE_4_FUNEv",			/* main::{lambda()#1}::_FUN() */
 	"_ZNSt8functionIFviEEC2IZ4mainEUliE_vvEEOT_",
-	"_ZNKSt8functionIFiiEEclEi",			/* std::function<int (int)>::operator()(int) */
+	"_ZNKSt8functionIFiiEEclEi",			/* std::function<int (int)>::operator() */
 	"_ZN12_GLOBAL__N_16hiddenEi",			/* (anonymous namespace)::hidden(int) */
-	"_ZN12_GLOBAL__N_14AnonclEi",			/* (anonymous namespace)::Anon::operator() */
+	"_ZN12_GLOBAL__N_14AnonclEi",		/* (anonymous namespace)::Anon::operator() */
 	"_ZN3FoocvbEv",					/* Foo::operator bool() */
 	"_ZN3FoocvPKcEv",				/* Foo::operator char const*() */
 	"_ZltIiEbRKT_S2_",				/* bool operator< <int>(...) */
@@ -128,8 +128,8 @@ static void test_cxx_names(void **state)
 		got = short_of(full);
 		if (strlen(want) <= FMT_NAME_MAX) {
 			if (strcmp(got, want))
-				fail_msg("%s\n  full %s\n  want %s\n  got  %s", mangled[i], full, want,
-					 got);
+				fail_msg("%s\n  full %s\n  want %s\n  got  %s", mangled[i], full,
+					 want, got);
 		} else if (strlen(got) > FMT_NAME_MAX || !elides(got, want) ||
 			   !strchr(got, '<')) {
 			fail_msg("%s: capped to %zu bytes: %s (from %s)", mangled[i], strlen(got),

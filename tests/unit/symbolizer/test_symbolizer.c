@@ -1030,8 +1030,8 @@ static void test_corrupt_elf(void **state)
 		if (loc.reason == SYM_OK && i >= 5 && i <= 7)
 			continue;
 		/*
-		 * Where libelf takes the file and its program headers are whole, .eh_frame_hdr still
-		 * says where functions start (libelf refuses xshnum's 2^40 sections outright).
+		 * Where libelf takes the file and its program headers are whole, .eh_frame_hdr
+		 * still says where functions start (libelf refuses xshnum's 2^40 sections).
 		 */
 		off = 0x1123;
 		if (i >= 2 && i <= 7 && i != 4 &&
