@@ -147,6 +147,19 @@ assert "std::vector<int>::push_back" in f, list(f)
 	else
 		fail serve.flamegraph_escapes_names "the hostile name is not in the SVG as text"
 	fi
+	# The C++ frame: short by default, whole with fullnames=1.
+	if grep -q 'push_back(int&amp;&amp;)' "$ART/serve_flamegraph.svg" ||
+		! grep -q 'std::vector&lt;int&gt;::push_back (' "$ART/serve_flamegraph.svg"; then
+		fail serve.flamegraph_short_names "want std::vector<int>::push_back, not the whole name"
+	else
+		pass serve.flamegraph_short_names
+	fi
+	expect serve.flamegraph_full_names '/flamegraph.svg?fullnames=1' 200 image/svg+xml
+	if grep -q 'std::vector&lt;int&gt;::push_back(int&amp;&amp;) (' "$TMP/body"; then
+		pass serve.flamegraph_full_names_text
+	else
+		fail serve.flamegraph_full_names_text "no frame std::vector<int>::push_back(int&&)"
+	fi
 	expect serve.flamegraph_options '/flamegraph.svg?icicle=1&lines=1&width=800&search=work_%5Ba%5D%3C%2Fscript%3E' 200 image/svg+xml
 	cp "$TMP/body" "$ART/serve_icicle_search.svg"
 	check serve.flamegraph_options_xml xmllint --noout "$TMP/body"
