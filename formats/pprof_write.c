@@ -20,50 +20,6 @@
 #include "formats/formats.h"
 #include "formats/protobuf_internal.h"
 
-/* profile.proto field numbers. */
-enum {
-	PROFILE_SAMPLE_TYPE = 1,
-	PROFILE_SAMPLE = 2,
-	PROFILE_MAPPING = 3,
-	PROFILE_LOCATION = 4,
-	PROFILE_FUNCTION = 5,
-	PROFILE_STRING_TABLE = 6,
-	PROFILE_TIME_NANOS = 9,
-	PROFILE_DURATION_NANOS = 10,
-	PROFILE_PERIOD_TYPE = 11,
-	PROFILE_PERIOD = 12,
-	PROFILE_COMMENT = 13,
-	VALUE_TYPE_TYPE = 1,
-	VALUE_TYPE_UNIT = 2,
-	SAMPLE_LOCATION_ID = 1,
-	SAMPLE_VALUE = 2,
-	SAMPLE_LABEL = 3,
-	LABEL_KEY = 1,
-	LABEL_STR = 2,
-	LABEL_NUM = 3,
-	MAPPING_ID = 1,
-	MAPPING_MEMORY_START = 2,
-	MAPPING_MEMORY_LIMIT = 3,
-	MAPPING_FILE_OFFSET = 4,
-	MAPPING_FILENAME = 5,
-	MAPPING_BUILD_ID = 6,
-	MAPPING_HAS_FUNCTIONS = 7,
-	MAPPING_HAS_FILENAMES = 8,
-	MAPPING_HAS_LINE_NUMBERS = 9,
-	MAPPING_HAS_INLINE_FRAMES = 10,
-	LOCATION_ID = 1,
-	LOCATION_MAPPING_ID = 2,
-	LOCATION_ADDRESS = 3,
-	LOCATION_LINE = 4,
-	LINE_FUNCTION_ID = 1,
-	LINE_LINE = 2,
-	FUNCTION_ID = 1,
-	FUNCTION_NAME = 2,
-	FUNCTION_SYSTEM_NAME = 3,
-	FUNCTION_FILENAME = 4,
-	FUNCTION_START_LINE = 5,
-};
-
 /* The strings the writer adds itself, first in the table after "". */
 enum {
 	S_SAMPLES = 1,
@@ -98,8 +54,7 @@ struct writer {
 	uint32_t nstrings;
 	/* Function id -> output string id of the name shown; the short names that are new. */
 	uint32_t *fn_names;
-	char **short_names;
-	size_t nshort;
+	struct profd_strbuf short_names; /* NUL-terminated, in string id order */
 	char *loss_text[LOSS_KINDS];
 	uint32_t loss_ids[LOSS_KINDS];
 	size_t nloss;
@@ -329,6 +284,7 @@ static int function_names(struct writer *w)
 {
 	const struct fmt_profile *p = w->p;
 	struct profd_strbuf sb = {0};
+	uint32_t first = w->nstrings;
 	int err = 0;
 
 	for (uint32_t id = 1; id <= p->nfunctions && !err; id++) {
@@ -344,11 +300,15 @@ static int function_names(struct writer *w)
 		err = fmt_short_name(name, &sb);
 		if (err || !sb.len || !strcmp(sb.buf, name))
 			continue;
-		w->short_names[w->nshort] = profd_strbuf_detach(&sb, NULL);
-		w->fn_names[id] = w->nstrings;
-		w->strings[w->nstrings++] = w->short_names[w->nshort++];
+		err = profd_strbuf_append(&w->short_names, sb.buf, sb.len + 1);
+		w->fn_names[id] = w->nstrings++;
 	}
 	profd_strbuf_release(&sb);
+	/* The block no longer moves: point the table at its names. */
+	for (size_t i = first, off = 0; !err && i < w->nstrings; i++) {
+		w->strings[i] = w->short_names.buf + off;
+		off += strlen(w->strings[i]) + 1;
+	}
 	return err;
 }
 
@@ -520,10 +480,8 @@ static void writer_release(struct writer *w)
 	free(w->fn_ids);
 	free(w->loc_ids);
 	free(w->strings);
+	profd_strbuf_release(&w->short_names);
 	free(w->fn_names);
-	for (size_t i = 0; i < w->nshort; i++)
-		free(w->short_names[i]);
-	free(w->short_names);
 	for (size_t i = 0; i < w->nloss; i++)
 		free(w->loss_text[i]);
 	free(w->scratch);
@@ -541,9 +499,7 @@ int fmt_pprof_write(const struct fmt_profile *p, FILE *out, const struct fmt_ppr
 	w.loc_ids = calloc((size_t)p->nlocations + 1, sizeof(*w.loc_ids));
 	w.scratch = malloc(LOSS_KINDS * sizeof(*w.scratch));
 	w.fn_names = calloc((size_t)p->nfunctions + 1, sizeof(*w.fn_names));
-	w.short_names = calloc((size_t)p->nfunctions + 1, sizeof(*w.short_names));
-	if (!w.str_ids || !w.map_ids || !w.fn_ids || !w.loc_ids || !w.scratch || !w.fn_names ||
-	    !w.short_names)
+	if (!w.str_ids || !w.map_ids || !w.fn_ids || !w.loc_ids || !w.scratch || !w.fn_names)
 		goto out;
 	w.scratch_cap = LOSS_KINDS;
 	mark(&w);

@@ -1,12 +1,36 @@
 // SPDX-License-Identifier: MIT
-/* Argument parsing shared by the subcommands (record, agent, query, serve). */
+/* Option parsing shared by the commands, and their usage errors. */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/profiler.h"
+#include "profiler/commands_internal.h"
+
+int prof_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "profd: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see profd %s%s--help)\n", cmd ? cmd : "", cmd ? " " : "");
+	return PROFD_EXIT_USAGE;
+}
+
+bool prof_name_option(struct fmt_name_opts *o, int opt)
+{
+	if (opt == PROF_OPT_LINES)
+		o->lines = true;
+	else if (opt == PROF_OPT_FULL_NAMES)
+		o->full_names = true;
+	else
+		return false;
+	return true;
+}
 
 int prof_print_version(void)
 {
@@ -54,18 +78,4 @@ int prof_parse_pid_list(const char *arg, pid_t **pids, int *npids)
 	if (!err && !*npids)
 		err = -EINVAL;
 	return err;
-}
-
-bool prof_parse_unwind(const char *s, enum profd_unwind *out)
-{
-	static const char *const names[] = {
-	    [PROFD_UNWIND_FP] = "fp", [PROFD_UNWIND_DWARF] = "dwarf", [PROFD_UNWIND_AUTO] = "auto"};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (names[i] && !strcmp(s, names[i])) {
-			*out = (enum profd_unwind)i;
-			return true;
-		}
-	}
-	return false;
 }

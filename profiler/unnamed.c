@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/hash.h"
+#include "common/htab.h"
 #include "common/strbuf.h"
-#include "profiler/profiler.h"
+#include "profiler/sampling_internal.h"
 
 #define FILES_MAX 4096 /* files counted by name; the rest only in the total */
 #define HINT_PCT 10    /* share of user-space samples that earns the hint */
@@ -23,9 +25,10 @@ struct unnamed_file {
 };
 
 struct prof_unnamed {
-	struct unnamed_file *v; /* open addressing, nslots a power of two */
-	size_t nslots, n;
-	uint64_t user, unnamed; /* samples with a user stack; of those, leaf without a symbol */
+	struct unnamed_file *files;
+	size_t n, cap;
+	struct profd_htab by_path; /* hash of the path -> index in files + 1 */
+	uint64_t user, unnamed;	   /* samples with a user stack; of those, leaf without a symbol */
 };
 
 struct prof_unnamed *prof_unnamed__new(void)
@@ -37,59 +40,54 @@ void prof_unnamed__free(struct prof_unnamed *u)
 {
 	if (!u)
 		return;
-	for (size_t i = 0; i < u->nslots; i++)
-		free(u->v[i].path);
-	free(u->v);
+	for (size_t i = 0; i < u->n; i++)
+		free(u->files[i].path);
+	free(u->files);
+	profd_htab_release(&u->by_path);
 	free(u);
 }
 
-static struct unnamed_file *slot_of(struct unnamed_file *v, size_t nslots, const char *path)
+static struct unnamed_file *find(const struct prof_unnamed *u, const char *path, uint64_t key)
 {
-	size_t i = profd_hash_bytes(path, strlen(path), 0) & (nslots - 1);
+	size_t pos = PROFD_HTAB_START;
+	uint64_t v;
 
-	while (v[i].path && strcmp(v[i].path, path))
-		i = (i + 1) & (nslots - 1);
-	return &v[i];
+	while ((v = profd_htab_next(&u->by_path, key, &pos)))
+		if (!strcmp(u->files[v - 1].path, path))
+			return &u->files[v - 1];
+	return NULL;
 }
 
-static int grow(struct prof_unnamed *u)
+static int add(struct prof_unnamed *u, const char *path, uint64_t key, uint64_t count)
 {
-	size_t nslots = u->nslots ? u->nslots * 2 : 64;
-	struct unnamed_file *v = calloc(nslots, sizeof(*v));
+	char *copy;
 
-	if (!v)
+	if (PROFD_ARRAY_RESERVE(u->files, u->cap, u->n + 1, 64) ||
+	    profd_htab_reserve(&u->by_path, u->n + 1) || !(copy = strdup(path)))
 		return -ENOMEM;
-	for (size_t i = 0; i < u->nslots; i++)
-		if (u->v[i].path)
-			*slot_of(v, nslots, u->v[i].path) = u->v[i];
-	free(u->v);
-	u->v = v;
-	u->nslots = nslots;
+	u->files[u->n] = (struct unnamed_file){.path = copy, .samples = count};
+	profd_htab_add(&u->by_path, key, ++u->n); /* reserved: cannot fail */
 	return 0;
 }
 
 int prof_unnamed__count(struct prof_unnamed *u, const struct sym_location *leaf, uint64_t count)
 {
+	const char *path = leaf->module.path;
 	struct unnamed_file *f;
+	uint64_t key;
 
 	u->user += count;
 	/* A file without a symbol for the address: JIT code and [vdso] are other stories. */
-	if (leaf->reason != SYM_NO_SYMBOLS || !leaf->module.path || leaf->module.path[0] != '/')
+	if (leaf->reason != SYM_NO_SYMBOLS || !path || path[0] != '/')
 		return 0;
 	u->unnamed += count;
-	if (u->n >= FILES_MAX)
+	key = profd_hash_bytes(path, strlen(path), 0);
+	f = find(u, path, key);
+	if (f) {
+		f->samples += count;
 		return 0;
-	if (2 * (u->n + 1) > u->nslots && grow(u))
-		return -ENOMEM;
-	f = slot_of(u->v, u->nslots, leaf->module.path);
-	if (!f->path) {
-		f->path = strdup(leaf->module.path);
-		if (!f->path)
-			return -ENOMEM;
-		u->n++;
 	}
-	f->samples += count;
-	return 0;
+	return u->n < FILES_MAX ? add(u, path, key, count) : 0;
 }
 
 static int by_samples(const void *a, const void *b)
@@ -116,36 +114,31 @@ static double pct(uint64_t part, uint64_t whole)
 
 bool prof_unnamed__hint(const struct prof_unnamed *u, struct profd_strbuf *sb)
 {
-	struct unnamed_file **top;
-	size_t n = 0;
+	const struct unnamed_file **top;
+	const char *urls = getenv("DEBUGINFOD_URLS");
 
-	if (!u->user || pct(u->unnamed, u->user) < HINT_PCT)
+	if (!u->n || pct(u->unnamed, u->user) < HINT_PCT)
 		return false;
-	top = calloc(u->n ? u->n : 1, sizeof(*top));
+	top = malloc(u->n * sizeof(*top));
 	if (!top)
 		return false;
-	for (size_t i = 0; i < u->nslots; i++)
-		if (u->v[i].path)
-			top[n++] = &u->v[i];
-	if (!n) {
-		free(top);
-		return false;
-	}
-	qsort(top, n, sizeof(*top), by_samples);
+	for (size_t i = 0; i < u->n; i++)
+		top[i] = &u->files[i];
+	qsort(top, u->n, sizeof(*top), by_samples);
 	profd_strbuf_printf(sb, "%.0f%% of user-space samples are in code without symbols:",
 			    pct(u->unnamed, u->user));
-	for (size_t i = 0; i < n && i < HINT_FILES; i++)
+	for (size_t i = 0; i < u->n && i < HINT_FILES; i++)
 		profd_strbuf_printf(sb, "%s %s (%.0f%%)", i ? "," : "", base_name(top[i]->path),
 				    pct(top[i]->samples, u->user));
-	if (n > HINT_FILES)
+	if (u->n > HINT_FILES)
 		profd_strbuf_puts(sb, " ...");
 	/* By base name: dpkg knows /lib/... where the maps of a merged /usr say /usr/lib/... */
 	profd_strbuf_printf(sb, "; install their debug symbols (Debian: the -dbgsym of the "
 				"package `dpkg -S %s` names, from the debug archive)",
 			    base_name(top[0]->path));
-	profd_strbuf_puts(sb, getenv("DEBUGINFOD_URLS") && *getenv("DEBUGINFOD_URLS")
-				      ? "; the servers in DEBUGINFOD_URLS had none for them (yet)"
-				      : " or set DEBUGINFOD_URLS to fetch them");
+	profd_strbuf_puts(sb, urls && *urls
+				  ? "; the servers in DEBUGINFOD_URLS had none for them (yet)"
+				  : " or set DEBUGINFOD_URLS to fetch them");
 	free(top);
 	return true;
 }

@@ -21,24 +21,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
 
 #define KERNEL_PATH "[kernel.kallsyms]"
 #define UNKNOWN "[unknown]"
 #define PROCESS_UNKNOWN "[process unknown]"
-
-uint64_t sym_now_ns(void)
-{
-	struct timespec ts;
-
-	/* The vdso answers the coarse clock without a system call. */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
 
 /* "a:b:c" -> {"a", "b", "c", NULL}; empty parts are dropped. */
 static char **split_dirs(const char *list)
@@ -112,7 +103,7 @@ void sym_resolver__free(struct sym_resolver *r)
 		return;
 	sym_debuginfod__free(r->debuginfod);
 	sym_procs__release(r);
-	if (r->files.buckets)
+	if (r->files.lru.lru_next) /* initialized */
 		sym_filecache__release(&r->files);
 	sym_kallsyms__free(r->kernel);
 	sym_file__free(r->vdso);
@@ -193,60 +184,81 @@ static const struct sym_segment *find_segment(const struct sym_file *f, uint64_t
 	return any;
 }
 
+/* How read_again() reads more of a file. */
+struct reread {
+	int (*read)(struct sym_resolver *r, struct sym_file *f, int fd); /* 0 or -errno */
+	const char *what;	/* for the -v message */
+	uint64_t *failed_ns;	/* when it last failed; 0: it did not */
+};
+
+/*
+ * Reads more of f with how->read from the file m maps in p, unless that failed less than
+ * SYM_RETRY_NS ago. Says under -v why it failed. Returns whether it read.
+ */
+static bool read_again(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m,
+		       struct sym_file *f, const struct reread *how)
+{
+	uint64_t now = profd_coarse_ns();
+	int fd, err;
+
+	if (*how->failed_ns && now - *how->failed_ns < SYM_RETRY_NS)
+		return false;
+	r->did_io = true;
+	fd = sym_proc__open_file(r, p, m, f);
+	err = fd < 0 ? fd : how->read(r, f, fd);
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		pr_debug("sym: pid %d: %s: cannot read %s: %s", (int)p->pid, m->path, how->what,
+			 strerror(-err));
+	*how->failed_ns = err ? (now ? now : 1) : 0;
+	return !err;
+}
+
+static int reload_symbols(struct sym_resolver *r, struct sym_file *f, int fd)
+{
+	return sym_filecache__reload(&r->files, f, fd);
+}
+
+static int read_cfi_funcs(struct sym_resolver *r, struct sym_file *f, int fd)
+{
+	struct sym_symtab *t;
+	int err = sym_cfi_funcs__read_fd(fd, sym_filecache__file_limit(&r->files), &t);
+
+	if (!err)
+		sym_filecache__set_cfi_funcs(&r->files, f, t);
+	return err;
+}
+
 /* The symbol table of f, read again from the file if it was evicted. */
 static const struct sym_symtab *symbols(struct sym_resolver *r, const struct sym_proc *p,
 					const struct sym_map *m, struct sym_file *f)
 {
-	uint64_t now;
-	int fd, err;
+	struct reread how = {reload_symbols, "symbols again", &f->reload_failed_ns};
 
 	if (f->symtab || !f->evicted)
 		return f->symtab;
-	now = sym_now_ns();
-	if (f->reload_failed_ns && now - f->reload_failed_ns < SYM_RETRY_NS)
-		return NULL;
-	r->did_io = true;
-	fd = sym_proc__open_file(r, p, m, f);
-	err = fd < 0 ? fd : sym_filecache__reload(&r->files, f, fd);
-	if (fd >= 0)
-		close(fd);
-	if (err) {
-		pr_debug("sym: pid %d: %s: cannot read symbols again: %s", (int)p->pid, m->path,
-			 strerror(-err));
-		f->reload_failed_ns = now ? now : 1;
-		return NULL;
-	}
-	f->reload_failed_ns = 0;
-	return f->symtab;
+	return read_again(r, p, m, f, &how) ? f->symtab : NULL;
 }
 
-/* The function starts in f's CFI, read on first use (once per file identity). */
-static const struct sym_cfi_funcs *cfi_funcs(struct sym_resolver *r, const struct sym_proc *p,
-					     const struct sym_map *m, struct sym_file *f)
+/*
+ * The functions in f's CFI, made on first use (once per file identity): from the unwinder's
+ * tables when it has them in memory, else read from the file.
+ */
+static const struct sym_symtab *cfi_funcs(struct sym_resolver *r, const struct sym_proc *p,
+					  const struct sym_map *m, struct sym_file *f)
 {
-	struct sym_cfi_funcs *cf = NULL;
-	uint64_t now;
-	int fd, err;
+	struct reread how = {read_cfi_funcs, "its unwind info", &f->cfi_failed_ns};
+	struct sym_symtab *t;
 
 	if (f->cfi_read || !f->cached)
 		return f->cfi_funcs;
-	now = sym_now_ns();
-	if (f->cfi_failed_ns && now - f->cfi_failed_ns < SYM_RETRY_NS)
-		return NULL;
-	r->did_io = true;
-	fd = sym_proc__open_file(r, p, m, f);
-	err = fd < 0 ? fd : sym_cfi_funcs__read_fd(fd, &cf);
-	if (fd >= 0)
-		close(fd);
-	if (err) {
-		pr_debug("sym: pid %d: %s: cannot read its unwind info: %s", (int)p->pid, m->path,
-			 strerror(-err));
-		f->cfi_failed_ns = now ? now : 1;
-		return NULL;
+	if (f->unwind &&
+	    !sym_cfi_funcs__from_table(f->unwind, sym_filecache__file_limit(&r->files), &t)) {
+		sym_filecache__set_cfi_funcs(&r->files, f, t);
+		return t;
 	}
-	f->cfi_failed_ns = 0;
-	sym_filecache__set_cfi_funcs(&r->files, f, cf);
-	return cf;
+	return read_again(r, p, m, f, &how) ? f->cfi_funcs : NULL;
 }
 
 /*
@@ -257,11 +269,12 @@ static const struct sym_cfi_funcs *cfi_funcs(struct sym_resolver *r, const struc
 static void name_by_cfi(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m,
 			struct sym_file *f, struct sym_location *out, struct sym_frame *frame)
 {
-	const struct sym_cfi_funcs *cf = cfi_funcs(r, p, m, f);
-	uint64_t start, off = out->file_offset;
+	const struct sym_symtab *t = cfi_funcs(r, p, m, f);
+	const struct sym_symbol *fn = t ? sym_symtab__find(t, out->address) : NULL;
+	uint64_t off = out->file_offset;
 
-	if (cf && sym_cfi_funcs__find(cf, out->address, &start) && start >= out->module.start)
-		off = start - out->module.start + out->module.offset;
+	if (fn && fn->addr >= out->module.start)
+		off = fn->addr - out->module.start + out->module.offset;
 	snprintf(r->name, sizeof(r->name), "%s+0x%llx", base_name(out->module.path),
 		 (unsigned long long)off);
 	frame->name = frame->system_name = r->name;
@@ -271,15 +284,12 @@ static void name_by_cfi(struct sym_resolver *r, const struct sym_proc *p, const 
 static void name_symbol(struct sym_resolver *r, struct sym_file *f, const struct sym_symbol *sym,
 			struct sym_frame *frame)
 {
-	struct sym_symtab *t = f->symtab;
-	const char *raw = t->names + sym->name;
-	size_t before = sym_dcache__bytes(&t->demangled), after;
+	size_t grew;
 
-	frame->name = sym_dcache__get(&t->demangled, (uint32_t)(sym - t->syms), raw);
-	frame->system_name = raw;
-	after = sym_dcache__bytes(&t->demangled);
-	if (after > before)
-		sym_filecache__grew(&r->files, f, after - before);
+	frame->name = sym_symtab__name(f->symtab, sym, &grew);
+	frame->system_name = f->symtab->names + sym->name;
+	if (grew)
+		sym_filecache__grew(&r->files, f, grew);
 }
 
 /*
@@ -401,26 +411,22 @@ static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const
 static bool resolve_perfmap(struct sym_resolver *r, struct sym_proc *p, const struct sym_map *m,
 			    uint64_t a, struct sym_location *out)
 {
-	const struct sym_perfmap_entry *e = p->perfmap ? sym_perfmap__find(p->perfmap, a) : NULL;
-	struct sym_perfmap *pm;
-	size_t before, after;
-	const char *raw;
+	const struct sym_symbol *e = p->perfmap ? sym_symtab__find(p->perfmap->syms, a) : NULL;
+	struct sym_symtab *t;
+	size_t grew;
 
 	/* A miss may be code compiled since the last read. */
 	if (!e && sym_proc__update_perfmap(r, p))
-		e = sym_perfmap__find(p->perfmap, a);
+		e = sym_symtab__find(p->perfmap->syms, a);
 	if (!e)
 		return false;
-	pm = p->perfmap;
-	raw = pm->names + e->name;
-	before = sym_dcache__bytes(&pm->demangled);
-	set_name(r, sym_dcache__get(&pm->demangled, (uint32_t)(e - pm->v), raw), raw);
-	after = sym_dcache__bytes(&pm->demangled);
-	p->bytes += after - before;
-	r->procs_bytes += after - before;
+	t = p->perfmap->syms;
+	set_name(r, sym_symtab__name(t, e, &grew), t->names + e->name);
+	p->bytes += grew;
+	r->procs_bytes += grew;
 	out->module.path = m ? sym_map__label(m) : "[anon]";
-	out->module.start = m ? m->start : e->start;
-	out->module.limit = m ? m->end : e->start + e->size;
+	out->module.start = m ? m->start : e->addr;
+	out->module.limit = m ? m->end : e->addr + e->size;
 	out->module.has_functions = true;
 	out->address = a;
 	out->file_offset = a - out->module.start;
@@ -483,7 +489,7 @@ static bool load_kernel(struct sym_resolver *r)
 	int err;
 
 	r->kernel_tried = true;
-	r->kernel_loaded_ns = sym_now_ns();
+	r->kernel_loaded_ns = profd_coarse_ns();
 	r->did_io = true;
 	err = sym_kallsyms__load(r->kallsyms_path, r->kernel_notes ? "/sys/kernel/notes" : NULL,
 				 &k);
@@ -503,16 +509,16 @@ static bool load_kernel(struct sym_resolver *r)
 
 static void resolve_kernel(struct sym_resolver *r, uint64_t a, struct sym_location *out)
 {
-	bool due = !r->kernel_tried || sym_now_ns() - r->kernel_loaded_ns >= SYM_KERNEL_RELOAD_NS;
-	const struct sym_ksym *s = r->kernel ? sym_kallsyms__find(r->kernel, a) : NULL;
+	bool due = !r->kernel_tried || profd_coarse_ns() - r->kernel_loaded_ns >= SYM_KERNEL_RELOAD_NS;
+	const struct sym_symbol *s = r->kernel ? sym_symtab__find(r->kernel->syms, a) : NULL;
 	struct sym_kallsyms *k;
 	const struct sym_kmod *mod;
-	size_t before, after;
-	const char *raw;
+	uint32_t m;
+	size_t grew;
 
 	/* Unknown code may be a module or BPF program loaded since the last read. */
 	if (!s && due && load_kernel(r))
-		s = sym_kallsyms__find(r->kernel, a);
+		s = sym_symtab__find(r->kernel->syms, a);
 	out->module.kernel = true;
 	out->address = a;
 	if (!s) {
@@ -523,19 +529,17 @@ static void resolve_kernel(struct sym_resolver *r, uint64_t a, struct sym_locati
 		return;
 	}
 	k = r->kernel;
-	mod = &k->mods[s->mod];
+	m = k->sym_mods[s - k->syms->syms];
+	mod = &k->mods[m];
 	out->module.path = mod->path;
-	out->module.build_id = s->mod == 0 && k->build_id[0] ? k->build_id : NULL;
+	out->module.build_id = m == 0 && k->build_id[0] ? k->build_id : NULL;
 	out->module.start = mod->start;
 	out->module.limit = mod->limit;
 	out->module.has_functions = true;
 	out->file_offset = a - mod->start;
 	out->reason = SYM_OK;
-	raw = k->names + s->name;
-	before = sym_dcache__bytes(&k->demangled);
-	set_name(r, sym_dcache__get(&k->demangled, (uint32_t)(s - k->syms), raw), raw);
-	after = sym_dcache__bytes(&k->demangled);
-	k->bytes += after - before;
+	set_name(r, sym_symtab__name(k->syms, s, &grew), k->syms->names + s->name);
+	k->bytes += grew;
 }
 
 int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool is_return,
@@ -579,7 +583,7 @@ void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out)
 			   (r->vdso ? r->vdso->bytes : 0);
 	out->hits = r->hits;
 	out->misses = r->misses;
-	out->processes = r->procs.n;
+	out->processes = r->procs.by_pid.n;
 	out->loads = r->files.loads;
 	out->evictions = r->files.evictions;
 	out->unnamed = r->unnamed;

@@ -4,52 +4,41 @@
  * frame is the function, total = samples with the function anywhere on the stack (once per
  * sample, however often it recurses). Inline frames count as functions of their own. Functions
  * are counted by the name shown, as pprof does: overloads and cold parts that share a short name
- * are one row.
+ * are one row. With by_comm a row is a function in one program (comm), as perf report's default
+ * comm,symbol sort has it: on a whole machine, memcpy in cc1 and memcpy in postgres are
+ * different questions.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
+#include "common/htab.h"
 #include "web/web_internal.h"
 
-/* One row: every function shown under one name. */
+/* A name shown, and the first function shown under it (for its file). */
+struct shown {
+	char *name;
+	uint32_t fn;
+};
+
 struct row {
 	int64_t self, total;
-	size_t stamp; /* last sample that counted towards total, plus one */
-	char *name;
-	uint32_t fn; /* its first function, for the file */
+	size_t stamp;  /* last sample that counted towards total, plus one */
+	uint32_t name; /* index in top.names */
+	uint32_t comm; /* string id of the program, 0 unless by_comm */
 };
 
 struct top {
 	const struct fmt_profile *p;
 	uint32_t *loc, *line; /* per function: a location where it appears, and which line */
-	uint32_t *row;	      /* per function: its row */
+	uint32_t *fn_name;    /* per function: its index in names */
+	struct shown *names;  /* sorted by name */
+	size_t nnames;
 	struct row *rows;
-	size_t nrows;
+	size_t nrows, cap;
+	struct profd_htab by_key; /* comm << 32 | name -> index in rows + 1 */
 };
-
-static int cmp_row(const void *a, const void *b, void *ctx)
-{
-	const struct row *x = *(const struct row *const *)a;
-	const struct row *y = *(const struct row *const *)b;
-	bool by_total = *(const bool *)ctx;
-	int64_t kx = by_total ? x->total : x->self, ky = by_total ? y->total : y->self;
-	int64_t sx = by_total ? x->self : x->total, sy = by_total ? y->self : y->total;
-
-	if (kx != ky)
-		return kx < ky ? 1 : -1;
-	if (sx != sy)
-		return sx < sy ? 1 : -1;
-	return strcmp(x->name, y->name);
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-	const struct row *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	return c ? c : (x->fn > y->fn) - (x->fn < y->fn);
-}
 
 /* Where each function appears first: its display name depends on the location (kernel). */
 static void place(struct top *t)
@@ -71,8 +60,16 @@ static void place(struct top *t)
 	}
 }
 
-/* One row per name shown; t->row maps each function to it. Returns 0 or -ENOMEM. */
-static int make_rows(struct top *t, const struct fmt_name_opts *names)
+static int cmp_shown(const void *a, const void *b)
+{
+	const struct shown *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->fn > y->fn) - (x->fn < y->fn);
+}
+
+/* Names every function on a stack; functions with equal names share one. Returns 0 or -ENOMEM. */
+static int name_functions(struct top *t, const struct fmt_name_opts *o)
 {
 	const struct fmt_profile *p = t->p;
 	struct profd_strbuf sb = {0};
@@ -80,45 +77,55 @@ static int make_rows(struct top *t, const struct fmt_name_opts *names)
 	int err = 0;
 
 	for (uint32_t fn = 1; fn <= p->nfunctions && !err; fn++) {
-		char *name;
-
 		if (!t->loc[fn])
 			continue;
 		profd_strbuf_reset(&sb);
-		err = fmt_frame_name(p, fmt_profile__location(p, t->loc[fn]), t->line[fn], names,
-				     &sb);
-		name = err ? NULL : sb.buf ? profd_strbuf_detach(&sb, NULL) : strdup("");
-		if (!name) {
+		err = fmt_frame_name(p, fmt_profile__location(p, t->loc[fn]), t->line[fn], o, &sb);
+		t->names[n].name = err ? NULL : sb.buf ? profd_strbuf_detach(&sb, NULL) : strdup("");
+		t->names[n].fn = fn;
+		if (!err && !t->names[n].name)
 			err = -ENOMEM;
-			break;
-		}
-		t->rows[n++] = (struct row){.name = name, .fn = fn};
+		n += !err;
 	}
 	profd_strbuf_release(&sb);
-	t->nrows = n;
+	t->nnames = n;
 	if (err)
 		return err;
-	qsort(t->rows, n, sizeof(*t->rows), cmp_name);
-	/* Equal names: the first row takes the others' functions. */
-	t->nrows = 0;
+	qsort(t->names, n, sizeof(*t->names), cmp_shown);
+	t->nnames = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (t->nrows && !strcmp(t->rows[t->nrows - 1].name, t->rows[i].name)) {
-			t->row[t->rows[i].fn] = (uint32_t)(t->nrows - 1);
-			free(t->rows[i].name);
-			continue;
-		}
-		t->rows[t->nrows] = t->rows[i];
-		t->row[t->rows[i].fn] = (uint32_t)t->nrows++;
+		struct shown *last = t->nnames ? &t->names[t->nnames - 1] : NULL;
+
+		if (last && !strcmp(last->name, t->names[i].name))
+			free(t->names[i].name);
+		else
+			t->names[t->nnames++] = t->names[i];
+		t->fn_name[t->names[i].fn] = (uint32_t)t->nnames - 1;
 	}
 	return 0;
 }
 
-static void count(struct top *t)
+/* The row of (comm, name), new rows zeroed; NULL when out of memory. */
+static struct row *row_of(struct top *t, uint32_t comm, uint32_t name)
+{
+	uint64_t key = (uint64_t)comm << 32 | name, v = profd_htab_get(&t->by_key, key);
+
+	if (v)
+		return &t->rows[v - 1];
+	if (PROFD_ARRAY_RESERVE(t->rows, t->cap, t->nrows + 1, 256) ||
+	    profd_htab_set(&t->by_key, key, t->nrows + 1))
+		return NULL;
+	t->rows[t->nrows] = (struct row){.name = name, .comm = comm};
+	return &t->rows[t->nrows++];
+}
+
+static int count(struct top *t, bool by_comm)
 {
 	const struct fmt_profile *p = t->p;
 
 	for (size_t i = 0; i < p->nsamples; i++) {
 		const struct fmt_sample *s = &p->samples[i];
+		uint32_t comm = by_comm ? s->comm : 0;
 
 		for (uint32_t j = 0; j < s->nlocs; j++) {
 			const struct fmt_location *loc =
@@ -130,7 +137,9 @@ static void count(struct top *t)
 
 				if (fn > p->nfunctions || !t->loc[fn])
 					continue;
-				r = &t->rows[t->row[fn]];
+				r = row_of(t, comm, t->fn_name[fn]);
+				if (!r)
+					return -ENOMEM;
 				if (j == 0 && k == 0)
 					r->self += s->count;
 				if (r->stamp != i + 1) {
@@ -140,15 +149,41 @@ static void count(struct top *t)
 			}
 		}
 	}
+	return 0;
 }
 
-static int put_entry(const struct fmt_profile *p, const struct row *r, struct profd_strbuf *sb)
+static int cmp_row(const void *a, const void *b, void *ctx)
 {
+	const struct row *x = *(const struct row *const *)a;
+	const struct row *y = *(const struct row *const *)b;
+	bool by_total = *(const bool *)ctx;
+	int64_t kx = by_total ? x->total : x->self, ky = by_total ? y->total : y->self;
+	int64_t sx = by_total ? x->self : x->total, sy = by_total ? y->self : y->total;
+
+	if (kx != ky)
+		return kx < ky ? 1 : -1;
+	if (sx != sy)
+		return sx < sy ? 1 : -1;
+	/* Names are sorted: their indexes compare as the names do. */
+	if (x->name != y->name)
+		return x->name < y->name ? -1 : 1;
+	return x->comm < y->comm ? -1 : x->comm > y->comm;
+}
+
+static int put_entry(const struct top *t, const struct row *r, bool by_comm,
+		     struct profd_strbuf *sb)
+{
+	const struct fmt_profile *p = t->p;
+	const struct shown *sh = &t->names[r->name];
 	double total = p->total > 0 ? (double)p->total : 1;
-	const char *file = fmt_profile__str(p, fmt_profile__function(p, r->fn)->filename);
+	const char *file = fmt_profile__str(p, fmt_profile__function(p, sh->fn)->filename);
 	int err = profd_strbuf_puts(sb, "{\"name\":");
 
-	err = err ?: web_json_str(sb, r->name);
+	err = err ?: web_json_str(sb, sh->name);
+	if (by_comm) {
+		err = err ?: profd_strbuf_puts(sb, ",\"comm\":");
+		err = err ?: web_json_str(sb, fmt_profile__str(p, r->comm));
+	}
 	err = err ?: profd_strbuf_puts(sb, ",\"file\":");
 	err = err ?: web_json_str(sb, file);
 	err = err ?: profd_strbuf_printf(sb, ",\"self\":%lld,\"total\":%lld,\"self_pct\":",
@@ -159,46 +194,53 @@ static int put_entry(const struct fmt_profile *p, const struct row *r, struct pr
 	return err ?: profd_strbuf_puts(sb, "}");
 }
 
+/* Appends the rows, the first o->limit of them in o's order. Returns 0 or -ENOMEM. */
+static int put_rows(const struct top *t, const struct web_top_opts *o, struct profd_strbuf *sb)
+{
+	const struct row **order = malloc((t->nrows ? t->nrows : 1) * sizeof(*order));
+	int err;
+
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nrows; i++)
+		order[i] = &t->rows[i];
+	qsort_r(order, t->nrows, sizeof(*order), cmp_row, (void *)&o->by_total);
+	err = profd_strbuf_printf(sb, "{\"total\":%lld,\"count\":%zu,\"functions\":[",
+				  (long long)t->p->total, t->nrows);
+	for (size_t i = 0; !err && i < t->nrows && i < o->limit; i++) {
+		if (i)
+			err = profd_strbuf_puts(sb, ",");
+		err = err ?: put_entry(t, order[i], o->by_comm, sb);
+	}
+	free(order);
+	return err ?: profd_strbuf_puts(sb, "]}");
+}
+
 int web_top_json(const struct fmt_profile *p, const struct web_top_opts *o,
 		 struct profd_strbuf *sb)
 {
 	struct fmt_name_opts names = {.full_names = o->full_names};
 	size_t n = (size_t)p->nfunctions + 1;
 	struct top t = {.p = p};
-	struct row **order = NULL;
 	int err = -ENOMEM;
 
 	t.loc = calloc(n, sizeof(*t.loc));
 	t.line = calloc(n, sizeof(*t.line));
-	t.row = calloc(n, sizeof(*t.row));
-	t.rows = calloc(n, sizeof(*t.rows));
-	if (!t.loc || !t.line || !t.row || !t.rows)
-		goto out;
-	place(&t);
-	if (make_rows(&t, &names))
-		goto out;
-	count(&t);
-	order = calloc(t.nrows + 1, sizeof(*order));
-	if (!order)
-		goto out;
-	for (size_t i = 0; i < t.nrows; i++)
-		order[i] = &t.rows[i];
-	qsort_r(order, t.nrows, sizeof(*order), cmp_row, (void *)&o->by_total);
-	err = profd_strbuf_printf(sb, "{\"total\":%lld,\"count\":%zu,\"functions\":[",
-				  (long long)p->total, t.nrows);
-	for (size_t i = 0; !err && i < t.nrows && i < o->limit; i++) {
-		if (i)
-			err = profd_strbuf_puts(sb, ",");
-		err = err ?: put_entry(p, order[i], sb);
+	t.fn_name = calloc(n, sizeof(*t.fn_name));
+	t.names = calloc(n, sizeof(*t.names));
+	if (t.loc && t.line && t.fn_name && t.names) {
+		place(&t);
+		err = name_functions(&t, &names);
 	}
-	err = err ?: profd_strbuf_puts(sb, "]}");
-out:
-	for (size_t i = 0; t.rows && i < t.nrows; i++)
-		free(t.rows[i].name);
-	free(t.rows);
-	free(t.row);
+	err = err ?: count(&t, o->by_comm);
+	err = err ?: put_rows(&t, o, sb);
+	for (size_t i = 0; i < t.nnames; i++)
+		free(t.names[i].name);
+	free(t.names);
+	free(t.fn_name);
 	free(t.line);
 	free(t.loc);
-	free(order);
+	free(t.rows);
+	profd_htab_release(&t.by_key);
 	return err;
 }

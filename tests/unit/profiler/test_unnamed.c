@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "common/strbuf.h"
-#include "profiler/profiler.h"
+#include "profiler/sampling_internal.h"
 
 static void count(struct prof_unnamed *u, const char *path, enum sym_reason reason, uint64_t n)
 {

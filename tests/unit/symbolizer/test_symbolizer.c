@@ -102,41 +102,13 @@ static const char fx_memfd_c[] =
 static char dir[PATH_MAX];
 static bool have_cc;
 
-/* Link-time value and size of a symbol, from nm. */
-static void nm_sym(const char *file, const char *name, uint64_t *value, uint64_t *size)
-{
-	char cmd[PATH_MAX + 64], line[1024];
-	bool found = false;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "nm -S --defined-only '%s'", file);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
-		unsigned long long v, s;
-		char type, sym[512];
-
-		if (sscanf(line, "%llx %llx %c %511s", &v, &s, &type, sym) == 4 &&
-		    !strcmp(sym, name)) {
-			*value = v;
-			*size = s;
-			found = true;
-		}
-	}
-	pclose(p);
-	assert_true(found);
-}
-
 /* Whether an FDE of file covers link-time address addr, by readelf; *start is where it starts. */
 static bool readelf_fde_start(const char *file, uint64_t addr, uint64_t *start)
 {
-	char cmd[PATH_MAX + 64], line[1024];
+	FILE *p = command_output("readelf --debug-dump=frames '%s'", file);
+	char line[1024];
 	bool found = false;
-	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "readelf --debug-dump=frames '%s'", file);
-	p = popen(cmd, "r");
-	assert_non_null(p);
 	while (fgets(line, sizeof(line), p)) {
 		const char *pc = strstr(line, " FDE ") ? strstr(line, "pc=") : NULL;
 		unsigned long long lo, hi;
@@ -609,7 +581,7 @@ static void check_process(const char *exe, bool pie)
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0); /* known: nothing to do */
 
 	for (int pass = 0; pass < 2; pass++) {
-		nm_sym(exe, "fx_alpha", &value, &size);
+		nm_symbol(exe, "fx_alpha", &value, &size);
 		a = child_addr(&c, "fx_alpha");
 		expect_frame(r, c.pid, a, false, "fx_alpha", SYM_OK, &loc);
 		assert_int_equal(loc.address, value);
@@ -628,12 +600,12 @@ static void check_process(const char *exe, bool pie)
 		assert_string_not_equal(loc.frames[0].name, "fx_alpha");
 		assert_int_equal(loc.address, value - 1);
 
-		nm_sym(exe, "fx_static", &value, &size);
+		nm_symbol(exe, "fx_static", &value, &size);
 		expect_frame(r, c.pid, child_addr(&c, "fx_static") + 1, false, "fx_static", SYM_OK,
 			     &loc);
 		assert_int_equal(loc.address, value + 1);
 
-		nm_sym(exe, "fx_caller", &value, &size);
+		nm_symbol(exe, "fx_caller", &value, &size);
 		a = child_addr(&c, "ret_in_fx_caller");
 		expect_frame(r, c.pid, a, true, "fx_caller", SYM_OK, &loc);
 		assert_int_equal(loc.address, a - child_addr(&c, "fx_caller") + value - 1);
@@ -675,12 +647,12 @@ static void check_lib_frames(struct sym_resolver *r, const struct child *c, cons
 	struct sym_location loc;
 	uint64_t value, size;
 
-	nm_sym(lib, "fx_lib_func", &value, &size);
+	nm_symbol(lib, "fx_lib_func", &value, &size);
 	expect_frame(r, c->pid, child_addr(c, "fx_lib_func") + 2, false, "fx_lib_func", SYM_OK,
 		     &loc);
 	assert_int_equal(loc.address, value + 2);
 	assert_string_equal(loc.module.path, module);
-	nm_sym(lib, "fx_lib_static", &value, &size);
+	nm_symbol(lib, "fx_lib_static", &value, &size);
 	expect_frame(r, c->pid, child_addr(c, "fx_lib_static") + 3, false, "fx_lib_static",
 		     SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 3);
@@ -720,7 +692,7 @@ static void test_process_deleted_binary(void **state)
 	r = new_resolver(NULL, 0);
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
 	reap(&c);
-	nm_sym(fx("fx_pie"), "fx_alpha", &value, &size);
+	nm_symbol(fx("fx_pie"), "fx_alpha", &value, &size);
 	expect_frame(r, c.pid, child_addr(&c, "fx_alpha") + 1, false, "fx_alpha", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 1);
 	assert_string_equal(loc.module.path, fx("fx_deleted"));
@@ -833,12 +805,12 @@ static void check_fake_lib(const char *lib, const char *truth, uint64_t base,
 	fake_proc(proc, 100, 1, NULL, maps);
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 100), 0);
-	nm_sym(truth, "fx_lib_func", &value, &size);
+	nm_symbol(truth, "fx_lib_func", &value, &size);
 	expect_frame(r, 100, base + value + 5, false, "fx_lib_func", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 5);
 	expect_frame(r, 100, base + value + size, true, "fx_lib_func", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + size - 1);
-	nm_sym(truth, "fx_lib_static", &value, &size);
+	nm_symbol(truth, "fx_lib_static", &value, &size);
 	foff = loc.file_offset - loc.address + value; /* same segment */
 	expect_frame(r, 100, base + value, false, static_name, static_reason, &loc);
 	assert_int_equal(loc.file_offset, foff);
@@ -858,7 +830,7 @@ static void test_fake_lib_layouts(void **state)
 	check_fake_lib(fx("libfx_text.so"), fx("libfx_text.so"), 0x7f2000000000,
 		       "fx_lib_static", SYM_OK);
 	/* Stripped: .dynsym names exported functions; a static one is module+0xOFF. */
-	nm_sym(fx("libfx.so"), "fx_lib_static", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_lib_static", &value, &size);
 	snprintf(name, sizeof(name), "libfx_stripped.so+0x%" PRIx64, value);
 	check_fake_lib(fx("libfx_stripped.so"), fx("libfx.so"), 0x7f3000000000, name,
 		       SYM_NO_SYMBOLS);
@@ -883,7 +855,7 @@ static void test_stripped_cfi_starts(void **state)
 	fake_proc(proc, 105, 1, NULL, maps);
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 105), 0);
-	nm_sym(fx("libfx.so"), "fx_lib_static", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_lib_static", &value, &size);
 	assert_true(size > 1);
 	assert_int_equal(sym_resolver__resolve(r, 105, base + value, false, &loc), 0);
 	seg_skew = loc.file_offset - loc.address; /* file offset - link-time address */
@@ -894,10 +866,10 @@ static void test_stripped_cfi_starts(void **state)
 	expect_frame(r, 105, base + value + size, true, want, SYM_NO_SYMBOLS, &loc);
 	assert_int_equal(loc.file_offset, value + size - 1 + seg_skew);
 	/* .dynsym still names exported functions. */
-	nm_sym(fx("libfx.so"), "fx_lib_func", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_lib_func", &value, &size);
 	expect_frame(r, 105, base + value + 1, false, "fx_lib_func", SYM_OK, &loc);
 	/* No FDE: the address is its own name. */
-	nm_sym(fx("libfx.so"), "fx_nocfi", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_nocfi", &value, &size);
 	snprintf(want, sizeof(want), "libfx_stripped.so+0x%" PRIx64, value + 1 + seg_skew);
 	expect_frame(r, 105, base + value + 1, false, want, SYM_NO_SYMBOLS, &loc);
 	sym_resolver__free(r);
@@ -916,7 +888,7 @@ static void test_fake_nopie(void **state)
 	fake_proc(proc, 101, 1, NULL, maps);
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 101), 0);
-	nm_sym(fx("fx_nopie"), "fx_static", &value, &size);
+	nm_symbol(fx("fx_nopie"), "fx_static", &value, &size);
 	expect_frame(r, 101, value + 2, false, "fx_static", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 2);
 	/* The address is in the file, so the module covers it. */
@@ -1088,7 +1060,7 @@ static void test_pid_reuse(void **state)
 	pathf(proc, "%s/proc-reuse", dir);
 	maps_for_elf(fx("libfx.so"), 0x7f0000000000, maps_a, sizeof(maps_a));
 	maps_for_elf(fx("libfx_stripped.so"), 0x7f0000000000, maps_b, sizeof(maps_b));
-	nm_sym(fx("libfx.so"), "fx_lib_static", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_lib_static", &value, &size);
 	fake_proc(proc, 105, 1000, NULL, maps_a);
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 105), 0);
@@ -1125,7 +1097,7 @@ static void test_rescan(void **state)
 	fake_proc(proc, 106, 1, NULL, maps);
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 106), 0);
-	nm_sym(fx("libfx.so"), "fx_lib_func", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_lib_func", &value, &size);
 	len = strlen(maps);
 	maps_for_elf(fx("libfx_other.so"), 0x7f5000000000, maps + len, sizeof(maps) - len);
 	fake_proc(proc, 106, 1, NULL, maps);
@@ -1155,7 +1127,7 @@ static void test_rescan_zombie(void **state)
 	fake_proc(proc, 108, 1, NULL, maps);
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 108), 0);
-	nm_sym(fx("libfx.so"), "fx_lib_func", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_lib_func", &value, &size);
 	fake_proc(proc, 108, 1, NULL, "");
 	usleep(SYM_RESCAN_NS / 1000 + 100000);
 	/* The unknown address triggers the rescan, which finds no mm. */
@@ -1179,7 +1151,7 @@ static void test_empty_snapshot_rescans_at_once(void **state)
 	assert_int_equal(sym_resolver__add_process(r, 109), 0);
 	maps_for_elf(fx("libfx.so"), 0x7f0000000000, maps, sizeof(maps));
 	fake_proc(proc, 109, 1, NULL, maps);
-	nm_sym(fx("libfx.so"), "fx_lib_func", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_lib_func", &value, &size);
 	expect_frame(r, 109, 0x7f0000000000 + value, false, "fx_lib_func", SYM_OK, &loc);
 	sym_resolver__free(r);
 }
@@ -1229,7 +1201,7 @@ static void test_container_root(void **state)
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 107), 0);
 	assert_int_equal(sym_procs__find(&r->procs, 107)->root, SYM_ROOT_OTHER);
-	nm_sym(fx("libfx.so"), "fx_lib_func", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_lib_func", &value, &size);
 	expect_frame(r, 107, 0x7f0000000000 + value, false, "fx_lib_func", SYM_OK, &loc);
 	assert_string_equal(loc.module.path, "/opt/libfx.so");
 	expect_frame(r, 107, 0x7f9000000010, false, "escape.so+0x1010", SYM_NO_FILE, &loc);
@@ -1338,7 +1310,7 @@ static void test_kallsyms_real(void **state)
 		skip();
 	assert_int_equal(sym_kallsyms__load("/proc/kallsyms", "/sys/kernel/notes", &k), 0);
 	assert_int_equal(k->bad_lines, 0);
-	assert_true(k->hidden || k->n > 1000);
+	assert_true(k->hidden || k->syms->n > 1000);
 	sym_kallsyms__free(k);
 }
 

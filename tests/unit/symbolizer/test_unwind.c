@@ -34,7 +34,7 @@
 #include "bpf/profile.h"
 #include "symbolizer/symbolizer.h"
 #include "symbolizer/symbolizer_internal.h"
-#include "symbolizer/unwind_internal.h"
+#include "symbolizer/unwind_table_internal.h"
 
 /* main -> fx_a -> fx_b -> fx_c -> fx_spin, forever; or, with an argument, a loop on the vdso. */
 static const char fx_c[] =
@@ -486,46 +486,20 @@ static void free_sections(struct sections *s)
 /* Link-time address of a symbol, from nm. */
 static uint64_t nm_addr(const char *file, const char *name)
 {
-	char cmd[PATH_MAX + 64], line[512];
-	uint64_t addr = 0;
-	FILE *p;
+	uint64_t value, size;
 
-	snprintf(cmd, sizeof(cmd), "nm --defined-only '%s'", file);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
-		unsigned long long v;
-		char type, sym[256];
-
-		if (sscanf(line, "%llx %c %255s", &v, &type, sym) == 3 && !strcmp(sym, name))
-			addr = v;
-	}
-	pclose(p);
-	assert_true(addr != 0);
-	return addr;
+	nm_symbol(file, name, &value, &size);
+	return value;
 }
 
 /* A function's symbol value and size from nm -S, as [start, end). */
 static struct sym_uw_range nm_range(const char *file, const char *name)
 {
-	char cmd[PATH_MAX + 64], line[512];
-	struct sym_uw_range r = {0, 0};
-	FILE *p;
+	uint64_t value, size;
 
-	snprintf(cmd, sizeof(cmd), "nm -S --defined-only '%s'", file);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
-		unsigned long long v, size;
-		char type, sym[256];
-
-		if (sscanf(line, "%llx %llx %c %255s", &v, &size, &type, sym) == 4 &&
-		    !strcmp(sym, name))
-			r = (struct sym_uw_range){v, v + size};
-	}
-	pclose(p);
-	assert_true(r.end > r.start);
-	return r;
+	nm_symbol(file, name, &value, &size);
+	assert_true(size > 0);
+	return (struct sym_uw_range){value, value + size};
 }
 
 /* The FDE ranges of s cover the chain's functions exactly as their symbols do. */
