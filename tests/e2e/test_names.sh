@@ -7,7 +7,8 @@
 # - C++ names: tests/names/cxx_names.cpp, whose hot functions are a member of a class template, an
 #   operator, a lambda and a template in an anonymous namespace. Folded and SVG frames are what
 #   `c++filt -p` prints for their symbols (nm), --full-names frames what c++filt prints; pprof
-#   carries both (go tool pprof -raw), and converting it back gives either.
+#   carries both (go tool pprof -raw), and converting it back gives either. profd agent
+#   --full-names pushes whole names (to a stand-in Pyroscope); profd query gives either form.
 # Every output is kept in tests/artifacts/test_names/.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
@@ -149,10 +150,75 @@ for key in wanted:
 EOF
 }
 
+# ---- the agent: --full-names for what it pushes; its store keeps both forms for query ---------
+agent_checks() {
+	bin="$TMP/cxx_names" st="$TMP/agent_store" recv="$TMP/agent_recv" err="$ART/agent.stderr"
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	bg python3 "$TOP/tests/e2e/pyroscope_recv.py" "$port" "$recv"
+	i=0 # ready: the receiver accepts connections
+	until curl -s -o /dev/null "http://127.0.0.1:$port/" || [ $i -ge 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	bg "$bin" 60
+	wl=$BG_PID
+	bg "$PROFD" agent --store "$st" --window 1 -F 199 -p "$wl" --full-names \
+		--push "http://127.0.0.1:$port" 2>"$err"
+	agent=$BG_PID
+	i=0 # ready: three windows received
+	while [ "$(cat "$recv/index.txt" 2>/dev/null | wc -l)" -lt 3 ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -TERM "$agent"
+	wait "$agent"
+	rc=$?
+	kill "$wl"
+	got=$(cat "$recv/index.txt" 2>/dev/null | wc -l)
+	if [ "$rc" != 0 ] || [ "$got" -lt 3 ] || [ -s "$recv/errors.txt" ]; then
+		fail names.agent.run "exit $rc, $got windows received; $(tail -n 2 "$err" | tr '\n' ' ')"
+		return
+	fi
+	pass names.agent.run
+	for f in "$recv"/*.pb.gz; do
+		# -symbolize=none: the names as sent (pprof would shorten C++ names itself).
+		go tool pprof -raw -symbolize=none "$f" 2>>"$err"
+	done >"$ART/agent_pushed.raw"
+	"$PROFD" query --store "$st" -o "$ART/agent_query.folded" 2>>"$err"
+	"$PROFD" query --store "$st" --full-names -o "$ART/agent_query_full.folded" 2>>"$err"
+	python3 - "$ART" <<'EOF2'
+import re, sys
+art = sys.argv[1]
+oracle = [line.rstrip("\n").split("\t")[1:] for line in open(art + "/cxx.oracle")]
+hot = [(full, short) for full, short in oracle if re.search(r"::spin\(long\) const$|::operator<<\(long\)$", full)]
+pushed = set()  # function names; pprof shows the system name only when it differs
+for line in open(art + "/agent_pushed.raw"):
+    m = re.match(r"\s*\d+: 0x[0-9a-f]+ (?:M=\d+ )?(.*) \S+:\d+ s=\d+$", line)
+    if m:
+        pushed.add(m.group(1))
+frames = {}
+for kind in ("", "_full"):
+    frames[kind] = set()
+    for line in open(art + "/agent_query%s.folded" % kind):
+        frames[kind].update(line.rpartition(" ")[0].split(";"))
+checks = {
+    "names.agent.push_full_names": [full in pushed and short not in pushed for full, short in hot],
+    "names.agent.query_short": [short in frames[""] and full not in frames[""] for full, short in hot],
+    "names.agent.query_full_names": [full in frames["_full"] for full, _ in hot],
+}
+for name, oks in checks.items():
+    if len(hot) == 2 and all(oks):
+        print("PASS " + name)
+    else:
+        print("FAIL %s: %d of %d hot functions (%s)" % (name, sum(oks), len(hot), "; ".join(f for f, _ in hot)))
+EOF2
+}
+
 if ! command -v g++ >/dev/null || ! command -v c++filt >/dev/null; then
 	skip names.cxx "needs g++ and c++filt"
 elif ! command -v go >/dev/null || ! command -v xmllint >/dev/null; then
 	skip names.cxx "needs go (go tool pprof) and xmllint"
 else
 	cxx_checks
+	[ -x "$TMP/cxx_names" ] && agent_checks
 fi
