@@ -86,7 +86,6 @@ static const char *str(const struct reader *r, uint32_t idx)
 	return r->arena + r->str_off[idx];
 }
 
-/* Checks a string index read from the input. what names the field for the message. */
 /* After a Mapping, Function or Location message (pb_next's last return in ret): its id. */
 static int check_message(struct reader *r, int ret, const char *what, size_t n, uint64_t id)
 {
@@ -106,6 +105,7 @@ static int remember_id(struct reader *r, struct profd_htab *ids, const char *wha
 	return profd_htab_add(ids, id, ours);
 }
 
+/* Checks a string index read from the input. what names the field for the message. */
 static int check_str(struct reader *r, uint64_t idx, const char *what, size_t n, uint32_t *out)
 {
 	if (idx >= r->nstr)
@@ -357,6 +357,10 @@ static int pick_value(struct reader *r)
 {
 	uint32_t idx;
 
+	/* parse() reads the period's unit even when there is nothing else. */
+	if (r->have_period_type && (check_str(r, r->period_type.type, "period_type", 0, &idx) ||
+				    check_str(r, r->period_type.unit, "period_type", 0, &idx)))
+		return -EINVAL;
 	if (!r->ntypes)
 		return r->nsamples ? bad(r, "no sample types") : 0;
 	for (size_t i = 0; i < r->ntypes; i++) {
@@ -364,9 +368,6 @@ static int pick_value(struct reader *r)
 		    check_str(r, r->types[i].unit, "sample_type", i, &idx))
 			return -EINVAL;
 	}
-	if (r->have_period_type && (check_str(r, r->period_type.type, "period_type", 0, &idx) ||
-				    check_str(r, r->period_type.unit, "period_type", 0, &idx)))
-		return -EINVAL;
 	r->value_index = 0;
 	for (size_t i = 0; i < r->ntypes; i++) {
 		if (!strcmp(str(r, r->types[i].type), "samples") &&

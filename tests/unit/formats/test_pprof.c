@@ -595,6 +595,19 @@ static void test_bad_input(void **state)
 	field_str(&b, "samples");
 	expect_error(b.data, b.len, "sample 0: 2 values for 1 sample types");
 	free(b.data);
+	/* Only a period type, whose unit is no string (found by fuzz_pprof_read). */
+	b = (struct buf){0};
+	{
+		struct buf m = {0};
+
+		field_uint(&m, 1, 0); /* ValueType.type */
+		field_uint(&m, 2, 7); /* ValueType.unit */
+		field_msg(&b, 11, &m); /* period_type */
+	}
+	field_uint(&b, 12, 10); /* period */
+	field_str(&b, "");
+	expect_error(b.data, b.len, "period_type");
+	free(b.data);
 }
 
 static long maxrss_mib(void)
