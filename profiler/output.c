@@ -191,8 +191,9 @@ static int write_kind(struct prof_output *o, const struct fmt_profile *p)
 {
 	switch (o->kind) {
 	case FMT_SVG: {
-		struct fmt_svg_opts opts = {
-			.title = o->title, .lines = o->names.lines, .full_names = o->names.full_names};
+		struct fmt_svg_opts opts = {.title = o->title,
+					    .lines = o->names.lines,
+					    .full_names = o->names.full_names};
 
 		return fmt_svg_write(p, o->fp, &opts);
 	}

@@ -812,9 +812,9 @@ void sym_uw_section__ranges(const struct sym_uw_section *s, struct sym_uw_range 
 		uint64_t start = s->anchor + (uint64_t)(int64_t)s->table[i].start;
 
 		out[i] = (struct sym_uw_range){start, start};
-		/* Pointers in rewritten .debug_frame are relative to a load bias of 0: link-time. */
-		if (parse_entry(&sec, (size_t)s->table[i].fde, 0, &c, &f) == 1 && f.start == start &&
-		    f.start + f.range > f.start)
+		/* Pointers in rewritten .debug_frame are relative to a load bias of 0. */
+		if (parse_entry(&sec, (size_t)s->table[i].fde, 0, &c, &f) == 1 &&
+		    f.start == start && f.start + f.range > f.start)
 			out[i].end = f.start + f.range;
 	}
 }

@@ -81,11 +81,11 @@ static int name_functions(struct top *t, const struct fmt_name_opts *o)
 			continue;
 		profd_strbuf_reset(&sb);
 		err = fmt_frame_name(p, fmt_profile__location(p, t->loc[fn]), t->line[fn], o, &sb);
-		t->names[n].name = err ? NULL : sb.buf ? profd_strbuf_detach(&sb, NULL) : strdup("");
-		t->names[n].fn = fn;
-		if (!err && !t->names[n].name)
+		if (err)
+			break;
+		t->names[n] = (struct shown){sb.buf ? profd_strbuf_detach(&sb, NULL) : strdup(""), fn};
+		if (!t->names[n++].name)
 			err = -ENOMEM;
-		n += !err;
 	}
 	profd_strbuf_release(&sb);
 	t->nnames = n;
