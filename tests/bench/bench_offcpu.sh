@@ -17,12 +17,27 @@ stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 trap 'sysctl -qw kernel.bpf_stats_enabled="$stats_was"; rm -rf "$TMP"' EXIT
 sysctl -qw kernel.bpf_stats_enabled=1
 
+# sampling LOG: until profd says it samples (its start first loads every process's unwind tables,
+# seconds on a busy machine), at most 60 s.
+sampling() {
+	for _ in $(seq 600); do
+		grep -q '^profd: sampling .* and time off CPU$' "$1" 2>/dev/null && return
+		sleep 0.1
+	done
+}
+
 start_profiler() { # NAME: starts it in the background, sets PPID_RUN
 	case "$1" in
-	profd) "$PROFD" -a --off-cpu -o "$TMP/off.folded" 2>"$TMP/profd.stderr" & ;;
-	offcputime) "$OFFCPUTIME" >/dev/null 2>&1 & ;;
+	profd)
+		"$PROFD" -v -a --off-cpu -o "$TMP/off.folded" 2>"$TMP/profd.stderr" &
+		PPID_RUN=$!
+		sampling "$TMP/profd.stderr"
+		;;
+	offcputime)
+		"$OFFCPUTIME" >/dev/null 2>&1 &
+		PPID_RUN=$!
+		;;
 	esac
-	PPID_RUN=$!
 	settle
 }
 
@@ -63,7 +78,7 @@ for t in profd offcputime; do
 	# shellcheck disable=SC2086
 	printf '%-10s %10s %14s %13s %10s %10s %12s %14.0f\n' $r "$(per_call "$t")"
 done
-echo "profd, last run: $(grep -o '[0-9.]* s off CPU.*' "$TMP/profd.stderr" | head -c 300)"
+echo "profd, last run: $(grep -o '^profd: [0-9]* samples.*' "$TMP/profd.stderr" | cut -c8-600)"
 pn=$(per_call profd)
 on=$(per_call offcputime)
 echo "ratio profd/offcputime: bpf ns per switch $(echo "$pn / $on" | bc -l | cut -c1-5)"
