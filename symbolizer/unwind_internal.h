@@ -70,6 +70,9 @@ struct sym_uw_table {
 int sym_uw_table__read_fd(int fd, struct sym_uw_table *out);
 int sym_uw_table__read_mem(const void *image, size_t size, struct sym_uw_table *out);
 void sym_uw_table__release(struct sym_uw_table *t);
+/* The same for an ELF file already open with libelf (the caller ends it). */
+struct Elf;
+int sym_uw_table__read_elf(struct Elf *e, struct sym_uw_table *out);
 
 /*
  * The parsers, on raw section bytes (each copies what it keeps; the fuzz target drives them).
@@ -96,6 +99,26 @@ void sym_uw_section__release(struct sym_uw_section *s);
  */
 void sym_uw_section__count_fp(const struct sym_uw_section *s, uint32_t max, uint32_t *sampled,
 			      uint32_t *yes);
+
+/* One FDE and what its CIE says, for running CFA programs (cfi.c). */
+struct sym_uw_fde {
+	uint64_t start, end;		    /* link-time code it covers */
+	const uint8_t *cie_insns, *cie_insns_end; /* the CIE's initial instructions */
+	const uint8_t *insns, *insns_end;	  /* the FDE's instructions */
+	uint64_t code_align;
+	int64_t data_align;
+	uint64_t ra;	 /* return address column */
+	uint8_t fde_enc; /* pointer encoding of DW_CFA_set_loc operands */
+	bool signal;	 /* CIE augmentation "S": a signal trampoline */
+};
+
+/*
+ * Calls fn on every FDE of the section's search table, in address order; fn returning non-zero
+ * stops the walk and is returned. FDEs that do not parse are skipped. Pointers in *f point into
+ * s->data. Returns 0 or fn's value.
+ */
+int sym_uw_section__foreach_fde(const struct sym_uw_section *s,
+				int (*fn)(const struct sym_uw_fde *f, void *ctx), void *ctx);
 
 /* The entry covering link-time address addr, or NULL. */
 const struct sym_uw_entry *sym_uw_section__find(const struct sym_uw_section *s, uint64_t addr);

@@ -10,133 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "symbolizer/cfi_reader_internal.h"
 #include "symbolizer/unwind_internal.h"
-
-/* --- bounded little-endian reader --- */
-
-struct rd {
-	const uint8_t *p, *end;
-	bool bad;
-};
-
-static uint64_t rd_fixed(struct rd *r, size_t n)
-{
-	uint64_t v = 0;
-
-	if ((size_t)(r->end - r->p) < n) {
-		r->bad = true;
-		r->p = r->end;
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		v |= (uint64_t)r->p[i] << (8 * i);
-	r->p += n;
-	return v;
-}
-
-static uint64_t rd_uleb(struct rd *r)
-{
-	uint64_t v = 0;
-	unsigned int shift = 0;
-
-	while (r->p < r->end) {
-		uint8_t b = *r->p++;
-
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-		if (!(b & 0x80))
-			return v;
-	}
-	r->bad = true;
-	return 0;
-}
-
-static int64_t rd_sleb(struct rd *r)
-{
-	uint64_t v = 0;
-	unsigned int shift = 0;
-	uint8_t b = 0;
-
-	while (r->p < r->end) {
-		b = *r->p++;
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-		if (!(b & 0x80)) {
-			if (shift < 64 && (b & 0x40))
-				v |= ~(uint64_t)0 << shift;
-			return (int64_t)v;
-		}
-	}
-	r->bad = true;
-	return 0;
-}
-
-static void rd_skip(struct rd *r, uint64_t n)
-{
-	if (n > (uint64_t)(r->end - r->p)) {
-		r->bad = true;
-		r->p = r->end;
-		return;
-	}
-	r->p += n;
-}
-
-/* The value part of an encoded pointer, sign-extended where signed. */
-static uint64_t rd_ptr_value(struct rd *r, uint8_t enc)
-{
-	switch (enc & 0x0f) {
-	case SYM_PE_ABSPTR:
-	case SYM_PE_UDATA8:
-	case SYM_PE_SDATA8:
-		return rd_fixed(r, 8);
-	case SYM_PE_ULEB128:
-		return rd_uleb(r);
-	case SYM_PE_UDATA2:
-		return rd_fixed(r, 2);
-	case SYM_PE_UDATA4:
-		return rd_fixed(r, 4);
-	case SYM_PE_SLEB128:
-		return (uint64_t)rd_sleb(r);
-	case SYM_PE_SDATA2:
-		return (uint64_t)(int64_t)(int16_t)rd_fixed(r, 2);
-	case SYM_PE_SDATA4:
-		return (uint64_t)(int64_t)(int32_t)rd_fixed(r, 4);
-	default:
-		r->bad = true;
-		return 0;
-	}
-}
-
-/*
- * An encoded pointer in section bytes that start at link-time address vaddr (pc-relative) with
- * data-relative pointers relative to datarel. Indirect pointers are not followed (never needed
- * for code addresses).
- */
-static uint64_t rd_ptr(struct rd *r, uint8_t enc, const uint8_t *sec, uint64_t vaddr,
-		       uint64_t datarel)
-{
-	uint64_t field = vaddr + (uint64_t)(r->p - sec);
-	uint64_t v;
-
-	if (enc == SYM_PE_OMIT)
-		return 0;
-	v = rd_ptr_value(r, enc);
-	switch (enc & 0x70) {
-	case 0:
-		break;
-	case SYM_PE_PCREL:
-		v += field;
-		break;
-	case SYM_PE_DATAREL:
-		v += datarel;
-		break;
-	default:
-		r->bad = true;
-	}
-	return v;
-}
 
 /* --- CIEs and FDEs --- */
 
@@ -783,6 +658,40 @@ void sym_uw_section__count_fp(const struct sym_uw_section *s, uint32_t max, uint
 	}
 }
 
+int sym_uw_section__foreach_fde(const struct sym_uw_section *s,
+				int (*fn)(const struct sym_uw_fde *f, void *ctx), void *ctx)
+{
+	struct sec sc = {s->data, s->len, s->vaddr, false};
+	struct cie c = {.off = SIZE_MAX};
+	struct fde f;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct sym_uw_fde out;
+		int ret;
+
+		if (parse_entry(&sc, (size_t)s->table[i].fde, 0, &c, &f) != 1 ||
+		    f.start + f.range < f.start)
+			continue;
+		out = (struct sym_uw_fde){
+			.start = f.start,
+			.end = f.start + f.range,
+			.cie_insns = c.insns,
+			.cie_insns_end = c.end,
+			.insns = f.insns,
+			.insns_end = f.end,
+			.code_align = c.code_align,
+			.data_align = c.data_align,
+			.ra = c.ra,
+			.fde_enc = c.fde_enc,
+			.signal = c.signal,
+		};
+		ret = fn(&out, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 const struct sym_uw_entry *sym_uw_section__find(const struct sym_uw_section *s, uint64_t addr)
 {
 	size_t lo = 0, hi = s->n;
@@ -931,7 +840,7 @@ static int read_debug(Elf *e, const uint8_t *raw, size_t rawsize, struct sym_uw_
 	return sym_uw__convert_debug_frame(d->d_buf, d->d_size, out);
 }
 
-static int from_elf(Elf *e, struct sym_uw_table *out)
+int sym_uw_table__read_elf(Elf *e, struct sym_uw_table *out)
 {
 	const uint8_t *raw;
 	size_t rawsize;
@@ -969,7 +878,7 @@ int sym_uw_table__read_fd(int fd, struct sym_uw_table *out)
 		memset(out, 0, sizeof(*out));
 		return 0;
 	}
-	err = from_elf(e, out);
+	err = sym_uw_table__read_elf(e, out);
 	elf_end(e);
 	return err;
 }
@@ -985,7 +894,7 @@ int sym_uw_table__read_mem(const void *image, size_t size, struct sym_uw_table *
 		memset(out, 0, sizeof(*out));
 		return 0;
 	}
-	err = from_elf(e, out);
+	err = sym_uw_table__read_elf(e, out);
 	elf_end(e);
 	return err;
 }
