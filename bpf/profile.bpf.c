@@ -21,6 +21,7 @@
 #define EEXIST 17
 #define ENOMEM 12
 #define ENOENT 2
+#define EFAULT 14
 #define PF_KTHREAD 0x00200000
 
 const volatile bool filter_pids = false;  /* sample only processes in targets */
@@ -143,6 +144,8 @@ static __always_inline void send_event(__u32 type, __u32 pid, __u32 ppid)
 	bpf_ringbuf_submit(e, 0);
 }
 
+#include "bpf/unwind.bpf.h"
+
 struct hash_ctx {
 	struct profd_stack *st;
 	__u64 h;
@@ -165,34 +168,17 @@ static long hash_pc(__u32 i, void *data)
 }
 
 /*
- * Reads the current user or kernel stack, stores it in the buffer's stacks map under a 64-bit
- * hash of its PCs and returns that key; 0 with *err set when there is no stack to store.
+ * Stores the n PCs of st in the buffer's stacks map under a 64-bit hash of them and returns that
+ * key; 0 with *err set when the map is full.
  */
-static __always_inline __u64 take_stack(void *ctx, __u32 buf, __u64 flags, __s32 *err)
+static __always_inline __u64 store_stack(__u32 buf, struct profd_stack *st, __u32 n, bool user,
+					 __s32 *err)
 {
-	bool user = flags & BPF_F_USER_STACK;
 	void *map = buf ? (void *)&stacks1 : (void *)&stacks0;
-	struct hash_ctx c = {.h = 0xcbf29ce484222325ULL};
-	struct profd_stack *st;
-	__u32 zero = 0;
+	struct hash_ctx c = {.h = 0xcbf29ce484222325ULL, .st = st, .n = n};
 	__u64 h;
-	long len, ret;
+	long ret;
 
-	st = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!st) {
-		*err = -ENOENT;
-		return 0;
-	}
-	len = bpf_get_stack(ctx, st->pcs, stack_bytes, flags);
-	if (len <= 0) {
-		/* An empty kernel stack is a sample taken in user mode, not a loss. */
-		*err = len < 0 ? len : -ENOENT;
-		if (user && len < 0)
-			count(PROFD_CNT_USTACK_FAULT);
-		return 0;
-	}
-	c.st = st;
-	c.n = len / sizeof(__u64);
 	bpf_loop(c.n, hash_pc, &c, 0);
 	h = c.h ? c.h : 1; /* 0 means "no stack" */
 	st->len = c.n;
@@ -207,6 +193,57 @@ static __always_inline __u64 take_stack(void *ctx, __u32 buf, __u64 flags, __s32
 		return 0;
 	}
 	return h;
+}
+
+/*
+ * Reads the current user or kernel stack by frame pointers and stores it (store_stack); 0 with
+ * *err set when there is no stack to store.
+ */
+static __always_inline __u64 take_stack(void *ctx, __u32 buf, __u64 flags, __s32 *err)
+{
+	bool user = flags & BPF_F_USER_STACK;
+	struct profd_stack *st;
+	__u32 zero = 0;
+	long len;
+
+	st = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!st) {
+		*err = -ENOENT;
+		return 0;
+	}
+	len = bpf_get_stack(ctx, st->pcs, stack_bytes, flags);
+	if (len <= 0) {
+		/* An empty kernel stack is a sample taken in user mode, not a loss. */
+		*err = len < 0 ? len : -ENOENT;
+		if (user && len < 0)
+			count(PROFD_CNT_USTACK_FAULT);
+		return 0;
+	}
+	return store_stack(buf, st, len / sizeof(__u64), user, err);
+}
+
+/* The user stack walked with the CFI tables; by frame pointers if the process is not loaded. */
+static __always_inline __u64 walk_stack(void *ctx, struct task_struct *task, __u32 pid, __u32 buf,
+					__s32 *err)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct profd_stack *st;
+	__u32 zero = 0;
+	long n;
+
+	st = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!st) {
+		*err = -ENOENT;
+		return 0;
+	}
+	n = walk_user_stack(regs, pid, st->pcs, stack_bytes / sizeof(__u64));
+	if (n < 0)
+		return take_stack(ctx, buf, BPF_F_USER_STACK, err);
+	if (!n) {
+		*err = -EFAULT;
+		return 0;
+	}
+	return store_stack(buf, st, n, true, err);
 }
 
 static __always_inline void add_count(__u32 buf, struct profd_sample_key *key)
@@ -249,7 +286,7 @@ static __always_inline bool copies_stack(__u32 pid, struct task_struct *task)
 {
 	__u8 *mode;
 
-	if (unwind == PROFD_UNWIND_FP || (task->flags & PF_KTHREAD))
+	if (unwind == PROFD_UNWIND_FP || unwind == PROFD_UNWIND_CFI || (task->flags & PF_KTHREAD))
 		return false;
 	if (unwind == PROFD_UNWIND_DWARF)
 		return true;
@@ -378,6 +415,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 			key.kernel_err = -ENOENT;
 		if (task->flags & PF_KTHREAD)
 			key.user_err = -ENOENT;
+		else if (unwind == PROFD_UNWIND_CFI)
+			key.user_stack = walk_stack(ctx, task, pid, buf, &key.user_err);
 		else
 			key.user_stack = take_stack(ctx, buf, BPF_F_USER_STACK, &key.user_err);
 		bpf_get_current_comm(&key.comm, sizeof(key.comm));

@@ -48,6 +48,19 @@ enum profd_counter {
 	PROFD_CNT_TARGETS_FULL,	     /* forked child not followed: targets map full */
 	PROFD_CNT_STACK_COPIES,	     /* samples sent to user space with a copy of the user stack */
 	PROFD_CNT_RINGBUF_FULL,	     /* samples dropped: no room for the stack copy in the ring buffer */
+	/* In-kernel CFI walks (--unwind cfi): every user stack is one of walked or no_process. */
+	PROFD_CNT_CFI_WALKED,	     /* user stacks walked with the tables */
+	PROFD_CNT_CFI_WHOLE,	     /* of those, walked to the outermost frame (CFI says: end) */
+	PROFD_CNT_CFI_NO_PROCESS,    /* taken by frame pointers: the process's mappings not loaded yet */
+	PROFD_CNT_CFI_BUSY,	     /* taken by frame pointers: its mappings were being changed */
+	PROFD_CNT_CFI_NO_TABLE,	     /* walks that followed rbp through a file whose table is not
+				      * loaded (not built yet, or no room in the table memory) */
+	PROFD_CNT_CFI_UNSUPPORTED,   /* walks that followed rbp through CFI the tables cannot express */
+	PROFD_CNT_CFI_STOP_READ,     /* walks stopped: a return address or saved rbp unreadable */
+	PROFD_CNT_CFI_STOP_FP,	     /* walks stopped: a frame-pointer step found no frame */
+	PROFD_CNT_CFI_STOP_LOOP,     /* walks stopped: the stack pointer did not move up */
+	PROFD_CNT_CFI_STOP_ZERO,     /* walks stopped at a return address of 0 */
+	PROFD_CNT_CFI_STOP_ERROR,    /* walks stopped: a table was inconsistent */
 	PROFD_CNT_MAX,
 };
 
@@ -75,6 +88,7 @@ enum profd_unwind {
 	PROFD_UNWIND_FP,    /* frame pointers, in the kernel (bpf_get_stack) */
 	PROFD_UNWIND_DWARF, /* copy registers and stack; user space unwinds with CFI */
 	PROFD_UNWIND_AUTO,  /* per process: user space puts FP or DWARF in unwind_modes */
+	PROFD_UNWIND_CFI,   /* walk in the kernel with tables compiled from CFI (see below) */
 };
 
 #define PROFD_STACK_PAGE 4096
@@ -111,5 +125,113 @@ struct profd_stack_event {
 	char comm[PROFD_COMM_LEN];
 	__u8 stack[];
 };
+
+
+/* ---- In-kernel unwinding with tables compiled from CFI ---- */
+
+/*
+ * Tables live in cfi_pool, an array of 64-bit elements that user space fills with 32-bit words
+ * (word w is the low half of element w / 2 when w is even): per file, the layout of the
+ * symbolizer's struct sym_cfi_table (page index, rows), then its rules at a multiple of four
+ * words, four words each. cfi_tables says where each table is; cfi_files maps a file's identity
+ * to its table; proc_maps holds each process's executable file mappings. A frame in a file
+ * with no table (or in anonymous code: JIT) follows rbp.
+ */
+#define PROFD_CFI_PAGE_SHIFT 12
+#define PROFD_CFI_RULE_BITS 20
+#define PROFD_CFI_RULE_WORDS 4
+#define PROFD_CFI_TABLES_MAX 8192
+#define PROFD_PROC_MAPS_MAX 256 /* file mappings with code kept per process (a power of 2) */
+#define PROFD_CFI_VDSO_KEY 1	/* cfi_files key of the vdso, which has no file */
+
+enum profd_cfi_cfa {
+	PROFD_CFI_NONE,	     /* no CFI: follow rbp */
+	PROFD_CFI_RSP,	     /* CFA = rsp + cfa_off */
+	PROFD_CFI_RBP,	     /* CFA = rbp + cfa_off */
+	PROFD_CFI_PLT,	     /* CFA = rsp + cfa_off + ((rip & 15) >= plt_min ? 8 : 0) */
+	PROFD_CFI_DEREF_RSP, /* CFA = *(rsp + cfa_off) */
+	PROFD_CFI_DEREF_RBP, /* CFA = *(rbp + cfa_off) */
+	PROFD_CFI_SIGNAL,    /* rsp points at the kernel's ucontext */
+	PROFD_CFI_END,	     /* the outermost frame */
+	PROFD_CFI_UNSUPPORTED,
+};
+
+enum profd_cfi_rbp {
+	PROFD_CFI_RBP_SAME,
+	PROFD_CFI_RBP_CFA,    /* saved at CFA + rbp_off */
+	PROFD_CFI_RBP_AT_RBP, /* saved at rbp + rbp_off */
+	PROFD_CFI_RBP_LOST,
+};
+
+struct profd_cfi_rule {
+	__u8 cfa; /* enum profd_cfi_cfa */
+	__u8 rbp; /* enum profd_cfi_rbp */
+	__u8 plt_min;
+	__u8 pad;
+	__s32 cfa_off;
+	__s32 rbp_off;
+	__u32 pad2; /* to PROFD_CFI_RULE_WORDS */
+};
+
+/* Value of cfi_tables, indexed by table id: where a table is in cfi_pool. */
+struct profd_cfi_table {
+	__u32 base;	  /* word of its page index in cfi_pool */
+	__u32 first_page; /* file offset >> PROFD_CFI_PAGE_SHIFT of page 0 */
+	__u32 npages;
+	__u32 nrows;   /* rows start at base + npages + 1 */
+	__u32 rules;   /* word of rule 0 (a multiple of PROFD_CFI_RULE_WORDS) */
+	__u32 nrules;
+	__u64 used_ns; /* bpf_ktime_get_ns() of a recent walk through it, for eviction */
+};
+
+enum profd_cfi_file_state {
+	PROFD_CFI_LOADED = 1, /* table is valid */
+	PROFD_CFI_NO_CFI,     /* the file has no CFI: its frames follow rbp, nothing lost */
+	PROFD_CFI_NO_ROOM,    /* the table did not fit in the table memory */
+	PROFD_CFI_FAILED,     /* the file could not be read */
+};
+
+/* Value of cfi_files, keyed by profd_cfi_file_key(). */
+struct profd_cfi_file {
+	__u32 table; /* index in cfi_tables when LOADED */
+	__u32 state; /* enum profd_cfi_file_state */
+};
+
+/* One mapping of a file's code in a process. */
+struct profd_umap {
+	__u64 start;
+	__u64 file;  /* profd_cfi_file_key() of the file, or PROFD_CFI_VDSO_KEY */
+	__u32 len;   /* bytes mapped */
+	__u32 pgoff; /* file offset of start, in 4 KiB pages */
+};
+
+#define PROFD_MAPS_BUSY 0x1 /* seq: odd while being changed */
+
+/* Value of proc_maps, keyed by pid (thread group id). */
+struct profd_proc_maps {
+	__u32 n;   /* entries in m, sorted by start, not overlapping */
+	__u32 seq; /* odd while a writer changes m */
+	__u32 gen; /* exec generation: 0 for the image user space first saw, +1 per exec */
+	__u32 pad;
+	struct profd_umap m[PROFD_PROC_MAPS_MAX];
+};
+
+/*
+ * The key of a file in cfi_files, from what the kernel knows of a mapped inode: its device
+ * (kernel encoding, major << 20 | minor), inode number, size and modification time. The same
+ * function runs on both sides.
+ */
+static inline __u64 profd_cfi_file_key(__u64 dev, __u64 ino, __u64 size, __s64 mtime_sec,
+				       __u32 mtime_nsec)
+{
+	__u64 v[4] = {dev, ino, size, (__u64)mtime_sec ^ ((__u64)mtime_nsec << 34)};
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < 4; i++) {
+		h = (h ^ v[i]) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 31;
+	}
+	return h <= PROFD_CFI_VDSO_KEY ? h + 2 : h;
+}
 
 #endif

@@ -52,7 +52,8 @@ int prof_parse_pid_list(const char *arg, pid_t **pids, int *npids)
 bool prof_parse_unwind(const char *s, enum profd_unwind *out)
 {
 	static const char *const names[] = {
-	    [PROFD_UNWIND_FP] = "fp", [PROFD_UNWIND_DWARF] = "dwarf", [PROFD_UNWIND_AUTO] = "auto"};
+	    [PROFD_UNWIND_FP] = "fp", [PROFD_UNWIND_DWARF] = "dwarf", [PROFD_UNWIND_AUTO] = "auto",
+	    [PROFD_UNWIND_CFI] = "cfi"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (names[i] && !strcmp(s, names[i])) {

@@ -56,6 +56,17 @@ static void choose_unwind(struct prof_collector *c, pid_t pid)
 		pr_debug("pid %d: cannot set its unwinding mode: %s", (int)pid, strerror(-err));
 }
 
+/* The in-kernel walker gets the process's mappings and the tables of its files. */
+static void load_cfi(struct prof_collector *c, pid_t pid)
+{
+	int err = prof_cfi__add_process(c->cfi, pid);
+
+	if (err == -ENOMEM)
+		pr_warn_once("cannot load unwind tables: %s", strerror(-err));
+	else if (err && err != -ESRCH)
+		pr_debug("pid %d: cannot load its unwind tables: %s", (int)pid, strerror(-err));
+}
+
 static void on_stack(const struct prof_stack_sample *ss, void *ctx)
 {
 	struct prof_collector *c = ctx;
@@ -78,6 +89,8 @@ static void on_event(const struct profd_event *e, void *ctx)
 			pr_debug("pid %u: cannot snapshot mappings: %s", e->pid, strerror(-err));
 		if (c->unwind)
 			choose_unwind(c, e->pid);
+		if (c->cfi)
+			load_cfi(c, e->pid);
 		break;
 	case PROFD_EV_EXEC:
 		if (c->unwind)
@@ -86,6 +99,8 @@ static void on_event(const struct profd_event *e, void *ctx)
 		sym_resolver__refresh_process(c->resolver, e->pid);
 		if (c->unwind)
 			choose_unwind(c, e->pid);
+		if (c->cfi)
+			load_cfi(c, e->pid);
 		break;
 	case PROFD_EV_EXIT:
 		record_exit(c, e->pid, e->comm);
@@ -108,7 +123,9 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.unwind = opts->unwind,
 		.stack_size = opts->stack_size ? opts->stack_size : PROFD_STACK_SIZE_DEFAULT,
 		.on_stack = on_stack,
+		.cfi_memory = opts->cfi_memory ? opts->cfi_memory : PROF_CFI_MEMORY_DEFAULT,
 	};
+	struct prof_cfi_maps maps;
 	struct prof_unwind_opts uo = {
 		.mode = opts->unwind,
 		.max_stack = opts->max_stack,
@@ -131,7 +148,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		prof_collector__fini(c);
 		return -ENOMEM;
 	}
-	if (opts->unwind != PROFD_UNWIND_FP) {
+	if (opts->unwind == PROFD_UNWIND_DWARF || opts->unwind == PROFD_UNWIND_AUTO) {
 		c->unwind = prof_unwind__new(c->resolver, &uo);
 		if (!c->unwind) {
 			err = -errno;
@@ -144,6 +161,15 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		err = -errno;
 		prof_collector__fini(c);
 		return err;
+	}
+	if (opts->unwind == PROFD_UNWIND_CFI) {
+		prof_sampler__cfi_maps(c->sampler, &maps);
+		c->cfi = prof_cfi__new(c->resolver, &maps);
+		if (!c->cfi) {
+			err = -errno;
+			prof_collector__fini(c);
+			return err;
+		}
 	}
 	return 0;
 }
@@ -168,6 +194,9 @@ static void log_symbolizer_stats(const struct sym_resolver *r)
 void prof_collector__fini(struct prof_collector *c)
 {
 	log_symbolizer_stats(c->resolver);
+	if (c->cfi)
+		prof_cfi__log_stats(c->cfi);
+	prof_cfi__free(c->cfi);
 	prof_sampler__free(c->sampler);
 	prof_unwind__free(c->unwind);
 	prof_stacks__free(c->stacks);
@@ -236,6 +265,8 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 		sym_resolver__drop_process(c->resolver, c->pending_drop[i]);
 		if (c->unwind)
 			prof_unwind__drop_process(c->unwind, c->pending_drop[i]);
+		if (c->cfi)
+			prof_cfi__drop_process(c->cfi, c->pending_drop[i]);
 	}
 	if (pending) /* pending_drop may still be NULL, and NULL + 0 is undefined */
 		memmove(c->pending_drop, c->pending_drop + pending,
@@ -248,4 +279,6 @@ void prof_collector__unwind_summary(const struct prof_collector *c, struct profd
 {
 	if (c->unwind)
 		prof_unwind__summary(c->unwind, c->counters[PROFD_CNT_RINGBUF_FULL], sb);
+	if (c->cfi)
+		prof_cfi__summary(c->cfi, c->counters, sb);
 }

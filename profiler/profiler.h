@@ -42,6 +42,7 @@ struct prof_sampler_opts {
 	unsigned stack_size;	  /* bytes of user stack copied per sample, a multiple of 4096 */
 	/* Called from prof_sampler__poll() and __drain() for every sample with a stack copy. */
 	void (*on_stack)(const struct prof_stack_sample *ss, void *ctx);
+	size_t cfi_memory; /* bytes of BPF table memory for --unwind cfi */
 };
 
 /* One aggregated entry of a drained buffer. Stacks are leaf first. */
@@ -100,6 +101,11 @@ void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT
 int prof_sampler__max_stack(const struct prof_sampler *s);
 /* Auto mode: how pid's user stacks are taken from now on. Returns 0 or -errno. */
 int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode);
+struct prof_cfi_maps;
+/* The maps of the in-kernel walker (--unwind cfi), for prof_cfi__new(). */
+void prof_sampler__cfi_maps(struct prof_sampler *s, struct prof_cfi_maps *out);
+/* Returns once no CPU is still inside a sampling program it entered before the call. */
+void prof_sampler__barrier(void *sampler);
 
 /* ---- perf_events.c ---- */
 
@@ -174,6 +180,53 @@ void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts 
 void prof_unwind__summary(const struct prof_unwind *u, uint64_t ringbuf_full,
 			  struct profd_strbuf *sb);
 
+/* ---- cfi_tables.c: the in-kernel walker's tables, files and process mappings ---- */
+
+#define PROF_CFI_MEMORY_DEFAULT (32u << 20)
+
+/* The BPF maps the walker reads (fds owned by the sampler), and how to wait for it. */
+struct prof_cfi_maps {
+	int pool, tables, files, procs;
+	uint32_t pool_slots; /* entries of cfi_pool (two words each) */
+	/* Returns once no walk that began before the call is still running. */
+	void (*barrier)(void *ctx);
+	void *ctx;
+};
+
+struct prof_cfi_stats {
+	size_t files;	   /* files seen */
+	size_t tables;	   /* tables in table memory */
+	size_t pool_bytes, pool_bytes_used;
+	uint64_t builds, build_ns; /* tables compiled, and the time it took */
+	uint64_t cfi_bytes;	   /* bytes of .eh_frame/.debug_frame compiled */
+	uint64_t evictions;	   /* tables dropped to make room */
+	uint64_t no_room;	   /* tables refused: no idle table to evict */
+	uint64_t failed;	   /* files whose CFI could not be read */
+	uint64_t no_cfi;	   /* files without CFI (their frames follow rbp) */
+	uint64_t processes;	   /* mapping tables written */
+	uint64_t maps_dropped;	   /* mappings over PROFD_PROC_MAPS_MAX, not written */
+};
+
+struct prof_cfi;
+
+/* Returns NULL with errno set. r must outlive it. */
+struct prof_cfi *prof_cfi__new(struct sym_resolver *r, const struct prof_cfi_maps *maps);
+void prof_cfi__free(struct prof_cfi *c);
+/*
+ * Loads the tables of every file pid maps code from (once per file) and writes its mappings for
+ * the walker, from the resolver's snapshot of pid. Returns 0, -ESRCH without a snapshot, or
+ * -errno.
+ */
+int prof_cfi__add_process(struct prof_cfi *c, pid_t pid);
+void prof_cfi__drop_process(struct prof_cfi *c, pid_t pid);
+void prof_cfi__stats(const struct prof_cfi *c, struct prof_cfi_stats *out);
+struct profd_strbuf;
+/* Appends "; user stacks walked in the kernel: N, P % of them whole, ..." from the sampler's
+ * counters. */
+void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *counters, struct profd_strbuf *sb);
+/* Says under -v what the tables hold and cost. */
+void prof_cfi__log_stats(const struct prof_cfi *c);
+
 /* ---- collector.c: sampler + symbolizer, one symbolized profile per window ---- */
 
 struct prof_collector_opts {
@@ -184,6 +237,7 @@ struct prof_collector_opts {
 	bool lines;	    /* resolve source lines */
 	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is FP */
 	unsigned stack_size;	  /* bytes of user stack copied per sample; 0: 16384 */
+	size_t cfi_memory;	  /* BPF table memory for --unwind cfi; 0: the default */
 };
 
 #define PROF_EXITS_KEPT 16
@@ -204,7 +258,8 @@ struct prof_collector {
 	struct prof_exit exits[PROF_EXITS_KEPT]; /* the first processes that exited */
 	size_t nexits;				 /* all that exited during the run */
 	size_t processes; /* distinct processes announced */
-	struct prof_unwind *unwind; /* NULL with --unwind fp */
+	struct prof_unwind *unwind; /* the stack-copy unwinder, or NULL */
+	struct prof_cfi *cfi;	    /* the in-kernel walker's tables, or NULL */
 };
 
 /* Loads BPF and sets up the symbolizer. Returns 0 or -errno (one line logged). */

@@ -42,6 +42,12 @@ struct prof_sampler {
 	uint64_t events_bytes;
 };
 
+/* Whether samples come with copies of the user stack (--unwind dwarf or auto). */
+static bool copies_stacks(const struct prof_sampler *s)
+{
+	return s->opts.unwind == PROFD_UNWIND_DWARF || s->opts.unwind == PROFD_UNWIND_AUTO;
+}
+
 /* A sample with a stack copy: its kernel stack is read now, while its stacks map still holds it
  * (prof_sampler__drain() reads the ring before it clears a buffer). */
 static void on_stack_event(struct prof_sampler *s, const struct profd_stack_event *e, size_t size)
@@ -103,6 +109,24 @@ static size_t stack_value_size(const struct prof_sampler *s)
 	return offsetof(struct profd_stack, pcs) + s->opts.max_stack * sizeof(__u64);
 }
 
+/* The walker's maps take memory only with --unwind cfi. */
+static int size_cfi_maps(struct prof_sampler *s)
+{
+	struct profile_bpf *skel = s->skel;
+	uint64_t slots = s->opts.cfi_memory / sizeof(__u64);
+	int err = 0;
+
+	if (s->opts.unwind != PROFD_UNWIND_CFI) {
+		err = err ?: bpf_map__set_max_entries(skel->maps.cfi_pool, 1);
+		err = err ?: bpf_map__set_max_entries(skel->maps.cfi_tables, 1);
+		err = err ?: bpf_map__set_max_entries(skel->maps.cfi_files, 1);
+		return err ?: bpf_map__set_max_entries(skel->maps.proc_maps, 1);
+	}
+	if (slots < 1 || slots > UINT32_MAX / 2)
+		return -EINVAL;
+	return bpf_map__set_max_entries(skel->maps.cfi_pool, (uint32_t)slots);
+}
+
 static int size_maps(struct prof_sampler *s)
 {
 	struct profile_bpf *skel = s->skel;
@@ -133,7 +157,8 @@ static int size_maps(struct prof_sampler *s)
 	err = err ?: bpf_map__set_max_entries(skel->maps.stacks1, s->stack_entries);
 	err = err ?: bpf_map__set_max_entries(skel->maps.counts0, s->counts_entries);
 	err = err ?: bpf_map__set_max_entries(skel->maps.counts1, s->counts_entries);
-	if (s->opts.unwind != PROFD_UNWIND_FP) {
+	err = err ?: size_cfi_maps(s);
+	if (copies_stacks(s)) {
 		/*
 		 * Stack copies share the events ring: room for half a second of samples on every
 		 * CPU (user space reads it every poll period, 100 ms), within 4 to 256 MiB.
@@ -191,7 +216,8 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 	}
 	s->skel->rodata->filter_pids = opts->filter_pids;
 	s->skel->rodata->kernel_stacks = opts->kernel_stacks;
-	if (opts->unwind != PROFD_UNWIND_FP) {
+	s->skel->rodata->unwind = opts->unwind;
+	if (opts->unwind == PROFD_UNWIND_DWARF || opts->unwind == PROFD_UNWIND_AUTO) {
 		if (!opts->stack_size || opts->stack_size % PROFD_STACK_PAGE ||
 		    opts->stack_size > PROFD_STACK_SIZE_MAX) {
 			err = -EINVAL;
@@ -199,7 +225,6 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 				PROFD_STACK_PAGE, PROFD_STACK_SIZE_MAX);
 			goto fail;
 		}
-		s->skel->rodata->unwind = opts->unwind;
 		s->skel->rodata->stack_pages = opts->stack_size / PROFD_STACK_PAGE;
 	}
 	err = size_maps(s);
@@ -347,11 +372,24 @@ int prof_sampler__poll(struct prof_sampler *s, int timeout_ms)
 	int n = ring_buffer__poll(s->events, timeout_ms);
 
 	/* Stack copies are submitted without a wakeup: take whatever came meanwhile. */
-	if (n >= 0 && s->opts.unwind != PROFD_UNWIND_FP)
+	if (n >= 0 && copies_stacks(s))
 		n = ring_buffer__consume(s->events);
 	if (n == -EINTR)
 		return 0;
 	return n < 0 ? n : 0;
+}
+
+void prof_sampler__cfi_maps(struct prof_sampler *s, struct prof_cfi_maps *out)
+{
+	*out = (struct prof_cfi_maps){
+		.pool = bpf_map__fd(s->skel->maps.cfi_pool),
+		.tables = bpf_map__fd(s->skel->maps.cfi_tables),
+		.files = bpf_map__fd(s->skel->maps.cfi_files),
+		.procs = bpf_map__fd(s->skel->maps.proc_maps),
+		.pool_slots = bpf_map__max_entries(s->skel->maps.cfi_pool),
+		.barrier = prof_sampler__barrier,
+		.ctx = s,
+	};
 }
 
 int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode)
@@ -486,6 +524,11 @@ static void clear_stacks(struct prof_sampler *s, int fd)
 	s->pool_len = 0;
 }
 
+void prof_sampler__barrier(void *sampler)
+{
+	wait_for_writers(sampler);
+}
+
 int prof_sampler__drain(struct prof_sampler *s,
 			int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx)
 {
@@ -498,7 +541,7 @@ int prof_sampler__drain(struct prof_sampler *s,
 	wait_for_writers(s);
 	/* Stack copies of the old buffer are all in the ring now; their kernel stacks are read
 	 * before the buffer is cleared. */
-	if (s->opts.unwind != PROFD_UNWIND_FP)
+	if (copies_stacks(s))
 		ring_buffer__consume(s->events);
 
 	counts_fd = bpf_map__fd(old ? skel->maps.counts1 : skel->maps.counts0);

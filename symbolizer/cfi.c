@@ -2,7 +2,8 @@
 /*
  * CFI -> compact unwind tables (see "cfi.c" in symbolizer.h).
  *
- * unwind_table.c finds the FDEs; here their CFA programs (DWARF 4 section 6.4.2) run row by row,
+ * unwind_table.c finds the FDEs (of .eh_frame, and of .debug_frame for code .eh_frame does not
+ * cover); here their CFA programs (DWARF 4 section 6.4.2) run row by row,
  * tracking only the CFA, rbp and the return address column. Each row is reduced to a
  * sym_cfi_rule, interned (a file has a few hundred distinct rules for tens of thousands of
  * rows), moved from link-time addresses to file offsets through the executable segments, and
@@ -630,9 +631,8 @@ static bool run(struct run *x, const uint8_t *p, const uint8_t *end)
 
 /* --- FDEs --- */
 
-static int on_fde(const struct sym_uw_fde *f, void *ctx)
+static int compile_fde(struct builder *b, const struct sym_uw_fde *f)
 {
-	struct builder *b = ctx;
 	struct state init = {.rbp = {.how = H_SAME}, .ra = {.how = H_SAME}}, st;
 	struct run x = {.f = f, .st = &init, .loc = f->start};
 	bool ok;
@@ -685,9 +685,45 @@ static int pack(struct builder *b, struct sym_cfi_table *t)
 	return 0;
 }
 
-int sym_cfi__compile(const struct sym_uw_section *s, const struct sym_segment *segs,
-		     size_t nsegs, struct sym_cfi_table **out)
+static uint64_t start_of(const struct sym_uw_section *s, size_t i)
 {
+	return s->anchor + (uint64_t)(int64_t)s->table[i].start;
+}
+
+/*
+ * Compiles the FDEs of eh and debug in address order; a .debug_frame FDE only for code no
+ * .eh_frame FDE covers (crt files bring a little .eh_frame to binaries built without it).
+ */
+static int compile_all(struct builder *b, const struct sym_uw_section *eh,
+		       const struct sym_uw_section *debug, struct sym_cfi_table *t)
+{
+	uint64_t eh_end = 0;
+	size_t i = 0, j = 0;
+	int err = 0;
+
+	while (!err && (i < eh->n || j < debug->n)) {
+		struct sym_uw_fde f;
+		bool from_eh = j == debug->n || (i < eh->n && start_of(eh, i) <= start_of(debug, j));
+
+		if (from_eh) {
+			if (sym_uw_section__fde(eh, i++, &f))
+				continue;
+			eh_end = f.end > eh_end ? f.end : eh_end;
+		} else {
+			if (sym_uw_section__fde(debug, j++, &f) || f.start < eh_end ||
+			    (i < eh->n && start_of(eh, i) < f.end))
+				continue;
+			t->debug_fdes++;
+		}
+		err = compile_fde(b, &f);
+	}
+	return err;
+}
+
+int sym_cfi__compile(const struct sym_uw_section *eh, const struct sym_uw_section *debug,
+		     const struct sym_segment *segs, size_t nsegs, struct sym_cfi_table **out)
+{
+	static const struct sym_uw_section none;
 	struct builder b = {.segs = segs, .nsegs = nsegs};
 	struct sym_cfi_table *t = calloc(1, sizeof(*t));
 	int err = -ENOMEM;
@@ -698,12 +734,11 @@ int sym_cfi__compile(const struct sym_uw_section *s, const struct sym_segment *s
 	b.none = intern(&b, &no_cfi);
 	if (b.none == UINT32_MAX)
 		goto out;
-	err = sym_uw_section__foreach_fde(s, on_fde, &b);
+	err = compile_all(&b, eh ? eh : &none, debug ? debug : &none, t);
 	if (!err)
 		err = pack(&b, t);
 	t->fdes = b.fdes;
-	t->cfi_bytes = s->len;
-	t->debug_frame = s->datarel;
+	t->cfi_bytes = (eh ? eh->len : 0) + (t->debug_fdes && debug ? debug->len : 0);
 out:
 	free(b.rows);
 	free(b.rules);
@@ -760,7 +795,7 @@ static int build(Elf *e, struct sym_cfi_table **out)
 		free(segs);
 		return err;
 	}
-	err = sym_cfi__compile(uw.eh.n ? &uw.eh : &uw.debug, segs, nsegs, out);
+	err = sym_cfi__compile(&uw.eh, &uw.debug, segs, nsegs, out);
 	sym_uw_table__release(&uw);
 	free(segs);
 	return err;

@@ -13,11 +13,11 @@
 #include "symbolizer/unwind_internal.h"
 
 /*
- * Compiles the FDEs of s (link-time addresses) into a table of file offsets, through the
- * executable segments among segs. Returns 0 with *out (an empty table when nothing is covered),
- * or -ENOMEM.
+ * Compiles the FDEs of eh, and of debug where eh has none (either may be NULL), from link-time
+ * addresses into a table of file offsets, through the executable segments among segs. Returns
+ * 0 with *out (an empty table when nothing is covered), or -ENOMEM.
  */
-int sym_cfi__compile(const struct sym_uw_section *s, const struct sym_segment *segs,
-		     size_t nsegs, struct sym_cfi_table **out);
+int sym_cfi__compile(const struct sym_uw_section *eh, const struct sym_uw_section *debug,
+		     const struct sym_segment *segs, size_t nsegs, struct sym_cfi_table **out);
 
 #endif

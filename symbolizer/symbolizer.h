@@ -225,10 +225,39 @@ void sym_unwinder__drop_process(struct sym_unwinder *u, pid_t pid);
 
 void sym_unwinder__stats(const struct sym_unwinder *u, struct sym_unwind_stats *out);
 
+/* ---- codemaps.c: a process's code mappings, for unwind tables kept outside this library ---- */
+
+enum sym_code_kind {
+	SYM_CODE_FILE,	     /* a file, opened when the snapshot was taken */
+	SYM_CODE_UNREADABLE, /* a file that could not be opened: size and mtime unknown */
+	SYM_CODE_VDSO,	     /* the kernel's [vdso] */
+	SYM_CODE_ANON,	     /* no file: JIT code and the like */
+};
+
+struct sym_code_map {
+	uint64_t start, end;
+	uint64_t offset;	       /* file offset of start */
+	uint32_t dev_major, dev_minor; /* of the mapped inode, as /proc/PID/maps shows it */
+	uint64_t ino;
+	uint64_t size; /* the file's size and modification time (SYM_CODE_FILE) */
+	int64_t mtime_sec, mtime_nsec;
+	enum sym_code_kind kind;
+	const char *path; /* as mapped; valid until the process's snapshot changes */
+};
+
+/*
+ * The executable mappings of pid's snapshot (see sym_resolver__add_process()), by address, in a
+ * malloc'd array the caller frees. Returns how many, -ESRCH without a snapshot, or -ENOMEM.
+ */
+int sym_resolver__code_maps(struct sym_resolver *r, pid_t pid, struct sym_code_map **out);
+/* Opens the file of a SYM_CODE_FILE mapping of pid again, checked to be the same file. Returns
+ * a read-only fd the caller closes, or -errno. */
+int sym_resolver__open_code(struct sym_resolver *r, pid_t pid, const struct sym_code_map *m);
+
 /* ---- cfi.c: CFI compiled into compact unwind tables, for an unwinder outside this library ---- */
 
 /*
- * A file's CFI (.eh_frame, else .debug_frame) reduced to what walking x86-64 user stacks needs:
+ * A file's CFI (.eh_frame, and .debug_frame where .eh_frame says nothing) reduced to what walking x86-64 user stacks needs:
  * per range of code, how to find the CFA (the caller's stack pointer), where the caller's rbp
  * is, and whether the stack ends there. The return address is always at CFA - 8 except in
  * signal frames. Addresses are file offsets (a mapping's start maps to its file offset, as the
@@ -285,8 +314,8 @@ struct sym_cfi_table {
 	/* What went in, for statistics and tests. */
 	uint32_t fdes;	      /* FDEs compiled */
 	uint32_t unsupported; /* rows with SYM_CFI_UNSUPPORTED */
-	bool debug_frame;     /* compiled from .debug_frame (no .eh_frame) */
-	size_t cfi_bytes;     /* bytes of the section compiled */
+	uint32_t debug_fdes;  /* of fdes, from .debug_frame (for code .eh_frame does not cover) */
+	size_t cfi_bytes;     /* bytes of the sections compiled */
 };
 
 /*
@@ -296,6 +325,8 @@ struct sym_cfi_table {
  */
 int sym_cfi_table__build_fd(int fd, struct sym_cfi_table **out);
 int sym_cfi_table__build_mem(const void *image, size_t size, struct sym_cfi_table **out);
+/* The table of the vdso every 64-bit process maps (ours). Returns as the two above. */
+int sym_cfi_table__build_vdso(struct sym_cfi_table **out);
 void sym_cfi_table__free(struct sym_cfi_table *t);
 /* The rule at file offset off (a SYM_CFI_NONE rule where there is no CFI); never NULL. */
 const struct sym_cfi_rule *sym_cfi_table__find(const struct sym_cfi_table *t, uint64_t off);

@@ -502,6 +502,8 @@ int sym_debuglink_crc(int fd, uint32_t *crc);
 
 /* --- vdso.c --- */
 
+/* The size of our own [vdso] mapping at base (AT_SYSINFO_EHDR), or 0. */
+uint64_t sym_vdso__own_size(uint64_t base);
 /* Loads our own vdso image once; returns it or NULL. */
 struct sym_file *sym_vdso__get(struct sym_resolver *r);
 

@@ -112,13 +112,9 @@ struct sym_uw_fde {
 	bool signal;	 /* CIE augmentation "S": a signal trampoline */
 };
 
-/*
- * Calls fn on every FDE of the section's search table, in address order; fn returning non-zero
- * stops the walk and is returned. FDEs that do not parse are skipped. Pointers in *f point into
- * s->data. Returns 0 or fn's value.
- */
-int sym_uw_section__foreach_fde(const struct sym_uw_section *s,
-				int (*fn)(const struct sym_uw_fde *f, void *ctx), void *ctx);
+/* FDE i of the section's search table (in address order) into *out, whose pointers point into
+ * s->data. Returns 0, or -EINVAL when it does not parse. */
+int sym_uw_section__fde(const struct sym_uw_section *s, size_t i, struct sym_uw_fde *out);
 
 /* The entry covering link-time address addr, or NULL. */
 const struct sym_uw_entry *sym_uw_section__find(const struct sym_uw_section *s, uint64_t addr);

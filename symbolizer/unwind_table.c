@@ -658,37 +658,28 @@ void sym_uw_section__count_fp(const struct sym_uw_section *s, uint32_t max, uint
 	}
 }
 
-int sym_uw_section__foreach_fde(const struct sym_uw_section *s,
-				int (*fn)(const struct sym_uw_fde *f, void *ctx), void *ctx)
+int sym_uw_section__fde(const struct sym_uw_section *s, size_t i, struct sym_uw_fde *out)
 {
 	struct sec sc = {s->data, s->len, s->vaddr, false};
 	struct cie c = {.off = SIZE_MAX};
 	struct fde f;
 
-	for (size_t i = 0; i < s->n; i++) {
-		struct sym_uw_fde out;
-		int ret;
-
-		if (parse_entry(&sc, (size_t)s->table[i].fde, 0, &c, &f) != 1 ||
-		    f.start + f.range < f.start)
-			continue;
-		out = (struct sym_uw_fde){
-			.start = f.start,
-			.end = f.start + f.range,
-			.cie_insns = c.insns,
-			.cie_insns_end = c.end,
-			.insns = f.insns,
-			.insns_end = f.end,
-			.code_align = c.code_align,
-			.data_align = c.data_align,
-			.ra = c.ra,
-			.fde_enc = c.fde_enc,
-			.signal = c.signal,
-		};
-		ret = fn(&out, ctx);
-		if (ret)
-			return ret;
-	}
+	if (i >= s->n || parse_entry(&sc, (size_t)s->table[i].fde, 0, &c, &f) != 1 ||
+	    f.start + f.range < f.start)
+		return -EINVAL;
+	*out = (struct sym_uw_fde){
+		.start = f.start,
+		.end = f.start + f.range,
+		.cie_insns = c.insns,
+		.cie_insns_end = c.end,
+		.insns = f.insns,
+		.insns_end = f.end,
+		.code_align = c.code_align,
+		.data_align = c.data_align,
+		.ra = c.ra,
+		.fde_enc = c.fde_enc,
+		.signal = c.signal,
+	};
 	return 0;
 }
 

@@ -81,7 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (err)
 		return 0;
-	if (sym_cfi__compile(&s, &text, 1, &t) == 0) {
+	if (sym_cfi__compile(data[0] % 4 == 2 ? NULL : &s, data[0] % 4 == 2 ? &s : NULL, &text, 1,
+			     &t) == 0) {
 		check(t, data, size);
 		sym_cfi_table__free(t);
 	}

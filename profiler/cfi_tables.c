@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The in-kernel walker's tables (--unwind cfi): one compiled table per file, built once from
+ * its CFI (symbolizer/cfi.c) and shared by every process that maps the file, placed in the
+ * BPF table memory (cfi_pool) within its bound; the files' identities (cfi_files); and each
+ * process's code mappings (proc_maps), written from the symbolizer's snapshot.
+ *
+ * Table memory is handed out first-fit in 8-byte entries (two words). When a table does not fit, the least
+ * recently walked tables (the walker stamps used_ns) are evicted, but none walked in the last
+ * EVICT_IDLE_NS: a table that cannot be placed without thrashing is refused and counted, and
+ * its frames follow rbp. An evicted table is built again the next time a process maps it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "profiler/profiler.h"
+
+#define EVICT_IDLE_NS (10ull * 1000000000)
+
+_Static_assert(SYM_CFI_PAGE_SHIFT == PROFD_CFI_PAGE_SHIFT, "page size");
+_Static_assert(SYM_CFI_RULE_BITS == PROFD_CFI_RULE_BITS, "row layout");
+_Static_assert((int)SYM_CFI_UNSUPPORTED == (int)PROFD_CFI_UNSUPPORTED, "rule kinds");
+_Static_assert((int)SYM_CFI_RBP_LOST == (int)PROFD_CFI_RBP_LOST, "rbp rules");
+_Static_assert(sizeof(struct profd_cfi_rule) == PROFD_CFI_RULE_WORDS * 4, "rule size");
+
+struct cfi_file {
+	uint64_t key;
+	struct cfi_file *hnext;
+	uint32_t state; /* enum profd_cfi_file_state */
+	int table;	/* id in cfi_tables, -1 if none */
+	uint32_t slot, nslots; /* where in cfi_pool */
+	char *path;
+};
+
+struct extent {
+	uint32_t slot, n;
+};
+
+struct prof_cfi {
+	struct sym_resolver *r;
+	struct prof_cfi_maps maps;
+	struct cfi_file **buckets;
+	size_t nbuckets, nfiles;
+	struct cfi_file *by_table[PROFD_CFI_TABLES_MAX];
+	struct extent *free; /* sorted by slot, coalesced */
+	size_t nfree, cap_free;
+	struct profd_proc_maps *pm; /* one process's value, being written */
+	struct prof_cfi_stats stats;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* --- table memory --- */
+
+static bool take_slots(struct prof_cfi *c, uint32_t n, uint32_t *slot)
+{
+	for (size_t i = 0; i < c->nfree; i++) {
+		struct extent *e = &c->free[i];
+
+		if (e->n < n)
+			continue;
+		*slot = e->slot;
+		e->slot += n;
+		e->n -= n;
+		if (!e->n) {
+			memmove(e, e + 1, (c->nfree - i - 1) * sizeof(*e));
+			c->nfree--;
+		}
+		c->stats.pool_bytes_used += (size_t)n * sizeof(__u64);
+		return true;
+	}
+	return false;
+}
+
+static int give_slots(struct prof_cfi *c, uint32_t slot, uint32_t n)
+{
+	size_t i = 0;
+
+	while (i < c->nfree && c->free[i].slot < slot)
+		i++;
+	c->stats.pool_bytes_used -= (size_t)n * sizeof(__u64);
+	if (i && c->free[i - 1].slot + c->free[i - 1].n == slot) {
+		c->free[i - 1].n += n;
+		if (i < c->nfree && slot + n == c->free[i].slot) {
+			c->free[i - 1].n += c->free[i].n;
+			memmove(&c->free[i], &c->free[i + 1], (c->nfree - i - 1) * sizeof(c->free[0]));
+			c->nfree--;
+		}
+		return 0;
+	}
+	if (i < c->nfree && slot + n == c->free[i].slot) {
+		c->free[i].slot = slot;
+		c->free[i].n += n;
+		return 0;
+	}
+	if (c->nfree == c->cap_free) {
+		size_t cap = c->cap_free ? c->cap_free * 2 : 64;
+		struct extent *v = realloc(c->free, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM; /* the slots are lost to this run, never reused wrongly */
+		c->free = v;
+		c->cap_free = cap;
+	}
+	memmove(&c->free[i + 1], &c->free[i], (c->nfree - i) * sizeof(c->free[0]));
+	c->free[i] = (struct extent){slot, n};
+	c->nfree++;
+	return 0;
+}
+
+static int free_table_id(const struct prof_cfi *c)
+{
+	for (int i = 0; i < PROFD_CFI_TABLES_MAX; i++)
+		if (!c->by_table[i])
+			return i;
+	return -1;
+}
+
+/* Takes f's table out of the walker's reach, then frees its slots. */
+static void evict(struct prof_cfi *c, struct cfi_file *f)
+{
+	struct profd_cfi_table none = {0};
+	struct profd_cfi_file fv = {.state = PROFD_CFI_NO_ROOM};
+	__u32 id = (__u32)f->table;
+
+	bpf_map_update_elem(c->maps.tables, &id, &none, BPF_ANY);
+	bpf_map_update_elem(c->maps.files, &f->key, &fv, BPF_ANY);
+	/* A walk that looked the table up before the update may still read its slots. */
+	if (c->maps.barrier)
+		c->maps.barrier(c->maps.ctx);
+	give_slots(c, f->slot, f->nslots);
+	c->by_table[f->table] = NULL;
+	f->table = -1;
+	f->state = PROFD_CFI_NO_ROOM;
+	c->stats.tables--;
+	c->stats.evictions++;
+	pr_debug("cfi: %s: table evicted for room", f->path);
+}
+
+/* The loaded table walked least recently, if it has been idle long enough to go. */
+static struct cfi_file *eviction_candidate(struct prof_cfi *c)
+{
+	uint64_t oldest = UINT64_MAX, now = now_ns();
+	struct cfi_file *victim = NULL;
+
+	for (__u32 id = 0; id < PROFD_CFI_TABLES_MAX; id++) {
+		struct profd_cfi_table t;
+
+		if (!c->by_table[id] || bpf_map_lookup_elem(c->maps.tables, &id, &t))
+			continue;
+		if (t.used_ns < oldest) {
+			oldest = t.used_ns;
+			victim = c->by_table[id];
+		}
+	}
+	return victim && oldest + EVICT_IDLE_NS < now ? victim : NULL;
+}
+
+/* n slots, evicting idle tables as needed. */
+static bool place(struct prof_cfi *c, uint32_t n, uint32_t *slot)
+{
+	struct cfi_file *victim;
+
+	while (!take_slots(c, n, slot)) {
+		victim = eviction_candidate(c);
+		if (!victim)
+			return false;
+		evict(c, victim);
+	}
+	return true;
+}
+
+/* --- writing a table --- */
+
+static uint32_t round4(uint32_t v)
+{
+	return (v + PROFD_CFI_RULE_WORDS - 1) / PROFD_CFI_RULE_WORDS * PROFD_CFI_RULE_WORDS;
+}
+
+/* Words from the start of the table: page index, rows, padding, rules. */
+static uint64_t table_words(const struct sym_cfi_table *t)
+{
+	return round4(t->npages + 1 + t->nrows) + (uint64_t)t->nrules * PROFD_CFI_RULE_WORDS;
+}
+
+static void fill_words(const struct sym_cfi_table *t, uint32_t *w)
+{
+	uint32_t rules = round4(t->npages + 1 + t->nrows);
+
+	memcpy(w, t->pages, ((size_t)t->npages + 1) * 4);
+	memcpy(w + t->npages + 1, t->rows, (size_t)t->nrows * 4);
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		struct profd_cfi_rule r = {
+			.cfa = t->rules[i].cfa,
+			.rbp = t->rules[i].rbp,
+			.plt_min = t->rules[i].plt_min,
+			.cfa_off = t->rules[i].cfa_off,
+			.rbp_off = t->rules[i].rbp_off,
+		};
+
+		memcpy(w + rules + i * PROFD_CFI_RULE_WORDS, &r, sizeof(r));
+	}
+}
+
+/*
+ * Writes t into n slots of table memory from slot on, through a mapping of just those pages:
+ * map updates cost a system call per entry, and a mapping kept open would count the whole
+ * table memory in our RSS. Word 2k is the low half of slot k (little-endian), as the walker
+ * reads it.
+ */
+static int write_table(struct prof_cfi *c, uint32_t slot, uint32_t n, const struct sym_cfi_table *t)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t from = (uint64_t)slot * sizeof(__u64) / page * page;
+	uint64_t len = ((uint64_t)(slot + n) * sizeof(__u64) - from + page - 1) / page * page;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, c->maps.pool, (off_t)from);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	fill_words(t, (uint32_t *)(p + (uint64_t)slot * sizeof(__u64) - from));
+	munmap(p, len);
+	return 0;
+}
+
+/* Places t in table memory and tells the walker; f->state says how it went. */
+static int load_table(struct prof_cfi *c, struct cfi_file *f, const struct sym_cfi_table *t)
+{
+	uint64_t words = table_words(t);
+	uint32_t n = (uint32_t)((words + 1) / 2), slot;
+	struct profd_cfi_table tv = {
+		.first_page = t->first_page,
+		.npages = t->npages,
+		.nrows = t->nrows,
+		.nrules = t->nrules,
+		.used_ns = now_ns(),
+	};
+	int id = free_table_id(c), err;
+
+	if (id < 0 || words > (uint64_t)c->maps.pool_slots * 2 || !place(c, n, &slot)) {
+		f->state = PROFD_CFI_NO_ROOM;
+		c->stats.no_room++;
+		pr_debug("cfi: %s: no room for its %llu KiB table", f->path,
+			 (unsigned long long)(words * 4 >> 10));
+		return 0;
+	}
+	err = write_table(c, slot, n, t);
+	tv.base = slot * 2;
+	tv.rules = tv.base + round4(t->npages + 1 + t->nrows);
+	if (!err && bpf_map_update_elem(c->maps.tables, &(__u32){(__u32)id}, &tv, BPF_ANY))
+		err = -errno;
+	if (err) {
+		give_slots(c, slot, n);
+		return err;
+	}
+	f->table = id;
+	f->slot = slot;
+	f->nslots = n;
+	f->state = PROFD_CFI_LOADED;
+	c->by_table[id] = f;
+	c->stats.tables++;
+	return 0;
+}
+
+/* --- files --- */
+
+static struct cfi_file *find_file(const struct prof_cfi *c, uint64_t key)
+{
+	if (!c->nbuckets)
+		return NULL;
+	for (struct cfi_file *f = c->buckets[key & (c->nbuckets - 1)]; f; f = f->hnext)
+		if (f->key == key)
+			return f;
+	return NULL;
+}
+
+static struct cfi_file *new_file(struct prof_cfi *c, uint64_t key, const char *path)
+{
+	struct cfi_file *f;
+
+	if (c->nfiles >= c->nbuckets) {
+		size_t nb = c->nbuckets ? c->nbuckets * 2 : 256;
+		struct cfi_file **v = calloc(nb, sizeof(*v));
+
+		if (!v)
+			return NULL;
+		for (size_t i = 0; i < c->nbuckets; i++) {
+			while ((f = c->buckets[i])) {
+				c->buckets[i] = f->hnext;
+				f->hnext = v[f->key & (nb - 1)];
+				v[f->key & (nb - 1)] = f;
+			}
+		}
+		free(c->buckets);
+		c->buckets = v;
+		c->nbuckets = nb;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f || !(f->path = strdup(path))) {
+		free(f);
+		return NULL;
+	}
+	f->key = key;
+	f->table = -1;
+	f->hnext = c->buckets[key & (c->nbuckets - 1)];
+	c->buckets[key & (c->nbuckets - 1)] = f;
+	c->nfiles++;
+	return f;
+}
+
+/* Builds and loads the table of f; the file comes from open() or our own vdso. */
+static int build(struct prof_cfi *c, struct cfi_file *f, int fd)
+{
+	struct sym_cfi_table *t;
+	struct profd_cfi_file fv;
+	uint64_t start = now_ns();
+	int err;
+
+	err = fd >= 0 ? sym_cfi_table__build_fd(fd, &t) : sym_cfi_table__build_vdso(&t);
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		f->state = PROFD_CFI_FAILED;
+		c->stats.failed++;
+	} else if (!t->nrows) {
+		f->state = PROFD_CFI_NO_CFI;
+		c->stats.no_cfi++;
+	} else {
+		c->stats.builds++;
+		c->stats.build_ns += now_ns() - start;
+		c->stats.cfi_bytes += t->cfi_bytes;
+		err = load_table(c, f, t);
+		if (f->state == PROFD_CFI_LOADED)
+			pr_debug("cfi: %s: %u rows, %u rules, %llu KiB from %zu KiB of %s in %.1f ms",
+				 f->path, t->nrows, t->nrules,
+				 (unsigned long long)(table_words(t) * 4 >> 10), t->cfi_bytes >> 10,
+				 t->debug_fdes ? "CFI" : ".eh_frame",
+				 (now_ns() - start) / 1e6);
+	}
+	sym_cfi_table__free(t);
+	if (err)
+		return err;
+	fv = (struct profd_cfi_file){.table = f->table >= 0 ? (__u32)f->table : 0,
+				     .state = f->state};
+	if (bpf_map_update_elem(c->maps.files, &f->key, &fv, BPF_ANY))
+		pr_warn_once("cannot register unwind tables: %s", strerror(errno));
+	return 0;
+}
+
+/* The table of the file m shows, built if new or evicted. Returns 0 or -ENOMEM. */
+static int ensure_file(struct prof_cfi *c, pid_t pid, const struct sym_code_map *m, uint64_t key)
+{
+	struct cfi_file *f = find_file(c, key);
+	int fd = -1, err;
+
+	if (!f && !(f = new_file(c, key, m->path)))
+		return -ENOMEM;
+	if (f->state && f->state != PROFD_CFI_NO_ROOM)
+		return 0;
+	if (m->kind == SYM_CODE_FILE) {
+		fd = sym_resolver__open_code(c->r, pid, m);
+		if (fd < 0) {
+			pr_debug("cfi: pid %d: %s: %s", (int)pid, m->path, strerror(-fd));
+			return 0; /* tried again with the next process that maps it */
+		}
+	}
+	err = build(c, f, fd);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* --- processes --- */
+
+static uint64_t key_of(const struct sym_code_map *m)
+{
+	if (m->kind == SYM_CODE_VDSO)
+		return PROFD_CFI_VDSO_KEY;
+	return profd_cfi_file_key((uint64_t)m->dev_major << 20 | m->dev_minor, m->ino, m->size,
+				  m->mtime_sec, (uint32_t)m->mtime_nsec);
+}
+
+int prof_cfi__add_process(struct prof_cfi *c, pid_t pid)
+{
+	struct profd_proc_maps *pm = c->pm;
+	struct sym_code_map *maps;
+	__u32 key = (__u32)pid;
+	int n, err = 0;
+
+	n = sym_resolver__code_maps(c->r, pid, &maps);
+	if (n < 0)
+		return n;
+	memset(pm, 0, sizeof(*pm));
+	for (int i = 0; i < n && !err; i++) {
+		const struct sym_code_map *m = &maps[i];
+		uint64_t k;
+
+		/* Anonymous code (JIT) follows rbp: it needs no entry. */
+		if (m->kind == SYM_CODE_ANON || m->end - m->start > UINT32_MAX)
+			continue;
+		if (pm->n == PROFD_PROC_MAPS_MAX) {
+			c->stats.maps_dropped++;
+			continue;
+		}
+		k = key_of(m);
+		if (m->kind != SYM_CODE_UNREADABLE)
+			err = ensure_file(c, pid, m, k);
+		pm->m[pm->n++] = (struct profd_umap){
+			.start = m->start,
+			.file = k,
+			.len = (__u32)(m->end - m->start),
+			.pgoff = (__u32)(m->offset >> PROFD_CFI_PAGE_SHIFT),
+		};
+	}
+	free(maps);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(c->maps.procs, &key, pm, BPF_ANY))
+		return -errno;
+	c->stats.processes++;
+	return 0;
+}
+
+void prof_cfi__drop_process(struct prof_cfi *c, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+
+	bpf_map_delete_elem(c->maps.procs, &key);
+}
+
+/* --- lifecycle --- */
+
+struct prof_cfi *prof_cfi__new(struct sym_resolver *r, const struct prof_cfi_maps *maps)
+{
+	struct prof_cfi *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->r = r;
+	c->maps = *maps;
+	c->pm = calloc(1, sizeof(*c->pm));
+	c->free = calloc(1, sizeof(*c->free));
+	if (!c->pm || !c->free) {
+		prof_cfi__free(c);
+		errno = ENOMEM;
+		return NULL;
+	}
+	c->free[0] = (struct extent){0, maps->pool_slots};
+	c->nfree = c->cap_free = 1;
+	c->stats.pool_bytes = (size_t)maps->pool_slots * sizeof(__u64);
+	return c;
+}
+
+void prof_cfi__free(struct prof_cfi *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		struct cfi_file *f, *next;
+
+		for (f = c->buckets[i]; f; f = next) {
+			next = f->hnext;
+			free(f->path);
+			free(f);
+		}
+	}
+	free(c->buckets);
+	free(c->free);
+	free(c->pm);
+	free(c);
+}
+
+void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *cnt, struct profd_strbuf *sb)
+{
+	static const struct {
+		int counter;
+		const char *what;
+	} stops[] = {
+		{PROFD_CNT_CFI_STOP_READ, "unreadable stack"},
+		{PROFD_CNT_CFI_STOP_FP, "frame pointer led nowhere"},
+		{PROFD_CNT_CFI_STOP_LOOP, "stack pointer did not move"},
+		{PROFD_CNT_CFI_STOP_ZERO, "return address 0"},
+		{PROFD_CNT_CFI_STOP_ERROR, "bad table"},
+	};
+	uint64_t walked = cnt[PROFD_CNT_CFI_WALKED], stopped = 0;
+	const char *sep = " (";
+
+	if (!walked && !cnt[PROFD_CNT_CFI_NO_PROCESS])
+		return;
+	profd_strbuf_printf(sb, "; user stacks walked in the kernel: %llu, %.1f %% of them whole",
+			    (unsigned long long)walked,
+			    walked ? 100.0 * cnt[PROFD_CNT_CFI_WHOLE] / walked : 0.0);
+	if (cnt[PROFD_CNT_CFI_NO_PROCESS] + cnt[PROFD_CNT_CFI_BUSY])
+		profd_strbuf_printf(sb, ", %llu by frame pointers (process not loaded yet)",
+				    (unsigned long long)(cnt[PROFD_CNT_CFI_NO_PROCESS] +
+							 cnt[PROFD_CNT_CFI_BUSY]));
+	if (cnt[PROFD_CNT_CFI_NO_TABLE])
+		profd_strbuf_printf(sb, ", %llu through a file without its table (%llu refused for room)",
+				    (unsigned long long)cnt[PROFD_CNT_CFI_NO_TABLE],
+				    (unsigned long long)c->stats.no_room);
+	if (cnt[PROFD_CNT_CFI_UNSUPPORTED])
+		profd_strbuf_printf(sb, ", %llu through CFI the tables cannot express",
+				    (unsigned long long)cnt[PROFD_CNT_CFI_UNSUPPORTED]);
+	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+		stopped += cnt[stops[i].counter];
+	if (!stopped)
+		return;
+	profd_strbuf_printf(sb, ", %llu stopped early", (unsigned long long)stopped);
+	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+		if (!cnt[stops[i].counter])
+			continue;
+		profd_strbuf_printf(sb, "%s%llu %s", sep, (unsigned long long)cnt[stops[i].counter],
+				    stops[i].what);
+		sep = ", ";
+	}
+	profd_strbuf_puts(sb, ")");
+}
+
+void prof_cfi__log_stats(const struct prof_cfi *c)
+{
+	const struct prof_cfi_stats *st = &c->stats;
+
+	pr_debug("cfi: %zu files, %zu tables in %zu of %zu KiB, %llu built from %llu KiB of CFI in "
+		 "%.1f ms, %llu without CFI, %llu unreadable, %llu evicted, %llu refused for room, "
+		 "%llu process mapping tables, %llu mappings over %d per process",
+		 c->nfiles, st->tables, st->pool_bytes_used >> 10, st->pool_bytes >> 10,
+		 (unsigned long long)st->builds, (unsigned long long)(st->cfi_bytes >> 10),
+		 st->build_ns / 1e6, (unsigned long long)st->no_cfi, (unsigned long long)st->failed,
+		 (unsigned long long)st->evictions, (unsigned long long)st->no_room,
+		 (unsigned long long)st->processes, (unsigned long long)st->maps_dropped,
+		 PROFD_PROC_MAPS_MAX);
+}
+
+void prof_cfi__stats(const struct prof_cfi *c, struct prof_cfi_stats *out)
+{
+	*out = c->stats;
+	out->files = c->nfiles;
+}
