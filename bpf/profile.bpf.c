@@ -16,12 +16,15 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "bpf/profile.h"
 
 #define EEXIST 17
 #define ENOMEM 12
 #define ENOENT 2
 #define EFAULT 14
+#define ESRCH 3
+#define EBUSY 16
 #define PF_KTHREAD 0x00200000
 
 const volatile bool filter_pids = false;  /* sample only processes in targets */
@@ -144,7 +147,7 @@ static __always_inline void send_event(__u32 type, __u32 pid, __u32 ppid)
 	bpf_ringbuf_submit(e, 0);
 }
 
-#include "bpf/unwind.bpf.h"
+#include "bpf/mappings.bpf.h"
 
 struct hash_ctx {
 	struct profd_stack *st;
@@ -433,12 +436,18 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ppid = parent->tgid, pid = child->tgid;
 	__u8 one = 1;
 
-	if (!filter_pids || pid == ppid || !bpf_map_lookup_elem(&targets, &ppid))
+	if (pid == ppid) /* a thread */
 		return 0;
-	if (bpf_map_update_elem(&targets, &pid, &one, BPF_ANY))
-		count(PROFD_CNT_TARGETS_FULL);
-	else
+	if (filter_pids) {
+		if (!bpf_map_lookup_elem(&targets, &ppid))
+			return 0;
+		if (bpf_map_update_elem(&targets, &pid, &one, BPF_ANY)) {
+			count(PROFD_CNT_TARGETS_FULL);
+			return 0;
+		}
 		send_event(PROFD_EV_FORK, pid, ppid);
+	}
+	maps_fork(ppid, pid);
 	return 0;
 }
 
@@ -449,6 +458,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 
 	/* A new image: stack copies until user space has looked at it. */
 	bpf_map_delete_elem(&unwind_modes, &pid);
+	maps_exec(p);
 	if (bpf_map_lookup_elem(&seen, &pid))
 		send_event(PROFD_EV_EXEC, pid, 0);
 	return 0;
@@ -466,6 +476,7 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	/* A pid that is reused later must not inherit the target mark. */
 	known |= bpf_map_delete_elem(&targets, &pid) == 0;
 	bpf_map_delete_elem(&unwind_modes, &pid);
+	maps_exit(pid);
 	if (known)
 		send_event(PROFD_EV_EXIT, pid, 0);
 	return 0;

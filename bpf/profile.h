@@ -52,7 +52,6 @@ enum profd_counter {
 	PROFD_CNT_CFI_WALKED,	     /* user stacks walked with the tables */
 	PROFD_CNT_CFI_WHOLE,	     /* of those, walked to the outermost frame (CFI says: end) */
 	PROFD_CNT_CFI_NO_PROCESS,    /* taken by frame pointers: the process's mappings not loaded yet */
-	PROFD_CNT_CFI_BUSY,	     /* taken by frame pointers: its mappings were being changed */
 	PROFD_CNT_CFI_NO_TABLE,	     /* walks that followed rbp through a file whose table is not
 				      * loaded (not built yet, or no room in the table memory) */
 	PROFD_CNT_CFI_UNSUPPORTED,   /* walks that followed rbp through CFI the tables cannot express */
@@ -61,6 +60,9 @@ enum profd_counter {
 	PROFD_CNT_CFI_STOP_LOOP,     /* walks stopped: the stack pointer did not move up */
 	PROFD_CNT_CFI_STOP_ZERO,     /* walks stopped at a return address of 0 */
 	PROFD_CNT_CFI_STOP_ERROR,    /* walks stopped: a table was inconsistent */
+	PROFD_CNT_MAPS_DROPPED,	     /* code mappings not tracked: a process's table was full */
+	PROFD_CNT_MAPS_BUSY,	     /* mapping scans given up: the process was changing them */
+	PROFD_CNT_MMAP_EVENTS,	     /* files announced to user space for their tables */
 	PROFD_CNT_MAX,
 };
 
@@ -70,6 +72,7 @@ enum profd_event_type {
 	PROFD_EV_EXIT,		  /* a sampled or targeted process exited */
 	PROFD_EV_FORK,		  /* a targeted process forked a new process (now targeted too) */
 	PROFD_EV_STACK,		  /* a sample with a copy of the user stack (struct profd_stack_event) */
+	PROFD_EV_MMAP,		  /* code of a file without a table was mapped (profd_mmap_event) */
 };
 
 struct profd_event {
@@ -141,7 +144,7 @@ struct profd_stack_event {
 #define PROFD_CFI_RULE_BITS 20
 #define PROFD_CFI_RULE_WORDS 4
 #define PROFD_CFI_TABLES_MAX 8192
-#define PROFD_PROC_MAPS_MAX 256 /* file mappings with code kept per process (a power of 2) */
+#define PROFD_PROC_MAPS_MAX 128 /* file mappings with code kept per process (a power of 2) */
 #define PROFD_CFI_VDSO_KEY 1	/* cfi_files key of the vdso, which has no file */
 
 enum profd_cfi_cfa {
@@ -205,15 +208,40 @@ struct profd_umap {
 	__u32 pgoff; /* file offset of start, in 4 KiB pages */
 };
 
-#define PROFD_MAPS_BUSY 0x1 /* seq: odd while being changed */
+#define PROFD_PATH_PARTS 8
+#define PROFD_PATH_PART_LEN 64
 
-/* Value of proc_maps, keyed by pid (thread group id). */
+/* Value of proc_maps, keyed by pid (thread group id); replaced whole, never edited in place. */
 struct profd_proc_maps {
 	__u32 n;   /* entries in m, sorted by start, not overlapping */
-	__u32 seq; /* odd while a writer changes m */
-	__u32 gen; /* exec generation: 0 for the image user space first saw, +1 per exec */
-	__u32 pad;
+	__u32 gen; /* exec generation: 0 for the image first seen, +1 per exec */
+	__u64 pad;
 	struct profd_umap m[PROFD_PROC_MAPS_MAX];
+};
+
+#define PROFD_MMAP_PATH_CUT 0x1 /* the path has more parents than parts holds */
+
+/*
+ * A file's code was mapped and cfi_files has no table for it: user space builds one. It says
+ * everything about the mapping (process, exec generation, range, offset, the inode's identity
+ * and the names on its path) so a history of mappings could be kept from such events too.
+ */
+struct profd_mmap_event {
+	__u32 type; /* PROFD_EV_MMAP: first, like profd_event */
+	__u32 pid;
+	__u32 gen;   /* the process's exec generation (profd_proc_maps.gen) */
+	__u32 flags; /* PROFD_MMAP_* */
+	__u64 start, end;
+	__u64 offset; /* file offset of start, in bytes */
+	__u64 file;   /* profd_cfi_file_key() */
+	__u64 dev;    /* kernel encoding: major << 20 | minor */
+	__u64 ino, size;
+	__s64 mtime_sec;
+	__u32 mtime_nsec;
+	__u32 nparts; /* names in parts */
+	char comm[PROFD_COMM_LEN];
+	/* The file's name, then its parents' up to the root of its file system (leaf first). */
+	char parts[PROFD_PATH_PARTS][PROFD_PATH_PART_LEN];
 };
 
 /*

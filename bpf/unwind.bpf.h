@@ -65,7 +65,7 @@ enum walk_stop {
 #define WALK_VIA_NO_TABLE 0x1
 #define WALK_VIA_UNSUPPORTED 0x2
 
-/* The largest binary search: 4096 rows in a page, 256 mappings in a process. */
+/* The largest binary search: 4096 rows in a page, 128 mappings in a process. */
 #define ROW_SEARCH_STEPS 13
 #define MAP_SEARCH_STEPS 9
 
@@ -153,37 +153,37 @@ __noinline int profd_find_rule(const struct profd_cfi_table *t, __u64 off,
 	return 0;
 }
 
-/* The index of the mapping of pm holding pc, or -1. */
-__noinline int profd_find_map(const struct profd_proc_maps *pm, __u64 pc)
+/* How many mappings of pm start at or below addr: the one holding addr, if any, is the last. */
+__noinline int profd_maps_below(const struct profd_proc_maps *pm, __u64 addr)
 {
 	__u32 lo = 0, hi, mid;
 
 	if (!pm)
-		return -1;
+		return 0;
 	hi = pm->n;
 	if (hi > PROFD_PROC_MAPS_MAX)
 		hi = PROFD_PROC_MAPS_MAX;
 	for (int i = 0; i < MAP_SEARCH_STEPS && lo < hi; i++) {
 		/* mid < hi <= the maximum, a power of two: the mask only shows the verifier. */
 		mid = (lo + (hi - lo) / 2) & (PROFD_PROC_MAPS_MAX - 1);
-		if (pm->m[mid].start <= pc)
+		if (pm->m[mid].start <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (!lo)
-		return -1;
-	lo = (lo - 1) & (PROFD_PROC_MAPS_MAX - 1);
-	if (pc - pm->m[lo].start >= pm->m[lo].len)
-		return -1;
 	return (int)lo;
 }
 
+/* The mapping of pm holding pc, or NULL. */
 static __always_inline struct profd_umap *find_map(struct profd_proc_maps *pm, __u64 pc)
 {
-	__u32 idx = (__u32)profd_find_map(pm, pc);
+	__u32 idx = (__u32)profd_maps_below(pm, pc) - 1;
+	struct profd_umap *m;
 
-	return idx < PROFD_PROC_MAPS_MAX ? &pm->m[idx] : NULL;
+	if (idx >= PROFD_PROC_MAPS_MAX)
+		return NULL;
+	m = &pm->m[idx];
+	return pc - m->start < m->len ? m : NULL;
 }
 
 /* The table for mapping m, or NULL (its frames follow rbp); notes why when that is a loss. */
@@ -363,22 +363,15 @@ static long walk_frame(__u32 i, void *ctx)
 /*
  * Walks the user stack of the current task from its user registers into pcs (leaf first, at
  * most max) and counts how the walk went. Returns the number of PCs, or -ENOENT when the
- * process's mappings are not loaded (or are being changed): the caller takes the stack by frame
- * pointers then.
+ * process's mappings are not loaded: the caller takes the stack by frame pointers then.
  */
 static __always_inline long walk_user_stack(struct pt_regs *regs, __u32 pid, __u64 *pcs, __u32 max)
 {
 	struct walk w = {.max = max, .pcs = pcs};
-	__u32 seq;
 
 	w.maps = bpf_map_lookup_elem(&proc_maps, &pid);
 	if (!w.maps) {
 		count(PROFD_CNT_CFI_NO_PROCESS);
-		return -ENOENT;
-	}
-	seq = *(volatile __u32 *)&w.maps->seq;
-	if (seq & PROFD_MAPS_BUSY) {
-		count(PROFD_CNT_CFI_BUSY);
 		return -ENOENT;
 	}
 	w.pc = regs->ip;
@@ -386,10 +379,6 @@ static __always_inline long walk_user_stack(struct pt_regs *regs, __u32 pid, __u
 	w.bp = regs->bp;
 	w.now = bpf_ktime_get_ns();
 	bpf_loop(max, walk_frame, &w, 0);
-	if (*(volatile __u32 *)&w.maps->seq != seq) { /* changed under us: the walk may be wrong */
-		count(PROFD_CNT_CFI_BUSY);
-		return -ENOENT;
-	}
 	count(PROFD_CNT_CFI_WALKED);
 	if (w.via & WALK_VIA_NO_TABLE)
 		count(PROFD_CNT_CFI_NO_TABLE);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The in-kernel walker's tables (--unwind cfi): one compiled table per file, built once from
- * its CFI (symbolizer/cfi.c) and shared by every process that maps the file, placed in the
- * BPF table memory (cfi_pool) within its bound; the files' identities (cfi_files); and each
- * process's code mappings (proc_maps), written from the symbolizer's snapshot.
+ * its CFI (symbolizer/cfi.c) when the kernel announces the file (bpf/mappings.bpf.h keeps the
+ * processes' mappings itself) and shared by every process that maps it, placed in the BPF table
+ * memory (cfi_pool) within its bound, and registered by identity (cfi_files).
  *
  * Table memory is handed out first-fit in 8-byte entries (two words). When a table does not fit, the least
  * recently walked tables (the walker stamps used_ns) are evicted, but none walked in the last
@@ -11,9 +11,13 @@
  * its frames follow rbp. An evicted table is built again the next time a process maps it.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,14 +49,14 @@ struct extent {
 };
 
 struct prof_cfi {
-	struct sym_resolver *r;
 	struct prof_cfi_maps maps;
 	struct cfi_file **buckets;
 	size_t nbuckets, nfiles;
 	struct cfi_file *by_table[PROFD_CFI_TABLES_MAX];
 	struct extent *free; /* sorted by slot, coalesced */
 	size_t nfree, cap_free;
-	struct profd_proc_maps *pm; /* one process's value, being written */
+	pid_t *retry; /* processes whose scan found their mappings busy */
+	size_t nretry;
 	struct prof_cfi_stats stats;
 };
 
@@ -130,22 +134,24 @@ static int free_table_id(const struct prof_cfi *c)
 	return -1;
 }
 
-/* Takes f's table out of the walker's reach, then frees its slots. */
+/*
+ * Takes f's table out of the walker's reach, then frees its slots. The file is forgotten by the
+ * kernel too, so the next process that maps it announces it again and it is built again.
+ */
 static void evict(struct prof_cfi *c, struct cfi_file *f)
 {
 	struct profd_cfi_table none = {0};
-	struct profd_cfi_file fv = {.state = PROFD_CFI_NO_ROOM};
 	__u32 id = (__u32)f->table;
 
 	bpf_map_update_elem(c->maps.tables, &id, &none, BPF_ANY);
-	bpf_map_update_elem(c->maps.files, &f->key, &fv, BPF_ANY);
+	bpf_map_delete_elem(c->maps.files, &f->key);
 	/* A walk that looked the table up before the update may still read its slots. */
 	if (c->maps.barrier)
 		c->maps.barrier(c->maps.ctx);
 	give_slots(c, f->slot, f->nslots);
 	c->by_table[f->table] = NULL;
 	f->table = -1;
-	f->state = PROFD_CFI_NO_ROOM;
+	f->state = 0;
 	c->stats.tables--;
 	c->stats.evictions++;
 	pr_debug("cfi: %s: table evicted for room", f->path);
@@ -360,108 +366,170 @@ static int build(struct prof_cfi *c, struct cfi_file *f, int fd)
 	return 0;
 }
 
-/* The table of the file m shows, built if new or evicted. Returns 0 or -ENOMEM. */
-static int ensure_file(struct prof_cfi *c, pid_t pid, const struct sym_code_map *m, uint64_t key)
-{
-	struct cfi_file *f = find_file(c, key);
-	int fd = -1, err;
-
-	if (!f && !(f = new_file(c, key, m->path)))
-		return -ENOMEM;
-	if (f->state && f->state != PROFD_CFI_NO_ROOM)
-		return 0;
-	if (m->kind == SYM_CODE_FILE) {
-		fd = sym_resolver__open_code(c->r, pid, m);
-		if (fd < 0) {
-			pr_debug("cfi: pid %d: %s: %s", (int)pid, m->path, strerror(-fd));
-			return 0; /* tried again with the next process that maps it */
-		}
-	}
-	err = build(c, f, fd);
-	if (fd >= 0)
-		close(fd);
-	return err;
-}
-
 /* --- processes --- */
 
-static uint64_t key_of(const struct sym_code_map *m)
-{
-	if (m->kind == SYM_CODE_VDSO)
-		return PROFD_CFI_VDSO_KEY;
-	return profd_cfi_file_key((uint64_t)m->dev_major << 20 | m->dev_minor, m->ino, m->size,
-				  m->mtime_sec, (uint32_t)m->mtime_nsec);
-}
+#define RETRY_MAX 1024
 
+/* Asks the kernel to scan pid's mappings; a process busy changing them is tried again later. */
 int prof_cfi__add_process(struct prof_cfi *c, pid_t pid)
 {
-	struct profd_proc_maps *pm = c->pm;
-	struct sym_code_map *maps;
-	__u32 key = (__u32)pid;
-	int n, err = 0;
+	int err = c->maps.scan(c->maps.ctx, pid);
 
-	n = sym_resolver__code_maps(c->r, pid, &maps);
-	if (n < 0)
-		return n;
-	memset(pm, 0, sizeof(*pm));
-	for (int i = 0; i < n && !err; i++) {
-		const struct sym_code_map *m = &maps[i];
-		uint64_t k;
-
-		/* Anonymous code (JIT) follows rbp: it needs no entry. */
-		if (m->kind == SYM_CODE_ANON || m->end - m->start > UINT32_MAX)
-			continue;
-		if (pm->n == PROFD_PROC_MAPS_MAX) {
-			c->stats.maps_dropped++;
-			continue;
-		}
-		k = key_of(m);
-		if (m->kind != SYM_CODE_UNREADABLE)
-			err = ensure_file(c, pid, m, k);
-		pm->m[pm->n++] = (struct profd_umap){
-			.start = m->start,
-			.file = k,
-			.len = (__u32)(m->end - m->start),
-			.pgoff = (__u32)(m->offset >> PROFD_CFI_PAGE_SHIFT),
-		};
-	}
-	free(maps);
-	if (err)
+	if (err != -EBUSY)
 		return err;
-	if (bpf_map_update_elem(c->maps.procs, &key, pm, BPF_ANY))
-		return -errno;
-	c->stats.processes++;
+	for (size_t i = 0; i < c->nretry; i++)
+		if (c->retry[i] == pid)
+			return 0;
+	if (c->nretry < RETRY_MAX)
+		c->retry[c->nretry++] = pid;
 	return 0;
 }
 
-void prof_cfi__drop_process(struct prof_cfi *c, pid_t pid)
+void prof_cfi__retry(struct prof_cfi *c)
 {
-	__u32 key = (__u32)pid;
+	size_t kept = 0;
 
-	bpf_map_delete_elem(c->maps.procs, &key);
+	for (size_t i = 0; i < c->nretry; i++)
+		if (c->maps.scan(c->maps.ctx, c->retry[i]) == -EBUSY)
+			c->retry[kept++] = c->retry[i];
+	c->nretry = kept;
+}
+
+/* Opens path (under root, if not NULL) if it is the file e describes. */
+static int open_checked(const char *root, const char *path, const struct profd_mmap_event *e)
+{
+	char full[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (root && snprintf(full, sizeof(full), "%s%s", root, path) >= (int)sizeof(full))
+		return -ENAMETOOLONG;
+	fd = open(root ? full : path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* The device number is left out: stat shows btrfs subvolumes by another. */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_ino != e->ino ||
+	    (uint64_t)st.st_size != e->size || st.st_mtim.tv_sec != e->mtime_sec ||
+	    (uint32_t)st.st_mtim.tv_nsec != e->mtime_nsec) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+/* The path from the names the kernel gave, leaf first: "/usr/lib/x.so". */
+static bool join_path(const struct profd_mmap_event *e, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	if (!e->nparts || (e->flags & PROFD_MMAP_PATH_CUT))
+		return false;
+	for (int i = (int)e->nparts - 1; i >= 0; i--) {
+		int n = snprintf(buf + at, len - at, "/%.*s", PROFD_PATH_PART_LEN, e->parts[i]);
+
+		if (n < 0 || (size_t)n >= len - at)
+			return false;
+		at += (size_t)n;
+	}
+	return true;
+}
+
+/*
+ * Opens the file of e: through the mapping while the process lives (any namespace), else by the
+ * path the kernel saw, in our root and then in the process's. Returns an fd or -errno.
+ */
+static int open_mapped(const struct profd_mmap_event *e, char *path, size_t len)
+{
+	char proc[64];
+	int fd;
+
+	snprintf(proc, sizeof(proc), "/proc/%u/map_files/%llx-%llx", e->pid,
+		 (unsigned long long)e->start, (unsigned long long)e->end);
+	fd = open_checked(NULL, proc, e);
+	if (!join_path(e, path, len))
+		snprintf(path, len, "%.*s", PROFD_PATH_PART_LEN, e->nparts ? e->parts[0] : "?");
+	if (fd >= 0)
+		return fd;
+	if (path[0] != '/')
+		return -ENOENT;
+	fd = open_checked(NULL, path, e);
+	if (fd >= 0)
+		return fd;
+	snprintf(proc, sizeof(proc), "/proc/%u/root", e->pid);
+	return open_checked(proc, path, e);
+}
+
+/* Another dynamic linker (a container's): its library changes are watched too. */
+static bool is_loader(const struct profd_mmap_event *e)
+{
+	return e->nparts && !strncmp(e->parts[0], "ld-linux", 8);
+}
+
+static void watch_loader(struct prof_cfi *c, const struct profd_mmap_event *e)
+{
+	char proc[64];
+	int err;
+
+	snprintf(proc, sizeof(proc), "/proc/%u/map_files/%llx-%llx", e->pid,
+		 (unsigned long long)e->start, (unsigned long long)e->end);
+	err = c->maps.watch_loader(c->maps.ctx, proc);
+	if (err)
+		pr_debug("cfi: pid %u: cannot watch its dynamic linker: %s", e->pid, strerror(-err));
+}
+
+void prof_cfi__on_mmap(struct prof_cfi *c, const struct profd_mmap_event *e)
+{
+	struct cfi_file *f = find_file(c, e->file);
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (f && f->state)
+		return; /* announced before the kernel saw the last build */
+	fd = open_mapped(e, path, sizeof(path));
+	if (fd < 0) {
+		/* Announced again by the next mapping of it. */
+		bpf_map_delete_elem(c->maps.announced, &e->file);
+		pr_debug("cfi: pid %u: %s: %s", e->pid, path, strerror(-fd));
+		return;
+	}
+	if (!f)
+		f = new_file(c, e->file, path);
+	err = f ? build(c, f, fd) : -ENOMEM;
+	close(fd);
+	bpf_map_delete_elem(c->maps.announced, &e->file);
+	if (err)
+		pr_warn_once("cannot load unwind tables: %s", strerror(-err));
+	else if (is_loader(e))
+		watch_loader(c, e);
 }
 
 /* --- lifecycle --- */
 
-struct prof_cfi *prof_cfi__new(struct sym_resolver *r, const struct prof_cfi_maps *maps)
+struct prof_cfi *prof_cfi__new(const struct prof_cfi_maps *maps)
 {
 	struct prof_cfi *c = calloc(1, sizeof(*c));
+	struct cfi_file *vdso;
+	int err = -ENOMEM;
 
 	if (!c)
 		return NULL;
-	c->r = r;
 	c->maps = *maps;
-	c->pm = calloc(1, sizeof(*c->pm));
+	c->retry = calloc(RETRY_MAX, sizeof(*c->retry));
 	c->free = calloc(1, sizeof(*c->free));
-	if (!c->pm || !c->free) {
-		prof_cfi__free(c);
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (!c->retry || !c->free)
+		goto fail;
 	c->free[0] = (struct extent){0, maps->pool_slots};
 	c->nfree = c->cap_free = 1;
 	c->stats.pool_bytes = (size_t)maps->pool_slots * sizeof(__u64);
+	/* Every 64-bit process maps the same vdso image: ours. */
+	vdso = new_file(c, PROFD_CFI_VDSO_KEY, "[vdso]");
+	if (!vdso || (err = build(c, vdso, -1)))
+		goto fail;
 	return c;
+fail:
+	prof_cfi__free(c);
+	errno = -err;
+	return NULL;
 }
 
 void prof_cfi__free(struct prof_cfi *c)
@@ -479,7 +547,7 @@ void prof_cfi__free(struct prof_cfi *c)
 	}
 	free(c->buckets);
 	free(c->free);
-	free(c->pm);
+	free(c->retry);
 	free(c);
 }
 
@@ -503,10 +571,9 @@ void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *cnt, struct pro
 	profd_strbuf_printf(sb, "; user stacks walked in the kernel: %llu, %.1f %% of them whole",
 			    (unsigned long long)walked,
 			    walked ? 100.0 * cnt[PROFD_CNT_CFI_WHOLE] / walked : 0.0);
-	if (cnt[PROFD_CNT_CFI_NO_PROCESS] + cnt[PROFD_CNT_CFI_BUSY])
+	if (cnt[PROFD_CNT_CFI_NO_PROCESS])
 		profd_strbuf_printf(sb, ", %llu by frame pointers (process not loaded yet)",
-				    (unsigned long long)(cnt[PROFD_CNT_CFI_NO_PROCESS] +
-							 cnt[PROFD_CNT_CFI_BUSY]));
+				    (unsigned long long)cnt[PROFD_CNT_CFI_NO_PROCESS]);
 	if (cnt[PROFD_CNT_CFI_NO_TABLE])
 		profd_strbuf_printf(sb, ", %llu through a file without its table (%llu refused for room)",
 				    (unsigned long long)cnt[PROFD_CNT_CFI_NO_TABLE],
@@ -534,14 +601,11 @@ void prof_cfi__log_stats(const struct prof_cfi *c)
 	const struct prof_cfi_stats *st = &c->stats;
 
 	pr_debug("cfi: %zu files, %zu tables in %zu of %zu KiB, %llu built from %llu KiB of CFI in "
-		 "%.1f ms, %llu without CFI, %llu unreadable, %llu evicted, %llu refused for room, "
-		 "%llu process mapping tables, %llu mappings over %d per process",
+		 "%.1f ms, %llu without CFI, %llu unreadable, %llu evicted, %llu refused for room",
 		 c->nfiles, st->tables, st->pool_bytes_used >> 10, st->pool_bytes >> 10,
 		 (unsigned long long)st->builds, (unsigned long long)(st->cfi_bytes >> 10),
 		 st->build_ns / 1e6, (unsigned long long)st->no_cfi, (unsigned long long)st->failed,
-		 (unsigned long long)st->evictions, (unsigned long long)st->no_room,
-		 (unsigned long long)st->processes, (unsigned long long)st->maps_dropped,
-		 PROFD_PROC_MAPS_MAX);
+		 (unsigned long long)st->evictions, (unsigned long long)st->no_room);
 }
 
 void prof_cfi__stats(const struct prof_cfi *c, struct prof_cfi_stats *out)

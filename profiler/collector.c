@@ -67,6 +67,14 @@ static void load_cfi(struct prof_collector *c, pid_t pid)
 		pr_debug("pid %d: cannot load its unwind tables: %s", (int)pid, strerror(-err));
 }
 
+static void on_mmap(const struct profd_mmap_event *e, void *ctx)
+{
+	struct prof_collector *c = ctx;
+
+	if (c->cfi)
+		prof_cfi__on_mmap(c->cfi, e);
+}
+
 static void on_stack(const struct prof_stack_sample *ss, void *ctx)
 {
 	struct prof_collector *c = ctx;
@@ -99,8 +107,6 @@ static void on_event(const struct profd_event *e, void *ctx)
 		sym_resolver__refresh_process(c->resolver, e->pid);
 		if (c->unwind)
 			choose_unwind(c, e->pid);
-		if (c->cfi)
-			load_cfi(c, e->pid);
 		break;
 	case PROFD_EV_EXIT:
 		record_exit(c, e->pid, e->comm);
@@ -124,6 +130,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.stack_size = opts->stack_size ? opts->stack_size : PROFD_STACK_SIZE_DEFAULT,
 		.on_stack = on_stack,
 		.cfi_memory = opts->cfi_memory ? opts->cfi_memory : PROF_CFI_MEMORY_DEFAULT,
+		.on_mmap = on_mmap,
 	};
 	struct prof_cfi_maps maps;
 	struct prof_unwind_opts uo = {
@@ -164,7 +171,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 	}
 	if (opts->unwind == PROFD_UNWIND_CFI) {
 		prof_sampler__cfi_maps(c->sampler, &maps);
-		c->cfi = prof_cfi__new(c->resolver, &maps);
+		c->cfi = prof_cfi__new(&maps);
 		if (!c->cfi) {
 			err = -errno;
 			prof_collector__fini(c);
@@ -209,9 +216,16 @@ int prof_collector__add_target(struct prof_collector *c, pid_t pid)
 {
 	int err = prof_sampler__add_target(c->sampler, pid);
 
-	if (!err)
-		sym_resolver__add_process(c->resolver, pid);
-	return err;
+	if (err)
+		return err;
+	sym_resolver__add_process(c->resolver, pid);
+	/* Its mappings and their tables before its first sample: walked, not taken by frame
+	 * pointers. */
+	if (c->cfi) {
+		load_cfi(c, pid);
+		prof_sampler__poll(c->sampler, 0);
+	}
+	return 0;
 }
 
 int prof_collector__start(struct prof_collector *c)
@@ -221,6 +235,8 @@ int prof_collector__start(struct prof_collector *c)
 
 int prof_collector__poll(struct prof_collector *c, int timeout_ms)
 {
+	if (c->cfi)
+		prof_cfi__retry(c->cfi);
 	return prof_sampler__poll(c->sampler, timeout_ms);
 }
 
@@ -265,8 +281,7 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 		sym_resolver__drop_process(c->resolver, c->pending_drop[i]);
 		if (c->unwind)
 			prof_unwind__drop_process(c->unwind, c->pending_drop[i]);
-		if (c->cfi)
-			prof_cfi__drop_process(c->cfi, c->pending_drop[i]);
+
 	}
 	if (pending) /* pending_drop may still be NULL, and NULL + 0 is undefined */
 		memmove(c->pending_drop, c->pending_drop + pending,

@@ -43,6 +43,8 @@ struct prof_sampler_opts {
 	/* Called from prof_sampler__poll() and __drain() for every sample with a stack copy. */
 	void (*on_stack)(const struct prof_stack_sample *ss, void *ctx);
 	size_t cfi_memory; /* bytes of BPF table memory for --unwind cfi */
+	/* Called from prof_sampler__poll() when code of a file without a table is mapped. */
+	void (*on_mmap)(const struct profd_mmap_event *e, void *ctx);
 };
 
 /* One aggregated entry of a drained buffer. Stacks are leaf first. */
@@ -106,6 +108,9 @@ struct prof_cfi_maps;
 void prof_sampler__cfi_maps(struct prof_sampler *s, struct prof_cfi_maps *out);
 /* Returns once no CPU is still inside a sampling program it entered before the call. */
 void prof_sampler__barrier(void *sampler);
+/* Watches the dynamic linker at path (once per file) so library loads rescan a process's
+ * mappings. Returns 0 or -errno. */
+int prof_sampler__watch_loader(void *sampler, const char *path);
 
 /* ---- perf_events.c ---- */
 
@@ -184,12 +189,16 @@ void prof_unwind__summary(const struct prof_unwind *u, uint64_t ringbuf_full,
 
 #define PROF_CFI_MEMORY_DEFAULT (32u << 20)
 
-/* The BPF maps the walker reads (fds owned by the sampler), and how to wait for it. */
+/* The BPF maps the walker reads (fds owned by the sampler), and what the sampler does for us. */
 struct prof_cfi_maps {
-	int pool, tables, files, procs;
+	int pool, tables, files, announced;
 	uint32_t pool_slots; /* entries of cfi_pool (two words each) */
 	/* Returns once no walk that began before the call is still running. */
 	void (*barrier)(void *ctx);
+	/* Has the kernel scan pid's mappings now. Returns 0, -ESRCH, -EBUSY or -errno. */
+	int (*scan)(void *ctx, pid_t pid);
+	/* Watches the dynamic linker at path for library changes too. Returns 0 or -errno. */
+	int (*watch_loader)(void *ctx, const char *path);
 	void *ctx;
 };
 
@@ -203,22 +212,22 @@ struct prof_cfi_stats {
 	uint64_t no_room;	   /* tables refused: no idle table to evict */
 	uint64_t failed;	   /* files whose CFI could not be read */
 	uint64_t no_cfi;	   /* files without CFI (their frames follow rbp) */
-	uint64_t processes;	   /* mapping tables written */
-	uint64_t maps_dropped;	   /* mappings over PROFD_PROC_MAPS_MAX, not written */
 };
 
 struct prof_cfi;
 
-/* Returns NULL with errno set. r must outlive it. */
-struct prof_cfi *prof_cfi__new(struct sym_resolver *r, const struct prof_cfi_maps *maps);
+/* Builds the vdso's table. Returns NULL with errno set. */
+struct prof_cfi *prof_cfi__new(const struct prof_cfi_maps *maps);
 void prof_cfi__free(struct prof_cfi *c);
 /*
- * Loads the tables of every file pid maps code from (once per file) and writes its mappings for
- * the walker, from the resolver's snapshot of pid. Returns 0, -ESRCH without a snapshot, or
- * -errno.
+ * A process that was running before we started (or unknown for another reason): has the kernel
+ * scan its mappings, which announces the files that need tables. Returns 0, -ESRCH or -errno;
+ * a process busy changing its mappings is scanned again by prof_cfi__retry().
  */
 int prof_cfi__add_process(struct prof_cfi *c, pid_t pid);
-void prof_cfi__drop_process(struct prof_cfi *c, pid_t pid);
+void prof_cfi__retry(struct prof_cfi *c);
+/* The kernel mapped code of a file that has no table: builds it (the mapping is in place). */
+void prof_cfi__on_mmap(struct prof_cfi *c, const struct profd_mmap_event *e);
 void prof_cfi__stats(const struct prof_cfi *c, struct prof_cfi_stats *out);
 struct profd_strbuf;
 /* Appends "; user stacks walked in the kernel: N, P % of them whole, ..." from the sampler's

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* The BPF side's lifecycle: open, size, load, attach per CPU, poll events, drain buffers. */
 #include <errno.h>
+#include <limits.h>
+#include <link.h>
+#include <stdio.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +18,8 @@
 #include "common/log.h"
 #include "profiler/profiler.h"
 #include "bpf/profile.skel.h"
+
+#define LOADERS_MAX 16
 
 struct prof_sampler {
 	struct profile_bpf *skel;
@@ -40,6 +47,11 @@ struct prof_sampler {
 	uint32_t counts_entries;
 	struct profd_stack *kstack_buf; /* kernel stack of one stack-copy sample */
 	uint64_t events_bytes;
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} loaders[LOADERS_MAX]; /* dynamic linkers watched (on_loader) */
+	size_t nloaders;
 };
 
 /* Whether samples come with copies of the user stack (--unwind dwarf or auto). */
@@ -81,6 +93,12 @@ static void on_stack_event(struct prof_sampler *s, const struct profd_stack_even
 	s->opts.on_stack(&ss, s->opts.ctx);
 }
 
+static void on_mmap_event(struct prof_sampler *s, const struct profd_mmap_event *e, size_t size)
+{
+	if (s->opts.on_mmap && size >= sizeof(*e) && e->nparts <= PROFD_PATH_PARTS)
+		s->opts.on_mmap(e, s->opts.ctx);
+}
+
 static int on_ringbuf(void *ctx, void *data, size_t size)
 {
 	struct prof_sampler *s = ctx;
@@ -90,6 +108,8 @@ static int on_ringbuf(void *ctx, void *data, size_t size)
 		return 0;
 	if (e->type == PROFD_EV_STACK)
 		on_stack_event(s, data, size);
+	else if (e->type == PROFD_EV_MMAP)
+		on_mmap_event(s, data, size);
 	else if (s->opts.on_event)
 		s->opts.on_event(e, s->opts.ctx);
 	return 0;
@@ -120,6 +140,10 @@ static int size_cfi_maps(struct prof_sampler *s)
 		err = err ?: bpf_map__set_max_entries(skel->maps.cfi_pool, 1);
 		err = err ?: bpf_map__set_max_entries(skel->maps.cfi_tables, 1);
 		err = err ?: bpf_map__set_max_entries(skel->maps.cfi_files, 1);
+		err = err ?: bpf_map__set_max_entries(skel->maps.cfi_announced, 1);
+		err = err ?: bpf_map__set_max_entries(skel->maps.maps_scratch, 1);
+		err = err ?: bpf_map__set_max_entries(skel->maps.maps_entries, 1);
+		err = err ?: bpf_map__set_max_entries(skel->maps.mmap_scratch, 1);
 		return err ?: bpf_map__set_max_entries(skel->maps.proc_maps, 1);
 	}
 	if (slots < 1 || slots > UINT32_MAX / 2)
@@ -192,6 +216,15 @@ static int alloc_scratch(struct prof_sampler *s)
 	return 0;
 }
 
+#define MAPPING_PROGRAMS 2
+
+/* The programs that keep processes' mappings current: --unwind cfi only. */
+static void mapping_programs(struct profile_bpf *skel, struct bpf_program *out[MAPPING_PROGRAMS])
+{
+	out[0] = skel->progs.on_loader;
+	out[1] = skel->progs.load_process;
+}
+
 struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 {
 	struct prof_sampler *s;
@@ -231,6 +264,14 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 	if (err) {
 		pr_warn("cannot size the BPF maps: %s", strerror(-err));
 		goto fail;
+	}
+	if (opts->unwind != PROFD_UNWIND_CFI) {
+		struct bpf_program *m[MAPPING_PROGRAMS];
+
+		/* Their kernel functions need not exist for the other modes. */
+		mapping_programs(s->skel, m);
+		for (size_t i = 0; i < MAPPING_PROGRAMS; i++)
+			bpf_program__set_autoload(m[i], false);
 	}
 	err = profile_bpf__load(s->skel);
 	if (err) {
@@ -322,13 +363,33 @@ static int attach_tracepoints(struct prof_sampler *s)
 	return 0;
 }
 
+/* Our own dynamic linker, the one the processes of this root use: the mapping at AT_BASE. */
+static int own_loader(struct dl_phdr_info *info, size_t size, void *data)
+{
+	char *path = data;
+
+	if (info->dlpi_addr != getauxval(AT_BASE) || !info->dlpi_name || !info->dlpi_name[0])
+		return 0;
+	snprintf(path, PATH_MAX, "%s", info->dlpi_name);
+	return 1;
+}
+
 int prof_sampler__start(struct prof_sampler *s)
 {
+	char loader[PATH_MAX] = "";
 	int *cpus = NULL, n, err = 0;
 
 	err = attach_tracepoints(s);
 	if (err)
 		return err;
+	if (s->opts.unwind == PROFD_UNWIND_CFI) {
+		dl_iterate_phdr(own_loader, loader);
+		err = loader[0] ? prof_sampler__watch_loader(s, loader) : -ENOENT;
+		if (err)
+			pr_warn("cannot watch the dynamic linker %s: %s; libraries loaded after a "
+				"process starts are seen late", loader[0] ? loader : "(none)",
+				strerror(-err));
+	}
 	n = prof_online_cpus(&cpus);
 	if (n < 0)
 		return n;
@@ -379,15 +440,53 @@ int prof_sampler__poll(struct prof_sampler *s, int timeout_ms)
 	return n < 0 ? n : 0;
 }
 
+int prof_sampler__watch_loader(void *sampler, const char *path)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = "_dl_debug_state");
+	struct prof_sampler *s = sampler;
+	struct bpf_link *link;
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	for (size_t i = 0; i < s->nloaders; i++)
+		if (s->loaders[i].dev == st.st_dev && s->loaders[i].ino == st.st_ino)
+			return 0;
+	if (s->nloaders == LOADERS_MAX)
+		return -ENOSPC;
+	link = bpf_program__attach_uprobe_opts(s->skel->progs.on_loader, -1, path, 0, &opts);
+	if (!link)
+		return -errno;
+	s->loaders[s->nloaders].dev = st.st_dev;
+	s->loaders[s->nloaders++].ino = st.st_ino;
+	pr_debug("watching %s for library changes", path);
+	return add_link(s, link);
+}
+
+static int scan_process(void *sampler, pid_t pid)
+{
+	struct prof_sampler *s = sampler;
+	struct {
+		__s32 pid;
+	} args = {pid};
+	LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = &args, .ctx_size_in = sizeof(args));
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(s->skel->progs.load_process), &run))
+		return -errno;
+	return (int)run.retval;
+}
+
 void prof_sampler__cfi_maps(struct prof_sampler *s, struct prof_cfi_maps *out)
 {
 	*out = (struct prof_cfi_maps){
 		.pool = bpf_map__fd(s->skel->maps.cfi_pool),
 		.tables = bpf_map__fd(s->skel->maps.cfi_tables),
 		.files = bpf_map__fd(s->skel->maps.cfi_files),
-		.procs = bpf_map__fd(s->skel->maps.proc_maps),
+		.announced = bpf_map__fd(s->skel->maps.cfi_announced),
 		.pool_slots = bpf_map__max_entries(s->skel->maps.cfi_pool),
 		.barrier = prof_sampler__barrier,
+		.scan = scan_process,
+		.watch_loader = prof_sampler__watch_loader,
 		.ctx = s,
 	};
 }

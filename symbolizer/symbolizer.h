@@ -225,35 +225,6 @@ void sym_unwinder__drop_process(struct sym_unwinder *u, pid_t pid);
 
 void sym_unwinder__stats(const struct sym_unwinder *u, struct sym_unwind_stats *out);
 
-/* ---- codemaps.c: a process's code mappings, for unwind tables kept outside this library ---- */
-
-enum sym_code_kind {
-	SYM_CODE_FILE,	     /* a file, opened when the snapshot was taken */
-	SYM_CODE_UNREADABLE, /* a file that could not be opened: size and mtime unknown */
-	SYM_CODE_VDSO,	     /* the kernel's [vdso] */
-	SYM_CODE_ANON,	     /* no file: JIT code and the like */
-};
-
-struct sym_code_map {
-	uint64_t start, end;
-	uint64_t offset;	       /* file offset of start */
-	uint32_t dev_major, dev_minor; /* of the mapped inode, as /proc/PID/maps shows it */
-	uint64_t ino;
-	uint64_t size; /* the file's size and modification time (SYM_CODE_FILE) */
-	int64_t mtime_sec, mtime_nsec;
-	enum sym_code_kind kind;
-	const char *path; /* as mapped; valid until the process's snapshot changes */
-};
-
-/*
- * The executable mappings of pid's snapshot (see sym_resolver__add_process()), by address, in a
- * malloc'd array the caller frees. Returns how many, -ESRCH without a snapshot, or -ENOMEM.
- */
-int sym_resolver__code_maps(struct sym_resolver *r, pid_t pid, struct sym_code_map **out);
-/* Opens the file of a SYM_CODE_FILE mapping of pid again, checked to be the same file. Returns
- * a read-only fd the caller closes, or -errno. */
-int sym_resolver__open_code(struct sym_resolver *r, pid_t pid, const struct sym_code_map *m);
-
 /* ---- cfi.c: CFI compiled into compact unwind tables, for an unwinder outside this library ---- */
 
 /*
