@@ -9,9 +9,13 @@
  *                          of loaded libraries, at start and at dlopen/dlclose: what debuggers
  *                          watch
  *   load_process           (run by user space) a process that was running before we started
- *   fork, exit             the child gets a copy of its parent's table; an exited one's goes
+ *   fork, free             the child gets a copy of its parent's table; a process's goes when
+ *                          its last task is freed, not at exit: samples of the exit path
+ *                          still walk its stack
  *
- * A rebuild writes a new element: a walk on another CPU keeps the old one, whole. So a process
+ * A rebuild writes a new element: a walk on another CPU keeps the old one, whole. A scan that
+ * finds the mappings locked (a thread is changing them) asks user space to run load_process
+ * later (PROFD_EV_RESCAN). So a process
  * that starts while we sample is unwound from its first sample with no round trip to user
  * space, as long as its files' tables exist. A file with code but no table is announced once
  * (PROFD_EV_MMAP); its frames follow rbp meanwhile, counted.
@@ -269,8 +273,8 @@ int BPF_KPROBE(on_loader)
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 pid = task->tgid;
 
-	if (tracked(pid))
-		scan_mappings(task, pid, next_gen(pid, false));
+	if (tracked(pid) && scan_mappings(task, pid, next_gen(pid, false)) == -EBUSY)
+		send_event(PROFD_EV_RESCAN, pid, 0);
 	return 0;
 }
 
@@ -297,8 +301,8 @@ static __always_inline void maps_exec(struct task_struct *task)
 {
 	__u32 pid = task->tgid;
 
-	if (tracked(pid))
-		scan_mappings(task, pid, next_gen(pid, true));
+	if (tracked(pid) && scan_mappings(task, pid, next_gen(pid, true)) == -EBUSY)
+		send_event(PROFD_EV_RESCAN, pid, 0);
 }
 
 /* A new process starts from its parent's mappings (elements are replaced, never edited). */

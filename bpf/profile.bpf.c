@@ -231,22 +231,33 @@ static __always_inline __u64 walk_stack(void *ctx, struct task_struct *task, __u
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct profd_stack *st;
+	__s32 trust = 0;
 	__u32 zero = 0;
+	__u64 h;
 	long n;
 
+	/* In exec or exit the user stack is gone, or going: kernel frames only. */
+	if (!task->mm || BPF_CORE_READ_BITFIELD_PROBED(task, in_execve)) {
+		count(PROFD_CNT_CFI_NO_MM);
+		*err = -ENOENT;
+		return 0;
+	}
 	st = bpf_map_lookup_elem(&stack_scratch, &zero);
 	if (!st) {
 		*err = -ENOENT;
 		return 0;
 	}
-	n = walk_user_stack(regs, pid, st->pcs, stack_bytes / sizeof(__u64));
+	n = walk_user_stack(regs, pid, st->pcs, stack_bytes / sizeof(__u64), &trust);
 	if (n < 0)
 		return take_stack(ctx, buf, BPF_F_USER_STACK, err);
 	if (!n) {
 		*err = -EFAULT;
 		return 0;
 	}
-	return store_stack(buf, st, n, true, err);
+	h = store_stack(buf, st, n, true, err);
+	if (h)
+		*err = trust;
+	return h;
 }
 
 static __always_inline void add_count(__u32 buf, struct profd_sample_key *key)
@@ -476,9 +487,17 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	/* A pid that is reused later must not inherit the target mark. */
 	known |= bpf_map_delete_elem(&targets, &pid) == 0;
 	bpf_map_delete_elem(&unwind_modes, &pid);
-	maps_exit(pid);
 	if (known)
 		send_event(PROFD_EV_EXIT, pid, 0);
+	return 0;
+}
+
+/* The last of a process is freed: its mapping table goes (see mappings.bpf.h). */
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(on_free, struct task_struct *p)
+{
+	if (p->pid == p->tgid)
+		maps_exit(p->tgid);
 	return 0;
 }
 

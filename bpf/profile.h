@@ -16,7 +16,8 @@ struct profd_sample_key {
 	__u32 tid;
 	__u64 user_stack;   /* key of the user stack in the stacks map, or 0 */
 	__u64 kernel_stack; /* likewise */
-	__s32 user_err;	    /* 0, or -errno why user_stack is 0 (-ENOENT: not taken) */
+	__s32 user_err;	    /* 0, -errno why user_stack is 0 (-ENOENT: not taken), or > 0: the
+			     * in-kernel walk's stack may be cut short or wrong (PROFD_WALK_*) */
 	__s32 kernel_err;   /* likewise */
 	char comm[PROFD_COMM_LEN];
 };
@@ -52,16 +53,19 @@ enum profd_counter {
 	PROFD_CNT_CFI_WALKED,	     /* user stacks walked with the tables */
 	PROFD_CNT_CFI_WHOLE,	     /* of those, walked to the outermost frame (CFI says: end) */
 	PROFD_CNT_CFI_NO_PROCESS,    /* taken by frame pointers: the process's mappings not loaded yet */
+	PROFD_CNT_CFI_NO_MM,	     /* none taken: the task was in exec or exit, its stack gone */
 	PROFD_CNT_CFI_NO_TABLE,	     /* walks that followed rbp through a file whose table is not
 				      * loaded (not built yet, or no room in the table memory) */
 	PROFD_CNT_CFI_UNSUPPORTED,   /* walks that followed rbp through CFI the tables cannot express */
 	PROFD_CNT_CFI_STOP_READ,     /* walks stopped: a return address or saved rbp unreadable */
 	PROFD_CNT_CFI_STOP_FP,	     /* walks stopped: a frame-pointer step found no frame */
 	PROFD_CNT_CFI_STOP_LOOP,     /* walks stopped: the stack pointer did not move up */
-	PROFD_CNT_CFI_STOP_ZERO,     /* walks stopped at a return address of 0 */
+	PROFD_CNT_CFI_STOP_ZERO,     /* walks that ended at a return address or frame pointer of 0:
+				      * the end of a frame-pointer chain (Go, JIT), not a failure */
 	PROFD_CNT_CFI_STOP_ERROR,    /* walks stopped: a table was inconsistent */
 	PROFD_CNT_MAPS_DROPPED,	     /* code mappings not tracked: a process's table was full */
-	PROFD_CNT_MAPS_BUSY,	     /* mapping scans given up: the process was changing them */
+	PROFD_CNT_MAPS_BUSY,	     /* mapping scans put off to user space: the process was changing
+				      * them */
 	PROFD_CNT_MMAP_EVENTS,	     /* files announced to user space for their tables */
 	PROFD_CNT_MAX,
 };
@@ -73,6 +77,7 @@ enum profd_event_type {
 	PROFD_EV_FORK,		  /* a targeted process forked a new process (now targeted too) */
 	PROFD_EV_STACK,		  /* a sample with a copy of the user stack (struct profd_stack_event) */
 	PROFD_EV_MMAP,		  /* code of a file without a table was mapped (profd_mmap_event) */
+	PROFD_EV_RESCAN,	  /* a process's mappings could not be read in the kernel: scan later */
 };
 
 struct profd_event {
@@ -140,6 +145,10 @@ struct profd_stack_event {
  * to its table; proc_maps holds each process's executable file mappings. A frame in a file
  * with no table (or in anonymous code: JIT) follows rbp.
  */
+/* Why a stack walked in the kernel is not to be trusted whole (profd_sample_key.user_err). */
+#define PROFD_WALK_STOPPED 0x1 /* stopped before the outermost frame */
+#define PROFD_WALK_GUESSED 0x2 /* a frame in a file without its table followed rbp */
+
 #define PROFD_CFI_PAGE_SHIFT 12
 #define PROFD_CFI_RULE_BITS 20
 #define PROFD_CFI_RULE_WORDS 4

@@ -51,11 +51,12 @@ struct {
 	__type(value, struct profd_proc_maps);
 } proc_maps SEC(".maps");
 
+/* Why a walk ended; from WALK_READ on, before the outermost frame. */
 enum walk_stop {
 	WALK_ON,
 	WALK_END,   /* the outermost frame */
 	WALK_DEPTH, /* max frames */
-	WALK_ZERO,  /* return address 0 */
+	WALK_ZERO,  /* return address or frame pointer 0: the end by convention */
 	WALK_READ,  /* user memory unreadable */
 	WALK_FP,    /* frame pointer leads nowhere */
 	WALK_LOOP,  /* the stack pointer did not move up */
@@ -64,6 +65,7 @@ enum walk_stop {
 
 #define WALK_VIA_NO_TABLE 0x1
 #define WALK_VIA_UNSUPPORTED 0x2
+#define WALK_VIA_UNMAPPED 0x4 /* a PC in no file mapping: JIT, or code mapped behind our back */
 
 /* The largest binary search: 4096 rows in a page, 128 mappings in a process. */
 #define ROW_SEARCH_STEPS 13
@@ -221,7 +223,11 @@ static __always_inline long fp_step(struct walk *w)
 {
 	__u64 frame[2];
 
-	if (!w->bp || w->bp < w->sp || (w->bp & 7)) {
+	if (!w->bp) { /* the end of a frame-pointer chain, by convention */
+		w->stop = WALK_ZERO;
+		return 1;
+	}
+	if (w->bp < w->sp || (w->bp & 7)) {
 		w->stop = WALK_FP;
 		return 1;
 	}
@@ -337,6 +343,8 @@ static long walk_frame(__u32 i, void *ctx)
 	m = w->map && pc - w->map->start < w->map->len ? w->map : find_map(w->maps, pc);
 	if (m && m != w->map)
 		w->table = table_of(w, m);
+	if (!m)
+		w->via |= WALK_VIA_UNMAPPED;
 	w->map = m;
 	if (m && w->table &&
 	    profd_find_rule(w->table, pc - m->start + ((__u64)m->pgoff << PROFD_CFI_PAGE_SHIFT),
@@ -362,10 +370,12 @@ static long walk_frame(__u32 i, void *ctx)
 
 /*
  * Walks the user stack of the current task from its user registers into pcs (leaf first, at
- * most max) and counts how the walk went. Returns the number of PCs, or -ENOENT when the
- * process's mappings are not loaded: the caller takes the stack by frame pointers then.
+ * most max) and counts how the walk went; *trust gets PROFD_WALK_* bits for a stack that may be
+ * cut short or wrong. Returns the number of PCs, or -ENOENT when the process's mappings are not
+ * loaded: the caller takes the stack by frame pointers then.
  */
-static __always_inline long walk_user_stack(struct pt_regs *regs, __u32 pid, __u64 *pcs, __u32 max)
+static __always_inline long walk_user_stack(struct pt_regs *regs, __u32 pid, __u64 *pcs,
+					    __u32 max, __s32 *trust)
 {
 	struct walk w = {.max = max, .pcs = pcs};
 
@@ -380,10 +390,17 @@ static __always_inline long walk_user_stack(struct pt_regs *regs, __u32 pid, __u
 	w.now = bpf_ktime_get_ns();
 	bpf_loop(max, walk_frame, &w, 0);
 	count(PROFD_CNT_CFI_WALKED);
+	*trust = 0;
 	if (w.via & WALK_VIA_NO_TABLE)
 		count(PROFD_CNT_CFI_NO_TABLE);
 	if (w.via & WALK_VIA_UNSUPPORTED)
 		count(PROFD_CNT_CFI_UNSUPPORTED);
+	if (w.via & (WALK_VIA_NO_TABLE | WALK_VIA_UNSUPPORTED))
+		*trust |= PROFD_WALK_GUESSED;
+	/* A frame-pointer chain that ends at 0 is whole, unless it went through code the
+	 * mappings do not know: JIT stacks end in code with CFI, so that code was not JIT. */
+	if (w.stop >= WALK_READ || (w.stop == WALK_ZERO && (w.via & WALK_VIA_UNMAPPED)))
+		*trust |= PROFD_WALK_STOPPED;
 	switch (w.stop) {
 	case WALK_END:
 		count(PROFD_CNT_CFI_WHOLE);

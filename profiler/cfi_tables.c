@@ -465,16 +465,16 @@ static bool is_loader(const struct profd_mmap_event *e)
 	return e->nparts && !strncmp(e->parts[0], "ld-linux", 8);
 }
 
-static void watch_loader(struct prof_cfi *c, const struct profd_mmap_event *e)
+/* Watches the dynamic linker open at fd (it may be a container's: the path is not ours). */
+static void watch_loader(struct prof_cfi *c, int fd, const char *path)
 {
-	char proc[64];
+	char self[64];
 	int err;
 
-	snprintf(proc, sizeof(proc), "/proc/%u/map_files/%llx-%llx", e->pid,
-		 (unsigned long long)e->start, (unsigned long long)e->end);
-	err = c->maps.watch_loader(c->maps.ctx, proc);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	err = c->maps.watch_loader(c->maps.ctx, self);
 	if (err)
-		pr_debug("cfi: pid %u: cannot watch its dynamic linker: %s", e->pid, strerror(-err));
+		pr_debug("cfi: %s: cannot watch this dynamic linker: %s", path, strerror(-err));
 }
 
 void prof_cfi__on_mmap(struct prof_cfi *c, const struct profd_mmap_event *e)
@@ -495,12 +495,12 @@ void prof_cfi__on_mmap(struct prof_cfi *c, const struct profd_mmap_event *e)
 	if (!f)
 		f = new_file(c, e->file, path);
 	err = f ? build(c, f, fd) : -ENOMEM;
+	if (!err && is_loader(e))
+		watch_loader(c, fd, path);
 	close(fd);
 	bpf_map_delete_elem(c->maps.announced, &e->file);
 	if (err)
 		pr_warn_once("cannot load unwind tables: %s", strerror(-err));
-	else if (is_loader(e))
-		watch_loader(c, e);
 }
 
 /* --- lifecycle --- */
@@ -560,7 +560,6 @@ void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *cnt, struct pro
 		{PROFD_CNT_CFI_STOP_READ, "unreadable stack"},
 		{PROFD_CNT_CFI_STOP_FP, "frame pointer led nowhere"},
 		{PROFD_CNT_CFI_STOP_LOOP, "stack pointer did not move"},
-		{PROFD_CNT_CFI_STOP_ZERO, "return address 0"},
 		{PROFD_CNT_CFI_STOP_ERROR, "bad table"},
 	};
 	uint64_t walked = cnt[PROFD_CNT_CFI_WALKED], stopped = 0;
@@ -571,6 +570,9 @@ void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *cnt, struct pro
 	profd_strbuf_printf(sb, "; user stacks walked in the kernel: %llu, %.1f %% of them whole",
 			    (unsigned long long)walked,
 			    walked ? 100.0 * cnt[PROFD_CNT_CFI_WHOLE] / walked : 0.0);
+	if (cnt[PROFD_CNT_CFI_STOP_ZERO])
+		profd_strbuf_printf(sb, " (%llu more ended where frame pointers do, at 0)",
+				    (unsigned long long)cnt[PROFD_CNT_CFI_STOP_ZERO]);
 	if (cnt[PROFD_CNT_CFI_NO_PROCESS])
 		profd_strbuf_printf(sb, ", %llu by frame pointers (process not loaded yet)",
 				    (unsigned long long)cnt[PROFD_CNT_CFI_NO_PROCESS]);

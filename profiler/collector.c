@@ -111,6 +111,10 @@ static void on_event(const struct profd_event *e, void *ctx)
 	case PROFD_EV_EXIT:
 		record_exit(c, e->pid, e->comm);
 		break;
+	case PROFD_EV_RESCAN:
+		if (c->cfi)
+			load_cfi(c, e->pid);
+		break;
 	case PROFD_EV_FORK:
 		pr_debug("pid %u forked %u: following it", e->ppid, e->pid);
 		break;

@@ -53,7 +53,8 @@ struct prof_raw_sample {
 	char comm[PROFD_COMM_LEN + 1];
 	const uint64_t *ustack;
 	uint32_t nustack;
-	int ustack_err; /* 0, or -errno why there is none (-ENOENT: not taken, -ENOMEM: map full) */
+	int ustack_err; /* 0, or -errno why there is none (-ENOENT: not taken, -ENOMEM: map full),
+			 * or > 0: PROFD_WALK_* (the in-kernel walk may be cut short or wrong) */
 	const uint64_t *kstack;
 	uint32_t nkstack;
 	int kstack_err;

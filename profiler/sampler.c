@@ -216,13 +216,14 @@ static int alloc_scratch(struct prof_sampler *s)
 	return 0;
 }
 
-#define MAPPING_PROGRAMS 2
+#define MAPPING_PROGRAMS 3
 
 /* The programs that keep processes' mappings current: --unwind cfi only. */
 static void mapping_programs(struct profile_bpf *skel, struct bpf_program *out[MAPPING_PROGRAMS])
 {
 	out[0] = skel->progs.on_loader;
 	out[1] = skel->progs.load_process;
+	out[2] = skel->progs.on_free;
 }
 
 struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
@@ -345,12 +346,16 @@ static int attach_tracepoints(struct prof_sampler *s)
 		s->skel->progs.on_fork,
 		s->skel->progs.on_exec,
 		s->skel->progs.on_exit,
+		s->opts.unwind == PROFD_UNWIND_CFI ? s->skel->progs.on_free : NULL,
 	};
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		struct bpf_link *link = bpf_program__attach(progs[i]);
+		struct bpf_link *link;
 		int err;
 
+		if (!progs[i])
+			continue;
+		link = bpf_program__attach(progs[i]);
 		if (!link) {
 			err = -errno;
 			pr_warn("cannot attach %s: %s", bpf_program__name(progs[i]), strerror(-err));
@@ -662,9 +667,9 @@ int prof_sampler__drain(struct prof_sampler *s,
 
 		memcpy(rs.comm, k->comm, PROFD_COMM_LEN);
 		rs.comm[PROFD_COMM_LEN] = '\0';
-		if (k->user_stack)
+		if (k->user_stack) /* a read error replaces the walk's PROFD_WALK_* bits */
 			rs.ustack_err = read_stack(s, stacks_fd, k->user_stack, &rs.ustack,
-						   &rs.nustack);
+						   &rs.nustack) ?: k->user_err;
 		if (k->kernel_stack)
 			rs.kstack_err = read_stack(s, stacks_fd, k->kernel_stack, &rs.kstack,
 						   &rs.nkstack);

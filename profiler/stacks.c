@@ -122,7 +122,7 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 
 	if (!err && rs->nustack)
 		err = sym_resolver__add_process(st->resolver, rs->pid) == -ENOMEM ? -ENOMEM : 0;
-	for (uint32_t i = 0; i < rs->nustack && n < ENTRIES_MAX - 2 && !err; i++)
+	for (uint32_t i = 0; i < rs->nustack && n < ENTRIES_MAX - 3 && !err; i++)
 		err = add_address(st, p, rs->pid, rs->ustack[i], i > 0, &st->locs[n++]);
 	if (!err && (rs->nustack >= (uint32_t)st->max_stack || rs->ustack_truncated)) {
 		err = add_marker(p, "[truncated]", false, &st->locs[n++]);
@@ -131,6 +131,10 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 	lost = lost_reason(rs->ustack_err);
 	if (!err && lost)
 		err = add_marker(p, lost, false, &st->locs[n++]);
+	if (!err && rs->ustack_err > 0) { /* PROFD_WALK_* */
+		err = add_marker(p, "[incomplete]", false, &st->locs[n++]);
+		p->loss.stacks_incomplete += rs->count;
+	}
 	if (err)
 		return err;
 
