@@ -4,10 +4,11 @@
  * (process, thread, comm, user stack, kernel stack) counts in the kernel, and tells user space
  * about processes it must snapshot before they are gone.
  *
- * In DWARF mode (all processes, or those user space picks in auto mode) a sample is not counted
- * here: its user registers and the top of its user stack go to user space through the events
- * ring buffer, which unwinds them with the CFI of the mapped files. Kernel stacks still come from
- * the stack maps.
+ * User stacks are walked here with tables compiled from the mapped files' CFI (--unwind cfi,
+ * unwind.bpf.h; mappings.bpf.h keeps the processes' mappings), or follow frame pointers
+ * (--unwind fp). With --unwind copy a sample is not counted here: its user registers and the
+ * top of its user stack go to user space through the events ring buffer, which unwinds them
+ * with the CFI of the mapped files. Kernel stacks always come from the stack maps.
  *
  * Counts and stacks are double-buffered: user space flips active_buf, waits until no CPU is
  * still inside this program with the old buffer (the per-CPU drain_seq is odd while inside),
@@ -33,7 +34,7 @@ const volatile bool include_idle = false; /* sample the idle task (pid 0) */
 /* Bytes of PCs to take per stack: 8 * max_stack, matching the stacks maps' value size. */
 const volatile __u32 stack_bytes = PROFD_DEFAULT_MAX_STACK * sizeof(__u64);
 const volatile __u32 unwind = PROFD_UNWIND_FP; /* enum profd_unwind */
-/* User stack copied per sample in DWARF mode, in pages. */
+/* User stack copied per sample with --unwind copy, in pages. */
 const volatile __u32 stack_pages = PROFD_STACK_SIZE_DEFAULT / PROFD_STACK_PAGE;
 
 /* Room kept in the events ring for process events when stack copies fill it. */
@@ -57,17 +58,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } seen SEC(".maps");
-
-/*
- * Auto mode's choice per process: key pid, value enum profd_unwind (FP or DWARF), written by user
- * space once it has looked at the executable. A process without an entry gets DWARF meanwhile.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 32768);
-	__type(key, __u32);
-	__type(value, __u8);
-} unwind_modes SEC(".maps");
 
 /* Sample counts, buffer 0 and 1: key profd_sample_key, value count. Sized by user space. */
 struct {
@@ -112,8 +102,8 @@ struct {
 	__type(value, __u64);
 } drain_seq SEC(".maps");
 
-/* Process events (profd_event) and, in DWARF mode, samples (profd_stack_event). Sized by user
- * space. */
+/* Process events (profd_event, profd_mmap_event) and, with --unwind copy, samples
+ * (profd_stack_event). Sized by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -296,16 +286,9 @@ static __always_inline void announce(__u32 pid)
 		count(PROFD_CNT_SEEN_FULL);
 }
 
-static __always_inline bool copies_stack(__u32 pid, struct task_struct *task)
+static __always_inline bool copies_stack(struct task_struct *task)
 {
-	__u8 *mode;
-
-	if (unwind == PROFD_UNWIND_FP || unwind == PROFD_UNWIND_CFI || (task->flags & PF_KTHREAD))
-		return false;
-	if (unwind == PROFD_UNWIND_DWARF)
-		return true;
-	mode = bpf_map_lookup_elem(&unwind_modes, &pid);
-	return !mode || *mode == PROFD_UNWIND_DWARF;
+	return unwind == PROFD_UNWIND_COPY && !(task->flags & PF_KTHREAD);
 }
 
 /* Copies from sp page by page until the limit or the first unreadable page, like perf's
@@ -418,7 +401,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	buf = active_buf & 1;
 
 	task = bpf_get_current_task_btf();
-	if (copies_stack(pid, task)) {
+	if (copies_stack(task)) {
 		send_stack(ctx, task, pid, tid, buf);
 	} else {
 		key.pid = pid;
@@ -467,8 +450,6 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 {
 	__u32 pid = p->tgid;
 
-	/* A new image: stack copies until user space has looked at it. */
-	bpf_map_delete_elem(&unwind_modes, &pid);
 	maps_exec(p);
 	if (bpf_map_lookup_elem(&seen, &pid))
 		send_event(PROFD_EV_EXEC, pid, 0);
@@ -486,7 +467,6 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	known = bpf_map_delete_elem(&seen, &pid) == 0;
 	/* A pid that is reused later must not inherit the target mark. */
 	known |= bpf_map_delete_elem(&targets, &pid) == 0;
-	bpf_map_delete_elem(&unwind_modes, &pid);
 	if (known)
 		send_event(PROFD_EV_EXIT, pid, 0);
 	return 0;

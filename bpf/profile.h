@@ -89,14 +89,13 @@ struct profd_event {
 	char comm[PROFD_COMM_LEN];
 };
 
-/* ---- DWARF unwinding: samples that carry a copy of the user stack ---- */
+/* ---- --unwind copy: samples that carry a copy of the user stack ---- */
 
-/* How user stacks are taken: the rodata setting `unwind`, and values of the unwind_modes map. */
+/* How user stacks are taken: the rodata setting `unwind` (--unwind). */
 enum profd_unwind {
-	PROFD_UNWIND_FP,    /* frame pointers, in the kernel (bpf_get_stack) */
-	PROFD_UNWIND_DWARF, /* copy registers and stack; user space unwinds with CFI */
-	PROFD_UNWIND_AUTO,  /* per process: user space puts FP or DWARF in unwind_modes */
-	PROFD_UNWIND_CFI,   /* walk in the kernel with tables compiled from CFI (see below) */
+	PROFD_UNWIND_CFI,  /* walk in the kernel with tables compiled from CFI (see below) */
+	PROFD_UNWIND_FP,   /* frame pointers, in the kernel (bpf_get_stack) */
+	PROFD_UNWIND_COPY, /* copy registers and stack; user space unwinds with CFI (libunwind) */
 };
 
 #define PROFD_STACK_PAGE 4096
@@ -115,7 +114,7 @@ enum profd_reg {
 #define PROFD_STACK_CUT 0x1 /* the copy stopped at the size limit, not at unreadable memory */
 
 /*
- * One sample for DWARF unwinding, in the events ring buffer. The record is reserved with room
+ * One sample for the stack-copy unwinder, in the events ring buffer. The record is reserved with room
  * for the whole copy (the stack_pages setting); stack_len bytes of it are valid, copied from
  * regs[PROFD_REG_SP] upwards.
  */

@@ -44,6 +44,7 @@ struct agent_opts {
 	const char *labels;
 	uint64_t spool_bytes; /* 0: the default */
 	enum profd_unwind unwind;
+	size_t cfi_memory; /* 0: the default */
 };
 
 struct agent {
@@ -100,8 +101,9 @@ static const char agent_usage[] =
     "                           at most this much, the oldest dropped first; sent\n"
     "                           oldest first when it answers, also after a restart\n"
     "                           (default 64M)\n"
-    "  --unwind MODE            user stacks: fp (default: frame pointers, in the kernel,\n"
-    "                           the cheapest), dwarf or auto, as for profd -p\n"
+    "  --unwind MODE            user stacks: cfi (default: walked in the kernel with\n"
+    "                           tables from .eh_frame), fp or copy, as for profd -p\n"
+    "  --unwind-memory SIZE     kernel memory for cfi tables (default 32M)\n"
     "  -v, --verbose            debug messages\n";
 
 static int64_t mono_ns(void)
@@ -256,6 +258,7 @@ static int start(struct agent *a)
 	    .window_ms = o->window_s * 1000 < AGENT_DRAIN_MS ? o->window_s * 1000 : AGENT_DRAIN_MS,
 	    .unwind = o->unwind,
 	    .stack_size = PROFD_STACK_SIZE_DEFAULT,
+	    .cfi_memory = o->cfi_memory,
 	};
 	int err;
 
@@ -609,6 +612,7 @@ enum {
 	OPT_LABELS,
 	OPT_SPOOL_SIZE,
 	OPT_UNWIND,
+	OPT_UNWIND_MEMORY,
 };
 
 static int parse_option(struct agent_opts *o, int opt, const char *arg)
@@ -656,7 +660,11 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 		return 0;
 	case OPT_UNWIND:
 		if (!prof_parse_unwind(arg, &o->unwind))
-			return usage("--unwind %s: expected fp, dwarf or auto", arg);
+			return usage("--unwind %s: expected cfi, fp or copy", arg);
+		return 0;
+	case OPT_UNWIND_MEMORY:
+		if (!prof_parse_unwind_memory(arg, &o->cfi_memory))
+			return usage("--unwind-memory %s: expected 1M..4G", arg);
 		return 0;
 	case OPT_SPOOL_SIZE:
 		if (prof_parse_size(arg, &o->spool_bytes) || !o->spool_bytes)
@@ -688,6 +696,7 @@ int prof_agent_main(int argc, char **argv)
 	    {"labels", required_argument, NULL, OPT_LABELS},
 	    {"spool-size", required_argument, NULL, OPT_SPOOL_SIZE},
 	    {"unwind", required_argument, NULL, OPT_UNWIND},
+	    {"unwind-memory", required_argument, NULL, OPT_UNWIND_MEMORY},
 	    {"http", required_argument, NULL, PROF_OPT_HTTP},
 	    {"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
 	    {"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},

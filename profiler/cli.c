@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "profiler/profiler.h"
+#include "profiler/store_internal.h"
 
 bool prof_parse_long(const char *s, long min, long max, long *out)
 {
@@ -51,15 +52,33 @@ int prof_parse_pid_list(const char *arg, pid_t **pids, int *npids)
 
 bool prof_parse_unwind(const char *s, enum profd_unwind *out)
 {
-	static const char *const names[] = {
-	    [PROFD_UNWIND_FP] = "fp", [PROFD_UNWIND_DWARF] = "dwarf", [PROFD_UNWIND_AUTO] = "auto",
-	    [PROFD_UNWIND_CFI] = "cfi"};
+	static const struct {
+		const char *name;
+		enum profd_unwind mode;
+	} names[] = {
+		{"cfi", PROFD_UNWIND_CFI},
+		{"fp", PROFD_UNWIND_FP},
+		{"copy", PROFD_UNWIND_COPY},
+		/* What 0.x called its modes: "auto" picked the best per process, "dwarf" copied. */
+		{"auto", PROFD_UNWIND_CFI},
+		{"dwarf", PROFD_UNWIND_COPY},
+	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (names[i] && !strcmp(s, names[i])) {
-			*out = (enum profd_unwind)i;
+		if (!strcmp(s, names[i].name)) {
+			*out = names[i].mode;
 			return true;
 		}
 	}
 	return false;
+}
+
+bool prof_parse_unwind_memory(const char *s, size_t *out)
+{
+	uint64_t v;
+
+	if (prof_parse_size(s, &v) || v < PROF_CFI_MEMORY_MIN || v > PROF_CFI_MEMORY_MAX)
+		return false;
+	*out = (size_t)v;
+	return true;
 }

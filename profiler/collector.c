@@ -43,19 +43,6 @@ static void record_exit(struct prof_collector *c, pid_t pid, const char *comm)
 	snprintf(e->comm, sizeof(e->comm), "%.*s", PROFD_COMM_LEN, comm);
 }
 
-/* Auto mode tells BPF per process; dwarf mode only reads the process's unwind tables now. */
-static void choose_unwind(struct prof_collector *c, pid_t pid)
-{
-	enum profd_unwind mode = prof_unwind__choose(c->unwind, pid);
-	int err;
-
-	if (c->opts.unwind != PROFD_UNWIND_AUTO)
-		return;
-	err = prof_sampler__set_unwind(c->sampler, pid, mode);
-	if (err)
-		pr_debug("pid %d: cannot set its unwinding mode: %s", (int)pid, strerror(-err));
-}
-
 /* The in-kernel walker gets the process's mappings and the tables of its files. */
 static void load_cfi(struct prof_collector *c, pid_t pid)
 {
@@ -96,7 +83,7 @@ static void on_event(const struct profd_event *e, void *ctx)
 		if (err && err != -ESRCH)
 			pr_debug("pid %u: cannot snapshot mappings: %s", e->pid, strerror(-err));
 		if (c->unwind)
-			choose_unwind(c, e->pid);
+			prof_unwind__prepare(c->unwind, e->pid);
 		if (c->cfi)
 			load_cfi(c, e->pid);
 		break;
@@ -106,7 +93,7 @@ static void on_event(const struct profd_event *e, void *ctx)
 						 1000000000LL / c->opts.freq);
 		sym_resolver__refresh_process(c->resolver, e->pid);
 		if (c->unwind)
-			choose_unwind(c, e->pid);
+			prof_unwind__prepare(c->unwind, e->pid);
 		break;
 	case PROFD_EV_EXIT:
 		record_exit(c, e->pid, e->comm);
@@ -138,7 +125,6 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 	};
 	struct prof_cfi_maps maps;
 	struct prof_unwind_opts uo = {
-		.mode = opts->unwind,
 		.max_stack = opts->max_stack,
 		.stack_size = so.stack_size,
 	};
@@ -159,7 +145,20 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		prof_collector__fini(c);
 		return -ENOMEM;
 	}
-	if (opts->unwind == PROFD_UNWIND_DWARF || opts->unwind == PROFD_UNWIND_AUTO) {
+	c->sampler = prof_sampler__open(&so);
+	if (!c->sampler && so.unwind == PROFD_UNWIND_CFI) {
+		/* An older kernel (no task_vma iterator, say): the stack-copy unwinder still works. */
+		pr_warn("cannot walk user stacks in the kernel (%s): copying them to profd instead, "
+			"as --unwind copy does", strerror(errno));
+		so.unwind = c->opts.unwind = PROFD_UNWIND_COPY;
+		c->sampler = prof_sampler__open(&so);
+	}
+	if (!c->sampler) {
+		err = -errno;
+		prof_collector__fini(c);
+		return err;
+	}
+	if (c->opts.unwind == PROFD_UNWIND_COPY) {
 		c->unwind = prof_unwind__new(c->resolver, &uo);
 		if (!c->unwind) {
 			err = -errno;
@@ -167,13 +166,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 			return err;
 		}
 	}
-	c->sampler = prof_sampler__open(&so);
-	if (!c->sampler) {
-		err = -errno;
-		prof_collector__fini(c);
-		return err;
-	}
-	if (opts->unwind == PROFD_UNWIND_CFI) {
+	if (c->opts.unwind == PROFD_UNWIND_CFI) {
 		prof_sampler__cfi_maps(c->sampler, &maps);
 		c->cfi = prof_cfi__new(&maps);
 		if (!c->cfi) {

@@ -43,11 +43,15 @@ static const char usage_text[] =
 	"                          without -d, runs until Ctrl-C; writes -o only if given\n"
 	"      --http-host NAME    also accept this name in the Host header (repeatable)\n"
 	"      --http-public       allow --http on a non-loopback address\n"
-	"      --unwind MODE       user stacks: fp (frame pointers, in the kernel), dwarf\n"
-	"                          (copy the stack, unwind with .eh_frame in profd) or auto\n"
-	"                          (per process: dwarf if its executable lacks frame\n"
-	"                          pointers; the default)\n"
-	"      --stack-size BYTES  user stack copied per sample for dwarf (default 16384,\n"
+	"      --unwind MODE       user stacks: cfi (the default: walked in the kernel with\n"
+	"                          tables compiled from .eh_frame; frame pointers where\n"
+	"                          code has none, such as JIT code), fp (frame pointers\n"
+	"                          only) or copy (copy the stack, unwind it in profd with\n"
+	"                          libunwind); auto and dwarf are older names of cfi, copy\n"
+	"      --unwind-memory SIZE  kernel memory for cfi tables (default 32M); the least\n"
+	"                          recently used files' tables make room, what does not\n"
+	"                          fit is counted and walked by frame pointers\n"
+	"      --stack-size BYTES  user stack copied per sample for copy (default 16384,\n"
 	"                          max 65536, rounded up to 4 KiB pages)\n"
 	"  -v, --verbose           debug messages (libbpf's too)\n"
 	"  -h, --help              this text\n"
@@ -72,6 +76,7 @@ enum {
 	OPT_DEBUGINFOD,
 	OPT_UNWIND,
 	OPT_STACK_SIZE,
+	OPT_UNWIND_MEMORY,
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -123,6 +128,7 @@ static int record_main(int argc, char **argv)
 		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
 		{"unwind", required_argument, NULL, OPT_UNWIND},
 		{"stack-size", required_argument, NULL, OPT_STACK_SIZE},
+		{"unwind-memory", required_argument, NULL, OPT_UNWIND_MEMORY},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -131,7 +137,7 @@ static int record_main(int argc, char **argv)
 	struct prof_record_opts o = {
 		.freq = PROFD_DEFAULT_FREQ,
 		.max_stack = PROFD_DEFAULT_MAX_STACK,
-		.unwind = PROFD_UNWIND_AUTO,
+		.unwind = PROFD_UNWIND_CFI,
 		.stack_size = PROFD_STACK_SIZE_DEFAULT,
 	};
 	int opt, targets, code;
@@ -189,7 +195,11 @@ static int record_main(int argc, char **argv)
 			break;
 		case OPT_UNWIND:
 			if (!prof_parse_unwind(optarg, &o.unwind))
-				return usage_error("--unwind %s: expected fp, dwarf or auto", optarg);
+				return usage_error("--unwind %s: expected cfi, fp or copy", optarg);
+			break;
+		case OPT_UNWIND_MEMORY:
+			if (!prof_parse_unwind_memory(optarg, &o.cfi_memory))
+				return usage_error("--unwind-memory %s: expected 1M..4G", optarg);
 			break;
 		case OPT_STACK_SIZE:
 			if (!prof_parse_long(optarg, 1, PROFD_STACK_SIZE_MAX, &v))

@@ -38,7 +38,7 @@ struct prof_sampler_opts {
 	/* Called from prof_sampler__poll() for every process event. */
 	void (*on_event)(const struct profd_event *e, void *ctx);
 	void *ctx;
-	enum profd_unwind unwind; /* FP: everything in the kernel; else see on_stack */
+	enum profd_unwind unwind; /* CFI, FP: in the kernel; COPY: see on_stack */
 	unsigned stack_size;	  /* bytes of user stack copied per sample, a multiple of 4096 */
 	/* Called from prof_sampler__poll() and __drain() for every sample with a stack copy. */
 	void (*on_stack)(const struct prof_stack_sample *ss, void *ctx);
@@ -102,8 +102,6 @@ int prof_sampler__drain(struct prof_sampler *s,
 /* Sums the per-CPU counters (enum profd_counter). */
 void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT_MAX]);
 int prof_sampler__max_stack(const struct prof_sampler *s);
-/* Auto mode: how pid's user stacks are taken from now on. Returns 0 or -errno. */
-int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode);
 struct prof_cfi_maps;
 /* The maps of the in-kernel walker (--unwind cfi), for prof_cfi__new(). */
 void prof_sampler__cfi_maps(struct prof_sampler *s, struct prof_cfi_maps *out);
@@ -146,10 +144,9 @@ void prof_stacks__free(struct prof_stacks *st);
 int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 		     const struct prof_raw_sample *rs);
 
-/* ---- unwind_collector.c: samples with stack copies -> unwound, aggregated samples ---- */
+/* ---- unwind_collector.c: samples with stack copies (--unwind copy) -> unwound, aggregated ---- */
 
 struct prof_unwind_opts {
-	enum profd_unwind mode; /* DWARF or AUTO */
 	int max_stack;		/* user frames kept per stack */
 	unsigned stack_size;	/* bytes copied per sample (for messages) */
 };
@@ -157,7 +154,6 @@ struct prof_unwind_opts {
 struct prof_unwind_counts {
 	uint64_t samples;			    /* unwound */
 	uint64_t stops[SYM_UNWIND_NSTOPS];	    /* why each unwind stopped */
-	uint64_t dwarf_processes, fp_processes; /* auto mode's choices */
 	uint64_t frames;
 	size_t files, table_bytes; /* unwind tables in memory */
 };
@@ -175,20 +171,19 @@ int prof_unwind__flush(struct prof_unwind *u, struct prof_stacks *st, struct fmt
 /* pid is about to get a new snapshot (exec): symbolizes its samples so far with the old one. */
 int prof_unwind__before_exec(struct prof_unwind *u, struct prof_stacks *st, pid_t pid,
 			     int64_t period_ns);
-/*
- * A new process or image: how its user stacks should be taken (auto mode decides from the
- * executable's CFI and says why under -v), with its unwind tables read now if that is DWARF.
- */
-enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid);
+/* A new process or image: reads its unwind tables now, off the per-sample path. */
+void prof_unwind__prepare(struct prof_unwind *u, pid_t pid);
 void prof_unwind__drop_process(struct prof_unwind *u, pid_t pid);
 void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts *out);
-/* Appends "; --unwind auto: ..., N stacks truncated ..., N unwinds stopped early (...)". */
+/* Appends ", N stacks truncated ..., N unwinds stopped early (...)". */
 void prof_unwind__summary(const struct prof_unwind *u, uint64_t ringbuf_full,
 			  struct profd_strbuf *sb);
 
 /* ---- cfi_tables.c: the in-kernel walker's tables, files and process mappings ---- */
 
 #define PROF_CFI_MEMORY_DEFAULT (32u << 20)
+#define PROF_CFI_MEMORY_MIN (1u << 20)
+#define PROF_CFI_MEMORY_MAX (4ull << 30)
 
 /* The BPF maps the walker reads (fds owned by the sampler), and what the sampler does for us. */
 struct prof_cfi_maps {
@@ -245,7 +240,7 @@ struct prof_collector_opts {
 	bool all;	    /* every process; else only targets and what they fork */
 	unsigned window_ms; /* drain period */
 	bool lines;	    /* resolve source lines */
-	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is FP */
+	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is CFI */
 	unsigned stack_size;	  /* bytes of user stack copied per sample; 0: 16384 */
 	size_t cfi_memory;	  /* BPF table memory for --unwind cfi; 0: the default */
 };
@@ -284,7 +279,7 @@ int prof_collector__poll(struct prof_collector *c, int timeout_ms);
  * loss counters. Returns 0 or -errno.
  */
 int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window);
-/* Appends what unwinding lost or chose to a summary line (nothing with --unwind fp). */
+/* Appends what unwinding lost to a summary line (nothing with --unwind fp). */
 void prof_collector__unwind_summary(const struct prof_collector *c, struct profd_strbuf *sb);
 
 /* ---- output.c: write a profile to the file or format the user asked for ---- */
@@ -392,6 +387,7 @@ struct prof_record_opts {
 	int max_stack;
 	enum profd_unwind unwind; /* --unwind */
 	unsigned stack_size;	  /* --stack-size, bytes, a multiple of 4096 */
+	size_t cfi_memory;	  /* --unwind-memory; 0: the default */
 	const char *output;
 	const char *format;
 	bool lines;
@@ -403,8 +399,10 @@ int prof_record(const struct prof_record_opts *opts);
 
 /* A whole decimal number in [min, max]. */
 bool prof_parse_long(const char *s, long min, long max, long *out);
-/* "fp", "dwarf" or "auto" (--unwind). */
+/* "cfi", "fp" or "copy", and the older names "auto" (cfi) and "dwarf" (copy) (--unwind). */
 bool prof_parse_unwind(const char *s, enum profd_unwind *out);
+/* --unwind-memory: "64M", "1G" or bytes, from 1M to 4G. */
+bool prof_parse_unwind_memory(const char *s, size_t *out);
 /* Appends "PID[,PID...]" to *pids. Returns 0, -EINVAL (bad or empty list) or -ENOMEM. */
 int prof_parse_pid_list(const char *arg, pid_t **pids, int *npids);
 

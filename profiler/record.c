@@ -371,6 +371,7 @@ int prof_record(const struct prof_record_opts *o)
 		.lines = o->lines,
 		.unwind = o->unwind,
 		.stack_size = o->stack_size,
+		.cfi_memory = o->cfi_memory,
 	};
 	struct prof_output out = {0};
 	struct run r = {.opts = o};
@@ -412,9 +413,8 @@ int prof_record(const struct prof_record_opts *o)
 	if (err)
 		goto fini;
 	pr_debug("sampling %s at %d Hz", prof_sampler__event_name(r.c.sampler), o->freq);
-	if (o->unwind != PROFD_UNWIND_FP)
-		pr_debug("user stacks: --unwind %s, %u-byte stack copies",
-			 o->unwind == PROFD_UNWIND_AUTO ? "auto" : "dwarf", o->stack_size);
+	if (o->unwind == PROFD_UNWIND_COPY)
+		pr_debug("user stacks: --unwind copy, %u-byte stack copies", o->stack_size);
 
 	sample_loop(&r);
 	/* Two drains: the first takes the live buffer, the second what landed during the first. */

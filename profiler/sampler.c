@@ -54,10 +54,10 @@ struct prof_sampler {
 	size_t nloaders;
 };
 
-/* Whether samples come with copies of the user stack (--unwind dwarf or auto). */
+/* Whether samples come with copies of the user stack (--unwind copy). */
 static bool copies_stacks(const struct prof_sampler *s)
 {
-	return s->opts.unwind == PROFD_UNWIND_DWARF || s->opts.unwind == PROFD_UNWIND_AUTO;
+	return s->opts.unwind == PROFD_UNWIND_COPY;
 }
 
 /* A sample with a stack copy: its kernel stack is read now, while its stacks map still holds it
@@ -251,7 +251,7 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 	s->skel->rodata->filter_pids = opts->filter_pids;
 	s->skel->rodata->kernel_stacks = opts->kernel_stacks;
 	s->skel->rodata->unwind = opts->unwind;
-	if (opts->unwind == PROFD_UNWIND_DWARF || opts->unwind == PROFD_UNWIND_AUTO) {
+	if (opts->unwind == PROFD_UNWIND_COPY) {
 		if (!opts->stack_size || opts->stack_size % PROFD_STACK_PAGE ||
 		    opts->stack_size > PROFD_STACK_SIZE_MAX) {
 			err = -EINVAL;
@@ -494,16 +494,6 @@ void prof_sampler__cfi_maps(struct prof_sampler *s, struct prof_cfi_maps *out)
 		.watch_loader = prof_sampler__watch_loader,
 		.ctx = s,
 	};
-}
-
-int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode)
-{
-	__u32 key = pid;
-	__u8 val = mode;
-
-	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.unwind_modes), &key, &val, BPF_ANY))
-		return -errno;
-	return 0;
 }
 
 /*

@@ -3,8 +3,7 @@
  * The DWARF half of the collector: samples that carry a copy of the user stack are unwound as
  * they arrive (the copy is gone after the ring-buffer callback), aggregated by (process, thread,
  * comm, kernel stack, user stack) like the kernel aggregates the frame-pointer samples, and
- * handed to stacks.c at drain time, so every output sees one kind of sample. Auto mode's choice
- * per process is made here too.
+ * handed to stacks.c at drain time, so every output sees one kind of sample.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -40,10 +39,6 @@ struct prof_unwind {
 	struct fmt_profile *pending; /* symbolized early: their process exec'd */
 	uint64_t failed_first;	     /* samples not unwound past the first frame, not yet reported */
 	struct prof_unwind_counts counts;
-	/* Auto mode's last choice per pid (key pid + 1, value mode), so an exec re-decides without
-	 * counting the process twice. */
-	uint64_t *chosen;
-	size_t nchosen, cap_chosen;
 };
 
 struct prof_unwind *prof_unwind__new(struct sym_resolver *r, const struct prof_unwind_opts *o)
@@ -74,7 +69,6 @@ void prof_unwind__free(struct prof_unwind *u)
 	free(u->v);
 	free(u->slots);
 	free(u->pool);
-	free(u->chosen);
 	free(u);
 }
 
@@ -288,84 +282,12 @@ int prof_unwind__before_exec(struct prof_unwind *u, struct prof_stacks *st, pid_
 	return err;
 }
 
-/* Remembers pid's mode; returns the one it had, or -1. Memory short: counts may double. */
-static int remember(struct prof_unwind *u, pid_t pid, enum profd_unwind mode)
+void prof_unwind__prepare(struct prof_unwind *u, pid_t pid)
 {
-	uint64_t key = (uint64_t)(uint32_t)pid + 1;
-	size_t j;
+	int err = sym_unwinder__prepare(u->uw, pid);
 
-	if ((u->nchosen + 1) * 2 > u->cap_chosen) {
-		size_t cap = u->cap_chosen ? u->cap_chosen * 2 : 256;
-		uint64_t *v = calloc(cap, sizeof(*v));
-
-		if (!v)
-			return -1;
-		for (size_t i = 0; i < u->cap_chosen; i++) {
-			if (!u->chosen[i])
-				continue;
-			for (j = profd_hash_u64(u->chosen[i] >> 8) & (cap - 1); v[j]; j = (j + 1) & (cap - 1))
-				;
-			v[j] = u->chosen[i];
-		}
-		free(u->chosen);
-		u->chosen = v;
-		u->cap_chosen = cap;
-	}
-	for (j = profd_hash_u64(key) & (u->cap_chosen - 1); u->chosen[j];
-	     j = (j + 1) & (u->cap_chosen - 1)) {
-		if (u->chosen[j] >> 8 == key) {
-			int old = (int)(u->chosen[j] & 0xff);
-
-			u->chosen[j] = key << 8 | mode;
-			return old;
-		}
-	}
-	u->chosen[j] = key << 8 | mode;
-	u->nchosen++;
-	return -1;
-}
-
-enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid)
-{
-	int old;
-
-	struct sym_unwind_verdict v;
-	enum profd_unwind mode = u->opts.mode;
-	int err;
-
-	if (mode == PROFD_UNWIND_AUTO) {
-		err = sym_unwinder__frame_pointers(u->uw, pid, &v);
-		if (err) {
-			/* Gone already, or an executable we cannot find: copies are the safe side. */
-			pr_debug("pid %d: unwinding with dwarf (%s)", (int)pid,
-				 err == -ESRCH ? "process unknown" : strerror(-err));
-			mode = PROFD_UNWIND_DWARF;
-		} else {
-			mode = v.frame_pointers ? PROFD_UNWIND_FP : PROFD_UNWIND_DWARF;
-			if (!v.has_cfi)
-				pr_debug("pid %d: unwinding with frame pointers: %s has no CFI",
-					 (int)pid, v.path);
-			else
-				pr_debug("pid %d: unwinding with %s: %s sets up a frame pointer in %u of %u functions",
-					 (int)pid, mode == PROFD_UNWIND_FP ? "frame pointers" : "dwarf",
-					 v.path, v.with_fp, v.sampled);
-		}
-		old = remember(u, pid, mode);
-		if (old == PROFD_UNWIND_FP)
-			u->counts.fp_processes--;
-		else if (old == PROFD_UNWIND_DWARF)
-			u->counts.dwarf_processes--;
-		if (mode == PROFD_UNWIND_FP)
-			u->counts.fp_processes++;
-		else
-			u->counts.dwarf_processes++;
-	}
-	if (mode == PROFD_UNWIND_DWARF) {
-		err = sym_unwinder__prepare(u->uw, pid);
-		if (err && err != -ESRCH)
-			pr_debug("pid %d: cannot read unwind tables: %s", (int)pid, strerror(-err));
-	}
-	return mode;
+	if (err && err != -ESRCH)
+		pr_debug("pid %d: cannot read unwind tables: %s", (int)pid, strerror(-err));
 }
 
 void prof_unwind__drop_process(struct prof_unwind *u, pid_t pid)
@@ -391,11 +313,6 @@ void prof_unwind__summary(const struct prof_unwind *u, uint64_t ringbuf_full,
 	uint64_t failed = 0;
 	const char *sep = "";
 
-	if (u->opts.mode == PROFD_UNWIND_AUTO)
-		profd_strbuf_printf(sb, "; --unwind auto: dwarf for %llu process%s, frame pointers for %llu",
-				    (unsigned long long)c->dwarf_processes,
-				    c->dwarf_processes == 1 ? "" : "es",
-				    (unsigned long long)c->fp_processes);
 	if (ringbuf_full)
 		profd_strbuf_printf(sb, ", %llu samples lost: stack-copy ring buffer full",
 				    (unsigned long long)ringbuf_full);

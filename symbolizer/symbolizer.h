@@ -170,15 +170,6 @@ struct sym_unwind_sample {
 	bool stack_cut; /* the copy stopped at its size limit: the stack goes on above it */
 };
 
-/* What auto mode looks at: the frame-pointer habits of a process's main executable. */
-struct sym_unwind_verdict {
-	bool frame_pointers; /* unwind with frame pointers */
-	bool has_cfi;	     /* the executable has .eh_frame or .debug_frame to unwind with */
-	uint32_t sampled;    /* functions looked at (up to 1024, spread over the table) */
-	uint32_t with_fp;    /* of those, functions whose CFI defines the CFA from rbp */
-	const char *path;    /* the executable as mapped; valid until the next call on the unwinder */
-};
-
 struct sym_unwind_stats {
 	uint64_t unwinds, frames;
 	uint64_t stops[SYM_UNWIND_NSTOPS];
@@ -210,15 +201,6 @@ int sym_unwinder__prepare(struct sym_unwinder *u, pid_t pid);
  */
 int sym_unwinder__unwind(struct sym_unwinder *u, const struct sym_unwind_sample *s,
 			 uint64_t *pcs, size_t max, enum sym_unwind_stop *stop);
-
-/*
- * Whether pid's main executable keeps frame pointers, judged from its CFI: after its prologue a
- * function that keeps one defines the CFA from rbp. Frame pointers when at least a fifth of the
- * functions looked at do (builds without them: under 3 %, with them: over 50 %), or when there is
- * no CFI to unwind with. Returns 0 or -errno.
- */
-int sym_unwinder__frame_pointers(struct sym_unwinder *u, pid_t pid,
-				 struct sym_unwind_verdict *out);
 
 /* Forgets pid's unwinding state (the process exited and its samples are unwound). */
 void sym_unwinder__drop_process(struct sym_unwinder *u, pid_t pid);

@@ -57,8 +57,6 @@ struct sym_uw_section {
 struct sym_uw_table {
 	struct sym_uw_section eh;
 	struct sym_uw_section debug;
-	/* Frame-pointer evidence from a sample of the FDEs (sym_uw_table__count_fp). */
-	uint32_t fp_sampled, fp_yes;
 	size_t bytes;
 };
 
@@ -92,14 +90,6 @@ int sym_uw__index_eh_frame_hdr(const uint8_t *hdr, size_t hdr_len, uint64_t hdr_
 int sym_uw__convert_debug_frame(const uint8_t *df, size_t len, struct sym_uw_section *out);
 void sym_uw_section__release(struct sym_uw_section *s);
 
-/*
- * Looks at up to max FDEs spread over the section and counts those whose CFI defines the CFA
- * from rbp (DWARF register 6): what a function that keeps a frame pointer says after its
- * prologue. Adds to *sampled and *yes.
- */
-void sym_uw_section__count_fp(const struct sym_uw_section *s, uint32_t max, uint32_t *sampled,
-			      uint32_t *yes);
-
 /* One FDE and what its CIE says, for running CFA programs (cfi.c). */
 struct sym_uw_fde {
 	uint64_t start, end;		    /* link-time code it covers */
@@ -113,7 +103,7 @@ struct sym_uw_fde {
 };
 
 /* FDE i of the section's search table (in address order) into *out, whose pointers point into
- * s->data. Returns 0, or -EINVAL when it does not parse. */
+ * s->data. Returns 0, or -EINVAL when it does not parse or covers no code. */
 int sym_uw_section__fde(const struct sym_uw_section *s, size_t i, struct sym_uw_fde *out);
 
 /* The entry covering link-time address addr, or NULL. */

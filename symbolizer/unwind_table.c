@@ -543,128 +543,13 @@ int sym_uw__convert_debug_frame(const uint8_t *df, size_t len, struct sym_uw_sec
 	return 0;
 }
 
-/* --- frame-pointer evidence --- */
-
-/* 1 if the CFA program defines the CFA from rbp, 0 if not, -1 if it cannot be read. */
-static int cfa_from_rbp(const uint8_t *p, const uint8_t *end, uint8_t fde_enc)
-{
-	struct rd r = {p, end, false};
-
-	while (r.p < r.end && !r.bad) {
-		uint8_t op = *r.p++;
-
-		switch (op & 0xc0) {
-		case 0x40: /* advance_loc */
-		case 0xc0: /* restore */
-			continue;
-		case 0x80: /* offset */
-			rd_uleb(&r);
-			continue;
-		}
-		switch (op) {
-		case 0x00: /* nop */
-		case 0x0a: /* remember_state */
-		case 0x0b: /* restore_state */
-			break;
-		case 0x01: /* set_loc */
-			rd_ptr_value(&r, fde_enc);
-			break;
-		case 0x02:
-			rd_fixed(&r, 1);
-			break;
-		case 0x03:
-			rd_fixed(&r, 2);
-			break;
-		case 0x04:
-			rd_fixed(&r, 4);
-			break;
-		case 0x05: /* offset_extended */
-		case 0x09: /* register */
-		case 0x14: /* val_offset */
-		case 0x2f: /* GNU_negative_offset_extended */
-			rd_uleb(&r);
-			rd_uleb(&r);
-			break;
-		case 0x06: /* restore_extended */
-		case 0x07: /* undefined */
-		case 0x08: /* same_value */
-		case 0x0e: /* def_cfa_offset */
-		case 0x2e: /* GNU_args_size */
-			rd_uleb(&r);
-			break;
-		case 0x0c: /* def_cfa */
-			if (rd_uleb(&r) == 6)
-				return 1;
-			rd_uleb(&r);
-			break;
-		case 0x12: /* def_cfa_sf */
-			if (rd_uleb(&r) == 6)
-				return 1;
-			rd_sleb(&r);
-			break;
-		case 0x0d: /* def_cfa_register */
-			if (rd_uleb(&r) == 6)
-				return 1;
-			break;
-		case 0x13: /* def_cfa_offset_sf */
-			rd_sleb(&r);
-			break;
-		case 0x0f: /* def_cfa_expression */
-			rd_skip(&r, rd_uleb(&r));
-			break;
-		case 0x10: /* expression */
-		case 0x16: /* val_expression */
-			rd_uleb(&r);
-			rd_skip(&r, rd_uleb(&r));
-			break;
-		case 0x11: /* offset_extended_sf */
-		case 0x15: /* val_offset_sf */
-			rd_uleb(&r);
-			rd_sleb(&r);
-			break;
-		default:
-			return -1;
-		}
-	}
-	return r.bad ? -1 : 0;
-}
-
-void sym_uw_section__count_fp(const struct sym_uw_section *s, uint32_t max, uint32_t *sampled,
-			      uint32_t *yes)
-{
-	struct sec sc = {s->data, s->len, s->vaddr, false};
-	struct cie c = {.off = SIZE_MAX};
-	size_t step;
-	struct fde f;
-
-	if (!s->n || !max)
-		return;
-	step = s->n > max ? s->n / max : 1;
-	for (size_t i = 0; i < s->n; i += step) {
-		int v;
-
-		if (parse_entry(&sc, (size_t)s->table[i].fde, 0, &c, &f) != 1)
-			continue;
-		/* Stubs too short for a prologue (PLT-like thunks) say nothing either way. */
-		if (f.range < 16)
-			continue;
-		v = cfa_from_rbp(c.insns, c.end, c.fde_enc);
-		if (v == 0)
-			v = cfa_from_rbp(f.insns, f.end, c.fde_enc);
-		if (v < 0)
-			continue;
-		(*sampled)++;
-		*yes += (uint32_t)v;
-	}
-}
-
 int sym_uw_section__fde(const struct sym_uw_section *s, size_t i, struct sym_uw_fde *out)
 {
 	struct sec sc = {s->data, s->len, s->vaddr, false};
 	struct cie c = {.off = SIZE_MAX};
 	struct fde f;
 
-	if (i >= s->n || parse_entry(&sc, (size_t)s->table[i].fde, 0, &c, &f) != 1 ||
+	if (i >= s->n || parse_entry(&sc, (size_t)s->table[i].fde, 0, &c, &f) != 1 || !f.range ||
 	    f.start + f.range < f.start)
 		return -EINVAL;
 	*out = (struct sym_uw_fde){
@@ -851,8 +736,6 @@ int sym_uw_table__read_elf(Elf *e, struct sym_uw_table *out)
 		sym_uw_table__release(out);
 		return err;
 	}
-	sym_uw_section__count_fp(out->eh.n ? &out->eh : &out->debug, 1024, &out->fp_sampled,
-				 &out->fp_yes);
 	out->bytes = sizeof(*out) + out->eh.len + out->debug.len +
 		     (out->eh.n + out->debug.n) * sizeof(struct sym_uw_entry);
 	return 0;
