@@ -4,7 +4,9 @@
  * announces them (so short-lived ones still symbolize), and turns each drained window into a
  * symbolized profile.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,21 +73,48 @@ static void on_stack(const struct prof_stack_sample *ss, void *ctx)
 		pr_warn_once("cannot unwind user stacks: %s", strerror(-err));
 }
 
+/* The symbolizer's view of a new process, taken while it lives. */
+static void snapshot(struct prof_collector *c, pid_t pid)
+{
+	int err = sym_resolver__add_process(c->resolver, pid);
+
+	if (err && err != -ESRCH)
+		pr_debug("pid %d: cannot snapshot mappings: %s", (int)pid, strerror(-err));
+	if (c->unwind)
+		prof_unwind__prepare(c->unwind, pid);
+}
+
+/* The snapshots put off by on_event(), oldest first; what the ring holds meanwhile goes first. */
+static int take_snapshots(struct prof_collector *c)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < c->nsnapshot && !err; i++) {
+		snapshot(c, c->to_snapshot[i]);
+		err = prof_sampler__poll(c->sampler, 0);
+	}
+	c->nsnapshot = 0;
+	return err;
+}
+
 static void on_event(const struct profd_event *e, void *ctx)
 {
 	struct prof_collector *c = ctx;
-	int err;
 
 	switch (e->type) {
 	case PROFD_EV_NEW_PROCESS:
 		c->processes++;
-		err = sym_resolver__add_process(c->resolver, e->pid);
-		if (err && err != -ESRCH)
-			pr_debug("pid %u: cannot snapshot mappings: %s", e->pid, strerror(-err));
-		if (c->unwind)
-			prof_unwind__prepare(c->unwind, e->pid);
-		if (c->cfi)
+		/*
+		 * The walker's tables first: the kernel's scan announces the files, and building
+		 * their tables takes a millisecond where a snapshot can take tens. Stack copies
+		 * need the snapshot before they come out of the ring: no waiting then.
+		 */
+		if (c->cfi) {
 			load_cfi(c, e->pid);
+			if (!push_pid(&c->to_snapshot, &c->nsnapshot, &c->cap_snapshot, e->pid))
+				break;
+		}
+		snapshot(c, e->pid);
 		break;
 	case PROFD_EV_EXEC:
 		if (c->unwind)
@@ -206,6 +235,7 @@ void prof_collector__fini(struct prof_collector *c)
 	prof_stacks__free(c->stacks);
 	sym_resolver__free(c->resolver);
 	free(c->pending_drop);
+	free(c->to_snapshot);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -225,16 +255,56 @@ int prof_collector__add_target(struct prof_collector *c, pid_t pid)
 	return 0;
 }
 
+/*
+ * Every process: the kernel scans its mappings and announces their files, whose tables are
+ * built as the announcements come, so the machine's first samples are walked, not taken by
+ * frame pointers. Processes that start meanwhile are caught at exec or at their first sample.
+ */
+static void preload_cfi(struct prof_collector *c)
+{
+	struct timespec t0, t1;
+	struct dirent *d;
+	size_t n = 0;
+	DIR *dir;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	dir = opendir("/proc");
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		long pid;
+		char *end;
+
+		pid = strtol(d->d_name, &end, 10);
+		if (*end || pid <= 0 || pid > INT32_MAX)
+			continue;
+		if (prof_cfi__add_process(c->cfi, (pid_t)pid) == 0)
+			n++;
+		if (n % 32 == 0)
+			prof_sampler__poll(c->sampler, 0);
+	}
+	closedir(dir);
+	prof_sampler__poll(c->sampler, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pr_debug("cfi: mappings of %zu processes loaded before sampling, in %.0f ms", n,
+		 (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+}
+
 int prof_collector__start(struct prof_collector *c)
 {
+	if (c->cfi && c->opts.all)
+		preload_cfi(c);
 	return prof_sampler__start(c->sampler);
 }
 
 int prof_collector__poll(struct prof_collector *c, int timeout_ms)
 {
+	int err;
+
 	if (c->cfi)
 		prof_cfi__retry(c->cfi);
-	return prof_sampler__poll(c->sampler, timeout_ms);
+	err = prof_sampler__poll(c->sampler, timeout_ms);
+	return err ?: take_snapshots(c);
 }
 
 struct drain_ctx {
@@ -258,6 +328,7 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 
 	/* Events first: a process announced just now must be snapshotted before we symbolize. */
 	prof_sampler__poll(c->sampler, 0);
+	take_snapshots(c);
 	n = prof_sampler__drain(c->sampler, on_sample, &d);
 	if (n < 0)
 		return n;

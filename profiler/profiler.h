@@ -259,6 +259,8 @@ struct prof_collector {
 	struct prof_collector_opts opts;
 	uint64_t counters[PROFD_CNT_MAX]; /* as of the last drain */
 	pid_t *pending_drop;		  /* exited: forget after the next drain */
+	pid_t *to_snapshot; /* new processes whose snapshot waits for their tables (cfi) */
+	size_t nsnapshot, cap_snapshot;
 	size_t npending, cap_pending;
 	struct prof_exit exits[PROF_EXITS_KEPT]; /* the first processes that exited */
 	size_t nexits;				 /* all that exited during the run */
