@@ -71,18 +71,37 @@ enum walk_stop {
 #define ROW_SEARCH_STEPS 13
 #define MAP_SEARCH_STEPS 9
 
-struct walk {
+/*
+ * A walk's state, per CPU, in map memory: the verifier does not track what a map holds, so the
+ * frame callback starts every iteration from the same state and is verified a few times, not
+ * once per combination of values the walk could carry. (A program that can interrupt another
+ * walker on its CPU, in NMI, would need a slot of its own.)
+ */
+struct walk_state {
 	__u64 pc, sp, bp;
-	__u32 n;	 /* PCs stored */
-	__u32 max;	 /* PCs wanted */
-	__u32 stop;	 /* enum walk_stop */
-	__u32 via;	 /* WALK_VIA_*: why some frame followed rbp */
-	bool ret_addr;	 /* pc is a return address: its call is at pc - 1 */
+	__u64 now; /* for the tables' used_ns */
+	__u32 n;   /* PCs stored */
+	__u32 stop;
+	__u32 via;	/* WALK_VIA_*: why some frame followed rbp */
+	__u32 ret_addr; /* pc is a return address: its call is at pc - 1 */
+	__u32 map;	/* index of the last frame's mapping + 1; 0: none */
+	__u32 table;	/* its table's id */
+	__u32 has_table;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk_state);
+} walk_scratch SEC(".maps");
+
+/* What the frame callback needs besides its state: pointers stay on the stack. */
+struct walk {
 	struct profd_proc_maps *maps;
-	__u64 *pcs;		       /* max entries */
-	struct profd_umap *map;	       /* the mapping of the last frame */
-	struct profd_cfi_table *table; /* and its table, or NULL: follow rbp */
-	__u64 now;		       /* for the tables' used_ns */
+	__u64 *pcs; /* max entries */
+	__u32 max;
 };
 
 /*
@@ -163,8 +182,9 @@ __noinline int profd_maps_below(const struct profd_proc_maps *pm, __u64 addr)
 	if (!pm)
 		return 0;
 	hi = pm->n;
+	/* Never more, as written; a clamp would give the verifier constants to branch on. */
 	if (hi > PROFD_PROC_MAPS_MAX)
-		hi = PROFD_PROC_MAPS_MAX;
+		return 0;
 	for (int i = 0; i < MAP_SEARCH_STEPS && lo < hi; i++) {
 		/* mid < hi <= the maximum, a power of two: the mask only shows the verifier. */
 		mid = (lo + (hi - lo) / 2) & (PROFD_PROC_MAPS_MAX - 1);
@@ -176,40 +196,40 @@ __noinline int profd_maps_below(const struct profd_proc_maps *pm, __u64 addr)
 	return (int)lo;
 }
 
-/* The mapping of pm holding pc, or NULL. */
-static __always_inline struct profd_umap *find_map(struct profd_proc_maps *pm, __u64 pc)
-{
-	__u32 idx = (__u32)profd_maps_below(pm, pc) - 1;
-	struct profd_umap *m;
-
-	if (idx >= PROFD_PROC_MAPS_MAX)
-		return NULL;
-	m = &pm->m[idx];
-	return pc - m->start < m->len ? m : NULL;
-}
-
-/* The table for mapping m, or NULL (its frames follow rbp); notes why when that is a loss. */
-static __always_inline struct profd_cfi_table *table_of(struct walk *w, struct profd_umap *m)
+/* Notes in st the table of mapping m (if it has one: else its frames follow rbp, and that is
+ * a loss unless the file has no CFI at all). */
+static __always_inline void note_table(struct walk_state *st, struct profd_umap *m)
 {
 	struct profd_cfi_file *f;
-	struct profd_cfi_table *t;
 	__u64 key = m->file;
 
+	st->has_table = 0;
 	f = bpf_map_lookup_elem(&cfi_files, &key);
 	if (f && f->state == PROFD_CFI_NO_CFI)
-		return NULL;
+		return;
 	if (!f || f->state != PROFD_CFI_LOADED) {
-		w->via |= WALK_VIA_NO_TABLE;
-		return NULL;
+		st->via |= WALK_VIA_NO_TABLE;
+		return;
 	}
-	t = bpf_map_lookup_elem(&cfi_tables, &f->table);
+	st->table = f->table;
+	st->has_table = 1;
+}
+
+/* The table noted in st, or NULL; stamps it used for eviction (a second is recent enough). */
+static __always_inline struct profd_cfi_table *table_of(struct walk_state *st)
+{
+	struct profd_cfi_table *t;
+	__u32 id = st->table;
+
+	if (!st->has_table)
+		return NULL;
+	t = bpf_map_lookup_elem(&cfi_tables, &id);
 	if (!t || !t->nrows) { /* evicted since */
-		w->via |= WALK_VIA_NO_TABLE;
+		st->via |= WALK_VIA_NO_TABLE;
 		return NULL;
 	}
-	/* Least recently used tables go first when memory runs out; a second is recent enough. */
-	if (w->now - t->used_ns > 1000000000ULL)
-		t->used_ns = w->now;
+	if (st->now - t->used_ns > 1000000000ULL)
+		t->used_ns = st->now;
 	return t;
 }
 
@@ -218,105 +238,157 @@ static __always_inline bool read_user(void *dst, __u32 size, __u64 addr)
 	return bpf_probe_read_user(dst, size, (const void *)addr) == 0;
 }
 
+/* The registers a frame leaves its caller, and why the walk ends if it does. */
+struct frame_regs {
+	__u64 pc, sp, bp;
+	__u32 ret_addr; /* pc is a return address: its call is at pc - 1 */
+	__u32 stop;	/* enum walk_stop */
+};
+
 /* The caller's frame by the frame-pointer convention: [rbp] = caller's rbp, [rbp + 8] = RA. */
-static __always_inline long fp_step(struct walk *w)
+static __always_inline int fp_step(struct frame_regs *f)
 {
 	__u64 frame[2];
 
-	if (!w->bp) { /* the end of a frame-pointer chain, by convention */
-		w->stop = WALK_ZERO;
+	if (!f->bp) { /* the end of a frame-pointer chain, by convention */
+		f->stop = WALK_ZERO;
 		return 1;
 	}
-	if (w->bp < w->sp || (w->bp & 7)) {
-		w->stop = WALK_FP;
+	if (f->bp < f->sp || (f->bp & 7)) {
+		f->stop = WALK_FP;
 		return 1;
 	}
-	if (!read_user(frame, sizeof(frame), w->bp)) {
-		w->stop = WALK_READ;
+	if (!read_user(frame, sizeof(frame), f->bp)) {
+		f->stop = WALK_READ;
 		return 1;
 	}
-	w->sp = w->bp + 16;
-	w->bp = frame[0];
-	w->pc = frame[1];
-	w->ret_addr = true;
+	f->sp = f->bp + 16;
+	f->bp = frame[0];
+	f->pc = frame[1];
+	f->ret_addr = 1;
 	return 0;
 }
 
 /* Out of a signal handler: the interrupted registers from the ucontext at rsp. */
-static __always_inline long signal_step(struct walk *w)
+static __always_inline int signal_step(struct frame_regs *f)
 {
 	/* uc_mcontext from rbp (offset 120) to rip (168): rbp, rbx, rdx, rax, rcx, rsp, rip. */
 	__u64 regs[7];
 
-	if (!read_user(regs, sizeof(regs), w->sp + 120)) {
-		w->stop = WALK_READ;
+	if (!read_user(regs, sizeof(regs), f->sp + 120)) {
+		f->stop = WALK_READ;
 		return 1;
 	}
-	w->bp = regs[0];
-	w->sp = regs[5];
-	w->pc = regs[6];
-	w->ret_addr = false; /* the interrupted instruction itself */
+	f->bp = regs[0];
+	f->sp = regs[5];
+	f->pc = regs[6];
+	f->ret_addr = 0; /* the interrupted instruction itself */
 	return 0;
 }
 
-static __always_inline long cfi_step(struct walk *w, const struct profd_cfi_rule *r)
+static __always_inline int cfi_step(struct frame_regs *f, const struct profd_cfi_rule *r)
 {
-	__u64 cfa, ra, bp = w->bp, pair[2];
+	__u64 cfa, ra, bp = f->bp, pair[2];
 
 	switch (r->cfa) {
 	case PROFD_CFI_RSP:
-		cfa = w->sp + r->cfa_off;
+		cfa = f->sp + r->cfa_off;
 		break;
 	case PROFD_CFI_RBP:
-		cfa = w->bp + r->cfa_off;
+		cfa = f->bp + r->cfa_off;
 		break;
 	case PROFD_CFI_PLT:
-		cfa = w->sp + r->cfa_off + ((w->pc & 15) >= r->plt_min ? 8 : 0);
+		cfa = f->sp + r->cfa_off + ((f->pc & 15) >= r->plt_min ? 8 : 0);
 		break;
 	case PROFD_CFI_DEREF_RSP:
 	case PROFD_CFI_DEREF_RBP:
 		if (!read_user(&cfa, sizeof(cfa),
-			       (r->cfa == PROFD_CFI_DEREF_RSP ? w->sp : w->bp) + r->cfa_off)) {
-			w->stop = WALK_READ;
+			       (r->cfa == PROFD_CFI_DEREF_RSP ? f->sp : f->bp) + r->cfa_off)) {
+			f->stop = WALK_READ;
 			return 1;
 		}
 		break;
 	default:
-		w->stop = WALK_ERROR;
+		f->stop = WALK_ERROR;
 		return 1;
 	}
-	if (cfa <= w->sp) {
-		w->stop = WALK_LOOP;
+	if (cfa <= f->sp) {
+		f->stop = WALK_LOOP;
 		return 1;
 	}
 	/* Most frames that save rbp push it first: one read for both. */
-	if (r->rbp == PROFD_CFI_RBP_CFA && r->cfa_off && r->rbp_off == -16) {
+	if (r->rbp == PROFD_CFI_RBP_CFA && r->rbp_off == -16) {
 		if (!read_user(pair, sizeof(pair), cfa - 16)) {
-			w->stop = WALK_READ;
+			f->stop = WALK_READ;
 			return 1;
 		}
 		bp = pair[0];
 		ra = pair[1];
 	} else {
 		if (!read_user(&ra, sizeof(ra), cfa - 8)) {
-			w->stop = WALK_READ;
+			f->stop = WALK_READ;
 			return 1;
 		}
 		if (r->rbp == PROFD_CFI_RBP_CFA || r->rbp == PROFD_CFI_RBP_AT_RBP) {
 			if (!read_user(&bp, sizeof(bp),
-				       (r->rbp == PROFD_CFI_RBP_CFA ? cfa : w->bp) + r->rbp_off)) {
-				w->stop = WALK_READ;
+				       (r->rbp == PROFD_CFI_RBP_CFA ? cfa : f->bp) + r->rbp_off)) {
+				f->stop = WALK_READ;
 				return 1;
 			}
 		} else if (r->rbp == PROFD_CFI_RBP_LOST) {
 			bp = 0;
 		}
 	}
-	w->sp = cfa;
-	w->bp = bp;
-	w->pc = ra;
-	w->ret_addr = true;
+	f->sp = cfa;
+	f->bp = bp;
+	f->pc = ra;
+	f->ret_addr = 1;
 	return 0;
+}
+
+/*
+ * Steps f to the caller's frame by rule r. Returns 0, or 1 with f->stop set when the walk ends
+ * here. A global function, like the searches: verified once.
+ */
+__noinline int profd_unwind_step(struct frame_regs *f, const struct profd_cfi_rule *r)
+{
+	if (!f || !r)
+		return 1;
+	switch (r->cfa) {
+	case PROFD_CFI_END:
+		f->stop = WALK_END;
+		return 1;
+	case PROFD_CFI_NONE:
+	case PROFD_CFI_UNSUPPORTED:
+		return fp_step(f);
+	case PROFD_CFI_SIGNAL:
+		return signal_step(f);
+	default:
+		return cfi_step(f, r);
+	}
+}
+
+/* The mapping of the frame at pc: the last one's if it still holds it, else found. */
+static __always_inline struct profd_umap *map_of(struct walk *w, struct walk_state *st, __u64 pc)
+{
+	struct profd_umap *m;
+	__u32 idx = st->map - 1;
+
+	if (idx < PROFD_PROC_MAPS_MAX) {
+		m = &w->maps->m[idx];
+		if (pc - m->start < m->len)
+			return m;
+	}
+	idx = (__u32)profd_maps_below(w->maps, pc) - 1;
+	st->map = 0;
+	if (idx >= PROFD_PROC_MAPS_MAX)
+		return NULL;
+	m = &w->maps->m[idx];
+	if (pc - m->start >= m->len)
+		return NULL;
+	st->map = idx + 1;
+	note_table(st, m);
+	return m;
 }
 
 /* One frame: store its PC, then step to the caller. A bpf_loop() callback. */
@@ -324,48 +396,50 @@ static long walk_frame(__u32 i, void *ctx)
 {
 	struct walk *w = ctx;
 	struct profd_cfi_rule rule = {.cfa = PROFD_CFI_NONE};
+	struct profd_cfi_table *t = NULL;
+	struct frame_regs f;
+	struct walk_state *st;
 	struct profd_umap *m;
-	__u64 pc, idx = i; /* one PC per call: i == w->n (whose value the verifier must not track) */
+	__u64 pc, idx = i; /* one PC per call: i == st->n */
+	__u32 zero = 0;
+	long stop;
 
+	st = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!st)
+		return 1;
 	/* Keep the checked copy in one register: the verifier bounds that register only. */
 	asm volatile("" : "+r"(idx));
 	if (idx >= w->max || idx >= stack_bytes / sizeof(__u64)) {
-		w->stop = WALK_DEPTH;
+		st->stop = WALK_DEPTH;
 		return 1;
 	}
-	if (!w->pc) {
-		w->stop = WALK_ZERO;
+	if (!st->pc) {
+		st->stop = WALK_ZERO;
 		return 1;
 	}
-	w->pcs[idx] = w->pc;
-	w->n++;
-	pc = w->ret_addr ? w->pc - 1 : w->pc;
-	m = w->map && pc - w->map->start < w->map->len ? w->map : find_map(w->maps, pc);
-	if (m && m != w->map)
-		w->table = table_of(w, m);
-	if (!m)
-		w->via |= WALK_VIA_UNMAPPED;
-	w->map = m;
-	if (m && w->table &&
-	    profd_find_rule(w->table, pc - m->start + ((__u64)m->pgoff << PROFD_CFI_PAGE_SHIFT),
-			    &rule)) {
-		w->stop = WALK_ERROR;
+	w->pcs[idx] = st->pc;
+	st->n++;
+	pc = st->ret_addr ? st->pc - 1 : st->pc;
+	m = map_of(w, st, pc);
+	if (m)
+		t = table_of(st);
+	else
+		st->via |= WALK_VIA_UNMAPPED;
+	if (t && profd_find_rule(t, pc - m->start + ((__u64)m->pgoff << PROFD_CFI_PAGE_SHIFT),
+				 &rule)) {
+		st->stop = WALK_ERROR;
 		return 1;
 	}
-	switch (rule.cfa) {
-	case PROFD_CFI_END:
-		w->stop = WALK_END;
-		return 1;
-	case PROFD_CFI_NONE:
-		return fp_step(w);
-	case PROFD_CFI_UNSUPPORTED:
-		w->via |= WALK_VIA_UNSUPPORTED;
-		return fp_step(w);
-	case PROFD_CFI_SIGNAL:
-		return signal_step(w);
-	default:
-		return cfi_step(w, &rule);
-	}
+	if (rule.cfa == PROFD_CFI_UNSUPPORTED)
+		st->via |= WALK_VIA_UNSUPPORTED;
+	f = (struct frame_regs){.pc = st->pc, .sp = st->sp, .bp = st->bp, .ret_addr = st->ret_addr};
+	stop = profd_unwind_step(&f, &rule);
+	st->pc = f.pc;
+	st->sp = f.sp;
+	st->bp = f.bp;
+	st->ret_addr = f.ret_addr;
+	st->stop = f.stop;
+	return stop ? 1 : 0;
 }
 
 /*
@@ -377,31 +451,38 @@ static long walk_frame(__u32 i, void *ctx)
 static __always_inline long walk_user_stack(struct pt_regs *regs, __u32 pid, __u64 *pcs,
 					    __u32 max, __s32 *trust)
 {
-	struct walk w = {.max = max, .pcs = pcs};
+	struct walk w = {.pcs = pcs, .max = max};
+	struct walk_state *st;
+	__u32 zero = 0;
 
 	w.maps = bpf_map_lookup_elem(&proc_maps, &pid);
 	if (!w.maps) {
 		count(PROFD_CNT_CFI_NO_PROCESS);
 		return -ENOENT;
 	}
-	w.pc = regs->ip;
-	w.sp = regs->sp;
-	w.bp = regs->bp;
-	w.now = bpf_ktime_get_ns();
+	st = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!st)
+		return -ENOENT;
+	*st = (struct walk_state){
+		.pc = regs->ip,
+		.sp = regs->sp,
+		.bp = regs->bp,
+		.now = bpf_ktime_get_ns(),
+	};
 	bpf_loop(max, walk_frame, &w, 0);
 	count(PROFD_CNT_CFI_WALKED);
 	*trust = 0;
-	if (w.via & WALK_VIA_NO_TABLE)
+	if (st->via & WALK_VIA_NO_TABLE)
 		count(PROFD_CNT_CFI_NO_TABLE);
-	if (w.via & WALK_VIA_UNSUPPORTED)
+	if (st->via & WALK_VIA_UNSUPPORTED)
 		count(PROFD_CNT_CFI_UNSUPPORTED);
-	if (w.via & (WALK_VIA_NO_TABLE | WALK_VIA_UNSUPPORTED))
+	if (st->via & (WALK_VIA_NO_TABLE | WALK_VIA_UNSUPPORTED))
 		*trust |= PROFD_WALK_GUESSED;
 	/* A frame-pointer chain that ends at 0 is whole, unless it went through code the
 	 * mappings do not know: JIT stacks end in code with CFI, so that code was not JIT. */
-	if (w.stop >= WALK_READ || (w.stop == WALK_ZERO && (w.via & WALK_VIA_UNMAPPED)))
+	if (st->stop >= WALK_READ || (st->stop == WALK_ZERO && (st->via & WALK_VIA_UNMAPPED)))
 		*trust |= PROFD_WALK_STOPPED;
-	switch (w.stop) {
+	switch (st->stop) {
 	case WALK_END:
 		count(PROFD_CNT_CFI_WHOLE);
 		break;
@@ -421,7 +502,7 @@ static __always_inline long walk_user_stack(struct pt_regs *regs, __u32 pid, __u
 		count(PROFD_CNT_CFI_STOP_ERROR);
 		break;
 	}
-	return w.n;
+	return st->n;
 }
 
 #endif
