@@ -31,7 +31,7 @@ shell test can never mistake "nothing there" for a good answer.
                                               "POINTS STACK"
 
 Filters: --comm NAME (repeatable: the sample's comm is one of them), --with FRAME (repeatable:
-the stack has one of these frames). A FRAME is matched exactly, or as a regular expression
+the stack has one of these frames), --without FRAME (repeatable: the stack has none of them). A FRAME is matched exactly, or as a regular expression
 (re.search) when written "re:PATTERN". --roots defaults to main plus the thread start frames
 glibc shows when it has symbols: start_thread, clone3, __clone, __clone3, thread_start.
 """
@@ -79,11 +79,14 @@ def matcher(pattern):
 def select(stacks, args):
     comms = set(args.comm or [])
     withs = [matcher(p) for p in (args.with_ or [])]
+    withouts = [matcher(p) for p in (args.without or [])]
     sel = []
     for comm, frames, count in stacks:
         if comms and comm not in comms:
             continue
         if withs and not any(m(f) for m in withs for f in frames):
+            continue
+        if any(m(f) for m in withouts for f in frames):
             continue
         sel.append((comm, frames, count))
     total = sum(c for _, _, c in sel)
@@ -93,6 +96,8 @@ def select(stacks, args):
             what.append("comm " + "|".join(sorted(comms)))
         if withs:
             what.append("frame " + "|".join(args.with_))
+        if withouts:
+            what.append("no frame " + "|".join(args.without))
         raise Error(f"{args.file}: no samples with {' and '.join(what)}")
     return sel, total
 
@@ -113,6 +118,7 @@ def main(argv):
         if name != "comms":
             p.add_argument("--comm", action="append")
             p.add_argument("--with", dest="with_", action="append")
+            p.add_argument("--without", action="append")
         return p
 
     add("total")

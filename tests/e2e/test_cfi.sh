@@ -131,26 +131,34 @@ if ran cfi.pid.run $rc 0 "$out" "$err"; then
 fi
 
 # --- Debian's own binaries, through libc and their libraries --------------------------------------
+# Whole walks; and of the stacks the symbolizer could name (a process can exit before it maps
+# its libraries: naming those from the kernel's mappings is another matter), the share that
+# goes through libc's start of main.
 head -c 6000000 /usr/bin/python3.11 >"$TMP/input" 2>/dev/null || head -c 6000000 /dev/urandom >"$TMP/input"
 out="$ART/xz.folded" err="$ART/xz.stderr"
 timeout 60 "$PROFD" -F 999 -d 20 -o "$out" -- sh -c "xz -9 -T1 -c '$TMP/input' >/dev/null" 2>"$err"
 if ran cfi.xz.run $? 0 "$out" "$err"; then
-	rooted cfi.xz.rooted "$out" xz __libc_start_call_main
-	rooted cfi.xz.liblzma_rooted "$out" xz __libc_start_call_main --with 're:^liblzma|^lzma_'
+	whole cfi.xz.whole "$out" xz 5 $ROOTED_MIN
+	rooted cfi.xz.rooted "$out" xz __libc_start_call_main --without '[unknown]'
+	rooted cfi.xz.liblzma_rooted "$out" xz __libc_start_call_main --with 're:^liblzma|^lzma_' \
+		--without '[unknown]'
 fi
 out="$ART/gzip.folded" err="$ART/gzip.stderr"
 timeout 60 "$PROFD" -F 999 -d 20 -o "$out" -- sh -c \
 	"for i in 1 2 3 4; do gzip -9 -c '$TMP/input' >/dev/null; done" 2>"$err"
 if ran cfi.gzip.run $? 0 "$out" "$err"; then
-	rooted cfi.gzip.rooted "$out" gzip __libc_start_call_main
+	whole cfi.gzip.whole "$out" gzip 5 $ROOTED_MIN
+	rooted cfi.gzip.rooted "$out" gzip __libc_start_call_main --without '[unknown]'
 fi
 if [ -x /usr/bin/python3 ]; then
 	out="$ART/python3.folded" err="$ART/python3.stderr"
 	timeout 60 "$PROFD" -F 999 -d 10 -o "$out" -- /usr/bin/python3 "$TOP/tests/unwind/pyloop.py" 3 \
 		>/dev/null 2>"$err"
 	if ran cfi.python3.run $? 0 "$out" "$err"; then
-		rooted cfi.python3.rooted "$out" python3 __libc_start_call_main
-		rooted cfi.python3.eval_rooted "$out" python3 __libc_start_call_main --with _PyEval_EvalFrameDefault
+		whole cfi.python3.whole "$out" python3 5 $ROOTED_MIN
+		rooted cfi.python3.rooted "$out" python3 __libc_start_call_main --without '[unknown]'
+		rooted cfi.python3.eval_rooted "$out" python3 __libc_start_call_main \
+			--with _PyEval_EvalFrameDefault --without '[unknown]'
 	fi
 else
 	skip cfi.python3 "no /usr/bin/python3"
