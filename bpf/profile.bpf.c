@@ -155,26 +155,22 @@ static long hash_pc(__u32 i, void *data)
 	asm volatile("" : "+r"(idx));
 	if (idx >= c->n || idx >= stack_bytes / sizeof(__u64))
 		return 1;
-	c->h = (c->h ^ c->st->pcs[idx]) * 0x9e3779b97f4a7c15ULL;
-	c->h ^= c->h >> 29;
+	c->h = stack_hash(c->h, c->st->pcs[idx]);
 	return 0;
 }
 
 /*
- * Stores the n PCs of st in the buffer's stacks map under a 64-bit hash of them and returns that
- * key; 0 with *err set when the map is full.
+ * Stores the n PCs of st in the buffer's stacks map under h, stack_hash() of them, and returns
+ * that key; 0 with *err set when the map is full.
  */
-static __always_inline __u64 store_stack(__u32 buf, struct profd_stack *st, __u32 n, bool user,
-					 __s32 *err)
+static __always_inline __u64 store_hashed(__u32 buf, struct profd_stack *st, __u32 n, __u64 h,
+					  bool user, __s32 *err)
 {
 	void *map = buf ? (void *)&stacks1 : (void *)&stacks0;
-	struct hash_ctx c = {.h = 0xcbf29ce484222325ULL, .st = st, .n = n};
-	__u64 h;
 	long ret;
 
-	bpf_loop(c.n, hash_pc, &c, 0);
-	h = c.h ? c.h : 1; /* 0 means "no stack" */
-	st->len = c.n;
+	h = h ? h : 1; /* 0 means "no stack" */
+	st->len = n;
 	st->pad = 0;
 	*err = 0;
 	if (bpf_map_lookup_elem(map, &h))
@@ -186,6 +182,16 @@ static __always_inline __u64 store_stack(__u32 buf, struct profd_stack *st, __u3
 		return 0;
 	}
 	return h;
+}
+
+/* The same, hashing the PCs first. */
+static __always_inline __u64 store_stack(__u32 buf, struct profd_stack *st, __u32 n, bool user,
+					 __s32 *err)
+{
+	struct hash_ctx c = {.h = STACK_HASH_SEED, .st = st, .n = n};
+
+	bpf_loop(c.n, hash_pc, &c, 0);
+	return store_hashed(buf, st, n, c.h, user, err);
 }
 
 /*
@@ -223,7 +229,7 @@ static __always_inline __u64 walk_stack(void *ctx, struct task_struct *task, __u
 	struct profd_stack *st;
 	__s32 trust = 0;
 	__u32 zero = 0;
-	__u64 h;
+	__u64 h, hash;
 	long n;
 
 	/* In exec or exit the user stack is gone, or going: kernel frames only. */
@@ -237,14 +243,14 @@ static __always_inline __u64 walk_stack(void *ctx, struct task_struct *task, __u
 		*err = -ENOENT;
 		return 0;
 	}
-	n = walk_user_stack(regs, pid, st->pcs, stack_bytes / sizeof(__u64), &trust);
+	n = walk_user_stack(regs, pid, st->pcs, stack_bytes / sizeof(__u64), &hash, &trust);
 	if (n < 0)
 		return take_stack(ctx, buf, BPF_F_USER_STACK, err);
 	if (!n) {
 		*err = -EFAULT;
 		return 0;
 	}
-	h = store_stack(buf, st, n, true, err);
+	h = store_hashed(buf, st, n, hash, true, err);
 	if (h)
 		*err = trust;
 	return h;

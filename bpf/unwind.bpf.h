@@ -6,6 +6,8 @@
  * without .eh_frame) follows rbp for that frame, so mixed stacks stay whole. The frames are a
  * bpf_loop() callback: verified once, whatever the depth.
  *
+ * The walk hashes the PCs as it stores them (stack_hash()), sparing the caller a second pass.
+ *
  * walk_user_stack() is the entry point, for any program that has a task's user registers: the
  * sampler, and later the scheduler's switch events. Tables, files and mappings are user space's
  * to fill (profiler/cfi_tables.c) and the process hooks' to keep current. The including program
@@ -52,6 +54,16 @@ struct {
 } proc_maps SEC(".maps");
 
 /* Why a walk ended; from WALK_READ on, before the outermost frame. */
+/* The stacks maps' key: a 64-bit hash of the PCs, leaf first, folded one PC at a time. */
+#define STACK_HASH_SEED 0xcbf29ce484222325ULL
+
+static __always_inline __u64 stack_hash(__u64 h, __u64 pc)
+{
+	h = (h ^ pc) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+/* Why a walk ended; from WALK_READ on, before the outermost frame. */
 enum walk_stop {
 	WALK_ON,
 	WALK_END,   /* the outermost frame */
@@ -79,7 +91,8 @@ enum walk_stop {
  */
 struct walk_state {
 	__u64 pc, sp, bp;
-	__u64 now; /* for the tables' used_ns */
+	__u64 now;  /* for the tables' used_ns */
+	__u64 hash; /* of the PCs stored so far */
 	__u32 n;   /* PCs stored */
 	__u32 stop;
 	__u32 via;	/* WALK_VIA_*: why some frame followed rbp */
@@ -418,6 +431,7 @@ static long walk_frame(__u32 i, void *ctx)
 		return 1;
 	}
 	w->pcs[idx] = st->pc;
+	st->hash = stack_hash(st->hash, st->pc);
 	st->n++;
 	pc = st->ret_addr ? st->pc - 1 : st->pc;
 	m = map_of(w, st, pc);
@@ -444,12 +458,13 @@ static long walk_frame(__u32 i, void *ctx)
 
 /*
  * Walks the user stack of the current task from its user registers into pcs (leaf first, at
- * most max) and counts how the walk went; *trust gets PROFD_WALK_* bits for a stack that may be
- * cut short or wrong. Returns the number of PCs, or -ENOENT when the process's mappings are not
- * loaded: the caller takes the stack by frame pointers then.
+ * most max) and counts how the walk went; *hash gets stack_hash() of the PCs and *trust
+ * PROFD_WALK_* bits for a stack that may be cut short or wrong. Returns the number of PCs, or
+ * -ENOENT when the process's mappings are not loaded: the caller takes the stack by frame
+ * pointers then.
  */
 static __always_inline long walk_user_stack(struct pt_regs *regs, __u32 pid, __u64 *pcs,
-					    __u32 max, __s32 *trust)
+					    __u32 max, __u64 *hash, __s32 *trust)
 {
 	struct walk w = {.pcs = pcs, .max = max};
 	struct walk_state *st;
@@ -468,9 +483,11 @@ static __always_inline long walk_user_stack(struct pt_regs *regs, __u32 pid, __u
 		.sp = regs->sp,
 		.bp = regs->bp,
 		.now = bpf_ktime_get_ns(),
+		.hash = STACK_HASH_SEED,
 	};
 	bpf_loop(max, walk_frame, &w, 0);
 	count(PROFD_CNT_CFI_WALKED);
+	*hash = st->hash;
 	*trust = 0;
 	if (st->via & WALK_VIA_NO_TABLE)
 		count(PROFD_CNT_CFI_NO_TABLE);

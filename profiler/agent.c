@@ -379,6 +379,37 @@ static int metric(struct profd_strbuf *sb, const char *name, const char *type, c
 				   type, name, v);
 }
 
+/* How the in-kernel walker fared: stacks walked, whole, and why the others are not. */
+static int walk_metrics(struct profd_strbuf *sb, const uint64_t *cnt)
+{
+	static const struct {
+		int cnt;
+		const char *reason;
+	} why[] = {
+	    {PROFD_CNT_CFI_NO_PROCESS, "process_not_loaded"},
+	    {PROFD_CNT_CFI_NO_TABLE, "file_without_table"},
+	    {PROFD_CNT_CFI_UNSUPPORTED, "cfi_not_expressible"},
+	    {PROFD_CNT_CFI_STOP_READ, "stack_unreadable"},
+	    {PROFD_CNT_CFI_STOP_FP, "frame_pointer_led_nowhere"},
+	    {PROFD_CNT_CFI_STOP_LOOP, "stack_pointer_stuck"},
+	    {PROFD_CNT_CFI_STOP_ERROR, "bad_table"},
+	};
+	int err;
+
+	err = metric(sb, "profd_user_stacks_walked_total", "counter",
+		     "User stacks walked in the kernel with unwind tables.",
+		     cnt[PROFD_CNT_CFI_WALKED]);
+	err = err ?: metric(sb, "profd_user_stacks_whole_total", "counter",
+			    "Of those, walked to the outermost frame.", cnt[PROFD_CNT_CFI_WHOLE]);
+	err = err ?: profd_strbuf_puts(sb, "# HELP profd_user_stacks_partial_total User stacks taken "
+					   "by frame pointers, partly guessed or cut short, by reason.\n"
+					   "# TYPE profd_user_stacks_partial_total counter\n");
+	for (size_t i = 0; !err && i < sizeof(why) / sizeof(why[0]); i++)
+		err = profd_strbuf_printf(sb, "profd_user_stacks_partial_total{reason=\"%s\"} %llu\n",
+					  why[i].reason, (unsigned long long)cnt[why[i].cnt]);
+	return err;
+}
+
 static int agent_metrics(void *ctx, struct profd_strbuf *sb)
 {
 	static const struct {
@@ -413,6 +444,7 @@ static int agent_metrics(void *ctx, struct profd_strbuf *sb)
 			    "Process events dropped (ring buffer or maps full).",
 			    h.counters[PROFD_CNT_EVENTS_LOST] + h.counters[PROFD_CNT_SEEN_FULL] +
 				h.counters[PROFD_CNT_TARGETS_FULL]);
+	err = err ?: walk_metrics(sb, h.counters);
 	err = err
 		  ?: metric(sb, "profd_processes_seen", "gauge", "Processes announced so far.",
 			    h.processes);
@@ -537,6 +569,7 @@ static int agent_run(const struct agent_opts *o)
 	    .lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 	struct prof_store_stats st;
+	struct profd_strbuf sb = {0};
 	int code = PROFD_EXIT_FAILURE;
 
 	if (prof_check_privileges())
@@ -573,6 +606,10 @@ static int agent_run(const struct agent_opts *o)
 	pr_info("agent: %llu windows written, %llu failed, %zu in the store (%llu bytes)",
 		(unsigned long long)st.windows_written, (unsigned long long)st.write_failures,
 		st.files, (unsigned long long)st.bytes);
+	prof_collector__unwind_summary(&a.c, &sb);
+	if (sb.buf) /* it starts with "; " or ", " */
+		pr_info("agent:%s", sb.buf + 1);
+	profd_strbuf_release(&sb);
 fini:
 	if (a.server)
 		web_server__stop(a.server);

@@ -35,6 +35,18 @@ _Static_assert((int)SYM_CFI_UNSUPPORTED == (int)PROFD_CFI_UNSUPPORTED, "rule kin
 _Static_assert((int)SYM_CFI_RBP_LOST == (int)PROFD_CFI_RBP_LOST, "rbp rules");
 _Static_assert(sizeof(struct profd_cfi_rule) == PROFD_CFI_RULE_WORDS * 4, "rule size");
 
+struct cfi_stats {
+	size_t files;	   /* files seen */
+	size_t tables;	   /* tables in table memory */
+	size_t pool_bytes, pool_bytes_used;
+	uint64_t builds, build_ns; /* tables compiled, and the time it took */
+	uint64_t cfi_bytes;	   /* bytes of .eh_frame/.debug_frame compiled */
+	uint64_t evictions;	   /* tables dropped to make room */
+	uint64_t no_room;	   /* tables refused: no idle table to evict */
+	uint64_t failed;	   /* files whose CFI could not be read */
+	uint64_t no_cfi;	   /* files without CFI (their frames follow rbp) */
+};
+
 struct cfi_file {
 	uint64_t key;
 	struct cfi_file *hnext;
@@ -57,7 +69,7 @@ struct prof_cfi {
 	size_t nfree, cap_free;
 	pid_t *retry; /* processes whose scan found their mappings busy */
 	size_t nretry;
-	struct prof_cfi_stats stats;
+	struct cfi_stats stats;
 };
 
 static uint64_t now_ns(void)
@@ -583,6 +595,10 @@ void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *cnt, struct pro
 	if (cnt[PROFD_CNT_CFI_UNSUPPORTED])
 		profd_strbuf_printf(sb, ", %llu through CFI the tables cannot express",
 				    (unsigned long long)cnt[PROFD_CNT_CFI_UNSUPPORTED]);
+	if (cnt[PROFD_CNT_MAPS_DROPPED])
+		profd_strbuf_printf(sb, ", %llu code mappings not tracked (over %d in a process)",
+				    (unsigned long long)cnt[PROFD_CNT_MAPS_DROPPED],
+				    PROFD_PROC_MAPS_MAX);
 	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
 		stopped += cnt[stops[i].counter];
 	if (!stopped)
@@ -598,20 +614,19 @@ void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *cnt, struct pro
 	profd_strbuf_puts(sb, ")");
 }
 
-void prof_cfi__log_stats(const struct prof_cfi *c)
+void prof_cfi__log_stats(const struct prof_cfi *c, const uint64_t *cnt)
 {
-	const struct prof_cfi_stats *st = &c->stats;
+	const struct cfi_stats *st = &c->stats;
 
+	pr_debug("cfi: the kernel announced %llu files; %llu mapping scans were put off (mappings "
+		 "changing); %llu samples in exec or exit had no user stack",
+		 (unsigned long long)cnt[PROFD_CNT_MMAP_EVENTS],
+		 (unsigned long long)cnt[PROFD_CNT_MAPS_BUSY],
+		 (unsigned long long)cnt[PROFD_CNT_CFI_NO_MM]);
 	pr_debug("cfi: %zu files, %zu tables in %zu of %zu KiB, %llu built from %llu KiB of CFI in "
 		 "%.1f ms, %llu without CFI, %llu unreadable, %llu evicted, %llu refused for room",
 		 c->nfiles, st->tables, st->pool_bytes_used >> 10, st->pool_bytes >> 10,
 		 (unsigned long long)st->builds, (unsigned long long)(st->cfi_bytes >> 10),
 		 st->build_ns / 1e6, (unsigned long long)st->no_cfi, (unsigned long long)st->failed,
 		 (unsigned long long)st->evictions, (unsigned long long)st->no_room);
-}
-
-void prof_cfi__stats(const struct prof_cfi *c, struct prof_cfi_stats *out)
-{
-	*out = c->stats;
-	out->files = c->nfiles;
 }

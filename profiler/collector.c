@@ -226,9 +226,16 @@ static void log_symbolizer_stats(const struct sym_resolver *r)
 
 void prof_collector__fini(struct prof_collector *c)
 {
+	uint64_t runs = 0, ns = 0;
+
+	if (c->sampler)
+		prof_sampler__run_stats(c->sampler, &runs, &ns);
+	if (runs)
+		pr_debug("bpf: the sampling program ran %llu times, %.0f ns each", (unsigned long long)runs,
+			 (double)ns / runs);
 	log_symbolizer_stats(c->resolver);
 	if (c->cfi)
-		prof_cfi__log_stats(c->cfi);
+		prof_cfi__log_stats(c->cfi, c->counters);
 	prof_cfi__free(c->cfi);
 	prof_sampler__free(c->sampler);
 	prof_unwind__free(c->unwind);

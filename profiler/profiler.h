@@ -99,6 +99,9 @@ int prof_sampler__poll(struct prof_sampler *s, int timeout_ms);
  */
 int prof_sampler__drain(struct prof_sampler *s,
 			int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx);
+/* How often the sampling program ran and for how long in all: the kernel counts only while
+ * kernel.bpf_stats_enabled is 1 (zeros otherwise). */
+void prof_sampler__run_stats(const struct prof_sampler *s, uint64_t *runs, uint64_t *ns);
 /* Sums the per-CPU counters (enum profd_counter). */
 void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT_MAX]);
 int prof_sampler__max_stack(const struct prof_sampler *s);
@@ -198,18 +201,6 @@ struct prof_cfi_maps {
 	void *ctx;
 };
 
-struct prof_cfi_stats {
-	size_t files;	   /* files seen */
-	size_t tables;	   /* tables in table memory */
-	size_t pool_bytes, pool_bytes_used;
-	uint64_t builds, build_ns; /* tables compiled, and the time it took */
-	uint64_t cfi_bytes;	   /* bytes of .eh_frame/.debug_frame compiled */
-	uint64_t evictions;	   /* tables dropped to make room */
-	uint64_t no_room;	   /* tables refused: no idle table to evict */
-	uint64_t failed;	   /* files whose CFI could not be read */
-	uint64_t no_cfi;	   /* files without CFI (their frames follow rbp) */
-};
-
 struct prof_cfi;
 
 /* Builds the vdso's table. Returns NULL with errno set. */
@@ -224,13 +215,12 @@ int prof_cfi__add_process(struct prof_cfi *c, pid_t pid);
 void prof_cfi__retry(struct prof_cfi *c);
 /* The kernel mapped code of a file that has no table: builds it (the mapping is in place). */
 void prof_cfi__on_mmap(struct prof_cfi *c, const struct profd_mmap_event *e);
-void prof_cfi__stats(const struct prof_cfi *c, struct prof_cfi_stats *out);
 struct profd_strbuf;
 /* Appends "; user stacks walked in the kernel: N, P % of them whole, ..." from the sampler's
  * counters. */
 void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *counters, struct profd_strbuf *sb);
-/* Says under -v what the tables hold and cost. */
-void prof_cfi__log_stats(const struct prof_cfi *c);
+/* Says under -v what the tables hold and cost, and what the kernel's mapping scans did. */
+void prof_cfi__log_stats(const struct prof_cfi *c, const uint64_t *counters);
 
 /* ---- collector.c: sampler + symbolizer, one symbolized profile per window ---- */
 

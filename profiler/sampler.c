@@ -481,6 +481,18 @@ static int scan_process(void *sampler, pid_t pid)
 	return (int)run.retval;
 }
 
+void prof_sampler__run_stats(const struct prof_sampler *s, uint64_t *runs, uint64_t *ns)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+
+	*runs = *ns = 0;
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(s->skel->progs.on_sample), &info, &len))
+		return;
+	*runs = info.run_cnt;
+	*ns = info.run_time_ns;
+}
+
 void prof_sampler__cfi_maps(struct prof_sampler *s, struct prof_cfi_maps *out)
 {
 	*out = (struct prof_cfi_maps){
