@@ -541,18 +541,59 @@ static bool step_state(struct run *x, uint8_t op)
 	return true;
 }
 
+/* The ops that set one register's rule. */
+static bool step_reg(struct run *x, struct rd *r, uint8_t op)
+{
+	const struct sym_uw_fde *f = x->f;
+	uint64_t reg = rd_uleb(r);
+
+	switch (op) {
+	case 0x05: /* offset_extended */
+		set_reg(x, reg, H_OFFSET, scaled(r, f, (int64_t)rd_uleb(r)));
+		return true;
+	case 0x11: /* offset_extended_sf */
+		set_reg(x, reg, H_OFFSET, scaled(r, f, rd_sleb(r)));
+		return true;
+	case 0x2f: /* GNU_negative_offset_extended */
+		set_reg(x, reg, H_OFFSET, scaled(r, f, -(int64_t)(rd_uleb(r) & INT64_MAX)));
+		return true;
+	case 0x06: /* restore_extended */
+		restore(x, reg);
+		return true;
+	case 0x07: /* undefined */
+		set_reg(x, reg, H_UNDEF, 0);
+		return true;
+	case 0x08: /* same_value */
+		set_reg(x, reg, H_SAME, 0);
+		return true;
+	case 0x09: /* register */
+		rd_uleb(r);
+		set_reg(x, reg, H_OTHER, 0);
+		return true;
+	case 0x14: /* val_offset */
+		set_reg(x, reg, H_VAL_OFFSET, scaled(r, f, (int64_t)rd_uleb(r)));
+		return true;
+	case 0x15: /* val_offset_sf */
+		set_reg(x, reg, H_VAL_OFFSET, scaled(r, f, rd_sleb(r)));
+		return true;
+	case 0x10: /* expression */
+		return set_expr(x, r, reg, H_EXPR);
+	default: /* 0x16: val_expression */
+		return set_expr(x, r, reg, H_OTHER);
+	}
+}
+
 static bool step(struct run *x, struct rd *r, uint8_t op)
 {
-	uint64_t reg;
 	const struct sym_uw_fde *f = x->f;
 
 	if (op & 0xc0)
 		return step_primary(x, r, op);
 	switch (op) {
 	case 0x00: /* nop */
+		return true;
 	case 0x2e: /* GNU_args_size: no bearing on the CFA */
-		if (op)
-			rd_uleb(r);
+		rd_uleb(r);
 		return true;
 	case 0x01: /* set_loc: absolute or data-relative (rewritten .debug_frame) only */
 		if ((f->fde_enc & 0x70) != 0 && (f->fde_enc & 0x70) != SYM_PE_DATAREL)
@@ -564,54 +605,14 @@ static bool step(struct run *x, struct rd *r, uint8_t op)
 		return advance(x, rd_fixed(r, 2));
 	case 0x04:
 		return advance(x, rd_fixed(r, 4));
-	case 0x05: /* offset_extended */
-		reg = rd_uleb(r);
-		set_reg(x, reg, H_OFFSET, scaled(r, f, (int64_t)rd_uleb(r)));
-		return true;
-	case 0x11: /* offset_extended_sf */
-		reg = rd_uleb(r);
-		set_reg(x, reg, H_OFFSET, scaled(r, f, rd_sleb(r)));
-		return true;
-	case 0x2f: /* GNU_negative_offset_extended */
-		reg = rd_uleb(r);
-		set_reg(x, reg, H_OFFSET, scaled(r, f, -(int64_t)(rd_uleb(r) & INT64_MAX)));
-		return true;
-	case 0x06: /* restore_extended */
-		restore(x, rd_uleb(r));
-		return true;
-	case 0x07: /* undefined */
-		set_reg(x, rd_uleb(r), H_UNDEF, 0);
-		return true;
-	case 0x08: /* same_value */
-		set_reg(x, rd_uleb(r), H_SAME, 0);
-		return true;
-	case 0x09: /* register */
-		reg = rd_uleb(r);
-		rd_uleb(r);
-		set_reg(x, reg, H_OTHER, 0);
-		return true;
-	case 0x14: /* val_offset */
-		reg = rd_uleb(r);
-		set_reg(x, reg, H_VAL_OFFSET, scaled(r, f, (int64_t)rd_uleb(r)));
-		return true;
-	case 0x15: /* val_offset_sf */
-		reg = rd_uleb(r);
-		set_reg(x, reg, H_VAL_OFFSET, scaled(r, f, rd_sleb(r)));
-		return true;
+	case 0x05: case 0x06: case 0x07: case 0x08: case 0x09: case 0x10: case 0x11: case 0x14:
+	case 0x15: case 0x16: case 0x2f:
+		return step_reg(x, r, op);
 	case 0x0a:
 	case 0x0b:
 		return step_state(x, op);
-	case 0x0c:
-	case 0x0d:
-	case 0x0e:
-	case 0x0f:
-	case 0x12:
-	case 0x13:
+	case 0x0c: case 0x0d: case 0x0e: case 0x0f: case 0x12: case 0x13:
 		return step_cfa(x, r, op);
-	case 0x10: /* expression */
-		return set_expr(x, r, rd_uleb(r), H_EXPR);
-	case 0x16: /* val_expression */
-		return set_expr(x, r, rd_uleb(r), H_OTHER);
 	default:
 		return false; /* an op we do not know: its operands cannot be skipped */
 	}

@@ -4,9 +4,10 @@
 # truth, at least 99 % of stacks reaching main or the thread start), Debian's own xz, gzip and
 # python3 unwound through libc and their libraries, signal-handler frames, PLT stubs, a library
 # loaded with dlopen after the start, an exec into a new image under the same pid, 300-deep
-# recursion with --max-stack 512, a process profiled by -p, node's JIT frames (perf map) inside whole stacks, a loop of
-# short gzip runs under profd -a, the walker against the stack-copy unwinder on the same
-# workload (every stack's share within 1 point), and the agent's defaults.
+# recursion with --max-stack 512, a process profiled by -p, node's JIT frames (perf map) inside
+# whole stacks, table memory too small for a file (refused, counted, marked), a loop of short
+# gzip runs under profd -a, the walker against the stack-copy unwinder on the same workload
+# (every stack's share within 1 point), and the agent's defaults.
 # Workloads are built here; outputs stay in tests/artifacts/test_cfi/.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
@@ -242,6 +243,19 @@ if command -v node >/dev/null; then
 			fail cfi.node.jit_named "$Q"
 		fi
 		rooted cfi.node.jit_rooted "$out" node __libc_start_call_main --with 're:hotJsFunction'
+	fi
+	# Table memory too small for node's table: refused, counted, and its stacks marked.
+	out="$ART/node_1m.folded" err="$ART/node_1m.stderr"
+	timeout 60 "$PROFD" --unwind-memory 1M -F 499 -d 10 -o "$out" -- node \
+		"$TOP/tests/workloads/hot.js" 2 >/dev/null 2>"$err"
+	if ran cfi.memory_bound.run $? 0 "$out" "$err"; then
+		says cfi.memory_bound.counted "$err" 'through a file without its table \([1-9][0-9]* refused for room\)' \
+			"'N through a file without its table (N refused for room)'"
+		if q whole "$out" --comm node; then
+			atleast cfi.memory_bound.marked "$((100 - ${Q%.*}))" 50 "% of node stacks marked [incomplete]"
+		else
+			fail cfi.memory_bound.marked "$Q"
+		fi
 	fi
 else
 	skip cfi.node "no node"
