@@ -25,7 +25,7 @@
 
 #include "common/log.h"
 #include "common/strbuf.h"
-#include "profiler/profiler.h"
+#include "profiler/sampling_internal.h"
 
 #define EVICT_IDLE_NS (10ull * 1000000000)
 

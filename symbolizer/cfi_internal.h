@@ -10,7 +10,7 @@
 
 #include "symbolizer/symbolizer.h"
 #include "symbolizer/symbolizer_internal.h"
-#include "symbolizer/unwind_internal.h"
+#include "symbolizer/unwind_table_internal.h"
 
 /*
  * Compiles the FDEs of eh, and of debug where eh has none (either may be NULL), from link-time

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "symbolizer/unwind_internal.h"
+#include "symbolizer/unwind_table_internal.h"
 
 struct rd {
 	const uint8_t *p, *end;

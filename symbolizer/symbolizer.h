@@ -104,7 +104,7 @@ void sym_resolver__free(struct sym_resolver *r);
 int sym_resolver__add_process(struct sym_resolver *r, pid_t pid);
 /* Takes a new snapshot (after exec). Returns as sym_resolver__add_process(). */
 int sym_resolver__refresh_process(struct sym_resolver *r, pid_t pid);
-/* Forgets pid's snapshot: its samples are symbolized and it exited. */
+/* Forgets pid's snapshot and its unwinding state: its samples are symbolized and it exited. */
 void sym_resolver__drop_process(struct sym_resolver *r, pid_t pid);
 
 /*
@@ -202,16 +202,13 @@ int sym_unwinder__prepare(struct sym_unwinder *u, pid_t pid);
 int sym_unwinder__unwind(struct sym_unwinder *u, const struct sym_unwind_sample *s,
 			 uint64_t *pcs, size_t max, enum sym_unwind_stop *stop);
 
-/* Forgets pid's unwinding state (the process exited and its samples are unwound). */
-void sym_unwinder__drop_process(struct sym_unwinder *u, pid_t pid);
-
 void sym_unwinder__stats(const struct sym_unwinder *u, struct sym_unwind_stats *out);
 
 /* ---- cfi.c: CFI compiled into compact unwind tables, for an unwinder outside this library ---- */
 
 /*
- * A file's CFI (.eh_frame, and .debug_frame where .eh_frame says nothing) reduced to what walking x86-64 user stacks needs:
- * per range of code, how to find the CFA (the caller's stack pointer), where the caller's rbp
+ * A file's CFI (.eh_frame, and .debug_frame where .eh_frame says nothing) reduced to what walking
+ * x86-64 user stacks needs: per range of code, how to find the CFA (the caller's stack pointer), where the caller's rbp
  * is, and whether the stack ends there. The return address is always at CFA - 8 except in
  * signal frames. Addresses are file offsets (a mapping's start maps to its file offset, as the
  * kernel knows it), so one table serves every process that maps the file, wherever it lands.

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
+#include "symbolizer/unwind_table_internal.h"
 
 uint64_t sym_vdso__own_size(uint64_t base)
 {
@@ -35,6 +36,17 @@ uint64_t sym_vdso__own_size(uint64_t base)
 	return size;
 }
 
+/* A private copy: libelf gets memory that stays put and is never our executable mapping. */
+static void *copy_own(uint64_t size)
+{
+	uint64_t base = getauxval(AT_SYSINFO_EHDR);
+	void *copy = base && size ? malloc(size) : NULL;
+
+	if (copy)
+		memcpy(copy, (const void *)(uintptr_t)base, size);
+	return copy;
+}
+
 struct sym_file *sym_vdso__get(struct sym_resolver *r)
 {
 	uint64_t base, size;
@@ -48,11 +60,9 @@ struct sym_file *sym_vdso__get(struct sym_resolver *r)
 	size = base ? sym_vdso__own_size(base) : 0;
 	if (!size || size > (1 << 20))
 		return NULL;
-	/* A private copy: libelf gets memory that stays put and is never our executable mapping. */
-	copy = malloc(size);
+	copy = copy_own(size);
 	if (!copy)
 		return NULL;
-	memcpy(copy, (const void *)(uintptr_t)base, size);
 	r->vdso = sym_file__new_mem(copy, size, "[vdso]");
 	free(copy);
 	if (!r->vdso)
@@ -71,12 +81,22 @@ int sym_cfi_table__build_vdso(struct sym_cfi_table **out)
 		*out = calloc(1, sizeof(**out));
 		return *out ? 0 : -ENOMEM;
 	}
-	/* libelf gets a private copy, never our executable mapping. */
-	copy = malloc(size);
+	copy = copy_own(size);
 	if (!copy)
 		return -ENOMEM;
-	memcpy(copy, (const void *)(uintptr_t)base, size);
 	err = sym_cfi_table__build_mem(copy, size, out);
+	free(copy);
+	return err;
+}
+
+int sym_vdso__unwind_tables(struct sym_resolver *r, struct sym_uw_table *t)
+{
+	void *copy = copy_own(r->vdso_size);
+	int err;
+
+	if (!copy)
+		return -ENOMEM;
+	err = sym_uw_table__read_mem(copy, r->vdso_size, t);
 	free(copy);
 	return err;
 }
