@@ -159,6 +159,8 @@ static int add_targets(struct prof_session *s)
 	if (!o->argv)
 		return 0;
 	err = prof_command__spawn(&s->cmd, o->argv);
+	if (!err)
+		prof_collector__prepare_command(&s->c, o->argv[0]);
 	/*
 	 * Only the BPF target, no maps snapshot: until it execs, the child is a copy of profd, and
 	 * BPF reports an exec only for a process it has sampled. Its first sample announces it and

@@ -282,5 +282,11 @@ void sym_cfi_table__free(struct sym_cfi_table *t);
 const struct sym_cfi_rule *sym_cfi_table__find(const struct sym_cfi_table *t, uint64_t off);
 /* Words the table takes in the layout above. */
 size_t sym_cfi_table__words(const struct sym_cfi_table *t);
+/*
+ * Calls fn with every library the ELF file open at fd names (DT_NEEDED), so that their tables can
+ * be built before it runs. Returns 0 (also for a file that is not ELF), fn's non-zero return, or
+ * -errno.
+ */
+int sym_elf_needed(int fd, int (*fn)(const char *name, void *ctx), void *ctx);
 
 #endif

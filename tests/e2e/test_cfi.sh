@@ -151,6 +151,14 @@ if ran cfi.gzip.run $? 0 "$out" "$err"; then
 	whole cfi.gzip.whole "$out" gzip 5 $ROOTED_MIN
 	rooted cfi.gzip.rooted "$out" gzip __libc_start_call_main --without '[unknown]'
 fi
+# A short command: its file's and its libraries' tables are built before it runs, so it is
+# walked whole from its first sample (built after its exec, 1 to 5 % of its stacks were cut).
+head -c 3000000 "$TMP/input" >"$TMP/short"
+out="$ART/gzip_short.folded" err="$ART/gzip_short.stderr"
+timeout 60 "$PROFD" -F 999 -d 20 -o "$out" -- gzip -9 -c "$TMP/short" >/dev/null 2>"$err"
+if ran cfi.gzip_short.run $? 0 "$out" "$err"; then
+	whole cfi.gzip_short.whole "$out" gzip 5 $ROOTED_MIN
+fi
 if [ -x /usr/bin/python3 ]; then
 	out="$ART/python3.folded" err="$ART/python3.stderr"
 	timeout 60 "$PROFD" -F 999 -d 10 -o "$out" -- /usr/bin/python3 "$TOP/tests/unwind/pyloop.py" 3 \
@@ -281,29 +289,41 @@ if ran cfi.gzip_loop.run $? 0 "$out" "$err"; then
 fi
 
 # --- the walker against the stack-copy unwinder on the same run: every stack's share -----------
-# Both sample one process at once, so the load on the machine shapes both alike.
-bg sh -c "exec '$U/clang/split3' 11 >/dev/null"
-wl=$BG_PID
-for mode in cfi copy; do
-	timeout 60 "$PROFD" --unwind $mode -F $HZ -d 9 -p "$wl" -o "$ART/diff_$mode.folded" \
-		2>"$ART/diff_$mode.stderr" &
-	eval "pid_$mode=\$!"
-done
-wait "$pid_cfi"
-rc_cfi=$?
-wait "$pid_copy"
-rc_copy=$?
-wait "$wl"
-if ran cfi.differential.cfi.run $rc_cfi 0 "$ART/diff_cfi.folded" "$ART/diff_cfi.stderr" &&
-	ran cfi.differential.copy.run $rc_copy 0 "$ART/diff_copy.folded" "$ART/diff_copy.stderr" &&
-	q diff "$ART/diff_cfi.folded" "$ART/diff_copy.folded" --comm split3 --min-share 0.5; then
+# Both sample one process at once, so the load on the machine shapes both alike. Two samplers
+# still differ by chance, more so on a loaded machine (a stack's share moved by up to 1.4
+# points between two runs of the same mode here): a difference above 1 point is measured once
+# more, and only one that repeats fails. A real difference between the unwinders does repeat.
+differential() {
+	bg sh -c "exec '$U/clang/split3' 11 >/dev/null"
+	wl=$BG_PID
+	for mode in cfi copy; do
+		timeout 60 "$PROFD" --unwind $mode -F $HZ -d 9 -p "$wl" -o "$ART/diff_$mode.folded" \
+			2>"$ART/diff_$mode.stderr" &
+		eval "pid_$mode=\$!"
+	done
+	wait "$pid_cfi"
+	rc_cfi=$?
+	wait "$pid_copy"
+	rc_copy=$?
+	wait "$wl"
+	ran cfi.differential.cfi.run $rc_cfi 0 "$ART/diff_cfi.folded" "$ART/diff_cfi.stderr" &&
+		ran cfi.differential.copy.run $rc_copy 0 "$ART/diff_copy.folded" "$ART/diff_copy.stderr" &&
+		q diff "$ART/diff_cfi.folded" "$ART/diff_copy.folded" --comm split3 --min-share 0.5
+}
+first=
+for attempt in 1 2; do
+	differential || break
 	set -- $Q
 	if awk -v d="$1" 'BEGIN { exit !(d <= 1) }'; then
-		pass "cfi.differential.shares (largest difference $1 points)"
-	else
-		fail cfi.differential.shares "stack $2: $1 points apart between cfi and copy"
+		pass "cfi.differential.shares (largest difference $1 points${first:+; $first points the first time})"
+		break
+	elif [ $attempt = 2 ]; then
+		fail cfi.differential.shares "stack $2: $1 points apart between cfi and copy ($first the first time)"
 	fi
-fi
+	first=$1
+	cp "$ART/diff_cfi.folded" "$ART/diff_cfi.1.folded"
+	cp "$ART/diff_copy.folded" "$ART/diff_copy.1.folded"
+done
 
 # --- the agent's defaults: whole stacks in the store ---------------------------------------------
 "$PROFD" agent -F 99 --window 1 --store "$TMP/agent_store" 2>"$ART/agent.stderr" &
