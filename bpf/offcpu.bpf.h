@@ -178,10 +178,7 @@ static __always_inline void begin_wait(void *ctx, struct task_struct *prev, __u3
 	announce(prev->tgid);
 	w->kernel_err = -ENOENT;
 	w->kernel_stack = kernel_stacks ? take_stack(ctx, buf, 0, &w->kernel_err) : 0;
-	w->user_err = -ENOENT;
-	w->user_stack = 0;
-	if (!(prev->flags & PF_KTHREAD))
-		w->user_stack = take_stack(ctx, buf, BPF_F_USER_STACK, &w->user_err);
+	w->user_stack = take_user_stack(ctx, prev, prev->tgid, buf, &w->user_err);
 	bpf_get_current_comm(w->comm, sizeof(w->comm));
 	w->buf = buf;
 	w->from = now;
@@ -272,7 +269,7 @@ int on_cut(struct bpf_iter__task *ctx)
 
 /* ---- threads already waiting when sampling starts ---- */
 
-struct fp_walk {
+struct task_fp_walk {
 	struct task_struct *task;
 	struct profd_stack *st;
 	__u64 bp;
@@ -284,9 +281,9 @@ struct fp_walk {
  * return address goes to pcs[i + 1] (pcs[0] is the PC); the index comes from i, not from a
  * count kept in fw, so that the verifier sees one state for every step.
  */
-static long fp_step(__u32 i, void *data)
+static long task_fp_step(__u32 i, void *data)
 {
-	struct fp_walk *fw = data;
+	struct task_fp_walk *fw = data;
 	__u64 frame[2]; /* saved rbp, return address */
 	__u64 idx = (__u64)i + 1;
 
@@ -312,7 +309,7 @@ static long fp_step(__u32 i, void *data)
 static __always_inline __u64 take_task_stack(struct task_struct *task, __u32 buf, bool user,
 					     __s32 *err)
 {
-	struct fp_walk fw = {.task = task};
+	struct task_fp_walk fw = {.task = task};
 	struct pt_regs *regs;
 	struct profd_stack *st;
 	__u32 zero = 0;
@@ -340,7 +337,7 @@ static __always_inline __u64 take_task_stack(struct task_struct *task, __u32 buf
 	fw.st = st;
 	fw.bp = regs->bp;
 	fw.n = 1;
-	bpf_loop(stack_bytes / sizeof(__u64) - 1, fp_step, &fw, 0);
+	bpf_loop(stack_bytes / sizeof(__u64) - 1, task_fp_step, &fw, 0);
 	return store_stack(buf, st, fw.n, true, err);
 }
 

@@ -68,7 +68,7 @@ _profd()
 		return
 		;;
 	--unwind)
-		COMPREPLY=($(compgen -W $'fp\ndwarf\nauto' -- "$cur"))
+		COMPREPLY=($(compgen -W $'cfi\nfp\ncopy\nauto\ndwarf' -- "$cur"))
 		return
 		;;
 	-p | --pid)
@@ -81,7 +81,7 @@ _profd()
 		;;
 	-F | --freq | -d | --duration | --max-stack | --stack-size | --min-block | --debuginfod | --http | \
 		--http-host | --window | --retention-age | --retention-size | --push | --labels | \
-		--spool-size | --from | --to)
+		--spool-size | --unwind-memory | --from | --to)
 		return # a value only the user knows
 		;;
 	esac

@@ -40,6 +40,7 @@ struct agent_opts {
 	enum profd_unwind unwind;
 	bool off_cpu;	  /* time off CPU, a second window of each span */
 	long min_block_us; /* --min-block; -1: not given */
+	size_t cfi_memory; /* 0: the default */
 };
 
 #define AGENT_DEFAULT_MIN_BLOCK_US 1
@@ -94,8 +95,9 @@ static const char agent_usage[] =
     "  --full-names             whole function names in the windows pushed: C++ return\n"
     "                           types and parameter lists, no length cap (the store\n"
     "                           keeps both; see profd query --full-names)\n"
-    "  --unwind MODE            user stacks: fp (default: frame pointers, in the kernel,\n"
-    "                           the cheapest), dwarf or auto, as for profd -p\n"
+    "  --unwind MODE            user stacks: cfi (default: walked in the kernel with\n"
+    "                           tables from .eh_frame), fp or copy, as for profd -p\n"
+    "  --unwind-memory SIZE     kernel memory for cfi tables (default 32M)\n"
     "  --off-cpu                also the time threads wait off CPU, per stack: a second\n"
     "                           window of each span in the store (.off-cpu.pb.zst), on\n"
     "                           the page, and pushed as profd.off_cpu\n"
@@ -322,6 +324,38 @@ static int put_push_metrics(struct profd_strbuf *sb, struct store_push *push)
 	return put_metrics(sb, m, sizeof(m) / sizeof(m[0]));
 }
 
+/* How the in-kernel walker fared: stacks walked, whole, and why the others are not. */
+static int put_walk_metrics(struct profd_strbuf *sb, const uint64_t *cnt)
+{
+	static const struct {
+		int cnt;
+		const char *reason;
+	} why[] = {
+		{PROFD_CNT_CFI_NO_PROCESS, "process_not_loaded"},
+		{PROFD_CNT_CFI_NO_TABLE, "file_without_table"},
+		{PROFD_CNT_CFI_UNSUPPORTED, "cfi_not_expressible"},
+		{PROFD_CNT_CFI_STOP_READ, "stack_unreadable"},
+		{PROFD_CNT_CFI_STOP_FP, "frame_pointer_led_nowhere"},
+		{PROFD_CNT_CFI_STOP_LOOP, "stack_pointer_stuck"},
+		{PROFD_CNT_CFI_STOP_ERROR, "bad_table"},
+	};
+	const struct metric m[] = {
+		{"profd_user_stacks_walked_total", "counter",
+		 "User stacks walked in the kernel with unwind tables.", cnt[PROFD_CNT_CFI_WALKED]},
+		{"profd_user_stacks_whole_total", "counter", "Of those, walked to the outermost frame.",
+		 cnt[PROFD_CNT_CFI_WHOLE]},
+	};
+	int err = put_metrics(sb, m, sizeof(m) / sizeof(m[0]));
+
+	err = err ?: profd_strbuf_puts(sb, "# HELP profd_user_stacks_partial_total User stacks taken "
+					   "by frame pointers, partly guessed or cut short, by reason.\n"
+					   "# TYPE profd_user_stacks_partial_total counter\n");
+	for (size_t i = 0; !err && i < sizeof(why) / sizeof(why[0]); i++)
+		err = profd_strbuf_printf(sb, "profd_user_stacks_partial_total{reason=\"%s\"} %llu\n",
+					  why[i].reason, (unsigned long long)cnt[why[i].cnt]);
+	return err;
+}
+
 static int page_metrics(void *ctx, struct profd_strbuf *sb)
 {
 	struct agent *a = ctx;
@@ -374,6 +408,7 @@ static int page_metrics(void *ctx, struct profd_strbuf *sb)
 
 	err = put_metrics(sb, before, sizeof(before) / sizeof(before[0]));
 	err = err ?: put_lost(sb, cnt);
+	err = err ?: put_walk_metrics(sb, cnt);
 	err = err ?: put_metrics(sb, after, sizeof(after) / sizeof(after[0]));
 	if (a->push)
 		err = err ?: put_push_metrics(sb, a->push);
@@ -429,6 +464,7 @@ static struct prof_session *start_session(struct agent *a)
 		.off_cpu = o->off_cpu,
 		.min_block_us = o->min_block_us < 0 ? AGENT_DEFAULT_MIN_BLOCK_US
 						    : (unsigned)o->min_block_us,
+		.cfi_memory = o->cfi_memory,
 		.drain_ms = window_ms < AGENT_DRAIN_MS ? window_ms : AGENT_DRAIN_MS,
 		.filter = o->comm ? &a->filter : NULL,
 		.http = &o->http,
@@ -475,6 +511,7 @@ static int agent_run(const struct agent_opts *o)
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 	struct store_history_stats st;
+	struct profd_strbuf sb = {0};
 	int code = PROFD_EXIT_FAILURE;
 
 	a.session = start_session(&a);
@@ -492,6 +529,10 @@ static int agent_run(const struct agent_opts *o)
 	pr_info("agent: %llu windows written, %llu failed, %zu in the store (%llu bytes)",
 		(unsigned long long)st.windows_written, (unsigned long long)st.write_failures,
 		st.files, (unsigned long long)st.bytes);
+	prof_session__unwind_summary(a.session, &sb);
+	if (sb.buf) /* it starts with "; " or ", " */
+		pr_info("agent:%s", sb.buf + 1);
+	profd_strbuf_release(&sb);
 out:
 	prof_session__free(a.session); /* the page first: it reads the agent */
 	store_push__free(a.push); /* sends what is queued while the backend answers, or spools it */
@@ -515,6 +556,7 @@ enum {
 	OPT_UNWIND,
 	OPT_OFF_CPU,
 	OPT_MIN_BLOCK,
+	OPT_UNWIND_MEMORY,
 };
 
 static int parse_option(struct agent_opts *o, int opt, const char *arg)
@@ -564,7 +606,11 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 		return 0;
 	case OPT_UNWIND:
 		if (!prof_parse_unwind(arg, &o->unwind))
-			return prof_usage("agent", "--unwind %s: expected fp, dwarf or auto", arg);
+			return prof_usage("agent", "--unwind %s: expected cfi, fp or copy", arg);
+		return 0;
+	case OPT_UNWIND_MEMORY:
+		if (!prof_parse_unwind_memory(arg, &o->cfi_memory))
+			return prof_usage("agent", "--unwind-memory %s: expected 1M..4G", arg);
 		return 0;
 	case OPT_SPOOL_SIZE:
 		if (store_parse_size(arg, &o->spool_bytes) || !o->spool_bytes)
@@ -608,6 +654,7 @@ int prof_agent_main(int argc, char **argv)
 	    {"unwind", required_argument, NULL, OPT_UNWIND},
 	    {"off-cpu", no_argument, NULL, OPT_OFF_CPU},
 	    {"min-block", required_argument, NULL, OPT_MIN_BLOCK},
+	    {"unwind-memory", required_argument, NULL, OPT_UNWIND_MEMORY},
 	    {"http", required_argument, NULL, PROF_OPT_HTTP},
 	    {"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
 	    {"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
@@ -621,6 +668,7 @@ int prof_agent_main(int argc, char **argv)
 	    .freq = AGENT_DEFAULT_FREQ,
 	    .window_s = AGENT_DEFAULT_WINDOW_S,
 	    .min_block_us = -1,
+	    .unwind = PROFD_UNWIND_CFI,
 	};
 	int opt, code = 0;
 
