@@ -206,6 +206,11 @@ static int start_sampling(struct prof_session *s)
 	s->start_mono = profd_mono_ns();
 	err = add_targets(s);
 	err = err ?: prof_collector__start(&s->c);
+	/* Again: the run's time (-d, drains, windows) starts with sampling, and with -a and
+	 * --unwind cfi the collector's start loads every process's tables first, seconds on a busy
+	 * machine. */
+	s->start_ns = profd_wall_ns();
+	s->start_mono = profd_mono_ns();
 	err = err ?: prof_command__go(&s->cmd);
 	/* On time even while a backlog keeps the drain loop busy. */
 	if (!err && o->duration_s > 0)

@@ -5,7 +5,8 @@
 # function its share of the time within 3 points, the burner next to nothing, and a total of
 # threads x duration within 10 %, with kernel frames where each wait happened; with -- CMD, -p
 # and -a; --wall adds CPU time per thread; pprof carries off_cpu/nanoseconds; --min-block leaves
-# short waits out. Every output is kept in tests/artifacts/test_offcpu/.
+# short waits out; through code without frame pointers the CFI walker gives whole user stacks.
+# Every output is kept in tests/artifacts/test_offcpu/.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
 
@@ -132,8 +133,10 @@ if ran offcpu.cmd.run $? 0 "$out" "$err"; then
 fi
 
 # --- -p: threads already waiting at the start (joiner: all along) count from the start --------
+# The workload outlives profd whatever profd's start takes (with -a, loading every process's
+# unwind tables takes seconds on a busy machine): it is stopped once profd is done.
 out="$ART/pid.folded" err="$ART/pid.stderr" tf="$ART/pid.truth"
-bg "$WL/offcpu" 8 >"$tf"
+bg "$WL/offcpu" 120 >"$tf"
 wl=$BG_PID
 if wait_ready "$tf"; then
 	timeout 60 "$PROFD" --off-cpu -d 4 -p "$wl" -o "$out" 2>"$err"
@@ -142,7 +145,8 @@ else
 	rc=124
 	echo "offcpu never said ready" >"$err"
 fi
-wait "$wl"
+kill "$wl" 2>/dev/null
+wait "$wl" 2>/dev/null
 if ran offcpu.pid.run $rc 0 "$out" "$err"; then
 	within offcpu.pid.total "$(us_of "$out" $WAITERS)" 16000000 "$TOTAL_TOL" "us off CPU of 4 waiting threads over 4 s"
 	within offcpu.pid.joiner "$(us_of "$out" joiner)" 4000000 "$TOTAL_TOL" "us of the thread waiting before and after the run"
@@ -157,7 +161,7 @@ fi
 
 # --- -a: the whole machine; the workload's threads among the rest ------------------------------
 out="$ART/all.folded" err="$ART/all.stderr" tf="$ART/all.truth"
-bg "$WL/offcpu" 7 >"$tf"
+bg "$WL/offcpu" 120 >"$tf"
 wl=$BG_PID
 if wait_ready "$tf"; then
 	timeout 60 "$PROFD" --off-cpu -a -d 3 -o "$out" 2>"$err"
@@ -166,7 +170,8 @@ else
 	rc=124
 	echo "offcpu never said ready" >"$err"
 fi
-wait "$wl"
+kill "$wl" 2>/dev/null
+wait "$wl" 2>/dev/null
 if ran offcpu.all.run $rc 0 "$out" "$err"; then
 	within offcpu.all.total "$(us_of "$out" $WAITERS)" 12000000 "$TOTAL_TOL" "us off CPU of 4 waiting threads over 3 s"
 	kernel_paths offcpu.all "$out"
@@ -301,6 +306,51 @@ if command -v go >/dev/null 2>&1; then
 	fi
 else
 	skip offcpu.agent.pushed_type "go not installed (make deps)"
+fi
+
+# --- whole user stacks through code without frame pointers: the in-kernel CFI walker -----------
+# The workload built -O2 without frame pointers and started by profd, so that its tables are
+# built before it runs and every wait begins after: each waiting thread's time is under its own
+# function and reaches the thread's start or main, as only a walk by the CFI finds them. The
+# same binary by frame pointers is the control: there its functions are skipped.
+own_fn() {
+	case $1 in
+	sleeper) echo sleep_in_nanosleep ;;
+	reader) echo read_from_pipe ;;
+	feeder) echo feed_the_pipe ;;
+	joiner) echo join_all ;;
+	esac
+}
+nofp="$TMP/offcpu_nofp"
+if cc -O2 -g -fomit-frame-pointer -momit-leaf-frame-pointer -pthread -I"$TOP/tests/workloads" \
+	-o "$nofp" "$TOP/tests/workloads/offcpu.c" 2>"$ART/nofp.cc"; then
+	out="$ART/nofp.cfi.folded" err="$ART/nofp.cfi.stderr"
+	timeout 60 "$PROFD" --off-cpu --unwind cfi -o "$out" -- "$nofp" 3 >/dev/null 2>"$err"
+	if ran offcpu.nofp.cfi.run $? 0 "$out" "$err"; then
+		for t in $WAITERS; do
+			if q share "$out" "$(own_fn "$t")" --comm "$t"; then
+				atleast "offcpu.nofp.cfi.$t" "$Q" 95 "% of $t's time under $(own_fn "$t")"
+			else
+				fail "offcpu.nofp.cfi.$t" "$Q"
+			fi
+			if q rooted "$out" --comm "$t"; then
+				atleast "offcpu.nofp.cfi.$t.rooted" "$Q" 95 "% of $t's time reaching its thread's start or main"
+			else
+				fail "offcpu.nofp.cfi.$t.rooted" "$Q"
+			fi
+		done
+	fi
+	out="$ART/nofp.fp.folded" err="$ART/nofp.fp.stderr"
+	timeout 60 "$PROFD" --off-cpu --unwind fp -o "$out" -- "$nofp" 2 >/dev/null 2>"$err"
+	if ran offcpu.nofp.fp.run $? 0 "$out" "$err"; then
+		if q share "$out" "$(own_fn sleeper)" --comm sleeper; then
+			below offcpu.nofp.fp_control "$Q" 50 "% of sleeper's time under $(own_fn sleeper) by frame pointers"
+		else
+			fail offcpu.nofp.fp_control "$Q"
+		fi
+	fi
+else
+	fail offcpu.nofp.build "$(head -c 300 "$ART/nofp.cc" | tr '\n' ' ')"
 fi
 
 # --- usage errors: one line, exit 2 -------------------------------------------------------------
