@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The processes' mapping history, from the kernel (--unwind cfi): every new mapping table of a
+ * process (bpf/mappings.bpf.h sends one at exec, at every library change and at fork) replaces
+ * the one kept for it, and every file announced for its unwind table gives its path and
+ * identity. A process that exits before its /proc/PID/maps is read is named from its last
+ * table, not left [unknown]. A process's table goes when its last samples are drained.
+ *
+ * Memory is bounded: a table that does not fit in the bound is not kept (counted), nor a file
+ * past FILES_MAX; their processes fall back to what /proc gave.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/htab.h"
+#include "common/strbuf.h"
+#include "profiler/sampling_internal.h"
+
+#define FILES_MAX 65536
+
+struct hist_file {
+	uint64_t dev, ino;
+	char path[]; /* absolute */
+};
+
+struct hist_proc {
+	uint32_t gen, n;
+	struct profd_umap m[];
+};
+
+struct prof_history {
+	struct profd_htab procs; /* pid -> struct hist_proc * */
+	struct profd_htab files; /* profd_cfi_file_key() -> struct hist_file * */
+	size_t bytes, max_bytes;
+	struct prof_history_counts counts;
+};
+
+struct prof_history *prof_history__new(size_t max_bytes)
+{
+	struct prof_history *h = calloc(1, sizeof(*h));
+
+	if (h)
+		h->max_bytes = max_bytes;
+	return h;
+}
+
+static void free_values(struct profd_htab *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->vals[i])
+			free((void *)(uintptr_t)t->vals[i]);
+	profd_htab_release(t);
+}
+
+void prof_history__free(struct prof_history *h)
+{
+	if (!h)
+		return;
+	free_values(&h->procs);
+	free_values(&h->files);
+	free(h);
+}
+
+static size_t proc_bytes(uint32_t n)
+{
+	return sizeof(struct hist_proc) + n * sizeof(struct profd_umap);
+}
+
+void prof_history__drop(struct prof_history *h, pid_t pid)
+{
+	struct hist_proc *p = (void *)(uintptr_t)profd_htab_get(&h->procs, (uint32_t)pid);
+
+	if (!p)
+		return;
+	profd_htab_del(&h->procs, (uint32_t)pid, (uintptr_t)p);
+	h->bytes -= proc_bytes(p->n);
+	free(p);
+}
+
+void prof_history__on_maps(struct prof_history *h, const struct profd_proc_maps *pm)
+{
+	size_t bytes = proc_bytes(pm->n);
+	struct hist_proc *p;
+
+	prof_history__drop(h, (pid_t)pm->pid); /* a new exec generation or library set */
+	if (h->bytes + bytes > h->max_bytes || !(p = malloc(bytes))) {
+		h->counts.tables_dropped++;
+		return;
+	}
+	p->gen = pm->gen;
+	p->n = pm->n;
+	memcpy(p->m, pm->m, pm->n * sizeof(p->m[0]));
+	if (profd_htab_set(&h->procs, pm->pid, (uintptr_t)p)) {
+		free(p);
+		h->counts.tables_dropped++;
+		return;
+	}
+	h->bytes += bytes;
+	h->counts.tables++;
+}
+
+/* "/usr/lib/x.so" from the names the kernel gave, leaf first; false if cut or too long. */
+static bool join_path(const struct profd_mmap_event *e, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	if (!e->nparts || (e->flags & PROFD_MMAP_PATH_CUT))
+		return false;
+	for (int i = (int)e->nparts - 1; i >= 0; i--) {
+		int n = snprintf(buf + at, len - at, "/%.*s", PROFD_PATH_PART_LEN, e->parts[i]);
+
+		if (n < 0 || (size_t)n >= len - at)
+			return false;
+		at += (size_t)n;
+	}
+	return true;
+}
+
+void prof_history__on_file(struct prof_history *h, const struct profd_mmap_event *e)
+{
+	char path[PROFD_PATH_PARTS * (PROFD_PATH_PART_LEN + 1) + 1];
+	struct hist_file *f;
+	size_t len;
+
+	if (profd_htab_get(&h->files, e->file) || !join_path(e, path, sizeof(path)))
+		return;
+	len = strlen(path) + 1;
+	if (h->files.n >= FILES_MAX || !(f = malloc(sizeof(*f) + len))) {
+		h->counts.files_dropped++;
+		return;
+	}
+	f->dev = e->dev;
+	f->ino = e->ino;
+	memcpy(f->path, path, len);
+	if (profd_htab_add(&h->files, e->file, (uintptr_t)f)) {
+		free(f);
+		h->counts.files_dropped++;
+	}
+}
+
+int prof_history__give(struct prof_history *h, struct sym_resolver *r, pid_t pid)
+{
+	const struct hist_proc *p = (void *)(uintptr_t)profd_htab_get(&h->procs, (uint32_t)pid);
+	struct sym_kernel_map v[PROFD_PROC_MAPS_MAX];
+	const struct hist_file *f;
+	size_t n = 0;
+
+	if (!p)
+		return -ENOENT;
+	for (uint32_t i = 0; i < p->n && i < PROFD_PROC_MAPS_MAX; i++) {
+		const struct profd_umap *m = &p->m[i];
+
+		f = (void *)(uintptr_t)profd_htab_get(&h->files, m->file);
+		if (m->file != PROFD_CFI_VDSO_KEY && !f) {
+			h->counts.maps_unnamed++; /* its file was never announced with a path */
+			continue;
+		}
+		v[n++] = (struct sym_kernel_map){
+			.start = m->start,
+			.end = m->start + m->len,
+			.offset = (uint64_t)m->pgoff << PROFD_CFI_PAGE_SHIFT,
+			.dev = f ? f->dev : 0,
+			.ino = f ? f->ino : 0,
+			.path = f ? f->path : NULL,
+		};
+	}
+	h->counts.given++;
+	return sym_resolver__add_history(r, pid, v, n);
+}
+
+void prof_history__counts(const struct prof_history *h, struct prof_history_counts *out)
+{
+	*out = h->counts;
+	out->bytes = h->bytes;
+}
