@@ -1,0 +1,89 @@
+#!/bin/sh
+# Short-lived processes keep their stacks and names (the kernel's mapping history), under
+# profd -a, in one run: a storm of processes living 20-50 ms of CPU each (the shortlived
+# workload, exec'd anew each time, most gone before /proc/PID/maps can be read) and a loop of
+# ~40 ms gzip runs (Debian's stripped gzip, no frame pointers). Known answers:
+# - at least 95 % of the storm's samples whole and named; every sample in storm_burn under
+#   main;storm_child;storm_burn (the workload's own call chain, from nm of its build);
+# - at least 95 % of gzip's samples whole (reaching __libc_start_call_main) and named;
+# - the summary says how many exited processes were named from the history.
+# Both workloads are fixed amounts of CPU work, so a loaded machine changes only how long the
+# run takes. Outputs stay in tests/artifacts/test_shortlived/.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/known_answer.sh"
+
+FOLDED="$TOP/tests/e2e/folded.py"
+STORM=${PROFD_STORM:-120} # processes
+RUNS=${PROFD_GZIP_RUNS:-80}
+MIN=95
+
+need_root shortlived || exit 0
+if [ ! -x "$WL/shortlived" ]; then
+	fail shortlived "$WL/shortlived missing (make test-binaries)"
+	exit 0
+fi
+for fn in main storm_child storm_burn; do
+	if ! nm "$WL/shortlived" | grep -q " T $fn\$"; then
+		fail shortlived.oracle "nm finds no $fn in $WL/shortlived"
+		exit 0
+	fi
+done
+
+# wait_line FILE PATTERN SECONDS: waits until FILE has a line matching PATTERN; 1 on timeout.
+wait_line() {
+	n=0
+	while ! grep -qE "$2" "$1" 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -gt $(($3 * 20)) ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# named NAME FOLDED COMM WHAT [folded.py named options]: % whole and named >= MIN.
+named() {
+	name=$1 f=$2 comm=$3 what=$4
+	shift 4
+	if q named "$f" --comm "$comm" "$@"; then
+		atleast "$name" "$Q" "$MIN" "% of $comm samples $what"
+	else
+		fail "$name" "$Q"
+	fi
+}
+
+# ~40 ms of gzip -9 CPU time per run.
+head -c 300000 /usr/bin/python3.11 >"$TMP/input" 2>/dev/null ||
+	head -c 300000 /dev/urandom >"$TMP/input"
+out="$ART/storm.folded" err="$ART/storm.stderr"
+timeout 600 "$PROFD" -v -a -F 499 -o "$out" 2>"$err" &
+ap=$!
+PIDS="$PIDS $ap"
+if ! wait_line "$err" '^profd: sampling ' 60; then
+	fail shortlived.start "profd did not start sampling: $(tail -n 3 "$err" | tr '\n' ' ')"
+	exit 0
+fi
+"$WL/shortlived" "$STORM" >"$ART/storm.truth"
+storm_rc=$?
+i=0
+while [ $i -lt "$RUNS" ]; do
+	gzip -9 -c "$TMP/input" >/dev/null
+	i=$((i + 1))
+done
+kill -INT $ap
+wait $ap
+if [ $storm_rc != 0 ] || ! grep -q "^truth children $STORM\$" "$ART/storm.truth"; then
+	fail shortlived.workload "shortlived exited $storm_rc: $(cat "$ART/storm.truth")"
+fi
+ran shortlived.run $? 0 "$out" "$err" || exit 0
+
+named shortlived.storm.named "$out" shortlived "whole and named"
+if q share "$out" 'storm_burn' --comm shortlived; then
+	named shortlived.storm.chain "$out" shortlived "in storm_burn under main;storm_child" \
+		--with storm_burn --path 'main;storm_child;storm_burn'
+else
+	fail shortlived.storm.chain "$Q"
+fi
+named shortlived.gzip.named "$out" gzip "whole (to __libc_start_call_main) and named" \
+	--path __libc_start_call_main
+got=$(sed -n 's/.*; \([0-9]*\) exited processes named from the kernel.s mapping history.*/\1/p' "$err")
+atleast shortlived.history_used "${got:-none}" 1 "exited processes named from the history"
