@@ -5,19 +5,22 @@
  * processes' mappings itself) and shared by every process that maps it, placed in the BPF table
  * memory (cfi_pool) within its bound, and registered by identity (cfi_files).
  *
- * Table memory is handed out first-fit in 8-byte entries (two words). When a table does not fit, the least
- * recently walked tables (the walker stamps used_ns) are evicted, but none walked in the last
- * EVICT_IDLE_NS: a table that cannot be placed without thrashing is refused and counted, and
- * its frames follow rbp. An evicted table is built again the next time a process maps it.
+ * Table memory is handed out first-fit in 8-byte entries (two words). When a table does not
+ * fit, the least recently walked tables (the walker stamps used_ns) are evicted, but none walked
+ * in the last EVICT_IDLE_NS: a table that cannot be placed without thrashing is refused and
+ * counted, and its frames follow rbp. An evicted table is built again the next time a process
+ * maps it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -513,6 +516,81 @@ void prof_cfi__on_mmap(struct prof_cfi *c, const struct profd_mmap_event *e)
 	bpf_map_delete_elem(c->maps.announced, &e->file);
 	if (err)
 		pr_warn_once("cannot load unwind tables: %s", strerror(-err));
+}
+
+/* --- programs about to run --- */
+
+/* Builds the table of the file at path, keyed as the kernel will see it, unless it has one. */
+static int add_file(struct prof_cfi *c, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+	struct cfi_file *f;
+	struct stat st;
+	uint64_t key;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	/* A file system whose stat shows another device (btrfs) only misses: built again then. */
+	key = profd_cfi_file_key((uint64_t)major(st.st_dev) << 20 | minor(st.st_dev), st.st_ino,
+				 st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	f = find_file(c, key);
+	if (!f)
+		f = new_file(c, key, path);
+	/* Known and placed (or known to have none), or evicted: built again like on a mapping. */
+	err = !f ? -ENOMEM : f->state ? 0 : build(c, f, fd);
+	close(fd);
+	return err;
+}
+
+struct needed {
+	struct prof_cfi *c;
+	const char *name; /* looked for among our own libraries */
+	int built;
+};
+
+/* One of our own libraries: built if it is the one looked for. */
+static int own_library(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct needed *n = data;
+	const char *base = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+
+	if (!base || strcmp(base + 1, n->name))
+		return 0;
+	n->built += add_file(n->c, info->dlpi_name) == 0;
+	return 1;
+}
+
+static int add_needed(const char *name, void *data)
+{
+	struct needed *n = data;
+
+	n->name = name;
+	dl_iterate_phdr(own_library, n);
+	return 0;
+}
+
+int prof_cfi__add_program(struct prof_cfi *c, const char *path)
+{
+	struct needed n = {.c = c};
+	char loader[PATH_MAX];
+	int fd, err = add_file(c, path);
+
+	if (err)
+		return err;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = sym_elf_needed(fd, add_needed, &n);
+	close(fd);
+	if (!err && !prof_own_loader(loader))
+		n.built += add_file(c, loader) == 0;
+	pr_debug("cfi: %s and %d of the libraries it needs (our own copies) have tables before it "
+		 "runs", path, n.built);
+	return err;
 }
 
 /* --- lifecycle --- */

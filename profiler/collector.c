@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/array.h"
 #include "common/log.h"
@@ -97,7 +98,7 @@ static void snapshot(struct prof_collector *c, pid_t pid)
 
 	if (err == -EACCES || err == -EPERM)
 		pr_warn_once("pid %d: /proc/%d/maps: %s (needs CAP_SYS_PTRACE); the frames of "
-			     "processes profd may not inspect are [unknown]",
+			     "processes profd may not inspect are [process unknown]",
 			     (int)pid, (int)pid, strerror(-err));
 	else if (err == -ESRCH)
 		from_history(c, pid);
@@ -326,6 +327,35 @@ static void preload_cfi(struct prof_collector *c)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pr_debug("cfi: mappings of %zu processes loaded before sampling, in %.0f ms", n,
 		 (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+}
+
+/* Where execvp() will find name: a path as given, or the first match in $PATH. */
+static bool find_program(const char *name, char *out, size_t len)
+{
+	const char *dirs = getenv("PATH"), *end;
+
+	if (strchr(name, '/'))
+		return snprintf(out, len, "%s", name) < (int)len;
+	for (dirs = dirs ? dirs : "/bin:/usr/bin"; *dirs; dirs = *end ? end + 1 : end) {
+		end = strchrnul(dirs, ':');
+		if (snprintf(out, len, "%.*s/%s", (int)(end - dirs), end > dirs ? dirs : ".", name) <
+			    (int)len &&
+		    !access(out, X_OK))
+			return true;
+	}
+	return false;
+}
+
+void prof_collector__prepare_command(struct prof_collector *c, const char *name)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (!c->cfi || !find_program(name, path, sizeof(path)))
+		return;
+	err = prof_cfi__add_program(c->cfi, path);
+	if (err)
+		pr_debug("cfi: %s: cannot build its tables ahead: %s", path, strerror(-err));
 }
 
 int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid)

@@ -481,7 +481,7 @@ static int attach_tracepoints(struct prof_sampler *s)
 	return 0;
 }
 
-/* Our own dynamic linker, the one the processes of this root use: the mapping at AT_BASE. */
+/* The mapping at AT_BASE. */
 static int own_loader(struct dl_phdr_info *info, size_t size, void *data)
 {
 	char *path = data;
@@ -490,6 +490,13 @@ static int own_loader(struct dl_phdr_info *info, size_t size, void *data)
 		return 0;
 	snprintf(path, PATH_MAX, "%s", info->dlpi_name);
 	return 1;
+}
+
+int prof_own_loader(char path[PATH_MAX])
+{
+	path[0] = '\0';
+	dl_iterate_phdr(own_loader, path);
+	return path[0] ? 0 : -ENOENT;
 }
 
 int prof_sampler__start(struct prof_sampler *s)
@@ -501,8 +508,7 @@ int prof_sampler__start(struct prof_sampler *s)
 	if (err)
 		return err;
 	if (s->opts.unwind == PROFD_UNWIND_CFI) {
-		dl_iterate_phdr(own_loader, loader);
-		err = loader[0] ? prof_sampler__watch_loader(s, loader) : -ENOENT;
+		err = prof_own_loader(loader) ?: prof_sampler__watch_loader(s, loader);
 		if (err)
 			pr_warn("cannot watch the dynamic linker %s: %s; libraries loaded after a "
 				"process starts are seen late", loader[0] ? loader : "(none)",

@@ -8,6 +8,7 @@
 #ifndef PROFD_SAMPLER_INTERNAL_H
 #define PROFD_SAMPLER_INTERNAL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -117,6 +118,8 @@ void prof_sampler__barrier(void *sampler);
 /* Watches the dynamic linker at path (once per file) so library loads rescan a process's
  * mappings. Returns 0 or -errno. */
 int prof_sampler__watch_loader(void *sampler, const char *path);
+/* Our own dynamic linker, the one the processes of this root use. Returns 0 or -ENOENT. */
+int prof_own_loader(char path[PATH_MAX]);
 
 /* ---- perf_events.c ---- */
 
@@ -144,12 +147,30 @@ int prof_max_stack_current(void);
 /* ---- stacks.c: raw samples -> symbolized profile ---- */
 
 struct prof_stacks;
+struct prof_unnamed;
 
 struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, int max_stack);
 void prof_stacks__free(struct prof_stacks *st);
 /* Symbolizes rs and adds it to p. Returns 0 or -errno. */
 int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 		     const struct prof_raw_sample *rs);
+/* Where the samples added so far landed in code without symbols. */
+const struct prof_unnamed *prof_stacks__unnamed(const struct prof_stacks *st);
+
+/* ---- unnamed.c: samples in code without symbols, for a hint at the end ---- */
+
+struct profd_strbuf;
+
+struct prof_unnamed *prof_unnamed__new(void);
+void prof_unnamed__free(struct prof_unnamed *u);
+/* Counts a sample whose innermost user frame is leaf. Returns 0 or -ENOMEM. */
+int prof_unnamed__count(struct prof_unnamed *u, const struct sym_location *leaf, uint64_t count);
+/*
+ * When at least a tenth of the user-space samples are in files without symbols for them,
+ * appends one line naming the files with the most and how to get their symbols, and returns
+ * true.
+ */
+bool prof_unnamed__hint(const struct prof_unnamed *u, struct profd_strbuf *sb);
 
 /* ---- unwind_collector.c: samples with stack copies (--unwind copy) -> unwound, aggregated ---- */
 
@@ -166,7 +187,6 @@ struct prof_unwind_counts {
 };
 
 struct prof_unwind;
-struct profd_strbuf;
 
 /* Returns NULL with errno set. r must outlive it. */
 struct prof_unwind *prof_unwind__new(struct sym_resolver *r, const struct prof_unwind_opts *o);
@@ -244,6 +264,12 @@ void prof_cfi__free(struct prof_cfi *c);
  */
 int prof_cfi__add_process(struct prof_cfi *c, pid_t pid);
 void prof_cfi__retry(struct prof_cfi *c);
+/*
+ * A program about to be run (profd -- CMD): builds the tables of its file, and of the libraries
+ * it needs that profd has loaded itself (this root's: the same files), so that its first samples
+ * are walked whole. Returns 0 or -errno.
+ */
+int prof_cfi__add_program(struct prof_cfi *c, const char *path);
 /* The kernel mapped code of a file that has no table: builds it (the mapping is in place). */
 void prof_cfi__on_mmap(struct prof_cfi *c, const struct profd_mmap_event *e);
 /* Appends "; user stacks walked in the kernel: N, P % of them whole, ..." from the sampler's
@@ -296,6 +322,8 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 void prof_collector__fini(struct prof_collector *c);
 int prof_collector__add_target(struct prof_collector *c, pid_t pid);
 int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid);
+/* The command (execvp()'s name) is about to run: its unwind tables are built now (cfi). */
+void prof_collector__prepare_command(struct prof_collector *c, const char *name);
 int prof_collector__start(struct prof_collector *c);
 /* Stops sampling (the duration is over): the drains after it have a bounded amount to do. */
 void prof_collector__stop(struct prof_collector *c);

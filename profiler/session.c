@@ -159,6 +159,8 @@ static int add_targets(struct prof_session *s)
 	if (!o->argv)
 		return 0;
 	err = prof_command__spawn(&s->cmd, o->argv);
+	if (!err)
+		prof_collector__prepare_command(&s->c, o->argv[0]);
 	/*
 	 * Only the BPF target, no maps snapshot: until it execs, the child is a copy of profd, and
 	 * BPF reports an exec only for a process it has sampled. Its first sample announces it and
@@ -414,6 +416,11 @@ void prof_session__unwind_summary(const struct prof_session *s, struct profd_str
 {
 	if (s->sampling)
 		prof_collector__unwind_summary(&s->c, sb);
+}
+
+bool prof_session__symbols_hint(const struct prof_session *s, struct profd_strbuf *sb)
+{
+	return s->sampling && prof_unnamed__hint(prof_stacks__unnamed(s->c.stacks), sb);
 }
 
 int prof_session__end_command(struct prof_session *s)

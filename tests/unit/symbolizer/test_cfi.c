@@ -640,6 +640,50 @@ static void test_cfi_libc_signal_and_plt(void **state)
 	assert_true(plt);
 }
 
+static int add_name(const char *name, void *ctx)
+{
+	char *names = ctx;
+
+	strcat(names, name);
+	strcat(names, " ");
+	return 0;
+}
+
+/* The libraries a binary needs, as readelf lists them; a file that is not ELF names none. */
+static void test_elf_needed(void **state)
+{
+	char path[PATH_MAX], cmd[PATH_MAX + 128], want[1024] = "", got[1024] = "", line[512];
+	FILE *p;
+	int fd;
+
+	if (!have_tools)
+		skip();
+	pathf(path, "%s/fx_nofp", dir);
+	snprintf(cmd, sizeof(cmd), "readelf -d '%s' | sed -n 's/.*(NEEDED).*\\[\\(.*\\)\\]/\\1/p'",
+		 path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		line[strcspn(line, "\n")] = '\0';
+		add_name(line, want);
+	}
+	pclose(p);
+	assert_non_null(strstr(want, "libc.so.6 "));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(sym_elf_needed(fd, add_name, got), 0);
+	close(fd);
+	assert_string_equal(got, want);
+
+	pathf(path, "%s/fx.c", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	got[0] = '\0';
+	assert_int_equal(sym_elf_needed(fd, add_name, got), 0);
+	close(fd);
+	assert_string_equal(got, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +698,7 @@ int main(void)
 		cmocka_unit_test(test_cfi_no_cfi),
 		cmocka_unit_test(test_cfi_agrees_with_readelf),
 		cmocka_unit_test(test_cfi_debug_frame),
+		cmocka_unit_test(test_elf_needed),
 		cmocka_unit_test(test_cfi_libc_signal_and_plt),
 	};
 
