@@ -25,9 +25,9 @@ shell test can never mistake "nothing there" for a good answer.
                                               user frames (default 1)
   folded.py named     FILE [--path A;B;C] [filters]
                                               % of selected samples whose user stack is whole
-                                              and named: no marker, no [unknown] or [exited]
-                                              frame, and (with --path) the frames A;B;C one
-                                              after the other, root to leaf
+                                              and named: no marker, no [unknown] or
+                                              [process unknown] frame, and (with --path) the
+                                              frames A;B;C one after the other, root to leaf
   folded.py diff      FILE OTHER [--min-share P] [filters]
                                               the largest difference, in points, between the
                                               shares of one user stack (kernel frames and
@@ -47,7 +47,7 @@ import sys
 DEFAULT_ROOTS = ["main", "start_thread", "clone3", "__clone", "__clone3", "thread_start"]
 TRUNCATED = "[truncated]"
 MARKERS = (TRUNCATED, "[incomplete]")
-UNNAMED = ("[unknown]", "[exited]")
+UNNAMED = ("[unknown]", "[process unknown]")
 
 
 class Error(Exception):
