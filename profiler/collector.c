@@ -48,10 +48,16 @@ static void on_mmap(const struct profd_mmap_event *e, void *ctx)
 {
 	struct prof_collector *c = ctx;
 
-	if (c->history)
-		prof_history__on_file(c->history, e);
 	if (c->cfi)
 		prof_cfi__on_mmap(c->cfi, e);
+}
+
+static void on_file(void *ctx, uint64_t key, uint64_t dev, uint64_t ino, const char *path)
+{
+	struct prof_collector *c = ctx;
+
+	if (c->history)
+		prof_history__add_file(c->history, key, dev, ino, path);
 }
 
 static void on_maps(const struct profd_proc_maps *pm, void *ctx)
@@ -243,9 +249,11 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 	}
 	if (c->opts.unwind == PROFD_UNWIND_CFI) {
 		prof_sampler__cfi_maps(c->sampler, &maps);
-		c->cfi = prof_cfi__new(&maps);
-		c->history = c->cfi ? prof_history__new(PROF_HISTORY_MEMORY) : NULL;
-		if (!c->cfi || !c->history) {
+		maps.on_file = on_file;
+		maps.file_ctx = c;
+		c->history = prof_history__new(PROF_HISTORY_MEMORY);
+		c->cfi = c->history ? prof_cfi__new(&maps) : NULL;
+		if (!c->cfi) {
 			err = -errno;
 			prof_collector__fini(c);
 			return err;

@@ -2,8 +2,8 @@
 /*
  * The processes' mapping history, from the kernel (--unwind cfi): every new mapping table of a
  * process (bpf/mappings.bpf.h sends one at exec, at every library change and at fork) replaces
- * the one kept for it, and every file announced for its unwind table gives its path and
- * identity. A process that exits before its /proc/PID/maps is read is named from its last
+ * the one kept for it, and every file opened for its unwind table (cfi_tables.c) gives a path
+ * that opened it and its identity. A process that exits before its /proc/PID/maps is read is named from its last
  * table, not left [unknown]. A process's table goes when its last samples are drained.
  *
  * Memory is bounded: a table that does not fit in the bound is not kept (counted), nor a file
@@ -22,7 +22,7 @@
 
 struct hist_file {
 	uint64_t dev, ino;
-	char path[]; /* absolute */
+	char path[]; /* as cfi_tables.c opened it */
 };
 
 struct hist_proc {
@@ -101,40 +101,22 @@ void prof_history__on_maps(struct prof_history *h, const struct profd_proc_maps 
 	h->counts.tables++;
 }
 
-/* "/usr/lib/x.so" from the names the kernel gave, leaf first; false if cut or too long. */
-static bool join_path(const struct profd_mmap_event *e, char *buf, size_t len)
+void prof_history__add_file(struct prof_history *h, uint64_t key, uint64_t dev, uint64_t ino,
+			    const char *path)
 {
-	size_t at = 0;
-
-	if (!e->nparts || (e->flags & PROFD_MMAP_PATH_CUT))
-		return false;
-	for (int i = (int)e->nparts - 1; i >= 0; i--) {
-		int n = snprintf(buf + at, len - at, "/%.*s", PROFD_PATH_PART_LEN, e->parts[i]);
-
-		if (n < 0 || (size_t)n >= len - at)
-			return false;
-		at += (size_t)n;
-	}
-	return true;
-}
-
-void prof_history__on_file(struct prof_history *h, const struct profd_mmap_event *e)
-{
-	char path[PROFD_PATH_PARTS * (PROFD_PATH_PART_LEN + 1) + 1];
+	size_t len = strlen(path) + 1;
 	struct hist_file *f;
-	size_t len;
 
-	if (profd_htab_get(&h->files, e->file) || !join_path(e, path, sizeof(path)))
+	if (profd_htab_get(&h->files, key))
 		return;
-	len = strlen(path) + 1;
 	if (h->files.n >= FILES_MAX || !(f = malloc(sizeof(*f) + len))) {
 		h->counts.files_dropped++;
 		return;
 	}
-	f->dev = e->dev;
-	f->ino = e->ino;
+	f->dev = dev;
+	f->ino = ino;
 	memcpy(f->path, path, len);
-	if (profd_htab_add(&h->files, e->file, (uintptr_t)f)) {
+	if (profd_htab_add(&h->files, key, (uintptr_t)f)) {
 		free(f);
 		h->counts.files_dropped++;
 	}

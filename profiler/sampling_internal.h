@@ -224,8 +224,9 @@ struct prof_history *prof_history__new(size_t max_bytes);
 void prof_history__free(struct prof_history *h);
 /* A process's new mapping table (PROFD_EV_MAPS): replaces the one kept for it. */
 void prof_history__on_maps(struct prof_history *h, const struct profd_proc_maps *pm);
-/* A file announced for its table (PROFD_EV_MMAP): its path and identity. */
-void prof_history__on_file(struct prof_history *h, const struct profd_mmap_event *e);
+/* A file with code: its key (profd_cfi_file_key()), identity and a path that opens it. */
+void prof_history__add_file(struct prof_history *h, uint64_t key, uint64_t dev, uint64_t ino,
+			    const char *path);
 /* Gives r pid's last table (sym_resolver__add_history()). Returns 0, -ENOENT (none kept) or
  * -ENOMEM. */
 int prof_history__give(struct prof_history *h, struct sym_resolver *r, pid_t pid);
@@ -250,6 +251,10 @@ struct prof_cfi_maps {
 	/* Watches the dynamic linker at path for library changes too. Returns 0 or -errno. */
 	int (*watch_loader)(void *ctx, const char *path);
 	void *ctx;
+	/* Told of every file opened for its table, by its key, identity and a path that opened
+	 * it (kernel encoding of dev: major << 20 | minor). Optional. */
+	void (*on_file)(void *file_ctx, uint64_t key, uint64_t dev, uint64_t ino, const char *path);
+	void *file_ctx;
 };
 
 struct prof_cfi;
