@@ -433,6 +433,35 @@ static void kernel_map(const struct sym_kernel_map *k, struct sym_map *m)
 	};
 }
 
+static bool same_range(const struct sym_map *a, const struct sym_map *b)
+{
+	return a->start == b->start && a->end == b->end && a->pgoff == b->pgoff &&
+	       a->inode == b->inode;
+}
+
+/*
+ * Drops the snapshot's mappings that the kernel's history contradicts: the history is never
+ * older than a snapshot of the same process (a snapshot of the image before exec, say).
+ */
+static void drop_contradicted(struct sym_resolver *r, struct sym_maps *maps,
+			      const struct sym_map *v, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < maps->n; i++) {
+		struct sym_map *m = &maps->v[i];
+		bool stale = false;
+
+		for (size_t j = 0; j < n && !stale; j++)
+			stale = m->start < v[j].end && v[j].start < m->end && !same_range(m, &v[j]);
+		if (stale)
+			sym_filecache__put(&r->files, m->file);
+		else
+			maps->v[kept++] = *m;
+	}
+	maps->n = kept;
+}
+
 /* A process known only from the kernel's history: gone, its paths taken as ours. */
 static struct sym_proc *history_proc(pid_t pid)
 {
@@ -464,6 +493,7 @@ int sym_procs__add_history(struct sym_resolver *r, pid_t pid, const struct sym_k
 	}
 	for (size_t i = 0; i < n; i++)
 		kernel_map(&v[i], &maps[i]);
+	drop_contradicted(r, &p->maps, maps, n);
 	err = sym_maps__merge(&p->maps, maps, n);
 	free(maps);
 	p->gone = true;

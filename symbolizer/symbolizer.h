@@ -120,8 +120,9 @@ struct sym_kernel_map {
 /*
  * Gives pid, which exited (or is exiting), the code mappings the kernel reported for it: its
  * samples are named from them when /proc/PID/maps could not be read in time, or was read
- * before all its code was mapped. Mappings that overlap its snapshot's are left out; pid is
- * not read from /proc again. Returns 0 or -ENOMEM.
+ * before all its code was mapped (or before its exec). Where its snapshot disagrees, the
+ * kernel's mappings win; the snapshot's other mappings (JIT code) stay. pid is not read from
+ * /proc again. Returns 0 or -ENOMEM.
  */
 int sym_resolver__add_history(struct sym_resolver *r, pid_t pid, const struct sym_kernel_map *v,
 			      size_t n);

@@ -1174,11 +1174,11 @@ static void kernel_map_of(const char *file, uint64_t base, struct sym_kernel_map
 /* A process gone before its snapshot is named from the mappings the kernel reported. */
 static void test_history(void **state)
 {
-	char proc[PATH_MAX];
+	char proc[PATH_MAX], maps[16384];
 	struct sym_kernel_map km[2];
 	struct sym_resolver *r;
 	struct sym_location loc;
-	uint64_t value, size, base = 0x7f0000000000;
+	uint64_t value, size, base = 0x7f0000000000, base2 = 0x7f1000000000;
 
 	skip_without_cc();
 	pathf(proc, "%s/proc-history", dir);
@@ -1201,15 +1201,23 @@ static void test_history(void **state)
 	assert_int_equal(loc.reason, SYM_NO_FILE);
 	km[0].ino--;
 
-	/* A snapshot read before the library was mapped gets it from the history; what the
-	 * snapshot has wins over an overlapping history entry. */
+	/* A snapshot read before the library was mapped gets it from the history. */
 	fake_proc(proc, 113, 1, NULL, "");
 	assert_int_equal(sym_resolver__add_process(r, 113), 0);
 	assert_int_equal(sym_resolver__add_history(r, 113, km, 1), 0);
 	expect_frame(r, 113, base + value, false, "fx_lib_func", SYM_OK, &loc);
-	km[0].path = fx("fx_pie");
-	assert_int_equal(sym_resolver__add_history(r, 113, km, 1), 0);
-	expect_frame(r, 113, base + value, false, "fx_lib_func", SYM_OK, &loc);
+
+	/* A snapshot of another image (before exec) loses what the history contradicts and keeps
+	 * the rest. */
+	maps_for_elf(fx("libfx.so"), base, maps, sizeof(maps));
+	maps_for_elf(fx("libfx.so"), base2, maps + strlen(maps), sizeof(maps) - strlen(maps));
+	fake_proc(proc, 114, 1, NULL, maps);
+	assert_int_equal(sym_resolver__add_process(r, 114), 0);
+	kernel_map_of(fx("fx_pie"), base, &km[0]);
+	assert_int_equal(sym_resolver__add_history(r, 114, km, 1), 0);
+	assert_int_equal(sym_resolver__resolve(r, 114, km[0].start, false, &loc), 0);
+	assert_string_equal(loc.module.path, fx("fx_pie"));
+	expect_frame(r, 114, base2 + value, false, "fx_lib_func", SYM_OK, &loc);
 	sym_resolver__free(r);
 }
 
