@@ -419,6 +419,8 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 	/* Events first: a process announced just now must be snapshotted before we symbolize. */
 	prof_sampler__poll(c->sampler, 0);
 	take_snapshots(c);
+	if (c->history && prof_history__update(c->history, c->resolver))
+		pr_warn_once("cannot follow the processes' new mappings: %s", strerror(ENOMEM));
 	n = prof_sampler__drain(c->sampler, on_sample, &d);
 	if (n < 0)
 		return n;

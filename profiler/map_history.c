@@ -4,7 +4,8 @@
  * process (bpf/mappings.bpf.h sends one at exec, at every library change and at fork) replaces
  * the one kept for it, and every file opened for its unwind table (cfi_tables.c) gives a path
  * that opened it and its identity. A process that exits before its /proc/PID/maps is read is named from its last
- * table, not left [unknown]. A process's table goes when its last samples are drained.
+ * table, not left [unknown]; a live one's snapshot learns its new code (dlopen) before its
+ * samples are named. A process's table goes when its last samples are drained.
  *
  * Memory is bounded: a table that does not fit in the bound is not kept (counted), nor a file
  * past FILES_MAX; their processes fall back to what /proc gave.
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/htab.h"
 #include "common/strbuf.h"
 #include "profiler/sampling_internal.h"
@@ -27,6 +29,7 @@ struct hist_file {
 
 struct hist_proc {
 	uint32_t gen, n;
+	bool changed; /* not yet given to the symbolizer by prof_history__update() */
 	struct profd_umap m[];
 };
 
@@ -35,6 +38,8 @@ struct prof_history {
 	struct profd_htab files; /* profd_cfi_file_key() -> struct hist_file * */
 	size_t bytes, max_bytes;
 	struct prof_history_counts counts;
+	pid_t *changed; /* processes with a new table since the last prof_history__update() */
+	size_t nchanged, cap_changed;
 };
 
 struct prof_history *prof_history__new(size_t max_bytes)
@@ -60,6 +65,7 @@ void prof_history__free(struct prof_history *h)
 		return;
 	free_values(&h->procs);
 	free_values(&h->files);
+	free(h->changed);
 	free(h);
 }
 
@@ -91,6 +97,9 @@ void prof_history__on_maps(struct prof_history *h, const struct profd_proc_maps 
 	}
 	p->gen = pm->gen;
 	p->n = pm->n;
+	p->changed = !PROFD_ARRAY_RESERVE(h->changed, h->cap_changed, h->nchanged + 1, 256);
+	if (p->changed)
+		h->changed[h->nchanged++] = (pid_t)pm->pid;
 	memcpy(p->m, pm->m, pm->n * sizeof(p->m[0]));
 	if (profd_htab_set(&h->procs, pm->pid, (uintptr_t)p)) {
 		free(p);
@@ -122,15 +131,13 @@ void prof_history__add_file(struct prof_history *h, uint64_t key, uint64_t dev, 
 	}
 }
 
-int prof_history__give(struct prof_history *h, struct sym_resolver *r, pid_t pid)
+/* p's table for the symbolizer, in v; returns the number of mappings. */
+static size_t kernel_maps(struct prof_history *h, const struct hist_proc *p,
+			  struct sym_kernel_map *v)
 {
-	const struct hist_proc *p = (void *)(uintptr_t)profd_htab_get(&h->procs, (uint32_t)pid);
-	struct sym_kernel_map v[PROFD_PROC_MAPS_MAX];
 	const struct hist_file *f;
 	size_t n = 0;
 
-	if (!p)
-		return -ENOENT;
 	for (uint32_t i = 0; i < p->n && i < PROFD_PROC_MAPS_MAX; i++) {
 		const struct profd_umap *m = &p->m[i];
 
@@ -148,8 +155,40 @@ int prof_history__give(struct prof_history *h, struct sym_resolver *r, pid_t pid
 			.path = f ? f->path : NULL,
 		};
 	}
+	return n;
+}
+
+static struct hist_proc *find_proc(const struct prof_history *h, pid_t pid)
+{
+	return (void *)(uintptr_t)profd_htab_get(&h->procs, (uint32_t)pid);
+}
+
+int prof_history__give(struct prof_history *h, struct sym_resolver *r, pid_t pid)
+{
+	const struct hist_proc *p = find_proc(h, pid);
+	struct sym_kernel_map v[PROFD_PROC_MAPS_MAX];
+
+	if (!p)
+		return -ENOENT;
 	h->counts.given++;
-	return sym_resolver__add_history(r, pid, v, n);
+	return sym_resolver__add_history(r, pid, v, kernel_maps(h, p, v));
+}
+
+int prof_history__update(struct prof_history *h, struct sym_resolver *r)
+{
+	struct sym_kernel_map v[PROFD_PROC_MAPS_MAX];
+	int err = 0;
+
+	for (size_t i = 0; i < h->nchanged && err != -ENOMEM; i++) {
+		struct hist_proc *p = find_proc(h, h->changed[i]);
+
+		if (!p || !p->changed)
+			continue;
+		p->changed = false;
+		err = sym_resolver__update_maps(r, h->changed[i], v, kernel_maps(h, p, v));
+	}
+	h->nchanged = 0;
+	return err == -ENOMEM ? err : 0;
 }
 
 void prof_history__counts(const struct prof_history *h, struct prof_history_counts *out)

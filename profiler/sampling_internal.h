@@ -230,6 +230,9 @@ void prof_history__add_file(struct prof_history *h, uint64_t key, uint64_t dev, 
 /* Gives r pid's last table (sym_resolver__add_history()). Returns 0, -ENOENT (none kept) or
  * -ENOMEM. */
 int prof_history__give(struct prof_history *h, struct sym_resolver *r, pid_t pid);
+/* Gives r the new tables of live processes it has a snapshot of (sym_resolver__update_maps()).
+ * Returns 0 or -ENOMEM. */
+int prof_history__update(struct prof_history *h, struct sym_resolver *r);
 /* Forgets pid: it exited and its samples are drained. */
 void prof_history__drop(struct prof_history *h, pid_t pid);
 void prof_history__counts(const struct prof_history *h, struct prof_history_counts *out);

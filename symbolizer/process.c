@@ -396,7 +396,7 @@ int sym_procs__add(struct sym_resolver *r, pid_t pid, bool force)
 	if (pid <= 0)
 		return -EINVAL;
 	err = read_start_time(r, pid, &start);
-	if (p && !force && (err == -ESRCH || (!err && p->start_time == start))) {
+	if (p && !force && (p->exited || err == -ESRCH || (!err && p->start_time == start))) {
 		/* Known and alive, or known and gone: its snapshot is what we have. */
 		if (!err && p->nfailed && !p->gone && profd_coarse_ns() - p->opened_ns >= SYM_RETRY_NS)
 			open_files(r, p);
@@ -476,13 +476,15 @@ static struct sym_proc *history_proc(pid_t pid)
 }
 
 int sym_procs__add_history(struct sym_resolver *r, pid_t pid, const struct sym_kernel_map *v,
-			   size_t n)
+			   size_t n, bool exited)
 {
 	struct sym_proc *p = sym_procs__find(&r->procs, pid);
 	bool added = !p;
 	struct sym_map *maps;
 	int err;
 
+	if (!p && !exited)
+		return -ESRCH;
 	if (!p && !(p = history_proc(pid)))
 		return -ENOMEM;
 	maps = calloc(n ? n : 1, sizeof(*maps));
@@ -496,7 +498,8 @@ int sym_procs__add_history(struct sym_resolver *r, pid_t pid, const struct sym_k
 	drop_contradicted(r, &p->maps, maps, n);
 	err = sym_maps__merge(&p->maps, maps, n);
 	free(maps);
-	p->gone = true;
+	if (exited)
+		p->gone = p->exited = true;
 	if (!err && added)
 		err = profd_htab_add(&r->procs.by_pid, (uint32_t)pid, (uintptr_t)p);
 	if (err) {

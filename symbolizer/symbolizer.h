@@ -122,9 +122,16 @@ struct sym_kernel_map {
  * samples are named from them when /proc/PID/maps could not be read in time, or was read
  * before all its code was mapped (or before its exec). Where its snapshot disagrees, the
  * kernel's mappings win; the snapshot's other mappings (JIT code) stay. pid is not read from
- * /proc again. Returns 0 or -ENOMEM.
+ * /proc again until sym_resolver__drop_process(). Returns 0 or -ENOMEM.
  */
 int sym_resolver__add_history(struct sym_resolver *r, pid_t pid, const struct sym_kernel_map *v,
+			      size_t n);
+/*
+ * The same for a live process that has a snapshot, when the kernel reports new code mappings
+ * (a library loaded): its next samples are named without reading /proc again, which happens at
+ * most once a second. Returns 0, -ESRCH (no snapshot) or -ENOMEM.
+ */
+int sym_resolver__update_maps(struct sym_resolver *r, pid_t pid, const struct sym_kernel_map *v,
 			      size_t n);
 
 /*

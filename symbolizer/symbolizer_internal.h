@@ -528,6 +528,7 @@ struct sym_proc {
 	uid_t uid;   /* effective uid: may own its perf map */
 	uint8_t root; /* enum sym_root */
 	bool gone;    /* /proc/PID vanished or was reused: no more rescans */
+	bool exited;  /* said to have exited (sym_resolver__add_history): never read again */
 	size_t nfailed;
 	uint64_t opened_ns, scanned_ns;
 	struct sym_perfmap *perfmap;
@@ -541,9 +542,9 @@ struct sym_procs {
 };
 
 int sym_procs__add(struct sym_resolver *r, pid_t pid, bool force);
-/* See sym_resolver__add_history(). */
+/* See sym_resolver__add_history() (exited) and sym_resolver__update_maps(). */
 int sym_procs__add_history(struct sym_resolver *r, pid_t pid, const struct sym_kernel_map *v,
-			   size_t n);
+			   size_t n, bool exited);
 void sym_procs__drop(struct sym_resolver *r, pid_t pid);
 struct sym_proc *sym_procs__find(const struct sym_procs *procs, pid_t pid);
 void sym_procs__release(struct sym_resolver *r);

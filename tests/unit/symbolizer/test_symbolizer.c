@@ -1207,6 +1207,14 @@ static void test_history(void **state)
 	assert_int_equal(sym_resolver__add_history(r, 113, km, 1), 0);
 	expect_frame(r, 113, base + value, false, "fx_lib_func", SYM_OK, &loc);
 
+	/* A live process learns a library loaded since its snapshot; an unknown one is refused. */
+	kernel_map_of(fx("libfx.so"), base, &km[0]);
+	assert_int_equal(sym_resolver__update_maps(r, 115, km, 1), -ESRCH);
+	fake_proc(proc, 115, 1, NULL, "");
+	assert_int_equal(sym_resolver__add_process(r, 115), 0);
+	assert_int_equal(sym_resolver__update_maps(r, 115, km, 1), 0);
+	expect_frame(r, 115, base + value, false, "fx_lib_func", SYM_OK, &loc);
+
 	/* A snapshot of another image (before exec) loses what the history contradicts and keeps
 	 * the rest. */
 	maps_for_elf(fx("libfx.so"), base, maps, sizeof(maps));
