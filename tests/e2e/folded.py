@@ -23,11 +23,13 @@ shell test can never mistake "nothing there" for a good answer.
                                               % of selected samples whose user stack is whole:
                                               no [incomplete] or [truncated] marker, at least N
                                               user frames (default 1)
-  folded.py named     FILE [--path A;B;C] [filters]
+  folded.py named     FILE [--path A;B;C] [--user-only] [filters]
                                               % of selected samples whose user stack is whole
                                               and named: no marker, no [unknown] or
                                               [process unknown] frame, and (with --path) the
                                               frames A;B;C one after the other, root to leaf
+                                              (--user-only: of the samples with a user frame;
+                                              one taken in exec or exit has no user stack)
   folded.py diff      FILE OTHER [--min-share P] [filters]
                                               the largest difference, in points, between the
                                               shares of one user stack (kernel frames and
@@ -136,7 +138,9 @@ def main(argv):
     add("kernel")
     add("comms")
     add("whole").add_argument("--min-frames", type=int, default=1)
-    add("named").add_argument("--path", default="")
+    n = add("named")
+    n.add_argument("--path", default="")
+    n.add_argument("--user-only", action="store_true")
     d = add("diff", "other")
     d.add_argument("--min-share", type=float, default=1.0)
     args = ap.parse_args(argv)
@@ -150,6 +154,8 @@ def main(argv):
             print(c, comm)
         return 0
 
+    if args.query == "named" and args.user_only:
+        stacks = [(c, fr, n) for c, fr, n in stacks if any(not f.endswith("_[k]") for f in fr)]
     sel, total = select(stacks, args)
     q = args.query
     if q == "total":
