@@ -3,21 +3,20 @@
  * The processes' mapping history, from the kernel (--unwind cfi): every new mapping table of a
  * process (bpf/mappings.bpf.h sends one at exec, at every library change and at fork) replaces
  * the one kept for it, and every file opened for its unwind table (cfi_tables.c) gives a path
- * that opened it and its identity. A process that exits before its /proc/PID/maps is read is named from its last
- * table, not left [unknown]; a live one's snapshot learns its new code (dlopen) before its
- * samples are named. A process's table goes when its last samples are drained.
+ * that opened it and its identity. A process that exits before its /proc/PID/maps is read is
+ * named from its last table, not left [process unknown]; a live one's snapshot learns its new
+ * code (dlopen) before its samples are named. A process's table goes when its last samples are
+ * drained. Only the last table is kept: samples do not say which exec generation took them.
  *
  * Memory is bounded: a table that does not fit in the bound is not kept (counted), nor a file
  * past FILES_MAX; their processes fall back to what /proc gave.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/array.h"
 #include "common/htab.h"
-#include "common/strbuf.h"
 #include "profiler/sampling_internal.h"
 
 #define FILES_MAX 65536
@@ -28,7 +27,7 @@ struct hist_file {
 };
 
 struct hist_proc {
-	uint32_t gen, n;
+	uint32_t n;
 	bool changed; /* not yet given to the symbolizer by prof_history__update() */
 	bool given;   /* by prof_history__give(): counted once */
 	struct profd_umap m[];
@@ -96,7 +95,6 @@ void prof_history__on_maps(struct prof_history *h, const struct profd_proc_maps 
 		h->counts.tables_dropped++;
 		return;
 	}
-	p->gen = pm->gen;
 	p->n = pm->n;
 	p->given = false;
 	p->changed = !PROFD_ARRAY_RESERVE(h->changed, h->cap_changed, h->nchanged + 1, 256);

@@ -22,7 +22,8 @@ if ! (cd "$TOP/tests/workloads/gowork" && go build -o "$bin" .) >"$TMP/build.err
 	exit 0
 fi
 readelf -SW "$bin" >"$ART/sections"
-if grep -q ' \.note\.go\.buildid ' "$ART/sections" && grep -q ' \.debug_frame ' "$ART/sections"; then
+if grep -q ' \.note\.go\.buildid ' "$ART/sections" &&
+	grep -q ' \.debug_frame ' "$ART/sections"; then
 	pass go.binary
 else
 	fail go.binary "readelf shows no .note.go.buildid or no .debug_frame in $bin"

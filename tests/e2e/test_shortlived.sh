@@ -95,5 +95,6 @@ else
 fi
 named shortlived.gzip.named "$out" gzip "whole (to __libc_start_call_main) and named" \
 	--path __libc_start_call_main --user-only
-got=$(sed -n 's/.*; \([0-9]*\) exited processes named from the kernel.s mapping history.*/\1/p' "$err")
+pat='s/.*; \([0-9]*\) exited processes named from the kernel.s mapping history.*/\1/p'
+got=$(sed -n "$pat" "$err")
 atleast shortlived.history_used "${got:-none}" 1 "exited processes named from the history"
