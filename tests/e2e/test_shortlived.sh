@@ -8,7 +8,9 @@
 # - at least 95 % of gzip's samples whole (reaching __libc_start_call_main) and named;
 # Samples taken in exec or exit, when the process has no user stack (perf has none either),
 # are left out: under load they are a larger share, and there is nothing to walk or name.
-# - the summary says how many exited processes were named from the history.
+# - the summary says how many exited processes were named from the history;
+# - code mapped after exec: three node runs of 400 ms of CPU each, most of it in one JIT
+#   function, named from node's perf map (--perf-basic-prof) after the process is gone.
 # Both workloads are fixed amounts of CPU work, so a loaded machine changes only how long the
 # run takes. Outputs stay in tests/artifacts/test_shortlived/.
 . "$(dirname "$0")/lib.sh"
@@ -79,6 +81,24 @@ while [ $i -lt "$RUNS" ]; do
 	gzip -9 -c "$TMP/input" >/dev/null
 	i=$((i + 1))
 done
+# Code mapped after exec: node's JIT code, named by the perf map it writes.
+if command -v node >/dev/null; then
+	cat >"$TMP/jit.js" <<-'EOF'
+		'use strict';
+		// Spends 400 ms of CPU in one JIT-compiled function, then exits.
+		function jitHotLoop() {
+			let x = 1;
+			while (process.cpuUsage().user < 400000) {
+				for (let i = 0; i < 100000; i++) x = (x * 1103515245 + 12345) % 2147483648;
+			}
+			return x;
+		}
+		console.log(jitHotLoop());
+	EOF
+	for i in 1 2 3; do
+		(cd "$TMP" && node --perf-basic-prof jit.js >/dev/null)
+	done
+fi
 kill -INT $ap
 wait $ap
 if [ $storm_rc != 0 ] || ! grep -q "^truth children $STORM\$" "$ART/storm.truth"; then
@@ -98,3 +118,12 @@ named shortlived.gzip.named "$out" gzip "whole (to __libc_start_call_main) and n
 pat='s/.*; \([0-9]*\) exited processes named from the kernel.s mapping history.*/\1/p'
 got=$(sed -n "$pat" "$err")
 atleast shortlived.history_used "${got:-none}" 1 "exited processes named from the history"
+if command -v node >/dev/null; then
+	if q share "$out" 're:jitHotLoop' --comm node; then
+		atleast shortlived.node.jit_named "$Q" 50 "% of node samples in jitHotLoop, by its perf map"
+	else
+		fail shortlived.node.jit_named "$Q"
+	fi
+else
+	skip shortlived.node "no node"
+fi
