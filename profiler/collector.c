@@ -68,13 +68,15 @@ static void on_maps(const struct profd_proc_maps *pm, void *ctx)
 		prof_history__on_maps(c->history, pm);
 }
 
-/* A process gone before /proc told us all its code: the kernel's history fills in. */
-static void from_history(struct prof_collector *c, pid_t pid)
+/* A process gone before /proc told us all its code: the kernel's history fills in. Returns
+ * whether it did. */
+static bool from_history(struct prof_collector *c, pid_t pid)
 {
 	int err = c->history ? prof_history__give(c->history, c->resolver, pid) : -ENOENT;
 
 	if (err && err != -ENOENT)
 		pr_warn_once("cannot keep the mappings of exited processes: %s", strerror(-err));
+	return !err;
 }
 
 /* An exited process is not snapshotted any more: /proc would show it without mappings. */
@@ -162,7 +164,7 @@ static void on_event(const struct profd_event *e, void *ctx)
 		break;
 	case PROFD_EV_EXIT:
 		forget_snapshot(c, e->pid);
-		from_history(c, e->pid);
+		c->exits_from_history += from_history(c, e->pid);
 		record_exit(c, e->pid, e->comm);
 		break;
 	case PROFD_EV_RESCAN:
@@ -175,16 +177,16 @@ static void on_event(const struct profd_event *e, void *ctx)
 	}
 }
 
-static void log_history(const struct prof_history *hist)
+static void log_history(const struct prof_collector *c)
 {
 	struct prof_history_counts h;
 
-	prof_history__counts(hist, &h);
+	prof_history__counts(c->history, &h);
 	pr_debug("history: %llu mapping tables kept (%zu bytes now), %llu not kept (over the bound), "
 		 "%llu file paths not kept, %llu mappings without a path, %llu exited processes "
 		 "named from it", (unsigned long long)h.tables, h.bytes,
 		 (unsigned long long)h.tables_dropped, (unsigned long long)h.files_dropped,
-		 (unsigned long long)h.maps_unnamed, (unsigned long long)h.given);
+		 (unsigned long long)h.maps_unnamed, (unsigned long long)c->exits_from_history);
 }
 
 int prof_collector__init(struct prof_collector *c, const struct prof_collector_opts *opts)
@@ -274,7 +276,7 @@ void prof_collector__fini(struct prof_collector *c)
 	if (c->cfi)
 		prof_cfi__log_stats(c->cfi, c->counters);
 	if (c->history)
-		log_history(c->history);
+		log_history(c);
 	prof_cfi__free(c->cfi);
 	prof_history__free(c->history);
 	prof_sampler__free(c->sampler);
@@ -456,9 +458,9 @@ static void history_summary(const struct prof_collector *c, struct profd_strbuf 
 	uint64_t lost = c->counters[PROFD_CNT_MAPS_LOST];
 
 	prof_history__counts(c->history, &h);
-	if (h.given)
+	if (c->exits_from_history)
 		profd_strbuf_printf(sb, "; %llu exited processes named from the kernel's mapping "
-				    "history", (unsigned long long)h.given);
+				    "history", (unsigned long long)c->exits_from_history);
 	if (h.tables_dropped || lost)
 		profd_strbuf_printf(sb, ", %llu mapping tables not kept (%llu over %u MiB, %llu ring "
 				    "buffer full)", (unsigned long long)(h.tables_dropped + lost),

@@ -29,7 +29,6 @@ struct hist_file {
 struct hist_proc {
 	uint32_t n;
 	bool changed; /* not yet given to the symbolizer by prof_history__update() */
-	bool given;   /* by prof_history__give(): counted once */
 	struct profd_umap m[];
 };
 
@@ -96,7 +95,6 @@ void prof_history__on_maps(struct prof_history *h, const struct profd_proc_maps 
 		return;
 	}
 	p->n = pm->n;
-	p->given = false;
 	p->changed = !PROFD_ARRAY_RESERVE(h->changed, h->cap_changed, h->nchanged + 1, 256);
 	if (p->changed)
 		h->changed[h->nchanged++] = (pid_t)pm->pid;
@@ -165,13 +163,11 @@ static struct hist_proc *find_proc(const struct prof_history *h, pid_t pid)
 
 int prof_history__give(struct prof_history *h, struct sym_resolver *r, pid_t pid)
 {
-	struct hist_proc *p = find_proc(h, pid);
+	const struct hist_proc *p = find_proc(h, pid);
 	struct sym_kernel_map v[PROFD_PROC_MAPS_MAX];
 
 	if (!p)
 		return -ENOENT;
-	h->counts.given += !p->given;
-	p->given = true;
 	return sym_resolver__add_history(r, pid, v, kernel_maps(h, p, v));
 }
 

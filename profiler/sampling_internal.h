@@ -215,7 +215,6 @@ struct prof_history_counts {
 	uint64_t tables_dropped; /* not kept: over the memory bound */
 	uint64_t files_dropped;	 /* files whose path was not kept */
 	uint64_t maps_unnamed;	 /* mappings given without a file: its path was never learned */
-	uint64_t given;		 /* processes named from their history */
 	size_t bytes;		 /* held now */
 };
 
@@ -323,6 +322,7 @@ struct prof_collector {
 	struct prof_unwind *unwind; /* the stack-copy unwinder, or NULL */
 	struct prof_cfi *cfi;	    /* the in-kernel walker's tables, or NULL */
 	struct prof_history *history; /* the kernel's mapping history (cfi), or NULL */
+	uint64_t exits_from_history;  /* exited processes given their history */
 };
 
 /* Loads BPF and sets up the symbolizer. Returns 0 or -errno (one line logged). */
