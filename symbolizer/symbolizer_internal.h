@@ -529,6 +529,7 @@ struct sym_proc {
 	uint8_t root; /* enum sym_root */
 	bool gone;    /* /proc/PID vanished or was reused: no more rescans */
 	bool exited;  /* said to have exited (sym_resolver__add_history): never read again */
+	bool missed;  /* an unknown address rescanned since the snapshot: now once a second */
 	size_t nfailed;
 	uint64_t opened_ns, scanned_ns;
 	struct sym_perfmap *perfmap;
