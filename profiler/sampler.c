@@ -35,6 +35,7 @@
 struct prof_sampler {
 	struct profile_bpf *skel;
 	struct ring_buffer *events;
+	uint64_t bpf_bytes; /* memlock of the maps, read once loaded */
 	struct bpf_link **links; /* process event tracepoints, then one perf event per CPU */
 	int nlinks;
 	int first_perf_link;
@@ -365,6 +366,7 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 			strerror(-err));
 		goto fail;
 	}
+	s->bpf_bytes = prof_bpf_map_bytes(s->skel->obj);
 	err = alloc_scratch(s);
 	if (err)
 		goto fail;
@@ -568,6 +570,11 @@ void prof_sampler__stop(struct prof_sampler *s)
 const char *prof_sampler__event_name(const struct prof_sampler *s)
 {
 	return s->software ? "cpu-clock" : "cycles";
+}
+
+uint64_t prof_sampler__bpf_bytes(const struct prof_sampler *s)
+{
+	return s->bpf_bytes;
 }
 
 int prof_sampler__max_stack(const struct prof_sampler *s)
