@@ -10,8 +10,10 @@ root=$stage/debian/profd
 bin=$root/usr/bin/profd
 
 # What dpkg-shlibdeps answers on Debian 12; used only where it is not installed (dpkg-dev).
-STATED_DEPENDS="libbpf1, libc6, libdebuginfod1, libdw1, libelf1, libmicrohttpd12, libunwind8, \
-libzstd1, zlib1g"
+STATED_DEPENDS="libbpf1, libc6, libdw1, libelf1, libmicrohttpd12, libunwind8, libzstd1, zlib1g"
+# Opened at run time, so dpkg-shlibdeps cannot see it: libdebuginfod1 fetches debug files when
+# servers are set.
+DLOPEN_RECOMMENDS="libdebuginfod1"
 
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$bin"
 gzip -9n "$root"/usr/share/man/man1/*.1
@@ -45,6 +47,7 @@ Architecture: $arch
 Maintainer: profd maintainers <profd@localhost>
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Depends: $libs
+Recommends: $DLOPEN_RECOMMENDS
 Section: devel
 Priority: optional
 Description: continuous CPU profiler for Linux (eBPF)
