@@ -198,6 +198,30 @@ static void read_build_id(Elf_Scn *scn, const GElf_Shdr *sh, uint64_t size, stru
 					sizeof(sc->build_id));
 }
 
+/*
+ * Debug sections this file never looks at: variable locations, macros, name indexes, type units,
+ * CFI (read by cfi.c from the binary). libdw would read (and inflate) each of them.
+ */
+static bool unused_section(const char *suffix)
+{
+	static const char *const unused[] = {"loc",	 "loclists", "macinfo",	 "macro",
+					     "pubnames", "pubtypes", "gnu_pubnames",
+					     "gnu_pubtypes", "names", "frame", "types",
+					     "gdb_index", "cu_index", "tu_index"};
+
+	for (size_t i = 0; i < sizeof(unused) / sizeof(unused[0]); i++)
+		if (!strcmp(suffix, unused[i]))
+			return true;
+	return false;
+}
+
+/* Marks sh as holding nothing, in libelf's copy of the headers only: libdw then skips it. */
+static void hide_section(Elf_Scn *scn, GElf_Shdr *sh)
+{
+	sh->sh_type = SHT_NOBITS;
+	gelf_update_shdr(scn, sh);
+}
+
 static int scan_sections(int fd, Elf *elf, uint64_t size, struct scan *sc)
 {
 	size_t shstrndx, nsecs;
@@ -229,6 +253,10 @@ static int scan_sections(int fd, Elf *elf, uint64_t size, struct scan *sc)
 		z = !strncmp(name, ".zdebug_", 8);
 		if (strncmp(name, ".debug_", 7) && !z)
 			continue;
+		if (unused_section(name + (z ? 8 : 7))) {
+			hide_section(scn, &sh);
+			continue;
+		}
 		if (!range_ok(size, sh.sh_offset, sh.sh_size)) {
 			sc->damaged = true;
 			continue;
