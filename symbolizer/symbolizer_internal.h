@@ -170,8 +170,9 @@ void sym_symtab_builder__sort(struct sym_symtab_builder *b);
 /* The low 8 bits of a rank: fewer leading underscores name an address better. */
 uint32_t sym_symtab_rank_underscores(const char *name);
 /*
- * Makes the table of v[0..n) as they stand (sorted), with only their names. A table that would
- * take more than max_bytes is skipped (*out NULL, one line logged once). Returns 0 or -ENOMEM.
+ * Makes the table of v[0..n) as they stand (sorted), with only their names, from the builder's
+ * own memory: b is used up (release it next). A table that would take more than max_bytes is
+ * skipped (*out NULL, one line logged once). Returns 0 or -ENOMEM.
  */
 int sym_symtab_builder__finish(struct sym_symtab_builder *b, size_t max_bytes,
 			       struct sym_symtab **out);
