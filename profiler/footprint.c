@@ -16,6 +16,8 @@
 #include "profiler/session_internal.h"
 
 #define LINE_MAX_FIELD 256
+#define HEAP_MMAP_THRESHOLD (256 << 10)
+#define HEAP_ARENAS 2
 
 /* The "memlock:" line of /proc/self/fdinfo/FD, what `bpftool map show` prints for a map. */
 static uint64_t map_memlock(int fd)
@@ -69,6 +71,18 @@ int prof_footprint__read(struct prof_footprint *out, uint64_t bpf_bytes)
 void prof_trim_heap(void)
 {
 	malloc_trim(0);
+}
+
+void prof_bound_heap(void)
+{
+	/*
+	 * Fixed, not glibc's sliding threshold: once a big block is freed, that one rises to its
+	 * size, and kallsyms' and DWARF's multi-megabyte buffers then come from the heap, where
+	 * freeing them leaves holes, instead of from mappings that go back at once.
+	 */
+	mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD);
+	/* The page's, the fetcher's and the push threads allocate little: no arena each. */
+	mallopt(M_ARENA_MAX, HEAP_ARENAS);
 }
 
 int prof_footprint__metrics(const struct prof_footprint *fp, struct profd_strbuf *sb)

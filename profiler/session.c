@@ -239,6 +239,7 @@ struct prof_session *prof_session__start(const struct prof_session_opts *o)
 	if (!s->o.drain_ms)
 		s->o.drain_ms = 1000;
 	s->cmd.go_fd = -1;
+	prof_bound_heap();
 	libbpf_set_print(libbpf_log);
 	err = prof_check_privileges();
 	if (!err) {

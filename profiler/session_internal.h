@@ -74,6 +74,8 @@ int prof_footprint__metrics(const struct prof_footprint *fp, struct profd_strbuf
 void prof_footprint__log(const struct prof_footprint *fp);
 /* Gives the heap's free pages back to the system: after start-up and after every drain. */
 void prof_trim_heap(void);
+/* Sets malloc up so that big buffers are given back when freed; before any thread starts. */
+void prof_bound_heap(void);
 
 /* What the session saw, as of the last drain. */
 struct prof_session_stats {
