@@ -198,23 +198,6 @@ static void read_build_id(Elf_Scn *scn, const GElf_Shdr *sh, uint64_t size, stru
 					sizeof(sc->build_id));
 }
 
-/*
- * Debug sections this file never looks at: variable locations, macros, name indexes, type units,
- * CFI (read by cfi.c from the binary). libdw would read (and inflate) each of them.
- */
-static bool unused_section(const char *suffix)
-{
-	static const char *const unused[] = {"loc",	 "loclists", "macinfo",	 "macro",
-					     "pubnames", "pubtypes", "gnu_pubnames",
-					     "gnu_pubtypes", "names", "frame", "types",
-					     "gdb_index", "cu_index", "tu_index"};
-
-	for (size_t i = 0; i < sizeof(unused) / sizeof(unused[0]); i++)
-		if (!strcmp(suffix, unused[i]))
-			return true;
-	return false;
-}
-
 /* Marks sh as holding nothing, in libelf's copy of the headers only: libdw then skips it. */
 static void hide_section(Elf_Scn *scn, GElf_Shdr *sh)
 {
@@ -253,7 +236,7 @@ static int scan_sections(int fd, Elf *elf, uint64_t size, struct scan *sc)
 		z = !strncmp(name, ".zdebug_", 8);
 		if (strncmp(name, ".debug_", 7) && !z)
 			continue;
-		if (unused_section(name + (z ? 8 : 7))) {
+		if (sym_dwarf_section_unused(name + (z ? 8 : 7))) {
 			hide_section(scn, &sh);
 			continue;
 		}
@@ -783,7 +766,8 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 	struct sym_dwarf *d;
 	struct scan sc;
 	uint64_t size;
-	Elf *elf;
+	Elf *elf, *image;
+	bool mapped;
 	int err;
 
 	*out = NULL;
@@ -802,6 +786,12 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 		elf_end(elf);
 		return -ENOMEM;
 	}
+	/* Mapped from a private copy where a scratch folder is writable: see dwarf_image.c. */
+	mapped = !sym_dwarf_image__open(fd, elf, &image);
+	if (mapped) {
+		elf_end(elf);
+		elf = image;
+	}
 	d->elf = elf;
 	d->dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	if (!d->dw) {
@@ -819,6 +809,8 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 	err = build_units(d);
 	if (err)
 		goto fail;
+	if (mapped)
+		sym_dwarf_image__drop_pages(elf);
 	if (!d->nranges) {
 		err = -ENODATA;
 		goto fail;

@@ -315,6 +315,21 @@ size_t sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, struct sym_frame *f
 size_t sym_dwarf__bytes(const struct sym_dwarf *d);
 void sym_dwarf__free(struct sym_dwarf *d);
 
+/* --- dwarf_image.c: debug sections inflated into a private file and mapped --- */
+
+/* Debug sections libdw would read that profd never uses (".debug_" + suffix): not read at all. */
+bool sym_dwarf_section_unused(const char *suffix);
+/*
+ * Copies the used debug sections of the ELF file open at fd (src, read through libelf), inflated,
+ * into an unlinked file in $TMPDIR, /var/tmp or /tmp, and returns an Elf reading that file
+ * through a mapping (free with elf_end()); the caller keeps fd. Returns 0, -ENODATA (no debug
+ * sections), -EOPNOTSUPP (not a 64-bit executable or shared object), -EBADMSG (damaged), or the
+ * -errno of the scratch file; the caller then reads the sections into memory instead.
+ */
+int sym_dwarf_image__open(int fd, struct Elf *src, struct Elf **out);
+/* Lets the kernel take back the mapped pages read so far; they are read again on use. */
+void sym_dwarf_image__drop_pages(struct Elf *elf);
+
 /* --- debuginfod.c: debug files fetched in a background thread with libdebuginfod --- */
 
 struct sym_debuginfod;
