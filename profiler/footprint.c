@@ -8,6 +8,7 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <bpf/libbpf.h>
 
@@ -101,6 +102,16 @@ int prof_footprint__metrics(const struct prof_footprint *fp, struct profd_strbuf
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]) && !err; i++)
 		err = profd_strbuf_printf(sb, fmt, m[i].name, m[i].help, m[i].name, m[i].name, v[i]);
 	return err;
+}
+
+double prof_cpu_ms(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
 void prof_footprint__log(const struct prof_footprint *fp)

@@ -222,7 +222,8 @@ static int start_sampling(struct prof_session *s)
 		return err;
 	/* Loading BPF and reading /proc freed more than sampling will reuse. */
 	prof_trim_heap();
-	pr_debug("sampling %s at %d Hz", prof_sampler__event_name(s->c.sampler), o->freq);
+	pr_debug("sampling %s at %d Hz, after %.0f ms of CPU", prof_sampler__event_name(s->c.sampler),
+		 o->freq, prof_cpu_ms());
 	if (o->unwind == PROFD_UNWIND_COPY)
 		pr_debug("user stacks: --unwind copy, %u-byte stack copies", co.stack_size);
 	return 0;
@@ -294,6 +295,8 @@ static int drain(struct prof_session *s)
 		pr_warn("cannot collect samples: %s", strerror(-err));
 	/* Symbolizing the window freed its scratch (and evicted files): hand it back. */
 	prof_trim_heap();
+	if (s->c.resolver)
+		sym_resolver__drop_pages(s->c.resolver);
 	return err;
 }
 

@@ -95,6 +95,7 @@ struct sym_dwarf {
 	uint32_t next_key;
 	struct sym_dcache names; /* demangled linkage names, by scope key */
 	size_t bytes;		 /* everything but names */
+	bool mapped;		 /* the sections are a mapped copy (dwarf_image.c) */
 };
 
 /* A range of one scope, while a unit is indexed. */
@@ -702,6 +703,12 @@ static void release(struct sym_dwarf *d)
 		elf_end(d->elf);
 }
 
+void sym_dwarf__drop_pages(struct sym_dwarf *d)
+{
+	if (d->mapped)
+		sym_dwarf_image__drop_pages(d->elf);
+}
+
 void sym_dwarf__free(struct sym_dwarf *d)
 {
 	if (!d)
@@ -793,6 +800,7 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 		elf = image;
 	}
 	d->elf = elf;
+	d->mapped = mapped;
 	d->dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	if (!d->dw) {
 		pr_debug("sym: libdw: %s", dwarf_errmsg(-1));

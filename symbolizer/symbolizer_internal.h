@@ -313,6 +313,8 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 size_t sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, struct sym_frame *frames, size_t max,
 			 size_t *grew);
 size_t sym_dwarf__bytes(const struct sym_dwarf *d);
+/* Lets the kernel take back the pages of d's mapped sections (see dwarf_image.c), if mapped. */
+void sym_dwarf__drop_pages(struct sym_dwarf *d);
 void sym_dwarf__free(struct sym_dwarf *d);
 
 /* --- dwarf_image.c: debug sections inflated into a private file and mapped --- */
