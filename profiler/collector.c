@@ -68,7 +68,7 @@ static void snapshot(struct prof_collector *c, pid_t pid)
 
 	if (err == -EACCES || err == -EPERM)
 		pr_warn_once("pid %d: /proc/%d/maps: %s (needs CAP_SYS_PTRACE); the frames of "
-			     "processes profd may not inspect are [unknown]",
+			     "processes profd may not inspect are [process unknown]",
 			     (int)pid, (int)pid, strerror(-err));
 	else if (err && err != -ESRCH)
 		pr_debug("pid %d: cannot snapshot mappings: %s", (int)pid, strerror(-err));

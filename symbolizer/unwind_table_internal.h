@@ -108,6 +108,17 @@ struct sym_uw_fde {
  * s->data. Returns 0, or -EINVAL when it does not parse or covers no code. */
 int sym_uw_section__fde(const struct sym_uw_section *s, size_t i, struct sym_uw_fde *out);
 
+/* The code one FDE covers: [start, end), link-time addresses. */
+struct sym_uw_range {
+	uint64_t start, end;
+};
+
+/*
+ * The code range of every FDE in s's table, in table order: out[i] (s->n of them) for
+ * s->table[i]. An FDE that does not parse again gets an empty range (end == start).
+ */
+void sym_uw_section__ranges(const struct sym_uw_section *s, struct sym_uw_range *out);
+
 /* The entry covering link-time address addr, or NULL. */
 const struct sym_uw_entry *sym_uw_section__find(const struct sym_uw_section *s, uint64_t addr);
 
