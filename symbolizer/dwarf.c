@@ -823,7 +823,8 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 		err = -ENODATA;
 		goto fail;
 	}
-	d->bytes = sizeof(*d) + sc.bytes + d->nunits * (sizeof(struct unit) + UNIT_BYTES) +
+	/* Mapped sections are page cache the kernel can take back, not heap. */
+	d->bytes = sizeof(*d) + (mapped ? 0 : sc.bytes) + d->nunits * (sizeof(struct unit) + UNIT_BYTES) +
 		   d->nranges * sizeof(struct urange);
 	*out = d;
 	return 0;

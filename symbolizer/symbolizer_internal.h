@@ -45,7 +45,14 @@
 #define SYM_PERFMAP_LINE_MAX 65536
 #define SYM_PERFMAP_BYTES_MAX (64ull << 20) /* read at most this much of one perf map */
 #define SYM_BUILD_ID_MAX 64		    /* bytes; longer notes are not build-ids we trust */
-#define SYM_CACHE_BYTES_DEFAULT (256ul << 20)
+/*
+ * The caches' bound: symbol tables, DWARF indexes and libdw's state, process snapshots (mapped
+ * DWARF sections are not heap and not counted). What a busy machine's drains keep touching fits;
+ * files seen once are evicted rather than kept for the agent's months.
+ */
+#define SYM_CACHE_BYTES_DEFAULT (24ul << 20)
+/* The largest symbol table or DWARF one file may have: a guard against hostile sizes. */
+#define SYM_FILE_BYTES_MAX (256ul << 20)
 #define SYM_INLINE_MAX 64 /* frames for one address; deeper chains keep both ends */
 #define SYM_DEBUG_DIRS_DEFAULT "/usr/lib/debug"
 #define SYM_DEBUGINFOD_TIMEOUT_MS 30000
