@@ -48,6 +48,7 @@
 #define DEPTH_MAX 256 /* DIE nesting walked; deeper trees are not real code */
 #define RANGES_PER_DIE_MAX 4096
 #define NOTES_MAX 65536
+#define DROP_EVERY_UNITS 256 /* units read between giving a mapped copy's pages back */
 #define SCAN_BACK 16 /* overlapping unit ranges looked at behind the nearest one */
 /* Estimates of what libdw allocates, for cache accounting: per line-table row, per unit. */
 #define LINE_BYTES 48
@@ -355,6 +356,9 @@ static int build_units(struct sym_dwarf *d)
 			break;
 		}
 		*u = (struct unit){.die = cudie};
+		/* A mapped copy: what the walk read so far need not stay resident (dwarf_image.c). */
+		if (d->mapped && units.n % DROP_EVERY_UNITS == 0)
+			sym_dwarf_image__drop_pages(d->elf);
 	}
 	d->units = units.v;
 	d->nunits = units.n;
@@ -368,6 +372,8 @@ static int build_units(struct sym_dwarf *d)
 		ptrdiff_t off = 0;
 		size_t k = 0;
 
+		if (d->mapped && i % DROP_EVERY_UNITS == DROP_EVERY_UNITS - 1)
+			sym_dwarf_image__drop_pages(d->elf);
 		while (!err && k < RANGES_PER_DIE_MAX &&
 		       (off = dwarf_ranges(&d->units[i].die, off, &base, &lo, &hi)) > 0) {
 			k++;
