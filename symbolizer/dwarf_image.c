@@ -35,8 +35,8 @@ bool sym_dwarf_section_unused(const char *suffix)
 {
 	static const char *const unused[] = {"loc",	 "loclists", "macinfo",	 "macro",
 					     "pubnames", "pubtypes", "gnu_pubnames",
-					     "gnu_pubtypes", "names", "frame", "types",
-					     "gdb_index", "cu_index", "tu_index"};
+					     "gnu_pubtypes", "names", "frame", "gdb_index",
+					     "cu_index", "tu_index"};
 
 	for (size_t i = 0; i < sizeof(unused) / sizeof(unused[0]); i++)
 		if (!strcmp(suffix, unused[i]))

@@ -550,6 +550,7 @@ struct sym_proc {
 	uid_t uid;   /* effective uid: may own its perf map */
 	uint8_t root; /* enum sym_root */
 	bool gone;    /* /proc/PID vanished or was reused: no more rescans */
+	bool missed;  /* an unknown address rescanned since the snapshot: now once a second */
 	size_t nfailed;
 	uint64_t opened_ns, scanned_ns;
 	struct sym_perfmap *perfmap;
