@@ -241,19 +241,6 @@ static int page_store_info(void *ctx, struct web_store_info *out)
 	return 0;
 }
 
-static long rss_bytes(void)
-{
-	long pages = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "re");
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-		resident = 0;
-	fclose(f);
-	return resident * sysconf(_SC_PAGESIZE);
-}
-
 struct metric {
 	const char *name, *type, *help;
 	unsigned long long value;
@@ -402,9 +389,7 @@ static int page_metrics(void *ctx, struct profd_strbuf *sb)
 		{"profd_symbolizer_misses_total", "counter",
 		 "Address lookups that read a file or /proc first.", h.session.symbolizer.misses},
 	};
-	const struct metric rss = {"profd_resident_memory_bytes", "gauge",
-				   "Resident set size of the agent.",
-				   (unsigned long long)rss_bytes()};
+	struct prof_footprint fp;
 
 	err = put_metrics(sb, before, sizeof(before) / sizeof(before[0]));
 	err = err ?: put_lost(sb, cnt);
@@ -412,7 +397,9 @@ static int page_metrics(void *ctx, struct profd_strbuf *sb)
 	err = err ?: put_metrics(sb, after, sizeof(after) / sizeof(after[0]));
 	if (a->push)
 		err = err ?: put_push_metrics(sb, a->push);
-	return err ?: put_metric(sb, &rss);
+	/* Read now, not at the last drain: the RSS of the moment. */
+	err = err ?: prof_footprint__read(&fp, h.session.footprint.bpf_bytes);
+	return err ?: prof_footprint__metrics(&fp, sb);
 }
 
 /* ---- the run ---- */

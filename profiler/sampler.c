@@ -30,11 +30,13 @@
 #define TARGETS_MAX 8192	       /* targets and their descendants alive at once */
 #define EVENTS_BYTES_FP (256u << 10) /* 8192 process events per poll period */
 #define EVENTS_BYTES_CFI (1u << 20)  /* and 1500 files announced (a whole machine's at -a) */
+#define EVENTS_BYTES_CFI_TARGETS (256u << 10) /* 450 files: the processes asked for, forks included */
 #define LOADERS_MAX 16
 
 struct prof_sampler {
 	struct profile_bpf *skel;
 	struct ring_buffer *events;
+	uint64_t bpf_bytes; /* memlock of the maps, read once loaded */
 	struct bpf_link **links; /* process event tracepoints, then one perf event per CPU */
 	int nlinks;
 	int first_perf_link;
@@ -330,7 +332,10 @@ static int size_events(struct prof_sampler *s)
 {
 	uint64_t rec = sizeof(struct profd_stack_event) + 8 + s->opts.stack_size;
 
-	s->events_bytes = s->opts.unwind == PROFD_UNWIND_CFI ? EVENTS_BYTES_CFI : EVENTS_BYTES_FP;
+	/* Resident twice over: user space maps the ring's pages twice (wrap-around reads). */
+	s->events_bytes = s->opts.unwind != PROFD_UNWIND_CFI ? EVENTS_BYTES_FP
+			  : s->opts.filter_pids || s->opts.filter_tids ? EVENTS_BYTES_CFI_TARGETS
+								       : EVENTS_BYTES_CFI;
 	if (copies_stacks(s))
 		s->events_bytes = clamp_pow2(samples_per_window(s) * rec / 2, 4u << 20, 32u << 20);
 	return bpf_map__set_max_entries(s->skel->maps.events, (uint32_t)s->events_bytes);
@@ -425,6 +430,7 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 			strerror(-err));
 		goto fail;
 	}
+	s->bpf_bytes = prof_bpf_map_bytes(s->skel->obj);
 	err = alloc_scratch(s);
 	if (err)
 		goto fail;
@@ -687,6 +693,11 @@ void prof_sampler__stop(struct prof_sampler *s)
 const char *prof_sampler__event_name(const struct prof_sampler *s)
 {
 	return s->software ? "cpu-clock" : "cycles";
+}
+
+uint64_t prof_sampler__bpf_bytes(const struct prof_sampler *s)
+{
+	return s->bpf_bytes;
 }
 
 int prof_sampler__max_stack(const struct prof_sampler *s)

@@ -115,6 +115,11 @@ void prof_sampler__run_stats(const struct prof_sampler *s, uint64_t *runs, uint6
 /* Sums the per-CPU counters (enum profd_counter). */
 void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT_MAX]);
 int prof_sampler__max_stack(const struct prof_sampler *s);
+struct bpf_object;
+/* The memlock of every map of obj that has an fd (footprint.c). */
+uint64_t prof_bpf_map_bytes(const struct bpf_object *obj);
+/* Kernel memory the loaded maps hold (their memlock); their sizes are fixed at load. */
+uint64_t prof_sampler__bpf_bytes(const struct prof_sampler *s);
 struct prof_cfi_maps;
 /* The maps of the in-kernel walker (--unwind cfi), for prof_cfi__new(). */
 void prof_sampler__cfi_maps(struct prof_sampler *s, struct prof_cfi_maps *out);

@@ -36,6 +36,7 @@ struct prof_session {
 	double live_to; /* seconds since the start the page has windows up to */
 	double elapsed_s;
 	struct prof_session_stats last; /* kept when sampling stops */
+	uint64_t bpf_bytes;		/* of the loaded maps; 0 once freed (atomic: the page reads it) */
 };
 
 static double since_start(const struct prof_session *s)
@@ -121,11 +122,26 @@ static void live_info(struct prof_session *s, struct prof_live_info *info, const
 	info->processes = s->c.processes;
 }
 
+/* /metrics of a page whose command serves none of its own: what profd holds. */
+static int footprint_metrics(void *ctx, struct profd_strbuf *sb)
+{
+	struct prof_session *s = ctx;
+	struct prof_footprint fp;
+	int err = prof_footprint__read(&fp, __atomic_load_n(&s->bpf_bytes, __ATOMIC_RELAXED));
+
+	return err ?: prof_footprint__metrics(&fp, sb);
+}
+
 static int start_page(struct prof_session *s)
 {
 	struct web_source src;
 	/* A drain gives a CPU window, and with off_cpu an off-CPU one. */
 	unsigned windows = LIVE_S * 1000 / s->o.drain_ms * (s->o.off_cpu ? 2 : 1);
+
+	if (!s->o.hooks.web.metrics) {
+		s->o.hooks.web.metrics = footprint_metrics;
+		s->o.hooks.web.ctx = s;
+	}
 
 	s->live = prof_live__new(period_ns(s), windows ? windows : 1, s->o.drain_ms / 1000.0);
 	if (!s->live)
@@ -195,6 +211,7 @@ static int start_sampling(struct prof_session *s)
 	if (err)
 		return err;
 	s->sampling = true;
+	__atomic_store_n(&s->bpf_bytes, prof_sampler__bpf_bytes(s->c.sampler), __ATOMIC_RELAXED);
 	if (o->keep_profile && !s->live) {
 		s->total[FMT_TYPE_CPU] = fmt_profile__new(period_ns(s));
 		if (o->off_cpu)
@@ -217,8 +234,11 @@ static int start_sampling(struct prof_session *s)
 		err = prof_sampler__stop_after(s->c.sampler, o->duration_s);
 	if (err)
 		return err;
-	pr_debug("sampling %s at %d Hz%s", prof_sampler__event_name(s->c.sampler), o->freq,
-		 o->off_cpu ? ", and time off CPU" : "");
+	/* Loading BPF and reading /proc freed more than sampling will reuse. */
+	prof_trim_heap();
+	pr_debug("sampling %s at %d Hz%s, after %.0f ms of CPU",
+		 prof_sampler__event_name(s->c.sampler), o->freq,
+		 o->off_cpu ? ", and time off CPU" : "", prof_cpu_ms());
 	if (o->unwind == PROFD_UNWIND_COPY)
 		pr_debug("user stacks: --unwind copy, %u-byte stack copies", co.stack_size);
 	return 0;
@@ -235,6 +255,7 @@ struct prof_session *prof_session__start(const struct prof_session_opts *o)
 	if (!s->o.drain_ms)
 		s->o.drain_ms = 1000;
 	s->cmd.go_fd = -1;
+	prof_bound_heap();
 	libbpf_set_print(libbpf_log);
 	err = prof_check_privileges();
 	if (!err) {
@@ -307,6 +328,10 @@ static int drain(struct prof_session *s)
 	fmt_profile__free(off);
 	if (err)
 		pr_warn("cannot collect samples: %s", strerror(-err));
+	/* Symbolizing the window freed its scratch (and evicted files): hand it back. */
+	prof_trim_heap();
+	if (s->c.resolver)
+		sym_resolver__drop_pages(s->c.resolver);
 	return err;
 }
 
@@ -447,6 +472,7 @@ void prof_session__stats(const struct prof_session *s, struct prof_session_stats
 		out->unwind_cut = uc.stops[SYM_UNWIND_TRUNCATED];
 	}
 	sym_resolver__stats(c->resolver, &out->symbolizer);
+	prof_footprint__read(&out->footprint, s->bpf_bytes);
 }
 
 void prof_session__unwind_summary(const struct prof_session *s, struct profd_strbuf *sb)
@@ -484,6 +510,7 @@ void prof_session__stop_sampling(struct prof_session *s)
 		log_symbolizer(&s->last.symbolizer);
 		/* The kernel refuses (EBUSY) to change the sysctl while a stack map exists. */
 		prof_collector__fini(&s->c);
+		__atomic_store_n(&s->bpf_bytes, 0, __ATOMIC_RELAXED);
 		s->sampling = false;
 	}
 	prof_max_stack_restore();
@@ -544,11 +571,16 @@ struct fmt_profile *prof_session__profile(struct prof_session *s, enum fmt_type 
 
 void prof_session__free(struct prof_session *s)
 {
+	struct prof_footprint fp;
+
 	if (!s)
 		return;
 	prof_command__kill(&s->cmd);
 	prof_session__stop_sampling(s);
 	web_server__stop(s->server);
+	/* At the very end, so the peak includes writing the output. */
+	if (!prof_footprint__read(&fp, s->last.footprint.bpf_bytes))
+		prof_footprint__log(&fp);
 	prof_live__free(s->live);
 	for (int t = 0; t < FMT_TYPE_WALL; t++)
 		fmt_profile__free(s->total[t]);

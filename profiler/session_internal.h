@@ -64,6 +64,26 @@ struct prof_session_opts {
 
 #define PROF_SESSION_EXITS 16
 
+/* What profd holds: its resident memory and, apart from it, its BPF maps' kernel memory. */
+struct prof_footprint {
+	uint64_t rss_bytes;	 /* VmRSS */
+	uint64_t peak_rss_bytes; /* VmHWM */
+	uint64_t bpf_bytes;	 /* memlock of every BPF map profd holds, as bpftool shows it */
+};
+
+/* Fills *out from /proc/self/status, with bpf_bytes as given. Returns 0 or -errno. */
+int prof_footprint__read(struct prof_footprint *out, uint64_t bpf_bytes);
+/* Appends the footprint as Prometheus gauges. Returns 0 or -ENOMEM. */
+int prof_footprint__metrics(const struct prof_footprint *fp, struct profd_strbuf *sb);
+/* One line at -v. */
+void prof_footprint__log(const struct prof_footprint *fp);
+/* CPU time profd has used so far, every thread's, user and system, in milliseconds. */
+double prof_cpu_ms(void);
+/* Gives the heap's free pages back to the system: after start-up and after every drain. */
+void prof_trim_heap(void);
+/* Sets malloc up so that big buffers are given back when freed; before any thread starts. */
+void prof_bound_heap(void);
+
 /* What the session saw, as of the last drain. */
 struct prof_session_stats {
 	const char *event; /* "cycles" or "cpu-clock" */
@@ -83,6 +103,7 @@ struct prof_session_stats {
 	int64_t off_cpu_us;   /* likewise, off CPU */
 	uint64_t unwind_cut;  /* stacks cut where the copied user stack ended */
 	struct sym_stats symbolizer;
+	struct prof_footprint footprint; /* as of this call */
 };
 
 struct prof_session;
