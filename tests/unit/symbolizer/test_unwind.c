@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -36,7 +37,11 @@
 #include "symbolizer/symbolizer_internal.h"
 #include "symbolizer/unwind_table_internal.h"
 
-/* main -> fx_a -> fx_b -> fx_c -> fx_spin, forever; or, with an argument, a loop on the vdso. */
+/*
+ * main -> fx_a -> fx_b -> fx_c -> fx_spin, forever; or, with an argument, a loop on the vdso.
+ * fx_c says "ready": a stop that lands while the write is still under way (under load) has the
+ * whole chain on its stack too.
+ */
 static const char fx_c[] =
 	"#include <stdio.h>\n"
 	"#include <time.h>\n"
@@ -47,12 +52,13 @@ static const char fx_c[] =
 	"  __asm__ volatile(\"\" : \"+r\"(x) : : \"memory\"); } }\n"
 	"NOINLINE void fx_clock(void)\n"
 	"{ struct timespec ts; for (;;) { clock_gettime(CLOCK_MONOTONIC, &ts); sink += ts.tv_nsec; } }\n"
-	"NOINLINE void fx_c(int n) { if (n) fx_clock(); else fx_spin(); __asm__ volatile(\"\"); }\n"
+	"NOINLINE void fx_c(int n) { printf(\"ready\\n\"); fflush(stdout);\n"
+	"  if (n) fx_clock(); else fx_spin(); __asm__ volatile(\"\"); }\n"
 	"NOINLINE void fx_b(int n) { char pad[64]; __asm__ volatile(\"\" : : \"r\"(pad) : \"memory\");\n"
 	"  fx_c(n); __asm__ volatile(\"\" : : \"r\"(pad) : \"memory\"); }\n"
 	"NOINLINE void fx_a(int n) { fx_b(n); __asm__ volatile(\"\"); }\n"
 	"int main(int argc, char **argv)\n"
-	"{ printf(\"ready\\n\"); fflush(stdout); fx_a(argc > 1); return 0; }\n";
+	"{ fx_a(argc > 1); return 0; }\n";
 
 static const char *const chain[] = {"fx_c", "fx_b", "fx_a", "main"};
 
@@ -125,6 +131,8 @@ static pid_t spawn(const char *exe, const char *arg)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (!pid) {
+		/* A failed assertion skips reap(): the fixture must not spin on after the test. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
