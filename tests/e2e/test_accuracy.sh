@@ -209,7 +209,7 @@ fi
 
 # --- JIT: node --perf-basic-prof names hotJsFunction through /tmp/perf-PID.map ---------------
 if ! command -v node >/dev/null 2>&1; then
-	skip accuracy.node_jit "node is not installed"
+	missing accuracy.node_jit "node is not installed"
 else
 	out="$ART/hotjs.folded" err="$ART/hotjs.stderr"
 	# --perf-basic-prof also turns on V8's log; keep it out of the working directory.
@@ -236,7 +236,7 @@ svg="$ART/renamed.svg" err="$ART/renamed.stderr"
 timeout 60 "$PROFD" -F 199 -d 10 -o "$svg" -- "$WL/renamed" 2 >"$ART/renamed.truth" 2>"$err"
 if ran accuracy.svg_escape.run $? 0 "$svg" "$err"; then
 	if ! command -v xmllint >/dev/null 2>&1; then
-		skip accuracy.svg_escape.xmllint "xmllint is not installed"
+		missing accuracy.svg_escape.xmllint "xmllint is not installed"
 	else
 		check accuracy.svg_escape.xmllint xmllint --noout "$svg"
 	fi

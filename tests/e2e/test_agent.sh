@@ -13,7 +13,7 @@ KILLS=${PROFD_AGENT_KILLS:-20}
 
 need_root agent || exit 0
 if [ ! -x "$WL/split3" ]; then
-	skip agent "$WL/split3 not built (make test-binaries)"
+	fail agent "$WL/split3 not built (make test-binaries)"
 	exit 0
 fi
 
@@ -312,7 +312,7 @@ if command -v go >/dev/null 2>&1; then
 		fail push.bodies_read_by_go_pprof "$bad unreadable; $sum samples pushed, $want in the store"
 	fi
 else
-	skip push.bodies_read_by_go_pprof "go is not installed"
+	missing push.bodies_read_by_go_pprof "go is not installed"
 fi
 
 # ---- push spool: the receiver down, the spool stays in its bound and drops the oldest; a
@@ -421,7 +421,7 @@ if command -v go >/dev/null 2>&1; then
 		fail push.spooled_bodies_read_by_go_pprof "$bad of $got unreadable ($left were leftovers)"
 	fi
 else
-	skip push.spooled_bodies_read_by_go_pprof "go is not installed"
+	missing push.spooled_bodies_read_by_go_pprof "go is not installed"
 fi
 
 # ---- push: a window the backend refuses (400) is dropped and counted, the next ones go on ----

@@ -97,5 +97,5 @@ if command -v capsh >/dev/null 2>&1; then
 		fail runtime.no_perfmon "exit $rc: $(cat "$TMP/err")"
 	fi
 else
-	skip runtime.no_capabilities "capsh (libcap2-bin) is not installed"
+	missing runtime.no_capabilities "capsh (libcap2-bin) is not installed"
 fi

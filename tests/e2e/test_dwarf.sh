@@ -90,7 +90,7 @@ unset DEBUGINFOD_URLS
 
 for cc in gcc clang; do
 	if ! command -v $cc >/dev/null; then
-		skip "dwarf.$cc" "$cc is not installed"
+		missing "dwarf.$cc" "$cc is not installed"
 		continue
 	fi
 	exe="$TMP/ih_$cc"
@@ -127,7 +127,7 @@ libc=$(ldd "$exe" 2>/dev/null | awk '/libc\.so\.6/ { print $3 }')
 bid=$(readelf -n "$libc" 2>/dev/null | awk '/Build ID/ { print $3 }')
 bid_rest=${bid#??}
 if [ ! -x "$exe" ] || [ -z "$bid" ] || [ ! -r "/usr/lib/debug/.build-id/${bid%"$bid_rest"}/$bid_rest.debug" ]; then
-	skip dwarf.libc "libc6-dbg is not installed (no debug file for libc build-id ${bid:-?})"
+	missing dwarf.libc "libc6-dbg is not installed (no debug file for libc build-id ${bid:-?})"
 else
 	out="$ART/libc_gcc.folded" err="$ART/libc_gcc.stderr"
 	timeout 60 "$PROFD" -F 499 --lines -o "$out" -- "$exe" $SECONDS_RUN libc >/dev/null 2>"$err"
@@ -141,9 +141,9 @@ fi
 
 # debuginfod: a stripped clang build, its debug info served only by a local debuginfod.
 if ! command -v debuginfod >/dev/null || ! command -v curl >/dev/null; then
-	skip dwarf.debuginfod "debuginfod or curl is not installed"
+	missing dwarf.debuginfod "debuginfod or curl is not installed"
 elif [ ! -x "$TMP/ih_clang" ]; then
-	skip dwarf.debuginfod "no clang build"
+	skip dwarf.debuginfod "no clang build of the workload (see dwarf.clang)"
 else
 	mkdir -p "$TMP/srv" "$TMP/strip"
 	objcopy --only-keep-debug "$TMP/ih_clang" "$TMP/srv/inline_hot.debug"

@@ -265,7 +265,7 @@ assert "std::vector<int>::push_back(int&&)" in f, list(f)
 			fail serve.pprof_go_tool_reads_it "$(tail -3 "$TMP/top.txt" | tr '\n' ' ')"
 		fi
 	else
-		skip serve.pprof_go_tool_reads_it "go is not installed"
+		missing serve.pprof_go_tool_reads_it "go is not installed"
 	fi
 	bad params.pprof_lines '/pprof?lines=1'
 
@@ -372,7 +372,7 @@ rc=$?
 # ---------------------------------------------------------------- live: profd -a --http
 need_root live || exit 0
 SPLIT3="$WL/split3"
-[ -x "$SPLIT3" ] || { skip live "no $SPLIT3 (make test-binaries)"; exit 0; }
+[ -x "$SPLIT3" ] || { fail live "no $SPLIT3 (make test-binaries)"; exit 0; }
 
 "$SPLIT3" 8 >"$TMP/truth" &
 wl=$!

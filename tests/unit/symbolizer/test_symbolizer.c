@@ -236,7 +236,7 @@ static void maps_for_elf(const char *file, uint64_t base, char *out, size_t len)
 static void skip_without_cc(void)
 {
 	if (!have_cc)
-		skip();
+		skip_missing("cc, nm, readelf or strip is not installed");
 }
 
 static const char *fx(const char *name)
@@ -709,7 +709,7 @@ static void test_process_memfd(void **state)
 
 	skip_without_cc();
 	if (geteuid())
-		skip(); /* map_files needs CAP_CHECKPOINT_RESTORE or root */
+		skip_because("map_files needs CAP_CHECKPOINT_RESTORE or root");
 	spawn(&c, fx("fx_memfd"), fx("libfx.so"));
 	assert_true(c.n == 2);
 	r = new_resolver(NULL, 0);
@@ -755,7 +755,7 @@ static void test_vdso(void **state)
 	Elf *elf;
 
 	if (!base)
-		skip();
+		skip_because("this process has no vDSO");
 	/* Truth from the image itself, read with libelf directly; section headers end it. */
 	{
 		const Elf64_Ehdr *eh = (const Elf64_Ehdr *)(uintptr_t)base;
@@ -1262,7 +1262,7 @@ static void test_kallsyms_real(void **state)
 
 	/* The running kernel's table parses; names depend on kptr_restrict and privileges. */
 	if (access("/proc/kallsyms", R_OK))
-		skip();
+		skip_because("/proc/kallsyms is not readable");
 	assert_int_equal(sym_kallsyms__load("/proc/kallsyms", "/sys/kernel/notes", &k), 0);
 	assert_int_equal(k->bad_lines, 0);
 	assert_true(k->hidden || k->n > 1000);
@@ -1358,7 +1358,7 @@ static void test_perf_map_trust(void **state)
 	struct sym_location loc;
 
 	if (geteuid())
-		skip(); /* chown to another user */
+		skip_because("needs root to chown a perf map to another user");
 	pathf(proc, "%s/proc-jit-trust", dir);
 	pathf(perf, "%s/perfmaps-trust", dir);
 	mkdirs(perf);
