@@ -40,6 +40,17 @@ check() {
 	fi
 }
 
+# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds (readiness: a file, a log line,
+# a port, a metric); returns 1 if SECONDS (whole) pass first. Never a fixed sleep.
+wait_for() {
+	wf_end=$(($(date +%s%N) / 1000000 + $1 * 1000))
+	shift
+	until "$@"; do
+		[ $(($(date +%s%N) / 1000000)) -lt "$wf_end" ] || return 1
+		sleep 0.1
+	done
+}
+
 # Background a process and remember it for cleanup. Sets BG_PID.
 bg() {
 	"$@" &
