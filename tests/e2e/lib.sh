@@ -51,6 +51,13 @@ wait_for() {
 	done
 }
 
+# said FILE ERE: a line of FILE matches ERE (a log line as a readiness signal)
+said() { grep -qE "$2" "$1" 2>/dev/null; }
+# exec_done PID COMM: process PID runs COMM (a backgrounded program has exec'd)
+exec_done() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
+# freeport: a TCP port on 127.0.0.1 that nothing listens on now
+freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
 # Background a process and remember it for cleanup. Sets BG_PID.
 bg() {
 	"$@" &

@@ -41,11 +41,8 @@ window_after() {
 	done
 	return 1
 }
-# said FILE ERE: readiness from a log line
-said() { grep -qE "$2" "$1" 2>/dev/null; }
 # metric FILE NAME: the value of NAME's unlabelled sample in a /metrics scrape, or "none"
 metric() { awk -v n="$2" '$1 == n { v = $2 } END { print v == "" ? "none" : v }' "$1" 2>/dev/null || echo none; }
-freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 READY='^profd: agent: sampling '
 
 # ---- a run: whole machine, split3 for 12 s in the middle, /metrics read at the end ----

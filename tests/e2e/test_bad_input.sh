@@ -64,7 +64,7 @@ need_root exits || exit 0
 bash -c 'end=$((SECONDS + 2)); while [ $SECONDS -lt $end ]; do :; done' &
 burner=$!
 PIDS="$PIDS $burner"
-sleep 0.3
+wait_for 10 exec_done "$burner" bash
 timeout 30 "$PROFD" -p "$burner" -d 20 -o "$TMP/exit.folded" 2>"$TMP/err"
 rc=$?
 if [ $rc != 0 ]; then

@@ -20,8 +20,6 @@ if ! cc -Wall -Wextra -shared -fPIC -O1 -o "$SHIM" "$TOP/tests/e2e/killshim.c" -
 	exit 0
 fi
 
-said() { grep -qE "$2" "$1" 2>/dev/null; }
-freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # others DIR ERE: the names in DIR that do not match ERE
 others() { ls -A "$1" | grep -vE "$2"; }
 # query_windows DIR: "N" windows profd query read from DIR, or "damaged" if it skipped one
