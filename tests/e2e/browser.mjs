@@ -194,9 +194,17 @@ async function main() {
 	check("top_table", firstName === "work_a", `first row by self is "${firstName}"`);
 	await page.click("#pd-top th:nth-child(3) button");
 	const sortAttr = await page.getAttribute("#pd-top th:nth-child(3)", "aria-sort");
-	const rootFirst = await page.textContent("#pd-top tbody tr td.name");
-	check("top_sort_total", sortAttr === "descending" && rootFirst !== "work_a",
-		`sort by total: aria-sort ${sortAttr}, first row "${rootFirst}"`);
+	// By total: the column falls row by row, a root frame (on every stack) comes first, and
+	// work_a's total is its share of split3.
+	const rows = await page.$$eval("#pd-top tbody tr", (trs) => trs.map((tr) => {
+		const td = tr.querySelectorAll("td");
+		return { name: td[0].textContent, pct: parseFloat((td[2].textContent.match(/\(([\d.]+)%\)/) || [])[1]) };
+	}));
+	const falling = rows.length > 1 && rows.every((r, i) => i === 0 || r.pct <= rows[i - 1].pct);
+	const wa = rows.find((r) => r.name === "work_a");
+	check("top_sort_total", sortAttr === "descending" && falling && rows[0].pct >= 98 && wa && near(wa.pct, SHARE, TOL),
+		`sort by total: aria-sort ${sortAttr}, falling ${falling}, first "${rows[0] && rows[0].name}" ` +
+		`${rows[0] && rows[0].pct}%, work_a ${wa && wa.pct}% (want ${SHARE} ± ${TOL})`);
 	await shot(page, "06-top");
 
 	// Diff: two halves of the run so far.
@@ -291,13 +299,17 @@ async function agentMain() {
 	const enc = (v) => new URLSearchParams({ x: v }).toString().slice(2);
 	await waitGraph(page, "pd-graph", ["from=" + enc(wantFrom), "to=" + enc(wantTo)]);
 	let f = await graphFacts(page, "pd-graph", "work_a");
+	const s3 = await graphFacts(page, "pd-graph", "split3");
 	const subtitle = await page.evaluate(() => {
 		const o = document.querySelector("#pd-graph object:not(.loading)");
 		const el = o && o.contentDocument.getElementById("subtitle");
 		return el ? el.textContent : "";
 	});
-	check("agent.range_graph_has_work_a", f.hitsN > 0 && / UTC$/.test(subtitle),
-		`work_a ${f.hitsN} of ${f.rootN} samples, subtitle "${subtitle}", ${f.url}`);
+	// The whole machine is drawn; of split3's part, work_a takes its designed share.
+	const rangeShare = (100 * f.hitsN) / s3.hitsN;
+	check("agent.range_graph_has_work_a", near(rangeShare, SHARE, TOL) && / UTC$/.test(subtitle),
+		`work_a ${f.hitsN} of split3's ${s3.hitsN} samples (${rangeShare.toFixed(1)}%, want ${SHARE} ± ${TOL}), ` +
+		`subtitle "${subtitle}", ${f.url}`);
 	const u = new URL(page.url());
 	check("agent.url_carries_range", u.searchParams.get("from") === wantFrom && u.searchParams.get("to") === wantTo,
 		`page URL ${page.url()}, want from=${wantFrom} to=${wantTo}`);

@@ -33,26 +33,18 @@ while time.time() < end:
 hostile=$!
 PIDS="$PIDS $hostile"
 
-"$PROFD" -a --http 127.0.0.1:0 >"$TMP/srv.out" 2>"$TMP/srv.err" &
+"$PROFD" -a --http 127.0.0.1:0 -o "$TMP/browser.folded" >"$TMP/srv.out" 2>"$TMP/srv.err" &
 srv=$!
 PIDS="$PIDS $srv"
-port=""
-for _ in $(seq 100); do
-	port=$(sed -n 's|^profd: serving http://.*:\([0-9][0-9]*\)/$|\1|p' "$TMP/srv.err")
-	[ -n "$port" ] && break
-	sleep 0.1
-done
+wait_for 20 said "$TMP/srv.err" '^profd: serving http://'
+port=$(sed -n 's|^profd: serving http://.*:\([0-9][0-9]*\)/$|\1|p' "$TMP/srv.err")
 [ -n "$port" ] || { fail browser.start "profd did not serve: $(cat "$TMP/srv.err")"; exit 0; }
 base="http://127.0.0.1:$port"
 
 # Enough samples of split3 for a share within the tolerance: ~6 s at 99 Hz.
-n=0
-for _ in $(seq 60); do
-	n=$(curl -s "$base/folded?pid=$wl" | awk '{ s += $NF } END { print s + 0 }')
-	[ "$n" -ge 600 ] && break
-	sleep 0.5
-done
-[ "$n" -ge 300 ] || { fail browser.samples "only $n samples of split3 after 30 s"; exit 0; }
+# split3_samples N: the page has at least N samples of split3
+split3_samples() { [ "$(curl -s "$base/folded?pid=$wl" | awk '{ s += $NF } END { print s + 0 }')" -ge "$1" ]; }
+wait_for 60 split3_samples 600 || { fail browser.samples "fewer than 600 samples of split3 after 60 s"; exit 0; }
 
 PW_CORE="$PW_CORE" BASE="$base" ART="$ART" WL_PID=$wl HOSTILE_PID=$hostile SHARE=60 TOL=5 \
 	timeout 180 node "$TOP/tests/e2e/browser.mjs" >"$TMP/browser.out" 2>"$TMP/browser.err"
@@ -63,20 +55,35 @@ if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/browser.out"; then
 fi
 cp "$TMP/browser.out" "$ART/browser.out"
 
+# Ctrl-C: exit 0, and the -o file holds split3 with work_a at its designed share.
 kill -INT $srv
 wait $srv
 rc=$?
-[ $rc = 0 ] && pass browser.profd_exits_0 || fail browser.profd_exits_0 "exit $rc: $(tail -3 "$TMP/srv.err")"
+got=$(python3 "$TOP/tests/e2e/folded.py" share "$TMP/browser.folded" work_a --comm split3 2>&1)
+if [ $rc = 0 ] && awk -v g="$got" 'BEGIN { d = g - 60; if (d < 0) d = -d; exit !(g ~ /^[0-9.]+$/ && d <= 5) }'; then
+	pass browser.ctrl_c_writes_output
+else
+	fail browser.ctrl_c_writes_output "exit $rc; work_a '$got'% of split3 in -o, want 60 ± 5: $(tail -3 "$TMP/srv.err" | tr '\n' ' ')"
+fi
 
 # ---- profd agent: a wall-clock range picked over its store, while split3 still runs ----
-APORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$PROFD" agent --store "$TMP/store" --window 1 -F 99 --http "127.0.0.1:$APORT" 2>"$TMP/agent.err" &
+APORT=$(freeport)
+"$PROFD" agent --store "$TMP/store" --window 1 -F 499 --http "127.0.0.1:$APORT" 2>"$TMP/agent.err" &
 agent=$!
 PIDS="$PIDS $agent"
+wait_for 30 said "$TMP/agent.err" '^profd: agent: sampling '
+# The range: 5 s from now (whole seconds). The page and the link must read the same windows, so
+# wait until a window ending a second past the range's rounded-up end is on disk.
 from_ms=$(($(date +%s%N) / 1000000))
-sleep 5
-to_ms=$(($(date +%s%N) / 1000000))
-if kill -0 "$wl" 2>/dev/null && curl -sf "http://127.0.0.1:$APORT/api/store" >/dev/null; then
+to_ms=$((from_ms + 5000))
+# stored_past MS: the store's last window ends after MS
+stored_past() {
+	curl -sf "http://127.0.0.1:$APORT/api/store" >"$TMP/store.json" &&
+		python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["last_ns"] < int(sys.argv[2]) * 1000000)' \
+			"$TMP/store.json" "$1"
+}
+wait_for 30 stored_past $(((to_ms / 1000 + 2) * 1000))
+if kill -0 "$wl" 2>/dev/null && [ -s "$TMP/store.json" ]; then
 	PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$APORT" ART="$ART" AGENT=1 WALL_FROM_MS=$from_ms \
 		WALL_TO_MS=$to_ms timeout 120 node "$TOP/tests/e2e/browser.mjs" >"$TMP/agent.out" 2>"$TMP/agent.node.err"
 	rc=$?
@@ -88,8 +95,14 @@ if kill -0 "$wl" 2>/dev/null && curl -sf "http://127.0.0.1:$APORT/api/store" >/d
 else
 	fail browser.agent.start "split3 gone or the agent does not serve: $(tail -3 "$TMP/agent.err")"
 fi
+# Ctrl-C: exit 0, and the store on disk is what the agent's summary says.
 kill -INT $agent
 wait $agent
 rc=$?
-[ $rc = 0 ] && pass browser.agent_exits_0 || fail browser.agent_exits_0 "exit $rc: $(tail -3 "$TMP/agent.err")"
+n=$(ls "$TMP/store" | grep -cE '^[0-9]+-[0-9]+\.pb\.zst$')
+if [ $rc = 0 ] && grep -q "agent: [0-9]* windows written, 0 failed, $n in the store" "$TMP/agent.err"; then
+	pass browser.agent_ctrl_c_store_whole
+else
+	fail browser.agent_ctrl_c_store_whole "exit $rc, $n windows on disk: $(tail -2 "$TMP/agent.err" | tr '\n' ' ')"
+fi
 kill "$wl" "$hostile" 2>/dev/null
