@@ -100,6 +100,29 @@ function graphFacts(page, container, name) {
 	);
 }
 
+// Samples of frames named child drawn inside the span of the frame named parent (a comm), and
+// the parent's own: the graph may hold other programs with frames of the same name.
+function nestedSamples(page, container, parent, child) {
+	return page.evaluate(
+		([id, parent, child]) => {
+			const objs = document.querySelectorAll("#" + id + " object:not(.loading)");
+			const d = objs[objs.length - 1].contentDocument;
+			const frames = Array.from(d.querySelectorAll("g.f")).map((g) => {
+				const r = g.querySelector("rect");
+				return { title: g.querySelector("title").textContent, d: +g.getAttribute("data-d"),
+					n: +g.getAttribute("data-n"), x: +r.getAttribute("x"), w: +r.getAttribute("width") };
+			});
+			const p = frames.find((f) => f.title.startsWith(parent + " ("));
+			if (!p) return { parentN: 0, childN: 0 };
+			const inside = (f) => f.d > p.d && f.x >= p.x - 0.01 && f.x + f.w <= p.x + p.w + 0.01;
+			const childN = frames.filter((f) => f.title.startsWith(child + " (") && inside(f))
+				.reduce((s, f) => s + f.n, 0);
+			return { parentN: p.n, childN };
+		},
+		[container, parent, child],
+	);
+}
+
 async function main() {
 	const browser = await chromium.launch({
 		executablePath: "/usr/bin/chromium",
@@ -299,16 +322,17 @@ async function agentMain() {
 	const enc = (v) => new URLSearchParams({ x: v }).toString().slice(2);
 	await waitGraph(page, "pd-graph", ["from=" + enc(wantFrom), "to=" + enc(wantTo)]);
 	let f = await graphFacts(page, "pd-graph", "work_a");
-	const s3 = await graphFacts(page, "pd-graph", "split3");
+	const s3 = await nestedSamples(page, "pd-graph", "split3", "work_a");
 	const subtitle = await page.evaluate(() => {
 		const o = document.querySelector("#pd-graph object:not(.loading)");
 		const el = o && o.contentDocument.getElementById("subtitle");
 		return el ? el.textContent : "";
 	});
-	// The whole machine is drawn; of split3's part, work_a takes its designed share.
-	const rangeShare = (100 * f.hitsN) / s3.hitsN;
+	// Of split3's samples (counted inside its frame: other programs have a work_a too), work_a
+	// takes its designed share.
+	const rangeShare = (100 * s3.childN) / s3.parentN;
 	check("agent.range_graph_has_work_a", near(rangeShare, SHARE, TOL) && / UTC$/.test(subtitle),
-		`work_a ${f.hitsN} of split3's ${s3.hitsN} samples (${rangeShare.toFixed(1)}%, want ${SHARE} ± ${TOL}), ` +
+		`work_a ${s3.childN} of split3's ${s3.parentN} samples (${rangeShare.toFixed(1)}%, want ${SHARE} ± ${TOL}), ` +
 		`subtitle "${subtitle}", ${f.url}`);
 	const u = new URL(page.url());
 	check("agent.url_carries_range", u.searchParams.get("from") === wantFrom && u.searchParams.get("to") === wantTo,

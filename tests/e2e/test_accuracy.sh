@@ -51,7 +51,7 @@ RUN=$(date +%s)
 
 # --- split3: one thread, 60/30/10 % over three call paths, profiled from exec to exit ---------
 out="$ART/split3.folded" err="$ART/split3.stderr" tf="$ART/split3.truth"
-timeout 60 "$PROFD" -F 499 -d 10 -o "$out" -- "$WL/split3" 9 >"$tf" 2>"$err"
+timeout 60 "$PROFD" -F 499 -o "$out" -- "$WL/split3" 9 >"$tf" 2>"$err"
 if ran accuracy.split3 $? 0 "$out" "$err"; then
 	shares accuracy.split3 "$out" "$tf" split3 work_a work_b work_c
 	nolost accuracy.split3.no_lost_stacks "$out" "$err"

@@ -46,13 +46,17 @@ metric() { awk -v n="$2" '$1 == n { v = $2 } END { print v == "" ? "none" : v }'
 READY='^profd: agent: sampling '
 
 # ---- a run: whole machine, split3 for 12 s in the middle, /metrics read at the end ----
+# split3 runs as a copy named a3-PID: the agent sees the whole machine, and the same workload
+# run by anyone else must not count.
+A3="a3-$$"
+cp "$WL/split3" "$TMP/$A3"
 PORT=$(freeport)
 BASE="http://127.0.0.1:$PORT"
 "$PROFD" agent --store "$ST" --window 1 -F 199 --http "127.0.0.1:$PORT" 2>"$ART/agent_main.err" &
 AGENT=$!
 PIDS="$PIDS $AGENT"
 wait_for 30 said "$ART/agent_main.err" "$READY" || fail agent.ready "no '$READY' line in 30 s"
-"$WL/split3" 12 >"$ART/split3.truth"
+"$TMP/$A3" 12 >"$ART/split3.truth"
 # Everything split3 did is on disk once a window ends after it.
 split3_end=$(date +%s%N)
 wait_for 10 window_after "$ST" "$split3_end" || fail agent.ready "no window after split3 within 10 s"
@@ -67,7 +71,7 @@ set -- $(windows "$ST")
 web_from=$(rfc3339 "$(start_of "$(eval echo "\${$(($# / 2 - 3))}")")")
 web_to=$(rfc3339 "$(end_of "$(eval echo "\${$(($# / 2 + 2))}")")")
 curl -sf "$BASE/folded?from=$web_from&to=$web_to" >"$ART/web_range.folded"
-curl -sf "$BASE/folded?comm=split3&from=$web_from&to=$web_to" >"$ART/web_range_split3.folded"
+curl -sf "$BASE/folded?comm=$A3&from=$web_from&to=$web_to" >"$ART/web_range_split3.folded"
 web_codes=""
 for q in "from=2026-02-30T00:00:00Z&to=2026-03-01T00:00:00Z" "from=$web_from" \
 	"from=$web_from&to=5" "from=2026-11-25T14:00:00%2B01:00&to=$web_to" "from=$web_to&to=$web_from" \
@@ -117,7 +121,7 @@ else
 	fail web.store_listing "listing '$listed', $seen windows on disk by then, first $first"
 fi
 "$PROFD" query --store "$ST" --from "$web_from" --to "$web_to" -o "$ART/query_range.folded" 2>"$ART/query_range.err"
-"$PROFD" query --store "$ST" --from "$web_from" --to "$web_to" --comm split3 \
+"$PROFD" query --store "$ST" --from "$web_from" --to "$web_to" --comm "$A3" \
 	-o "$ART/query_range_split3.folded" 2>/dev/null
 w=$(total "$ART/web_range.folded")
 q=$(total "$ART/query_range.folded")
@@ -143,7 +147,7 @@ fi
 # ---- query: whole range, split within TOL of the truth ----
 for f in work_a work_b work_c; do
 	want=$(awk -v f="$f" '$1 == "truth" && $2 == f { print $3 }' "$ART/split3.truth")
-	got=$(python3 "$FOLDED" share "$ART/all.folded" "$f" --comm split3 2>&1)
+	got=$(python3 "$FOLDED" share "$ART/all.folded" "$f" --comm "$A3" 2>&1)
 	if [ -n "$want" ] && awk -v g="$got" -v w="$want" -v t="$TOL" \
 		'BEGIN { d = g - w; if (d < 0) d = -d; exit !(g ~ /^[0-9.]+$/ && d <= t) }'; then
 		pass "query.split_$f"
@@ -151,9 +155,10 @@ for f in work_a work_b work_c; do
 		fail "query.split_$f" "profd '$got'% vs truth '$want'% (allowed ±$TOL)"
 	fi
 done
-# The SVG of the store: well-formed, with split3's work_a at its share of split3's samples.
-if "$PROFD" query --store "$ST" -o "$ART/all.svg" 2>"$TMP/err" && xmllint --noout "$ART/all.svg" 2>>"$TMP/err"; then
-	n3=$(sed -n 's|.*<title>split3 (\([0-9,]*\) samples.*|\1|p' "$ART/all.svg" | tr -d , | head -1)
+# The SVG of split3 in the store: well-formed, with work_a at its share of split3's samples.
+if "$PROFD" query --store "$ST" --comm "$A3" -o "$ART/all.svg" 2>"$TMP/err" &&
+	xmllint --noout "$ART/all.svg" 2>>"$TMP/err"; then
+	n3=$(sed -n "s|.*<title>$A3 (\([0-9,]*\) samples.*|\1|p" "$ART/all.svg" | tr -d , | head -1)
 	na=$(sed -n 's|.*<title>work_a (\([0-9,]*\) samples.*|\1|p' "$ART/all.svg" | tr -d , | awk '{ s += $1 } END { print s + 0 }')
 	want=$(awk '$1 == "truth" && $2 == "work_a" { print $3 }' "$ART/split3.truth")
 	if [ "${n3:-0}" -gt 0 ] && awk -v a="$na" -v n="$n3" -v w="$want" -v t="$TOL" \
@@ -165,9 +170,9 @@ if "$PROFD" query --store "$ST" -o "$ART/all.svg" 2>"$TMP/err" && xmllint --noou
 else
 	fail query.svg "$(tail -2 "$TMP/err" | tr '\n' ' ')"
 fi
-if "$PROFD" query --store "$ST" --comm split3 -o "$ART/split3.pb.gz" 2>/dev/null &&
+if "$PROFD" query --store "$ST" --comm "$A3" -o "$ART/split3.pb.gz" 2>/dev/null &&
 	"$PROFD" convert "$ART/split3.pb.gz" -o "$TMP/split3.folded" &&
-	[ "$(python3 "$FOLDED" comms "$TMP/split3.folded" | awk '{ print $2 }' | sort -u)" = split3 ]; then
+	[ "$(python3 "$FOLDED" comms "$TMP/split3.folded" | awk '{ print $2 }' | sort -u)" = "$A3" ]; then
 	pass query.pprof_comm_filter
 else
 	fail query.pprof_comm_filter "pprof of --comm split3 does not hold split3 alone"

@@ -68,7 +68,9 @@ fi
 
 # ---- profd agent: a wall-clock range picked over its store, while split3 still runs ----
 APORT=$(freeport)
-"$PROFD" agent --store "$TMP/store" --window 1 -F 499 --http "127.0.0.1:$APORT" 2>"$TMP/agent.err" &
+# split3 alone, at 499 Hz: enough of its samples in a 5 s range for its share, small windows.
+"$PROFD" agent --store "$TMP/store" --window 1 -F 499 -p "$wl" --http "127.0.0.1:$APORT" \
+	2>"$TMP/agent.err" &
 agent=$!
 PIDS="$PIDS $agent"
 wait_for 30 said "$TMP/agent.err" '^profd: agent: sampling '

@@ -63,7 +63,7 @@ fi
 
 # --- split3 in dwarf mode: shares and whole stacks ---------------------------------------------
 out="$ART/split3_dwarf.folded" err="$ART/split3_dwarf.stderr" tr="$ART/split3_dwarf.truth"
-timeout 60 "$PROFD" --unwind dwarf -F 499 -d 10 -o "$out" -- "$U/split3" 6 >"$tr" 2>"$err"
+timeout 60 "$PROFD" --unwind dwarf -F 499 -o "$out" -- "$U/split3" 6 >"$tr" 2>"$err"
 if ran unwind.dwarf.split3 $? 0 "$out" "$err"; then
 	shares unwind.dwarf.split3 "$out" "$tr" split3 work_a work_b work_c
 	rooted unwind.dwarf.split3.rooted "$out" split3 main
@@ -80,7 +80,7 @@ fi
 # fails. (That fp mode itself works is shown by split3fp below: auto mode picks fp for it, and
 # its stacks reach main.)
 out="$ART/split3_fp.folded" err="$ART/split3_fp.stderr" tr="$ART/split3_fp.truth"
-timeout 60 "$PROFD" --unwind fp -F 499 -d 10 -o "$out" -- "$U/split3" 4 >"$tr" 2>"$err"
+timeout 60 "$PROFD" --unwind fp -F 499 -o "$out" -- "$U/split3" 4 >"$tr" 2>"$err"
 if ran unwind.fp.split3 $? 0 "$out" "$err"; then
 	shares unwind.fp.split3 "$out" "$tr" split3 work_a work_b work_c
 	if q rooted "$out" --comm split3 --roots main; then
@@ -98,7 +98,7 @@ fi
 
 # --- auto mode (the default): dwarf for split3, frame pointers for split3fp -------------------
 out="$ART/split3_auto.folded" err="$ART/split3_auto.stderr" tr="$ART/split3_auto.truth"
-timeout 60 "$PROFD" -v -F 499 -d 10 -o "$out" -- "$U/split3" 6 >"$tr" 2>"$err"
+timeout 60 "$PROFD" -v -F 499 -o "$out" -- "$U/split3" 6 >"$tr" 2>"$err"
 if ran unwind.auto.split3 $? 0 "$out" "$err"; then
 	says unwind.auto.split3.says_dwarf "$err" 'pid [0-9]+: unwinding with dwarf: .*split3 sets up a frame pointer in 0 of' \
 		"-v line 'unwinding with dwarf'"
@@ -106,7 +106,7 @@ if ran unwind.auto.split3 $? 0 "$out" "$err"; then
 	rooted unwind.auto.split3.rooted "$out" split3 main
 fi
 out="$ART/split3fp_auto.folded" err="$ART/split3fp_auto.stderr" tr="$ART/split3fp_auto.truth"
-timeout 60 "$PROFD" -v -F 499 -d 10 -o "$out" -- "$U/split3fp" 4 >"$tr" 2>"$err"
+timeout 60 "$PROFD" -v -F 499 -o "$out" -- "$U/split3fp" 4 >"$tr" 2>"$err"
 if ran unwind.auto.split3fp $? 0 "$out" "$err"; then
 	says unwind.auto.split3fp.says_fp "$err" 'pid [0-9]+: unwinding with frame pointers: .*split3fp' \
 		"-v line 'unwinding with frame pointers'"
@@ -202,7 +202,7 @@ fi
 
 # --- a process that execs another program while sampled ----------------------------------------
 out="$ART/execer.folded" err="$ART/execer.stderr"
-timeout 60 "$PROFD" -F 499 -d 10 -o "$out" -- "$U/execer" 2 "$U/split3" 2 >"$ART/execer.stdout" 2>"$err"
+timeout 60 "$PROFD" -F 499 -o "$out" -- "$U/execer" 2 "$U/split3" 2 >"$ART/execer.stdout" 2>"$err"
 if ran unwind.exec $? 0 "$out" "$err"; then
 	rooted unwind.exec.before_rooted "$out" execer main --with before_exec_work
 	if q share "$out" before_exec_work --comm execer; then
@@ -253,7 +253,7 @@ with open(path, "r+b") as f:
 EOF
 then
 	out="$ART/corrupt.folded" err="$ART/corrupt.stderr" tr="$ART/corrupt.truth"
-	timeout 60 "$PROFD" --unwind dwarf -F 499 -d 10 -o "$out" -- "$TMP/corrupt" 3 >"$tr" 2>"$err"
+	timeout 60 "$PROFD" --unwind dwarf -F 499 -o "$out" -- "$TMP/corrupt" 6 >"$tr" 2>"$err"
 	# Garbage CFI may well read as "end of stack", so stacks may be short; but the leaves are
 	# named from the symbol table (their shares match the truth), and no frame is made up:
 	# above work_X there is only path_X, then main and what is below it, in that order.

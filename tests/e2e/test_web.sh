@@ -381,7 +381,7 @@ SPLIT3="$WL/split3"
 # put work_a's share within a point or so of the truth it prints at exit.
 if start live.starts -v -a -F 499 --http 127.0.0.1:0 -o "$TMP/live.folded"; then
 	wait_for 30 said "$TMP/srv.err" '^profd: sampling ' || fail live.sampling "no 'sampling' line in 30 s"
-	"$SPLIT3" 30 >"$TMP/truth" &
+	"$SPLIT3" 10 >"$TMP/truth" &
 	wl=$!
 	PIDS="$PIDS $wl"
 	# split3_samples N: the page has at least N samples of split3

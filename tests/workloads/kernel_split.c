@@ -4,7 +4,8 @@
  * /dev/zero into a large buffer: the kernel clears user memory) and user code (a burn loop in
  * user_burn, no system calls inside).
  *
- * Usage: kernel_split [SECONDS]   (default 10)
+ * Usage: kernel_split [SECONDS]   (default 10): seconds of its own CPU time (4x that in wall
+ * time at most)
  *
  * Each phase is timed with the thread's CPU clock, read only at its two ends; the next phase goes
  * to whichever side is below its target share. At exit it prints "truth_kernel_pct P" (CPU time
@@ -47,8 +48,9 @@ NOINLINE long long user_burn(void)
 int main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? atof(argv[1]) : 10.0;
-	long long kernel = 0, user = 0, start, end_wall;
+	long long kernel = 0, user = 0, start;
 	int fd = open("/dev/zero", O_RDONLY);
+	struct run_budget budget;
 
 	if (fd < 0) {
 		perror("/dev/zero");
@@ -56,9 +58,9 @@ int main(int argc, char **argv)
 	}
 	if (seconds <= 0)
 		seconds = 10.0;
-	end_wall = wall_ns() + (long long)(seconds * 1e9);
+	budget = run_budget(seconds);
 	start = thread_ns();
-	while (wall_ns() < end_wall) {
+	while (run_budget_left(&budget)) {
 		if (kernel <= 0.70 * (kernel + user))
 			kernel += kernel_read(fd);
 		else
