@@ -278,11 +278,14 @@ fi
 KST="$TMP/kill"
 i=0
 while [ $i -lt "$KILLS" ]; do
-	"$PROFD" agent --store "$KST" --window 1 2>>"$ART/agent.err" &
+	"$PROFD" agent --store "$KST" --window 1 2>"$TMP/kill.err" &
 	p=$!
-	sleep "$(awk -v s="$i$$" 'BEGIN { srand(s); printf "%.2f", 1.2 + rand() * 2.5 }')"
+	# A random moment of its running (the fault injected), counted from when it samples.
+	wait_for 20 said "$TMP/kill.err" "$READY"
+	sleep "$(awk -v s="$i$$" 'BEGIN { srand(s); printf "%.2f", 0.2 + rand() * 2.5 }')"
 	kill -9 "$p"
 	wait "$p" 2>/dev/null
+	cat "$TMP/kill.err" >>"$ART/agent.err"
 	i=$((i + 1))
 done
 files=$(nwindows "$KST")
