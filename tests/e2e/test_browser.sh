@@ -107,4 +107,3 @@ if [ $rc = 0 ] && grep -q "agent: [0-9]* windows written, 0 failed, $n in the st
 else
 	fail browser.agent_ctrl_c_store_whole "exit $rc, $n windows on disk: $(tail -2 "$TMP/agent.err" | tr '\n' ' ')"
 fi
-kill "$wl" "$hostile" 2>/dev/null

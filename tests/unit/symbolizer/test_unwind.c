@@ -114,6 +114,32 @@ struct capture {
 	bool cut;
 };
 
+/*
+ * Waits (5 s at most) until pid runs in user space: its "ready" line has arrived, but on a busy
+ * machine the write() that carried it may not have returned yet, and a stack taken then shows
+ * libc's write path instead of the fixture's loop (which makes no system call).
+ */
+static void wait_user_space(pid_t pid)
+{
+	char path[64], state[16];
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	for (int i = 0; i < 5000; i++) {
+		struct timespec ms = {.tv_nsec = 1000 * 1000};
+		FILE *f = fopen(path, "r");
+		/* "running" on a CPU now, "-1 ..." stopped outside any system call. */
+		bool user = f && fgets(state, sizeof(state), f) &&
+			    (!strncmp(state, "running", 7) || !strncmp(state, "-1 ", 3));
+
+		if (f)
+			fclose(f);
+		if (user)
+			return;
+		nanosleep(&ms, NULL);
+	}
+	fail_msg("pid %d did not leave its system call in 5 s", (int)pid);
+}
+
 static pid_t spawn(const char *exe, const char *arg)
 {
 	char line[64];
@@ -137,6 +163,7 @@ static pid_t spawn(const char *exe, const char *arg)
 	assert_non_null(fgets(line, sizeof(line), out));
 	assert_string_equal(line, "ready\n");
 	fclose(out);
+	wait_user_space(pid);
 	return pid;
 }
 
