@@ -70,7 +70,7 @@ if ran accuracy.split3 $? 0 "$out" "$err"; then
 	fi
 fi
 
-# --- threads2: two threads, about 70/30 % of the process's samples, profiled by -p -----------
+# --- threads2: two threads, about 80/20 % of the process's samples, profiled by -p -----------
 out="$ART/threads2.folded" err="$ART/threads2.stderr" tf="$ART/threads2.truth"
 bg "$WL/threads2" 11 >"$tf"
 wl=$BG_PID

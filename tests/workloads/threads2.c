@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * Known-answer workload: two threads with different loads. Thread 1 runs only spin_alpha and is
- * always busy; thread 2 runs only spin_beta and sleeps 4/3 of each phase it spins, so it is busy
- * 3/7 of the time (both called from the thread start routine, so stacks go
- * start_thread -> alpha_thread -> spin_alpha). The two truths differ (about 70/30 on an idle
- * two-CPU machine), so a profiler that swapped the threads' names or samples would be caught.
+ * always busy; thread 2 runs only spin_beta and sleeps 8/3 of each phase it spins, so it is busy
+ * 3/11 of the time (both called from the thread start routine, so stacks go
+ * start_thread -> alpha_thread -> spin_alpha). The two truths differ (about 80/20 on an idle
+ * two-CPU machine, still 2:1 or so when the CPUs are contended), so a profiler that swapped the
+ * threads' names or samples would be caught.
  *
  * Usage: threads2 [SECONDS]   (default 10)
  *
@@ -76,7 +77,7 @@ int main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? atof(argv[1]) : 10.0;
 	long long deadline;
-	struct job a = {.spin = spin_alpha}, b = {.spin = spin_beta, .rest = 4};
+	struct job a = {.spin = spin_alpha}, b = {.spin = spin_beta, .rest = 8};
 	pthread_t ta, tb;
 	double all;
 
