@@ -114,30 +114,41 @@ struct capture {
 	bool cut;
 };
 
-/*
- * Waits (5 s at most) until pid runs in user space: its "ready" line has arrived, but on a busy
- * machine the write() that carried it may not have returned yet, and a stack taken then shows
- * libc's write path instead of the fixture's loop (which makes no system call).
- */
-static void wait_user_space(pid_t pid)
+/* Nanoseconds pid has run on a CPU (/proc/PID/schedstat), or -1. */
+static long long cpu_ran_ns(pid_t pid)
 {
-	char path[64], state[16];
+	char path[64];
+	long long ns = -1;
+	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
-	for (int i = 0; i < 5000; i++) {
-		struct timespec ms = {.tv_nsec = 1000 * 1000};
-		FILE *f = fopen(path, "r");
-		/* "running" on a CPU now, "-1 ..." stopped outside any system call. */
-		bool user = f && fgets(state, sizeof(state), f) &&
-			    (!strncmp(state, "running", 7) || !strncmp(state, "-1 ", 3));
-
-		if (f)
-			fclose(f);
-		if (user)
-			return;
-		nanosleep(&ms, NULL);
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lld", &ns) != 1)
+			ns = -1;
+		fclose(f);
 	}
-	fail_msg("pid %d did not leave its system call in 5 s", (int)pid);
+	return ns;
+}
+
+/*
+ * Waits (10 s at most) until pid has run 5 ms of CPU since its "ready" line: on a busy machine
+ * the line arrives while the fixture is still in libc's write path, and a stack taken then does
+ * not hold its loop. Its loop makes no system call, so after 5 ms of CPU it is in it.
+ */
+static void wait_in_loop(pid_t pid)
+{
+	long long start = cpu_ran_ns(pid), now = start;
+
+	assert_true(start >= 0);
+	for (int i = 0; i < 10000 && now - start < 5000000; i++) {
+		struct timespec ms = {.tv_nsec = 1000 * 1000};
+
+		nanosleep(&ms, NULL);
+		now = cpu_ran_ns(pid);
+	}
+	if (now - start < 5000000)
+		fail_msg("pid %d ran %lld ns of CPU in 10 s after its ready line", (int)pid, now - start);
 }
 
 static pid_t spawn(const char *exe, const char *arg)
@@ -163,7 +174,7 @@ static pid_t spawn(const char *exe, const char *arg)
 	assert_non_null(fgets(line, sizeof(line), out));
 	assert_string_equal(line, "ready\n");
 	fclose(out);
-	wait_user_space(pid);
+	wait_in_loop(pid);
 	return pid;
 }
 
