@@ -6,7 +6,11 @@
 #   make run     deps + build + profile the whole machine
 #   make bench   benchmarks against peers, printed as figures and ratios
 #   make asan    the unit tests under ASan + UBSan
+#   make asan-profd  an ASan + UBSan profd at build/asan/profd (./profd stays as it is)
 #   make fuzz    bounded libFuzzer runs of every parser
+#   make fuzz-long  every fuzz target at length: 10^7 runs or 30 min each (not for CI)
+#   make install PREFIX=/usr/local DESTDIR=   binary, man pages, bash completion, systemd unit
+#   make deb     build/profd_VERSION_ARCH.deb (dpkg-deb)
 
 BUILD     ?= build
 CC        ?= gcc
@@ -19,13 +23,19 @@ WARNINGS  := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 -Wstrict-pr
 CFLAGS    ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARNINGS) -fno-omit-frame-pointer -D_GNU_SOURCE \
              -DPROFD_VERSION='"$(VERSION)"' -I. -I$(BUILD) -MMD -MP
-LDLIBS    := -lbpf -lelf -ldw -lunwind-ptrace -lunwind-generic -lunwind -lzstd -lz \
-             -lmicrohttpd -ldebuginfod -lpthread -lm /usr/lib/x86_64-linux-gnu/libiberty.a
+# libiberty (demangling) ships as a static library only; the compiler's search path finds it.
+# Expanded when a link runs, so `make deps` works before it is installed.
+LIBIBERTY  = $(shell $(CC) -print-file-name=libiberty.a)
+need_libiberty = $(if $(filter /%,$(LIBIBERTY)),,$(error libiberty.a: not found by $(CC) \
+                 -print-file-name; install libiberty-dev (make deps)))
+LDLIBS     = -lbpf -lelf -ldw -lunwind-ptrace -lunwind-generic -lunwind -lzstd -lz \
+             -lmicrohttpd -ldebuginfod -lpthread -lm $(LIBIBERTY)
 
 # Libraries in dependency order: each may use only those after it.
-LIBS      := profiler_lib $(if $(wildcard web/*.c),web) formats symbolizer common
+LIBS      := profiler_lib $(if $(wildcard web/*.c),web) store formats symbolizer common
 common_SRC      := $(wildcard common/*.c)
 formats_SRC     := $(wildcard formats/*.c)
+store_SRC       := $(wildcard store/*.c)
 symbolizer_SRC  := $(wildcard symbolizer/*.c)
 web_SRC         := $(wildcard web/*.c) $(BUILD)/web/assets.c
 profiler_lib_SRC:= $(filter-out profiler/main.c,$(wildcard profiler/*.c))
@@ -33,6 +43,7 @@ profiler_lib_SRC:= $(filter-out profiler/main.c,$(wildcard profiler/*.c))
 obj = $(patsubst %.c,$(BUILD)/%.o,$(patsubst $(BUILD)/%,%,$(1)))
 common_OBJ      := $(call obj,$(common_SRC))
 formats_OBJ     := $(call obj,$(formats_SRC))
+store_OBJ       := $(call obj,$(store_SRC))
 symbolizer_OBJ  := $(call obj,$(symbolizer_SRC))
 web_OBJ         := $(call obj,$(web_SRC))
 profiler_lib_OBJ:= $(call obj,$(profiler_lib_SRC))
@@ -42,15 +53,15 @@ LIB_FILES := $(foreach l,$(LIBS),$(BUILD)/lib$(l).a)
 BPF_SRC   := $(wildcard bpf/*.bpf.c)
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRC))
 
-.PHONY: all deps test run bench asan fuzz clean unit e2e
+.PHONY: all deps test run bench asan asan-profd fuzz fuzz-long clean unit e2e
 .DEFAULT_GOAL := all
 # Keep intermediate BPF objects: the skeleton and the object must agree.
 .SECONDARY:
 
 all: profd
 
-profd: $(BUILD)/profiler/main.o $(LIB_FILES)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+profd $(BUILD)/profd: $(BUILD)/profiler/main.o $(LIB_FILES)
+	$(need_libiberty)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/lib%.a:
 	@mkdir -p $(dir $@)
@@ -58,6 +69,7 @@ $(BUILD)/lib%.a:
 
 $(BUILD)/libcommon.a: $(common_OBJ)
 $(BUILD)/libformats.a: $(formats_OBJ)
+$(BUILD)/libstore.a: $(store_OBJ)
 $(BUILD)/libsymbolizer.a: $(symbolizer_OBJ)
 $(BUILD)/libweb.a: $(web_OBJ)
 $(BUILD)/libprofiler_lib.a: $(profiler_lib_OBJ)
@@ -79,10 +91,18 @@ $(BUILD)/web/assets.c: $(WEB_ASSETS) scripts/embed-assets.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-assets.sh $@ $(WEB_ASSETS)
 
-# --- BPF: vmlinux.h from the running kernel's BTF, object, skeleton ---
+# --- BPF: vmlinux.h from kernel BTF, object, skeleton ---
+# The build reads the kernel's types from BTF, by default the build machine's own. Any kernel's
+# will do: the program is CO-RE, and libbpf fits it to the running kernel when profd loads it,
+# so the binary does not depend on the kernel it was built on. VMLINUX_BTF=FILE reads them from
+# a file instead (a vmlinux with a .BTF section, or /sys/kernel/btf/vmlinux copied elsewhere).
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 $(BUILD)/vmlinux.h:
+	@test -r "$(VMLINUX_BTF)" || { echo "profd: building needs kernel BTF for vmlinux.h, and \
+	$(VMLINUX_BTF) is missing (a kernel without CONFIG_DEBUG_INFO_BTF?): build on a kernel \
+	with BTF, or give VMLINUX_BTF=FILE from any kernel that has it" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
 BPF_TMPS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.tmp.bpf.o,$(BPF_SRC))
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
@@ -119,18 +139,27 @@ bench: deps all
 	@sh tests/bench/run.sh
 
 # Unit tests only: building `all` here would put a sanitized binary at ./profd.
+ASAN_MAKE := $(MAKE) BUILD=build/asan CC=clang \
+	CFLAGS='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all' \
+	LDFLAGS='-fsanitize=address,undefined'
 asan:
-	$(MAKE) BUILD=build/asan CC=clang \
-		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all' \
-		LDFLAGS='-fsanitize=address,undefined' test-binaries
+	$(ASAN_MAKE) test-binaries
 	@PROFD_BUILD=build/asan PROFD_TEST_ONLY=unit sh tests/run.sh
+
+# The real binary under the sanitizers, beside ./profd; tests/e2e/test_sanitized.sh runs it.
+asan-profd:
+	$(ASAN_MAKE) build/asan/profd
 
 fuzz:
 	@sh tests/fuzz/run.sh
+
+fuzz-long:
+	@FUZZ_LONG=1 sh tests/fuzz/run.sh
 
 clean:
 	rm -rf $(BUILD) profd
 
 include tests/tests.mk
+include packaging/packaging.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

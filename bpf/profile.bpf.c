@@ -24,6 +24,7 @@
 #define PF_KTHREAD 0x00200000
 
 const volatile bool filter_pids = false;  /* sample only processes in targets */
+const volatile bool filter_tids = false;  /* of those, only the threads in threads (-t) */
 const volatile bool kernel_stacks = true; /* take kernel stacks */
 const volatile bool include_idle = false; /* sample the idle task (pid 0) */
 /* Bytes of PCs to take per stack: 8 * max_stack, matching the stacks maps' value size. */
@@ -37,8 +38,13 @@ const volatile __u32 stack_pages = PROFD_STACK_SIZE_DEFAULT / PROFD_STACK_PAGE;
 
 /* Which counts/stacks pair sampling writes to; flipped by user space. */
 __u32 active_buf = 0;
+/* Set by user space when the run's duration is over, however busy its own loop is then. */
+__u32 stopped = 0;
 
-/* Processes to sample when filter_pids: key pid (tgid), value unused. Sized by user space. */
+/*
+ * Processes to sample when filter_pids: key pid (tgid), value unused. Sized by user space (room for
+ * the targets and their descendants; one entry without filter_pids).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 8192);
@@ -46,7 +52,18 @@ struct {
 	__type(value, __u8);
 } targets SEC(".maps");
 
-/* Processes already announced to user space: key pid, value unused. Sized by user space. */
+/* Threads to sample when filter_tids: key tid, value unused. Filled by user space (-t). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} threads SEC(".maps");
+
+/*
+ * Processes already announced to user space: key pid, value unused; an entry goes at exit. Sized by
+ * user space from the processes alive at the start.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 32768);
@@ -57,6 +74,7 @@ struct {
 /*
  * Auto mode's choice per process: key pid, value enum profd_unwind (FP or DWARF), written by user
  * space once it has looked at the executable. A process without an entry gets DWARF meanwhile.
+ * Sized by user space like seen.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -65,7 +83,8 @@ struct {
 	__type(value, __u8);
 } unwind_modes SEC(".maps");
 
-/* Sample counts, buffer 0 and 1: key profd_sample_key, value count. Sized by user space. */
+/* Sample counts, buffer 0 and 1: key profd_sample_key, value count. Sized by user space from the
+ * samples of one drain period. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -109,7 +128,7 @@ struct {
 } drain_seq SEC(".maps");
 
 /* Process events (profd_event) and, in DWARF mode, samples (profd_stack_event). Sized by user
- * space. */
+ * space, larger when it carries stack copies. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -349,11 +368,15 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	struct task_struct *task;
 	__u64 *seq;
 
+	if (stopped)
+		return 0;
 	if (tid == 0 && !include_idle) {
 		count(PROFD_CNT_IDLE);
 		return 0;
 	}
 	if (filter_pids && !bpf_map_lookup_elem(&targets, &pid))
+		return 0;
+	if (filter_tids && !bpf_map_lookup_elem(&threads, &tid))
 		return 0;
 	/* Before the sample: in the shared ring, the process event then precedes its stack copies. */
 	if (pid)

@@ -47,7 +47,8 @@ enum profd_counter {
 	PROFD_CNT_SEEN_FULL,	     /* new process not announced: seen map full */
 	PROFD_CNT_TARGETS_FULL,	     /* forked child not followed: targets map full */
 	PROFD_CNT_STACK_COPIES,	     /* samples sent to user space with a copy of the user stack */
-	PROFD_CNT_RINGBUF_FULL,	     /* samples dropped: no room for the stack copy in the ring buffer */
+	PROFD_CNT_RINGBUF_FULL,	     /* samples dropped: no room for the stack copy in the ring buffer
+				      * (user space adds those it dropped for falling behind) */
 	PROFD_CNT_MAX,
 };
 

@@ -16,6 +16,7 @@ uint64_t profd_hash_bytes(const void *data, size_t len, uint64_t seed)
 		len -= 8;
 	}
 	w = 0;
-	memcpy(&w, p, len);
+	if (len) /* data may be NULL when len is 0, and memcpy must not see NULL */
+		memcpy(&w, p, len);
 	return profd_hash_combine(h, w);
 }

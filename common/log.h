@@ -3,7 +3,9 @@
 #ifndef PROFD_LOG_H
 #define PROFD_LOG_H
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 
 enum profd_log_level {
 	PROFD_LOG_WARN,
@@ -31,6 +33,29 @@ void profd_vlog(enum profd_log_level level, const char *fmt, va_list ap);
 			pr_warn(__VA_ARGS__);                                                      \
 		}                                                                                  \
 	} while (0)
+
+/*
+ * A limit for messages others can cause at will (a client's aborted connections): at most burst
+ * lines per interval_s seconds; the rest are counted, and the count is said in one line before
+ * the next message let through. Safe to share between threads.
+ */
+struct profd_ratelimit {
+	pthread_mutex_t lock;
+	int interval_s, burst;
+	int64_t window_start_s;
+	int in_window;
+	unsigned long long suppressed;
+};
+
+#define PROFD_RATELIMIT_INIT(interval, lines) \
+	{.lock = PTHREAD_MUTEX_INITIALIZER, .interval_s = (interval), .burst = (lines)}
+
+/* Logs prefix and the message, unless rl's budget for now is spent. */
+void profd_log_limited(struct profd_ratelimit *rl, enum profd_log_level level, const char *prefix,
+		       const char *fmt, va_list ap);
+/* Says how many messages rl held back since the last one shown, if any (at the end). */
+void profd_log_limited_flush(struct profd_ratelimit *rl, enum profd_log_level level,
+			     const char *prefix);
 
 #define pr_warn(...) profd_log(PROFD_LOG_WARN, __VA_ARGS__)
 #define pr_info(...) profd_log(PROFD_LOG_INFO, __VA_ARGS__)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "strbuf.h"
+#include "common/strbuf.h"
+
+#include "common/array.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,25 +10,11 @@
 
 int profd_strbuf_reserve(struct profd_strbuf *sb, size_t extra)
 {
-	size_t need = sb->len + extra + 1, cap;
-	char *p;
+	size_t need = sb->len + extra + 1;
 
 	if (need < sb->len)
 		return -ENOMEM;
-	if (need <= sb->cap)
-		return 0;
-	cap = sb->cap ? sb->cap : 64;
-	while (cap < need) {
-		if (cap > ((size_t)-1) / 2)
-			return -ENOMEM;
-		cap *= 2;
-	}
-	p = realloc(sb->buf, cap);
-	if (!p)
-		return -ENOMEM;
-	sb->buf = p;
-	sb->cap = cap;
-	return 0;
+	return PROFD_ARRAY_RESERVE(sb->buf, sb->cap, need, 64);
 }
 
 int profd_strbuf_append(struct profd_strbuf *sb, const void *data, size_t len)

@@ -5,8 +5,10 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "common/strbuf.h"
 #include "formats/formats.h"
@@ -202,31 +204,111 @@ static int parse_line(struct fmt_profile *p, char *text, size_t lineno, uint32_t
 		if (ret)
 			return ret;
 	}
-	return fmt_profile__add_sample(p, *locs, n, &labels, count);
+	ret = fmt_profile__add_sample(p, *locs, n, &labels, count);
+	if (ret == -EOVERFLOW) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "line %zu: count %lld takes the total past %lld samples", lineno, count,
+			 (long long)INT64_MAX);
+		return -EINVAL;
+	}
+	return ret;
+}
+
+/* Where the input is: the line buffer, how much was read in all, which line. */
+struct line_reader {
+	FILE *in;
+	char *buf;
+	size_t cap;
+	uint64_t total;
+	size_t lineno;
+};
+
+enum {
+	LINE_END = -1,	 /* no more input */
+	LINE_NUL = -2,	 /* a NUL byte: not text */
+	LINE_LONG = -3,	 /* longer than FMT_FOLDED_MAX_LINE */
+	LINE_TOTAL = -4, /* more input than FMT_FOLDED_MAX_BYTES */
+	LINE_NOMEM = -5,
+};
+
+/*
+ * Reads the next line without its end (\n, \r\n) into r->buf, NUL-terminated; returns its length
+ * or a LINE_* code. Stops at the first byte past a limit: memory never holds more than one line
+ * of at most FMT_FOLDED_MAX_LINE bytes, however endless the input (/dev/zero, a sparse file).
+ */
+static ssize_t read_line(struct line_reader *r)
+{
+	size_t len = 0;
+	int c;
+
+	r->lineno++;
+	for (;;) {
+		if (len + 1 >= r->cap) { /* room for this byte and the NUL, even on an empty line */
+			size_t cap = r->cap ? r->cap * 2 : 256;
+			char *q = realloc(r->buf, cap);
+
+			if (!q)
+				return LINE_NOMEM;
+			r->buf = q;
+			r->cap = cap;
+		}
+		c = getc_unlocked(r->in);
+		if (c == EOF)
+			break;
+		if (++r->total > FMT_FOLDED_MAX_BYTES)
+			return LINE_TOTAL;
+		if (c == '\n')
+			break;
+		if (c == '\0')
+			return LINE_NUL;
+		if (len == FMT_FOLDED_MAX_LINE)
+			return LINE_LONG;
+		r->buf[len++] = (char)c;
+	}
+	if (c == EOF && len == 0)
+		return LINE_END;
+	if (len && r->buf[len - 1] == '\r')
+		len--;
+	r->buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+static int line_error(const struct line_reader *r, ssize_t code, struct fmt_error *err)
+{
+	switch (code) {
+	case LINE_NUL:
+		snprintf(err->msg, sizeof(err->msg), "line %zu: not text (NUL byte)", r->lineno);
+		return -EINVAL;
+	case LINE_LONG:
+		snprintf(err->msg, sizeof(err->msg), "line %zu: longer than %u MiB", r->lineno,
+			 FMT_FOLDED_MAX_LINE >> 20);
+		return -EINVAL;
+	case LINE_TOTAL:
+		snprintf(err->msg, sizeof(err->msg), "line %zu: input above %u MiB", r->lineno,
+			 FMT_FOLDED_MAX_BYTES >> 20);
+		return -EINVAL;
+	default:
+		return -ENOMEM;
+	}
 }
 
 int fmt_folded_read(struct fmt_profile *p, FILE *in, struct fmt_error *err)
 {
+	struct line_reader r = {.in = in};
 	uint32_t *locs = NULL;
-	size_t cap = 0, linecap = 0, lineno = 0;
-	char *line = NULL;
+	size_t cap = 0;
 	ssize_t len;
 	int ret = 0;
 
 	err->msg[0] = '\0';
-	while ((len = getline(&line, &linecap, in)) >= 0) {
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (strlen(line) != (size_t)len) {
-			snprintf(err->msg, sizeof(err->msg), "line %zu: not text (NUL byte)",
-				 lineno);
-			ret = -EINVAL;
+	while ((len = read_line(&r)) != LINE_END) {
+		if (len < 0) {
+			ret = line_error(&r, len, err);
 			break;
 		}
-		if (len == 0 || line[0] == '#')
+		if (len == 0 || r.buf[0] == '#')
 			continue;
-		ret = parse_line(p, line, lineno, &locs, &cap, err);
+		ret = parse_line(p, r.buf, r.lineno, &locs, &cap, err);
 		if (ret)
 			break;
 	}
@@ -234,7 +316,7 @@ int fmt_folded_read(struct fmt_profile *p, FILE *in, struct fmt_error *err)
 		ret = -EIO;
 	if (ret && ret != -EINVAL && !err->msg[0])
 		snprintf(err->msg, sizeof(err->msg), "%s", strerror(-ret));
-	free(line);
+	free(r.buf);
 	free(locs);
 	return ret;
 }

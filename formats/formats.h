@@ -134,7 +134,10 @@ int fmt_profile__add_mapping(struct fmt_profile *p, const struct fmt_mapping_des
 int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t address,
 			      const struct fmt_frame_desc *frames, size_t nframes, uint32_t *id);
 
-/* Adds count to the sample with these locations (leaf first) and labels. Returns 0 or -errno. */
+/*
+ * Adds count (>= 0) to the sample with these locations (leaf first) and labels. Returns 0,
+ * -EOVERFLOW when the profile's total would pass INT64_MAX (nothing added), or -errno.
+ */
 int fmt_profile__add_sample(struct fmt_profile *p, const uint32_t *locs, size_t nlocs,
 			    const struct fmt_sample_desc *labels, int64_t count);
 
@@ -188,6 +191,59 @@ struct profd_strbuf;
 int fmt_frame_name(const struct fmt_profile *p, const struct fmt_location *loc, uint32_t i,
 		   bool lines, struct profd_strbuf *sb);
 
+/* ---- The flame graph's tree ---- */
+
+/*
+ * Every sample as a path from the root "all" through its comm and its frames, root to leaf,
+ * inline frames as frames of their own: the tree the SVG draws and the web page receives. Each
+ * node counts the samples whose path goes through it. Names are as fmt_frame_name() gives them,
+ * cleaned to UTF-8 that XML (and JSON) accept, never empty. The arrays are public for reading.
+ */
+enum fmt_frame_kind {
+	FMT_FRAME_USER,
+	FMT_FRAME_KERNEL,
+	FMT_FRAME_JIT,
+	FMT_FRAME_UNKNOWN, /* "[unknown]", "[truncated]", "module+0x1f0" */
+};
+
+#define FMT_TREE_NONE UINT32_MAX
+
+struct fmt_tree_node {
+	int64_t count;
+	uint32_t name;	    /* offset into fmt_tree.names */
+	uint32_t parent;    /* FMT_TREE_NONE for the root */
+	uint32_t first_kid; /* into fmt_tree.kids */
+	uint32_t nkids;
+	uint8_t kind; /* enum fmt_frame_kind; where frames of several kinds meet, the lowest */
+	bool inlined; /* every frame that made this node was an inline frame */
+};
+
+struct fmt_tree {
+	struct fmt_tree_node *nodes; /* nodes[0] is the root; a parent comes before its children */
+	uint32_t nnodes;
+	uint32_t *kids; /* each node's children, one slice per node, sorted by name (strcmp) */
+	char *names;	/* NUL-terminated names, each stored once */
+};
+
+struct fmt_tree_opts {
+	bool lines;			 /* names with " (file.c:42)" */
+	const struct fmt_filter *filter; /* NULL: every sample */
+};
+
+/*
+ * The tree of p's samples that o->filter matches (o may be NULL). Same profile, same tree.
+ * Returns NULL with errno set. Free with fmt_tree__free().
+ */
+struct fmt_tree *fmt_tree__new(const struct fmt_profile *p, const struct fmt_tree_opts *o);
+void fmt_tree__free(struct fmt_tree *t);
+/* The child of parent called name, or FMT_TREE_NONE. */
+uint32_t fmt_tree__find_kid(const struct fmt_tree *t, uint32_t parent, const char *name);
+
+static inline const char *fmt_tree__name(const struct fmt_tree *t, uint32_t i)
+{
+	return t->names + t->nodes[i].name;
+}
+
 /* ---- Readers and writers ---- */
 
 /* A reader's one-line reason for refusing its input, e.g. "line 12: missing count". */
@@ -226,6 +282,17 @@ int fmt_folded_write(const struct fmt_profile *p, FILE *out, const struct fmt_fo
  * input, or -errno.
  */
 int fmt_folded_read(struct fmt_profile *p, FILE *in, struct fmt_error *err);
+
+/*
+ * The folded reader refuses a longer line, or more input in all, with the line number. The fuzz
+ * target builds with small values so that its huge inputs stay cheap.
+ */
+#ifndef FMT_FOLDED_MAX_LINE
+#define FMT_FOLDED_MAX_LINE (16u << 20)
+#endif
+#ifndef FMT_FOLDED_MAX_BYTES
+#define FMT_FOLDED_MAX_BYTES (256u << 20)
+#endif
 
 /*
  * pprof: a gzip-compressed profile.proto (github.com/google/pprof), as go tool pprof, Pyroscope

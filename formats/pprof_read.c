@@ -18,74 +18,14 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "common/hash.h"
+#include "common/htab.h"
 #include "formats/formats.h"
 #include "formats/protobuf_internal.h"
 
-/* profile.proto field numbers (the ones read). */
-enum {
-	PROFILE_SAMPLE_TYPE = 1,
-	PROFILE_SAMPLE = 2,
-	PROFILE_MAPPING = 3,
-	PROFILE_LOCATION = 4,
-	PROFILE_FUNCTION = 5,
-	PROFILE_STRING_TABLE = 6,
-	PROFILE_TIME_NANOS = 9,
-	PROFILE_DURATION_NANOS = 10,
-	PROFILE_PERIOD_TYPE = 11,
-	PROFILE_PERIOD = 12,
-	PROFILE_COMMENT = 13,
-};
-
 #define MIB(n) ((n) >> 20)
 
-/* pprof id -> our value (non-zero); open addressing, sized once from the field counts. */
-struct id_map {
-	uint64_t *keys; /* 0: empty; pprof ids are non-zero */
-	uint32_t *vals;
-	size_t cap;
-};
+/* pprof ids (non-zero) -> our values (non-zero), in a struct profd_htab. */
 
-static int id_map_init(struct id_map *m, size_t n)
-{
-	size_t cap = 16;
-
-	while (cap < 2 * n)
-		cap *= 2;
-	m->keys = calloc(cap, sizeof(*m->keys));
-	m->vals = calloc(cap, sizeof(*m->vals));
-	m->cap = cap;
-	return m->keys && m->vals ? 0 : -ENOMEM;
-}
-
-static void id_map_free(struct id_map *m)
-{
-	free(m->keys);
-	free(m->vals);
-}
-
-/* Returns 0, or -EEXIST when key is already there. Never full: sized for every id. */
-static int id_map_put(struct id_map *m, uint64_t key, uint32_t val)
-{
-	size_t j;
-
-	for (j = profd_hash_u64(key) & (m->cap - 1); m->keys[j]; j = (j + 1) & (m->cap - 1))
-		if (m->keys[j] == key)
-			return -EEXIST;
-	m->keys[j] = key;
-	m->vals[j] = val;
-	return 0;
-}
-
-static uint32_t id_map_get(const struct id_map *m, uint64_t key)
-{
-	if (!key)
-		return 0;
-	for (size_t j = profd_hash_u64(key) & (m->cap - 1); m->keys[j]; j = (j + 1) & (m->cap - 1))
-		if (m->keys[j] == key)
-			return m->vals[j];
-	return 0;
-}
 
 /* A Function message, its string indices checked. */
 struct rfunc {
@@ -116,7 +56,7 @@ struct reader {
 	struct value_type period_type;
 	bool have_period_type;
 
-	struct id_map mappings, functions, locations;
+	struct profd_htab mappings, functions, locations; /* pprof id -> ours */
 	struct rfunc *funcs;
 	size_t nfuncs;
 
@@ -146,6 +86,25 @@ static const char *str(const struct reader *r, uint32_t idx)
 }
 
 /* Checks a string index read from the input. what names the field for the message. */
+/* After a Mapping, Function or Location message (pb_next's last return in ret): its id. */
+static int check_message(struct reader *r, int ret, const char *what, size_t n, uint64_t id)
+{
+	if (ret)
+		return bad(r, "%s %zu: malformed protobuf", what, n);
+	if (!id)
+		return bad(r, "%s %zu: id 0", what, n);
+	return 0;
+}
+
+/* Remembers that pprof id stands for ours; a second message with the id is an error. */
+static int remember_id(struct reader *r, struct profd_htab *ids, const char *what, size_t n,
+		       uint64_t id, uint32_t ours)
+{
+	if (profd_htab_get(ids, id))
+		return bad(r, "%s %zu: duplicate id %" PRIu64, what, n, id);
+	return profd_htab_add(ids, id, ours);
+}
+
 static int check_str(struct reader *r, uint64_t idx, const char *what, size_t n, uint32_t *out)
 {
 	if (idx >= r->nstr)
@@ -276,10 +235,10 @@ static int value_type(struct reader *r, const struct pb_field *f, struct value_t
 
 	memset(vt, 0, sizeof(*vt));
 	pb_reader_init(&m, f->data, f->len);
-	while ((ret = pb_next(&m, &g)) > 0) {
-		if (g.number == 1 && g.wire == PB_VARINT)
+	while ((ret = pb_next_varint(&m, &g)) > 0) {
+		if (g.number == VALUE_TYPE_TYPE)
 			vt->type = g.v;
-		else if (g.number == 2 && g.wire == PB_VARINT)
+		else if (g.number == VALUE_TYPE_UNIT)
 			vt->unit = g.v;
 	}
 	return ret ? bad(r, "value type: malformed protobuf") : 0;
@@ -493,57 +452,50 @@ static int read_mapping(struct reader *r, const struct pb_field *f, size_t n)
 	int ret;
 
 	pb_reader_init(&m, f->data, f->len);
-	while ((ret = pb_next(&m, &g)) > 0) {
-		if (g.wire != PB_VARINT)
-			continue;
+	while ((ret = pb_next_varint(&m, &g)) > 0) {
 		switch (g.number) {
-		case 1:
+		case MAPPING_ID:
 			id = g.v;
 			break;
-		case 2:
+		case MAPPING_MEMORY_START:
 			d.start = g.v;
 			break;
-		case 3:
+		case MAPPING_MEMORY_LIMIT:
 			d.limit = g.v;
 			break;
-		case 4:
+		case MAPPING_FILE_OFFSET:
 			d.offset = g.v;
 			break;
-		case 5:
+		case MAPPING_FILENAME:
 			ret = check_str(r, g.v, "mapping", n, &file);
 			break;
-		case 6:
+		case MAPPING_BUILD_ID:
 			ret = check_str(r, g.v, "mapping", n, &build_id);
 			break;
-		case 7:
+		case MAPPING_HAS_FUNCTIONS:
 			d.has_functions = g.v;
 			break;
-		case 8:
+		case MAPPING_HAS_FILENAMES:
 			d.has_filenames = g.v;
 			break;
-		case 9:
+		case MAPPING_HAS_LINE_NUMBERS:
 			d.has_line_numbers = g.v;
 			break;
-		case 10:
+		case MAPPING_HAS_INLINE_FRAMES:
 			d.has_inline_frames = g.v;
 			break;
 		}
 		if (ret < 0)
 			return ret;
 	}
+	ret = check_message(r, ret, "mapping", n, id);
 	if (ret)
-		return bad(r, "mapping %zu: malformed protobuf", n);
-	if (!id)
-		return bad(r, "mapping %zu: id 0", n);
+		return ret;
 	d.filename = str(r, file);
 	d.build_id = str(r, build_id);
 	d.kernel = is_kernel(d.filename);
 	ret = fmt_profile__add_mapping(r->p, &d, &ours);
-	if (ret)
-		return ret;
-	if (id_map_put(&r->mappings, id, ours))
-		return bad(r, "mapping %zu: duplicate id %" PRIu64, n, id);
-	return 0;
+	return ret ?: remember_id(r, &r->mappings, "mapping", n, id, ours);
 }
 
 static int read_function(struct reader *r, const struct pb_field *f, size_t n)
@@ -556,36 +508,29 @@ static int read_function(struct reader *r, const struct pb_field *f, size_t n)
 
 	memset(fn, 0, sizeof(*fn));
 	pb_reader_init(&m, f->data, f->len);
-	while ((ret = pb_next(&m, &g)) > 0) {
-		if (g.wire != PB_VARINT)
-			continue;
+	while ((ret = pb_next_varint(&m, &g)) > 0) {
 		switch (g.number) {
-		case 1:
+		case FUNCTION_ID:
 			id = g.v;
 			break;
-		case 2:
+		case FUNCTION_NAME:
 			ret = check_str(r, g.v, "function", n, &fn->name);
 			break;
-		case 3:
+		case FUNCTION_SYSTEM_NAME:
 			ret = check_str(r, g.v, "function", n, &fn->system_name);
 			break;
-		case 4:
+		case FUNCTION_FILENAME:
 			ret = check_str(r, g.v, "function", n, &fn->filename);
 			break;
-		case 5:
+		case FUNCTION_START_LINE:
 			fn->start_line = (int64_t)g.v;
 			break;
 		}
 		if (ret < 0)
 			return ret;
 	}
-	if (ret)
-		return bad(r, "function %zu: malformed protobuf", n);
-	if (!id)
-		return bad(r, "function %zu: id 0", n);
-	if (id_map_put(&r->functions, id, (uint32_t)++r->nfuncs))
-		return bad(r, "function %zu: duplicate id %" PRIu64, n, id);
-	return 0;
+	return check_message(r, ret, "function", n, id) ?:
+	       remember_id(r, &r->functions, "function", n, id, (uint32_t)++r->nfuncs);
 }
 
 static int pass_mappings_functions(struct reader *r)
@@ -595,8 +540,9 @@ static int pass_mappings_functions(struct reader *r)
 	struct pb_field f;
 	int ret = 0;
 
-	if (id_map_init(&r->mappings, r->nmappings) || id_map_init(&r->functions, r->nfunctions) ||
-	    id_map_init(&r->locations, r->nlocations))
+	if (profd_htab_reserve(&r->mappings, r->nmappings) ||
+	    profd_htab_reserve(&r->functions, r->nfunctions) ||
+	    profd_htab_reserve(&r->locations, r->nlocations))
 		return -ENOMEM;
 	r->funcs = malloc((r->nfunctions ? r->nfunctions : 1) * sizeof(*r->funcs));
 	if (!r->funcs)
@@ -673,24 +619,24 @@ static int read_location(struct reader *r, const struct pb_field *f, size_t n)
 		const struct rfunc *fn;
 		uint32_t idx;
 
-		if (g.number == 1 && g.wire == PB_VARINT)
+		if (g.number == LOCATION_ID && g.wire == PB_VARINT)
 			id = g.v;
-		else if (g.number == 2 && g.wire == PB_VARINT)
+		else if (g.number == LOCATION_MAPPING_ID && g.wire == PB_VARINT)
 			mapping_id = g.v;
-		else if (g.number == 3 && g.wire == PB_VARINT)
+		else if (g.number == LOCATION_ADDRESS && g.wire == PB_VARINT)
 			address = g.v;
-		if (g.number != 4 || g.wire != PB_LEN)
+		if (g.number != LOCATION_LINE || g.wire != PB_LEN)
 			continue;
 		pb_reader_init(&lm, g.data, g.len);
-		while ((ret = pb_next(&lm, &h)) > 0) {
-			if (h.number == 1 && h.wire == PB_VARINT)
+		while ((ret = pb_next_varint(&lm, &h)) > 0) {
+			if (h.number == LINE_FUNCTION_ID)
 				fid = h.v;
-			else if (h.number == 2 && h.wire == PB_VARINT)
+			else if (h.number == LINE_LINE)
 				line = (int64_t)h.v;
 		}
 		if (ret)
 			break;
-		idx = id_map_get(&r->functions, fid);
+		idx = profd_htab_get(&r->functions, fid);
 		if (!idx)
 			return bad(r, "location %zu: function id %" PRIu64 " does not exist", n,
 				   fid);
@@ -705,12 +651,11 @@ static int read_location(struct reader *r, const struct pb_field *f, size_t n)
 			.start_line = fn->start_line,
 		};
 	}
+	ret = check_message(r, ret, "location", n, id);
 	if (ret)
-		return bad(r, "location %zu: malformed protobuf", n);
-	if (!id)
-		return bad(r, "location %zu: id 0", n);
+		return ret;
 	if (mapping_id) {
-		mapping = id_map_get(&r->mappings, mapping_id);
+		mapping = profd_htab_get(&r->mappings, mapping_id);
 		if (!mapping)
 			return bad(r, "location %zu: mapping id %" PRIu64 " does not exist", n,
 				   mapping_id);
@@ -733,11 +678,7 @@ static int read_location(struct reader *r, const struct pb_field *f, size_t n)
 	}
 	ret = fmt_profile__add_location(r->p, mapping, mapping ? address : 0, r->frames, nframes,
 					&ours);
-	if (ret)
-		return ret;
-	if (id_map_put(&r->locations, id, ours))
-		return bad(r, "location %zu: duplicate id %" PRIu64, n, id);
-	return 0;
+	return ret ?: remember_id(r, &r->locations, "location", n, id, ours);
 }
 
 static int pass_locations(struct reader *r)
@@ -783,18 +724,16 @@ static int read_label(struct reader *r, const struct pb_field *f, size_t n,
 	int ret;
 
 	pb_reader_init(&m, f->data, f->len);
-	while ((ret = pb_next(&m, &g)) > 0) {
+	while ((ret = pb_next_varint(&m, &g)) > 0) {
 		uint32_t unit;
 
-		if (g.wire != PB_VARINT)
-			continue;
-		if (g.number == 1)
+		if (g.number == LABEL_KEY)
 			ret = check_str(r, g.v, "sample", n, &key);
-		else if (g.number == 2)
+		else if (g.number == LABEL_STR)
 			ret = check_str(r, g.v, "sample", n, &sval);
-		else if (g.number == 3)
+		else if (g.number == LABEL_NUM)
 			num = (int64_t)g.v;
-		else if (g.number == 4)
+		else if (g.number == LABEL_NUM_UNIT)
 			ret = check_str(r, g.v, "sample", n, &unit);
 		if (ret < 0)
 			return ret;
@@ -829,17 +768,17 @@ static int read_sample(struct reader *r, const struct pb_field *f, size_t n)
 		struct pb_values it;
 		uint64_t v;
 
-		if (g.number == 3 && g.wire == PB_LEN) {
+		if (g.number == SAMPLE_LABEL && g.wire == PB_LEN) {
 			ret = read_label(r, &g, n, &d);
 			if (ret)
 				return ret;
 			continue;
 		}
-		if (g.number != 1 && g.number != 2)
+		if (g.number != SAMPLE_LOCATION_ID && g.number != SAMPLE_VALUE)
 			continue;
 		pb_values_init(&it, &g);
 		while ((ret = pb_values_next(&it, &v)) > 0) {
-			if (g.number == 2) {
+			if (g.number == SAMPLE_VALUE) {
 				if (nvalues++ == r->value_index)
 					count = (int64_t)v;
 				continue;
@@ -853,7 +792,7 @@ static int read_sample(struct reader *r, const struct pb_field *f, size_t n)
 				r->locs = q;
 				r->locs_cap = cap;
 			}
-			r->locs[nlocs] = id_map_get(&r->locations, v);
+			r->locs[nlocs] = profd_htab_get(&r->locations, v);
 			if (!r->locs[nlocs++])
 				return bad(r, "sample %zu: location id %" PRIu64 " does not exist",
 					   n, v);
@@ -955,9 +894,9 @@ out:
 	free(r.arena);
 	free(r.str_off);
 	free(r.types);
-	id_map_free(&r.mappings);
-	id_map_free(&r.functions);
-	id_map_free(&r.locations);
+	profd_htab_release(&r.mappings);
+	profd_htab_release(&r.functions);
+	profd_htab_release(&r.locations);
 	free(r.funcs);
 	free(r.frames);
 	free(r.names);

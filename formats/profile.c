@@ -10,84 +10,32 @@
 #include <string.h>
 
 #include "common/hash.h"
+#include "common/htab.h"
 #include "formats/formats.h"
 
-/* An open-addressing set of ids; the caller hashes and compares, the table only probes. */
-struct id_table {
-	uint32_t *ids; /* 0: empty slot */
-	uint64_t *hashes;
-	size_t cap; /* power of two */
-	size_t n;
-};
-
 struct fmt_profile_index {
-	struct id_table strings, mappings, functions, locations, samples;
+	struct profd_htab strings, mappings, functions, locations, samples; /* hash -> id */
 };
 
 typedef bool (*id_eq_fn)(const struct fmt_profile *p, uint32_t id, const void *key);
 
-static int table_grow(struct id_table *t)
+/* The id under hash h that eq says is key, or 0. */
+static uint32_t table_find(const struct fmt_profile *p, const struct profd_htab *t, uint64_t h,
+			   id_eq_fn eq, const void *key)
 {
-	size_t cap = t->cap ? t->cap * 2 : 64;
-	uint32_t *ids = calloc(cap, sizeof(*ids));
-	uint64_t *hashes = calloc(cap, sizeof(*hashes));
+	size_t pos = PROFD_HTAB_START;
+	uint64_t id;
 
-	if (!ids || !hashes) {
-		free(ids);
-		free(hashes);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < t->cap; i++) {
-		size_t j;
-
-		if (!t->ids[i])
-			continue;
-		for (j = t->hashes[i] & (cap - 1); ids[j]; j = (j + 1) & (cap - 1))
-			;
-		ids[j] = t->ids[i];
-		hashes[j] = t->hashes[i];
-	}
-	free(t->ids);
-	free(t->hashes);
-	t->ids = ids;
-	t->hashes = hashes;
-	t->cap = cap;
+	while ((id = profd_htab_next(t, h, &pos)))
+		if (eq(p, (uint32_t)id, key))
+			return (uint32_t)id;
 	return 0;
 }
 
-/* Returns the id equal to key, or 0 with *slot set to where a new id would go. */
-static uint32_t table_find(const struct fmt_profile *p, const struct id_table *t, uint64_t h,
-			   id_eq_fn eq, const void *key, size_t *slot)
+/* Makes room for one more id so that adding it cannot fail. */
+static int table_reserve(struct profd_htab *t)
 {
-	size_t j;
-
-	for (j = h & (t->cap - 1); t->ids[j]; j = (j + 1) & (t->cap - 1)) {
-		if (t->hashes[j] == h && eq(p, t->ids[j], key))
-			return t->ids[j];
-	}
-	*slot = j;
-	return 0;
-}
-
-/* Makes room for one more id so that a later table_insert() cannot fail. */
-static int table_reserve(struct id_table *t)
-{
-	if ((t->n + 1) * 4 > t->cap * 3)
-		return table_grow(t);
-	return 0;
-}
-
-static void table_insert(struct id_table *t, size_t slot, uint64_t h, uint32_t id)
-{
-	t->ids[slot] = id;
-	t->hashes[slot] = h;
-	t->n++;
-}
-
-static void table_free(struct id_table *t)
-{
-	free(t->ids);
-	free(t->hashes);
+	return profd_htab_reserve(t, t->n + 1);
 }
 
 /* An array of n elements has room for the next power of two >= n (at least 16). */
@@ -135,10 +83,6 @@ struct fmt_profile *fmt_profile__new(int64_t period_ns)
 		goto fail;
 	p->nstrings = 1;
 	p->period_ns = period_ns;
-	if (table_grow(&p->index->strings) || table_grow(&p->index->mappings) ||
-	    table_grow(&p->index->functions) || table_grow(&p->index->locations) ||
-	    table_grow(&p->index->samples))
-		goto fail;
 	return p;
 fail:
 	fmt_profile__free(p);
@@ -160,11 +104,11 @@ void fmt_profile__free(struct fmt_profile *p)
 	free(p->stack_locs);
 	free(p->samples);
 	if (p->index) {
-		table_free(&p->index->strings);
-		table_free(&p->index->mappings);
-		table_free(&p->index->functions);
-		table_free(&p->index->locations);
-		table_free(&p->index->samples);
+		profd_htab_release(&p->index->strings);
+		profd_htab_release(&p->index->mappings);
+		profd_htab_release(&p->index->functions);
+		profd_htab_release(&p->index->locations);
+		profd_htab_release(&p->index->samples);
 		free(p->index);
 	}
 	free(p);
@@ -180,10 +124,9 @@ static bool string_eq(const struct fmt_profile *p, uint32_t id, const void *key)
 
 int fmt_profile__intern(struct fmt_profile *p, const char *s, uint32_t *id)
 {
-	struct id_table *t = &p->index->strings;
+	struct profd_htab *t = &p->index->strings;
 	uint64_t h;
 	uint32_t found;
-	size_t slot;
 	char *copy;
 
 	if (!s || !*s) {
@@ -191,7 +134,7 @@ int fmt_profile__intern(struct fmt_profile *p, const char *s, uint32_t *id)
 		return 0;
 	}
 	h = profd_hash_bytes(s, strlen(s), 0);
-	found = table_find(p, t, h, string_eq, s, &slot);
+	found = table_find(p, t, h, string_eq, s);
 	if (found) {
 		*id = found - 1;
 		return 0;
@@ -200,12 +143,11 @@ int fmt_profile__intern(struct fmt_profile *p, const char *s, uint32_t *id)
 		return -ENOMEM;
 	if (table_reserve(t))
 		return -ENOMEM;
-	table_find(p, t, h, string_eq, s, &slot); /* the slot moves when the table grows */
 	copy = strdup(s);
 	if (!copy)
 		return -ENOMEM;
 	p->strings[p->nstrings] = copy;
-	table_insert(t, slot, h, p->nstrings + 1);
+	profd_htab_add(t, h, p->nstrings + 1); /* reserved: cannot fail */
 	*id = p->nstrings++;
 	return 0;
 }
@@ -233,7 +175,7 @@ static bool mapping_eq(const struct fmt_profile *p, uint32_t id, const void *key
 
 int fmt_profile__add_mapping(struct fmt_profile *p, const struct fmt_mapping_desc *d, uint32_t *id)
 {
-	struct id_table *t = &p->index->mappings;
+	struct profd_htab *t = &p->index->mappings;
 	struct fmt_mapping m = {
 		.start = d->start,
 		.limit = d->limit,
@@ -245,7 +187,6 @@ int fmt_profile__add_mapping(struct fmt_profile *p, const struct fmt_mapping_des
 		.has_inline_frames = d->has_inline_frames,
 	};
 	uint64_t h;
-	size_t slot;
 	int err;
 
 	err = fmt_profile__intern(p, d->filename, &m.filename);
@@ -254,7 +195,7 @@ int fmt_profile__add_mapping(struct fmt_profile *p, const struct fmt_mapping_des
 	if (err)
 		return err;
 	h = mapping_hash(&m);
-	*id = table_find(p, t, h, mapping_eq, &m, &slot);
+	*id = table_find(p, t, h, mapping_eq, &m);
 	if (*id) {
 		/* What one resolver learned about a file holds for every sample of it. */
 		struct fmt_mapping *old = &p->mappings[*id - 1];
@@ -267,9 +208,8 @@ int fmt_profile__add_mapping(struct fmt_profile *p, const struct fmt_mapping_des
 	}
 	if (grow(&p->mappings, sizeof(m), p->nmappings, 1) || table_reserve(t))
 		return -ENOMEM;
-	table_find(p, t, h, mapping_eq, &m, &slot);
 	p->mappings[p->nmappings++] = m;
-	table_insert(t, slot, h, p->nmappings);
+	profd_htab_add(t, h, p->nmappings); /* reserved: cannot fail */
 	*id = p->nmappings;
 	return 0;
 }
@@ -295,10 +235,9 @@ static bool function_eq(const struct fmt_profile *p, uint32_t id, const void *ke
 
 static int add_function(struct fmt_profile *p, const struct fmt_frame_desc *d, uint32_t *id)
 {
-	struct id_table *t = &p->index->functions;
+	struct profd_htab *t = &p->index->functions;
 	struct fmt_function f = {.start_line = d->start_line};
 	uint64_t h;
-	size_t slot;
 	int err;
 
 	err = fmt_profile__intern(p, d->name, &f.name);
@@ -310,14 +249,13 @@ static int add_function(struct fmt_profile *p, const struct fmt_frame_desc *d, u
 	if (err)
 		return err;
 	h = function_hash(&f);
-	*id = table_find(p, t, h, function_eq, &f, &slot);
+	*id = table_find(p, t, h, function_eq, &f);
 	if (*id)
 		return 0;
 	if (grow(&p->functions, sizeof(f), p->nfunctions, 1) || table_reserve(t))
 		return -ENOMEM;
-	table_find(p, t, h, function_eq, &f, &slot);
 	p->functions[p->nfunctions++] = f;
-	table_insert(t, slot, h, p->nfunctions);
+	profd_htab_add(t, h, p->nfunctions); /* reserved: cannot fail */
 	*id = p->nfunctions;
 	return 0;
 }
@@ -368,10 +306,9 @@ static bool location_eq(const struct fmt_profile *p, uint32_t id, const void *ke
 int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t address,
 			      const struct fmt_frame_desc *frames, size_t nframes, uint32_t *id)
 {
-	struct id_table *t = &p->index->locations;
+	struct profd_htab *t = &p->index->locations;
 	struct location_key k = {.mapping = mapping, .address = address};
 	uint64_t h;
-	size_t slot;
 	int err;
 
 	if (nframes == 0 || nframes > UINT32_MAX || mapping > p->nmappings)
@@ -392,12 +329,11 @@ int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t 
 	k.lines = &p->lines[p->nlines];
 	k.nlines = nframes;
 	h = location_hash(&k);
-	*id = table_find(p, t, h, location_eq, &k, &slot);
+	*id = table_find(p, t, h, location_eq, &k);
 	if (*id)
 		return 0;
 	if (grow(&p->locations, sizeof(*p->locations), p->nlocations, 1) || table_reserve(t))
 		return -ENOMEM;
-	table_find(p, t, h, location_eq, &k, &slot);
 	p->locations[p->nlocations++] = (struct fmt_location){
 		.mapping = mapping,
 		.address = address,
@@ -405,7 +341,7 @@ int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t 
 		.nlines = nframes,
 	};
 	p->nlines += nframes;
-	table_insert(t, slot, h, p->nlocations);
+	profd_htab_add(t, h, p->nlocations); /* reserved: cannot fail */
 	*id = p->nlocations;
 	return 0;
 }
@@ -438,15 +374,20 @@ static bool sample_eq(const struct fmt_profile *p, uint32_t id, const void *key)
 int fmt_profile__add_sample(struct fmt_profile *p, const uint32_t *locs, size_t nlocs,
 			    const struct fmt_sample_desc *labels, int64_t count)
 {
-	struct id_table *t = &p->index->samples;
+	static const uint32_t no_locs[1];
+	struct profd_htab *t = &p->index->samples;
 	struct sample_key k = {.locs = locs, .nlocs = nlocs, .pid = labels->pid, .tid = labels->tid};
 	uint64_t h;
 	uint32_t id;
-	size_t slot;
 	int err;
 
-	if (nlocs > UINT32_MAX)
+	if (nlocs > UINT32_MAX || count < 0)
 		return -EINVAL;
+	if (!nlocs) /* a comm alone ("app 5"); memcmp and memcpy want a pointer even for 0 bytes */
+		k.locs = locs = no_locs;
+	/* Every count is in the total, so a total that fits means every sample's count fits. */
+	if (count > INT64_MAX - p->total)
+		return -EOVERFLOW;
 	for (size_t i = 0; i < nlocs; i++) {
 		if (locs[i] == 0 || locs[i] > p->nlocations)
 			return -EINVAL;
@@ -455,7 +396,7 @@ int fmt_profile__add_sample(struct fmt_profile *p, const uint32_t *locs, size_t 
 	if (err)
 		return err;
 	h = sample_hash(&k);
-	id = table_find(p, t, h, sample_eq, &k, &slot);
+	id = table_find(p, t, h, sample_eq, &k);
 	if (id) {
 		p->samples[id - 1].count += count;
 		p->total += count;
@@ -466,7 +407,6 @@ int fmt_profile__add_sample(struct fmt_profile *p, const uint32_t *locs, size_t 
 	    grow(&p->stack_locs, sizeof(*p->stack_locs), p->nstack_locs, nlocs ? nlocs : 1) ||
 	    table_reserve(t))
 		return -ENOMEM;
-	table_find(p, t, h, sample_eq, &k, &slot);
 	memcpy(&p->stack_locs[p->nstack_locs], locs, nlocs * sizeof(*locs));
 	p->samples[p->nsamples++] = (struct fmt_sample){
 		.first_loc = p->nstack_locs,
@@ -478,7 +418,7 @@ int fmt_profile__add_sample(struct fmt_profile *p, const uint32_t *locs, size_t 
 	};
 	p->nstack_locs += nlocs;
 	p->total += count;
-	table_insert(t, slot, h, p->nsamples);
+	profd_htab_add(t, h, p->nsamples); /* reserved: cannot fail */
 	return 0;
 }
 

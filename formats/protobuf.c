@@ -213,6 +213,15 @@ int pb_next(struct pb_reader *r, struct pb_field *f)
 	return ret;
 }
 
+int pb_next_varint(struct pb_reader *r, struct pb_field *f)
+{
+	int ret;
+
+	while ((ret = pb_next(r, f)) > 0 && f->wire != PB_VARINT)
+		;
+	return ret;
+}
+
 void pb_values_init(struct pb_values *it, const struct pb_field *f)
 {
 	memset(it, 0, sizeof(*it));

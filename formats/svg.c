@@ -4,10 +4,9 @@
  * file whose embedded script gives hover details, click to zoom, regex search with the matched
  * share, and reset zoom.
  *
- * The samples become a tree (all -> comm -> frames root to leaf) whose nodes live in one growing
- * array; a node's children are a slice of one index array, sorted by name, so the drawing order
- * and hence the bytes depend only on the profile's content. Numbers are printed with integer
- * arithmetic so that the locale cannot change them.
+ * The samples become a fmt_tree (all -> comm -> frames root to leaf) whose children are sorted
+ * by name, so the drawing order and hence the bytes depend only on the profile's content.
+ * Numbers are printed with integer arithmetic so that the locale cannot change them.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,9 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/hash.h"
-#include "common/strbuf.h"
 #include "formats/formats.h"
+#include "formats/text_internal.h"
 
 #define SVG_WIDTH 1200
 #define SVG_MIN_WIDTH 100 /* below this not even the controls fit */
@@ -31,113 +31,6 @@
 #define MIN_FRAME_W 0.1 /* narrower frames are invisible, and there can be millions of them */
 #define NO_NODE UINT32_MAX
 
-/* Colour families; when one path has frames of several kinds the lowest value wins. */
-enum node_kind {
-	KIND_USER,
-	KIND_KERNEL,
-	KIND_JIT,
-	KIND_UNKNOWN,
-};
-
-struct node {
-	uint64_t hash; /* of (parent, name): the lookup key */
-	int64_t count;
-	size_t name; /* offset into tree.names */
-	uint32_t parent;
-	uint32_t first_kid; /* into tree.kids */
-	uint32_t nkids;
-	uint8_t kind;
-	bool inlined; /* every line that made this node was an inline frame */
-};
-
-struct tree {
-	struct node *nodes; /* nodes[0] is the root "all"; a parent comes before its children */
-	uint32_t nnodes, cap;
-	uint32_t *kids;	   /* children of each node, sorted by name */
-	uint32_t *slots;   /* open addressing: node index + 1, 0 empty */
-	size_t nslots;	   /* a power of two, at most half full */
-	struct profd_strbuf names; /* NUL-separated, clean UTF-8 */
-};
-
-static const char *node_name(const struct tree *t, uint32_t i)
-{
-	return t->names.buf + t->nodes[i].name;
-}
-
-static void tree_release(struct tree *t)
-{
-	free(t->nodes);
-	free(t->kids);
-	free(t->slots);
-	profd_strbuf_release(&t->names);
-	memset(t, 0, sizeof(*t));
-}
-
-/* ---- text: what XML accepts, and how it is escaped ---- */
-
-static bool utf8_cont(unsigned char c)
-{
-	return (c & 0xc0) == 0x80;
-}
-
-/*
- * Length of the character at c if it is valid UTF-8 and allowed in XML 1.0 text, else 0.
- * Names come from binaries and /proc: anything can be in them, and one bad byte would make
- * the whole file unreadable.
- */
-static size_t xml_char_len(const unsigned char *c)
-{
-	unsigned char lo, hi;
-
-	if (c[0] < 0x80)
-		return c[0] >= 0x20 ? 1 : 0;
-	if (c[0] >= 0xc2 && c[0] <= 0xdf)
-		return utf8_cont(c[1]) ? 2 : 0;
-	if (c[0] >= 0xe0 && c[0] <= 0xef) {
-		/* Reject overlong forms and UTF-16 surrogates. */
-		lo = c[0] == 0xe0 ? 0xa0 : 0x80;
-		hi = c[0] == 0xed ? 0x9f : 0xbf;
-		if (c[1] < lo || c[1] > hi || !utf8_cont(c[2]))
-			return 0;
-		if (c[0] == 0xef && c[1] == 0xbf && c[2] >= 0xbe)
-			return 0; /* U+FFFE, U+FFFF */
-		return 3;
-	}
-	if (c[0] >= 0xf0 && c[0] <= 0xf4) {
-		lo = c[0] == 0xf0 ? 0x90 : 0x80;
-		hi = c[0] == 0xf4 ? 0x8f : 0xbf;
-		if (c[1] < lo || c[1] > hi || !utf8_cont(c[2]) || !utf8_cont(c[3]))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-/* Appends s with every byte XML would refuse replaced by '?'; never leaves a name empty. */
-static int clean_name(struct profd_strbuf *sb, const char *s)
-{
-	const unsigned char *c = (const unsigned char *)(s ? s : ""), *run = c;
-	int err = 0;
-
-	while (*c && !err) {
-		size_t n = xml_char_len(c);
-
-		if (n) {
-			c += n;
-			continue;
-		}
-		err = profd_strbuf_append(sb, run, c - run);
-		if (!err)
-			err = profd_strbuf_append(sb, "?", 1);
-		run = ++c;
-	}
-	if (!err)
-		err = profd_strbuf_append(sb, run, c - run);
-	if (!err && sb->len == 0)
-		err = profd_strbuf_puts(sb, "[unknown]");
-	return err;
-}
-
 /* Characters as the script counts them (near enough: it counts UTF-16 units). */
 static size_t count_chars(const char *s)
 {
@@ -145,7 +38,7 @@ static size_t count_chars(const char *s)
 	size_t n = 0;
 
 	for (; *c; n++) {
-		size_t len = xml_char_len(c);
+		size_t len = fmt_xml_char_len(c);
 
 		c += len ? len : 1;
 	}
@@ -158,7 +51,7 @@ static void put_text(FILE *out, const char *s, size_t max)
 	const unsigned char *c = (const unsigned char *)(s ? s : "");
 
 	for (; *c && max; max--) {
-		size_t n = xml_char_len(c);
+		size_t n = fmt_xml_char_len(c);
 
 		switch (n ? *c : '?') {
 		case '&':
@@ -195,260 +88,12 @@ static const char *fix2(char buf[32], double v)
 	return buf;
 }
 
-/* ---- the tree ---- */
-
-static int tree_grow_slots(struct tree *t)
-{
-	size_t n = t->nslots ? t->nslots * 2 : 1024;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < t->nnodes; i++) {
-		size_t j = t->nodes[i].hash & (n - 1);
-
-		while (slots[j])
-			j = (j + 1) & (n - 1);
-		slots[j] = i + 1;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->nslots = n;
-	return 0;
-}
-
-static int tree_add_node(struct tree *t, uint32_t parent, const struct profd_strbuf *name,
-			 uint64_t hash, enum node_kind kind, bool inlined, uint32_t *id)
-{
-	struct node *n;
-	size_t off = t->names.len;
-	int err;
-
-	if (t->nnodes == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 256;
-		struct node *v;
-
-		if (t->cap >= NO_NODE / 2)
-			return -ENOMEM;
-		v = realloc(t->nodes, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		t->nodes = v;
-		t->cap = cap;
-	}
-	/* The strbuf keeps a NUL after its bytes: copy it too, as the separator. */
-	err = profd_strbuf_append(&t->names, name->buf, name->len + 1);
-	if (err)
-		return err;
-	n = &t->nodes[t->nnodes];
-	*n = (struct node){
-		.hash = hash,
-		.name = off,
-		.parent = parent,
-		.kind = kind,
-		.inlined = inlined,
-	};
-	*id = t->nnodes++;
-	return 0;
-}
-
-/* Finds or adds the child of parent called name (clean, non-empty). */
-static int tree_child(struct tree *t, uint32_t parent, const struct profd_strbuf *name,
-		      enum node_kind kind, bool inlined, uint32_t *id)
-{
-	uint64_t h = profd_hash_combine(profd_hash_bytes(name->buf, name->len, 0x9d2c5680), parent);
-	size_t j;
-	int err;
-
-	if (((size_t)t->nnodes + 1) * 2 > t->nslots) {
-		err = tree_grow_slots(t);
-		if (err)
-			return err;
-	}
-	for (j = h & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
-		struct node *n = &t->nodes[t->slots[j] - 1];
-
-		if (n->hash != h || n->parent != parent ||
-		    strcmp(node_name(t, t->slots[j] - 1), name->buf) != 0)
-			continue;
-		/* Order-independent merging, so sample order cannot change the picture. */
-		if (kind < n->kind)
-			n->kind = kind;
-		n->inlined = n->inlined && inlined;
-		*id = t->slots[j] - 1;
-		return 0;
-	}
-	err = tree_add_node(t, parent, name, h, kind, inlined, id);
-	if (!err)
-		t->slots[j] = *id + 1;
-	return err;
-}
-
-static bool is_jit_mapping(const char *file)
-{
-	return strncmp(file, "/tmp/perf-", 10) == 0 || strncmp(file, "[anon", 5) == 0 ||
-	       strncmp(file, "//anon", 6) == 0 || strncmp(file, "memfd:", 6) == 0 ||
-	       strstr(file, "jit") != NULL;
-}
-
-static enum node_kind location_kind(const struct fmt_profile *p, const struct fmt_location *loc)
-{
-	const struct fmt_mapping *m = fmt_profile__mapping(p, loc->mapping);
-
-	if (m && m->kernel)
-		return KIND_KERNEL;
-	if (m && is_jit_mapping(fmt_profile__str(p, m->filename)))
-		return KIND_JIT;
-	return KIND_USER;
-}
-
-/* Markers like "[unknown]" or "[truncated]", and unsymbolized "module+0x1f0". */
-static bool is_unknown_name(const char *name)
-{
-	return name[0] == '[' || strstr(name, "+0x") != NULL;
-}
-
-struct tree_build {
-	struct tree *t;
-	const struct fmt_profile *p;
-	bool lines;
-	struct profd_strbuf raw, name;
-};
-
-static int tree_add_sample(struct tree_build *b, const struct fmt_sample *s)
-{
-	const struct fmt_profile *p = b->p;
-	const char *comm = fmt_profile__str(p, s->comm);
-	struct tree *t = b->t;
-	uint32_t cur = 0;
-	int err;
-
-	t->nodes[0].count += s->count;
-	profd_strbuf_reset(&b->name);
-	err = clean_name(&b->name, *comm ? comm : "[unknown]");
-	if (!err)
-		err = tree_child(t, 0, &b->name, KIND_USER, false, &cur);
-	if (err)
-		return err;
-	t->nodes[cur].count += s->count;
-	/* Root to leaf: locations last to first, inside one the outermost line first. */
-	for (uint32_t i = s->nlocs; i-- > 0;) {
-		const struct fmt_location *loc =
-			fmt_profile__location(p, p->stack_locs[s->first_loc + i]);
-		enum node_kind kind = location_kind(p, loc);
-
-		for (uint32_t j = loc->nlines; j-- > 0;) {
-			enum node_kind k = kind;
-
-			profd_strbuf_reset(&b->raw);
-			profd_strbuf_reset(&b->name);
-			err = fmt_frame_name(p, loc, j, b->lines, &b->raw);
-			if (!err)
-				err = clean_name(&b->name, b->raw.buf);
-			if (err)
-				return err;
-			if (k == KIND_USER && is_unknown_name(b->name.buf))
-				k = KIND_UNKNOWN;
-			/* All lines but the last of a location are inlined into the one after. */
-			err = tree_child(t, cur, &b->name, k, j + 1 < loc->nlines, &cur);
-			if (err)
-				return err;
-			t->nodes[cur].count += s->count;
-		}
-	}
-	return 0;
-}
-
-static int cmp_kids(const void *a, const void *b, void *arg)
-{
-	const struct tree *t = arg;
-
-	return strcmp(node_name(t, *(const uint32_t *)a), node_name(t, *(const uint32_t *)b));
-}
-
-/* Gathers each node's children into one sorted slice of t->kids. */
-static int tree_link(struct tree *t)
-{
-	uint32_t *fill;
-
-	t->kids = malloc((t->nnodes ? t->nnodes : 1) * sizeof(*t->kids));
-	fill = calloc(t->nnodes ? t->nnodes : 1, sizeof(*fill));
-	if (!t->kids || !fill) {
-		free(fill);
-		return -ENOMEM;
-	}
-	for (uint32_t i = 1; i < t->nnodes; i++)
-		t->nodes[t->nodes[i].parent].nkids++;
-	for (uint32_t i = 0, at = 0; i < t->nnodes; i++) {
-		t->nodes[i].first_kid = at;
-		at += t->nodes[i].nkids;
-	}
-	for (uint32_t i = 1; i < t->nnodes; i++) {
-		struct node *parent = &t->nodes[t->nodes[i].parent];
-
-		t->kids[parent->first_kid + fill[t->nodes[i].parent]++] = i;
-	}
-	free(fill);
-	for (uint32_t i = 0; i < t->nnodes; i++) {
-		if (t->nodes[i].nkids > 1)
-			qsort_r(t->kids + t->nodes[i].first_kid, t->nodes[i].nkids,
-				sizeof(*t->kids), cmp_kids, t);
-	}
-	return 0;
-}
-
-static int tree_build(struct tree *t, const struct fmt_profile *p, const struct fmt_svg_opts *o)
-{
-	struct tree_build b = {.t = t, .p = p, .lines = o->lines};
-	struct profd_strbuf root = {0};
-	uint32_t id;
-	int err;
-
-	memset(t, 0, sizeof(*t));
-	err = profd_strbuf_puts(&root, "all");
-	if (!err)
-		err = tree_add_node(t, NO_NODE, &root, 0, KIND_USER, false, &id);
-	profd_strbuf_release(&root);
-	for (size_t i = 0; i < p->nsamples && !err; i++) {
-		const struct fmt_sample *s = &p->samples[i];
-
-		if (s->count > 0 && fmt_filter__match(o->filter, p, s))
-			err = tree_add_sample(&b, s);
-	}
-	if (!err)
-		err = tree_link(t);
-	profd_strbuf_release(&b.raw);
-	profd_strbuf_release(&b.name);
-	if (err)
-		tree_release(t);
-	return err;
-}
-
-static uint32_t tree_find_kid(const struct tree *t, uint32_t parent, const char *name)
-{
-	const uint32_t *kids = t->kids + t->nodes[parent].first_kid;
-	size_t lo = 0, hi = t->nodes[parent].nkids;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(node_name(t, kids[mid]), name);
-
-		if (c == 0)
-			return kids[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NO_NODE;
-}
-
 /* ---- layout and colours ---- */
 
 struct svg {
 	FILE *out;
 	const struct fmt_svg_opts *o;
-	struct tree t;
+	struct fmt_tree *t;
 	unsigned width, height, top;
 	double scale;	  /* pixels per sample */
 	int64_t *start;	  /* first sample of each node, counted from the left */
@@ -462,7 +107,7 @@ struct svg {
 /* Places every node; parents come before children in t.nodes, so one pass does it. */
 static int svg_layout(struct svg *g)
 {
-	const struct tree *t = &g->t;
+	const struct fmt_tree *t = g->t;
 
 	g->start = calloc(t->nnodes, sizeof(*g->start));
 	g->depth = malloc(t->nnodes * sizeof(*g->depth));
@@ -471,7 +116,7 @@ static int svg_layout(struct svg *g)
 	g->scale = (double)(g->width - 2 * XPAD) / (double)t->nodes[0].count;
 	g->depth[0] = 0;
 	for (uint32_t i = 0; i < t->nnodes; i++) {
-		const struct node *n = &t->nodes[i];
+		const struct fmt_tree_node *n = &t->nodes[i];
 		int64_t at = g->start[i];
 
 		for (uint32_t k = 0; k < n->nkids; k++) {
@@ -492,14 +137,16 @@ static int svg_layout(struct svg *g)
 /* Each node's share in p against the same path's share in base. */
 static int svg_diff(struct svg *g, const struct fmt_profile *base)
 {
-	const struct tree *t = &g->t;
-	struct tree bt;
+	const struct fmt_tree *t = g->t;
+	struct fmt_tree *bt;
 	uint32_t *match;
 	double total = (double)t->nodes[0].count, btotal;
-	int err = tree_build(&bt, base, g->o);
+	int err = 0;
 
-	if (err)
-		return err;
+	bt = fmt_tree__new(base, &(struct fmt_tree_opts){.lines = g->o->lines,
+							   .filter = g->o->filter});
+	if (!bt)
+		return -errno;
 	g->delta = calloc(t->nnodes, sizeof(*g->delta));
 	g->in_base = calloc(t->nnodes, sizeof(*g->in_base));
 	match = malloc(t->nnodes * sizeof(*match));
@@ -507,7 +154,7 @@ static int svg_diff(struct svg *g, const struct fmt_profile *base)
 		err = -ENOMEM;
 		goto out;
 	}
-	btotal = (double)bt.nodes[0].count;
+	btotal = (double)bt->nodes[0].count;
 	match[0] = 0;
 	for (uint32_t i = 0; i < t->nnodes; i++) {
 		double share = 100.0 * (double)t->nodes[i].count / total, bshare = 0;
@@ -515,10 +162,10 @@ static int svg_diff(struct svg *g, const struct fmt_profile *base)
 		if (i > 0)
 			match[i] = match[t->nodes[i].parent] == NO_NODE
 					   ? NO_NODE
-					   : tree_find_kid(&bt, match[t->nodes[i].parent],
-							   node_name(t, i));
+					   : fmt_tree__find_kid(bt, match[t->nodes[i].parent],
+							   fmt_tree__name(t, i));
 		if (match[i] != NO_NODE && btotal > 0)
-			bshare = 100.0 * (double)bt.nodes[match[i]].count / btotal;
+			bshare = 100.0 * (double)bt->nodes[match[i]].count / btotal;
 		g->in_base[i] = match[i] != NO_NODE;
 		g->delta[i] = share - bshare;
 		if (fabs(g->delta[i]) > g->max_delta)
@@ -526,13 +173,13 @@ static int svg_diff(struct svg *g, const struct fmt_profile *base)
 	}
 out:
 	free(match);
-	tree_release(&bt);
+	fmt_tree__free(bt);
 	return err;
 }
 
 static void put_color(const struct svg *g, uint32_t i)
 {
-	const char *name = node_name(&g->t, i);
+	const char *name = fmt_tree__name(g->t, i);
 	uint64_t h = profd_hash_bytes(name, strlen(name), 0x1b873593);
 	double a = (double)(h & 0xff) / 255, b = (double)((h >> 8) & 0xff) / 255,
 	       c = (double)((h >> 16) & 0xff) / 255;
@@ -549,14 +196,14 @@ static void put_color(const struct svg *g, uint32_t i)
 			fprintf(g->out, "rgb(%d,%d,255)", fade, fade);
 		return;
 	}
-	switch (g->t.nodes[i].kind) {
-	case KIND_KERNEL: /* orange */
+	switch (g->t->nodes[i].kind) {
+	case FMT_FRAME_KERNEL: /* orange */
 		r = 225 + (int)(30 * a), gr = 120 + (int)(50 * b), bl = (int)(30 * c);
 		break;
-	case KIND_JIT: /* green */
+	case FMT_FRAME_JIT: /* green */
 		r = 60 + (int)(60 * a), gr = 180 + (int)(50 * b), bl = 60 + (int)(50 * c);
 		break;
-	case KIND_UNKNOWN: /* grey */
+	case FMT_FRAME_UNKNOWN: /* grey */
 		r = gr = bl = 180 + (int)(40 * a);
 		break;
 	default: /* warm: red to yellow */
@@ -749,10 +396,10 @@ static void put_label(FILE *out, const char *name, double w)
 
 static void svg_frame(struct svg *g, uint32_t i)
 {
-	const struct node *n = &g->t.nodes[i];
-	const char *name = node_name(&g->t, i);
+	const struct fmt_tree_node *n = &g->t->nodes[i];
+	const char *name = fmt_tree__name(g->t, i);
 	double x = XPAD + (double)g->start[i] * g->scale, w = (double)n->count * g->scale;
-	double pct = 100.0 * (double)n->count / (double)g->t.nodes[0].count;
+	double pct = 100.0 * (double)n->count / (double)g->t->nodes[0].count;
 	unsigned y = g->o->icicle ? g->top + g->depth[i] * FRAME_H
 				  : g->height - BOTTOM_PAD - (g->depth[i] + 1) * FRAME_H;
 	FILE *out = g->out;
@@ -781,7 +428,7 @@ static void svg_frame(struct svg *g, uint32_t i)
 /* Pre-order, children by name: parents are drawn under their children in the file. */
 static int svg_frames(struct svg *g)
 {
-	const struct tree *t = &g->t;
+	const struct fmt_tree *t = g->t;
 	uint32_t *stack = malloc(t->nnodes * sizeof(*stack));
 	size_t top = 0;
 
@@ -791,7 +438,7 @@ static int svg_frames(struct svg *g)
 	stack[top++] = 0;
 	while (top) {
 		uint32_t i = stack[--top];
-		const struct node *n = &t->nodes[i];
+		const struct fmt_tree_node *n = &t->nodes[i];
 
 		if (g->depth[i] == NO_NODE)
 			continue;
@@ -817,7 +464,7 @@ static void svg_controls(struct svg *g)
 		g->height - 12);
 	fprintf(out, "<script type=\"text/ecmascript\"><![CDATA[\n"
 		     "var FG = { xpad: %d, w: %u, total: %" PRId64 ", cw: 7.08 };\n",
-		XPAD, g->width - 2 * XPAD, g->t.nodes[0].count);
+		XPAD, g->width - 2 * XPAD, g->t->nodes[0].count);
 	fputs(svg_script, out);
 	fputs("]]></script>\n", out);
 }
@@ -845,10 +492,10 @@ int fmt_svg_write(const struct fmt_profile *p, FILE *out, const struct fmt_svg_o
 	if (g.width < SVG_MIN_WIDTH)
 		g.width = SVG_MIN_WIDTH;
 	g.top = TOP_PAD + (o->subtitle ? SUBTITLE_PAD : 0);
-	err = tree_build(&g.t, p, o);
-	if (err)
-		return err;
-	if (g.t.nodes[0].count <= 0) {
+	g.t = fmt_tree__new(p, &(struct fmt_tree_opts){.lines = o->lines, .filter = o->filter});
+	if (!g.t)
+		return -errno;
+	if (g.t->nodes[0].count <= 0) {
 		svg_empty(&g, title);
 		goto done;
 	}
@@ -872,6 +519,6 @@ out:
 	free(g.depth);
 	free(g.delta);
 	free(g.in_base);
-	tree_release(&g.t);
+	fmt_tree__free(g.t);
 	return err;
 }

@@ -1,34 +1,27 @@
 // SPDX-License-Identifier: MIT
 /*
- * `profd agent`: samples the machine (or some processes) without end, cuts the samples into
- * windows of --window seconds, and writes each window, symbolized, to the store.
+ * `profd agent`: samples the machine (or some processes) without end in one session, cuts the
+ * samples into windows of --window seconds, writes each window, symbolized, to the history on
+ * disk and hands it to --push; serves the live page, the history and /metrics with --http.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <sys/signalfd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/strbuf.h"
-#include "profiler/profiler.h"
-#include "profiler/push_internal.h"
-#include "profiler/store_internal.h"
-#include "web/web.h"
+#include "profiler/session_internal.h"
+#include "store/store.h"
 
 #define AGENT_DEFAULT_FREQ 19
 #define AGENT_DEFAULT_WINDOW_S 60
 #define AGENT_DRAIN_MS 1000 /* at most this long between drains, so the BPF maps stay small */
-#define AGENT_POLL_MS 100
-#define AGENT_LIVE_S 600 /* what the --http page can pick ranges from */
 
 struct agent_opts {
 	const char *store;
@@ -46,32 +39,22 @@ struct agent_opts {
 	enum profd_unwind unwind;
 };
 
+/* What /metrics reports: a copy taken after each drain, so server threads share nothing else. */
+struct agent_health {
+	struct prof_session_stats session;
+	struct store_history_stats store;
+};
+
 struct agent {
 	const struct agent_opts *o;
-	struct prof_collector c;
-	struct prof_store *store;
-	struct prof_push *push; /* NULL without --push */
-	struct fmt_filter filter;
+	struct prof_session *session;
+	struct store_history *history;
+	struct store_push *push; /* NULL without --push */
+	struct fmt_filter filter; /* --comm */
 	struct fmt_profile *window;
-	int64_t window_start_ns;   /* wall clock: names the file */
-	int64_t window_start_mono; /* monotonic: decides when it is over */
-	int64_t start_mono;
-	int64_t start_ns; /* wall clock of the start, for the live page */
-	struct prof_live *live;
-	struct web_server *server;
-	double live_last; /* seconds since the start the live page has windows up to */
-	int sigfd;
-	struct web_source live_src; /* what the page reads; the agent adds /metrics around it */
-	/* What /metrics reports: a copy the loop refreshes, so server threads never touch the
-	 * collector or the store. */
+	int64_t window_start_ns; /* wall clock: names the file */
 	pthread_mutex_t lock;
-	struct agent_health {
-		uint64_t counters[PROFD_CNT_MAX];
-		struct prof_store_stats store;
-		struct sym_stats sym;
-		size_t processes;
-		int64_t window_samples; /* in the window being filled */
-	} health;
+	struct agent_health health; /* under lock */
 };
 
 static const char agent_usage[] =
@@ -83,7 +66,7 @@ static const char agent_usage[] =
     "Samples the whole machine until SIGINT or SIGTERM and keeps a history on disk: one\n"
     "zstd-compressed pprof file per window, written atomically. Read it with profd query.\n"
     "\n"
-    "  --store DIR              history folder (default " PROF_STORE_DEFAULT_DIR ")\n"
+    "  --store DIR              history folder (default " STORE_DEFAULT_DIR ")\n"
     "  -F, --freq HZ            samples per second per CPU (default 19)\n"
     "  --window SECONDS         length of one window (default 60)\n"
     "  --retention-age D        remove windows older than D (30m, 12h, 7d; default: keep)\n"
@@ -102,78 +85,64 @@ static const char agent_usage[] =
     "                           (default 64M)\n"
     "  --unwind MODE            user stacks: fp (default: frame pointers, in the kernel,\n"
     "                           the cheapest), dwarf or auto, as for profd -p\n"
-    "  -v, --verbose            debug messages\n";
+    "  --http-host NAME         also accept this name in the Host header (repeatable)\n"
+    "  --http-public            allow --http on a non-loopback address\n"
+    "  -v, --verbose            debug messages\n"
+    "  -h, --help               this text\n"
+    "  -V, --version            print the version\n";
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* SIGINT and SIGTERM are read from a descriptor between polls: no handler, no race. */
-static int open_sigfd(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -errno;
-	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
-static bool stop_requested(struct agent *a)
-{
-	struct signalfd_siginfo si;
-
-	return read(a->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si);
-}
+/* ---- windows ---- */
 
 static void refresh_health(struct agent *a)
 {
 	struct agent_health h;
 
-	memcpy(h.counters, a->c.counters, sizeof(h.counters));
-	prof_store__stats(a->store, &h.store);
-	sym_resolver__stats(a->c.resolver, &h.sym);
-	h.processes = a->c.processes;
-	h.window_samples = a->window ? a->window->total : 0;
+	prof_session__stats(a->session, &h.session);
+	store_history__stats(a->history, &h.store);
 	pthread_mutex_lock(&a->lock);
 	a->health = h;
 	pthread_mutex_unlock(&a->lock);
 }
 
-/* Windows tile time: the next starts where the last ended (start_ns), 0 for the first. */
+/* Windows tile time: the next starts where the last ended. */
 static int new_window(struct agent *a, int64_t start_ns)
 {
-	a->window = fmt_profile__new(1000000000LL / a->o->freq);
+	a->window = fmt_profile__new(PROFD_NS_PER_S / a->o->freq);
 	if (!a->window)
 		return -ENOMEM;
-	a->window_start_ns = start_ns ? start_ns : prof_realtime_ns();
-	a->window_start_mono = mono_ns();
+	a->window_start_ns = start_ns;
 	return 0;
 }
 
 /* Writes the current window. A failed write is logged and counted by the store, and survived. */
 static int64_t write_window(struct agent *a)
 {
-	int64_t end = prof_realtime_ns();
+	int64_t end = profd_wall_ns();
 
 	if (end <= a->window_start_ns)
 		end = a->window_start_ns + 1; /* the wall clock stepped back */
 	a->window->time_ns = a->window_start_ns;
 	a->window->duration_ns = end - a->window_start_ns;
-	prof_store__write(a->store, a->window, a->window_start_ns, end);
-	if (a->push && prof_push__window(a->push, a->window, a->window_start_ns, end))
+	store_history__write(a->history, a->window, a->window_start_ns, end);
+	if (a->push && store_push__window(a->push, a->window, a->window_start_ns, end))
 		pr_warn_once("push: cannot encode a window");
 	return end;
 }
 
-static int close_window(struct agent *a)
+/* Every drain: what was sampled since the last one joins the window. */
+static int on_drain(void *ctx, const struct fmt_profile *piece)
 {
+	struct agent *a = ctx;
+	int err = fmt_profile__merge(a->window, piece, NULL);
+
+	refresh_health(a);
+	return err;
+}
+
+/* Every --window seconds, right after a drain: the window is over. */
+static int on_window_end(void *ctx)
+{
+	struct agent *a = ctx;
 	int64_t end = write_window(a);
 	int err;
 
@@ -184,122 +153,7 @@ static int close_window(struct agent *a)
 	return err;
 }
 
-static void publish_live(struct agent *a, struct fmt_profile *piece)
-{
-	struct prof_live_info info = {.mode = "live", .freq = a->o->freq};
-	double now = (mono_ns() - a->start_mono) / 1e9;
-
-	snprintf(info.event, sizeof(info.event), "%s", prof_sampler__event_name(a->c.sampler));
-	info.start_ns = a->start_ns;
-	info.processes = a->c.processes;
-	if (prof_live__publish(a->live, piece, a->live_last, now, &info, false))
-		pr_warn_once("http: cannot publish the live profile");
-	a->live_last = now;
-}
-
-/* Drains what BPF aggregated since the last drain into the current window. */
-static int drain(struct agent *a)
-{
-	struct fmt_profile *raw = fmt_profile__new(a->window->period_ns), *piece = NULL;
-	int err = raw ? prof_collector__drain(&a->c, raw) : -ENOMEM;
-
-	if (!err) {
-		piece = fmt_profile__new(a->window->period_ns);
-		err = piece ? fmt_profile__merge(piece, raw, &a->filter) : -ENOMEM;
-	}
-	fmt_profile__free(raw);
-	if (!err)
-		err = fmt_profile__merge(a->window, piece, NULL);
-	if (!err && a->live) {
-		publish_live(a, piece); /* takes piece */
-		piece = NULL;
-	}
-	fmt_profile__free(piece);
-	if (err)
-		pr_warn("agent: cannot collect samples: %s", strerror(-err));
-	refresh_health(a);
-	return err;
-}
-
-static void run_loop(struct agent *a)
-{
-	int64_t window_ns = (int64_t)a->o->window_s * 1000000000;
-	int64_t drain_ns =
-	    window_ns < AGENT_DRAIN_MS * 1000000LL ? window_ns : AGENT_DRAIN_MS * 1000000LL;
-	int64_t next_drain = mono_ns() + drain_ns;
-
-	while (!stop_requested(a)) {
-		int64_t t = mono_ns();
-		bool window_over = t - a->window_start_mono >= window_ns;
-
-		/* A window ends with a drain, so it holds what was sampled during its span. */
-		if (t >= next_drain || window_over) {
-			if (drain(a))
-				return;
-			next_drain += drain_ns;
-			if (next_drain < t)
-				next_drain =
-				    t + drain_ns; /* we fell behind: do not drain in a burst */
-		}
-		if (window_over && close_window(a))
-			return;
-		prof_collector__poll(&a->c, AGENT_POLL_MS);
-	}
-}
-
-static int start(struct agent *a)
-{
-	const struct agent_opts *o = a->o;
-	struct prof_collector_opts co = {
-	    .freq = o->freq,
-	    .all = o->npids == 0,
-	    .window_ms = o->window_s * 1000 < AGENT_DRAIN_MS ? o->window_s * 1000 : AGENT_DRAIN_MS,
-	    .unwind = o->unwind,
-	    .stack_size = PROFD_STACK_SIZE_DEFAULT,
-	};
-	int err;
-
-	co.max_stack = prof_max_stack_raise(PROFD_DEFAULT_MAX_STACK);
-	if (co.max_stack < 0)
-		return co.max_stack;
-	err = prof_collector__init(&a->c, &co);
-	if (err)
-		return err;
-	for (int i = 0; i < o->npids; i++) {
-		err = prof_collector__add_target(&a->c, o->pids[i]);
-		if (err) {
-			pr_warn("pid %d: cannot add target: %s", o->pids[i], strerror(-err));
-			return err;
-		}
-	}
-	err = new_window(a, 0);
-	if (!err)
-		err = prof_collector__start(&a->c);
-	return err;
-}
-
-/* The page's callbacks, forwarded to the live profile; /metrics answered from the agent. */
-static int agent_collect(void *ctx, const struct web_range *range, const struct fmt_filter *f,
-			 struct fmt_profile *dst)
-{
-	struct agent *a = ctx;
-
-	return a->live_src.collect(a->live_src.ctx, range, f, dst);
-}
-
-static int agent_status(void *ctx, struct web_status *st)
-{
-	struct agent *a = ctx;
-
-	return a->live_src.status(a->live_src.ctx, st);
-}
-
-static int agent_targets(void *ctx, struct web_target **out, size_t *n)
-{
-	struct agent *a = ctx;
-
-	return a->live_src.targets(a->live_src.ctx, out, n);
-}
+/* ---- the page: the history on disk and /metrics ---- */
 
 /*
  * Wall-clock ranges are read from the store folder as profd query reads it: a read-only scan per
@@ -308,49 +162,46 @@ static int agent_targets(void *ctx, struct web_target **out, size_t *n)
  */
 static pthread_mutex_t store_read_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int agent_store_collect(void *ctx, int64_t from_ns, int64_t to_ns,
-			       const struct fmt_filter *f, struct fmt_profile *dst)
+static int page_collect(void *ctx, int64_t from_ns, int64_t to_ns, const struct fmt_filter *f,
+			struct fmt_profile *dst)
 {
 	struct agent *a = ctx;
-	struct prof_store_opts so = {.dir = a->o->store};
-	struct prof_store *s;
+	struct store_history_opts so = {.dir = a->o->store};
+	struct store_history *h;
 	int n;
 
 	pthread_mutex_lock(&store_read_lock);
-	s = prof_store__open(&so);
-	n = s ? prof_store__query(s, from_ns, to_ns, f, dst) : -errno;
-	prof_store__free(s);
+	h = store_history__open(&so);
+	n = h ? store_history__query(h, from_ns, to_ns, f, dst) : -errno;
+	store_history__free(h);
 	pthread_mutex_unlock(&store_read_lock);
 	return n;
 }
 
-static int agent_store_info(void *ctx, struct web_store_info *out)
+static int page_store_info(void *ctx, struct web_store_info *out)
 {
 	struct agent *a = ctx;
-	struct prof_store_opts so = {.dir = a->o->store};
-	struct prof_store_span span;
-	struct prof_store_stats st;
-	struct prof_store *s;
-	int err = 0;
+	struct store_history_opts so = {.dir = a->o->store};
+	struct store_history_span span;
+	struct store_history_stats st;
+	struct store_history *h;
 
 	pthread_mutex_lock(&store_read_lock);
-	s = prof_store__open(&so);
-	if (s) {
-		prof_store__span(s, &span);
-		prof_store__stats(s, &st);
-		prof_store__free(s);
-	} else {
-		err = -errno;
+	h = store_history__open(&so);
+	if (h) {
+		store_history__span(h, &span);
+		store_history__stats(h, &st);
+		store_history__free(h);
 	}
 	pthread_mutex_unlock(&store_read_lock);
-	if (err)
-		return err;
+	if (!h)
+		return -errno;
 	*out = (struct web_store_info){
-	    .windows = span.windows,
-	    .bytes = st.bytes,
-	    .first_ns = span.first_ns,
-	    .last_ns = span.last_ns,
-	    .covered_ns = span.covered_ns,
+		.windows = span.windows,
+		.bytes = st.bytes,
+		.first_ns = span.first_ns,
+		.last_ns = span.last_ns,
+		.covered_ns = span.covered_ns,
 	};
 	return 0;
 }
@@ -368,236 +219,229 @@ static long rss_bytes(void)
 	return resident * sysconf(_SC_PAGESIZE);
 }
 
+struct metric {
+	const char *name, *type, *help;
+	unsigned long long value;
+};
+
 /* One metric: "# HELP", "# TYPE" and a sample line without labels. */
-static int metric(struct profd_strbuf *sb, const char *name, const char *type, const char *help,
-		  unsigned long long v)
+static int put_metric(struct profd_strbuf *sb, const struct metric *m)
 {
-	return profd_strbuf_printf(sb, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name,
-				   type, name, v);
+	return profd_strbuf_printf(sb, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m->name, m->help,
+				   m->name, m->type, m->name, m->value);
 }
 
-static int agent_metrics(void *ctx, struct profd_strbuf *sb)
+static int put_metrics(struct profd_strbuf *sb, const struct metric *m, size_t n)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < n && !err; i++)
+		err = put_metric(sb, &m[i]);
+	return err;
+}
+
+/* Samples lost, one line per reason. */
+static int put_lost(struct profd_strbuf *sb, const uint64_t *cnt)
 {
 	static const struct {
 		int cnt;
 		const char *reason;
 	} lost[] = {
-	    {PROFD_CNT_COUNTS_FULL, "counts_map_full"},
-	    {PROFD_CNT_RINGBUF_FULL, "ringbuf_full"},
-	    {PROFD_CNT_USTACK_FULL, "user_stack_map_full"},
-	    {PROFD_CNT_KSTACK_FULL, "kernel_stack_map_full"},
-	    {PROFD_CNT_USTACK_FAULT, "user_stack_unreadable"},
+		{PROFD_CNT_COUNTS_FULL, "counts_map_full"},
+		{PROFD_CNT_RINGBUF_FULL, "ringbuf_full"},
+		{PROFD_CNT_USTACK_FULL, "user_stack_map_full"},
+		{PROFD_CNT_KSTACK_FULL, "kernel_stack_map_full"},
+		{PROFD_CNT_USTACK_FAULT, "user_stack_unreadable"},
 	};
+	int err = profd_strbuf_puts(sb, "# HELP profd_lost_total Samples or stacks lost, by reason.\n"
+					"# TYPE profd_lost_total counter\n");
+
+	for (size_t i = 0; !err && i < sizeof(lost) / sizeof(lost[0]); i++)
+		err = profd_strbuf_printf(sb, "profd_lost_total{reason=\"%s\"} %llu\n",
+					  lost[i].reason, (unsigned long long)cnt[lost[i].cnt]);
+	return err;
+}
+
+static int put_push_metrics(struct profd_strbuf *sb, struct store_push *push)
+{
+	struct store_push_stats ps;
+
+	store_push__stats(push, &ps);
+	const struct metric m[] = {
+		{"profd_push_sent_total", "counter", "Windows the push backend accepted.", ps.sent},
+		{"profd_push_failures_total", "counter", "Push attempts that failed (each retried).",
+		 ps.failures},
+		{"profd_push_dropped_total", "counter",
+		 "Windows dropped unsent: the push queue or spool was full.", ps.dropped},
+		{"profd_push_rejected_total", "counter",
+		 "Windows the backend refused with a 4xx status: not retried.", ps.rejected},
+		{"profd_push_queued", "gauge", "Windows waiting to be pushed.", ps.queued},
+		{"profd_push_spool_files", "gauge", "Windows in the push spool on disk.",
+		 ps.spool_files},
+		{"profd_push_spool_bytes", "gauge", "Bytes of windows in the push spool on disk.",
+		 ps.spool_bytes},
+		{"profd_push_spool_damaged_total", "counter",
+		 "Damaged spool files skipped and removed.", ps.spool_damaged},
+	};
+
+	return put_metrics(sb, m, sizeof(m) / sizeof(m[0]));
+}
+
+static int page_metrics(void *ctx, struct profd_strbuf *sb)
+{
 	struct agent *a = ctx;
 	struct agent_health h;
+	const uint64_t *cnt;
 	int err;
 
 	pthread_mutex_lock(&a->lock);
 	h = a->health;
 	pthread_mutex_unlock(&a->lock);
-	err = metric(sb, "profd_samples_total", "counter", "Samples taken on every CPU.",
-		     h.counters[PROFD_CNT_SAMPLES]);
-	err = err
-		  ?: profd_strbuf_puts(
-			 sb, "# HELP profd_lost_total Samples or stacks lost, by reason.\n"
-			     "# TYPE profd_lost_total counter\n");
-	for (size_t i = 0; !err && i < sizeof(lost) / sizeof(lost[0]); i++)
-		err = profd_strbuf_printf(sb, "profd_lost_total{reason=\"%s\"} %llu\n",
-					  lost[i].reason,
-					  (unsigned long long)h.counters[lost[i].cnt]);
-	err = err
-		  ?: metric(sb, "profd_process_events_lost_total", "counter",
-			    "Process events dropped (ring buffer or maps full).",
-			    h.counters[PROFD_CNT_EVENTS_LOST] + h.counters[PROFD_CNT_SEEN_FULL] +
-				h.counters[PROFD_CNT_TARGETS_FULL]);
-	err = err
-		  ?: metric(sb, "profd_processes_seen", "gauge", "Processes announced so far.",
-			    h.processes);
-	err = err
-		  ?: metric(sb, "profd_windows_written_total", "counter",
-			    "Windows written to the store.", h.store.windows_written);
-	err = err
-		  ?: metric(sb, "profd_window_write_failures_total", "counter",
-			    "Windows the store could not write.", h.store.write_failures);
-	err =
-	    err ?: metric(sb, "profd_store_files", "gauge", "Windows in the store.", h.store.files);
-	err = err
-		  ?: metric(sb, "profd_store_bytes", "gauge", "Bytes of windows in the store.",
-			    h.store.bytes);
-	err = err
-		  ?: metric(sb, "profd_store_removed_total", "counter",
-			    "Windows removed by retention.", h.store.removed);
-	err = err
-		  ?: metric(sb, "profd_store_damaged_total", "counter",
-			    "Damaged window files found and skipped.", h.store.damaged);
-	err = err
-		  ?: metric(sb, "profd_symbolizer_cache_bytes", "gauge",
-			    "Memory held by the symbolizer caches.", h.sym.cache_bytes);
-	err = err
-		  ?: metric(sb, "profd_symbolizer_cache_files", "gauge",
-			    "Files with a cached symbol table.", h.sym.files);
-	err = err
-		  ?: metric(sb, "profd_symbolizer_hits_total", "counter",
-			    "Address lookups answered from memory.", h.sym.hits);
-	err = err
-		  ?: metric(sb, "profd_symbolizer_misses_total", "counter",
-			    "Address lookups that read a file or /proc first.", h.sym.misses);
-	if (a->push) {
-		struct prof_push_stats ps;
-
-		prof_push__stats(a->push, &ps);
-		err = err
-			  ?: metric(sb, "profd_push_sent_total", "counter",
-				    "Windows the push backend accepted.", ps.sent);
-		err = err
-			  ?: metric(sb, "profd_push_failures_total", "counter",
-				    "Push attempts that failed (each retried).", ps.failures);
-		err = err
-			  ?: metric(sb, "profd_push_dropped_total", "counter",
-				    "Windows dropped unsent: the push queue or spool was full.",
-				    ps.dropped)
-			  ?: metric(sb, "profd_push_rejected_total", "counter",
-				    "Windows the backend refused with a 4xx status: not retried.",
-				    ps.rejected);
-		err = err
-			  ?: metric(sb, "profd_push_queued", "gauge",
-				    "Windows waiting to be pushed.", ps.queued);
-		err = err
-			  ?: metric(sb, "profd_push_spool_files", "gauge",
-				    "Windows in the push spool on disk.", ps.spool_files);
-		err = err
-			  ?: metric(sb, "profd_push_spool_bytes", "gauge",
-				    "Bytes of windows in the push spool on disk.", ps.spool_bytes);
-		err = err
-			  ?: metric(sb, "profd_push_spool_damaged_total", "counter",
-				    "Damaged spool files skipped and removed.", ps.spool_damaged);
-	}
-	err = err
-		  ?: metric(sb, "profd_resident_memory_bytes", "gauge",
-			    "Resident set size of the agent.", (unsigned long long)rss_bytes());
-	return err;
-}
-
-static int start_http(struct agent *a)
-{
-	unsigned ring = AGENT_LIVE_S * 1000 / (a->c.opts.window_ms ? a->c.opts.window_ms : 1000);
-	struct web_source src = {
-	    .ctx = a,
-	    .collect = agent_collect,
-	    .status = agent_status,
-	    .targets = agent_targets,
-	    .metrics = agent_metrics,
-	    .collect_wall = agent_store_collect,
-	    .store_info = agent_store_info,
+	cnt = h.session.counters;
+	const struct metric before[] = {
+		{"profd_samples_total", "counter", "Samples taken on every CPU.",
+		 cnt[PROFD_CNT_SAMPLES]},
 	};
+	const struct metric after[] = {
+		{"profd_process_events_lost_total", "counter",
+		 "Process events dropped (ring buffer or maps full).",
+		 cnt[PROFD_CNT_EVENTS_LOST] + cnt[PROFD_CNT_SEEN_FULL] + cnt[PROFD_CNT_TARGETS_FULL]},
+		{"profd_processes_seen", "gauge", "Processes announced so far.", h.session.processes},
+		{"profd_windows_written_total", "counter", "Windows written to the store.",
+		 h.store.windows_written},
+		{"profd_window_write_failures_total", "counter", "Windows the store could not write.",
+		 h.store.write_failures},
+		{"profd_store_files", "gauge", "Windows in the store.", h.store.files},
+		{"profd_store_bytes", "gauge", "Bytes of windows in the store.", h.store.bytes},
+		{"profd_store_removed_total", "counter", "Windows removed by retention.",
+		 h.store.removed},
+		{"profd_store_damaged_total", "counter", "Damaged window files found and skipped.",
+		 h.store.damaged},
+		{"profd_symbolizer_cache_bytes", "gauge", "Memory held by the symbolizer caches.",
+		 h.session.symbolizer.cache_bytes},
+		{"profd_symbolizer_cache_files", "gauge", "Files with a cached symbol table.",
+		 h.session.symbolizer.files},
+		{"profd_symbolizer_hits_total", "counter", "Address lookups answered from memory.",
+		 h.session.symbolizer.hits},
+		{"profd_symbolizer_misses_total", "counter",
+		 "Address lookups that read a file or /proc first.", h.session.symbolizer.misses},
+	};
+	const struct metric rss = {"profd_resident_memory_bytes", "gauge",
+				   "Resident set size of the agent.",
+				   (unsigned long long)rss_bytes()};
 
-	a->live = prof_live__new(1000000000LL / a->o->freq, ring, a->c.opts.window_ms / 1000.0);
-	if (!a->live)
-		return -errno;
-	prof_live__source(a->live, &a->live_src);
-	refresh_health(a);
-	a->server = prof_http_serve(&a->o->http, &src);
-	return a->server ? 0 : -errno;
+	err = put_metrics(sb, before, 1);
+	err = err ?: put_lost(sb, cnt);
+	err = err ?: put_metrics(sb, after, sizeof(after) / sizeof(after[0]));
+	if (a->push)
+		err = err ?: put_push_metrics(sb, a->push);
+	return err ?: put_metric(sb, &rss);
 }
+
+/* ---- the run ---- */
 
 /* --push, with its spool inside the store folder. */
 static int start_push(struct agent *a)
 {
-	struct prof_push_opts po = {
-	    .url = a->o->push_url,
-	    .labels = a->o->labels,
-	    .freq = a->o->freq,
-	    .spool_bytes = a->o->spool_bytes,
+	struct store_push_opts po = {
+		.url = a->o->push_url,
+		.labels = a->o->labels,
+		.freq = a->o->freq,
+		.spool_bytes = a->o->spool_bytes,
 	};
 	char *dir = NULL;
 
-	if (asprintf(&dir, "%s/" PROF_PUSH_SPOOL_DIR, a->o->store) < 0)
+	if (asprintf(&dir, "%s/" STORE_PUSH_SPOOL_DIR, a->o->store) < 0)
 		return -ENOMEM;
 	po.spool_dir = dir;
-	a->push = prof_push__new(&po);
+	a->push = store_push__new(&po);
 	free(dir);
 	return a->push ? 0 : -errno;
 }
 
+static struct prof_session *start_session(struct agent *a)
+{
+	const struct agent_opts *o = a->o;
+	unsigned window_ms = o->window_s * 1000;
+	struct prof_session_opts so = {
+		.pids = o->pids,
+		.npids = o->npids,
+		.all = o->npids == 0,
+		.freq = o->freq,
+		.max_stack = PROFD_DEFAULT_MAX_STACK,
+		.unwind = o->unwind,
+		.drain_ms = window_ms < AGENT_DRAIN_MS ? window_ms : AGENT_DRAIN_MS,
+		.filter = o->comm ? &a->filter : NULL,
+		.http = &o->http,
+		.hooks = {
+			.ctx = a,
+			.on_drain = on_drain,
+			.period_ms = window_ms,
+			.on_period = on_window_end,
+			.web = {
+				.ctx = a,
+				.metrics = page_metrics,
+				.collect_wall = page_collect,
+				.store_info = page_store_info,
+			},
+		},
+	};
+
+	return prof_session__start(&so);
+}
+
+/* The history and --push, once sampling works; the first window starts with sampling. */
+static int start_outputs(struct agent *a)
+{
+	struct store_history_opts ho = {
+		.dir = a->o->store,
+		.writable = true,
+		.max_age_ns = a->o->max_age_ns,
+		.max_bytes = a->o->max_bytes,
+	};
+	struct prof_session_stats st;
+
+	a->history = store_history__open(&ho);
+	if (!a->history || (a->o->push_url && start_push(a)))
+		return -1;
+	prof_session__stats(a->session, &st);
+	return new_window(a, st.start_ns);
+}
+
 static int agent_run(const struct agent_opts *o)
 {
-	struct prof_store_opts so = {
-	    .dir = o->store,
-	    .writable = true,
-	    .max_age_ns = o->max_age_ns,
-	    .max_bytes = o->max_bytes,
-	};
 	struct agent a = {
-	    .o = o,
-	    .filter = {.comm = o->comm},
-	    .sigfd = -1,
-	    .lock = PTHREAD_MUTEX_INITIALIZER,
+		.o = o,
+		.filter = {.comm = o->comm},
+		.lock = PTHREAD_MUTEX_INITIALIZER,
 	};
-	struct prof_store_stats st;
+	struct store_history_stats st;
 	int code = PROFD_EXIT_FAILURE;
 
-	if (prof_check_privileges())
-		return PROFD_EXIT_FAILURE;
-	a.store = prof_store__open(&so);
-	if (!a.store)
-		return PROFD_EXIT_FAILURE;
-	/* Before any thread starts, so that every thread has the signals blocked. */
-	a.sigfd = open_sigfd();
-	if (a.sigfd < 0) {
-		pr_warn("agent: cannot take signals: %s", strerror(-a.sigfd));
+	a.session = start_session(&a);
+	if (!a.session || start_outputs(&a))
 		goto out;
-	}
-	if (o->push_url && start_push(&a))
-		goto out;
-	a.start_mono = mono_ns();
-	a.start_ns = prof_realtime_ns();
-	if (start(&a))
-		goto fini;
-	if (o->http.listen && start_http(&a))
-		goto fini;
-	prof_store__stats(a.store, &st);
+	store_history__stats(a.history, &st);
 	pr_info("agent: sampling %s at %d Hz, %u s windows into %s (%zu windows there)",
 		o->npids ? "the given processes" : "every process", o->freq, o->window_s, o->store,
 		st.files);
-
-	run_loop(&a);
-	/* Two drains: the first takes the live buffer, the second what landed during the first. */
-	if (!drain(&a) && !drain(&a)) {
+	if (!prof_session__run(a.session)) {
 		write_window(&a);
 		code = PROFD_EXIT_OK;
 	}
-	prof_store__stats(a.store, &st);
+	store_history__stats(a.history, &st);
 	pr_info("agent: %llu windows written, %llu failed, %zu in the store (%llu bytes)",
 		(unsigned long long)st.windows_written, (unsigned long long)st.write_failures,
 		st.files, (unsigned long long)st.bytes);
-fini:
-	if (a.server)
-		web_server__stop(a.server);
-	prof_live__free(a.live);
-	prof_collector__fini(&a.c);
-	prof_max_stack_restore();
-	fmt_profile__free(a.window);
 out:
-	prof_push__free(a.push); /* sends what is queued while the backend answers, or spools it */
-	if (a.sigfd >= 0)
-		close(a.sigfd);
-	prof_store__free(a.store);
+	prof_session__free(a.session); /* the page first: it reads the agent */
+	store_push__free(a.push); /* sends what is queued while the backend answers, or spools it */
+	store_history__free(a.history);
+	fmt_profile__free(a.window);
 	return code;
 }
 
-static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("profd: agent: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see profd agent --help)\n", stderr);
-	return PROFD_EXIT_USAGE;
-}
+/* ---- options ---- */
 
 enum {
 	OPT_STORE = 600,
@@ -621,29 +465,29 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 		o->store = arg;
 		return 0;
 	case 'F':
-		if (!prof_parse_long(arg, 1, 100000, &v))
-			return usage("-F %s: expected a frequency in Hz above 0", arg);
-		o->freq = (int)v;
+		if (!prof_parse_long(arg, 1, 1000000000, &v))
+			return prof_usage("agent", "-F %s: expected a frequency in Hz above 0", arg);
+		o->freq = prof_session_clamp_freq("-F", v);
 		return 0;
 	case OPT_WINDOW:
 		if (!prof_parse_long(arg, 1, 86400, &v))
-			return usage("--window %s: expected 1..86400 seconds", arg);
+			return prof_usage("agent", "--window %s: expected 1..86400 seconds", arg);
 		o->window_s = (unsigned)v;
 		return 0;
 	case OPT_RET_AGE:
-		if (prof_parse_duration(arg, &ns) || ns <= 0)
-			return usage("--retention-age %s: expected a duration like 30m, 12h or 7d",
+		if (store_parse_duration(arg, &ns) || ns <= 0)
+			return prof_usage("agent", "--retention-age %s: expected a duration like 30m, 12h or 7d",
 				     arg);
 		o->max_age_ns = ns;
 		return 0;
 	case OPT_RET_SIZE:
-		if (prof_parse_size(arg, &o->max_bytes) || !o->max_bytes)
-			return usage("--retention-size %s: expected bytes like 100000, 512M or 2G",
+		if (store_parse_size(arg, &o->max_bytes) || !o->max_bytes)
+			return prof_usage("agent", "--retention-size %s: expected bytes like 100000, 512M or 2G",
 				     arg);
 		return 0;
 	case 'p':
 		if (prof_parse_pid_list(arg, &o->pids, &o->npids))
-			return usage("-p %s: expected PID[,PID...]", arg);
+			return prof_usage("agent", "-p %s: expected PID[,PID...]", arg);
 		return 0;
 	case OPT_COMM:
 		o->comm = arg;
@@ -656,11 +500,11 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 		return 0;
 	case OPT_UNWIND:
 		if (!prof_parse_unwind(arg, &o->unwind))
-			return usage("--unwind %s: expected fp, dwarf or auto", arg);
+			return prof_usage("agent", "--unwind %s: expected fp, dwarf or auto", arg);
 		return 0;
 	case OPT_SPOOL_SIZE:
-		if (prof_parse_size(arg, &o->spool_bytes) || !o->spool_bytes)
-			return usage("--spool-size %s: expected bytes like 500K, 64M or 1G", arg);
+		if (store_parse_size(arg, &o->spool_bytes) || !o->spool_bytes)
+			return prof_usage("agent", "--spool-size %s: expected bytes like 500K, 64M or 1G", arg);
 		return 0;
 	case 'v':
 		profd_log_set_level(PROFD_LOG_DEBUG);
@@ -670,7 +514,7 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 	case PROF_OPT_HTTP_PUBLIC:
 		return prof_http_option(&o->http, opt, arg) < 0 ? PROFD_EXIT_USAGE : 0;
 	default:
-		return usage("%s", "unknown option or missing value");
+		return prof_usage("agent", "%s", "unknown option or missing value");
 	}
 }
 
@@ -693,10 +537,11 @@ int prof_agent_main(int argc, char **argv)
 	    {"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {},
 	};
 	struct agent_opts o = {
-	    .store = PROF_STORE_DEFAULT_DIR,
+	    .store = STORE_DEFAULT_DIR,
 	    .freq = AGENT_DEFAULT_FREQ,
 	    .window_s = AGENT_DEFAULT_WINDOW_S,
 	};
@@ -704,21 +549,25 @@ int prof_agent_main(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while (!code && (opt = getopt_long(argc, argv, "F:p:vh", longopts, NULL)) != -1) {
+	while (!code && (opt = getopt_long(argc, argv, "F:p:vhV", longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(agent_usage, stdout);
+			goto out;
+		}
+		if (opt == 'V') {
+			code = prof_print_version();
 			goto out;
 		}
 		code = parse_option(&o, opt, optarg);
 	}
 	if (!code && optind < argc)
-		code = usage("unexpected argument %s", argv[optind]);
+		code = prof_usage("agent", "unexpected argument %s", argv[optind]);
 	if (!code && o.npids && o.comm)
-		code = usage("%s", "-p and --comm exclude each other");
+		code = prof_usage("agent", "%s", "-p and --comm exclude each other");
 	if (!code && o.labels && !o.push_url)
-		code = usage("%s", "--labels needs --push");
+		code = prof_usage("agent", "%s", "--labels needs --push");
 	if (!code && o.spool_bytes && !o.push_url)
-		code = usage("%s", "--spool-size needs --push");
+		code = prof_usage("agent", "%s", "--spool-size needs --push");
 	if (!code && prof_http_check(&o.http))
 		code = PROFD_EXIT_USAGE;
 	if (!code)

@@ -1,11 +1,31 @@
 // SPDX-License-Identifier: MIT
-/* Argument parsing shared by the subcommands (record, agent, query, serve). */
+/* Option parsing shared by the commands, and their usage errors. */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/profiler.h"
+#include "profiler/commands_internal.h"
+
+int prof_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "profd: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see profd %s%s--help)\n", cmd ? cmd : "", cmd ? " " : "");
+	return PROFD_EXIT_USAGE;
+}
+
+int prof_print_version(void)
+{
+	printf("profd %s\n", PROFD_VERSION);
+	return PROFD_EXIT_OK;
+}
 
 bool prof_parse_long(const char *s, long min, long max, long *out)
 {
@@ -47,18 +67,4 @@ int prof_parse_pid_list(const char *arg, pid_t **pids, int *npids)
 	if (!err && !*npids)
 		err = -EINVAL;
 	return err;
-}
-
-bool prof_parse_unwind(const char *s, enum profd_unwind *out)
-{
-	static const char *const names[] = {
-	    [PROFD_UNWIND_FP] = "fp", [PROFD_UNWIND_DWARF] = "dwarf", [PROFD_UNWIND_AUTO] = "auto"};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (names[i] && !strcmp(s, names[i])) {
-			*out = (enum profd_unwind)i;
-			return true;
-		}
-	}
-	return false;
 }

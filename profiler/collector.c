@@ -10,31 +10,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/array.h"
 #include "common/log.h"
 #include "common/strbuf.h"
-#include "profiler/profiler.h"
-
-static int push_pid(pid_t **arr, size_t *n, size_t *cap, pid_t pid)
-{
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
-		pid_t *p = realloc(*arr, c * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		*arr = p;
-		*cap = c;
-	}
-	(*arr)[(*n)++] = pid;
-	return 0;
-}
+#include "profiler/sampling_internal.h"
 
 static void record_exit(struct prof_collector *c, pid_t pid, const char *comm)
 {
 	struct prof_exit *e;
 
-	if (push_pid(&c->pending_drop, &c->npending, &c->cap_pending, pid))
+	if (PROFD_ARRAY_RESERVE(c->pending_drop, c->cap_pending, c->npending + 1, 64))
 		return;
+	c->pending_drop[c->npending++] = pid;
 	/* Only the first few are named; a long-running agent must not grow with process churn. */
 	if (c->nexits++ >= PROF_EXITS_KEPT)
 		return;
@@ -74,7 +61,11 @@ static void on_event(const struct profd_event *e, void *ctx)
 	case PROFD_EV_NEW_PROCESS:
 		c->processes++;
 		err = sym_resolver__add_process(c->resolver, e->pid);
-		if (err && err != -ESRCH)
+		if (err == -EACCES || err == -EPERM)
+			pr_warn_once("pid %u: /proc/%u/maps: %s (needs CAP_SYS_PTRACE); the frames of "
+				     "processes profd may not inspect are [unknown]",
+				     e->pid, e->pid, strerror(-err));
+		else if (err && err != -ESRCH)
 			pr_debug("pid %u: cannot snapshot mappings: %s", e->pid, strerror(-err));
 		if (c->unwind)
 			choose_unwind(c, e->pid);
@@ -102,6 +93,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.freq = opts->freq,
 		.max_stack = opts->max_stack,
 		.filter_pids = !opts->all,
+		.filter_tids = opts->threads,
 		.kernel_stacks = true,
 		.window_ms = opts->window_ms,
 		.on_event = on_event,
@@ -148,26 +140,8 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 	return 0;
 }
 
-/* What symbolization cost, for -v: the caches are bounded, this says how full they got. */
-static void log_symbolizer_stats(const struct sym_resolver *r)
-{
-	struct sym_stats st;
-
-	if (!r)
-		return;
-	sym_resolver__stats(r, &st);
-	pr_debug("symbolizer: %zu files with symbols, %zu with DWARF (%zu KiB), %zu KiB cached in "
-		 "all; %llu hits, %llu misses, %llu loads, %llu DWARF loads, %llu evictions, "
-		 "%llu debuginfod fetches",
-		 st.files, st.debug_files, st.debug_bytes >> 10, st.cache_bytes >> 10,
-		 (unsigned long long)st.hits, (unsigned long long)st.misses,
-		 (unsigned long long)st.loads, (unsigned long long)st.debug_loads,
-		 (unsigned long long)st.evictions, (unsigned long long)st.debuginfod_fetches);
-}
-
 void prof_collector__fini(struct prof_collector *c)
 {
-	log_symbolizer_stats(c->resolver);
 	prof_sampler__free(c->sampler);
 	prof_unwind__free(c->unwind);
 	prof_stacks__free(c->stacks);
@@ -185,9 +159,23 @@ int prof_collector__add_target(struct prof_collector *c, pid_t pid)
 	return err;
 }
 
+int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid)
+{
+	int err = prof_sampler__add_thread(c->sampler, tgid, tid);
+
+	if (!err)
+		sym_resolver__add_process(c->resolver, tgid);
+	return err;
+}
+
 int prof_collector__start(struct prof_collector *c)
 {
 	return prof_sampler__start(c->sampler);
+}
+
+void prof_collector__stop(struct prof_collector *c)
+{
+	prof_sampler__stop(c->sampler);
 }
 
 int prof_collector__poll(struct prof_collector *c, int timeout_ms)
@@ -232,11 +220,8 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 	memcpy(c->counters, now, sizeof(now));
 
 	/* Processes that exited before this drain have had all their samples symbolized. */
-	for (size_t i = 0; i < pending; i++) {
+	for (size_t i = 0; i < pending; i++)
 		sym_resolver__drop_process(c->resolver, c->pending_drop[i]);
-		if (c->unwind)
-			prof_unwind__drop_process(c->unwind, c->pending_drop[i]);
-	}
 	if (pending) /* pending_drop may still be NULL, and NULL + 0 is undefined */
 		memmove(c->pending_drop, c->pending_drop + pending,
 			(c->npending - pending) * sizeof(pid_t));
@@ -247,5 +232,5 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 void prof_collector__unwind_summary(const struct prof_collector *c, struct profd_strbuf *sb)
 {
 	if (c->unwind)
-		prof_unwind__summary(c->unwind, c->counters[PROFD_CNT_RINGBUF_FULL], sb);
+		prof_unwind__summary(c->unwind, sb);
 }

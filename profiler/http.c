@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/commands_internal.h"
 #include "web/web.h"
 
 static int usage(const char *what, const char *arg, const char *why)
 {
-	fprintf(stderr, "profd: %s %s: %s (see profd --help)\n", what, arg, why);
+	prof_usage(NULL, "%s %s: %s", what, arg, why);
 	return -1;
 }
 
@@ -103,15 +103,4 @@ struct web_server *prof_http_serve(const struct prof_http_opts *o, const struct 
 			addr);
 	pr_info("serving %s", web_server__url(s, url, sizeof(url)));
 	return s;
-}
-
-struct web_server *prof_http_start(const struct prof_http_opts *o, struct prof_live *l,
-				   const char *const *files, size_t nfiles)
-{
-	struct web_source src;
-
-	prof_live__source(l, &src);
-	src.files = files;
-	src.nfiles = nfiles;
-	return prof_http_serve(o, &src);
 }

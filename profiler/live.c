@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/hash.h"
+#include "common/htab.h"
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/commands_internal.h"
 #include "web/web.h"
 
 #define MAX_TARGETS 100000
@@ -46,14 +48,16 @@ struct prof_live {
 	size_t ring_bytes;
 	struct live_target *targets;
 	size_t ntargets, cap_targets;
-	uint32_t *slots; /* open addressing: index into targets plus one, 0 = empty */
-	size_t nslots;
+	struct profd_htab target_index; /* hash of (pid, comm) -> index into targets + 1 */
 	struct prof_live_info info;
 	double elapsed, window_s;
+	uint64_t generation; /* windows with samples applied: what the page's ETags are made of */
 	/* The record loop's own. */
 	struct live_window *pending;
 	size_t npending, cap_pending;
 	struct prof_live_info pending_info;
+	/* What the page serves besides: /metrics, the history on disk, files (see web_source). */
+	struct web_source extra;
 };
 
 struct prof_live *prof_live__new(int64_t period_ns, unsigned max_windows, double window_s)
@@ -92,7 +96,7 @@ void prof_live__free(struct prof_live *l)
 	for (size_t i = 0; i < l->ntargets; i++)
 		free(l->targets[i].comm);
 	free(l->targets);
-	free(l->slots);
+	profd_htab_release(&l->target_index);
 	free(l->pending);
 	free(l->ring);
 	fmt_profile__free(l->total);
@@ -107,36 +111,14 @@ static uint64_t target_hash(uint32_t pid, const char *comm)
 	return profd_hash_combine(profd_hash_u64(pid), profd_hash_bytes(comm, strlen(comm), 0));
 }
 
-static int grow_slots(struct prof_live *l)
-{
-	size_t n = l->nslots ? l->nslots * 2 : 256;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < l->ntargets; i++) {
-		size_t h = target_hash(l->targets[i].pid, l->targets[i].comm) & (n - 1);
-
-		while (slots[h])
-			h = (h + 1) & (n - 1);
-		slots[h] = (uint32_t)i + 1;
-	}
-	free(l->slots);
-	l->slots = slots;
-	l->nslots = n;
-	return 0;
-}
-
 static int count_target(struct prof_live *l, uint32_t pid, const char *comm, int64_t count)
 {
+	uint64_t h = target_hash(pid, comm), v;
+	size_t pos = PROFD_HTAB_START;
 	struct live_target *t;
-	size_t h;
 
-	if (l->ntargets * 2 >= l->nslots && grow_slots(l))
-		return -ENOMEM;
-	h = target_hash(pid, comm) & (l->nslots - 1);
-	for (; l->slots[h]; h = (h + 1) & (l->nslots - 1)) {
-		t = &l->targets[l->slots[h] - 1];
+	while ((v = profd_htab_next(&l->target_index, h, &pos))) {
+		t = &l->targets[v - 1];
 		if (t->pid == pid && strcmp(t->comm, comm) == 0) {
 			t->samples += count;
 			return 0;
@@ -144,22 +126,17 @@ static int count_target(struct prof_live *l, uint32_t pid, const char *comm, int
 	}
 	if (l->ntargets == MAX_TARGETS)
 		return 0; /* still in the profile, just not in the picker */
-	if (l->ntargets == l->cap_targets) {
-		size_t cap = l->cap_targets ? l->cap_targets * 2 : 64;
-
-		t = realloc(l->targets, cap * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-		l->targets = t;
-		l->cap_targets = cap;
-	}
+	if (PROFD_ARRAY_RESERVE(l->targets, l->cap_targets, l->ntargets + 1, 64))
+		return -ENOMEM;
 	t = &l->targets[l->ntargets];
 	t->comm = strdup(comm);
-	if (!t->comm)
+	if (!t->comm || profd_htab_add(&l->target_index, h, l->ntargets + 1)) {
+		free(t->comm);
 		return -ENOMEM;
+	}
 	t->pid = pid;
 	t->samples = count;
-	l->slots[h] = (uint32_t)++l->ntargets;
+	l->ntargets++;
 	return 0;
 }
 
@@ -204,6 +181,8 @@ static int apply(struct prof_live *l, struct live_window *w)
 	l->ring_bytes += w->bytes;
 	if (w->to > l->elapsed)
 		l->elapsed = w->to;
+	if (p->nsamples)
+		l->generation++;
 	return err;
 }
 
@@ -215,16 +194,9 @@ int prof_live__publish(struct prof_live *l, struct fmt_profile *w, double from, 
 	if (info)
 		l->pending_info = *info;
 	if (w) {
-		if (l->npending == l->cap_pending) {
-			size_t cap = l->cap_pending ? l->cap_pending * 2 : 8;
-			struct live_window *q = realloc(l->pending, cap * sizeof(*q));
-
-			if (!q) {
-				fmt_profile__free(w);
-				return -ENOMEM;
-			}
-			l->pending = q;
-			l->cap_pending = cap;
+		if (PROFD_ARRAY_RESERVE(l->pending, l->cap_pending, l->npending + 1, 8)) {
+			fmt_profile__free(w);
+			return -ENOMEM;
 		}
 		l->pending[l->npending++] = (struct live_window){.p = w, .from = from, .to = to};
 	}
@@ -305,6 +277,7 @@ static int live_status(void *ctx, struct web_status *st)
 	st->max_windows = l->cap;
 	st->ntargets = l->ntargets;
 	st->processes = l->info.processes;
+	st->generation = l->generation;
 	pthread_rwlock_unlock(&l->lock);
 	return 0;
 }
@@ -349,11 +322,40 @@ static int live_targets(void *ctx, struct web_target **out, size_t *n)
 	return 0;
 }
 
-void prof_live__source(struct prof_live *l, struct web_source *src)
+static int live_metrics(void *ctx, struct profd_strbuf *out)
 {
+	struct prof_live *l = ctx;
+
+	return l->extra.metrics(l->extra.ctx, out);
+}
+
+static int live_collect_wall(void *ctx, int64_t from_ns, int64_t to_ns, const struct fmt_filter *f,
+			     struct fmt_profile *dst)
+{
+	struct prof_live *l = ctx;
+
+	return l->extra.collect_wall(l->extra.ctx, from_ns, to_ns, f, dst);
+}
+
+static int live_store_info(void *ctx, struct web_store_info *out)
+{
+	struct prof_live *l = ctx;
+
+	return l->extra.store_info(l->extra.ctx, out);
+}
+
+void prof_live__source(struct prof_live *l, const struct web_source *extra, struct web_source *src)
+{
+	if (extra)
+		l->extra = *extra;
 	memset(src, 0, sizeof(*src));
 	src->ctx = l;
 	src->collect = live_collect;
 	src->status = live_status;
 	src->targets = live_targets;
+	src->metrics = l->extra.metrics ? live_metrics : NULL;
+	src->collect_wall = l->extra.collect_wall ? live_collect_wall : NULL;
+	src->store_info = l->extra.store_info ? live_store_info : NULL;
+	src->files = l->extra.files;
+	src->nfiles = l->extra.nfiles;
 }

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/sampling_internal.h"
 
 #define SYSCTL "/proc/sys/kernel/perf_event_max_stack"
 
@@ -50,6 +50,21 @@ static int write_value(int value)
 	return close(fd) ? -errno : 0;
 }
 
+/* What the errno alone does not say about a failed write. */
+static const char *write_hint(int err)
+{
+	switch (err) {
+	case -EBUSY:
+		return ": another profiler is using call chains";
+	case -EACCES:
+		return ": only uid 0 may write it";
+	case -EROFS:
+		return ": /proc/sys is read-only here";
+	default:
+		return "";
+	}
+}
+
 int prof_max_stack_raise(int depth)
 {
 	int cur = prof_max_stack_current(), err;
@@ -71,7 +86,7 @@ int prof_max_stack_raise(int depth)
 		pr_warn("cannot raise kernel.perf_event_max_stack from %d to %d (%s%s); stacks are cut "
 			"at %d frames",
 			cur, depth, strerror(-err),
-			err == -EBUSY ? ": another profiler is using call chains" : "", cur);
+			write_hint(err), cur);
 		return cur;
 	}
 	saved = cur;

@@ -9,8 +9,9 @@
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 
+#include "common/array.h"
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/sampling_internal.h"
 
 static int read_file(const char *path, char *buf, size_t len)
 {
@@ -30,7 +31,8 @@ static int read_file(const char *path, char *buf, size_t len)
 /* Parses a CPU list such as "0-3,6,8-9". */
 static int parse_cpu_list(const char *s, int **cpus)
 {
-	int *list = NULL, n = 0, cap = 0;
+	int *list = NULL, n = 0;
+	size_t cap = 0;
 
 	while (*s && *s != '\n') {
 		char *end;
@@ -47,14 +49,9 @@ static int parse_cpu_list(const char *s, int **cpus)
 			s = end;
 		}
 		for (long c = a; c <= b; c++) {
-			if (n == cap) {
-				int *p = realloc(list, (cap = cap ? cap * 2 : 64) * sizeof(*p));
-
-				if (!p) {
-					free(list);
-					return -ENOMEM;
-				}
-				list = p;
+			if (PROFD_ARRAY_RESERVE(list, cap, n + 1, 64)) {
+				free(list);
+				return -ENOMEM;
 			}
 			list[n++] = (int)c;
 		}

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/sampling_internal.h"
 
 #define CAP_SYS_ADMIN_BIT 21
 #define CAP_PERFMON_BIT 38
@@ -46,8 +46,8 @@ int prof_check_privileges(void)
 	perfmon = admin || (caps & (1ULL << CAP_PERFMON_BIT));
 	if (bpf && perfmon)
 		return 0;
-	pr_warn("missing %s%s%s: run as root, or grant them with "
-		"'setcap cap_bpf,cap_perfmon,cap_sys_ptrace,cap_syslog+ep profd'",
+	pr_warn("missing %s%s%s: run as root, or grant them with 'setcap cap_bpf,cap_perfmon,"
+		"cap_sys_ptrace,cap_dac_read_search,cap_checkpoint_restore,cap_syslog+ep profd'",
 		bpf ? "" : "CAP_BPF", !bpf && !perfmon ? " and " : "", perfmon ? "" : "CAP_PERFMON");
 	return -EPERM;
 }

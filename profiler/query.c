@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
-#include "profiler/profiler.h"
-#include "profiler/store_internal.h"
+#include "profiler/commands_internal.h"
+#include "store/store.h"
 
 static const char query_usage[] =
     "Usage: profd query [--store DIR] [--from T] [--to T] [-p PID] [--comm NAME] -o OUT\n"
@@ -17,13 +18,18 @@ static const char query_usage[] =
     "Merges the windows profd agent stored that overlap [--from, --to] and writes them\n"
     "in the format of OUT (.folded/.txt, .svg, .pb.gz/.pprof/.pb; --format NAME otherwise).\n"
     "\n"
-    "  --store DIR     the agent's folder (default " PROF_STORE_DEFAULT_DIR ")\n"
-    "  --from T        RFC 3339 (2026-11-25T14:00:00Z), now, or relative (-15m, -2h, -7d)\n"
-    "                  (default: the oldest window)\n"
-    "  --to T          same forms (default: now)\n"
-    "  -p, --pid PID   only this process\n"
-    "  --comm NAME     only processes with this name\n"
-    "  --lines         add source file:line to frame names\n";
+    "  --store DIR         the agent's folder (default " STORE_DEFAULT_DIR ")\n"
+    "  --from T            RFC 3339 (2026-11-25T14:00:00Z), now, or relative\n"
+    "                      (-15m, -2h, -7d; default: the oldest window)\n"
+    "  --to T              same forms (default: now)\n"
+    "  -p, --pid PID       only this process\n"
+    "  --comm NAME         only processes with this name\n"
+    "  -o, --output FILE   write here (default: folded stacks on stdout)\n"
+    "  --format NAME       folded, svg or pprof, when OUT has no known extension\n"
+    "  --lines             add source file:line to frame names\n"
+    "  -v, --verbose       debug messages\n"
+    "  -h, --help          this text\n"
+    "  -V, --version       print the version\n";
 
 enum {
 	OPT_STORE = 700,
@@ -48,10 +54,10 @@ static int query_error(const char *what, const char *arg)
 
 static int query_run(const struct query_opts *q, int64_t from, int64_t to)
 {
-	struct prof_store_opts so = {.dir = q->store};
-	struct prof_store_stats st;
+	struct store_history_opts so = {.dir = q->store};
+	struct store_history_stats st;
 	struct prof_output out;
-	struct prof_store *store;
+	struct store_history *store;
 	struct fmt_profile *p;
 	int n, err;
 
@@ -59,16 +65,16 @@ static int query_run(const struct query_opts *q, int64_t from, int64_t to)
 	if (err)
 		return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
 	out.lines = q->lines;
-	store = prof_store__open(&so);
+	store = store_history__open(&so);
 	p = store ? fmt_profile__new(0) : NULL;
 	if (!p) {
-		prof_store__free(store);
+		store_history__free(store);
 		prof_output__abort(&out);
 		return PROFD_EXIT_FAILURE;
 	}
-	n = prof_store__query(store, from, to, &q->filter, p);
-	prof_store__stats(store, &st);
-	prof_store__free(store);
+	n = store_history__query(store, from, to, &q->filter, p);
+	store_history__stats(store, &st);
+	store_history__free(store);
 	if (n < 0)
 		pr_warn("query: %s: %s", q->store, strerror(-n));
 	else if (n == 0)
@@ -98,16 +104,17 @@ int prof_query_main(int argc, char **argv)
 	    {"lines", no_argument, NULL, OPT_LINES},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {},
 	};
-	struct query_opts q = {.store = PROF_STORE_DEFAULT_DIR};
-	int64_t now = prof_realtime_ns(), from = INT64_MIN, to = now;
+	struct query_opts q = {.store = STORE_DEFAULT_DIR};
+	int64_t now = profd_wall_ns(), from = INT64_MIN, to = now;
 	long pid;
 	int opt;
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "p:o:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:o:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_STORE:
 			q.store = optarg;
@@ -141,15 +148,17 @@ int prof_query_main(int argc, char **argv)
 		case 'h':
 			fputs(query_usage, stdout);
 			return PROFD_EXIT_OK;
+		case 'V':
+			return prof_print_version();
 		default:
 			return query_error("unknown option or missing value:", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		return query_error("unexpected argument", argv[optind]);
-	if (q.from && prof_parse_time(q.from, now, &from))
+	if (q.from && store_parse_time(q.from, now, &from))
 		return query_error("--from: expected RFC 3339, now or -DURATION, got", q.from);
-	if (q.to && prof_parse_time(q.to, now, &to))
+	if (q.to && store_parse_time(q.to, now, &to))
 		return query_error("--to: expected RFC 3339, now or -DURATION, got", q.to);
 	if (from > to)
 		return query_error("--from is after --to:", q.from);

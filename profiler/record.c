@@ -1,384 +1,226 @@
 // SPDX-License-Identifier: MIT
-/* `profd -p PID | -a | -- CMD`: sample until the duration, Ctrl-C or the target's exit; write. */
+/*
+ * `profd -p PID | -a | -- CMD`: perf/bcc-style options; one session until the duration, Ctrl-C or
+ * the targets' end; then a summary line and the profile, written where -o says.
+ */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
+#include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/wait.h>
 
 #include "common/log.h"
 #include "common/strbuf.h"
-#include "profiler/profiler.h"
-#include "web/web.h"
+#include "profiler/session_internal.h"
 
-#define WINDOW_MS 1000
-#define POLL_MS 100
-#define LIVE_WINDOWS 600 /* windows the web page can pick ranges from: 10 minutes */
+#define DEFAULT_FREQ 99
+#define DRAIN_MS 1000 /* also the length of a window on the page */
 
-static volatile sig_atomic_t stop_signal;
+struct record_opts {
+	pid_t *pids; /* -p */
+	int npids;
+	pid_t *tids; /* -t */
+	int ntids;
+	bool all;    /* -a */
+	char **argv; /* -- CMD ARGS */
+	int freq;
+	double duration; /* seconds; 0: until Ctrl-C or the target exits */
+	int max_stack;
+	enum profd_unwind unwind; /* --unwind */
+	unsigned stack_size;	  /* --stack-size, bytes, a multiple of 4096 */
+	const char *output;
+	const char *format;
+	bool lines;
+	struct prof_http_opts http;
+};
 
-static void on_stop_signal(int sig)
-{
-	stop_signal = sig;
-}
+static const char usage_text[] =
+	"Usage: profd [-p PID[,PID...] | -t TID[,TID...] | -a | -- CMD [ARGS...]] [options]\n"
+	"       profd convert IN -o OUT\n"
+	"       profd serve FILE... [--http [ADDR:]PORT]\n"
+	"       profd agent [--store DIR] [--window SECONDS] [options]\n"
+	"       profd query [--store DIR] --from T --to T -o OUT\n"
+	"\n"
+	"Samples CPU stacks (kernel and user) with eBPF and writes folded stacks or a flame graph.\n"
+	"\n"
+	"Targets (one of):\n"
+	"  -p, --pid PID[,PID...]  those processes, all their threads and what they fork\n"
+	"  -t, --tid TID[,TID...]  those threads only\n"
+	"  -a, --all-cpus          every process on the machine\n"
+	"  -- CMD [ARGS...]        run CMD and profile it and its children until it exits\n"
+	"\n"
+	"Options:\n"
+	"  -F, --freq HZ           samples per second per CPU (default 99)\n"
+	"  -d, --duration SECONDS  stop after this long (default: Ctrl-C or target exit)\n"
+	"  -o, --output FILE       write here; format from the extension:\n"
+	"                          .folded/.txt, .svg, .pb.gz/.pprof/.pb (pprof)\n"
+	"                          (default: folded on stdout)\n"
+	"      --format NAME       folded, svg or pprof, when -o has no known extension\n"
+	"      --max-stack N       deepest stack to record (default 127); raises\n"
+	"                          kernel.perf_event_max_stack for the run if needed\n"
+	"      --lines             add source file:line to frame names\n"
+	"      --debuginfod URL    fetch missing debug info from these servers in the\n"
+	"                          background (default: $DEBUGINFOD_URLS)\n"
+	"      --http [ADDR:]PORT  serve a live flame graph page (ADDR default 127.0.0.1);\n"
+	"                          without -d, runs until Ctrl-C; writes -o only if given\n"
+	"      --http-host NAME    also accept this name in the Host header (repeatable)\n"
+	"      --http-public       allow --http on a non-loopback address\n"
+	"      --unwind MODE       user stacks: fp (frame pointers, in the kernel), dwarf\n"
+	"                          (copy the stack, unwind with .eh_frame in profd) or auto\n"
+	"                          (per process: dwarf if its executable lacks frame\n"
+	"                          pointers; the default)\n"
+	"      --stack-size BYTES  user stack copied per sample for dwarf (default 16384,\n"
+	"                          max 65536, rounded up to 4 KiB pages)\n"
+	"  -v, --verbose           debug messages (libbpf's too)\n"
+	"  -h, --help              this text\n"
+	"  -V, --version           print the version\n"
+	"\n"
+	"Subcommands:\n"
+	"  convert IN -o OUT       convert between folded and SVG (e.g. perf/bcc folded files)\n"
+	"  serve FILE...           browse saved folded or pprof profiles on a web page\n"
+	"                          (default http://127.0.0.1:7070/)\n"
+	"  agent                   sample the machine without end at 19 Hz, one window\n"
+	"                          per minute stored under /var/lib/profd (see agent --help)\n"
+	"  query                   merge stored windows of a time range (see query --help)\n"
+	"\n"
+	"Needs root, or CAP_BPF and CAP_PERFMON (plus CAP_SYS_PTRACE for other users'\n"
+	"processes and CAP_SYSLOG for kernel symbols).\n"
+	"Exit status: 0 success, 1 runtime failure (or CMD failed), 2 usage error.\n";
 
-static void install_signals(void)
-{
-	struct sigaction sa = {.sa_handler = on_stop_signal};
-	int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-
-	/* No SA_RESTART: a blocking poll returns at once so the run stops promptly. */
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Starts argv stopped on a pipe, so it is a target before it executes its first instruction. */
-static pid_t spawn_command(char **argv, int *go_fd)
-{
-	int go[2];
-	pid_t pid;
-
-	if (pipe2(go, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int err = -errno;
-
-		close(go[0]);
-		close(go[1]);
-		return err;
-	}
-	if (pid == 0) {
-		char c;
-
-		close(go[1]);
-		if (read(go[0], &c, 1) != 1)
-			_exit(127); /* profd gave up before starting us */
-		execvp(argv[0], argv);
-		fprintf(stderr, "profd: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(go[0]);
-	*go_fd = go[1];
-	return pid;
-}
+/* ---- the run ---- */
 
 static bool process_alive(pid_t pid)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
-static uint64_t lost_total(const uint64_t *cnt)
-{
-	return cnt[PROFD_CNT_COUNTS_FULL] + cnt[PROFD_CNT_RINGBUF_FULL] + cnt[PROFD_CNT_USTACK_FULL] +
-	       cnt[PROFD_CNT_KSTACK_FULL];
-}
-
-struct run {
-	const struct prof_record_opts *opts;
-	struct prof_collector c;
-	struct fmt_profile *profile;
-	pid_t child;
-	int child_status;
-	bool child_done;
-	double start;
-	int64_t start_ns;
-	double last_drain; /* seconds since the start */
-	struct prof_live *live; /* with --http: windows go here, not to profile */
-	struct web_server *server;
-};
-
-static void live_info(struct run *r, struct prof_live_info *info, const char *mode)
-{
-	uint64_t cnt[PROFD_CNT_MAX];
-
-	prof_sampler__counters(r->c.sampler, cnt);
-	memset(info, 0, sizeof(*info));
-	info->mode = mode;
-	snprintf(info->event, sizeof(info->event), "%s", prof_sampler__event_name(r->c.sampler));
-	info->freq = r->opts->freq;
-	info->start_ns = r->start_ns;
-	info->lost = lost_total(cnt);
-	info->processes = r->c.processes;
-}
-
-static int drain_once(struct run *r)
-{
-	struct fmt_profile *window = fmt_profile__new(r->profile->period_ns);
-	int err;
-
-	if (!window)
-		return -ENOMEM;
-	err = prof_collector__drain(&r->c, window);
-	if (!err && r->live) {
-		struct prof_live_info info;
-		double to = now_s() - r->start;
-
-		live_info(r, &info, "live");
-		err = prof_live__publish(r->live, window, r->last_drain, to, &info, false);
-		r->last_drain = to;
-		if (err)
-			pr_warn("cannot collect samples: %s", strerror(-err));
-		return err;
-	}
-	if (!err)
-		err = fmt_profile__merge(r->profile, window, NULL);
-	fmt_profile__free(window);
-	if (err)
-		pr_warn("cannot collect samples: %s", strerror(-err));
-	return err;
-}
-
-static void print_status(struct run *r)
-{
-	uint64_t cnt[PROFD_CNT_MAX];
-
-	prof_sampler__counters(r->c.sampler, cnt);
-	fprintf(stderr, "\r\033[Kprofd: %.0fs  %llu samples  %zu processes  %llu lost",
-		now_s() - r->start, (unsigned long long)cnt[PROFD_CNT_SAMPLES], r->c.processes,
-		(unsigned long long)lost_total(cnt));
-}
-
-static bool all_targets_gone(struct run *r)
-{
-	for (int i = 0; i < r->opts->npids; i++)
-		if (process_alive(r->opts->pids[i]))
-			return false;
-	return true;
-}
-
-static bool check_child(struct run *r)
-{
-	if (r->child <= 0 || r->child_done)
-		return r->child_done;
-	if (waitpid(r->child, &r->child_status, WNOHANG) == r->child)
-		r->child_done = true;
-	return r->child_done;
-}
-
-static void sample_loop(struct run *r)
-{
-	const struct prof_record_opts *o = r->opts;
-	bool tty = isatty(STDERR_FILENO);
-	double next_drain = r->start + WINDOW_MS / 1000.0, next_status = r->start + 1;
-
-	while (!stop_signal) {
-		double t = now_s();
-
-		if (o->duration > 0 && t - r->start >= o->duration)
-			break;
-		if (r->child > 0 && check_child(r))
-			break;
-		if (o->npids && all_targets_gone(r))
-			break;
-		if (t >= next_drain) {
-			if (drain_once(r))
-				break;
-			next_drain += WINDOW_MS / 1000.0;
-		}
-		if (tty && t >= next_status) {
-			print_status(r);
-			next_status += 1;
-		}
-		prof_collector__poll(&r->c, POLL_MS);
-	}
-	if (tty)
-		fputs("\r\033[K", stderr);
-}
-
-/* Stacks cut at the copied stack size: reported by prof_collector__unwind_summary(). */
-static uint64_t unwind_cut(const struct run *r)
-{
-	struct prof_unwind_counts uc;
-
-	if (!r->c.unwind)
-		return 0;
-	prof_unwind__counts(r->c.unwind, &uc);
-	return uc.stops[SYM_UNWIND_TRUNCATED];
-}
-
-/* "1234 samples (cpu-clock, 99 Hz, 10.0 s), 0 lost; ..." on one line. */
-static void print_summary(struct run *r, double elapsed)
-{
-	const struct fmt_profile *p = r->live ? prof_live__peek(r->live) : r->profile;
-	const uint64_t *cnt = r->c.counters;
-	struct profd_strbuf sb = {0};
-	uint64_t full = cnt[PROFD_CNT_USTACK_FULL] + cnt[PROFD_CNT_KSTACK_FULL];
-
-	profd_strbuf_printf(&sb, "%lld samples (%s, %d Hz, %.1f s), %llu lost",
-			    (long long)p->total, prof_sampler__event_name(r->c.sampler),
-			    r->opts->freq, elapsed, (unsigned long long)lost_total(cnt));
-	if (lost_total(cnt))
-		profd_strbuf_printf(&sb, " (%llu stacks: stack map full, %llu samples: counts map full)",
-				    (unsigned long long)full,
-				    (unsigned long long)cnt[PROFD_CNT_COUNTS_FULL]);
-	if (p->loss.stacks_truncated > unwind_cut(r))
-		profd_strbuf_printf(&sb, ", %llu stacks truncated at %d frames (raise with --max-stack)",
-				    (unsigned long long)(p->loss.stacks_truncated - unwind_cut(r)),
-				    prof_sampler__max_stack(r->c.sampler));
-	prof_collector__unwind_summary(&r->c, &sb);
-	if (cnt[PROFD_CNT_EVENTS_LOST] + cnt[PROFD_CNT_SEEN_FULL] + cnt[PROFD_CNT_TARGETS_FULL])
-		profd_strbuf_printf(&sb, ", %llu process events lost",
-				    (unsigned long long)(cnt[PROFD_CNT_EVENTS_LOST] +
-							 cnt[PROFD_CNT_SEEN_FULL] +
-							 cnt[PROFD_CNT_TARGETS_FULL]));
-	if (r->c.nexits) {
-		size_t shown = r->c.nexits < 5 ? r->c.nexits : 5;
-
-		profd_strbuf_printf(&sb, "; %zu process%s exited:", r->c.nexits,
-				    r->c.nexits == 1 ? "" : "es");
-		for (size_t i = 0; i < shown; i++)
-			profd_strbuf_printf(&sb, " %d%s%s%s", r->c.exits[i].pid,
-					    r->c.exits[i].comm[0] ? " (" : "", r->c.exits[i].comm,
-					    r->c.exits[i].comm[0] ? ")" : "");
-		if (shown < r->c.nexits)
-			profd_strbuf_puts(&sb, " ...");
-	}
-	if (sb.buf)
-		pr_info("%s", sb.buf);
-	profd_strbuf_release(&sb);
-}
-
-static int check_targets(const struct prof_record_opts *o)
+/* -p takes processes, -t threads: a thread id given to -p would sample nothing. */
+static int check_targets(const struct record_opts *o)
 {
 	for (int i = 0; i < o->npids; i++) {
-		if (!process_alive(o->pids[i])) {
-			pr_warn("pid %d: no such process", o->pids[i]);
+		pid_t pid = o->pids[i], tgid = prof_thread_group(pid);
+
+		if (!process_alive(pid) || tgid == -ESRCH) {
+			pr_warn("pid %d: no such process", pid);
+			return -ESRCH;
+		}
+		if (tgid > 0 && tgid != pid) {
+			pr_warn("-p %d: %d is a thread of process %d (-t %d for that thread alone, -p %d "
+				"for the process)", pid, pid, tgid, pid, tgid);
+			return -EINVAL;
+		}
+	}
+	for (int i = 0; i < o->ntids; i++) {
+		if (prof_thread_group(o->tids[i]) < 0) {
+			pr_warn("thread %d: no such thread", o->tids[i]);
 			return -ESRCH;
 		}
 	}
 	return 0;
 }
 
-/* Ends the command if we stop first, and reports how it ended. Returns the exit code part. */
-static int finish_child(struct run *r)
+static void report_exits(struct prof_session *s, const struct record_opts *o)
 {
-	if (r->child <= 0)
-		return PROFD_EXIT_OK;
-	if (!check_child(r)) {
-		kill(r->child, SIGTERM);
-		waitpid(r->child, &r->child_status, 0);
-		return PROFD_EXIT_OK; /* we ended it: not a failure of the command */
-	}
-	if (WIFEXITED(r->child_status) && WEXITSTATUS(r->child_status) == 0)
-		return PROFD_EXIT_OK;
-	if (WIFEXITED(r->child_status))
-		pr_warn("%s exited with status %d", r->opts->argv[0], WEXITSTATUS(r->child_status));
-	else if (WIFSIGNALED(r->child_status))
-		pr_warn("%s was killed by signal %d (%s)", r->opts->argv[0],
-			WTERMSIG(r->child_status), strsignal(WTERMSIG(r->child_status)));
-	return PROFD_EXIT_FAILURE;
+	struct prof_session_stats st;
+
+	prof_session__stats(s, &st);
+	for (int i = 0; i < o->npids; i++)
+		if (!process_alive(o->pids[i]))
+			pr_info("pid %d exited after %.1f s", o->pids[i], st.elapsed_s);
+	for (int i = 0; i < o->ntids; i++)
+		if (prof_thread_group(o->tids[i]) < 0)
+			pr_info("thread %d exited after %.1f s", o->tids[i], st.elapsed_s);
 }
 
-static int start_sampling(struct run *r, int *go_fd)
+static void summarize_exits(const struct prof_session_stats *st, struct profd_strbuf *sb)
 {
-	const struct prof_record_opts *o = r->opts;
-	int err;
+	size_t shown = st->nexits < 5 ? st->nexits : 5;
 
-	for (int i = 0; i < o->npids; i++) {
-		err = prof_collector__add_target(&r->c, o->pids[i]);
-		if (err) {
-			pr_warn("pid %d: cannot add target: %s", o->pids[i], strerror(-err));
-			return err;
-		}
-	}
-	if (o->argv) {
-		r->child = spawn_command(o->argv, go_fd);
-		if (r->child < 0) {
-			pr_warn("cannot start %s: %s", o->argv[0], strerror((int)-r->child));
-			return (int)r->child;
-		}
-		/*
-		 * Only the BPF target, no maps snapshot: until it execs, the child is a copy of
-		 * profd, and BPF reports an exec only for a process it has sampled. Its first
-		 * sample announces it and the snapshot is taken then, of the command.
-		 */
-		err = prof_sampler__add_target(r->c.sampler, r->child);
-		if (err)
-			return err;
-	}
-	return prof_collector__start(&r->c);
+	if (!st->nexits)
+		return;
+	profd_strbuf_printf(sb, "; %zu process%s exited:", st->nexits, st->nexits == 1 ? "" : "es");
+	for (size_t i = 0; i < shown; i++)
+		profd_strbuf_printf(sb, " %d%s%s%s", st->exits[i].pid, st->exits[i].comm[0] ? " (" : "",
+				    st->exits[i].comm, st->exits[i].comm[0] ? ")" : "");
+	if (shown < st->nexits)
+		profd_strbuf_puts(sb, " ...");
 }
 
-/* Sampling is over but the page stays up until Ctrl-C: profd -p PID --http, after PID exits. */
-static void serve_until_signal(struct run *r)
+/* "1234 samples (cpu-clock, 99 Hz, 10.0 s), 0 lost; ..." on one line. */
+static void print_summary(struct prof_session *s, const struct record_opts *o)
 {
-	pr_info("sampling stopped; still serving the profile, Ctrl-C to quit");
-	while (!stop_signal)
-		poll(NULL, 0, POLL_MS);
+	struct prof_session_stats st;
+	struct profd_strbuf sb = {0};
+	const uint64_t *cnt;
+	uint64_t lost_stacks, events_lost;
+
+	prof_session__stats(s, &st);
+	cnt = st.counters;
+	lost_stacks = cnt[PROFD_CNT_USTACK_FULL] + cnt[PROFD_CNT_KSTACK_FULL];
+	events_lost = cnt[PROFD_CNT_EVENTS_LOST] + cnt[PROFD_CNT_SEEN_FULL] +
+		      cnt[PROFD_CNT_TARGETS_FULL];
+	/* Samples and stacks apart: a sample that lost a stack is still one of the samples. */
+	profd_strbuf_printf(&sb, "%lld samples (%s, %d Hz, %.1f s), %llu samples lost",
+			    (long long)st.samples_kept, st.event, o->freq, st.elapsed_s,
+			    (unsigned long long)st.lost);
+	if (st.lost)
+		profd_strbuf_printf(&sb, " (%llu: counts map full, %llu: stack-copy ring buffer full)",
+				    (unsigned long long)cnt[PROFD_CNT_COUNTS_FULL],
+				    (unsigned long long)cnt[PROFD_CNT_RINGBUF_FULL]);
+	if (lost_stacks)
+		profd_strbuf_printf(&sb, ", %llu stacks lost to a full stack map (their samples "
+				    "are kept, under [lost stack: map full])",
+				    (unsigned long long)lost_stacks);
+	/* Stacks cut at the copied stack's end are the unwind summary's to report. */
+	if (st.loss.stacks_truncated > st.unwind_cut)
+		profd_strbuf_printf(&sb, ", %llu stacks truncated at %d frames (raise with --max-stack)",
+				    (unsigned long long)(st.loss.stacks_truncated - st.unwind_cut),
+				    st.max_stack);
+	prof_session__unwind_summary(s, &sb);
+	if (events_lost)
+		profd_strbuf_printf(&sb, ", %llu process events lost",
+				    (unsigned long long)events_lost);
+	summarize_exits(&st, &sb);
+	if (sb.buf)
+		pr_info("%s", sb.buf);
+	profd_strbuf_release(&sb);
 }
 
-static int start_http(struct run *r)
+static struct prof_session *start(const struct record_opts *o)
 {
-	const struct prof_record_opts *o = r->opts;
-
-	r->live = prof_live__new(1000000000LL / o->freq, LIVE_WINDOWS, WINDOW_MS / 1000.0);
-	if (!r->live)
-		return -errno;
-	r->server = prof_http_start(&o->http, r->live, NULL, 0);
-	if (!r->server) {
-		int err = -errno;
-
-		prof_live__free(r->live);
-		r->live = NULL;
-		return err;
-	}
-	return 0;
-}
-
-/* Stops the server; the cumulative profile becomes r->profile. */
-static void stop_http(struct run *r)
-{
-	web_server__stop(r->server);
-	r->server = NULL;
-	if (r->live) {
-		fmt_profile__free(r->profile);
-		r->profile = prof_live__steal(r->live);
-		prof_live__free(r->live);
-		r->live = NULL;
-	}
-}
-
-int prof_record(const struct prof_record_opts *o)
-{
-	struct prof_collector_opts co = {
+	struct prof_session_opts so = {
+		.pids = o->pids,
+		.npids = o->npids,
+		.tids = o->tids,
+		.ntids = o->ntids,
+		.argv = o->argv,
+		.all = o->all,
 		.freq = o->freq,
 		.max_stack = o->max_stack,
-		.all = o->all,
-		.window_ms = WINDOW_MS,
-		.lines = o->lines,
 		.unwind = o->unwind,
 		.stack_size = o->stack_size,
+		.lines = o->lines,
+		.drain_ms = DRAIN_MS,
+		.duration_s = o->duration,
+		.until_targets_exit = true,
+		.status_line = true,
+		.keep_profile = true,
+		.http = &o->http,
 	};
+
+	return prof_session__start(&so);
+}
+
+static int record(const struct record_opts *o)
+{
 	struct prof_output out = {0};
-	struct run r = {.opts = o};
 	/* With --http the page is the output; a file only when asked for. */
 	bool want_output = !o->http.listen || o->output || o->format;
-	struct prof_live_info info;
-	int go_fd = -1, err, code = PROFD_EXIT_FAILURE;
-	double elapsed;
+	struct fmt_profile *p;
+	struct prof_session *s;
+	int err, code;
 
 	if (want_output) {
 		err = prof_output__open(&out, o->output, o->format);
@@ -386,80 +228,177 @@ int prof_record(const struct prof_record_opts *o)
 			return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
 		out.lines = o->lines;
 	}
-	if (check_targets(o) || prof_check_privileges())
-		goto abort_output;
-	install_signals();
-	if (o->http.listen && start_http(&r))
-		goto abort_output;
-	co.max_stack = prof_max_stack_raise(o->max_stack);
-	if (co.max_stack < 0)
-		goto stop_server;
-	if (prof_collector__init(&r.c, &co))
-		goto restore;
-	r.profile = fmt_profile__new(1000000000LL / o->freq);
-	if (!r.profile)
-		goto fini;
-
-	r.start_ns = realtime_ns();
-	r.start = now_s();
-	err = start_sampling(&r, &go_fd);
-	if (go_fd >= 0) {
-		/* Closing without a byte tells the child to give up; a byte lets it exec. */
-		if (!err && write(go_fd, "g", 1) != 1)
-			err = -errno;
-		close(go_fd);
-	}
-	if (err)
-		goto fini;
-	pr_debug("sampling %s at %d Hz", prof_sampler__event_name(r.c.sampler), o->freq);
-	if (o->unwind != PROFD_UNWIND_FP)
-		pr_debug("user stacks: --unwind %s, %u-byte stack copies",
-			 o->unwind == PROFD_UNWIND_AUTO ? "auto" : "dwarf", o->stack_size);
-
-	sample_loop(&r);
-	/* Two drains: the first takes the live buffer, the second what landed during the first. */
-	if (drain_once(&r) || drain_once(&r))
-		goto fini;
-	elapsed = now_s() - r.start;
-	if (r.live) {
-		live_info(&r, &info, "stopped");
-		if (prof_live__publish(r.live, NULL, 0, 0, &info, true))
-			goto fini;
-	}
-
-	code = finish_child(&r);
-	if (stop_signal)
-		pr_debug("stopped by signal %d", (int)stop_signal);
-	for (int i = 0; i < o->npids; i++)
-		if (!process_alive(o->pids[i]))
-			pr_info("pid %d exited after %.1f s", o->pids[i], now_s() - r.start);
-	print_summary(&r, elapsed);
-	/* The kernel refuses (EBUSY) to change the sysctl while a stack map exists: free ours. */
-	prof_collector__fini(&r.c);
-	prof_max_stack_restore();
-	if (r.live && !o->duration && !stop_signal)
-		serve_until_signal(&r);
-	stop_http(&r);
-	r.profile->time_ns = r.start_ns;
-	r.profile->duration_ns = (int64_t)(elapsed * 1e9);
-	if (want_output && prof_output__write(&out, r.profile))
-		code = PROFD_EXIT_FAILURE;
-	fmt_profile__free(r.profile);
-	return code;
-
-fini:
-	if (r.child > 0) {
-		kill(r.child, SIGKILL);
-		waitpid(r.child, NULL, 0);
-	}
-	prof_collector__fini(&r.c);
-restore:
-	prof_max_stack_restore();
-stop_server:
-	stop_http(&r);
-	fmt_profile__free(r.profile);
-abort_output:
-	if (want_output)
+	err = check_targets(o);
+	if (err == -EINVAL) {
 		prof_output__abort(&out);
-	return PROFD_EXIT_FAILURE;
+		return PROFD_EXIT_USAGE;
+	}
+	s = err ? NULL : start(o);
+	if (!s || prof_session__run(s)) {
+		prof_session__free(s);
+		if (want_output)
+			prof_output__abort(&out);
+		return PROFD_EXIT_FAILURE;
+	}
+	code = prof_session__end_command(s);
+	report_exits(s, o);
+	print_summary(s, o);
+	prof_session__stop_sampling(s);
+	if (o->http.listen && !o->duration && !prof_signals_caught())
+		prof_session__linger(s);
+	p = prof_session__profile(s);
+	prof_session__free(s);
+	if (want_output && (!p || prof_output__write(&out, p)))
+		code = PROFD_EXIT_FAILURE;
+	fmt_profile__free(p);
+	return code;
+}
+
+/* ---- options ---- */
+
+enum {
+	OPT_FORMAT = 256,
+	OPT_MAX_STACK,
+	OPT_LINES,
+	OPT_DEBUGINFOD,
+	OPT_UNWIND,
+	OPT_STACK_SIZE,
+};
+
+/* One option; returns 0, or an exit code to end with (usage errors print one line). */
+static int parse_option(struct record_opts *o, int opt, const char *arg, char **argv)
+{
+	long v;
+	char *end;
+
+	switch (opt) {
+	case 'p':
+		if (prof_parse_pid_list(arg, &o->pids, &o->npids))
+			return prof_usage(NULL, "-p %s: expected PID[,PID...]", arg);
+		return 0;
+	case 't':
+		if (prof_parse_pid_list(arg, &o->tids, &o->ntids))
+			return prof_usage(NULL, "-t %s: expected TID[,TID...]", arg);
+		return 0;
+	case 'a':
+		o->all = true;
+		return 0;
+	case 'F':
+		if (!prof_parse_long(arg, 1, 1000000000, &v))
+			return prof_usage(NULL, "-F %s: expected a frequency in Hz above 0", arg);
+		o->freq = prof_session_clamp_freq("-F", v);
+		return 0;
+	case 'd':
+		errno = 0;
+		o->duration = strtod(arg, &end);
+		if (errno || end == arg || *end || !(o->duration > 0) || o->duration > 1e9)
+			return prof_usage(NULL, "-d %s: expected a positive number of seconds", arg);
+		return 0;
+	case 'o':
+		o->output = arg;
+		return 0;
+	case OPT_FORMAT:
+		o->format = arg;
+		return 0;
+	case OPT_MAX_STACK:
+		if (!prof_parse_long(arg, 1, 65535, &v))
+			return prof_usage(NULL, "--max-stack %s: expected 1..65535", arg);
+		o->max_stack = (int)v;
+		return 0;
+	case OPT_LINES:
+		o->lines = true;
+		return 0;
+	case OPT_DEBUGINFOD:
+		/* libdebuginfod reads only this; set before any thread exists. */
+		if (setenv("DEBUGINFOD_URLS", arg, 1))
+			return prof_usage(NULL, "--debuginfod %s: %s", arg, strerror(errno));
+		return 0;
+	case PROF_OPT_HTTP:
+	case PROF_OPT_HTTP_HOST:
+	case PROF_OPT_HTTP_PUBLIC:
+		return prof_http_option(&o->http, opt, arg) < 0 ? PROFD_EXIT_USAGE : 0;
+	case OPT_UNWIND:
+		if (!prof_parse_unwind(arg, &o->unwind))
+			return prof_usage(NULL, "--unwind %s: expected fp, dwarf or auto", arg);
+		return 0;
+	case OPT_STACK_SIZE:
+		if (!prof_parse_long(arg, 1, PROFD_STACK_SIZE_MAX, &v))
+			return prof_usage(NULL, "--stack-size %s: expected 1..%d bytes", arg,
+					  PROFD_STACK_SIZE_MAX);
+		o->stack_size = (unsigned)(v + PROFD_STACK_PAGE - 1) / PROFD_STACK_PAGE *
+				PROFD_STACK_PAGE;
+		return 0;
+	case 'v':
+		profd_log_set_level(PROFD_LOG_DEBUG);
+		return 0;
+	case ':':
+		return prof_usage(NULL, "%s: needs a value", argv[optind - 1]);
+	default:
+		if (optopt)
+			return prof_usage(NULL, "unknown option -%c", optopt);
+		return prof_usage(NULL, "unknown option %s", argv[optind - 1]);
+	}
+}
+
+/* After the options: exactly one kind of target, and a page only where it may listen. */
+static int check_options(struct record_opts *o, int argc, char **argv)
+{
+	int targets;
+
+	if (optind < argc)
+		o->argv = argv + optind;
+	targets = (o->npids > 0) + (o->ntids > 0) + o->all + (o->argv != NULL);
+	if (targets == 0)
+		return prof_usage(NULL, "nothing to profile: give -p PID, -t TID, -a or -- CMD");
+	if (targets > 1)
+		return prof_usage(NULL, "-p, -t, -a and a command exclude each other");
+	return prof_http_check(&o->http) ? PROFD_EXIT_USAGE : 0;
+}
+
+int prof_record_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"pid", required_argument, NULL, 'p'},
+		{"tid", required_argument, NULL, 't'},
+		{"all-cpus", no_argument, NULL, 'a'},
+		{"freq", required_argument, NULL, 'F'},
+		{"duration", required_argument, NULL, 'd'},
+		{"output", required_argument, NULL, 'o'},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"max-stack", required_argument, NULL, OPT_MAX_STACK},
+		{"lines", no_argument, NULL, OPT_LINES},
+		{"debuginfod", required_argument, NULL, OPT_DEBUGINFOD},
+		{"http", required_argument, NULL, PROF_OPT_HTTP},
+		{"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
+		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
+		{"unwind", required_argument, NULL, OPT_UNWIND},
+		{"stack-size", required_argument, NULL, OPT_STACK_SIZE},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{},
+	};
+	struct record_opts o = {
+		.freq = DEFAULT_FREQ,
+		.max_stack = PROFD_DEFAULT_MAX_STACK,
+		.unwind = PROFD_UNWIND_AUTO,
+		.stack_size = PROFD_STACK_SIZE_DEFAULT,
+	};
+	int opt, code = 0;
+
+	opterr = 0; /* one line of our own instead of getopt's */
+	while (!code && (opt = getopt_long(argc, argv, "+:p:t:aF:d:o:vhV", longopts, NULL)) != -1) {
+		if (opt == 'h' || opt == 'V') {
+			code = opt == 'h' ? fputs(usage_text, stdout) < 0 : prof_print_version();
+			goto out;
+		}
+		code = parse_option(&o, opt, optarg, argv);
+	}
+	code = code ?: check_options(&o, argc, argv);
+	code = code ?: record(&o);
+out:
+	free(o.pids);
+	free(o.tids);
+	free(o.http.hosts);
+	return code;
 }

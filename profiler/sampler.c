@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The BPF side's lifecycle: open, size, load, attach per CPU, poll events, drain buffers. */
+#include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +13,24 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/array.h"
+#include "common/clock.h"
+#include "common/htab.h"
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/sampling_internal.h"
 #include "bpf/profile.skel.h"
+
+#define PROCESSES_MIN 32768
+#define PROCESSES_MAX (1u << 20)
+#define TARGETS_MAX 8192	       /* targets and their descendants alive at once */
+#define EVENTS_BYTES_FP (256u << 10) /* 8192 process events per poll period */
 
 struct prof_sampler {
 	struct profile_bpf *skel;
 	struct ring_buffer *events;
-	struct bpf_link **links;
+	struct bpf_link **links; /* process event tracepoints, then one perf event per CPU */
 	int nlinks;
+	int first_perf_link;
 	int ncpus;
 	bool software;
 	struct prof_sampler_opts opts;
@@ -27,12 +39,11 @@ struct prof_sampler {
 	struct profd_stack *stack_buf; /* one stack value (8 + max_stack * 8 bytes) */
 	uint64_t *stack_pool;	       /* PCs of the stacks read this drain */
 	size_t pool_len, pool_cap;
-	/* Stacks read this drain, an open-addressing table by stack key (0: empty slot). */
-	uint64_t *seen_keys;
+	/* Stacks read this drain: stack key -> index into seen_off and seen_len + 1. */
+	struct profd_htab seen;
 	size_t *seen_off; /* offset in stack_pool */
 	uint32_t *seen_len;
-	uint32_t seen_cap; /* power of two, twice stack_entries */
-	uint64_t *drop_keys; /* keys deleted in one batch when the drain ends */
+	uint64_t *drop_keys; /* keys deleted in one batch when the drain ends; ndrop are seen */
 	uint32_t ndrop;
 	uint32_t stack_entries;
 	struct profd_sample_key *keys;
@@ -40,7 +51,26 @@ struct prof_sampler {
 	uint32_t counts_entries;
 	struct profd_stack *kstack_buf; /* kernel stack of one stack-copy sample */
 	uint64_t events_bytes;
+	/*
+	 * Stack copies can come faster than they unwind: each read of the ring has a deadline.
+	 * A poll stops there and leaves the rest for the next one (the ring absorbs a burst; BPF
+	 * counts what a full ring refuses). A drain must empty the ring before it clears the
+	 * buffer's stacks: past its deadline it drops the stack copies left, counted, and still
+	 * handles process events; dropping is far faster than sampling, so it ends.
+	 */
+	int64_t ring_deadline_ns; /* CLOCK_MONOTONIC; 0: none */
+	bool ring_drop;		  /* past the deadline: drop (drain), else stop (poll) */
+	bool ring_behind;	  /* the last poll stopped at its deadline: records wait */
+	uint64_t ring_skipped;	  /* stack copies dropped */
+	pthread_t stopper;	  /* see prof_sampler__stop_after() */
+	bool has_stopper;
+	struct timespec stop_at;
 };
+
+/* How long one poll may unwind; a drain longer (a full ring is about 2000 stack copies,
+ * 100 ms of unwinding), then it drops what is left. */
+#define POLL_BUDGET_NS (50 * 1000000LL)
+#define DRAIN_BUDGET_NS (500 * 1000000LL)
 
 /* A sample with a stack copy: its kernel stack is read now, while its stacks map still holds it
  * (prof_sampler__drain() reads the ring before it clears a buffer). */
@@ -75,6 +105,11 @@ static void on_stack_event(struct prof_sampler *s, const struct profd_stack_even
 	s->opts.on_stack(&ss, s->opts.ctx);
 }
 
+static bool past_deadline(const struct prof_sampler *s)
+{
+	return s->ring_deadline_ns && profd_mono_ns() > s->ring_deadline_ns;
+}
+
 static int on_ringbuf(void *ctx, void *data, size_t size)
 {
 	struct prof_sampler *s = ctx;
@@ -82,11 +117,18 @@ static int on_ringbuf(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(struct profd_event))
 		return 0;
-	if (e->type == PROFD_EV_STACK)
-		on_stack_event(s, data, size);
-	else if (s->opts.on_event)
-		s->opts.on_event(e, s->opts.ctx);
-	return 0;
+	if (e->type != PROFD_EV_STACK) {
+		if (s->opts.on_event)
+			s->opts.on_event(e, s->opts.ctx);
+		return 0;
+	}
+	if (s->ring_drop && past_deadline(s)) {
+		s->ring_skipped++;
+		return 0;
+	}
+	on_stack_event(s, data, size);
+	/* A poll's budget is spent: libbpf stops after this record, which was handled. */
+	return !s->ring_drop && past_deadline(s) ? -ETIME : 0;
 }
 
 static uint32_t round_pow2(uint64_t v)
@@ -103,28 +145,34 @@ static size_t stack_value_size(const struct prof_sampler *s)
 	return offsetof(struct profd_stack, pcs) + s->opts.max_stack * sizeof(__u64);
 }
 
-static int size_maps(struct prof_sampler *s)
+/* The power of two >= v, within [lo, hi] (both powers of two). */
+static uint64_t clamp_pow2(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	uint64_t p = round_pow2(v);
+
+	return p < lo ? lo : p > hi ? hi : p;
+}
+
+/* Samples taken on every CPU in one drain period at the nominal rate. */
+static uint64_t samples_per_window(const struct prof_sampler *s)
+{
+	return (uint64_t)s->ncpus * s->opts.freq * (s->opts.window_ms ? s->opts.window_ms : 1000) /
+	       1000;
+}
+
+/* Counts and stacks, double-buffered: one drain period's worth each. */
+static int size_sample_maps(struct prof_sampler *s)
 {
 	struct profile_bpf *skel = s->skel;
-	uint64_t per_window;
+	uint64_t per_window = samples_per_window(s);
 	int err = 0;
 
 	/*
 	 * A window holds at most one new stack per sample and two stacks (user, kernel) per
 	 * sample; twice that leaves room for a burst above the nominal rate.
 	 */
-	per_window = (uint64_t)s->ncpus * s->opts.freq * (s->opts.window_ms ? s->opts.window_ms : 1000) / 1000;
-	s->stack_entries = round_pow2(per_window * 4);
-	if (s->stack_entries < 4096)
-		s->stack_entries = 4096;
-	if (s->stack_entries > 131072)
-		s->stack_entries = 131072;
-	s->counts_entries = round_pow2(per_window * 4);
-	if (s->counts_entries < 4096)
-		s->counts_entries = 4096;
-	if (s->counts_entries > 262144)
-		s->counts_entries = 262144;
-
+	s->stack_entries = (uint32_t)clamp_pow2(per_window * 4, 4096, 131072);
+	s->counts_entries = (uint32_t)clamp_pow2(per_window * 4, 4096, 262144);
 	skel->rodata->stack_bytes = s->opts.max_stack * sizeof(__u64);
 	err = err ?: bpf_map__set_value_size(skel->maps.stacks0, stack_value_size(s));
 	err = err ?: bpf_map__set_value_size(skel->maps.stacks1, stack_value_size(s));
@@ -132,37 +180,71 @@ static int size_maps(struct prof_sampler *s)
 	err = err ?: bpf_map__set_max_entries(skel->maps.stacks0, s->stack_entries);
 	err = err ?: bpf_map__set_max_entries(skel->maps.stacks1, s->stack_entries);
 	err = err ?: bpf_map__set_max_entries(skel->maps.counts0, s->counts_entries);
-	err = err ?: bpf_map__set_max_entries(skel->maps.counts1, s->counts_entries);
-	if (s->opts.unwind != PROFD_UNWIND_FP) {
-		/*
-		 * Stack copies share the events ring: room for half a second of samples on every
-		 * CPU (user space reads it every poll period, 100 ms), within 4 to 256 MiB.
-		 */
-		uint64_t rec = sizeof(struct profd_stack_event) + 8 + s->opts.stack_size;
+	return err ?: bpf_map__set_max_entries(skel->maps.counts1, s->counts_entries);
+}
 
-		s->events_bytes = round_pow2(per_window * rec / 2);
-		if (s->events_bytes < (4u << 20))
-			s->events_bytes = 4u << 20;
-		if (s->events_bytes > (256u << 20))
-			s->events_bytes = 256u << 20;
-		err = err ?: bpf_map__set_max_entries(skel->maps.events, s->events_bytes);
-	}
-	return err;
+/* Processes alive now, from /proc; 0 if it cannot be read. */
+static uint64_t processes_alive(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	uint64_t n = 0;
+
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] >= '1' && de->d_name[0] <= '9';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * The per-process maps hold live processes only (entries go at exit): room for twice those
+ * alive at the start, at least PROCESSES_MIN. targets holds the processes asked for and what
+ * they fork; without a filter it is never read.
+ */
+static int size_process_maps(struct prof_sampler *s)
+{
+	struct profile_bpf *skel = s->skel;
+	uint64_t processes = clamp_pow2(2 * processes_alive(), PROCESSES_MIN, PROCESSES_MAX);
+	int err = 0;
+
+	err = err ?: bpf_map__set_max_entries(skel->maps.seen, (uint32_t)processes);
+	err = err ?: bpf_map__set_max_entries(skel->maps.unwind_modes, (uint32_t)processes);
+	return err ?: bpf_map__set_max_entries(skel->maps.targets,
+					      s->opts.filter_pids ? TARGETS_MAX : 1);
+}
+
+/*
+ * Process events need little room: user space reads them every poll period (100 ms). Stack
+ * copies share the ring: then room for half a second of samples on every CPU, within 4 to
+ * 32 MiB: more only holds a backlog user space cannot unwind in time anyway.
+ */
+static int size_events(struct prof_sampler *s)
+{
+	uint64_t rec = sizeof(struct profd_stack_event) + 8 + s->opts.stack_size;
+
+	s->events_bytes = EVENTS_BYTES_FP;
+	if (s->opts.unwind != PROFD_UNWIND_FP)
+		s->events_bytes = clamp_pow2(samples_per_window(s) * rec / 2, 4u << 20, 32u << 20);
+	return bpf_map__set_max_entries(s->skel->maps.events, (uint32_t)s->events_bytes);
+}
+
+static int size_maps(struct prof_sampler *s)
+{
+	return size_sample_maps(s) ?: size_process_maps(s) ?: size_events(s);
 }
 
 static int alloc_scratch(struct prof_sampler *s)
 {
 	s->stack_buf = calloc(1, stack_value_size(s));
-	s->seen_cap = s->stack_entries * 2;
-	s->seen_keys = calloc(s->seen_cap, sizeof(*s->seen_keys));
-	s->seen_off = calloc(s->seen_cap, sizeof(*s->seen_off));
-	s->seen_len = calloc(s->seen_cap, sizeof(*s->seen_len));
+	s->seen_off = calloc(s->stack_entries, sizeof(*s->seen_off));
+	s->seen_len = calloc(s->stack_entries, sizeof(*s->seen_len));
 	s->drop_keys = calloc(s->stack_entries, sizeof(*s->drop_keys));
 	s->keys = calloc(s->counts_entries, sizeof(*s->keys));
 	s->values = calloc(s->counts_entries, sizeof(*s->values));
 	s->kstack_buf = calloc(1, stack_value_size(s));
-	if (!s->stack_buf || !s->seen_keys || !s->seen_off || !s->seen_len || !s->drop_keys ||
-	    !s->keys || !s->values || !s->kstack_buf)
+	if (!s->stack_buf || !s->seen_off || !s->seen_len || !s->drop_keys || !s->keys ||
+	    !s->values || !s->kstack_buf || profd_htab_reserve(&s->seen, s->stack_entries))
 		return -ENOMEM;
 	return 0;
 }
@@ -189,7 +271,8 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 		pr_warn("cannot open the BPF programs: %s", strerror(-err));
 		goto fail;
 	}
-	s->skel->rodata->filter_pids = opts->filter_pids;
+	s->skel->rodata->filter_pids = opts->filter_pids || opts->filter_tids;
+	s->skel->rodata->filter_tids = opts->filter_tids;
 	s->skel->rodata->kernel_stacks = opts->kernel_stacks;
 	if (opts->unwind != PROFD_UNWIND_FP) {
 		if (!opts->stack_size || opts->stack_size % PROFD_STACK_PAGE ||
@@ -233,6 +316,10 @@ void prof_sampler__free(struct prof_sampler *s)
 {
 	if (!s)
 		return;
+	if (s->has_stopper) {
+		pthread_cancel(s->stopper);
+		pthread_join(s->stopper, NULL);
+	}
 	for (int i = 0; i < s->nlinks; i++)
 		bpf_link__destroy(s->links[i]); /* the link owns and closes its perf event fd */
 	free(s->links);
@@ -240,7 +327,7 @@ void prof_sampler__free(struct prof_sampler *s)
 	profile_bpf__destroy(s->skel);
 	free(s->stack_buf);
 	free(s->stack_pool);
-	free(s->seen_keys);
+	profd_htab_release(&s->seen);
 	free(s->seen_off);
 	free(s->seen_len);
 	free(s->drop_keys);
@@ -258,6 +345,17 @@ int prof_sampler__add_target(struct prof_sampler *s, pid_t pid)
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.targets), &key, &one, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+int prof_sampler__add_thread(struct prof_sampler *s, pid_t tgid, pid_t tid)
+{
+	__u32 key = tid;
+	__u8 one = 1;
+	int err = prof_sampler__add_target(s, tgid);
+
+	if (!err && bpf_map_update_elem(bpf_map__fd(s->skel->maps.threads), &key, &one, BPF_ANY))
+		err = -errno;
+	return err;
 }
 
 static int add_link(struct prof_sampler *s, struct bpf_link *link)
@@ -307,6 +405,7 @@ int prof_sampler__start(struct prof_sampler *s)
 	n = prof_online_cpus(&cpus);
 	if (n < 0)
 		return n;
+	s->first_perf_link = s->nlinks;
 	for (int i = 0; i < n; i++) {
 		struct bpf_link *link;
 		int fd = prof_perf_event_open(cpus[i], s->opts.freq, &s->software);
@@ -332,6 +431,41 @@ int prof_sampler__start(struct prof_sampler *s)
 	return err;
 }
 
+static void *stop_when_due(void *arg)
+{
+	struct prof_sampler *s = arg;
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &s->stop_at, NULL) == EINTR)
+		;
+	__atomic_store_n(&s->skel->bss->stopped, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+int prof_sampler__stop_after(struct prof_sampler *s, double seconds)
+{
+	int64_t at = profd_mono_ns() + (int64_t)(seconds * PROFD_NS_PER_S);
+	sigset_t all, old;
+	int err;
+
+	s->stop_at = (struct timespec){.tv_sec = at / PROFD_NS_PER_S, .tv_nsec = at % PROFD_NS_PER_S};
+	/* Signals stay with the thread that runs the loop. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = -pthread_create(&s->stopper, NULL, stop_when_due, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	s->has_stopper = !err;
+	return err;
+}
+
+void prof_sampler__stop(struct prof_sampler *s)
+{
+	__atomic_store_n(&s->skel->bss->stopped, 1, __ATOMIC_RELEASE);
+	for (int i = s->first_perf_link; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	if (s->first_perf_link < s->nlinks)
+		s->nlinks = s->first_perf_link;
+}
+
 const char *prof_sampler__event_name(const struct prof_sampler *s)
 {
 	return s->software ? "cpu-clock" : "cycles";
@@ -342,16 +476,31 @@ int prof_sampler__max_stack(const struct prof_sampler *s)
 	return s->opts.max_stack;
 }
 
-int prof_sampler__poll(struct prof_sampler *s, int timeout_ms)
+/*
+ * Waits up to timeout_ms for the ring, then reads it until it is empty or the budget is spent:
+ * then it stops, or with drop reads on, dropping the stack copies left (counted).
+ */
+static int read_ring(struct prof_sampler *s, int timeout_ms, int64_t budget_ns, bool drop)
 {
-	int n = ring_buffer__poll(s->events, timeout_ms);
+	int n;
 
+	/* Stack copies come without a wakeup: with a backlog, waiting would only let it grow. */
+	if (s->ring_behind)
+		timeout_ms = 0;
+	s->ring_deadline_ns = profd_mono_ns() + timeout_ms * 1000000LL + budget_ns;
+	s->ring_drop = drop;
+	n = ring_buffer__poll(s->events, timeout_ms);
 	/* Stack copies are submitted without a wakeup: take whatever came meanwhile. */
 	if (n >= 0 && s->opts.unwind != PROFD_UNWIND_FP)
 		n = ring_buffer__consume(s->events);
-	if (n == -EINTR)
-		return 0;
-	return n < 0 ? n : 0;
+	s->ring_deadline_ns = 0;
+	s->ring_behind = n == -ETIME;
+	return n == -ETIME || n == -EINTR || n >= 0 ? 0 : n;
+}
+
+int prof_sampler__poll(struct prof_sampler *s, int timeout_ms)
+{
+	return read_ring(s, timeout_ms, POLL_BUDGET_NS, false);
 }
 
 int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode)
@@ -400,15 +549,19 @@ out:
 	free(now);
 }
 
-/* Reads the stack with this key from the drained stacks map, once per drain; returns its PCs. */
-static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, const uint64_t **pcs,
-		      uint32_t *len)
-{
-	uint32_t mask = s->seen_cap - 1, i, n;
+/* Where one stack's PCs sit in stack_pool: an offset, since the pool moves when it grows. */
+struct stack_ref {
+	size_t off;
+	uint32_t len;
+};
 
-	for (i = key & mask; s->seen_keys[i] && s->seen_keys[i] != key; i = (i + 1) & mask)
-		;
-	if (!s->seen_keys[i]) {
+/* Reads the stack with this key from the drained stacks map, once per drain. */
+static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, struct stack_ref *ref)
+{
+	uint64_t i = profd_htab_get(&s->seen, key);
+	uint32_t n;
+
+	if (!i) {
 		if (s->ndrop == s->stack_entries) /* more keys than the map holds: corrupt */
 			return -E2BIG;
 		if (bpf_map_lookup_elem(map_fd, &key, s->stack_buf))
@@ -416,28 +569,24 @@ static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, const ui
 		n = s->stack_buf->len;
 		if (n > (uint32_t)s->opts.max_stack)
 			n = s->opts.max_stack;
-		if (s->pool_len + n > s->pool_cap) {
-			size_t cap = s->pool_cap ? s->pool_cap * 2 : 4096;
-			uint64_t *p;
-
-			while (cap < s->pool_len + n)
-				cap *= 2;
-			p = realloc(s->stack_pool, cap * sizeof(*p));
-			if (!p)
-				return -ENOMEM;
-			s->stack_pool = p;
-			s->pool_cap = cap;
-		}
+		if (PROFD_ARRAY_RESERVE(s->stack_pool, s->pool_cap, s->pool_len + n, 4096))
+			return -ENOMEM;
 		memcpy(s->stack_pool + s->pool_len, s->stack_buf->pcs, n * sizeof(uint64_t));
-		s->seen_keys[i] = key;
-		s->seen_off[i] = s->pool_len;
-		s->seen_len[i] = n;
+		i = s->ndrop + 1;
+		profd_htab_add(&s->seen, key, i); /* reserved for every entry of the map */
+		s->seen_off[i - 1] = s->pool_len;
+		s->seen_len[i - 1] = n;
 		s->pool_len += n;
 		s->drop_keys[s->ndrop++] = key;
 	}
-	*pcs = s->stack_pool + s->seen_off[i];
-	*len = s->seen_len[i];
+	ref->off = s->seen_off[i - 1];
+	ref->len = s->seen_len[i - 1];
 	return 0;
+}
+
+static const uint64_t *pool_at(const struct prof_sampler *s, const struct stack_ref *ref)
+{
+	return ref->len ? s->stack_pool + ref->off : NULL;
 }
 
 /* Reads and deletes every entry of a counts map; returns how many. */
@@ -466,22 +615,28 @@ static int take_counts(struct prof_sampler *s, int fd)
 }
 
 /*
- * Deletes every stack of the drained buffer: those read in one batch, then any left behind (a
- * sample dropped for a full counts map leaves its stacks).
+ * Deletes every stack of the drained buffer: those read, then those left behind (kernel stacks
+ * of samples sent with a stack copy, stacks of samples dropped for a full counts map), each in
+ * one batch. The leftovers' keys are listed first: restarting the walk from the first key after
+ * each single delete took time quadratic in their number, seconds under a high rate.
  */
 static void clear_stacks(struct prof_sampler *s, int fd)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint64_t *prev = NULL;
 	__u32 n = s->ndrop;
-	uint64_t key;
 
 	if (n && bpf_map_delete_batch(fd, s->drop_keys, &n, &opts))
 		pr_debug("deleting %u stacks: %s", s->ndrop, strerror(errno));
-	while (bpf_map_get_next_key(fd, NULL, &key) == 0) {
-		if (bpf_map_delete_elem(fd, &key))
-			break;
+	n = 0;
+	while (n < s->stack_entries && !bpf_map_get_next_key(fd, prev, &s->drop_keys[n])) {
+		prev = &s->drop_keys[n];
+		n++;
 	}
-	memset(s->seen_keys, 0, s->seen_cap * sizeof(*s->seen_keys));
+	s->ndrop = n;
+	if (n && bpf_map_delete_batch(fd, s->drop_keys, &n, &opts))
+		pr_debug("deleting %u stacks left behind: %s", s->ndrop, strerror(errno));
+	profd_htab_clear(&s->seen);
 	s->ndrop = 0;
 	s->pool_len = 0;
 }
@@ -499,7 +654,7 @@ int prof_sampler__drain(struct prof_sampler *s,
 	/* Stack copies of the old buffer are all in the ring now; their kernel stacks are read
 	 * before the buffer is cleared. */
 	if (s->opts.unwind != PROFD_UNWIND_FP)
-		ring_buffer__consume(s->events);
+		read_ring(s, 0, DRAIN_BUDGET_NS, true);
 
 	counts_fd = bpf_map__fd(old ? skel->maps.counts1 : skel->maps.counts0);
 	stacks_fd = bpf_map__fd(old ? skel->maps.stacks1 : skel->maps.stacks0);
@@ -517,15 +672,19 @@ int prof_sampler__drain(struct prof_sampler *s,
 			.kstack_err = k->kernel_err,
 			.count = s->values[i],
 		};
+		struct stack_ref user = {0}, kernel = {0};
 
 		memcpy(rs.comm, k->comm, PROFD_COMM_LEN);
 		rs.comm[PROFD_COMM_LEN] = '\0';
 		if (k->user_stack)
-			rs.ustack_err = read_stack(s, stacks_fd, k->user_stack, &rs.ustack,
-						   &rs.nustack);
+			rs.ustack_err = read_stack(s, stacks_fd, k->user_stack, &user);
 		if (k->kernel_stack)
-			rs.kstack_err = read_stack(s, stacks_fd, k->kernel_stack, &rs.kstack,
-						   &rs.nkstack);
+			rs.kstack_err = read_stack(s, stacks_fd, k->kernel_stack, &kernel);
+		/* Only now: the second read may have moved the pool under the first's pointer. */
+		rs.ustack = pool_at(s, &user);
+		rs.nustack = user.len;
+		rs.kstack = pool_at(s, &kernel);
+		rs.nkstack = kernel.len;
 		err = fn(&rs, ctx);
 	}
 	clear_stacks(s, stacks_fd);
@@ -549,5 +708,6 @@ void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT
 		for (int c = 0; c < ncpus; c++)
 			out[i] += vals[c];
 	}
+	out[PROFD_CNT_RINGBUF_FULL] += s->ring_skipped;
 	free(vals);
 }

@@ -4,17 +4,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
-#include "profiler/profiler.h"
+#include "profiler/sampling_internal.h"
 
 #define ENTRIES_MAX 4096 /* kernel + user frames of one sample, markers included */
+#define RECENT_SLOTS 1024
+#define RECENT_NS (100 * 1000000LL)
 
 struct prof_stacks {
 	struct sym_resolver *resolver;
 	int max_stack;
 	uint32_t locs[ENTRIES_MAX];
 	struct fmt_frame_desc frames[64]; /* inline chain of one address */
+	/*
+	 * Processes whose snapshot was checked in the last RECENT_NS, by pid hash: a drain
+	 * holds many samples per process, and one read of /proc/PID/stat for each made a drain
+	 * under a high rate last seconds. A pid reused meanwhile is caught by its exec or new
+	 * process event.
+	 */
+	struct {
+		pid_t pid;
+		int64_t at_ns;
+	} recent[RECENT_SLOTS];
 };
+
+/* Makes sure pid has a snapshot, at most once per RECENT_NS. Returns 0 or -ENOMEM. */
+static int check_process(struct prof_stacks *st, pid_t pid)
+{
+	size_t slot = (size_t)pid % RECENT_SLOTS;
+	int64_t now = profd_coarse_ns();
+
+	if (st->recent[slot].pid == pid && now - st->recent[slot].at_ns < RECENT_NS)
+		return 0;
+	if (sym_resolver__add_process(st->resolver, pid) == -ENOMEM)
+		return -ENOMEM;
+	st->recent[slot].pid = pid;
+	st->recent[slot].at_ns = now;
+	return 0;
+}
 
 struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, int max_stack)
 {
@@ -121,7 +149,7 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 		err = add_marker(p, lost, true, &st->locs[n++]);
 
 	if (!err && rs->nustack)
-		err = sym_resolver__add_process(st->resolver, rs->pid) == -ENOMEM ? -ENOMEM : 0;
+		err = check_process(st, rs->pid);
 	for (uint32_t i = 0; i < rs->nustack && n < ENTRIES_MAX - 2 && !err; i++)
 		err = add_address(st, p, rs->pid, rs->ustack[i], i > 0, &st->locs[n++]);
 	if (!err && (rs->nustack >= (uint32_t)st->max_stack || rs->ustack_truncated)) {

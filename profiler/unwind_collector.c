@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/hash.h"
+#include "common/htab.h"
 #include "common/log.h"
 #include "common/strbuf.h"
-#include "profiler/profiler.h"
+#include "profiler/sampling_internal.h"
 
 struct agg {
 	uint64_t hash;
@@ -33,17 +35,15 @@ struct prof_unwind {
 	uint64_t *pcs; /* one unwind */
 	struct agg *v;
 	size_t n, cap;
-	uint32_t *slots; /* open addressing: index + 1, 0 empty */
-	size_t nslots;
+	struct profd_htab index; /* agg.hash -> index into v + 1 */
 	uint64_t *pool;
 	size_t pool_len, pool_cap;
 	struct fmt_profile *pending; /* symbolized early: their process exec'd */
 	uint64_t failed_first;	     /* samples not unwound past the first frame, not yet reported */
 	struct prof_unwind_counts counts;
-	/* Auto mode's last choice per pid (key pid + 1, value mode), so an exec re-decides without
-	 * counting the process twice. */
-	uint64_t *chosen;
-	size_t nchosen, cap_chosen;
+	/* Auto mode's last choice per pid (value mode + 1), so an exec re-decides without counting
+	 * the process twice. */
+	struct profd_htab chosen;
 };
 
 struct prof_unwind *prof_unwind__new(struct sym_resolver *r, const struct prof_unwind_opts *o)
@@ -72,9 +72,9 @@ void prof_unwind__free(struct prof_unwind *u)
 	fmt_profile__free(u->pending);
 	free(u->pcs);
 	free(u->v);
-	free(u->slots);
+	profd_htab_release(&u->index);
 	free(u->pool);
-	free(u->chosen);
+	profd_htab_release(&u->chosen);
 	free(u);
 }
 
@@ -101,41 +101,22 @@ static bool same(const struct prof_unwind *u, const struct agg *a, uint64_t h,
 	       !memcmp(p + a->nk, upcs, nu * sizeof(uint64_t));
 }
 
-static int rehash(struct prof_unwind *u)
+/* Indexes v[0..n) anew: after entries left v. */
+static int reindex(struct prof_unwind *u)
 {
-	size_t ns = u->nslots ? u->nslots * 2 : 1024;
-	uint32_t *s = calloc(ns, sizeof(*s));
+	int err = 0;
 
-	if (!s)
-		return -ENOMEM;
-	for (size_t i = 0; i < u->n; i++) {
-		size_t j = u->v[i].hash & (ns - 1);
-
-		while (s[j])
-			j = (j + 1) & (ns - 1);
-		s[j] = (uint32_t)i + 1;
-	}
-	free(u->slots);
-	u->slots = s;
-	u->nslots = ns;
-	return 0;
+	profd_htab_clear(&u->index);
+	for (size_t i = 0; i < u->n && !err; i++)
+		err = profd_htab_add(&u->index, u->v[i].hash, i + 1);
+	return err;
 }
 
 static int pool_add(struct prof_unwind *u, const uint64_t *a, size_t na, const uint64_t *b,
 		    size_t nb, size_t *off)
 {
-	if (u->pool_len + na + nb > u->pool_cap) {
-		size_t cap = u->pool_cap ? u->pool_cap * 2 : 16384;
-		uint64_t *p;
-
-		while (cap < u->pool_len + na + nb)
-			cap *= 2;
-		p = realloc(u->pool, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		u->pool = p;
-		u->pool_cap = cap;
-	}
+	if (PROFD_ARRAY_RESERVE(u->pool, u->pool_cap, u->pool_len + na + nb, 16384))
+		return -ENOMEM;
 	*off = u->pool_len;
 	memcpy(u->pool + u->pool_len, a, na * sizeof(*a));
 	memcpy(u->pool + u->pool_len + na, b, nb * sizeof(*b));
@@ -146,29 +127,20 @@ static int pool_add(struct prof_unwind *u, const uint64_t *a, size_t na, const u
 static int aggregate(struct prof_unwind *u, const struct prof_stack_sample *ss,
 		     const uint64_t *upcs, size_t nu, bool truncated)
 {
-	uint64_t h = hash_sample(ss, upcs, nu, truncated);
+	uint64_t h = hash_sample(ss, upcs, nu, truncated), v;
+	size_t pos = PROFD_HTAB_START;
 	struct agg *a;
-	size_t j;
 	int err;
 
-	if ((u->n + 1) * 2 > u->nslots && (err = rehash(u)))
-		return err;
-	for (j = h & (u->nslots - 1); u->slots[j]; j = (j + 1) & (u->nslots - 1)) {
-		a = &u->v[u->slots[j] - 1];
+	while ((v = profd_htab_next(&u->index, h, &pos))) {
+		a = &u->v[v - 1];
 		if (same(u, a, h, ss, upcs, nu, truncated)) {
 			a->count++;
 			return 0;
 		}
 	}
-	if (u->n == u->cap) {
-		size_t cap = u->cap ? u->cap * 2 : 1024;
-
-		a = realloc(u->v, cap * sizeof(*a));
-		if (!a)
-			return -ENOMEM;
-		u->v = a;
-		u->cap = cap;
-	}
+	if (PROFD_ARRAY_RESERVE(u->v, u->cap, u->n + 1, 1024))
+		return -ENOMEM;
 	a = &u->v[u->n];
 	*a = (struct agg){
 		.hash = h,
@@ -182,9 +154,10 @@ static int aggregate(struct prof_unwind *u, const struct prof_stack_sample *ss,
 	};
 	memcpy(a->comm, ss->comm, sizeof(a->comm));
 	err = pool_add(u, ss->kstack, ss->nkstack, upcs, nu, &a->pcs);
+	err = err ?: profd_htab_add(&u->index, h, u->n + 1);
 	if (err)
 		return err;
-	u->slots[j] = (uint32_t)++u->n;
+	u->n++;
 	return 0;
 }
 
@@ -233,8 +206,7 @@ static void clear(struct prof_unwind *u)
 {
 	u->n = 0;
 	u->pool_len = 0;
-	if (u->slots)
-		memset(u->slots, 0, u->nslots * sizeof(*u->slots));
+	profd_htab_clear(&u->index);
 }
 
 int prof_unwind__flush(struct prof_unwind *u, struct prof_stacks *st, struct fmt_profile *window)
@@ -272,57 +244,21 @@ int prof_unwind__before_exec(struct prof_unwind *u, struct prof_stacks *st, pid_
 	}
 	if (!kept)
 		return err;
-	/* Drop the moved entries: rebuild the table without them (rare: once per exec). */
+	/* Drop the moved entries: index the rest anew (rare: once per exec). */
 	for (size_t i = 0, j = 0; i < u->n; i++)
 		if (u->v[i].count)
 			u->v[j++] = u->v[i];
 	u->n -= kept;
-	memset(u->slots, 0, u->nslots * sizeof(*u->slots));
-	for (size_t i = 0; i < u->n; i++) {
-		size_t j = u->v[i].hash & (u->nslots - 1);
-
-		while (u->slots[j])
-			j = (j + 1) & (u->nslots - 1);
-		u->slots[j] = (uint32_t)i + 1;
-	}
-	return err;
+	return err ?: reindex(u);
 }
 
 /* Remembers pid's mode; returns the one it had, or -1. Memory short: counts may double. */
 static int remember(struct prof_unwind *u, pid_t pid, enum profd_unwind mode)
 {
-	uint64_t key = (uint64_t)(uint32_t)pid + 1;
-	size_t j;
+	int old = (int)profd_htab_get(&u->chosen, (uint32_t)pid) - 1;
 
-	if ((u->nchosen + 1) * 2 > u->cap_chosen) {
-		size_t cap = u->cap_chosen ? u->cap_chosen * 2 : 256;
-		uint64_t *v = calloc(cap, sizeof(*v));
-
-		if (!v)
-			return -1;
-		for (size_t i = 0; i < u->cap_chosen; i++) {
-			if (!u->chosen[i])
-				continue;
-			for (j = profd_hash_u64(u->chosen[i] >> 8) & (cap - 1); v[j]; j = (j + 1) & (cap - 1))
-				;
-			v[j] = u->chosen[i];
-		}
-		free(u->chosen);
-		u->chosen = v;
-		u->cap_chosen = cap;
-	}
-	for (j = profd_hash_u64(key) & (u->cap_chosen - 1); u->chosen[j];
-	     j = (j + 1) & (u->cap_chosen - 1)) {
-		if (u->chosen[j] >> 8 == key) {
-			int old = (int)(u->chosen[j] & 0xff);
-
-			u->chosen[j] = key << 8 | mode;
-			return old;
-		}
-	}
-	u->chosen[j] = key << 8 | mode;
-	u->nchosen++;
-	return -1;
+	profd_htab_set(&u->chosen, (uint32_t)pid, (uint64_t)mode + 1);
+	return old;
 }
 
 enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid)
@@ -368,11 +304,6 @@ enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid)
 	return mode;
 }
 
-void prof_unwind__drop_process(struct prof_unwind *u, pid_t pid)
-{
-	sym_unwinder__drop_process(u->uw, pid);
-}
-
 void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts *out)
 {
 	struct sym_unwind_stats st;
@@ -384,8 +315,7 @@ void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts 
 	out->table_bytes = st.table_bytes;
 }
 
-void prof_unwind__summary(const struct prof_unwind *u, uint64_t ringbuf_full,
-			  struct profd_strbuf *sb)
+void prof_unwind__summary(const struct prof_unwind *u, struct profd_strbuf *sb)
 {
 	const struct prof_unwind_counts *c = &u->counts;
 	uint64_t failed = 0;
@@ -396,9 +326,6 @@ void prof_unwind__summary(const struct prof_unwind *u, uint64_t ringbuf_full,
 				    (unsigned long long)c->dwarf_processes,
 				    c->dwarf_processes == 1 ? "" : "es",
 				    (unsigned long long)c->fp_processes);
-	if (ringbuf_full)
-		profd_strbuf_printf(sb, ", %llu samples lost: stack-copy ring buffer full",
-				    (unsigned long long)ringbuf_full);
 	if (c->stops[SYM_UNWIND_TRUNCATED])
 		profd_strbuf_printf(sb, ", %llu stacks truncated at the %u-byte stack copy (raise with --stack-size)",
 				    (unsigned long long)c->stops[SYM_UNWIND_TRUNCATED],

@@ -29,11 +29,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
 
 #define CRC_CHUNK 65536
-#define FILE_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
 
 struct search {
 	struct sym_resolver *r;
@@ -67,20 +67,6 @@ int sym_debuglink_crc(int fd, uint32_t *crc)
 		return -errno;
 	*crc = (uint32_t)c;
 	return 0;
-}
-
-static int open_regular(const char *path)
-{
-	struct stat st;
-	int fd = open(path, FILE_FLAGS);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	return fd;
 }
 
 static const char *why(int err)
@@ -160,9 +146,10 @@ static int load(struct search *s, int fd, const char *path, bool self, bool chec
 
 static int try_path(struct search *s, const char *path, bool in_proc, bool check_crc)
 {
+	struct stat st;
 	int fd, err;
 
-	fd = in_proc ? sym_proc__open_path(s->r, s->p, path) : open_regular(path);
+	fd = in_proc ? sym_proc__open_path(s->r, s->p, path) : sym_open_regular(-1, path, &st);
 	if (fd < 0)
 		return fd;
 	err = load(s, fd, path, false, check_crc);
@@ -191,15 +178,12 @@ static int from_known(struct search *s)
 
 	if (!f->debug_path[0])
 		return from_self(s);
-	fd = open_regular(f->debug_path);
+	fd = sym_open_regular(-1, f->debug_path, &st);
 	if (fd < 0)
 		return fd;
-	err = fstat(fd, &st) ? -errno : 0;
-	if (!err) {
-		sym_file_id__from_stat(&id, &st);
-		err = sym_file_id__equal(&id, &f->debug_id) ? load(s, fd, f->debug_path, false, false)
-							    : -ESTALE;
-	}
+	sym_file_id__from_stat(&id, &st);
+	err = sym_file_id__equal(&id, &f->debug_id) ? load(s, fd, f->debug_path, false, false)
+						    : -ESTALE;
 	close(fd);
 	return err;
 }
@@ -263,7 +247,7 @@ static void warn_refused(struct search *s)
 static void give_up(struct sym_file *f)
 {
 	f->dwarf_state = SYM_DW_NONE;
-	f->dwarf_tried_ns = sym_now_ns();
+	f->dwarf_tried_ns = profd_coarse_ns();
 	if (!f->dwarf_tried_ns)
 		f->dwarf_tried_ns = 1;
 }
@@ -344,7 +328,7 @@ struct sym_dwarf *sym_debuginfo__get(struct sym_resolver *r, const struct sym_pr
 	case SYM_DW_PENDING:
 		return from_debuginfod(&s);
 	case SYM_DW_NONE:
-		if (sym_now_ns() - f->dwarf_tried_ns < SYM_DEBUG_RETRY_NS)
+		if (profd_coarse_ns() - f->dwarf_tried_ns < SYM_DEBUG_RETRY_NS)
 			return NULL;
 		break;
 	default:

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
 
@@ -51,14 +52,6 @@ struct sym_debuginfod {
 	uint64_t deadline_ns; /* of the fetch under way; atomic */
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
 struct sym_debuginfod *sym_debuginfod__new(unsigned int timeout_ms)
 {
 	const char *urls = getenv("DEBUGINFOD_URLS");
@@ -84,7 +77,7 @@ static int progress(debuginfod_client *c, long done, long total)
 	struct sym_debuginfod *d = debuginfod_get_user_data(c);
 
 	return __atomic_load_n(&d->stop, __ATOMIC_RELAXED) ||
-	       mono_ns() > __atomic_load_n(&d->deadline_ns, __ATOMIC_RELAXED);
+	       (uint64_t)profd_mono_ns() > __atomic_load_n(&d->deadline_ns, __ATOMIC_RELAXED);
 }
 
 static int fetch(struct sym_debuginfod *d, debuginfod_client *c, const char *build_id,
@@ -94,14 +87,14 @@ static int fetch(struct sym_debuginfod *d, debuginfod_client *c, const char *bui
 
 	if (!c)
 		return -ENOMEM;
-	__atomic_store_n(&d->deadline_ns, mono_ns() + d->timeout_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->deadline_ns, (uint64_t)profd_mono_ns() + d->timeout_ns, __ATOMIC_RELAXED);
 	/* A length of 0: the build-id is given as a hex string. */
 	fd = debuginfod_find_debuginfo(c, (const unsigned char *)build_id, 0, path);
 	if (fd >= 0) {
 		close(fd);
 		return 0;
 	}
-	if (mono_ns() > __atomic_load_n(&d->deadline_ns, __ATOMIC_RELAXED))
+	if ((uint64_t)profd_mono_ns() > __atomic_load_n(&d->deadline_ns, __ATOMIC_RELAXED))
 		return -ETIMEDOUT;
 	return fd;
 }
@@ -143,7 +136,7 @@ static void *worker(void *arg)
 		q->path = err ? NULL : path;
 		if (err)
 			free(path);
-		q->done_ns = sym_now_ns();
+		q->done_ns = profd_coarse_ns();
 		q->state = DONE;
 		if (!err)
 			__atomic_add_fetch(&d->fetched, 1, __ATOMIC_RELAXED);
@@ -218,7 +211,7 @@ int sym_debuginfod__get(struct sym_debuginfod *d, const char *build_id, char **p
 	} else if (!q->err) {
 		*path = strdup(q->path);
 		ret = *path ? 1 : -ENOMEM;
-	} else if (sym_now_ns() - q->done_ns >= SYM_DEBUG_RETRY_NS) {
+	} else if (profd_coarse_ns() - q->done_ns >= SYM_DEBUG_RETRY_NS) {
 		enqueue(d, q);
 	} else {
 		ret = q->err;

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/array.h"
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
 
@@ -109,15 +110,8 @@ struct growable {
 
 static void *grow(struct growable *g, size_t size)
 {
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 64;
-		void *v = realloc(g->v, cap * size);
-
-		if (!v)
-			return NULL;
-		g->v = v;
-		g->cap = cap;
-	}
+	if (profd_array_reserve(&g->v, &g->cap, g->n + 1, size, 64))
+		return NULL;
 	return (char *)g->v + g->n++ * size;
 }
 
@@ -382,18 +376,13 @@ static int build_units(struct sym_dwarf *d)
 	return err;
 }
 
+_Static_assert(offsetof(struct urange, lo) == 0, "profd_array_upper() keys on lo");
+_Static_assert(offsetof(struct seg, lo) == 0, "profd_array_upper() keys on lo");
+
 static struct unit *find_unit(const struct sym_dwarf *d, uint64_t addr)
 {
-	size_t lo = 0, hi = d->nranges;
+	size_t lo = profd_array_upper(d->ranges, d->nranges, sizeof(*d->ranges), addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (d->ranges[mid].lo <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	for (size_t i = lo, k = 0; i > 0 && k < SCAN_BACK; i--, k++) {
 		const struct urange *r = &d->ranges[i - 1];
 
@@ -680,16 +669,8 @@ static int index_unit(struct sym_dwarf *d, struct unit *u)
 
 static const struct seg *find_seg(const struct unit *u, uint64_t addr)
 {
-	size_t lo = 0, hi = u->nsegs;
+	size_t lo = profd_array_upper(u->segs, u->nsegs, sizeof(*u->segs), addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (u->segs[mid].lo <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo && addr < u->segs[lo - 1].hi ? &u->segs[lo - 1] : NULL;
 }
 

@@ -29,7 +29,6 @@
 #define SECTIONS_MAX (1u << 18)
 #define NOTES_MAX 65536
 #define DEBUGLINK_MAX 4096 /* a file name, padding and a CRC */
-#define BACK_SCAN 8 /* nested symbols looked at behind the nearest one */
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define NATIVE_DATA ELFDATA2LSB
@@ -53,15 +52,6 @@ struct layout {
 struct section {
 	uint64_t addr, end;
 	bool code;
-};
-
-struct cand {
-	uint64_t addr, size;
-	const char *name;
-	uint32_t len;
-	uint32_t shndx;
-	uint8_t rank;
-	uint8_t underscores;
 };
 
 static bool range_ok(const struct src *s, uint64_t off, uint64_t len)
@@ -93,6 +83,52 @@ static int src_read(const struct src *s, uint64_t off, void *buf, size_t len)
 	return 0;
 }
 
+/* The ELF header fields check_headers() needs, from either class. */
+struct ehdr {
+	uint16_t type;
+	uint64_t phoff, phnum, phentsize, shoff, shnum, shentsize;
+};
+
+#define EHDR_OF(eh)                                                                                \
+	((struct ehdr){.type = (eh).e_type,                                                        \
+		       .phoff = (eh).e_phoff,                                                      \
+		       .phnum = (eh).e_phnum,                                                      \
+		       .phentsize = (eh).e_phentsize,                                              \
+		       .shoff = (eh).e_shoff,                                                      \
+		       .shnum = (eh).e_shnum,                                                      \
+		       .shentsize = (eh).e_shentsize})
+
+static int read_ehdr(const struct src *s, bool is64, struct ehdr *h)
+{
+	union {
+		Elf64_Ehdr e64;
+		Elf32_Ehdr e32;
+	} u;
+	int err = src_read(s, 0, &u, is64 ? sizeof(u.e64) : sizeof(u.e32));
+
+	if (!err)
+		*h = is64 ? EHDR_OF(u.e64) : EHDR_OF(u.e32);
+	return err;
+}
+
+/* Counts past 16 bits live in section header 0: sh_info segments, sh_size sections. */
+static int read_large_counts(const struct src *s, bool is64, struct ehdr *h)
+{
+	union {
+		Elf64_Shdr s64;
+		Elf32_Shdr s32;
+	} u;
+	int err = src_read(s, h->shoff, &u, is64 ? sizeof(u.s64) : sizeof(u.s32));
+
+	if (err)
+		return err;
+	if (h->phnum == PN_XNUM)
+		h->phnum = is64 ? u.s64.sh_info : u.s32.sh_info;
+	if (!h->shnum)
+		h->shnum = is64 ? u.s64.sh_size : u.s32.sh_size;
+	return 0;
+}
+
 /*
  * Checks the header tables against the file size. Returns 1 if the file can be handed to libelf,
  * 0 if it is not a usable ELF file, or -errno if it could not be read.
@@ -100,7 +136,8 @@ static int src_read(const struct src *s, uint64_t off, void *buf, size_t len)
 static int check_headers(const struct src *s, struct layout *l)
 {
 	unsigned char ident[EI_NIDENT];
-	uint64_t phoff, phnum, phentsize, shoff, shnum, shentsize;
+	size_t shdr_size, phdr_size;
+	struct ehdr h;
 	int err;
 
 	memset(l, 0, sizeof(*l));
@@ -113,62 +150,28 @@ static int check_headers(const struct src *s, struct layout *l)
 	    (ident[EI_CLASS] != ELFCLASS64 && ident[EI_CLASS] != ELFCLASS32))
 		return 0;
 	l->is64 = ident[EI_CLASS] == ELFCLASS64;
-	if (l->is64) {
-		Elf64_Ehdr eh;
-
-		err = src_read(s, 0, &eh, sizeof(eh));
-		if (err)
-			return err;
-		l->type = eh.e_type;
-		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
-		shoff = eh.e_shoff, shnum = eh.e_shnum, shentsize = eh.e_shentsize;
-	} else {
-		Elf32_Ehdr eh;
-
-		err = src_read(s, 0, &eh, sizeof(eh));
-		if (err)
-			return err;
-		l->type = eh.e_type;
-		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
-		shoff = eh.e_shoff, shnum = eh.e_shnum, shentsize = eh.e_shentsize;
-	}
+	shdr_size = l->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+	phdr_size = l->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	err = read_ehdr(s, l->is64, &h);
+	if (err)
+		return err;
+	l->type = h.type;
 	if (l->type != ET_EXEC && l->type != ET_DYN)
 		return 0;
-	/* Counts past 16 bits live in section header 0; libelf allocates by them, so check them. */
-	if (shoff && (phnum == PN_XNUM || !shnum)) {
-		uint64_t sh_size, sh_info;
-
-		if (shentsize != (l->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)) ||
-		    !range_ok(s, shoff, shentsize))
+	/* libelf allocates by the large counts: check them too. */
+	if (h.shoff && (h.phnum == PN_XNUM || !h.shnum)) {
+		if (h.shentsize != shdr_size || !range_ok(s, h.shoff, h.shentsize))
 			return 0;
-		if (l->is64) {
-			Elf64_Shdr sh;
-
-			err = src_read(s, shoff, &sh, sizeof(sh));
-			sh_size = sh.sh_size, sh_info = sh.sh_info;
-		} else {
-			Elf32_Shdr sh;
-
-			err = src_read(s, shoff, &sh, sizeof(sh));
-			sh_size = sh.sh_size, sh_info = sh.sh_info;
-		}
+		err = read_large_counts(s, l->is64, &h);
 		if (err)
 			return err;
-		if (phnum == PN_XNUM)
-			phnum = sh_info;
-		if (!shnum)
-			shnum = sh_size;
 	}
-	if (phnum > SEGMENTS_MAX * 64 ||
-	    phentsize != (l->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) ||
-	    !range_ok(s, phoff, phnum * phentsize))
+	if (h.phnum > SEGMENTS_MAX * 64 || h.phentsize != phdr_size ||
+	    !range_ok(s, h.phoff, h.phnum * h.phentsize) || h.shnum > SECTIONS_MAX)
 		return 0;
-	if (shnum > SECTIONS_MAX)
-		return 0;
-	l->shdrs_ok = shoff && shnum &&
-		      shentsize == (l->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)) &&
-		      range_ok(s, shoff, shnum * shentsize);
-	l->shnum = l->shdrs_ok ? shnum : 0;
+	l->shdrs_ok = h.shoff && h.shnum && h.shentsize == shdr_size &&
+		      range_ok(s, h.shoff, h.shnum * h.shentsize);
+	l->shnum = l->shdrs_ok ? h.shnum : 0;
 	return 1;
 }
 
@@ -262,23 +265,11 @@ static int read_segments(Elf *elf, const struct src *s, struct sym_elf *out)
 	return 0;
 }
 
-static int cmp_cand(const void *a, const void *b)
-{
-	const struct cand *x = a, *y = b;
-
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	if (x->rank != y->rank)
-		return x->rank > y->rank ? -1 : 1;
-	if (x->underscores != y->underscores)
-		return x->underscores < y->underscores ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-static uint8_t rank_of(const GElf_Sym *sym, bool from_symtab)
+/* Chosen like perf does: sized over zero-size, function over label, global over weak over local. */
+static uint32_t rank_of(const GElf_Sym *sym, bool from_symtab, const char *name)
 {
 	int type = GELF_ST_TYPE(sym->st_info), bind = GELF_ST_BIND(sym->st_info);
-	uint8_t rank = from_symtab;
+	uint32_t rank = from_symtab;
 
 	if (sym->st_size)
 		rank |= 16;
@@ -288,7 +279,7 @@ static uint8_t rank_of(const GElf_Sym *sym, bool from_symtab)
 		rank |= 4;
 	else if (bind == STB_WEAK)
 		rank |= 2;
-	return rank;
+	return rank << 8 | sym_symtab_rank_underscores(name);
 }
 
 static bool plausible_name(const char *name, size_t len)
@@ -297,10 +288,10 @@ static bool plausible_name(const char *name, size_t len)
 	return len && name[0] != '$' && !(len >= 2 && name[0] == '.' && name[1] == 'L');
 }
 
-/* Appends the code symbols of one SHT_SYMTAB or SHT_DYNSYM section to cands. */
+/* Adds the code symbols of one SHT_SYMTAB or SHT_DYNSYM section; aux is their section. */
 static int collect(Elf *elf, const struct src *s, Elf_Scn *scn, const GElf_Shdr *sh,
-		   const struct section *secs, size_t nsecs, size_t max_bytes, struct cand **cands,
-		   size_t *n, size_t *cap)
+		   const struct section *secs, size_t nsecs, size_t max_bytes,
+		   struct sym_symtab_builder *b)
 {
 	size_t entsize = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
 	Elf_Scn *strscn;
@@ -344,46 +335,34 @@ static int collect(Elf *elf, const struct src *s, Elf_Scn *scn, const GElf_Shdr 
 			len = SYM_NAME_MAX;
 		if (!plausible_name(name, len))
 			continue;
-		if (*n == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 1024;
-			struct cand *v = realloc(*cands, ncap * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			*cands = v;
-			*cap = ncap;
-		}
-		(*cands)[(*n)++] = (struct cand){
-			.addr = sym.st_value,
-			.size = sym.st_size,
-			.name = name,
-			.len = (uint32_t)len,
-			.shndx = sym.st_shndx,
-			.rank = rank_of(&sym, sh->sh_type == SHT_SYMTAB),
-			.underscores = (uint8_t)(strspn(name, "_") < 255 ? strspn(name, "_") : 255),
-		};
+		if (sym_symtab_builder__add(b, sym.st_value, sym.st_size, name, len,
+					    rank_of(&sym, sh->sh_type == SHT_SYMTAB, name),
+					    sym.st_shndx))
+			return -ENOMEM;
 	}
 	return 0;
 }
 
-/* Sorts, keeps the best symbol per address and fixes the extent of zero-size ones. */
-static size_t choose(struct cand *c, size_t n, const struct section *secs)
+/*
+ * After the best symbol per address is chosen: a zero-size label inside a sized function goes (the
+ * function names it), other zero-size symbols extend to the next symbol or their section's end.
+ */
+static void fix_sizes(struct sym_symtab_builder *b, const struct section *secs)
 {
+	struct sym_symtab_cand *c = b->v;
 	uint64_t cover_end = 0;
 	size_t kept = 0;
 
-	qsort(c, n, sizeof(*c), cmp_cand);
-	for (size_t i = 0; i < n; i++) {
-		if (kept && c[kept - 1].addr == c[i].addr)
-			continue;
+	for (size_t i = 0; i < b->n; i++) {
 		if (!c[i].size && c[i].addr < cover_end)
-			continue; /* a label inside a sized function: the function names it */
+			continue;
 		if (c[i].size && c[i].addr + c[i].size > cover_end)
 			cover_end = c[i].addr + c[i].size;
 		c[kept++] = c[i];
 	}
+	b->n = kept;
 	for (size_t i = 0; i < kept; i++) {
-		uint64_t end = secs[c[i].shndx].end;
+		uint64_t end = secs[c[i].aux].end;
 
 		if (c[i].size)
 			continue;
@@ -391,44 +370,6 @@ static size_t choose(struct cand *c, size_t n, const struct section *secs)
 			end = c[i + 1].addr;
 		c[i].size = end > c[i].addr ? end - c[i].addr : 1;
 	}
-	return kept;
-}
-
-static int build_symtab(struct cand *c, size_t n, size_t max_bytes, struct sym_symtab **out)
-{
-	struct sym_symtab *t;
-	size_t names_len = 0, off = 0;
-
-	for (size_t i = 0; i < n; i++)
-		names_len += c[i].len + 1;
-	if (names_len > UINT32_MAX || n * sizeof(struct sym_symbol) + names_len > max_bytes) {
-		pr_warn_once("sym: a symbol table needs more than the cache's %zu bytes; skipped",
-			     max_bytes);
-		return 0;
-	}
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	t->syms = malloc(n * sizeof(*t->syms));
-	t->names = malloc(names_len);
-	if (!t->syms || !t->names) {
-		sym_symtab__free(t);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		memcpy(t->names + off, c[i].name, c[i].len);
-		t->names[off + c[i].len] = '\0';
-		t->syms[i] = (struct sym_symbol){
-			.addr = c[i].addr,
-			.size = c[i].size > UINT32_MAX ? UINT32_MAX : (uint32_t)c[i].size,
-			.name = (uint32_t)off,
-		};
-		off += c[i].len + 1;
-	}
-	t->n = n;
-	t->names_len = names_len;
-	*out = t;
-	return 0;
 }
 
 /* The index of the section-name table if it lies inside the file, else 0. */
@@ -478,8 +419,8 @@ static int read_sections(Elf *elf, const struct src *s, const struct layout *l, 
 			 struct sym_elf *out)
 {
 	struct section *secs = calloc(l->shnum, sizeof(*secs));
-	struct cand *cands = NULL;
-	size_t n = 0, cap = 0, names;
+	struct sym_symtab_builder b = {0};
+	size_t names;
 	Elf_Scn *scn = NULL;
 	int err = 0;
 
@@ -526,16 +467,16 @@ static int read_sections(Elf *elf, const struct src *s, const struct layout *l, 
 			if (!gelf_getshdr(scn, &sh) ||
 			    sh.sh_type != (pass ? SHT_DYNSYM : SHT_SYMTAB))
 				continue;
-			err = collect(elf, s, scn, &sh, secs, l->shnum, max_bytes, &cands, &n,
-				      &cap);
+			err = collect(elf, s, scn, &sh, secs, l->shnum, max_bytes, &b);
 		}
 	}
-	if (!err && n) {
-		n = choose(cands, n, secs);
-		err = build_symtab(cands, n, max_bytes, &out->symtab);
+	if (!err && b.n) {
+		sym_symtab_builder__sort(&b);
+		fix_sizes(&b, secs);
+		err = sym_symtab_builder__finish(&b, max_bytes, &out->symtab);
 	}
 out:
-	free(cands);
+	sym_symtab_builder__release(&b);
 	free(secs);
 	return err;
 }
@@ -627,42 +568,4 @@ void sym_elf__release(struct sym_elf *e)
 	free(e->debuglink);
 	sym_symtab__free(e->symtab);
 	memset(e, 0, sizeof(*e));
-}
-
-const struct sym_symbol *sym_symtab__find(const struct sym_symtab *t, uint64_t addr)
-{
-	size_t lo = 0, hi = t->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* The nearest symbol below, or a sized one a little further back that encloses it. */
-	for (size_t i = lo, k = 0; i > 0 && k < BACK_SCAN; i--, k++) {
-		const struct sym_symbol *sym = &t->syms[i - 1];
-
-		if (addr - sym->addr < sym->size)
-			return sym;
-	}
-	return NULL;
-}
-
-size_t sym_symtab__bytes(const struct sym_symtab *t)
-{
-	return sizeof(*t) + t->n * sizeof(*t->syms) + t->names_len +
-	       sym_dcache__bytes(&t->demangled);
-}
-
-void sym_symtab__free(struct sym_symtab *t)
-{
-	if (!t)
-		return;
-	free(t->syms);
-	free(t->names);
-	sym_dcache__release(&t->demangled);
-	free(t);
 }

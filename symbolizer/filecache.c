@@ -12,11 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/hash.h"
+#include "common/htab.h"
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
+#include "symbolizer/unwind_table_internal.h"
 
-#define BUCKETS_MIN 256
+#define FILES_MIN 256
 
 void sym_file_id__from_stat(struct sym_file_id *id, const struct stat *st)
 {
@@ -58,10 +61,8 @@ size_t sym_filecache__file_limit(const struct sym_filecache *fc)
 int sym_filecache__init(struct sym_filecache *fc, size_t max_bytes)
 {
 	memset(fc, 0, sizeof(*fc));
-	fc->buckets = calloc(BUCKETS_MIN, sizeof(*fc->buckets));
-	if (!fc->buckets)
+	if (profd_htab_reserve(&fc->by_id, FILES_MIN))
 		return -ENOMEM;
-	fc->nbuckets = BUCKETS_MIN;
 	fc->lru.lru_next = fc->lru.lru_prev = &fc->lru;
 	fc->max_bytes = max_bytes ? max_bytes : SYM_CACHE_BYTES_DEFAULT;
 	return 0;
@@ -90,24 +91,34 @@ void sym_file__free(struct sym_file *f)
 	free(f->segs);
 	sym_symtab__free(f->symtab);
 	sym_dwarf__free(f->dwarf);
+	sym_uw_table__free(f->unwind);
 	free(f->debuglink);
 	free(f->debug_path);
 	free(f);
 }
 
-static void unhash(struct sym_filecache *fc, struct sym_file *f)
+static void release_slot(struct sym_filecache *fc, struct sym_file *f)
 {
-	struct sym_file **pp = &fc->buckets[id_hash(&f->id) & (fc->nbuckets - 1)];
+	if (!f->slot)
+		return;
+	fc->slots[f->slot] = NULL;
+	fc->free_slots[fc->nfree_slots++] = f->slot; /* room: one per slot handed out */
+	f->slot = 0;
+}
 
-	while (*pp && *pp != f)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = f->hnext;
+static void drop_unwind(struct sym_filecache *fc, struct sym_file *f)
+{
+	if (!f->unwind)
+		return;
+	fc->unwind_bytes -= f->unwind->bytes;
+	fc->with_unwind--;
+	sym_uw_table__free(f->unwind);
+	f->unwind = NULL;
 }
 
 static void remove_file(struct sym_filecache *fc, struct sym_file *f)
 {
-	unhash(fc, f);
+	profd_htab_del(&fc->by_id, id_hash(&f->id), (uintptr_t)f);
 	lru_unlink(f);
 	fc->n--;
 	fc->bytes -= f->bytes;
@@ -115,6 +126,8 @@ static void remove_file(struct sym_filecache *fc, struct sym_file *f)
 		fc->with_symbols--;
 	if (f->dwarf)
 		fc->with_dwarf--;
+	drop_unwind(fc, f);
+	release_slot(fc, f);
 	sym_file__free(f);
 }
 
@@ -122,45 +135,27 @@ void sym_filecache__release(struct sym_filecache *fc)
 {
 	while (fc->lru.lru_next != &fc->lru)
 		remove_file(fc, fc->lru.lru_next);
-	free(fc->buckets);
+	profd_htab_release(&fc->by_id);
+	free(fc->slots);
+	free(fc->free_slots);
 	memset(fc, 0, sizeof(*fc));
-}
-
-static void grow_buckets(struct sym_filecache *fc)
-{
-	size_t nb = fc->nbuckets * 2;
-	struct sym_file **b = calloc(nb, sizeof(*b));
-
-	if (!b)
-		return; /* longer chains, still correct */
-	for (size_t i = 0; i < fc->nbuckets; i++) {
-		struct sym_file *f = fc->buckets[i];
-
-		while (f) {
-			struct sym_file *next = f->hnext;
-			size_t j = id_hash(&f->id) & (nb - 1);
-
-			f->hnext = b[j];
-			b[j] = f;
-			f = next;
-		}
-	}
-	free(fc->buckets);
-	fc->buckets = b;
-	fc->nbuckets = nb;
 }
 
 struct sym_file *sym_filecache__get(struct sym_filecache *fc, const struct sym_file_id *id)
 {
-	struct sym_file *f = fc->buckets[id_hash(id) & (fc->nbuckets - 1)];
+	size_t pos = PROFD_HTAB_START;
+	struct sym_file *f;
+	uint64_t v;
 
-	while (f && !sym_file_id__equal(&f->id, id))
-		f = f->hnext;
-	if (f) {
-		f->refs++;
-		sym_filecache__touch(fc, f);
+	while ((v = profd_htab_next(&fc->by_id, id_hash(id), &pos))) {
+		f = (struct sym_file *)(uintptr_t)v;
+		if (sym_file_id__equal(&f->id, id)) {
+			f->refs++;
+			sym_filecache__touch(fc, f);
+			return f;
+		}
 	}
-	return f;
+	return NULL;
 }
 
 static size_t file_bytes(const struct sym_file *f)
@@ -202,9 +197,10 @@ int sym_filecache__load(struct sym_filecache *fc, int fd, const struct sym_file_
 {
 	struct sym_elf e;
 	struct sym_file *f;
-	size_t b;
 	int err;
 
+	if (profd_htab_reserve(&fc->by_id, fc->by_id.n + 1))
+		return -ENOMEM;
 	err = sym_elf__read_fd(fd, sym_filecache__file_limit(fc), &e);
 	if (err)
 		return err;
@@ -218,11 +214,7 @@ int sym_filecache__load(struct sym_filecache *fc, int fd, const struct sym_file_
 	f->id = *id;
 	f->cached = true;
 	f->refs = 1;
-	if (fc->n >= fc->nbuckets)
-		grow_buckets(fc);
-	b = id_hash(id) & (fc->nbuckets - 1);
-	f->hnext = fc->buckets[b];
-	fc->buckets[b] = f;
+	profd_htab_add(&fc->by_id, id_hash(id), (uintptr_t)f); /* reserved: cannot fail */
 	lru_push(fc, f);
 	fc->n++;
 	fc->bytes += f->bytes;
@@ -305,8 +297,8 @@ void sym_filecache__put(struct sym_filecache *fc, struct sym_file *f)
 	if (!f || !f->cached)
 		return;
 	f->refs--;
-	/* Without a symbol table or DWARF there is nothing worth keeping for the next process. */
-	if (!f->refs && !f->symtab && !f->dwarf)
+	/* Without tables there is nothing worth keeping for the next process. */
+	if (!f->refs && !f->symtab && !f->dwarf && !f->unwind)
 		remove_file(fc, f);
 }
 
@@ -360,4 +352,48 @@ struct sym_file *sym_file__new_mem(const void *image, size_t size, const char *p
 		errno = ENOMEM;
 	}
 	return f;
+}
+
+uint32_t sym_filecache__slot(struct sym_filecache *fc, struct sym_file *f, uint32_t max)
+{
+	if (f->slot)
+		return f->slot;
+	if (fc->nfree_slots) {
+		f->slot = fc->free_slots[--fc->nfree_slots];
+	} else {
+		size_t need = fc->nslots ? fc->nslots + 1 : 2; /* slot 0 means none */
+
+		/* Every slot handed out may come back free: free_slots has room for them all. */
+		if (need > max || PROFD_ARRAY_RESERVE(fc->slots, fc->cap_slots, need, 64) ||
+		    PROFD_ARRAY_RESERVE(fc->free_slots, fc->cap_free_slots, need, 64))
+			return 0;
+		f->slot = (uint32_t)need - 1;
+		fc->nslots = (uint32_t)need;
+	}
+	fc->slots[f->slot] = f;
+	return f->slot;
+}
+
+struct sym_file *sym_filecache__by_slot(const struct sym_filecache *fc, uint32_t slot)
+{
+	return slot && slot < fc->nslots ? fc->slots[slot] : NULL;
+}
+
+void sym_filecache__set_unwind(struct sym_filecache *fc, struct sym_file *f,
+			       struct sym_uw_table *t, int err)
+{
+	drop_unwind(fc, f);
+	f->unwind = t;
+	f->unwind_err = err;
+	if (!t)
+		return;
+	fc->unwind_bytes += t->bytes;
+	fc->with_unwind++;
+}
+
+void sym_filecache__evict_unwind(struct sym_filecache *fc, struct sym_file *f)
+{
+	drop_unwind(fc, f);
+	if (f->cached && !f->refs && !f->symtab && !f->dwarf)
+		remove_file(fc, f);
 }

@@ -20,17 +20,14 @@
 #define KSYM_TAIL 65536
 #define KERNEL_PATH "[kernel.kallsyms]"
 
-struct ksym_tmp {
-	uint64_t addr;
-	uint32_t name, mod;
-	uint8_t rank;
-	uint8_t underscores;
-};
+/* Ranks: globals name an address better than local aliases; end markers never do. */
+#define RANK_END 0
+#define RANK_LOCAL 1
+#define RANK_GLOBAL 2
 
 struct loader {
-	struct ksym_tmp *v;
-	size_t n, cap;
-	struct profd_strbuf names;
+	struct sym_symtab_builder syms; /* aux: index in mods */
+	size_t zero;			/* symbols read at address 0 */
 	struct sym_kmod *mods;
 	size_t nmods, last_mod;
 };
@@ -73,6 +70,7 @@ static int parse_line(struct loader *l, const char *line, size_t len)
 	const char *p = line, *end = line + len, *name, *mod = NULL;
 	size_t name_len, mod_len = 0;
 	uint64_t addr = 0;
+	uint32_t rank;
 	char type;
 	int digits = 0, err;
 
@@ -108,80 +106,59 @@ static int parse_line(struct loader *l, const char *line, size_t len)
 		if (err)
 			return err;
 	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 4096;
-		struct ksym_tmp *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	if (l->names.len > UINT32_MAX - SYM_KALLSYMS_LINE_MAX)
-		return -ENOMEM;
-	l->v[l->n] = (struct ksym_tmp){
-		.addr = addr,
-		.name = (uint32_t)l->names.len,
-		.mod = mod ? (uint32_t)l->last_mod : 0,
-		/* Globals name an address better than local aliases; end markers never do. */
-		.rank = is_end_marker(name, name_len) ? 0 : (type == 'T' || type == 'W') ? 2 : 1,
-		.underscores = (uint8_t)(strspn(name, "_") < 255 ? strspn(name, "_") : 255),
-	};
-	if (profd_strbuf_append(&l->names, name, name_len) ||
-	    profd_strbuf_append(&l->names, "", 1))
-		return -ENOMEM;
+	rank = is_end_marker(name, name_len) ? RANK_END
+	       : type == 'T' || type == 'W' ? RANK_GLOBAL
+					     : RANK_LOCAL;
+	err = sym_symtab_builder__add(&l->syms, addr, 0, name, name_len,
+				      rank << 8 | sym_symtab_rank_underscores(name),
+				      mod ? (uint32_t)l->last_mod : 0);
+	if (err)
+		return err;
 	if (!mod)
 		l->last_mod = 0;
-	l->n++;
+	l->zero += !addr;
 	return 1;
 }
 
-static int cmp_ksym(const void *a, const void *b, void *names)
+/*
+ * kallsyms has no sizes: a symbol extends to the next one of its module, the last one of a module
+ * KSYM_TAIL bytes; end markers keep size 0. Also spans each module over its symbols.
+ */
+static void fix_sizes(struct loader *l)
 {
-	const struct ksym_tmp *x = a, *y = b;
-
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	if (x->rank != y->rank)
-		return x->rank > y->rank ? -1 : 1;
-	if (x->underscores != y->underscores)
-		return x->underscores < y->underscores ? -1 : 1;
-	return strcmp((const char *)names + x->name, (const char *)names + y->name);
-}
-
-static int build(struct loader *l, struct sym_kallsyms *k)
-{
+	struct sym_symtab_cand *c = l->syms.v;
 	size_t n = 0;
 
-	qsort_r(l->v, l->n, sizeof(*l->v), cmp_ksym, l->names.buf);
-	k->syms = malloc((l->n ? l->n : 1) * sizeof(*k->syms));
-	if (!k->syms)
-		return -ENOMEM;
-	for (size_t i = 0; i < l->n; i++) {
-		if (!l->v[i].addr || (n && k->syms[n - 1].addr == l->v[i].addr))
-			continue; /* hidden, or a worse alias */
-		k->syms[n++] = (struct sym_ksym){
-			.addr = l->v[i].addr,
-			.name = l->v[i].rank ? l->v[i].name : SYM_KSYM_END,
-			.mod = l->v[i].mod,
-		};
-	}
-	k->n = n;
+	for (size_t i = 0; i < l->syms.n; i++)
+		if (c[i].addr) /* 0: hidden */
+			c[n++] = c[i];
+	l->syms.n = n;
 	for (size_t i = 0; i < n; i++) {
-		struct sym_ksym *s = &k->syms[i];
+		struct sym_kmod *m = &l->mods[c[i].aux];
 		uint64_t size = KSYM_TAIL;
-		struct sym_kmod *m = &l->mods[s->mod];
 
-		if (i + 1 < n && (s[1].mod == s->mod || s[1].addr - s->addr < size))
-			size = s[1].addr - s->addr;
-		s->size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
-		if (s->name == SYM_KSYM_END)
+		if (i + 1 < n && (c[i + 1].aux == c[i].aux || c[i + 1].addr - c[i].addr < size))
+			size = c[i + 1].addr - c[i].addr;
+		c[i].size = size > UINT32_MAX ? UINT32_MAX : size;
+		if (c[i].rank >> 8 == RANK_END) {
+			c[i].size = 0;
 			continue;
-		if (!m->limit || s->addr < m->start)
-			m->start = s->addr;
-		if (s->addr + s->size > m->limit)
-			m->limit = s->addr + s->size;
+		}
+		if (!m->limit || c[i].addr < m->start)
+			m->start = c[i].addr;
+		if (c[i].addr + c[i].size > m->limit)
+			m->limit = c[i].addr + c[i].size;
 	}
+}
+
+/* Which module each symbol is in, by its index in the table. */
+static int keep_modules(const struct loader *l, struct sym_kallsyms *k)
+{
+	k->sym_mods = malloc((l->syms.n ? l->syms.n : 1) * sizeof(*k->sym_mods));
+	if (!k->sym_mods)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->syms.n; i++)
+		k->sym_mods[i] = l->syms.v[i].aux;
 	return 0;
 }
 
@@ -202,8 +179,7 @@ static void read_build_id(const char *path, char *hex, size_t hexlen)
 
 static void loader_release(struct loader *l)
 {
-	free(l->v);
-	profd_strbuf_release(&l->names);
+	sym_symtab_builder__release(&l->syms);
 	for (size_t i = 0; i < l->nmods; i++)
 		free(l->mods[i].path);
 	free(l->mods);
@@ -214,7 +190,7 @@ int sym_kallsyms__load(const char *path, const char *notes_path, struct sym_kall
 	struct loader l = {0};
 	struct sym_linereader lr;
 	struct sym_kallsyms *k;
-	size_t len, zero = 0;
+	size_t len;
 	char *line;
 	int fd, err;
 
@@ -236,8 +212,6 @@ int sym_kallsyms__load(const char *path, const char *notes_path, struct sym_kall
 		err = parse_line(&l, line, len);
 		if (err == -EINVAL)
 			k->bad_lines++;
-		else if (err == 1 && !l.v[l.n - 1].addr)
-			zero++;
 		err = err == -ENOMEM ? err : 0;
 	}
 	k->bad_lines += lr.long_lines;
@@ -245,18 +219,22 @@ int sym_kallsyms__load(const char *path, const char *notes_path, struct sym_kall
 	close(fd);
 	if (err)
 		goto fail;
-	k->hidden = l.n && zero == l.n;
-	err = build(&l, k);
+	k->hidden = l.syms.n && l.zero == l.syms.n;
+	sym_symtab_builder__sort(&l.syms);
+	fix_sizes(&l);
+	err = keep_modules(&l, k);
+	err = err ?: sym_symtab_builder__finish(&l.syms, SIZE_MAX, &k->syms);
+	if (!err && !k->syms)
+		err = -ENOMEM;
 	if (err)
 		goto fail;
-	k->names = profd_strbuf_detach(&l.names, &k->names_len);
 	k->mods = l.mods;
 	k->nmods = l.nmods;
 	l.mods = NULL;
 	l.nmods = 0;
 	if (notes_path)
 		read_build_id(notes_path, k->build_id, sizeof(k->build_id));
-	k->bytes = sizeof(*k) + k->n * sizeof(*k->syms) + k->names_len +
+	k->bytes = sizeof(*k) + sym_symtab__bytes(k->syms) + k->syms->n * sizeof(*k->sym_mods) +
 		   k->nmods * (sizeof(*k->mods) + 32);
 	loader_release(&l);
 	*out = k;
@@ -267,36 +245,14 @@ fail:
 	return err;
 }
 
-const struct sym_ksym *sym_kallsyms__find(const struct sym_kallsyms *k, uint64_t addr)
-{
-	size_t lo = 0, hi = k->n;
-	const struct sym_ksym *s;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (k->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
-		return NULL;
-	s = &k->syms[lo - 1];
-	if (addr - s->addr >= s->size || s->name == SYM_KSYM_END)
-		return NULL;
-	return s;
-}
-
 void sym_kallsyms__free(struct sym_kallsyms *k)
 {
 	if (!k)
 		return;
-	free(k->syms);
-	free(k->names);
+	sym_symtab__free(k->syms);
+	free(k->sym_mods);
 	for (size_t i = 0; i < k->nmods; i++)
 		free(k->mods[i].path);
 	free(k->mods);
-	sym_dcache__release(&k->demangled);
 	free(k);
 }

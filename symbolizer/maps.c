@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
 
@@ -235,15 +236,8 @@ static int add(struct sym_maps *maps, const struct sym_map *m, const char *path,
 		maps->dropped++;
 		return 0;
 	}
-	if (maps->n == maps->cap) {
-		size_t cap = maps->cap ? maps->cap * 2 : 64;
-		struct sym_map *v = realloc(maps->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		maps->v = v;
-		maps->cap = cap;
-	}
+	if (PROFD_ARRAY_RESERVE(maps->v, maps->cap, maps->n + 1, 64))
+		return -ENOMEM;
 	e = &maps->v[maps->n];
 	*e = *m;
 	/* Mappings of one file come in a row: share one copy of the path. */
@@ -306,19 +300,13 @@ void sym_maps__release(struct sym_maps *maps)
 	memset(maps, 0, sizeof(*maps));
 }
 
+_Static_assert(offsetof(struct sym_map, start) == 0, "profd_array_upper() keys on start");
+
 struct sym_map *sym_maps__find(const struct sym_maps *maps, uint64_t addr)
 {
-	size_t lo = 0, hi = maps->n;
-
 	/* The last mapping that starts at or below addr is the only candidate. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	size_t lo = profd_array_upper(maps->v, maps->n, sizeof(*maps->v), addr);
 
-		if (maps->v[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo || addr >= maps->v[lo - 1].end)
 		return NULL;
 	return &maps->v[lo - 1];

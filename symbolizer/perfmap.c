@@ -14,25 +14,18 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "common/strbuf.h"
 #include "symbolizer/symbolizer_internal.h"
 
 #define ENTRIES_MAX (1u << 22)
-#define BACK_SCAN 8
-
-struct entry_tmp {
-	uint64_t start;
-	uint32_t size, name, seq;
-};
 
 int sym_perfmap__open(int rootfd, const char *path, uid_t uid, struct stat *st)
 {
 	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 	int fd;
 
-	fd = rootfd >= 0 ? sym_open_beneath(rootfd, path, flags) : open(path, flags);
+	fd = sym_open_beneath(rootfd, path, flags);
 	if (fd < 0)
-		return fd == -1 ? -errno : fd;
+		return fd;
 	if (fstat(fd, st)) {
 		int err = -errno;
 
@@ -100,50 +93,19 @@ static int parse_line(const char *line, size_t len, uint64_t *start, uint64_t *s
 	return 0;
 }
 
-static int cmp_entry(const void *a, const void *b)
-{
-	const struct entry_tmp *x = a, *y = b;
-
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	return x->seq > y->seq ? -1 : x->seq < y->seq;
-}
-
-static int finish(struct sym_perfmap *pm, struct entry_tmp *tmp, size_t n)
-{
-	size_t kept = 0;
-
-	qsort(tmp, n, sizeof(*tmp), cmp_entry);
-	pm->v = malloc((n ? n : 1) * sizeof(*pm->v));
-	if (!pm->v)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		if (kept && pm->v[kept - 1].start == tmp[i].start)
-			continue; /* an older line for the same code */
-		pm->v[kept++] = (struct sym_perfmap_entry){
-			.start = tmp[i].start,
-			.size = tmp[i].size,
-			.name = tmp[i].name,
-		};
-	}
-	pm->n = kept;
-	return 0;
-}
-
 int sym_perfmap__read(int fd, const struct stat *st, struct sym_perfmap **out)
 {
 	struct sym_perfmap *pm = calloc(1, sizeof(*pm));
-	struct profd_strbuf names = {0};
-	struct entry_tmp *tmp = NULL;
+	struct sym_symtab_builder b = {0};
 	struct sym_linereader lr;
-	size_t n = 0, cap = 0, len;
+	size_t len;
 	char *line;
 	int err;
 
 	if (!pm)
 		return -ENOMEM;
 	err = sym_linereader__init(&lr, fd, SYM_PERFMAP_LINE_MAX, SYM_PERFMAP_BYTES_MAX);
-	while (!err && n < ENTRIES_MAX && (err = sym_linereader__next(&lr, &line, &len)) > 0) {
+	while (!err && b.n < ENTRIES_MAX && (err = sym_linereader__next(&lr, &line, &len)) > 0) {
 		uint64_t start, size;
 		const char *name;
 		size_t name_len;
@@ -153,42 +115,24 @@ int sym_perfmap__read(int fd, const struct stat *st, struct sym_perfmap **out)
 			pm->bad_lines++;
 			continue;
 		}
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			struct entry_tmp *v = realloc(tmp, ncap * sizeof(*v));
-
-			if (!v) {
-				err = -ENOMEM;
-				break;
-			}
-			tmp = v;
-			cap = ncap;
-		}
-		tmp[n] = (struct entry_tmp){
-			.start = start,
-			.size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size,
-			.name = (uint32_t)names.len,
-			.seq = (uint32_t)n,
-		};
-		n++;
-		if (profd_strbuf_append(&names, name, name_len) ||
-		    profd_strbuf_append(&names, "", 1))
-			err = -ENOMEM;
+		/* The rank is the line number: for code compiled again, the last line wins. */
+		err = sym_symtab_builder__add(&b, start, size > UINT32_MAX ? UINT32_MAX : size, name,
+					      name_len, (uint32_t)b.n, 0);
 	}
 	pm->bad_lines += lr.long_lines;
-	if (lr.read >= SYM_PERFMAP_BYTES_MAX || n == ENTRIES_MAX)
+	if (lr.read >= SYM_PERFMAP_BYTES_MAX || b.n == ENTRIES_MAX)
 		pr_warn_once("sym: a perf map is larger than %llu MiB or %u entries; read in part",
 			     SYM_PERFMAP_BYTES_MAX >> 20, ENTRIES_MAX);
 	sym_linereader__release(&lr);
-	if (!err)
-		err = finish(pm, tmp, n);
-	free(tmp);
+	if (!err) {
+		sym_symtab_builder__sort(&b);
+		err = sym_symtab_builder__finish(&b, SIZE_MAX, &pm->syms);
+	}
+	sym_symtab_builder__release(&b);
 	if (err) {
-		profd_strbuf_release(&names);
 		sym_perfmap__free(pm);
 		return err;
 	}
-	pm->names = profd_strbuf_detach(&names, &pm->names_len);
 	sym_file_id__from_stat(&pm->id, st);
 	if (pm->bad_lines)
 		pr_debug("sym: perf map: %zu bad lines skipped", pm->bad_lines);
@@ -196,39 +140,15 @@ int sym_perfmap__read(int fd, const struct stat *st, struct sym_perfmap **out)
 	return 0;
 }
 
-const struct sym_perfmap_entry *sym_perfmap__find(const struct sym_perfmap *pm, uint64_t addr)
-{
-	size_t lo = 0, hi = pm->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (pm->v[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (size_t i = lo, k = 0; i > 0 && k < BACK_SCAN; i--, k++) {
-		const struct sym_perfmap_entry *e = &pm->v[i - 1];
-
-		if (addr - e->start < e->size)
-			return e;
-	}
-	return NULL;
-}
-
 size_t sym_perfmap__bytes(const struct sym_perfmap *pm)
 {
-	return sizeof(*pm) + pm->n * sizeof(*pm->v) + pm->names_len +
-	       sym_dcache__bytes(&pm->demangled);
+	return sizeof(*pm) + sym_symtab__bytes(pm->syms);
 }
 
 void sym_perfmap__free(struct sym_perfmap *pm)
 {
 	if (!pm)
 		return;
-	free(pm->v);
-	free(pm->names);
-	sym_dcache__release(&pm->demangled);
+	sym_symtab__free(pm->syms);
 	free(pm);
 }

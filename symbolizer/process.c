@@ -17,37 +17,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "common/hash.h"
+#include "common/htab.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
 
 #define STAT_MAX 4096
 #define STATUS_LINE_MAX 4096
 #define STATUS_BYTES_MAX 65536
-#define FILE_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-
-int sym_open_beneath(int rootfd, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)flags,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	long fd;
-
-	while (*path == '/')
-		path++;
-	if (!*path)
-		return -EINVAL;
-	fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	return fd < 0 ? -errno : (int)fd;
-}
 
 static int proc_path(const struct sym_resolver *r, char *buf, size_t len, pid_t pid,
 		     const char *what)
@@ -203,13 +185,10 @@ static int open_by_path(const struct sym_map *m, const struct sym_proc *p, int r
 
 	if (m->kind != SYM_MAP_FILE)
 		return -ENOENT;
-	if (p->root == SYM_ROOT_OTHER)
-		fd = rootfd >= 0 ? sym_open_beneath(rootfd, m->path, FILE_FLAGS) : -ENOENT;
-	else if ((fd = open(m->path, FILE_FLAGS)) < 0)
-		fd = -errno;
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, st) || !S_ISREG(st->st_mode) || (m->inode && st->st_ino != m->inode)) {
+	if (p->root == SYM_ROOT_OTHER && rootfd < 0)
+		return -ENOENT;
+	fd = sym_open_regular(p->root == SYM_ROOT_OTHER ? rootfd : -1, m->path, st);
+	if (fd >= 0 && m->inode && st->st_ino != m->inode) {
 		close(fd);
 		return -ESTALE;
 	}
@@ -226,20 +205,30 @@ static int open_mapping(struct sym_resolver *r, const struct sym_proc *p, const 
 	int fd = -1, err;
 
 	/* stat() follows the magic link: a cached file costs one system call. */
-	if (!map_files_path(r, p, m, path, sizeof(path)) && !stat(path, &st) &&
-	    S_ISREG(st.st_mode)) {
+	err = map_files_path(r, p, m, path, sizeof(path));
+	if (!err && stat(path, &st))
+		err = -errno;
+	if (!err && S_ISREG(st.st_mode)) {
 		sym_file_id__from_stat(&id, &st);
 		*out = sym_filecache__get(&r->files, &id);
 		if (*out)
 			return 0;
-		fd = open(path, FILE_FLAGS);
+		fd = open(path, SYM_FILE_FLAGS);
 		if (fd >= 0 && (fstat(fd, &fst) || !same_inode(&st, &fst))) {
 			close(fd);
 			fd = -1;
 		}
 	}
 	if (fd < 0) {
+		/* Without map_files a deleted, replaced or unreachable file is lost. */
+		bool map_files_denied = err == -EPERM;
+
 		fd = open_by_path(m, p, rootfd, &st);
+		if ((fd == -ENOENT || fd == -ESTALE) && map_files_denied)
+			pr_warn_once("sym: pid %d: %s: %s, and /proc/PID/map_files is closed to profd "
+				     "(needs CAP_CHECKPOINT_RESTORE); its frames are named "
+				     "module+0xOFFSET",
+				     (int)p->pid, m->path, strerror(-fd));
 		if (fd < 0)
 			return fd;
 		sym_file_id__from_stat(&id, &st);
@@ -289,6 +278,10 @@ static void open_files(struct sym_resolver *r, struct sym_proc *p)
 		if (err) {
 			m->file = NULL;
 			p->nfailed++;
+			if (err == -EACCES)
+				pr_warn_once("sym: pid %d: %s: %s (needs CAP_DAC_READ_SEARCH); files "
+					     "profd may not read are named module+0xOFFSET",
+					     (int)p->pid, m->path, strerror(-err));
 			pr_debug("sym: pid %d: %s: %s", (int)p->pid, m->path, strerror(-err));
 			continue;
 		}
@@ -296,7 +289,7 @@ static void open_files(struct sym_resolver *r, struct sym_proc *p)
 	}
 	if (rootfd >= 0)
 		close(rootfd);
-	p->opened_ns = sym_now_ns();
+	p->opened_ns = profd_coarse_ns();
 }
 
 static void put_files(struct sym_resolver *r, struct sym_maps *maps)
@@ -365,7 +358,7 @@ static int snapshot(struct sym_resolver *r, pid_t pid, uint64_t start, struct sy
 	open_files(r, p);
 	/* Nothing mapped yet (read in the middle of an exec): the first unknown address looks
 	 * again at once instead of a second later. */
-	p->scanned_ns = p->maps.n ? sym_now_ns() : 0;
+	p->scanned_ns = p->maps.n ? profd_coarse_ns() : 0;
 	r->did_io = true;
 	account(r, p);
 	*out = p;
@@ -374,49 +367,12 @@ static int snapshot(struct sym_resolver *r, pid_t pid, uint64_t start, struct sy
 
 struct sym_proc *sym_procs__find(const struct sym_procs *procs, pid_t pid)
 {
-	struct sym_proc *p;
-
-	if (!procs->nbuckets)
-		return NULL;
-	p = procs->buckets[profd_hash_u64((uint64_t)pid) & (procs->nbuckets - 1)];
-	while (p && p->pid != pid)
-		p = p->hnext;
-	return p;
-}
-
-static int insert(struct sym_procs *procs, struct sym_proc *p)
-{
-	size_t b;
-
-	if (procs->n >= procs->nbuckets) {
-		size_t nb = procs->nbuckets ? procs->nbuckets * 2 : 64;
-		struct sym_proc **v = calloc(nb, sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		for (size_t i = 0; i < procs->nbuckets; i++) {
-			while (procs->buckets[i]) {
-				struct sym_proc *q = procs->buckets[i];
-
-				procs->buckets[i] = q->hnext;
-				b = profd_hash_u64((uint64_t)q->pid) & (nb - 1);
-				q->hnext = v[b];
-				v[b] = q;
-			}
-		}
-		free(procs->buckets);
-		procs->buckets = v;
-		procs->nbuckets = nb;
-	}
-	b = profd_hash_u64((uint64_t)p->pid) & (procs->nbuckets - 1);
-	p->hnext = procs->buckets[b];
-	procs->buckets[b] = p;
-	procs->n++;
-	return 0;
+	return (struct sym_proc *)(uintptr_t)profd_htab_get(&procs->by_pid, (uint32_t)pid);
 }
 
 static void free_proc(struct sym_resolver *r, struct sym_proc *p)
 {
+	sym_uw_space__free(r, p->unwind);
 	put_files(r, &p->maps);
 	sym_maps__release(&p->maps);
 	sym_perfmap__free(p->perfmap);
@@ -426,15 +382,7 @@ static void free_proc(struct sym_resolver *r, struct sym_proc *p)
 
 static void remove_proc(struct sym_resolver *r, struct sym_proc *p)
 {
-	struct sym_proc **pp;
-
-	pp = &r->procs.buckets[profd_hash_u64((uint64_t)p->pid) & (r->procs.nbuckets - 1)];
-	while (*pp && *pp != p)
-		pp = &(*pp)->hnext;
-	if (*pp) {
-		*pp = p->hnext;
-		r->procs.n--;
-	}
+	profd_htab_del(&r->procs.by_pid, (uint32_t)p->pid, (uintptr_t)p);
 	free_proc(r, p);
 }
 
@@ -449,7 +397,7 @@ int sym_procs__add(struct sym_resolver *r, pid_t pid, bool force)
 	err = read_start_time(r, pid, &start);
 	if (p && !force && (err == -ESRCH || (!err && p->start_time == start))) {
 		/* Known and alive, or known and gone: its snapshot is what we have. */
-		if (!err && p->nfailed && !p->gone && sym_now_ns() - p->opened_ns >= SYM_RETRY_NS)
+		if (!err && p->nfailed && !p->gone && profd_coarse_ns() - p->opened_ns >= SYM_RETRY_NS)
 			open_files(r, p);
 		return 0;
 	}
@@ -463,7 +411,7 @@ int sym_procs__add(struct sym_resolver *r, pid_t pid, bool force)
 		return err == -EAGAIN ? -ESRCH : err;
 	if (p)
 		remove_proc(r, p);
-	err = insert(&r->procs, np);
+	err = profd_htab_add(&r->procs.by_pid, (uint32_t)pid, (uintptr_t)np);
 	if (err)
 		free_proc(r, np);
 	return err;
@@ -479,22 +427,18 @@ void sym_procs__drop(struct sym_resolver *r, pid_t pid)
 
 void sym_procs__release(struct sym_resolver *r)
 {
-	for (size_t i = 0; i < r->procs.nbuckets; i++) {
-		while (r->procs.buckets[i]) {
-			struct sym_proc *p = r->procs.buckets[i];
+	const struct profd_htab *t = &r->procs.by_pid;
 
-			r->procs.buckets[i] = p->hnext;
-			free_proc(r, p);
-		}
-	}
-	free(r->procs.buckets);
-	memset(&r->procs, 0, sizeof(r->procs));
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->vals[i])
+			free_proc(r, (struct sym_proc *)(uintptr_t)t->vals[i]);
+	profd_htab_release(&r->procs.by_pid);
 }
 
 int sym_proc__rescan(struct sym_resolver *r, struct sym_proc *p)
 {
 	struct sym_maps old = p->maps;
-	uint64_t now = sym_now_ns(), start;
+	uint64_t now = profd_coarse_ns(), start;
 	int err;
 
 	if (p->gone || now - p->scanned_ns < SYM_RESCAN_NS)
@@ -545,7 +489,7 @@ int sym_proc__open_file(struct sym_resolver *r, const struct sym_proc *p, const 
 
 	/* The pid may be reused or the path replaced since: only the same file will do. */
 	if (!p->gone && !map_files_path(r, p, m, path, sizeof(path))) {
-		fd = open(path, FILE_FLAGS);
+		fd = open(path, SYM_FILE_FLAGS);
 		if (fd >= 0 && !is_file(fd, f)) {
 			close(fd);
 			fd = -1;
@@ -566,7 +510,7 @@ int sym_proc__open_file(struct sym_resolver *r, const struct sym_proc *p, const 
 
 bool sym_proc__update_perfmap(struct sym_resolver *r, struct sym_proc *p)
 {
-	uint64_t now = sym_now_ns();
+	uint64_t now = profd_coarse_ns();
 	struct sym_perfmap *pm;
 	struct sym_file_id id;
 	char path[PATH_MAX];
@@ -612,20 +556,15 @@ bool sym_proc__update_perfmap(struct sym_resolver *r, struct sym_proc *p)
 int sym_proc__open_path(struct sym_resolver *r, const struct sym_proc *p, const char *path)
 {
 	struct stat st;
-	int fd, rootfd;
+	int fd, rootfd = -1;
 
 	if (p->root == SYM_ROOT_OTHER) {
 		rootfd = open_root(r, p);
 		if (rootfd < 0)
 			return rootfd;
-		fd = sym_open_beneath(rootfd, path, FILE_FLAGS);
+	}
+	fd = sym_open_regular(rootfd, path, &st);
+	if (rootfd >= 0)
 		close(rootfd);
-	} else if ((fd = open(path, FILE_FLAGS)) < 0) {
-		fd = -errno;
-	}
-	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
-		close(fd);
-		fd = -EINVAL;
-	}
 	return fd;
 }

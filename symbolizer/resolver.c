@@ -21,23 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
 
 #define KERNEL_PATH "[kernel.kallsyms]"
 #define UNKNOWN "[unknown]"
-
-uint64_t sym_now_ns(void)
-{
-	struct timespec ts;
-
-	/* The vdso answers the coarse clock without a system call. */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
 
 /* "a:b:c" -> {"a", "b", "c", NULL}; empty parts are dropped. */
 static char **split_dirs(const char *list)
@@ -111,7 +102,7 @@ void sym_resolver__free(struct sym_resolver *r)
 		return;
 	sym_debuginfod__free(r->debuginfod);
 	sym_procs__release(r);
-	if (r->files.buckets)
+	if (r->files.lru.lru_next) /* initialized */
 		sym_filecache__release(&r->files);
 	sym_kallsyms__free(r->kernel);
 	sym_file__free(r->vdso);
@@ -201,7 +192,7 @@ static const struct sym_symtab *symbols(struct sym_resolver *r, const struct sym
 
 	if (f->symtab || !f->evicted)
 		return f->symtab;
-	now = sym_now_ns();
+	now = profd_coarse_ns();
 	if (f->reload_failed_ns && now - f->reload_failed_ns < SYM_RETRY_NS)
 		return NULL;
 	r->did_io = true;
@@ -222,15 +213,12 @@ static const struct sym_symtab *symbols(struct sym_resolver *r, const struct sym
 static void name_symbol(struct sym_resolver *r, struct sym_file *f, const struct sym_symbol *sym,
 			struct sym_frame *frame)
 {
-	struct sym_symtab *t = f->symtab;
-	const char *raw = t->names + sym->name;
-	size_t before = sym_dcache__bytes(&t->demangled), after;
+	size_t grew;
 
-	frame->name = sym_dcache__get(&t->demangled, (uint32_t)(sym - t->syms), raw);
-	frame->system_name = raw;
-	after = sym_dcache__bytes(&t->demangled);
-	if (after > before)
-		sym_filecache__grew(&r->files, f, after - before);
+	frame->name = sym_symtab__name(f->symtab, sym, &grew);
+	frame->system_name = f->symtab->names + sym->name;
+	if (grew)
+		sym_filecache__grew(&r->files, f, grew);
 }
 
 /*
@@ -352,26 +340,22 @@ static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const
 static bool resolve_perfmap(struct sym_resolver *r, struct sym_proc *p, const struct sym_map *m,
 			    uint64_t a, struct sym_location *out)
 {
-	const struct sym_perfmap_entry *e = p->perfmap ? sym_perfmap__find(p->perfmap, a) : NULL;
-	struct sym_perfmap *pm;
-	size_t before, after;
-	const char *raw;
+	const struct sym_symbol *e = p->perfmap ? sym_symtab__find(p->perfmap->syms, a) : NULL;
+	struct sym_symtab *t;
+	size_t grew;
 
 	/* A miss may be code compiled since the last read. */
 	if (!e && sym_proc__update_perfmap(r, p))
-		e = sym_perfmap__find(p->perfmap, a);
+		e = sym_symtab__find(p->perfmap->syms, a);
 	if (!e)
 		return false;
-	pm = p->perfmap;
-	raw = pm->names + e->name;
-	before = sym_dcache__bytes(&pm->demangled);
-	set_name(r, sym_dcache__get(&pm->demangled, (uint32_t)(e - pm->v), raw), raw);
-	after = sym_dcache__bytes(&pm->demangled);
-	p->bytes += after - before;
-	r->procs_bytes += after - before;
+	t = p->perfmap->syms;
+	set_name(r, sym_symtab__name(t, e, &grew), t->names + e->name);
+	p->bytes += grew;
+	r->procs_bytes += grew;
 	out->module.path = m ? sym_map__label(m) : "[anon]";
-	out->module.start = m ? m->start : e->start;
-	out->module.limit = m ? m->end : e->start + e->size;
+	out->module.start = m ? m->start : e->addr;
+	out->module.limit = m ? m->end : e->addr + e->size;
 	out->module.has_functions = true;
 	out->address = a;
 	out->file_offset = a - out->module.start;
@@ -434,7 +418,7 @@ static bool load_kernel(struct sym_resolver *r)
 	int err;
 
 	r->kernel_tried = true;
-	r->kernel_loaded_ns = sym_now_ns();
+	r->kernel_loaded_ns = profd_coarse_ns();
 	r->did_io = true;
 	err = sym_kallsyms__load(r->kallsyms_path, r->kernel_notes ? "/sys/kernel/notes" : NULL,
 				 &k);
@@ -444,8 +428,9 @@ static bool load_kernel(struct sym_resolver *r)
 		return false;
 	}
 	if (k->hidden)
-		pr_warn_once("sym: %s shows no addresses (kernel.kptr_restrict); kernel frames "
-			     "are named [unknown]", r->kallsyms_path);
+		pr_warn_once("sym: %s shows no addresses (needs CAP_SYSLOG, or kernel.kptr_restrict=0 "
+			     "and kernel.perf_event_paranoid<=1); kernel frames are named [unknown]",
+			     r->kallsyms_path);
 	sym_kallsyms__free(r->kernel);
 	r->kernel = k;
 	return true;
@@ -453,16 +438,16 @@ static bool load_kernel(struct sym_resolver *r)
 
 static void resolve_kernel(struct sym_resolver *r, uint64_t a, struct sym_location *out)
 {
-	bool due = !r->kernel_tried || sym_now_ns() - r->kernel_loaded_ns >= SYM_KERNEL_RELOAD_NS;
-	const struct sym_ksym *s = r->kernel ? sym_kallsyms__find(r->kernel, a) : NULL;
+	bool due = !r->kernel_tried || profd_coarse_ns() - r->kernel_loaded_ns >= SYM_KERNEL_RELOAD_NS;
+	const struct sym_symbol *s = r->kernel ? sym_symtab__find(r->kernel->syms, a) : NULL;
 	struct sym_kallsyms *k;
 	const struct sym_kmod *mod;
-	size_t before, after;
-	const char *raw;
+	uint32_t m;
+	size_t grew;
 
 	/* Unknown code may be a module or BPF program loaded since the last read. */
 	if (!s && due && load_kernel(r))
-		s = sym_kallsyms__find(r->kernel, a);
+		s = sym_symtab__find(r->kernel->syms, a);
 	out->module.kernel = true;
 	out->address = a;
 	if (!s) {
@@ -473,19 +458,17 @@ static void resolve_kernel(struct sym_resolver *r, uint64_t a, struct sym_locati
 		return;
 	}
 	k = r->kernel;
-	mod = &k->mods[s->mod];
+	m = k->sym_mods[s - k->syms->syms];
+	mod = &k->mods[m];
 	out->module.path = mod->path;
-	out->module.build_id = s->mod == 0 && k->build_id[0] ? k->build_id : NULL;
+	out->module.build_id = m == 0 && k->build_id[0] ? k->build_id : NULL;
 	out->module.start = mod->start;
 	out->module.limit = mod->limit;
 	out->module.has_functions = true;
 	out->file_offset = a - mod->start;
 	out->reason = SYM_OK;
-	raw = k->names + s->name;
-	before = sym_dcache__bytes(&k->demangled);
-	set_name(r, sym_dcache__get(&k->demangled, (uint32_t)(s - k->syms), raw), raw);
-	after = sym_dcache__bytes(&k->demangled);
-	k->bytes += after - before;
+	set_name(r, sym_symtab__name(k->syms, s, &grew), k->syms->names + s->name);
+	k->bytes += grew;
 }
 
 int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool is_return,
@@ -527,7 +510,7 @@ void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out)
 			   (r->vdso ? r->vdso->bytes : 0);
 	out->hits = r->hits;
 	out->misses = r->misses;
-	out->processes = r->procs.n;
+	out->processes = r->procs.by_pid.n;
 	out->loads = r->files.loads;
 	out->evictions = r->files.evictions;
 	out->unnamed = r->unnamed;

@@ -104,7 +104,7 @@ void sym_resolver__free(struct sym_resolver *r);
 int sym_resolver__add_process(struct sym_resolver *r, pid_t pid);
 /* Takes a new snapshot (after exec). Returns as sym_resolver__add_process(). */
 int sym_resolver__refresh_process(struct sym_resolver *r, pid_t pid);
-/* Forgets pid's snapshot: its samples are symbolized and it exited. */
+/* Forgets pid's snapshot and its unwinding state: its samples are symbolized and it exited. */
 void sym_resolver__drop_process(struct sym_resolver *r, pid_t pid);
 
 /*
@@ -219,9 +219,6 @@ int sym_unwinder__unwind(struct sym_unwinder *u, const struct sym_unwind_sample 
  */
 int sym_unwinder__frame_pointers(struct sym_unwinder *u, pid_t pid,
 				 struct sym_unwind_verdict *out);
-
-/* Forgets pid's unwinding state (the process exited and its samples are unwound). */
-void sym_unwinder__drop_process(struct sym_unwinder *u, pid_t pid);
 
 void sym_unwinder__stats(const struct sym_unwinder *u, struct sym_unwind_stats *out);
 

@@ -23,12 +23,15 @@
 #ifndef PROFD_SYMBOLIZER_INTERNAL_H
 #define PROFD_SYMBOLIZER_INTERNAL_H
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "common/htab.h"
+#include "common/strbuf.h"
 #include "symbolizer/symbolizer.h"
 
 /* Bounds on everything read from outside. */
@@ -45,14 +48,27 @@
 #define SYM_DEBUG_DIRS_DEFAULT "/usr/lib/debug"
 #define SYM_DEBUGINFOD_TIMEOUT_MS 30000
 
-/* Retry and refresh periods (CLOCK_MONOTONIC_COARSE nanoseconds). */
+/* Retry and refresh periods (profd_coarse_ns() nanoseconds). */
 #define SYM_RETRY_NS (5ull * 1000000000)	/* files that could not be opened */
 #define SYM_RESCAN_NS (1ull * 1000000000)	/* re-read maps after an unmapped address */
 #define SYM_PERFMAP_RECHECK_NS (200ull * 1000000) /* stat a perf map again after a miss */
 #define SYM_KERNEL_RELOAD_NS (10ull * 1000000000) /* re-read kallsyms after a miss */
 #define SYM_DEBUG_RETRY_NS (60ull * 1000000000)	/* look for missing debug info again */
 
-uint64_t sym_now_ns(void);
+/* --- fsopen.c: files other processes name --- */
+
+#define SYM_FILE_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+
+/*
+ * Opens path below rootfd with every symlink and ".." kept inside it (openat2 RESOLVE_IN_ROOT);
+ * rootfd < 0: path as it is, from our root. Returns an fd or -errno.
+ */
+int sym_open_beneath(int rootfd, const char *path, int flags);
+/*
+ * Opens a regular file for reading (below rootfd as sym_open_beneath() does) and fills *st.
+ * Returns an fd, -EINVAL for anything but a regular file, or -errno.
+ */
+int sym_open_regular(int rootfd, const char *path, struct stat *st);
 
 /* --- arena.c: strings that live as long as their owner, freed at once --- */
 
@@ -96,9 +112,7 @@ void sym_linereader__release(struct sym_linereader *lr);
 bool sym_is_mangled(const char *name);
 
 struct sym_dcache {
-	uint32_t *keys; /* key + 1; 0 is an empty slot */
-	const char **names;
-	size_t cap, n;
+	struct profd_htab names; /* key -> demangled name in strings */
 	struct sym_arena strings;
 };
 
@@ -114,6 +128,61 @@ bool sym_dcache__find(const struct sym_dcache *c, uint32_t key, const char **nam
 const char *sym_dcache__put(struct sym_dcache *c, uint32_t key, const char *name);
 size_t sym_dcache__bytes(const struct sym_dcache *c);
 void sym_dcache__release(struct sym_dcache *c);
+
+/* --- symtab.c: the sorted symbol table of an ELF file, kallsyms or a perf map --- */
+
+struct sym_symbol {
+	uint64_t addr;
+	uint32_t size; /* 0: a marker that ends the symbol before it, never found */
+	uint32_t name; /* offset in sym_symtab.names */
+};
+
+struct sym_symtab {
+	struct sym_symbol *syms; /* sorted by addr, one per address */
+	size_t n;
+	char *names;
+	size_t names_len;
+	struct sym_dcache demangled; /* keyed by index in syms */
+};
+
+/* One candidate symbol of a parser; aux is the parser's own (a section, a module). */
+struct sym_symtab_cand {
+	uint64_t addr, size;
+	uint32_t name; /* offset in the builder's names */
+	uint32_t rank; /* higher names the address better */
+	uint32_t aux;
+};
+
+struct sym_symtab_builder {
+	struct sym_symtab_cand *v;
+	size_t n, cap;
+	struct profd_strbuf names;
+};
+
+/* Adds a candidate (name[0..len) is copied). Returns 0 or -ENOMEM. */
+int sym_symtab_builder__add(struct sym_symtab_builder *b, uint64_t addr, uint64_t size,
+			    const char *name, size_t len, uint32_t rank, uint32_t aux);
+/*
+ * Sorts v by address and keeps the best candidate per address: the highest rank, then the name
+ * first in byte order. The caller may then fix sizes or drop entries of v[0..n).
+ */
+void sym_symtab_builder__sort(struct sym_symtab_builder *b);
+/* The low 8 bits of a rank: fewer leading underscores name an address better. */
+uint32_t sym_symtab_rank_underscores(const char *name);
+/*
+ * Makes the table of v[0..n) as they stand (sorted), with only their names. A table that would
+ * take more than max_bytes is skipped (*out NULL, one line logged once). Returns 0 or -ENOMEM.
+ */
+int sym_symtab_builder__finish(struct sym_symtab_builder *b, size_t max_bytes,
+			       struct sym_symtab **out);
+void sym_symtab_builder__release(struct sym_symtab_builder *b);
+
+/* Returns the symbol covering addr, or NULL. */
+const struct sym_symbol *sym_symtab__find(const struct sym_symtab *t, uint64_t addr);
+/* sym's name demangled (its raw name if not mangled); *grew: the bytes the memo grew by. */
+const char *sym_symtab__name(struct sym_symtab *t, const struct sym_symbol *sym, size_t *grew);
+size_t sym_symtab__bytes(const struct sym_symtab *t);
+void sym_symtab__free(struct sym_symtab *t);
 
 /* --- maps.c: /proc/PID/maps --- */
 
@@ -134,6 +203,7 @@ enum sym_map_kind {
 #define SYM_PERM_SHARED 0x8
 
 struct sym_file;
+struct sym_uw_table;
 
 struct sym_map {
 	uint64_t start, end, pgoff, inode;
@@ -180,20 +250,6 @@ struct sym_segment {
 	uint32_t flags; /* PF_X, PF_W, PF_R */
 };
 
-struct sym_symbol {
-	uint64_t addr;
-	uint32_t size; /* zero-size symbols are extended to the next symbol at load */
-	uint32_t name; /* offset in sym_symtab.names */
-};
-
-struct sym_symtab {
-	struct sym_symbol *syms; /* sorted by addr, one per address */
-	size_t n;
-	char *names;
-	size_t names_len;
-	struct sym_dcache demangled; /* keyed by index in syms */
-};
-
 struct sym_elf {
 	struct sym_segment *segs; /* PT_LOAD in file order */
 	size_t nsegs;
@@ -222,11 +278,6 @@ int sym_elf__begin(int fd, struct Elf **out, uint64_t *size);
 
 /* Finds the GNU build-id in a buffer of ELF notes. Returns 0 with hex filled, or -ENOENT. */
 int sym_build_id_from_notes(const void *notes, size_t len, size_t align, char *hex, size_t hexlen);
-
-/* Returns the symbol covering addr, or NULL. */
-const struct sym_symbol *sym_symtab__find(const struct sym_symtab *t, uint64_t addr);
-size_t sym_symtab__bytes(const struct sym_symtab *t);
-void sym_symtab__free(struct sym_symtab *t);
 
 /* --- dwarf.c: source lines and inline frames from one file's DWARF (libdw) --- */
 
@@ -304,7 +355,6 @@ enum sym_dwarf_state {
 
 struct sym_file {
 	struct sym_file_id id;
-	struct sym_file *hnext;
 	struct sym_file *lru_prev, *lru_next;
 	unsigned int refs; /* mappings that point here */
 	char *path;	   /* where it was first seen, for messages */
@@ -327,16 +377,30 @@ struct sym_file {
 	unsigned int dwarf_gen; /* debuginfod generation when last asked */
 	char *debug_path;	/* where the DWARF was loaded from; "" for the file itself */
 	struct sym_file_id debug_id;
+	/* Unwind tables: see unwind.c. Bounded on their own, evicted between unwinds. */
+	struct sym_uw_table *unwind; /* NULL: not read yet, evicted, or reading failed */
+	int unwind_err;		     /* reading failed: -errno, tried again after SYM_RETRY_NS */
+	uint64_t unwind_tried_ns;
+	uint64_t unwind_used; /* the unwinder's clock at the last use */
+	uint32_t slot;	      /* names the file in the unwinder's made-up addresses; 0: none */
 };
 
 struct sym_filecache {
-	struct sym_file **buckets;
-	size_t nbuckets, n;
+	struct profd_htab by_id; /* hash of the identity -> struct sym_file * */
+	size_t n;
 	struct sym_file lru; /* sentinel: lru.lru_next is the most recently used */
 	size_t bytes, max_bytes;
 	size_t with_symbols;
 	size_t with_dwarf;
 	uint64_t loads, evictions, dwarf_loads;
+	/* Unwind tables, apart from bytes: the unwinder bounds them. */
+	size_t unwind_bytes, with_unwind;
+	struct sym_file **slots; /* slots[i]: the file with slot i (0 unused) */
+	uint32_t nslots;
+	size_t cap_slots;
+	uint32_t *free_slots; /* slots of files freed since, to hand out again */
+	uint32_t nfree_slots;
+	size_t cap_free_slots;
 };
 
 void sym_file_id__from_stat(struct sym_file_id *id, const struct stat *st);
@@ -365,20 +429,23 @@ void sym_filecache__touch(struct sym_filecache *fc, struct sym_file *f);
 /* Accounts bytes that f grew by (demangled names) and evicts down to the bound, sparing keep. */
 void sym_filecache__grew(struct sym_filecache *fc, struct sym_file *f, size_t bytes);
 void sym_filecache__trim(struct sym_filecache *fc, const struct sym_file *keep);
+/*
+ * Gives f a slot (see sym_file.slot) if it has none. Returns it, or 0 when every one of max is
+ * taken or memory is short.
+ */
+uint32_t sym_filecache__slot(struct sym_filecache *fc, struct sym_file *f, uint32_t max);
+/* The file with this slot, or NULL. */
+struct sym_file *sym_filecache__by_slot(const struct sym_filecache *fc, uint32_t slot);
+/* Gives t (NULL: reading failed with err) to f as its unwind tables, replacing any it had. */
+void sym_filecache__set_unwind(struct sym_filecache *fc, struct sym_file *f,
+			       struct sym_uw_table *t, int err);
+/* Drops f's unwind tables (they are read again on use); a file nothing else keeps goes too. */
+void sym_filecache__evict_unwind(struct sym_filecache *fc, struct sym_file *f);
 /* A file read from memory, outside the cache (the vdso). Returns NULL with errno set. */
 struct sym_file *sym_file__new_mem(const void *image, size_t size, const char *path);
 void sym_file__free(struct sym_file *f);
 
 /* --- kallsyms.c --- */
-
-struct sym_ksym {
-	uint64_t addr;
-	uint32_t size;
-	uint32_t name; /* offset in names; SYM_KSYM_END for end markers such as _etext */
-	uint32_t mod;  /* index in mods; 0 is the kernel image */
-};
-
-#define SYM_KSYM_END UINT32_MAX
 
 struct sym_kmod {
 	char *path; /* "[kernel.kallsyms]" or "[modname]" */
@@ -386,15 +453,12 @@ struct sym_kmod {
 };
 
 struct sym_kallsyms {
-	struct sym_ksym *syms; /* text symbols sorted by addr */
-	size_t n;
-	char *names;
-	size_t names_len;
-	struct sym_kmod *mods;
+	struct sym_symtab *syms; /* text symbols; end markers such as _etext have size 0 */
+	uint32_t *sym_mods;	 /* the module of each symbol: an index in mods */
+	struct sym_kmod *mods;	 /* mods[0] is the kernel image */
 	size_t nmods;
 	bool hidden; /* every address read as zero (kptr_restrict) */
 	char build_id[2 * SYM_BUILD_ID_MAX + 1];
-	struct sym_dcache demangled; /* Rust code in the kernel is v0-mangled */
 	size_t bytes;
 	size_t bad_lines;
 };
@@ -404,24 +468,13 @@ struct sym_kallsyms {
  * Returns 0 with *out or -errno.
  */
 int sym_kallsyms__load(const char *path, const char *notes_path, struct sym_kallsyms **out);
-const struct sym_ksym *sym_kallsyms__find(const struct sym_kallsyms *k, uint64_t addr);
 void sym_kallsyms__free(struct sym_kallsyms *k);
 
 /* --- perfmap.c: /tmp/perf-PID.map written by JIT compilers --- */
 
-struct sym_perfmap_entry {
-	uint64_t start;
-	uint32_t size;
-	uint32_t name; /* offset in names */
-};
-
 struct sym_perfmap {
-	struct sym_perfmap_entry *v; /* sorted by start; the last line wins for equal starts */
-	size_t n;
-	char *names;
-	size_t names_len;
-	struct sym_dcache demangled;
-	struct sym_file_id id; /* re-read when it changes */
+	struct sym_symtab *syms; /* for one start, the last line wins */
+	struct sym_file_id id;	 /* re-read when it changes */
 	size_t bad_lines;
 };
 
@@ -433,7 +486,6 @@ struct sym_perfmap {
 int sym_perfmap__open(int rootfd, const char *path, uid_t uid, struct stat *st);
 /* Reads the perf map open at fd. Returns 0 with *out or -errno. */
 int sym_perfmap__read(int fd, const struct stat *st, struct sym_perfmap **out);
-const struct sym_perfmap_entry *sym_perfmap__find(const struct sym_perfmap *pm, uint64_t addr);
 size_t sym_perfmap__bytes(const struct sym_perfmap *pm);
 void sym_perfmap__free(struct sym_perfmap *pm);
 
@@ -448,7 +500,6 @@ enum sym_root {
 struct sym_proc {
 	pid_t pid;
 	uint64_t start_time; /* /proc/PID/stat field 22 */
-	struct sym_proc *hnext;
 	struct sym_maps maps;
 	pid_t nspid; /* pid in its own namespace: names its perf map */
 	uid_t uid;   /* effective uid: may own its perf map */
@@ -459,15 +510,12 @@ struct sym_proc {
 	struct sym_perfmap *perfmap;
 	uint64_t perfmap_checked_ns;
 	size_t bytes; /* snapshot memory, counted in cache_bytes */
+	struct sym_uw_space *unwind; /* libunwind's state for it, made on its first unwind */
 };
 
 struct sym_procs {
-	struct sym_proc **buckets;
-	size_t nbuckets, n;
+	struct profd_htab by_pid; /* pid -> struct sym_proc * */
 };
-
-/* Opens path below rootfd with every symlink and ".." kept inside it (openat2 RESOLVE_IN_ROOT). */
-int sym_open_beneath(int rootfd, const char *path, int flags);
 
 int sym_procs__add(struct sym_resolver *r, pid_t pid, bool force);
 void sym_procs__drop(struct sym_resolver *r, pid_t pid);
@@ -485,6 +533,24 @@ int sym_proc__open_file(struct sym_resolver *r, const struct sym_proc *p, const 
 int sym_proc__open_path(struct sym_resolver *r, const struct sym_proc *p, const char *path);
 /* Loads or refreshes p's perf map if due. Returns true if it read anything. */
 bool sym_proc__update_perfmap(struct sym_resolver *r, struct sym_proc *p);
+
+/* --- unwind_space.c: a process's libunwind address space --- */
+
+struct unw_addr_space; /* libunwind's */
+
+/*
+ * libunwind caches register rules by IP, and the same IP is other code in another process: each
+ * process gets an address space of its own, its cache flushed when its snapshot changes.
+ */
+struct sym_uw_space {
+	struct unw_addr_space *as;
+	uint64_t scanned_ns;   /* of the snapshot its cache was filled from */
+	uint64_t used;	       /* the unwinder's clock at the last use */
+	uint64_t refreshed_ns; /* last new snapshot taken for unknown code */
+};
+
+/* Frees s (NULL is a no-op) and counts it out of r->unwind_spaces. */
+void sym_uw_space__free(struct sym_resolver *r, struct sym_uw_space *s);
 
 /* --- debuginfo.c: where a file's DWARF is --- */
 
@@ -504,6 +570,8 @@ int sym_debuglink_crc(int fd, uint32_t *crc);
 
 /* Loads our own vdso image once; returns it or NULL. */
 struct sym_file *sym_vdso__get(struct sym_resolver *r);
+/* Reads the unwind tables of our own vdso image (after sym_vdso__get()). Returns 0 or -errno. */
+int sym_vdso__unwind_tables(struct sym_resolver *r, struct sym_uw_table *t);
 
 /* --- resolver.c --- */
 
@@ -528,6 +596,7 @@ struct sym_resolver {
 	struct stat self_root, self_mntns;
 	bool self_root_ok, self_mntns_ok;
 	size_t procs_bytes;
+	size_t unwind_spaces; /* of every process: see unwind_space.c */
 	bool did_io; /* the current resolve read a file or /proc */
 	uint64_t hits, misses, unnamed;
 	struct sym_frame frames[SYM_INLINE_MAX];

@@ -17,10 +17,10 @@
  * Code without CFI (JIT code) gets no info, so libunwind falls back to the frame-pointer chain
  * for that frame: CFI where a mapping has it, frame pointers where it does not.
  *
- * Each process gets its own libunwind address space: libunwind caches register rules by IP, and
- * the same IP means different code in different processes. The cache is flushed when the
- * process's snapshot changes (exec, new mappings). Nothing on the per-sample path reads a file,
- * except the first time a file is met outside sym_unwinder__prepare().
+ * The tables hang off the files of the resolver's file cache (one per file identity, whichever
+ * process maps it), and each process's libunwind address space off its snapshot (unwind_space.c),
+ * so both go when the symbolizer forgets the file or the process. Nothing on the per-sample path
+ * reads a file, except the first time a file is met outside sym_unwinder__prepare().
  */
 #include <errno.h>
 #include <limits.h>
@@ -33,10 +33,10 @@
 
 #include <libunwind.h>
 
-#include "common/hash.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
-#include "symbolizer/unwind_internal.h"
+#include "symbolizer/unwind_table_internal.h"
 
 /* Exported by libunwind-x86_64 (perf uses it too), though its headers do not declare it. */
 extern int UNW_OBJ(dwarf_search_unwind_table)(unw_addr_space_t as, unw_word_t ip,
@@ -59,43 +59,10 @@ enum { FAKE_EH_TABLE, FAKE_DEBUG_TABLE, FAKE_DEBUG_DATA };
 #define ADDR_SPACES_MAX 64 /* libunwind address spaces kept (about 25 KiB each) */
 #define TABLE_BYTES_MAX (256ul << 20) /* unwind tables kept in memory */
 
-struct uw_file {
-	struct sym_file_id id;
-	struct uw_file *hnext;
-	struct sym_uw_table t;
-	uint32_t slot;
-	int err; /* reading failed: -errno, tried again after SYM_RETRY_NS */
-	uint64_t tried_ns;
-	uint64_t used;	/* unwinder clock at the last use */
-	bool evicted;	/* tables dropped to stay under TABLE_BYTES_MAX; read again on use */
-	char *path;
-};
-
-struct uw_proc {
-	pid_t pid;
-	uint64_t start_time;
-	struct uw_proc *hnext;
-	unw_addr_space_t as;
-	const struct sym_proc *snap; /* the snapshot libunwind's cache was filled from */
-	uint64_t scanned_ns;
-	uint64_t used;
-	uint64_t refreshed_ns; /* last new snapshot taken for unknown code */
-};
-
 struct sym_unwinder {
 	struct sym_resolver *r;
 	unw_accessors_t acc;
-	struct uw_file **files;
-	size_t nfbuckets, nfiles;
-	struct uw_file **slots;
-	size_t nslots, cap_slots;
-	struct uw_file *vdso;
-	uint64_t vdso_size;
-	bool vdso_tried;
-	struct uw_proc **procs;
-	size_t npbuckets, nprocs;
-	uint64_t clock;
-	size_t table_bytes;
+	uint64_t clock; /* counts unwinds and prepares: what "used" fields compare */
 	uint64_t loads;
 	uint64_t unwinds, frames, stops[SYM_UNWIND_NSTOPS];
 	char exe[PATH_MAX];
@@ -111,7 +78,7 @@ struct uw_ctx {
 	bool cut;
 	/* The mapping met last: most reads hit the same file as the one before. */
 	const struct sym_map *m;
-	struct uw_file *f;
+	struct sym_file *f; /* with unwind tables, or NULL */
 	uint64_t bias;
 	bool truncated, bad_read, unmapped, no_info;
 };
@@ -135,145 +102,52 @@ const char *sym_unwind_stop_name(enum sym_unwind_stop stop)
 
 /* --- files --- */
 
-static uint64_t hash_id(const struct sym_file_id *id)
-{
-	uint64_t h = profd_hash_u64(id->ino);
-
-	h = profd_hash_combine(h, id->dev);
-	h = profd_hash_combine(h, id->size);
-	return profd_hash_combine(h, (uint64_t)id->mtime_sec ^ (uint64_t)id->mtime_nsec);
-}
-
-static struct uw_file *find_file(const struct sym_unwinder *u, const struct sym_file_id *id)
-{
-	struct uw_file *f;
-
-	if (!u->nfbuckets)
-		return NULL;
-	for (f = u->files[hash_id(id) & (u->nfbuckets - 1)]; f; f = f->hnext)
-		if (sym_file_id__equal(&f->id, id))
-			return f;
-	return NULL;
-}
-
-static int insert_file(struct sym_unwinder *u, struct uw_file *f)
-{
-	size_t b;
-
-	if (u->nfiles >= u->nfbuckets) {
-		size_t nb = u->nfbuckets ? u->nfbuckets * 2 : 64;
-		struct uw_file **v = calloc(nb, sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		for (size_t i = 0; i < u->nfbuckets; i++) {
-			while (u->files[i]) {
-				struct uw_file *g = u->files[i];
-
-				u->files[i] = g->hnext;
-				b = hash_id(&g->id) & (nb - 1);
-				g->hnext = v[b];
-				v[b] = g;
-			}
-		}
-		free(u->files);
-		u->files = v;
-		u->nfbuckets = nb;
-	}
-	b = hash_id(&f->id) & (u->nfbuckets - 1);
-	f->hnext = u->files[b];
-	u->files[b] = f;
-	u->nfiles++;
-	return 0;
-}
-
-static int give_slot(struct sym_unwinder *u, struct uw_file *f)
-{
-	if (u->nslots == u->cap_slots) {
-		size_t cap = u->cap_slots ? u->cap_slots * 2 : 64;
-		struct uw_file **v;
-
-		if (cap > FAKE_SLOTS)
-			return -ENOSPC;
-		v = realloc(u->slots, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		u->slots = v;
-		u->cap_slots = cap;
-	}
-	f->slot = (uint32_t)u->nslots;
-	u->slots[u->nslots++] = f;
-	return 0;
-}
-
-static void free_file(struct uw_file *f)
-{
-	if (!f)
-		return;
-	sym_uw_table__release(&f->t);
-	free(f->path);
-	free(f);
-}
-
-/* Reads f's tables from the file mapped by m (the same file: checked by identity). */
+/* Reads f's tables, from the file mapped by m or, for our vdso, from our memory. */
 static void read_tables(struct sym_unwinder *u, const struct sym_proc *p, const struct sym_map *m,
-			struct uw_file *f)
+			struct sym_file *f)
 {
-	int fd = sym_proc__open_file(u->r, p, m, m->file), err;
+	struct sym_uw_table *t = calloc(1, sizeof(*t));
+	int fd = -1, err;
 
-	f->tried_ns = sym_now_ns();
+	f->unwind_tried_ns = profd_coarse_ns();
 	u->loads++;
-	if (fd < 0) {
-		f->err = fd;
-		pr_debug("unwind: pid %d: %s: %s", (int)p->pid, m->path, strerror(-fd));
+	if (!t) {
+		sym_filecache__set_unwind(&u->r->files, f, NULL, -ENOMEM);
 		return;
 	}
-	u->table_bytes -= f->t.bytes;
-	sym_uw_table__release(&f->t);
-	err = sym_uw_table__read_fd(fd, &f->t);
-	close(fd);
-	f->err = err;
-	f->evicted = false;
-	u->table_bytes += f->t.bytes;
-	if (err)
-		pr_debug("unwind: %s: %s", m->path, strerror(-err));
-	else if (!f->t.eh.n && !f->t.debug.n)
+	if (f == u->r->vdso) {
+		err = sym_vdso__unwind_tables(u->r, t);
+	} else {
+		fd = sym_proc__open_file(u->r, p, m, f);
+		err = fd < 0 ? fd : sym_uw_table__read_fd(fd, t);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		pr_debug("unwind: pid %d: %s: %s", (int)p->pid, m->path, strerror(-err));
+		free(t);
+		t = NULL;
+	} else if (!t->eh.n && !t->debug.n) {
 		pr_debug("unwind: %s: no .eh_frame or .debug_frame to unwind with", m->path);
+	}
+	sym_filecache__set_unwind(&u->r->files, f, t, err);
 }
 
-/* The unwind tables of m's file: from memory, or read now (once per file identity). */
-static struct uw_file *tables_for(struct sym_unwinder *u, const struct sym_proc *p,
-				  const struct sym_map *m)
+/* The file of mapping m with its unwind tables: from memory, or read now (once per identity). */
+static struct sym_file *tables_for(struct sym_unwinder *u, const struct sym_proc *p,
+				   const struct sym_map *m)
 {
-	struct uw_file *f;
+	struct sym_file *f = m->kind == SYM_MAP_VDSO ? sym_vdso__get(u->r) : m->file;
 
-	if (!m->file)
+	if (!f || (m->kind == SYM_MAP_VDSO && m->end - m->start != u->r->vdso_size))
 		return NULL;
-	f = find_file(u, &m->file->id);
-	if (f) {
-		if (f->evicted || (f->err && f->err != -ENOMEM &&
-				   sym_now_ns() - f->tried_ns >= SYM_RETRY_NS))
-			read_tables(u, p, m, f);
-		f->used = u->clock;
-		return f->err ? NULL : f;
-	}
-	f = calloc(1, sizeof(*f));
-	if (!f)
+	if (!sym_filecache__slot(&u->r->files, f, FAKE_SLOTS))
 		return NULL;
-	f->id = m->file->id;
-	f->path = strdup(m->path);
-	if (!f->path || give_slot(u, f)) {
-		free_file(f);
-		return NULL;
-	}
-	if (insert_file(u, f)) {
-		u->slots[--u->nslots] = NULL;
-		free_file(f);
-		return NULL;
-	}
-	read_tables(u, p, m, f);
-	f->used = u->clock;
-	return f->err ? NULL : f;
+	if (!f->unwind && (!f->unwind_err || (f->unwind_err != -ENOMEM &&
+					      profd_coarse_ns() - f->unwind_tried_ns >= SYM_RETRY_NS)))
+		read_tables(u, p, m, f);
+	f->unwind_used = u->clock;
+	return f->unwind ? f : NULL;
 }
 
 /*
@@ -282,62 +156,18 @@ static struct uw_file *tables_for(struct sym_unwinder *u, const struct sym_proc 
  */
 static void trim_tables(struct sym_unwinder *u)
 {
-	while (u->table_bytes > TABLE_BYTES_MAX) {
-		struct uw_file *oldest = NULL;
+	struct sym_filecache *fc = &u->r->files;
 
-		for (size_t i = 0; i < u->nslots; i++) {
-			struct uw_file *f = u->slots[i];
+	while (fc->unwind_bytes > TABLE_BYTES_MAX) {
+		struct sym_file *oldest = NULL;
 
-			if (f && f != u->vdso && !f->evicted && f->t.bytes &&
-			    (!oldest || f->used < oldest->used))
+		for (struct sym_file *f = fc->lru.lru_next; f != &fc->lru; f = f->lru_next)
+			if (f->unwind && (!oldest || f->unwind_used < oldest->unwind_used))
 				oldest = f;
-		}
 		if (!oldest)
 			return;
-		u->table_bytes -= oldest->t.bytes;
-		sym_uw_table__release(&oldest->t);
-		oldest->evicted = true;
+		sym_filecache__evict_unwind(fc, oldest);
 	}
-}
-
-/* Our own vdso is everyone's (see vdso.c); its tables are read from our memory. */
-static struct uw_file *vdso_tables(struct sym_unwinder *u, const struct sym_map *m)
-{
-	uint64_t base;
-	struct uw_file *f;
-
-	if (!u->vdso_tried) {
-		struct sym_file *own = sym_vdso__get(u->r);
-		void *copy;
-		int err;
-
-		u->vdso_tried = true;
-		base = getauxval(AT_SYSINFO_EHDR);
-		if (!own || !base)
-			return NULL;
-		f = calloc(1, sizeof(*f));
-		/* A private copy, as vdso.c makes: libelf gets memory that is ours to hand over. */
-		copy = malloc(u->r->vdso_size);
-		if (!f || !copy || give_slot(u, f)) {
-			free(copy);
-			free_file(f);
-			return NULL;
-		}
-		memcpy(copy, (const void *)(uintptr_t)base, u->r->vdso_size);
-		err = sym_uw_table__read_mem(copy, u->r->vdso_size, &f->t);
-		free(copy);
-		if (err) {
-			u->slots[--u->nslots] = NULL;
-			free_file(f);
-			return NULL;
-		}
-		u->table_bytes += f->t.bytes;
-		u->vdso = f;
-		u->vdso_size = u->r->vdso_size;
-	}
-	if (!u->vdso || m->end - m->start != u->vdso_size)
-		return NULL;
-	return u->vdso;
 }
 
 /* Load bias of m's file: runtime address - link-time address, through the segment it maps. */
@@ -367,16 +197,13 @@ static const struct sym_map *map_at(struct uw_ctx *c, uint64_t addr)
 }
 
 /* The tables and bias for mapping m; remembered as the last one met. */
-static struct uw_file *file_at(struct uw_ctx *c, const struct sym_map *m)
+static struct sym_file *file_at(struct uw_ctx *c, const struct sym_map *m)
 {
 	if (m == c->m)
 		return c->f;
 	c->m = m;
 	c->bias = bias_of(m);
-	if (m->kind == SYM_MAP_VDSO)
-		c->f = vdso_tables(c->u, m);
-	else
-		c->f = tables_for(c->u, c->p, m);
+	c->f = tables_for(c->u, c->p, m);
 	return c->f;
 }
 
@@ -401,26 +228,35 @@ static bool read_region(const uint8_t *data, uint64_t base, uint64_t len, uint64
 
 static bool read_fake(struct uw_ctx *c, uint64_t addr, unw_word_t *val)
 {
-	uint64_t slot = (addr >> 34) & (FAKE_SLOTS - 1), base = addr & ~0xffffffffull;
-	const struct uw_file *f;
+	uint32_t slot = (uint32_t)((addr >> 34) & (FAKE_SLOTS - 1));
+	uint64_t base = addr & ~0xffffffffull;
+	const struct sym_file *f = sym_filecache__by_slot(&c->u->r->files, slot);
 	const struct sym_uw_section *s;
 
-	if (slot >= c->u->nslots || !(f = c->u->slots[slot]))
+	if (!f || !f->unwind)
 		return false;
 	switch ((addr >> 32) & 3) {
 	case FAKE_EH_TABLE:
-		s = &f->t.eh;
+		s = &f->unwind->eh;
 		return read_region((const uint8_t *)s->table, base, s->n * sizeof(*s->table), addr,
 				   val);
 	case FAKE_DEBUG_TABLE:
-		s = &f->t.debug;
+		s = &f->unwind->debug;
 		return read_region((const uint8_t *)s->table, base, s->n * sizeof(*s->table), addr,
 				   val);
 	case FAKE_DEBUG_DATA:
-		s = &f->t.debug;
+		s = &f->unwind->debug;
 		return read_region(s->data, base, s->len, addr, val);
 	}
 	return false;
+}
+
+/* A word of f's .eh_frame, which lives at its load address. */
+static bool read_eh(const struct sym_file *f, uint64_t bias, uint64_t addr, unw_word_t *val)
+{
+	const struct sym_uw_section *eh = &f->unwind->eh;
+
+	return eh->len && read_region(eh->data, eh->vaddr + bias, eh->len, addr, val);
 }
 
 static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
@@ -428,7 +264,7 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int
 {
 	struct uw_ctx *c = arg;
 	const struct sym_map *m;
-	struct uw_file *f;
+	struct sym_file *f;
 
 	if (write)
 		return -UNW_EINVAL;
@@ -439,14 +275,12 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int
 	if ((addr & FAKE_MASK) == FAKE_TAG)
 		return read_fake(c, addr, val) ? 0 : -UNW_EINVAL;
 	f = c->f;
-	if (f && f->t.eh.len &&
-	    read_region(f->t.eh.data, f->t.eh.vaddr + c->bias, f->t.eh.len, addr, val))
+	if (f && read_eh(f, c->bias, addr, val))
 		return 0;
 	m = map_at(c, addr);
 	if (m) {
 		f = file_at(c, m);
-		if (f && f->t.eh.len &&
-		    read_region(f->t.eh.data, f->t.eh.vaddr + c->bias, f->t.eh.len, addr, val))
+		if (f && read_eh(f, c->bias, addr, val))
 			return 0;
 		*val = 0;
 		return 0;
@@ -475,7 +309,7 @@ static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, in
 	return 0;
 }
 
-static int search(struct uw_ctx *c, const struct uw_file *f, const struct sym_uw_section *s,
+static int search(struct uw_ctx *c, const struct sym_file *f, const struct sym_uw_section *s,
 		  bool debug, unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need)
 {
 	unw_dyn_info_t di = {0};
@@ -500,7 +334,7 @@ static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *p
 {
 	struct uw_ctx *c = arg;
 	const struct sym_map *m = map_at(c, ip);
-	struct uw_file *f;
+	struct sym_file *f;
 	int ret;
 
 	if (!m || !(m->perms & SYM_PERM_EXEC)) {
@@ -512,9 +346,9 @@ static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *p
 		c->no_info = true;
 		return -UNW_ENOINFO;
 	}
-	ret = search(c, f, &f->t.eh, false, as, ip, pi, need);
+	ret = search(c, f, &f->unwind->eh, false, as, ip, pi, need);
 	if (ret == -UNW_ENOINFO)
-		ret = search(c, f, &f->t.debug, true, as, ip, pi, need);
+		ret = search(c, f, &f->unwind->debug, true, as, ip, pi, need);
 	if (ret == -UNW_ENOINFO)
 		c->no_info = true;
 	return ret;
@@ -548,109 +382,49 @@ static int get_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf, size_t
 
 /* --- processes --- */
 
-static struct uw_proc **proc_slot(struct sym_unwinder *u, pid_t pid)
+/* Keeps the number of address spaces bounded: drops the one of the process unwound longest ago. */
+static void evict_space(struct sym_unwinder *u, const struct sym_proc *keep)
 {
-	struct uw_proc **pp;
+	const struct profd_htab *t = &u->r->procs.by_pid;
+	struct sym_proc *oldest = NULL;
 
-	if (!u->npbuckets)
-		return NULL;
-	pp = &u->procs[profd_hash_u64((uint64_t)pid) & (u->npbuckets - 1)];
-	while (*pp && (*pp)->pid != pid)
-		pp = &(*pp)->hnext;
-	return pp;
-}
+	for (size_t i = 0; i < t->cap; i++) {
+		struct sym_proc *p = (struct sym_proc *)(uintptr_t)t->vals[i];
 
-static void free_proc(struct uw_proc *up)
-{
-	if (up->as)
-		unw_destroy_addr_space(up->as);
-	free(up);
-}
-
-static void remove_proc(struct sym_unwinder *u, pid_t pid)
-{
-	struct uw_proc **pp = proc_slot(u, pid), *up;
-
-	if (!pp || !*pp)
-		return;
-	up = *pp;
-	*pp = up->hnext;
-	u->nprocs--;
-	free_proc(up);
-}
-
-/* Keeps the number of address spaces bounded: drops the least recently used process state. */
-static void evict_proc(struct sym_unwinder *u)
-{
-	struct uw_proc *oldest = NULL;
-
-	for (size_t i = 0; i < u->npbuckets; i++)
-		for (struct uw_proc *up = u->procs[i]; up; up = up->hnext)
-			if (!oldest || up->used < oldest->used)
-				oldest = up;
-	if (oldest)
-		remove_proc(u, oldest->pid);
-}
-
-static int grow_procs(struct sym_unwinder *u)
-{
-	size_t nb = u->npbuckets ? u->npbuckets * 2 : 64;
-	struct uw_proc **v = calloc(nb, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < u->npbuckets; i++) {
-		while (u->procs[i]) {
-			struct uw_proc *up = u->procs[i];
-			size_t b = profd_hash_u64((uint64_t)up->pid) & (nb - 1);
-
-			u->procs[i] = up->hnext;
-			up->hnext = v[b];
-			v[b] = up;
-		}
+		if (p && p != keep && p->unwind && (!oldest || p->unwind->used < oldest->unwind->used))
+			oldest = p;
 	}
-	free(u->procs);
-	u->procs = v;
-	u->npbuckets = nb;
-	return 0;
+	if (oldest) {
+		sym_uw_space__free(u->r, oldest->unwind);
+		oldest->unwind = NULL;
+	}
 }
 
 /* The libunwind state of p, new for a new process, its cache flushed for a new snapshot. */
-static struct uw_proc *proc_state(struct sym_unwinder *u, const struct sym_proc *p)
+static struct sym_uw_space *proc_state(struct sym_unwinder *u, struct sym_proc *p)
 {
-	struct uw_proc **pp = proc_slot(u, p->pid), *up = pp ? *pp : NULL;
+	struct sym_uw_space *sp = p->unwind;
 
-	if (up && up->start_time != p->start_time) {
-		remove_proc(u, p->pid);
-		up = NULL;
-	}
-	if (!up) {
-		if (u->nprocs >= ADDR_SPACES_MAX)
-			evict_proc(u);
-		if (u->nprocs >= u->npbuckets && grow_procs(u))
+	if (!sp) {
+		if (u->r->unwind_spaces >= ADDR_SPACES_MAX)
+			evict_space(u, p);
+		sp = calloc(1, sizeof(*sp));
+		if (!sp)
 			return NULL;
-		up = calloc(1, sizeof(*up));
-		if (!up)
-			return NULL;
-		up->as = unw_create_addr_space(&u->acc, 0);
-		if (!up->as) {
-			free(up);
+		sp->as = unw_create_addr_space(&u->acc, 0);
+		if (!sp->as) {
+			free(sp);
 			return NULL;
 		}
-		unw_set_caching_policy(up->as, UNW_CACHE_GLOBAL);
-		up->pid = p->pid;
-		up->start_time = p->start_time;
-		pp = &u->procs[profd_hash_u64((uint64_t)p->pid) & (u->npbuckets - 1)];
-		up->hnext = *pp;
-		*pp = up;
-		u->nprocs++;
-	} else if (up->snap != p || up->scanned_ns != p->scanned_ns) {
-		unw_flush_cache(up->as, 0, 0);
+		unw_set_caching_policy(sp->as, UNW_CACHE_GLOBAL);
+		u->r->unwind_spaces++;
+		p->unwind = sp;
+	} else if (sp->scanned_ns != p->scanned_ns) {
+		unw_flush_cache(sp->as, 0, 0);
 	}
-	up->snap = p;
-	up->scanned_ns = p->scanned_ns;
-	up->used = ++u->clock;
-	return up;
+	sp->scanned_ns = p->scanned_ns;
+	sp->used = ++u->clock;
+	return sp;
 }
 
 /* --- public --- */
@@ -677,28 +451,6 @@ struct sym_unwinder *sym_unwinder__new(struct sym_resolver *r)
 
 void sym_unwinder__free(struct sym_unwinder *u)
 {
-	if (!u)
-		return;
-	for (size_t i = 0; i < u->npbuckets; i++) {
-		while (u->procs[i]) {
-			struct uw_proc *up = u->procs[i];
-
-			u->procs[i] = up->hnext;
-			free_proc(up);
-		}
-	}
-	free(u->procs);
-	for (size_t i = 0; i < u->nfbuckets; i++) {
-		while (u->files[i]) {
-			struct uw_file *f = u->files[i];
-
-			u->files[i] = f->hnext;
-			free_file(f);
-		}
-	}
-	free(u->files);
-	free_file(u->vdso);
-	free(u->slots);
 	free(u);
 }
 
@@ -713,11 +465,7 @@ int sym_unwinder__prepare(struct sym_unwinder *u, pid_t pid)
 	for (size_t i = 0; i < p->maps.n; i++) {
 		const struct sym_map *m = &p->maps.v[i];
 
-		if (!(m->perms & SYM_PERM_EXEC))
-			continue;
-		if (m->kind == SYM_MAP_VDSO)
-			vdso_tables(u, m);
-		else
+		if (m->perms & SYM_PERM_EXEC)
 			tables_for(u, p, m);
 	}
 	return 0;
@@ -744,8 +492,8 @@ static bool is_code(struct uw_ctx *c, uint64_t ip)
 	return m && (m->perms & SYM_PERM_EXEC);
 }
 
-static size_t unwind_once(struct sym_unwinder *u, struct uw_ctx *c, struct uw_proc *up,
-			  uint64_t *pcs, size_t max, enum sym_unwind_stop *stop)
+static size_t unwind_once(struct uw_ctx *c, struct sym_uw_space *space, uint64_t *pcs,
+			  size_t max, enum sym_unwind_stop *stop)
 {
 	uint64_t ip = c->regs[UNW_X86_64_RIP], sp = c->lo, prev_sp;
 	unw_cursor_t cur;
@@ -754,7 +502,7 @@ static size_t unwind_once(struct sym_unwinder *u, struct uw_ctx *c, struct uw_pr
 
 	pcs[n++] = ip;
 	*stop = SYM_UNWIND_END;
-	ret = unw_init_remote(&cur, up->as, c);
+	ret = unw_init_remote(&cur, space->as, c);
 	if (ret < 0) {
 		*stop = why(c, ret);
 		return n;
@@ -789,18 +537,27 @@ static size_t unwind_once(struct sym_unwinder *u, struct uw_ctx *c, struct uw_pr
 /*
  * Code the snapshot does not know: the process exec'd before we saw it (a command we started is
  * snapshotted before its exec) or mapped new code. Takes a new snapshot, at most every
- * REFRESH_NS per process. Returns the new snapshot or NULL.
+ * REFRESH_NS per process; c->p is then the process's snapshot, new or not (or NULL), and *space
+ * its state. Returns 0 or -ENOMEM.
  */
-static struct sym_proc *refresh(struct sym_unwinder *u, struct uw_proc *up, pid_t pid)
+static int refresh(struct uw_ctx *c, struct sym_uw_space **space, pid_t pid)
 {
-	uint64_t now = sym_now_ns();
+	uint64_t now = profd_coarse_ns();
 
-	if (now - up->refreshed_ns < REFRESH_NS)
-		return NULL;
-	up->refreshed_ns = now;
-	if (sym_resolver__refresh_process(u->r, pid))
-		return NULL;
-	return sym_procs__find(&u->r->procs, pid);
+	if (now - (*space)->refreshed_ns < REFRESH_NS)
+		return 0;
+	(*space)->refreshed_ns = now;
+	/* A new snapshot frees the old one, and its space with it. */
+	sym_resolver__refresh_process(c->u->r, pid);
+	c->p = sym_procs__find(&c->u->r->procs, pid);
+	c->m = NULL;
+	if (!c->p)
+		return 0;
+	*space = proc_state(c->u, c->p);
+	if (!*space)
+		return -ENOMEM;
+	(*space)->refreshed_ns = now;
+	return 0;
 }
 
 int sym_unwinder__unwind(struct sym_unwinder *u, const struct sym_unwind_sample *s,
@@ -814,8 +571,7 @@ int sym_unwinder__unwind(struct sym_unwinder *u, const struct sym_unwind_sample 
 		.hi = s->regs[UNW_X86_64_RSP] + s->stack_len,
 		.cut = s->stack_cut,
 	};
-	struct sym_proc *p;
-	struct uw_proc *up;
+	struct sym_uw_space *sp;
 	size_t n;
 
 	*stop = SYM_UNWIND_END;
@@ -825,24 +581,18 @@ int sym_unwinder__unwind(struct sym_unwinder *u, const struct sym_unwind_sample 
 		c.hi = c.lo;
 	u->unwinds++;
 	c.p = sym_procs__find(&u->r->procs, s->pid);
-	if (!c.p) {
+	if (c.p) {
+		sp = proc_state(u, c.p);
+		if (!sp || (!is_code(&c, s->regs[UNW_X86_64_RIP] + 1) && refresh(&c, &sp, s->pid)))
+			return -ENOMEM;
+	}
+	if (c.p) {
+		n = unwind_once(&c, sp, pcs, max, stop);
+	} else {
 		pcs[0] = s->regs[UNW_X86_64_RIP];
 		*stop = SYM_UNWIND_NO_PROCESS;
 		n = 1;
-		goto out;
 	}
-	up = proc_state(u, c.p);
-	if (!up)
-		return -ENOMEM;
-	if (!is_code(&c, s->regs[UNW_X86_64_RIP] + 1) && (p = refresh(u, up, s->pid))) {
-		c.p = p;
-		up = proc_state(u, p);
-		if (!up)
-			return -ENOMEM;
-		c.m = NULL;
-	}
-	n = unwind_once(u, &c, up, pcs, max, stop);
-out:
 	u->frames += n;
 	u->stops[*stop]++;
 	return (int)n;
@@ -878,7 +628,7 @@ int sym_unwinder__frame_pointers(struct sym_unwinder *u, pid_t pid,
 {
 	struct sym_proc *p = sym_procs__find(&u->r->procs, pid);
 	const struct sym_map *m;
-	struct uw_file *f;
+	struct sym_file *f;
 
 	memset(out, 0, sizeof(*out));
 	out->frame_pointers = true;
@@ -899,17 +649,12 @@ int sym_unwinder__frame_pointers(struct sym_unwinder *u, pid_t pid,
 	f = tables_for(u, p, m);
 	if (!f)
 		return m->file ? -EIO : -ENOENT;
-	out->sampled = f->t.fp_sampled;
-	out->with_fp = f->t.fp_yes;
-	out->has_cfi = f->t.eh.n || f->t.debug.n;
+	out->sampled = f->unwind->fp_sampled;
+	out->with_fp = f->unwind->fp_yes;
+	out->has_cfi = f->unwind->eh.n || f->unwind->debug.n;
 	/* Without CFI there is nothing better than frame pointers. */
 	out->frame_pointers = !out->has_cfi || !out->sampled || 5 * out->with_fp >= out->sampled;
 	return 0;
-}
-
-void sym_unwinder__drop_process(struct sym_unwinder *u, pid_t pid)
-{
-	remove_proc(u, pid);
 }
 
 void sym_unwinder__stats(const struct sym_unwinder *u, struct sym_unwind_stats *out)
@@ -918,7 +663,7 @@ void sym_unwinder__stats(const struct sym_unwinder *u, struct sym_unwind_stats *
 	out->unwinds = u->unwinds;
 	out->frames = u->frames;
 	memcpy(out->stops, u->stops, sizeof(out->stops));
-	out->files = u->nfiles + (u->vdso != NULL);
-	out->table_bytes = u->table_bytes;
+	out->files = u->r->files.with_unwind;
+	out->table_bytes = u->r->files.unwind_bytes;
 	out->loads = u->loads;
 }

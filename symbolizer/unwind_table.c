@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * .eh_frame, .eh_frame_hdr and .debug_frame -> search tables (see unwind_internal.h). The formats
+ * .eh_frame, .eh_frame_hdr and .debug_frame -> search tables (see unwind_table_internal.h). The formats
  * are the LSB's (.eh_frame, .eh_frame_hdr) and DWARF 4 section 6.4 (.debug_frame). Every read is
  * bounded by the entry it belongs to, and the entry by its section.
  */
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "symbolizer/unwind_internal.h"
+#include "symbolizer/unwind_table_internal.h"
 
 /* --- bounded little-endian reader --- */
 
@@ -958,13 +958,11 @@ static int from_elf(Elf *e, struct sym_uw_table *out)
 	return 0;
 }
 
-int sym_uw_table__read_fd(int fd, struct sym_uw_table *out)
+/* The tables of e, which this ends; an e libelf could not open is a file without tables. */
+static int read_elf(Elf *e, struct sym_uw_table *out)
 {
-	Elf *e;
 	int err;
 
-	elf_version(EV_CURRENT);
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e) {
 		memset(out, 0, sizeof(*out));
 		return 0;
@@ -974,20 +972,16 @@ int sym_uw_table__read_fd(int fd, struct sym_uw_table *out)
 	return err;
 }
 
+int sym_uw_table__read_fd(int fd, struct sym_uw_table *out)
+{
+	elf_version(EV_CURRENT);
+	return read_elf(elf_begin(fd, ELF_C_READ_MMAP, NULL), out);
+}
+
 int sym_uw_table__read_mem(const void *image, size_t size, struct sym_uw_table *out)
 {
-	Elf *e;
-	int err;
-
 	elf_version(EV_CURRENT);
-	e = elf_memory((char *)(uintptr_t)image, size);
-	if (!e) {
-		memset(out, 0, sizeof(*out));
-		return 0;
-	}
-	err = from_elf(e, out);
-	elf_end(e);
-	return err;
+	return read_elf(elf_memory((char *)(uintptr_t)image, size), out);
 }
 
 void sym_uw_table__release(struct sym_uw_table *t)
@@ -995,4 +989,12 @@ void sym_uw_table__release(struct sym_uw_table *t)
 	sym_uw_section__release(&t->eh);
 	sym_uw_section__release(&t->debug);
 	memset(t, 0, sizeof(*t));
+}
+
+void sym_uw_table__free(struct sym_uw_table *t)
+{
+	if (!t)
+		return;
+	sym_uw_table__release(t);
+	free(t);
 }

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
+#include "symbolizer/unwind_table_internal.h"
 
 static uint64_t own_vdso_size(uint64_t base)
 {
@@ -35,6 +36,17 @@ static uint64_t own_vdso_size(uint64_t base)
 	return size;
 }
 
+/* A private copy: libelf gets memory that stays put and is never our executable mapping. */
+static void *copy_own(uint64_t size)
+{
+	uint64_t base = getauxval(AT_SYSINFO_EHDR);
+	void *copy = base && size ? malloc(size) : NULL;
+
+	if (copy)
+		memcpy(copy, (const void *)(uintptr_t)base, size);
+	return copy;
+}
+
 struct sym_file *sym_vdso__get(struct sym_resolver *r)
 {
 	uint64_t base, size;
@@ -48,15 +60,25 @@ struct sym_file *sym_vdso__get(struct sym_resolver *r)
 	size = base ? own_vdso_size(base) : 0;
 	if (!size || size > (1 << 20))
 		return NULL;
-	/* A private copy: libelf gets memory that stays put and is never our executable mapping. */
-	copy = malloc(size);
+	copy = copy_own(size);
 	if (!copy)
 		return NULL;
-	memcpy(copy, (const void *)(uintptr_t)base, size);
 	r->vdso = sym_file__new_mem(copy, size, "[vdso]");
 	free(copy);
 	if (!r->vdso)
 		pr_debug("sym: [vdso]: cannot read our own image");
 	r->vdso_size = size;
 	return r->vdso;
+}
+
+int sym_vdso__unwind_tables(struct sym_resolver *r, struct sym_uw_table *t)
+{
+	void *copy = copy_own(r->vdso_size);
+	int err;
+
+	if (!copy)
+		return -ENOMEM;
+	err = sym_uw_table__read_mem(copy, r->vdso_size, t);
+	free(copy);
+	return err;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "web/web_internal.h"
 
 #define MAX_SECONDS 1e9 /* ~31 years since the start: far past any run */
@@ -81,74 +82,6 @@ static bool parse_seconds(const char *s, size_t len, double *out)
 	return true;
 }
 
-/* Exactly n digits at s; false if any is not a digit. */
-static bool fixed_digits(const char *s, size_t n, int *out)
-{
-	int v = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = y / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m)
-{
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* YYYY-MM-DDThh:mm:ss[.f{1,9}]Z: no other separator, zone or precision is taken. */
-bool web_parse_time(const char *s, size_t len, int64_t *ns)
-{
-	int y, mo, d, h, mi, sec, digit;
-	int64_t frac = 0, scale = 100000000;
-	size_t i = 19;
-
-	if (len < 20 || len > 30 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-	    s[16] != ':' || s[len - 1] != 'Z')
-		return false;
-	if (!fixed_digits(s, 4, &y) || !fixed_digits(s + 5, 2, &mo) ||
-	    !fixed_digits(s + 8, 2, &d) || !fixed_digits(s + 11, 2, &h) ||
-	    !fixed_digits(s + 14, 2, &mi) || !fixed_digits(s + 17, 2, &sec))
-		return false;
-	if (y < 1970 || y > 2261 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
-	    h > 23 || mi > 59 || sec > 59)
-		return false;
-	if (s[i] == '.') {
-		for (i++; i < len - 1; i++, scale /= 10) {
-			if (!scale || !fixed_digits(s + i, 1, &digit))
-				return false;
-			frac += digit * scale;
-		}
-		if (i == 20)
-			return false; /* a dot without digits */
-	}
-	if (i != len - 1)
-		return false;
-	*ns = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 + sec;
-	*ns = *ns * 1000000000 + frac;
-	return true;
-}
-
 int web_param_seconds(const struct web_request *rq, struct web_reply *rp, const char *key,
 		      double *out)
 {
@@ -203,12 +136,12 @@ static bool looks_wall(const struct web_param *p)
 }
 
 /*
- * from/to as wall-clock times: both or neither, each strictly RFC 3339 in UTC. Returns 1 when
- * they are (q->wall set), 0 when they are not, or -EINVAL with a 400 reply set.
+ * from/to as wall-clock times: both or neither, each RFC 3339. Returns 1 when they are (q->wall
+ * set), 0 when they are not, or -EINVAL with a 400 reply set.
  */
 static int parse_wall(const struct web_request *rq, struct web_reply *rp, struct web_query *q)
 {
-	static const char form[] = "expected a UTC time like 2026-11-25T14:00:00Z";
+	static const char form[] = "expected an RFC 3339 time like 2026-11-25T14:00:00Z";
 	const struct web_param *from = web_param_find(rq, "from"), *to = web_param_find(rq, "to");
 
 	if (!looks_wall(from) && !looks_wall(to))
@@ -216,9 +149,9 @@ static int parse_wall(const struct web_request *rq, struct web_reply *rp, struct
 	if (!from || !to)
 		return web_reply_error(rp, 400, "%s: missing; a wall-clock range needs from and to",
 				       from ? "to" : "from");
-	if (!web_parse_time(from->value, from->len, &q->from_ns))
+	if (profd_time_parse(from->value, from->len, &q->from_ns))
 		return web_reply_error(rp, 400, "from: %s", form);
-	if (!web_parse_time(to->value, to->len, &q->to_ns))
+	if (profd_time_parse(to->value, to->len, &q->to_ns))
 		return web_reply_error(rp, 400, "to: %s", form);
 	if (q->from_ns >= q->to_ns)
 		return web_reply_error(rp, 400, "from: the range ends before it starts");

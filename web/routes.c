@@ -16,14 +16,12 @@
 #define CT_TEXT "text/plain; charset=utf-8"
 
 /*
- * The page: its own script and style only, and flame graphs in <object>s from this server.
- * Nothing from anywhere else can load, so the page works offline and injected markup cannot
- * run script.
+ * The page: its own scripts and style only, and data from this server. Nothing from anywhere
+ * else can load, so the page works offline and injected markup cannot run script.
  */
 static const char csp_page[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
-			       "img-src 'self'; connect-src 'self'; object-src 'self'; "
-			       "frame-src 'self'; base-uri 'none'; form-action 'none'; "
-			       "frame-ancestors 'none'";
+			       "img-src 'self'; connect-src 'self'; base-uri 'none'; "
+			       "form-action 'none'; frame-ancestors 'none'";
 /* A flame graph runs its own inline script and style, and loads nothing. */
 static const char csp_svg[] = "default-src 'none'; script-src 'unsafe-inline'; "
 			      "style-src 'unsafe-inline'; frame-ancestors 'self'";
@@ -59,6 +57,21 @@ static int page_index(const struct web_request *rq, struct web_reply *rp)
 static int page_js(const struct web_request *rq, struct web_reply *rp)
 {
 	return reply_asset(rp, "app.js", "text/javascript; charset=utf-8");
+}
+
+static int page_flame_js(const struct web_request *rq, struct web_reply *rp)
+{
+	return reply_asset(rp, "flame.js", "text/javascript; charset=utf-8");
+}
+
+static int page_picker_js(const struct web_request *rq, struct web_reply *rp)
+{
+	return reply_asset(rp, "picker.js", "text/javascript; charset=utf-8");
+}
+
+static int page_top_js(const struct web_request *rq, struct web_reply *rp)
+{
+	return reply_asset(rp, "top.js", "text/javascript; charset=utf-8");
 }
 
 static int page_css(const struct web_request *rq, struct web_reply *rp)
@@ -97,58 +110,6 @@ static int metrics(const struct web_request *rq, struct web_reply *rp)
 	return web_reply_strbuf(rp, &sb, "text/plain; version=0.0.4; charset=utf-8");
 }
 
-/* A private profile with what the request asks for, or NULL with a 500 reply set. */
-static struct fmt_profile *collect(const struct web_request *rq, struct web_reply *rp,
-				   const struct web_range *range, const struct fmt_filter *f)
-{
-	struct fmt_profile *p = fmt_profile__new(0);
-	int err;
-
-	if (!p) {
-		web_reply_error(rp, 500, "out of memory");
-		return NULL;
-	}
-	err = rq->src->collect(rq->src->ctx, range, f, p);
-	if (err) {
-		web_reply_error(rp, 500, "cannot collect the profile: %s", strerror(-err));
-		fmt_profile__free(p);
-		return NULL;
-	}
-	return p;
-}
-
-/*
- * The profile a parsed query asks for: from the source's history for wall-clock ranges, from its
- * run otherwise. NULL with a reply set (400 where the source has no history).
- */
-static struct fmt_profile *collect_query(const struct web_request *rq, struct web_reply *rp,
-					 const struct web_query *q)
-{
-	struct fmt_profile *p;
-	int n;
-
-	if (!q->wall)
-		return collect(rq, rp, q->ranged ? &q->range : NULL, &q->filter);
-	if (!rq->src->collect_wall) {
-		web_reply_error(rp, 400,
-				"from: wall-clock times need profd agent (its store); "
-				"here from/to are seconds since the start");
-		return NULL;
-	}
-	p = fmt_profile__new(0);
-	if (!p) {
-		web_reply_error(rp, 500, "out of memory");
-		return NULL;
-	}
-	n = rq->src->collect_wall(rq->src->ctx, q->from_ns, q->to_ns, &q->filter, p);
-	if (n < 0) {
-		web_reply_error(rp, 500, "cannot read the store: %s", strerror(-n));
-		fmt_profile__free(p);
-		return NULL;
-	}
-	return p;
-}
-
 /* ---- JSON ---- */
 
 static int api_targets(const struct web_request *rq, struct web_reply *rp)
@@ -156,8 +117,11 @@ static int api_targets(const struct web_request *rq, struct web_reply *rp)
 	struct profd_strbuf sb = {0};
 	struct web_target *t = NULL;
 	size_t n = 0;
-	int err = rq->src->targets(rq->src->ctx, &t, &n);
+	int err;
 
+	if (web_reply_unchanged(rq, rp))
+		return 0;
+	err = rq->src->targets(rq->src->ctx, &t, &n);
 	if (err)
 		return web_reply_error(rp, 500, "cannot list targets: %s", strerror(-err));
 	err = profd_strbuf_puts(&sb, "{\"targets\":[");
@@ -172,7 +136,7 @@ static int api_targets(const struct web_request *rq, struct web_reply *rp)
 		profd_strbuf_release(&sb);
 		return web_reply_error(rp, 500, "out of memory");
 	}
-	return web_reply_strbuf(rp, &sb, CT_JSON);
+	return web_reply_strbuf(rp, &sb, CT_JSON) ?: web_reply_compress(rq, rp);
 }
 
 static int put_loss(struct profd_strbuf *sb, const struct fmt_loss *l)
@@ -266,19 +230,23 @@ static int api_top(const struct web_request *rq, struct web_reply *rp)
 	struct profd_strbuf sb = {0};
 	struct fmt_profile *p;
 	struct web_query q;
-	const char *sort = NULL;
+	const char *sort = NULL, *by = NULL;
 	uint64_t limit;
 	int err;
 
 	if (web_query_parse(rq, rp, &q) || web_param_text(rq, rp, "sort", 16, &sort) < 0 ||
+	    web_param_text(rq, rp, "by", 16, &by) < 0 ||
 	    web_param_uint(rq, rp, "limit", 1, 100000, &limit) < 0)
 		return -EINVAL;
 	if (web_param_find(rq, "limit"))
 		o.limit = (size_t)limit;
 	if (sort && strcmp(sort, "self") && strcmp(sort, "total"))
 		return web_reply_error(rp, 400, "sort: expected self or total");
+	if (by && strcmp(by, "function") && strcmp(by, "comm"))
+		return web_reply_error(rp, 400, "by: expected function or comm");
 	o.by_total = sort && !strcmp(sort, "total");
-	p = collect_query(rq, rp, &q);
+	o.by_comm = by && !strcmp(by, "comm");
+	p = web_collect_query(rq, rp, &q);
 	if (!p)
 		return -EIO;
 	err = web_top_json(p, &o, &sb);
@@ -429,7 +397,7 @@ static int flamegraph(const struct web_request *rq, struct web_reply *rp)
 
 	if (web_query_parse(rq, rp, &q))
 		return -EINVAL;
-	p = collect_query(rq, rp, &q);
+	p = web_collect_query(rq, rp, &q);
 	if (!p)
 		return -EIO;
 	describe(&q, p, title, sizeof(title), sub, sizeof(sub));
@@ -450,10 +418,22 @@ static int flamegraph(const struct web_request *rq, struct web_reply *rp)
 	return q.search ? add_search(rp, q.search) : 0;
 }
 
+/* A file's name for the range `profd serve` gives it ([i, i+1)), else "1.0-2.0 s". */
+static void range_label(const struct web_source *src, const struct web_range *r, char *buf,
+			size_t size)
+{
+	size_t i = (size_t)r->from;
+
+	if (r->from == (double)i && r->to == r->from + 1 && i < src->nfiles)
+		snprintf(buf, size, "%s", src->files[i]);
+	else
+		snprintf(buf, size, "%.1f-%.1f s", r->from, r->to);
+}
+
 static int diff(const struct web_request *rq, struct web_reply *rp)
 {
 	struct web_range a, b;
-	char title[384], sub[192];
+	char title[640], sub[384], la[256], lb[256];
 	struct fmt_svg_opts o = {0};
 	struct fmt_profile *pa, *pb;
 	struct web_query q;
@@ -472,18 +452,20 @@ static int diff(const struct web_request *rq, struct web_reply *rp)
 		return rb;
 	if (!ra || !rb)
 		return web_reply_error(rp, 400, "%s: missing; expected FROM-TO in seconds", ra ? "b" : "a");
-	pa = collect(rq, rp, &a, &q.filter);
+	pa = web_collect(rq, rp, &a, &q.filter);
 	if (!pa)
 		return -EIO;
-	pb = collect(rq, rp, &b, &q.filter);
+	pb = web_collect(rq, rp, &b, &q.filter);
 	if (!pb) {
 		fmt_profile__free(pa);
 		return -EIO;
 	}
-	snprintf(title, sizeof(title), "Differential %s: %.1f-%.1f s vs %.1f-%.1f s",
-		 q.icicle ? "Icicle Graph" : "Flame Graph", b.from, b.to, a.from, a.to);
-	snprintf(sub, sizeof(sub), "%lld samples vs %lld; red: more in %.1f-%.1f s, blue: less",
-		 (long long)pb->total, (long long)pa->total, b.from, b.to);
+	range_label(rq->src, &a, la, sizeof(la));
+	range_label(rq->src, &b, lb, sizeof(lb));
+	snprintf(title, sizeof(title), "Differential %s: %s vs %s",
+		 q.icicle ? "Icicle Graph" : "Flame Graph", lb, la);
+	snprintf(sub, sizeof(sub), "%lld samples vs %lld; red: more in %s, blue: less",
+		 (long long)pb->total, (long long)pa->total, lb);
 	o.title = title;
 	o.subtitle = sub;
 	o.icicle = q.icicle;
@@ -514,7 +496,7 @@ static int folded(const struct web_request *rq, struct web_reply *rp)
 
 	if (web_query_parse(rq, rp, &q))
 		return -EINVAL;
-	p = collect_query(rq, rp, &q);
+	p = web_collect_query(rq, rp, &q);
 	if (!p)
 		return -EIO;
 	o.lines = q.lines;
@@ -539,7 +521,7 @@ static int pprof(const struct web_request *rq, struct web_reply *rp)
 
 	if (web_query_parse(rq, rp, &q))
 		return -EINVAL;
-	p = collect_query(rq, rp, &q);
+	p = web_collect_query(rq, rp, &q);
 	if (!p)
 		return -EIO;
 	if (membuf_open(&m, rp)) {
@@ -560,19 +542,24 @@ static int pprof(const struct web_request *rq, struct web_reply *rp)
 #define Q_SVG Q_PROFILE, "icicle", "search", "width"
 
 static const char *const no_params[] = {NULL};
-/* The page reads its time range from its own URL, so that a link reproduces the view. */
-static const char *const page_params[] = {"from", "to", NULL};
+/* The page reads its view from its own URL, so that a link reproduces it. */
+static const char *const page_params[] = {"view", "pid",  "comm",   "range", "from", "to", "mode",
+					  "lines", "search", "zoom", "a",     "b",    NULL};
 static const char *const svg_params[] = {Q_SVG, NULL};
 static const char *const diff_params[] = {"pid", "comm", "a", "b", "lines", "icicle", "search",
 					  "width", NULL};
 static const char *const folded_params[] = {Q_PROFILE, NULL};
 static const char *const pprof_params[] = {"pid", "comm", "from", "to", NULL};
-static const char *const top_params[] = {Q_PROFILE, "sort", "limit", NULL};
+static const char *const top_params[] = {Q_PROFILE, "sort", "by", "limit", NULL};
+static const char *const tree_params[] = {Q_PROFILE, "a", "b", "detail", "focus", NULL};
 
 static const struct web_route routes[] = {
 	{"/", page_params, page_index},
 	{"/index.html", page_params, page_index},
 	{"/app.js", no_params, page_js},
+	{"/flame.js", no_params, page_flame_js},
+	{"/picker.js", no_params, page_picker_js},
+	{"/top.js", no_params, page_top_js},
 	{"/style.css", no_params, page_css},
 	{"/favicon.svg", no_params, page_icon},
 	{"/healthz", no_params, healthz},
@@ -581,6 +568,7 @@ static const struct web_route routes[] = {
 	{"/api/profile", no_params, api_profile},
 	{"/api/store", no_params, api_store},
 	{"/api/top", top_params, api_top},
+	{"/api/tree", tree_params, web_api_tree},
 	{"/flamegraph.svg", svg_params, flamegraph},
 	{"/diff.svg", diff_params, diff},
 	{"/folded", folded_params, folded},

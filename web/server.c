@@ -10,7 +10,6 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,8 @@
 
 #define DEFAULT_THREADS 2
 #define DEFAULT_MAX_CONNECTIONS 256
+/* One client holding every connection would lock everyone else out; a browser uses about 6. */
+#define DEFAULT_MAX_PER_ADDRESS 32
 #define DEFAULT_TIMEOUT_S 10
 #define MAX_HOSTS 32
 
@@ -32,68 +33,16 @@ static const char csp_data[] = "default-src 'none'; frame-ancestors 'none'";
 
 struct web_server {
 	struct MHD_Daemon *daemon;
+	bool started;		     /* until then, libmicrohttpd's messages are for -v only */
+	struct profd_ratelimit logs; /* its messages after: clients can cause them at will */
 	struct web_source src;
 	char addr[INET6_ADDRSTRLEN];
 	bool v6;
 	uint16_t port;
 	char **hosts; /* lowercase names the Host header may carry, without port */
 	size_t nhosts;
+	struct web_tree_cache *trees;
 };
-
-int web_reply_error(struct web_reply *rp, unsigned status, const char *fmt, ...)
-{
-	struct profd_strbuf sb = {0};
-	char *msg = NULL;
-	va_list ap;
-	int err;
-
-	if (rp->kind == WEB_BODY_MALLOC)
-		free(rp->body);
-	memset(rp, 0, sizeof(*rp));
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	rp->status = status;
-	rp->content_type = "application/json";
-	err = msg ? profd_strbuf_puts(&sb, "{\"error\":") : -ENOMEM;
-	err = err ?: web_json_str(&sb, msg);
-	err = err ?: profd_strbuf_puts(&sb, "}\n");
-	free(msg);
-	if (err) {
-		profd_strbuf_release(&sb);
-		rp->body = (char *)"{\"error\":\"out of memory\"}\n";
-		rp->len = strlen(rp->body);
-		rp->kind = WEB_BODY_STATIC;
-		rp->status = 500;
-		return -EINVAL;
-	}
-	rp->body = profd_strbuf_detach(&sb, &rp->len);
-	rp->kind = WEB_BODY_MALLOC;
-	return -EINVAL;
-}
-
-int web_reply_strbuf(struct web_reply *rp, struct profd_strbuf *sb, const char *content_type)
-{
-	if (!sb->buf && profd_strbuf_reserve(sb, 1)) {
-		web_reply_error(rp, 500, "out of memory");
-		return -ENOMEM;
-	}
-	rp->status = 200;
-	rp->content_type = content_type;
-	rp->body = profd_strbuf_detach(sb, &rp->len);
-	rp->kind = WEB_BODY_MALLOC;
-	return 0;
-}
-
-void web_targets_free(struct web_target *t, size_t n)
-{
-	if (!t)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(t[i].comm);
-	free(t);
-}
 
 /* ---- the gate ---- */
 
@@ -198,7 +147,7 @@ static int check_params(const struct web_route *route, const struct web_request 
 static void dispatch(struct web_server *s, struct MHD_Connection *conn, const char *url,
 		     const char *method, struct web_reply *rp)
 {
-	struct web_request rq = {.src = &s->src, .path = url};
+	struct web_request rq = {.src = &s->src, .path = url, .trees = s->trees};
 	struct collect_ctx c = {.rq = &rq, .rp = rp};
 	const struct web_route *route;
 
@@ -217,6 +166,10 @@ static void dispatch(struct web_server *s, struct MHD_Connection *conn, const ch
 		web_reply_error(rp, 404, "no such page");
 		return;
 	}
+	rq.if_none_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_IF_NONE_MATCH);
+	rq.accept_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_param, &c);
 	if (c.err || check_params(route, &rq, rp))
 		return;
@@ -246,6 +199,10 @@ static enum MHD_Result queue_reply(struct MHD_Connection *conn, struct web_reply
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (rp->status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (rp->etag[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, rp->etag);
+	if (rp->gzip)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	if (rp->filename) {
 		snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", rp->filename);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
@@ -365,6 +322,22 @@ static int setup_hosts(struct web_server *s, const struct web_server_opts *o)
 	return err;
 }
 
+/*
+ * libmicrohttpd's messages, through profd's logger: one per refused or aborted connection, so
+ * rate-limited; while starting, its reason for a failure is said by profd's own line instead.
+ */
+static void on_mhd_message(void *cls, const char *fmt, va_list ap)
+{
+	struct web_server *s = cls;
+
+	if (!__atomic_load_n(&s->started, __ATOMIC_ACQUIRE)) {
+		if (profd_log_get_level() >= PROFD_LOG_DEBUG)
+			profd_vlog(PROFD_LOG_DEBUG, fmt, ap);
+		return;
+	}
+	profd_log_limited(&s->logs, PROFD_LOG_WARN, "http: ", fmt, ap);
+}
+
 static struct MHD_Daemon *start_daemon(struct web_server *s, const struct web_server_opts *o)
 {
 	struct sockaddr_storage ss = {0};
@@ -395,9 +368,12 @@ static struct MHD_Daemon *start_daemon(struct web_server *s, const struct web_se
 	sigaddset(&block, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	d = MHD_start_daemon(flags, s->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
+			     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message, s,
 			     MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : DEFAULT_THREADS,
 			     MHD_OPTION_CONNECTION_LIMIT,
 			     o->max_connections ? o->max_connections : DEFAULT_MAX_CONNECTIONS,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			     o->max_per_address ? o->max_per_address : DEFAULT_MAX_PER_ADDRESS,
 			     MHD_OPTION_CONNECTION_TIMEOUT,
 			     o->timeout_s ? o->timeout_s : DEFAULT_TIMEOUT_S,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
@@ -415,6 +391,7 @@ struct web_server *web_server__start(const struct web_server_opts *o)
 
 	if (!s)
 		return NULL;
+	s->logs = (struct profd_ratelimit)PROFD_RATELIMIT_INIT(60, 5);
 	snprintf(s->addr, sizeof(s->addr), "%s", o->addr ? o->addr : "127.0.0.1");
 	s->v6 = inet_pton(AF_INET6, s->addr, &a6) == 1;
 	s->port = o->port;
@@ -428,6 +405,7 @@ struct web_server *web_server__start(const struct web_server_opts *o)
 	err = setup_hosts(s, o);
 	if (err)
 		goto fail;
+	s->trees = web_tree_cache__new();
 	s->daemon = start_daemon(s, o);
 	if (!s->daemon) {
 		err = errno ? -errno : -EADDRINUSE;
@@ -435,6 +413,7 @@ struct web_server *web_server__start(const struct web_server_opts *o)
 			s->v6 ? "]" : "", s->port, strerror(-err));
 		goto fail;
 	}
+	__atomic_store_n(&s->started, true, __ATOMIC_RELEASE);
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	if (info && info->port)
 		s->port = info->port;
@@ -449,8 +428,11 @@ void web_server__stop(struct web_server *s)
 {
 	if (!s)
 		return;
-	if (s->daemon)
+	if (s->daemon) {
 		MHD_stop_daemon(s->daemon);
+		profd_log_limited_flush(&s->logs, PROFD_LOG_WARN, "http: ");
+	}
+	web_tree_cache__free(s->trees);
 	for (size_t i = 0; i < s->nhosts; i++)
 		free(s->hosts[i]);
 	free(s->hosts);

@@ -47,6 +47,7 @@ struct web_status {
 	unsigned max_windows; /* windows kept at most */
 	size_t ntargets;      /* distinct (pid, comm) seen with samples */
 	size_t processes;     /* processes announced by the sampler */
+	uint64_t generation;  /* changes whenever the samples do (an ETag for the page) */
 };
 
 /* One process seen with samples. comm is malloc'd; free with web_targets_free(). */
@@ -104,6 +105,7 @@ struct web_server_opts {
 	bool allow_public;	     /* a non-loopback addr is refused without this */
 	unsigned threads;	     /* worker threads; 0: 2 */
 	unsigned max_connections;    /* 0: 256 */
+	unsigned max_per_address;    /* connections from one client address; 0: 32 */
 	unsigned timeout_s;	     /* idle time before a connection is closed; 0: 10 */
 	struct web_source source;
 };

@@ -23,10 +23,10 @@ extern const size_t web_nassets;
 
 const struct web_asset *web_asset_find(const char *name);
 
-/* ---- requests and replies (server.c) ---- */
+/* ---- requests (server.c) and replies (reply.c) ---- */
 
 #define WEB_MAX_PARAMS 16
-#define WEB_MAX_PARAM_LEN 1024
+#define WEB_MAX_PARAM_LEN 8192 /* a frame's path (/api/tree?focus=) can be long */
 
 struct web_param {
 	const char *key;
@@ -39,6 +39,9 @@ struct web_request {
 	const char *path;
 	struct web_param params[WEB_MAX_PARAMS];
 	size_t nparams;
+	struct web_tree_cache *trees; /* the server's, NULL for none */
+	const char *if_none_match;   /* the header, NULL if absent */
+	const char *accept_encoding; /* the header, NULL if absent */
 };
 
 enum web_body_kind {
@@ -52,6 +55,8 @@ struct web_reply {
 	const char *content_type;
 	const char *csp;	 /* Content-Security-Policy, NULL: the default for data */
 	const char *filename;	 /* Content-Disposition: attachment, NULL: none */
+	char etag[48];		 /* ETag, "" for none */
+	bool gzip;		 /* the body is gzip-compressed (Content-Encoding) */
 	char *body;
 	size_t len;
 	enum web_body_kind kind;
@@ -62,6 +67,21 @@ int web_reply_error(struct web_reply *rp, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Hands a strbuf's bytes to the reply. Returns 0, or -ENOMEM with a 500 reply set. */
 int web_reply_strbuf(struct web_reply *rp, struct profd_strbuf *sb, const char *content_type);
+
+/* ---- transfer.c: what makes a repeated request cheap ---- */
+
+/*
+ * Sets rp->etag from the source's generation and the request's parameters. When the request's
+ * If-None-Match names it, the samples have not changed since: sets a 304 and returns true, and
+ * the handler answers without collecting anything. False otherwise (also when the status cannot
+ * be read: then the handler answers in full).
+ */
+bool web_reply_unchanged(const struct web_request *rq, struct web_reply *rp);
+/*
+ * Compresses a 200 body with gzip when the request accepts it and it is worth it. Returns 0, or
+ * -ENOMEM with a 500 reply set.
+ */
+int web_reply_compress(const struct web_request *rq, struct web_reply *rp);
 
 /* ---- params.c: query parameters, each bounded and checked ---- */
 
@@ -90,20 +110,27 @@ int web_param_seconds(const struct web_request *rq, struct web_reply *rp, const 
 		      double *out);
 int web_param_text(const struct web_request *rq, struct web_reply *rp, const char *key,
 		   size_t max_len, const char **out);
-/*
- * A wall-clock time in one form only: RFC 3339 in UTC, "2026-11-25T14:00:00Z", with up to 9
- * digits of fraction ("...:00.123Z"), years 1970 to 2261, real calendar days. Into *ns
- * (CLOCK_REALTIME nanoseconds). Returns whether s[0..len) is one.
- */
-bool web_parse_time(const char *s, size_t len, int64_t *ns);
 /* "FROM-TO" in seconds. */
 int web_param_range(const struct web_request *rq, struct web_reply *rp, const char *key,
 		    struct web_range *out);
 /*
  * pid, comm, from, to, icicle, lines, search, width. from and to are both seconds since the start
- * or both wall-clock times (web_parse_time; q->wall). Returns 0 or -EINVAL with a 400 reply set.
+ * or both wall-clock times (profd_time_parse(); q->wall). Returns 0 or -EINVAL with a 400 reply
+ * set.
  */
 int web_query_parse(const struct web_request *rq, struct web_reply *rp, struct web_query *q);
+
+/* ---- collect.c ---- */
+
+/* A private profile of range (NULL: the whole run) that f matches, or NULL with a 500 set. */
+struct fmt_profile *web_collect(const struct web_request *rq, struct web_reply *rp,
+				const struct web_range *range, const struct fmt_filter *f);
+/*
+ * The profile a parsed query asks for: from the source's history for wall-clock ranges, from its
+ * run otherwise. NULL with a reply set (400 where the source has no history).
+ */
+struct fmt_profile *web_collect_query(const struct web_request *rq, struct web_reply *rp,
+				      const struct web_query *q);
 
 /* Whether s is valid UTF-8 of len bytes with no control characters. */
 bool web_text_ok(const char *s, size_t len);
@@ -118,7 +145,7 @@ bool web_text_ok(const char *s, size_t len);
 int web_json_str(struct profd_strbuf *sb, const char *s);
 /* Appends a JSON number; non-finite values become 0. */
 int web_json_num(struct profd_strbuf *sb, double v);
-/* Appends wall-clock ns as a JSON string in the form web_parse_time() reads back; null if < 0. */
+/* Appends wall-clock ns as a JSON string in the form profd_time_parse() reads back; null if < 0. */
 int web_json_time(struct profd_strbuf *sb, int64_t ns);
 /* Appends s as a JavaScript string literal safe inside a <script> or CDATA section. */
 int web_js_str(struct profd_strbuf *sb, const char *s);
@@ -127,12 +154,46 @@ int web_js_str(struct profd_strbuf *sb, const char *s);
 
 struct web_top_opts {
 	bool by_total; /* sort by total instead of self */
+	bool by_comm;  /* a row per function and program ("comm" in each row) */
 	size_t limit;
 };
 
-/* Appends {"total":N,"functions":[...]} for p. Returns 0 or -ENOMEM. */
+/* Appends {"total":N,"count":N,"functions":[...]} for p. Returns 0 or -ENOMEM. */
 int web_top_json(const struct fmt_profile *p, const struct web_top_opts *o,
 		 struct profd_strbuf *sb);
+
+/* ---- tree.c: /api/tree, the flame graph's tree for the page to draw ---- */
+
+struct web_tree_opts {
+	const struct fmt_tree *base; /* differential: each node's count in base too; NULL: none */
+	int64_t detail; /* keep a frame when count * detail >= its reference's count; <= 0: all */
+	uint32_t focus; /* the frame whose subtree is sent (with its ancestors); 0: the root */
+};
+
+/*
+ * Appends t as {"total":N,"nodes":[...],"names":[...]} (see tree.c for the layout). Returns 0 or
+ * -ENOMEM.
+ */
+int web_tree_json(const struct fmt_tree *t, const struct web_tree_opts *o, struct profd_strbuf *sb);
+/* The node at path (names from the root's child down, joined by ';'), or FMT_TREE_NONE. */
+uint32_t web_tree_find_path(const struct fmt_tree *t, const char *path, size_t len);
+int web_api_tree(const struct web_request *rq, struct web_reply *rp);
+
+/* ---- tree_cache.c: the last trees built, shared read-only between requests ---- */
+
+#define WEB_TREE_KEY 640
+
+struct web_tree_cache;
+
+/* Returns NULL when out of memory: the server then builds every tree. */
+struct web_tree_cache *web_tree_cache__new(void);
+void web_tree_cache__free(struct web_tree_cache *c);
+/* The tree built for key, with a reference for the caller; NULL if none (or c is NULL). */
+struct fmt_tree *web_tree_cache__get(struct web_tree_cache *c, const char *key);
+/* Offers t (just built for key, the caller's) to the cache; the caller keeps one reference. */
+void web_tree_cache__put(struct web_tree_cache *c, const char *key, struct fmt_tree *t);
+/* Drops the caller's reference; frees t if the cache did not keep it. */
+void web_tree_cache__release(struct web_tree_cache *c, struct fmt_tree *t);
 
 /* ---- routes.c ---- */
 

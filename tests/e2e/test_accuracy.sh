@@ -34,7 +34,7 @@ rooted() {
 # nolost NAME FOLDED STDERR: no sample of the run lost its stack (e.g. to a full stack map).
 nolost() {
 	if q share "$2" 're:^\[lost stack'; then
-		none "$1" "$Q" "samples without a stack ($(grep -o '[0-9]* lost ([^)]*)' "$3" | head -1))"
+		none "$1" "$Q" "samples without a stack ($(grep -o '[0-9]* stacks lost to a full stack map' "$3" | head -1))"
 	else
 		fail "$1" "$Q"
 	fi

@@ -74,8 +74,8 @@ curl -sf "$BASE/folded?from=$web_from&to=$web_to" >"$ART/web_range.folded"
 curl -sf "$BASE/folded?comm=$A3&from=$web_from&to=$web_to" >"$ART/web_range_split3.folded"
 web_codes=""
 for q in "from=2026-02-30T00:00:00Z&to=2026-03-01T00:00:00Z" "from=$web_from" \
-	"from=$web_from&to=5" "from=2026-11-25T14:00:00%2B01:00&to=$web_to" "from=$web_to&to=$web_from" \
-	"from=2026-11-25T14:00:00.Z&to=$web_to" "from=2026-11-25%2014:00:00Z&to=$web_to" \
+	"from=$web_from&to=5" "from=2026-11-25T14:00:00%2B0100&to=$web_to" "from=$web_to&to=$web_from" \
+	"from=2026-11-25T14:00:00.Z&to=$web_to" "from=9999-01-01T00:00:00Z&to=9999-01-02T00:00:00Z" \
 	"from=yesterday&to=$web_to" "from=2026-11-25T14:00:00.1234567890Z&to=$web_to"; do
 	web_codes="$web_codes $(curl -s -o "$TMP/bad.json" -w '%{http_code}' "$BASE/folded?$q"):$(grep -c '"error"' "$TMP/bad.json")"
 done

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The page in headless Chromium while profd -a samples known-answer workloads: split3 (work_a
-# designed at 60 % of its CPU) and a process named "<img src=x onerror=alert(1)>"; then against
-# profd agent, the history picker over its store. The checks are in browser.mjs; screenshots
-# land in tests/artifacts/test_browser/.
+# designed at 60 % of its CPU, three processes of it) and a process named
+# "<img src=x onerror=alert(1)>"; then profd serve with two folded files (the diff); then profd
+# -p of a process gone quiet; then profd agent, the history picker over its store. The checks
+# are in browser.mjs; screenshots land in tests/artifacts/test_browser/.
 . "$(dirname "$0")/lib.sh"
 
 need_root browser || exit 0
@@ -17,6 +18,9 @@ fi
 [ -f "$PW_CORE/package.json" ] || { missing browser "playwright-core is not installed"; exit 0; }
 SPLIT3="$WL/split3"
 [ -x "$SPLIT3" ] || { fail browser "no $SPLIT3 (make test-binaries)"; exit 0; }
+
+# port_of FILE: the port profd said it serves on, in its stderr FILE
+port_of() { sed -n 's|^profd: serving http://.*:\([0-9][0-9]*\)/$|\1|p' "$1"; }
 
 rm -f "$ART"/*.png "$ART"/download.folded
 "$SPLIT3" 150 >/dev/null &
@@ -33,21 +37,32 @@ while time.time() < end:
 hostile=$!
 PIDS="$PIDS $hostile"
 
-"$PROFD" -a --http 127.0.0.1:0 -o "$TMP/browser.folded" >"$TMP/srv.out" 2>"$TMP/srv.err" &
+: >"$TMP/srv.err" # the background shell may open it after we start reading it
+"$PROFD" -v -a --http 127.0.0.1:0 -o "$TMP/browser.folded" >"$TMP/srv.out" 2>"$TMP/srv.err" &
 srv=$!
 PIDS="$PIDS $srv"
 wait_for 20 said "$TMP/srv.err" '^profd: serving http://'
-port=$(sed -n 's|^profd: serving http://.*:\([0-9][0-9]*\)/$|\1|p' "$TMP/srv.err")
+port=$(port_of "$TMP/srv.err")
 [ -n "$port" ] || { fail browser.start "profd did not serve: $(cat "$TMP/srv.err")"; exit 0; }
 base="http://127.0.0.1:$port"
+# Two more copies, brief, once profd samples (-v says when): the picker must group the three under one program.
+wait_for 30 said "$TMP/srv.err" '^profd: sampling '
+for _ in 1 2; do
+	"$SPLIT3" 1 >/dev/null &
+	PIDS="$PIDS $!"
+done
 
-# Enough samples of split3 for a share within the tolerance: ~6 s at 99 Hz.
-# split3_samples N: the page has at least N samples of split3
-split3_samples() { [ "$(curl -s "$base/folded?pid=$wl" | awk '{ s += $NF } END { print s + 0 }')" -ge "$1" ]; }
-wait_for 60 split3_samples 600 || { fail browser.samples "fewer than 600 samples of split3 after 60 s"; exit 0; }
+# Enough samples of split3 for a share within the tolerance (~6 s at 99 Hz), and all three
+# copies seen.
+# ready N COPIES: the page has N samples of split3's first copy and COPIES copies of it
+ready() {
+	[ "$(curl -s "$base/folded?pid=$wl" | awk '{ s += $NF } END { print s + 0 }')" -ge "$1" ] &&
+		[ "$(curl -s "$base/api/targets" | python3 -c 'import json,sys; print(sum(t["comm"] == "split3" for t in json.load(sys.stdin)["targets"]))')" -ge "$2" ]
+}
+wait_for 60 ready 600 3 || { fail browser.samples "not 600 samples of split3 and its 3 copies after 60 s"; exit 0; }
 
-PW_CORE="$PW_CORE" BASE="$base" ART="$ART" WL_PID=$wl HOSTILE_PID=$hostile SHARE=60 TOL=5 \
-	timeout 180 node "$TOP/tests/e2e/browser.mjs" >"$TMP/browser.out" 2>"$TMP/browser.err"
+MODE=live PW_CORE="$PW_CORE" BASE="$base" ART="$ART" WL_PID=$wl WL_COPIES=3 HOSTILE_PID=$hostile \
+	SHARE=60 TOL=5 timeout 240 node "$TOP/tests/e2e/browser.mjs" >"$TMP/browser.out" 2>"$TMP/browser.err"
 rc=$?
 cat "$TMP/browser.out"
 if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/browser.out"; then
@@ -65,6 +80,73 @@ if [ $rc = 0 ] && awk -v g="$got" 'BEGIN { d = g - 60; if (d < 0) d = -d; exit !
 else
 	fail browser.ctrl_c_writes_output "exit $rc; work_a '$got'% of split3 in -o, want 60 ± 5: $(tail -3 "$TMP/srv.err" | tr '\n' ' ')"
 fi
+
+# ---- profd serve: the diff of two files, labelled with their names; a zoom past the detail ----
+printf 'app;main;work_a 60\napp;main;work_b 30\napp;main;work_c 10\n' >"$TMP/a.folded"
+printf 'app;main;work_a 20\napp;main;work_b 70\napp;main;work_c 10\n' >"$TMP/b.folded"
+awk 'BEGIN { print "big;main;hot 100000"; for (i = 0; i < 2000; i++) printf "big;main;small;leaf%d 1\n", i }' >"$TMP/c.folded"
+: >"$TMP/serve.err"
+"$PROFD" serve "$TMP/a.folded" "$TMP/b.folded" "$TMP/c.folded" --http 127.0.0.1:0 2>"$TMP/serve.err" &
+srv=$!
+PIDS="$PIDS $srv"
+wait_for 20 said "$TMP/serve.err" '^profd: serving http://'
+port=$(port_of "$TMP/serve.err")
+if [ -n "$port" ]; then
+	MODE=serve PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$port" ART="$ART" FILE_A="$TMP/a.folded" \
+		FILE_B="$TMP/b.folded" FILE_C="$TMP/c.folded" timeout 120 node "$TOP/tests/e2e/browser.mjs" >"$TMP/serve.out" 2>"$TMP/serve.node.err"
+	rc=$?
+	cat "$TMP/serve.out"
+	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/serve.out"; then
+		fail browser.serve.run "node exited $rc: $(tail -5 "$TMP/serve.node.err" | tr '\n' ' ')"
+	fi
+	cat "$TMP/serve.out" >>"$ART/browser.out"
+else
+	fail browser.serve.start "profd serve did not serve: $(cat "$TMP/serve.err")"
+fi
+kill -INT $srv
+wait $srv
+
+# ---- profd -p of a process that burns CPU for a moment, once profd samples it, then sleeps ----
+sh -c 'while [ ! -e "$1" ]; do sleep 0.1; done; i=0; while [ $i -lt 200000 ]; do i=$((i + 1)); done
+exec sleep 60' quiet "$TMP/go" &
+quiet=$!
+PIDS="$PIDS $quiet"
+: >"$TMP/quiet.err"
+"$PROFD" -v -p $quiet --http 127.0.0.1:0 2>"$TMP/quiet.err" &
+srv=$!
+PIDS="$PIDS $srv"
+wait_for 20 said "$TMP/quiet.err" '^profd: serving http://'
+port=$(port_of "$TMP/quiet.err")
+# status FIELD: a number from the page's /api/profile
+status() { curl -s "http://127.0.0.1:$port/api/profile" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1" 2>/dev/null; }
+# applied_since ELAPSED: the page has applied two whole windows after ELAPSED and has samples
+applied_since() {
+	python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(not (d["samples"] > 0 and d["elapsed_s"] >= float(sys.argv[1]) + 2 * d["window_s"]))' "$1" \
+		<<EOF 2>/dev/null
+$(curl -s "http://127.0.0.1:$port/api/profile")
+EOF
+}
+quiet_since=""
+if [ -n "$port" ] && wait_for 30 said "$TMP/quiet.err" '^profd: sampling '; then
+	touch "$TMP/go"
+	# Quiet once it sleeps; every sample it had is on the page two windows later.
+	wait_for 60 exec_done $quiet sleep && quiet_since=$(status elapsed_s)
+fi
+if [ -n "$quiet_since" ] && wait_for 30 applied_since "$quiet_since"; then
+	MODE=quiet PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$port" ART="$ART" timeout 60 \
+		node "$TOP/tests/e2e/browser.mjs" >"$TMP/quiet.out" 2>"$TMP/quiet.node.err"
+	rc=$?
+	cat "$TMP/quiet.out"
+	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/quiet.out"; then
+		fail browser.quiet.run "node exited $rc: $(tail -5 "$TMP/quiet.node.err" | tr '\n' ' ')"
+	fi
+	cat "$TMP/quiet.out" >>"$ART/browser.out"
+else
+	fail browser.quiet.start "profd -p did not serve samples of a busy-then-quiet process: $(tail -3 "$TMP/quiet.err")"
+fi
+kill -INT $srv
+wait $srv
+kill $quiet 2>/dev/null
 
 # ---- profd agent: a wall-clock range picked over its store, while split3 still runs ----
 APORT=$(freeport)
@@ -86,8 +168,8 @@ stored_past() {
 }
 wait_for 30 stored_past $(((to_ms / 1000 + 2) * 1000))
 if kill -0 "$wl" 2>/dev/null && [ -s "$TMP/store.json" ]; then
-	PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$APORT" ART="$ART" AGENT=1 WALL_FROM_MS=$from_ms \
-		WALL_TO_MS=$to_ms timeout 120 node "$TOP/tests/e2e/browser.mjs" >"$TMP/agent.out" 2>"$TMP/agent.node.err"
+	MODE=agent PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$APORT" ART="$ART" WALL_FROM_MS=$from_ms \
+		WALL_TO_MS=$to_ms SHARE=60 TOL=5 timeout 120 node "$TOP/tests/e2e/browser.mjs" >"$TMP/agent.out" 2>"$TMP/agent.node.err"
 	rc=$?
 	cat "$TMP/agent.out"
 	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/agent.out"; then
@@ -107,3 +189,4 @@ if [ $rc = 0 ] && grep -q "agent: [0-9]* windows written, 0 failed, $n in the st
 else
 	fail browser.agent_ctrl_c_store_whole "exit $rc, $n windows on disk: $(tail -2 "$TMP/agent.err" | tr '\n' ' ')"
 fi
+kill "$wl" "$hostile" 2>/dev/null

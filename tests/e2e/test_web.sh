@@ -2,7 +2,7 @@
 # The web server, over real HTTP with curl: every endpoint's status and content type, the gate
 # (Host header 403, methods 405, bad and hostile parameters 400, unknown paths 404), hostile
 # names escaped in JSON and SVG, 200 concurrent connections, a slow client that holds a
-# connection open, and the --http options. `profd serve` runs without root; the live part
+# connection open, 300 held open from one address, and the --http options. `profd serve` runs without root; the live part
 # (profd -a --http) needs root. Bodies are kept in tests/artifacts/test_web/.
 . "$(dirname "$0")/lib.sh"
 
@@ -81,10 +81,11 @@ app;main;work_b 70
 $HOSTILE;main;std::vector<int>::push_back(int&&) 10
 EOF
 
-if start serve.starts serve --http 127.0.0.1:0 "$TMP/a.folded" "$TMP/b.folded"; then
+# Options after the file names, as GNU tools take them.
+if start serve.starts serve "$TMP/a.folded" "$TMP/b.folded" --http 127.0.0.1:0; then
 	expect serve.healthz /healthz 200 text/plain
 	expect serve.page / 200 text/html
-	grep -q '<script src="/app.js"' "$TMP/body" && pass serve.page_has_script ||
+	grep -q '<script type="module" src="/app.js"' "$TMP/body" && pass serve.page_has_script ||
 		fail serve.page_has_script "no app.js in the page"
 	expect serve.app_js /app.js 200 text/javascript
 	expect serve.style /style.css 200 text/css
@@ -130,6 +131,15 @@ assert "std::vector<int>::push_back(int&&)" in f, list(f)
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [x["name"] for x in d["functions"]]==["main"], d' "$TMP/body" 2>"$TMP/err" &&
 		pass serve.top_sort_total || fail serve.top_sort_total "$(tail -1 "$TMP/err")"
 
+	get '/api/top?by=comm&limit=50'
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = {(x["comm"], x["name"]): x for x in d["functions"]}
+assert rows[("app", "main")]["total"] == 180 and rows[(sys.argv[2], "main")]["total"] == 20, rows
+assert rows[("app", "work_a")]["self"] == 80, rows
+' "$TMP/body" "$HOSTILE" 2>"$TMP/err" && pass serve.top_by_comm || fail serve.top_by_comm "$(tail -1 "$TMP/err")"
+	bad params.top_by_bogus '/api/top?by=pid'
 	expect serve.flamegraph /flamegraph.svg 200 image/svg+xml
 	cp "$TMP/body" "$ART/serve_flamegraph.svg"
 	check serve.flamegraph_xml xmllint --noout "$TMP/body"
@@ -168,6 +178,47 @@ assert "std::vector<int>::push_back(int&&)" in f, list(f)
 	check serve.diff_xml xmllint --noout "$TMP/body"
 	grep -q 'vs base' "$TMP/body" && pass serve.diff_is_differential ||
 		fail serve.diff_is_differential "no 'vs base' in the diff's frames"
+	grep -q "<text id=\"title\"[^>]*>Differential Flame Graph: $TMP/b.folded vs $TMP/a.folded</text>" "$TMP/body" &&
+		grep -q "red: more in $TMP/b.folded, blue: less" "$TMP/body" && pass serve.diff_named_by_files ||
+		fail serve.diff_named_by_files "$(grep -o '<text id="title"[^<]*' "$TMP/body")"
+
+	# The page's tree: counts along paths as the folded files give them, read back by tree.py.
+	expect serve.tree /api/tree 200 application/json
+	cp "$TMP/body" "$ART/serve_tree.json"
+	TREE="python3 $TOP/tests/e2e/tree.py"
+	if n=$($TREE check "$TMP/body" 2>"$TMP/err") && [ "$($TREE count "$TMP/body" 'app;main;work_a')" = 80 ] &&
+		[ "$($TREE count "$TMP/body" '')" = 200 ] &&
+		[ "$($TREE count "$TMP/body" "$HOSTILE;main;std::vector<int>::push_back(int&&)")" = 20 ]; then
+		pass serve.tree_counts
+	else
+		fail serve.tree_counts "$n nodes $(cat "$TMP/err")"
+	fi
+	grep -q '[<>]' "$TMP/body" && fail serve.tree_escapes_markup "raw < or > in the tree" ||
+		pass serve.tree_escapes_markup
+	expect serve.tree_range '/api/tree?comm=app&from=1&to=2' 200 application/json
+	[ "$($TREE count "$TMP/body" 'app;main;work_b' 2>&1)" = 70 ] &&
+		! $TREE count "$TMP/body" "$HOSTILE" 2>/dev/null && pass serve.tree_range_and_comm ||
+		fail serve.tree_range_and_comm "$(head -c 300 "$TMP/body")"
+	# detail: work_b (100 of 200) stays at detail 2; work_a (80) and the hostile comm go.
+	expect serve.tree_detail '/api/tree?detail=2' 200 application/json
+	[ "$($TREE count "$TMP/body" 'app;main;work_b' 2>&1)" = 100 ] &&
+		! $TREE count "$TMP/body" 'app;main;work_a' 2>/dev/null && pass serve.tree_detail_prunes ||
+		fail serve.tree_detail_prunes "$(head -c 300 "$TMP/body")"
+	# focus=: measured from the focused frame, push_back (20 of 200) comes back at detail 2.
+	focus=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1] + ";main"))' "$HOSTILE")
+	expect serve.tree_focus "/api/tree?detail=2&focus=$focus" 200 application/json
+	[ "$($TREE count "$TMP/body" "$HOSTILE;main;std::vector<int>::push_back(int&&)" 2>&1)" = 20 ] &&
+		grep -q '"focus":2,' "$TMP/body" && pass serve.tree_focus_measures_from_the_frame ||
+		fail serve.tree_focus_measures_from_the_frame "$(head -c 300 "$TMP/body")"
+	expect serve.tree_focus_missing '/api/tree?focus=app%3Bnope' 404 application/json
+	expect serve.tree_diff '/api/tree?a=0-1&b=1-2' 200 application/json
+	[ "$($TREE count "$TMP/body" 'app;main;work_a')" = 20 ] &&
+		[ "$($TREE base "$TMP/body" 'app;main;work_a')" = 60 ] && pass serve.tree_diff_base ||
+		fail serve.tree_diff_base "$(head -c 300 "$TMP/body")"
+	bad params.tree_detail_zero '/api/tree?detail=0'
+	bad params.tree_diff_half '/api/tree?a=0-1'
+	bad params.tree_diff_and_range '/api/tree?a=0-1&b=1-2&from=0'
+	bad params.tree_focus_control '/api/tree?focus=a%0ab'
 
 	hdr=$(curl -s -I --max-time 5 "$BASE/")
 	if printf '%s' "$hdr" | grep -q '^HTTP/1.1 200' &&
@@ -266,10 +317,12 @@ assert "std::vector<int>::push_back(int&&)" in f, list(f)
 	fi
 	bad params.pprof_lines '/pprof?lines=1'
 
-	# ---- load: 200 connections at once, then it still answers
+	# ---- load: 200 connections at once, then it still answers. One address may hold at most
+	# 32 (see below): the clients come from 8 loopback addresses, 25 each.
 	: >"$TMP/codes"
 	seq 200 | sed "s|.*|$BASE/healthz\n$BASE/api/top\n$BASE/flamegraph.svg\n$BASE/api/targets|" | head -200 |
-		xargs -P 200 -n 1 curl -s --max-time 30 -o /dev/null -w '%{http_code}\n' >>"$TMP/codes" 2>/dev/null
+		awk '{ print "--interface"; print "127.0.1." (NR % 8 + 1); print }' |
+		xargs -P 200 -n 3 curl -s --max-time 30 -o /dev/null -w '%{http_code}\n' >>"$TMP/codes" 2>/dev/null
 	ok=$(grep -c '^200$' "$TMP/codes")
 	if kill -0 "$SRV" 2>/dev/null && [ "$ok" = 200 ]; then
 		pass load.concurrent_200
@@ -309,15 +362,75 @@ EOF
 		fail load.idle_timeout "half-sent request: $(cat "$TMP/slow.out")"
 	fi
 
-	# After all of the above (hostile parameters, 200 at once, a slow client): Ctrl-C exits 0,
-	# and profd logged nothing but where it served (libmicrohttpd's own lines aside).
+	# Every line on stderr so far: where profd serves, and the 414 of the 200 kB URL, which
+	# libmicrohttpd refused itself and said through profd's logger. The hostile parameters, 200
+	# at once and the slow client said nothing.
+	lines=$(wc -l <"$TMP/srv.err")
+	if [ "$lines" = 2 ] && sed -n 2p "$TMP/srv.err" | grep -q '^profd: http: .*response code is 414'; then
+		pass logs.only_the_refused_request
+	else
+		fail logs.only_the_refused_request "$lines lines on stderr, want the serving line and one for the 414: $(tr '\n' '|' <"$TMP/srv.err" | head -c 400)"
+	fi
+	# 300 connections held open from one address (half-sent requests) do not lock others out:
+	# each address gets at most 32, so a request from another answers within a second.
+	python3 - "$PORT" "$TMP/flood.release" >"$TMP/flood.out" 2>&1 <<'EOF' &
+import os, socket, sys, time
+held = []
+for i in range(300):
+    s = socket.socket()
+    s.bind(("127.0.0.2", 0))
+    try:
+        s.connect(("127.0.0.1", int(sys.argv[1])))
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    except OSError:
+        pass
+    held.append(s)
+print("holding", len(held), flush=True)
+end = time.time() + 60
+while not os.path.exists(sys.argv[2]) and time.time() < end:
+    time.sleep(0.1)
+EOF
+	flood=$!
+	PIDS="$PIDS $flood"
+	wait_for 30 said "$TMP/flood.out" '^holding'
+	get /healthz --max-time 1
+	if [ "$CODE" = 200 ] && grep -q '^holding 300' "$TMP/flood.out"; then
+		pass load.held_connections_do_not_lock_out
+	else
+		fail load.held_connections_do_not_lock_out "/healthz: $CODE within 1 s while $(cat "$TMP/flood.out")"
+	fi
+	touch "$TMP/flood.release"
+	wait $flood
+	# 268 refused connections, but a few lines on stderr: libmicrohttpd's messages go through
+	# profd's logger, at most 5 a minute (fewer if the 414's line fell in the same minute).
+	flood_lines=$(($(wc -l <"$TMP/srv.err") - lines))
+	if [ "$flood_lines" -ge 1 ] && [ "$flood_lines" -le 5 ] && ! grep -v '^profd: ' "$TMP/srv.err" | grep -q .; then
+		pass logs.refused_connections_limited
+	else
+		fail logs.refused_connections_limited "$flood_lines new lines on stderr, want 1 to 5, each from profd's logger: $(tail -n +3 "$TMP/srv.err" | head -n 5 | tr '\n' '|')"
+	fi
+	lines=$(wc -l <"$TMP/srv.err")
+	# A port in use: one line, profd's, not libmicrohttpd's as well.
+	timeout 20 "$PROFD" serve --http "127.0.0.1:$PORT" "$TMP/a.folded" >/dev/null 2>"$TMP/busy.err"
+	rc=$?
+	if [ $rc = 1 ] && [ "$(wc -l <"$TMP/busy.err")" = 1 ] &&
+		grep -q "^profd: http: cannot listen on 127.0.0.1:$PORT: Address already in use" "$TMP/busy.err"; then
+		pass logs.port_in_use_one_line
+	else
+		fail logs.port_in_use_one_line "exit $rc: $(tr '\n' '|' <"$TMP/busy.err")"
+	fi
+
 	kill -INT "$SRV"
 	wait "$SRV"
 	rc=$?
-	if [ $rc = 0 ] && [ "$(grep '^profd:' "$TMP/srv.err" | grep -vc '^profd: serving http')" = 0 ]; then
+	cp "$TMP/srv.err" "$ART/serve_stderr.txt"
+	# Ctrl-C: exit 0, and one last line, the count of messages the limit held back.
+	last=$(tail -n +$((lines + 1)) "$TMP/srv.err")
+	if [ $rc = 0 ] && [ "$(wc -l <"$TMP/srv.err")" = $((lines + 1)) ] &&
+		echo "$last" | grep -Eq '^profd: http: [0-9]+ more messages not shown \(at most 5 per 60 s\)$'; then
 		pass serve.ctrl_c_exits_0_quietly
 	else
-		fail serve.ctrl_c_exits_0_quietly "exit $rc; stderr: $(head -c 300 "$TMP/srv.err" | tr '\n' '|')"
+		fail serve.ctrl_c_exits_0_quietly "exit $rc; stderr after the flood: $(echo "$last" | tr '\n' '|' | head -c 300)"
 	fi
 fi
 
@@ -337,6 +450,34 @@ if [ -s "$ART/serve.pb.gz" ] && start serve.pprof_file serve --http 127.0.0.1:0 
 	else
 		fail serve.pprof_file_round_trip "$(head -c 300 "$TMP/body")"
 	fi
+	kill -INT "$SRV"
+	wait "$SRV"
+fi
+
+# A repeated request: a 304 while the samples are unchanged, gzip when the body is worth it.
+awk 'BEGIN { for (i = 0; i < 500; i++) printf "app;main;f%d;leaf%d %d\n", i % 50, i, i + 1 }' >"$TMP/many.folded"
+if start serve.transfer serve "$TMP/many.folded" --http 127.0.0.1:0; then
+	TREE="python3 $TOP/tests/e2e/tree.py"
+	etag=$(curl -s -D - -o /dev/null "$BASE/api/tree" | tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: //p')
+	code=$(curl -s -o "$TMP/body" -w '%{http_code} %{size_download}' -H "If-None-Match: $etag" "$BASE/api/tree")
+	[ -n "$etag" ] && [ "$code" = "304 0" ] && pass serve.tree_etag_304 ||
+		fail serve.tree_etag_304 "ETag '$etag', then $code"
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$BASE/api/tree?detail=7")
+	[ "$code" = 200 ] && pass serve.tree_etag_per_query || fail serve.tree_etag_per_query "$code"
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$BASE/api/targets")
+	etag=$(curl -s -D - -o /dev/null "$BASE/api/targets" | tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: //p')
+	code="$code $(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$BASE/api/targets")"
+	[ "$code" = "200 304" ] && pass serve.targets_etag || fail serve.targets_etag "tree's tag, own tag: $code"
+	curl -s -D "$TMP/hdr" -o "$TMP/body.gz" -H 'Accept-Encoding: gzip' "$BASE/api/tree"
+	if grep -qi '^content-encoding: gzip' "$TMP/hdr" && gzip -dc "$TMP/body.gz" >"$TMP/body" &&
+		[ "$($TREE count "$TMP/body" 'app;main;f7;leaf457')" = 458 ]; then
+		pass serve.tree_gzip
+	else
+		fail serve.tree_gzip "$(head -8 "$TMP/hdr" | tr '\r\n' '  ')"
+	fi
+	curl -s -D "$TMP/hdr" -o /dev/null -H 'Accept-Encoding: gzip;q=0, identity' "$BASE/api/tree"
+	grep -qi '^content-encoding' "$TMP/hdr" && fail serve.tree_gzip_refused "gzip despite q=0" ||
+		pass serve.tree_gzip_refused
 	kill -INT "$SRV"
 	wait "$SRV"
 fi
@@ -419,6 +560,25 @@ if start live.starts -v -a -F 499 --http 127.0.0.1:0 -o "$TMP/live.folded"; then
 	else
 		fail live.range_is_part "2 s range has $n_range samples, the whole run $n_all"
 	fi
+	# The tree as the page gets it: work_a's share, and a new tag once new samples arrive.
+	expect live.tree "/api/tree?pid=$wl" 200 application/json
+	cp "$TMP/body" "$ART/live_tree.json"
+	tshare=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); s, names = d["stride"], d["names"]
+nodes = [d["nodes"][i:i + s] for i in range(0, len(d["nodes"]), s)]
+print(round(100 * sum(n[1] for n in nodes if names[n[0]] == "work_a") / d["total"], 1))' "$TMP/body" 2>&1)
+	awk -v s="$tshare" 'BEGIN { exit !(s >= 50 && s <= 70) }' && pass live.tree_work_a_share ||
+		fail live.tree_work_a_share "work_a ${tshare}% of the tree, want 60 ± 10"
+	etag=$(curl -s -D - -o /dev/null "$BASE/api/tree?pid=$wl" | tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: //p')
+	code=304
+	for _ in $(seq 20); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$BASE/api/tree?pid=$wl")
+		[ "$code" = 200 ] && break
+		sleep 0.5
+	done
+	[ "$code" = 200 ] && pass live.tree_new_samples_new_tag ||
+		fail live.tree_new_samples_new_tag "still $code for $etag after 10 s of sampling"
 	expect live.diff "/diff.svg?pid=$wl&a=0-2&b=2-4" 200 image/svg+xml
 	check live.diff_xml xmllint --noout "$TMP/body"
 	# The truth comes at split3's exit; its greedy split keeps every prefix of the run near it.

@@ -1,559 +1,689 @@
 // SPDX-License-Identifier: MIT
-// profd's page: picks what to show and loads flame graphs from this server. Names (processes,
-// functions, files) come from the profiled machine, so they only ever go into textContent.
-"use strict";
+// profd's page: what to show (process, time, mode, search, zoom), kept in the URL so a link
+// shows the same view; the flame graph drawn from /api/tree and redrawn only when the samples
+// changed (the server answers an unchanged tree with a 304). Names (processes, functions,
+// files) come from the profiled machine, so they only ever go into textContent.
+import { FlameGraph, ZOOM_HEADROOM, decodeTree } from "/flame.js";
+import { Picker } from "/picker.js";
+import { TopTable } from "/top.js";
 
-(function () {
-	const REFRESH_MS = 3000;
-	const $ = (id) => document.getElementById(id);
+const REFRESH_MS = 3000;
+const $ = (id) => document.getElementById(id);
+// The one form of wall-clock time the server takes: RFC 3339 in UTC.
+const WALL_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+const SECONDS_RE = /^\d{1,9}(\.\d{1,6})?$/;
+const VIEWS = ["flame", "top", "diff"];
 
-	const state = {
-		status: null,
-		live: true,
-		zoomed: false,
-		view: "flame",
-		topRows: [],
-		topSort: { key: "self", desc: true },
-		timer: 0,
-		busy: false,
-		pending: false,
-		wall: null, // { from, to }: a wall-clock range from the agent's store, as the URL has it
-	};
-	// The one form of wall-clock time the server takes: RFC 3339 in UTC.
-	const WALL_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+const state = {
+	status: null,
+	live: true,
+	view: "flame",
+	target: null, // {pid, comm}; pid 0: every process of that program
+	mode: null, // "flame" or "icicle" when chosen; else icicle for the whole machine
+	zoom: [], // path of the zoomed frame in the flame graph
+	wall: null, // {from, to}: a wall-clock range from the agent's store
+	a: null, // diff ranges, "FROM-TO" in seconds
+	b: null,
+	timer: 0,
+	busy: false,
+	pending: false,
+};
 
-	// ---- small helpers ----
+// ---- small helpers ----
 
-	function text(el, s) {
-		el.textContent = s;
+function text(el, s) {
+	el.textContent = s;
+}
+
+function num(x) {
+	return Number(x).toLocaleString("en-US");
+}
+
+function showError(id, msg) {
+	const el = $(id);
+	text(el, msg || "");
+	el.hidden = !msg;
+}
+
+async function getJSON(url) {
+	const r = await fetch(url, { cache: "no-store" });
+	const body = await r.json();
+	if (!r.ok) throw new Error(body && body.error ? body.error : "HTTP " + r.status);
+	return body;
+}
+
+// The last answer per slot ("tree", "targets"...), sent back as If-None-Match: while the
+// samples have not changed the server answers 304 and nothing is parsed or drawn again.
+const cache = new Map();
+
+async function getCached(slot, url) {
+	const old = cache.get(slot);
+	const headers = old && old.url === url && old.etag ? { "If-None-Match": old.etag } : {};
+	const r = await fetch(url, { cache: "no-store", headers: headers });
+	if (r.status === 304 && old) return { changed: false, body: old.body };
+	const body = await r.json();
+	if (!r.ok) throw new Error(body && body.error ? body.error : "HTTP " + r.status);
+	cache.set(slot, { url: url, etag: r.headers.get("ETag"), body: body });
+	return { changed: true, body: body };
+}
+
+function escapeRegExp(s) {
+	return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+// ---- the view's state in the URL ----
+
+function readURL() {
+	const u = new URLSearchParams(location.search);
+	const from = u.get("from"), to = u.get("to");
+	if (from && to && WALL_RE.test(from) && WALL_RE.test(to) && Date.parse(from) < Date.parse(to))
+		state.wall = { from: from, to: to };
+	else if (u.get("range") === "custom") {
+		$("pd-range").value = "custom";
+		if (from && SECONDS_RE.test(from)) $("pd-from").value = from;
+		if (to && SECONDS_RE.test(to)) $("pd-to").value = to;
 	}
+	const range = u.get("range");
+	if (range && Array.from($("pd-range").options).some((o) => o.value === range)) $("pd-range").value = range;
+	$("pd-custom").hidden = $("pd-range").value !== "custom";
+	const pid = Number(u.get("pid") || 0), comm = u.get("comm");
+	if (comm || pid > 0) state.target = { pid: pid > 0 ? pid : 0, comm: comm || "" };
+	const mode = u.get("mode");
+	if (mode === "flame" || mode === "icicle") state.mode = mode;
+	if (VIEWS.includes(u.get("view"))) state.view = u.get("view");
+	$("pd-lines").checked = u.get("lines") === "1";
+	$("pd-search").value = u.get("search") || "";
+	state.zoom = u.get("zoom") ? u.get("zoom").split(";") : [];
+	for (const k of ["a", "b"]) if (/^\d+(\.\d+)?-\d+(\.\d+)?$/.test(u.get(k) || "")) state[k] = u.get(k);
+}
 
-	function num(x) {
-		return Number(x).toLocaleString("en-US");
+function writeURL() {
+	const u = new URLSearchParams();
+	if (state.view !== "flame") u.set("view", state.view);
+	if (state.target) {
+		if (state.target.pid) u.set("pid", String(state.target.pid));
+		if (state.target.comm) u.set("comm", state.target.comm);
 	}
-
-	async function getJSON(url) {
-		const r = await fetch(url, { cache: "no-store" });
-		const body = await r.json();
-		if (!r.ok) throw new Error(body && body.error ? body.error : "HTTP " + r.status);
-		return body;
-	}
-
-	function showError(id, msg) {
-		const el = $(id);
-		text(el, msg || "");
-		el.hidden = !msg;
-	}
-
-	// ---- what the controls ask for ----
-
-	function target() {
-		const v = $("pd-target").value;
-		if (!v) return null;
-		const t = JSON.parse(v);
-		return t;
-	}
-
-	// The filter and time range as query parameters, or throws with a message for the user.
-	function query() {
-		const p = new URLSearchParams();
-		const t = target();
-		if (t) {
-			if (t.pid > 0) p.set("pid", String(t.pid));
-			p.set("comm", t.comm);
+	if (state.wall) {
+		u.set("from", state.wall.from);
+		u.set("to", state.wall.to);
+	} else if ($("pd-range").value !== "all") {
+		u.set("range", $("pd-range").value);
+		if ($("pd-range").value === "custom") {
+			if ($("pd-from").value) u.set("from", $("pd-from").value);
+			if ($("pd-to").value) u.set("to", $("pd-to").value);
 		}
-		const range = $("pd-range").value;
-		const elapsed = state.status ? state.status.elapsed_s : 0;
-		if (state.wall) {
-			p.set("from", state.wall.from);
-			p.set("to", state.wall.to);
-		} else if (range === "custom") {
-			const from = $("pd-from").value, to = $("pd-to").value;
-			if (from !== "") p.set("from", checkSeconds(from, "from"));
-			if (to !== "") p.set("to", checkSeconds(to, "to"));
-			if (from !== "" && to !== "" && Number(from) >= Number(to))
-				throw new Error("The time range ends before it starts.");
-		} else if (range !== "all") {
-			p.set("from", String(Math.max(0, Math.floor(elapsed - Number(range)))));
-		}
-		if ($("pd-lines").checked) p.set("lines", "1");
-		return p;
 	}
-
-	function checkSeconds(v, what) {
-		if (!/^\d{1,9}(\.\d{1,6})?$/.test(v)) throw new Error(what + ": seconds since the start, 0 or more");
-		return v;
+	if (state.mode) u.set("mode", state.mode);
+	if ($("pd-lines").checked) u.set("lines", "1");
+	if ($("pd-search").value) u.set("search", $("pd-search").value);
+	if (state.zoom.length) u.set("zoom", state.zoom.join(";"));
+	if (state.view === "diff" && state.a && state.b) {
+		u.set("a", state.a);
+		u.set("b", state.b);
 	}
+	const qs = u.toString();
+	history.replaceState(null, "", location.pathname + (qs ? "?" + qs : ""));
+}
 
-	// ---- wall-clock ranges over the agent's store ----
+// ---- what the controls ask for ----
 
-	function pad(n) {
-		return String(n).padStart(2, "0");
+// Icicle (root at the top) for the whole machine, where rare deep stacks would push a flame
+// graph's root far down; a flame graph for one program or process, unless chosen otherwise.
+function icicle() {
+	return state.mode ? state.mode === "icicle" : !state.target;
+}
+
+function checkSeconds(v, what) {
+	if (!SECONDS_RE.test(v)) throw new Error(what + ": seconds since the start, 0 or more");
+	return v;
+}
+
+// The filter and time range as query parameters, or throws with a message for the user.
+function query() {
+	const p = new URLSearchParams();
+	const t = state.target;
+	if (t) {
+		if (t.pid > 0) p.set("pid", String(t.pid));
+		if (t.comm) p.set("comm", t.comm);
 	}
-
-	// A Date as a datetime-local value: local time, whole seconds.
-	function localValue(d) {
-		return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" +
-			pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+	const range = $("pd-range").value;
+	const elapsed = state.status ? state.status.elapsed_s : 0;
+	if (state.wall) {
+		p.set("from", state.wall.from);
+		p.set("to", state.wall.to);
+	} else if (range === "custom") {
+		const from = $("pd-from").value, to = $("pd-to").value;
+		if (from !== "") p.set("from", checkSeconds(from, "from"));
+		if (to !== "") p.set("to", checkSeconds(to, "to"));
+		if (from !== "" && to !== "" && Number(from) >= Number(to)) throw new Error("The time range ends before it starts.");
+	} else if (range !== "all") {
+		p.set("from", String(Math.max(0, Math.floor(elapsed - Number(range)))));
 	}
+	if ($("pd-lines").checked) p.set("lines", "1");
+	return p;
+}
 
-	// A Date as the server takes it.
-	function wallValue(d) {
-		return d.toISOString().replace(/\.000Z$/, "Z");
+// Frames left out of the tree are under 0.1 px at this width until a zoom of ZOOM_HEADROOM.
+function detail(graph) {
+	return String(Math.min(100000000, Math.round(graph.width() * 10 * ZOOM_HEADROOM)));
+}
+
+// ---- wall-clock ranges over the agent's store ----
+
+function pad(n) {
+	return String(n).padStart(2, "0");
+}
+
+// A Date as a datetime-local value: local time, whole seconds.
+function localValue(d) {
+	return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" +
+		pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+}
+
+// A Date as the server takes it.
+function wallValue(d) {
+	return d.toISOString().replace(/\.000Z$/, "Z");
+}
+
+function describeSpan(a, b) {
+	const same = a.toDateString() === b.toDateString();
+	return a.toLocaleString() + " to " + (same ? b.toLocaleTimeString() : b.toLocaleString());
+}
+
+async function refreshStore() {
+	const info = await getJSON("/api/store");
+	const el = $("pd-store");
+	if (!info.windows) {
+		text(el, "Nothing stored yet.");
+		return;
 	}
-
-	function wallFromURL() {
-		const u = new URLSearchParams(location.search);
-		const from = u.get("from"), to = u.get("to");
-		if (from && to && WALL_RE.test(from) && WALL_RE.test(to) && Date.parse(from) < Date.parse(to))
-			return { from: from, to: to };
-		return null;
+	const a = new Date(info.first), b = new Date(info.last);
+	text(el, "Stored: " + num(info.windows) + " windows, " + describeSpan(a, b) + ".");
+	const lo = localValue(new Date(Math.floor(a / 1000) * 1000));
+	const hi = localValue(new Date(Math.ceil(b / 1000) * 1000 + 1000));
+	for (const id of ["pd-wall-from", "pd-wall-to"]) {
+		$(id).min = lo;
+		$(id).max = hi;
 	}
+}
 
-	function describeSpan(a, b) {
-		const same = a.toDateString() === b.toDateString();
-		return a.toLocaleString() + " to " + (same ? b.toLocaleTimeString() : b.toLocaleString());
+// Shows the samples of [from, to) (server form) from the store.
+function showWall(w, load) {
+	state.wall = w;
+	$("pd-wall-from").value = localValue(new Date(w.from));
+	$("pd-wall-to").value = localValue(new Date(w.to));
+	$("pd-range").disabled = true;
+	$("pd-wall-clear").hidden = false;
+	showError("pd-history-error", "");
+	setLive(false); // a past range does not change: nothing to refresh
+	writeURL();
+	if (load) refresh(true);
+}
+
+function clearWall() {
+	state.wall = null;
+	$("pd-range").disabled = false;
+	$("pd-wall-clear").hidden = true;
+	setZoom([]);
+	setLive(true);
+	writeURL();
+	refresh(true);
+}
+
+function pickWall() {
+	const f = $("pd-wall-from").value, t = $("pd-wall-to").value;
+	const a = new Date(f), b = new Date(t);
+	if (!f || !t) showError("pd-history-error", "Pick both a start and an end.");
+	else if (isNaN(a) || isNaN(b)) showError("pd-history-error", "Not a date and time.");
+	else if (a >= b) showError("pd-history-error", "The time range ends before it starts.");
+	else showWall({ from: wallValue(a), to: wallValue(b) }, true);
+}
+
+function quickWall(seconds) {
+	const end = new Date(Math.ceil(Date.now() / 1000) * 1000);
+	showWall({ from: wallValue(new Date(end - seconds * 1000)), to: wallValue(end) }, true);
+}
+
+// ---- status and process picker ----
+
+async function refreshStatus() {
+	const st = await getJSON("/api/profile");
+	state.status = st;
+	let s;
+	if (st.mode === "files") {
+		s = st.files.length + " file" + (st.files.length === 1 ? "" : "s") + ", " + num(st.samples) + " samples";
+	} else {
+		s = (st.mode === "live" ? "Sampling" : "Stopped") + " · " + (st.event || "?") + " at " + st.freq + " Hz · " +
+			num(st.samples) + " samples · " + num(st.lost) + " lost · " + st.elapsed_s.toFixed(0) + " s";
 	}
+	if (state.wall) s += " · showing the store from " + describeSpan(new Date(state.wall.from), new Date(state.wall.to));
+	else if (st.mode === "live" && !state.live) s += " · paused" + (state.zoom.length ? " (zoomed)" : "");
+	text($("pd-status"), s);
+	$("pd-history").hidden = !st.store;
+	if (st.store) await refreshStore();
+	$("pd-dl-pprof").hidden = !st.pprof;
+	if (st.mode !== "live") $("pd-live").disabled = true;
+	return st;
+}
 
-	async function refreshStore() {
-		const info = await getJSON("/api/store");
-		const el = $("pd-store");
-		if (!info.windows) {
-			text(el, "Nothing stored yet.");
+const picker = new Picker(
+	{ button: "pd-target", pop: "pd-picker", search: "pd-picker-search", list: "pd-picker-list", note: "pd-picker-note" },
+	(choice) => {
+		state.target = choice;
+		setZoom([]);
+		writeURL();
+		refresh(true);
+	},
+	() => refreshTargets(true).catch(() => {}),
+);
+
+// The list behind the picker: on the first load, and while the picker is open (the button
+// names the choice without it). A live machine has thousands of processes: no need to fetch
+// and group them every few seconds for a closed list.
+async function refreshTargets(always) {
+	if (!always && cache.has("targets") && !picker.isOpen()) return;
+	const res = await getCached("targets", "/api/targets");
+	if (res.changed) picker.setTargets(res.body.targets);
+}
+
+// ---- the flame graph ----
+
+function setZoom(path) {
+	state.zoom = path;
+	$("pd-unzoom").hidden = !path.length;
+}
+
+const flame = new FlameGraph($("pd-graph"), $("pd-details"), {
+	onZoom: (path) => {
+		setZoom(path);
+		// Hold the picture still while zoomed, until the user asks for live again.
+		if (path.length && state.live && state.status && state.status.mode === "live") setLive(false);
+		writeURL();
+	},
+	needDetail: (path) => loadFocus(flame, "focus", treeParams(flame), path, "pd-graph-error"),
+});
+
+const diff = new FlameGraph($("pd-diff"), $("pd-diff-details"), {
+	onZoom: (path) => ($("pd-diff-unzoom").hidden = !path.length),
+	needDetail: (path) => {
+		const p = diffParams();
+		if (p) loadFocus(diff, "diff-focus", p, path, "pd-diff-error");
+	},
+});
+
+function treeParams(graph) {
+	const p = query();
+	p.set("detail", detail(graph));
+	return p;
+}
+
+// The zoomed frame's subtree, for the frames the whole tree left out as too narrow.
+async function loadFocus(graph, slot, params, path, errId) {
+	params.set("focus", path.join(";"));
+	try {
+		const res = await getCached(slot, "/api/tree?" + params);
+		if (graph.zoom.join(";") !== path.join(";")) return;
+		graph.box.dataset.tree = "/api/tree?" + params;
+		graph.setFocusTree(decodeTree(res.body), path);
+	} catch (e) {
+		showError(errId, e.message);
+	}
+}
+
+async function showFlame(force) {
+	let params;
+	try {
+		params = treeParams(flame);
+	} catch (e) {
+		showError("pd-graph-error", e.message);
+		return;
+	}
+	const res = await getCached("tree", "/api/tree?" + params);
+	showError("pd-graph-error", "");
+	flame.setIcicle(icicle());
+	$("pd-icicle").checked = icicle();
+	if (!res.changed && !force && flame.tree) return;
+	const tree = decodeTree(res.body);
+	flame.box.dataset.tree = "/api/tree?" + params;
+	flame.setTree(tree);
+	if (!tree.total) text($("pd-details"), "No samples yet.");
+	if (state.zoom.length && !flame.zoomTo(state.zoom, true)) setZoom(flame.zoom);
+	else flame.checkDetail();
+	applySearch();
+	flame.drawNow();
+}
+
+function applySearch() {
+	const term = $("pd-search").value;
+	let re = null;
+	if (term) {
+		try {
+			re = new RegExp(term);
+		} catch (e) {
+			text($("pd-matched"), "Bad regular expression");
 			return;
 		}
-		const a = new Date(info.first), b = new Date(info.last);
-		text(el, "Stored: " + num(info.windows) + " windows, " + describeSpan(a, b) + ".");
-		const lo = localValue(new Date(Math.floor(a / 1000) * 1000));
-		const hi = localValue(new Date(Math.ceil(b / 1000) * 1000 + 1000));
-		for (const id of ["pd-wall-from", "pd-wall-to"]) {
-			$(id).min = lo;
-			$(id).max = hi;
-		}
 	}
+	const graph = state.view === "diff" ? diff : flame;
+	const share = graph.search(re);
+	(graph === flame ? diff : flame).search(re);
+	text($("pd-matched"), re ? "Matched: " + share.toFixed(2) + "%" : "");
+}
 
-	// Shows the samples of [from, to) (server form) from the store, and puts them in the URL.
-	function showWall(w, load) {
-		state.wall = w;
-		$("pd-wall-from").value = localValue(new Date(w.from));
-		$("pd-wall-to").value = localValue(new Date(w.to));
-		$("pd-range").disabled = true;
-		$("pd-wall-clear").hidden = false;
-		showError("pd-history-error", "");
-		history.replaceState(null, "", location.pathname + "?" + new URLSearchParams({ from: w.from, to: w.to }));
-		setLive(false); // a past range does not change: nothing to refresh
-		if (load) refresh(true);
+// ---- top functions ----
+
+const topTable = new TopTable($("pd-top"), $("pd-top-caption"), (row) => showInGraph(row));
+
+async function showTop() {
+	let params;
+	try {
+		params = query();
+	} catch (e) {
+		topTable.message(e.message);
+		return;
 	}
+	params.set("limit", "200");
+	params.set("by", "comm");
+	const res = await getCached("top", "/api/top?" + params);
+	if (res.changed || !topTable.has()) topTable.show(res.body, state.target ? state.target.pid : 0);
+}
 
-	function clearWall() {
-		state.wall = null;
-		$("pd-range").disabled = false;
-		$("pd-wall-clear").hidden = true;
-		history.replaceState(null, "", location.pathname);
-		state.zoomed = false;
-		setLive(true);
-		refresh(true);
+// A row of the table in the graph: every frame of that name highlighted, the widest zoomed.
+async function showInGraph(row) {
+	$("pd-search").value = "^" + escapeRegExp(row.name) + "( \\(.*\\))?$";
+	setZoom([]);
+	await selectView("flame");
+	const path = flame.widest(row.name, state.target ? null : row.comm);
+	if (path) flame.zoomTo(path);
+	else text($("pd-details"), row.name + " is too narrow to draw at this width.");
+	applySearch();
+	writeURL();
+	flame.canvas.focus({ preventScroll: true });
+}
+
+// ---- diff ----
+
+function rangeLabel(r) {
+	const st = state.status, [from, to] = r.split("-").map(Number);
+	if (st && st.mode === "files" && Number.isInteger(from) && to === from + 1 && st.files[from] !== undefined) return st.files[from];
+	return from.toFixed(1) + "-" + to.toFixed(1) + " s";
+}
+
+// In `profd serve` each file is one range [i, i+1): the choice is between files.
+function setupDiffForm() {
+	const st = state.status, files = st && st.mode === "files" ? st.files : null;
+	$("pd-diff-files").hidden = !files;
+	$("pd-diff-ranges").hidden = !!files;
+	if (files && !$("pd-a-file").options.length) {
+		for (const id of ["pd-a-file", "pd-b-file"])
+			$(id).replaceChildren(...files.map((f, i) => new Option(f, i + "-" + (i + 1))));
 	}
-
-	function pickWall() {
-		const f = $("pd-wall-from").value, t = $("pd-wall-to").value;
-		const a = new Date(f), b = new Date(t);
-		if (!f || !t) showError("pd-history-error", "Pick both a start and an end.");
-		else if (isNaN(a) || isNaN(b)) showError("pd-history-error", "Not a date and time.");
-		else if (a >= b) showError("pd-history-error", "The time range ends before it starts.");
-		else showWall({ from: wallValue(a), to: wallValue(b) }, true);
-	}
-
-	function quickWall(seconds) {
-		const end = new Date(Math.ceil(Date.now() / 1000) * 1000);
-		showWall({ from: wallValue(new Date(end - seconds * 1000)), to: wallValue(end) }, true);
-	}
-
-	function graphParams(extra) {
-		const p = query();
-		if ($("pd-icicle").checked) p.set("icicle", "1");
-		for (const [k, v] of Object.entries(extra || {})) p.set(k, v);
-		return p;
-	}
-
-	function graphWidth(container) {
-		const w = Math.floor(container.clientWidth || 1200);
-		return String(Math.min(10000, Math.max(200, w)));
-	}
-
-	// ---- status and process picker ----
-
-	async function refreshStatus() {
-		const st = await getJSON("/api/profile");
-		state.status = st;
-		let s;
-		if (st.mode === "files") {
-			s = st.files.length + " file" + (st.files.length === 1 ? "" : "s") + ", " + num(st.samples) + " samples";
+	if (!state.a || !state.b) {
+		if (files) {
+			state.a = "0-1";
+			state.b = files.length > 1 ? "1-2" : "0-1";
 		} else {
-			s = (st.mode === "live" ? "Sampling" : "Stopped") + " · " + (st.event || "?") + " at " + st.freq + " Hz · " +
-				num(st.samples) + " samples · " + num(st.lost) + " lost · " + st.elapsed_s.toFixed(0) + " s";
+			let lo = st ? st.oldest_s || 0 : 0, hi = st ? st.elapsed_s || 0 : 0;
+			if (hi <= lo) hi = lo + 1;
+			const r = (x) => String(Math.round(x * 10) / 10), mid = (lo + hi) / 2;
+			state.a = r(lo) + "-" + r(mid);
+			state.b = r(mid) + "-" + r(hi);
 		}
-		if (state.wall) s += " · showing the store from " + describeSpan(new Date(state.wall.from), new Date(state.wall.to));
-		else if (st.mode === "live" && !state.live) s += " · paused" + (state.zoomed ? " (zoomed)" : "");
-		text($("pd-status"), s);
-		$("pd-history").hidden = !st.store;
-		if (st.store) await refreshStore();
-		$("pd-dl-pprof").hidden = !st.pprof;
-		if (st.mode !== "live") $("pd-live").disabled = true;
-		return st;
 	}
+	if (files) {
+		$("pd-a-file").value = state.a;
+		$("pd-b-file").value = state.b;
+	} else {
+		[$("pd-a-from").value, $("pd-a-to").value] = state.a.split("-");
+		[$("pd-b-from").value, $("pd-b-to").value] = state.b.split("-");
+	}
+}
 
-	async function refreshTargets() {
-		const data = await getJSON("/api/targets");
-		const sel = $("pd-target");
-		const keep = sel.value;
-		const opts = [new Option("All processes", "")];
-		for (const t of data.targets) {
-			const o = document.createElement("option");
-			o.value = JSON.stringify({ pid: t.pid, comm: t.comm });
-			text(o, t.pid > 0 ? t.comm + " (pid " + t.pid + ") · " + num(t.samples) : t.comm + " · " + num(t.samples));
-			opts.push(o);
+function readDiffForm() {
+	if (!$("pd-diff-files").hidden) {
+		state.a = $("pd-a-file").value;
+		state.b = $("pd-b-file").value;
+		return;
+	}
+	const a = checkSeconds($("pd-a-from").value, "A from") + "-" + checkSeconds($("pd-a-to").value, "A to");
+	const b = checkSeconds($("pd-b-from").value, "B from") + "-" + checkSeconds($("pd-b-to").value, "B to");
+	state.a = a;
+	state.b = b;
+}
+
+function diffParams() {
+	const p = query();
+	p.delete("from");
+	p.delete("to");
+	p.set("a", state.a);
+	p.set("b", state.b);
+	p.set("detail", detail(diff));
+	return p;
+}
+
+async function showDiff() {
+	setupDiffForm();
+	let params;
+	try {
+		params = diffParams();
+	} catch (e) {
+		showError("pd-diff-error", e.message);
+		return;
+	}
+	const la = rangeLabel(state.a), lb = rangeLabel(state.b);
+	text($("pd-diff-title"), lb + " vs " + la);
+	text($("pd-diff-legend"), "Widths are " + lb + "'s samples. Red: a larger share in " + lb + " than in " + la + "; blue: a smaller one.");
+	diff.opts.baseLabel = la;
+	let res;
+	try {
+		res = await getCached("diff", "/api/tree?" + params);
+	} catch (e) {
+		showError("pd-diff-error", e.message);
+		return;
+	}
+	showError("pd-diff-error", "");
+	diff.setIcicle(icicle());
+	diff.box.dataset.tree = "/api/tree?" + params;
+	diff.setTree(decodeTree(res.body));
+	diff.zoomTo([], true);
+	$("pd-diff-unzoom").hidden = true;
+	applySearch();
+	diff.drawNow();
+	writeURL();
+}
+
+// ---- downloads follow the current choice ----
+
+function updateDownloads() {
+	let p;
+	try {
+		p = query();
+	} catch (e) {
+		return;
+	}
+	const qs = (q) => (q.toString() ? "?" + q : "");
+	$("pd-dl-folded").href = "/folded" + qs(p);
+	const g = new URLSearchParams(p);
+	if (icicle()) g.set("icicle", "1");
+	if (state.view === "diff" && state.a && state.b) {
+		g.delete("from");
+		g.delete("to");
+		g.set("a", state.a);
+		g.set("b", state.b);
+		$("pd-dl-svg").href = "/diff.svg" + qs(g);
+	} else {
+		$("pd-dl-svg").href = "/flamegraph.svg" + qs(g);
+	}
+	p.delete("lines");
+	$("pd-dl-pprof").href = "/pprof" + qs(p);
+}
+
+// ---- refresh loop ----
+
+async function refresh(force) {
+	if (state.busy) {
+		// Asked for while another refresh runs (a new range, say): run once more after it.
+		if (force) state.pending = true;
+		return;
+	}
+	state.busy = true;
+	try {
+		// The view waits for the status only when it needs it: a range relative to the run's
+		// length, or the diff's files.
+		const range = $("pd-range").value;
+		const needsStatus = state.view === "diff" || (!state.wall && range !== "all" && range !== "custom");
+		const jobs = [refreshStatus()];
+		if (!needsStatus) jobs.push(showView(force));
+		await Promise.all(jobs);
+		updateDownloads();
+		if (needsStatus) await showView(force);
+		// The picker's list waits for the graph: on a machine of thousands of processes it is
+		// the bigger answer, and nobody reads it before the graph.
+		await refreshTargets();
+		picker.setChoice(state.target);
+	} catch (e) {
+		text($("pd-status"), "Cannot reach profd: " + e.message);
+	} finally {
+		state.busy = false;
+		if (state.pending) {
+			state.pending = false;
+			refresh(true);
 		}
-		// Keep the choice even if that process has not been seen in this listing.
-		if (keep && !opts.some((o) => o.value === keep)) {
-			const t = JSON.parse(keep);
-			const o = document.createElement("option");
-			o.value = keep;
-			text(o, t.comm + (t.pid > 0 ? " (pid " + t.pid + ")" : ""));
-			opts.push(o);
-		}
-		sel.replaceChildren(...opts);
-		sel.value = keep;
 	}
+}
 
-	// ---- flame graphs in <object>s, so their own script gives hover, zoom and search ----
+function showView(force) {
+	if (state.view === "flame") return showFlame(force);
+	if (state.view === "top") return showTop();
+	return force ? showDiff() : null;
+}
 
-	// Loads url into container; the old graph stays until the new one is ready (no flicker).
-	function loadGraph(container, errId, url, onReady) {
-		const obj = document.createElement("object");
-		obj.type = "image/svg+xml";
-		obj.className = "loading";
-		obj.setAttribute("aria-label", container.getAttribute("aria-label") || "graph");
-		obj.addEventListener("load", () => {
-			const doc = obj.contentDocument;
-			const root = doc && doc.documentElement;
-			if (!root || root.nodeName.toLowerCase() !== "svg") {
-				const msg = root ? root.textContent : "";
-				let err = "Cannot load the graph.";
-				try { err = JSON.parse(msg).error || err; } catch (e) { /* not JSON */ }
-				obj.remove();
-				showError(errId, err);
-				return;
-			}
-			showError(errId, "");
-			obj.height = root.getAttribute("height") || 400;
-			obj.width = root.getAttribute("width") || "";
-			for (const old of Array.from(container.children)) if (old !== obj) old.remove();
-			obj.className = "";
-			if (onReady) onReady(obj);
-		}, { once: true });
-		obj.data = url;
-		container.appendChild(obj);
-	}
+function schedule() {
+	clearInterval(state.timer);
+	state.timer = 0;
+	if (state.live)
+		state.timer = setInterval(() => {
+			if (document.hidden || (state.status && state.status.mode !== "live")) return;
+			if (state.view !== "diff") refresh(false);
+		}, REFRESH_MS);
+}
 
-	function currentGraph(id) {
-		const c = $(id);
-		const objs = c.querySelectorAll("object:not(.loading)");
-		return objs.length ? objs[objs.length - 1] : null;
-	}
+function setLive(on) {
+	state.live = on;
+	const b = $("pd-live");
+	b.setAttribute("aria-pressed", on ? "true" : "false");
+	text(b, on ? "Live" : "Paused");
+	schedule();
+	if (state.status) refreshStatus().catch(() => {});
+}
 
-	// Runs the graph's own search with term (empty: clear), the same code its Search button runs.
-	function searchGraph(obj, term) {
-		const doc = obj && obj.contentDocument;
-		if (!doc) return "";
-		const btn = doc.getElementById("search"), matched = doc.getElementById("matched");
-		if (!btn) return "";
-		const win = obj.contentWindow;
-		if (btn.textContent === "Reset Search") btn.dispatchEvent(new win.MouseEvent("click"));
-		if (term) {
-			const saved = win.prompt;
-			win.prompt = () => term;
-			try {
-				btn.dispatchEvent(new win.MouseEvent("click"));
-			} finally {
-				win.prompt = saved;
-			}
-		}
-		return matched ? matched.textContent.trim() : "";
-	}
+// ---- tabs ----
 
-	function applySearch() {
-		const term = $("pd-search").value;
-		if (term) {
-			try {
-				new RegExp(term);
-			} catch (e) {
-				text($("pd-matched"), "Bad regular expression");
-				return;
-			}
-		}
-		const graph = currentGraph(state.view === "diff" ? "pd-diff" : "pd-graph");
-		text($("pd-matched"), term ? searchGraph(graph, term) : (searchGraph(graph, ""), ""));
-	}
+async function selectView(view) {
+	state.view = view;
+	VIEWS.forEach((v) => {
+		const on = v === view;
+		$("pd-tab-" + v).setAttribute("aria-selected", on ? "true" : "false");
+		$("pd-tab-" + v).tabIndex = on ? 0 : -1;
+		$("pd-view-" + v).hidden = !on;
+	});
+	writeURL();
+	await refresh(true);
+}
 
-	// A click on a frame zooms: hold the picture still until the user asks for live again.
-	function watchZoom(obj) {
-		obj.contentDocument.addEventListener("click", (e) => {
-			const el = e.target;
-			if (!el || !el.closest) return;
-			if (el.closest("g.f")) {
-				state.zoomed = true;
-				setLive(false);
-			} else if (el.closest("#unzoom")) {
-				state.zoomed = false;
-			}
-		});
-	}
-
-	function showFlame() {
-		let params;
-		try {
-			params = graphParams({ width: graphWidth($("pd-graph")) });
-		} catch (e) {
-			showError("pd-graph-error", e.message);
+function wire() {
+	$("pd-live").addEventListener("click", () => {
+		const on = !state.live;
+		if (on && state.wall) {
+			clearWall();
 			return;
 		}
-		loadGraph($("pd-graph"), "pd-graph-error", "/flamegraph.svg?" + params, (obj) => {
-			watchZoom(obj);
-			state.zoomed = false;
-			if ($("pd-search").value) applySearch();
-			else text($("pd-matched"), "");
-		});
-	}
-
-	// ---- top functions ----
-
-	function sortTop() {
-		const { key, desc } = state.topSort;
-		const rows = state.topRows.slice();
-		rows.sort((a, b) => {
-			let c = key === "name" ? a.name.localeCompare(b.name) : a[key] - b[key];
-			if (c === 0) c = a.name.localeCompare(b.name) * (desc ? -1 : 1);
-			return desc ? -c : c;
-		});
-		const body = $("pd-top").tBodies[0];
-		const trs = rows.map((r) => {
-			const tr = document.createElement("tr");
-			const cells = [
-				[r.name, "name"],
-				[num(r.self) + " (" + r.self_pct.toFixed(2) + "%)", "num"],
-				[num(r.total) + " (" + r.total_pct.toFixed(2) + "%)", "num"],
-				[r.file, "file"],
-			];
-			for (const [v, cls] of cells) {
-				const td = document.createElement("td");
-				td.className = cls;
-				text(td, v);
-				tr.appendChild(td);
-			}
-			return tr;
-		});
-		body.replaceChildren(...trs);
-		for (const th of $("pd-top").tHead.rows[0].cells) {
-			const b = th.querySelector("button");
-			if (!b) continue;
-			th.setAttribute("aria-sort", b.dataset.key === key ? (desc ? "descending" : "ascending") : "none");
-		}
-	}
-
-	async function showTop() {
-		let params;
-		try {
-			params = query();
-		} catch (e) {
-			text($("pd-top-caption"), e.message);
-			return;
-		}
-		params.set("limit", "500");
-		const data = await getJSON("/api/top?" + params);
-		state.topRows = data.functions;
-		text($("pd-top-caption"), "Functions by samples: " + num(data.total) + " samples, " +
-			num(data.count) + " functions" + (data.count > data.functions.length ? " (top " + data.functions.length + " shown)" : ""));
-		sortTop();
-	}
-
-	// ---- diff ----
-
-	function defaultDiffRanges() {
-		const st = state.status;
-		if (!st || $("pd-a-from").value !== "") return;
-		let lo = st.oldest_s || 0, hi = st.elapsed_s || 0;
-		if (hi <= lo) hi = lo + 1;
-		const mid = (lo + hi) / 2;
-		const r = (x) => String(Math.round(x * 10) / 10);
-		$("pd-a-from").value = r(lo);
-		$("pd-a-to").value = r(mid);
-		$("pd-b-from").value = r(mid);
-		$("pd-b-to").value = r(hi);
-	}
-
-	function showDiff() {
-		defaultDiffRanges();
-		let params;
-		try {
-			const a = checkSeconds($("pd-a-from").value, "A from") + "-" + checkSeconds($("pd-a-to").value, "A to");
-			const b = checkSeconds($("pd-b-from").value, "B from") + "-" + checkSeconds($("pd-b-to").value, "B to");
-			params = graphParams({ a: a, b: b, width: graphWidth($("pd-diff")) });
-			params.delete("from");
-			params.delete("to");
-		} catch (e) {
-			showError("pd-diff-error", e.message);
-			return;
-		}
-		loadGraph($("pd-diff"), "pd-diff-error", "/diff.svg?" + params, () => {
-			if ($("pd-search").value) applySearch();
-		});
-	}
-
-	// ---- downloads follow the current choice ----
-
-	function updateDownloads() {
-		let p;
-		try {
-			p = query();
-		} catch (e) {
-			return;
-		}
-		const qs = p.toString() ? "?" + p : "";
-		$("pd-dl-folded").href = "/folded" + qs;
-		p.delete("lines");
-		$("pd-dl-pprof").href = "/pprof" + (p.toString() ? "?" + p : "");
-		const g = graphParams();
-		$("pd-dl-svg").href = "/flamegraph.svg" + (g.toString() ? "?" + g : "");
-	}
-
-	// ---- refresh loop ----
-
-	async function refresh(force) {
-		if (state.busy) {
-			// Asked for while another refresh runs (a new range, say): run once more after it.
-			if (force) state.pending = true;
-			return;
-		}
-		state.busy = true;
-		try {
-			await refreshStatus();
-			await refreshTargets();
-			updateDownloads();
-			if (state.view === "flame") showFlame();
-			else if (state.view === "top") await showTop();
-			else if (force) showDiff();
-		} catch (e) {
-			text($("pd-status"), "Cannot reach profd: " + e.message);
-		} finally {
-			state.busy = false;
-			if (state.pending) {
-				state.pending = false;
-				refresh(true);
-			}
-		}
-	}
-
-	function schedule() {
-		clearInterval(state.timer);
-		state.timer = 0;
-		if (state.live)
-			state.timer = setInterval(() => {
-				if (state.status && state.status.mode !== "live") return;
-				if (state.view !== "diff") refresh(false);
-			}, REFRESH_MS);
-	}
-
-	function setLive(on) {
-		state.live = on;
-		const b = $("pd-live");
-		b.setAttribute("aria-pressed", on ? "true" : "false");
-		text(b, on ? "Live" : "Paused");
-		schedule();
-		if (state.status) refreshStatus().catch(() => {});
-	}
-
-	// ---- tabs ----
-
-	function selectView(view) {
-		state.view = view;
-		for (const v of ["flame", "top", "diff"]) {
-			const tab = $("pd-tab-" + v), panel = $("pd-view-" + v);
-			const on = v === view;
-			tab.setAttribute("aria-selected", on ? "true" : "false");
-			tab.tabIndex = on ? 0 : -1;
-			panel.hidden = !on;
-		}
-		text($("pd-matched"), "");
+		if (on) flame.zoomTo([]);
+		setLive(on);
+		if (on) refresh(true);
+	});
+	$("pd-controls").addEventListener("submit", (e) => {
+		e.preventDefault();
+		applySearch();
+		writeURL();
+	});
+	$("pd-search").addEventListener("search", () => {
+		applySearch();
+		writeURL();
+	});
+	$("pd-range").addEventListener("change", () => {
+		$("pd-custom").hidden = $("pd-range").value !== "custom";
+		writeURL();
 		refresh(true);
-	}
-
-	function wire() {
-		$("pd-live").addEventListener("click", () => {
-			const on = !state.live;
-			if (on && state.wall) {
-				clearWall();
-				return;
-			}
-			setLive(on);
-			if (on) {
-				state.zoomed = false;
-				refresh(true);
-			}
-		});
-		$("pd-controls").addEventListener("submit", (e) => {
-			e.preventDefault();
-			applySearch();
-		});
-		$("pd-range").addEventListener("change", () => {
-			$("pd-custom").hidden = $("pd-range").value !== "custom";
+	});
+	$("pd-icicle").addEventListener("change", () => {
+		state.mode = $("pd-icicle").checked ? "icicle" : "flame";
+		flame.setIcicle(icicle());
+		diff.setIcicle(icicle());
+		updateDownloads();
+		writeURL();
+	});
+	for (const id of ["pd-lines", "pd-from", "pd-to"])
+		$(id).addEventListener("change", () => {
+			setZoom([]);
+			writeURL();
 			refresh(true);
 		});
-		for (const id of ["pd-target", "pd-icicle", "pd-lines", "pd-from", "pd-to"])
-			$(id).addEventListener("change", () => refresh(true));
-		$("pd-search").addEventListener("search", applySearch);
-		$("pd-history").addEventListener("submit", (e) => {
-			e.preventDefault();
-			pickWall();
-		});
-		for (const b of $("pd-history").querySelectorAll("button[data-last]"))
-			b.addEventListener("click", () => quickWall(Number(b.dataset.last)));
-		$("pd-wall-clear").addEventListener("click", clearWall);
-		$("pd-diff-form").addEventListener("submit", (e) => {
-			e.preventDefault();
+	$("pd-unzoom").addEventListener("click", () => flame.zoomTo([]));
+	$("pd-diff-unzoom").addEventListener("click", () => diff.zoomTo([]));
+	$("pd-history").addEventListener("submit", (e) => {
+		e.preventDefault();
+		pickWall();
+	});
+	for (const b of $("pd-history").querySelectorAll("button[data-last]"))
+		b.addEventListener("click", () => quickWall(Number(b.dataset.last)));
+	$("pd-wall-clear").addEventListener("click", clearWall);
+	$("pd-diff-form").addEventListener("submit", (e) => {
+		e.preventDefault();
+		try {
+			readDiffForm();
+		} catch (err) {
+			showError("pd-diff-error", err.message);
+			return;
+		}
+		showDiff();
+	});
+	for (const id of ["pd-a-file", "pd-b-file"])
+		$(id).addEventListener("change", () => {
+			readDiffForm();
 			showDiff();
 		});
-		const tabs = ["flame", "top", "diff"];
-		tabs.forEach((v, i) => {
-			const tab = $("pd-tab-" + v);
-			tab.addEventListener("click", () => selectView(v));
-			tab.addEventListener("keydown", (e) => {
-				let j = -1;
-				if (e.key === "ArrowRight") j = (i + 1) % tabs.length;
-				else if (e.key === "ArrowLeft") j = (i + tabs.length - 1) % tabs.length;
-				if (j < 0) return;
-				e.preventDefault();
-				$("pd-tab-" + tabs[j]).focus();
-				selectView(tabs[j]);
-			});
+	VIEWS.forEach((v, i) => {
+		const tab = $("pd-tab-" + v);
+		tab.addEventListener("click", () => selectView(v));
+		tab.addEventListener("keydown", (e) => {
+			let j = -1;
+			if (e.key === "ArrowRight") j = (i + 1) % VIEWS.length;
+			else if (e.key === "ArrowLeft") j = (i + VIEWS.length - 1) % VIEWS.length;
+			if (j < 0) return;
+			e.preventDefault();
+			$("pd-tab-" + VIEWS[j]).focus();
+			selectView(VIEWS[j]);
 		});
-		for (const b of $("pd-top").tHead.querySelectorAll("button")) {
-			b.addEventListener("click", () => {
-				const key = b.dataset.key;
-				if (state.topSort.key === key) state.topSort.desc = !state.topSort.desc;
-				else state.topSort = { key: key, desc: key !== "name" };
-				sortTop();
-			});
-		}
-		let resizeTimer = 0;
-		window.addEventListener("resize", () => {
-			clearTimeout(resizeTimer);
-			resizeTimer = setTimeout(() => { if (!state.zoomed) refresh(true); }, 300);
-		});
-	}
+	});
+	let resizeTimer = 0;
+	window.addEventListener("resize", () => {
+		clearTimeout(resizeTimer);
+		resizeTimer = setTimeout(() => {
+			flame.request();
+			diff.request();
+		}, 100);
+	});
+	document.addEventListener("visibilitychange", () => {
+		if (!document.hidden && state.live) refresh(false);
+	});
+}
 
-	wire();
-	const linked = wallFromURL();
-	if (linked) showWall(linked, false);
-	refresh(true).then(schedule);
-})();
+wire();
+readURL();
+picker.setChoice(state.target);
+setZoom(state.zoom);
+if (state.wall) showWall(state.wall, false);
+if (state.zoom.length) setLive(false);
+selectView(state.view).then(schedule);

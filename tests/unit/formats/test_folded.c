@@ -89,6 +89,13 @@ static void test_round_trip(void **state)
 	free(again);
 	free(out);
 	fmt_profile__free(p);
+	/* Blank lines first, a comm without frames, no newline at the end. */
+	p = read_text("\n\r\napp 2\napp;main 1", &err, &ret);
+	assert_int_equal(ret, 0);
+	again = write_text(p, NULL);
+	assert_string_equal(again, "app 2\napp;main 1\n");
+	free(again);
+	fmt_profile__free(p);
 }
 
 static void test_bad_input(void **state)
@@ -102,6 +109,8 @@ static void test_bad_input(void **state)
 		{"app;main 99999999999999999999999\n", "line 1: bad count"},
 		{"app;;main 1\n", "line 1: empty frame"},
 		{"app;m\0ain 1\n", "line 1: not text"},
+		{"c;f 9223372036854775807\nc;f 1\n", "line 2: count 1 takes the total past"},
+		{"c;f 9223372036854775000\nc;g 1000\n", "line 2: count 1000 takes the total past"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -221,11 +230,96 @@ static void test_kind(void **state)
 	assert_int_equal(fmt_kind_from_name("SVG"), FMT_UNKNOWN);
 }
 
+/* An endless stream: the same line over and over, or NUL bytes (/dev/zero) when line is "". */
+struct endless {
+	const char *line;
+	size_t pos;
+	size_t served;
+};
+
+static ssize_t endless_read(void *cookie, char *buf, size_t size)
+{
+	struct endless *e = cookie;
+	size_t len = strlen(e->line);
+
+	for (size_t i = 0; i < size; i++)
+		buf[i] = len ? e->line[e->pos++ % len] : '\0';
+	e->served += size;
+	return (ssize_t)size;
+}
+
+static int read_endless(struct endless *e, struct fmt_error *err)
+{
+	cookie_io_functions_t io = {.read = endless_read};
+	struct fmt_profile *p = fmt_profile__new(1);
+	FILE *in = fopencookie(e, "r", io);
+	int ret;
+
+	assert_non_null(in);
+	ret = fmt_folded_read(p, in, err);
+	fclose(in);
+	fmt_profile__free(p);
+	return ret;
+}
+
+/* Merging never wraps a count: the merge refuses and the destination keeps its total. */
+static void test_count_overflow(void **state)
+{
+	struct fmt_error err;
+	struct fmt_profile *a, *b;
+	int ret;
+
+	a = read_text("c;f 9223372036854775000\n", &err, &ret);
+	b = read_text("c;f 1000\n", &err, &ret);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(fmt_profile__merge(a, b, NULL), -EOVERFLOW);
+	assert_int_equal(a->total, 9223372036854775000LL);
+	assert_int_equal(a->samples[0].count, 9223372036854775000LL);
+	fmt_profile__free(a);
+	fmt_profile__free(b);
+}
+
+/* Endless or huge input ends in one error, having read no more than the limits. */
+static void test_bounded_input(void **state)
+{
+	size_t big = FMT_FOLDED_MAX_LINE + 2;
+	char *line = malloc(big + 8);
+	struct endless zeros = {.line = ""}, lines;
+	struct fmt_error err;
+
+	assert_non_null(line);
+	assert_int_equal(read_endless(&zeros, &err), -EINVAL);
+	assert_string_equal(err.msg, "line 1: not text (NUL byte)");
+	assert_true(zeros.served < 1 << 20);
+
+	/* One line longer than the limit, never ending. */
+	memset(line, 'x', big);
+	memcpy(line, "app;", 4);
+	line[big] = '\0';
+	lines = (struct endless){.line = line};
+	assert_int_equal(read_endless(&lines, &err), -EINVAL);
+	assert_string_equal(err.msg, "line 1: longer than 16 MiB");
+	assert_true(lines.served < FMT_FOLDED_MAX_LINE + (1 << 20));
+
+	/* Good lines of 1 MiB without end: refused at the total. */
+	snprintf(line, big, "app;");
+	memset(line + 4, 'y', 1 << 20);
+	snprintf(line + 4 + (1 << 20), 8, " 1\n");
+	lines = (struct endless){.line = line};
+	assert_int_equal(read_endless(&lines, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, ": input above 256 MiB"));
+	assert_true(lines.served < FMT_FOLDED_MAX_BYTES + (1 << 20));
+	free(line);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_bounded_input),
+		cmocka_unit_test(test_count_overflow),
 		cmocka_unit_test(test_dedup_and_merge),
 		cmocka_unit_test(test_many_strings),
 		cmocka_unit_test(test_separators_in_names),

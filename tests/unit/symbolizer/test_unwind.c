@@ -34,7 +34,7 @@
 #include "bpf/profile.h"
 #include "symbolizer/symbolizer.h"
 #include "symbolizer/symbolizer_internal.h"
-#include "symbolizer/unwind_internal.h"
+#include "symbolizer/unwind_table_internal.h"
 
 /* main -> fx_a -> fx_b -> fx_c -> fx_spin, forever; or, with an argument, a loop on the vdso. */
 static const char fx_c[] =

@@ -152,30 +152,33 @@ static void test_query_params(void **state)
 static void test_wall_times(void **state)
 {
 	const char *good[] = {"from=2026-11-25T14:00:00Z", "to=2026-11-25T14:15:00.5Z", "pid=7"};
+	const char *offset[] = {"from=2026-11-25T15:00:00+01:00", "to=2026-11-25t14:15:00z"};
 	const char *bad[][2] = {
 	    {"from=2026-02-29T00:00:00Z", "to=2026-03-01T00:00:00Z"}, /* not a leap year */
-	    {"from=2026-11-25T14:00:00+01:00", "to=2026-11-26T00:00:00Z"},
-	    {"from=2026-11-25 14:00:00Z", "to=2026-11-26T00:00:00Z"},
+	    {"from=2026-02-31T00:00:00Z", "to=2026-03-01T00:00:00Z"}, /* no such day */
+	    {"from=9999-01-01T00:00:00Z", "to=9999-01-02T00:00:00Z"}, /* past 2262 */
+	    {"from=2026-11-25T14:00:00+0100", "to=2026-11-26T00:00:00Z"},
+	    {"from=2026-11-25_14:00:00Z", "to=2026-11-26T00:00:00Z"},
 	    {"from=2026-11-25T14:00:00.Z", "to=2026-11-26T00:00:00Z"},
 	    {"from=2026-11-25T14:00:00.1234567890Z", "to=2026-11-26T00:00:00Z"},
 	    {"from=2026-11-25T24:00:00Z", "to=2026-11-26T00:00:00Z"},
 	    {"from=1969-12-31T23:59:59Z", "to=2026-11-26T00:00:00Z"},
-	    {"from=2026-11-25t14:00:00z", "to=2026-11-26T00:00:00Z"},
+	    {"from=2026-11-25T14:00:00", "to=2026-11-26T00:00:00Z"}, /* no zone */
 	    {"from=2026-11-26T00:00:00Z", "to=2026-11-25T00:00:00Z"}, /* reversed */
 	    {"from=2026-11-25T14:00:00Z", "to=5"},		      /* mixed forms */
 	    {"from=2026-11-25T14:00:00Z", "comm=x"},		      /* to missing */
 	};
 	struct web_query q;
 	unsigned status;
-	int64_t ns;
 
 	assert_int_equal(parse(good, 3, &q, &status), 0);
 	assert_true(q.wall && q.ranged);
 	assert_true(q.from_ns == 1795615200LL * 1000000000);
 	assert_true(q.to_ns == 1795616100LL * 1000000000 + 500000000);
-	assert_true(web_parse_time("2024-02-29T23:59:59.000000001Z", 30, &ns));
-	assert_true(ns == 1709251199LL * 1000000000 + 1);
-	assert_true(web_parse_time("1970-01-01T00:00:00Z", 20, &ns) && ns == 0);
+	/* The CLI's grammar (common/clock.h): other zones, "t", "z" and a space are RFC 3339 too. */
+	assert_int_equal(parse(offset, 2, &q, &status), 0);
+	assert_true(q.wall && q.from_ns == 1795615200LL * 1000000000);
+	assert_true(q.to_ns == 1795616100LL * 1000000000);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(parse(bad[i], 2, &q, &status), -EINVAL);
 		assert_int_equal(status, 400);
@@ -217,6 +220,138 @@ static void test_top(void **state)
 	assert_non_null(strstr(sb.buf, "\"functions\":[{\"name\":\"main\""));
 	assert_null(strstr(sb.buf, "\"f\""));
 	profd_strbuf_release(&sb);
+	fmt_profile__free(p);
+
+	/* by_comm: the same function in two programs is two rows, each with its program. */
+	p = folded("cc1;main;memcpy 5\npostgres;main;memcpy 2\ncc1;main;parse 3\n");
+	o = (struct web_top_opts){.limit = 10, .by_comm = true};
+	assert_int_equal(web_top_json(p, &o, &sb), 0);
+	assert_non_null(strstr(sb.buf, "{\"total\":10,\"count\":5,\"functions\":["
+					"{\"name\":\"memcpy\",\"comm\":\"cc1\",\"file\":\"\",\"self\":5,"));
+	assert_non_null(strstr(sb.buf, "{\"name\":\"parse\",\"comm\":\"cc1\",\"file\":\"\",\"self\":3,"));
+	assert_non_null(strstr(sb.buf, "{\"name\":\"memcpy\",\"comm\":\"postgres\",\"file\":\"\",\"self\":2,"));
+	assert_non_null(strstr(sb.buf, "{\"name\":\"main\",\"comm\":\"cc1\",\"file\":\"\",\"self\":0,\"total\":8,"));
+	profd_strbuf_release(&sb);
+	fmt_profile__free(p);
+}
+
+/* The JSON of p's tree (and base's, for a diff) with these options; the caller frees it. */
+static char *tree_json(const char *text, const char *base_text, int64_t detail, const char *focus)
+{
+	struct fmt_profile *p = folded(text), *b = base_text ? folded(base_text) : NULL;
+	struct fmt_tree *t = fmt_tree__new(p, NULL), *bt = b ? fmt_tree__new(b, NULL) : NULL;
+	struct web_tree_opts o = {.base = bt, .detail = detail};
+	struct profd_strbuf sb = {0};
+
+	assert_non_null(t);
+	if (focus) {
+		o.focus = web_tree_find_path(t, focus, strlen(focus));
+		assert_int_not_equal(o.focus, FMT_TREE_NONE);
+	}
+	assert_int_equal(web_tree_json(t, &o, &sb), 0);
+	fmt_tree__free(t);
+	fmt_tree__free(bt);
+	fmt_profile__free(p);
+	fmt_profile__free(b);
+	return profd_strbuf_detach(&sb, NULL);
+}
+
+static const char tree_text[] = "app;main;f;g 6\napp;main;f 3\napp;main;h 1\nzsh;main 2\n";
+
+static void test_tree(void **state)
+{
+	char *j = tree_json(tree_text, NULL, 0, NULL);
+
+	/* Pre-order, children by name: [name, count, nkids, flags] each. */
+	assert_string_equal(j, "{\"total\":12,\"stride\":4,\"detail\":0,\"nodes\":["
+			       "0,12,2,0,1,10,1,0,2,10,2,0,3,9,1,0,4,6,0,0,5,1,0,0,6,2,1,0,2,2,0,0],"
+			       "\"names\":[\"all\",\"app\",\"main\",\"f\",\"g\",\"h\",\"zsh\"]}");
+	free(j);
+	/* detail 5: a frame needs 12 / 5 samples; h (1) and zsh (2) are left out, and their
+	 * parents say so (flag 8). */
+	j = tree_json(tree_text, NULL, 5, NULL);
+	assert_string_equal(j, "{\"total\":12,\"stride\":4,\"detail\":5,\"nodes\":["
+			       "0,12,1,8,1,10,1,0,2,10,1,8,3,9,1,0,4,6,0,0],"
+			       "\"names\":[\"all\",\"app\",\"main\",\"f\",\"g\"]}");
+	free(j);
+	/* Focus on app;main;f: its ancestors, one child each, then its subtree measured against
+	 * f's 9 samples: g (6) stays at detail 2, and the root still carries the total. */
+	j = tree_json(tree_text, NULL, 2, "app;main;f");
+	assert_string_equal(j, "{\"total\":12,\"stride\":4,\"detail\":2,\"focus\":3,\"nodes\":["
+			       "0,12,1,8,1,10,1,0,2,10,1,8,3,9,1,0,4,6,0,0],"
+			       "\"names\":[\"all\",\"app\",\"main\",\"f\",\"g\"]}");
+	free(j);
+	/* A diff: each node's count in the base, 0 where the base lacks the path. */
+	j = tree_json("app;main;f 3\napp;main;k 1\n", "app;main;f 1\napp;main 4\n", 0, NULL);
+	assert_string_equal(j, "{\"total\":4,\"stride\":5,\"detail\":0,\"base_total\":5,\"nodes\":["
+			       "0,4,1,0,5,1,4,1,0,5,2,4,2,0,5,3,3,0,0,1,4,1,0,0,0],"
+			       "\"names\":[\"all\",\"app\",\"main\",\"f\",\"k\"]}");
+	free(j);
+}
+
+static void test_tree_paths_and_names(void **state)
+{
+	struct fmt_profile *p = folded(tree_text);
+	struct fmt_tree *t = fmt_tree__new(p, NULL);
+	struct profd_strbuf sb = {0};
+	struct web_tree_opts o = {0};
+	uint32_t n;
+
+	n = web_tree_find_path(t, "app;main;h", 10);
+	assert_string_equal(fmt_tree__name(t, n), "h");
+	assert_int_equal(web_tree_find_path(t, "app;main;h;x", 12), FMT_TREE_NONE);
+	assert_int_equal(web_tree_find_path(t, "main", 4), FMT_TREE_NONE);
+	assert_int_equal(web_tree_find_path(t, "", 0), 0);
+	/* Only the first len bytes count. */
+	assert_int_equal(web_tree_find_path(t, "zsh;main;f", 3), web_tree_find_path(t, "zsh", 3));
+	fmt_tree__free(t);
+	fmt_profile__free(p);
+
+	/* Names are JSON, safe in HTML. */
+	p = folded("<img src=x onerror=alert(1)>;main 1\n");
+	t = fmt_tree__new(p, NULL);
+	assert_int_equal(web_tree_json(t, &o, &sb), 0);
+	assert_non_null(strstr(sb.buf, "\"\\u003cimg src=x onerror=alert(1)\\u003e\""));
+	assert_null(strstr(sb.buf, "<"));
+	profd_strbuf_release(&sb);
+	fmt_tree__free(t);
+	fmt_profile__free(p);
+}
+
+static void test_tree_cache(void **state)
+{
+	struct fmt_profile *p = folded(tree_text);
+	struct web_tree_cache *c = web_tree_cache__new();
+	struct fmt_tree *t[6];
+	char key[16];
+
+	assert_non_null(c);
+	assert_null(web_tree_cache__get(c, "k0"));
+	for (int i = 0; i < 6; i++) {
+		t[i] = fmt_tree__new(p, NULL);
+		snprintf(key, sizeof(key), "k%d", i);
+		web_tree_cache__put(c, key, t[i]);
+	}
+	/* Four slots, all held: the last two were not kept, and their release frees them. */
+	assert_null(web_tree_cache__get(c, "k4"));
+	web_tree_cache__release(c, t[4]);
+	web_tree_cache__release(c, t[5]);
+	assert_ptr_equal(web_tree_cache__get(c, "k1"), t[1]);
+	web_tree_cache__release(c, t[1]);
+	for (int i = 0; i < 4; i++)
+		web_tree_cache__release(c, t[i]);
+	/* Unheld now: a new tree takes the least recently used slot (k0; k1 was used since). */
+	t[4] = fmt_tree__new(p, NULL);
+	web_tree_cache__put(c, "k4", t[4]);
+	web_tree_cache__release(c, t[4]);
+	assert_null(web_tree_cache__get(c, "k0"));
+	assert_ptr_equal(web_tree_cache__get(c, "k1"), t[1]);
+	assert_ptr_equal(web_tree_cache__get(c, "k4"), t[4]);
+	web_tree_cache__release(c, t[1]);
+	web_tree_cache__release(c, t[4]);
+	web_tree_cache__free(c);
+	/* Without a cache, release frees. */
+	web_tree_cache__release(NULL, fmt_tree__new(p, NULL));
 	fmt_profile__free(p);
 }
 
@@ -317,6 +452,9 @@ int main(void)
 		cmocka_unit_test(test_query_params),
 		cmocka_unit_test(test_wall_times),
 		cmocka_unit_test(test_top),
+		cmocka_unit_test(test_tree),
+		cmocka_unit_test(test_tree_paths_and_names),
+		cmocka_unit_test(test_tree_cache),
 		cmocka_unit_test(test_server),
 	};
 

@@ -14,8 +14,7 @@
 
 #include <cmocka.h>
 
-#include "profiler/push_internal.h"
-#include "profiler/store_internal.h"
+#include "store/store_internal.h"
 
 #define S 1000000000LL
 #define T0 1795640000000000000LL
@@ -65,37 +64,37 @@ static size_t files_on_disk(void)
 	return n;
 }
 
-static void add(struct prof_spool *s, int i, size_t len, int dropped)
+static void add(struct store_spool *s, int i, size_t len, int dropped)
 {
 	uint8_t buf[1024];
 
 	body(buf, len, i);
-	assert_int_equal(prof_spool__add(s, T0 + i * S, T0 + (i + 1) * S, buf, len), dropped);
+	assert_int_equal(store_spool__add(s, T0 + i * S, T0 + (i + 1) * S, buf, len), dropped);
 }
 
 /* Reads the oldest and checks it is window i; pops it when asked. */
-static void expect_oldest(struct prof_spool *s, int i, size_t len, bool pop)
+static void expect_oldest(struct store_spool *s, int i, size_t len, bool pop)
 {
 	int64_t start, end;
 	uint8_t *buf;
 	size_t n;
 
-	assert_int_equal(prof_spool__oldest(s, &start, &end, (void **)&buf, &n), 0);
+	assert_int_equal(store_spool__oldest(s, &start, &end, (void **)&buf, &n), 0);
 	assert_int_equal(start, T0 + i * S);
 	assert_int_equal(end, T0 + (i + 1) * S);
 	assert_int_equal(n, len);
 	assert_int_equal(buf[len - 1], i);
 	free(buf);
 	if (pop)
-		prof_spool__pop(s);
+		store_spool__pop(s);
 }
 
-static void expect_stats(struct prof_spool *s, size_t files, uint64_t bytes, uint64_t damaged)
+static void expect_stats(struct store_spool *s, size_t files, uint64_t bytes, uint64_t damaged)
 {
 	size_t f;
 	uint64_t b, dmg;
 
-	prof_spool__stats(s, &f, &b, &dmg);
+	store_spool__stats(s, &f, &b, &dmg);
 	assert_int_equal(f, files);
 	assert_int_equal(b, bytes);
 	assert_int_equal(dmg, damaged);
@@ -104,11 +103,11 @@ static void expect_stats(struct prof_spool *s, size_t files, uint64_t bytes, uin
 
 static void test_bound_drops_oldest(void **state)
 {
-	struct prof_spool *s = prof_spool__open(dir, 1000);
+	struct store_spool *s = store_spool__open(dir, 1000);
 
 	(void)state;
 	assert_non_null(s);
-	assert_int_equal(prof_spool__scan(s), 0);
+	assert_int_equal(store_spool__scan(s), 0);
 	add(s, 1, 300, 0);
 	add(s, 2, 300, 0);
 	add(s, 3, 300, 0);
@@ -120,34 +119,34 @@ static void test_bound_drops_oldest(void **state)
 	expect_stats(s, 2, 1000, 0);
 	add(s, 6, 1000, 2); /* 1000 bytes alone: everything else goes */
 	expect_stats(s, 1, 1000, 0);
-	prof_spool__free(s);
+	store_spool__free(s);
 }
 
 static void test_too_big_alone(void **state)
 {
-	struct prof_spool *s = prof_spool__open(dir, 500);
+	struct store_spool *s = store_spool__open(dir, 500);
 
 	(void)state;
 	assert_non_null(s);
-	assert_int_equal(prof_spool__scan(s), 0);
+	assert_int_equal(store_spool__scan(s), 0);
 	add(s, 1, 100, 0);
 	add(s, 2, 501, 1); /* dropped itself; what is there stays */
 	expect_stats(s, 1, 100, 0);
 	expect_oldest(s, 1, 100, false);
-	prof_spool__free(s);
+	store_spool__free(s);
 }
 
 /* Drained oldest first, whatever order the windows came in; empty at the end. */
 static void test_drain_in_order(void **state)
 {
-	struct prof_spool *s = prof_spool__open(dir, 1 << 20);
+	struct store_spool *s = store_spool__open(dir, 1 << 20);
 	int64_t start, end;
 	void *buf;
 	size_t n;
 
 	(void)state;
 	assert_non_null(s);
-	assert_int_equal(prof_spool__scan(s), 0);
+	assert_int_equal(store_spool__scan(s), 0);
 	add(s, 3, 50, 0);
 	add(s, 4, 60, 0);
 	add(s, 1, 70, 0); /* the clock stepped back */
@@ -156,44 +155,44 @@ static void test_drain_in_order(void **state)
 	expect_oldest(s, 2, 80, true);
 	expect_oldest(s, 3, 50, true);
 	expect_oldest(s, 4, 60, true);
-	assert_int_equal(prof_spool__oldest(s, &start, &end, &buf, &n), -ENOENT);
+	assert_int_equal(store_spool__oldest(s, &start, &end, &buf, &n), -ENOENT);
 	expect_stats(s, 0, 0, 0);
-	prof_spool__free(s);
+	store_spool__free(s);
 }
 
 /* A restart finds the windows in order, clears unfinished files and applies a smaller bound. */
 static void test_restart(void **state)
 {
-	struct prof_spool *s = prof_spool__open(dir, 1 << 20);
+	struct store_spool *s = store_spool__open(dir, 1 << 20);
 	char tmp[256];
 	int fd;
 
 	(void)state;
 	assert_non_null(s);
-	assert_int_equal(prof_spool__scan(s), 0);
+	assert_int_equal(store_spool__scan(s), 0);
 	for (int i = 1; i <= 5; i++)
 		add(s, i, 100, 0);
-	prof_spool__free(s);
-	snprintf(tmp, sizeof(tmp), "%s/" PROF_TMP_PREFIX "1.x", dir);
+	store_spool__free(s);
+	snprintf(tmp, sizeof(tmp), "%s/" STORE_TMP_PREFIX "1.x", dir);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	close(fd);
 
-	s = prof_spool__open(dir, 300);
+	s = store_spool__open(dir, 300);
 	assert_non_null(s);
-	assert_int_equal(prof_spool__scan(s), 2); /* 500 bytes over 300: windows 1 and 2 go */
+	assert_int_equal(store_spool__scan(s), 2); /* 500 bytes over 300: windows 1 and 2 go */
 	assert_int_equal(access(tmp, F_OK), -1);
 	expect_stats(s, 3, 300, 0);
 	expect_oldest(s, 3, 100, true);
 	expect_oldest(s, 4, 100, true);
 	expect_oldest(s, 5, 100, true);
-	prof_spool__free(s);
+	store_spool__free(s);
 }
 
 /* A damaged file is removed and counted; the next one is read. */
 static void test_damaged(void **state)
 {
-	struct prof_spool *s = prof_spool__open(dir, 1 << 20);
+	struct store_spool *s = store_spool__open(dir, 1 << 20);
 	uint8_t buf[64];
 	int64_t start, end;
 	void *got;
@@ -201,15 +200,15 @@ static void test_damaged(void **state)
 
 	(void)state;
 	assert_non_null(s);
-	assert_int_equal(prof_spool__scan(s), 0);
+	assert_int_equal(store_spool__scan(s), 0);
 	memset(buf, 'x', sizeof(buf)); /* not gzip */
-	assert_int_equal(prof_spool__add(s, T0, T0 + S, buf, sizeof(buf)), 0);
+	assert_int_equal(store_spool__add(s, T0, T0 + S, buf, sizeof(buf)), 0);
 	add(s, 1, 40, 0);
-	assert_int_equal(prof_spool__oldest(s, &start, &end, &got, &n), -EBADMSG);
+	assert_int_equal(store_spool__oldest(s, &start, &end, &got, &n), -EBADMSG);
 	expect_stats(s, 1, 40, 1);
 	expect_oldest(s, 1, 40, true);
 	expect_stats(s, 0, 0, 1);
-	prof_spool__free(s);
+	store_spool__free(s);
 }
 
 int main(void)

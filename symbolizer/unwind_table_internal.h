@@ -3,7 +3,7 @@
  * Unwind tables of one ELF file, for unwind.c (libunwind's remote API) and its tests and fuzz
  * target; nothing outside symbolizer/ includes it.
  *
- * A table is parsed once per file identity. It keeps the file's .eh_frame bytes (libunwind reads
+ * A table is parsed once per file identity and hangs off the file's sym_file in the file cache. It keeps the file's .eh_frame bytes (libunwind reads
  * FDEs and CIEs from them, at their load address: their pointers are pc-relative) and a sorted
  * search table in the layout of libunwind's `struct table_entry`, taken from .eh_frame_hdr when
  * the file has a valid one, else built by walking .eh_frame. A .debug_frame is rewritten into
@@ -12,8 +12,8 @@
  * Everything is bounded by the section sizes: a corrupt section yields fewer entries, never a
  * read outside the bytes read from the file.
  */
-#ifndef PROFD_UNWIND_INTERNAL_H
-#define PROFD_UNWIND_INTERNAL_H
+#ifndef PROFD_UNWIND_TABLE_INTERNAL_H
+#define PROFD_UNWIND_TABLE_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,6 +70,8 @@ struct sym_uw_table {
 int sym_uw_table__read_fd(int fd, struct sym_uw_table *out);
 int sym_uw_table__read_mem(const void *image, size_t size, struct sym_uw_table *out);
 void sym_uw_table__release(struct sym_uw_table *t);
+/* Releases a table that was malloc'ed, and frees it. NULL is a no-op. */
+void sym_uw_table__free(struct sym_uw_table *t);
 
 /*
  * The parsers, on raw section bytes (each copies what it keeps; the fuzz target drives them).

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sampling machinery under a session (session.c), shared by its files only: the BPF
+ * skeleton's lifecycle and draining, perf events, the stack-depth sysctl, privileges, and the
+ * collector that turns drained samples into symbolized profiles.
+ */
+#ifndef PROFD_SAMPLER_INTERNAL_H
+#define PROFD_SAMPLER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>
+
+#include "bpf/profile.h"
+#include "formats/formats.h"
+#include "symbolizer/symbolizer.h"
+
+/* ---- sampler.c: the BPF skeleton's lifecycle, perf events, draining ---- */
+
+struct prof_stack_sample;
+
+struct prof_sampler_opts {
+	int freq;	    /* samples per second per CPU */
+	int max_stack;	    /* stack depth the maps hold */
+	bool filter_pids;   /* sample only targets (and what they fork) */
+	bool filter_tids;   /* sample only the threads added with prof_sampler__add_thread() */
+	bool kernel_stacks; /* also take kernel stacks */
+	unsigned window_ms; /* how often user space drains; sizes the maps */
+	/* Called from prof_sampler__poll() for every process event. */
+	void (*on_event)(const struct profd_event *e, void *ctx);
+	void *ctx;
+	enum profd_unwind unwind; /* FP: everything in the kernel; else see on_stack */
+	unsigned stack_size;	  /* bytes of user stack copied per sample, a multiple of 4096 */
+	/* Called from prof_sampler__poll() and __drain() for every sample with a stack copy. */
+	void (*on_stack)(const struct prof_stack_sample *ss, void *ctx);
+};
+
+/* One aggregated entry of a drained buffer. Stacks are leaf first. */
+struct prof_raw_sample {
+	uint32_t pid, tid;
+	char comm[PROFD_COMM_LEN + 1];
+	const uint64_t *ustack;
+	uint32_t nustack;
+	int ustack_err; /* 0, or -errno why there is none (-ENOENT: not taken, -ENOMEM: map full) */
+	const uint64_t *kstack;
+	uint32_t nkstack;
+	int kstack_err;
+	uint64_t count;
+	bool ustack_truncated; /* cut short of its root (copied stack too small): ends in [truncated] */
+};
+
+/* A sample that carries a copy of its user stack (DWARF unwinding); pointers valid during the
+ * on_stack call only. */
+struct prof_stack_sample {
+	uint32_t pid, tid;
+	char comm[PROFD_COMM_LEN + 1];
+	const uint64_t *kstack; /* leaf first */
+	uint32_t nkstack;
+	int kstack_err;
+	const uint64_t *regs; /* PROFD_REG_MAX user registers */
+	const uint8_t *stack; /* stack_len bytes from regs[PROFD_REG_SP] up */
+	uint32_t stack_len;
+	bool stack_cut; /* the copy stopped at the size limit: the stack goes on above it */
+};
+
+struct prof_sampler;
+
+/*
+ * Opens and loads the BPF programs with the given settings. Returns NULL with errno set and a
+ * one-line reason logged.
+ */
+struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts);
+void prof_sampler__free(struct prof_sampler *s);
+/* Adds a process to sample (with filter_pids). Returns 0 or -errno. */
+int prof_sampler__add_target(struct prof_sampler *s, pid_t pid);
+/* Adds one thread (tid of process tgid) to sample (with filter_tids). Returns 0 or -errno. */
+int prof_sampler__add_thread(struct prof_sampler *s, pid_t tgid, pid_t tid);
+/* Opens one perf event per online CPU and attaches everything. Returns 0 or -errno. */
+int prof_sampler__start(struct prof_sampler *s);
+/* Closes the perf events: nothing is sampled from now on, what was stays to be drained. */
+void prof_sampler__stop(struct prof_sampler *s);
+/*
+ * Stops taking samples seconds from now, from a thread of its own: on time even while the
+ * caller is busy draining a backlog. Returns 0 or -errno.
+ */
+int prof_sampler__stop_after(struct prof_sampler *s, double seconds);
+/* The perf event in use: "cycles" or "cpu-clock". */
+const char *prof_sampler__event_name(const struct prof_sampler *s);
+/* Waits up to timeout_ms for process events and delivers them. Returns 0 or -errno. */
+int prof_sampler__poll(struct prof_sampler *s, int timeout_ms);
+/*
+ * Flips buffers, waits until no CPU writes the old one, then hands every entry of it to fn and
+ * clears it. Nothing sampled meanwhile is lost: it lands in the other buffer. Returns the number
+ * of entries or -errno (fn's negative return aborts the drain).
+ */
+int prof_sampler__drain(struct prof_sampler *s,
+			int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx);
+/* Sums the per-CPU counters (enum profd_counter). */
+void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT_MAX]);
+int prof_sampler__max_stack(const struct prof_sampler *s);
+/* Auto mode: how pid's user stacks are taken from now on. Returns 0 or -errno. */
+int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode);
+
+/* ---- perf_events.c ---- */
+
+/* The CPUs that are online now, from /sys. Returns a malloc'd array and its length, or -errno. */
+int prof_online_cpus(int **cpus);
+/*
+ * Opens a sampling event at freq Hz on cpu for every process: hardware cycles where a PMU
+ * exists, else cpu-clock (*software is set then). Returns an fd or -errno.
+ */
+int prof_perf_event_open(int cpu, int freq, bool *software);
+/* kernel.perf_event_max_sample_rate, or -errno. */
+int prof_max_sample_rate(void);
+
+/* ---- max_stack.c: raise kernel.perf_event_max_stack for the run, put it back after ---- */
+
+/*
+ * Raises the sysctl to depth if lower. Returns the depth stacks will have: depth, or the
+ * current value when the kernel refuses (one line logged); -errno if the sysctl is unreadable.
+ */
+int prof_max_stack_raise(int depth);
+/* Restores the value prof_max_stack_raise() found; safe to call more than once. */
+void prof_max_stack_restore(void);
+int prof_max_stack_current(void);
+
+/* ---- stacks.c: raw samples -> symbolized profile ---- */
+
+struct prof_stacks;
+
+struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, int max_stack);
+void prof_stacks__free(struct prof_stacks *st);
+/* Symbolizes rs and adds it to p. Returns 0 or -errno. */
+int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
+		     const struct prof_raw_sample *rs);
+
+/* ---- unwind_collector.c: samples with stack copies -> unwound, aggregated samples ---- */
+
+struct prof_unwind_opts {
+	enum profd_unwind mode; /* DWARF or AUTO */
+	int max_stack;		/* user frames kept per stack */
+	unsigned stack_size;	/* bytes copied per sample (for messages) */
+};
+
+struct prof_unwind_counts {
+	uint64_t samples;			    /* unwound */
+	uint64_t stops[SYM_UNWIND_NSTOPS];	    /* why each unwind stopped */
+	uint64_t dwarf_processes, fp_processes; /* auto mode's choices */
+	uint64_t frames;
+	size_t files, table_bytes; /* unwind tables in memory */
+};
+
+struct prof_unwind;
+struct profd_strbuf;
+
+/* Returns NULL with errno set. r must outlive it. */
+struct prof_unwind *prof_unwind__new(struct sym_resolver *r, const struct prof_unwind_opts *o);
+void prof_unwind__free(struct prof_unwind *u);
+/* Unwinds one sample (no file I/O for a prepared process) and counts it in. Returns 0 or -errno. */
+int prof_unwind__add(struct prof_unwind *u, const struct prof_stack_sample *ss);
+/* Adds everything aggregated since the last flush to window and empties. Returns 0 or -errno. */
+int prof_unwind__flush(struct prof_unwind *u, struct prof_stacks *st, struct fmt_profile *window);
+/* pid is about to get a new snapshot (exec): symbolizes its samples so far with the old one. */
+int prof_unwind__before_exec(struct prof_unwind *u, struct prof_stacks *st, pid_t pid,
+			     int64_t period_ns);
+/*
+ * A new process or image: how its user stacks should be taken (auto mode decides from the
+ * executable's CFI and says why under -v), with its unwind tables read now if that is DWARF.
+ */
+enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid);
+void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts *out);
+/* Appends "; --unwind auto: ..., N stacks truncated ..., N unwinds stopped early (...)". */
+void prof_unwind__summary(const struct prof_unwind *u, struct profd_strbuf *sb);
+
+/* ---- collector.c: sampler + symbolizer, one symbolized profile per window ---- */
+
+struct prof_collector_opts {
+	int freq;
+	int max_stack;
+	bool all;	    /* every process; else only targets and what they fork */
+	bool threads;	    /* only threads added with prof_collector__add_thread() */
+	unsigned window_ms; /* drain period */
+	bool lines;	    /* resolve source lines */
+	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is FP */
+	unsigned stack_size;	  /* bytes of user stack copied per sample; 0: 16384 */
+};
+
+#define PROF_EXITS_KEPT 16
+
+struct prof_exit {
+	pid_t pid;
+	char comm[PROFD_COMM_LEN + 1];
+};
+
+struct prof_collector {
+	struct prof_sampler *sampler;
+	struct sym_resolver *resolver;
+	struct prof_stacks *stacks;
+	struct prof_collector_opts opts;
+	uint64_t counters[PROFD_CNT_MAX]; /* as of the last drain */
+	pid_t *pending_drop;		  /* exited: forget after the next drain */
+	size_t npending, cap_pending;
+	struct prof_exit exits[PROF_EXITS_KEPT]; /* the first processes that exited */
+	size_t nexits;				 /* all that exited during the run */
+	size_t processes; /* distinct processes announced */
+	struct prof_unwind *unwind; /* NULL with --unwind fp */
+};
+
+/* Loads BPF and sets up the symbolizer. Returns 0 or -errno (one line logged). */
+int prof_collector__init(struct prof_collector *c, const struct prof_collector_opts *opts);
+void prof_collector__fini(struct prof_collector *c);
+int prof_collector__add_target(struct prof_collector *c, pid_t pid);
+int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid);
+int prof_collector__start(struct prof_collector *c);
+/* Stops sampling (the duration is over): the drains after it have a bounded amount to do. */
+void prof_collector__stop(struct prof_collector *c);
+/* Waits up to timeout_ms for process events and handles them. Returns 0 or -errno. */
+int prof_collector__poll(struct prof_collector *c, int timeout_ms);
+/*
+ * Drains the samples taken since the last drain into window (a fresh profile) and updates the
+ * loss counters. Returns 0 or -errno.
+ */
+int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window);
+/* Appends what unwinding lost or chose to a summary line (nothing with --unwind fp). */
+void prof_collector__unwind_summary(const struct prof_collector *c, struct profd_strbuf *sb);
+
+/* ---- privileges.c ---- */
+
+/* Checks what sampling needs; logs one line naming what is missing. Returns 0 or -EPERM. */
+int prof_check_privileges(void);
+
+/* ---- command.c: the command profd starts for `profd -- CMD` ---- */
+
+struct prof_command {
+	char **argv;
+	pid_t pid;  /* 0: none */
+	int go_fd;  /* it waits for a byte here before its exec; -1 once released */
+	int status; /* as waitpid() gives it, once done */
+	bool done;
+};
+
+/*
+ * Starts argv stopped before its exec (it waits on a pipe), so that it is a target before it
+ * runs its first instruction. Returns 0 or -errno (one line logged).
+ */
+int prof_command__spawn(struct prof_command *c, char **argv);
+/* Lets it exec. Returns 0 or -errno. */
+int prof_command__go(struct prof_command *c);
+/* Whether it has exited (reaped now if it just did). */
+bool prof_command__exited(struct prof_command *c);
+/*
+ * Ends it with SIGTERM if it still runs, and says how it ended if it ended on its own. Returns
+ * PROFD_EXIT_FAILURE if it failed, else PROFD_EXIT_OK.
+ */
+int prof_command__end(struct prof_command *c);
+/* After a failure: makes it give up before its exec, or kills it, and reaps it. */
+void prof_command__kill(struct prof_command *c);
+
+#endif

@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The sampling session: BPF sampling, the symbolizer and the page for one run, and the drain
+ * loop that turns what the kernel aggregated into one symbolized profile per period. Both
+ * sampling commands run it; their options choose what to sample and for how long, their hooks
+ * what happens to each period's profile.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "profiler/sampling_internal.h"
+#include "profiler/session_internal.h"
+
+#define POLL_MS 100
+#define LIVE_S 600 /* what the page can pick ranges from: the last 10 minutes */
+
+struct prof_session {
+	struct prof_session_opts o;
+	struct prof_collector c;
+	bool sampling; /* c is set up */
+	struct prof_command cmd;
+	struct prof_live *live; /* with a page: the windows go here */
+	struct web_server *server;
+	struct fmt_profile *total; /* keep_profile without a page */
+	int64_t start_mono, start_ns;
+	double live_to; /* seconds since the start the page has windows up to */
+	double elapsed_s;
+	struct prof_session_stats last; /* kept when sampling stops */
+};
+
+static double since_start(const struct prof_session *s)
+{
+	return (profd_mono_ns() - s->start_mono) / 1e9;
+}
+
+static int64_t period_ns(const struct prof_session *s)
+{
+	return PROFD_NS_PER_S / s->o.freq;
+}
+
+/* Samples that are not in the profile (a sample that lost a stack is). */
+static uint64_t lost_samples(const uint64_t *cnt)
+{
+	return cnt[PROFD_CNT_COUNTS_FULL] + cnt[PROFD_CNT_RINGBUF_FULL];
+}
+
+/* libbpf explains its failures at length; we report them in one line and keep its text for -v. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (profd_log_get_level() >= PROFD_LOG_DEBUG)
+		profd_vlog(PROFD_LOG_DEBUG, fmt, ap);
+	return 0;
+}
+
+int prof_session_clamp_freq(const char *opt, long freq)
+{
+	int max = prof_max_sample_rate();
+
+	if (max > 0 && freq > max) {
+		pr_warn("%s %ld: above kernel.perf_event_max_sample_rate; sampling at %d Hz", opt,
+			freq, max);
+		return max;
+	}
+	return (int)freq;
+}
+
+bool prof_parse_unwind(const char *s, enum profd_unwind *out)
+{
+	static const char *const names[] = {
+		[PROFD_UNWIND_FP] = "fp", [PROFD_UNWIND_DWARF] = "dwarf", [PROFD_UNWIND_AUTO] = "auto"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (names[i] && !strcmp(s, names[i])) {
+			*out = (enum profd_unwind)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- the page ---- */
+
+static void live_info(struct prof_session *s, struct prof_live_info *info, const char *mode)
+{
+	memset(info, 0, sizeof(*info));
+	info->mode = mode;
+	snprintf(info->event, sizeof(info->event), "%s", prof_sampler__event_name(s->c.sampler));
+	info->freq = s->o.freq;
+	info->start_ns = s->start_ns;
+	info->lost = lost_samples(s->c.counters);
+	info->processes = s->c.processes;
+}
+
+static int start_page(struct prof_session *s)
+{
+	struct web_source src;
+	unsigned windows = LIVE_S * 1000 / s->o.drain_ms;
+
+	s->live = prof_live__new(period_ns(s), windows ? windows : 1, s->o.drain_ms / 1000.0);
+	if (!s->live)
+		return -errno;
+	prof_live__source(s->live, &s->o.hooks.web, &src);
+	s->server = prof_http_serve(s->o.http, &src);
+	return s->server ? 0 : -errno;
+}
+
+/* ---- sampling ---- */
+
+static int add_targets(struct prof_session *s)
+{
+	const struct prof_session_opts *o = &s->o;
+	int err;
+
+	for (int i = 0; i < o->npids; i++) {
+		err = prof_collector__add_target(&s->c, o->pids[i]);
+		if (err) {
+			pr_warn("pid %d: cannot add target: %s", o->pids[i], strerror(-err));
+			return err;
+		}
+	}
+	for (int i = 0; i < o->ntids; i++) {
+		pid_t tgid = prof_thread_group(o->tids[i]);
+
+		err = tgid < 0 ? tgid : prof_collector__add_thread(&s->c, tgid, o->tids[i]);
+		if (err) {
+			pr_warn("thread %d: cannot add target: %s", o->tids[i], strerror(-err));
+			return err;
+		}
+	}
+	if (!o->argv)
+		return 0;
+	err = prof_command__spawn(&s->cmd, o->argv);
+	/*
+	 * Only the BPF target, no maps snapshot: until it execs, the child is a copy of profd, and
+	 * BPF reports an exec only for a process it has sampled. Its first sample announces it and
+	 * the snapshot is taken then, of the command.
+	 */
+	return err ?: prof_sampler__add_target(s->c.sampler, s->cmd.pid);
+}
+
+static int start_sampling(struct prof_session *s)
+{
+	const struct prof_session_opts *o = &s->o;
+	struct prof_collector_opts co = {
+		.freq = o->freq,
+		.all = o->all,
+		.threads = o->ntids > 0,
+		.window_ms = o->drain_ms,
+		.lines = o->lines,
+		.unwind = o->unwind,
+		.stack_size = o->stack_size ? o->stack_size : PROFD_STACK_SIZE_DEFAULT,
+	};
+	int err;
+
+	co.max_stack = prof_max_stack_raise(o->max_stack);
+	if (co.max_stack < 0)
+		return co.max_stack;
+	err = prof_collector__init(&s->c, &co);
+	if (err)
+		return err;
+	s->sampling = true;
+	if (o->keep_profile && !s->live && !(s->total = fmt_profile__new(period_ns(s))))
+		return -ENOMEM;
+	s->start_ns = profd_wall_ns();
+	s->start_mono = profd_mono_ns();
+	err = add_targets(s);
+	err = err ?: prof_collector__start(&s->c);
+	err = err ?: prof_command__go(&s->cmd);
+	/* On time even while a backlog keeps the drain loop busy. */
+	if (!err && o->duration_s > 0)
+		err = prof_sampler__stop_after(s->c.sampler, o->duration_s);
+	if (err)
+		return err;
+	pr_debug("sampling %s at %d Hz", prof_sampler__event_name(s->c.sampler), o->freq);
+	if (o->unwind != PROFD_UNWIND_FP)
+		pr_debug("user stacks: --unwind %s, %u-byte stack copies",
+			 o->unwind == PROFD_UNWIND_AUTO ? "auto" : "dwarf", co.stack_size);
+	return 0;
+}
+
+struct prof_session *prof_session__start(const struct prof_session_opts *o)
+{
+	struct prof_session *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return NULL;
+	s->o = *o;
+	if (!s->o.drain_ms)
+		s->o.drain_ms = 1000;
+	s->cmd.go_fd = -1;
+	libbpf_set_print(libbpf_log);
+	err = prof_check_privileges();
+	if (!err) {
+		prof_signals_catch();
+		if (o->http && o->http->listen)
+			err = start_page(s);
+	}
+	err = err ?: start_sampling(s);
+	if (err) {
+		prof_session__free(s);
+		errno = -err;
+		return NULL;
+	}
+	return s;
+}
+
+/* ---- the drain loop ---- */
+
+/* Only the samples f matches, into a new profile in place of *p. */
+static int filter(struct fmt_profile **p, const struct fmt_filter *f)
+{
+	struct fmt_profile *kept = fmt_profile__new((*p)->period_ns);
+	int err = kept ? fmt_profile__merge(kept, *p, f) : -ENOMEM;
+
+	fmt_profile__free(*p);
+	*p = kept;
+	return err;
+}
+
+static int drain(struct prof_session *s)
+{
+	struct fmt_profile *piece = fmt_profile__new(period_ns(s));
+	struct prof_live_info info;
+	int err = piece ? prof_collector__drain(&s->c, piece) : -ENOMEM;
+	double to;
+
+	if (!err && s->o.filter)
+		err = filter(&piece, s->o.filter);
+	if (!err && s->o.hooks.on_drain)
+		err = s->o.hooks.on_drain(s->o.hooks.ctx, piece);
+	if (!err && s->live) {
+		to = since_start(s);
+		live_info(s, &info, "live");
+		err = prof_live__publish(s->live, piece, s->live_to, to, &info, false);
+		piece = NULL; /* taken, even on failure */
+		s->live_to = to;
+	} else if (!err && s->total) {
+		err = fmt_profile__merge(s->total, piece, NULL);
+	}
+	fmt_profile__free(piece);
+	if (err)
+		pr_warn("cannot collect samples: %s", strerror(-err));
+	return err;
+}
+
+static void print_status(struct prof_session *s)
+{
+	uint64_t cnt[PROFD_CNT_MAX];
+
+	prof_sampler__counters(s->c.sampler, cnt);
+	fprintf(stderr, "\r\033[Kprofd: %.0fs  %llu samples  %zu processes  %llu lost",
+		since_start(s), (unsigned long long)cnt[PROFD_CNT_SAMPLES], s->c.processes,
+		(unsigned long long)lost_samples(cnt));
+}
+
+static bool process_alive(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* Whether the run is over: its time is up, or what it samples is gone. */
+static bool done(struct prof_session *s, int64_t now)
+{
+	const struct prof_session_opts *o = &s->o;
+
+	if (o->duration_s > 0 && (now - s->start_mono) / 1e9 >= o->duration_s)
+		return true;
+	if (s->cmd.pid > 0 && prof_command__exited(&s->cmd))
+		return true;
+	if (!o->until_targets_exit || (!o->npids && !o->ntids))
+		return false;
+	for (int i = 0; i < o->npids; i++)
+		if (process_alive(o->pids[i]))
+			return false;
+	for (int i = 0; i < o->ntids; i++)
+		if (prof_thread_group(o->tids[i]) > 0)
+			return false;
+	return true;
+}
+
+/* Drains every drain_ms, and calls on_period every period_ms, until done or an error. */
+static void loop(struct prof_session *s)
+{
+	const struct prof_session_hooks *h = &s->o.hooks;
+	int64_t drain_ns = s->o.drain_ms * 1000000LL, period = h->period_ms * 1000000LL;
+	int64_t next_drain = s->start_mono + drain_ns, next_period = s->start_mono + period;
+	int64_t next_status = s->start_mono + PROFD_NS_PER_S;
+	bool tty = s->o.status_line && isatty(STDERR_FILENO);
+
+	while (!prof_signals_caught()) {
+		int64_t t = profd_mono_ns();
+		bool period_over = period && h->on_period && t >= next_period;
+
+		if (done(s, t))
+			break;
+		/* A period ends with a drain, so it holds what was sampled during its span. */
+		if (t >= next_drain || period_over) {
+			if (drain(s))
+				break;
+			next_drain += drain_ns;
+			if (next_drain < t)
+				next_drain = t + drain_ns; /* fell behind: no burst of drains */
+		}
+		if (period_over) {
+			if (h->on_period(h->ctx))
+				break;
+			next_period = profd_mono_ns() + period;
+		}
+		if (tty && t >= next_status) {
+			print_status(s);
+			next_status += PROFD_NS_PER_S;
+		}
+		prof_collector__poll(&s->c, POLL_MS);
+	}
+	if (tty)
+		fputs("\r\033[K", stderr);
+}
+
+int prof_session__run(struct prof_session *s)
+{
+	struct prof_live_info info;
+	int err;
+
+	loop(s);
+	/* Stopped first: under overload, sampling on while draining would never let the run end. */
+	prof_collector__stop(&s->c);
+	/* Two drains: the first takes the live buffer, the second what landed during the first. */
+	err = drain(s);
+	err = err ?: drain(s);
+	s->elapsed_s = since_start(s);
+	if (s->o.duration_s > 0 && s->elapsed_s > s->o.duration_s)
+		s->elapsed_s = s->o.duration_s; /* sampling stopped then; the rest was draining */
+	if (!err && s->live) {
+		live_info(s, &info, "stopped");
+		err = prof_live__publish(s->live, NULL, 0, 0, &info, true);
+	}
+	if (prof_signals_caught())
+		pr_debug("stopped by signal %d", prof_signals_caught());
+	return err;
+}
+
+/* ---- after the run ---- */
+
+static const struct fmt_profile *whole(const struct prof_session *s)
+{
+	return s->live ? prof_live__peek(s->live) : s->total;
+}
+
+void prof_session__stats(const struct prof_session *s, struct prof_session_stats *out)
+{
+	const struct prof_collector *c = &s->c;
+	const struct fmt_profile *p = whole(s);
+	struct prof_unwind_counts uc;
+
+	if (!s->sampling) {
+		*out = s->last;
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	out->event = prof_sampler__event_name(c->sampler);
+	out->max_stack = prof_sampler__max_stack(c->sampler);
+	out->start_ns = s->start_ns;
+	out->elapsed_s = s->elapsed_s ? s->elapsed_s : since_start(s);
+	memcpy(out->counters, c->counters, sizeof(out->counters));
+	out->lost = lost_samples(c->counters);
+	out->processes = c->processes;
+	out->nexits = c->nexits;
+	for (size_t i = 0; i < c->nexits && i < PROF_SESSION_EXITS && i < PROF_EXITS_KEPT; i++) {
+		out->exits[i].pid = c->exits[i].pid;
+		memcpy(out->exits[i].comm, c->exits[i].comm, sizeof(out->exits[i].comm));
+	}
+	if (p) {
+		out->samples_kept = p->total;
+		out->loss = p->loss;
+	}
+	if (c->unwind) {
+		prof_unwind__counts(c->unwind, &uc);
+		out->unwind_cut = uc.stops[SYM_UNWIND_TRUNCATED];
+	}
+	sym_resolver__stats(c->resolver, &out->symbolizer);
+}
+
+void prof_session__unwind_summary(const struct prof_session *s, struct profd_strbuf *sb)
+{
+	if (s->sampling)
+		prof_collector__unwind_summary(&s->c, sb);
+}
+
+int prof_session__end_command(struct prof_session *s)
+{
+	return prof_command__end(&s->cmd);
+}
+
+/* What symbolization cost, for -v: the caches are bounded, this says how full they got. */
+static void log_symbolizer(const struct sym_stats *st)
+{
+	pr_debug("symbolizer: %zu files with symbols, %zu with DWARF (%zu KiB), %zu KiB cached in "
+		 "all; %llu hits, %llu misses, %llu loads, %llu DWARF loads, %llu evictions, "
+		 "%llu debuginfod fetches",
+		 st->files, st->debug_files, st->debug_bytes >> 10, st->cache_bytes >> 10,
+		 (unsigned long long)st->hits, (unsigned long long)st->misses,
+		 (unsigned long long)st->loads, (unsigned long long)st->debug_loads,
+		 (unsigned long long)st->evictions, (unsigned long long)st->debuginfod_fetches);
+}
+
+void prof_session__stop_sampling(struct prof_session *s)
+{
+	if (s->sampling) {
+		prof_session__stats(s, &s->last);
+		log_symbolizer(&s->last.symbolizer);
+		/* The kernel refuses (EBUSY) to change the sysctl while a stack map exists. */
+		prof_collector__fini(&s->c);
+		s->sampling = false;
+	}
+	prof_max_stack_restore();
+}
+
+void prof_session__linger(struct prof_session *s)
+{
+	if (!s->server)
+		return;
+	pr_info("sampling stopped; still serving the profile, Ctrl-C to quit");
+	prof_signals_wait();
+}
+
+struct fmt_profile *prof_session__profile(struct prof_session *s)
+{
+	struct fmt_profile *p;
+
+	web_server__stop(s->server);
+	s->server = NULL;
+	p = s->live ? prof_live__steal(s->live) : s->total;
+	s->total = NULL;
+	if (p) {
+		p->time_ns = s->start_ns;
+		p->duration_ns = (int64_t)(s->elapsed_s * 1e9);
+	}
+	return p;
+}
+
+void prof_session__free(struct prof_session *s)
+{
+	if (!s)
+		return;
+	prof_command__kill(&s->cmd);
+	prof_session__stop_sampling(s);
+	web_server__stop(s->server);
+	prof_live__free(s->live);
+	fmt_profile__free(s->total);
+	free(s);
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One sampling session, what `profd` and `profd agent` both run: BPF sampling on every CPU, the
+ * symbolizer, the unwinding of copied stacks, a drain of what was sampled every period into a
+ * symbolized profile, the live web page, the status line, stop signals and the command profd
+ * starts. The commands add only their options and what they do with the profiles.
+ */
+#ifndef PROFD_SESSION_INTERNAL_H
+#define PROFD_SESSION_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>
+
+#include "bpf/profile.h"
+#include "common/strbuf.h"
+#include "profiler/commands_internal.h"
+#include "symbolizer/symbolizer.h"
+#include "web/web.h"
+
+/* How the commands hear of each drain. Every callback returns 0, or -errno to end the run. */
+struct prof_session_hooks {
+	void *ctx;
+	/* After every drain, with what was sampled since the one before (filtered). */
+	int (*on_drain)(void *ctx, const struct fmt_profile *piece);
+	/* Every period_ms of the run (0: never), right after a drain. */
+	unsigned period_ms;
+	int (*on_period)(void *ctx);
+	/* What the page serves besides the live profile: /metrics, the history on disk. */
+	struct web_source web;
+};
+
+struct prof_session_opts {
+	/* What: pids (and what they fork), threads, a command started for the run, or all. */
+	const pid_t *pids;
+	int npids;
+	const pid_t *tids;
+	int ntids;
+	char **argv; /* -- CMD ARGS: started stopped, sampled from its exec on */
+	bool all;
+	int freq;
+	int max_stack; /* raises kernel.perf_event_max_stack for the run if it is lower */
+	enum profd_unwind unwind;
+	unsigned stack_size; /* bytes of user stack copied per sample; 0: 16384 */
+	bool lines;	     /* source lines wanted in the output */
+	/* How long and how: */
+	unsigned drain_ms;	   /* a drain every this often: the page's window length */
+	double duration_s;	   /* 0: until a stop signal (or the targets are gone) */
+	bool until_targets_exit;   /* stop once every pid and tid, or the command, has exited */
+	bool status_line;	   /* on a terminal: elapsed, samples, processes, lost */
+	bool keep_profile;	   /* keep the whole run's profile for prof_session__profile() */
+	const struct fmt_filter *filter; /* samples kept; NULL: all */
+	const struct prof_http_opts *http; /* a page with the last LIVE_S seconds; NULL: none */
+	struct prof_session_hooks hooks;
+};
+
+#define PROF_SESSION_EXITS 16
+
+/* What the session saw, as of the last drain. */
+struct prof_session_stats {
+	const char *event; /* "cycles" or "cpu-clock" */
+	int max_stack;	   /* frames stacks hold */
+	int64_t start_ns;  /* wall clock of the start of sampling */
+	double elapsed_s;  /* sampling time so far, frozen when sampling stops */
+	uint64_t counters[PROFD_CNT_MAX];
+	uint64_t lost;	  /* samples lost (stacks lost keep their sample: see counters) */
+	size_t processes; /* distinct processes announced */
+	size_t nexits;	  /* processes that exited; the first ones: */
+	struct prof_session_exit {
+		pid_t pid;
+		char comm[PROFD_COMM_LEN + 1];
+	} exits[PROF_SESSION_EXITS];
+	int64_t samples_kept; /* in the whole run's profile (keep_profile or a page) */
+	struct fmt_loss loss; /* of the whole run's profile */
+	uint64_t unwind_cut;  /* stacks cut where the copied user stack ended */
+	struct sym_stats symbolizer;
+};
+
+struct prof_session;
+
+/*
+ * Checks privileges, catches stop signals, starts the page, raises the stack-depth sysctl,
+ * loads BPF, adds the targets, starts the command and starts sampling. Returns the session, or
+ * NULL with errno set and one line logged; free with prof_session__free().
+ */
+struct prof_session *prof_session__start(const struct prof_session_opts *o);
+/*
+ * Drains every drain_ms until the duration, a stop signal or (with until_targets_exit) the
+ * targets' end, then twice more so that nothing sampled is left behind. Returns 0 or -errno
+ * (one line logged).
+ */
+int prof_session__run(struct prof_session *s);
+/* Frees BPF and puts the stack-depth sysctl back; the page (if any) stays up. */
+void prof_session__stop_sampling(struct prof_session *s);
+/* Keeps the page up until a stop signal, once sampling has stopped. */
+void prof_session__linger(struct prof_session *s);
+/*
+ * Stops the page and hands over the whole run's profile (with keep_profile or a page), with its
+ * time and duration set; NULL otherwise. The caller frees it.
+ */
+struct fmt_profile *prof_session__profile(struct prof_session *s);
+/*
+ * Ends the command if it still runs and says how it ended. Returns PROFD_EXIT_FAILURE if it
+ * failed on its own, else PROFD_EXIT_OK.
+ */
+int prof_session__end_command(struct prof_session *s);
+void prof_session__stats(const struct prof_session *s, struct prof_session_stats *out);
+/* Appends what --unwind dwarf or auto lost or chose to a summary line (nothing for fp). */
+void prof_session__unwind_summary(const struct prof_session *s, struct profd_strbuf *sb);
+void prof_session__free(struct prof_session *s);
+
+/*
+ * A sampling frequency the kernel takes: freq, or kernel.perf_event_max_sample_rate with a
+ * warning naming opt ("-F") when freq is above it.
+ */
+int prof_session_clamp_freq(const char *opt, long freq);
+/* "fp", "dwarf" or "auto" (--unwind). */
+bool prof_parse_unwind(const char *s, enum profd_unwind *out);
+
+#endif

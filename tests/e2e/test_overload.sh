@@ -1,0 +1,55 @@
+#!/bin/sh
+# More than the machine can take: -F above kernel.perf_event_max_sample_rate is clamped with one
+# warning, and at the highest rate the kernel allows, on every CPU, -d still ends the run soon
+# after the duration and memory stays bounded (the stack-copy ring, the maps and a window of
+# samples), however far behind unwinding and symbolizing fall.
+. "$(dirname "$0")/lib.sh"
+
+need_root overload.clamped || exit 0
+
+# The kernel may lower the sysctl when sampling interrupts take too long: put it back.
+rate=$(cat /proc/sys/kernel/perf_event_max_sample_rate)
+trap 'echo "$rate" >/proc/sys/kernel/perf_event_max_sample_rate; cleanup' EXIT
+
+"$WL/threads2" 20 >/dev/null &
+PIDS="$PIDS $!"
+start=$(date +%s%N)
+timeout 120 /usr/bin/time -f %M -o "$TMP/rss" "$PROFD" -a -F $((rate + 1)) -d 2 \
+	-o "$TMP/over.folded" 2>"$TMP/err"
+rc=$?
+took_ms=$((($(date +%s%N) - start) / 1000000))
+rss_kib=$(tail -n 1 "$TMP/rss")
+cp "$TMP/err" "$ART/over.err"
+
+if [ $rc = 0 ] && grep -q "^profd: -F $((rate + 1)): above kernel.perf_event_max_sample_rate; sampling at $rate Hz$" "$TMP/err"; then
+	pass overload.clamped
+else
+	fail overload.clamped "exit $rc: $(head -n 2 "$TMP/err" | tr '\n' ' ')"
+fi
+# Sampling stops at 2 s whatever the loop is busy with: samples taken plus lost fit in 2 s on
+# every CPU (timing free: counted, not clocked). What is left after it is bounded work.
+summary=$(grep -E '^profd: [0-9]+ samples \(' "$TMP/err")
+taken=$(echo "$summary" | sed -n 's/^profd: \([0-9]*\) samples .*), \([0-9]*\) samples lost.*/\1 + \2/p')
+cpus=$(nproc)
+if [ -n "$taken" ] && [ $(($taken)) -le $((rate * cpus * 5 / 2)) ]; then
+	pass overload.stops_on_time
+else
+	fail overload.stops_on_time "${taken:-?} samples taken or lost, want <= $((rate * cpus * 5 / 2)) (2.5 s on $cpus CPUs)"
+fi
+# The whole run ends soon after: once its drains of bounded maps are done (generous for load).
+if [ "$took_ms" -le 60000 ]; then
+	pass overload.ends
+else
+	fail overload.ends "-d 2 at $rate Hz took $took_ms ms (want <= 60000)"
+fi
+if [ -n "$rss_kib" ] && [ "$rss_kib" -le 307200 ]; then
+	pass overload.memory_bounded
+else
+	fail overload.memory_bounded "peak RSS ${rss_kib:-?} KiB at $rate Hz (want <= 300 MiB)"
+fi
+# What could not be read in time is counted as lost, and samples still came through.
+if grep -q '^threads2;' "$TMP/over.folded" && grep -Eq 'samples \(cpu-clock|samples \(cycles' "$TMP/err"; then
+	pass overload.samples_kept
+else
+	fail overload.samples_kept "no threads2 samples or no summary: $(tail -n 1 "$TMP/err")"
+fi
