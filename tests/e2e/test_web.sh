@@ -519,10 +519,11 @@ SPLIT3="$WL/split3"
 [ -x "$SPLIT3" ] || { fail live "no $SPLIT3 (make test-binaries)"; exit 0; }
 
 # split3 starts once profd samples, so the page holds all of it; at 499 Hz, 3000 of its samples
-# put work_a's share within a point or so of the truth it prints at exit.
+# put work_a's share within a point or so of the truth it prints at exit. It runs until the checks
+# are done with it (SIGTERM), so new samples keep coming.
 if start live.starts -v -a -F 499 --http 127.0.0.1:0 -o "$TMP/live.folded"; then
 	wait_for 30 said "$TMP/srv.err" '^profd: sampling ' || fail live.sampling "no 'sampling' line in 30 s"
-	"$SPLIT3" 10 >"$TMP/truth" &
+	"$SPLIT3" 120 >"$TMP/truth" &
 	wl=$!
 	PIDS="$PIDS $wl"
 	# split3_samples N: the page has at least N samples of split3
@@ -530,10 +531,19 @@ if start live.starts -v -a -F 499 --http 127.0.0.1:0 -o "$TMP/live.folded"; then
 		get "/folded?pid=$wl"
 		[ "$(awk '{ s += $NF } END { print s + 0 }' "$TMP/body")" -ge "$1" ]
 	}
-	if wait_for 60 split3_samples 3000; then
+	# split3_cpu_ms MS: split3 has run MS of CPU time (utime + stime, in clock ticks)
+	split3_cpu_ms() {
+		awk -v hz="$(getconf CLK_TCK)" -v ms="$1" '{ sub(/.*\) /, ""); exit !(($12 + $13) * 1000 / hz >= ms) }' \
+			"/proc/$wl/stat" 2>/dev/null
+	}
+	# 3000 samples at 499 Hz are 6.0 s of split3's CPU: once it has had 6.6 s (however long a
+	# loaded machine takes to give it them), they are on the page with the next windows.
+	if ! wait_for 300 split3_cpu_ms 6600; then
+		fail live.samples_arrive "split3 did not get 6.6 s of CPU in 300 s"
+	elif wait_for 30 split3_samples 3000; then
 		pass live.samples_arrive
 	else
-		fail live.samples_arrive "fewer than 3000 split3 samples after 60 s"
+		fail live.samples_arrive "$(awk '{ s += $NF } END { print s + 0 }' "$TMP/body") split3 samples for 6.6 s of its CPU at 499 Hz, want >= 3000"
 	fi
 	get /api/profile
 	cp "$TMP/body" "$ART/live_profile.json"
@@ -582,6 +592,7 @@ print(round(100 * sum(n[1] for n in nodes if names[n[0]] == "work_a") / d["total
 	expect live.diff "/diff.svg?pid=$wl&a=0-2&b=2-4" 200 image/svg+xml
 	check live.diff_xml xmllint --noout "$TMP/body"
 	# The truth comes at split3's exit; its greedy split keeps every prefix of the run near it.
+	kill -TERM "$wl"
 	wait "$wl"
 	want=$(awk '$1 == "truth" && $2 == "work_a" { print $3 }' "$TMP/truth")
 	if [ -n "$share" ] && [ -n "$want" ] &&

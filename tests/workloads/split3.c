@@ -4,7 +4,7 @@
  * paths, main -> path_a -> work_a, main -> path_b -> work_b, main -> path_c -> work_c.
  *
  * Usage: split3 [SECONDS]   (default 10): seconds of its own CPU time (4x as long in wall time
- *                            at most)
+ *                            at most; SIGTERM ends it sooner, with the truth so far)
  *
  * Phases have random lengths (uniform 1-20 ms of thread CPU time), so no phase can fall into
  * lockstep with a sampling timer. The next phase goes to the function furthest below its target
