@@ -12,8 +12,8 @@
  * Each thread calls its spin function repeatedly for random phases (uniform 1-20 ms of thread CPU
  * time) until the wall-clock deadline. At exit it prints the truth: "truth FUNCTION PERCENT" =
  * CPU time inside FUNCTION (CLOCK_THREAD_CPUTIME_ID, per thread) / CPU time of both threads;
- * if a thread was starved, the truth says so. It also prints "truth_pid PID" and
- * "truth_tid FUNCTION TID", the thread each function ran on.
+ * if a thread was starved, the truth says so. As soon as both threads run it prints (and
+ * flushes) "truth_pid PID" and "truth_tid FUNCTION TID", the thread each function runs on.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -41,7 +41,7 @@ static void *run(struct job *j)
 {
 	long long start = thread_ns();
 
-	j->tid = syscall(SYS_gettid);
+	__atomic_store_n(&j->tid, syscall(SYS_gettid), __ATOMIC_RELEASE);
 	while (wall_ns() < j->deadline) {
 		long long ns = j->spin((1 + rand_r(&j->seed) % 20000) * 1000LL); /* 1-20 ms */
 
@@ -91,13 +91,17 @@ int main(int argc, char **argv)
 		perror("pthread_create");
 		return 1;
 	}
+	/* The threads' ids while they run, so a test can point a profiler at one of them. */
+	while (!__atomic_load_n(&a.tid, __ATOMIC_ACQUIRE) || !__atomic_load_n(&b.tid, __ATOMIC_ACQUIRE))
+		nanosleep(&(struct timespec){0, 1000000}, NULL);
+	printf("truth_pid %d\ntruth_tid spin_alpha %ld\ntruth_tid spin_beta %ld\n", (int)getpid(),
+	       a.tid, b.tid);
+	fflush(stdout);
 	pthread_join(ta, NULL);
 	pthread_join(tb, NULL);
 	all = (double)(a.total + b.total);
 	printf("truth spin_alpha %.2f\n", 100.0 * a.spent / all);
 	printf("truth spin_beta %.2f\n", 100.0 * b.spent / all);
 	printf("truth_total_cpu_ms %.1f\n", all / 1e6);
-	printf("truth_pid %d\ntruth_tid spin_alpha %ld\ntruth_tid spin_beta %ld\n", (int)getpid(),
-	       a.tid, b.tid);
 	return 0;
 }
