@@ -161,15 +161,7 @@ else
 	bid=$(readelf -n "$TMP/ih_clang" | awk '/Build ID/ { print $3 }')
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	bg debuginfod -F -d "$TMP/debuginfod.sqlite" -p "$port" "$TMP/srv" >"$ART/debuginfod.log" 2>&1
-	up=0
-	for i in $(seq 1 120); do
-		if curl -sf -o /dev/null "http://127.0.0.1:$port/buildid/$bid/debuginfo"; then
-			up=1
-			break
-		fi
-		sleep 0.25
-	done
-	if [ $up = 0 ]; then
+	if ! wait_for 30 curl -sf -o /dev/null "http://127.0.0.1:$port/buildid/$bid/debuginfo"; then
 		fail dwarf.debuginfod.server "debuginfod on port $port did not serve $bid"
 	else
 		out="$ART/debuginfod.folded" err="$ART/debuginfod.stderr"
