@@ -36,6 +36,7 @@ struct agent_opts {
 	const char *push_url;
 	const char *labels;
 	uint64_t spool_bytes; /* 0: the default */
+	struct fmt_name_opts names; /* --full-names: of the windows pushed */
 	enum profd_unwind unwind;
 };
 
@@ -61,7 +62,7 @@ static const char agent_usage[] =
     "Usage: profd agent [--store DIR] [-F HZ] [--window SECONDS] [--retention-age DURATION]\n"
     "                   [--retention-size BYTES] [-p PID[,PID...] | --comm NAME]\n"
     "                   [--http [ADDR:]PORT]\n"
-    "                   [--push URL [--labels K=V,...] [--spool-size BYTES]]\n"
+    "                   [--push URL [--labels K=V,...] [--spool-size BYTES] [--full-names]]\n"
     "\n"
     "Samples the whole machine until SIGINT or SIGTERM and keeps a history on disk: one\n"
     "zstd-compressed pprof file per window, written atomically. Read it with profd query.\n"
@@ -83,6 +84,9 @@ static const char agent_usage[] =
     "                           at most this much, the oldest dropped first; sent\n"
     "                           oldest first when it answers, also after a restart\n"
     "                           (default 64M)\n"
+    "  --full-names             whole function names in the windows pushed: C++ return\n"
+    "                           types and parameter lists, no length cap (the store\n"
+    "                           keeps both; see profd query --full-names)\n"
     "  --unwind MODE            user stacks: fp (default: frame pointers, in the kernel,\n"
     "                           the cheapest), dwarf or auto, as for profd -p\n"
     "  --http-host NAME         also accept this name in the Host header (repeatable)\n"
@@ -348,6 +352,7 @@ static int start_push(struct agent *a)
 		.labels = a->o->labels,
 		.freq = a->o->freq,
 		.spool_bytes = a->o->spool_bytes,
+		.full_names = a->o->names.full_names,
 	};
 	char *dir = NULL;
 
@@ -460,6 +465,8 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 	int64_t ns;
 	long v;
 
+	if (prof_name_option(&o->names, opt))
+		return 0;
 	switch (opt) {
 	case OPT_STORE:
 		o->store = arg;
@@ -531,6 +538,7 @@ int prof_agent_main(int argc, char **argv)
 	    {"push", required_argument, NULL, OPT_PUSH},
 	    {"labels", required_argument, NULL, OPT_LABELS},
 	    {"spool-size", required_argument, NULL, OPT_SPOOL_SIZE},
+	    {"full-names", no_argument, NULL, PROF_OPT_FULL_NAMES},
 	    {"unwind", required_argument, NULL, OPT_UNWIND},
 	    {"http", required_argument, NULL, PROF_OPT_HTTP},
 	    {"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
@@ -568,6 +576,10 @@ int prof_agent_main(int argc, char **argv)
 		code = prof_usage("agent", "%s", "--labels needs --push");
 	if (!code && o.spool_bytes && !o.push_url)
 		code = prof_usage("agent", "%s", "--spool-size needs --push");
+	if (!code && o.names.full_names && !o.push_url)
+		code = prof_usage("agent", "%s",
+				  "--full-names needs --push (the store keeps whole names, and the "
+				  "page has a Full names box)");
 	if (!code && prof_http_check(&o.http))
 		code = PROFD_EXIT_USAGE;
 	if (!code)

@@ -45,6 +45,7 @@ struct store_push {
 	int64_t retry_at; /* CLOCK_MONOTONIC ms */
 	int backoff_ms;
 	struct store_spool *spool; /* NULL without one; used by the push thread only */
+	struct fmt_pprof_opts encoding;
 	struct store_push_stats st;
 };
 
@@ -271,6 +272,7 @@ struct store_push *store_push__new(const struct store_push_opts *o)
 
 	if (!p)
 		return NULL;
+	p->encoding.full_names = o->full_names;
 	err = store_pyroscope__init(&p->backend, o->url, o->labels, o->freq);
 	if (!err && o->spool_dir && !(p->spool = store_spool__open(o->spool_dir, o->spool_bytes))) {
 		err = -errno;
@@ -306,14 +308,15 @@ void store_push__free(struct store_push *p)
 }
 
 /* The gzip pprof of w; the multipart framing is added when it is sent. */
-static int encode(const struct fmt_profile *w, void **out, size_t *len)
+static int encode(const struct store_push *p, const struct fmt_profile *w, void **out,
+		  size_t *len)
 {
 	FILE *mem = open_memstream((char **)out, len);
 	int err;
 
 	if (!mem)
 		return -errno;
-	err = fmt_pprof_write(w, mem, NULL);
+	err = fmt_pprof_write(w, mem, &p->encoding);
 	if (fclose(mem) && !err)
 		err = -ENOMEM;
 	if (err)
@@ -325,7 +328,7 @@ int store_push__window(struct store_push *p, const struct fmt_profile *w, int64_
 		      int64_t end_ns)
 {
 	struct item it = {.start_ns = start_ns, .end_ns = end_ns};
-	int err = encode(w, &it.body, &it.len);
+	int err = encode(p, w, &it.body, &it.len);
 
 	if (err)
 		return err;
