@@ -346,11 +346,13 @@ async function liveMain() {
 		await page.fill("#pd-picker-search", String(HOSTILE_PID));
 		const opts = await page.evaluate(() => Array.from(document.querySelectorAll("#pd-picker-list li .name")).map((o) => o.textContent));
 		check("hostile_name_in_picker_as_text", opts.some((t) => t.startsWith(HOSTILE)), "options: " + opts.slice(0, 8).join(" | "));
-		await page.click("#pd-picker-list li.proc:has-text('pid " + HOSTILE_PID + "')");
+		// The entry whose name is exactly "pid N": has-text would match "pid N3" of another process.
+		await page.click("#pd-picker-list li.proc:has(.name:text-is('pid " + HOSTILE_PID + "'))");
 		await waitGraph(page, "pd-graph", ["pid=" + HOSTILE_PID]);
 		root = await rootView(page, "pd-graph", false);
 		said = await hoverText(page, root.x, root.y - FRAME_H);
-		check("hostile_name_in_graph_as_text", said.startsWith(HOSTILE + " ("), `the frame above the root says "${said}"`);
+		check("hostile_name_in_graph_as_text", said.startsWith(HOSTILE + " ("),
+			`the frame above the root says "${said}", the picker "${await page.textContent("#pd-target")}"`);
 		await shot(page, "09-hostile");
 	}
 	const injected = await page.evaluate(() => document.querySelectorAll("img, body script, iframe, object").length);

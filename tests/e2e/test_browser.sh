@@ -36,6 +36,10 @@ while time.time() < end:
 ' &
 hostile=$!
 PIDS="$PIDS $hostile"
+# Renamed before profd starts, so every sample of it carries the hostile name (the kernel keeps
+# 15 bytes of it); python's start can take seconds on a loaded machine.
+wait_for 60 exec_done $hostile '<img src=x oner' ||
+	{ fail browser.hostile "the python process did not rename itself in 60 s"; exit 0; }
 
 : >"$TMP/srv.err" # the background shell may open it after we start reading it
 "$PROFD" -v -a --http 127.0.0.1:0 -o "$TMP/browser.folded" >"$TMP/srv.out" 2>"$TMP/srv.err" &
@@ -54,12 +58,15 @@ done
 
 # Enough samples of split3 for a share within the tolerance (~6 s at 99 Hz), and all three
 # copies seen.
-# ready N COPIES: the page has N samples of split3's first copy and COPIES copies of it
+# ready N COPIES: the page has N samples of split3's first copy and COPIES copies of it, and
+# samples of the hostile process
 ready() {
 	[ "$(curl -s "$base/folded?pid=$wl" | awk '{ s += $NF } END { print s + 0 }')" -ge "$1" ] &&
+		[ "$(curl -s "$base/folded?pid=$hostile" | awk '{ s += $NF } END { print s + 0 }')" -ge 10 ] &&
 		[ "$(curl -s "$base/api/targets" | python3 -c 'import json,sys; print(sum(t["comm"] == "split3" for t in json.load(sys.stdin)["targets"]))')" -ge "$2" ]
 }
-wait_for 60 ready 600 3 || { fail browser.samples "not 600 samples of split3 and its 3 copies after 60 s"; exit 0; }
+wait_for 60 ready 600 3 ||
+	{ fail browser.samples "not 600 samples of split3, its 3 copies and 10 of the hostile process after 60 s"; exit 0; }
 
 MODE=live PW_CORE="$PW_CORE" BASE="$base" ART="$ART" WL_PID=$wl WL_COPIES=3 HOSTILE_PID=$hostile \
 	SHARE=60 TOL=5 timeout 240 node "$TOP/tests/e2e/browser.mjs" >"$TMP/browser.out" 2>"$TMP/browser.err"
