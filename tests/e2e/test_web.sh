@@ -548,10 +548,18 @@ if start live.starts -v -a -F 499 --http 127.0.0.1:0 -o "$TMP/live.folded"; then
 	"$SPLIT3" 120 >"$TMP/truth" &
 	wl=$!
 	PIDS="$PIDS $wl"
+	# split3's CPU along the wall clock: the truth a time range is checked against.
+	bg python3 "$TOP/tests/e2e/cpu_log.py" record "$wl" "$TMP/cpu.log"
 	# split3_samples N: the page has at least N samples of split3
 	split3_samples() {
 		get "/folded?pid=$wl"
 		[ "$(awk '{ s += $NF } END { print s + 0 }' "$TMP/body")" -ge "$1" ]
+	}
+	# applied_past S: the page has applied a window that ends a second past S seconds
+	applied_past() {
+		get /api/profile
+		python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["elapsed_s"] < float(sys.argv[2]) + 1)' \
+			"$TMP/body" "$1"
 	}
 	# split3_cpu_ms MS: split3 has run MS of CPU time (utime + stime, in clock ticks)
 	split3_cpu_ms() {
@@ -583,14 +591,28 @@ if start live.starts -v -a -F 499 --http 127.0.0.1:0 -o "$TMP/live.folded"; then
 	get "/api/top?pid=$wl&limit=20"
 	cp "$TMP/body" "$ART/live_top.json"
 	share=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(round([f for f in d["functions"] if f["name"]=="work_a"][0]["total_pct"], 2))' "$TMP/body" 2>/dev/null)
-	expect live.range "/folded?pid=$wl&from=1&to=3" 200 text/plain
-	n_range=$(awk '{ s += $NF } END { print s + 0 }' "$TMP/body")
-	get "/folded?pid=$wl"
-	n_all=$(awk '{ s += $NF } END { print s + 0 }' "$TMP/body")
-	if [ "$n_range" -gt 50 ] && [ "$n_range" -lt "$n_all" ]; then
-		pass live.range_is_part
+	# A range: the windows that overlap it. Picked from split3's CPU log, 2 s of its CPU after
+	# its start and 1.5 s of it within: the range holds those 1.5 s (at 499 Hz, sampling noise
+	# aside), and not the 2 s before (fewer samples than the whole run, read first).
+	get /api/profile
+	start_ns=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["start_ns"])' "$TMP/body")
+	if read -r ra rb rcpu <<EOF && [ -n "$rb" ]
+$(python3 "$TOP/tests/e2e/cpu_log.py" range "$TMP/cpu.log" "$start_ns" 2 1.5)
+EOF
+	then
+		wait_for 30 applied_past "$rb"
+		get "/folded?pid=$wl"
+		n_all=$(awk '{ s += $NF } END { print s + 0 }' "$TMP/body")
+		expect live.range "/folded?pid=$wl&from=$ra&to=$rb" 200 text/plain
+		n_range=$(awk '{ s += $NF } END { print s + 0 }' "$TMP/body")
+		want=$((rcpu * 499 * 9 / 10 / 1000000000))
+		if [ "$n_range" -ge "$want" ] && [ "$n_range" -lt "$n_all" ]; then
+			pass live.range_is_part
+		else
+			fail live.range_is_part "$ra-$rb s: $n_range samples, want >= $want (split3 ran $((rcpu / 1000000)) ms in it) and < $n_all (the whole run)"
+		fi
 	else
-		fail live.range_is_part "2 s range has $n_range samples, the whole run $n_all"
+		fail live.range_is_part "split3's CPU log has no range of 1.5 s of its CPU after 2 s: $(tail -n 1 "$TMP/cpu.log")"
 	fi
 	# The tree as the page gets it: work_a's share (checked against the truth below), and a new
 	# tag once new samples arrive.
