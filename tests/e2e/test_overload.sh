@@ -11,13 +11,20 @@ need_root overload.clamped || exit 0
 rate=$(cat /proc/sys/kernel/perf_event_max_sample_rate)
 trap 'echo "$rate" >/proc/sys/kernel/perf_event_max_sample_rate; cleanup' EXIT
 
-"$WL/threads2" 20 >/dev/null &
-PIDS="$PIDS $!"
-timeout 120 /usr/bin/time -f %M -o "$TMP/rss" "$PROFD" -a -F $((rate + 1)) -d 2 \
+# threads2 outlives the run, however long a loaded machine makes profd's start and its drain
+# behind: its samples are symbolized while it still runs. It is sampled once both threads run.
+"$WL/threads2" 600 >"$TMP/threads2.out" &
+tw=$!
+PIDS="$PIDS $tw"
+wait_for 30 said "$TMP/threads2.out" '^truth_tid spin_beta '
+timeout 120 /usr/bin/time -f "%e s\n%M" -o "$TMP/rss" "$PROFD" -a -F $((rate + 1)) -d 2 \
 	-o "$TMP/over.folded" 2>"$TMP/err"
 rc=$?
 rss_kib=$(tail -n 1 "$TMP/rss")
+kill "$tw"
 cp "$TMP/err" "$ART/over.err"
+cp "$TMP/rss" "$ART/over.time" # wall seconds, peak RSS KiB
+cp "$TMP/over.folded" "$ART/over.folded" 2>/dev/null
 
 # Exit 0, not timeout's 124: the run ended by itself (the checks below say how soon, in samples).
 if [ $rc = 0 ] && grep -q "^profd: -F $((rate + 1)): above kernel.perf_event_max_sample_rate; sampling at $rate Hz$" "$TMP/err"; then
