@@ -55,6 +55,13 @@ wait_for() {
 said() { grep -qE "$2" "$1" 2>/dev/null; }
 # exec_done PID COMM: process PID runs COMM (a backgrounded program has exec'd)
 exec_done() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
+# cpu_ms PID: the CPU time PID's threads have had so far, in ms (utime + stime)
+cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print int(($12 + $13) * 1000 / hz) }' \
+		"/proc/$1/stat" 2>/dev/null
+}
+# had_cpu PID MS: PID has had MS ms of CPU (a budget in CPU time: load cannot thin it)
+had_cpu() { [ "$(cpu_ms "$1")" -ge "$2" ] 2>/dev/null; }
 # freeport: a TCP port on 127.0.0.1 that nothing listens on now
 freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
