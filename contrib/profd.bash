@@ -68,7 +68,7 @@ _profd()
 		return
 		;;
 	--unwind)
-		COMPREPLY=($(compgen -W $'fp\ndwarf\nauto' -- "$cur"))
+		COMPREPLY=($(compgen -W $'cfi\nfp\ncopy\nauto\ndwarf' -- "$cur"))
 		return
 		;;
 	-p | --pid)
@@ -79,9 +79,9 @@ _profd()
 		COMPREPLY=($(compgen -W "$(sort -u /proc/[0-9]*/comm 2>/dev/null)" -- "$cur"))
 		return
 		;;
-	-F | --freq | -d | --duration | --max-stack | --stack-size | --debuginfod | --http | \
+	-F | --freq | -d | --duration | --max-stack | --stack-size | --min-block | --debuginfod | --http | \
 		--http-host | --window | --retention-age | --retention-size | --push | --labels | \
-		--spool-size | --from | --to)
+		--spool-size | --unwind-memory | --from | --to)
 		return # a value only the user knows
 		;;
 	esac

@@ -38,7 +38,13 @@ struct agent_opts {
 	uint64_t spool_bytes; /* 0: the default */
 	struct fmt_name_opts names; /* --full-names: of the windows pushed */
 	enum profd_unwind unwind;
+	bool off_cpu;	  /* time off CPU, a second window of each span */
+	long min_block_us; /* --min-block; -1: not given */
+	size_t cfi_memory; /* 0: the default */
 };
+
+#define AGENT_DEFAULT_MIN_BLOCK_US 1
+#define OFF_CPU_SPOOL_DIR "spool-off-cpu" /* beside STORE_PUSH_SPOOL_DIR */
 
 /* What /metrics reports: a copy taken after each drain, so server threads share nothing else. */
 struct agent_health {
@@ -51,8 +57,10 @@ struct agent {
 	struct prof_session *session;
 	struct store_history *history;
 	struct store_push *push; /* NULL without --push */
+	struct store_push *push_off_cpu; /* with --push and --off-cpu: the off-CPU windows */
 	struct fmt_filter filter; /* --comm */
 	struct fmt_profile *window;
+	struct fmt_profile *off_cpu; /* with --off-cpu: the window's time off CPU */
 	int64_t window_start_ns; /* wall clock: names the file */
 	pthread_mutex_t lock;
 	struct agent_health health; /* under lock */
@@ -87,8 +95,13 @@ static const char agent_usage[] =
     "  --full-names             whole function names in the windows pushed: C++ return\n"
     "                           types and parameter lists, no length cap (the store\n"
     "                           keeps both; see profd query --full-names)\n"
-    "  --unwind MODE            user stacks: fp (default: frame pointers, in the kernel,\n"
-    "                           the cheapest), dwarf or auto, as for profd -p\n"
+    "  --unwind MODE            user stacks: cfi (default: walked in the kernel with\n"
+    "                           tables from .eh_frame), fp or copy, as for profd -p\n"
+    "  --unwind-memory SIZE     kernel memory for cfi tables (default 32M)\n"
+    "  --off-cpu                also the time threads wait off CPU, per stack: a second\n"
+    "                           window of each span in the store (.off-cpu.pb.zst), on\n"
+    "                           the page, and pushed as profd.off_cpu\n"
+    "  --min-block USEC         with --off-cpu: leave out shorter waits (default 1)\n"
     "  --http-host NAME         also accept this name in the Host header (repeatable)\n"
     "  --http-public            allow --http on a non-loopback address\n"
     "  -v, --verbose            debug messages\n"
@@ -114,8 +127,28 @@ static int new_window(struct agent *a, int64_t start_ns)
 	a->window = fmt_profile__new(PROFD_NS_PER_S / a->o->freq);
 	if (!a->window)
 		return -ENOMEM;
+	if (a->o->off_cpu && !(a->off_cpu = fmt_profile__new_type(FMT_TYPE_OFF_CPU, 0)))
+		return -ENOMEM;
 	a->window_start_ns = start_ns;
 	return 0;
+}
+
+static void free_window(struct agent *a)
+{
+	fmt_profile__free(a->window);
+	fmt_profile__free(a->off_cpu);
+	a->window = a->off_cpu = NULL;
+}
+
+/* One kind of window to the store and to its push. */
+static void write_kind(struct agent *a, struct fmt_profile *w, struct store_push *push,
+		       int64_t end)
+{
+	w->time_ns = a->window_start_ns;
+	w->duration_ns = end - a->window_start_ns;
+	store_history__write(a->history, w, a->window_start_ns, end);
+	if (push && store_push__window(push, w, a->window_start_ns, end))
+		pr_warn_once("push: cannot encode a window");
 }
 
 /* Writes the current window. A failed write is logged and counted by the store, and survived. */
@@ -125,19 +158,18 @@ static int64_t write_window(struct agent *a)
 
 	if (end <= a->window_start_ns)
 		end = a->window_start_ns + 1; /* the wall clock stepped back */
-	a->window->time_ns = a->window_start_ns;
-	a->window->duration_ns = end - a->window_start_ns;
-	store_history__write(a->history, a->window, a->window_start_ns, end);
-	if (a->push && store_push__window(a->push, a->window, a->window_start_ns, end))
-		pr_warn_once("push: cannot encode a window");
+	write_kind(a, a->window, a->push, end);
+	if (a->off_cpu)
+		write_kind(a, a->off_cpu, a->push_off_cpu, end);
 	return end;
 }
 
-/* Every drain: what was sampled since the last one joins the window. */
+/* Every drain: what was sampled since the last one joins the window of its kind. */
 static int on_drain(void *ctx, const struct fmt_profile *piece)
 {
 	struct agent *a = ctx;
-	int err = fmt_profile__merge(a->window, piece, NULL);
+	struct fmt_profile *w = piece->type == FMT_TYPE_OFF_CPU ? a->off_cpu : a->window;
+	int err = w ? fmt_profile__merge(w, piece, NULL) : 0;
 
 	refresh_health(a);
 	return err;
@@ -150,8 +182,7 @@ static int on_window_end(void *ctx)
 	int64_t end = write_window(a);
 	int err;
 
-	fmt_profile__free(a->window);
-	a->window = NULL;
+	free_window(a);
 	err = new_window(a, end);
 	refresh_health(a);
 	return err;
@@ -210,19 +241,6 @@ static int page_store_info(void *ctx, struct web_store_info *out)
 	return 0;
 }
 
-static long rss_bytes(void)
-{
-	long pages = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "re");
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-		resident = 0;
-	fclose(f);
-	return resident * sysconf(_SC_PAGESIZE);
-}
-
 struct metric {
 	const char *name, *type, *help;
 	unsigned long long value;
@@ -256,6 +274,8 @@ static int put_lost(struct profd_strbuf *sb, const uint64_t *cnt)
 		{PROFD_CNT_USTACK_FULL, "user_stack_map_full"},
 		{PROFD_CNT_KSTACK_FULL, "kernel_stack_map_full"},
 		{PROFD_CNT_USTACK_FAULT, "user_stack_unreadable"},
+		{PROFD_CNT_OFFCPU_FULL, "off_cpu_map_full"},
+		{PROFD_CNT_OFFCPU_UNTRACKED, "off_cpu_untracked"},
 	};
 	int err = profd_strbuf_puts(sb, "# HELP profd_lost_total Samples or stacks lost, by reason.\n"
 					"# TYPE profd_lost_total counter\n");
@@ -291,6 +311,38 @@ static int put_push_metrics(struct profd_strbuf *sb, struct store_push *push)
 	return put_metrics(sb, m, sizeof(m) / sizeof(m[0]));
 }
 
+/* How the in-kernel walker fared: stacks walked, whole, and why the others are not. */
+static int put_walk_metrics(struct profd_strbuf *sb, const uint64_t *cnt)
+{
+	static const struct {
+		int cnt;
+		const char *reason;
+	} why[] = {
+		{PROFD_CNT_CFI_NO_PROCESS, "process_not_loaded"},
+		{PROFD_CNT_CFI_NO_TABLE, "file_without_table"},
+		{PROFD_CNT_CFI_UNSUPPORTED, "cfi_not_expressible"},
+		{PROFD_CNT_CFI_STOP_READ, "stack_unreadable"},
+		{PROFD_CNT_CFI_STOP_FP, "frame_pointer_led_nowhere"},
+		{PROFD_CNT_CFI_STOP_LOOP, "stack_pointer_stuck"},
+		{PROFD_CNT_CFI_STOP_ERROR, "bad_table"},
+	};
+	const struct metric m[] = {
+		{"profd_user_stacks_walked_total", "counter",
+		 "User stacks walked in the kernel with unwind tables.", cnt[PROFD_CNT_CFI_WALKED]},
+		{"profd_user_stacks_whole_total", "counter", "Of those, walked to the outermost frame.",
+		 cnt[PROFD_CNT_CFI_WHOLE]},
+	};
+	int err = put_metrics(sb, m, sizeof(m) / sizeof(m[0]));
+
+	err = err ?: profd_strbuf_puts(sb, "# HELP profd_user_stacks_partial_total User stacks taken "
+					   "by frame pointers, partly guessed or cut short, by reason.\n"
+					   "# TYPE profd_user_stacks_partial_total counter\n");
+	for (size_t i = 0; !err && i < sizeof(why) / sizeof(why[0]); i++)
+		err = profd_strbuf_printf(sb, "profd_user_stacks_partial_total{reason=\"%s\"} %llu\n",
+					  why[i].reason, (unsigned long long)cnt[why[i].cnt]);
+	return err;
+}
+
 static int page_metrics(void *ctx, struct profd_strbuf *sb)
 {
 	struct agent *a = ctx;
@@ -305,6 +357,13 @@ static int page_metrics(void *ctx, struct profd_strbuf *sb)
 	const struct metric before[] = {
 		{"profd_samples_total", "counter", "Samples taken on every CPU.",
 		 cnt[PROFD_CNT_SAMPLES]},
+		{"profd_off_cpu_waits_total", "counter",
+		 "Waits off CPU counted (with --off-cpu; a wait cut at a drain counts again).",
+		 cnt[PROFD_CNT_OFFCPU_WAITS]},
+		{"profd_off_cpu_short_waits_total", "counter",
+		 "Waits off CPU shorter than --min-block, left out.", cnt[PROFD_CNT_OFFCPU_SHORT]},
+		{"profd_off_cpu_lost_nanoseconds_total", "counter",
+		 "Time off CPU lost because the off-CPU map was full.", cnt[PROFD_CNT_OFFCPU_FULL_NS]},
 	};
 	const struct metric after[] = {
 		{"profd_process_events_lost_total", "counter",
@@ -330,38 +389,52 @@ static int page_metrics(void *ctx, struct profd_strbuf *sb)
 		{"profd_symbolizer_misses_total", "counter",
 		 "Address lookups that read a file or /proc first.", h.session.symbolizer.misses},
 	};
-	const struct metric rss = {"profd_resident_memory_bytes", "gauge",
-				   "Resident set size of the agent.",
-				   (unsigned long long)rss_bytes()};
+	struct prof_footprint fp;
 
-	err = put_metrics(sb, before, 1);
+	err = put_metrics(sb, before, sizeof(before) / sizeof(before[0]));
 	err = err ?: put_lost(sb, cnt);
+	err = err ?: put_walk_metrics(sb, cnt);
 	err = err ?: put_metrics(sb, after, sizeof(after) / sizeof(after[0]));
 	if (a->push)
 		err = err ?: put_push_metrics(sb, a->push);
-	return err ?: put_metric(sb, &rss);
+	/* Read now, not at the last drain: the RSS of the moment. */
+	err = err ?: prof_footprint__read(&fp, h.session.footprint.bpf_bytes);
+	return err ?: prof_footprint__metrics(&fp, sb);
 }
 
 /* ---- the run ---- */
 
-/* --push, with its spool inside the store folder. */
-static int start_push(struct agent *a)
+/* One --push queue, with its spool inside the store folder. */
+static struct store_push *start_push(struct agent *a, const char *app, const char *spool)
 {
 	struct store_push_opts po = {
 		.url = a->o->push_url,
+		.app = app,
 		.labels = a->o->labels,
 		.freq = a->o->freq,
 		.spool_bytes = a->o->spool_bytes,
 		.full_names = a->o->names.full_names,
 	};
+	struct store_push *p;
 	char *dir = NULL;
 
-	if (asprintf(&dir, "%s/" STORE_PUSH_SPOOL_DIR, a->o->store) < 0)
-		return -ENOMEM;
+	if (asprintf(&dir, "%s/%s", a->o->store, spool) < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	po.spool_dir = dir;
-	a->push = store_push__new(&po);
+	p = store_push__new(&po);
 	free(dir);
-	return a->push ? 0 : -errno;
+	return p;
+}
+
+/* --push: CPU windows, and with --off-cpu the off-CPU ones as a series of their own. */
+static int start_pushes(struct agent *a)
+{
+	a->push = start_push(a, STORE_PUSH_APP_CPU, STORE_PUSH_SPOOL_DIR);
+	if (a->push && a->o->off_cpu)
+		a->push_off_cpu = start_push(a, STORE_PUSH_APP_OFF_CPU, OFF_CPU_SPOOL_DIR);
+	return a->push && (!a->o->off_cpu || a->push_off_cpu) ? 0 : -errno;
 }
 
 static struct prof_session *start_session(struct agent *a)
@@ -375,6 +448,10 @@ static struct prof_session *start_session(struct agent *a)
 		.freq = o->freq,
 		.max_stack = PROFD_DEFAULT_MAX_STACK,
 		.unwind = o->unwind,
+		.off_cpu = o->off_cpu,
+		.min_block_us = o->min_block_us < 0 ? AGENT_DEFAULT_MIN_BLOCK_US
+						    : (unsigned)o->min_block_us,
+		.cfi_memory = o->cfi_memory,
 		.drain_ms = window_ms < AGENT_DRAIN_MS ? window_ms : AGENT_DRAIN_MS,
 		.filter = o->comm ? &a->filter : NULL,
 		.http = &o->http,
@@ -407,7 +484,7 @@ static int start_outputs(struct agent *a)
 	struct prof_session_stats st;
 
 	a->history = store_history__open(&ho);
-	if (!a->history || (a->o->push_url && start_push(a)))
+	if (!a->history || (a->o->push_url && start_pushes(a)))
 		return -1;
 	prof_session__stats(a->session, &st);
 	return new_window(a, st.start_ns);
@@ -421,15 +498,16 @@ static int agent_run(const struct agent_opts *o)
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 	struct store_history_stats st;
+	struct profd_strbuf sb = {0};
 	int code = PROFD_EXIT_FAILURE;
 
 	a.session = start_session(&a);
 	if (!a.session || start_outputs(&a))
 		goto out;
 	store_history__stats(a.history, &st);
-	pr_info("agent: sampling %s at %d Hz, %u s windows into %s (%zu windows there)",
-		o->npids ? "the given processes" : "every process", o->freq, o->window_s, o->store,
-		st.files);
+	pr_info("agent: sampling %s at %d Hz%s, %u s windows into %s (%zu windows there)",
+		o->npids ? "the given processes" : "every process", o->freq,
+		o->off_cpu ? " and time off CPU" : "", o->window_s, o->store, st.files);
 	if (!prof_session__run(a.session)) {
 		write_window(&a);
 		code = PROFD_EXIT_OK;
@@ -438,11 +516,16 @@ static int agent_run(const struct agent_opts *o)
 	pr_info("agent: %llu windows written, %llu failed, %zu in the store (%llu bytes)",
 		(unsigned long long)st.windows_written, (unsigned long long)st.write_failures,
 		st.files, (unsigned long long)st.bytes);
+	prof_session__unwind_summary(a.session, &sb);
+	if (sb.buf) /* it starts with "; " or ", " */
+		pr_info("agent:%s", sb.buf + 1);
+	profd_strbuf_release(&sb);
 out:
 	prof_session__free(a.session); /* the page first: it reads the agent */
 	store_push__free(a.push); /* sends what is queued while the backend answers, or spools it */
+	store_push__free(a.push_off_cpu);
 	store_history__free(a.history);
-	fmt_profile__free(a.window);
+	free_window(&a);
 	return code;
 }
 
@@ -458,6 +541,9 @@ enum {
 	OPT_LABELS,
 	OPT_SPOOL_SIZE,
 	OPT_UNWIND,
+	OPT_OFF_CPU,
+	OPT_MIN_BLOCK,
+	OPT_UNWIND_MEMORY,
 };
 
 static int parse_option(struct agent_opts *o, int opt, const char *arg)
@@ -507,11 +593,24 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 		return 0;
 	case OPT_UNWIND:
 		if (!prof_parse_unwind(arg, &o->unwind))
-			return prof_usage("agent", "--unwind %s: expected fp, dwarf or auto", arg);
+			return prof_usage("agent", "--unwind %s: expected cfi, fp or copy", arg);
+		return 0;
+	case OPT_UNWIND_MEMORY:
+		if (!prof_parse_unwind_memory(arg, &o->cfi_memory))
+			return prof_usage("agent", "--unwind-memory %s: expected 1M..4G", arg);
 		return 0;
 	case OPT_SPOOL_SIZE:
 		if (store_parse_size(arg, &o->spool_bytes) || !o->spool_bytes)
 			return prof_usage("agent", "--spool-size %s: expected bytes like 500K, 64M or 1G", arg);
+		return 0;
+	case OPT_OFF_CPU:
+		o->off_cpu = true;
+		return 0;
+	case OPT_MIN_BLOCK:
+		if (!prof_parse_long(arg, 0, 3600L * 1000000, &v))
+			return prof_usage("agent", "--min-block %s: expected microseconds, "
+					  "0..3600000000", arg);
+		o->min_block_us = v;
 		return 0;
 	case 'v':
 		profd_log_set_level(PROFD_LOG_DEBUG);
@@ -540,6 +639,9 @@ int prof_agent_main(int argc, char **argv)
 	    {"spool-size", required_argument, NULL, OPT_SPOOL_SIZE},
 	    {"full-names", no_argument, NULL, PROF_OPT_FULL_NAMES},
 	    {"unwind", required_argument, NULL, OPT_UNWIND},
+	    {"off-cpu", no_argument, NULL, OPT_OFF_CPU},
+	    {"min-block", required_argument, NULL, OPT_MIN_BLOCK},
+	    {"unwind-memory", required_argument, NULL, OPT_UNWIND_MEMORY},
 	    {"http", required_argument, NULL, PROF_OPT_HTTP},
 	    {"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
 	    {"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
@@ -552,6 +654,8 @@ int prof_agent_main(int argc, char **argv)
 	    .store = STORE_DEFAULT_DIR,
 	    .freq = AGENT_DEFAULT_FREQ,
 	    .window_s = AGENT_DEFAULT_WINDOW_S,
+	    .min_block_us = -1,
+	    .unwind = PROFD_UNWIND_CFI,
 	};
 	int opt, code = 0;
 
@@ -576,6 +680,8 @@ int prof_agent_main(int argc, char **argv)
 		code = prof_usage("agent", "%s", "--labels needs --push");
 	if (!code && o.spool_bytes && !o.push_url)
 		code = prof_usage("agent", "%s", "--spool-size needs --push");
+	if (!code && o.min_block_us >= 0 && !o.off_cpu)
+		code = prof_usage("agent", "%s", "--min-block needs --off-cpu");
 	if (!code && o.names.full_names && !o.push_url)
 		code = prof_usage("agent", "%s",
 				  "--full-names needs --push (the store keeps whole names, and the "

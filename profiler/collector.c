@@ -4,11 +4,14 @@
  * announces them (so short-lived ones still symbolize), and turns each drained window into a
  * symbolized profile.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/array.h"
 #include "common/log.h"
@@ -30,17 +33,61 @@ static void record_exit(struct prof_collector *c, pid_t pid, const char *comm)
 	snprintf(e->comm, sizeof(e->comm), "%.*s", PROFD_COMM_LEN, comm);
 }
 
-/* Auto mode tells BPF per process; dwarf mode only reads the process's unwind tables now. */
-static void choose_unwind(struct prof_collector *c, pid_t pid)
+/* The in-kernel walker gets the process's mappings and the tables of its files. */
+static void load_cfi(struct prof_collector *c, pid_t pid)
 {
-	enum profd_unwind mode = prof_unwind__choose(c->unwind, pid);
-	int err;
+	int err = prof_cfi__add_process(c->cfi, pid);
 
-	if (c->opts.unwind != PROFD_UNWIND_AUTO)
-		return;
-	err = prof_sampler__set_unwind(c->sampler, pid, mode);
-	if (err)
-		pr_debug("pid %d: cannot set its unwinding mode: %s", (int)pid, strerror(-err));
+	if (err == -ENOMEM)
+		pr_warn_once("cannot load unwind tables: %s", strerror(-err));
+	else if (err && err != -ESRCH)
+		pr_debug("pid %d: cannot load its unwind tables: %s", (int)pid, strerror(-err));
+}
+
+static void on_mmap(const struct profd_mmap_event *e, void *ctx)
+{
+	struct prof_collector *c = ctx;
+
+	if (c->cfi)
+		prof_cfi__on_mmap(c->cfi, e);
+}
+
+static void on_file(void *ctx, uint64_t key, uint64_t dev, uint64_t ino, const char *path)
+{
+	struct prof_collector *c = ctx;
+
+	if (c->history)
+		prof_history__add_file(c->history, key, dev, ino, path);
+}
+
+static void on_maps(const struct profd_proc_maps *pm, void *ctx)
+{
+	struct prof_collector *c = ctx;
+
+	if (c->history)
+		prof_history__on_maps(c->history, pm);
+}
+
+/* A process gone before /proc told us all its code: the kernel's history fills in. Returns
+ * whether it did. */
+static bool from_history(struct prof_collector *c, pid_t pid)
+{
+	int err = c->history ? prof_history__give(c->history, c->resolver, pid) : -ENOENT;
+
+	if (err && err != -ENOENT)
+		pr_warn_once("cannot keep the mappings of exited processes: %s", strerror(-err));
+	return !err;
+}
+
+/* An exited process is not snapshotted any more: /proc would show it without mappings. */
+static void forget_snapshot(struct prof_collector *c, pid_t pid)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < c->nsnapshot; i++)
+		if (c->to_snapshot[i] != pid)
+			c->to_snapshot[kept++] = c->to_snapshot[i];
+	c->nsnapshot = kept;
 }
 
 static void on_stack(const struct prof_stack_sample *ss, void *ctx)
@@ -52,39 +99,94 @@ static void on_stack(const struct prof_stack_sample *ss, void *ctx)
 		pr_warn_once("cannot unwind user stacks: %s", strerror(-err));
 }
 
+/* The symbolizer's view of a new process, taken while it lives. */
+static void snapshot(struct prof_collector *c, pid_t pid)
+{
+	int err = sym_resolver__add_process(c->resolver, pid);
+
+	if (err == -EACCES || err == -EPERM)
+		pr_warn_once("pid %d: /proc/%d/maps: %s (needs CAP_SYS_PTRACE); the frames of "
+			     "processes profd may not inspect are [process unknown]",
+			     (int)pid, (int)pid, strerror(-err));
+	else if (err == -ESRCH)
+		from_history(c, pid);
+	else if (err)
+		pr_debug("pid %d: cannot snapshot mappings: %s", (int)pid, strerror(-err));
+	if (c->unwind)
+		prof_unwind__prepare(c->unwind, pid);
+}
+
+/* The snapshots put off by on_event(), oldest first; what the ring holds meanwhile goes first. */
+static int take_snapshots(struct prof_collector *c)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < c->nsnapshot && !err; i++) {
+		snapshot(c, c->to_snapshot[i]);
+		err = prof_sampler__poll(c->sampler, 0);
+	}
+	c->nsnapshot = 0;
+	return err;
+}
+
 static void on_event(const struct profd_event *e, void *ctx)
 {
 	struct prof_collector *c = ctx;
-	int err;
 
 	switch (e->type) {
 	case PROFD_EV_NEW_PROCESS:
 		c->processes++;
-		err = sym_resolver__add_process(c->resolver, e->pid);
-		if (err == -EACCES || err == -EPERM)
-			pr_warn_once("pid %u: /proc/%u/maps: %s (needs CAP_SYS_PTRACE); the frames of "
-				     "processes profd may not inspect are [process unknown]",
-				     e->pid, e->pid, strerror(-err));
-		else if (err && err != -ESRCH)
-			pr_debug("pid %u: cannot snapshot mappings: %s", e->pid, strerror(-err));
-		if (c->unwind)
-			choose_unwind(c, e->pid);
+		/*
+		 * The walker's tables first: the kernel's scan announces the files, and building
+		 * their tables takes a millisecond where a snapshot can take tens. Stack copies
+		 * need the snapshot before they come out of the ring: no waiting then.
+		 */
+		if (c->cfi) {
+			load_cfi(c, e->pid);
+			if (!PROFD_ARRAY_RESERVE(c->to_snapshot, c->cap_snapshot, c->nsnapshot + 1, 64)) {
+				c->to_snapshot[c->nsnapshot++] = e->pid;
+				break;
+			}
+		}
+		snapshot(c, e->pid);
 		break;
 	case PROFD_EV_EXEC:
 		if (c->unwind)
 			prof_unwind__before_exec(c->unwind, c->stacks, e->pid,
 						 1000000000LL / c->opts.freq);
-		sym_resolver__refresh_process(c->resolver, e->pid);
+		if (sym_resolver__refresh_process(c->resolver, e->pid) == -ESRCH && c->history) {
+			/* Gone already: its snapshot is of the image before exec. */
+			sym_resolver__drop_process(c->resolver, e->pid);
+			from_history(c, e->pid);
+		}
 		if (c->unwind)
-			choose_unwind(c, e->pid);
+			prof_unwind__prepare(c->unwind, e->pid);
 		break;
 	case PROFD_EV_EXIT:
+		forget_snapshot(c, e->pid);
+		c->exits_from_history += from_history(c, e->pid);
 		record_exit(c, e->pid, e->comm);
+		break;
+	case PROFD_EV_RESCAN:
+		if (c->cfi)
+			load_cfi(c, e->pid);
 		break;
 	case PROFD_EV_FORK:
 		pr_debug("pid %u forked %u: following it", e->ppid, e->pid);
 		break;
 	}
+}
+
+static void log_history(const struct prof_collector *c)
+{
+	struct prof_history_counts h;
+
+	prof_history__counts(c->history, &h);
+	pr_debug("history: %llu mapping tables kept (%zu bytes now), %llu not kept (over the bound), "
+		 "%llu file paths not kept, %llu mappings without a path, %llu exited processes "
+		 "named from it", (unsigned long long)h.tables, h.bytes,
+		 (unsigned long long)h.tables_dropped, (unsigned long long)h.files_dropped,
+		 (unsigned long long)h.maps_unnamed, (unsigned long long)c->exits_from_history);
 }
 
 int prof_collector__init(struct prof_collector *c, const struct prof_collector_opts *opts)
@@ -100,9 +202,14 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.unwind = opts->unwind,
 		.stack_size = opts->stack_size ? opts->stack_size : PROFD_STACK_SIZE_DEFAULT,
 		.on_stack = on_stack,
+		.off_cpu = opts->off_cpu,
+		.min_block_ns = opts->min_block_ns,
+		.cfi_memory = opts->cfi_memory ? opts->cfi_memory : PROF_CFI_MEMORY_DEFAULT,
+		.on_mmap = on_mmap,
+		.on_maps = on_maps,
 	};
+	struct prof_cfi_maps maps;
 	struct prof_unwind_opts uo = {
-		.mode = opts->unwind,
 		.max_stack = opts->max_stack,
 		.stack_size = so.stack_size,
 	};
@@ -123,7 +230,20 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		prof_collector__fini(c);
 		return -ENOMEM;
 	}
-	if (opts->unwind != PROFD_UNWIND_FP) {
+	c->sampler = prof_sampler__open(&so);
+	if (!c->sampler && so.unwind == PROFD_UNWIND_CFI) {
+		/* An older kernel (no task_vma iterator, say): the stack-copy unwinder still works. */
+		pr_warn("cannot walk user stacks in the kernel (%s): copying them to profd instead, "
+			"as --unwind copy does", strerror(errno));
+		so.unwind = c->opts.unwind = PROFD_UNWIND_COPY;
+		c->sampler = prof_sampler__open(&so);
+	}
+	if (!c->sampler) {
+		err = -errno;
+		prof_collector__fini(c);
+		return err;
+	}
+	if (c->opts.unwind == PROFD_UNWIND_COPY) {
 		c->unwind = prof_unwind__new(c->resolver, &uo);
 		if (!c->unwind) {
 			err = -errno;
@@ -131,22 +251,42 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 			return err;
 		}
 	}
-	c->sampler = prof_sampler__open(&so);
-	if (!c->sampler) {
-		err = -errno;
-		prof_collector__fini(c);
-		return err;
+	if (c->opts.unwind == PROFD_UNWIND_CFI) {
+		prof_sampler__cfi_maps(c->sampler, &maps);
+		maps.on_file = on_file;
+		maps.file_ctx = c;
+		c->history = prof_history__new(PROF_HISTORY_MEMORY);
+		c->cfi = c->history ? prof_cfi__new(&maps) : NULL;
+		if (!c->cfi) {
+			err = -errno;
+			prof_collector__fini(c);
+			return err;
+		}
 	}
 	return 0;
 }
 
 void prof_collector__fini(struct prof_collector *c)
 {
+	uint64_t runs = 0, ns = 0;
+
+	if (c->sampler)
+		prof_sampler__run_stats(c->sampler, &runs, &ns);
+	if (runs)
+		pr_debug("bpf: the sampling program ran %llu times, %.0f ns each", (unsigned long long)runs,
+			 (double)ns / runs);
+	if (c->cfi)
+		prof_cfi__log_stats(c->cfi, c->counters);
+	if (c->history)
+		log_history(c);
+	prof_cfi__free(c->cfi);
+	prof_history__free(c->history);
 	prof_sampler__free(c->sampler);
 	prof_unwind__free(c->unwind);
 	prof_stacks__free(c->stacks);
 	sym_resolver__free(c->resolver);
 	free(c->pending_drop);
+	free(c->to_snapshot);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -154,9 +294,80 @@ int prof_collector__add_target(struct prof_collector *c, pid_t pid)
 {
 	int err = prof_sampler__add_target(c->sampler, pid);
 
-	if (!err)
-		sym_resolver__add_process(c->resolver, pid);
-	return err;
+	if (err)
+		return err;
+	sym_resolver__add_process(c->resolver, pid);
+	/* Its mappings and their tables before its first sample: walked, not taken by frame
+	 * pointers. */
+	if (c->cfi) {
+		load_cfi(c, pid);
+		prof_sampler__poll(c->sampler, 0);
+	}
+	return 0;
+}
+
+/*
+ * Every process: the kernel scans its mappings and announces their files, whose tables are
+ * built as the announcements come, so the machine's first samples are walked, not taken by
+ * frame pointers. Processes that start meanwhile are caught at exec or at their first sample.
+ */
+static void preload_cfi(struct prof_collector *c)
+{
+	struct timespec t0, t1;
+	struct dirent *d;
+	size_t n = 0;
+	DIR *dir;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	dir = opendir("/proc");
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		long pid;
+		char *end;
+
+		pid = strtol(d->d_name, &end, 10);
+		if (*end || pid <= 0 || pid > INT32_MAX)
+			continue;
+		if (prof_cfi__add_process(c->cfi, (pid_t)pid) == 0)
+			n++;
+		if (n % 32 == 0)
+			prof_sampler__poll(c->sampler, 0);
+	}
+	closedir(dir);
+	prof_sampler__poll(c->sampler, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pr_debug("cfi: mappings of %zu processes loaded before sampling, in %.0f ms", n,
+		 (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+}
+
+/* Where execvp() will find name: a path as given, or the first match in $PATH. */
+static bool find_program(const char *name, char *out, size_t len)
+{
+	const char *dirs = getenv("PATH"), *end;
+
+	if (strchr(name, '/'))
+		return snprintf(out, len, "%s", name) < (int)len;
+	for (dirs = dirs ? dirs : "/bin:/usr/bin"; *dirs; dirs = *end ? end + 1 : end) {
+		end = strchrnul(dirs, ':');
+		if (snprintf(out, len, "%.*s/%s", (int)(end - dirs), end > dirs ? dirs : ".", name) <
+			    (int)len &&
+		    !access(out, X_OK))
+			return true;
+	}
+	return false;
+}
+
+void prof_collector__prepare_command(struct prof_collector *c, const char *name)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (!c->cfi || !find_program(name, path, sizeof(path)))
+		return;
+	err = prof_cfi__add_program(c->cfi, path);
+	if (err)
+		pr_debug("cfi: %s: cannot build its tables ahead: %s", path, strerror(-err));
 }
 
 int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid)
@@ -170,6 +381,8 @@ int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid)
 
 int prof_collector__start(struct prof_collector *c)
 {
+	if (c->cfi && c->opts.all)
+		preload_cfi(c);
 	return prof_sampler__start(c->sampler);
 }
 
@@ -180,30 +393,62 @@ void prof_collector__stop(struct prof_collector *c)
 
 int prof_collector__poll(struct prof_collector *c, int timeout_ms)
 {
-	return prof_sampler__poll(c->sampler, timeout_ms);
+	int err;
+
+	if (c->cfi)
+		prof_cfi__retry(c->cfi);
+	err = prof_sampler__poll(c->sampler, timeout_ms);
+	return err ?: take_snapshots(c);
 }
 
 struct drain_ctx {
 	struct prof_collector *c;
-	struct fmt_profile *window;
+	struct fmt_profile *window, *off_cpu;
 };
 
 static int on_sample(const struct prof_raw_sample *rs, void *ctx)
 {
 	struct drain_ctx *d = ctx;
+	struct prof_raw_sample us;
 
-	return prof_stacks__add(d->c->stacks, d->window, rs);
+	if (!rs->off_cpu)
+		return prof_stacks__add(d->c->stacks, d->window, rs);
+	if (!d->off_cpu)
+		return 0;
+	/* Nanoseconds summed in the kernel, microseconds in the profile. */
+	us = *rs;
+	us.count = (rs->count + FMT_US_NS / 2) / FMT_US_NS;
+	return us.count ? prof_stacks__add(d->c->stacks, d->off_cpu, &us) : 0;
 }
 
-int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
+/* The drops BPF counted since the last drain, into the windows' loss counters. */
+static void count_losses(struct prof_collector *c, struct fmt_profile *window,
+			 struct fmt_profile *off_cpu)
 {
-	struct drain_ctx d = {.c = c, .window = window};
 	uint64_t now[PROFD_CNT_MAX];
+
+	prof_sampler__counters(c->sampler, now);
+	window->loss.samples_counts_full += now[PROFD_CNT_COUNTS_FULL] - c->counters[PROFD_CNT_COUNTS_FULL];
+	window->loss.samples_ringbuf_full +=
+		now[PROFD_CNT_RINGBUF_FULL] - c->counters[PROFD_CNT_RINGBUF_FULL];
+	if (off_cpu)
+		off_cpu->loss.samples_counts_full +=
+			now[PROFD_CNT_OFFCPU_FULL] - c->counters[PROFD_CNT_OFFCPU_FULL];
+	memcpy(c->counters, now, sizeof(now));
+}
+
+int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window,
+			  struct fmt_profile *off_cpu)
+{
+	struct drain_ctx d = {.c = c, .window = window, .off_cpu = off_cpu};
 	size_t pending = c->npending;
 	int n;
 
 	/* Events first: a process announced just now must be snapshotted before we symbolize. */
 	prof_sampler__poll(c->sampler, 0);
+	take_snapshots(c);
+	if (c->history && prof_history__update(c->history, c->resolver))
+		pr_warn_once("cannot follow the processes' new mappings: %s", strerror(ENOMEM));
 	n = prof_sampler__drain(c->sampler, on_sample, &d);
 	if (n < 0)
 		return n;
@@ -213,15 +458,14 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 		if (n < 0)
 			return n;
 	}
-	prof_sampler__counters(c->sampler, now);
-	window->loss.samples_counts_full += now[PROFD_CNT_COUNTS_FULL] - c->counters[PROFD_CNT_COUNTS_FULL];
-	window->loss.samples_ringbuf_full +=
-		now[PROFD_CNT_RINGBUF_FULL] - c->counters[PROFD_CNT_RINGBUF_FULL];
-	memcpy(c->counters, now, sizeof(now));
+	count_losses(c, window, off_cpu);
 
 	/* Processes that exited before this drain have had all their samples symbolized. */
-	for (size_t i = 0; i < pending; i++)
+	for (size_t i = 0; i < pending; i++) {
 		sym_resolver__drop_process(c->resolver, c->pending_drop[i]);
+		if (c->history)
+			prof_history__drop(c->history, c->pending_drop[i]);
+	}
 	if (pending) /* pending_drop may still be NULL, and NULL + 0 is undefined */
 		memmove(c->pending_drop, c->pending_drop + pending,
 			(c->npending - pending) * sizeof(pid_t));
@@ -229,8 +473,32 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 	return 0;
 }
 
+/* What the mapping history did, and every way it fell short. */
+static void history_summary(const struct prof_collector *c, struct profd_strbuf *sb)
+{
+	struct prof_history_counts h;
+	uint64_t lost = c->counters[PROFD_CNT_MAPS_LOST];
+
+	prof_history__counts(c->history, &h);
+	if (c->exits_from_history)
+		profd_strbuf_printf(sb, "; %llu exited processes named from the kernel's mapping "
+				    "history", (unsigned long long)c->exits_from_history);
+	if (h.tables_dropped || lost)
+		profd_strbuf_printf(sb, ", %llu mapping tables not kept (%llu over %u MiB, %llu ring "
+				    "buffer full)", (unsigned long long)(h.tables_dropped + lost),
+				    (unsigned long long)h.tables_dropped, PROF_HISTORY_MEMORY >> 20,
+				    (unsigned long long)lost);
+	if (h.maps_unnamed)
+		profd_strbuf_printf(sb, ", %llu mappings of files with no known path",
+				    (unsigned long long)h.maps_unnamed);
+}
+
 void prof_collector__unwind_summary(const struct prof_collector *c, struct profd_strbuf *sb)
 {
 	if (c->unwind)
 		prof_unwind__summary(c->unwind, sb);
+	if (c->cfi)
+		prof_cfi__summary(c->cfi, c->counters, sb);
+	if (c->history)
+		history_summary(c, sb);
 }

@@ -30,11 +30,16 @@ struct record_opts {
 	int max_stack;
 	enum profd_unwind unwind; /* --unwind */
 	unsigned stack_size;	  /* --stack-size, bytes, a multiple of 4096 */
+	size_t cfi_memory;	  /* --unwind-memory; 0: the default */
 	const char *output;
 	const char *format;
 	struct fmt_name_opts names; /* --lines, --full-names */
 	struct prof_http_opts http;
+	enum fmt_type type;	/* what -o gets: CPU samples, --off-cpu or --wall */
+	long min_block_us;	/* --min-block; -1: not given */
 };
+
+#define DEFAULT_MIN_BLOCK_US 1
 
 static const char usage_text[] =
 	"Usage: profd [-p PID[,PID...] | -t TID[,TID...] | -a | -- CMD [ARGS...]] [options]\n"
@@ -43,7 +48,8 @@ static const char usage_text[] =
 	"       profd agent [--store DIR] [--window SECONDS] [options]\n"
 	"       profd query [--store DIR] --from T --to T -o OUT\n"
 	"\n"
-	"Samples CPU stacks (kernel and user) with eBPF and writes folded stacks or a flame graph.\n"
+	"Samples CPU stacks (kernel and user) with eBPF and writes folded stacks or a flame graph;\n"
+	"with --off-cpu, where threads wait and for how long.\n"
 	"\n"
 	"Targets (one of):\n"
 	"  -p, --pid PID[,PID...]  those processes, all their threads and what they fork\n"
@@ -69,12 +75,22 @@ static const char usage_text[] =
 	"                          without -d, runs until Ctrl-C; writes -o only if given\n"
 	"      --http-host NAME    also accept this name in the Host header (repeatable)\n"
 	"      --http-public       allow --http on a non-loopback address\n"
-	"      --unwind MODE       user stacks: fp (frame pointers, in the kernel), dwarf\n"
-	"                          (copy the stack, unwind with .eh_frame in profd) or auto\n"
-	"                          (per process: dwarf if its executable lacks frame\n"
-	"                          pointers; the default)\n"
-	"      --stack-size BYTES  user stack copied per sample for dwarf (default 16384,\n"
+	"      --unwind MODE       user stacks: cfi (the default: walked in the kernel with\n"
+	"                          tables compiled from .eh_frame; frame pointers where\n"
+	"                          code has none, such as JIT code), fp (frame pointers\n"
+	"                          only) or copy (copy the stack, unwind it in profd with\n"
+	"                          libunwind); auto and dwarf are older names of cfi, copy\n"
+	"      --unwind-memory SIZE  kernel memory for cfi tables (default 32M); the least\n"
+	"                          recently used files' tables make room, what does not\n"
+	"                          fit is counted and walked by frame pointers\n"
+	"      --stack-size BYTES  user stack copied per sample for copy (default 16384,\n"
 	"                          max 65536, rounded up to 4 KiB pages)\n"
+	"      --off-cpu           write the time threads wait blocked off CPU, per stack\n"
+	"                          (folded counts are microseconds; pprof off_cpu/nanoseconds)\n"
+	"      --wall              write on-CPU and off-CPU time together, per thread, the\n"
+	"                          waits under a leaf [off-cpu] (folded: microseconds)\n"
+	"      --min-block USEC    with --off-cpu or --wall: leave out shorter waits\n"
+	"                          (default 1)\n"
 	"  -v, --verbose           debug messages (libbpf's too)\n"
 	"  -h, --help              this text\n"
 	"  -V, --version           print the version\n"
@@ -150,6 +166,25 @@ static void summarize_exits(const struct prof_session_stats *st, struct profd_st
 		profd_strbuf_puts(sb, " ...");
 }
 
+/* "; 39.8 s off CPU in 1234 waits, N shorter than --min-block left out, N lost ..." */
+static void summarize_off_cpu(const struct prof_session_stats *st, struct profd_strbuf *sb)
+{
+	const uint64_t *cnt = st->counters;
+
+	profd_strbuf_printf(sb, "; %.1f s off CPU in %llu waits (threads still waiting at the "
+				"start or the end count from the start or to the end), %llu shorter "
+				"than --min-block left out",
+			    st->off_cpu_us / 1e6, (unsigned long long)cnt[PROFD_CNT_OFFCPU_WAITS],
+			    (unsigned long long)cnt[PROFD_CNT_OFFCPU_SHORT]);
+	if (cnt[PROFD_CNT_OFFCPU_FULL])
+		profd_strbuf_printf(sb, ", %llu waits lost (%.3f s): off-CPU map full",
+				    (unsigned long long)cnt[PROFD_CNT_OFFCPU_FULL],
+				    cnt[PROFD_CNT_OFFCPU_FULL_NS] / 1e9);
+	if (cnt[PROFD_CNT_OFFCPU_UNTRACKED])
+		profd_strbuf_printf(sb, ", %llu waits not followed: no task storage",
+				    (unsigned long long)cnt[PROFD_CNT_OFFCPU_UNTRACKED]);
+}
+
 /* "1234 samples (cpu-clock, 99 Hz, 10.0 s), 0 lost; ..." on one line. */
 static void print_summary(struct prof_session *s, const struct record_opts *o)
 {
@@ -181,6 +216,8 @@ static void print_summary(struct prof_session *s, const struct record_opts *o)
 				    (unsigned long long)(st.loss.stacks_truncated - st.unwind_cut),
 				    st.max_stack);
 	prof_session__unwind_summary(s, &sb);
+	if (o->type != FMT_TYPE_CPU)
+		summarize_off_cpu(&st, &sb);
 	if (events_lost)
 		profd_strbuf_printf(&sb, ", %llu process events lost",
 				    (unsigned long long)events_lost);
@@ -206,7 +243,10 @@ static struct prof_session *start(const struct record_opts *o)
 		.max_stack = o->max_stack,
 		.unwind = o->unwind,
 		.stack_size = o->stack_size,
+		.cfi_memory = o->cfi_memory,
 		.lines = o->names.lines,
+		.off_cpu = o->type != FMT_TYPE_CPU,
+		.min_block_us = o->min_block_us < 0 ? DEFAULT_MIN_BLOCK_US : (unsigned)o->min_block_us,
 		.drain_ms = DRAIN_MS,
 		.duration_s = o->duration,
 		.until_targets_exit = true,
@@ -251,7 +291,7 @@ static int record(const struct record_opts *o)
 	prof_session__stop_sampling(s);
 	if (o->http.listen && !o->duration && !prof_signals_caught())
 		prof_session__linger(s);
-	p = prof_session__profile(s);
+	p = prof_session__profile(s, o->type);
 	prof_session__free(s);
 	if (want_output && (!p || prof_output__write(&out, p)))
 		code = PROFD_EXIT_FAILURE;
@@ -267,6 +307,10 @@ enum {
 	OPT_DEBUGINFOD,
 	OPT_UNWIND,
 	OPT_STACK_SIZE,
+	OPT_OFF_CPU,
+	OPT_WALL,
+	OPT_MIN_BLOCK,
+	OPT_UNWIND_MEMORY,
 };
 
 /* One option; returns 0, or an exit code to end with (usage errors print one line). */
@@ -322,7 +366,11 @@ static int parse_option(struct record_opts *o, int opt, const char *arg, char **
 		return prof_http_option(&o->http, opt, arg) < 0 ? PROFD_EXIT_USAGE : 0;
 	case OPT_UNWIND:
 		if (!prof_parse_unwind(arg, &o->unwind))
-			return prof_usage(NULL, "--unwind %s: expected fp, dwarf or auto", arg);
+			return prof_usage(NULL, "--unwind %s: expected cfi, fp or copy", arg);
+		return 0;
+	case OPT_UNWIND_MEMORY:
+		if (!prof_parse_unwind_memory(arg, &o->cfi_memory))
+			return prof_usage(NULL, "--unwind-memory %s: expected 1M..4G", arg);
 		return 0;
 	case OPT_STACK_SIZE:
 		if (!prof_parse_long(arg, 1, PROFD_STACK_SIZE_MAX, &v))
@@ -330,6 +378,18 @@ static int parse_option(struct record_opts *o, int opt, const char *arg, char **
 					  PROFD_STACK_SIZE_MAX);
 		o->stack_size = (unsigned)(v + PROFD_STACK_PAGE - 1) / PROFD_STACK_PAGE *
 				PROFD_STACK_PAGE;
+		return 0;
+	case OPT_OFF_CPU:
+	case OPT_WALL:
+		if (o->type != FMT_TYPE_CPU)
+			return prof_usage(NULL, "--off-cpu and --wall exclude each other");
+		o->type = opt == OPT_WALL ? FMT_TYPE_WALL : FMT_TYPE_OFF_CPU;
+		return 0;
+	case OPT_MIN_BLOCK:
+		if (!prof_parse_long(arg, 0, 3600L * 1000000, &v))
+			return prof_usage(NULL, "--min-block %s: expected microseconds, 0..3600000000",
+					  arg);
+		o->min_block_us = v;
 		return 0;
 	case 'v':
 		profd_log_set_level(PROFD_LOG_DEBUG);
@@ -355,6 +415,8 @@ static int check_options(struct record_opts *o, int argc, char **argv)
 		return prof_usage(NULL, "nothing to profile: give -p PID, -t TID, -a or -- CMD");
 	if (targets > 1)
 		return prof_usage(NULL, "-p, -t, -a and a command exclude each other");
+	if (o->min_block_us >= 0 && o->type == FMT_TYPE_CPU)
+		return prof_usage(NULL, "--min-block needs --off-cpu or --wall");
 	return prof_http_check(&o->http) ? PROFD_EXIT_USAGE : 0;
 }
 
@@ -376,6 +438,10 @@ int prof_record_main(int argc, char **argv)
 		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
 		{"unwind", required_argument, NULL, OPT_UNWIND},
 		{"stack-size", required_argument, NULL, OPT_STACK_SIZE},
+		{"off-cpu", no_argument, NULL, OPT_OFF_CPU},
+		{"wall", no_argument, NULL, OPT_WALL},
+		{"min-block", required_argument, NULL, OPT_MIN_BLOCK},
+		{"unwind-memory", required_argument, NULL, OPT_UNWIND_MEMORY},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -384,8 +450,9 @@ int prof_record_main(int argc, char **argv)
 	struct record_opts o = {
 		.freq = DEFAULT_FREQ,
 		.max_stack = PROFD_DEFAULT_MAX_STACK,
-		.unwind = PROFD_UNWIND_AUTO,
+		.unwind = PROFD_UNWIND_CFI,
 		.stack_size = PROFD_STACK_SIZE_DEFAULT,
+		.min_block_us = -1,
 	};
 	int opt, code = 0;
 

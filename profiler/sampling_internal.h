@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The sampling machinery under a session (session.c), shared by its files only: the BPF
- * skeleton's lifecycle and draining, perf events, the stack-depth sysctl, privileges, and the
- * collector that turns drained samples into symbolized profiles.
+ * skeleton's lifecycle and draining, perf events, the stack-depth sysctl, privileges, the
+ * in-kernel walker's tables, and the collector that turns drained samples into symbolized
+ * profiles.
  */
 #ifndef PROFD_SAMPLER_INTERNAL_H
 #define PROFD_SAMPLER_INTERNAL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -30,10 +32,17 @@ struct prof_sampler_opts {
 	/* Called from prof_sampler__poll() for every process event. */
 	void (*on_event)(const struct profd_event *e, void *ctx);
 	void *ctx;
-	enum profd_unwind unwind; /* FP: everything in the kernel; else see on_stack */
+	enum profd_unwind unwind; /* CFI, FP: in the kernel; COPY: see on_stack */
 	unsigned stack_size;	  /* bytes of user stack copied per sample, a multiple of 4096 */
 	/* Called from prof_sampler__poll() and __drain() for every sample with a stack copy. */
 	void (*on_stack)(const struct prof_stack_sample *ss, void *ctx);
+	bool off_cpu;		/* also time off CPU, from the scheduler's switch */
+	uint64_t min_block_ns; /* off CPU: waits shorter than this are left out */
+	size_t cfi_memory; /* bytes of BPF table memory for --unwind cfi */
+	/* Called from prof_sampler__poll() when code of a file without a table is mapped. */
+	void (*on_mmap)(const struct profd_mmap_event *e, void *ctx);
+	/* Called from prof_sampler__poll() with every new mapping table of a process (cfi). */
+	void (*on_maps)(const struct profd_proc_maps *pm, void *ctx);
 };
 
 /* One aggregated entry of a drained buffer. Stacks are leaf first. */
@@ -42,11 +51,13 @@ struct prof_raw_sample {
 	char comm[PROFD_COMM_LEN + 1];
 	const uint64_t *ustack;
 	uint32_t nustack;
-	int ustack_err; /* 0, or -errno why there is none (-ENOENT: not taken, -ENOMEM: map full) */
+	int ustack_err; /* 0, or -errno why there is none (-ENOENT: not taken, -ENOMEM: map full),
+			 * or > 0: PROFD_WALK_* (the in-kernel walk may be cut short or wrong) */
 	const uint64_t *kstack;
 	uint32_t nkstack;
 	int kstack_err;
-	uint64_t count;
+	uint64_t count;	/* samples, or with off_cpu nanoseconds waited */
+	bool off_cpu;
 	bool ustack_truncated; /* cut short of its root (copied stack too small): ends in [truncated] */
 };
 
@@ -91,16 +102,34 @@ const char *prof_sampler__event_name(const struct prof_sampler *s);
 int prof_sampler__poll(struct prof_sampler *s, int timeout_ms);
 /*
  * Flips buffers, waits until no CPU writes the old one, then hands every entry of it to fn and
- * clears it. Nothing sampled meanwhile is lost: it lands in the other buffer. Returns the number
- * of entries or -errno (fn's negative return aborts the drain).
+ * clears it. Nothing sampled meanwhile is lost: it lands in the other buffer. Off CPU, waits
+ * still going on are counted up to now (or to the stop, once stopped): a wait spread over drains
+ * is cut at each. Returns the number of entries or -errno (fn's negative return aborts the
+ * drain).
  */
 int prof_sampler__drain(struct prof_sampler *s,
 			int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx);
+/* How often the sampling program ran and for how long in all: the kernel counts only while
+ * kernel.bpf_stats_enabled is 1 (zeros otherwise). */
+void prof_sampler__run_stats(const struct prof_sampler *s, uint64_t *runs, uint64_t *ns);
 /* Sums the per-CPU counters (enum profd_counter). */
 void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT_MAX]);
 int prof_sampler__max_stack(const struct prof_sampler *s);
-/* Auto mode: how pid's user stacks are taken from now on. Returns 0 or -errno. */
-int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode);
+struct bpf_object;
+/* The memlock of every map of obj that has an fd (footprint.c). */
+uint64_t prof_bpf_map_bytes(const struct bpf_object *obj);
+/* Kernel memory the loaded maps hold (their memlock); their sizes are fixed at load. */
+uint64_t prof_sampler__bpf_bytes(const struct prof_sampler *s);
+struct prof_cfi_maps;
+/* The maps of the in-kernel walker (--unwind cfi), for prof_cfi__new(). */
+void prof_sampler__cfi_maps(struct prof_sampler *s, struct prof_cfi_maps *out);
+/* Returns once no CPU is still inside a sampling program it entered before the call. */
+void prof_sampler__barrier(void *sampler);
+/* Watches the dynamic linker at path (once per file) so library loads rescan a process's
+ * mappings. Returns 0 or -errno. */
+int prof_sampler__watch_loader(void *sampler, const char *path);
+/* Our own dynamic linker, the one the processes of this root use. Returns 0 or -ENOENT. */
+int prof_own_loader(char path[PATH_MAX]);
 
 /* ---- perf_events.c ---- */
 
@@ -153,18 +182,16 @@ int prof_unnamed__count(struct prof_unnamed *u, const struct sym_location *leaf,
  */
 bool prof_unnamed__hint(const struct prof_unnamed *u, struct profd_strbuf *sb);
 
-/* ---- unwind_collector.c: samples with stack copies -> unwound, aggregated samples ---- */
+/* ---- unwind_collector.c: samples with stack copies (--unwind copy) -> unwound, aggregated ---- */
 
 struct prof_unwind_opts {
-	enum profd_unwind mode; /* DWARF or AUTO */
-	int max_stack;		/* user frames kept per stack */
-	unsigned stack_size;	/* bytes copied per sample (for messages) */
+	int max_stack;	     /* user frames kept per stack */
+	unsigned stack_size; /* bytes copied per sample (for messages) */
 };
 
 struct prof_unwind_counts {
-	uint64_t samples;			    /* unwound */
-	uint64_t stops[SYM_UNWIND_NSTOPS];	    /* why each unwind stopped */
-	uint64_t dwarf_processes, fp_processes; /* auto mode's choices */
+	uint64_t samples;		   /* unwound */
+	uint64_t stops[SYM_UNWIND_NSTOPS]; /* why each unwind stopped */
 	uint64_t frames;
 	size_t files, table_bytes; /* unwind tables in memory */
 };
@@ -181,14 +208,92 @@ int prof_unwind__flush(struct prof_unwind *u, struct prof_stacks *st, struct fmt
 /* pid is about to get a new snapshot (exec): symbolizes its samples so far with the old one. */
 int prof_unwind__before_exec(struct prof_unwind *u, struct prof_stacks *st, pid_t pid,
 			     int64_t period_ns);
-/*
- * A new process or image: how its user stacks should be taken (auto mode decides from the
- * executable's CFI and says why under -v), with its unwind tables read now if that is DWARF.
- */
-enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid);
+/* A new process or image: reads its unwind tables now, off the per-sample path. */
+void prof_unwind__prepare(struct prof_unwind *u, pid_t pid);
 void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts *out);
-/* Appends "; --unwind auto: ..., N stacks truncated ..., N unwinds stopped early (...)". */
+/* Appends ", N stacks truncated ..., N unwinds stopped early (...)". */
 void prof_unwind__summary(const struct prof_unwind *u, struct profd_strbuf *sb);
+
+/* ---- map_history.c: the processes' mappings as the kernel reported them (cfi) ---- */
+
+#define PROF_HISTORY_MEMORY (16u << 20)
+
+struct prof_history;
+
+struct prof_history_counts {
+	uint64_t tables;	 /* mapping tables kept */
+	uint64_t tables_dropped; /* not kept: over the memory bound */
+	uint64_t files_dropped;	 /* files whose path was not kept */
+	uint64_t maps_unnamed;	 /* mappings given without a file: its path was never learned */
+	size_t bytes;		 /* held now */
+};
+
+/* Keeps at most max_bytes of tables. Returns NULL when out of memory. */
+struct prof_history *prof_history__new(size_t max_bytes);
+void prof_history__free(struct prof_history *h);
+/* A process's new mapping table (PROFD_EV_MAPS): replaces the one kept for it. */
+void prof_history__on_maps(struct prof_history *h, const struct profd_proc_maps *pm);
+/* A file with code: its key (profd_cfi_file_key()), identity and a path that opens it. */
+void prof_history__add_file(struct prof_history *h, uint64_t key, uint64_t dev, uint64_t ino,
+			    const char *path);
+/* Gives r pid's last table (sym_resolver__add_history()). Returns 0, -ENOENT (none kept) or
+ * -ENOMEM. */
+int prof_history__give(struct prof_history *h, struct sym_resolver *r, pid_t pid);
+/* Gives r the new tables of live processes it has a snapshot of (sym_resolver__update_maps()).
+ * Returns 0 or -ENOMEM. */
+int prof_history__update(struct prof_history *h, struct sym_resolver *r);
+/* Forgets pid: it exited and its samples are drained. */
+void prof_history__drop(struct prof_history *h, pid_t pid);
+void prof_history__counts(const struct prof_history *h, struct prof_history_counts *out);
+
+/* ---- cfi_tables.c: the in-kernel walker's tables, files and process mappings ---- */
+
+#define PROF_CFI_MEMORY_DEFAULT (32u << 20)
+#define PROF_CFI_MEMORY_MIN (1u << 20)
+#define PROF_CFI_MEMORY_MAX (4ull << 30)
+
+/* The BPF maps the walker reads (fds owned by the sampler), and what the sampler does for us. */
+struct prof_cfi_maps {
+	int pool, tables, files, announced;
+	uint32_t pool_slots; /* entries of cfi_pool (two words each) */
+	/* Returns once no walk that began before the call is still running. */
+	void (*barrier)(void *ctx);
+	/* Has the kernel scan pid's mappings now. Returns 0, -ESRCH, -EBUSY or -errno. */
+	int (*scan)(void *ctx, pid_t pid);
+	/* Watches the dynamic linker at path for library changes too. Returns 0 or -errno. */
+	int (*watch_loader)(void *ctx, const char *path);
+	void *ctx;
+	/* Told of every file opened for its table, by its key, identity and a path that opened
+	 * it (kernel encoding of dev: major << 20 | minor). Optional. */
+	void (*on_file)(void *file_ctx, uint64_t key, uint64_t dev, uint64_t ino, const char *path);
+	void *file_ctx;
+};
+
+struct prof_cfi;
+
+/* Builds the vdso's table. Returns NULL with errno set. */
+struct prof_cfi *prof_cfi__new(const struct prof_cfi_maps *maps);
+void prof_cfi__free(struct prof_cfi *c);
+/*
+ * A process that was running before we started (or unknown for another reason): has the kernel
+ * scan its mappings, which announces the files that need tables. Returns 0, -ESRCH or -errno;
+ * a process busy changing its mappings is scanned again by prof_cfi__retry().
+ */
+int prof_cfi__add_process(struct prof_cfi *c, pid_t pid);
+void prof_cfi__retry(struct prof_cfi *c);
+/*
+ * A program about to be run (profd -- CMD): builds the tables of its file, and of the libraries
+ * it needs that profd has loaded itself (this root's: the same files), so that its first samples
+ * are walked whole. Returns 0 or -errno.
+ */
+int prof_cfi__add_program(struct prof_cfi *c, const char *path);
+/* The kernel mapped code of a file that has no table: builds it (the mapping is in place). */
+void prof_cfi__on_mmap(struct prof_cfi *c, const struct profd_mmap_event *e);
+/* Appends "; user stacks walked in the kernel: N, P % of them whole, ..." from the sampler's
+ * counters. */
+void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *counters, struct profd_strbuf *sb);
+/* Says under -v what the tables hold and cost, and what the kernel's mapping scans did. */
+void prof_cfi__log_stats(const struct prof_cfi *c, const uint64_t *counters);
 
 /* ---- collector.c: sampler + symbolizer, one symbolized profile per window ---- */
 
@@ -199,8 +304,11 @@ struct prof_collector_opts {
 	bool threads;	    /* only threads added with prof_collector__add_thread() */
 	unsigned window_ms; /* drain period */
 	bool lines;	    /* resolve source lines */
-	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is FP */
+	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is CFI */
 	unsigned stack_size;	  /* bytes of user stack copied per sample; 0: 16384 */
+	bool off_cpu;		  /* also time off CPU (--off-cpu) */
+	uint64_t min_block_ns;	  /* off CPU: shorter waits are left out */
+	size_t cfi_memory;	  /* BPF table memory for --unwind cfi; 0: the default */
 };
 
 #define PROF_EXITS_KEPT 16
@@ -218,10 +326,15 @@ struct prof_collector {
 	uint64_t counters[PROFD_CNT_MAX]; /* as of the last drain */
 	pid_t *pending_drop;		  /* exited: forget after the next drain */
 	size_t npending, cap_pending;
+	pid_t *to_snapshot; /* new processes whose snapshot waits for their tables (cfi) */
+	size_t nsnapshot, cap_snapshot;
 	struct prof_exit exits[PROF_EXITS_KEPT]; /* the first processes that exited */
 	size_t nexits;				 /* all that exited during the run */
 	size_t processes; /* distinct processes announced */
-	struct prof_unwind *unwind; /* NULL with --unwind fp */
+	struct prof_unwind *unwind; /* the stack-copy unwinder, or NULL */
+	struct prof_cfi *cfi;	    /* the in-kernel walker's tables, or NULL */
+	struct prof_history *history; /* the kernel's mapping history (cfi), or NULL */
+	uint64_t exits_from_history;  /* exited processes given their history */
 };
 
 /* Loads BPF and sets up the symbolizer. Returns 0 or -errno (one line logged). */
@@ -229,17 +342,21 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 void prof_collector__fini(struct prof_collector *c);
 int prof_collector__add_target(struct prof_collector *c, pid_t pid);
 int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid);
+/* The command (execvp()'s name) is about to run: its unwind tables are built now (cfi). */
+void prof_collector__prepare_command(struct prof_collector *c, const char *name);
 int prof_collector__start(struct prof_collector *c);
 /* Stops sampling (the duration is over): the drains after it have a bounded amount to do. */
 void prof_collector__stop(struct prof_collector *c);
 /* Waits up to timeout_ms for process events and handles them. Returns 0 or -errno. */
 int prof_collector__poll(struct prof_collector *c, int timeout_ms);
 /*
- * Drains the samples taken since the last drain into window (a fresh profile) and updates the
- * loss counters. Returns 0 or -errno.
+ * Drains the samples taken since the last drain into window (a fresh profile), and with off_cpu
+ * the time waited into off_cpu (a fresh off-CPU profile), and updates the loss counters. Returns
+ * 0 or -errno.
  */
-int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window);
-/* Appends what unwinding lost or chose to a summary line (nothing with --unwind fp). */
+int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window,
+			  struct fmt_profile *off_cpu);
+/* Appends what unwinding lost to a summary line (nothing with --unwind fp). */
 void prof_collector__unwind_summary(const struct prof_collector *c, struct profd_strbuf *sb);
 
 /* ---- privileges.c ---- */

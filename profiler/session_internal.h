@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One sampling session, what `profd` and `profd agent` both run: BPF sampling on every CPU, the
- * symbolizer, the unwinding of copied stacks, a drain of what was sampled every period into a
- * symbolized profile, the live web page, the status line, stop signals and the command profd
- * starts. The commands add only their options and what they do with the profiles.
+ * symbolizer, the in-kernel stack walker's tables (or the unwinding of copied stacks), a drain
+ * of what was sampled every period into a symbolized profile, the live web page, the status
+ * line, stop signals and the command profd starts. The commands add only their options and
+ * what they do with the profiles.
  */
 #ifndef PROFD_SESSION_INTERNAL_H
 #define PROFD_SESSION_INTERNAL_H
@@ -22,7 +23,10 @@
 /* How the commands hear of each drain. Every callback returns 0, or -errno to end the run. */
 struct prof_session_hooks {
 	void *ctx;
-	/* After every drain, with what was sampled since the one before (filtered). */
+	/*
+	 * After every drain, with what was sampled since the one before (filtered): the CPU
+	 * samples, then with off_cpu the time off CPU; piece->type says which.
+	 */
 	int (*on_drain)(void *ctx, const struct fmt_profile *piece);
 	/* Every period_ms of the run (0: never), right after a drain. */
 	unsigned period_ms;
@@ -43,7 +47,10 @@ struct prof_session_opts {
 	int max_stack; /* raises kernel.perf_event_max_stack for the run if it is lower */
 	enum profd_unwind unwind;
 	unsigned stack_size; /* bytes of user stack copied per sample; 0: 16384 */
+	size_t cfi_memory;   /* BPF table memory for --unwind cfi; 0: the default */
 	bool lines;	     /* source lines wanted in the output */
+	bool off_cpu;	     /* also time off CPU, a profile of its own (--off-cpu) */
+	unsigned min_block_us; /* off CPU: shorter waits are left out (--min-block) */
 	/* How long and how: */
 	unsigned drain_ms;	   /* a drain every this often: the page's window length */
 	double duration_s;	   /* 0: until a stop signal (or the targets are gone) */
@@ -56,6 +63,26 @@ struct prof_session_opts {
 };
 
 #define PROF_SESSION_EXITS 16
+
+/* What profd holds: its resident memory and, apart from it, its BPF maps' kernel memory. */
+struct prof_footprint {
+	uint64_t rss_bytes;	 /* VmRSS */
+	uint64_t peak_rss_bytes; /* VmHWM */
+	uint64_t bpf_bytes;	 /* memlock of every BPF map profd holds, as bpftool shows it */
+};
+
+/* Fills *out from /proc/self/status, with bpf_bytes as given. Returns 0 or -errno. */
+int prof_footprint__read(struct prof_footprint *out, uint64_t bpf_bytes);
+/* Appends the footprint as Prometheus gauges. Returns 0 or -ENOMEM. */
+int prof_footprint__metrics(const struct prof_footprint *fp, struct profd_strbuf *sb);
+/* One line at -v. */
+void prof_footprint__log(const struct prof_footprint *fp);
+/* CPU time profd has used so far, every thread's, user and system, in milliseconds. */
+double prof_cpu_ms(void);
+/* Gives the heap's free pages back to the system: after start-up and after every drain. */
+void prof_trim_heap(void);
+/* Sets malloc up so that big buffers are given back when freed; before any thread starts. */
+void prof_bound_heap(void);
 
 /* What the session saw, as of the last drain. */
 struct prof_session_stats {
@@ -73,8 +100,10 @@ struct prof_session_stats {
 	} exits[PROF_SESSION_EXITS];
 	int64_t samples_kept; /* in the whole run's profile (keep_profile or a page) */
 	struct fmt_loss loss; /* of the whole run's profile */
+	int64_t off_cpu_us;   /* likewise, off CPU */
 	uint64_t unwind_cut;  /* stacks cut where the copied user stack ended */
 	struct sym_stats symbolizer;
+	struct prof_footprint footprint; /* as of this call */
 };
 
 struct prof_session;
@@ -96,17 +125,18 @@ void prof_session__stop_sampling(struct prof_session *s);
 /* Keeps the page up until a stop signal, once sampling has stopped. */
 void prof_session__linger(struct prof_session *s);
 /*
- * Stops the page and hands over the whole run's profile (with keep_profile or a page), with its
- * time and duration set; NULL otherwise. The caller frees it.
+ * Stops the page and hands over the whole run's profile of a type (with keep_profile or a
+ * page), with its time and duration set: CPU samples, time off CPU, or the wall view made of
+ * both; NULL otherwise. Call it once. The caller frees it.
  */
-struct fmt_profile *prof_session__profile(struct prof_session *s);
+struct fmt_profile *prof_session__profile(struct prof_session *s, enum fmt_type type);
 /*
  * Ends the command if it still runs and says how it ended. Returns PROFD_EXIT_FAILURE if it
  * failed on its own, else PROFD_EXIT_OK.
  */
 int prof_session__end_command(struct prof_session *s);
 void prof_session__stats(const struct prof_session *s, struct prof_session_stats *out);
-/* Appends what --unwind dwarf or auto lost or chose to a summary line (nothing for fp). */
+/* Appends what unwinding walked and lost to a summary line (nothing for --unwind fp). */
 void prof_session__unwind_summary(const struct prof_session *s, struct profd_strbuf *sb);
 /*
  * While sampling: when a large share of user-space samples landed in code without symbols,
@@ -120,7 +150,9 @@ void prof_session__free(struct prof_session *s);
  * warning naming opt ("-F") when freq is above it.
  */
 int prof_session_clamp_freq(const char *opt, long freq);
-/* "fp", "dwarf" or "auto" (--unwind). */
+/* "cfi", "fp" or "copy", and the older names "auto" (cfi) and "dwarf" (copy) (--unwind). */
 bool prof_parse_unwind(const char *s, enum profd_unwind *out);
+/* --unwind-memory: "64M", "1G" or bytes, from 1M to 4G. */
+bool prof_parse_unwind_memory(const char *s, size_t *out);
 
 #endif

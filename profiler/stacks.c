@@ -135,6 +135,31 @@ static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid,
 	return fmt_profile__add_location(p, mapping, mapping ? loc.address : 0, st->frames, n, id);
 }
 
+/*
+ * Off CPU, the kernel stack is taken inside the scheduler's tracepoint: its leaf frames are the
+ * BPF program and the tracing glue, no part of where the thread waited. How many there are
+ * depends on the kernel, so they are told by name.
+ */
+static uint32_t tracing_frames(struct prof_stacks *st, const struct prof_raw_sample *rs)
+{
+	static const char *const glue[] = {"bpf_prog_", "bpf_trace_run", "__bpf_trace_",
+					   "__traceiter_"};
+	uint32_t n;
+
+	for (n = 0; n < rs->nkstack; n++) {
+		struct sym_location loc;
+		bool ours = false;
+
+		if (sym_resolver__resolve(st->resolver, 0, rs->kstack[n], n > 0, &loc))
+			break;
+		for (size_t i = 0; i < sizeof(glue) / sizeof(glue[0]) && !ours; i++)
+			ours = !strncmp(loc.frames[loc.nframes - 1].name, glue[i], strlen(glue[i]));
+		if (!ours)
+			break;
+	}
+	return n;
+}
+
 static const char *lost_reason(int err)
 {
 	switch (err) {
@@ -149,13 +174,14 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 		     const struct prof_raw_sample *rs)
 {
 	struct fmt_sample_desc labels = {.pid = rs->pid, .tid = rs->tid, .comm = rs->comm};
+	uint32_t first = rs->off_cpu ? tracing_frames(st, rs) : 0;
 	struct sym_location loc;
 	const char *lost;
 	size_t n = 0;
 	int err = 0;
 
 	/* Leaf first: kernel frames, then user frames, then markers at the root end. */
-	for (uint32_t i = 0; i < rs->nkstack && n < ENTRIES_MAX - 3 && !err; i++)
+	for (uint32_t i = first; i < rs->nkstack && n < ENTRIES_MAX - 3 && !err; i++)
 		err = add_address(st, p, 0, rs->kstack[i], i > 0, &st->locs[n++], &loc);
 	if (!err && rs->nkstack >= (uint32_t)st->max_stack) {
 		err = add_marker(p, "[truncated]", true, &st->locs[n++]);
@@ -167,7 +193,7 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 
 	if (!err && rs->nustack)
 		err = check_process(st, rs->pid);
-	for (uint32_t i = 0; i < rs->nustack && n < ENTRIES_MAX - 2 && !err; i++) {
+	for (uint32_t i = 0; i < rs->nustack && n < ENTRIES_MAX - 3 && !err; i++) {
 		err = add_address(st, p, rs->pid, rs->ustack[i], i > 0, &st->locs[n++], &loc);
 		/* The innermost user frame: where the sample's user time went. */
 		if (!err && i == 0)
@@ -180,6 +206,10 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 	lost = lost_reason(rs->ustack_err);
 	if (!err && lost)
 		err = add_marker(p, lost, false, &st->locs[n++]);
+	if (!err && rs->ustack_err > 0) { /* PROFD_WALK_* */
+		err = add_marker(p, "[incomplete]", false, &st->locs[n++]);
+		p->loss.stacks_incomplete += rs->count;
+	}
 	if (err)
 		return err;
 

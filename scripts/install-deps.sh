@@ -9,7 +9,7 @@ libzstd-dev zlib1g-dev libmicrohttpd-dev libdebuginfod-dev libiberty-dev pkg-con
 # system calls listed by strace. prometheus: for promtool, which checks the agent's /metrics.
 TEST_PKGS="libcmocka-dev libxml2-utils elfutils binutils python3 curl util-linux libcap2-bin \
 golang-go chromium debuginfod libc6-dbg procps time man-db groff-base strace systemd prometheus"
-BENCH_PKGS="linux-perf stress-ng hyperfine wrk bc g++"
+BENCH_PKGS="linux-perf stress-ng hyperfine wrk bc g++ libbpf-tools"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS $BENCH_PKGS; do

@@ -273,7 +273,8 @@ struct store_push *store_push__new(const struct store_push_opts *o)
 	if (!p)
 		return NULL;
 	p->encoding.full_names = o->full_names;
-	err = store_pyroscope__init(&p->backend, o->url, o->labels, o->freq);
+	err = store_pyroscope__init(&p->backend, o->url, o->app ? o->app : STORE_PUSH_APP_CPU,
+				    o->labels, o->freq);
 	if (!err && o->spool_dir && !(p->spool = store_spool__open(o->spool_dir, o->spool_bytes))) {
 		err = -errno;
 		pr_warn("push: spool %s: %s", o->spool_dir, strerror(errno));

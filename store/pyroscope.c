@@ -104,14 +104,15 @@ static int add_labels(struct profd_strbuf *sb, const char *labels)
 	return 0;
 }
 
-static int build_name(struct store_pyroscope *p, const char *labels)
+static int build_name(struct store_pyroscope *p, const char *app, const char *labels)
 {
 	struct profd_strbuf sb = {0};
 	char host[256] = "unknown";
 	int err;
 
 	gethostname(host, sizeof(host) - 1);
-	err = url_escape(&sb, "profd.cpu{hostname=");
+	err = url_escape(&sb, app);
+	err = err ?: url_escape(&sb, "{hostname=");
 	err = err ?: url_escape(&sb, host);
 	err = err ?: add_labels(&sb, labels);
 	err = err ?: url_escape(&sb, "}");
@@ -204,7 +205,8 @@ int store_pyroscope__post(const struct store_pyroscope *p, int64_t start_ns, int
 	return err;
 }
 
-int store_pyroscope__init(struct store_pyroscope *p, const char *url, const char *labels, int freq)
+int store_pyroscope__init(struct store_pyroscope *p, const char *url, const char *app,
+			  const char *labels, int freq)
 {
 	int err;
 
@@ -215,7 +217,7 @@ int store_pyroscope__init(struct store_pyroscope *p, const char *url, const char
 		pr_warn("--push %s: expected http://HOST[:PORT][/PATH]", url);
 		return err;
 	}
-	err = build_name(p, labels);
+	err = build_name(p, app, labels);
 	if (err)
 		pr_warn("--labels %s: expected KEY=VALUE[,KEY=VALUE...]", labels ? labels : "");
 	return err;

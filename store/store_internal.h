@@ -116,13 +116,16 @@ void store_spool__stats(const struct store_spool *s, size_t *files, uint64_t *by
 
 struct store_pyroscope {
 	char host[256], port[8], path[512];
-	char *name; /* URL-encoded "profd.cpu{hostname=...,k=v}" */
+	char *name; /* URL-encoded "profd.cpu{hostname=...,k=v}" (or another application name) */
 	int freq;
 };
 
-/* Parses url and labels (one line logged for either). Returns 0 or -EINVAL or -ENOMEM. */
-int store_pyroscope__init(struct store_pyroscope *p, const char *url, const char *labels,
-			  int freq);
+/*
+ * Parses url and labels (one line logged for either); app names the profiles ("profd.cpu").
+ * Returns 0 or -EINVAL or -ENOMEM.
+ */
+int store_pyroscope__init(struct store_pyroscope *p, const char *url, const char *app,
+			  const char *labels, int freq);
 void store_pyroscope__release(struct store_pyroscope *p);
 /*
  * Sends the gzip pprof body of window [start_ns, end_ns) in one POST. Returns 0 for a 2xx answer,

@@ -48,6 +48,7 @@
 #define DEPTH_MAX 256 /* DIE nesting walked; deeper trees are not real code */
 #define RANGES_PER_DIE_MAX 4096
 #define NOTES_MAX 65536
+#define DROP_EVERY_UNITS 256 /* units read between giving a mapped copy's pages back */
 #define SCAN_BACK 16 /* overlapping unit ranges looked at behind the nearest one */
 /* Estimates of what libdw allocates, for cache accounting: per line-table row, per unit. */
 #define LINE_BYTES 48
@@ -85,6 +86,13 @@ struct urange {
 	uint32_t unit;
 };
 
+/* Where a section's bytes are in memory. */
+struct span {
+	const char *lo, *hi;
+};
+
+#define INFO_SECTIONS_MAX 4
+
 struct sym_dwarf {
 	Elf *elf;
 	Dwarf *dw;
@@ -95,6 +103,9 @@ struct sym_dwarf {
 	uint32_t next_key;
 	struct sym_dcache names; /* demangled linkage names, by scope key */
 	size_t bytes;		 /* everything but names */
+	bool mapped;		 /* the sections are a mapped copy (dwarf_image.c) */
+	struct span inline_strings[INFO_SECTIONS_MAX]; /* .debug_info, .debug_types */
+	size_t nspans;
 };
 
 /* A range of one scope, while a unit is indexed. */
@@ -198,6 +209,13 @@ static void read_build_id(Elf_Scn *scn, const GElf_Shdr *sh, uint64_t size, stru
 					sizeof(sc->build_id));
 }
 
+/* Marks sh as holding nothing, in libelf's copy of the headers only: libdw then skips it. */
+static void hide_section(Elf_Scn *scn, GElf_Shdr *sh)
+{
+	sh->sh_type = SHT_NOBITS;
+	gelf_update_shdr(scn, sh);
+}
+
 static int scan_sections(int fd, Elf *elf, uint64_t size, struct scan *sc)
 {
 	size_t shstrndx, nsecs;
@@ -229,6 +247,10 @@ static int scan_sections(int fd, Elf *elf, uint64_t size, struct scan *sc)
 		z = !strncmp(name, ".zdebug_", 8);
 		if (strncmp(name, ".debug_", 7) && !z)
 			continue;
+		if (sym_dwarf_section_unused(name + (z ? 8 : 7))) {
+			hide_section(scn, &sh);
+			continue;
+		}
 		if (!range_ok(size, sh.sh_offset, sh.sh_size)) {
 			sc->damaged = true;
 			continue;
@@ -343,6 +365,9 @@ static int build_units(struct sym_dwarf *d)
 			break;
 		}
 		*u = (struct unit){.die = cudie};
+		/* A mapped copy: what the walk read so far need not stay resident (dwarf_image.c). */
+		if (d->mapped && units.n % DROP_EVERY_UNITS == 0)
+			sym_dwarf_image__drop_pages(d->elf);
 	}
 	d->units = units.v;
 	d->nunits = units.n;
@@ -356,6 +381,8 @@ static int build_units(struct sym_dwarf *d)
 		ptrdiff_t off = 0;
 		size_t k = 0;
 
+		if (d->mapped && i % DROP_EVERY_UNITS == DROP_EVERY_UNITS - 1)
+			sym_dwarf_image__drop_pages(d->elf);
 		while (!err && k < RANGES_PER_DIE_MAX &&
 		       (off = dwarf_ranges(&d->units[i].die, off, &base, &lo, &hi)) > 0) {
 			k++;
@@ -402,12 +429,29 @@ struct indexer {
 	struct growable scopes, entries;
 };
 
-static const char *attr_string(Dwarf_Die *die, unsigned int name)
+/*
+ * libdw returns a DW_FORM_string attribute as a pointer into .debug_info without checking that
+ * a NUL ends it inside the section: in a damaged file the last string runs past the section's
+ * end (found by fuzz_elf_dwarf). Such a string is dropped; strings in the string sections were
+ * checked whole at open (strings_terminated).
+ */
+static const char *bounded_string(const struct sym_dwarf *d, const char *s)
+{
+	for (size_t i = 0; s && i < d->nspans; i++) {
+		const struct span *sp = &d->inline_strings[i];
+
+		if (s >= sp->lo && s < sp->hi)
+			return memchr(s, 0, (size_t)(sp->hi - s)) ? s : NULL;
+	}
+	return s;
+}
+
+static const char *attr_string(const struct sym_dwarf *d, Dwarf_Die *die, unsigned int name)
 {
 	Dwarf_Attribute a;
 
 	/* Integrated: through DW_AT_abstract_origin and DW_AT_specification. */
-	return dwarf_formstring(dwarf_attr_integrate(die, name, &a));
+	return bounded_string(d, dwarf_formstring(dwarf_attr_integrate(die, name, &a)));
 }
 
 static uint32_t attr_u32(Dwarf_Die *die, unsigned int name)
@@ -424,10 +468,10 @@ static void describe(struct indexer *ix, Dwarf_Die *die, bool inlined, struct sc
 {
 	int line;
 
-	s->name = attr_string(die, DW_AT_name);
-	s->linkage = attr_string(die, DW_AT_linkage_name);
+	s->name = attr_string(ix->d, die, DW_AT_name);
+	s->linkage = attr_string(ix->d, die, DW_AT_linkage_name);
 	if (!s->linkage)
-		s->linkage = attr_string(die, DW_AT_MIPS_linkage_name);
+		s->linkage = attr_string(ix->d, die, DW_AT_MIPS_linkage_name);
 	/* GCC gives internal-linkage C++ functions no linkage name: only "foo", not "ns::foo". */
 	if (!s->linkage && s->name && ix->u->cplus)
 		s->die = dwarf_dieoffset(die);
@@ -691,6 +735,12 @@ static void release(struct sym_dwarf *d)
 		elf_end(d->elf);
 }
 
+void sym_dwarf__drop_pages(struct sym_dwarf *d)
+{
+	if (d->mapped)
+		sym_dwarf_image__drop_pages(d->elf);
+}
+
 void sym_dwarf__free(struct sym_dwarf *d)
 {
 	if (!d)
@@ -699,14 +749,30 @@ void sym_dwarf__free(struct sym_dwarf *d)
 	free(d);
 }
 
+/* Remembers where .debug_info and .debug_types are, for bounded_string(). */
+static void note_inline_strings(struct sym_dwarf *d, Elf_Scn *scn, const char *name)
+{
+	Elf_Data *data;
+
+	if (!name || d->nspans == INFO_SECTIONS_MAX ||
+	    (strcmp(name, ".debug_info") && strcmp(name, ".zdebug_info") &&
+	     strcmp(name, ".debug_types") && strcmp(name, ".zdebug_types")))
+		return;
+	data = elf_getdata(scn, NULL);
+	if (data && data->d_buf && data->d_size)
+		d->inline_strings[d->nspans++] = (struct span){data->d_buf,
+							       (const char *)data->d_buf + data->d_size};
+}
+
 /*
  * libdw hands out strings of .debug_str and .debug_line_str as pointers into the section,
  * checking only that the offset is inside it: a section whose last byte is not NUL would let
  * the last string run past its end. Checked once libdw holds the sections (inflated if
  * compressed); a section libdw did not read has no data here and is skipped.
  */
-static bool strings_terminated(Elf *elf)
+static bool strings_terminated(struct sym_dwarf *d)
 {
+	Elf *elf = d->elf;
 	static const char *const names[] = {".debug_str", ".zdebug_str", ".debug_line_str",
 					    ".zdebug_line_str"};
 	Elf_Scn *scn = NULL;
@@ -725,8 +791,10 @@ static bool strings_terminated(Elf *elf)
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
 		for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
 			str |= !strcmp(name, names[i]);
-		if (!str)
+		if (!str) {
+			note_inline_strings(d, scn, name);
 			continue;
+		}
 		data = elf_getdata(scn, NULL);
 		if (data && data->d_size &&
 		    (!data->d_buf || ((const char *)data->d_buf)[data->d_size - 1]))
@@ -755,7 +823,8 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 	struct sym_dwarf *d;
 	struct scan sc;
 	uint64_t size;
-	Elf *elf;
+	Elf *elf, *image;
+	bool mapped;
 	int err;
 
 	*out = NULL;
@@ -774,7 +843,14 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 		elf_end(elf);
 		return -ENOMEM;
 	}
+	/* Mapped from a private copy where a scratch folder is writable: see dwarf_image.c. */
+	mapped = !sym_dwarf_image__open(fd, elf, &image);
+	if (mapped) {
+		elf_end(elf);
+		elf = image;
+	}
 	d->elf = elf;
+	d->mapped = mapped;
 	d->dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	if (!d->dw) {
 		pr_debug("sym: libdw: %s", dwarf_errmsg(-1));
@@ -783,7 +859,7 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 	}
 	/* Every section libdw needs is in memory now: libelf must not read fd again. */
 	elf_cntl(elf, ELF_C_FDDONE);
-	if (!strings_terminated(elf)) {
+	if (!strings_terminated(d)) {
 		pr_debug("sym: a DWARF string section does not end in NUL");
 		err = -EBADMSG;
 		goto fail;
@@ -791,11 +867,14 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 	err = build_units(d);
 	if (err)
 		goto fail;
+	if (mapped)
+		sym_dwarf_image__drop_pages(elf);
 	if (!d->nranges) {
 		err = -ENODATA;
 		goto fail;
 	}
-	d->bytes = sizeof(*d) + sc.bytes + d->nunits * (sizeof(struct unit) + UNIT_BYTES) +
+	/* Mapped sections are page cache the kernel can take back, not heap. */
+	d->bytes = sizeof(*d) + (mapped ? 0 : sc.bytes) + d->nunits * (sizeof(struct unit) + UNIT_BYTES) +
 		   d->nranges * sizeof(struct urange);
 	*out = d;
 	return 0;
@@ -805,9 +884,10 @@ fail:
 }
 
 /* Appends "name::" for a namespace, class, struct or union around a declaration. */
-static void add_qualifier(Dwarf_Die *scope, char *buf, size_t len, size_t *used)
+static void add_qualifier(const struct sym_dwarf *d, Dwarf_Die *scope, char *buf, size_t len,
+			  size_t *used)
 {
-	const char *name = dwarf_diename(scope);
+	const char *name = bounded_string(d, dwarf_diename(scope));
 	int tag = dwarf_tag(scope), n;
 
 	switch (tag) {
@@ -867,7 +947,7 @@ static const char *qualified_name(struct sym_dwarf *d, const struct scope *s)
 	n = dwarf_getscopes_die(&die, &scopes);
 	/* scopes[0] is the declaration itself, scopes[n - 1] its unit. */
 	for (int i = n - 2; i >= 1 && used < sizeof(buf); i--)
-		add_qualifier(&scopes[i], buf, sizeof(buf), &used);
+		add_qualifier(d, &scopes[i], buf, sizeof(buf), &used);
 	free(scopes);
 	if (used && used < sizeof(buf) &&
 	    (size_t)snprintf(buf + used, sizeof(buf) - used, "%s", s->name) < sizeof(buf) - used)

@@ -129,6 +129,18 @@ void sym_resolver__drop_process(struct sym_resolver *r, pid_t pid)
 	sym_procs__drop(r, pid);
 }
 
+int sym_resolver__add_history(struct sym_resolver *r, pid_t pid, const struct sym_kernel_map *v,
+			      size_t n)
+{
+	return sym_procs__add_history(r, pid, v, n, true);
+}
+
+int sym_resolver__update_maps(struct sym_resolver *r, pid_t pid, const struct sym_kernel_map *v,
+			      size_t n)
+{
+	return sym_procs__add_history(r, pid, v, n, false);
+}
+
 static const char *base_name(const char *path)
 {
 	const char *slash = path[0] == '[' ? NULL : strrchr(path, '/');
@@ -573,6 +585,13 @@ int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool
 	if (out->reason != SYM_OK)
 		r->unnamed++;
 	return 0;
+}
+
+void sym_resolver__drop_pages(struct sym_resolver *r)
+{
+	for (struct sym_file *f = r->files.lru.lru_next; f != &r->files.lru; f = f->lru_next)
+		if (f->dwarf)
+			sym_dwarf__drop_pages(f->dwarf);
 }
 
 void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out)

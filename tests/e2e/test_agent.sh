@@ -108,6 +108,17 @@ if { [ "$m_files $m_bytes" = "$files0 $bytes0" ] || [ "$m_files $m_bytes" = "$fi
 else
 	fail agent.metrics_match_disk "files/bytes $m_files/$m_bytes vs disk $files0/$bytes0..$files1/$bytes1, written $m_written, failed $m_failed, samples $m_samples (the store holds $stored)"
 fi
+# profd's own footprint: resident memory (now and peak) and the BPF maps' kernel memory, each
+# above 1 MiB (the maps alone are sized far above it).
+footprint=""
+for f in profd_resident_memory_bytes profd_resident_memory_peak_bytes profd_bpf_map_bytes; do
+	footprint="$footprint $f=$(metric "$ART/metrics.txt" $f)"
+done
+if echo "$footprint" | tr ' ' '\n' | awk -F= 'NF == 2 && $2 ~ /^[0-9][0-9.e+]*$/ && $2 + 0 > 1048576 { n++ } END { exit n != 3 }'; then
+	pass agent.metrics_footprint
+else
+	fail agent.metrics_footprint "want each above 1 MiB:$footprint"
+fi
 
 # ---- the page's wall-clock view of the store ----
 # Windows tile time, so those on disk that end by the listing's last are exactly what it saw.

@@ -633,6 +633,14 @@ print(round(100 * sum(n[1] for n in nodes if names[n[0]] == "work_a") / d["total
 		fail live.tree_new_samples_new_tag "ETag '$etag': still ${code:-?} after 30 s of split3 running"
 	expect live.diff "/diff.svg?pid=$wl&a=0-2&b=2-4" 200 image/svg+xml
 	check live.diff_xml xmllint --noout "$TMP/body"
+	# profd's own footprint: resident memory and the BPF maps' kernel memory, both above 1 MiB.
+	expect live.metrics "/metrics" 200 text/plain
+	m=$(awk '$1 ~ /^profd_(resident_memory_bytes|resident_memory_peak_bytes|bpf_map_bytes)$/' "$TMP/body")
+	if echo "$m" | awk '$2 ~ /^[0-9][0-9.e+]*$/ && $2 + 0 > 1048576 { n++ } END { exit n != 3 }'; then
+		pass live.metrics_footprint
+	else
+		fail live.metrics_footprint "want each above 1 MiB: $(echo "$m" | tr '\n' ' ')"
+	fi
 	# The truth comes at split3's exit; its greedy split keeps every prefix of the run near it.
 	kill -TERM "$wl"
 	wait "$wl"

@@ -21,6 +21,10 @@ function plural(n, one, many) {
 	return num(n) + " " + (n === 1 ? one : many);
 }
 
+function samples(n) {
+	return plural(n, "sample", "samples");
+}
+
 export class Picker {
 	// ids name the button, the popup, its search box, list and note; onPick({pid, comm}) gets
 	// the choice (pid 0: the whole program; null: every process); onOpen() is told when the
@@ -33,6 +37,7 @@ export class Picker {
 		this.note = document.getElementById(ids.note);
 		this.onPick = onPick;
 		this.onOpen = onOpen;
+		this.amount = samples; // how a target's count reads: samples, or a time
 		this.groups = [];
 		this.total = 0;
 		this.choice = null;
@@ -54,8 +59,10 @@ export class Picker {
 		});
 	}
 
-	// targets: [{pid, comm, samples}] as /api/targets lists them.
-	setTargets(targets) {
+	// targets: [{pid, comm, samples}], samples being what the view counts (CPU samples, or a
+	// time that amount(n) says); amount: a function, or null for samples.
+	setTargets(targets, amount) {
+		this.amount = amount || samples;
 		const by = new Map();
 		let total = 0;
 		for (const t of targets) {
@@ -116,7 +123,7 @@ export class Picker {
 		const q = this.input.value.trim().toLowerCase(), digits = /^\d+$/.test(q);
 		const procs = this.groups.reduce((n, g) => n + g.procs.length, 0);
 		const out = [{ kind: "all", label: "All processes", detail: (procs ? plural(procs, "process", "processes") + ", " : "") +
-			plural(this.total, "sample", "samples") }];
+			this.amount(this.total) }];
 		let shown = 0, hidden = 0;
 		for (const g of this.groups) {
 			const nameHit = !q || g.label.toLowerCase().includes(q);
@@ -129,11 +136,11 @@ export class Picker {
 			const expanded = g.procs.length > 0 && (this.open.has(g.key) || (pidHits.length > 0 && !nameHit));
 			out.push({ kind: "group", group: g, expanded: expanded, label: g.label,
 				detail: (g.procs.length ? plural(g.procs.length, "process", "processes") + ", " : "") +
-					plural(g.samples, "sample", "samples") });
+					this.amount(g.samples) });
 			if (!expanded) continue;
 			const procs = pidHits.length && !nameHit ? pidHits : g.procs;
 			for (const p of procs.slice(0, MAX_PROCESSES))
-				out.push({ kind: "proc", group: g, proc: p, label: "pid " + p.pid, detail: plural(p.samples, "sample", "samples") });
+				out.push({ kind: "proc", group: g, proc: p, label: "pid " + p.pid, detail: this.amount(p.samples) });
 			if (procs.length > MAX_PROCESSES)
 				out.push({ kind: "more", group: g, label: num(procs.length - MAX_PROCESSES) + " more: type a PID to find one", detail: "" });
 		}
