@@ -3,13 +3,14 @@
 // it: pixels of the canvas the flame graph is drawn on, the text the page shows, the URL. Prints
 // one "PASS name" / "FAIL name: why" line per check and saves a screenshot per step.
 //
-// Three runs, chosen by MODE:
+// Four runs, chosen by MODE:
 //   live  (default) profd -a sampling known-answer workloads: split3 (work_a designed at 60 % of
 //         its CPU; three processes of it), and a process named "<img src=x onerror=alert(1)>".
 //   serve profd serve A B C D: the diff labelled with the file names, red and blue where they
 //         must be; a zoom past the detail the page has; a C++ name short, then whole.
 //   quiet profd -p PID of a process that stopped using CPU: refreshes cost a 304, no redraw.
-//   agent profd agent: the history picker sets a wall-clock range, the URL carries it.
+//   agent profd agent -p (split3 alone): the history picker sets a wall-clock range, the URL
+//         carries it, the range shows work_a at its designed share.
 //   offcpu profd --off-cpu -p PID of tests/workloads/offcpu: the measure picker, time in the
 //         graph and the table, each waiting thread a quarter of the off-CPU time, the wall view.
 //
@@ -293,8 +294,17 @@ async function liveMain() {
 	check("top_table", first[0] === "work_a" && first[1] === "split3 (pid " + WL_PID + ")", "first row: " + first.join(" | "));
 	await page.click("#pd-top th:nth-child(4) button");
 	const sortAttr = await page.getAttribute("#pd-top th:nth-child(4)", "aria-sort");
-	const rootFirst = await page.textContent("#pd-top tbody tr td.name");
-	check("top_sort_total", sortAttr === "descending" && rootFirst !== "work_a", `sort by total: aria-sort ${sortAttr}, first row "${rootFirst}"`);
+	// By total: the column falls row by row, a frame on every stack of split3 comes first, and
+	// work_a's total is its designed share.
+	const rows = await page.$$eval("#pd-top tbody tr", (trs) => trs.map((tr) => ({
+		name: tr.cells[0].textContent,
+		pct: parseFloat((tr.cells[3].textContent.match(/\(([\d.]+)%\)/) || [])[1]),
+	})));
+	const falling = rows.length > 1 && rows.every((r, i) => i === 0 || r.pct <= rows[i - 1].pct);
+	const wa = rows.find((r) => r.name === "work_a");
+	check("top_sort_total", sortAttr === "descending" && falling && rows[0].pct >= 98 && wa && near(wa.pct, SHARE, TOL),
+		`sort by total: aria-sort ${sortAttr}, falling ${falling}, first "${rows[0] && rows[0].name}" ` +
+		`${rows[0] && rows[0].pct}%, work_a ${wa && wa.pct}% (want ${SHARE} ± ${TOL})`);
 	await shot(page, "07-top");
 	await redrawn(page, "pd-graph", () => page.click("#pd-top tbody tr:has(td.name:text-is('work_a'))"));
 	await page.waitForFunction(() => !!new URL(location.href).searchParams.get("zoom"), null, { timeout: 10000 });
@@ -321,8 +331,16 @@ async function liveMain() {
 	const saved = path.join(ART, "download.folded");
 	await download.saveAs(saved);
 	const folded = fs.readFileSync(saved, "utf8");
-	check("download_folded", /^split3;.*work_a.* \d+$/m.test(folded) && !/^(?!split3;)/m.test(folded.trim()),
-		`${folded.length} bytes: ${folded.slice(0, 200)}`);
+	// Only split3's stacks, and work_a's share of them as designed.
+	let all = 0, inA = 0;
+	for (const line of folded.trim().split("\n")) {
+		const n = Number(line.slice(line.lastIndexOf(" ") + 1));
+		all += n;
+		if (line.slice(0, line.lastIndexOf(" ")).split(";").includes("work_a")) inA += n;
+	}
+	const dlShare = (100 * inA) / all;
+	check("download_folded", /^split3;.*work_a.* \d+$/m.test(folded) && !/^(?!split3;)/m.test(folded.trim()) &&
+		near(dlShare, SHARE, TOL), `${folded.length} bytes, work_a ${dlShare.toFixed(1)}% (want ${SHARE} ± ${TOL}): ${folded.slice(0, 200)}`);
 
 	// A hostile process name is text everywhere: picker, graph, no element or script injected.
 	if (HOSTILE_PID) {
@@ -330,11 +348,13 @@ async function liveMain() {
 		await page.fill("#pd-picker-search", String(HOSTILE_PID));
 		const opts = await page.evaluate(() => Array.from(document.querySelectorAll("#pd-picker-list li .name")).map((o) => o.textContent));
 		check("hostile_name_in_picker_as_text", opts.some((t) => t.startsWith(HOSTILE)), "options: " + opts.slice(0, 8).join(" | "));
-		await page.click("#pd-picker-list li.proc:has-text('pid " + HOSTILE_PID + "')");
+		// The entry whose name is exactly "pid N": has-text would match "pid N3" of another process.
+		await page.click("#pd-picker-list li.proc:has(.name:text-is('pid " + HOSTILE_PID + "'))");
 		await waitGraph(page, "pd-graph", ["pid=" + HOSTILE_PID]);
 		root = await rootView(page, "pd-graph", false);
 		said = await hoverText(page, root.x, root.y - FRAME_H);
-		check("hostile_name_in_graph_as_text", said.startsWith(HOSTILE + " ("), `the frame above the root says "${said}"`);
+		check("hostile_name_in_graph_as_text", said.startsWith(HOSTILE + " ("),
+			`the frame above the root says "${said}", the picker "${await page.textContent("#pd-target")}"`);
 		await shot(page, "09-hostile");
 	}
 	const injected = await page.evaluate(() => document.querySelectorAll("img, body script, iframe, object").length);
@@ -457,7 +477,9 @@ async function quietMain() {
 	await page.goto(BASE + "/", { waitUntil: "load" });
 	await waitGraph(page, "pd-graph", ["/api/tree"]);
 	const before = await draws(page, "pd-graph"), asked = trees.length;
-	await page.waitForTimeout(7500); // two refreshes and a half
+	// Two refreshes (every 3 s) answered; a 200 among them would be drawn, and fails below.
+	const end = Date.now() + 20000;
+	while (trees.length < asked + 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
 	const after = await draws(page, "pd-graph"), later = trees.slice(asked);
 	check("quiet.unchanged_costs_304_no_redraw", later.length >= 2 && later.every((s) => s === 304) && after === before,
 		`tree answers after the first: ${later.join(",")}; draws ${before} -> ${after}`);
@@ -497,9 +519,11 @@ async function agentMain() {
 	const wantTo = new Date(toMs).toISOString().replace(/\.000Z$/, "Z");
 	const enc = (v) => new URLSearchParams({ x: v }).toString().slice(2);
 	await waitGraph(page, "pd-graph", ["from=" + enc(wantFrom), "to=" + enc(wantTo)]);
+	// The agent samples split3 alone: work_a's share of the range is its designed one.
 	await search(page, "^work_a$");
 	const share = await matchedShare(page), status = await page.textContent("#pd-status");
-	check("agent.range_graph_has_work_a", share > 0 && /showing the store from/.test(status), `work_a ${share}%, status "${status}"`);
+	check("agent.range_graph_has_work_a", near(share, SHARE, TOL) && /showing the store from/.test(status),
+		`work_a ${share}% (want ${SHARE} ± ${TOL}), status "${status}"`);
 	const u = new URL(page.url());
 	check("agent.url_carries_range", u.searchParams.get("from") === wantFrom && u.searchParams.get("to") === wantTo,
 		`page URL ${page.url()}, want from=${wantFrom} to=${wantTo}`);
@@ -529,7 +553,7 @@ async function agentMain() {
 	await waitGraph(page, "pd-graph", ["from=" + enc(q.get("from"))]);
 	await page.waitForFunction(() => /Matched/.test(document.getElementById("pd-matched").textContent), null, { timeout: 5000 });
 	const share3 = await matchedShare(page);
-	check("agent.quick_last_15_min", span === 900000 && share3 > 0, `span ${span} ms, work_a ${share3}%`);
+	check("agent.quick_last_15_min", span === 900000 && near(share3, SHARE, TOL), `span ${span} ms, work_a ${share3}% (want ${SHARE} ± ${TOL})`);
 	await shot(page, "14-agent-quick");
 
 	// Back to live: the range leaves the URL.

@@ -41,7 +41,9 @@ truth() {
 	awk -v f="$2" '$1 == "truth" && $2 == f { print $3 }' "$1"
 }
 
-# ran NAME RC WANT_RC FOLDED STDERR: a run worked (exit status as wanted, output written).
+# ran NAME RC WANT_RC FOLDED STDERR: a run worked (exit status as wanted, output written). Says
+# nothing when it did: that alone proves nothing, the checks on its output do. When it did not,
+# one FAIL line stands for them.
 ran() {
 	if [ "$2" != "$3" ]; then
 		fail "$1" "profd exited $2, want $3; stderr: $(tail -n 3 "$5" | tr '\n' ' ')"
@@ -50,7 +52,14 @@ ran() {
 		fail "$1" "no output in $4; stderr: $(tail -n 3 "$5" | tr '\n' ' ')"
 		return 1
 	fi
-	pass "$1"
+}
+
+# callchains_free: no perf event with call chains is open on the machine, so profd --max-stack
+# can raise kernel.perf_event_max_stack (the kernel refuses any write while one is: writing the
+# value back as it is tells, and changes nothing).
+callchains_free() {
+	cf_v=$(cat /proc/sys/kernel/perf_event_max_stack) &&
+		{ echo "$cf_v" >/proc/sys/kernel/perf_event_max_stack; } 2>/dev/null
 }
 
 # shares PREFIX FOLDED TRUTHFILE COMM FUNC...: each FUNC's share of COMM's samples near truth.

@@ -19,6 +19,15 @@ trap cleanup EXIT
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
 skip() { echo "SKIP $1: $2"; }
+# missing NAME WHY: something `make deps` installs is missing. A SKIP on a developer's machine;
+# under CI=true (a clean machine after make deps) a FAIL, so a skip never hides a broken install.
+missing() {
+	if [ "${CI:-}" = true ]; then
+		fail "$1" "$2 (make deps installs it)"
+	else
+		skip "$1" "$2 (make deps installs it)"
+	fi
+}
 
 # check NAME CMD...: PASS if CMD exits 0, else FAIL with its last output line.
 check() {
@@ -30,6 +39,31 @@ check() {
 		fail "$name" "$(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
 	fi
 }
+
+# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds (readiness: a file, a log line,
+# a port, a metric); returns 1 if SECONDS (whole) pass first. Never a fixed sleep.
+wait_for() {
+	wf_end=$(($(date +%s%N) / 1000000 + $1 * 1000))
+	shift
+	until "$@"; do
+		[ $(($(date +%s%N) / 1000000)) -lt "$wf_end" ] || return 1
+		sleep 0.1
+	done
+}
+
+# said FILE ERE: a line of FILE matches ERE (a log line as a readiness signal)
+said() { grep -qE "$2" "$1" 2>/dev/null; }
+# exec_done PID COMM: process PID runs COMM (a backgrounded program has exec'd)
+exec_done() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
+# cpu_ms PID: the CPU time PID's threads have had so far, in ms (utime + stime)
+cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print int(($12 + $13) * 1000 / hz) }' \
+		"/proc/$1/stat" 2>/dev/null
+}
+# had_cpu PID MS: PID has had MS ms of CPU (a budget in CPU time: load cannot thin it)
+had_cpu() { [ "$(cpu_ms "$1")" -ge "$2" ] 2>/dev/null; }
+# freeport: a TCP port on 127.0.0.1 that nothing listens on now
+freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # Background a process and remember it for cleanup. Sets BG_PID.
 bg() {

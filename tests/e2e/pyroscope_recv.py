@@ -7,13 +7,14 @@
 Accepts POST /ingest?name=..&from=..&until=..&format=pprof&sampleRate=.. with a
 multipart/form-data body whose "profile" part is a gzip pprof; stores each profile as
 DIR/NNNN.pb.gz and appends "NNNN name from until sampleRate" to DIR/index.txt. Anything else
-(a missing parameter, another format, no profile part, a profile that is not gzip) is answered
-400 and logged to DIR/errors.txt, so a test can require that file to stay empty. With REFUSE,
-the first REFUSE well-formed requests are answered 400 on purpose (counted in DIR/refused.txt),
-as a backend that rejects a profile would.
+(a missing parameter, another format, no profile part, a profile that is not one whole gzip
+stream) is answered 400 and logged to DIR/errors.txt, so a test can require that file to stay
+empty. With REFUSE, the first REFUSE well-formed requests are answered 400 on purpose (counted
+in DIR/refused.txt), as a backend that rejects a profile would.
 """
 import email.parser
 import email.policy
+import gzip
 import http.server
 import os
 import sys
@@ -61,6 +62,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     profile = part.get_payload(decode=True)
         if not profile or profile[:2] != b"\x1f\x8b":
             return self.reject("no gzip profile part")
+        try:
+            gzip.decompress(profile)
+        except (OSError, EOFError) as e:
+            return self.reject(f"profile is not a whole gzip stream: {e}")
         if refused < REFUSE:
             refused += 1
             with open(os.path.join(DIR, "refused.txt"), "a") as f:

@@ -115,7 +115,7 @@ if command -v groff >/dev/null; then
 		fi
 	done
 else
-	skip docs.man_renders "groff not installed"
+	missing docs.man_renders "groff not installed"
 fi
 
 # ---- --version on every subcommand ----

@@ -151,35 +151,31 @@ EOF
 }
 
 # ---- the agent: --full-names for what it pushes; its store keeps both forms for query ---------
+# received N INDEX: the stand-in Pyroscope has N windows listed in INDEX
+received() { [ "$(cat "$2" 2>/dev/null | wc -l)" -ge "$1" ]; }
 agent_checks() {
 	bin="$TMP/cxx_names" st="$TMP/agent_store" recv="$TMP/agent_recv" err="$ART/agent.stderr"
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(freeport)
 	bg python3 "$TOP/tests/e2e/pyroscope_recv.py" "$port" "$recv"
-	i=0 # ready: the receiver accepts connections
-	until curl -s -o /dev/null "http://127.0.0.1:$port/" || [ $i -ge 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	if ! wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+		fail names.agent.push_full_names "the stand-in Pyroscope did not listen on $port"
+		return
+	fi
 	bg "$bin" 60
 	wl=$BG_PID
 	bg "$PROFD" agent --store "$st" --window 1 -F 199 -p "$wl" --full-names \
 		--push "http://127.0.0.1:$port" 2>"$err"
 	agent=$BG_PID
-	i=0 # ready: three windows received
-	while [ "$(cat "$recv/index.txt" 2>/dev/null | wc -l)" -lt 3 ] && [ $i -lt 600 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_for 60 received 3 "$recv/index.txt"
 	kill -TERM "$agent"
 	wait "$agent"
 	rc=$?
 	kill "$wl"
 	got=$(cat "$recv/index.txt" 2>/dev/null | wc -l)
 	if [ "$rc" != 0 ] || [ "$got" -lt 3 ] || [ -s "$recv/errors.txt" ]; then
-		fail names.agent.run "exit $rc, $got windows received; $(tail -n 2 "$err" | tr '\n' ' ')"
+		fail names.agent.push_full_names "exit $rc, $got windows received; $(tail -n 2 "$err" | tr '\n' ' ')"
 		return
 	fi
-	pass names.agent.run
 	for f in "$recv"/*.pb.gz; do
 		# -symbolize=none: the names as sent (pprof would shorten C++ names itself).
 		go tool pprof -raw -symbolize=none "$f" 2>>"$err"
@@ -215,9 +211,9 @@ EOF2
 }
 
 if ! command -v g++ >/dev/null || ! command -v c++filt >/dev/null; then
-	skip names.cxx "needs g++ and c++filt"
+	missing names.cxx "needs g++ and c++filt"
 elif ! command -v go >/dev/null || ! command -v xmllint >/dev/null; then
-	skip names.cxx "needs go (go tool pprof) and xmllint"
+	missing names.cxx "needs go (go tool pprof) and xmllint"
 else
 	cxx_checks
 	[ -x "$TMP/cxx_names" ] && agent_checks

@@ -1,12 +1,14 @@
 #!/bin/sh
 # pprof, checked by go tool pprof (Debian's golang-go): profd's .pb.gz of a known-answer workload
-# has the totals, hot functions, build-ids and lines that profd's own folded output has; a
-# profile written by Go's runtime/pprof is read by profd with the totals go tool pprof reports;
-# bad input is refused with one line and exit 1. No network: Go builds with GOPROXY=off.
+# has the totals and hot functions that profd's own folded output has; what go tool pprof -raw
+# decodes of it (mappings, build-ids, each location's lines innermost first, pid/tid/comm labels)
+# agrees with readelf, addr2line and the workload's own getpid/gettid; a profile written by Go's
+# runtime/pprof is read by profd with the totals go tool pprof reports; bad input is refused
+# with one line and exit 1. No network: Go builds with GOPROXY=off.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v go >/dev/null 2>&1; then
-	skip pprof.go "go is not installed (make deps installs golang-go)"
+	missing pprof.go "go is not installed (golang-go)"
 	exit 0
 fi
 export HOME="$TMP/home" GOCACHE="$TMP/gocache" GOPATH="$TMP/gopath" GO111MODULE=off \
@@ -184,56 +186,64 @@ rm -f "$TMP"/bomb*.pb.gz
 # ---- profd's own profile of a known-answer workload ----
 
 need_root pprof.record || exit 0
-if [ -x "$WL/split3" ]; then
-	workload="$WL/split3 5"
-else
-	workload="bash -c 'end=\$((SECONDS + 5)); while [ \$SECONDS -lt \$end ]; do :; done'"
-fi
-# shellcheck disable=SC2086
-if ! eval timeout 60 "\"$PROFD\"" -F 499 -d 5 --lines -o "\"$TMP/x.pb.gz\"" -- $workload \
-	>/dev/null 2>"$TMP/rec.err"; then
-	fail pprof.record "profd failed: $(tail -n 3 "$TMP/rec.err")"
-	exit 0
-fi
-pass pprof.record
-cp "$TMP/x.pb.gz" "$ART/"
-summary=$(sed -n 's/^profd: \([0-9]*\) samples.*/\1/p' "$TMP/rec.err")
+for w in split3 threads2; do
+	if [ ! -x "$WL/$w" ]; then
+		fail pprof.record "no $WL/$w (make test-binaries)"
+		exit 0
+	fi
+done
+RAWQ="$TOP/tests/e2e/pprof_raw.py"
 
-if go tool pprof -raw "$TMP/x.pb.gz" >"$TMP/raw" 2>"$TMP/err" && grep -q '^Samples:' "$TMP/raw"; then
-	pass pprof.raw
-else
-	fail pprof.raw "$(tail -n 3 "$TMP/err")"
-fi
-cp "$TMP/raw" "$ART/x.raw.txt"
+# record NAME SECONDS: profd --lines on workload NAME from exec to exit into $TMP/NAME.pb.gz, and
+# go tool pprof -raw's reading of it into $TMP/NAME.raw; the workload's truth in $TMP/NAME.truth.
+# A failure is one FAIL line for the checks that depend on it.
+record() {
+	if ! timeout 60 "$PROFD" -F 499 --lines -o "$TMP/$1.pb.gz" -- "$WL/$1" "$2" \
+		>"$TMP/$1.truth" 2>"$TMP/$1.err"; then
+		fail "pprof.$1" "profd failed: $(tail -n 3 "$TMP/$1.err" | tr '\n' ' ')"
+		return 1
+	fi
+	cp "$TMP/$1.pb.gz" "$TMP/$1.err" "$ART/"
+	if ! go tool pprof -raw "$TMP/$1.pb.gz" >"$TMP/$1.raw" 2>"$TMP/err"; then
+		fail "pprof.$1" "go tool pprof -raw cannot read it: $(tail -n 3 "$TMP/err" | tr '\n' ' ')"
+		return 1
+	fi
+	cp "$TMP/$1.raw" "$ART/$1.raw.txt"
+}
 
-"$PROFD" convert "$TMP/x.pb.gz" -o "$TMP/x.folded" 2>"$TMP/err" || fail pprof.convert "$(cat "$TMP/err")"
-cp "$TMP/x.folded" "$ART/"
-ft=$(folded_total "$TMP/x.folded")
-tt=$(top_total "$TMP/x.pb.gz")
-trt=$(traces_total "$TMP/x.pb.gz")
-if [ "$ft" -gt 0 ] && [ "$ft" = "$tt" ] && [ "$ft" = "$trt" ] && [ "$ft" = "${summary:-$ft}" ]; then
-	pass pprof.totals
-else
-	fail pprof.totals "folded $ft, -top $tt, -traces $trt, profd summary ${summary:-?}"
-fi
+if record split3 5; then
+	summary=$(sed -n 's/^profd: \([0-9]*\) samples.*/\1/p' "$TMP/split3.err")
+	if "$PROFD" convert "$TMP/split3.pb.gz" -o "$TMP/x.folded" 2>"$TMP/err"; then
+		cp "$TMP/x.folded" "$ART/"
+		ft=$(folded_total "$TMP/x.folded")
+	else
+		ft="none ($(cat "$TMP/err"))"
+	fi
+	tt=$(top_total "$TMP/split3.pb.gz")
+	trt=$(traces_total "$TMP/split3.pb.gz")
+	if [ "${summary:-0}" -gt 0 ] && [ "$ft" = "$summary" ] && [ "$tt" = "$summary" ] &&
+		[ "$trt" = "$summary" ]; then
+		pass pprof.totals
+	else
+		fail pprof.totals "profd summary ${summary:-?}, folded $ft, -top $tt, -traces $trt"
+	fi
 
-# cpu/nanoseconds = samples * period, period = 1e9 / 499.
-bad_values=$(awk '/^Period:/ {p = $2} /^Samples:/ {s = 1; getline; next} /^[A-Z]/ {s = 0}
-	s && $2 ~ /:$/ {v = $2; sub(/:$/, "", v); if (v + 0 != $1 * p) bad++} END {print bad + 0, p}' "$TMP/raw")
-if [ "$bad_values" = "0 2004008" ]; then
-	pass pprof.cpu_values
-else
-	fail pprof.cpu_values "bad values, period: $bad_values"
-fi
+	# cpu/nanoseconds = samples * period, period = 1e9 / 499.
+	bad_values=$(awk '/^Period:/ {p = $2} /^Samples:/ {s = 1; getline; next} /^[A-Z]/ {s = 0}
+		s && $2 ~ /:$/ {v = $2; sub(/:$/, "", v); if (v + 0 != $1 * p) bad++} END {print bad + 0, p}' "$TMP/split3.raw")
+	if [ "$bad_values" = "0 2004008" ]; then
+		pass pprof.cpu_values
+	else
+		fail pprof.cpu_values "bad values, period: $bad_values"
+	fi
 
-if [ -x "$WL/split3" ]; then
-	first=$(go tool pprof -sample_index=samples -top "$TMP/x.pb.gz" 2>/dev/null |
+	first=$(go tool pprof -sample_index=samples -top "$TMP/split3.pb.gz" 2>/dev/null |
 		awk '/flat%/ {getline; print $6}')
 	ok=1 why="top function $first"
 	[ "$first" = work_a ] || ok=0
 	for f in work_a work_b work_c; do
 		want=$(folded_flat_cum "$TMP/x.folded" "$f")
-		got=$(top_flat_cum "$TMP/x.pb.gz" "$f")
+		got=$(top_flat_cum "$TMP/split3.pb.gz" "$f")
 		why="$why; $f folded $want pprof $got"
 		if [ "$want" != "$got" ] || [ "${want% *}" = 0 ]; then
 			ok=0
@@ -241,39 +251,56 @@ if [ -x "$WL/split3" ]; then
 	done
 	if [ $ok = 1 ]; then pass pprof.hot_functions; else fail pprof.hot_functions "$why"; fi
 
-	bid=$(readelf -n "$WL/split3" 2>/dev/null | awk '/Build ID/ {print $3}')
-	if [ -n "$bid" ] && grep -E "^[0-9]+: .*split3 $bid" "$TMP/raw" >/dev/null &&
-		! awk '/^Mappings/ {m = 1; next} m && $3 ~ /^\// && !(length($4) == 40 && $4 ~ /^[0-9a-f]+$/)' "$TMP/raw" |
-		grep -q .; then
-		pass pprof.build_ids
+	# Every mapped file: start/limit/offset of one of its executable LOAD segments, its build-id.
+	if m=$(python3 "$RAWQ" mappings "$TMP/split3.raw" 2>&1) &&
+		grep -q "^[0-9]*: .* $WL/split3 [0-9a-f]\{40\} " "$TMP/split3.raw"; then
+		pass "pprof.mappings_vs_readelf ($m)"
 	else
-		fail pprof.build_ids "split3 build-id ${bid:-none}; mappings: $(sed -n '/^Mappings/,$p' "$TMP/raw" | tr '\n' '|')"
+		fail pprof.mappings_vs_readelf "$m; $(sed -n '/^Mappings/,$p' "$TMP/split3.raw" | tr '\n' '|')"
 	fi
 
-	main_map=$(grep -E "^1: .*split3" "$TMP/raw")
+	# The mapping says it has lines and inline frames, and go tool pprof -list finds the source.
+	main_map=$(grep -E "^[0-9]+: .* $WL/split3 " "$TMP/split3.raw")
 	case "$main_map" in
 	*"[LN]"*)
 		if go tool pprof -sample_index=samples -source_path "$TOP" -list '^work_a$' \
-			"$TMP/x.pb.gz" 2>/dev/null | grep -q 'BURN_BODY\|thread_ns'; then
+			"$TMP/split3.pb.gz" 2>/dev/null | grep -q 'BURN_BODY\|thread_ns'; then
 			pass pprof.list_source
 		else
 			fail pprof.list_source "go tool pprof -list work_a shows no source lines"
 		fi
 		;;
-	*) skip pprof.list_source "profd recorded no line numbers for split3 (mapping: $main_map)" ;;
+	*) fail pprof.list_source "no line numbers for split3, built with -g (mapping: ${main_map:-none})" ;;
 	esac
-	case "$main_map" in
-	*"[IN]"*)
-		# A location with several lines: continuation lines start with 13 spaces.
-		if awk '/^Locations/ {l = 1; next} /^[A-Z]/ {l = 0} l && /^             [^ ]/' "$TMP/raw" |
-			grep -q .; then
-			pass pprof.inline_frames
-		else
-			fail pprof.inline_frames "no location with inline frames in -raw"
-		fi
-		;;
-	*) skip pprof.inline_frames "profd recorded no inline frames for split3 (mapping: $main_map)" ;;
-	esac
-else
-	skip pprof.hot_functions "no split3 workload in $WL"
+	# Each location's lines, innermost first, as addr2line -i gives them for its address: some
+	# must be inline (thread_ns is always_inline in work_a/b/c).
+	if [ -z "${main_map##*\[IN\]*}" ] && lines=$(python3 "$RAWQ" lines "$TMP/split3.raw" "$WL/split3" 2>&1) &&
+		[ "$(echo "$lines" | awk '{ print $3 }')" -gt 0 ]; then
+		pass "pprof.inline_frames_vs_addr2line ($lines)"
+	else
+		fail pprof.inline_frames_vs_addr2line "mapping '${main_map:-none}': ${lines:-no [IN] flag}"
+	fi
+fi
+
+# threads2: pid, tid and comm labels as the workload's own getpid and gettid saw them.
+if record threads2 4; then
+	python3 "$RAWQ" samples "$TMP/threads2.raw" >"$TMP/threads2.samples" 2>"$TMP/err"
+	pid=$(awk '$1 == "truth_pid" { print $2 }' "$TMP/threads2.truth")
+	ta=$(awk '$1 == "truth_tid" && $2 == "spin_alpha" { print $3 }' "$TMP/threads2.truth")
+	tb=$(awk '$1 == "truth_tid" && $2 == "spin_beta" { print $3 }' "$TMP/threads2.truth")
+	cp "$TMP/threads2.samples" "$TMP/threads2.truth" "$ART/"
+	# Samples of each spin function: all on its thread; all of the process's on its pid. Only
+	# a sample inside the execve() still carries the comm of the profd fork it was.
+	got=$(awk -v p="pid=$pid" -v a="tid=$ta" -v b="tid=$tb" '
+		{ n += $1 } $3 != p { bad += $1 }
+		$2 != "comm=threads2" && !($2 == "comm=profd" && $5 ~ /execve/) { bad += $1 }
+		$5 ~ /(^|;)spin_alpha(;|$)/ { alpha += $1; if ($4 != a) bad += $1 }
+		$5 ~ /(^|;)spin_beta(;|$)/ { beta += $1; if ($4 != b) bad += $1 }
+		END { print n + 0, alpha + 0, beta + 0, bad + 0 }' "$TMP/threads2.samples")
+	set -- $got
+	if [ -n "$pid" ] && [ "$ta" != "$tb" ] && [ "$2" -gt 0 ] && [ "$3" -gt 0 ] && [ "$4" = 0 ]; then
+		pass pprof.labels_pid_tid_comm
+	else
+		fail pprof.labels_pid_tid_comm "of $1 samples ($2 spin_alpha, $3 spin_beta), $4 with labels other than comm=threads2 pid=$pid and tid $ta/$tb: $(cat "$TMP/err") $(head -n 3 "$TMP/threads2.samples" | tr '\n' '|')"
+	fi
 fi

@@ -103,7 +103,7 @@ fi
 out="$ART/threads2.folded" err="$ART/threads2.stderr" tr="$ART/threads2.truth"
 bg sh -c "exec '$U/threads2' 7 >'$tr'"
 wl=$BG_PID
-sleep 0.5
+wait_for 10 exec_done "$wl" threads2
 timeout 60 "$PROFD" --unwind copy -F 499 -d 6 -p "$wl" -o "$out" 2>"$err"
 rc=$?
 wait "$wl"
@@ -167,11 +167,11 @@ out="$ART/deep300_64k.folded" err="$ART/deep300_64k.stderr" tr="$ART/deep300_64k
 # (--max-stack 512 raises kernel.perf_event_max_stack, refused while another profiler runs;
 # profd then keeps the kernel's depth and says so.)
 for try in 1 2 3; do
+	wait_for 60 callchains_free
 	timeout 60 "$PROFD" --unwind copy --stack-size 65536 --max-stack 512 -F 499 -d 10 \
 		-o "$out" -- "$U/deep" 300 3 >"$tr" 2>"$err"
 	rc=$?
 	grep -q 'cannot raise kernel.perf_event_max_stack' "$err" || break
-	sleep 3
 done
 if grep -q 'cannot raise kernel.perf_event_max_stack' "$err"; then
 	skip unwind.deep300_64k "kernel.perf_event_max_stack stays below 512 while another profiler runs"
@@ -209,7 +209,7 @@ fi
 cp "$U/split3" "$TMP/victim" && cp "$U/deep" "$TMP/other"
 bg sh -c "exec '$TMP/victim' 6 >'$ART/replaced.truth'"
 wl=$BG_PID
-sleep 0.3
+wait_for 10 exec_done "$wl" victim
 mv -f "$TMP/other" "$TMP/victim"
 out="$ART/replaced.folded" err="$ART/replaced.stderr"
 timeout 60 "$PROFD" --unwind copy -F 499 -d 4 -p "$wl" -o "$out" 2>"$err"
@@ -249,9 +249,19 @@ fi
 # --- the agent with --unwind copy: the same whole stacks, from the store -----------------------
 "$PROFD" agent --unwind copy -F 99 --window 1 --store "$TMP/agent_store" 2>"$ART/agent.stderr" &
 ap=$!
-sleep 1
+PIDS="$PIDS $ap"
+wait_for 30 said "$ART/agent.stderr" '^profd: agent: sampling '
 "$U/split3" 4 >"$ART/agent_split3.truth"
-sleep 1.5
+# Stop once a window that ends after split3 is on disk: all of its samples are stored.
+end=$(date +%s%N)
+stored_after() {
+	for w in $(ls "$TMP/agent_store" 2>/dev/null | grep -E '^[0-9]+-[0-9]+\.pb\.zst$'); do
+		e=${w#*-}
+		[ "${e%.pb.zst}" -ge "$end" ] && return 0
+	done
+	return 1
+}
+wait_for 10 stored_after
 kill -INT "$ap"
 wait "$ap"
 rc=$?

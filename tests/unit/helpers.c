@@ -117,3 +117,22 @@ void build_id_of(const char *file, char *hex, size_t len)
 	}
 	pclose(p);
 }
+
+bool in_ci(void)
+{
+	const char *ci = getenv("CI");
+
+	return ci && !strcmp(ci, "true");
+}
+
+void say_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# skip: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputs("\n", stdout);
+	fflush(stdout);
+}

@@ -3,6 +3,7 @@
 #ifndef PROFD_TEST_HELPERS_H
 #define PROFD_TEST_HELPERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,5 +23,28 @@ FILE *command_output(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 void nm_symbol(const char *file, const char *name, uint64_t *value, uint64_t *size);
 /* The GNU build ID of file in hex (readelf -n), or "" when it has none. */
 void build_id_of(const char *file, char *hex, size_t len);
+
+/* True under CI=true: a clean machine where `make deps` has installed every test tool. */
+bool in_ci(void);
+/* Prints "# skip: WHY" on stdout, the line tests/run.sh reports with cmocka's SKIP after it. */
+void say_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Skips the running test and says why. */
+#define skip_because(...)                                                                          \
+	do {                                                                                       \
+		say_skip(__VA_ARGS__);                                                             \
+		skip();                                                                            \
+	} while (0)
+
+/*
+ * Skips the running test for want of something `make deps` installs (a compiler, binutils,
+ * xmllint, libc6-dbg...); under CI=true that is a failure, so a skip never hides a broken install.
+ */
+#define skip_missing(...)                                                                          \
+	do {                                                                                       \
+		if (in_ci())                                                                       \
+			fail_msg(__VA_ARGS__);                                                     \
+		skip_because(__VA_ARGS__);                                                         \
+	} while (0)
 
 #endif

@@ -3,7 +3,8 @@
  * Known-answer workload: one thread splits its CPU time 60/30/10 % over three distinct call
  * paths, main -> path_a -> work_a, main -> path_b -> work_b, main -> path_c -> work_c.
  *
- * Usage: split3 [SECONDS]   (default 10)
+ * Usage: split3 [SECONDS]   (default 10): seconds of its own CPU time (4x as long in wall time
+ *                            at most; SIGTERM ends it sooner, with the truth so far)
  *
  * Phases have random lengths (uniform 1-20 ms of thread CPU time), so no phase can fall into
  * lockstep with a sampling timer. The next phase goes to the function furthest below its target
@@ -51,14 +52,15 @@ static const double target[3] = {0.60, 0.30, 0.10};
 int main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? atof(argv[1]) : 10.0;
-	long long spent[3] = {0}, total = 0, start, end_wall;
+	long long spent[3] = {0}, total = 0, start;
 	unsigned int seed = (unsigned int)wall_ns();
+	struct run_budget budget;
 
 	if (seconds <= 0)
 		seconds = 10.0;
-	end_wall = wall_ns() + (long long)(seconds * 1e9);
+	budget = run_budget(seconds);
 	start = thread_ns();
-	while (wall_ns() < end_wall) {
+	while (run_budget_left(&budget)) {
 		long long elapsed = thread_ns() - start + 1;
 		long long ns = (1 + rand_r(&seed) % 20000) * 1000LL; /* 1-20 ms */
 		int next = 0;

@@ -6,6 +6,7 @@
 #ifndef PROFD_WORKLOAD_H
 #define PROFD_WORKLOAD_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -42,6 +43,39 @@ static long long wall_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/*
+ * A run's length in the thread's CPU time, not in wall time: on a loaded machine the run
+ * stretches, so its sample count, and with it the noise in a measured share, stays as designed.
+ * The wall clock still ends it at 4x the CPU time asked for, and SIGTERM ends it early (the
+ * truth printed is then that of the run so far): a test that needs "enough" CPU time asks for
+ * plenty and stops the workload once it has it.
+ */
+struct run_budget {
+	long long cpu_end;  /* CLOCK_THREAD_CPUTIME_ID ns */
+	long long wall_end; /* CLOCK_MONOTONIC ns */
+};
+
+static volatile sig_atomic_t run_stopped;
+
+static void run_stop(int sig)
+{
+	(void)sig;
+	run_stopped = 1;
+}
+
+static inline struct run_budget run_budget(double seconds)
+{
+	long long ns = (long long)(seconds * 1e9);
+
+	signal(SIGTERM, run_stop);
+	return (struct run_budget){thread_ns() + ns, wall_ns() + 4 * ns};
+}
+
+static inline int run_budget_left(const struct run_budget *b)
+{
+	return !run_stopped && thread_ns() < b->cpu_end && wall_ns() < b->wall_end;
 }
 
 static volatile unsigned long sink;

@@ -16,6 +16,7 @@
 
 #include "common/strbuf.h"
 #include "formats/formats.h"
+#include "helpers.h"
 
 /* Templates, lambdas, operators, anonymous namespaces, clones, thunks, abi tags, conversions. */
 static const char *const mangled[] = {
@@ -117,7 +118,7 @@ static bool elides(const char *got, const char *want)
 static void test_cxx_names(void **state)
 {
 	if (!have_cxxfilt())
-		skip();
+		skip_missing("c++filt (binutils) is not installed");
 	for (size_t i = 0; i < sizeof(mangled) / sizeof(mangled[0]); i++) {
 		char *full = cxxfilt("", mangled[i]), *want = cxxfilt("-p", mangled[i]), *got;
 

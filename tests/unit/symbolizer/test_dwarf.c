@@ -40,7 +40,10 @@
 #define TRUTH_FRAMES 16
 
 static char dir[PATH_MAX], src[PATH_MAX + 32], cwd[PATH_MAX];
-static bool have_tools, have_gcc, have_clang;
+/* A compiler's fixture: a missing compiler skips its tests, a failed build fails them. */
+enum fixture { FX_MISSING, FX_BROKEN, FX_BUILT };
+static bool have_tools;
+static enum fixture gcc_fx, clang_fx;
 static int line_call;	    /* LINE-CALL: where hot() calls churn() */
 static int line_churn[8];   /* LINE-CHURN: churn()'s body */
 static int nline_churn;
@@ -472,6 +475,13 @@ static int build(const char *cc, const char *sub)
 		   dir, sub);
 }
 
+static enum fixture build_with(const char *cc)
+{
+	if (!have_tools || run("command -v %s >/dev/null", cc))
+		return FX_MISSING;
+	return build(cc, cc) ? FX_BROKEN : FX_BUILT;
+}
+
 /*
  * A stripped copy in dir/SUB with its debug info split off into dir/SUB/inline_hot.debug, and
  * with a .gnu_debuglink naming it if link.
@@ -522,9 +532,9 @@ static int group_setup(void **state)
 		return -1;
 	have_tools = !run("{ command -v addr2line && command -v objcopy && command -v strip && "
 			  "command -v nm && command -v readelf; } >/dev/null");
-	have_gcc = have_tools && !run("command -v gcc >/dev/null") && !build("gcc", "gcc");
-	have_clang = have_tools && !run("command -v clang >/dev/null") && !build("clang", "clang");
-	if (have_gcc) {
+	gcc_fx = build_with("gcc");
+	clang_fx = build_with("clang");
+	if (gcc_fx == FX_BUILT) {
 		/* gcc: debuglink next to the binary, in .debug/, under a debug root; zlib, zstd. */
 		if (split(fx("gcc/inline_hot"), "link_same", true) ||
 		    split(fx("gcc/inline_hot"), "link_dot", true) ||
@@ -560,7 +570,7 @@ static int group_setup(void **state)
 		run("objcopy --compress-debug-sections=zstd '%s/gcc/inline_hot' "
 		    "'%s/gcc/inline_hot.zstd' 2>/dev/null", dir, dir);
 	}
-	if (have_clang) {
+	if (clang_fx == FX_BUILT) {
 		/* clang: build-id folder, and debuginfod. */
 		if (split(fx("clang/inline_hot"), "build_id", false) ||
 		    to_build_id_dir("build_id", fx("root_bid"), fx("clang/inline_hot")) ||
@@ -580,11 +590,16 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static void need(bool have)
+static void need(enum fixture f, const char *cc)
 {
-	if (!have)
-		skip();
+	if (f == FX_MISSING)
+		skip_missing("%s or binutils is not installed", cc);
+	if (f == FX_BROKEN)
+		fail_msg("the %s build of %s failed (its errors are above)", cc, SRC_REL);
 }
+
+#define need_gcc() need(gcc_fx, "gcc")
+#define need_clang() need(clang_fx, "clang")
 
 /* --- tests --- */
 
@@ -592,7 +607,7 @@ static void test_inline_gcc(void **state)
 {
 	struct sym_resolver *r;
 
-	need(have_gcc);
+	need_gcc();
 	r = new_resolver(NULL, 0, 0);
 	check_hot(r, fx("gcc/inline_hot"), fx("gcc/inline_hot"));
 	sym_resolver__free(r);
@@ -602,7 +617,7 @@ static void test_inline_clang(void **state)
 {
 	struct sym_resolver *r;
 
-	need(have_clang);
+	need_clang();
 	/* The elfutils 0.188 pitfall: clang 14 emits no .debug_aranges. */
 	assert_int_equal(run("! readelf -S '%s' | grep -q debug_aranges", fx("clang/inline_hot")),
 			 0);
@@ -615,7 +630,7 @@ static void test_zlib_sections(void **state)
 {
 	struct sym_resolver *r;
 
-	need(have_gcc);
+	need_gcc();
 	assert_int_equal(run("readelf -S '%s' | grep -A1 debug_info | grep -q ' C '",
 			     fx("gcc/inline_hot.zlib")),
 			 0);
@@ -628,7 +643,7 @@ static void test_debuglink_same_dir(void **state)
 {
 	struct sym_resolver *r;
 
-	need(have_gcc);
+	need_gcc();
 	r = new_resolver(NULL, 0, 0);
 	check_hot(r, fx("link_same/inline_hot"), fx("gcc/inline_hot"));
 	sym_resolver__free(r);
@@ -638,7 +653,7 @@ static void test_debuglink_dot_debug(void **state)
 {
 	struct sym_resolver *r;
 
-	need(have_gcc);
+	need_gcc();
 	r = new_resolver(NULL, 0, 0);
 	check_hot(r, fx("link_dot/inline_hot"), fx("gcc/inline_hot"));
 	sym_resolver__free(r);
@@ -649,7 +664,7 @@ static void test_debuglink_debug_root(void **state)
 	struct sym_resolver *r;
 	char roots[2 * PATH_MAX];
 
-	need(have_gcc);
+	need_gcc();
 	/* Several roots: the first has nothing. */
 	snprintf(roots, sizeof(roots), "%s:%s", fx("no-such-root"), fx("root"));
 	r = new_resolver(roots, 0, 0);
@@ -661,7 +676,7 @@ static void test_build_id_dir(void **state)
 {
 	struct sym_resolver *r;
 
-	need(have_clang);
+	need_clang();
 	r = new_resolver(fx("root_bid"), 0, 0);
 	check_hot(r, fx("build_id/inline_hot"), fx("clang/inline_hot"));
 	sym_resolver__free(r);
@@ -672,7 +687,7 @@ static void test_stripped_without_debug(void **state)
 {
 	struct sym_resolver *r;
 
-	need(have_clang);
+	need_clang();
 	r = new_resolver(NULL, 0, 0);
 	check_no_dwarf(r, fx("build_id/inline_hot"), fx("clang/inline_hot"), NULL);
 	sym_resolver__free(r);
@@ -699,33 +714,33 @@ static void check_refused(const char *roots, const char *exe, const char *want_n
 
 static void test_bad_crc(void **state)
 {
-	need(have_gcc);
+	need_gcc();
 	check_refused(NULL, fx("bad_crc/inline_hot"), NULL, "CRC");
 }
 
 static void test_build_id_mismatch(void **state)
 {
-	need(have_gcc);
+	need_gcc();
 	check_refused(fx("root_mismatch"), fx("mismatch/inline_hot"), NULL, "build-id");
 }
 
 static void test_truncated_debug_file(void **state)
 {
-	need(have_gcc);
+	need_gcc();
 	check_refused(fx("root_truncated"), fx("truncated/inline_hot"), NULL, "inline_hot");
 }
 
 static void test_garbage_debug_file(void **state)
 {
-	need(have_gcc);
+	need_gcc();
 	check_refused(fx("root_garbage"), fx("garbage/inline_hot"), NULL, "inline_hot");
 }
 
 static void test_zstd_sections(void **state)
 {
-	need(have_gcc);
+	need_gcc();
 	if (access(fx("gcc/inline_hot.zstd"), R_OK))
-		skip(); /* this objcopy cannot write zstd */
+		skip_because("this objcopy cannot write zstd-compressed sections");
 	check_refused(NULL, fx("gcc/inline_hot.zstd"), "hot", "zstd");
 }
 
@@ -742,7 +757,7 @@ static void test_unterminated_name(void **state)
 	size_t grew, n;
 	int fd;
 
-	need(have_gcc);
+	need_gcc();
 	assert_int_equal(run("gcc -nostdlib -static -no-pie -o '%s' '%s/tests/dwarf/"
 			     "unterminated_name.s'", fx("unterminated"), cwd), 0);
 	fd = open(fx("unterminated"), O_RDONLY | O_CLOEXEC);
@@ -761,7 +776,8 @@ static void test_eviction(void **state)
 	struct sym_resolver *r;
 	struct sym_stats st;
 
-	need(have_gcc && have_clang);
+	need_gcc();
+	need_clang();
 	r = new_resolver(NULL, 1, 0);
 	for (int i = 0; i < 2; i++) {
 		check_hot(r, fx("gcc/inline_hot"), fx("gcc/inline_hot"));
@@ -779,7 +795,7 @@ static void test_stats(void **state)
 	struct sym_resolver *r;
 	struct sym_stats st;
 
-	need(have_gcc);
+	need_gcc();
 	r = new_resolver(NULL, 0, 0);
 	check_hot(r, fx("gcc/inline_hot"), fx("gcc/inline_hot"));
 	sym_resolver__stats(r, &st);
@@ -894,7 +910,9 @@ static void test_debuginfod(void **state)
 	int port, up = 0;
 	double took;
 
-	need(have_clang && !run("command -v debuginfod >/dev/null && command -v curl >/dev/null"));
+	need_clang();
+	if (run("command -v debuginfod >/dev/null && command -v curl >/dev/null"))
+		skip_missing("debuginfod or curl is not installed");
 	build_id_of(fx("clang/inline_hot"), bid, sizeof(bid));
 	port = free_port();
 	pathf(log, "%s/debuginfod.log", dir);
@@ -976,7 +994,7 @@ static void test_debuginfod_down(void **state)
 	struct child c;
 	int saved, n;
 
-	need(have_clang);
+	need_clang();
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", free_port());
 	set_debuginfod(url);
 	r = new_resolver(NULL, 0, 5000);
@@ -1003,7 +1021,7 @@ static void test_debuginfod_slow(void **state)
 	int port, fd, saved, n;
 	double start;
 
-	need(have_clang);
+	need_clang();
 	fd = silent_server(&port);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	set_debuginfod(url);
@@ -1116,9 +1134,9 @@ static void test_libc_dbg(void **state)
 	struct inline_stats st;
 	struct child c;
 
-	need(have_gcc);
+	need_gcc();
 	if (!libc_debug(libc, debug))
-		skip(); /* libc6-dbg is not installed */
+		skip_missing("libc6-dbg is not installed: no debug file for this libc");
 	r = new_resolver("/usr/lib/debug", 0, 0);
 	spawn(&c, fx("gcc/inline_hot"));
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
