@@ -754,33 +754,6 @@ out:
 
 /* --- ELF files --- */
 
-static int exec_segments(Elf *e, struct sym_segment **out, size_t *n)
-{
-	size_t count;
-
-	*out = NULL;
-	*n = 0;
-	if (elf_getphdrnum(e, &count))
-		return 0;
-	*out = calloc(count ? count : 1, sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
-	for (size_t i = 0; i < count; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
-			continue;
-		(*out)[(*n)++] = (struct sym_segment){
-			.vaddr = ph.p_vaddr,
-			.memsz = ph.p_memsz,
-			.offset = ph.p_offset,
-			.filesz = ph.p_filesz,
-			.flags = ph.p_flags,
-		};
-	}
-	return 0;
-}
-
 static int build(Elf *e, struct sym_cfi_table **out)
 {
 	struct sym_uw_table uw;
@@ -789,7 +762,7 @@ static int build(Elf *e, struct sym_cfi_table **out)
 	int err;
 
 	*out = NULL;
-	err = exec_segments(e, &segs, &nsegs);
+	err = sym_elf_exec_segments(e, &segs, &nsegs);
 	if (!err)
 		err = sym_uw_table__read_elf(e, &uw);
 	if (err) {

@@ -228,6 +228,17 @@ static int read_build_id(const struct src *s, uint64_t off, uint64_t len, uint64
 	return err;
 }
 
+static struct sym_segment segment_of(const GElf_Phdr *ph)
+{
+	return (struct sym_segment){
+		.vaddr = ph->p_vaddr,
+		.memsz = ph->p_memsz,
+		.offset = ph->p_offset,
+		.filesz = ph->p_filesz,
+		.flags = ph->p_flags,
+	};
+}
+
 static int read_segments(Elf *elf, const struct src *s, struct sym_elf *out)
 {
 	size_t phnum;
@@ -254,13 +265,28 @@ static int read_segments(Elf *elf, const struct src *s, struct sym_elf *out)
 		if (ph.p_filesz > ph.p_memsz || ph.p_offset + ph.p_filesz < ph.p_offset ||
 		    ph.p_vaddr + ph.p_memsz < ph.p_vaddr)
 			continue;
-		out->segs[out->nsegs++] = (struct sym_segment){
-			.vaddr = ph.p_vaddr,
-			.memsz = ph.p_memsz,
-			.offset = ph.p_offset,
-			.filesz = ph.p_filesz,
-			.flags = ph.p_flags,
-		};
+		out->segs[out->nsegs++] = segment_of(&ph);
+	}
+	return 0;
+}
+
+int sym_elf_exec_segments(Elf *e, struct sym_segment **out, size_t *n)
+{
+	size_t count;
+
+	*out = NULL;
+	*n = 0;
+	if (elf_getphdrnum(e, &count))
+		return 0;
+	*out = calloc(count ? count : 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+			continue;
+		(*out)[(*n)++] = segment_of(&ph);
 	}
 	return 0;
 }

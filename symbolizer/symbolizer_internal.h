@@ -288,6 +288,11 @@ void sym_elf__release(struct sym_elf *e);
  * *out and *size, 0 if it is not a usable ELF file with section headers, or -errno.
  */
 int sym_elf__begin(int fd, struct Elf **out, uint64_t *size);
+/*
+ * The executable PT_LOAD segments of e, in file order, into *out (malloc'ed, the caller frees it
+ * even when *n is 0). Returns 0 (no program headers: none) or -ENOMEM.
+ */
+int sym_elf_exec_segments(struct Elf *e, struct sym_segment **out, size_t *n);
 
 /* Finds the GNU build-id in a buffer of ELF notes. Returns 0 with hex filled, or -ENOENT. */
 int sym_build_id_from_notes(const void *notes, size_t len, size_t align, char *hex, size_t hexlen);

@@ -11,6 +11,7 @@
 # Workloads are built here; outputs stay in tests/artifacts/test_cfi/.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
+. "$(dirname "$0")/wait.sh"
 
 FOLDED="$TOP/tests/e2e/folded.py"
 TOL=1		# percentage points, measured share vs profd's
@@ -20,17 +21,6 @@ NOFP="-O2 -g -fomit-frame-pointer -momit-leaf-frame-pointer"
 # Many samples, so a share's sampling error stays well inside a point.
 HZ=4999
 HZ_OTHER=3989 # a second sampler's: shares no period with HZ
-
-# wait_line FILE PATTERN SECONDS: waits until FILE has a line matching PATTERN; 1 on timeout.
-wait_line() {
-	n=0
-	while ! grep -qE "$2" "$1" 2>/dev/null; do
-		n=$((n + 1))
-		[ $n -gt $(($3 * 20)) ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
 
 # rooted NAME FOLDED COMM ROOTS [--with FRAME]
 rooted() {

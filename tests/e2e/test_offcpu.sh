@@ -9,6 +9,7 @@
 # Every output is kept in tests/artifacts/test_offcpu/.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
+. "$(dirname "$0")/wait.sh"
 
 FOLDED="$TOP/tests/e2e/folded.py"
 TOL=3		# percentage points, a function's share against the workload's truth
@@ -101,12 +102,25 @@ burner() {
 
 # wait_ready FILE: until the workload has said "ready" (at most 10 s).
 wait_ready() {
-	i=0
-	while ! grep -q '^ready$' "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 200 ] && return 1
-		sleep 0.05
-	done
+	wait_line "$1" '^ready$' 10
+}
+
+# beside_offcpu SECONDS -p|-a: starts the offcpu workload (its truth into $tf) and, once it is
+# ready, profiles it by pid (-p) or the whole machine (-a) for SECONDS into $out and $err, then
+# stops it. RC is profd's status: 124 when the workload never said ready.
+beside_offcpu() {
+	bg "$WL/offcpu" 120 >"$tf"
+	wl=$BG_PID
+	if wait_ready "$tf"; then
+		if [ "$2" = -p ]; then target="-p $wl"; else target=-a; fi
+		timeout 60 "$PROFD" --off-cpu -d "$1" $target -o "$out" 2>"$err"
+		rc=$?
+	else
+		rc=124
+		echo "offcpu never said ready" >"$err"
+	fi
+	kill "$wl" 2>/dev/null
+	wait "$wl" 2>/dev/null
 }
 
 need_root offcpu || exit 0
@@ -136,17 +150,7 @@ fi
 # The workload outlives profd whatever profd's start takes (with -a, loading every process's
 # unwind tables takes seconds on a busy machine): it is stopped once profd is done.
 out="$ART/pid.folded" err="$ART/pid.stderr" tf="$ART/pid.truth"
-bg "$WL/offcpu" 120 >"$tf"
-wl=$BG_PID
-if wait_ready "$tf"; then
-	timeout 60 "$PROFD" --off-cpu -d 4 -p "$wl" -o "$out" 2>"$err"
-	rc=$?
-else
-	rc=124
-	echo "offcpu never said ready" >"$err"
-fi
-kill "$wl" 2>/dev/null
-wait "$wl" 2>/dev/null
+beside_offcpu 4 -p
 if ran offcpu.pid.run $rc 0 "$out" "$err"; then
 	within offcpu.pid.total "$(us_of "$out" $WAITERS)" 16000000 "$TOTAL_TOL" "us off CPU of 4 waiting threads over 4 s"
 	within offcpu.pid.joiner "$(us_of "$out" joiner)" 4000000 "$TOTAL_TOL" "us of the thread waiting before and after the run"
@@ -161,17 +165,7 @@ fi
 
 # --- -a: the whole machine; the workload's threads among the rest ------------------------------
 out="$ART/all.folded" err="$ART/all.stderr" tf="$ART/all.truth"
-bg "$WL/offcpu" 120 >"$tf"
-wl=$BG_PID
-if wait_ready "$tf"; then
-	timeout 60 "$PROFD" --off-cpu -a -d 3 -o "$out" 2>"$err"
-	rc=$?
-else
-	rc=124
-	echo "offcpu never said ready" >"$err"
-fi
-kill "$wl" 2>/dev/null
-wait "$wl" 2>/dev/null
+beside_offcpu 3 -a
 if ran offcpu.all.run $rc 0 "$out" "$err"; then
 	within offcpu.all.total "$(us_of "$out" $WAITERS)" 12000000 "$TOTAL_TOL" "us off CPU of 4 waiting threads over 3 s"
 	kernel_paths offcpu.all "$out"

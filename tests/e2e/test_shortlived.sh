@@ -15,6 +15,7 @@
 # run takes. Outputs stay in tests/artifacts/test_shortlived/.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
+. "$(dirname "$0")/wait.sh"
 
 FOLDED="$TOP/tests/e2e/folded.py"
 STORM=${PROFD_STORM:-120} # processes
@@ -32,17 +33,6 @@ for fn in main storm_child storm_burn; do
 		exit 0
 	fi
 done
-
-# wait_line FILE PATTERN SECONDS: waits until FILE has a line matching PATTERN; 1 on timeout.
-wait_line() {
-	n=0
-	while ! grep -qE "$2" "$1" 2>/dev/null; do
-		n=$((n + 1))
-		[ $n -gt $(($3 * 20)) ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
 
 # named NAME FOLDED COMM WHAT [folded.py named options]: % whole and named >= MIN.
 named() {

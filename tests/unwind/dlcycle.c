@@ -9,17 +9,8 @@
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-#define NOINLINE __attribute__((noinline, disable_tail_calls))
-
-static long long wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+#include "../workloads/workload.h"
 
 NOINLINE int dl_cycle(const char *lib, long long ns)
 {

@@ -8,32 +8,13 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
-#define NOINLINE __attribute__((noinline, disable_tail_calls))
-
-static long long wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-volatile unsigned long sink;
+#include "spin.h"
 
 NOINLINE void before_exec_work(long long deadline)
 {
-	unsigned long x = sink;
-
-	while (wall_ns() < deadline) {
-		for (int i = 0; i < 100000; i++) {
-			x = x * 6364136223846793005UL + 1442695040888963407UL;
-			__asm__ volatile("" : "+r"(x) : : "memory");
-		}
-	}
-	sink = x;
+	sink = spin_until(deadline, 100000);
 }
 
 NOINLINE void before_exec(double s)

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "../workloads/workload.h"
+#include "spin.h"
 
 static volatile long long in_handler;
 
@@ -37,15 +37,7 @@ static void on_prof(int sig)
 
 NOINLINE long long spin_main(long long deadline)
 {
-	unsigned long x = sink;
-
-	while (wall_ns() < deadline) {
-		for (int i = 0; i < 100000; i++) {
-			x = x * 6364136223846793005UL + 1442695040888963407UL;
-			__asm__ volatile("" : "+r"(x) : : "memory");
-		}
-	}
-	return (long long)x;
+	return (long long)spin_until(deadline, 100000);
 }
 
 int main(int argc, char **argv)

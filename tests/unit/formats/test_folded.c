@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "folded_text.h"
 #include "formats/formats.h"
 
 /* Reads folded text into a new profile; returns it (or NULL with err filled). */
@@ -27,19 +28,6 @@ static struct fmt_profile *read_text(const char *text, struct fmt_error *err, in
 		return NULL;
 	}
 	return p;
-}
-
-/* Writes p as folded text into a malloc'ed string. */
-static char *write_text(const struct fmt_profile *p, const struct fmt_folded_opts *opts)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-
-	assert_non_null(out);
-	assert_int_equal(fmt_folded_write(p, out, opts), 0);
-	fclose(out);
-	return buf;
 }
 
 static void test_round_trip(void **state)
@@ -63,7 +51,7 @@ static void test_round_trip(void **state)
 	p = read_text(in, &err, &ret);
 	assert_int_equal(ret, 0);
 	assert_int_equal(p->total, 11);
-	out = write_text(p, &lines);
+	out = folded_text(p, &lines);
 	assert_string_equal(out, want);
 	/* Kernel frames went to a kernel mapping, not into the name. */
 	for (uint32_t i = 1; i <= p->nlocations; i++) {
@@ -80,11 +68,11 @@ static void test_round_trip(void **state)
 	/* Reading our own output gives the same bytes again. */
 	p = read_text(out, &err, &ret);
 	assert_int_equal(ret, 0);
-	again = write_text(p, &lines);
+	again = folded_text(p, &lines);
 	assert_string_equal(again, want);
 	free(again);
 	/* Without lines, the source position is left out. */
-	again = write_text(p, NULL);
+	again = folded_text(p, NULL);
 	assert_non_null(strstr(again, "other;main;f 5\n"));
 	free(again);
 	free(out);
@@ -92,7 +80,7 @@ static void test_round_trip(void **state)
 	/* Blank lines first, a comm without frames, no newline at the end. */
 	p = read_text("\n\r\napp 2\napp;main 1", &err, &ret);
 	assert_int_equal(ret, 0);
-	again = write_text(p, NULL);
+	again = folded_text(p, NULL);
 	assert_string_equal(again, "app 2\napp;main 1\n");
 	free(again);
 	fmt_profile__free(p);
@@ -166,7 +154,7 @@ static void test_dedup_and_merge(void **state)
 	stack[0] = 99;
 	assert_int_equal(fmt_profile__add_sample(p, stack, 1, &a, 1), -EINVAL);
 	/* Inline frames are frames of their own, innermost last; samples of both pids add up. */
-	out = write_text(p, NULL);
+	out = folded_text(p, NULL);
 	assert_string_equal(out, "app;outer;outer;inner 9\n");
 	free(out);
 	p->loss.stacks_map_full = 7;
@@ -212,7 +200,7 @@ static void test_separators_in_names(void **state)
 
 	assert_int_equal(fmt_profile__add_location(p, 0, 0, &f, 1, &loc), 0);
 	assert_int_equal(fmt_profile__add_sample(p, &loc, 1, &l, 1), 0);
-	out = write_text(p, NULL);
+	out = folded_text(p, NULL);
 	assert_string_equal(out, "a:b;operator:weird name 1\n");
 	free(out);
 	fmt_profile__free(p);
@@ -235,11 +223,11 @@ static void test_short_name_keeps_suffixes_apart(void **state)
 
 	p = read_text(in, &err, &ret);
 	assert_non_null(p);
-	out = write_text(p, &lines);
+	out = folded_text(p, &lines);
 	assert_string_equal(out, want);
 	q = read_text(out, &err, &ret);
 	assert_non_null(q);
-	again = write_text(q, &lines);
+	again = folded_text(q, &lines);
 	assert_string_equal(again, out);
 	free(again);
 	free(out);

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "folded_text.h"
 #include "formats/formats.h"
 
 static const char window_text[] = "app;main;work_a 60\n"
@@ -21,29 +22,12 @@ static const char window_text[] = "app;main;work_a 60\n"
 static struct fmt_profile *window(void)
 {
 	struct fmt_profile *p = fmt_profile__new(52631578);
-	FILE *in = fmemopen((void *)window_text, strlen(window_text), "r");
-	struct fmt_error err;
 
-	assert_non_null(p);
-	assert_non_null(in);
-	assert_int_equal(fmt_folded_read(p, in, &err), 0);
-	fclose(in);
+	folded_read_into(p, window_text);
 	p->time_ns = 1795640000000000000;
 	p->duration_ns = 1000000000;
 	p->loss.stacks_map_full = 7;
 	return p;
-}
-
-static char *folded_text(const struct fmt_profile *p)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-
-	assert_non_null(out);
-	assert_int_equal(fmt_folded_write(p, out, NULL), 0);
-	fclose(out);
-	return text;
 }
 
 static void test_round_trip(void **state)
@@ -57,8 +41,8 @@ static void test_round_trip(void **state)
 	assert_int_equal(fmt_store_encode(p, NULL, &buf, &len), 0);
 	assert_memory_equal(buf, "\x28\xb5\x2f\xfd", 4); /* a zstd frame */
 	assert_int_equal(fmt_store_decode(q, buf, len, &err), 0);
-	a = folded_text(p);
-	b = folded_text(q);
+	a = folded_text(p, NULL);
+	b = folded_text(q, NULL);
 	assert_string_equal(a, b);
 	assert_int_equal(q->total, 100);
 	assert_int_equal(q->period_ns, p->period_ns);

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "folded_text.h"
 #include "formats/formats.h"
 
 /* Adds one sample: frames root to leaf, separated by ';'. */
@@ -44,18 +45,6 @@ static void add(struct fmt_profile *p, const char *stack, uint32_t tid, const ch
 						 count),
 			 0);
 	free(copy);
-}
-
-static char *folded_text(const struct fmt_profile *p)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-
-	assert_non_null(out);
-	assert_int_equal(fmt_folded_write(p, out, NULL), 0);
-	fclose(out);
-	return buf;
 }
 
 static char *write_to_memory(const struct fmt_profile *p, bool svg, size_t *len)
@@ -128,8 +117,8 @@ static void test_off_cpu_pprof(void **state)
 	assert_int_equal(q->type, FMT_TYPE_OFF_CPU);
 	assert_int_equal(q->period_ns, FMT_US_NS);
 	assert_int_equal(q->total, 2501500);
-	a = folded_text(p);
-	b = folded_text(q);
+	a = folded_text(p, NULL);
+	b = folded_text(q, NULL);
 	assert_string_equal(a, b);
 	/* A CPU profile with samples takes no off-CPU time: one line says why. */
 	fmt_profile__free(q);
@@ -158,7 +147,7 @@ static void test_wall(void **state)
 	add(cpu, "main;io;copy", 8, "app", 1);
 	assert_int_equal(fmt_profile__merge(wall, cpu, NULL), 0);
 	assert_int_equal(fmt_profile__merge(wall, off, NULL), 0);
-	text = folded_text(wall);
+	text = folded_text(wall, NULL);
 	assert_string_equal(text, "app;[tid 7];main;wait;schedule_[k];[off-cpu] 2500000\n"
 				  "app;[tid 7];main;work 30000\n"
 				  "app;[tid 8];main;io;copy 10000\n"

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "common/clock.h"
+#include "folded_text.h"
 #include "helpers.h"
 #include "store/store_internal.h"
 
@@ -49,15 +50,9 @@ static struct fmt_profile *window(int tag, int64_t n)
 {
 	struct fmt_profile *p = fmt_profile__new(10000000);
 	char text[64];
-	struct fmt_error err;
-	FILE *in;
 
 	snprintf(text, sizeof(text), "app;work_%d %lld\n", tag, (long long)n);
-	in = fmemopen(text, strlen(text), "r");
-	assert_non_null(p);
-	assert_non_null(in);
-	assert_int_equal(fmt_folded_read(p, in, &err), 0);
-	fclose(in);
+	folded_read_into(p, text);
 	return p;
 }
 
@@ -79,10 +74,12 @@ static void write_window(struct store_history *h, int i, int64_t t0)
 	fmt_profile__free(p);
 }
 
-/* Samples of [from, to) merged, and how many windows. */
-static int64_t query(struct store_history *h, int64_t from, int64_t to, int *windows)
+/* Samples of one type (CPU, off CPU, or both as wall time) in [from, to) merged, and how many
+ * windows. */
+static int64_t query_type(struct store_history *h, enum fmt_type type, int64_t from, int64_t to,
+			  int *windows)
 {
-	struct fmt_profile *p = fmt_profile__new(0);
+	struct fmt_profile *p = fmt_profile__new_type(type, 0);
 	int64_t total;
 
 	assert_non_null(p);
@@ -91,6 +88,12 @@ static int64_t query(struct store_history *h, int64_t from, int64_t to, int *win
 	total = p->total;
 	fmt_profile__free(p);
 	return total;
+}
+
+/* CPU samples of [from, to) merged, and how many windows. */
+static int64_t query(struct store_history *h, int64_t from, int64_t to, int *windows)
+{
+	return query_type(h, FMT_TYPE_CPU, from, to, windows);
 }
 
 static void test_write_query_reopen(void **state)
@@ -165,31 +168,11 @@ static void test_retention_by_age(void **state)
 static struct fmt_profile *off_cpu_window(int64_t n)
 {
 	struct fmt_profile *p = fmt_profile__new_type(FMT_TYPE_OFF_CPU, 0);
-	const char text[] = "app;wait 1\n";
-	struct fmt_error err;
-	FILE *in = fmemopen((void *)text, strlen(text), "r");
 
-	assert_non_null(p);
-	assert_non_null(in);
-	assert_int_equal(fmt_folded_read(p, in, &err), 0);
-	fclose(in);
+	folded_read_into(p, "app;wait 1\n");
 	p->samples[0].count = n;
 	p->total = n;
 	return p;
-}
-
-/* Of one type: CPU, off CPU, or both as wall time. */
-static int64_t query_type(struct store_history *h, enum fmt_type type, int *windows)
-{
-	struct fmt_profile *p = fmt_profile__new_type(type, 0);
-	int64_t total;
-
-	assert_non_null(p);
-	*windows = store_history__query(h, INT64_MIN, INT64_MAX, NULL, p);
-	assert_true(*windows >= 0);
-	total = p->total;
-	fmt_profile__free(p);
-	return total;
 }
 
 /* Off-CPU windows beside the CPU ones: read by type, kept by one size for both kinds. */
@@ -214,12 +197,12 @@ static void test_off_cpu_windows(void **state)
 	assert_int_equal(access(path, F_OK), 0);
 	store_history__stats(h, &st);
 	assert_int_equal(st.files, 6);
-	assert_int_equal(query_type(h, FMT_TYPE_CPU, &n), 10 + 11 + 12);
+	assert_int_equal(query_type(h, FMT_TYPE_CPU, INT64_MIN, INT64_MAX, &n), 10 + 11 + 12);
 	assert_int_equal(n, 3);
-	assert_int_equal(query_type(h, FMT_TYPE_OFF_CPU, &n), 6000000);
+	assert_int_equal(query_type(h, FMT_TYPE_OFF_CPU, INT64_MIN, INT64_MAX, &n), 6000000);
 	assert_int_equal(n, 3);
 	/* Wall: CPU samples of 10 ms, 33 of them, and the time off CPU. */
-	assert_int_equal(query_type(h, FMT_TYPE_WALL, &n), 330000 + 6000000);
+	assert_int_equal(query_type(h, FMT_TYPE_WALL, INT64_MIN, INT64_MAX, &n), 330000 + 6000000);
 	assert_int_equal(n, 6);
 	two = st.bytes * 2 / 6 + 1; /* about two windows' worth */
 	store_history__free(h);
@@ -228,7 +211,7 @@ static void test_off_cpu_windows(void **state)
 	h = open_history(0, two);
 	store_history__stats(h, &st);
 	assert_true(st.bytes <= two);
-	total = query_type(h, FMT_TYPE_OFF_CPU, &n);
+	total = query_type(h, FMT_TYPE_OFF_CPU, INT64_MIN, INT64_MAX, &n);
 	assert_true(n >= 1 && n <= 2);
 	assert_int_equal(total, n == 1 ? 3000000 : 5000000);
 	store_history__free(h);

@@ -64,6 +64,16 @@ static size_t files_on_disk(void)
 	return n;
 }
 
+/* A spool of the given bound over the test's folder, which holds no windows yet. */
+static struct store_spool *open_empty(uint64_t bound)
+{
+	struct store_spool *s = store_spool__open(dir, bound);
+
+	assert_non_null(s);
+	assert_int_equal(store_spool__scan(s), 0);
+	return s;
+}
+
 static void add(struct store_spool *s, int i, size_t len, int dropped)
 {
 	uint8_t buf[1024];
@@ -103,11 +113,9 @@ static void expect_stats(struct store_spool *s, size_t files, uint64_t bytes, ui
 
 static void test_bound_drops_oldest(void **state)
 {
-	struct store_spool *s = store_spool__open(dir, 1000);
+	struct store_spool *s = open_empty(1000);
 
 	(void)state;
-	assert_non_null(s);
-	assert_int_equal(store_spool__scan(s), 0);
 	add(s, 1, 300, 0);
 	add(s, 2, 300, 0);
 	add(s, 3, 300, 0);
@@ -124,11 +132,9 @@ static void test_bound_drops_oldest(void **state)
 
 static void test_too_big_alone(void **state)
 {
-	struct store_spool *s = store_spool__open(dir, 500);
+	struct store_spool *s = open_empty(500);
 
 	(void)state;
-	assert_non_null(s);
-	assert_int_equal(store_spool__scan(s), 0);
 	add(s, 1, 100, 0);
 	add(s, 2, 501, 1); /* dropped itself; what is there stays */
 	expect_stats(s, 1, 100, 0);
@@ -139,14 +145,12 @@ static void test_too_big_alone(void **state)
 /* Drained oldest first, whatever order the windows came in; empty at the end. */
 static void test_drain_in_order(void **state)
 {
-	struct store_spool *s = store_spool__open(dir, 1 << 20);
+	struct store_spool *s = open_empty(1 << 20);
 	int64_t start, end;
 	void *buf;
 	size_t n;
 
 	(void)state;
-	assert_non_null(s);
-	assert_int_equal(store_spool__scan(s), 0);
 	add(s, 3, 50, 0);
 	add(s, 4, 60, 0);
 	add(s, 1, 70, 0); /* the clock stepped back */
@@ -163,13 +167,11 @@ static void test_drain_in_order(void **state)
 /* A restart finds the windows in order, clears unfinished files and applies a smaller bound. */
 static void test_restart(void **state)
 {
-	struct store_spool *s = store_spool__open(dir, 1 << 20);
+	struct store_spool *s = open_empty(1 << 20);
 	char tmp[256];
 	int fd;
 
 	(void)state;
-	assert_non_null(s);
-	assert_int_equal(store_spool__scan(s), 0);
 	for (int i = 1; i <= 5; i++)
 		add(s, i, 100, 0);
 	store_spool__free(s);
@@ -192,15 +194,13 @@ static void test_restart(void **state)
 /* A damaged file is removed and counted; the next one is read. */
 static void test_damaged(void **state)
 {
-	struct store_spool *s = store_spool__open(dir, 1 << 20);
+	struct store_spool *s = open_empty(1 << 20);
 	uint8_t buf[64];
 	int64_t start, end;
 	void *got;
 	size_t n;
 
 	(void)state;
-	assert_non_null(s);
-	assert_int_equal(store_spool__scan(s), 0);
 	memset(buf, 'x', sizeof(buf)); /* not gzip */
 	assert_int_equal(store_spool__add(s, T0, T0 + S, buf, sizeof(buf)), 0);
 	add(s, 1, 40, 0);

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "folded_text.h"
 #include "web/web_internal.h"
 
 static char *json(const char *s)
@@ -192,12 +193,8 @@ static void test_wall_times(void **state)
 static struct fmt_profile *folded(const char *text)
 {
 	struct fmt_profile *p = fmt_profile__new(0);
-	FILE *in = fmemopen((void *)text, strlen(text), "r");
-	struct fmt_error err;
 
-	assert_non_null(p);
-	assert_int_equal(fmt_folded_read(p, in, &err), 0);
-	fclose(in);
+	folded_read_into(p, text);
 	return p;
 }
 
