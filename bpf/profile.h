@@ -10,7 +10,7 @@
 /* The kernel's default kernel.perf_event_max_stack; the stack maps are built for this depth. */
 #define PROFD_DEFAULT_MAX_STACK 127
 
-/* Key of the counts maps: one entry per unique (process, thread, name, stacks). */
+/* Key of the counts maps: one entry per unique (process, thread, name, stacks, cgroup). */
 struct profd_sample_key {
 	__u32 pid; /* thread group id */
 	__u32 tid;
@@ -19,6 +19,7 @@ struct profd_sample_key {
 	__s32 user_err;	    /* 0, or -errno why user_stack is 0 (-ENOENT: not taken) */
 	__s32 kernel_err;   /* likewise */
 	char comm[PROFD_COMM_LEN];
+	__u64 cgroup; /* cgroup v2 id of the sampled task */
 };
 
 /*
@@ -49,6 +50,7 @@ enum profd_counter {
 	PROFD_CNT_STACK_COPIES,	     /* samples sent to user space with a copy of the user stack */
 	PROFD_CNT_RINGBUF_FULL,	     /* samples dropped: no room for the stack copy in the ring buffer
 				      * (user space adds those it dropped for falling behind) */
+	PROFD_CNT_CGROUPS_FULL,	     /* new cgroup not announced: cgroups map full (resolved late) */
 	PROFD_CNT_MAX,
 };
 
@@ -58,6 +60,7 @@ enum profd_event_type {
 	PROFD_EV_EXIT,		  /* a sampled or targeted process exited */
 	PROFD_EV_FORK,		  /* a targeted process forked a new process (now targeted too) */
 	PROFD_EV_STACK,		  /* a sample with a copy of the user stack (struct profd_stack_event) */
+	PROFD_EV_NEW_CGROUP,	  /* first sample in a cgroup: resolve its id before it can go */
 };
 
 struct profd_event {
@@ -67,6 +70,7 @@ struct profd_event {
 	__u32 pad;
 	/* The process's name: read here because /proc/PID is gone by the time an exit is read. */
 	char comm[PROFD_COMM_LEN];
+	__u64 cgroup; /* cgroup v2 id of the task the event ran in */
 };
 
 /* ---- DWARF unwinding: samples that carry a copy of the user stack ---- */
@@ -108,6 +112,7 @@ struct profd_stack_event {
 	__u32 stack_len;
 	__u32 flags; /* PROFD_STACK_* */
 	__u32 pad;
+	__u64 cgroup; /* as in profd_sample_key */
 	__u64 regs[PROFD_REG_MAX];
 	char comm[PROFD_COMM_LEN];
 	__u8 stack[];

@@ -79,6 +79,7 @@ static void on_stack_event(struct prof_sampler *s, const struct profd_stack_even
 	struct prof_stack_sample ss = {
 		.pid = e->pid,
 		.tid = e->tid,
+		.cgroup = e->cgroup,
 		.kstack = (const uint64_t *)s->kstack_buf->pcs,
 		.kstack_err = e->kernel_err,
 		.regs = (const uint64_t *)e->regs,
@@ -249,6 +250,20 @@ static int alloc_scratch(struct prof_sampler *s)
 	return 0;
 }
 
+static int set_cgroup_filter(struct prof_sampler *s)
+{
+	__u32 zero = 0, fd = (__u32)s->opts.cgroup_fd;
+	int err;
+
+	if (!s->opts.filter_cgroup)
+		return 0;
+	if (!bpf_map_update_elem(bpf_map__fd(s->skel->maps.cgroup_filter), &zero, &fd, BPF_ANY))
+		return 0;
+	err = -errno;
+	pr_warn("cannot set the cgroup filter: %s", strerror(-err));
+	return err;
+}
+
 struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 {
 	struct prof_sampler *s;
@@ -274,6 +289,7 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 	s->skel->rodata->filter_pids = opts->filter_pids || opts->filter_tids;
 	s->skel->rodata->filter_tids = opts->filter_tids;
 	s->skel->rodata->kernel_stacks = opts->kernel_stacks;
+	s->skel->rodata->filter_cgroup = opts->filter_cgroup;
 	if (opts->unwind != PROFD_UNWIND_FP) {
 		if (!opts->stack_size || opts->stack_size % PROFD_STACK_PAGE ||
 		    opts->stack_size > PROFD_STACK_SIZE_MAX) {
@@ -296,7 +312,8 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 			strerror(-err));
 		goto fail;
 	}
-	err = alloc_scratch(s);
+	err = set_cgroup_filter(s);
+	err = err ?: alloc_scratch(s);
 	if (err)
 		goto fail;
 	s->events = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_ringbuf, s, NULL);
@@ -503,6 +520,11 @@ int prof_sampler__poll(struct prof_sampler *s, int timeout_ms)
 	return read_ring(s, timeout_ms, POLL_BUDGET_NS, false);
 }
 
+void prof_sampler__forget_cgroup(struct prof_sampler *s, uint64_t id)
+{
+	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.cgroups), &id);
+}
+
 int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode)
 {
 	__u32 key = pid;
@@ -668,6 +690,7 @@ int prof_sampler__drain(struct prof_sampler *s,
 		struct prof_raw_sample rs = {
 			.pid = k->pid,
 			.tid = k->tid,
+			.cgroup = k->cgroup,
 			.ustack_err = k->user_err,
 			.kstack_err = k->kernel_err,
 			.count = s->values[i],

@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 #include "bpf/profile.h"
+#include "cgroup/cgroup.h"
 #include "formats/formats.h"
 #include "symbolizer/symbolizer.h"
 
@@ -26,6 +27,8 @@ struct prof_sampler_opts {
 	bool filter_pids;   /* sample only targets (and what they fork) */
 	bool filter_tids;   /* sample only the threads added with prof_sampler__add_thread() */
 	bool kernel_stacks; /* also take kernel stacks */
+	bool filter_cgroup; /* sample only tasks under the cgroup v2 directory cgroup_fd */
+	int cgroup_fd;	    /* with filter_cgroup; the caller keeps it, BPF takes its own ref */
 	unsigned window_ms; /* how often user space drains; sizes the maps */
 	/* Called from prof_sampler__poll() for every process event. */
 	void (*on_event)(const struct profd_event *e, void *ctx);
@@ -39,6 +42,7 @@ struct prof_sampler_opts {
 /* One aggregated entry of a drained buffer. Stacks are leaf first. */
 struct prof_raw_sample {
 	uint32_t pid, tid;
+	uint64_t cgroup; /* cgroup v2 id */
 	char comm[PROFD_COMM_LEN + 1];
 	const uint64_t *ustack;
 	uint32_t nustack;
@@ -54,6 +58,7 @@ struct prof_raw_sample {
  * on_stack call only. */
 struct prof_stack_sample {
 	uint32_t pid, tid;
+	uint64_t cgroup; /* cgroup v2 id */
 	char comm[PROFD_COMM_LEN + 1];
 	const uint64_t *kstack; /* leaf first */
 	uint32_t nkstack;
@@ -101,6 +106,8 @@ void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT
 int prof_sampler__max_stack(const struct prof_sampler *s);
 /* Auto mode: how pid's user stacks are taken from now on. Returns 0 or -errno. */
 int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode);
+/* A cgroup user space no longer holds: its next sample announces it again. */
+void prof_sampler__forget_cgroup(struct prof_sampler *s, uint64_t id);
 
 /* ---- perf_events.c ---- */
 
@@ -129,7 +136,9 @@ int prof_max_stack_current(void);
 
 struct prof_stacks;
 
-struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, int max_stack);
+/* cgroups may be NULL (no cgroup v2): samples then have no cgroup. Both must outlive st. */
+struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, struct cg_resolver *cgroups,
+				     int max_stack);
 void prof_stacks__free(struct prof_stacks *st);
 /* Symbolizes rs and adds it to p. Returns 0 or -errno. */
 int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
@@ -184,6 +193,7 @@ struct prof_collector_opts {
 	bool lines;	    /* resolve source lines */
 	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is FP */
 	unsigned stack_size;	  /* bytes of user stack copied per sample; 0: 16384 */
+	const char *cgroup;	  /* --cgroup: only tasks in this cgroup v2 and below; NULL: any */
 };
 
 #define PROF_EXITS_KEPT 16
@@ -205,6 +215,8 @@ struct prof_collector {
 	size_t nexits;				 /* all that exited during the run */
 	size_t processes; /* distinct processes announced */
 	struct prof_unwind *unwind; /* NULL with --unwind fp */
+	struct cg_resolver *cgroups; /* NULL without cgroup v2 */
+	unsigned cgroups_idle;	     /* drains a cgroup stays known unused */
 };
 
 /* Loads BPF and sets up the symbolizer. Returns 0 or -errno (one line logged). */

@@ -158,6 +158,7 @@ static int start_sampling(struct prof_session *s)
 		.lines = o->lines,
 		.unwind = o->unwind,
 		.stack_size = o->stack_size ? o->stack_size : PROFD_STACK_SIZE_DEFAULT,
+		.cgroup = o->cgroup,
 	};
 	int err;
 
