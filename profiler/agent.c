@@ -32,6 +32,7 @@ struct agent_opts {
 	pid_t *pids;
 	int npids;
 	const char *comm;
+	const char *cgroup;
 	struct prof_http_opts http;
 	const char *push_url;
 	const char *labels;
@@ -60,6 +61,7 @@ struct agent {
 static const char agent_usage[] =
     "Usage: profd agent [--store DIR] [-F HZ] [--window SECONDS] [--retention-age DURATION]\n"
     "                   [--retention-size BYTES] [-p PID[,PID...] | --comm NAME]\n"
+    "                   [--cgroup PATH]\n"
     "                   [--http [ADDR:]PORT]\n"
     "                   [--push URL [--labels K=V,...] [--spool-size BYTES]]\n"
     "\n"
@@ -74,6 +76,8 @@ static const char agent_usage[] =
     "                           (512M, 2G; default: no limit)\n"
     "  -p, --pid PID[,PID...]   only these processes and what they fork\n"
     "  --comm NAME              only processes with this name\n"
+    "  --cgroup PATH            only tasks in this cgroup v2 or below it\n"
+    "                           (/system.slice/nginx.service), filtered in the kernel\n"
     "  --http [ADDR:]PORT       also serve a live flame graph page and /metrics\n"
     "                           (Prometheus text; ADDR default 127.0.0.1)\n"
     "  --push URL               send each window to Grafana Pyroscope's ingest API\n"
@@ -367,6 +371,7 @@ static struct prof_session *start_session(struct agent *a)
 		.pids = o->pids,
 		.npids = o->npids,
 		.all = o->npids == 0,
+		.cgroup = o->cgroup,
 		.freq = o->freq,
 		.max_stack = PROFD_DEFAULT_MAX_STACK,
 		.unwind = o->unwind,
@@ -422,9 +427,9 @@ static int agent_run(const struct agent_opts *o)
 	if (!a.session || start_outputs(&a))
 		goto out;
 	store_history__stats(a.history, &st);
-	pr_info("agent: sampling %s at %d Hz, %u s windows into %s (%zu windows there)",
-		o->npids ? "the given processes" : "every process", o->freq, o->window_s, o->store,
-		st.files);
+	pr_info("agent: sampling %s%s%s at %d Hz, %u s windows into %s (%zu windows there)",
+		o->npids ? "the given processes" : "every process", o->cgroup ? " in cgroup " : "",
+		o->cgroup ? o->cgroup : "", o->freq, o->window_s, o->store, st.files);
 	if (!prof_session__run(a.session)) {
 		write_window(&a);
 		code = PROFD_EXIT_OK;
@@ -453,6 +458,7 @@ enum {
 	OPT_LABELS,
 	OPT_SPOOL_SIZE,
 	OPT_UNWIND,
+	OPT_CGROUP,
 };
 
 static int parse_option(struct agent_opts *o, int opt, const char *arg)
@@ -492,6 +498,11 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 	case OPT_COMM:
 		o->comm = arg;
 		return 0;
+	case OPT_CGROUP:
+		if (!*arg)
+			return prof_usage("agent", "%s", "--cgroup: expected a cgroup path");
+		o->cgroup = arg;
+		return 0;
 	case OPT_PUSH:
 		o->push_url = arg;
 		return 0;
@@ -528,6 +539,7 @@ int prof_agent_main(int argc, char **argv)
 	    {"retention-size", required_argument, NULL, OPT_RET_SIZE},
 	    {"pid", required_argument, NULL, 'p'},
 	    {"comm", required_argument, NULL, OPT_COMM},
+	    {"cgroup", required_argument, NULL, OPT_CGROUP},
 	    {"push", required_argument, NULL, OPT_PUSH},
 	    {"labels", required_argument, NULL, OPT_LABELS},
 	    {"spool-size", required_argument, NULL, OPT_SPOOL_SIZE},

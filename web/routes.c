@@ -112,6 +112,21 @@ static int metrics(const struct web_request *rq, struct web_reply *rp)
 
 /* ---- JSON ---- */
 
+/* ",\"cgroup\":...,\"container_id\":...,\"systemd_unit\":..." where the cgroup is known. */
+static int put_target_cgroup(struct profd_strbuf *sb, const struct web_target *t)
+{
+	int err;
+
+	if (!t->cgroup)
+		return 0;
+	err = profd_strbuf_puts(sb, ",\"cgroup\":");
+	err = err ?: web_json_str(sb, t->cgroup);
+	err = err ?: profd_strbuf_puts(sb, ",\"container_id\":");
+	err = err ?: web_json_str(sb, t->container_id ? t->container_id : "");
+	err = err ?: profd_strbuf_puts(sb, ",\"systemd_unit\":");
+	return err ?: web_json_str(sb, t->systemd_unit ? t->systemd_unit : "");
+}
+
 static int api_targets(const struct web_request *rq, struct web_reply *rp)
 {
 	struct profd_strbuf sb = {0};
@@ -128,7 +143,9 @@ static int api_targets(const struct web_request *rq, struct web_reply *rp)
 	for (size_t i = 0; !err && i < n; i++) {
 		err = profd_strbuf_printf(&sb, "%s{\"pid\":%u,\"comm\":", i ? "," : "", t[i].pid);
 		err = err ?: web_json_str(&sb, t[i].comm);
-		err = err ?: profd_strbuf_printf(&sb, ",\"samples\":%lld}", (long long)t[i].samples);
+		err = err ?: profd_strbuf_printf(&sb, ",\"samples\":%lld", (long long)t[i].samples);
+		err = err ?: put_target_cgroup(&sb, &t[i]);
+		err = err ?: profd_strbuf_puts(&sb, "}");
 	}
 	err = err ?: profd_strbuf_puts(&sb, "]}\n");
 	web_targets_free(t, n);
@@ -362,6 +379,7 @@ static void describe(const struct web_query *q, const struct fmt_profile *p, cha
 		     size_t tsize, char *sub, size_t ssize)
 {
 	const char *kind = q->icicle ? "Icicle Graph" : "Flame Graph";
+	const char *cg = q->filter.cgroup;
 	int n;
 
 	if (q->filter.pid && q->filter.comm)
@@ -369,7 +387,10 @@ static void describe(const struct web_query *q, const struct fmt_profile *p, cha
 	else if (q->filter.pid)
 		snprintf(title, tsize, "%s: pid %u", kind, q->filter.pid);
 	else if (q->filter.comm)
-		snprintf(title, tsize, "%s: %s", kind, q->filter.comm);
+		snprintf(title, tsize, "%s: %s%s%s", kind, q->filter.comm, cg ? " in " : "",
+			 cg ? cg : "");
+	else if (cg)
+		snprintf(title, tsize, "%s: cgroup %s", kind, cg);
 	else
 		snprintf(title, tsize, "%s", kind);
 	n = snprintf(sub, ssize, "%lld samples", (long long)p->total);
@@ -538,18 +559,18 @@ static int pprof(const struct web_request *rq, struct web_reply *rp)
 
 /* ---- the table ---- */
 
-#define Q_PROFILE "pid", "comm", "from", "to", "lines"
+#define Q_PROFILE "pid", "comm", "cgroup", "from", "to", "lines"
 #define Q_SVG Q_PROFILE, "icicle", "search", "width"
 
 static const char *const no_params[] = {NULL};
 /* The page reads its view from its own URL, so that a link reproduces it. */
-static const char *const page_params[] = {"view", "pid",  "comm",   "range", "from", "to", "mode",
-					  "lines", "search", "zoom", "a",     "b",    NULL};
+static const char *const page_params[] = {"view",  "pid",  "comm", "cgroup", "range", "from", "to",
+					  "mode",  "lines", "search", "zoom", "a",      "b",     NULL};
 static const char *const svg_params[] = {Q_SVG, NULL};
-static const char *const diff_params[] = {"pid", "comm", "a", "b", "lines", "icicle", "search",
-					  "width", NULL};
+static const char *const diff_params[] = {"pid", "comm", "cgroup", "a", "b", "lines", "icicle",
+					  "search", "width", NULL};
 static const char *const folded_params[] = {Q_PROFILE, NULL};
-static const char *const pprof_params[] = {"pid", "comm", "from", "to", NULL};
+static const char *const pprof_params[] = {"pid", "comm", "cgroup", "from", "to", NULL};
 static const char *const top_params[] = {Q_PROFILE, "sort", "by", "limit", NULL};
 static const char *const tree_params[] = {Q_PROFILE, "a", "b", "detail", "focus", NULL};
 

@@ -114,9 +114,9 @@ int web_param_text(const struct web_request *rq, struct web_reply *rp, const cha
 int web_param_range(const struct web_request *rq, struct web_reply *rp, const char *key,
 		    struct web_range *out);
 /*
- * pid, comm, from, to, icicle, lines, search, width. from and to are both seconds since the start
- * or both wall-clock times (profd_time_parse(); q->wall). Returns 0 or -EINVAL with a 400 reply
- * set.
+ * pid, comm, cgroup, from, to, icicle, lines, search, width. from and to are both seconds since
+ * the start or both wall-clock times (profd_time_parse(); q->wall). Returns 0 or -EINVAL with a
+ * 400 reply set.
  */
 int web_query_parse(const struct web_request *rq, struct web_reply *rp, struct web_query *q);
 
