@@ -29,7 +29,7 @@ LIBIBERTY  = $(shell $(CC) -print-file-name=libiberty.a)
 need_libiberty = $(if $(filter /%,$(LIBIBERTY)),,$(error libiberty.a: not found by $(CC) \
                  -print-file-name; install libiberty-dev (make deps)))
 LDLIBS     = -lbpf -lelf -ldw -lunwind-ptrace -lunwind-generic -lunwind -lzstd -lz \
-             -lmicrohttpd -ldebuginfod -lpthread -lm $(LIBIBERTY)
+             -lmicrohttpd -ldebuginfod -lcurl -lpthread -lm $(LIBIBERTY)
 
 # Libraries in dependency order: each may use only those after it.
 LIBS      := profiler_lib $(if $(wildcard web/*.c),web) store formats symbolizer cgroup common

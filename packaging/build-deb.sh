@@ -10,8 +10,8 @@ root=$stage/debian/profd
 bin=$root/usr/bin/profd
 
 # What dpkg-shlibdeps answers on Debian 12; used only where it is not installed (dpkg-dev).
-STATED_DEPENDS="libbpf1, libc6, libdebuginfod1, libdw1, libelf1, libmicrohttpd12, libunwind8, \
-libzstd1, zlib1g"
+STATED_DEPENDS="libbpf1, libc6, libcurl3-gnutls, libdebuginfod1, libdw1, libelf1, libmicrohttpd12, \
+libunwind8, libzstd1, zlib1g"
 
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$bin"
 gzip -9n "$root"/usr/share/man/man1/*.1

@@ -35,6 +35,10 @@ struct agent_opts {
 	const char *cgroup;
 	struct prof_http_opts http;
 	const char *push_url;
+	const char *push_ca;
+	const char *push_auth_file;
+	const char **push_headers;
+	size_t npush_headers;
 	const char *labels;
 	uint64_t spool_bytes; /* 0: the default */
 	enum profd_unwind unwind;
@@ -63,7 +67,8 @@ static const char agent_usage[] =
     "                   [--retention-size BYTES] [-p PID[,PID...] | --comm NAME]\n"
     "                   [--cgroup PATH]\n"
     "                   [--http [ADDR:]PORT]\n"
-    "                   [--push URL [--labels K=V,...] [--spool-size BYTES]]\n"
+    "                   [--push URL [--labels K=V,...] [--spool-size BYTES]\n"
+    "                    [--push-ca FILE] [--push-auth-file FILE] [--push-header H]...]\n"
     "\n"
     "Samples the whole machine until SIGINT or SIGTERM and keeps a history on disk: one\n"
     "zstd-compressed pprof file per window, written atomically. Read it with profd query.\n"
@@ -81,7 +86,12 @@ static const char agent_usage[] =
     "  --http [ADDR:]PORT       also serve a live flame graph page and /metrics\n"
     "                           (Prometheus text; ADDR default 127.0.0.1)\n"
     "  --push URL               send each window to Grafana Pyroscope's ingest API\n"
-    "                           (http://HOST:4040), from a queue that never blocks sampling\n"
+    "                           (http[s]://[USER:PASSWORD@]HOST:4040), a series per\n"
+    "                           service (unit, container, else program), from a queue\n"
+    "                           that never blocks sampling; proxies from the environment\n"
+    "  --push-ca FILE           trust these CAs for https (default: the system's)\n"
+    "  --push-auth-file FILE    basic auth from FILE's first line, USER:PASSWORD\n"
+    "  --push-header 'N: V'     send this header too (repeatable; X-Scope-OrgID: TENANT)\n"
     "  --labels K=V,...         extra Pyroscope labels besides hostname\n"
     "  --spool-size BYTES       while the backend is down, windows wait in DIR/spool,\n"
     "                           at most this much, the oldest dropped first; sent\n"
@@ -275,10 +285,16 @@ static int put_push_metrics(struct profd_strbuf *sb, struct store_push *push)
 		{"profd_push_sent_total", "counter", "Windows the push backend accepted.", ps.sent},
 		{"profd_push_failures_total", "counter", "Push attempts that failed (each retried).",
 		 ps.failures},
+		{"profd_push_tls_failures_total", "counter",
+		 "Push attempts that failed: the server's certificate was not trusted.",
+		 ps.tls_failures},
+		{"profd_push_auth_failures_total", "counter",
+		 "Push attempts that failed: the credentials were refused (401, 403, 407).",
+		 ps.auth_failures},
 		{"profd_push_dropped_total", "counter",
 		 "Windows dropped unsent: the push queue or spool was full.", ps.dropped},
 		{"profd_push_rejected_total", "counter",
-		 "Windows the backend refused with a 4xx status: not retried.", ps.rejected},
+		 "Series the backend refused with another 4xx status: not retried.", ps.rejected},
 		{"profd_push_queued", "gauge", "Windows waiting to be pushed.", ps.queued},
 		{"profd_push_spool_files", "gauge", "Windows in the push spool on disk.",
 		 ps.spool_files},
@@ -349,6 +365,10 @@ static int start_push(struct agent *a)
 {
 	struct store_push_opts po = {
 		.url = a->o->push_url,
+		.ca_file = a->o->push_ca,
+		.auth_file = a->o->push_auth_file,
+		.headers = a->o->push_headers,
+		.nheaders = a->o->npush_headers,
 		.labels = a->o->labels,
 		.freq = a->o->freq,
 		.spool_bytes = a->o->spool_bytes,
@@ -459,7 +479,33 @@ enum {
 	OPT_SPOOL_SIZE,
 	OPT_UNWIND,
 	OPT_CGROUP,
+	OPT_PUSH_CA,
+	OPT_PUSH_AUTH_FILE,
+	OPT_PUSH_HEADER,
 };
+
+/* "Name: value": an HTTP token, a colon, a value without line breaks. */
+static bool valid_header(const char *h)
+{
+	size_t n = strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			     "!#$%&'*+-.^_`|~");
+
+	return n && h[n] == ':' && !strpbrk(h, "\r\n");
+}
+
+static int add_push_header(struct agent_opts *o, const char *arg)
+{
+	const char **h;
+
+	if (!valid_header(arg))
+		return prof_usage("agent", "--push-header: expected 'Name: value'");
+	h = realloc(o->push_headers, (o->npush_headers + 1) * sizeof(*h));
+	if (!h)
+		return prof_usage("agent", "--push-header: %s", strerror(ENOMEM));
+	o->push_headers = h;
+	o->push_headers[o->npush_headers++] = arg;
+	return 0;
+}
 
 static int parse_option(struct agent_opts *o, int opt, const char *arg)
 {
@@ -509,6 +555,14 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 	case OPT_LABELS:
 		o->labels = arg;
 		return 0;
+	case OPT_PUSH_CA:
+		o->push_ca = arg;
+		return 0;
+	case OPT_PUSH_AUTH_FILE:
+		o->push_auth_file = arg;
+		return 0;
+	case OPT_PUSH_HEADER:
+		return add_push_header(o, arg);
 	case OPT_UNWIND:
 		if (!prof_parse_unwind(arg, &o->unwind))
 			return prof_usage("agent", "--unwind %s: expected fp, dwarf or auto", arg);
@@ -542,6 +596,9 @@ int prof_agent_main(int argc, char **argv)
 	    {"cgroup", required_argument, NULL, OPT_CGROUP},
 	    {"push", required_argument, NULL, OPT_PUSH},
 	    {"labels", required_argument, NULL, OPT_LABELS},
+	    {"push-ca", required_argument, NULL, OPT_PUSH_CA},
+	    {"push-auth-file", required_argument, NULL, OPT_PUSH_AUTH_FILE},
+	    {"push-header", required_argument, NULL, OPT_PUSH_HEADER},
 	    {"spool-size", required_argument, NULL, OPT_SPOOL_SIZE},
 	    {"unwind", required_argument, NULL, OPT_UNWIND},
 	    {"http", required_argument, NULL, PROF_OPT_HTTP},
@@ -580,12 +637,15 @@ int prof_agent_main(int argc, char **argv)
 		code = prof_usage("agent", "%s", "--labels needs --push");
 	if (!code && o.spool_bytes && !o.push_url)
 		code = prof_usage("agent", "%s", "--spool-size needs --push");
+	if (!code && (o.push_ca || o.push_auth_file || o.npush_headers) && !o.push_url)
+		code = prof_usage("agent", "%s", "--push-ca, --push-auth-file and --push-header need --push");
 	if (!code && prof_http_check(&o.http))
 		code = PROFD_EXIT_USAGE;
 	if (!code)
 		code = agent_run(&o);
 out:
 	free(o.pids);
+	free(o.push_headers);
 	free(o.http.hosts);
 	return code;
 }

@@ -280,7 +280,8 @@ rc=$?
 sleep 0.5
 kill "$RP" 2>/dev/null
 stored=$(nwindows "$TMP/push")
-got=$(wc -l <"$RECV/index.txt" 2>/dev/null || echo 0)
+# A window is a request per service: count windows by their from and until.
+got=$(awk '{ print $3, $4 }' "$RECV/index.txt" 2>/dev/null | sort -u | wc -l)
 if [ "$rc" = 0 ] && [ "$stored" -ge 5 ] && [ "$got" = "$stored" ] && [ ! -s "$RECV/errors.txt" ] &&
 	grep -q "push: .*(retrying)" "$ART/agent_push.err"; then
 	pass push.spooled_until_backend_up
@@ -288,8 +289,10 @@ else
 	fail push.spooled_until_backend_up "exit $rc, $got of $stored windows received; $(cat "$RECV/errors.txt" 2>/dev/null | head -2 | tr '\n' ' ')"
 fi
 host=$(hostname)
-if [ "$got" -gt 0 ] && awk -v h="$host" '{ n++ } $2 ~ "^profd\\.cpu\\{hostname=" h ",env=test,team=perf\\}$" && $5 == 19 && $3 <= $4 { ok++ }
-	END { exit !(n && ok == n) }' "$RECV/index.txt"; then
+# Each series is named after its service (no ".cpu": Pyroscope appends the profile type), with
+# the host and --labels.
+if [ "$got" -gt 0 ] && awk -v h="$host" '{ n++ } $2 ~ "^[A-Za-z0-9_./-]+\\{hostname=" h ",env=test,team=perf[,}]" && $5 == 19 && $3 <= $4 { ok++ }
+	$2 ~ /\.cpu\{/ { cpu++ } END { exit !(n && ok == n && !cpu) }' "$RECV/index.txt"; then
 	pass push.labels_and_times
 else
 	fail push.labels_and_times "$(head -2 "$RECV/index.txt" 2>/dev/null | tr '\n' ' ')"
@@ -424,7 +427,7 @@ else
 	skip push.spooled_bodies_read_by_go_pprof "go is not installed"
 fi
 
-# ---- push: a window the backend refuses (400) is dropped and counted, the next ones go on ----
+# ---- push: a series the backend refuses (400) is dropped and counted, the next ones go on ----
 RPORT=$(freeport)
 RREC="$TMP/recv_refuse"
 python3 "$TOP/tests/e2e/pyroscope_recv.py" "$RPORT" "$RREC" 2 &
@@ -445,10 +448,10 @@ rejected=$(python3 "$TOP/tests/e2e/promtext.py" "$ART/metrics_refuse.txt" profd_
 refused=$(wc -l <"$RREC/refused.txt" 2>/dev/null || echo 0)
 got=$(wc -l <"$RREC/index.txt" 2>/dev/null || echo 0)
 if [ "$rc" = 0 ] && [ "$refused" = 2 ] && [ "${rejected:-0}" = 2 ] && [ "$got" -ge 2 ] &&
-	grep -q "window dropped, not retried" "$ART/agent_refuse.err"; then
-	pass push.refused_window_dropped_rest_sent
+	grep -q "HTTP status 400 for series .*: dropped, not sent again" "$ART/agent_refuse.err"; then
+	pass push.refused_series_dropped_rest_sent
 else
-	fail push.refused_window_dropped_rest_sent "exit $rc; $refused refused, $rejected counted, $got received after"
+	fail push.refused_series_dropped_rest_sent "exit $rc; $refused refused, $rejected counted, $got received after"
 fi
 
 # ---- disk full (a small tmpfs): sampling goes on, failed writes are counted, then it recovers ----
