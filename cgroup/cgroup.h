@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* ---- path.c: what a cgroup path names (pure: no I/O) ---- */
 
@@ -72,11 +73,11 @@ void cg_resolver__free(struct cg_resolver *r);
 /* The mount point in use. */
 const char *cg_resolver__mount(const struct cg_resolver *r);
 /*
- * A cgroup id seen for the first time: resolved now, while its directory exists, and kept
- * until it has gone unused for a while (see cg_resolver__sweep()). Returns 0 or -errno
- * (-ENOENT: no such cgroup any more).
+ * A cgroup id seen for the first time, with pid, a process that just ran in it: resolved now,
+ * while its directory exists, and kept until it has gone unused for a while (see
+ * cg_resolver__sweep()). Returns 0 or -errno (-ENOENT: no such cgroup any more).
  */
-int cg_resolver__learn(struct cg_resolver *r, uint64_t id);
+int cg_resolver__learn(struct cg_resolver *r, uint64_t id, pid_t pid);
 /*
  * The cgroup with this id, remembered or resolved now, marked as used; NULL when it cannot be
  * resolved (removed before it was learned). Valid until the next cg_resolver__sweep().

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * cgroup v2 ids to paths. An id is the kernfs node id of the cgroup's directory, which is also
- * its file handle: open_by_handle_at() opens the directory from the id alone and the fd's link
- * in /proc/self/fd names it. That needs CAP_DAC_READ_SEARCH; without it the hierarchy is walked
- * (a directory's inode number is its id), at most once per sweep, remembering all it finds.
+ * cgroup v2 ids to paths. An id is the inode number of the cgroup's directory. BPF announces a
+ * cgroup at its first sample with a process that ran in it, whose /proc/PID/cgroup names the
+ * path; the directory's inode confirms it. Otherwise (the process gone, or moved) the hierarchy
+ * is walked, at most once per sweep, remembering all it finds. Neither needs a privilege, nor
+ * a system call outside a service's usual set (open_by_handle_at() would need both).
  *
  * A cgroup can be gone by the time its samples are drained, so ids are learned when BPF first
  * sees them and kept while samples carry them.
@@ -22,7 +23,6 @@
 #include "common/array.h"
 #include "common/htab.h"
 
-#define FILEID_KERNFS 0xfe
 #define WALK_DEPTH_MAX 32
 #define WALK_DIRS_MAX 65536
 
@@ -41,7 +41,6 @@ struct cg_resolver {
 	struct profd_htab index; /* id -> index into nodes + 1 */
 	unsigned gen;		 /* sweeps so far, from 1 */
 	unsigned walked;	 /* generation of the last walk */
-	bool no_handles;	 /* open_by_handle_at() refused: walk instead */
 };
 
 struct cg_resolver *cg_resolver__new(const char *mount)
@@ -131,39 +130,31 @@ static struct node *add(struct cg_resolver *r, uint64_t id, const char *path, bo
 	return nd;
 }
 
-/* The directory fd's path relative to the mount point, from /proc/self/fd. */
-static int fd_path(const struct cg_resolver *r, int fd, char *buf, size_t len)
+/* The v2 path in /proc/PID/cgroup ("0::/path"), if its directory is cgroup id. */
+static int resolve_by_pid(const struct cg_resolver *r, uint64_t id, pid_t pid, char *buf,
+			  size_t len)
 {
-	char link[64], abs[PATH_MAX];
-	size_t ml = strlen(r->mount);
-	ssize_t n;
+	char file[64], *line = NULL;
+	size_t cap = 0;
+	struct stat st;
+	int err = -ENOENT;
+	FILE *f;
 
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, abs, sizeof(abs) - 1);
-	if (n < 0)
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	f = fopen(file, "re");
+	if (!f)
 		return -errno;
-	abs[n] = '\0';
-	if (strncmp(abs, r->mount, ml) || (abs[ml] && abs[ml] != '/'))
-		return -EXDEV; /* outside the mount: another cgroup namespace's view */
-	return snprintf(buf, len, "%s", abs[ml] ? abs + ml : "/") < (int)len ? 0 : -ENAMETOOLONG;
-}
-
-static int resolve_by_handle(struct cg_resolver *r, uint64_t id, char *buf, size_t len)
-{
-	union {
-		struct file_handle fh;
-		char raw[sizeof(struct file_handle) + sizeof(uint64_t)];
-	} h;
-	int fd, err;
-
-	h.fh.handle_bytes = sizeof(uint64_t);
-	h.fh.handle_type = FILEID_KERNFS;
-	memcpy(h.fh.f_handle, &id, sizeof(id));
-	fd = open_by_handle_at(r->mount_fd, &h.fh, O_PATH | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	err = fd_path(r, fd, buf, len);
-	close(fd);
+	while (err == -ENOENT && getline(&line, &cap, f) > 0) {
+		if (strncmp(line, "0::/", 4))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		err = snprintf(buf, len, "%s", line + 3) < (int)len ? 0 : -ENAMETOOLONG;
+	}
+	free(line);
+	fclose(f);
+	/* It may have moved since its sample: only the directory with that inode will do. */
+	if (!err && (fstatat(r->mount_fd, buf[1] ? buf + 1 : ".", &st, 0) || st.st_ino != id))
+		err = -ESTALE;
 	return err;
 }
 
@@ -224,28 +215,23 @@ static void walk_all(struct cg_resolver *r)
 	walk(r, fd, path, 0, 0, &dirs);
 }
 
-static struct node *resolve(struct cg_resolver *r, uint64_t id)
+/* pid: a process that ran in the cgroup lately, or 0. */
+static struct node *resolve(struct cg_resolver *r, uint64_t id, pid_t pid)
 {
 	char path[PATH_MAX];
-	int err = -EPERM;
 
-	if (!r->no_handles) {
-		err = resolve_by_handle(r, id, path, sizeof(path));
-		if (!err)
-			return add(r, id, path, false);
-		r->no_handles = err == -EPERM || err == -EOPNOTSUPP || err == -ENOSYS;
-	}
-	if (r->no_handles)
-		walk_all(r);
+	if (pid > 0 && !resolve_by_pid(r, id, pid, path, sizeof(path)))
+		return add(r, id, path, false);
+	walk_all(r);
 	return find(r, id);
 }
 
-static struct node *use(struct cg_resolver *r, uint64_t id)
+static struct node *use(struct cg_resolver *r, uint64_t id, pid_t pid)
 {
 	struct node *nd = find(r, id);
 
 	if (!nd)
-		nd = resolve(r, id);
+		nd = resolve(r, id, pid);
 	if (nd) {
 		nd->used = r->gen;
 		nd->forgot = 0;
@@ -253,14 +239,14 @@ static struct node *use(struct cg_resolver *r, uint64_t id)
 	return nd;
 }
 
-int cg_resolver__learn(struct cg_resolver *r, uint64_t id)
+int cg_resolver__learn(struct cg_resolver *r, uint64_t id, pid_t pid)
 {
-	return use(r, id) ? 0 : -ENOENT;
+	return use(r, id, pid) ? 0 : -ENOENT;
 }
 
 const struct cg_entry *cg_resolver__get(struct cg_resolver *r, uint64_t id)
 {
-	struct node *nd = use(r, id);
+	struct node *nd = use(r, id, 0);
 
 	return nd ? &nd->e : NULL;
 }

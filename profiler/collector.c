@@ -87,7 +87,7 @@ static void on_event(const struct profd_event *e, void *ctx)
 		break;
 	case PROFD_EV_NEW_CGROUP:
 		/* Now, while it exists: it may be gone by the time its samples are drained. */
-		if (c->cgroups && cg_resolver__learn(c->cgroups, e->cgroup))
+		if (c->cgroups && cg_resolver__learn(c->cgroups, e->cgroup, (pid_t)e->pid))
 			pr_debug("cgroup %llu (pid %u): gone before it could be resolved",
 				 (unsigned long long)e->cgroup, e->pid);
 		break;

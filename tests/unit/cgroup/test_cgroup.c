@@ -13,8 +13,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -193,6 +195,37 @@ static void count_forget(uint64_t id, void *ctx)
 	(*(int *)ctx)++;
 }
 
+/* A child that moves itself into cgroup dir and waits to be killed; its pid. */
+static pid_t child_in(const char *dir)
+{
+	char procs[PATH_MAX + 96], line[32];
+	pid_t pid = fork();
+	FILE *f;
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+		f = fopen(procs, "w");
+		if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	for (int i = 0; i < 1000; i++) { /* until it is in: a readiness signal, not a sleep */
+		f = fopen(procs, "r");
+		if (f && fgets(line, sizeof(line), f)) {
+			fclose(f);
+			return pid;
+		}
+		if (f)
+			fclose(f);
+		usleep(1000);
+	}
+	fail_msg("child %d did not join %s", (int)pid, dir);
+	return pid;
+}
+
 /* Needs root and a writable v2 hierarchy: skipped elsewhere, and says so. */
 static void test_resolver_removed_cgroup(void **state)
 {
@@ -201,6 +234,7 @@ static void test_resolver_removed_cgroup(void **state)
 	const struct cg_entry *e;
 	struct stat st;
 	int forgotten = 0, fd;
+	pid_t child;
 
 	if (!r || geteuid() != 0) {
 		cg_resolver__free(r);
@@ -217,7 +251,11 @@ static void test_resolver_removed_cgroup(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	assert_string_equal(opened, rel);
-	assert_int_equal(cg_resolver__learn(r, st.st_ino), 0);
+	/* Learned from a process in it, while it exists. */
+	child = child_in(dir);
+	assert_int_equal(cg_resolver__learn(r, st.st_ino, child), 0);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
 	assert_int_equal(rmdir(dir), 0);
 	/* Removed: still known by the id BPF saw, until it goes unused. */
 	e = cg_resolver__get(r, st.st_ino);
@@ -231,11 +269,18 @@ static void test_resolver_removed_cgroup(void **state)
 	assert_int_equal(forgotten, 1);
 	cg_resolver__sweep(r, 2, count_forget, &forgotten);
 	assert_null(cg_resolver__get(r, st.st_ino)); /* gone, and cannot be resolved again */
-	/* The root resolves to "/". */
+	/* Without a process to ask, by a walk of the hierarchy: the root is "/". */
 	assert_int_equal(stat(cg_resolver__mount(r), &st), 0);
 	e = cg_resolver__get(r, st.st_ino);
 	assert_non_null(e);
 	assert_string_equal(e->path, "/");
+	/* A process that is elsewhere is not believed; the next sweep's walk finds it. */
+	cg_resolver__sweep(r, 2, count_forget, &forgotten);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(cg_resolver__learn(r, st.st_ino, getpid()), 0);
+	assert_string_equal(cg_resolver__get(r, st.st_ino)->path, rel);
+	assert_int_equal(rmdir(dir), 0);
 	assert_int_equal(cg_resolver__open(r, "/no-such-cgroup-here", opened, sizeof(opened)),
 			 -ENOENT);
 	cg_resolver__free(r);
