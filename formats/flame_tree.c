@@ -35,7 +35,7 @@ struct path {
 
 struct builder {
 	const struct fmt_profile *p;
-	bool lines;
+	struct fmt_name_opts name_opts;
 	struct fmt_tree *t;
 	uint32_t cap; /* of t->nodes */
 	/* names: the bytes, an index of id + 1 by name hash, each id's offset and rank */
@@ -133,7 +133,7 @@ static int line_name(struct builder *b, const struct fmt_location *loc, uint32_t
 	}
 	profd_strbuf_reset(&b->raw);
 	profd_strbuf_reset(&b->clean);
-	err = fmt_frame_name(b->p, loc, j, b->lines, &b->raw);
+	err = fmt_frame_name(b->p, loc, j, &b->name_opts, &b->raw);
 	err = err ?: fmt_clean_name(&b->clean, b->raw.buf);
 	err = err ?: intern(b, b->clean.buf, id);
 	if (err)
@@ -405,7 +405,7 @@ static int build(struct builder *b, const struct fmt_tree_opts *o)
 struct fmt_tree *fmt_tree__new(const struct fmt_profile *p, const struct fmt_tree_opts *o)
 {
 	struct fmt_tree *t = calloc(1, sizeof(*t));
-	struct builder b = {.p = p, .lines = o && o->lines, .t = t};
+	struct builder b = {.p = p, .name_opts = {o && o->lines, o && o->full_names}, .t = t};
 	int err = t ? build(&b, o) : -ENOMEM;
 
 	profd_htab_release(&b.name_index);

@@ -24,8 +24,8 @@ static int cmp_line(const void *a, const void *b)
 }
 
 /* Spells one sample root first: comm, then each location outermost inline frame first. */
-static int sample_text(const struct fmt_profile *p, const struct fmt_sample *s, bool lines,
-		       struct profd_strbuf *sb)
+static int sample_text(const struct fmt_profile *p, const struct fmt_sample *s,
+		       const struct fmt_name_opts *names, struct profd_strbuf *sb)
 {
 	const char *comm = fmt_profile__str(p, s->comm);
 	int err = 0;
@@ -43,7 +43,7 @@ static int sample_text(const struct fmt_profile *p, const struct fmt_sample *s, 
 		for (uint32_t j = loc->nlines; j-- > 0 && !err;) {
 			err = profd_strbuf_puts(sb, ";");
 			if (!err)
-				err = fmt_frame_name(p, loc, j, lines, sb);
+				err = fmt_frame_name(p, loc, j, names, sb);
 		}
 	}
 	return err;
@@ -51,6 +51,7 @@ static int sample_text(const struct fmt_profile *p, const struct fmt_sample *s, 
 
 int fmt_folded_write(const struct fmt_profile *p, FILE *out, const struct fmt_folded_opts *opts)
 {
+	struct fmt_name_opts names = {opts && opts->lines, opts && opts->full_names};
 	struct profd_strbuf sb = {0};
 	struct folded_line *v = calloc(p->nsamples ? p->nsamples : 1, sizeof(*v));
 	size_t n = 0;
@@ -63,7 +64,7 @@ int fmt_folded_write(const struct fmt_profile *p, FILE *out, const struct fmt_fo
 
 		if (!fmt_filter__match(opts ? opts->filter : NULL, p, s) || s->count <= 0)
 			continue;
-		err = sample_text(p, s, opts && opts->lines, &sb);
+		err = sample_text(p, s, &names, &sb);
 		if (err)
 			goto out;
 		v[n].text = strdup(sb.buf);

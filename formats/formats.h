@@ -32,7 +32,7 @@ struct fmt_mapping {
 };
 
 struct fmt_function {
-	uint32_t name;	      /* demangled */
+	uint32_t name;	      /* demangled, whole (writers shorten it, see fmt_short_name()) */
 	uint32_t system_name; /* mangled, or the same as name */
 	uint32_t filename;
 	int64_t start_line;
@@ -217,14 +217,32 @@ static inline const struct fmt_mapping *fmt_profile__mapping(const struct fmt_pr
 
 struct profd_strbuf;
 
+/* Longest function name shown by default, in bytes. */
+#define FMT_NAME_MAX 160
+
+/*
+ * Appends the name people read for a function name: a demangled C++ declaration without its
+ * return type, parameter list and qualifiers ("ns::Box<int>::get" for "int ns::Box<int>::get()
+ * const"), as `c++filt -p` prints it and perf shows it; any other name as it is. Longer than
+ * FMT_NAME_MAX bytes, it loses template arguments, innermost first ("<...>"), then its middle
+ * ("..."). Returns 0 or -ENOMEM.
+ */
+int fmt_short_name(const char *name, struct profd_strbuf *sb);
+
+/* How frames are spelled in folded stacks, flame graphs and tables. */
+struct fmt_name_opts {
+	bool lines;	 /* " (file.c:42)" after a frame whose line is known */
+	bool full_names; /* whole function names (C++ return types and parameters), uncapped */
+};
+
 /*
  * Appends the display name of line i (0 = innermost) of a location, as folded and SVG show it:
- * the function name, "_[k]" for a kernel frame, and with lines " (file.c:42)" (base name) when
- * the line is known. ';' and newlines in names become ':' and ' ' so a frame stays one frame.
- * Returns 0 or -ENOMEM.
+ * the function name (see fmt_short_name(), o may be NULL), "_[k]" for a kernel frame, and with
+ * lines " (file.c:42)" (base name) when the line is known. ';' and newlines in names become ':'
+ * and ' ' so a frame stays one frame. Returns 0 or -ENOMEM.
  */
 int fmt_frame_name(const struct fmt_profile *p, const struct fmt_location *loc, uint32_t i,
-		   bool lines, struct profd_strbuf *sb);
+		   const struct fmt_name_opts *o, struct profd_strbuf *sb);
 
 /* ---- The flame graph's tree ---- */
 
@@ -262,6 +280,7 @@ struct fmt_tree {
 
 struct fmt_tree_opts {
 	bool lines;			 /* names with " (file.c:42)" */
+	bool full_names;		 /* see struct fmt_name_opts */
 	const struct fmt_filter *filter; /* NULL: every sample */
 };
 
@@ -305,6 +324,7 @@ enum fmt_kind fmt_kind_from_name(const char *name);
  */
 struct fmt_folded_opts {
 	bool lines;
+	bool full_names; /* see struct fmt_name_opts */
 	const struct fmt_filter *filter; /* NULL: every sample */
 };
 
@@ -334,6 +354,7 @@ int fmt_folded_read(struct fmt_profile *p, FILE *in, struct fmt_error *err);
  * and Parca read it. Sample types samples/count and, when the period is known, cpu/nanoseconds
  * (count * period_ns); period type cpu/nanoseconds; one Mapping per mapped file with its
  * build-id; Locations with normalized addresses and one Line per frame, innermost first;
+ * Functions with the short name (fmt_short_name()) and the whole name as system_name;
  * labels pid and tid (numbers, when the profile has them), comm, and where known cgroup,
  * container_id, systemd_unit and pod_uid (strings); one comment per kind of loss,
  * "loss: NAME=N: why". Same profile, same bytes (no time or name in the gzip
@@ -342,6 +363,7 @@ int fmt_folded_read(struct fmt_profile *p, FILE *in, struct fmt_error *err);
 struct fmt_pprof_opts {
 	const struct fmt_filter *filter; /* NULL: every sample */
 	bool raw;			 /* the bare protobuf, no gzip (the store compresses it) */
+	bool full_names;		 /* Function.name whole too (see struct fmt_name_opts) */
 };
 
 /* Returns 0 or -errno (-EIO for a write error on out). */
@@ -354,7 +376,9 @@ int fmt_pprof_write(const struct fmt_profile *p, FILE *out, const struct fmt_ppr
  * Adds the samples of a pprof profile, gzip-compressed or raw, to p. The value taken is that of
  * sample type samples/count if there is one, else the first; pid and tid come from numeric
  * labels, comm from a string label "comm" or else the base name of the root frame's mapping
- * ("pprof" without one), the cgroup from the string labels the writer writes. Samples whose value is 0 or negative are left out. Every id and
+ * ("pprof" without one), the cgroup from the string labels the writer writes. A function whose
+ * system_name shortens to its name (as profd writes them) keeps the whole name. Samples whose
+ * value is 0 or negative are left out. Every id and
  * string index is checked. Returns 0, or -EINVAL with err filled for bad input, or -errno.
  */
 int fmt_pprof_read(struct fmt_profile *p, FILE *in, struct fmt_error *err);
@@ -369,6 +393,7 @@ struct fmt_svg_opts {
 	const char *subtitle;		 /* NULL: none */
 	bool icicle;			 /* root at the top */
 	bool lines;			 /* frame names as in fmt_folded_opts */
+	bool full_names;		 /* see struct fmt_name_opts */
 	const struct fmt_filter *filter; /* NULL: every sample */
 	const struct fmt_profile *base;	 /* differential against this profile */
 	unsigned width;			 /* pixels; 0: 1200 */

@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "common/htab.h"
+#include "common/strbuf.h"
 #include "formats/formats.h"
 #include "formats/protobuf_internal.h"
 
@@ -85,7 +86,6 @@ static const char *str(const struct reader *r, uint32_t idx)
 	return r->arena + r->str_off[idx];
 }
 
-/* Checks a string index read from the input. what names the field for the message. */
 /* After a Mapping, Function or Location message (pb_next's last return in ret): its id. */
 static int check_message(struct reader *r, int ret, const char *what, size_t n, uint64_t id)
 {
@@ -105,6 +105,7 @@ static int remember_id(struct reader *r, struct profd_htab *ids, const char *wha
 	return profd_htab_add(ids, id, ours);
 }
 
+/* Checks a string index read from the input. what names the field for the message. */
 static int check_str(struct reader *r, uint64_t idx, const char *what, size_t n, uint32_t *out)
 {
 	if (idx >= r->nstr)
@@ -356,6 +357,10 @@ static int pick_value(struct reader *r)
 {
 	uint32_t idx;
 
+	/* parse() reads the period's unit even when there is nothing else. */
+	if (r->have_period_type && (check_str(r, r->period_type.type, "period_type", 0, &idx) ||
+				    check_str(r, r->period_type.unit, "period_type", 0, &idx)))
+		return -EINVAL;
 	if (!r->ntypes)
 		return r->nsamples ? bad(r, "no sample types") : 0;
 	for (size_t i = 0; i < r->ntypes; i++) {
@@ -363,9 +368,6 @@ static int pick_value(struct reader *r)
 		    check_str(r, r->types[i].unit, "sample_type", i, &idx))
 			return -EINVAL;
 	}
-	if (r->have_period_type && (check_str(r, r->period_type.type, "period_type", 0, &idx) ||
-				    check_str(r, r->period_type.unit, "period_type", 0, &idx)))
-		return -EINVAL;
 	r->value_index = 0;
 	for (size_t i = 0; i < r->ntypes; i++) {
 		if (!strcmp(str(r, r->types[i].type), "samples") &&
@@ -498,6 +500,25 @@ static int read_mapping(struct reader *r, const struct pb_field *f, size_t n)
 	return ret ?: remember_id(r, &r->mappings, "mapping", n, id, ours);
 }
 
+/*
+ * profd writes a function under its short name with the whole name as system_name: the whole
+ * name is the one to keep (writers shorten it again). Returns 0 or -ENOMEM.
+ */
+static int whole_name(struct reader *r, struct rfunc *fn)
+{
+	struct profd_strbuf sb = {0};
+	const char *name = str(r, fn->name), *system_name = str(r, fn->system_name);
+	int err;
+
+	if (!fn->name || !fn->system_name || !strcmp(name, system_name))
+		return 0;
+	err = fmt_short_name(system_name, &sb);
+	if (!err && sb.len && !strcmp(sb.buf, name))
+		fn->name = fn->system_name;
+	profd_strbuf_release(&sb);
+	return err;
+}
+
 static int read_function(struct reader *r, const struct pb_field *f, size_t n)
 {
 	struct rfunc *fn = &r->funcs[r->nfuncs];
@@ -529,7 +550,7 @@ static int read_function(struct reader *r, const struct pb_field *f, size_t n)
 		if (ret < 0)
 			return ret;
 	}
-	return check_message(r, ret, "function", n, id) ?:
+	return check_message(r, ret, "function", n, id) ?: whole_name(r, fn) ?:
 	       remember_id(r, &r->functions, "function", n, id, (uint32_t)++r->nfuncs);
 }
 

@@ -6,6 +6,9 @@
  * Only what the chosen samples use is written, renumbered densely in profile id order (the main
  * binary's mapping first), so the same profile and filter always give the same bytes. Top-level
  * fields are encoded one at a time into a small buffer and deflated as they come.
+ *
+ * A function is written under the name folded stacks show (fmt_short_name()) with its whole
+ * name as system_name: pprof tools show the first, and nothing is lost.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "common/strbuf.h"
 #include "formats/formats.h"
 #include "formats/protobuf_internal.h"
 
@@ -43,6 +47,7 @@ static const char *const fixed_strings[S_FIXED] = {
 struct writer {
 	const struct fmt_profile *p;
 	const struct fmt_filter *filter;
+	bool full_names;
 	FILE *out;
 	z_stream zs;
 	bool zs_ready;
@@ -52,6 +57,9 @@ struct writer {
 	/* The output string table. */
 	const char **strings;
 	uint32_t nstrings;
+	/* Function id -> output string id of the name shown; the short names that are new. */
+	uint32_t *fn_names;
+	struct profd_strbuf short_names; /* NUL-terminated, in string id order */
 	char *loss_text[LOSS_KINDS];
 	uint32_t loss_ids[LOSS_KINDS];
 	size_t nloss;
@@ -165,7 +173,6 @@ static void mark(struct writer *w)
 
 		if (w->fn_ids[id]) {
 			mark_string(w, f->name);
-			mark_string(w, f->system_name);
 			mark_string(w, f->filename);
 		}
 	}
@@ -256,7 +263,8 @@ static int build_strings(struct writer *w)
 		return err;
 	for (uint32_t id = 1; id < p->nstrings; id++)
 		used += w->str_ids[id] != 0;
-	w->strings = calloc((size_t)S_FIXED + w->nloss + used, sizeof(*w->strings));
+	/* Room for one short name per function. */
+	w->strings = calloc((size_t)S_FIXED + w->nloss + used + p->nfunctions, sizeof(*w->strings));
 	if (!w->strings)
 		return -ENOMEM;
 	memcpy(w->strings, fixed_strings, sizeof(fixed_strings));
@@ -282,6 +290,39 @@ static int build_strings(struct writer *w)
 	}
 	w->nstrings = n;
 	return 0;
+}
+
+/* The name each used function is shown under: its own, or a short name added to the table. */
+static int function_names(struct writer *w)
+{
+	const struct fmt_profile *p = w->p;
+	struct profd_strbuf sb = {0};
+	uint32_t first = w->nstrings;
+	int err = 0;
+
+	for (uint32_t id = 1; id <= p->nfunctions && !err; id++) {
+		const struct fmt_function *f = fmt_profile__function(p, id);
+		const char *name = fmt_profile__str(p, f->name);
+
+		if (!w->fn_ids[id])
+			continue;
+		w->fn_names[id] = w->str_ids[f->name];
+		if (w->full_names)
+			continue;
+		profd_strbuf_reset(&sb);
+		err = fmt_short_name(name, &sb);
+		if (err || !sb.len || !strcmp(sb.buf, name))
+			continue;
+		err = profd_strbuf_append(&w->short_names, sb.buf, sb.len + 1);
+		w->fn_names[id] = w->nstrings++;
+	}
+	profd_strbuf_release(&sb);
+	/* The block no longer moves: point the table at its names. */
+	for (size_t i = first, off = 0; !err && i < w->nstrings; i++) {
+		w->strings[i] = w->short_names.buf + off;
+		off += strlen(w->strings[i]) + 1;
+	}
+	return err;
 }
 
 /* ---- encoding ---- */
@@ -414,8 +455,8 @@ static int write_function(struct writer *w, uint32_t id)
 	size_t m = pb_begin(b, PROFILE_FUNCTION);
 
 	pb_uint(b, FUNCTION_ID, w->fn_ids[id]);
-	pb_uint(b, FUNCTION_NAME, w->str_ids[f->name]);
-	pb_uint(b, FUNCTION_SYSTEM_NAME, w->str_ids[f->system_name]);
+	pb_uint(b, FUNCTION_NAME, w->fn_names[id]);
+	pb_uint(b, FUNCTION_SYSTEM_NAME, w->str_ids[f->name]);
 	pb_uint(b, FUNCTION_FILENAME, w->str_ids[f->filename]);
 	pb_int(b, FUNCTION_START_LINE, f->start_line);
 	pb_end(b, m);
@@ -472,6 +513,8 @@ static void writer_release(struct writer *w)
 	free(w->fn_ids);
 	free(w->loc_ids);
 	free(w->strings);
+	profd_strbuf_release(&w->short_names);
+	free(w->fn_names);
 	for (size_t i = 0; i < w->nloss; i++)
 		free(w->loss_text[i]);
 	free(w->scratch);
@@ -479,7 +522,8 @@ static void writer_release(struct writer *w)
 
 int fmt_pprof_write(const struct fmt_profile *p, FILE *out, const struct fmt_pprof_opts *opts)
 {
-	struct writer w = {.p = p, .filter = opts ? opts->filter : NULL, .out = out};
+	struct writer w = {.p = p, .filter = opts ? opts->filter : NULL, .out = out,
+			   .full_names = opts && opts->full_names};
 	int err = -ENOMEM;
 
 	w.str_ids = calloc((size_t)p->nstrings + 1, sizeof(*w.str_ids));
@@ -487,7 +531,8 @@ int fmt_pprof_write(const struct fmt_profile *p, FILE *out, const struct fmt_ppr
 	w.fn_ids = calloc((size_t)p->nfunctions + 1, sizeof(*w.fn_ids));
 	w.loc_ids = calloc((size_t)p->nlocations + 1, sizeof(*w.loc_ids));
 	w.scratch = malloc(LOSS_KINDS * sizeof(*w.scratch));
-	if (!w.str_ids || !w.map_ids || !w.fn_ids || !w.loc_ids || !w.scratch)
+	w.fn_names = calloc((size_t)p->nfunctions + 1, sizeof(*w.fn_names));
+	if (!w.str_ids || !w.map_ids || !w.fn_ids || !w.loc_ids || !w.scratch || !w.fn_names)
 		goto out;
 	w.scratch_cap = LOSS_KINDS;
 	mark(&w);
@@ -495,6 +540,8 @@ int fmt_pprof_write(const struct fmt_profile *p, FILE *out, const struct fmt_ppr
 	renumber(w.fn_ids, p->nfunctions);
 	renumber(w.loc_ids, p->nlocations);
 	err = build_strings(&w);
+	if (!err)
+		err = function_names(&w);
 	if (err)
 		goto out;
 	if (!opts || !opts->raw) {

@@ -144,6 +144,7 @@ static int svg_diff(struct svg *g, const struct fmt_profile *base)
 	int err = 0;
 
 	bt = fmt_tree__new(base, &(struct fmt_tree_opts){.lines = g->o->lines,
+							   .full_names = g->o->full_names,
 							   .filter = g->o->filter});
 	if (!bt)
 		return -errno;
@@ -492,7 +493,9 @@ int fmt_svg_write(const struct fmt_profile *p, FILE *out, const struct fmt_svg_o
 	if (g.width < SVG_MIN_WIDTH)
 		g.width = SVG_MIN_WIDTH;
 	g.top = TOP_PAD + (o->subtitle ? SUBTITLE_PAD : 0);
-	g.t = fmt_tree__new(p, &(struct fmt_tree_opts){.lines = o->lines, .filter = o->filter});
+	g.t = fmt_tree__new(p, &(struct fmt_tree_opts){.lines = o->lines,
+							 .full_names = o->full_names,
+							 .filter = o->filter});
 	if (!g.t)
 		return -errno;
 	if (g.t->nodes[0].count <= 0) {

@@ -41,6 +41,7 @@ struct agent_opts {
 	size_t npush_headers;
 	const char *labels;
 	uint64_t spool_bytes; /* 0: the default */
+	struct fmt_name_opts names; /* --full-names: of the windows pushed */
 	enum profd_unwind unwind;
 };
 
@@ -67,7 +68,7 @@ static const char agent_usage[] =
     "                   [--retention-size BYTES] [-p PID[,PID...] | --comm NAME]\n"
     "                   [--cgroup PATH]\n"
     "                   [--http [ADDR:]PORT]\n"
-    "                   [--push URL [--labels K=V,...] [--spool-size BYTES]\n"
+    "                   [--push URL [--labels K=V,...] [--spool-size BYTES] [--full-names]\n"
     "                    [--push-ca FILE] [--push-auth-file FILE] [--push-header H]...]\n"
     "\n"
     "Samples the whole machine until SIGINT or SIGTERM and keeps a history on disk: one\n"
@@ -97,6 +98,9 @@ static const char agent_usage[] =
     "                           at most this much, the oldest dropped first; sent\n"
     "                           oldest first when it answers, also after a restart\n"
     "                           (default 64M)\n"
+    "  --full-names             whole function names in the windows pushed: C++ return\n"
+    "                           types and parameter lists, no length cap (the store\n"
+    "                           keeps both; see profd query --full-names)\n"
     "  --unwind MODE            user stacks: fp (default: frame pointers, in the kernel,\n"
     "                           the cheapest), dwarf or auto, as for profd -p\n"
     "  --http-host NAME         also accept this name in the Host header (repeatable)\n"
@@ -372,6 +376,7 @@ static int start_push(struct agent *a)
 		.labels = a->o->labels,
 		.freq = a->o->freq,
 		.spool_bytes = a->o->spool_bytes,
+		.full_names = a->o->names.full_names,
 	};
 	char *dir = NULL;
 
@@ -512,6 +517,8 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 	int64_t ns;
 	long v;
 
+	if (prof_name_option(&o->names, opt))
+		return 0;
 	switch (opt) {
 	case OPT_STORE:
 		o->store = arg;
@@ -600,6 +607,7 @@ int prof_agent_main(int argc, char **argv)
 	    {"push-auth-file", required_argument, NULL, OPT_PUSH_AUTH_FILE},
 	    {"push-header", required_argument, NULL, OPT_PUSH_HEADER},
 	    {"spool-size", required_argument, NULL, OPT_SPOOL_SIZE},
+	    {"full-names", no_argument, NULL, PROF_OPT_FULL_NAMES},
 	    {"unwind", required_argument, NULL, OPT_UNWIND},
 	    {"http", required_argument, NULL, PROF_OPT_HTTP},
 	    {"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
@@ -638,7 +646,12 @@ int prof_agent_main(int argc, char **argv)
 	if (!code && o.spool_bytes && !o.push_url)
 		code = prof_usage("agent", "%s", "--spool-size needs --push");
 	if (!code && (o.push_ca || o.push_auth_file || o.npush_headers) && !o.push_url)
-		code = prof_usage("agent", "%s", "--push-ca, --push-auth-file and --push-header need --push");
+		code = prof_usage("agent", "%s",
+				  "--push-ca, --push-auth-file and --push-header need --push");
+	if (!code && o.names.full_names && !o.push_url)
+		code = prof_usage("agent", "%s",
+				  "--full-names needs --push (the store keeps whole names, and the "
+				  "page has a Full names box)");
 	if (!code && prof_http_check(&o.http))
 		code = PROFD_EXIT_USAGE;
 	if (!code)

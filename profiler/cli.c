@@ -21,6 +21,17 @@ int prof_usage(const char *cmd, const char *fmt, ...)
 	return PROFD_EXIT_USAGE;
 }
 
+bool prof_name_option(struct fmt_name_opts *o, int opt)
+{
+	if (opt == PROF_OPT_LINES)
+		o->lines = true;
+	else if (opt == PROF_OPT_FULL_NAMES)
+		o->full_names = true;
+	else
+		return false;
+	return true;
+}
+
 int prof_print_version(void)
 {
 	printf("profd %s\n", PROFD_VERSION);

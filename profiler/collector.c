@@ -64,7 +64,7 @@ static void on_event(const struct profd_event *e, void *ctx)
 		err = sym_resolver__add_process(c->resolver, e->pid);
 		if (err == -EACCES || err == -EPERM)
 			pr_warn_once("pid %u: /proc/%u/maps: %s (needs CAP_SYS_PTRACE); the frames of "
-				     "processes profd may not inspect are [unknown]",
+				     "processes profd may not inspect are [process unknown]",
 				     e->pid, e->pid, strerror(-err));
 		else if (err && err != -ESRCH)
 			pr_debug("pid %u: cannot snapshot mappings: %s", e->pid, strerror(-err));

@@ -29,6 +29,19 @@ bool prof_parse_long(const char *s, long min, long max, long *out);
 /* Appends "PID[,PID...]" to *pids. Returns 0, -EINVAL (bad or empty list) or -ENOMEM. */
 int prof_parse_pid_list(const char *arg, pid_t **pids, int *npids);
 
+/* --lines and --full-names: how frames are named, for every command that writes profiles. */
+enum {
+	PROF_OPT_LINES = 520,
+	PROF_OPT_FULL_NAMES,
+};
+
+#define PROF_NAME_OPTIONS                                                                          \
+	{"lines", no_argument, NULL, PROF_OPT_LINES},                                              \
+		{"full-names", no_argument, NULL, PROF_OPT_FULL_NAMES}
+
+/* Sets what opt asks for in *o. Returns whether opt is one of PROF_NAME_OPTIONS. */
+bool prof_name_option(struct fmt_name_opts *o, int opt);
+
 /* ---- input.c and output.c: saved profiles ---- */
 
 /*
@@ -47,7 +60,7 @@ struct prof_output {
 	bool direct;	  /* a FIFO or device: written in place */
 	char *tmp_path;	  /* else written here, renamed to path on success */
 	FILE *fp;
-	bool lines;
+	struct fmt_name_opts names;
 	const char *title;
 };
 

@@ -10,7 +10,7 @@
 #include "profiler/commands_internal.h"
 
 static const char convert_usage[] =
-	"Usage: profd convert IN -o OUT [--format folded|svg|pprof] [--lines]\n"
+	"Usage: profd convert IN -o OUT [--format folded|svg|pprof] [--lines] [--full-names]\n"
 	"Reads folded stacks (profd, perf or bcc) or pprof (.pb.gz, .pprof, .pb,\n"
 	"or any gzip file) and writes the format of OUT.\n"
 	"\n"
@@ -18,6 +18,8 @@ static const char convert_usage[] =
 	"                      on stdout)\n"
 	"      --format NAME   folded, svg or pprof, when OUT has no known extension\n"
 	"      --lines         add source file:line to frame names (from pprof input)\n"
+	"      --full-names    whole function names: C++ return types and parameter\n"
+	"                      lists, no length cap\n"
 	"  -h, --help          this text\n"
 	"  -V, --version       print the version\n";
 
@@ -26,7 +28,7 @@ int prof_convert_main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"format", required_argument, NULL, 'f'},
-		{"lines", no_argument, NULL, 'l'},
+		PROF_NAME_OPTIONS,
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{},
@@ -34,13 +36,15 @@ int prof_convert_main(int argc, char **argv)
 	const char *output = NULL, *format = NULL, *input = NULL;
 	struct prof_output out;
 	struct fmt_profile *p;
-	bool lines = false;
+	struct fmt_name_opts names = {0};
 	int opt, err;
 
 	/* GNU style, also under POSIXLY_CORRECT: options before or after IN; "--" ends them. */
 	optind = 1;
 	opterr = 0; /* one line of our own instead of getopt's and ours */
 	while ((opt = getopt_long(argc, argv, "-:o:hV", longopts, NULL)) != -1) {
+		if (prof_name_option(&names, opt))
+			continue;
 		switch (opt) {
 		case 1:
 			if (input)
@@ -52,9 +56,6 @@ int prof_convert_main(int argc, char **argv)
 			break;
 		case 'f':
 			format = optarg;
-			break;
-		case 'l':
-			lines = true;
 			break;
 		case 'h':
 			fputs(convert_usage, stdout);
@@ -74,7 +75,7 @@ int prof_convert_main(int argc, char **argv)
 	err = prof_output__open(&out, output, format);
 	if (err)
 		return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
-	out.lines = lines;
+	out.names = names;
 	p = fmt_profile__new(0);
 	if (!p) {
 		prof_output__abort(&out);

@@ -191,17 +191,23 @@ static int write_kind(struct prof_output *o, const struct fmt_profile *p)
 {
 	switch (o->kind) {
 	case FMT_SVG: {
-		struct fmt_svg_opts opts = {.title = o->title, .lines = o->lines};
+		struct fmt_svg_opts opts = {.title = o->title,
+					    .lines = o->names.lines,
+					    .full_names = o->names.full_names};
 
 		return fmt_svg_write(p, o->fp, &opts);
 	}
 	case FMT_FOLDED: {
-		struct fmt_folded_opts opts = {.lines = o->lines};
+		struct fmt_folded_opts opts = {.lines = o->names.lines,
+					       .full_names = o->names.full_names};
 
 		return fmt_folded_write(p, o->fp, &opts);
 	}
-	case FMT_PPROF:
-		return fmt_pprof_write(p, o->fp, NULL);
+	case FMT_PPROF: {
+		struct fmt_pprof_opts opts = {.full_names = o->names.full_names};
+
+		return fmt_pprof_write(p, o->fp, &opts);
+	}
 	default:
 		pr_warn("this build of profd cannot write that format yet");
 		return -ENOTSUP;

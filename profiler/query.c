@@ -31,6 +31,8 @@ static const char query_usage[] =
     "  -o, --output FILE   write here (default: folded stacks on stdout)\n"
     "  --format NAME       folded, svg or pprof, when OUT has no known extension\n"
     "  --lines             add source file:line to frame names\n"
+    "  --full-names        whole function names: C++ return types and parameter\n"
+    "                      lists, no length cap\n"
     "  -v, --verbose       debug messages\n"
     "  -h, --help          this text\n"
     "  -V, --version       print the version\n";
@@ -41,14 +43,13 @@ enum {
 	OPT_TO,
 	OPT_COMM,
 	OPT_FORMAT,
-	OPT_LINES,
 	OPT_CGROUP,
 };
 
 struct query_opts {
 	const char *store, *from, *to, *output, *format;
 	struct fmt_filter filter;
-	bool lines;
+	struct fmt_name_opts names;
 };
 
 static int query_error(const char *what, const char *arg)
@@ -69,7 +70,7 @@ static int query_run(const struct query_opts *q, int64_t from, int64_t to)
 	err = prof_output__open(&out, q->output, q->format);
 	if (err)
 		return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
-	out.lines = q->lines;
+	out.names = q->names;
 	store = store_history__open(&so);
 	p = store ? fmt_profile__new(0) : NULL;
 	if (!p) {
@@ -107,7 +108,7 @@ int prof_query_main(int argc, char **argv)
 	    {"cgroup", required_argument, NULL, OPT_CGROUP},
 	    {"output", required_argument, NULL, 'o'},
 	    {"format", required_argument, NULL, OPT_FORMAT},
-	    {"lines", no_argument, NULL, OPT_LINES},
+	    PROF_NAME_OPTIONS,
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -122,6 +123,8 @@ int prof_query_main(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "p:o:vhV", longopts, NULL)) != -1) {
+		if (prof_name_option(&q.names, opt))
+			continue;
 		switch (opt) {
 		case OPT_STORE:
 			q.store = optarg;
@@ -151,9 +154,6 @@ int prof_query_main(int argc, char **argv)
 			break;
 		case OPT_FORMAT:
 			q.format = optarg;
-			break;
-		case OPT_LINES:
-			q.lines = true;
 			break;
 		case 'v':
 			profd_log_set_level(PROFD_LOG_DEBUG);

@@ -33,7 +33,7 @@ struct record_opts {
 	unsigned stack_size;	  /* --stack-size, bytes, a multiple of 4096 */
 	const char *output;
 	const char *format;
-	bool lines;
+	struct fmt_name_opts names; /* --lines, --full-names */
 	struct prof_http_opts http;
 };
 
@@ -65,6 +65,8 @@ static const char usage_text[] =
 	"      --max-stack N       deepest stack to record (default 127); raises\n"
 	"                          kernel.perf_event_max_stack for the run if needed\n"
 	"      --lines             add source file:line to frame names\n"
+	"      --full-names        whole function names: C++ return types and parameter\n"
+	"                          lists, no length cap (default: as perf shows them)\n"
 	"      --debuginfod URL    fetch missing debug info from these servers in the\n"
 	"                          background (default: $DEBUGINFOD_URLS)\n"
 	"      --http [ADDR:]PORT  serve a live flame graph page (ADDR default 127.0.0.1);\n"
@@ -189,6 +191,9 @@ static void print_summary(struct prof_session *s, const struct record_opts *o)
 	summarize_exits(&st, &sb);
 	if (sb.buf)
 		pr_info("%s", sb.buf);
+	profd_strbuf_reset(&sb);
+	if (prof_session__symbols_hint(s, &sb))
+		pr_info("%s", sb.buf);
 	profd_strbuf_release(&sb);
 }
 
@@ -206,7 +211,7 @@ static struct prof_session *start(const struct record_opts *o)
 		.max_stack = o->max_stack,
 		.unwind = o->unwind,
 		.stack_size = o->stack_size,
-		.lines = o->lines,
+		.lines = o->names.lines,
 		.drain_ms = DRAIN_MS,
 		.duration_s = o->duration,
 		.until_targets_exit = true,
@@ -231,7 +236,7 @@ static int record(const struct record_opts *o)
 		err = prof_output__open(&out, o->output, o->format);
 		if (err)
 			return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
-		out.lines = o->lines;
+		out.names = o->names;
 	}
 	err = check_targets(o);
 	if (err == -EINVAL) {
@@ -264,7 +269,6 @@ static int record(const struct record_opts *o)
 enum {
 	OPT_FORMAT = 256,
 	OPT_MAX_STACK,
-	OPT_LINES,
 	OPT_DEBUGINFOD,
 	OPT_UNWIND,
 	OPT_STACK_SIZE,
@@ -277,6 +281,8 @@ static int parse_option(struct record_opts *o, int opt, const char *arg, char **
 	long v;
 	char *end;
 
+	if (prof_name_option(&o->names, opt))
+		return 0;
 	switch (opt) {
 	case 'p':
 		if (prof_parse_pid_list(arg, &o->pids, &o->npids))
@@ -315,9 +321,6 @@ static int parse_option(struct record_opts *o, int opt, const char *arg, char **
 		if (!prof_parse_long(arg, 1, 65535, &v))
 			return prof_usage(NULL, "--max-stack %s: expected 1..65535", arg);
 		o->max_stack = (int)v;
-		return 0;
-	case OPT_LINES:
-		o->lines = true;
 		return 0;
 	case OPT_DEBUGINFOD:
 		/* libdebuginfod reads only this; set before any thread exists. */
@@ -381,7 +384,7 @@ int prof_record_main(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"max-stack", required_argument, NULL, OPT_MAX_STACK},
-		{"lines", no_argument, NULL, OPT_LINES},
+		PROF_NAME_OPTIONS,
 		{"debuginfod", required_argument, NULL, OPT_DEBUGINFOD},
 		{"http", required_argument, NULL, PROF_OPT_HTTP},
 		{"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},

@@ -135,6 +135,7 @@ int prof_max_stack_current(void);
 /* ---- stacks.c: raw samples -> symbolized profile ---- */
 
 struct prof_stacks;
+struct prof_unnamed;
 
 /* cgroups may be NULL (no cgroup v2): samples then have no cgroup. Both must outlive st. */
 struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, struct cg_resolver *cgroups,
@@ -143,6 +144,23 @@ void prof_stacks__free(struct prof_stacks *st);
 /* Symbolizes rs and adds it to p. Returns 0 or -errno. */
 int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 		     const struct prof_raw_sample *rs);
+/* Where the samples added so far landed in code without symbols. */
+const struct prof_unnamed *prof_stacks__unnamed(const struct prof_stacks *st);
+
+/* ---- unnamed.c: samples in code without symbols, for a hint at the end ---- */
+
+struct profd_strbuf;
+
+struct prof_unnamed *prof_unnamed__new(void);
+void prof_unnamed__free(struct prof_unnamed *u);
+/* Counts a sample whose innermost user frame is leaf. Returns 0 or -ENOMEM. */
+int prof_unnamed__count(struct prof_unnamed *u, const struct sym_location *leaf, uint64_t count);
+/*
+ * When at least a tenth of the user-space samples are in files without symbols for them,
+ * appends one line naming the files with the most and how to get their symbols, and returns
+ * true.
+ */
+bool prof_unnamed__hint(const struct prof_unnamed *u, struct profd_strbuf *sb);
 
 /* ---- unwind_collector.c: samples with stack copies -> unwound, aggregated samples ---- */
 
@@ -161,7 +179,6 @@ struct prof_unwind_counts {
 };
 
 struct prof_unwind;
-struct profd_strbuf;
 
 /* Returns NULL with errno set. r must outlive it. */
 struct prof_unwind *prof_unwind__new(struct sym_resolver *r, const struct prof_unwind_opts *o);

@@ -397,6 +397,11 @@ void prof_session__unwind_summary(const struct prof_session *s, struct profd_str
 		prof_collector__unwind_summary(&s->c, sb);
 }
 
+bool prof_session__symbols_hint(const struct prof_session *s, struct profd_strbuf *sb)
+{
+	return s->sampling && prof_unnamed__hint(prof_stacks__unnamed(s->c.stacks), sb);
+}
+
 int prof_session__end_command(struct prof_session *s)
 {
 	return prof_command__end(&s->cmd);

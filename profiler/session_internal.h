@@ -109,6 +109,11 @@ int prof_session__end_command(struct prof_session *s);
 void prof_session__stats(const struct prof_session *s, struct prof_session_stats *out);
 /* Appends what --unwind dwarf or auto lost or chose to a summary line (nothing for fp). */
 void prof_session__unwind_summary(const struct prof_session *s, struct profd_strbuf *sb);
+/*
+ * While sampling: when a large share of user-space samples landed in code without symbols,
+ * appends one line naming the files and how to get their symbols, and returns true.
+ */
+bool prof_session__symbols_hint(const struct prof_session *s, struct profd_strbuf *sb);
 void prof_session__free(struct prof_session *s);
 
 /*

@@ -15,6 +15,7 @@
 struct prof_stacks {
 	struct sym_resolver *resolver;
 	struct cg_resolver *cgroups;
+	struct prof_unnamed *unnamed;
 	int max_stack;
 	uint32_t locs[ENTRIES_MAX];
 	struct fmt_frame_desc frames[64]; /* inline chain of one address */
@@ -49,9 +50,14 @@ struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, struct cg_re
 				     int max_stack)
 {
 	struct prof_stacks *st = calloc(1, sizeof(*st));
+	struct prof_unnamed *unnamed = prof_unnamed__new();
 
-	if (!st)
+	if (!st || !unnamed) {
+		free(st);
+		prof_unnamed__free(unnamed);
 		return NULL;
+	}
+	st->unnamed = unnamed;
 	st->resolver = resolver;
 	st->cgroups = cgroups;
 	st->max_stack = max_stack;
@@ -60,7 +66,15 @@ struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, struct cg_re
 
 void prof_stacks__free(struct prof_stacks *st)
 {
+	if (!st)
+		return;
+	prof_unnamed__free(st->unnamed);
 	free(st);
+}
+
+const struct prof_unnamed *prof_stacks__unnamed(const struct prof_stacks *st)
+{
+	return st->unnamed;
 }
 
 /* A frame that stands for something that is not an address: "[truncated]", a lost stack. */
@@ -80,8 +94,9 @@ static int add_marker(struct fmt_profile *p, const char *name, bool kernel, uint
 	return fmt_profile__add_location(p, mapping, 0, &f, 1, id);
 }
 
+/* Symbolizes pc into a location of p; *loc says how it was named. */
 static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid, uint64_t pc,
-		       bool is_return, uint32_t *id)
+		       bool is_return, uint32_t *id, struct sym_location *out)
 {
 	struct sym_location loc;
 	struct fmt_mapping_desc m;
@@ -119,6 +134,7 @@ static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid,
 			.start_line = loc.frames[i].start_line,
 		};
 	}
+	*out = loc;
 	return fmt_profile__add_location(p, mapping, mapping ? loc.address : 0, st->frames, n, id);
 }
 
@@ -159,13 +175,14 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 		.comm = rs->comm,
 		.cgroup = cgroup_of(st, rs->cgroup, &cg),
 	};
+	struct sym_location loc;
 	const char *lost;
 	size_t n = 0;
 	int err = 0;
 
 	/* Leaf first: kernel frames, then user frames, then markers at the root end. */
 	for (uint32_t i = 0; i < rs->nkstack && n < ENTRIES_MAX - 3 && !err; i++)
-		err = add_address(st, p, 0, rs->kstack[i], i > 0, &st->locs[n++]);
+		err = add_address(st, p, 0, rs->kstack[i], i > 0, &st->locs[n++], &loc);
 	if (!err && rs->nkstack >= (uint32_t)st->max_stack) {
 		err = add_marker(p, "[truncated]", true, &st->locs[n++]);
 		p->loss.stacks_truncated += rs->count;
@@ -176,8 +193,12 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 
 	if (!err && rs->nustack)
 		err = check_process(st, rs->pid);
-	for (uint32_t i = 0; i < rs->nustack && n < ENTRIES_MAX - 2 && !err; i++)
-		err = add_address(st, p, rs->pid, rs->ustack[i], i > 0, &st->locs[n++]);
+	for (uint32_t i = 0; i < rs->nustack && n < ENTRIES_MAX - 2 && !err; i++) {
+		err = add_address(st, p, rs->pid, rs->ustack[i], i > 0, &st->locs[n++], &loc);
+		/* The innermost user frame: where the sample's user time went. */
+		if (!err && i == 0)
+			err = prof_unnamed__count(st->unnamed, &loc, rs->count);
+	}
 	if (!err && (rs->nustack >= (uint32_t)st->max_stack || rs->ustack_truncated)) {
 		err = add_marker(p, "[truncated]", false, &st->locs[n++]);
 		p->loss.stacks_truncated += rs->count;

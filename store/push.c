@@ -336,7 +336,8 @@ void store_push__free(struct store_push *p)
 	free(p);
 }
 
-/* The gzip pprof of w; the multipart framing is added when it is sent. */
+/* The gzip pprof of w, whole names kept (fmt_pprof_read() gives them back); series are cut
+ * from it when it is sent. */
 static int encode(const struct fmt_profile *w, void **out, size_t *len)
 {
 	FILE *mem = open_memstream((char **)out, len);

@@ -200,10 +200,11 @@ static char *service_url(const struct store_pyroscope *p, const struct fmt_profi
 }
 
 /* The gzip pprof of one service's samples. */
-static int encode(const struct fmt_profile *w, struct pick *k, char **out, size_t *len)
+static int encode(const struct store_pyroscope *p, const struct fmt_profile *w, struct pick *k,
+		  char **out, size_t *len)
 {
 	struct fmt_filter f = {.match = in_service, .ctx = k};
-	struct fmt_pprof_opts o = {.filter = &f};
+	struct fmt_pprof_opts o = {.filter = &f, .full_names = p->full_names};
 	FILE *mem = open_memstream(out, len);
 	int err;
 
@@ -250,7 +251,7 @@ static void send_services(struct store_pyroscope *p, const struct fmt_profile *w
 
 		k->service = (uint32_t)*done;
 		url = service_url(p, w, &sv[*done], start_ns, end_ns);
-		if (!url || encode(w, k, &gz, &gzlen)) {
+		if (!url || encode(p, w, k, &gz, &gzlen)) {
 			free(url);
 			*r = (struct store_http_result){.outcome = STORE_HTTP_RETRY, .why = "out of memory"};
 			return;
@@ -402,6 +403,7 @@ int store_pyroscope__init(struct store_pyroscope *p, const struct store_push_opt
 
 	memset(p, 0, sizeof(*p));
 	p->freq = o->freq;
+	p->full_names = o->full_names;
 	err = read_url(p, o, &userpwd);
 	if (!err && (err = build_labels(p, o->labels)) == -EINVAL)
 		pr_warn("push: --labels %s: expected KEY=VALUE[,KEY=VALUE...]", o->labels);

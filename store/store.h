@@ -91,6 +91,7 @@ struct store_push_opts {
 	int freq;	       /* sent as sampleRate */
 	const char *spool_dir; /* created if missing; NULL: no spool, a full queue drops */
 	uint64_t spool_bytes;  /* bound of the spool; 0: STORE_PUSH_SPOOL_BYTES */
+	bool full_names;       /* Function.name whole, not as perf shows it (fmt_pprof_opts) */
 };
 
 struct store_push_stats {

@@ -166,6 +166,7 @@ struct store_pyroscope {
 	char *ingest; /* "https://HOST:PORT/PATH/ingest": no credentials, fit for messages */
 	char *labels; /* "hostname=H,k=v": every series' labels */
 	int freq;
+	bool full_names; /* Function.name whole in what is sent */
 };
 
 /* Reads o's URL, credentials, headers and labels (one line logged for a bad one). 0 or -errno. */

@@ -4,9 +4,10 @@
  * for every process that maps it, and a binary replaced in place is a new file.
  *
  * Memory is bounded by bytes, not entries: when the cache holds more than max_bytes, symbol
- * tables and DWARF are evicted from the least recently used end. A file that processes still map
- * keeps its segments and build-id (normalization works without the symbols) and its table and
- * DWARF are read again on the next lookup; a file nobody maps is freed entirely.
+ * tables, DWARF and function starts from CFI are evicted from the least recently used end. A
+ * file that processes still map keeps its segments and build-id (normalization works without
+ * the symbols) and what was evicted is read again on the next lookup; a file nobody maps is
+ * freed entirely.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -91,10 +92,17 @@ void sym_file__free(struct sym_file *f)
 	free(f->segs);
 	sym_symtab__free(f->symtab);
 	sym_dwarf__free(f->dwarf);
+	sym_symtab__free(f->cfi_funcs);
 	sym_uw_table__free(f->unwind);
 	free(f->debuglink);
 	free(f->debug_path);
 	free(f);
+}
+
+/* Whether f holds anything worth keeping for the next process that maps it. */
+static bool keeps_tables(const struct sym_file *f)
+{
+	return f->symtab || f->dwarf || f->cfi_funcs || f->unwind;
 }
 
 static void release_slot(struct sym_filecache *fc, struct sym_file *f)
@@ -164,7 +172,8 @@ static size_t file_bytes(const struct sym_file *f)
 	       (f->symtab ? sym_symtab__bytes(f->symtab) : 0) +
 	       (f->debuglink ? strlen(f->debuglink) + 1 : 0) +
 	       (f->debug_path ? strlen(f->debug_path) + 1 : 0) +
-	       (f->dwarf ? sym_dwarf__bytes(f->dwarf) : 0);
+	       (f->dwarf ? sym_dwarf__bytes(f->dwarf) : 0) +
+	       (f->cfi_funcs ? sym_symtab__bytes(f->cfi_funcs) : 0);
 }
 
 /* Moves what e holds into a new file. On failure e still owns everything. */
@@ -258,7 +267,7 @@ static void evict(struct sym_filecache *fc, struct sym_file *f)
 		remove_file(fc, f);
 		return;
 	}
-	if (!f->symtab && !f->dwarf)
+	if (!f->symtab && !f->dwarf && !f->cfi_funcs)
 		return;
 	fc->bytes -= f->bytes;
 	if (f->symtab) {
@@ -274,6 +283,9 @@ static void evict(struct sym_filecache *fc, struct sym_file *f)
 		f->dwarf_state = SYM_DW_UNKNOWN;
 		fc->with_dwarf--;
 	}
+	sym_symtab__free(f->cfi_funcs);
+	f->cfi_funcs = NULL;
+	f->cfi_read = false;
 	f->bytes = file_bytes(f);
 	fc->bytes += f->bytes;
 	fc->evictions++;
@@ -298,7 +310,7 @@ void sym_filecache__put(struct sym_filecache *fc, struct sym_file *f)
 		return;
 	f->refs--;
 	/* Without tables there is nothing worth keeping for the next process. */
-	if (!f->refs && !f->symtab && !f->dwarf && !f->unwind)
+	if (!f->refs && !keeps_tables(f))
 		remove_file(fc, f);
 }
 
@@ -314,6 +326,20 @@ void sym_filecache__set_dwarf(struct sym_filecache *fc, struct sym_file *f, stru
 	fc->with_dwarf++;
 	fc->bytes += f->bytes - before;
 	sym_filecache__touch(fc, f);
+	sym_filecache__trim(fc, f);
+}
+
+void sym_filecache__set_cfi_funcs(struct sym_filecache *fc, struct sym_file *f,
+				  struct sym_symtab *t)
+{
+	size_t before = f->bytes;
+
+	f->cfi_funcs = t;
+	f->cfi_read = true;
+	f->bytes = file_bytes(f);
+	if (!f->cached)
+		return;
+	fc->bytes += f->bytes - before;
 	sym_filecache__trim(fc, f);
 }
 
@@ -394,6 +420,6 @@ void sym_filecache__set_unwind(struct sym_filecache *fc, struct sym_file *f,
 void sym_filecache__evict_unwind(struct sym_filecache *fc, struct sym_file *f)
 {
 	drop_unwind(fc, f);
-	if (f->cached && !f->refs && !f->symtab && !f->dwarf)
+	if (f->cached && !f->refs && !keeps_tables(f))
 		remove_file(fc, f);
 }

@@ -29,6 +29,7 @@
 
 #define KERNEL_PATH "[kernel.kallsyms]"
 #define UNKNOWN "[unknown]"
+#define PROCESS_UNKNOWN "[process unknown]"
 
 /* "a:b:c" -> {"a", "b", "c", NULL}; empty parts are dropped. */
 static char **split_dirs(const char *list)
@@ -183,31 +184,101 @@ static const struct sym_segment *find_segment(const struct sym_file *f, uint64_t
 	return any;
 }
 
+/* How read_again() reads more of a file. */
+struct reread {
+	int (*read)(struct sym_resolver *r, struct sym_file *f, int fd); /* 0 or -errno */
+	const char *what;	/* for the -v message */
+	uint64_t *failed_ns;	/* when it last failed; 0: it did not */
+};
+
+/*
+ * Reads more of f with how->read from the file m maps in p, unless that failed less than
+ * SYM_RETRY_NS ago. Says under -v why it failed. Returns whether it read.
+ */
+static bool read_again(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m,
+		       struct sym_file *f, const struct reread *how)
+{
+	uint64_t now = profd_coarse_ns();
+	int fd, err;
+
+	if (*how->failed_ns && now - *how->failed_ns < SYM_RETRY_NS)
+		return false;
+	r->did_io = true;
+	fd = sym_proc__open_file(r, p, m, f);
+	err = fd < 0 ? fd : how->read(r, f, fd);
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		pr_debug("sym: pid %d: %s: cannot read %s: %s", (int)p->pid, m->path, how->what,
+			 strerror(-err));
+	*how->failed_ns = err ? (now ? now : 1) : 0;
+	return !err;
+}
+
+static int reload_symbols(struct sym_resolver *r, struct sym_file *f, int fd)
+{
+	return sym_filecache__reload(&r->files, f, fd);
+}
+
+static int read_cfi_funcs(struct sym_resolver *r, struct sym_file *f, int fd)
+{
+	struct sym_symtab *t;
+	int err = sym_cfi_funcs__read_fd(fd, sym_filecache__file_limit(&r->files), &t);
+
+	if (!err)
+		sym_filecache__set_cfi_funcs(&r->files, f, t);
+	return err;
+}
+
 /* The symbol table of f, read again from the file if it was evicted. */
 static const struct sym_symtab *symbols(struct sym_resolver *r, const struct sym_proc *p,
 					const struct sym_map *m, struct sym_file *f)
 {
-	uint64_t now;
-	int fd, err;
+	struct reread how = {reload_symbols, "symbols again", &f->reload_failed_ns};
 
 	if (f->symtab || !f->evicted)
 		return f->symtab;
-	now = profd_coarse_ns();
-	if (f->reload_failed_ns && now - f->reload_failed_ns < SYM_RETRY_NS)
-		return NULL;
-	r->did_io = true;
-	fd = sym_proc__open_file(r, p, m, f);
-	err = fd < 0 ? fd : sym_filecache__reload(&r->files, f, fd);
-	if (fd >= 0)
-		close(fd);
-	if (err) {
-		pr_debug("sym: pid %d: %s: cannot read symbols again: %s", (int)p->pid, m->path,
-			 strerror(-err));
-		f->reload_failed_ns = now ? now : 1;
-		return NULL;
+	return read_again(r, p, m, f, &how) ? f->symtab : NULL;
+}
+
+/*
+ * The functions in f's CFI, made on first use (once per file identity): from the unwinder's
+ * tables when it has them in memory, else read from the file.
+ */
+static const struct sym_symtab *cfi_funcs(struct sym_resolver *r, const struct sym_proc *p,
+					  const struct sym_map *m, struct sym_file *f)
+{
+	struct reread how = {read_cfi_funcs, "its unwind info", &f->cfi_failed_ns};
+	struct sym_symtab *t;
+
+	if (f->cfi_read || !f->cached)
+		return f->cfi_funcs;
+	if (f->unwind &&
+	    !sym_cfi_funcs__from_table(f->unwind, sym_filecache__file_limit(&r->files), &t)) {
+		sym_filecache__set_cfi_funcs(&r->files, f, t);
+		return t;
 	}
-	f->reload_failed_ns = 0;
-	return f->symtab;
+	return read_again(r, p, m, f, &how) ? f->cfi_funcs : NULL;
+}
+
+/*
+ * Code of f that no symbol names: "libfoo.so+0xSTART", the file offset where the FDE covering
+ * the address starts, so all addresses of one function share one name; the address's own
+ * offset where no FDE covers it. Same kind of offset as fallback()'s.
+ */
+static void name_by_cfi(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m,
+			struct sym_file *f, struct sym_location *out, struct sym_frame *frame)
+{
+	const struct sym_symtab *t = cfi_funcs(r, p, m, f);
+	const struct sym_symbol *fn = t ? sym_symtab__find(t, out->address) : NULL;
+	uint64_t off = out->file_offset;
+
+	if (fn && fn->addr >= out->module.start)
+		off = fn->addr - out->module.start + out->module.offset;
+	snprintf(r->name, sizeof(r->name), "%s+0x%llx", base_name(out->module.path),
+		 (unsigned long long)off);
+	frame->name = frame->system_name = r->name;
+	out->reason = SYM_NO_SYMBOLS;
 }
 
 static void name_symbol(struct sym_resolver *r, struct sym_file *f, const struct sym_symbol *sym,
@@ -287,10 +358,7 @@ static bool resolve_dwarf(struct sym_resolver *r, const struct sym_proc *p,
 		name_symbol(r, f, sym, outer);
 		return true;
 	}
-	snprintf(r->name, sizeof(r->name), "%s+0x%llx", base_name(out->module.path),
-		 (unsigned long long)out->file_offset);
-	outer->name = outer->system_name = r->name;
-	out->reason = SYM_NO_SYMBOLS;
+	name_by_cfi(r, p, m, f, out, outer);
 	return true;
 }
 
@@ -333,7 +401,10 @@ static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const
 		name_symbol(r, f, sym, &r->frames[0]);
 		return;
 	}
-	fallback(r, out, out->module.path, foff, !t && f->evicted ? SYM_NO_FILE : SYM_NO_SYMBOLS);
+	if (!t && f->evicted)
+		fallback(r, out, out->module.path, foff, SYM_NO_FILE);
+	else
+		name_by_cfi(r, p, m, f, out, &r->frames[0]);
 }
 
 /* JIT code named by the process's perf map. m is NULL for an address outside every mapping. */
@@ -488,10 +559,12 @@ int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool
 		resolve_kernel(r, a, out);
 	} else {
 		p = sym_procs__find(&r->procs, pid);
-		if (p)
+		if (p) {
 			resolve_user(r, p, a, out);
-		else
-			unknown(r, out, SYM_PROCESS_GONE);
+		} else {
+			set_name(r, PROCESS_UNKNOWN, PROCESS_UNKNOWN);
+			out->reason = SYM_PROCESS_GONE;
+		}
 	}
 	if (r->did_io)
 		r->misses++;

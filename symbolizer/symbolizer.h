@@ -8,7 +8,8 @@
  * file where there is some (function, file, line and the chain of inlined calls), else in its
  * symbol tables. Files are cached by identity (device, inode, size, mtime), never by pid.
  * A frame that cannot be named is data, not an error: it is named "module+0xOFFSET" and carries
- * a reason; only an address outside every mapping is "[unknown]".
+ * a reason; only an address outside every mapping is "[unknown]", and a process whose maps were
+ * never read (it exited first, or they are not readable) gives "[process unknown]".
  */
 #ifndef PROFD_SYMBOLIZER_H
 #define PROFD_SYMBOLIZER_H
@@ -23,7 +24,7 @@ enum sym_reason {
 	SYM_UNMAPPED,	  /* no mapping holds the address: "[unknown]" */
 	SYM_NO_SYMBOLS,	  /* the file has no symbol covering the address: module+0xOFF */
 	SYM_NO_FILE,	  /* the mapped file could not be opened or parsed: module+0xOFF */
-	SYM_PROCESS_GONE, /* no snapshot of the process: "[unknown]" */
+	SYM_PROCESS_GONE, /* no snapshot of the process: "[process unknown]" */
 };
 
 /* One function at one address. An address inside inlined code gives several, innermost first. */

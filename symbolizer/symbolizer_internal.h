@@ -9,7 +9,9 @@
  *               ├─ files: sym_filecache ── sym_file (device, inode, size, mtime) <──┘
  *               │                             ├─ segments, build-id        (while referenced)
  *               │                             ├─ sym_symtab                (LRU, evictable)
- *               │                             └─ sym_dwarf, debug_path     (LRU, evictable)
+ *               │                             ├─ sym_dwarf, debug_path     (LRU, evictable)
+ *               │                             ├─ CFI functions: sym_symtab (LRU, evictable)
+ *               │                             └─ sym_uw_table              (the unwinder's bound)
  *               ├─ kernel: sym_kallsyms
  *               ├─ vdso: a sym_file read from our own memory
  *               └─ debuginfod: sym_debuginfod (its own thread; requests by build-id)
@@ -314,6 +316,17 @@ size_t sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, struct sym_frame *f
 size_t sym_dwarf__bytes(const struct sym_dwarf *d);
 void sym_dwarf__free(struct sym_dwarf *d);
 
+/* --- cfi_funcs.c: function starts from the unwind info, for code without symbols --- */
+
+/*
+ * The functions of an ELF file by its FDEs (.eh_frame, else .debug_frame), from its unwind
+ * tables t or from the file open at fd: a symbol table of nameless symbols, one per FDE. *out is
+ * NULL for a file without CFI or a table over max_bytes. Returns 0, -ENOMEM or -EIO.
+ */
+int sym_cfi_funcs__from_table(const struct sym_uw_table *t, size_t max_bytes,
+			      struct sym_symtab **out);
+int sym_cfi_funcs__read_fd(int fd, size_t max_bytes, struct sym_symtab **out);
+
 /* --- debuginfod.c: debug files fetched in a background thread with libdebuginfod --- */
 
 struct sym_debuginfod;
@@ -383,6 +396,10 @@ struct sym_file {
 	uint64_t unwind_tried_ns;
 	uint64_t unwind_used; /* the unwinder's clock at the last use */
 	uint32_t slot;	      /* names the file in the unwinder's made-up addresses; 0: none */
+	/* Function starts from CFI, for addresses no symbol covers (see cfi_funcs.c). */
+	struct sym_symtab *cfi_funcs; /* nameless symbols; NULL: none, or not read (cfi_read) */
+	bool cfi_read;		      /* cfi_funcs is what the file has */
+	uint64_t cfi_failed_ns;
 };
 
 struct sym_filecache {
@@ -420,6 +437,9 @@ int sym_filecache__load(struct sym_filecache *fc, int fd, const struct sym_file_
 int sym_filecache__reload(struct sym_filecache *fc, struct sym_file *f, int fd);
 /* Gives d to f (which must have none), accounts its bytes and evicts others to stay in bounds. */
 void sym_filecache__set_dwarf(struct sym_filecache *fc, struct sym_file *f, struct sym_dwarf *d);
+/* Gives t (NULL: the file has no CFI) to f as its CFI functions, accounts and evicts others. */
+void sym_filecache__set_cfi_funcs(struct sym_filecache *fc, struct sym_file *f,
+				  struct sym_symtab *t);
 /* The largest symbol table or DWARF one file may have. */
 size_t sym_filecache__file_limit(const struct sym_filecache *fc);
 /* Drops a reference; a file nobody maps stays cached until evicted, if it has symbols. */

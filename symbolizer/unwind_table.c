@@ -802,6 +802,23 @@ const struct sym_uw_entry *sym_uw_section__find(const struct sym_uw_section *s, 
 	return lo ? &s->table[lo - 1] : NULL;
 }
 
+void sym_uw_section__ranges(const struct sym_uw_section *s, struct sym_uw_range *out)
+{
+	struct sec sec = {s->data, s->len, s->vaddr, false};
+	struct cie c = {.off = SIZE_MAX};
+	struct fde f;
+
+	for (size_t i = 0; i < s->n; i++) {
+		uint64_t start = s->anchor + (uint64_t)(int64_t)s->table[i].start;
+
+		out[i] = (struct sym_uw_range){start, start};
+		/* Pointers in rewritten .debug_frame are relative to a load bias of 0. */
+		if (parse_entry(&sec, (size_t)s->table[i].fde, 0, &c, &f) == 1 &&
+		    f.start == start && f.start + f.range > f.start)
+			out[i].end = f.start + f.range;
+	}
+}
+
 /* --- ELF files --- */
 
 struct elf_bytes {

@@ -99,6 +99,17 @@ void sym_uw_section__release(struct sym_uw_section *s);
 void sym_uw_section__count_fp(const struct sym_uw_section *s, uint32_t max, uint32_t *sampled,
 			      uint32_t *yes);
 
+/* The code one FDE covers: [start, end), link-time addresses. */
+struct sym_uw_range {
+	uint64_t start, end;
+};
+
+/*
+ * The code range of every FDE in s's table, in table order: out[i] (s->n of them) for
+ * s->table[i]. An FDE that does not parse again gets an empty range (end == start).
+ */
+void sym_uw_section__ranges(const struct sym_uw_section *s, struct sym_uw_range *out);
+
 /* The entry covering link-time address addr, or NULL. */
 const struct sym_uw_entry *sym_uw_section__find(const struct sym_uw_section *s, uint64_t addr);
 

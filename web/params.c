@@ -177,7 +177,8 @@ int web_query_parse(const struct web_request *rq, struct web_reply *rp, struct w
 	    web_param_text(rq, rp, "cgroup", MAX_CGROUP, &q->filter.cgroup) < 0 ||
 	    web_param_text(rq, rp, "search", MAX_SEARCH, &q->search) < 0 ||
 	    web_param_bool(rq, rp, "icicle", &q->icicle) < 0 ||
-	    web_param_bool(rq, rp, "lines", &q->lines) < 0)
+	    web_param_bool(rq, rp, "lines", &q->lines) < 0 ||
+	    web_param_bool(rq, rp, "fullnames", &q->full_names) < 0)
 		return -EINVAL;
 	r = web_param_uint(rq, rp, "width", 200, 10000, &v);
 	if (r < 0)

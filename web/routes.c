@@ -263,6 +263,7 @@ static int api_top(const struct web_request *rq, struct web_reply *rp)
 		return web_reply_error(rp, 400, "by: expected function or comm");
 	o.by_total = sort && !strcmp(sort, "total");
 	o.by_comm = by && !strcmp(by, "comm");
+	o.full_names = q.full_names;
 	p = web_collect_query(rq, rp, &q);
 	if (!p)
 		return -EIO;
@@ -426,6 +427,7 @@ static int flamegraph(const struct web_request *rq, struct web_reply *rp)
 	o.subtitle = sub;
 	o.icicle = q.icicle;
 	o.lines = q.lines;
+	o.full_names = q.full_names;
 	o.width = q.width;
 	if (membuf_open(&m, rp)) {
 		fmt_profile__free(p);
@@ -491,6 +493,7 @@ static int diff(const struct web_request *rq, struct web_reply *rp)
 	o.subtitle = sub;
 	o.icicle = q.icicle;
 	o.lines = q.lines;
+	o.full_names = q.full_names;
 	o.width = q.width;
 	o.base = pa;
 	if (membuf_open(&m, rp)) {
@@ -521,6 +524,7 @@ static int folded(const struct web_request *rq, struct web_reply *rp)
 	if (!p)
 		return -EIO;
 	o.lines = q.lines;
+	o.full_names = q.full_names;
 	if (membuf_open(&m, rp)) {
 		fmt_profile__free(p);
 		return -ENOMEM;
@@ -535,6 +539,7 @@ static int folded(const struct web_request *rq, struct web_reply *rp)
 
 static int pprof(const struct web_request *rq, struct web_reply *rp)
 {
+	struct fmt_pprof_opts o = {0};
 	struct fmt_profile *p;
 	struct web_query q;
 	struct membuf m;
@@ -549,7 +554,8 @@ static int pprof(const struct web_request *rq, struct web_reply *rp)
 		fmt_profile__free(p);
 		return -ENOMEM;
 	}
-	err = fmt_pprof_write(p, m.fp, NULL);
+	o.full_names = q.full_names;
+	err = fmt_pprof_write(p, m.fp, &o);
 	fmt_profile__free(p);
 	if (membuf_close(&m, rp, err, "application/octet-stream"))
 		return -EIO;
@@ -559,18 +565,20 @@ static int pprof(const struct web_request *rq, struct web_reply *rp)
 
 /* ---- the table ---- */
 
-#define Q_PROFILE "pid", "comm", "cgroup", "from", "to", "lines"
+#define Q_PROFILE "pid", "comm", "cgroup", "from", "to", "lines", "fullnames"
 #define Q_SVG Q_PROFILE, "icicle", "search", "width"
 
 static const char *const no_params[] = {NULL};
 /* The page reads its view from its own URL, so that a link reproduces it. */
-static const char *const page_params[] = {"view",  "pid",  "comm", "cgroup", "range", "from", "to",
-					  "mode",  "lines", "search", "zoom", "a",      "b",     NULL};
+static const char *const page_params[] = {"view", "pid",   "comm", "cgroup", "range",
+					  "from", "to",    "mode", "lines",  "search",
+					  "zoom", "a",     "b",    "fullnames", NULL};
 static const char *const svg_params[] = {Q_SVG, NULL};
-static const char *const diff_params[] = {"pid", "comm", "cgroup", "a", "b", "lines", "icicle",
-					  "search", "width", NULL};
+static const char *const diff_params[] = {"pid", "comm", "cgroup", "a", "b", "lines", "fullnames",
+					  "icicle", "search", "width", NULL};
 static const char *const folded_params[] = {Q_PROFILE, NULL};
-static const char *const pprof_params[] = {"pid", "comm", "cgroup", "from", "to", NULL};
+static const char *const pprof_params[] = {"pid", "comm", "cgroup", "from", "to", "fullnames",
+					   NULL};
 static const char *const top_params[] = {Q_PROFILE, "sort", "by", "limit", NULL};
 static const char *const tree_params[] = {Q_PROFILE, "a", "b", "detail", "focus", NULL};
 

@@ -2,88 +2,160 @@
 /*
  * Top functions, as `perf report` and `pprof -top` show them: self = samples whose innermost
  * frame is the function, total = samples with the function anywhere on the stack (once per
- * sample, however often it recurses). Inline frames count as functions of their own. With
- * by_comm a row is a function in one program (comm), as perf report's default comm,symbol sort
- * has it: on a whole machine, memcpy in cc1 and memcpy in postgres are different questions.
+ * sample, however often it recurses). Inline frames count as functions of their own. Functions
+ * are counted by the name shown, as pprof does: overloads and cold parts that share a short name
+ * are one row. With by_comm a row is a function in one program (comm), as perf report's default
+ * comm,symbol sort has it: on a whole machine, memcpy in cc1 and memcpy in postgres are
+ * different questions.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/hash.h"
+#include "common/array.h"
+#include "common/htab.h"
 #include "web/web_internal.h"
 
-struct fn_stat {
-	int64_t self, total;
-	size_t stamp;	/* last sample that counted towards total, plus one */
-	uint32_t fn;	/* function id, 0 for frames without one */
-	uint32_t comm;	/* string id of the program, 0 unless by_comm */
-	uint32_t loc;	/* a location where the function appears, for its display name */
-	uint32_t line;	/* which line of that location */
+/* A name shown, and the first function shown under it (for its file). */
+struct shown {
 	char *name;
+	uint32_t fn;
 };
 
-/* Rows by (comm, function): an array, and open addressing over it. */
-struct stats {
-	struct fn_stat *v;
-	size_t n, cap;
-	uint32_t *slots; /* index + 1, 0 empty */
-	size_t nslots;
+struct row {
+	int64_t self, total;
+	size_t stamp;  /* last sample that counted towards total, plus one */
+	uint32_t name; /* index in top.names */
+	uint32_t comm; /* string id of the program, 0 unless by_comm */
 };
 
-static uint64_t key_hash(uint32_t comm, uint32_t fn)
+struct top {
+	const struct fmt_profile *p;
+	uint32_t *loc, *line; /* per function: a location where it appears, and which line */
+	uint32_t *fn_name;    /* per function: its index in names */
+	struct shown *names;  /* sorted by name */
+	size_t nnames;
+	struct row *rows;
+	size_t nrows, cap;
+	struct profd_htab by_key; /* comm << 32 | name -> index in rows + 1 */
+};
+
+/* Where each function appears first: its display name depends on the location (kernel). */
+static void place(struct top *t)
 {
-	return profd_hash_u64(((uint64_t)comm << 32) | fn);
+	const struct fmt_profile *p = t->p;
+
+	for (size_t i = 0; i < p->nstack_locs; i++) {
+		uint32_t id = p->stack_locs[i];
+		const struct fmt_location *loc = fmt_profile__location(p, id);
+
+		for (uint32_t k = 0; k < loc->nlines; k++) {
+			uint32_t fn = p->lines[loc->first_line + k].function;
+
+			if (fn <= p->nfunctions && !t->loc[fn]) {
+				t->loc[fn] = id;
+				t->line[fn] = k;
+			}
+		}
+	}
 }
 
-static int stats_grow(struct stats *st)
+static int cmp_shown(const void *a, const void *b)
 {
-	size_t cap = st->cap ? st->cap * 2 : 256, nslots = cap * 2;
-	struct fn_stat *v = realloc(st->v, cap * sizeof(*v));
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	const struct shown *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
 
-	if (v)
-		st->v = v;
-	if (!v || !slots) {
-		free(slots);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < st->n; i++) {
-		size_t j = key_hash(v[i].comm, v[i].fn) & (nslots - 1);
+	return c ? c : (x->fn > y->fn) - (x->fn < y->fn);
+}
 
-		while (slots[j])
-			j = (j + 1) & (nslots - 1);
-		slots[j] = (uint32_t)i + 1;
+/* Names every function on a stack; functions with equal names share one. Returns 0 or -ENOMEM. */
+static int name_functions(struct top *t, const struct fmt_name_opts *o)
+{
+	const struct fmt_profile *p = t->p;
+	struct profd_strbuf sb = {0};
+	size_t n = 0;
+	int err = 0;
+
+	for (uint32_t fn = 1; fn <= p->nfunctions && !err; fn++) {
+		if (!t->loc[fn])
+			continue;
+		profd_strbuf_reset(&sb);
+		err = fmt_frame_name(p, fmt_profile__location(p, t->loc[fn]), t->line[fn], o, &sb);
+		if (err)
+			break;
+		t->names[n] = (struct shown){sb.buf ? profd_strbuf_detach(&sb, NULL) : strdup(""), fn};
+		if (!t->names[n++].name)
+			err = -ENOMEM;
 	}
-	free(st->slots);
-	st->slots = slots;
-	st->nslots = nslots;
-	st->cap = cap;
+	profd_strbuf_release(&sb);
+	t->nnames = n;
+	if (err)
+		return err;
+	qsort(t->names, n, sizeof(*t->names), cmp_shown);
+	t->nnames = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct shown *last = t->nnames ? &t->names[t->nnames - 1] : NULL;
+
+		if (last && !strcmp(last->name, t->names[i].name))
+			free(t->names[i].name);
+		else
+			t->names[t->nnames++] = t->names[i];
+		t->fn_name[t->names[i].fn] = (uint32_t)t->nnames - 1;
+	}
 	return 0;
 }
 
-/* The row of (comm, fn), new rows zeroed; NULL when out of memory. */
-static struct fn_stat *stats_get(struct stats *st, uint32_t comm, uint32_t fn)
+/* The row of (comm, name), new rows zeroed; NULL when out of memory. */
+static struct row *row_of(struct top *t, uint32_t comm, uint32_t name)
 {
-	size_t j;
+	uint64_t key = (uint64_t)comm << 32 | name, v = profd_htab_get(&t->by_key, key);
 
-	if (st->n == st->cap && stats_grow(st))
+	if (v)
+		return &t->rows[v - 1];
+	if (PROFD_ARRAY_RESERVE(t->rows, t->cap, t->nrows + 1, 256) ||
+	    profd_htab_set(&t->by_key, key, t->nrows + 1))
 		return NULL;
-	for (j = key_hash(comm, fn) & (st->nslots - 1); st->slots[j]; j = (j + 1) & (st->nslots - 1)) {
-		struct fn_stat *f = &st->v[st->slots[j] - 1];
-
-		if (f->comm == comm && f->fn == fn)
-			return f;
-	}
-	st->v[st->n] = (struct fn_stat){.fn = fn, .comm = comm};
-	st->slots[j] = (uint32_t)++st->n;
-	return &st->v[st->n - 1];
+	t->rows[t->nrows] = (struct row){.name = name, .comm = comm};
+	return &t->rows[t->nrows++];
 }
 
-static int cmp_stat(const void *a, const void *b, void *ctx)
+static int count(struct top *t, bool by_comm)
 {
-	const struct fn_stat *x = *(const struct fn_stat *const *)a;
-	const struct fn_stat *y = *(const struct fn_stat *const *)b;
+	const struct fmt_profile *p = t->p;
+
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const struct fmt_sample *s = &p->samples[i];
+		uint32_t comm = by_comm ? s->comm : 0;
+
+		for (uint32_t j = 0; j < s->nlocs; j++) {
+			const struct fmt_location *loc =
+				fmt_profile__location(p, p->stack_locs[s->first_loc + j]);
+
+			for (uint32_t k = 0; k < loc->nlines; k++) {
+				uint32_t fn = p->lines[loc->first_line + k].function;
+				struct row *r;
+
+				if (fn > p->nfunctions || !t->loc[fn])
+					continue;
+				r = row_of(t, comm, t->fn_name[fn]);
+				if (!r)
+					return -ENOMEM;
+				if (j == 0 && k == 0)
+					r->self += s->count;
+				if (r->stamp != i + 1) {
+					r->stamp = i + 1;
+					r->total += s->count;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int cmp_row(const void *a, const void *b, void *ctx)
+{
+	const struct row *x = *(const struct row *const *)a;
+	const struct row *y = *(const struct row *const *)b;
 	bool by_total = *(const bool *)ctx;
 	int64_t kx = by_total ? x->total : x->self, ky = by_total ? y->total : y->self;
 	int64_t sx = by_total ? x->self : x->total, sy = by_total ? y->self : y->total;
@@ -92,101 +164,83 @@ static int cmp_stat(const void *a, const void *b, void *ctx)
 		return kx < ky ? 1 : -1;
 	if (sx != sy)
 		return sx < sy ? 1 : -1;
-	if (x->name && y->name && strcmp(x->name, y->name))
-		return strcmp(x->name, y->name);
+	/* Names are sorted: their indexes compare as the names do. */
+	if (x->name != y->name)
+		return x->name < y->name ? -1 : 1;
 	return x->comm < y->comm ? -1 : x->comm > y->comm;
 }
 
-static int count(const struct fmt_profile *p, bool by_comm, struct stats *st)
-{
-	for (size_t i = 0; i < p->nsamples; i++) {
-		const struct fmt_sample *s = &p->samples[i];
-		uint32_t comm = by_comm ? s->comm : 0;
-
-		for (uint32_t j = 0; j < s->nlocs; j++) {
-			uint32_t id = p->stack_locs[s->first_loc + j];
-			const struct fmt_location *loc = fmt_profile__location(p, id);
-
-			for (uint32_t k = 0; k < loc->nlines; k++) {
-				uint32_t fn = p->lines[loc->first_line + k].function;
-				struct fn_stat *f = stats_get(st, comm, fn <= p->nfunctions ? fn : 0);
-
-				if (!f)
-					return -ENOMEM;
-				if (!f->loc) {
-					f->loc = id;
-					f->line = k;
-				}
-				if (j == 0 && k == 0)
-					f->self += s->count;
-				if (f->stamp != i + 1) {
-					f->stamp = i + 1;
-					f->total += s->count;
-				}
-			}
-		}
-	}
-	return 0;
-}
-
-static int put_entry(const struct fmt_profile *p, const struct fn_stat *f, bool by_comm,
+static int put_entry(const struct top *t, const struct row *r, bool by_comm,
 		     struct profd_strbuf *sb)
 {
+	const struct fmt_profile *p = t->p;
+	const struct shown *sh = &t->names[r->name];
 	double total = p->total > 0 ? (double)p->total : 1;
-	uint32_t fn = p->lines[fmt_profile__location(p, f->loc)->first_line + f->line].function;
-	const char *file = fn ? fmt_profile__str(p, fmt_profile__function(p, fn)->filename) : "";
+	const char *file = fmt_profile__str(p, fmt_profile__function(p, sh->fn)->filename);
 	int err = profd_strbuf_puts(sb, "{\"name\":");
 
-	err = err ?: web_json_str(sb, f->name);
+	err = err ?: web_json_str(sb, sh->name);
 	if (by_comm) {
 		err = err ?: profd_strbuf_puts(sb, ",\"comm\":");
-		err = err ?: web_json_str(sb, fmt_profile__str(p, f->comm));
+		err = err ?: web_json_str(sb, fmt_profile__str(p, r->comm));
 	}
 	err = err ?: profd_strbuf_puts(sb, ",\"file\":");
 	err = err ?: web_json_str(sb, file);
 	err = err ?: profd_strbuf_printf(sb, ",\"self\":%lld,\"total\":%lld,\"self_pct\":",
-					 (long long)f->self, (long long)f->total);
-	err = err ?: web_json_num(sb, 100.0 * f->self / total);
+					 (long long)r->self, (long long)r->total);
+	err = err ?: web_json_num(sb, 100.0 * r->self / total);
 	err = err ?: profd_strbuf_puts(sb, ",\"total_pct\":");
-	err = err ?: web_json_num(sb, 100.0 * f->total / total);
+	err = err ?: web_json_num(sb, 100.0 * r->total / total);
 	return err ?: profd_strbuf_puts(sb, "}");
+}
+
+/* Appends the rows, the first o->limit of them in o's order. Returns 0 or -ENOMEM. */
+static int put_rows(const struct top *t, const struct web_top_opts *o, struct profd_strbuf *sb)
+{
+	const struct row **order = malloc((t->nrows ? t->nrows : 1) * sizeof(*order));
+	int err;
+
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nrows; i++)
+		order[i] = &t->rows[i];
+	qsort_r(order, t->nrows, sizeof(*order), cmp_row, (void *)&o->by_total);
+	err = profd_strbuf_printf(sb, "{\"total\":%lld,\"count\":%zu,\"functions\":[",
+				  (long long)t->p->total, t->nrows);
+	for (size_t i = 0; !err && i < t->nrows && i < o->limit; i++) {
+		if (i)
+			err = profd_strbuf_puts(sb, ",");
+		err = err ?: put_entry(t, order[i], o->by_comm, sb);
+	}
+	free(order);
+	return err ?: profd_strbuf_puts(sb, "]}");
 }
 
 int web_top_json(const struct fmt_profile *p, const struct web_top_opts *o,
 		 struct profd_strbuf *sb)
 {
-	struct stats st = {0};
-	struct fn_stat **used = NULL;
-	struct profd_strbuf name = {0};
-	int err = count(p, o->by_comm, &st);
+	struct fmt_name_opts names = {.full_names = o->full_names};
+	size_t n = (size_t)p->nfunctions + 1;
+	struct top t = {.p = p};
+	int err = -ENOMEM;
 
-	if (!err && !(used = calloc(st.n + 1, sizeof(*used))))
-		err = -ENOMEM;
-	for (size_t i = 0; !err && i < st.n; i++) {
-		profd_strbuf_reset(&name);
-		err = fmt_frame_name(p, fmt_profile__location(p, st.v[i].loc), st.v[i].line, false,
-				     &name);
-		st.v[i].name = err ? NULL : profd_strbuf_detach(&name, NULL);
-		if (!err && !st.v[i].name && !(st.v[i].name = strdup("")))
-			err = -ENOMEM;
-		used[i] = &st.v[i];
+	t.loc = calloc(n, sizeof(*t.loc));
+	t.line = calloc(n, sizeof(*t.line));
+	t.fn_name = calloc(n, sizeof(*t.fn_name));
+	t.names = calloc(n, sizeof(*t.names));
+	if (t.loc && t.line && t.fn_name && t.names) {
+		place(&t);
+		err = name_functions(&t, &names);
 	}
-	if (!err) {
-		qsort_r(used, st.n, sizeof(*used), cmp_stat, (void *)&o->by_total);
-		err = profd_strbuf_printf(sb, "{\"total\":%lld,\"count\":%zu,\"functions\":[",
-					  (long long)p->total, st.n);
-	}
-	for (size_t i = 0; !err && i < st.n && i < o->limit; i++) {
-		if (i)
-			err = profd_strbuf_puts(sb, ",");
-		err = err ?: put_entry(p, used[i], o->by_comm, sb);
-	}
-	err = err ?: profd_strbuf_puts(sb, "]}");
-	for (size_t i = 0; i < st.n; i++)
-		free(st.v[i].name);
-	free(st.v);
-	free(st.slots);
-	free(used);
-	profd_strbuf_release(&name);
+	err = err ?: count(&t, o->by_comm);
+	err = err ?: put_rows(&t, o, sb);
+	for (size_t i = 0; i < t.nnames; i++)
+		free(t.names[i].name);
+	free(t.names);
+	free(t.fn_name);
+	free(t.line);
+	free(t.loc);
+	free(t.rows);
+	profd_htab_release(&t.by_key);
 	return err;
 }

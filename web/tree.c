@@ -284,8 +284,8 @@ static void tree_key(char *key, const struct tree_query *tq, const struct web_ra
 		     uint64_t generation)
 {
 	const struct web_query *q = &tq->q;
-	int n = snprintf(key, WEB_TREE_KEY, "g%llu p%u l%d ", (unsigned long long)generation,
-			 q->filter.pid, q->lines);
+	int n = snprintf(key, WEB_TREE_KEY, "g%llu p%u l%d f%d ", (unsigned long long)generation,
+			 q->filter.pid, q->lines, q->full_names);
 
 	if (range)
 		n += snprintf(key + n, WEB_TREE_KEY - n, "r%.6f-%.6f", range->from, range->to);
@@ -305,7 +305,7 @@ static struct fmt_tree *tree_of(const struct web_request *rq, struct web_reply *
 				const struct tree_query *tq, const struct web_range *range,
 				uint64_t generation)
 {
-	struct fmt_tree_opts o = {.lines = tq->q.lines};
+	struct fmt_tree_opts o = {.lines = tq->q.lines, .full_names = tq->q.full_names};
 	char key[WEB_TREE_KEY];
 	struct fmt_profile *p;
 	struct fmt_tree *t;

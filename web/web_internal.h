@@ -94,6 +94,7 @@ struct web_query {
 	bool wall;
 	int64_t from_ns, to_ns;
 	bool icicle, lines;
+	bool full_names;    /* whole function names, see struct fmt_name_opts */
 	const char *search; /* NULL: none */
 	unsigned width;
 };
@@ -114,9 +115,9 @@ int web_param_text(const struct web_request *rq, struct web_reply *rp, const cha
 int web_param_range(const struct web_request *rq, struct web_reply *rp, const char *key,
 		    struct web_range *out);
 /*
- * pid, comm, cgroup, from, to, icicle, lines, search, width. from and to are both seconds since
- * the start or both wall-clock times (profd_time_parse(); q->wall). Returns 0 or -EINVAL with a
- * 400 reply set.
+ * pid, comm, cgroup, from, to, icicle, lines, fullnames, search, width. from and to are both
+ * seconds since the start or both wall-clock times (profd_time_parse(); q->wall). Returns 0 or
+ * -EINVAL with a 400 reply set.
  */
 int web_query_parse(const struct web_request *rq, struct web_reply *rp, struct web_query *q);
 
@@ -153,12 +154,17 @@ int web_js_str(struct profd_strbuf *sb, const char *s);
 /* ---- top.c ---- */
 
 struct web_top_opts {
-	bool by_total; /* sort by total instead of self */
-	bool by_comm;  /* a row per function and program ("comm" in each row) */
+	bool by_total;	 /* sort by total instead of self */
+	bool by_comm;	 /* a row per function and program ("comm" in each row) */
+	bool full_names; /* see struct fmt_name_opts */
 	size_t limit;
 };
 
-/* Appends {"total":N,"count":N,"functions":[...]} for p. Returns 0 or -ENOMEM. */
+/*
+ * Appends {"total":N,"count":N,"functions":[...]} for p: one row per name shown (and program,
+ * with by_comm), so the overloads and cold parts that share a short name count as one
+ * function. Returns 0 or -ENOMEM.
+ */
 int web_top_json(const struct fmt_profile *p, const struct web_top_opts *o,
 		 struct profd_strbuf *sb);
 

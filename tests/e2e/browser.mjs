@@ -6,14 +6,14 @@
 // Three runs, chosen by MODE:
 //   live  (default) profd -a sampling known-answer workloads: split3 (work_a designed at 60 % of
 //         its CPU; three processes of it), and a process named "<img src=x onerror=alert(1)>".
-//   serve profd serve A B C: the diff labelled with the file names, red and blue where they must
-//         be; a zoom past the detail the page has.
+//   serve profd serve A B C D: the diff labelled with the file names, red and blue where they
+//         must be; a zoom past the detail the page has; a C++ name short, then whole.
 //   quiet profd -p PID of a process that stopped using CPU: refreshes cost a 304, no redraw.
 //   agent profd agent: the history picker sets a wall-clock range, the URL carries it.
 //
 // Environment: PW_CORE (path of playwright-core), BASE (http://127.0.0.1:PORT), ART (screenshot
 // folder), WL_PID (split3's pid), WL_COPIES (how many split3 processes ran), HOSTILE_PID,
-// SHARE (work_a's designed share, %), TOL (points), FILE_A / FILE_B / FILE_C (serve),
+// SHARE (work_a's designed share, %), TOL (points), FILE_A / FILE_B / FILE_C / FILE_D (serve),
 // WALL_FROM_MS / WALL_TO_MS (agent).
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -374,7 +374,7 @@ async function serveMain() {
 	const title = await page.textContent("#pd-diff-title"), legend = await page.textContent("#pd-diff-legend");
 	const files = await page.evaluate(() => Array.from(document.querySelectorAll("#pd-a-file option")).map((o) => o.textContent));
 	check("serve.diff_labels", title === B + " vs " + A && legend.includes("larger share in " + B) &&
-		files.join("|") === [A, B, process.env.FILE_C].join("|"), `title "${title}", legend "${legend}", files ${files.join("|")}`);
+		files.join("|") === [A, B, process.env.FILE_C, process.env.FILE_D].join("|"), `title "${title}", legend "${legend}", files ${files.join("|")}`);
 
 	// work_a went from 60 % (A) to 20 % (B): blue, and said so; work_b from 30 % to 70 %: red.
 	// Points along every row, described by hovering them.
@@ -424,6 +424,21 @@ async function serveMain() {
 	check("serve.zoom_fetches_detail", said.startsWith("small (2,000 samples") && before < 0.05 && after > 0.95,
 		`hovered "${said}"; the row above small painted ${(100 * before).toFixed(1)}% before the zoom, ${(100 * after).toFixed(1)}% after`);
 	await shot(page, "12-serve-zoom-detail");
+
+	// FILE_D is one C++ frame: named as perf shows it, and whole with the "Full names" box.
+	await page.goto(BASE + "/?range=custom&from=3&to=4", { waitUntil: "load" });
+	await waitGraph(page, "pd-graph", ["from=3", "to=4"]);
+	px = await pixels(page, "pd-graph");
+	const fx = px.left + px.width / 2, fy = px.top + 3 * FRAME_H + FRAME_H / 2; // icicle row 3
+	const short = await hoverText(page, fx, fy), n = await draws(page, "pd-graph");
+	await page.check("#pd-fullnames");
+	await waitGraph(page, "pd-graph", ["fullnames=1"], n);
+	await page.mouse.move(0, 0);
+	const full = await hoverText(page, fx, fy);
+	check("serve.full_names", short.startsWith("ns::Box<int>::get (") &&
+		full.startsWith("long ns::Box<int>::get(long) const (") && new URL(page.url()).searchParams.get("fullnames") === "1",
+		`by default "${short}", with Full names "${full}", ${page.url()}`);
+	await shot(page, "13-serve-full-names");
 	check("serve.no_page_errors", w.errors.length === 0, w.errors.join("; "));
 	await browser.close();
 }

@@ -81,8 +81,10 @@ rc=$?
 printf 'app;main;work_a 60\napp;main;work_b 30\napp;main;work_c 10\n' >"$TMP/a.folded"
 printf 'app;main;work_a 20\napp;main;work_b 70\napp;main;work_c 10\n' >"$TMP/b.folded"
 awk 'BEGIN { print "big;main;hot 100000"; for (i = 0; i < 2000; i++) printf "big;main;small;leaf%d 1\n", i }' >"$TMP/c.folded"
+printf 'cxx;main;long ns::Box<int>::get(long) const 100\n' >"$TMP/d.folded"
 : >"$TMP/serve.err" # the background shell may open it after we start reading it
-"$PROFD" serve "$TMP/a.folded" "$TMP/b.folded" "$TMP/c.folded" --http 127.0.0.1:0 2>"$TMP/serve.err" &
+"$PROFD" serve "$TMP/a.folded" "$TMP/b.folded" "$TMP/c.folded" "$TMP/d.folded" --http 127.0.0.1:0 \
+	2>"$TMP/serve.err" &
 srv=$!
 PIDS="$PIDS $srv"
 port=""
@@ -93,7 +95,7 @@ for _ in $(seq 100); do
 done
 if [ -n "$port" ]; then
 	MODE=serve PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$port" ART="$ART" FILE_A="$TMP/a.folded" \
-		FILE_B="$TMP/b.folded" FILE_C="$TMP/c.folded" timeout 120 node "$TOP/tests/e2e/browser.mjs" >"$TMP/serve.out" 2>"$TMP/serve.node.err"
+		FILE_B="$TMP/b.folded" FILE_C="$TMP/c.folded" FILE_D="$TMP/d.folded" timeout 120 node "$TOP/tests/e2e/browser.mjs" >"$TMP/serve.out" 2>"$TMP/serve.node.err"
 	rc=$?
 	cat "$TMP/serve.out"
 	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/serve.out"; then

@@ -90,7 +90,7 @@ if [ -z "$stale" ]; then pass docs.no_stale_pages; else fail docs.no_stale_pages
 
 # ---- every long option in the sources is documented in some --help ----
 if git -C "$TOP" rev-parse --git-dir >/dev/null 2>&1; then
-	git -C "$TOP" ls-files -z '*.c' ':!:tests/*' | (cd "$TOP" && xargs -0 cat) |
+	git -C "$TOP" ls-files -z '*.c' '*.h' ':!:tests/*' | (cd "$TOP" && xargs -0 cat) |
 		grep -oE '\{"[a-z][a-z0-9-]*", *(no|required|optional)_argument' |
 		sed 's/^{"\([^"]*\)".*/--\1/' | sort -u >"$TMP/src"
 	undocumented=$(sort -u "$TMP/all_help" | comm -23 "$TMP/src" - | tr '\n' ' ')

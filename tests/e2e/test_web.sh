@@ -124,12 +124,16 @@ f={x["name"]:x for x in d["functions"]}
 assert d["total"]==200, d["total"]
 assert f["work_a"]["self"]==80 and f["work_b"]["self"]==100, f
 assert f["main"]["self"]==0 and f["main"]["total"]==200, f["main"]
-assert "std::vector<int>::push_back(int&&)" in f, list(f)
+assert "std::vector<int>::push_back" in f, list(f)
 ' "$TMP/body" 2>"$TMP/err"; then
 		pass serve.top_self_and_total
 	else
 		fail serve.top_self_and_total "$(tail -1 "$TMP/err")"
 	fi
+	# Short names as perf shows them by default; the whole C++ name on request.
+	get '/api/top?fullnames=1'
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "std::vector<int>::push_back(int&&)" in [x["name"] for x in d["functions"]], d' "$TMP/body" 2>"$TMP/err" &&
+		pass serve.top_full_names || fail serve.top_full_names "$(tail -1 "$TMP/err")"
 	get '/api/top?sort=total&limit=1'
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [x["name"] for x in d["functions"]]==["main"], d' "$TMP/body" 2>"$TMP/err" &&
 		pass serve.top_sort_total || fail serve.top_sort_total "$(tail -1 "$TMP/err")"
@@ -152,6 +156,19 @@ assert rows[("app", "work_a")]["self"] == 80, rows
 		pass serve.flamegraph_escapes_names
 	else
 		fail serve.flamegraph_escapes_names "the hostile name is not in the SVG as text"
+	fi
+	# The C++ frame: short by default, whole with fullnames=1.
+	if grep -q 'push_back(int&amp;&amp;)' "$ART/serve_flamegraph.svg" ||
+		! grep -q 'std::vector&lt;int&gt;::push_back (' "$ART/serve_flamegraph.svg"; then
+		fail serve.flamegraph_short_names "want std::vector<int>::push_back, not the whole name"
+	else
+		pass serve.flamegraph_short_names
+	fi
+	expect serve.flamegraph_full_names '/flamegraph.svg?fullnames=1' 200 image/svg+xml
+	if grep -q 'std::vector&lt;int&gt;::push_back(int&amp;&amp;) (' "$TMP/body"; then
+		pass serve.flamegraph_full_names_text
+	else
+		fail serve.flamegraph_full_names_text "no frame std::vector<int>::push_back(int&&)"
 	fi
 	expect serve.flamegraph_options '/flamegraph.svg?icicle=1&lines=1&width=800&search=work_%5Ba%5D%3C%2Fscript%3E' 200 image/svg+xml
 	cp "$TMP/body" "$ART/serve_icicle_search.svg"
@@ -191,13 +208,18 @@ assert rows[("app", "work_a")]["self"] == 80, rows
 	TREE="python3 $TOP/tests/e2e/tree.py"
 	if n=$($TREE check "$TMP/body" 2>"$TMP/err") && [ "$($TREE count "$TMP/body" 'app;main;work_a')" = 80 ] &&
 		[ "$($TREE count "$TMP/body" '')" = 200 ] &&
-		[ "$($TREE count "$TMP/body" "$HOSTILE;main;std::vector<int>::push_back(int&&)")" = 20 ]; then
+		[ "$($TREE count "$TMP/body" "$HOSTILE;main;std::vector<int>::push_back")" = 20 ]; then
 		pass serve.tree_counts
 	else
 		fail serve.tree_counts "$n nodes $(cat "$TMP/err")"
 	fi
 	grep -q '[<>]' "$TMP/body" && fail serve.tree_escapes_markup "raw < or > in the tree" ||
 		pass serve.tree_escapes_markup
+	# The page's "Full names" box: the whole C++ name, and no short one.
+	expect serve.tree_full_names '/api/tree?fullnames=1' 200 application/json
+	[ "$($TREE count "$TMP/body" "$HOSTILE;main;std::vector<int>::push_back(int&&)" 2>&1)" = 20 ] &&
+		! $TREE count "$TMP/body" "$HOSTILE;main;std::vector<int>::push_back" 2>/dev/null &&
+		pass serve.tree_full_names_text || fail serve.tree_full_names_text "$(head -c 300 "$TMP/body")"
 	expect serve.tree_range '/api/tree?comm=app&from=1&to=2' 200 application/json
 	[ "$($TREE count "$TMP/body" 'app;main;work_b' 2>&1)" = 70 ] &&
 		! $TREE count "$TMP/body" "$HOSTILE" 2>/dev/null && pass serve.tree_range_and_comm ||
@@ -210,7 +232,7 @@ assert rows[("app", "work_a")]["self"] == 80, rows
 	# focus=: measured from the focused frame, push_back (20 of 200) comes back at detail 2.
 	focus=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1] + ";main"))' "$HOSTILE")
 	expect serve.tree_focus "/api/tree?detail=2&focus=$focus" 200 application/json
-	[ "$($TREE count "$TMP/body" "$HOSTILE;main;std::vector<int>::push_back(int&&)" 2>&1)" = 20 ] &&
+	[ "$($TREE count "$TMP/body" "$HOSTILE;main;std::vector<int>::push_back" 2>&1)" = 20 ] &&
 		grep -q '"focus":2,' "$TMP/body" && pass serve.tree_focus_measures_from_the_frame ||
 		fail serve.tree_focus_measures_from_the_frame "$(head -c 300 "$TMP/body")"
 	expect serve.tree_focus_missing '/api/tree?focus=app%3Bnope' 404 application/json

@@ -30,6 +30,15 @@ static void check(const struct sym_uw_section *s)
 	if (yes > sampled)
 		abort();
 	if (s->n) {
+		struct sym_uw_range *r = malloc(s->n * sizeof(*r));
+
+		if (r) {
+			sym_uw_section__ranges(s, r);
+			for (size_t i = 0; i < s->n; i++)
+				if (r[i].end < r[i].start)
+					abort();
+			free(r);
+		}
 		sym_uw_section__find(s, s->lo);
 		sym_uw_section__find(s, s->hi - 1);
 		sym_uw_section__find(s, s->lo + (s->hi - s->lo) / 2);

@@ -2,6 +2,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -67,15 +68,47 @@ void rm_tree(const char *path)
 	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-void build_id_of(const char *file, char *hex, size_t len)
+FILE *command_output(const char *fmt, ...)
 {
-	char cmd[PATH_MAX + 64], line[512];
+	char cmd[4 * PATH_MAX];
+	va_list ap;
 	FILE *p;
 
-	hex[0] = '\0';
-	snprintf(cmd, sizeof(cmd), "readelf -n '%s' 2>/dev/null", file);
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
 	p = popen(cmd, "r");
 	assert_non_null(p);
+	return p;
+}
+
+void nm_symbol(const char *file, const char *name, uint64_t *value, uint64_t *size)
+{
+	FILE *p = command_output("nm -S --defined-only '%s'", file);
+	char line[1024];
+	bool found = false;
+
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long long v, s;
+		char type, sym[512];
+
+		if (sscanf(line, "%llx %llx %c %511s", &v, &s, &type, sym) == 4 &&
+		    !strcmp(sym, name)) {
+			*value = v;
+			*size = s;
+			found = true;
+		}
+	}
+	pclose(p);
+	assert_true(found);
+}
+
+void build_id_of(const char *file, char *hex, size_t len)
+{
+	FILE *p = command_output("readelf -n '%s' 2>/dev/null", file);
+	char line[512];
+
+	hex[0] = '\0';
 	while (fgets(line, sizeof(line), p)) {
 		char *b = strstr(line, "Build ID: ");
 

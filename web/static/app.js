@@ -93,6 +93,7 @@ function readURL() {
 	if (mode === "flame" || mode === "icicle") state.mode = mode;
 	if (VIEWS.includes(u.get("view"))) state.view = u.get("view");
 	$("pd-lines").checked = u.get("lines") === "1";
+	$("pd-fullnames").checked = u.get("fullnames") === "1";
 	$("pd-search").value = u.get("search") || "";
 	state.zoom = u.get("zoom") ? u.get("zoom").split(";") : [];
 	for (const k of ["a", "b"]) if (/^\d+(\.\d+)?-\d+(\.\d+)?$/.test(u.get(k) || "")) state[k] = u.get(k);
@@ -118,6 +119,7 @@ function writeURL() {
 	}
 	if (state.mode) u.set("mode", state.mode);
 	if ($("pd-lines").checked) u.set("lines", "1");
+	if ($("pd-fullnames").checked) u.set("fullnames", "1");
 	if ($("pd-search").value) u.set("search", $("pd-search").value);
 	if (state.zoom.length) u.set("zoom", state.zoom.join(";"));
 	if (state.view === "diff" && state.a && state.b) {
@@ -164,6 +166,7 @@ function query() {
 		p.set("from", String(Math.max(0, Math.floor(elapsed - Number(range)))));
 	}
 	if ($("pd-lines").checked) p.set("lines", "1");
+	if ($("pd-fullnames").checked) p.set("fullnames", "1");
 	return p;
 }
 
@@ -627,7 +630,7 @@ function wire() {
 		updateDownloads();
 		writeURL();
 	});
-	for (const id of ["pd-lines", "pd-from", "pd-to"])
+	for (const id of ["pd-lines", "pd-fullnames", "pd-from", "pd-to"])
 		$(id).addEventListener("change", () => {
 			setZoom([]);
 			writeURL();

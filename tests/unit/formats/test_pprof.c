@@ -284,7 +284,10 @@ static void test_inline_lines_and_labels(void **state)
 			l = fmt_profile__location(q, id);
 	assert_non_null(l);
 	assert_int_equal(l->address, 0x401234);
-	/* Innermost first, each with its line; the mangled name kept beside the demangled. */
+	/*
+	 * Innermost first, each with its line. The file names Outer::run() "Outer::run" and keeps
+	 * the whole name as system_name, which the reader takes back as the name.
+	 */
 	for (uint32_t i = 0; i < 3; i++) {
 		const struct fmt_line *line = &q->lines[l->first_line + i];
 
@@ -292,7 +295,7 @@ static void test_inline_lines_and_labels(void **state)
 		assert_string_equal(fmt_profile__str(q, f->name), inline_names[i]);
 		assert_int_equal(line->line, inline_lines[i]);
 	}
-	assert_string_equal(fmt_profile__str(q, f->system_name), "_ZN5Outer3runEv");
+	assert_string_equal(fmt_profile__str(q, f->system_name), "Outer::run()");
 	m = fmt_profile__mapping(q, l->mapping);
 	assert_string_equal(fmt_profile__str(q, m->build_id), "0123abcd");
 	assert_string_equal(fmt_profile__str(q, m->filename), "/usr/bin/app");
@@ -669,6 +672,19 @@ static void test_bad_input(void **state)
 	field_str(&b, "");
 	field_str(&b, "samples");
 	expect_error(b.data, b.len, "sample 0: 2 values for 1 sample types");
+	free(b.data);
+	/* Only a period type, whose unit is no string (found by fuzz_pprof_read). */
+	b = (struct buf){0};
+	{
+		struct buf m = {0};
+
+		field_uint(&m, 1, 0); /* ValueType.type */
+		field_uint(&m, 2, 7); /* ValueType.unit */
+		field_msg(&b, 11, &m); /* period_type */
+	}
+	field_uint(&b, 12, 10); /* period */
+	field_str(&b, "");
+	expect_error(b.data, b.len, "period_type");
 	free(b.data);
 }
 

@@ -68,6 +68,9 @@ static const char libfx_c[] =
 	"{ volatile int v = x; for (int i = 0; i < 3; i++) v += i; return v; }\n"
 	"__attribute__((noinline)) static int fx_lib_static(int x)\n"
 	"{ volatile int v = x * 2; return v + 1; }\n"
+	/* Hand-written code without CFI: no FDE covers it. */
+	"__asm__(\".text\\n.type fx_nocfi, @function\\nfx_nocfi:\\n\\tnop\\n\\tnop\\n\\tret\\n\"\n"
+	"        \".size fx_nocfi, .-fx_nocfi\\n\");\n"
 	"void fx_lib_addrs(void **func, void **stat)\n"
 	"{ *func = (void *)fx_lib_func; *stat = (void *)fx_lib_static; fx_lib_static(1); }\n";
 
@@ -99,29 +102,24 @@ static const char fx_memfd_c[] =
 static char dir[PATH_MAX];
 static bool have_cc;
 
-/* Link-time value and size of a symbol, from nm. */
-static void nm_sym(const char *file, const char *name, uint64_t *value, uint64_t *size)
+/* Whether an FDE of file covers link-time address addr, by readelf; *start is where it starts. */
+static bool readelf_fde_start(const char *file, uint64_t addr, uint64_t *start)
 {
-	char cmd[PATH_MAX + 64], line[1024];
+	FILE *p = command_output("readelf --debug-dump=frames '%s'", file);
+	char line[1024];
 	bool found = false;
-	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "nm -S --defined-only '%s'", file);
-	p = popen(cmd, "r");
-	assert_non_null(p);
 	while (fgets(line, sizeof(line), p)) {
-		unsigned long long v, s;
-		char type, sym[512];
+		const char *pc = strstr(line, " FDE ") ? strstr(line, "pc=") : NULL;
+		unsigned long long lo, hi;
 
-		if (sscanf(line, "%llx %llx %c %511s", &v, &s, &type, sym) == 4 &&
-		    !strcmp(sym, name)) {
-			*value = v;
-			*size = s;
+		if (pc && sscanf(pc, "pc=%llx..%llx", &lo, &hi) == 2 && lo <= addr && addr < hi) {
+			*start = lo;
 			found = true;
 		}
 	}
 	pclose(p);
-	assert_true(found);
+	return found;
 }
 
 struct child {
@@ -583,7 +581,7 @@ static void check_process(const char *exe, bool pie)
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0); /* known: nothing to do */
 
 	for (int pass = 0; pass < 2; pass++) {
-		nm_sym(exe, "fx_alpha", &value, &size);
+		nm_symbol(exe, "fx_alpha", &value, &size);
 		a = child_addr(&c, "fx_alpha");
 		expect_frame(r, c.pid, a, false, "fx_alpha", SYM_OK, &loc);
 		assert_int_equal(loc.address, value);
@@ -602,12 +600,12 @@ static void check_process(const char *exe, bool pie)
 		assert_string_not_equal(loc.frames[0].name, "fx_alpha");
 		assert_int_equal(loc.address, value - 1);
 
-		nm_sym(exe, "fx_static", &value, &size);
+		nm_symbol(exe, "fx_static", &value, &size);
 		expect_frame(r, c.pid, child_addr(&c, "fx_static") + 1, false, "fx_static", SYM_OK,
 			     &loc);
 		assert_int_equal(loc.address, value + 1);
 
-		nm_sym(exe, "fx_caller", &value, &size);
+		nm_symbol(exe, "fx_caller", &value, &size);
 		a = child_addr(&c, "ret_in_fx_caller");
 		expect_frame(r, c.pid, a, true, "fx_caller", SYM_OK, &loc);
 		assert_int_equal(loc.address, a - child_addr(&c, "fx_caller") + value - 1);
@@ -622,8 +620,8 @@ static void check_process(const char *exe, bool pie)
 	assert_true(st.hits > 0);
 	assert_true(st.cache_bytes > 0);
 	sym_resolver__drop_process(r, c.pid);
-	expect_frame(r, c.pid, child_addr(&c, "fx_alpha"), false, "[unknown]", SYM_PROCESS_GONE,
-		     &loc);
+	expect_frame(r, c.pid, child_addr(&c, "fx_alpha"), false, "[process unknown]",
+		     SYM_PROCESS_GONE, &loc);
 	assert_null(loc.module.path);
 	sym_resolver__stats(r, &st);
 	assert_int_equal(st.processes, 0);
@@ -649,12 +647,12 @@ static void check_lib_frames(struct sym_resolver *r, const struct child *c, cons
 	struct sym_location loc;
 	uint64_t value, size;
 
-	nm_sym(lib, "fx_lib_func", &value, &size);
+	nm_symbol(lib, "fx_lib_func", &value, &size);
 	expect_frame(r, c->pid, child_addr(c, "fx_lib_func") + 2, false, "fx_lib_func", SYM_OK,
 		     &loc);
 	assert_int_equal(loc.address, value + 2);
 	assert_string_equal(loc.module.path, module);
-	nm_sym(lib, "fx_lib_static", &value, &size);
+	nm_symbol(lib, "fx_lib_static", &value, &size);
 	expect_frame(r, c->pid, child_addr(c, "fx_lib_static") + 3, false, "fx_lib_static",
 		     SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 3);
@@ -694,7 +692,7 @@ static void test_process_deleted_binary(void **state)
 	r = new_resolver(NULL, 0);
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
 	reap(&c);
-	nm_sym(fx("fx_pie"), "fx_alpha", &value, &size);
+	nm_symbol(fx("fx_pie"), "fx_alpha", &value, &size);
 	expect_frame(r, c.pid, child_addr(&c, "fx_alpha") + 1, false, "fx_alpha", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 1);
 	assert_string_equal(loc.module.path, fx("fx_deleted"));
@@ -807,12 +805,12 @@ static void check_fake_lib(const char *lib, const char *truth, uint64_t base,
 	fake_proc(proc, 100, 1, NULL, maps);
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 100), 0);
-	nm_sym(truth, "fx_lib_func", &value, &size);
+	nm_symbol(truth, "fx_lib_func", &value, &size);
 	expect_frame(r, 100, base + value + 5, false, "fx_lib_func", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 5);
 	expect_frame(r, 100, base + value + size, true, "fx_lib_func", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + size - 1);
-	nm_sym(truth, "fx_lib_static", &value, &size);
+	nm_symbol(truth, "fx_lib_static", &value, &size);
 	foff = loc.file_offset - loc.address + value; /* same segment */
 	expect_frame(r, 100, base + value, false, static_name, static_reason, &loc);
 	assert_int_equal(loc.file_offset, foff);
@@ -832,10 +830,49 @@ static void test_fake_lib_layouts(void **state)
 	check_fake_lib(fx("libfx_text.so"), fx("libfx_text.so"), 0x7f2000000000,
 		       "fx_lib_static", SYM_OK);
 	/* Stripped: .dynsym names exported functions; a static one is module+0xOFF. */
-	nm_sym(fx("libfx.so"), "fx_lib_static", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_lib_static", &value, &size);
 	snprintf(name, sizeof(name), "libfx_stripped.so+0x%" PRIx64, value);
 	check_fake_lib(fx("libfx_stripped.so"), fx("libfx.so"), 0x7f3000000000, name,
 		       SYM_NO_SYMBOLS);
+}
+
+/*
+ * A stripped library: every address inside a function .dynsym does not name is named by the
+ * start of its function (its FDE), at the file offset nm gives the unstripped build's symbol;
+ * code without CFI keeps its own offset.
+ */
+static void test_stripped_cfi_starts(void **state)
+{
+	const uint64_t base = 0x7f4000000000;
+	char proc[PATH_MAX], maps[4096], want[128];
+	struct sym_resolver *r;
+	struct sym_location loc;
+	uint64_t value, size, seg_skew;
+
+	skip_without_cc();
+	pathf(proc, "%s/proc-stripped-cfi", dir);
+	maps_for_elf(fx("libfx_stripped.so"), base, maps, sizeof(maps));
+	fake_proc(proc, 105, 1, NULL, maps);
+	r = new_resolver(proc, 0);
+	assert_int_equal(sym_resolver__add_process(r, 105), 0);
+	nm_symbol(fx("libfx.so"), "fx_lib_static", &value, &size);
+	assert_true(size > 1);
+	assert_int_equal(sym_resolver__resolve(r, 105, base + value, false, &loc), 0);
+	seg_skew = loc.file_offset - loc.address; /* file offset - link-time address */
+	snprintf(want, sizeof(want), "libfx_stripped.so+0x%" PRIx64, value + seg_skew);
+	for (uint64_t a = value; a < value + size; a++)
+		expect_frame(r, 105, base + a, false, want, SYM_NO_SYMBOLS, &loc);
+	/* A return address just past the function is looked up at its last byte. */
+	expect_frame(r, 105, base + value + size, true, want, SYM_NO_SYMBOLS, &loc);
+	assert_int_equal(loc.file_offset, value + size - 1 + seg_skew);
+	/* .dynsym still names exported functions. */
+	nm_symbol(fx("libfx.so"), "fx_lib_func", &value, &size);
+	expect_frame(r, 105, base + value + 1, false, "fx_lib_func", SYM_OK, &loc);
+	/* No FDE: the address is its own name. */
+	nm_symbol(fx("libfx.so"), "fx_nocfi", &value, &size);
+	snprintf(want, sizeof(want), "libfx_stripped.so+0x%" PRIx64, value + 1 + seg_skew);
+	expect_frame(r, 105, base + value + 1, false, want, SYM_NO_SYMBOLS, &loc);
+	sym_resolver__free(r);
 }
 
 static void test_fake_nopie(void **state)
@@ -851,7 +888,7 @@ static void test_fake_nopie(void **state)
 	fake_proc(proc, 101, 1, NULL, maps);
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 101), 0);
-	nm_sym(fx("fx_nopie"), "fx_static", &value, &size);
+	nm_symbol(fx("fx_nopie"), "fx_static", &value, &size);
 	expect_frame(r, 101, value + 2, false, "fx_static", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 2);
 	/* The address is in the file, so the module covers it. */
@@ -957,14 +994,22 @@ static void test_corrupt_elf(void **state)
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 102), 0);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t a = ((i + 1) << 20) + 0x123;
+		uint64_t a = ((i + 1) << 20) + 0x123, off, start;
 
 		assert_int_equal(sym_resolver__resolve(r, 102, a, false, &loc), 0);
 		assert_int_equal(loc.file_offset, 0x1123);
 		/* Damage to .symtab alone leaves .dynsym, which names exported functions. */
 		if (loc.reason == SYM_OK && i >= 5 && i <= 7)
 			continue;
-		snprintf(want, sizeof(want), "%s+0x1123", names[i]);
+		/*
+		 * Where libelf takes the file and its program headers are whole, .eh_frame_hdr
+		 * still says where functions start (libelf refuses xshnum's 2^40 sections).
+		 */
+		off = 0x1123;
+		if (i >= 2 && i <= 7 && i != 4 &&
+		    readelf_fde_start(fx("libfx.so"), loc.address, &start))
+			off = start + (loc.file_offset - loc.address);
+		snprintf(want, sizeof(want), "%s+0x%" PRIx64, names[i], off);
 		assert_string_equal(loc.frames[0].name, want);
 		assert_int_equal(loc.reason, SYM_NO_SYMBOLS);
 	}
@@ -998,7 +1043,7 @@ static void test_fallbacks(void **state)
 		     &loc);
 	expect_frame(r, 103, 0x50000, false, "[unknown]", SYM_UNMAPPED, &loc);
 	assert_null(loc.module.path);
-	expect_frame(r, 104, 0x10010, false, "[unknown]", SYM_PROCESS_GONE, &loc);
+	expect_frame(r, 104, 0x10010, false, "[process unknown]", SYM_PROCESS_GONE, &loc);
 	assert_int_equal(sym_resolver__add_process(r, 104), -ESRCH);
 	sym_resolver__free(r);
 }
@@ -1015,7 +1060,7 @@ static void test_pid_reuse(void **state)
 	pathf(proc, "%s/proc-reuse", dir);
 	maps_for_elf(fx("libfx.so"), 0x7f0000000000, maps_a, sizeof(maps_a));
 	maps_for_elf(fx("libfx_stripped.so"), 0x7f0000000000, maps_b, sizeof(maps_b));
-	nm_sym(fx("libfx.so"), "fx_lib_static", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_lib_static", &value, &size);
 	fake_proc(proc, 105, 1000, NULL, maps_a);
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 105), 0);
@@ -1052,7 +1097,7 @@ static void test_rescan(void **state)
 	fake_proc(proc, 106, 1, NULL, maps);
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 106), 0);
-	nm_sym(fx("libfx.so"), "fx_lib_func", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_lib_func", &value, &size);
 	len = strlen(maps);
 	maps_for_elf(fx("libfx_other.so"), 0x7f5000000000, maps + len, sizeof(maps) - len);
 	fake_proc(proc, 106, 1, NULL, maps);
@@ -1082,7 +1127,7 @@ static void test_rescan_zombie(void **state)
 	fake_proc(proc, 108, 1, NULL, maps);
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 108), 0);
-	nm_sym(fx("libfx.so"), "fx_lib_func", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_lib_func", &value, &size);
 	fake_proc(proc, 108, 1, NULL, "");
 	usleep(SYM_RESCAN_NS / 1000 + 100000);
 	/* The unknown address triggers the rescan, which finds no mm. */
@@ -1106,7 +1151,7 @@ static void test_empty_snapshot_rescans_at_once(void **state)
 	assert_int_equal(sym_resolver__add_process(r, 109), 0);
 	maps_for_elf(fx("libfx.so"), 0x7f0000000000, maps, sizeof(maps));
 	fake_proc(proc, 109, 1, NULL, maps);
-	nm_sym(fx("libfx.so"), "fx_lib_func", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_lib_func", &value, &size);
 	expect_frame(r, 109, 0x7f0000000000 + value, false, "fx_lib_func", SYM_OK, &loc);
 	sym_resolver__free(r);
 }
@@ -1156,7 +1201,7 @@ static void test_container_root(void **state)
 	r = new_resolver(proc, 0);
 	assert_int_equal(sym_resolver__add_process(r, 107), 0);
 	assert_int_equal(sym_procs__find(&r->procs, 107)->root, SYM_ROOT_OTHER);
-	nm_sym(fx("libfx.so"), "fx_lib_func", &value, &size);
+	nm_symbol(fx("libfx.so"), "fx_lib_func", &value, &size);
 	expect_frame(r, 107, 0x7f0000000000 + value, false, "fx_lib_func", SYM_OK, &loc);
 	assert_string_equal(loc.module.path, "/opt/libfx.so");
 	expect_frame(r, 107, 0x7f9000000010, false, "escape.so+0x1010", SYM_NO_FILE, &loc);
@@ -1462,6 +1507,7 @@ int main(void)
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_vdso),
 		cmocka_unit_test(test_fake_lib_layouts),
+		cmocka_unit_test(test_stripped_cfi_starts),
 		cmocka_unit_test(test_fake_nopie),
 		cmocka_unit_test(test_corrupt_elf),
 		cmocka_unit_test(test_fallbacks),

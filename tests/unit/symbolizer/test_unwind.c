@@ -486,23 +486,38 @@ static void free_sections(struct sections *s)
 /* Link-time address of a symbol, from nm. */
 static uint64_t nm_addr(const char *file, const char *name)
 {
-	char cmd[PATH_MAX + 64], line[512];
-	uint64_t addr = 0;
-	FILE *p;
+	uint64_t value, size;
 
-	snprintf(cmd, sizeof(cmd), "nm --defined-only '%s'", file);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
-		unsigned long long v;
-		char type, sym[256];
+	nm_symbol(file, name, &value, &size);
+	return value;
+}
 
-		if (sscanf(line, "%llx %c %255s", &v, &type, sym) == 3 && !strcmp(sym, name))
-			addr = v;
+/* A function's symbol value and size from nm -S, as [start, end). */
+static struct sym_uw_range nm_range(const char *file, const char *name)
+{
+	uint64_t value, size;
+
+	nm_symbol(file, name, &value, &size);
+	assert_true(size > 0);
+	return (struct sym_uw_range){value, value + size};
+}
+
+/* The FDE ranges of s cover the chain's functions exactly as their symbols do. */
+static void check_ranges(const struct sym_uw_section *s, const char *exe)
+{
+	struct sym_uw_range *r = calloc(s->n, sizeof(*r));
+
+	assert_non_null(r);
+	sym_uw_section__ranges(s, r);
+	for (size_t k = 0; k < sizeof(chain) / sizeof(chain[0]); k++) {
+		struct sym_uw_range want = nm_range(exe, chain[k]);
+		const struct sym_uw_entry *en = sym_uw_section__find(s, want.start + 1);
+
+		assert_non_null(en);
+		assert_int_equal(r[en - s->table].start, want.start);
+		assert_int_equal(r[en - s->table].end, want.end);
 	}
-	pclose(p);
-	assert_true(addr != 0);
-	return addr;
+	free(r);
 }
 
 /* .eh_frame_hdr's table and a walk of .eh_frame agree, and find the fixture's functions. */
@@ -534,6 +549,7 @@ static void test_tables_agree(void **state)
 	}
 	assert_null(sym_uw_section__find(&a, a.lo - 1));
 	assert_null(sym_uw_section__find(&a, a.hi));
+	check_ranges(&a, exe);
 	sym_uw_section__release(&a);
 	sym_uw_section__release(&b);
 	free_sections(&s);
@@ -545,6 +561,7 @@ static void test_tables_agree(void **state)
 	assert_int_equal(sym_uw__convert_debug_frame(s.dbg, s.dbg_len, &d), 0);
 	assert_true(d.datarel);
 	assert_non_null(sym_uw_section__find(&d, nm_addr(exe, "fx_b") + 1));
+	check_ranges(&d, exe);
 	sym_uw_section__release(&d);
 	free_sections(&s);
 }

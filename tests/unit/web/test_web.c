@@ -201,22 +201,32 @@ static struct fmt_profile *folded(const char *text)
 	return p;
 }
 
+/* Runs web_top_json(p, o) and checks that the JSON holds each of want (NULL-terminated). */
+static void top_has(const struct fmt_profile *p, const struct web_top_opts *o,
+		    const char *const *want)
+{
+	struct profd_strbuf sb = {0};
+
+	assert_int_equal(web_top_json(p, o, &sb), 0);
+	for (; *want; want++)
+		if (!strstr(sb.buf, *want))
+			fail_msg("%s\nholds no %s", sb.buf, *want);
+	profd_strbuf_release(&sb);
+}
+
 static void test_top(void **state)
 {
 	/* Recursion counts once in total; self is the leaf only. */
 	struct fmt_profile *p = folded("app;main;f;f;g 6\napp;main;f 3\napp;main 1\n");
-	struct web_top_opts o = {.limit = 10};
 	struct profd_strbuf sb = {0};
 
-	assert_int_equal(web_top_json(p, &o, &sb), 0);
-	assert_non_null(strstr(sb.buf, "{\"total\":10,\"count\":3,\"functions\":["
-					"{\"name\":\"g\",\"file\":\"\",\"self\":6,\"total\":6,"));
-	assert_non_null(strstr(sb.buf, "{\"name\":\"f\",\"file\":\"\",\"self\":3,\"total\":9,"));
-	assert_non_null(strstr(sb.buf, "{\"name\":\"main\",\"file\":\"\",\"self\":1,\"total\":10,"));
-	profd_strbuf_reset(&sb);
-	o.by_total = true;
-	o.limit = 1;
-	assert_int_equal(web_top_json(p, &o, &sb), 0);
+	top_has(p, &(struct web_top_opts){.limit = 10}, (const char *const[]){
+		"{\"total\":10,\"count\":3,\"functions\":["
+		"{\"name\":\"g\",\"file\":\"\",\"self\":6,\"total\":6,",
+		"{\"name\":\"f\",\"file\":\"\",\"self\":3,\"total\":9,",
+		"{\"name\":\"main\",\"file\":\"\",\"self\":1,\"total\":10,", NULL});
+	assert_int_equal(web_top_json(p, &(struct web_top_opts){.by_total = true, .limit = 1}, &sb),
+			 0);
 	assert_non_null(strstr(sb.buf, "\"functions\":[{\"name\":\"main\""));
 	assert_null(strstr(sb.buf, "\"f\""));
 	profd_strbuf_release(&sb);
@@ -224,14 +234,33 @@ static void test_top(void **state)
 
 	/* by_comm: the same function in two programs is two rows, each with its program. */
 	p = folded("cc1;main;memcpy 5\npostgres;main;memcpy 2\ncc1;main;parse 3\n");
-	o = (struct web_top_opts){.limit = 10, .by_comm = true};
-	assert_int_equal(web_top_json(p, &o, &sb), 0);
-	assert_non_null(strstr(sb.buf, "{\"total\":10,\"count\":5,\"functions\":["
-					"{\"name\":\"memcpy\",\"comm\":\"cc1\",\"file\":\"\",\"self\":5,"));
-	assert_non_null(strstr(sb.buf, "{\"name\":\"parse\",\"comm\":\"cc1\",\"file\":\"\",\"self\":3,"));
-	assert_non_null(strstr(sb.buf, "{\"name\":\"memcpy\",\"comm\":\"postgres\",\"file\":\"\",\"self\":2,"));
-	assert_non_null(strstr(sb.buf, "{\"name\":\"main\",\"comm\":\"cc1\",\"file\":\"\",\"self\":0,\"total\":8,"));
-	profd_strbuf_release(&sb);
+	top_has(p, &(struct web_top_opts){.limit = 10, .by_comm = true}, (const char *const[]){
+		"{\"total\":10,\"count\":5,\"functions\":["
+		"{\"name\":\"memcpy\",\"comm\":\"cc1\",\"file\":\"\",\"self\":5,",
+		"{\"name\":\"parse\",\"comm\":\"cc1\",\"file\":\"\",\"self\":3,",
+		"{\"name\":\"memcpy\",\"comm\":\"postgres\",\"file\":\"\",\"self\":2,",
+		"{\"name\":\"main\",\"comm\":\"cc1\",\"file\":\"\",\"self\":0,\"total\":8,", NULL});
+	fmt_profile__free(p);
+}
+
+static void test_top_short_names(void **state)
+{
+	struct fmt_profile *p = folded("app;main;int ns::f(int);void ns::f(long) 4\n"
+				       "app;main;int ns::f(int) 2\nsh;int ns::f(int) 1\n");
+
+	/* Overloads share the short name: one row, each sample once in its total. */
+	top_has(p, &(struct web_top_opts){.limit = 10}, (const char *const[]){
+		"{\"total\":7,\"count\":2,\"functions\":["
+		"{\"name\":\"ns::f\",\"file\":\"\",\"self\":7,\"total\":7,", NULL});
+	top_has(p, &(struct web_top_opts){.limit = 10, .by_comm = true}, (const char *const[]){
+		"\"count\":3,\"functions\":[{\"name\":\"ns::f\",\"comm\":\"app\",\"file\":\"\","
+		"\"self\":6,\"total\":6,",
+		"{\"name\":\"ns::f\",\"comm\":\"sh\",\"file\":\"\",\"self\":1,\"total\":1,", NULL});
+	/* Whole names: two functions. */
+	top_has(p, &(struct web_top_opts){.limit = 10, .full_names = true}, (const char *const[]){
+		"\"count\":3,\"functions\":[{\"name\":\"void ns::f(long)\",\"file\":\"\","
+		"\"self\":4,\"total\":4,",
+		"{\"name\":\"int ns::f(int)\",\"file\":\"\",\"self\":3,\"total\":7,", NULL});
 	fmt_profile__free(p);
 }
 
@@ -452,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_query_params),
 		cmocka_unit_test(test_wall_times),
 		cmocka_unit_test(test_top),
+		cmocka_unit_test(test_top_short_names),
 		cmocka_unit_test(test_tree),
 		cmocka_unit_test(test_tree_paths_and_names),
 		cmocka_unit_test(test_tree_cache),
