@@ -173,9 +173,10 @@ static int count_target(struct prof_live *l, const struct fmt_profile *p,
 	struct live_target *t;
 	int64_t count = s->count;
 	uint64_t h, v;
+	int err = find_cgroup(l, fmt_cgroup_desc_of(p, s, &d), &cgroup);
 
-	if (l->ntargets == MAX_TARGETS || find_cgroup(l, fmt_cgroup_desc_of(p, s, &d), &cgroup))
-		return 0; /* still in the profile, just not in the picker */
+	if (err)
+		return err;
 	h = target_hash(pid, comm, cgroup);
 	while ((v = profd_htab_next(&l->target_index, h, &pos))) {
 		t = &l->targets[v - 1];
@@ -184,6 +185,8 @@ static int count_target(struct prof_live *l, const struct fmt_profile *p,
 			return 0;
 		}
 	}
+	if (l->ntargets == MAX_TARGETS)
+		return 0; /* still in the profile, just not in the picker */
 	if (PROFD_ARRAY_RESERVE(l->targets, l->cap_targets, l->ntargets + 1, 64))
 		return -ENOMEM;
 	t = &l->targets[l->ntargets];
