@@ -394,6 +394,23 @@ static int read_url(struct store_pyroscope *p, const struct store_push_opts *o, 
 	return o->auth_file ? read_auth_file(o->auth_file, userpwd) : 0;
 }
 
+/* --push-ca read now: a file that is missing is bad input, not a TLS failure an hour later. */
+static int check_ca_file(const char *path)
+{
+	FILE *f = path ? fopen(path, "re") : NULL;
+	int err;
+
+	if (!path)
+		return 0;
+	if (!f) {
+		err = -errno;
+		pr_warn("push: --push-ca %s: %s", path, strerror(-err));
+		return err;
+	}
+	fclose(f);
+	return 0;
+}
+
 int store_pyroscope__init(struct store_pyroscope *p, const struct store_push_opts *o)
 {
 	struct store_http_opts ho = {.ca_file = o->ca_file, .headers = o->headers,
@@ -404,7 +421,7 @@ int store_pyroscope__init(struct store_pyroscope *p, const struct store_push_opt
 	memset(p, 0, sizeof(*p));
 	p->freq = o->freq;
 	p->full_names = o->full_names;
-	err = read_url(p, o, &userpwd);
+	err = read_url(p, o, &userpwd) ?: check_ca_file(o->ca_file);
 	if (!err && (err = build_labels(p, o->labels)) == -EINVAL)
 		pr_warn("push: --labels %s: expected KEY=VALUE[,KEY=VALUE...]", o->labels);
 	if (!err && userpwd && !strncmp(p->ingest, "http:", 5))
