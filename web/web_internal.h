@@ -187,7 +187,8 @@ int web_api_tree(const struct web_request *rq, struct web_reply *rp);
 
 /* ---- tree_cache.c: the last trees built, shared read-only between requests ---- */
 
-#define WEB_TREE_KEY 640
+/* Room for every field of a tree's key: a comm (255) and a cgroup (4096) filter, and numbers. */
+#define WEB_TREE_KEY 4800
 
 struct web_tree_cache;
 

@@ -227,6 +227,17 @@ wait_for "$ART/agent.err" "agent: sampling" 20
 both 5
 curl -sf "http://127.0.0.1:$HPORT/api/targets" >"$ART/targets.json"
 curl -sf "http://127.0.0.1:$HPORT/folded?cgroup=$REL/b.service" >"$ART/web_b.folded"
+# The page in Chromium: the picker groups by unit; a unit, or a program in one, is a choice.
+if need_browser fleet.browser; then
+	MODE=units PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$HPORT" ART="$ART" CGROUP_ROOT="$REL" \
+		UNIT_A=a.service UNIT_B=b.service timeout 120 node "$TOP/tests/e2e/browser.mjs" \
+		>"$TMP/units.out" 2>"$ART/units.node.err"
+	rc=$?
+	sed 's/^\(PASS\|FAIL\|SKIP\) browser\./\1 fleet.browser./' "$TMP/units.out"
+	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/units.out"; then
+		fail fleet.browser.run "node exited $rc: $(tail -5 "$ART/units.node.err" | tr '\n' ' ')"
+	fi
+fi
 # Until the windows of the workloads went out: nothing queued or spooled, 7 windows sent.
 i=0
 while [ $i -lt 100 ]; do
