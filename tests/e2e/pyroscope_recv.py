@@ -16,7 +16,9 @@ With --tls, it speaks HTTPS with that certificate and key (an authenticating pro
 with --auth, a request without that basic-auth pair is answered 401 and counted in
 DIR/unauthorized.txt. Each accepted request appends "NNNN AUTH ORGID" to DIR/headers.txt: AUTH
 is the user name it authenticated as ("-" without an Authorization header), ORGID the
-X-Scope-OrgID header ("-" without one).
+X-Scope-OrgID header ("-" without one). A request in a proxy's form (an absolute URL on the
+request line) is taken too: "NNNN HOST:PORT" of its URL goes to DIR/targets.txt ("NNNN -" for
+one sent directly).
 """
 import argparse
 import base64
@@ -114,6 +116,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with open(os.path.join(DIR, "index.txt"), "a") as f:
             f.write(f"{name} {q['name'][0]} {q['from'][0]} {q['until'][0]} {q['sampleRate'][0]}\n")
         note("headers.txt", f"{name} {who[0] if who else '-'} {self.headers.get('X-Scope-OrgID', '-')}")
+        note("targets.txt", f"{name} {url.netloc or '-'}")
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()

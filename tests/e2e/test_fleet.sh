@@ -9,7 +9,8 @@
 # workload whose perf map is /tmp/perf-1.map in a private /tmp is named. Pushes go over HTTPS
 # to a receiver with a CA made here by openssl, with basic auth and X-Scope-OrgID, a series per
 # unit; with the wrong CA or password the agent says so once, counts it and keeps sampling and
-# spooling. Outputs are kept in tests/artifacts/test_fleet/.
+# spooling. A push to a name that does not resolve goes through the proxy the environment
+# names. Outputs are kept in tests/artifacts/test_fleet/.
 . "$(dirname "$0")/lib.sh"
 
 TAGS="$TOP/tests/e2e/pprof_tags.py"
@@ -367,4 +368,28 @@ if [ "$rc" = 0 ] && [ "$lines" = 1 ] && [ "${n:-0}" -ge 1 ] && [ "$spooled" -ge 
 	pass fleet.push_refused_login_once_and_spooled
 else
 	fail fleet.push_refused_login_once_and_spooled "exit $rc; $lines lines, ${n:-?} counted, $spooled spooled: $(grep push: "$ART/wrong_password.err" | head -2 | tr '\n' ' ')"
+fi
+
+# ---- proxies from the environment: a push to a name nothing here resolves goes to http_proxy ----
+PPORT=$(freeport)
+python3 "$TOP/tests/e2e/pyroscope_recv.py" "$PPORT" "$TMP/proxied" 2>"$ART/proxy_recv.err" &
+PIDS="$PIDS $!"
+http_proxy="http://127.0.0.1:$PPORT" no_proxy="" NO_PROXY="" "$PROFD" agent \
+	--store "$TMP/store_proxy" --window 1 --push "http://pyroscope.invalid:4040" \
+	2>"$ART/proxy_agent.err" &
+p=$!
+PIDS="$PIDS $p"
+i=0 # until a window went through the proxy (the agent retries while it is not listening yet)
+while [ $i -lt 60 ] && [ ! -s "$TMP/proxied/targets.txt" ]; do
+	sleep 0.5
+	i=$((i + 1))
+done
+kill -TERM "$p"
+wait "$p"
+rc=$?
+if [ "$rc" = 0 ] && grep -q ' pyroscope\.invalid:4040$' "$TMP/proxied/targets.txt" &&
+	[ ! -s "$TMP/proxied/errors.txt" ]; then
+	pass fleet.push_proxy_from_environment
+else
+	fail fleet.push_proxy_from_environment "exit $rc; through the proxy: $(head -2 "$TMP/proxied/targets.txt" 2>/dev/null | tr '\n' ' '); $(grep push: "$ART/proxy_agent.err" | head -2 | tr '\n' ' ')"
 fi
