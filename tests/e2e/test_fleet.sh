@@ -42,10 +42,11 @@ have_go() { command -v go >/dev/null 2>&1; }
 # The workloads end on their own; cleanup waits for them to leave before removing the cgroups.
 cleanup_fleet() {
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	for c in "$P/a.service" "$P/b.service" "$P/jit" "$P"; do
+	for c in "$P/a.service" "$P/b.service" "$P/jit" "$P/brief.scope" "$P"; do
 		for p in $(cat "$c/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 	done
 	i=0
+	rmdir "$P/brief.scope" 2>/dev/null
 	while [ $i -lt 50 ] && ! rmdir "$P/a.service" "$P/b.service" "$P/jit" "$P" 2>/dev/null; do
 		[ -d "$P" ] || break
 		sleep 0.1
@@ -163,6 +164,35 @@ if [ "$rc" = 1 ] && [ "$(wc -l <"$ART/nocgroup.err")" = 1 ] && grep -q "^profd: 
 	pass fleet.cgroup_missing_one_line
 else
 	fail fleet.cgroup_missing_one_line "exit $rc: $(tr '\n' ' ' <"$ART/nocgroup.err")"
+fi
+
+# ---- a cgroup removed before profd's last read of the samples still has its path ----
+mkdir "$P/brief.scope"
+"$PROFD" --cgroup "$REL" -F 499 -v -o "$ART/removed.pb.gz" 2>"$ART/removed.err" &
+p=$!
+PIDS="$PIDS $p"
+wait_for "$ART/removed.err" "sampling .* at 499 Hz" 20 || echo "profd did not start" >>"$ART/removed.err"
+in_cgroup "$P/brief.scope" "$WL/recurse" 20 1 >/dev/null
+i=0 # its tasks leave it as they are reaped
+while [ $i -lt 50 ] && ! rmdir "$P/brief.scope" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+gone=yes
+[ -d "$P/brief.scope" ] && gone=no
+kill -INT "$p"
+wait "$p"
+rc=$?
+if ! have_go; then
+	skip fleet.removed_cgroup_keeps_path "go is not installed"
+else
+	python3 "$TAGS" "$ART/removed.pb.gz" cgroup >"$ART/removed.cgroups" 2>&1
+	n=$(awk -v c="$REL/brief.scope" '$2 == c { print $1 }' "$ART/removed.cgroups")
+	if [ "$rc" = 0 ] && [ "$gone" = yes ] && [ "${n:-0}" -ge 50 ]; then
+		pass fleet.removed_cgroup_keeps_path
+	else
+		fail fleet.removed_cgroup_keeps_path "exit $rc, removed: $gone; cgroups: $(tr '\n' ' ' <"$ART/removed.cgroups")"
+	fi
 fi
 
 # ---- a JIT's perf map in its own root: /tmp/perf-1.map of a process that is PID 1 inside ----
