@@ -167,18 +167,13 @@ static bool find_name(const char *s, size_t n, size_t *start, size_t *end)
 	return *end > *start;
 }
 
-/* The part of name[0..n) people read: a substring of it. */
-static void short_range(const char *name, size_t n, size_t *start, size_t *end)
+/* One shortening of the declaration name[0..n) to [*start, *end); false if it is none. */
+static bool shorten_once(const char *name, size_t n, size_t *start, size_t *end)
 {
 	size_t a, b;
 
-	*start = 0;
-	*end = n;
-	for (size_t k = 0; k < sizeof(special_prefixes) / sizeof(special_prefixes[0]); k++)
-		if (starts_with(name, n, special_prefixes[k]))
-			return;
 	if (!memchr(name, '(', n) || !find_name(name, n, &a, &b))
-		return;
+		return false;
 	/* A function returning a function pointer: "int (*f<int>())()" names f<int>. */
 	while (b - a > 3 && name[a] == '(' && (name[a + 1] == '*' || name[a + 1] == '&') &&
 	       name[b - 1] == ')') {
@@ -192,6 +187,27 @@ static void short_range(const char *name, size_t n, size_t *start, size_t *end)
 	}
 	*start = a;
 	*end = b;
+	return true;
+}
+
+/*
+ * The part of name[0..n) people read: a substring of it. Shortened until it holds, so that a
+ * short name is its own short name and profd's output reads back unchanged (a malformed
+ * "f(int)(x)" loses one parameter list per pass; found by fuzz_folded).
+ */
+static void short_range(const char *name, size_t n, size_t *start, size_t *end)
+{
+	size_t a, b;
+
+	*start = 0;
+	*end = n;
+	for (size_t k = 0; k < sizeof(special_prefixes) / sizeof(special_prefixes[0]); k++)
+		if (starts_with(name, n, special_prefixes[k]))
+			return;
+	while (shorten_once(name + *start, *end - *start, &a, &b) && b - a < *end - *start) {
+		*end = *start + b;
+		*start += a;
+	}
 }
 
 /* The end of the template argument list that opens at s[i] (n if it never closes). */

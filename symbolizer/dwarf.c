@@ -85,6 +85,13 @@ struct urange {
 	uint32_t unit;
 };
 
+/* Where a section's bytes are in memory. */
+struct span {
+	const char *lo, *hi;
+};
+
+#define INFO_SECTIONS_MAX 4
+
 struct sym_dwarf {
 	Elf *elf;
 	Dwarf *dw;
@@ -95,6 +102,8 @@ struct sym_dwarf {
 	uint32_t next_key;
 	struct sym_dcache names; /* demangled linkage names, by scope key */
 	size_t bytes;		 /* everything but names */
+	struct span inline_strings[INFO_SECTIONS_MAX]; /* .debug_info, .debug_types */
+	size_t nspans;
 };
 
 /* A range of one scope, while a unit is indexed. */
@@ -402,12 +411,29 @@ struct indexer {
 	struct growable scopes, entries;
 };
 
-static const char *attr_string(Dwarf_Die *die, unsigned int name)
+/*
+ * libdw returns a DW_FORM_string attribute as a pointer into .debug_info without checking that
+ * a NUL ends it inside the section: in a damaged file the last string runs past the section's
+ * end (found by fuzz_elf_dwarf). Such a string is dropped; strings in the string sections were
+ * checked whole at open (strings_terminated).
+ */
+static const char *bounded_string(const struct sym_dwarf *d, const char *s)
+{
+	for (size_t i = 0; s && i < d->nspans; i++) {
+		const struct span *sp = &d->inline_strings[i];
+
+		if (s >= sp->lo && s < sp->hi)
+			return memchr(s, 0, (size_t)(sp->hi - s)) ? s : NULL;
+	}
+	return s;
+}
+
+static const char *attr_string(const struct sym_dwarf *d, Dwarf_Die *die, unsigned int name)
 {
 	Dwarf_Attribute a;
 
 	/* Integrated: through DW_AT_abstract_origin and DW_AT_specification. */
-	return dwarf_formstring(dwarf_attr_integrate(die, name, &a));
+	return bounded_string(d, dwarf_formstring(dwarf_attr_integrate(die, name, &a)));
 }
 
 static uint32_t attr_u32(Dwarf_Die *die, unsigned int name)
@@ -424,10 +450,10 @@ static void describe(struct indexer *ix, Dwarf_Die *die, bool inlined, struct sc
 {
 	int line;
 
-	s->name = attr_string(die, DW_AT_name);
-	s->linkage = attr_string(die, DW_AT_linkage_name);
+	s->name = attr_string(ix->d, die, DW_AT_name);
+	s->linkage = attr_string(ix->d, die, DW_AT_linkage_name);
 	if (!s->linkage)
-		s->linkage = attr_string(die, DW_AT_MIPS_linkage_name);
+		s->linkage = attr_string(ix->d, die, DW_AT_MIPS_linkage_name);
 	/* GCC gives internal-linkage C++ functions no linkage name: only "foo", not "ns::foo". */
 	if (!s->linkage && s->name && ix->u->cplus)
 		s->die = dwarf_dieoffset(die);
@@ -699,14 +725,30 @@ void sym_dwarf__free(struct sym_dwarf *d)
 	free(d);
 }
 
+/* Remembers where .debug_info and .debug_types are, for bounded_string(). */
+static void note_inline_strings(struct sym_dwarf *d, Elf_Scn *scn, const char *name)
+{
+	Elf_Data *data;
+
+	if (!name || d->nspans == INFO_SECTIONS_MAX ||
+	    (strcmp(name, ".debug_info") && strcmp(name, ".zdebug_info") &&
+	     strcmp(name, ".debug_types") && strcmp(name, ".zdebug_types")))
+		return;
+	data = elf_getdata(scn, NULL);
+	if (data && data->d_buf && data->d_size)
+		d->inline_strings[d->nspans++] = (struct span){data->d_buf,
+							       (const char *)data->d_buf + data->d_size};
+}
+
 /*
  * libdw hands out strings of .debug_str and .debug_line_str as pointers into the section,
  * checking only that the offset is inside it: a section whose last byte is not NUL would let
  * the last string run past its end. Checked once libdw holds the sections (inflated if
  * compressed); a section libdw did not read has no data here and is skipped.
  */
-static bool strings_terminated(Elf *elf)
+static bool strings_terminated(struct sym_dwarf *d)
 {
+	Elf *elf = d->elf;
 	static const char *const names[] = {".debug_str", ".zdebug_str", ".debug_line_str",
 					    ".zdebug_line_str"};
 	Elf_Scn *scn = NULL;
@@ -725,8 +767,10 @@ static bool strings_terminated(Elf *elf)
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
 		for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
 			str |= !strcmp(name, names[i]);
-		if (!str)
+		if (!str) {
+			note_inline_strings(d, scn, name);
 			continue;
+		}
 		data = elf_getdata(scn, NULL);
 		if (data && data->d_size &&
 		    (!data->d_buf || ((const char *)data->d_buf)[data->d_size - 1]))
@@ -783,7 +827,7 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 	}
 	/* Every section libdw needs is in memory now: libelf must not read fd again. */
 	elf_cntl(elf, ELF_C_FDDONE);
-	if (!strings_terminated(elf)) {
+	if (!strings_terminated(d)) {
 		pr_debug("sym: a DWARF string section does not end in NUL");
 		err = -EBADMSG;
 		goto fail;
@@ -805,9 +849,10 @@ fail:
 }
 
 /* Appends "name::" for a namespace, class, struct or union around a declaration. */
-static void add_qualifier(Dwarf_Die *scope, char *buf, size_t len, size_t *used)
+static void add_qualifier(const struct sym_dwarf *d, Dwarf_Die *scope, char *buf, size_t len,
+			  size_t *used)
 {
-	const char *name = dwarf_diename(scope);
+	const char *name = bounded_string(d, dwarf_diename(scope));
 	int tag = dwarf_tag(scope), n;
 
 	switch (tag) {
@@ -867,7 +912,7 @@ static const char *qualified_name(struct sym_dwarf *d, const struct scope *s)
 	n = dwarf_getscopes_die(&die, &scopes);
 	/* scopes[0] is the declaration itself, scopes[n - 1] its unit. */
 	for (int i = n - 2; i >= 1 && used < sizeof(buf); i--)
-		add_qualifier(&scopes[i], buf, sizeof(buf), &used);
+		add_qualifier(d, &scopes[i], buf, sizeof(buf), &used);
 	free(scopes);
 	if (used && used < sizeof(buf) &&
 	    (size_t)snprintf(buf + used, sizeof(buf) - used, "%s", s->name) < sizeof(buf) - used)

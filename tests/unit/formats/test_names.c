@@ -166,6 +166,28 @@ static void test_other_names(void **state)
 	}
 }
 
+/*
+ * Malformed declarations (from a hand-written or damaged folded file) shorten to a fixed point
+ * too, so that profd's own output reads back unchanged (fuzz_folded found "f(int)(x)").
+ */
+static void test_malformed_fixed_point(void **state)
+{
+	static const char *const names[][2] = {
+		{"a`c:c(int)(?x.B::c(int) 4)", "a`c:c"},
+		{"f(int)(char)(long)", "f"},
+		{"int g(a)(b) const", "g"},
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *got = short_of(names[i][0]), *again = short_of(got);
+
+		assert_string_equal(got, names[i][1]);
+		assert_string_equal(again, got);
+		free(again);
+		free(got);
+	}
+}
+
 static bool utf8_ok(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
@@ -232,6 +254,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cxx_names),
 		cmocka_unit_test(test_other_names),
+		cmocka_unit_test(test_malformed_fixed_point),
 		cmocka_unit_test(test_cut_middle),
 		cmocka_unit_test(test_frame_name),
 	};

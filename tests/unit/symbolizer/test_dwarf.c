@@ -39,7 +39,7 @@
 #define MAX_ADDRS 4096
 #define TRUTH_FRAMES 16
 
-static char dir[PATH_MAX], src[PATH_MAX + 32];
+static char dir[PATH_MAX], src[PATH_MAX + 32], cwd[PATH_MAX];
 static bool have_tools, have_gcc, have_clang;
 static int line_call;	    /* LINE-CALL: where hot() calls churn() */
 static int line_churn[8];   /* LINE-CHURN: churn()'s body */
@@ -505,8 +505,6 @@ static int to_build_id_dir(const char *sub, const char *root, const char *exe)
 
 static int group_setup(void **state)
 {
-	char cwd[PATH_MAX];
-
 	snprintf(dir, sizeof(dir), "/tmp/profd-dwarf-test-XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
@@ -729,6 +727,32 @@ static void test_zstd_sections(void **state)
 	if (access(fx("gcc/inline_hot.zstd"), R_OK))
 		skip(); /* this objcopy cannot write zstd */
 	check_refused(NULL, fx("gcc/inline_hot.zstd"), "hot", "zstd");
+}
+
+/*
+ * A function name that runs to the end of .debug_info without its NUL (a DW_FORM_string libdw
+ * returns unchecked): the name is dropped, never read past the section. Before the fix the name
+ * came back as "f" followed by whatever bytes lay after the section.
+ */
+static void test_unterminated_name(void **state)
+{
+	struct sym_dwarf_opts opts = {.max_bytes = 64u << 20};
+	struct sym_frame frames[SYM_INLINE_MAX];
+	struct sym_dwarf *d = NULL;
+	size_t grew, n;
+	int fd;
+
+	need(have_gcc);
+	assert_int_equal(run("gcc -nostdlib -static -no-pie -o '%s' '%s/tests/dwarf/"
+			     "unterminated_name.s'", fx("unterminated"), cwd), 0);
+	fd = open(fx("unterminated"), O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(sym_dwarf__open(fd, &opts, &d), 0);
+	close(fd);
+	n = sym_dwarf__lookup(d, 0x401001, frames, SYM_INLINE_MAX, &grew);
+	assert_int_equal(n, 1);
+	assert_null(frames[0].name);
+	sym_dwarf__free(d);
 }
 
 /* A debug file the cache cannot hold next to anything else: evicted, read again, still right. */
@@ -1135,6 +1159,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_debug_file),
 		cmocka_unit_test(test_garbage_debug_file),
 		cmocka_unit_test(test_zstd_sections),
+		cmocka_unit_test(test_unterminated_name),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test_teardown(test_debuginfod, debuginfod_teardown),
