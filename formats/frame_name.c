@@ -17,6 +17,17 @@ static void clean_from(struct profd_strbuf *sb, size_t start)
 	}
 }
 
+/*
+ * Whether s[0..n) ends in the folded format's kernel suffix. A short name must not gain it when
+ * its whole name did not end in it: "f()_[k](x)" would shorten to a kernel frame (found by
+ * fuzz_folded). (A line suffix " (file:line)" cannot appear this way: its space would end the
+ * return type.)
+ */
+static bool ends_as_kernel(const char *s, size_t n)
+{
+	return n >= 4 && !memcmp(s + n - 4, "_[k]", 4);
+}
+
 int fmt_frame_name(const struct fmt_profile *p, const struct fmt_location *loc, uint32_t i,
 		   const struct fmt_name_opts *o, struct profd_strbuf *sb)
 {
@@ -36,6 +47,11 @@ int fmt_frame_name(const struct fmt_profile *p, const struct fmt_location *loc, 
 		err = profd_strbuf_puts(sb, name);
 	else
 		err = fmt_short_name(name, sb);
+	if (!err && sb->len - start < strlen(name) &&
+	    ends_as_kernel(sb->buf + start, sb->len - start)) {
+		sb->len = start;
+		err = profd_strbuf_puts(sb, name);
+	}
 	clean_from(sb, start);
 	if (!err && m && m->kernel)
 		err = profd_strbuf_puts(sb, "_[k]");

@@ -218,6 +218,35 @@ static void test_separators_in_names(void **state)
 	fmt_profile__free(p);
 }
 
+/*
+ * A name whose short form would end in one of the format's own suffixes is written whole, so
+ * that it reads back as the same frame (found by fuzz_folded: "y()_[k](x)" became a kernel
+ * frame).
+ */
+static void test_short_name_keeps_suffixes_apart(void **state)
+{
+	const char *in = "c;y55()_[k](x:11) 5\nc;h(int)_[k] 1\nc;g(int) 2\n";
+	const char *want = "c;g 2\nc;h_[k] 1\nc;y55()_[k](x:11) 5\n";
+	struct fmt_folded_opts lines = {.lines = true};
+	struct fmt_error err;
+	struct fmt_profile *p, *q;
+	char *out, *again;
+	int ret;
+
+	p = read_text(in, &err, &ret);
+	assert_non_null(p);
+	out = write_text(p, &lines);
+	assert_string_equal(out, want);
+	q = read_text(out, &err, &ret);
+	assert_non_null(q);
+	again = write_text(q, &lines);
+	assert_string_equal(again, out);
+	free(again);
+	free(out);
+	fmt_profile__free(q);
+	fmt_profile__free(p);
+}
+
 static void test_kind(void **state)
 {
 	assert_int_equal(fmt_kind_from_path("x.svg"), FMT_SVG);
@@ -323,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_dedup_and_merge),
 		cmocka_unit_test(test_many_strings),
 		cmocka_unit_test(test_separators_in_names),
+		cmocka_unit_test(test_short_name_keeps_suffixes_apart),
 		cmocka_unit_test(test_kind),
 	};
 
