@@ -4,10 +4,11 @@
  * (process, thread, comm, user stack, kernel stack, cgroup) counts in the kernel, and tells user
  * space about processes it must snapshot and cgroups it must resolve before they are gone.
  *
- * In DWARF mode (all processes, or those user space picks in auto mode) a sample is not counted
- * here: its user registers and the top of its user stack go to user space through the events
- * ring buffer, which unwinds them with the CFI of the mapped files. Kernel stacks still come from
- * the stack maps.
+ * User stacks are walked here with tables compiled from the mapped files' CFI (--unwind cfi,
+ * unwind.bpf.h; mappings.bpf.h keeps the processes' mappings), or follow frame pointers
+ * (--unwind fp). With --unwind copy a sample is not counted here: its user registers and the
+ * top of its user stack go to user space through the events ring buffer, which unwinds them
+ * with the CFI of the mapped files. Kernel stacks always come from the stack maps.
  *
  * Counts and stacks are double-buffered: user space flips active_buf, waits until no CPU is
  * still inside this program with the old buffer (the per-CPU drain_seq is odd while inside),
@@ -16,11 +17,15 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "bpf/profile.h"
 
 #define EEXIST 17
 #define ENOMEM 12
 #define ENOENT 2
+#define EFAULT 14
+#define ESRCH 3
+#define EBUSY 16
 #define PF_KTHREAD 0x00200000
 
 const volatile bool filter_pids = false;  /* sample only processes in targets */
@@ -31,7 +36,7 @@ const volatile bool filter_cgroup = false; /* sample only tasks under cgroup_fil
 /* Bytes of PCs to take per stack: 8 * max_stack, matching the stacks maps' value size. */
 const volatile __u32 stack_bytes = PROFD_DEFAULT_MAX_STACK * sizeof(__u64);
 const volatile __u32 unwind = PROFD_UNWIND_FP; /* enum profd_unwind */
-/* User stack copied per sample in DWARF mode, in pages. */
+/* User stack copied per sample with --unwind copy, in pages. */
 const volatile __u32 stack_pages = PROFD_STACK_SIZE_DEFAULT / PROFD_STACK_PAGE;
 
 /* Room kept in the events ring for process events when stack copies fill it. */
@@ -91,18 +96,6 @@ struct {
 	__type(value, __u8);
 } seen SEC(".maps");
 
-/*
- * Auto mode's choice per process: key pid, value enum profd_unwind (FP or DWARF), written by user
- * space once it has looked at the executable. A process without an entry gets DWARF meanwhile.
- * Sized by user space like seen.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 32768);
-	__type(key, __u32);
-	__type(value, __u8);
-} unwind_modes SEC(".maps");
-
 /* Sample counts, buffer 0 and 1: key profd_sample_key, value count. Sized by user space from the
  * samples of one drain period. */
 struct {
@@ -147,8 +140,8 @@ struct {
 	__type(value, __u64);
 } drain_seq SEC(".maps");
 
-/* Process events (profd_event) and, in DWARF mode, samples (profd_stack_event). Sized by user
- * space, larger when it carries stack copies. */
+/* Process events (profd_event, profd_mmap_event) and, with --unwind copy, samples
+ * (profd_stack_event). Sized by user space, larger when it carries stack copies. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -183,6 +176,8 @@ static __always_inline void send_event(__u32 type, __u32 pid, __u32 ppid)
 	bpf_ringbuf_submit(e, 0);
 }
 
+#include "bpf/mappings.bpf.h"
+
 struct hash_ctx {
 	struct profd_stack *st;
 	__u64 h;
@@ -199,24 +194,55 @@ static long hash_pc(__u32 i, void *data)
 	asm volatile("" : "+r"(idx));
 	if (idx >= c->n || idx >= stack_bytes / sizeof(__u64))
 		return 1;
-	c->h = (c->h ^ c->st->pcs[idx]) * 0x9e3779b97f4a7c15ULL;
-	c->h ^= c->h >> 29;
+	c->h = stack_hash(c->h, c->st->pcs[idx]);
 	return 0;
 }
 
 /*
- * Reads the current user or kernel stack, stores it in the buffer's stacks map under a 64-bit
- * hash of its PCs and returns that key; 0 with *err set when there is no stack to store.
+ * Stores the n PCs of st in the buffer's stacks map under h, stack_hash() of them, and returns
+ * that key; 0 with *err set when the map is full.
+ */
+static __always_inline __u64 store_hashed(__u32 buf, struct profd_stack *st, __u32 n, __u64 h,
+					  bool user, __s32 *err)
+{
+	void *map = buf ? (void *)&stacks1 : (void *)&stacks0;
+	long ret;
+
+	h = h ? h : 1; /* 0 means "no stack" */
+	st->len = n;
+	st->pad = 0;
+	*err = 0;
+	if (bpf_map_lookup_elem(map, &h))
+		return h;
+	ret = bpf_map_update_elem(map, &h, st, BPF_NOEXIST);
+	if (ret && ret != -EEXIST) { /* -EEXIST: another CPU stored the same stack */
+		count(user ? PROFD_CNT_USTACK_FULL : PROFD_CNT_KSTACK_FULL);
+		*err = -ENOMEM;
+		return 0;
+	}
+	return h;
+}
+
+/* The same, hashing the PCs first. */
+static __always_inline __u64 store_stack(__u32 buf, struct profd_stack *st, __u32 n, bool user,
+					 __s32 *err)
+{
+	struct hash_ctx c = {.h = STACK_HASH_SEED, .st = st, .n = n};
+
+	bpf_loop(c.n, hash_pc, &c, 0);
+	return store_hashed(buf, st, n, c.h, user, err);
+}
+
+/*
+ * Reads the current user or kernel stack by frame pointers and stores it (store_stack); 0 with
+ * *err set when there is no stack to store.
  */
 static __always_inline __u64 take_stack(void *ctx, __u32 buf, __u64 flags, __s32 *err)
 {
 	bool user = flags & BPF_F_USER_STACK;
-	void *map = buf ? (void *)&stacks1 : (void *)&stacks0;
-	struct hash_ctx c = {.h = 0xcbf29ce484222325ULL};
 	struct profd_stack *st;
 	__u32 zero = 0;
-	__u64 h;
-	long len, ret;
+	long len;
 
 	st = bpf_map_lookup_elem(&stack_scratch, &zero);
 	if (!st) {
@@ -231,21 +257,41 @@ static __always_inline __u64 take_stack(void *ctx, __u32 buf, __u64 flags, __s32
 			count(PROFD_CNT_USTACK_FAULT);
 		return 0;
 	}
-	c.st = st;
-	c.n = len / sizeof(__u64);
-	bpf_loop(c.n, hash_pc, &c, 0);
-	h = c.h ? c.h : 1; /* 0 means "no stack" */
-	st->len = c.n;
-	st->pad = 0;
-	*err = 0;
-	if (bpf_map_lookup_elem(map, &h))
-		return h;
-	ret = bpf_map_update_elem(map, &h, st, BPF_NOEXIST);
-	if (ret && ret != -EEXIST) { /* -EEXIST: another CPU stored the same stack */
-		count(user ? PROFD_CNT_USTACK_FULL : PROFD_CNT_KSTACK_FULL);
-		*err = -ENOMEM;
+	return store_stack(buf, st, len / sizeof(__u64), user, err);
+}
+
+/* The user stack walked with the CFI tables; by frame pointers if the process is not loaded. */
+static __always_inline __u64 walk_stack(void *ctx, struct task_struct *task, __u32 pid, __u32 buf,
+					__s32 *err)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct profd_stack *st;
+	__s32 trust = 0;
+	__u32 zero = 0;
+	__u64 h, hash;
+	long n;
+
+	/* In exec or exit the user stack is gone, or going: kernel frames only. */
+	if (!task->mm || BPF_CORE_READ_BITFIELD_PROBED(task, in_execve)) {
+		count(PROFD_CNT_CFI_NO_MM);
+		*err = -ENOENT;
 		return 0;
 	}
+	st = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!st) {
+		*err = -ENOENT;
+		return 0;
+	}
+	n = walk_user_stack(regs, pid, st->pcs, stack_bytes / sizeof(__u64), &hash, &trust);
+	if (n < 0)
+		return take_stack(ctx, buf, BPF_F_USER_STACK, err);
+	if (!n) {
+		*err = -EFAULT;
+		return 0;
+	}
+	h = store_hashed(buf, st, n, hash, true, err);
+	if (h)
+		*err = trust;
 	return h;
 }
 
@@ -298,16 +344,9 @@ static __always_inline void announce_cgroup(__u32 pid, __u64 cgroup)
 		count(PROFD_CNT_CGROUPS_FULL);
 }
 
-static __always_inline bool copies_stack(__u32 pid, struct task_struct *task)
+static __always_inline bool copies_stack(struct task_struct *task)
 {
-	__u8 *mode;
-
-	if (unwind == PROFD_UNWIND_FP || (task->flags & PF_KTHREAD))
-		return false;
-	if (unwind == PROFD_UNWIND_DWARF)
-		return true;
-	mode = bpf_map_lookup_elem(&unwind_modes, &pid);
-	return !mode || *mode == PROFD_UNWIND_DWARF;
+	return unwind == PROFD_UNWIND_COPY && !(task->flags & PF_KTHREAD);
 }
 
 /* Copies from sp page by page until the limit or the first unreadable page, like perf's
@@ -429,7 +468,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	buf = active_buf & 1;
 
 	task = bpf_get_current_task_btf();
-	if (copies_stack(pid, task)) {
+	if (copies_stack(task)) {
 		send_stack(ctx, task, pid, tid, buf, cgroup);
 	} else {
 		key.pid = pid;
@@ -441,6 +480,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 			key.kernel_err = -ENOENT;
 		if (task->flags & PF_KTHREAD)
 			key.user_err = -ENOENT;
+		else if (unwind == PROFD_UNWIND_CFI)
+			key.user_stack = walk_stack(ctx, task, pid, buf, &key.user_err);
 		else
 			key.user_stack = take_stack(ctx, buf, BPF_F_USER_STACK, &key.user_err);
 		bpf_get_current_comm(&key.comm, sizeof(key.comm));
@@ -457,12 +498,18 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ppid = parent->tgid, pid = child->tgid;
 	__u8 one = 1;
 
-	if (!filter_pids || pid == ppid || !bpf_map_lookup_elem(&targets, &ppid))
+	if (pid == ppid) /* a thread */
 		return 0;
-	if (bpf_map_update_elem(&targets, &pid, &one, BPF_ANY))
-		count(PROFD_CNT_TARGETS_FULL);
-	else
+	if (filter_pids) {
+		if (!bpf_map_lookup_elem(&targets, &ppid))
+			return 0;
+		if (bpf_map_update_elem(&targets, &pid, &one, BPF_ANY)) {
+			count(PROFD_CNT_TARGETS_FULL);
+			return 0;
+		}
 		send_event(PROFD_EV_FORK, pid, ppid);
+	}
+	maps_fork(ppid, pid);
 	return 0;
 }
 
@@ -471,8 +518,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 {
 	__u32 pid = p->tgid;
 
-	/* A new image: stack copies until user space has looked at it. */
-	bpf_map_delete_elem(&unwind_modes, &pid);
+	maps_exec(p);
 	if (bpf_map_lookup_elem(&seen, &pid))
 		send_event(PROFD_EV_EXEC, pid, 0);
 	return 0;
@@ -489,9 +535,17 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	known = bpf_map_delete_elem(&seen, &pid) == 0;
 	/* A pid that is reused later must not inherit the target mark. */
 	known |= bpf_map_delete_elem(&targets, &pid) == 0;
-	bpf_map_delete_elem(&unwind_modes, &pid);
 	if (known)
 		send_event(PROFD_EV_EXIT, pid, 0);
+	return 0;
+}
+
+/* The last of a process is freed: its mapping table goes (see mappings.bpf.h). */
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(on_free, struct task_struct *p)
+{
+	if (p->pid == p->tgid)
+		maps_exit(p->tgid);
 	return 0;
 }
 

@@ -16,7 +16,8 @@ struct profd_sample_key {
 	__u32 tid;
 	__u64 user_stack;   /* key of the user stack in the stacks map, or 0 */
 	__u64 kernel_stack; /* likewise */
-	__s32 user_err;	    /* 0, or -errno why user_stack is 0 (-ENOENT: not taken) */
+	__s32 user_err;	    /* 0, -errno why user_stack is 0 (-ENOENT: not taken), or > 0: the
+			     * in-kernel walk's stack may be cut short or wrong (PROFD_WALK_*) */
 	__s32 kernel_err;   /* likewise */
 	char comm[PROFD_COMM_LEN];
 	__u64 cgroup; /* cgroup v2 id of the sampled task */
@@ -51,6 +52,24 @@ enum profd_counter {
 	PROFD_CNT_RINGBUF_FULL,	     /* samples dropped: no room for the stack copy in the ring buffer
 				      * (user space adds those it dropped for falling behind) */
 	PROFD_CNT_CGROUPS_FULL,	     /* new cgroup not announced: cgroups map full (resolved late) */
+	/* In-kernel CFI walks (--unwind cfi): every user stack is one of walked or no_process. */
+	PROFD_CNT_CFI_WALKED,	     /* user stacks walked with the tables */
+	PROFD_CNT_CFI_WHOLE,	     /* of those, walked to the outermost frame (CFI says: end) */
+	PROFD_CNT_CFI_NO_PROCESS,    /* taken by frame pointers: the process's mappings not loaded yet */
+	PROFD_CNT_CFI_NO_MM,	     /* none taken: the task was in exec or exit, its stack gone */
+	PROFD_CNT_CFI_NO_TABLE,	     /* walks that followed rbp through a file whose table is not
+				      * loaded (not built yet, or no room in the table memory) */
+	PROFD_CNT_CFI_UNSUPPORTED,   /* walks that followed rbp through CFI the tables cannot express */
+	PROFD_CNT_CFI_STOP_READ,     /* walks stopped: a return address or saved rbp unreadable */
+	PROFD_CNT_CFI_STOP_FP,	     /* walks stopped: a frame-pointer step found no frame */
+	PROFD_CNT_CFI_STOP_LOOP,     /* walks stopped: the stack pointer did not move up */
+	PROFD_CNT_CFI_STOP_ZERO,     /* walks that ended at a return address or frame pointer of 0:
+				      * the end of a frame-pointer chain (Go, JIT), not a failure */
+	PROFD_CNT_CFI_STOP_ERROR,    /* walks stopped: a table was inconsistent */
+	PROFD_CNT_MAPS_DROPPED,	     /* code mappings not tracked: a process's table was full */
+	PROFD_CNT_MAPS_BUSY,	     /* mapping scans put off to user space: the process was changing
+				      * them */
+	PROFD_CNT_MMAP_EVENTS,	     /* files announced to user space for their tables */
 	PROFD_CNT_MAX,
 };
 
@@ -61,6 +80,8 @@ enum profd_event_type {
 	PROFD_EV_FORK,		  /* a targeted process forked a new process (now targeted too) */
 	PROFD_EV_STACK,		  /* a sample with a copy of the user stack (struct profd_stack_event) */
 	PROFD_EV_NEW_CGROUP,	  /* first sample in a cgroup: resolve its id before it can go */
+	PROFD_EV_MMAP,		  /* code of a file without a table was mapped (profd_mmap_event) */
+	PROFD_EV_RESCAN,	  /* a process's mappings could not be read in the kernel: scan later */
 };
 
 struct profd_event {
@@ -73,13 +94,13 @@ struct profd_event {
 	__u64 cgroup; /* cgroup v2 id of the task the event ran in */
 };
 
-/* ---- DWARF unwinding: samples that carry a copy of the user stack ---- */
+/* ---- --unwind copy: samples that carry a copy of the user stack ---- */
 
-/* How user stacks are taken: the rodata setting `unwind`, and values of the unwind_modes map. */
+/* How user stacks are taken: the rodata setting `unwind` (--unwind). */
 enum profd_unwind {
-	PROFD_UNWIND_FP,    /* frame pointers, in the kernel (bpf_get_stack) */
-	PROFD_UNWIND_DWARF, /* copy registers and stack; user space unwinds with CFI */
-	PROFD_UNWIND_AUTO,  /* per process: user space puts FP or DWARF in unwind_modes */
+	PROFD_UNWIND_CFI,  /* walk in the kernel with tables compiled from CFI (see below) */
+	PROFD_UNWIND_FP,   /* frame pointers, in the kernel (bpf_get_stack) */
+	PROFD_UNWIND_COPY, /* copy registers and stack; user space unwinds with CFI (libunwind) */
 };
 
 #define PROFD_STACK_PAGE 4096
@@ -98,7 +119,7 @@ enum profd_reg {
 #define PROFD_STACK_CUT 0x1 /* the copy stopped at the size limit, not at unreadable memory */
 
 /*
- * One sample for DWARF unwinding, in the events ring buffer. The record is reserved with room
+ * One sample for the stack-copy unwinder, in the events ring buffer. The record is reserved with room
  * for the whole copy (the stack_pages setting); stack_len bytes of it are valid, copied from
  * regs[PROFD_REG_SP] upwards.
  */
@@ -117,5 +138,142 @@ struct profd_stack_event {
 	char comm[PROFD_COMM_LEN];
 	__u8 stack[];
 };
+
+
+/* ---- In-kernel unwinding with tables compiled from CFI ---- */
+
+/*
+ * Tables live in cfi_pool, an array of 64-bit elements that user space fills with 32-bit words
+ * (word w is the low half of element w / 2 when w is even): per file, the layout of the
+ * symbolizer's struct sym_cfi_table (page index, rows), then its rules at a multiple of four
+ * words, four words each. cfi_tables says where each table is; cfi_files maps a file's identity
+ * to its table; proc_maps holds each process's executable file mappings. A frame in a file
+ * with no table (or in anonymous code: JIT) follows rbp.
+ */
+/* Why a stack walked in the kernel is not to be trusted whole (profd_sample_key.user_err). */
+#define PROFD_WALK_STOPPED 0x1 /* stopped before the outermost frame */
+#define PROFD_WALK_GUESSED 0x2 /* a frame in a file without its table followed rbp */
+
+#define PROFD_CFI_PAGE_SHIFT 12
+#define PROFD_CFI_RULE_BITS 20
+#define PROFD_CFI_RULE_WORDS 4
+#define PROFD_CFI_TABLES_MAX 8192
+#define PROFD_PROC_MAPS_MAX 128 /* file mappings with code kept per process (a power of 2) */
+#define PROFD_CFI_VDSO_KEY 1	/* cfi_files key of the vdso, which has no file */
+
+enum profd_cfi_cfa {
+	PROFD_CFI_NONE,	     /* no CFI: follow rbp */
+	PROFD_CFI_RSP,	     /* CFA = rsp + cfa_off */
+	PROFD_CFI_RBP,	     /* CFA = rbp + cfa_off */
+	PROFD_CFI_PLT,	     /* CFA = rsp + cfa_off + ((rip & 15) >= plt_min ? 8 : 0) */
+	PROFD_CFI_DEREF_RSP, /* CFA = *(rsp + cfa_off) */
+	PROFD_CFI_DEREF_RBP, /* CFA = *(rbp + cfa_off) */
+	PROFD_CFI_SIGNAL,    /* rsp points at the kernel's ucontext */
+	PROFD_CFI_END,	     /* the outermost frame */
+	PROFD_CFI_UNSUPPORTED,
+};
+
+enum profd_cfi_rbp {
+	PROFD_CFI_RBP_SAME,
+	PROFD_CFI_RBP_CFA,    /* saved at CFA + rbp_off */
+	PROFD_CFI_RBP_AT_RBP, /* saved at rbp + rbp_off */
+	PROFD_CFI_RBP_LOST,
+};
+
+struct profd_cfi_rule {
+	__u8 cfa; /* enum profd_cfi_cfa */
+	__u8 rbp; /* enum profd_cfi_rbp */
+	__u8 plt_min;
+	__u8 pad;
+	__s32 cfa_off;
+	__s32 rbp_off;
+	__u32 pad2; /* to PROFD_CFI_RULE_WORDS */
+};
+
+/* Value of cfi_tables, indexed by table id: where a table is in cfi_pool. */
+struct profd_cfi_table {
+	__u32 base;	  /* word of its page index in cfi_pool */
+	__u32 first_page; /* file offset >> PROFD_CFI_PAGE_SHIFT of page 0 */
+	__u32 npages;
+	__u32 nrows;   /* rows start at base + npages + 1 */
+	__u32 rules;   /* word of rule 0 (a multiple of PROFD_CFI_RULE_WORDS) */
+	__u32 nrules;
+	__u64 used_ns; /* bpf_ktime_get_ns() of a recent walk through it, for eviction */
+};
+
+enum profd_cfi_file_state {
+	PROFD_CFI_LOADED = 1, /* table is valid */
+	PROFD_CFI_NO_CFI,     /* the file has no CFI: its frames follow rbp, nothing lost */
+	PROFD_CFI_NO_ROOM,    /* the table did not fit in the table memory */
+	PROFD_CFI_FAILED,     /* the file could not be read */
+};
+
+/* Value of cfi_files, keyed by profd_cfi_file_key(). */
+struct profd_cfi_file {
+	__u32 table; /* index in cfi_tables when LOADED */
+	__u32 state; /* enum profd_cfi_file_state */
+};
+
+/* One mapping of a file's code in a process. */
+struct profd_umap {
+	__u64 start;
+	__u64 file;  /* profd_cfi_file_key() of the file, or PROFD_CFI_VDSO_KEY */
+	__u32 len;   /* bytes mapped */
+	__u32 pgoff; /* file offset of start, in 4 KiB pages */
+};
+
+#define PROFD_PATH_PARTS 8
+#define PROFD_PATH_PART_LEN 64
+
+/* Value of proc_maps, keyed by pid (thread group id); replaced whole, never edited in place. */
+struct profd_proc_maps {
+	__u32 n;   /* entries in m, sorted by start, not overlapping */
+	__u32 gen; /* exec generation: 0 for the image first seen, +1 per exec */
+	__u64 pad;
+	struct profd_umap m[PROFD_PROC_MAPS_MAX];
+};
+
+#define PROFD_MMAP_PATH_CUT 0x1 /* the path has more parents than parts holds */
+
+/*
+ * A file's code was mapped and cfi_files has no table for it: user space builds one. It says
+ * everything about the mapping (process, exec generation, range, offset, the inode's identity
+ * and the names on its path) so a history of mappings could be kept from such events too.
+ */
+struct profd_mmap_event {
+	__u32 type; /* PROFD_EV_MMAP: first, like profd_event */
+	__u32 pid;
+	__u32 gen;   /* the process's exec generation (profd_proc_maps.gen) */
+	__u32 flags; /* PROFD_MMAP_* */
+	__u64 start, end;
+	__u64 offset; /* file offset of start, in bytes */
+	__u64 file;   /* profd_cfi_file_key() */
+	__u64 dev;    /* kernel encoding: major << 20 | minor */
+	__u64 ino, size;
+	__s64 mtime_sec;
+	__u32 mtime_nsec;
+	__u32 nparts; /* names in parts */
+	char comm[PROFD_COMM_LEN];
+	/* The file's name, then its parents' up to the root of its file system (leaf first). */
+	char parts[PROFD_PATH_PARTS][PROFD_PATH_PART_LEN];
+};
+
+/*
+ * The key of a file in cfi_files, from what the kernel knows of a mapped inode: its device
+ * (kernel encoding, major << 20 | minor), inode number, size and modification time. The same
+ * function runs on both sides.
+ */
+static inline __u64 profd_cfi_file_key(__u64 dev, __u64 ino, __u64 size, __s64 mtime_sec,
+				       __u32 mtime_nsec)
+{
+	__u64 v[4] = {dev, ino, size, (__u64)mtime_sec ^ ((__u64)mtime_nsec << 34)};
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < 4; i++) {
+		h = (h ^ v[i]) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 31;
+	}
+	return h <= PROFD_CFI_VDSO_KEY ? h + 2 : h;
+}
 
 #endif

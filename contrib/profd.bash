@@ -78,7 +78,7 @@ _profd()
 		return
 		;;
 	--unwind)
-		COMPREPLY=($(compgen -W $'fp\ndwarf\nauto' -- "$cur"))
+		COMPREPLY=($(compgen -W $'cfi\nfp\ncopy\nauto\ndwarf' -- "$cur"))
 		return
 		;;
 	-p | --pid)
@@ -91,7 +91,7 @@ _profd()
 		;;
 	-F | --freq | -d | --duration | --max-stack | --stack-size | --debuginfod | --http | \
 		--http-host | --window | --retention-age | --retention-size | --push | --labels | \
-		--spool-size | --from | --to | --push-header)
+		--spool-size | --unwind-memory | --from | --to | --push-header)
 		return # a value only the user knows
 		;;
 	esac

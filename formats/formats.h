@@ -74,6 +74,8 @@ struct fmt_loss {
 	uint64_t stacks_truncated;	/* stack cut at the depth limit; ends in [truncated] */
 	uint64_t samples_ringbuf_full;	/* sample dropped: the stack-copy ring buffer was full */
 	uint64_t unwind_failed;		/* user stack could not be unwound past the first frame */
+	uint64_t stacks_incomplete;	/* user stack walked in the kernel cut short or partly guessed;
+					 * starts with [incomplete] */
 };
 
 struct fmt_profile_index; /* private hash tables */

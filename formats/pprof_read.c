@@ -391,6 +391,7 @@ static void read_loss(struct reader *r, const char *s)
 		{"stacks_truncated", offsetof(struct fmt_loss, stacks_truncated)},
 		{"samples_ringbuf_full", offsetof(struct fmt_loss, samples_ringbuf_full)},
 		{"unwind_failed", offsetof(struct fmt_loss, unwind_failed)},
+		{"stacks_incomplete", offsetof(struct fmt_loss, stacks_incomplete)},
 	};
 
 	if (strncmp(s, "loss: ", 6))

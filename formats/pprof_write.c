@@ -235,6 +235,8 @@ static int loss_comments(struct writer *w)
 		 offsetof(struct fmt_loss, samples_ringbuf_full)},
 		{"unwind_failed", "user stacks not unwound past the first frame",
 		 offsetof(struct fmt_loss, unwind_failed)},
+		{"stacks_incomplete", "user stacks walked in the kernel cut short or partly guessed",
+		 offsetof(struct fmt_loss, stacks_incomplete)},
 	};
 
 	for (size_t i = 0; i < LOSS_KINDS; i++) {

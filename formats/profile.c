@@ -546,6 +546,7 @@ static void merge_loss(struct fmt_loss *a, const struct fmt_loss *b)
 	a->stacks_truncated += b->stacks_truncated;
 	a->samples_ringbuf_full += b->samples_ringbuf_full;
 	a->unwind_failed += b->unwind_failed;
+	a->stacks_incomplete += b->stacks_incomplete;
 }
 
 /* Translates location id of src into dst, adding it (and its mapping) on first use. */

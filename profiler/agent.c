@@ -43,6 +43,7 @@ struct agent_opts {
 	uint64_t spool_bytes; /* 0: the default */
 	struct fmt_name_opts names; /* --full-names: of the windows pushed */
 	enum profd_unwind unwind;
+	size_t cfi_memory; /* 0: the default */
 };
 
 /* What /metrics reports: a copy taken after each drain, so server threads share nothing else. */
@@ -101,8 +102,9 @@ static const char agent_usage[] =
     "  --full-names             whole function names in the windows pushed: C++ return\n"
     "                           types and parameter lists, no length cap (the store\n"
     "                           keeps both; see profd query --full-names)\n"
-    "  --unwind MODE            user stacks: fp (default: frame pointers, in the kernel,\n"
-    "                           the cheapest), dwarf or auto, as for profd -p\n"
+    "  --unwind MODE            user stacks: cfi (default: walked in the kernel with\n"
+    "                           tables from .eh_frame), fp or copy, as for profd -p\n"
+    "  --unwind-memory SIZE     kernel memory for cfi tables (default 32M)\n"
     "  --http-host NAME         also accept this name in the Host header (repeatable)\n"
     "  --http-public            allow --http on a non-loopback address\n"
     "  -v, --verbose            debug messages\n"
@@ -311,6 +313,38 @@ static int put_push_metrics(struct profd_strbuf *sb, struct store_push *push)
 	return put_metrics(sb, m, sizeof(m) / sizeof(m[0]));
 }
 
+/* How the in-kernel walker fared: stacks walked, whole, and why the others are not. */
+static int put_walk_metrics(struct profd_strbuf *sb, const uint64_t *cnt)
+{
+	static const struct {
+		int cnt;
+		const char *reason;
+	} why[] = {
+		{PROFD_CNT_CFI_NO_PROCESS, "process_not_loaded"},
+		{PROFD_CNT_CFI_NO_TABLE, "file_without_table"},
+		{PROFD_CNT_CFI_UNSUPPORTED, "cfi_not_expressible"},
+		{PROFD_CNT_CFI_STOP_READ, "stack_unreadable"},
+		{PROFD_CNT_CFI_STOP_FP, "frame_pointer_led_nowhere"},
+		{PROFD_CNT_CFI_STOP_LOOP, "stack_pointer_stuck"},
+		{PROFD_CNT_CFI_STOP_ERROR, "bad_table"},
+	};
+	const struct metric m[] = {
+		{"profd_user_stacks_walked_total", "counter",
+		 "User stacks walked in the kernel with unwind tables.", cnt[PROFD_CNT_CFI_WALKED]},
+		{"profd_user_stacks_whole_total", "counter", "Of those, walked to the outermost frame.",
+		 cnt[PROFD_CNT_CFI_WHOLE]},
+	};
+	int err = put_metrics(sb, m, sizeof(m) / sizeof(m[0]));
+
+	err = err ?: profd_strbuf_puts(sb, "# HELP profd_user_stacks_partial_total User stacks taken "
+					   "by frame pointers, partly guessed or cut short, by reason.\n"
+					   "# TYPE profd_user_stacks_partial_total counter\n");
+	for (size_t i = 0; !err && i < sizeof(why) / sizeof(why[0]); i++)
+		err = profd_strbuf_printf(sb, "profd_user_stacks_partial_total{reason=\"%s\"} %llu\n",
+					  why[i].reason, (unsigned long long)cnt[why[i].cnt]);
+	return err;
+}
+
 static int page_metrics(void *ctx, struct profd_strbuf *sb)
 {
 	struct agent *a = ctx;
@@ -356,6 +390,7 @@ static int page_metrics(void *ctx, struct profd_strbuf *sb)
 
 	err = put_metrics(sb, before, 1);
 	err = err ?: put_lost(sb, cnt);
+	err = err ?: put_walk_metrics(sb, cnt);
 	err = err ?: put_metrics(sb, after, sizeof(after) / sizeof(after[0]));
 	if (a->push)
 		err = err ?: put_push_metrics(sb, a->push);
@@ -400,6 +435,7 @@ static struct prof_session *start_session(struct agent *a)
 		.freq = o->freq,
 		.max_stack = PROFD_DEFAULT_MAX_STACK,
 		.unwind = o->unwind,
+		.cfi_memory = o->cfi_memory,
 		.drain_ms = window_ms < AGENT_DRAIN_MS ? window_ms : AGENT_DRAIN_MS,
 		.filter = o->comm ? &a->filter : NULL,
 		.http = &o->http,
@@ -446,6 +482,7 @@ static int agent_run(const struct agent_opts *o)
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 	struct store_history_stats st;
+	struct profd_strbuf sb = {0};
 	int code = PROFD_EXIT_FAILURE;
 
 	a.session = start_session(&a);
@@ -463,6 +500,10 @@ static int agent_run(const struct agent_opts *o)
 	pr_info("agent: %llu windows written, %llu failed, %zu in the store (%llu bytes)",
 		(unsigned long long)st.windows_written, (unsigned long long)st.write_failures,
 		st.files, (unsigned long long)st.bytes);
+	prof_session__unwind_summary(a.session, &sb);
+	if (sb.buf) /* it starts with "; " or ", " */
+		pr_info("agent:%s", sb.buf + 1);
+	profd_strbuf_release(&sb);
 out:
 	prof_session__free(a.session); /* the page first: it reads the agent */
 	store_push__free(a.push); /* sends what is queued while the backend answers, or spools it */
@@ -487,6 +528,7 @@ enum {
 	OPT_PUSH_CA,
 	OPT_PUSH_AUTH_FILE,
 	OPT_PUSH_HEADER,
+	OPT_UNWIND_MEMORY,
 };
 
 /* "Name: value": an HTTP token, a colon, a value without line breaks. */
@@ -572,7 +614,11 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 		return add_push_header(o, arg);
 	case OPT_UNWIND:
 		if (!prof_parse_unwind(arg, &o->unwind))
-			return prof_usage("agent", "--unwind %s: expected fp, dwarf or auto", arg);
+			return prof_usage("agent", "--unwind %s: expected cfi, fp or copy", arg);
+		return 0;
+	case OPT_UNWIND_MEMORY:
+		if (!prof_parse_unwind_memory(arg, &o->cfi_memory))
+			return prof_usage("agent", "--unwind-memory %s: expected 1M..4G", arg);
 		return 0;
 	case OPT_SPOOL_SIZE:
 		if (store_parse_size(arg, &o->spool_bytes) || !o->spool_bytes)
@@ -609,6 +655,7 @@ int prof_agent_main(int argc, char **argv)
 	    {"spool-size", required_argument, NULL, OPT_SPOOL_SIZE},
 	    {"full-names", no_argument, NULL, PROF_OPT_FULL_NAMES},
 	    {"unwind", required_argument, NULL, OPT_UNWIND},
+	    {"unwind-memory", required_argument, NULL, OPT_UNWIND_MEMORY},
 	    {"http", required_argument, NULL, PROF_OPT_HTTP},
 	    {"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
 	    {"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
@@ -621,6 +668,7 @@ int prof_agent_main(int argc, char **argv)
 	    .store = STORE_DEFAULT_DIR,
 	    .freq = AGENT_DEFAULT_FREQ,
 	    .window_s = AGENT_DEFAULT_WINDOW_S,
+	    .unwind = PROFD_UNWIND_CFI,
 	};
 	int opt, code = 0;
 

@@ -4,7 +4,9 @@
  * announces them (so short-lived ones still symbolize), and turns each drained window into a
  * symbolized profile.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,17 +33,23 @@ static void record_exit(struct prof_collector *c, pid_t pid, const char *comm)
 	snprintf(e->comm, sizeof(e->comm), "%.*s", PROFD_COMM_LEN, comm);
 }
 
-/* Auto mode tells BPF per process; dwarf mode only reads the process's unwind tables now. */
-static void choose_unwind(struct prof_collector *c, pid_t pid)
+/* The in-kernel walker gets the process's mappings and the tables of its files. */
+static void load_cfi(struct prof_collector *c, pid_t pid)
 {
-	enum profd_unwind mode = prof_unwind__choose(c->unwind, pid);
-	int err;
+	int err = prof_cfi__add_process(c->cfi, pid);
 
-	if (c->opts.unwind != PROFD_UNWIND_AUTO)
-		return;
-	err = prof_sampler__set_unwind(c->sampler, pid, mode);
-	if (err)
-		pr_debug("pid %d: cannot set its unwinding mode: %s", (int)pid, strerror(-err));
+	if (err == -ENOMEM)
+		pr_warn_once("cannot load unwind tables: %s", strerror(-err));
+	else if (err && err != -ESRCH)
+		pr_debug("pid %d: cannot load its unwind tables: %s", (int)pid, strerror(-err));
+}
+
+static void on_mmap(const struct profd_mmap_event *e, void *ctx)
+{
+	struct prof_collector *c = ctx;
+
+	if (c->cfi)
+		prof_cfi__on_mmap(c->cfi, e);
 }
 
 static void on_stack(const struct prof_stack_sample *ss, void *ctx)
@@ -53,23 +61,54 @@ static void on_stack(const struct prof_stack_sample *ss, void *ctx)
 		pr_warn_once("cannot unwind user stacks: %s", strerror(-err));
 }
 
+/* The symbolizer's view of a new process, taken while it lives. */
+static void snapshot(struct prof_collector *c, pid_t pid)
+{
+	int err = sym_resolver__add_process(c->resolver, pid);
+
+	if (err == -EACCES || err == -EPERM)
+		pr_warn_once("pid %d: /proc/%d/maps: %s (needs CAP_SYS_PTRACE); the frames of "
+			     "processes profd may not inspect are [process unknown]",
+			     (int)pid, (int)pid, strerror(-err));
+	else if (err && err != -ESRCH)
+		pr_debug("pid %d: cannot snapshot mappings: %s", (int)pid, strerror(-err));
+	if (c->unwind)
+		prof_unwind__prepare(c->unwind, pid);
+}
+
+/* The snapshots put off by on_event(), oldest first; what the ring holds meanwhile goes first. */
+static int take_snapshots(struct prof_collector *c)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < c->nsnapshot && !err; i++) {
+		snapshot(c, c->to_snapshot[i]);
+		err = prof_sampler__poll(c->sampler, 0);
+	}
+	c->nsnapshot = 0;
+	return err;
+}
+
 static void on_event(const struct profd_event *e, void *ctx)
 {
 	struct prof_collector *c = ctx;
-	int err;
 
 	switch (e->type) {
 	case PROFD_EV_NEW_PROCESS:
 		c->processes++;
-		err = sym_resolver__add_process(c->resolver, e->pid);
-		if (err == -EACCES || err == -EPERM)
-			pr_warn_once("pid %u: /proc/%u/maps: %s (needs CAP_SYS_PTRACE); the frames of "
-				     "processes profd may not inspect are [process unknown]",
-				     e->pid, e->pid, strerror(-err));
-		else if (err && err != -ESRCH)
-			pr_debug("pid %u: cannot snapshot mappings: %s", e->pid, strerror(-err));
-		if (c->unwind)
-			choose_unwind(c, e->pid);
+		/*
+		 * The walker's tables first: the kernel's scan announces the files, and building
+		 * their tables takes a millisecond where a snapshot can take tens. Stack copies
+		 * need the snapshot before they come out of the ring: no waiting then.
+		 */
+		if (c->cfi) {
+			load_cfi(c, e->pid);
+			if (!PROFD_ARRAY_RESERVE(c->to_snapshot, c->cap_snapshot, c->nsnapshot + 1, 64)) {
+				c->to_snapshot[c->nsnapshot++] = e->pid;
+				break;
+			}
+		}
+		snapshot(c, e->pid);
 		break;
 	case PROFD_EV_EXEC:
 		if (c->unwind)
@@ -77,10 +116,14 @@ static void on_event(const struct profd_event *e, void *ctx)
 						 1000000000LL / c->opts.freq);
 		sym_resolver__refresh_process(c->resolver, e->pid);
 		if (c->unwind)
-			choose_unwind(c, e->pid);
+			prof_unwind__prepare(c->unwind, e->pid);
 		break;
 	case PROFD_EV_EXIT:
 		record_exit(c, e->pid, e->comm);
+		break;
+	case PROFD_EV_RESCAN:
+		if (c->cfi)
+			load_cfi(c, e->pid);
 		break;
 	case PROFD_EV_FORK:
 		pr_debug("pid %u forked %u: following it", e->ppid, e->pid);
@@ -129,6 +172,26 @@ static int open_cgroups(struct prof_collector *c, struct prof_sampler_opts *so)
 	return 0;
 }
 
+/* The sampler; with --unwind cfi on a kernel that cannot walk, the stack-copy one. */
+static int open_sampler(struct prof_collector *c, struct prof_sampler_opts *so)
+{
+	int err = 0;
+
+	c->sampler = prof_sampler__open(so);
+	if (!c->sampler && so->unwind == PROFD_UNWIND_CFI) {
+		/* An older kernel (no task_vma iterator, say): the stack-copy unwinder still works. */
+		pr_warn("cannot walk user stacks in the kernel (%s): copying them to profd instead, "
+			"as --unwind copy does", strerror(errno));
+		so->unwind = c->opts.unwind = PROFD_UNWIND_COPY;
+		c->sampler = prof_sampler__open(so);
+	}
+	if (!c->sampler)
+		err = -errno;
+	if (so->filter_cgroup)
+		close(so->cgroup_fd); /* the filter map holds the cgroup now */
+	return err;
+}
+
 int prof_collector__init(struct prof_collector *c, const struct prof_collector_opts *opts)
 {
 	struct prof_sampler_opts so = {
@@ -142,9 +205,11 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.unwind = opts->unwind,
 		.stack_size = opts->stack_size ? opts->stack_size : PROFD_STACK_SIZE_DEFAULT,
 		.on_stack = on_stack,
+		.cfi_memory = opts->cfi_memory ? opts->cfi_memory : PROF_CFI_MEMORY_DEFAULT,
+		.on_mmap = on_mmap,
 	};
+	struct prof_cfi_maps maps;
 	struct prof_unwind_opts uo = {
-		.mode = opts->unwind,
 		.max_stack = opts->max_stack,
 		.stack_size = so.stack_size,
 	};
@@ -171,7 +236,12 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		prof_collector__fini(c);
 		return -ENOMEM;
 	}
-	if (opts->unwind != PROFD_UNWIND_FP) {
+	err = open_sampler(c, &so);
+	if (err) {
+		prof_collector__fini(c);
+		return err;
+	}
+	if (c->opts.unwind == PROFD_UNWIND_COPY) {
 		c->unwind = prof_unwind__new(c->resolver, &uo);
 		if (!c->unwind) {
 			err = -errno;
@@ -179,23 +249,37 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 			return err;
 		}
 	}
-	c->sampler = prof_sampler__open(&so);
-	err = c->sampler ? 0 : -errno;
-	if (so.filter_cgroup)
-		close(so.cgroup_fd); /* the filter map holds the cgroup now */
-	if (err)
-		prof_collector__fini(c);
-	return err;
+	if (c->opts.unwind == PROFD_UNWIND_CFI) {
+		prof_sampler__cfi_maps(c->sampler, &maps);
+		c->cfi = prof_cfi__new(&maps);
+		if (!c->cfi) {
+			err = -errno;
+			prof_collector__fini(c);
+			return err;
+		}
+	}
+	return 0;
 }
 
 void prof_collector__fini(struct prof_collector *c)
 {
+	uint64_t runs = 0, ns = 0;
+
+	if (c->sampler)
+		prof_sampler__run_stats(c->sampler, &runs, &ns);
+	if (runs)
+		pr_debug("bpf: the sampling program ran %llu times, %.0f ns each", (unsigned long long)runs,
+			 (double)ns / runs);
+	if (c->cfi)
+		prof_cfi__log_stats(c->cfi, c->counters);
+	prof_cfi__free(c->cfi);
 	prof_sampler__free(c->sampler);
 	prof_unwind__free(c->unwind);
 	prof_stacks__free(c->stacks);
 	sym_resolver__free(c->resolver);
 	cg_resolver__free(c->cgroups);
 	free(c->pending_drop);
+	free(c->to_snapshot);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -203,9 +287,80 @@ int prof_collector__add_target(struct prof_collector *c, pid_t pid)
 {
 	int err = prof_sampler__add_target(c->sampler, pid);
 
-	if (!err)
-		sym_resolver__add_process(c->resolver, pid);
-	return err;
+	if (err)
+		return err;
+	sym_resolver__add_process(c->resolver, pid);
+	/* Its mappings and their tables before its first sample: walked, not taken by frame
+	 * pointers. */
+	if (c->cfi) {
+		load_cfi(c, pid);
+		prof_sampler__poll(c->sampler, 0);
+	}
+	return 0;
+}
+
+/*
+ * Every process: the kernel scans its mappings and announces their files, whose tables are
+ * built as the announcements come, so the machine's first samples are walked, not taken by
+ * frame pointers. Processes that start meanwhile are caught at exec or at their first sample.
+ */
+static void preload_cfi(struct prof_collector *c)
+{
+	struct timespec t0, t1;
+	struct dirent *d;
+	size_t n = 0;
+	DIR *dir;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	dir = opendir("/proc");
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		long pid;
+		char *end;
+
+		pid = strtol(d->d_name, &end, 10);
+		if (*end || pid <= 0 || pid > INT32_MAX)
+			continue;
+		if (prof_cfi__add_process(c->cfi, (pid_t)pid) == 0)
+			n++;
+		if (n % 32 == 0)
+			prof_sampler__poll(c->sampler, 0);
+	}
+	closedir(dir);
+	prof_sampler__poll(c->sampler, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pr_debug("cfi: mappings of %zu processes loaded before sampling, in %.0f ms", n,
+		 (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+}
+
+/* Where execvp() will find name: a path as given, or the first match in $PATH. */
+static bool find_program(const char *name, char *out, size_t len)
+{
+	const char *dirs = getenv("PATH"), *end;
+
+	if (strchr(name, '/'))
+		return snprintf(out, len, "%s", name) < (int)len;
+	for (dirs = dirs ? dirs : "/bin:/usr/bin"; *dirs; dirs = *end ? end + 1 : end) {
+		end = strchrnul(dirs, ':');
+		if (snprintf(out, len, "%.*s/%s", (int)(end - dirs), end > dirs ? dirs : ".", name) <
+			    (int)len &&
+		    !access(out, X_OK))
+			return true;
+	}
+	return false;
+}
+
+void prof_collector__prepare_command(struct prof_collector *c, const char *name)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (!c->cfi || !find_program(name, path, sizeof(path)))
+		return;
+	err = prof_cfi__add_program(c->cfi, path);
+	if (err)
+		pr_debug("cfi: %s: cannot build its tables ahead: %s", path, strerror(-err));
 }
 
 int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid)
@@ -219,6 +374,8 @@ int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid)
 
 int prof_collector__start(struct prof_collector *c)
 {
+	if (c->cfi && c->opts.all)
+		preload_cfi(c);
 	return prof_sampler__start(c->sampler);
 }
 
@@ -229,7 +386,12 @@ void prof_collector__stop(struct prof_collector *c)
 
 int prof_collector__poll(struct prof_collector *c, int timeout_ms)
 {
-	return prof_sampler__poll(c->sampler, timeout_ms);
+	int err;
+
+	if (c->cfi)
+		prof_cfi__retry(c->cfi);
+	err = prof_sampler__poll(c->sampler, timeout_ms);
+	return err ?: take_snapshots(c);
 }
 
 struct drain_ctx {
@@ -258,6 +420,7 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 
 	/* Events first: a process announced just now must be snapshotted before we symbolize. */
 	prof_sampler__poll(c->sampler, 0);
+	take_snapshots(c);
 	n = prof_sampler__drain(c->sampler, on_sample, &d);
 	if (n < 0)
 		return n;
@@ -289,4 +452,6 @@ void prof_collector__unwind_summary(const struct prof_collector *c, struct profd
 {
 	if (c->unwind)
 		prof_unwind__summary(c->unwind, sb);
+	if (c->cfi)
+		prof_cfi__summary(c->cfi, c->counters, sb);
 }

@@ -31,6 +31,7 @@ struct record_opts {
 	int max_stack;
 	enum profd_unwind unwind; /* --unwind */
 	unsigned stack_size;	  /* --stack-size, bytes, a multiple of 4096 */
+	size_t cfi_memory;	  /* --unwind-memory; 0: the default */
 	const char *output;
 	const char *format;
 	struct fmt_name_opts names; /* --lines, --full-names */
@@ -73,11 +74,15 @@ static const char usage_text[] =
 	"                          without -d, runs until Ctrl-C; writes -o only if given\n"
 	"      --http-host NAME    also accept this name in the Host header (repeatable)\n"
 	"      --http-public       allow --http on a non-loopback address\n"
-	"      --unwind MODE       user stacks: fp (frame pointers, in the kernel), dwarf\n"
-	"                          (copy the stack, unwind with .eh_frame in profd) or auto\n"
-	"                          (per process: dwarf if its executable lacks frame\n"
-	"                          pointers; the default)\n"
-	"      --stack-size BYTES  user stack copied per sample for dwarf (default 16384,\n"
+	"      --unwind MODE       user stacks: cfi (the default: walked in the kernel with\n"
+	"                          tables compiled from .eh_frame; frame pointers where\n"
+	"                          code has none, such as JIT code), fp (frame pointers\n"
+	"                          only) or copy (copy the stack, unwind it in profd with\n"
+	"                          libunwind); auto and dwarf are older names of cfi, copy\n"
+	"      --unwind-memory SIZE  kernel memory for cfi tables (default 32M); the least\n"
+	"                          recently used files' tables make room, what does not\n"
+	"                          fit is counted and walked by frame pointers\n"
+	"      --stack-size BYTES  user stack copied per sample for copy (default 16384,\n"
 	"                          max 65536, rounded up to 4 KiB pages)\n"
 	"  -v, --verbose           debug messages (libbpf's too)\n"
 	"  -h, --help              this text\n"
@@ -211,6 +216,7 @@ static struct prof_session *start(const struct record_opts *o)
 		.max_stack = o->max_stack,
 		.unwind = o->unwind,
 		.stack_size = o->stack_size,
+		.cfi_memory = o->cfi_memory,
 		.lines = o->names.lines,
 		.drain_ms = DRAIN_MS,
 		.duration_s = o->duration,
@@ -273,6 +279,7 @@ enum {
 	OPT_UNWIND,
 	OPT_STACK_SIZE,
 	OPT_CGROUP,
+	OPT_UNWIND_MEMORY,
 };
 
 /* One option; returns 0, or an exit code to end with (usage errors print one line). */
@@ -333,7 +340,11 @@ static int parse_option(struct record_opts *o, int opt, const char *arg, char **
 		return prof_http_option(&o->http, opt, arg) < 0 ? PROFD_EXIT_USAGE : 0;
 	case OPT_UNWIND:
 		if (!prof_parse_unwind(arg, &o->unwind))
-			return prof_usage(NULL, "--unwind %s: expected fp, dwarf or auto", arg);
+			return prof_usage(NULL, "--unwind %s: expected cfi, fp or copy", arg);
+		return 0;
+	case OPT_UNWIND_MEMORY:
+		if (!prof_parse_unwind_memory(arg, &o->cfi_memory))
+			return prof_usage(NULL, "--unwind-memory %s: expected 1M..4G", arg);
 		return 0;
 	case OPT_STACK_SIZE:
 		if (!prof_parse_long(arg, 1, PROFD_STACK_SIZE_MAX, &v))
@@ -391,6 +402,7 @@ int prof_record_main(int argc, char **argv)
 		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
 		{"unwind", required_argument, NULL, OPT_UNWIND},
 		{"stack-size", required_argument, NULL, OPT_STACK_SIZE},
+		{"unwind-memory", required_argument, NULL, OPT_UNWIND_MEMORY},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -399,7 +411,7 @@ int prof_record_main(int argc, char **argv)
 	struct record_opts o = {
 		.freq = DEFAULT_FREQ,
 		.max_stack = PROFD_DEFAULT_MAX_STACK,
-		.unwind = PROFD_UNWIND_AUTO,
+		.unwind = PROFD_UNWIND_CFI,
 		.stack_size = PROFD_STACK_SIZE_DEFAULT,
 	};
 	int opt, code = 0;

@@ -2,12 +2,17 @@
 /* The BPF side's lifecycle: open, size, load, attach per CPU, poll events, drain buffers. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <link.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -24,6 +29,8 @@
 #define PROCESSES_MAX (1u << 20)
 #define TARGETS_MAX 8192	       /* targets and their descendants alive at once */
 #define EVENTS_BYTES_FP (256u << 10) /* 8192 process events per poll period */
+#define EVENTS_BYTES_CFI (1u << 20)  /* and 1500 files announced (a whole machine's at -a) */
+#define LOADERS_MAX 16
 
 struct prof_sampler {
 	struct profile_bpf *skel;
@@ -65,7 +72,18 @@ struct prof_sampler {
 	pthread_t stopper;	  /* see prof_sampler__stop_after() */
 	bool has_stopper;
 	struct timespec stop_at;
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} loaders[LOADERS_MAX]; /* dynamic linkers watched (on_loader) */
+	size_t nloaders;
 };
+
+/* Whether samples come with copies of the user stack (--unwind copy). */
+static bool copies_stacks(const struct prof_sampler *s)
+{
+	return s->opts.unwind == PROFD_UNWIND_COPY;
+}
 
 /* How long one poll may unwind; a drain longer (a full ring is about 2000 stack copies,
  * 100 ms of unwinding), then it drops what is left. */
@@ -106,6 +124,12 @@ static void on_stack_event(struct prof_sampler *s, const struct profd_stack_even
 	s->opts.on_stack(&ss, s->opts.ctx);
 }
 
+static void on_mmap_event(struct prof_sampler *s, const struct profd_mmap_event *e, size_t size)
+{
+	if (s->opts.on_mmap && size >= sizeof(*e) && e->nparts <= PROFD_PATH_PARTS)
+		s->opts.on_mmap(e, s->opts.ctx);
+}
+
 static bool past_deadline(const struct prof_sampler *s)
 {
 	return s->ring_deadline_ns && profd_mono_ns() > s->ring_deadline_ns;
@@ -118,6 +142,10 @@ static int on_ringbuf(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(struct profd_event))
 		return 0;
+	if (e->type == PROFD_EV_MMAP) {
+		on_mmap_event(s, data, size);
+		return 0;
+	}
 	if (e->type != PROFD_EV_STACK) {
 		if (s->opts.on_event)
 			s->opts.on_event(e, s->opts.ctx);
@@ -210,29 +238,52 @@ static int size_process_maps(struct prof_sampler *s)
 	int err = 0;
 
 	err = err ?: bpf_map__set_max_entries(skel->maps.seen, (uint32_t)processes);
-	err = err ?: bpf_map__set_max_entries(skel->maps.unwind_modes, (uint32_t)processes);
+	err = err ?: bpf_map__set_max_entries(skel->maps.proc_maps, (uint32_t)processes);
 	return err ?: bpf_map__set_max_entries(skel->maps.targets,
 					      s->opts.filter_pids ? TARGETS_MAX : 1);
 }
 
+/* The walker's maps take memory only with --unwind cfi; its tables cfi_memory bytes. */
+static int size_cfi_maps(struct prof_sampler *s)
+{
+	struct profile_bpf *skel = s->skel;
+	uint64_t slots = s->opts.cfi_memory / sizeof(__u64);
+	int err = 0;
+
+	if (s->opts.unwind != PROFD_UNWIND_CFI) {
+		err = err ?: bpf_map__set_max_entries(skel->maps.cfi_pool, 1);
+		err = err ?: bpf_map__set_max_entries(skel->maps.cfi_tables, 1);
+		err = err ?: bpf_map__set_max_entries(skel->maps.cfi_files, 1);
+		err = err ?: bpf_map__set_max_entries(skel->maps.cfi_announced, 1);
+		err = err ?: bpf_map__set_max_entries(skel->maps.maps_scratch, 1);
+		err = err ?: bpf_map__set_max_entries(skel->maps.maps_entries, 1);
+		err = err ?: bpf_map__set_max_entries(skel->maps.mmap_scratch, 1);
+		return err ?: bpf_map__set_max_entries(skel->maps.proc_maps, 1);
+	}
+	if (slots < 1 || slots > UINT32_MAX / 2)
+		return -EINVAL;
+	return bpf_map__set_max_entries(skel->maps.cfi_pool, (uint32_t)slots);
+}
+
 /*
- * Process events need little room: user space reads them every poll period (100 ms). Stack
- * copies share the ring: then room for half a second of samples on every CPU, within 4 to
- * 32 MiB: more only holds a backlog user space cannot unwind in time anyway.
+ * Process events need little room: user space reads them every poll period (100 ms); files
+ * announced for tables (cfi) some more. Stack copies share the ring: then room for half a
+ * second of samples on every CPU, within 4 to 32 MiB: more only holds a backlog user space
+ * cannot unwind in time anyway.
  */
 static int size_events(struct prof_sampler *s)
 {
 	uint64_t rec = sizeof(struct profd_stack_event) + 8 + s->opts.stack_size;
 
-	s->events_bytes = EVENTS_BYTES_FP;
-	if (s->opts.unwind != PROFD_UNWIND_FP)
+	s->events_bytes = s->opts.unwind == PROFD_UNWIND_CFI ? EVENTS_BYTES_CFI : EVENTS_BYTES_FP;
+	if (copies_stacks(s))
 		s->events_bytes = clamp_pow2(samples_per_window(s) * rec / 2, 4u << 20, 32u << 20);
 	return bpf_map__set_max_entries(s->skel->maps.events, (uint32_t)s->events_bytes);
 }
 
 static int size_maps(struct prof_sampler *s)
 {
-	return size_sample_maps(s) ?: size_process_maps(s) ?: size_events(s);
+	return size_sample_maps(s) ?: size_process_maps(s) ?: size_cfi_maps(s) ?: size_events(s);
 }
 
 static int alloc_scratch(struct prof_sampler *s)
@@ -264,6 +315,16 @@ static int set_cgroup_filter(struct prof_sampler *s)
 	return err;
 }
 
+#define MAPPING_PROGRAMS 3
+
+/* The programs that keep processes' mappings current: --unwind cfi only. */
+static void mapping_programs(struct profile_bpf *skel, struct bpf_program *out[MAPPING_PROGRAMS])
+{
+	out[0] = skel->progs.on_loader;
+	out[1] = skel->progs.load_process;
+	out[2] = skel->progs.on_free;
+}
+
 struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 {
 	struct prof_sampler *s;
@@ -290,7 +351,8 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 	s->skel->rodata->filter_tids = opts->filter_tids;
 	s->skel->rodata->kernel_stacks = opts->kernel_stacks;
 	s->skel->rodata->filter_cgroup = opts->filter_cgroup;
-	if (opts->unwind != PROFD_UNWIND_FP) {
+	s->skel->rodata->unwind = opts->unwind;
+	if (opts->unwind == PROFD_UNWIND_COPY) {
 		if (!opts->stack_size || opts->stack_size % PROFD_STACK_PAGE ||
 		    opts->stack_size > PROFD_STACK_SIZE_MAX) {
 			err = -EINVAL;
@@ -298,13 +360,20 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 				PROFD_STACK_PAGE, PROFD_STACK_SIZE_MAX);
 			goto fail;
 		}
-		s->skel->rodata->unwind = opts->unwind;
 		s->skel->rodata->stack_pages = opts->stack_size / PROFD_STACK_PAGE;
 	}
 	err = size_maps(s);
 	if (err) {
 		pr_warn("cannot size the BPF maps: %s", strerror(-err));
 		goto fail;
+	}
+	if (opts->unwind != PROFD_UNWIND_CFI) {
+		struct bpf_program *m[MAPPING_PROGRAMS];
+
+		/* Their kernel functions need not exist for the other modes. */
+		mapping_programs(s->skel, m);
+		for (size_t i = 0; i < MAPPING_PROGRAMS; i++)
+			bpf_program__set_autoload(m[i], false);
 	}
 	err = profile_bpf__load(s->skel);
 	if (err) {
@@ -394,12 +463,16 @@ static int attach_tracepoints(struct prof_sampler *s)
 		s->skel->progs.on_fork,
 		s->skel->progs.on_exec,
 		s->skel->progs.on_exit,
+		s->opts.unwind == PROFD_UNWIND_CFI ? s->skel->progs.on_free : NULL,
 	};
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		struct bpf_link *link = bpf_program__attach(progs[i]);
+		struct bpf_link *link;
 		int err;
 
+		if (!progs[i])
+			continue;
+		link = bpf_program__attach(progs[i]);
 		if (!link) {
 			err = -errno;
 			pr_warn("cannot attach %s: %s", bpf_program__name(progs[i]), strerror(-err));
@@ -412,13 +485,39 @@ static int attach_tracepoints(struct prof_sampler *s)
 	return 0;
 }
 
+/* The mapping at AT_BASE. */
+static int own_loader(struct dl_phdr_info *info, size_t size, void *data)
+{
+	char *path = data;
+
+	if (info->dlpi_addr != getauxval(AT_BASE) || !info->dlpi_name || !info->dlpi_name[0])
+		return 0;
+	snprintf(path, PATH_MAX, "%s", info->dlpi_name);
+	return 1;
+}
+
+int prof_own_loader(char path[PATH_MAX])
+{
+	path[0] = '\0';
+	dl_iterate_phdr(own_loader, path);
+	return path[0] ? 0 : -ENOENT;
+}
+
 int prof_sampler__start(struct prof_sampler *s)
 {
+	char loader[PATH_MAX] = "";
 	int *cpus = NULL, n, err = 0;
 
 	err = attach_tracepoints(s);
 	if (err)
 		return err;
+	if (s->opts.unwind == PROFD_UNWIND_CFI) {
+		err = prof_own_loader(loader) ?: prof_sampler__watch_loader(s, loader);
+		if (err)
+			pr_warn("cannot watch the dynamic linker %s: %s; libraries loaded after a "
+				"process starts are seen late", loader[0] ? loader : "(none)",
+				strerror(-err));
+	}
 	n = prof_online_cpus(&cpus);
 	if (n < 0)
 		return n;
@@ -508,7 +607,7 @@ static int read_ring(struct prof_sampler *s, int timeout_ms, int64_t budget_ns, 
 	s->ring_drop = drop;
 	n = ring_buffer__poll(s->events, timeout_ms);
 	/* Stack copies are submitted without a wakeup: take whatever came meanwhile. */
-	if (n >= 0 && s->opts.unwind != PROFD_UNWIND_FP)
+	if (n >= 0 && copies_stacks(s))
 		n = ring_buffer__consume(s->events);
 	s->ring_deadline_ns = 0;
 	s->ring_behind = n == -ETIME;
@@ -525,14 +624,67 @@ void prof_sampler__forget_cgroup(struct prof_sampler *s, uint64_t id)
 	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.cgroups), &id);
 }
 
-int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode)
+int prof_sampler__watch_loader(void *sampler, const char *path)
 {
-	__u32 key = pid;
-	__u8 val = mode;
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = "_dl_debug_state");
+	struct prof_sampler *s = sampler;
+	struct bpf_link *link;
+	struct stat st;
 
-	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.unwind_modes), &key, &val, BPF_ANY))
+	if (stat(path, &st))
 		return -errno;
-	return 0;
+	for (size_t i = 0; i < s->nloaders; i++)
+		if (s->loaders[i].dev == st.st_dev && s->loaders[i].ino == st.st_ino)
+			return 0;
+	if (s->nloaders == LOADERS_MAX)
+		return -ENOSPC;
+	link = bpf_program__attach_uprobe_opts(s->skel->progs.on_loader, -1, path, 0, &opts);
+	if (!link)
+		return -errno;
+	s->loaders[s->nloaders].dev = st.st_dev;
+	s->loaders[s->nloaders++].ino = st.st_ino;
+	pr_debug("watching %s for library changes", path);
+	return add_link(s, link);
+}
+
+static int scan_process(void *sampler, pid_t pid)
+{
+	struct prof_sampler *s = sampler;
+	struct {
+		__s32 pid;
+	} args = {pid};
+	LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = &args, .ctx_size_in = sizeof(args));
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(s->skel->progs.load_process), &run))
+		return -errno;
+	return (int)run.retval;
+}
+
+void prof_sampler__run_stats(const struct prof_sampler *s, uint64_t *runs, uint64_t *ns)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+
+	*runs = *ns = 0;
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(s->skel->progs.on_sample), &info, &len))
+		return;
+	*runs = info.run_cnt;
+	*ns = info.run_time_ns;
+}
+
+void prof_sampler__cfi_maps(struct prof_sampler *s, struct prof_cfi_maps *out)
+{
+	*out = (struct prof_cfi_maps){
+		.pool = bpf_map__fd(s->skel->maps.cfi_pool),
+		.tables = bpf_map__fd(s->skel->maps.cfi_tables),
+		.files = bpf_map__fd(s->skel->maps.cfi_files),
+		.announced = bpf_map__fd(s->skel->maps.cfi_announced),
+		.pool_slots = bpf_map__max_entries(s->skel->maps.cfi_pool),
+		.barrier = prof_sampler__barrier,
+		.scan = scan_process,
+		.watch_loader = prof_sampler__watch_loader,
+		.ctx = s,
+	};
 }
 
 /*
@@ -569,6 +721,11 @@ static void wait_for_writers(struct prof_sampler *s)
 out:
 	free(before);
 	free(now);
+}
+
+void prof_sampler__barrier(void *sampler)
+{
+	wait_for_writers(sampler);
 }
 
 /* Where one stack's PCs sit in stack_pool: an offset, since the pool moves when it grows. */
@@ -675,7 +832,7 @@ int prof_sampler__drain(struct prof_sampler *s,
 	wait_for_writers(s);
 	/* Stack copies of the old buffer are all in the ring now; their kernel stacks are read
 	 * before the buffer is cleared. */
-	if (s->opts.unwind != PROFD_UNWIND_FP)
+	if (copies_stacks(s))
 		read_ring(s, 0, DRAIN_BUDGET_NS, true);
 
 	counts_fd = bpf_map__fd(old ? skel->maps.counts1 : skel->maps.counts0);
@@ -699,8 +856,8 @@ int prof_sampler__drain(struct prof_sampler *s,
 
 		memcpy(rs.comm, k->comm, PROFD_COMM_LEN);
 		rs.comm[PROFD_COMM_LEN] = '\0';
-		if (k->user_stack)
-			rs.ustack_err = read_stack(s, stacks_fd, k->user_stack, &user);
+		if (k->user_stack) /* a read error replaces the walk's PROFD_WALK_* bits */
+			rs.ustack_err = read_stack(s, stacks_fd, k->user_stack, &user) ?: k->user_err;
 		if (k->kernel_stack)
 			rs.kstack_err = read_stack(s, stacks_fd, k->kernel_stack, &kernel);
 		/* Only now: the second read may have moved the pool under the first's pointer. */

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The sampling machinery under a session (session.c), shared by its files only: the BPF
- * skeleton's lifecycle and draining, perf events, the stack-depth sysctl, privileges, and the
- * collector that turns drained samples into symbolized profiles.
+ * skeleton's lifecycle and draining, perf events, the stack-depth sysctl, privileges, the
+ * in-kernel walker's tables, and the collector that turns drained samples into symbolized
+ * profiles.
  */
 #ifndef PROFD_SAMPLER_INTERNAL_H
 #define PROFD_SAMPLER_INTERNAL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -33,10 +35,13 @@ struct prof_sampler_opts {
 	/* Called from prof_sampler__poll() for every process event. */
 	void (*on_event)(const struct profd_event *e, void *ctx);
 	void *ctx;
-	enum profd_unwind unwind; /* FP: everything in the kernel; else see on_stack */
+	enum profd_unwind unwind; /* CFI, FP: in the kernel; COPY: see on_stack */
 	unsigned stack_size;	  /* bytes of user stack copied per sample, a multiple of 4096 */
 	/* Called from prof_sampler__poll() and __drain() for every sample with a stack copy. */
 	void (*on_stack)(const struct prof_stack_sample *ss, void *ctx);
+	size_t cfi_memory; /* bytes of BPF table memory for --unwind cfi */
+	/* Called from prof_sampler__poll() when code of a file without a table is mapped. */
+	void (*on_mmap)(const struct profd_mmap_event *e, void *ctx);
 };
 
 /* One aggregated entry of a drained buffer. Stacks are leaf first. */
@@ -46,7 +51,8 @@ struct prof_raw_sample {
 	char comm[PROFD_COMM_LEN + 1];
 	const uint64_t *ustack;
 	uint32_t nustack;
-	int ustack_err; /* 0, or -errno why there is none (-ENOENT: not taken, -ENOMEM: map full) */
+	int ustack_err; /* 0, or -errno why there is none (-ENOENT: not taken, -ENOMEM: map full),
+			 * or > 0: PROFD_WALK_* (the in-kernel walk may be cut short or wrong) */
 	const uint64_t *kstack;
 	uint32_t nkstack;
 	int kstack_err;
@@ -101,13 +107,24 @@ int prof_sampler__poll(struct prof_sampler *s, int timeout_ms);
  */
 int prof_sampler__drain(struct prof_sampler *s,
 			int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx);
+/* How often the sampling program ran and for how long in all: the kernel counts only while
+ * kernel.bpf_stats_enabled is 1 (zeros otherwise). */
+void prof_sampler__run_stats(const struct prof_sampler *s, uint64_t *runs, uint64_t *ns);
 /* Sums the per-CPU counters (enum profd_counter). */
 void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT_MAX]);
 int prof_sampler__max_stack(const struct prof_sampler *s);
-/* Auto mode: how pid's user stacks are taken from now on. Returns 0 or -errno. */
-int prof_sampler__set_unwind(struct prof_sampler *s, pid_t pid, enum profd_unwind mode);
 /* A cgroup user space no longer holds: its next sample announces it again. */
 void prof_sampler__forget_cgroup(struct prof_sampler *s, uint64_t id);
+struct prof_cfi_maps;
+/* The maps of the in-kernel walker (--unwind cfi), for prof_cfi__new(). */
+void prof_sampler__cfi_maps(struct prof_sampler *s, struct prof_cfi_maps *out);
+/* Returns once no CPU is still inside a sampling program it entered before the call. */
+void prof_sampler__barrier(void *sampler);
+/* Watches the dynamic linker at path (once per file) so library loads rescan a process's
+ * mappings. Returns 0 or -errno. */
+int prof_sampler__watch_loader(void *sampler, const char *path);
+/* Our own dynamic linker, the one the processes of this root use. Returns 0 or -ENOENT. */
+int prof_own_loader(char path[PATH_MAX]);
 
 /* ---- perf_events.c ---- */
 
@@ -162,18 +179,16 @@ int prof_unnamed__count(struct prof_unnamed *u, const struct sym_location *leaf,
  */
 bool prof_unnamed__hint(const struct prof_unnamed *u, struct profd_strbuf *sb);
 
-/* ---- unwind_collector.c: samples with stack copies -> unwound, aggregated samples ---- */
+/* ---- unwind_collector.c: samples with stack copies (--unwind copy) -> unwound, aggregated ---- */
 
 struct prof_unwind_opts {
-	enum profd_unwind mode; /* DWARF or AUTO */
-	int max_stack;		/* user frames kept per stack */
-	unsigned stack_size;	/* bytes copied per sample (for messages) */
+	int max_stack;	     /* user frames kept per stack */
+	unsigned stack_size; /* bytes copied per sample (for messages) */
 };
 
 struct prof_unwind_counts {
-	uint64_t samples;			    /* unwound */
-	uint64_t stops[SYM_UNWIND_NSTOPS];	    /* why each unwind stopped */
-	uint64_t dwarf_processes, fp_processes; /* auto mode's choices */
+	uint64_t samples;		   /* unwound */
+	uint64_t stops[SYM_UNWIND_NSTOPS]; /* why each unwind stopped */
 	uint64_t frames;
 	size_t files, table_bytes; /* unwind tables in memory */
 };
@@ -190,14 +205,56 @@ int prof_unwind__flush(struct prof_unwind *u, struct prof_stacks *st, struct fmt
 /* pid is about to get a new snapshot (exec): symbolizes its samples so far with the old one. */
 int prof_unwind__before_exec(struct prof_unwind *u, struct prof_stacks *st, pid_t pid,
 			     int64_t period_ns);
-/*
- * A new process or image: how its user stacks should be taken (auto mode decides from the
- * executable's CFI and says why under -v), with its unwind tables read now if that is DWARF.
- */
-enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid);
+/* A new process or image: reads its unwind tables now, off the per-sample path. */
+void prof_unwind__prepare(struct prof_unwind *u, pid_t pid);
 void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts *out);
-/* Appends "; --unwind auto: ..., N stacks truncated ..., N unwinds stopped early (...)". */
+/* Appends ", N stacks truncated ..., N unwinds stopped early (...)". */
 void prof_unwind__summary(const struct prof_unwind *u, struct profd_strbuf *sb);
+
+/* ---- cfi_tables.c: the in-kernel walker's tables, files and process mappings ---- */
+
+#define PROF_CFI_MEMORY_DEFAULT (32u << 20)
+#define PROF_CFI_MEMORY_MIN (1u << 20)
+#define PROF_CFI_MEMORY_MAX (4ull << 30)
+
+/* The BPF maps the walker reads (fds owned by the sampler), and what the sampler does for us. */
+struct prof_cfi_maps {
+	int pool, tables, files, announced;
+	uint32_t pool_slots; /* entries of cfi_pool (two words each) */
+	/* Returns once no walk that began before the call is still running. */
+	void (*barrier)(void *ctx);
+	/* Has the kernel scan pid's mappings now. Returns 0, -ESRCH, -EBUSY or -errno. */
+	int (*scan)(void *ctx, pid_t pid);
+	/* Watches the dynamic linker at path for library changes too. Returns 0 or -errno. */
+	int (*watch_loader)(void *ctx, const char *path);
+	void *ctx;
+};
+
+struct prof_cfi;
+
+/* Builds the vdso's table. Returns NULL with errno set. */
+struct prof_cfi *prof_cfi__new(const struct prof_cfi_maps *maps);
+void prof_cfi__free(struct prof_cfi *c);
+/*
+ * A process that was running before we started (or unknown for another reason): has the kernel
+ * scan its mappings, which announces the files that need tables. Returns 0, -ESRCH or -errno;
+ * a process busy changing its mappings is scanned again by prof_cfi__retry().
+ */
+int prof_cfi__add_process(struct prof_cfi *c, pid_t pid);
+void prof_cfi__retry(struct prof_cfi *c);
+/*
+ * A program about to be run (profd -- CMD): builds the tables of its file, and of the libraries
+ * it needs that profd has loaded itself (this root's: the same files), so that its first samples
+ * are walked whole. Returns 0 or -errno.
+ */
+int prof_cfi__add_program(struct prof_cfi *c, const char *path);
+/* The kernel mapped code of a file that has no table: builds it (the mapping is in place). */
+void prof_cfi__on_mmap(struct prof_cfi *c, const struct profd_mmap_event *e);
+/* Appends "; user stacks walked in the kernel: N, P % of them whole, ..." from the sampler's
+ * counters. */
+void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *counters, struct profd_strbuf *sb);
+/* Says under -v what the tables hold and cost, and what the kernel's mapping scans did. */
+void prof_cfi__log_stats(const struct prof_cfi *c, const uint64_t *counters);
 
 /* ---- collector.c: sampler + symbolizer, one symbolized profile per window ---- */
 
@@ -208,9 +265,10 @@ struct prof_collector_opts {
 	bool threads;	    /* only threads added with prof_collector__add_thread() */
 	unsigned window_ms; /* drain period */
 	bool lines;	    /* resolve source lines */
-	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is FP */
+	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is CFI */
 	unsigned stack_size;	  /* bytes of user stack copied per sample; 0: 16384 */
 	const char *cgroup;	  /* --cgroup: only tasks in this cgroup v2 and below; NULL: any */
+	size_t cfi_memory;	  /* BPF table memory for --unwind cfi; 0: the default */
 };
 
 #define PROF_EXITS_KEPT 16
@@ -228,10 +286,13 @@ struct prof_collector {
 	uint64_t counters[PROFD_CNT_MAX]; /* as of the last drain */
 	pid_t *pending_drop;		  /* exited: forget after the next drain */
 	size_t npending, cap_pending;
+	pid_t *to_snapshot; /* new processes whose snapshot waits for their tables (cfi) */
+	size_t nsnapshot, cap_snapshot;
 	struct prof_exit exits[PROF_EXITS_KEPT]; /* the first processes that exited */
 	size_t nexits;				 /* all that exited during the run */
 	size_t processes; /* distinct processes announced */
-	struct prof_unwind *unwind; /* NULL with --unwind fp */
+	struct prof_unwind *unwind; /* the stack-copy unwinder, or NULL */
+	struct prof_cfi *cfi;	    /* the in-kernel walker's tables, or NULL */
 	struct cg_resolver *cgroups; /* NULL without cgroup v2 */
 	unsigned cgroups_idle;	     /* drains a cgroup stays known unused */
 };
@@ -241,6 +302,8 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 void prof_collector__fini(struct prof_collector *c);
 int prof_collector__add_target(struct prof_collector *c, pid_t pid);
 int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid);
+/* The command (execvp()'s name) is about to run: its unwind tables are built now (cfi). */
+void prof_collector__prepare_command(struct prof_collector *c, const char *name);
 int prof_collector__start(struct prof_collector *c);
 /* Stops sampling (the duration is over): the drains after it have a bounded amount to do. */
 void prof_collector__stop(struct prof_collector *c);
@@ -251,7 +314,7 @@ int prof_collector__poll(struct prof_collector *c, int timeout_ms);
  * loss counters. Returns 0 or -errno.
  */
 int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window);
-/* Appends what unwinding lost or chose to a summary line (nothing with --unwind fp). */
+/* Appends what unwinding lost to a summary line (nothing with --unwind fp). */
 void prof_collector__unwind_summary(const struct prof_collector *c, struct profd_strbuf *sb);
 
 /* ---- privileges.c ---- */

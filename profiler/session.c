@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "profiler/sampling_internal.h"
 #include "profiler/session_internal.h"
+#include "store/store.h"
 
 #define POLL_MS 100
 #define LIVE_S 600 /* what the page can pick ranges from: the last 10 minutes */
@@ -75,16 +76,35 @@ int prof_session_clamp_freq(const char *opt, long freq)
 
 bool prof_parse_unwind(const char *s, enum profd_unwind *out)
 {
-	static const char *const names[] = {
-		[PROFD_UNWIND_FP] = "fp", [PROFD_UNWIND_DWARF] = "dwarf", [PROFD_UNWIND_AUTO] = "auto"};
+	static const struct {
+		const char *name;
+		enum profd_unwind mode;
+	} names[] = {
+		{"cfi", PROFD_UNWIND_CFI},
+		{"fp", PROFD_UNWIND_FP},
+		{"copy", PROFD_UNWIND_COPY},
+		/* What 0.x called its modes: "auto" picked the best per process, "dwarf" copied. */
+		{"auto", PROFD_UNWIND_CFI},
+		{"dwarf", PROFD_UNWIND_COPY},
+	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (names[i] && !strcmp(s, names[i])) {
-			*out = (enum profd_unwind)i;
+		if (!strcmp(s, names[i].name)) {
+			*out = names[i].mode;
 			return true;
 		}
 	}
 	return false;
+}
+
+bool prof_parse_unwind_memory(const char *s, size_t *out)
+{
+	uint64_t v;
+
+	if (store_parse_size(s, &v) || v < PROF_CFI_MEMORY_MIN || v > PROF_CFI_MEMORY_MAX)
+		return false;
+	*out = (size_t)v;
+	return true;
 }
 
 /* ---- the page ---- */
@@ -139,6 +159,8 @@ static int add_targets(struct prof_session *s)
 	if (!o->argv)
 		return 0;
 	err = prof_command__spawn(&s->cmd, o->argv);
+	if (!err)
+		prof_collector__prepare_command(&s->c, o->argv[0]);
 	/*
 	 * Only the BPF target, no maps snapshot: until it execs, the child is a copy of profd, and
 	 * BPF reports an exec only for a process it has sampled. Its first sample announces it and
@@ -159,6 +181,7 @@ static int start_sampling(struct prof_session *s)
 		.unwind = o->unwind,
 		.stack_size = o->stack_size ? o->stack_size : PROFD_STACK_SIZE_DEFAULT,
 		.cgroup = o->cgroup,
+		.cfi_memory = o->cfi_memory,
 	};
 	int err;
 
@@ -182,9 +205,8 @@ static int start_sampling(struct prof_session *s)
 	if (err)
 		return err;
 	pr_debug("sampling %s at %d Hz", prof_sampler__event_name(s->c.sampler), o->freq);
-	if (o->unwind != PROFD_UNWIND_FP)
-		pr_debug("user stacks: --unwind %s, %u-byte stack copies",
-			 o->unwind == PROFD_UNWIND_AUTO ? "auto" : "dwarf", co.stack_size);
+	if (o->unwind == PROFD_UNWIND_COPY)
+		pr_debug("user stacks: --unwind copy, %u-byte stack copies", co.stack_size);
 	return 0;
 }
 

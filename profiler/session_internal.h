@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One sampling session, what `profd` and `profd agent` both run: BPF sampling on every CPU, the
- * symbolizer, the unwinding of copied stacks, a drain of what was sampled every period into a
- * symbolized profile, the live web page, the status line, stop signals and the command profd
- * starts. The commands add only their options and what they do with the profiles.
+ * symbolizer, the in-kernel stack walker's tables (or the unwinding of copied stacks), a drain
+ * of what was sampled every period into a symbolized profile, the live web page, the status
+ * line, stop signals and the command profd starts. The commands add only their options and
+ * what they do with the profiles.
  */
 #ifndef PROFD_SESSION_INTERNAL_H
 #define PROFD_SESSION_INTERNAL_H
@@ -44,6 +45,7 @@ struct prof_session_opts {
 	int max_stack; /* raises kernel.perf_event_max_stack for the run if it is lower */
 	enum profd_unwind unwind;
 	unsigned stack_size; /* bytes of user stack copied per sample; 0: 16384 */
+	size_t cfi_memory;   /* BPF table memory for --unwind cfi; 0: the default */
 	bool lines;	     /* source lines wanted in the output */
 	/* How long and how: */
 	unsigned drain_ms;	   /* a drain every this often: the page's window length */
@@ -107,7 +109,7 @@ struct fmt_profile *prof_session__profile(struct prof_session *s);
  */
 int prof_session__end_command(struct prof_session *s);
 void prof_session__stats(const struct prof_session *s, struct prof_session_stats *out);
-/* Appends what --unwind dwarf or auto lost or chose to a summary line (nothing for fp). */
+/* Appends what unwinding walked and lost to a summary line (nothing for --unwind fp). */
 void prof_session__unwind_summary(const struct prof_session *s, struct profd_strbuf *sb);
 /*
  * While sampling: when a large share of user-space samples landed in code without symbols,
@@ -121,7 +123,9 @@ void prof_session__free(struct prof_session *s);
  * warning naming opt ("-F") when freq is above it.
  */
 int prof_session_clamp_freq(const char *opt, long freq);
-/* "fp", "dwarf" or "auto" (--unwind). */
+/* "cfi", "fp" or "copy", and the older names "auto" (cfi) and "dwarf" (copy) (--unwind). */
 bool prof_parse_unwind(const char *s, enum profd_unwind *out);
+/* --unwind-memory: "64M", "1G" or bytes, from 1M to 4G. */
+bool prof_parse_unwind_memory(const char *s, size_t *out);
 
 #endif

@@ -193,7 +193,7 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 
 	if (!err && rs->nustack)
 		err = check_process(st, rs->pid);
-	for (uint32_t i = 0; i < rs->nustack && n < ENTRIES_MAX - 2 && !err; i++) {
+	for (uint32_t i = 0; i < rs->nustack && n < ENTRIES_MAX - 3 && !err; i++) {
 		err = add_address(st, p, rs->pid, rs->ustack[i], i > 0, &st->locs[n++], &loc);
 		/* The innermost user frame: where the sample's user time went. */
 		if (!err && i == 0)
@@ -206,6 +206,10 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 	lost = lost_reason(rs->ustack_err);
 	if (!err && lost)
 		err = add_marker(p, lost, false, &st->locs[n++]);
+	if (!err && rs->ustack_err > 0) { /* PROFD_WALK_* */
+		err = add_marker(p, "[incomplete]", false, &st->locs[n++]);
+		p->loss.stacks_incomplete += rs->count;
+	}
 	if (err)
 		return err;
 

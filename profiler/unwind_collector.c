@@ -2,9 +2,8 @@
 /*
  * The DWARF half of the collector: samples that carry a copy of the user stack are unwound as
  * they arrive (the copy is gone after the ring-buffer callback), aggregated by (process, thread,
- * comm, cgroup, kernel stack, user stack) like the kernel aggregates the frame-pointer samples, and
- * handed to stacks.c at drain time, so every output sees one kind of sample. Auto mode's choice
- * per process is made here too.
+ * comm, cgroup, kernel stack, user stack) like the kernel aggregates the frame-pointer samples,
+ * and handed to stacks.c at drain time, so every output sees one kind of sample.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -42,9 +41,6 @@ struct prof_unwind {
 	struct fmt_profile *pending; /* symbolized early: their process exec'd */
 	uint64_t failed_first;	     /* samples not unwound past the first frame, not yet reported */
 	struct prof_unwind_counts counts;
-	/* Auto mode's last choice per pid (value mode + 1), so an exec re-decides without counting
-	 * the process twice. */
-	struct profd_htab chosen;
 };
 
 struct prof_unwind *prof_unwind__new(struct sym_resolver *r, const struct prof_unwind_opts *o)
@@ -75,7 +71,6 @@ void prof_unwind__free(struct prof_unwind *u)
 	free(u->v);
 	profd_htab_release(&u->index);
 	free(u->pool);
-	profd_htab_release(&u->chosen);
 	free(u);
 }
 
@@ -257,56 +252,12 @@ int prof_unwind__before_exec(struct prof_unwind *u, struct prof_stacks *st, pid_
 	return err ?: reindex(u);
 }
 
-/* Remembers pid's mode; returns the one it had, or -1. Memory short: counts may double. */
-static int remember(struct prof_unwind *u, pid_t pid, enum profd_unwind mode)
+void prof_unwind__prepare(struct prof_unwind *u, pid_t pid)
 {
-	int old = (int)profd_htab_get(&u->chosen, (uint32_t)pid) - 1;
+	int err = sym_unwinder__prepare(u->uw, pid);
 
-	profd_htab_set(&u->chosen, (uint32_t)pid, (uint64_t)mode + 1);
-	return old;
-}
-
-enum profd_unwind prof_unwind__choose(struct prof_unwind *u, pid_t pid)
-{
-	int old;
-
-	struct sym_unwind_verdict v;
-	enum profd_unwind mode = u->opts.mode;
-	int err;
-
-	if (mode == PROFD_UNWIND_AUTO) {
-		err = sym_unwinder__frame_pointers(u->uw, pid, &v);
-		if (err) {
-			/* Gone already, or an executable we cannot find: copies are the safe side. */
-			pr_debug("pid %d: unwinding with dwarf (%s)", (int)pid,
-				 err == -ESRCH ? "process unknown" : strerror(-err));
-			mode = PROFD_UNWIND_DWARF;
-		} else {
-			mode = v.frame_pointers ? PROFD_UNWIND_FP : PROFD_UNWIND_DWARF;
-			if (!v.has_cfi)
-				pr_debug("pid %d: unwinding with frame pointers: %s has no CFI",
-					 (int)pid, v.path);
-			else
-				pr_debug("pid %d: unwinding with %s: %s sets up a frame pointer in %u of %u functions",
-					 (int)pid, mode == PROFD_UNWIND_FP ? "frame pointers" : "dwarf",
-					 v.path, v.with_fp, v.sampled);
-		}
-		old = remember(u, pid, mode);
-		if (old == PROFD_UNWIND_FP)
-			u->counts.fp_processes--;
-		else if (old == PROFD_UNWIND_DWARF)
-			u->counts.dwarf_processes--;
-		if (mode == PROFD_UNWIND_FP)
-			u->counts.fp_processes++;
-		else
-			u->counts.dwarf_processes++;
-	}
-	if (mode == PROFD_UNWIND_DWARF) {
-		err = sym_unwinder__prepare(u->uw, pid);
-		if (err && err != -ESRCH)
-			pr_debug("pid %d: cannot read unwind tables: %s", (int)pid, strerror(-err));
-	}
-	return mode;
+	if (err && err != -ESRCH)
+		pr_debug("pid %d: cannot read unwind tables: %s", (int)pid, strerror(-err));
 }
 
 void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts *out)
@@ -326,11 +277,6 @@ void prof_unwind__summary(const struct prof_unwind *u, struct profd_strbuf *sb)
 	uint64_t failed = 0;
 	const char *sep = "";
 
-	if (u->opts.mode == PROFD_UNWIND_AUTO)
-		profd_strbuf_printf(sb, "; --unwind auto: dwarf for %llu process%s, frame pointers for %llu",
-				    (unsigned long long)c->dwarf_processes,
-				    c->dwarf_processes == 1 ? "" : "es",
-				    (unsigned long long)c->fp_processes);
 	if (c->stops[SYM_UNWIND_TRUNCATED])
 		profd_strbuf_printf(sb, ", %llu stacks truncated at the %u-byte stack copy (raise with --stack-size)",
 				    (unsigned long long)c->stops[SYM_UNWIND_TRUNCATED],

@@ -541,6 +541,35 @@ int sym_elf__begin(int fd, Elf **out, uint64_t *size)
 	return 1;
 }
 
+int sym_elf_needed(int fd, int (*fn)(const char *name, void *ctx), void *ctx)
+{
+	Elf_Scn *scn = NULL;
+	uint64_t size;
+	Elf *elf;
+	int err = sym_elf__begin(fd, &elf, &size);
+
+	if (err <= 0)
+		return err;
+	err = 0;
+	while (!err && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		GElf_Dyn dyn;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC ||
+		    !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (int i = 0; !err && gelf_getdyn(data, i, &dyn) && dyn.d_tag != DT_NULL; i++) {
+			const char *name;
+
+			if (dyn.d_tag == DT_NEEDED && (name = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val)))
+				err = fn(name, ctx);
+		}
+	}
+	elf_end(elf);
+	return err;
+}
+
 int sym_elf__read_fd(int fd, size_t max_bytes, struct sym_elf *out)
 {
 	struct stat st;

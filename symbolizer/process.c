@@ -356,9 +356,10 @@ static int snapshot(struct sym_resolver *r, pid_t pid, uint64_t start, struct sy
 	read_status(r, p);
 	p->root = root_of(r, pid);
 	open_files(r, p);
-	/* Nothing mapped yet (read in the middle of an exec): the first unknown address looks
-	 * again at once instead of a second later. */
-	p->scanned_ns = p->maps.n ? profd_coarse_ns() : 0;
+	/* Read while the process may still be mapping its libraries (in an exec, or its dynamic
+	 * linker at work): the first unknown address looks again at once, later ones a second
+	 * apart (sym_proc__rescan). */
+	p->scanned_ns = profd_coarse_ns();
 	r->did_io = true;
 	account(r, p);
 	*out = p;
@@ -441,8 +442,9 @@ int sym_proc__rescan(struct sym_resolver *r, struct sym_proc *p)
 	uint64_t now = profd_coarse_ns(), start;
 	int err;
 
-	if (p->gone || now - p->scanned_ns < SYM_RESCAN_NS)
+	if (p->gone || (p->missed && now - p->scanned_ns < SYM_RESCAN_NS))
 		return -EAGAIN;
+	p->missed = true;
 	p->scanned_ns = now;
 	r->did_io = true;
 	if (read_start_time(r, p->pid, &start) || start != p->start_time) {

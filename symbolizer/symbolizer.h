@@ -171,15 +171,6 @@ struct sym_unwind_sample {
 	bool stack_cut; /* the copy stopped at its size limit: the stack goes on above it */
 };
 
-/* What auto mode looks at: the frame-pointer habits of a process's main executable. */
-struct sym_unwind_verdict {
-	bool frame_pointers; /* unwind with frame pointers */
-	bool has_cfi;	     /* the executable has .eh_frame or .debug_frame to unwind with */
-	uint32_t sampled;    /* functions looked at (up to 1024, spread over the table) */
-	uint32_t with_fp;    /* of those, functions whose CFI defines the CFA from rbp */
-	const char *path;    /* the executable as mapped; valid until the next call on the unwinder */
-};
-
 struct sym_unwind_stats {
 	uint64_t unwinds, frames;
 	uint64_t stops[SYM_UNWIND_NSTOPS];
@@ -212,15 +203,91 @@ int sym_unwinder__prepare(struct sym_unwinder *u, pid_t pid);
 int sym_unwinder__unwind(struct sym_unwinder *u, const struct sym_unwind_sample *s,
 			 uint64_t *pcs, size_t max, enum sym_unwind_stop *stop);
 
-/*
- * Whether pid's main executable keeps frame pointers, judged from its CFI: after its prologue a
- * function that keeps one defines the CFA from rbp. Frame pointers when at least a fifth of the
- * functions looked at do (builds without them: under 3 %, with them: over 50 %), or when there is
- * no CFI to unwind with. Returns 0 or -errno.
- */
-int sym_unwinder__frame_pointers(struct sym_unwinder *u, pid_t pid,
-				 struct sym_unwind_verdict *out);
-
 void sym_unwinder__stats(const struct sym_unwinder *u, struct sym_unwind_stats *out);
+
+/* ---- cfi.c: CFI compiled into compact unwind tables, for an unwinder outside this library ---- */
+
+/*
+ * A file's CFI (.eh_frame, and .debug_frame where .eh_frame says nothing) reduced to what walking
+ * x86-64 user stacks needs: per range of code, how to find the CFA (the caller's stack pointer), where the caller's rbp
+ * is, and whether the stack ends there. The return address is always at CFA - 8 except in
+ * signal frames. Addresses are file offsets (a mapping's start maps to its file offset, as the
+ * kernel knows it), so one table serves every process that maps the file, wherever it lands.
+ *
+ * Layout, in 32-bit words so it can be copied as is into memory another unwinder searches:
+ *   pages[npages + 1]  for page p (file offset >> SYM_CFI_PAGE_SHIFT == first_page + p), the
+ *                      index of its first row; pages[npages] == nrows
+ *   rows[nrows]        sorted by offset: (offset & page mask) << SYM_CFI_RULE_BITS | rule index;
+ *                      a row holds from its offset up to the next row's
+ *   rules[nrules]      struct sym_cfi_rule, three words each
+ * An offset before the first row has no CFI; one past the last page takes the last row's rule.
+ */
+#define SYM_CFI_PAGE_SHIFT 12
+#define SYM_CFI_RULE_BITS 20
+#define SYM_CFI_RULES_MAX (1u << SYM_CFI_RULE_BITS)
+
+enum sym_cfi_cfa {
+	SYM_CFI_NONE,	     /* no CFI covers the address: follow the frame pointer */
+	SYM_CFI_RSP,	     /* CFA = rsp + cfa_off */
+	SYM_CFI_RBP,	     /* CFA = rbp + cfa_off */
+	SYM_CFI_PLT,	     /* CFA = rsp + cfa_off + ((rip & 15) >= plt_min ? 8 : 0): PLT entries */
+	SYM_CFI_DEREF_RSP,   /* CFA = *(rsp + cfa_off) */
+	SYM_CFI_DEREF_RBP,   /* CFA = *(rbp + cfa_off): a stack realigned in the prologue */
+	SYM_CFI_SIGNAL,	     /* a signal trampoline (glibc's __restore_rt, CIE "S"): rsp points at the
+			      * kernel's ucontext, which holds the interrupted rip, rsp and rbp */
+	SYM_CFI_END,	     /* return address undefined: the outermost frame (_start, clone) */
+	SYM_CFI_UNSUPPORTED, /* CFI these rules cannot express (CFA from r10 in a prologue ...) */
+};
+
+enum sym_cfi_rbp {
+	SYM_CFI_RBP_SAME,   /* the caller's rbp is rbp */
+	SYM_CFI_RBP_CFA,    /* saved at CFA + rbp_off */
+	SYM_CFI_RBP_AT_RBP, /* saved at rbp + rbp_off */
+	SYM_CFI_RBP_LOST,   /* not recoverable from here */
+};
+
+struct sym_cfi_rule {
+	uint8_t cfa;	 /* enum sym_cfi_cfa */
+	uint8_t rbp;	 /* enum sym_cfi_rbp */
+	uint8_t plt_min; /* SYM_CFI_PLT only */
+	uint8_t pad;
+	int32_t cfa_off;
+	int32_t rbp_off;
+};
+
+struct sym_cfi_table {
+	uint32_t first_page, npages;
+	uint32_t *pages;
+	uint32_t *rows;
+	uint32_t nrows;
+	struct sym_cfi_rule *rules;
+	uint32_t nrules;
+	/* What went in, for statistics and tests. */
+	uint32_t fdes;	      /* FDEs compiled */
+	uint32_t unsupported; /* rows with SYM_CFI_UNSUPPORTED */
+	uint32_t debug_fdes;  /* of fdes, from .debug_frame (for code .eh_frame does not cover) */
+	size_t cfi_bytes;     /* bytes of the sections compiled */
+};
+
+/*
+ * Compiles the CFI of the ELF file open at fd (the caller keeps fd), or of an image in memory (the
+ * vdso). A file without CFI, or not an x86-64 ELF file, gives an empty table (nrows 0): a fact
+ * worth caching. Returns 0 with *out (free with sym_cfi_table__free()), -ENOMEM or -EIO.
+ */
+int sym_cfi_table__build_fd(int fd, struct sym_cfi_table **out);
+int sym_cfi_table__build_mem(const void *image, size_t size, struct sym_cfi_table **out);
+/* The table of the vdso every 64-bit process maps (ours). Returns as the two above. */
+int sym_cfi_table__build_vdso(struct sym_cfi_table **out);
+void sym_cfi_table__free(struct sym_cfi_table *t);
+/* The rule at file offset off (a SYM_CFI_NONE rule where there is no CFI); never NULL. */
+const struct sym_cfi_rule *sym_cfi_table__find(const struct sym_cfi_table *t, uint64_t off);
+/* Words the table takes in the layout above. */
+size_t sym_cfi_table__words(const struct sym_cfi_table *t);
+/*
+ * Calls fn with every library the ELF file open at fd names (DT_NEEDED), so that their tables can
+ * be built before it runs. Returns 0 (also for a file that is not ELF), fn's non-zero return, or
+ * -errno.
+ */
+int sym_elf_needed(int fd, int (*fn)(const char *name, void *ctx), void *ctx);
 
 #endif

@@ -525,6 +525,7 @@ struct sym_proc {
 	uid_t uid;   /* effective uid: may own its perf map */
 	uint8_t root; /* enum sym_root */
 	bool gone;    /* /proc/PID vanished or was reused: no more rescans */
+	bool missed;  /* an unknown address rescanned since the snapshot: now once a second */
 	size_t nfailed;
 	uint64_t opened_ns, scanned_ns;
 	struct sym_perfmap *perfmap;
@@ -588,6 +589,8 @@ int sym_debuglink_crc(int fd, uint32_t *crc);
 
 /* --- vdso.c --- */
 
+/* The size of our own [vdso] mapping at base (AT_SYSINFO_EHDR), or 0. */
+uint64_t sym_vdso__own_size(uint64_t base);
 /* Loads our own vdso image once; returns it or NULL. */
 struct sym_file *sym_vdso__get(struct sym_resolver *r);
 /* Reads the unwind tables of our own vdso image (after sym_vdso__get()). Returns 0 or -errno. */

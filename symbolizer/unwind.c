@@ -65,7 +65,6 @@ struct sym_unwinder {
 	uint64_t clock; /* counts unwinds and prepares: what "used" fields compare */
 	uint64_t loads;
 	uint64_t unwinds, frames, stops[SYM_UNWIND_NSTOPS];
-	char exe[PATH_MAX];
 };
 
 /* State of one unwind, handed to the accessors. */
@@ -596,65 +595,6 @@ int sym_unwinder__unwind(struct sym_unwinder *u, const struct sym_unwind_sample 
 	u->frames += n;
 	u->stops[*stop]++;
 	return (int)n;
-}
-
-/* The mapping of pid's main executable: /proc/PID/exe's inode, else its path. */
-static const struct sym_map *exe_map(struct sym_unwinder *u, const struct sym_proc *p)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	bool have_st;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/%d/exe", u->r->proc_root, (int)p->pid);
-	have_st = !stat(path, &st);
-	n = readlink(path, u->exe, sizeof(u->exe) - 1);
-	u->exe[n > 0 ? n : 0] = '\0';
-	if (n > 10 && !strcmp(u->exe + n - 10, " (deleted)"))
-		u->exe[n - 10] = '\0';
-	for (size_t i = 0; i < p->maps.n; i++) {
-		const struct sym_map *m = &p->maps.v[i];
-
-		if (m->kind != SYM_MAP_FILE && m->kind != SYM_MAP_MEMFD)
-			continue;
-		if ((have_st && m->inode == st.st_ino) || (u->exe[0] && !strcmp(m->path, u->exe)))
-			return m;
-	}
-	return NULL;
-}
-
-int sym_unwinder__frame_pointers(struct sym_unwinder *u, pid_t pid,
-				 struct sym_unwind_verdict *out)
-{
-	struct sym_proc *p = sym_procs__find(&u->r->procs, pid);
-	const struct sym_map *m;
-	struct sym_file *f;
-
-	memset(out, 0, sizeof(*out));
-	out->frame_pointers = true;
-	out->path = "";
-	if (!p)
-		return -ESRCH;
-	m = exe_map(u, p);
-	if (!m) {
-		/* Snapshotted before an exec we did not see (a command we started): look again. */
-		if (sym_resolver__refresh_process(u->r, pid) ||
-		    !(p = sym_procs__find(&u->r->procs, pid)))
-			return -ESRCH;
-		m = exe_map(u, p);
-		if (!m)
-			return -ENOENT;
-	}
-	out->path = m->path;
-	f = tables_for(u, p, m);
-	if (!f)
-		return m->file ? -EIO : -ENOENT;
-	out->sampled = f->unwind->fp_sampled;
-	out->with_fp = f->unwind->fp_yes;
-	out->has_cfi = f->unwind->eh.n || f->unwind->debug.n;
-	/* Without CFI there is nothing better than frame pointers. */
-	out->frame_pointers = !out->has_cfi || !out->sampled || 5 * out->with_fp >= out->sampled;
-	return 0;
 }
 
 void sym_unwinder__stats(const struct sym_unwinder *u, struct sym_unwind_stats *out)

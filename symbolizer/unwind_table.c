@@ -10,133 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "symbolizer/cfi_reader_internal.h"
 #include "symbolizer/unwind_table_internal.h"
-
-/* --- bounded little-endian reader --- */
-
-struct rd {
-	const uint8_t *p, *end;
-	bool bad;
-};
-
-static uint64_t rd_fixed(struct rd *r, size_t n)
-{
-	uint64_t v = 0;
-
-	if ((size_t)(r->end - r->p) < n) {
-		r->bad = true;
-		r->p = r->end;
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		v |= (uint64_t)r->p[i] << (8 * i);
-	r->p += n;
-	return v;
-}
-
-static uint64_t rd_uleb(struct rd *r)
-{
-	uint64_t v = 0;
-	unsigned int shift = 0;
-
-	while (r->p < r->end) {
-		uint8_t b = *r->p++;
-
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-		if (!(b & 0x80))
-			return v;
-	}
-	r->bad = true;
-	return 0;
-}
-
-static int64_t rd_sleb(struct rd *r)
-{
-	uint64_t v = 0;
-	unsigned int shift = 0;
-	uint8_t b = 0;
-
-	while (r->p < r->end) {
-		b = *r->p++;
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-		if (!(b & 0x80)) {
-			if (shift < 64 && (b & 0x40))
-				v |= ~(uint64_t)0 << shift;
-			return (int64_t)v;
-		}
-	}
-	r->bad = true;
-	return 0;
-}
-
-static void rd_skip(struct rd *r, uint64_t n)
-{
-	if (n > (uint64_t)(r->end - r->p)) {
-		r->bad = true;
-		r->p = r->end;
-		return;
-	}
-	r->p += n;
-}
-
-/* The value part of an encoded pointer, sign-extended where signed. */
-static uint64_t rd_ptr_value(struct rd *r, uint8_t enc)
-{
-	switch (enc & 0x0f) {
-	case SYM_PE_ABSPTR:
-	case SYM_PE_UDATA8:
-	case SYM_PE_SDATA8:
-		return rd_fixed(r, 8);
-	case SYM_PE_ULEB128:
-		return rd_uleb(r);
-	case SYM_PE_UDATA2:
-		return rd_fixed(r, 2);
-	case SYM_PE_UDATA4:
-		return rd_fixed(r, 4);
-	case SYM_PE_SLEB128:
-		return (uint64_t)rd_sleb(r);
-	case SYM_PE_SDATA2:
-		return (uint64_t)(int64_t)(int16_t)rd_fixed(r, 2);
-	case SYM_PE_SDATA4:
-		return (uint64_t)(int64_t)(int32_t)rd_fixed(r, 4);
-	default:
-		r->bad = true;
-		return 0;
-	}
-}
-
-/*
- * An encoded pointer in section bytes that start at link-time address vaddr (pc-relative) with
- * data-relative pointers relative to datarel. Indirect pointers are not followed (never needed
- * for code addresses).
- */
-static uint64_t rd_ptr(struct rd *r, uint8_t enc, const uint8_t *sec, uint64_t vaddr,
-		       uint64_t datarel)
-{
-	uint64_t field = vaddr + (uint64_t)(r->p - sec);
-	uint64_t v;
-
-	if (enc == SYM_PE_OMIT)
-		return 0;
-	v = rd_ptr_value(r, enc);
-	switch (enc & 0x70) {
-	case 0:
-		break;
-	case SYM_PE_PCREL:
-		v += field;
-		break;
-	case SYM_PE_DATAREL:
-		v += datarel;
-		break;
-	default:
-		r->bad = true;
-	}
-	return v;
-}
 
 /* --- CIEs and FDEs --- */
 
@@ -668,119 +543,29 @@ int sym_uw__convert_debug_frame(const uint8_t *df, size_t len, struct sym_uw_sec
 	return 0;
 }
 
-/* --- frame-pointer evidence --- */
-
-/* 1 if the CFA program defines the CFA from rbp, 0 if not, -1 if it cannot be read. */
-static int cfa_from_rbp(const uint8_t *p, const uint8_t *end, uint8_t fde_enc)
-{
-	struct rd r = {p, end, false};
-
-	while (r.p < r.end && !r.bad) {
-		uint8_t op = *r.p++;
-
-		switch (op & 0xc0) {
-		case 0x40: /* advance_loc */
-		case 0xc0: /* restore */
-			continue;
-		case 0x80: /* offset */
-			rd_uleb(&r);
-			continue;
-		}
-		switch (op) {
-		case 0x00: /* nop */
-		case 0x0a: /* remember_state */
-		case 0x0b: /* restore_state */
-			break;
-		case 0x01: /* set_loc */
-			rd_ptr_value(&r, fde_enc);
-			break;
-		case 0x02:
-			rd_fixed(&r, 1);
-			break;
-		case 0x03:
-			rd_fixed(&r, 2);
-			break;
-		case 0x04:
-			rd_fixed(&r, 4);
-			break;
-		case 0x05: /* offset_extended */
-		case 0x09: /* register */
-		case 0x14: /* val_offset */
-		case 0x2f: /* GNU_negative_offset_extended */
-			rd_uleb(&r);
-			rd_uleb(&r);
-			break;
-		case 0x06: /* restore_extended */
-		case 0x07: /* undefined */
-		case 0x08: /* same_value */
-		case 0x0e: /* def_cfa_offset */
-		case 0x2e: /* GNU_args_size */
-			rd_uleb(&r);
-			break;
-		case 0x0c: /* def_cfa */
-			if (rd_uleb(&r) == 6)
-				return 1;
-			rd_uleb(&r);
-			break;
-		case 0x12: /* def_cfa_sf */
-			if (rd_uleb(&r) == 6)
-				return 1;
-			rd_sleb(&r);
-			break;
-		case 0x0d: /* def_cfa_register */
-			if (rd_uleb(&r) == 6)
-				return 1;
-			break;
-		case 0x13: /* def_cfa_offset_sf */
-			rd_sleb(&r);
-			break;
-		case 0x0f: /* def_cfa_expression */
-			rd_skip(&r, rd_uleb(&r));
-			break;
-		case 0x10: /* expression */
-		case 0x16: /* val_expression */
-			rd_uleb(&r);
-			rd_skip(&r, rd_uleb(&r));
-			break;
-		case 0x11: /* offset_extended_sf */
-		case 0x15: /* val_offset_sf */
-			rd_uleb(&r);
-			rd_sleb(&r);
-			break;
-		default:
-			return -1;
-		}
-	}
-	return r.bad ? -1 : 0;
-}
-
-void sym_uw_section__count_fp(const struct sym_uw_section *s, uint32_t max, uint32_t *sampled,
-			      uint32_t *yes)
+int sym_uw_section__fde(const struct sym_uw_section *s, size_t i, struct sym_uw_fde *out)
 {
 	struct sec sc = {s->data, s->len, s->vaddr, false};
 	struct cie c = {.off = SIZE_MAX};
-	size_t step;
 	struct fde f;
 
-	if (!s->n || !max)
-		return;
-	step = s->n > max ? s->n / max : 1;
-	for (size_t i = 0; i < s->n; i += step) {
-		int v;
-
-		if (parse_entry(&sc, (size_t)s->table[i].fde, 0, &c, &f) != 1)
-			continue;
-		/* Stubs too short for a prologue (PLT-like thunks) say nothing either way. */
-		if (f.range < 16)
-			continue;
-		v = cfa_from_rbp(c.insns, c.end, c.fde_enc);
-		if (v == 0)
-			v = cfa_from_rbp(f.insns, f.end, c.fde_enc);
-		if (v < 0)
-			continue;
-		(*sampled)++;
-		*yes += (uint32_t)v;
-	}
+	if (i >= s->n || parse_entry(&sc, (size_t)s->table[i].fde, 0, &c, &f) != 1 || !f.range ||
+	    f.start + f.range < f.start)
+		return -EINVAL;
+	*out = (struct sym_uw_fde){
+		.start = f.start,
+		.end = f.start + f.range,
+		.cie_insns = c.insns,
+		.cie_insns_end = c.end,
+		.insns = f.insns,
+		.insns_end = f.end,
+		.code_align = c.code_align,
+		.data_align = c.data_align,
+		.ra = c.ra,
+		.fde_enc = c.fde_enc,
+		.signal = c.signal,
+	};
+	return 0;
 }
 
 const struct sym_uw_entry *sym_uw_section__find(const struct sym_uw_section *s, uint64_t addr)
@@ -948,7 +733,7 @@ static int read_debug(Elf *e, const uint8_t *raw, size_t rawsize, struct sym_uw_
 	return sym_uw__convert_debug_frame(d->d_buf, d->d_size, out);
 }
 
-static int from_elf(Elf *e, struct sym_uw_table *out)
+int sym_uw_table__read_elf(Elf *e, struct sym_uw_table *out)
 {
 	const uint8_t *raw;
 	size_t rawsize;
@@ -968,8 +753,6 @@ static int from_elf(Elf *e, struct sym_uw_table *out)
 		sym_uw_table__release(out);
 		return err;
 	}
-	sym_uw_section__count_fp(out->eh.n ? &out->eh : &out->debug, 1024, &out->fp_sampled,
-				 &out->fp_yes);
 	out->bytes = sizeof(*out) + out->eh.len + out->debug.len +
 		     (out->eh.n + out->debug.n) * sizeof(struct sym_uw_entry);
 	return 0;
@@ -984,7 +767,7 @@ static int read_elf(Elf *e, struct sym_uw_table *out)
 		memset(out, 0, sizeof(*out));
 		return 0;
 	}
-	err = from_elf(e, out);
+	err = sym_uw_table__read_elf(e, out);
 	elf_end(e);
 	return err;
 }

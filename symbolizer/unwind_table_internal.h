@@ -57,8 +57,6 @@ struct sym_uw_section {
 struct sym_uw_table {
 	struct sym_uw_section eh;
 	struct sym_uw_section debug;
-	/* Frame-pointer evidence from a sample of the FDEs (sym_uw_table__count_fp). */
-	uint32_t fp_sampled, fp_yes;
 	size_t bytes;
 };
 
@@ -70,6 +68,9 @@ struct sym_uw_table {
 int sym_uw_table__read_fd(int fd, struct sym_uw_table *out);
 int sym_uw_table__read_mem(const void *image, size_t size, struct sym_uw_table *out);
 void sym_uw_table__release(struct sym_uw_table *t);
+/* The same for an ELF file already open with libelf (the caller ends it). */
+struct Elf;
+int sym_uw_table__read_elf(struct Elf *e, struct sym_uw_table *out);
 /* Releases a table that was malloc'ed, and frees it. NULL is a no-op. */
 void sym_uw_table__free(struct sym_uw_table *t);
 
@@ -91,13 +92,21 @@ int sym_uw__index_eh_frame_hdr(const uint8_t *hdr, size_t hdr_len, uint64_t hdr_
 int sym_uw__convert_debug_frame(const uint8_t *df, size_t len, struct sym_uw_section *out);
 void sym_uw_section__release(struct sym_uw_section *s);
 
-/*
- * Looks at up to max FDEs spread over the section and counts those whose CFI defines the CFA
- * from rbp (DWARF register 6): what a function that keeps a frame pointer says after its
- * prologue. Adds to *sampled and *yes.
- */
-void sym_uw_section__count_fp(const struct sym_uw_section *s, uint32_t max, uint32_t *sampled,
-			      uint32_t *yes);
+/* One FDE and what its CIE says, for running CFA programs (cfi.c). */
+struct sym_uw_fde {
+	uint64_t start, end;		    /* link-time code it covers */
+	const uint8_t *cie_insns, *cie_insns_end; /* the CIE's initial instructions */
+	const uint8_t *insns, *insns_end;	  /* the FDE's instructions */
+	uint64_t code_align;
+	int64_t data_align;
+	uint64_t ra;	 /* return address column */
+	uint8_t fde_enc; /* pointer encoding of DW_CFA_set_loc operands */
+	bool signal;	 /* CIE augmentation "S": a signal trampoline */
+};
+
+/* FDE i of the section's search table (in address order) into *out, whose pointers point into
+ * s->data. Returns 0, or -EINVAL when it does not parse or covers no code. */
+int sym_uw_section__fde(const struct sym_uw_section *s, size_t i, struct sym_uw_fde *out);
 
 /* The code one FDE covers: [start, end), link-time addresses. */
 struct sym_uw_range {

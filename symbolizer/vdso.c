@@ -3,7 +3,7 @@
  * The vdso has no file to open. Every 64-bit process on this kernel maps the same image, so ours
  * (found through AT_SYSINFO_EHDR) names everyone's: its .dynsym holds __vdso_clock_gettime and
  * friends. A [vdso] mapping of another size (a 32-bit process) is another image and stays
- * unnamed rather than misnamed.
+ * unnamed rather than misnamed. The same image gives every process's vdso its unwind table.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include "symbolizer/symbolizer_internal.h"
 #include "symbolizer/unwind_table_internal.h"
 
-static uint64_t own_vdso_size(uint64_t base)
+uint64_t sym_vdso__own_size(uint64_t base)
 {
 	struct sym_maps maps;
 	struct sym_map *m;
@@ -57,7 +57,7 @@ struct sym_file *sym_vdso__get(struct sym_resolver *r)
 	r->vdso_tried = true;
 	r->did_io = true;
 	base = getauxval(AT_SYSINFO_EHDR);
-	size = base ? own_vdso_size(base) : 0;
+	size = base ? sym_vdso__own_size(base) : 0;
 	if (!size || size > (1 << 20))
 		return NULL;
 	copy = copy_own(size);
@@ -69,6 +69,24 @@ struct sym_file *sym_vdso__get(struct sym_resolver *r)
 		pr_debug("sym: [vdso]: cannot read our own image");
 	r->vdso_size = size;
 	return r->vdso;
+}
+
+int sym_cfi_table__build_vdso(struct sym_cfi_table **out)
+{
+	uint64_t base = getauxval(AT_SYSINFO_EHDR), size = base ? sym_vdso__own_size(base) : 0;
+	void *copy;
+	int err;
+
+	if (!size || size > (1 << 20)) {
+		*out = calloc(1, sizeof(**out));
+		return *out ? 0 : -ENOMEM;
+	}
+	copy = copy_own(size);
+	if (!copy)
+		return -ENOMEM;
+	err = sym_cfi_table__build_mem(copy, size, out);
+	free(copy);
+	return err;
 }
 
 int sym_vdso__unwind_tables(struct sym_resolver *r, struct sym_uw_table *t)

@@ -161,12 +161,14 @@ static int put_loss(struct profd_strbuf *sb, const struct fmt_loss *l)
 	return profd_strbuf_printf(sb,
 				   "{\"samples_counts_full\":%llu,"
 				   "\"stacks_map_full\":%llu,\"stacks_truncated\":%llu,"
-				   "\"samples_ringbuf_full\":%llu,\"unwind_failed\":%llu}",
+				   "\"samples_ringbuf_full\":%llu,\"unwind_failed\":%llu,"
+				   "\"stacks_incomplete\":%llu}",
 				   (unsigned long long)l->samples_counts_full,
 				   (unsigned long long)l->stacks_map_full,
 				   (unsigned long long)l->stacks_truncated,
 				   (unsigned long long)l->samples_ringbuf_full,
-				   (unsigned long long)l->unwind_failed);
+				   (unsigned long long)l->unwind_failed,
+				   (unsigned long long)l->stacks_incomplete);
 }
 
 static int api_profile(const struct web_request *rq, struct web_reply *rp)

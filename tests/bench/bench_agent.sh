@@ -3,8 +3,9 @@
 # (default 10) while processes come and go (several hundred a minute, each a few ms of CPU, from
 # a handful of different executables) over a steady CPU-bound workload. Prints profd's CPU as %
 # of one core, its RSS at start, after 1 minute and at the end, and the store's bytes per
-# host-hour; perf record -F 19 -g -a runs alongside over the same churn as the peer (its
-# perf.data bytes per hour against the store's).
+# host-hour; the share of the churn's samples whose user stack was walked whole (the agent's
+# default, in-kernel unwinding); perf record -F 19 -g -a runs alongside over the same churn as
+# the peer (its perf.data bytes per hour against the store's).
 . "$(dirname "$0")/lib.sh"
 MINUTES=${MINUTES:-10}
 clang -O2 -fno-omit-frame-pointer -o "$BT/cpuwork" "$TOP/tests/bench/cpuwork.c"
@@ -73,4 +74,11 @@ printf '%-6s %12.3f %12s %12s %12s %16.0f\n' perf "$(echo "($p1 - $p0) * 100 / $
 	- - - "$(echo "$perfdata / $hours" | bc -l)"
 printf 'profd rss growth after 1 min: %.1f %%; store/perf.data bytes: %.3f\n' \
 	"$(echo "($rss_end / $rss_1m - 1) * 100" | bc -l)" "$(echo "$store / $perfdata" | bc -l)"
+# Whole: no [incomplete] or [truncated] marker on the user stack.
+"$PROFD" query --store "$TMP/store" -o "$TMP/all.folded" 2>/dev/null
+printf 'whole user stacks: %s %% of the churn and cpuwork samples, %s samples\n' \
+	"$(python3 "$TOP/tests/e2e/folded.py" whole "$TMP/all.folded" --comm sh --comm awk \
+		--comm seq --comm sort --comm gzip --comm cpuwork)" \
+	"$(python3 "$TOP/tests/e2e/folded.py" total "$TMP/all.folded" --comm sh --comm awk \
+		--comm seq --comm sort --comm gzip --comm cpuwork)"
 grep -v '^$' "$TMP/agent.err" | tail -n 3

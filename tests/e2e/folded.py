@@ -19,9 +19,19 @@ shell test can never mistake "nothing there" for a good answer.
                                               kernel frames excluded: those depend on the moment)
   folded.py kernel    FILE [filters]          % of selected samples with a kernel frame (_[k])
   folded.py comms     FILE                    "COUNT COMM" per comm, most samples first
+  folded.py whole     FILE [--min-frames N] [filters]
+                                              % of selected samples whose user stack is whole:
+                                              no [incomplete] or [truncated] marker, at least N
+                                              user frames (default 1)
+  folded.py diff      FILE OTHER [--min-share P] [filters]
+                                              the largest difference, in points, between the
+                                              shares of one user stack (kernel frames and
+                                              markers left out) in the two files, over stacks
+                                              with at least P % (default 1) in either; prints
+                                              "POINTS STACK"
 
 Filters: --comm NAME (repeatable: the sample's comm is one of them), --with FRAME (repeatable:
-the stack has one of these frames). A FRAME is matched exactly, or as a regular expression
+the stack has one of these frames), --without FRAME (repeatable: the stack has none of them). A FRAME is matched exactly, or as a regular expression
 (re.search) when written "re:PATTERN". --roots defaults to main plus the thread start frames
 glibc shows when it has symbols: start_thread, clone3, __clone, __clone3, thread_start.
 """
@@ -31,6 +41,7 @@ import sys
 
 DEFAULT_ROOTS = ["main", "start_thread", "clone3", "__clone", "__clone3", "thread_start"]
 TRUNCATED = "[truncated]"
+MARKERS = (TRUNCATED, "[incomplete]")
 
 
 class Error(Exception):
@@ -68,11 +79,14 @@ def matcher(pattern):
 def select(stacks, args):
     comms = set(args.comm or [])
     withs = [matcher(p) for p in (args.with_ or [])]
+    withouts = [matcher(p) for p in (args.without or [])]
     sel = []
     for comm, frames, count in stacks:
         if comms and comm not in comms:
             continue
         if withs and not any(m(f) for m in withs for f in frames):
+            continue
+        if any(m(f) for m in withouts for f in frames):
             continue
         sel.append((comm, frames, count))
     total = sum(c for _, _, c in sel)
@@ -82,6 +96,8 @@ def select(stacks, args):
             what.append("comm " + "|".join(sorted(comms)))
         if withs:
             what.append("frame " + "|".join(args.with_))
+        if withouts:
+            what.append("no frame " + "|".join(args.without))
         raise Error(f"{args.file}: no samples with {' and '.join(what)}")
     return sel, total
 
@@ -102,6 +118,7 @@ def main(argv):
         if name != "comms":
             p.add_argument("--comm", action="append")
             p.add_argument("--with", dest="with_", action="append")
+            p.add_argument("--without", action="append")
         return p
 
     add("total")
@@ -112,6 +129,9 @@ def main(argv):
     add("maxdepth")
     add("kernel")
     add("comms")
+    add("whole").add_argument("--min-frames", type=int, default=1)
+    d = add("diff", "other")
+    d.add_argument("--min-share", type=float, default=1.0)
     args = ap.parse_args(argv)
 
     stacks = read_folded(args.file)
@@ -146,7 +166,32 @@ def main(argv):
         print(max(sum(not f.endswith("_[k]") for f in fr) for _, fr, _ in sel))
     elif q == "kernel":
         print(f"{percent(sel, total, lambda _, fr: any(f.endswith('_[k]') for f in fr)):.2f}")
+    elif q == "whole":
+        def whole(_, fr):
+            user = [f for f in fr if not f.endswith("_[k]")]
+            return len(user) >= args.min_frames and not any(m in user for m in MARKERS)
+        print(f"{percent(sel, total, whole):.2f}")
+    elif q == "diff":
+        other, other_total = select(read_folded(args.other), args)
+        a, b = user_shares(sel, total), user_shares(other, other_total)
+        worst, stack = 0.0, ""
+        for k in set(a) | set(b):
+            if max(a.get(k, 0), b.get(k, 0)) < args.min_share:
+                continue
+            d = abs(a.get(k, 0) - b.get(k, 0))
+            if d >= worst:
+                worst, stack = d, k
+        print(f"{worst:.2f} {stack}")
     return 0
+
+
+def user_shares(sel, total):
+    """% of samples per user stack (comm;user frames), kernel frames and markers left out."""
+    out = {}
+    for comm, frames, c in sel:
+        key = ";".join([comm] + [f for f in frames if not f.endswith("_[k]") and f not in MARKERS])
+        out[key] = out.get(key, 0) + 100.0 * c / total
+    return out
 
 
 if __name__ == "__main__":

@@ -153,7 +153,7 @@ for sub in "" $subs; do
 	expect_completion "docs.completion.options.${sub:-record}" "$want" $sub --
 done
 expect_completion docs.completion.format "folded pprof svg " -a --format ''
-expect_completion docs.completion.unwind "dwarf " agent --unwind d
+expect_completion docs.completion.unwind "cfi copy " agent --unwind c
 expect_completion docs.completion.option_equals "svg " --format = s
 mkdir -p "$TMP/files/dir" "$TMP/bin" && : >"$TMP/files/a.folded"
 printf '#!/bin/sh\ntouch "%s/ran"\n' "$TMP" >"$TMP/bin/profd-test-cmd"

@@ -1,10 +1,11 @@
 #!/bin/sh
-# DWARF unwinding of copied user stacks (--unwind dwarf|auto) on code built -O2 without frame
-# pointers: known-answer shares within 3 points of the measured truth, stacks that reach main
-# (or the thread start), a C++ hot path through libstdc++, a deep recursion cut at the copied
-# stack size and marked, a process that execs, one that maps and unmaps code, a binary replaced
-# on disk, a corrupt .eh_frame (no crash); and --unwind fp on the same code as evidence the
-# mode matters.
+# The stack-copy unwinder (--unwind copy: user stacks copied to profd, unwound with libunwind),
+# the reference the in-kernel walker is tested against (test_cfi.sh), on code built -O2 without
+# frame pointers: known-answer shares within 3 points of the measured truth, stacks that reach
+# main (or the thread start), a C++ hot path through libstdc++, a deep recursion cut at the
+# copied stack size and marked, a process that execs, one that maps and unmaps code, a binary
+# replaced on disk, a corrupt .eh_frame (no crash); and --unwind fp on the same code as evidence
+# the mode matters.
 # Workloads are built here from tests/workloads and tests/unwind; outputs stay in
 # tests/artifacts/test_unwind/.
 . "$(dirname "$0")/lib.sh"
@@ -62,17 +63,17 @@ else
 	pass unwind.build.no_frame_pointers
 fi
 
-# --- split3 in dwarf mode: shares and whole stacks ---------------------------------------------
-out="$ART/split3_dwarf.folded" err="$ART/split3_dwarf.stderr" tr="$ART/split3_dwarf.truth"
-timeout 60 "$PROFD" --unwind dwarf -F 499 -d 10 -o "$out" -- "$U/split3" 6 >"$tr" 2>"$err"
-if ran unwind.dwarf.split3.run $? 0 "$out" "$err"; then
-	shares unwind.dwarf.split3 "$out" "$tr" split3 work_a work_b work_c
-	rooted unwind.dwarf.split3.rooted "$out" split3 main
-	q rooted "$out" --comm split3 --roots main && dwarf_rooted=$Q
+# --- split3 in copy mode: shares and whole stacks ---------------------------------------------
+out="$ART/split3_copy.folded" err="$ART/split3_copy.stderr" tr="$ART/split3_copy.truth"
+timeout 60 "$PROFD" --unwind copy -F 499 -d 10 -o "$out" -- "$U/split3" 6 >"$tr" 2>"$err"
+if ran unwind.copy.split3.run $? 0 "$out" "$err"; then
+	shares unwind.copy.split3 "$out" "$tr" split3 work_a work_b work_c
+	rooted unwind.copy.split3.rooted "$out" split3 main
+	q rooted "$out" --comm split3 --roots main && copy_rooted=$Q
 	if grep -q 'ring buffer full' "$err"; then
-		fail unwind.dwarf.split3.no_loss "$(tail -n 1 "$err")"
+		fail unwind.copy.split3.no_loss "$(tail -n 1 "$err")"
 	else
-		pass unwind.dwarf.split3.no_loss
+		pass unwind.copy.split3.no_loss
 	fi
 fi
 
@@ -81,31 +82,21 @@ out="$ART/split3_fp.folded" err="$ART/split3_fp.stderr" tr="$ART/split3_fp.truth
 timeout 60 "$PROFD" --unwind fp -F 499 -d 10 -o "$out" -- "$U/split3" 4 >"$tr" 2>"$err"
 if ran unwind.fp.split3.run $? 0 "$out" "$err" && q rooted "$out" --comm split3 --roots main; then
 	# Evidence, not a target: record the figure in the PASS line and in the artifacts.
-	echo "fp mode: $Q % of split3 samples reach main (dwarf mode: ${dwarf_rooted:-?} %)" \
+	echo "fp mode: $Q % of split3 samples reach main (copy mode: ${copy_rooted:-?} %)" \
 		>"$ART/fp_evidence.txt"
 	if awk -v f="$Q" 'BEGIN { exit !(f < 50) }'; then
-		pass "unwind.fp.split3.few_reach_main ($Q % reach main with --unwind fp, ${dwarf_rooted:-?} % with dwarf)"
+		pass "unwind.fp.split3.few_reach_main ($Q % reach main with --unwind fp, ${copy_rooted:-?} % with copy)"
 	else
 		fail unwind.fp.split3.few_reach_main "$Q % reach main in fp mode: is $U/split3 built without frame pointers?"
 	fi
 fi
 
-# --- auto mode (the default): dwarf for split3, frame pointers for split3fp -------------------
-out="$ART/split3_auto.folded" err="$ART/split3_auto.stderr" tr="$ART/split3_auto.truth"
-timeout 60 "$PROFD" -v -F 499 -d 10 -o "$out" -- "$U/split3" 6 >"$tr" 2>"$err"
-if ran unwind.auto.split3.run $? 0 "$out" "$err"; then
-	says unwind.auto.split3.says_dwarf "$err" 'pid [0-9]+: unwinding with dwarf: .*split3 sets up a frame pointer in 0 of' \
-		"-v line 'unwinding with dwarf'"
-	shares unwind.auto.split3 "$out" "$tr" split3 work_a work_b work_c
-	rooted unwind.auto.split3.rooted "$out" split3 main
-fi
-out="$ART/split3fp_auto.folded" err="$ART/split3fp_auto.stderr" tr="$ART/split3fp_auto.truth"
-timeout 60 "$PROFD" -v -F 499 -d 10 -o "$out" -- "$U/split3fp" 4 >"$tr" 2>"$err"
-if ran unwind.auto.split3fp.run $? 0 "$out" "$err"; then
-	says unwind.auto.split3fp.says_fp "$err" 'pid [0-9]+: unwinding with frame pointers: .*split3fp' \
-		"-v line 'unwinding with frame pointers'"
-	shares unwind.auto.split3fp "$out" "$tr" split3fp work_a work_b work_c
-	rooted unwind.auto.split3fp.rooted "$out" split3fp main
+# --- the old mode name: dwarf is copy -----------------------------------------------------------
+out="$ART/split3_dwarfname.folded" err="$ART/split3_dwarfname.stderr"
+timeout 60 "$PROFD" -v --unwind dwarf -F 199 -d 3 -o "$out" -- "$U/split3" 2 >/dev/null 2>"$err"
+if ran unwind.dwarf_is_copy.run $? 0 "$out" "$err"; then
+	says unwind.dwarf_is_copy "$err" 'user stacks: --unwind copy, 16384-byte stack copies' \
+		"-v line 'user stacks: --unwind copy'"
 fi
 
 # --- threads2 by -p: two threads, stacks down to their start routines ---------------------------
@@ -113,7 +104,7 @@ out="$ART/threads2.folded" err="$ART/threads2.stderr" tr="$ART/threads2.truth"
 bg sh -c "exec '$U/threads2' 7 >'$tr'"
 wl=$BG_PID
 sleep 0.5
-timeout 60 "$PROFD" --unwind dwarf -F 499 -d 6 -p "$wl" -o "$out" 2>"$err"
+timeout 60 "$PROFD" --unwind copy -F 499 -d 6 -p "$wl" -o "$out" 2>"$err"
 rc=$?
 wait "$wl"
 if ran unwind.threads2.run $rc 0 "$out" "$err"; then
@@ -123,7 +114,7 @@ fi
 
 # --- recurse 60: every frame ------------------------------------------------------------------
 out="$ART/recurse60.folded" err="$ART/recurse60.stderr" tr="$ART/recurse60.truth"
-timeout 60 "$PROFD" --unwind dwarf -F 499 -d 10 -o "$out" -- "$U/recurse" 60 4 >"$tr" 2>"$err"
+timeout 60 "$PROFD" --unwind copy -F 499 -d 10 -o "$out" -- "$U/recurse" 60 4 >"$tr" 2>"$err"
 if ran unwind.recurse60.run $? 0 "$out" "$err"; then
 	if q exactly "$out" rec 60 --comm recurse --with rec_leaf; then
 		atleast unwind.recurse60.all_frames "$Q" "$ROOTED_MIN" "% of rec_leaf samples with rec exactly 60 times"
@@ -135,7 +126,7 @@ fi
 
 # --- C++: std::sort with a comparator, hashing through libstdc++.so ----------------------------
 out="$ART/sortcmp.folded" err="$ART/sortcmp.stderr"
-timeout 60 "$PROFD" -F 499 -d 10 -o "$out" -- "$U/sortcmp" 4 >"$ART/sortcmp.stdout" 2>"$err"
+timeout 60 "$PROFD" --unwind copy -F 499 -d 10 -o "$out" -- "$U/sortcmp" 4 >"$ART/sortcmp.stdout" 2>"$err"
 if ran unwind.sortcmp.run $? 0 "$out" "$err"; then
 	rooted unwind.sortcmp.rooted "$out" sortcmp main
 	# Samples in libstdc++.so's hash function still reach main, through the sort's frames.
@@ -156,7 +147,7 @@ fi
 
 # --- deep recursion: 300 frames of 144 bytes do not fit in 16 KiB -----------------------------
 out="$ART/deep300.folded" err="$ART/deep300.stderr" tr="$ART/deep300.truth"
-timeout 60 "$PROFD" --unwind dwarf -F 499 -d 10 -o "$out" -- "$U/deep" 300 3 >"$tr" 2>"$err"
+timeout 60 "$PROFD" --unwind copy -F 499 -d 10 -o "$out" -- "$U/deep" 300 3 >"$tr" 2>"$err"
 if ran unwind.deep300.run $? 0 "$out" "$err"; then
 	if q truncated "$out" --at-root --comm deep --with deep_leaf; then
 		atleast unwind.deep300.truncated_at_root "$Q" "$ROOTED_MIN" "% of deep_leaf samples starting with [truncated]"
@@ -176,7 +167,7 @@ out="$ART/deep300_64k.folded" err="$ART/deep300_64k.stderr" tr="$ART/deep300_64k
 # (--max-stack 512 raises kernel.perf_event_max_stack, refused while another profiler runs;
 # profd then keeps the kernel's depth and says so.)
 for try in 1 2 3; do
-	timeout 60 "$PROFD" --unwind dwarf --stack-size 65536 --max-stack 512 -F 499 -d 10 \
+	timeout 60 "$PROFD" --unwind copy --stack-size 65536 --max-stack 512 -F 499 -d 10 \
 		-o "$out" -- "$U/deep" 300 3 >"$tr" 2>"$err"
 	rc=$?
 	grep -q 'cannot raise kernel.perf_event_max_stack' "$err" || break
@@ -195,7 +186,7 @@ fi
 
 # --- a process that execs another program while sampled ----------------------------------------
 out="$ART/execer.folded" err="$ART/execer.stderr"
-timeout 60 "$PROFD" -F 499 -d 10 -o "$out" -- "$U/execer" 2 "$U/split3" 2 >"$ART/execer.stdout" 2>"$err"
+timeout 60 "$PROFD" --unwind copy -F 499 -d 10 -o "$out" -- "$U/execer" 2 "$U/split3" 2 >"$ART/execer.stdout" 2>"$err"
 if ran unwind.exec.run $? 0 "$out" "$err"; then
 	rooted unwind.exec.before_rooted "$out" execer main --with before_exec_work
 	if q share "$out" before_exec_work --comm execer; then
@@ -208,7 +199,7 @@ fi
 
 # --- a process that maps and unmaps code while sampled -----------------------------------------
 out="$ART/dlcycle.folded" err="$ART/dlcycle.stderr"
-timeout 60 "$PROFD" --unwind dwarf -F 499 -d 10 -o "$out" -- "$U/dlcycle" "$U/libdlwork.so" 4 \
+timeout 60 "$PROFD" --unwind copy -F 499 -d 10 -o "$out" -- "$U/dlcycle" "$U/libdlwork.so" 4 \
 	>"$ART/dlcycle.stdout" 2>"$err"
 if ran unwind.dlcycle.run $? 0 "$out" "$err"; then
 	rooted unwind.dlcycle.rooted "$out" dlcycle main --with dl_spin
@@ -221,7 +212,7 @@ wl=$BG_PID
 sleep 0.3
 mv -f "$TMP/other" "$TMP/victim"
 out="$ART/replaced.folded" err="$ART/replaced.stderr"
-timeout 60 "$PROFD" --unwind dwarf -F 499 -d 4 -p "$wl" -o "$out" 2>"$err"
+timeout 60 "$PROFD" --unwind copy -F 499 -d 4 -p "$wl" -o "$out" 2>"$err"
 rc=$?
 wait "$wl"
 if ran unwind.replaced.run $rc 0 "$out" "$err"; then
@@ -246,7 +237,7 @@ with open(path, "r+b") as f:
 EOF
 then
 	out="$ART/corrupt.folded" err="$ART/corrupt.stderr"
-	timeout 60 "$PROFD" --unwind dwarf -F 499 -d 10 -o "$out" -- "$TMP/corrupt" 3 >/dev/null 2>"$err"
+	timeout 60 "$PROFD" --unwind copy -F 499 -d 10 -o "$out" -- "$TMP/corrupt" 3 >/dev/null 2>"$err"
 	# Garbage CFI may well read as "end of stack": what matters is no crash and bounded work.
 	if ran unwind.corrupt_eh_frame.run $? 0 "$out" "$err" && q maxdepth "$out"; then
 		atleast unwind.corrupt_eh_frame.bounded "$((2 * 127 + 3 - Q))" 0 "deepest stack $Q frames, over the limits"
@@ -255,8 +246,8 @@ else
 	fail unwind.corrupt_eh_frame "cannot corrupt the .eh_frame of a copy of $U/split3"
 fi
 
-# --- the agent with --unwind auto: the same whole stacks, from the store -----------------------
-"$PROFD" agent --unwind auto -F 99 --window 1 --store "$TMP/agent_store" 2>"$ART/agent.stderr" &
+# --- the agent with --unwind copy: the same whole stacks, from the store -----------------------
+"$PROFD" agent --unwind copy -F 99 --window 1 --store "$TMP/agent_store" 2>"$ART/agent.stderr" &
 ap=$!
 sleep 1
 "$U/split3" 4 >"$ART/agent_split3.truth"
@@ -266,8 +257,8 @@ wait "$ap"
 rc=$?
 out="$ART/agent.folded"
 "$PROFD" query --store "$TMP/agent_store" --comm split3 -o "$out" 2>"$ART/agent_query.stderr"
-if ran unwind.agent_auto.run "$((rc + $?))" 0 "$out" "$ART/agent.stderr"; then
-	rooted unwind.agent_auto.rooted "$out" split3 main
+if ran unwind.agent_copy.run "$((rc + $?))" 0 "$out" "$ART/agent.stderr"; then
+	rooted unwind.agent_copy.rooted "$out" split3 main
 fi
 
 echo "test_unwind: $(($(date +%s) - RUN)) s" >&2

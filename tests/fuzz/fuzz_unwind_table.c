@@ -16,7 +16,7 @@
 
 static void check(const struct sym_uw_section *s)
 {
-	uint32_t sampled = 0, yes = 0;
+	struct sym_uw_fde f;
 
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->table[i].fde < 0 || (size_t)s->table[i].fde >= s->len)
@@ -26,9 +26,10 @@ static void check(const struct sym_uw_section *s)
 	}
 	if (s->n && (s->lo != s->anchor || s->hi < s->lo))
 		abort();
-	sym_uw_section__count_fp(s, 256, &sampled, &yes);
-	if (yes > sampled)
-		abort();
+	for (size_t i = 0; i < s->n; i++)
+		if (!sym_uw_section__fde(s, i, &f) &&
+		    (f.insns < s->data || f.insns_end > s->data + s->len || f.start >= f.end))
+			abort();
 	if (s->n) {
 		struct sym_uw_range *r = malloc(s->n * sizeof(*r));
 
