@@ -13,7 +13,8 @@
  *                          its last task is freed, not at exit: samples of the exit path
  *                          still walk its stack
  *
- * A rebuild writes a new element: a walk on another CPU keeps the old one, whole. A scan that
+ * A rebuild writes a new element: a walk on another CPU keeps the old one, whole; user space
+ * gets a copy of every new element (PROFD_EV_MAPS), its history of the process. A scan that
  * finds the mappings locked (a thread is changing them) asks user space to run load_process
  * later (PROFD_EV_RESCAN). So a process
  * that starts while we sample is unwound from its first sample with no round trip to user
@@ -149,6 +150,24 @@ __noinline int profd_send_mmap(__u64 dentry)
 	return 0;
 }
 
+/*
+ * Sends a new table to user space for its mapping history (its first n entries only). With a
+ * wakeup: the kernel wakes the reader only for a record at the head of the ring, so one record
+ * left without a wakeup there would keep every later event from waking it.
+ */
+static __always_inline void send_maps(struct profd_proc_maps *pm, __u32 pid)
+{
+	__u64 n = pm->n;
+
+	if (n > PROFD_PROC_MAPS_MAX)
+		n = PROFD_PROC_MAPS_MAX;
+	pm->type = PROFD_EV_MAPS;
+	pm->pid = pid;
+	if (bpf_ringbuf_output(&events, pm, __builtin_offsetof(struct profd_proc_maps, m) +
+				n * sizeof(struct profd_umap), 0))
+		count(PROFD_CNT_MAPS_LOST);
+}
+
 /* Tells user space about a file that has no table yet, once while it builds it. */
 static __always_inline void announce_file(struct vm_area_struct *vma, const struct file_id *id,
 					  __u64 key, __u32 pid, __u32 gen)
@@ -252,7 +271,7 @@ static __always_inline int scan_mappings(struct task_struct *task, __u32 pid, __
 	n = pm->n;
 	bpf_loop(n, copy_entry, &c, 0);
 	pm->gen = gen;
-	pm->pad = 0;
+	send_maps(pm, pid);
 	/* A new element replaces the old at once: a walk still holding the old one reads it
 	 * whole. */
 	return bpf_map_update_elem(&proc_maps, &pid, pm, BPF_ANY) ? -ENOMEM : 0;
@@ -316,8 +335,10 @@ static __always_inline void maps_fork(__u32 ppid, __u32 pid)
 	if (!parent || bpf_map_update_elem(&proc_maps, &pid, parent, BPF_ANY))
 		return;
 	child = bpf_map_lookup_elem(&proc_maps, &pid);
-	if (child)
-		child->gen = 0; /* not walked yet: its generation is its own */
+	if (!child)
+		return;
+	child->gen = 0; /* not walked yet: its generation is its own */
+	send_maps(child, pid);
 }
 
 static __always_inline void maps_exit(__u32 pid)

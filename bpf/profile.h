@@ -70,6 +70,7 @@ enum profd_counter {
 	PROFD_CNT_MAPS_BUSY,	     /* mapping scans put off to user space: the process was changing
 				      * them */
 	PROFD_CNT_MMAP_EVENTS,	     /* files announced to user space for their tables */
+	PROFD_CNT_MAPS_LOST,	     /* mapping tables not sent to user space: ring buffer full */
 	PROFD_CNT_MAX,
 };
 
@@ -82,6 +83,7 @@ enum profd_event_type {
 	PROFD_EV_NEW_CGROUP,	  /* first sample in a cgroup: resolve its id before it can go */
 	PROFD_EV_MMAP,		  /* code of a file without a table was mapped (profd_mmap_event) */
 	PROFD_EV_RESCAN,	  /* a process's mappings could not be read in the kernel: scan later */
+	PROFD_EV_MAPS,		  /* a process's code mappings changed (struct profd_proc_maps) */
 };
 
 struct profd_event {
@@ -225,11 +227,17 @@ struct profd_umap {
 #define PROFD_PATH_PARTS 8
 #define PROFD_PATH_PART_LEN 64
 
-/* Value of proc_maps, keyed by pid (thread group id); replaced whole, never edited in place. */
+/*
+ * Value of proc_maps, keyed by pid (thread group id); replaced whole, never edited in place.
+ * Every new table is also sent to user space as it is, its first n entries (PROFD_EV_MAPS):
+ * user space keeps them as the process's mapping history, to name the samples of a process
+ * that is gone by the time they are drained.
+ */
 struct profd_proc_maps {
+	__u32 type; /* PROFD_EV_MAPS: first, like profd_event */
+	__u32 pid;
 	__u32 n;   /* entries in m, sorted by start, not overlapping */
 	__u32 gen; /* exec generation: 0 for the image first seen, +1 per exec */
-	__u64 pad;
 	struct profd_umap m[PROFD_PROC_MAPS_MAX];
 };
 

@@ -308,6 +308,14 @@ static struct cfi_file *find_file(const struct prof_cfi *c, uint64_t key)
 	return NULL;
 }
 
+/* Tells whoever keeps the processes' mapping history where a file is. */
+static void told(const struct prof_cfi *c, uint64_t key, uint64_t dev, uint64_t ino,
+		 const char *path)
+{
+	if (c->maps.on_file)
+		c->maps.on_file(c->maps.file_ctx, key, dev, ino, path);
+}
+
 static struct cfi_file *new_file(struct prof_cfi *c, uint64_t key, const char *path)
 {
 	struct cfi_file *f;
@@ -509,6 +517,8 @@ void prof_cfi__on_mmap(struct prof_cfi *c, const struct profd_mmap_event *e)
 	}
 	if (!f)
 		f = new_file(c, e->file, path);
+	if (f)
+		told(c, e->file, e->dev, e->ino, path);
 	err = f ? build(c, f, fd) : -ENOMEM;
 	if (!err && is_loader(e))
 		watch_loader(c, fd, path);
@@ -540,6 +550,8 @@ static int add_file(struct prof_cfi *c, const char *path)
 	f = find_file(c, key);
 	if (!f)
 		f = new_file(c, key, path);
+	if (f)
+		told(c, key, (uint64_t)major(st.st_dev) << 20 | minor(st.st_dev), st.st_ino, path);
 	/* Known and placed (or known to have none), or evicted: built again like on a mapping. */
 	err = !f ? -ENOMEM : f->state ? 0 : build(c, f, fd);
 	close(fd);

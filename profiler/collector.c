@@ -52,6 +52,44 @@ static void on_mmap(const struct profd_mmap_event *e, void *ctx)
 		prof_cfi__on_mmap(c->cfi, e);
 }
 
+static void on_file(void *ctx, uint64_t key, uint64_t dev, uint64_t ino, const char *path)
+{
+	struct prof_collector *c = ctx;
+
+	if (c->history)
+		prof_history__add_file(c->history, key, dev, ino, path);
+}
+
+static void on_maps(const struct profd_proc_maps *pm, void *ctx)
+{
+	struct prof_collector *c = ctx;
+
+	if (c->history)
+		prof_history__on_maps(c->history, pm);
+}
+
+/* A process gone before /proc told us all its code: the kernel's history fills in. Returns
+ * whether it did. */
+static bool from_history(struct prof_collector *c, pid_t pid)
+{
+	int err = c->history ? prof_history__give(c->history, c->resolver, pid) : -ENOENT;
+
+	if (err && err != -ENOENT)
+		pr_warn_once("cannot keep the mappings of exited processes: %s", strerror(-err));
+	return !err;
+}
+
+/* An exited process is not snapshotted any more: /proc would show it without mappings. */
+static void forget_snapshot(struct prof_collector *c, pid_t pid)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < c->nsnapshot; i++)
+		if (c->to_snapshot[i] != pid)
+			c->to_snapshot[kept++] = c->to_snapshot[i];
+	c->nsnapshot = kept;
+}
+
 static void on_stack(const struct prof_stack_sample *ss, void *ctx)
 {
 	struct prof_collector *c = ctx;
@@ -70,7 +108,9 @@ static void snapshot(struct prof_collector *c, pid_t pid)
 		pr_warn_once("pid %d: /proc/%d/maps: %s (needs CAP_SYS_PTRACE); the frames of "
 			     "processes profd may not inspect are [process unknown]",
 			     (int)pid, (int)pid, strerror(-err));
-	else if (err && err != -ESRCH)
+	else if (err == -ESRCH)
+		from_history(c, pid);
+	else if (err)
 		pr_debug("pid %d: cannot snapshot mappings: %s", (int)pid, strerror(-err));
 	if (c->unwind)
 		prof_unwind__prepare(c->unwind, pid);
@@ -114,11 +154,17 @@ static void on_event(const struct profd_event *e, void *ctx)
 		if (c->unwind)
 			prof_unwind__before_exec(c->unwind, c->stacks, e->pid,
 						 1000000000LL / c->opts.freq);
-		sym_resolver__refresh_process(c->resolver, e->pid);
+		if (sym_resolver__refresh_process(c->resolver, e->pid) == -ESRCH && c->history) {
+			/* Gone already: its snapshot is of the image before exec. */
+			sym_resolver__drop_process(c->resolver, e->pid);
+			from_history(c, e->pid);
+		}
 		if (c->unwind)
 			prof_unwind__prepare(c->unwind, e->pid);
 		break;
 	case PROFD_EV_EXIT:
+		forget_snapshot(c, e->pid);
+		c->exits_from_history += from_history(c, e->pid);
 		record_exit(c, e->pid, e->comm);
 		break;
 	case PROFD_EV_RESCAN:
@@ -192,6 +238,18 @@ static int open_sampler(struct prof_collector *c, struct prof_sampler_opts *so)
 	return err;
 }
 
+static void log_history(const struct prof_collector *c)
+{
+	struct prof_history_counts h;
+
+	prof_history__counts(c->history, &h);
+	pr_debug("history: %llu mapping tables kept (%zu bytes now), %llu not kept (over the bound), "
+		 "%llu file paths not kept, %llu mappings without a path, %llu exited processes "
+		 "named from it", (unsigned long long)h.tables, h.bytes,
+		 (unsigned long long)h.tables_dropped, (unsigned long long)h.files_dropped,
+		 (unsigned long long)h.maps_unnamed, (unsigned long long)c->exits_from_history);
+}
+
 int prof_collector__init(struct prof_collector *c, const struct prof_collector_opts *opts)
 {
 	struct prof_sampler_opts so = {
@@ -207,6 +265,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.on_stack = on_stack,
 		.cfi_memory = opts->cfi_memory ? opts->cfi_memory : PROF_CFI_MEMORY_DEFAULT,
 		.on_mmap = on_mmap,
+		.on_maps = on_maps,
 	};
 	struct prof_cfi_maps maps;
 	struct prof_unwind_opts uo = {
@@ -251,7 +310,10 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 	}
 	if (c->opts.unwind == PROFD_UNWIND_CFI) {
 		prof_sampler__cfi_maps(c->sampler, &maps);
-		c->cfi = prof_cfi__new(&maps);
+		maps.on_file = on_file;
+		maps.file_ctx = c;
+		c->history = prof_history__new(PROF_HISTORY_MEMORY);
+		c->cfi = c->history ? prof_cfi__new(&maps) : NULL;
 		if (!c->cfi) {
 			err = -errno;
 			prof_collector__fini(c);
@@ -272,7 +334,10 @@ void prof_collector__fini(struct prof_collector *c)
 			 (double)ns / runs);
 	if (c->cfi)
 		prof_cfi__log_stats(c->cfi, c->counters);
+	if (c->history)
+		log_history(c);
 	prof_cfi__free(c->cfi);
+	prof_history__free(c->history);
 	prof_sampler__free(c->sampler);
 	prof_unwind__free(c->unwind);
 	prof_stacks__free(c->stacks);
@@ -421,6 +486,8 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 	/* Events first: a process announced just now must be snapshotted before we symbolize. */
 	prof_sampler__poll(c->sampler, 0);
 	take_snapshots(c);
+	if (c->history && prof_history__update(c->history, c->resolver))
+		pr_warn_once("cannot follow the processes' new mappings: %s", strerror(ENOMEM));
 	n = prof_sampler__drain(c->sampler, on_sample, &d);
 	if (n < 0)
 		return n;
@@ -437,8 +504,11 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 	memcpy(c->counters, now, sizeof(now));
 
 	/* Processes that exited before this drain have had all their samples symbolized. */
-	for (size_t i = 0; i < pending; i++)
+	for (size_t i = 0; i < pending; i++) {
 		sym_resolver__drop_process(c->resolver, c->pending_drop[i]);
+		if (c->history)
+			prof_history__drop(c->history, c->pending_drop[i]);
+	}
 	if (pending) /* pending_drop may still be NULL, and NULL + 0 is undefined */
 		memmove(c->pending_drop, c->pending_drop + pending,
 			(c->npending - pending) * sizeof(pid_t));
@@ -448,10 +518,32 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 	return 0;
 }
 
+/* What the mapping history did, and every way it fell short. */
+static void history_summary(const struct prof_collector *c, struct profd_strbuf *sb)
+{
+	struct prof_history_counts h;
+	uint64_t lost = c->counters[PROFD_CNT_MAPS_LOST];
+
+	prof_history__counts(c->history, &h);
+	if (c->exits_from_history)
+		profd_strbuf_printf(sb, "; %llu exited processes named from the kernel's mapping "
+				    "history", (unsigned long long)c->exits_from_history);
+	if (h.tables_dropped || lost)
+		profd_strbuf_printf(sb, ", %llu mapping tables not kept (%llu over %u MiB, %llu ring "
+				    "buffer full)", (unsigned long long)(h.tables_dropped + lost),
+				    (unsigned long long)h.tables_dropped, PROF_HISTORY_MEMORY >> 20,
+				    (unsigned long long)lost);
+	if (h.maps_unnamed)
+		profd_strbuf_printf(sb, ", %llu mappings of files with no known path",
+				    (unsigned long long)h.maps_unnamed);
+}
+
 void prof_collector__unwind_summary(const struct prof_collector *c, struct profd_strbuf *sb)
 {
 	if (c->unwind)
 		prof_unwind__summary(c->unwind, sb);
 	if (c->cfi)
 		prof_cfi__summary(c->cfi, c->counters, sb);
+	if (c->history)
+		history_summary(c, sb);
 }

@@ -130,6 +130,15 @@ static void on_mmap_event(struct prof_sampler *s, const struct profd_mmap_event 
 		s->opts.on_mmap(e, s->opts.ctx);
 }
 
+static void on_maps_event(struct prof_sampler *s, const struct profd_proc_maps *pm, size_t size)
+{
+	size_t head = offsetof(struct profd_proc_maps, m);
+
+	if (s->opts.on_maps && size >= head && pm->n <= PROFD_PROC_MAPS_MAX &&
+	    size >= head + pm->n * sizeof(pm->m[0]))
+		s->opts.on_maps(pm, s->opts.ctx);
+}
+
 static bool past_deadline(const struct prof_sampler *s)
 {
 	return s->ring_deadline_ns && profd_mono_ns() > s->ring_deadline_ns;
@@ -140,6 +149,10 @@ static int on_ringbuf(void *ctx, void *data, size_t size)
 	struct prof_sampler *s = ctx;
 	const struct profd_event *e = data;
 
+	if (size >= sizeof(e->type) && e->type == PROFD_EV_MAPS) {
+		on_maps_event(s, data, size);
+		return 0;
+	}
 	if (size < sizeof(struct profd_event))
 		return 0;
 	if (e->type == PROFD_EV_MMAP) {

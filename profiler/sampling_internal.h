@@ -42,6 +42,8 @@ struct prof_sampler_opts {
 	size_t cfi_memory; /* bytes of BPF table memory for --unwind cfi */
 	/* Called from prof_sampler__poll() when code of a file without a table is mapped. */
 	void (*on_mmap)(const struct profd_mmap_event *e, void *ctx);
+	/* Called from prof_sampler__poll() with every new mapping table of a process (cfi). */
+	void (*on_maps)(const struct profd_proc_maps *pm, void *ctx);
 };
 
 /* One aggregated entry of a drained buffer. Stacks are leaf first. */
@@ -211,6 +213,38 @@ void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts 
 /* Appends ", N stacks truncated ..., N unwinds stopped early (...)". */
 void prof_unwind__summary(const struct prof_unwind *u, struct profd_strbuf *sb);
 
+/* ---- map_history.c: the processes' mappings as the kernel reported them (cfi) ---- */
+
+#define PROF_HISTORY_MEMORY (16u << 20)
+
+struct prof_history;
+
+struct prof_history_counts {
+	uint64_t tables;	 /* mapping tables kept */
+	uint64_t tables_dropped; /* not kept: over the memory bound */
+	uint64_t files_dropped;	 /* files whose path was not kept */
+	uint64_t maps_unnamed;	 /* mappings given without a file: its path was never learned */
+	size_t bytes;		 /* held now */
+};
+
+/* Keeps at most max_bytes of tables. Returns NULL when out of memory. */
+struct prof_history *prof_history__new(size_t max_bytes);
+void prof_history__free(struct prof_history *h);
+/* A process's new mapping table (PROFD_EV_MAPS): replaces the one kept for it. */
+void prof_history__on_maps(struct prof_history *h, const struct profd_proc_maps *pm);
+/* A file with code: its key (profd_cfi_file_key()), identity and a path that opens it. */
+void prof_history__add_file(struct prof_history *h, uint64_t key, uint64_t dev, uint64_t ino,
+			    const char *path);
+/* Gives r pid's last table (sym_resolver__add_history()). Returns 0, -ENOENT (none kept) or
+ * -ENOMEM. */
+int prof_history__give(struct prof_history *h, struct sym_resolver *r, pid_t pid);
+/* Gives r the new tables of live processes it has a snapshot of (sym_resolver__update_maps()).
+ * Returns 0 or -ENOMEM. */
+int prof_history__update(struct prof_history *h, struct sym_resolver *r);
+/* Forgets pid: it exited and its samples are drained. */
+void prof_history__drop(struct prof_history *h, pid_t pid);
+void prof_history__counts(const struct prof_history *h, struct prof_history_counts *out);
+
 /* ---- cfi_tables.c: the in-kernel walker's tables, files and process mappings ---- */
 
 #define PROF_CFI_MEMORY_DEFAULT (32u << 20)
@@ -228,6 +262,10 @@ struct prof_cfi_maps {
 	/* Watches the dynamic linker at path for library changes too. Returns 0 or -errno. */
 	int (*watch_loader)(void *ctx, const char *path);
 	void *ctx;
+	/* Told of every file opened for its table, by its key, identity and a path that opened
+	 * it (kernel encoding of dev: major << 20 | minor). Optional. */
+	void (*on_file)(void *file_ctx, uint64_t key, uint64_t dev, uint64_t ino, const char *path);
+	void *file_ctx;
 };
 
 struct prof_cfi;
@@ -295,6 +333,8 @@ struct prof_collector {
 	struct prof_cfi *cfi;	    /* the in-kernel walker's tables, or NULL */
 	struct cg_resolver *cgroups; /* NULL without cgroup v2 */
 	unsigned cgroups_idle;	     /* drains a cgroup stays known unused */
+	struct prof_history *history; /* the kernel's mapping history (cfi), or NULL */
+	uint64_t exits_from_history;  /* exited processes given their history */
 };
 
 /* Loads BPF and sets up the symbolizer. Returns 0 or -errno (one line logged). */

@@ -318,3 +318,28 @@ const char *sym_map__label(const struct sym_map *m)
 		return "[anon]";
 	return m->path;
 }
+
+/* Whether [m->start, m->end) overlaps a mapping of v[0..n), sorted. */
+static bool overlaps(const struct sym_map *v, size_t n, const struct sym_map *m)
+{
+	size_t i = profd_array_upper(v, n, sizeof(*v), m->start);
+
+	return (i && v[i - 1].end > m->start) || (i < n && v[i].start < m->end);
+}
+
+int sym_maps__merge(struct sym_maps *maps, const struct sym_map *v, size_t n)
+{
+	size_t old = maps->n;
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		if (overlaps(maps->v, old, &v[i]))
+			continue;
+		err = add(maps, &v[i], v[i].path, strlen(v[i].path));
+		if (err)
+			return err;
+	}
+	if (maps->n > old)
+		qsort(maps->v, maps->n, sizeof(*maps->v), cmp_start);
+	return 0;
+}

@@ -204,8 +204,9 @@ static int open_mapping(struct sym_resolver *r, const struct sym_proc *p, const 
 	struct stat st, fst;
 	int fd = -1, err;
 
-	/* stat() follows the magic link: a cached file costs one system call. */
-	err = map_files_path(r, p, m, path, sizeof(path));
+	/* stat() follows the magic link: a cached file costs one system call. Once the process
+	 * is gone, its pid may name another process: only the path is tried then. */
+	err = p->gone ? -ESRCH : map_files_path(r, p, m, path, sizeof(path));
 	if (!err && stat(path, &st))
 		err = -errno;
 	if (!err && S_ISREG(st.st_mode)) {
@@ -396,7 +397,7 @@ int sym_procs__add(struct sym_resolver *r, pid_t pid, bool force)
 	if (pid <= 0)
 		return -EINVAL;
 	err = read_start_time(r, pid, &start);
-	if (p && !force && (err == -ESRCH || (!err && p->start_time == start))) {
+	if (p && !force && (p->exited || err == -ESRCH || (!err && p->start_time == start))) {
 		/* Known and alive, or known and gone: its snapshot is what we have. */
 		if (!err && p->nfailed && !p->gone && profd_coarse_ns() - p->opened_ns >= SYM_RETRY_NS)
 			open_files(r, p);
@@ -416,6 +417,102 @@ int sym_procs__add(struct sym_resolver *r, pid_t pid, bool force)
 	if (err)
 		free_proc(r, np);
 	return err;
+}
+
+static void kernel_map(const struct sym_kernel_map *k, struct sym_map *m)
+{
+	*m = (struct sym_map){
+		.start = k->start,
+		.end = k->end,
+		.pgoff = k->offset,
+		.inode = k->ino,
+		.dev_major = (uint32_t)(k->dev >> 20),
+		.dev_minor = (uint32_t)(k->dev & 0xfffff),
+		.perms = SYM_PERM_READ | SYM_PERM_EXEC,
+		.kind = k->path ? SYM_MAP_FILE : SYM_MAP_VDSO,
+		.path = k->path ? k->path : "[vdso]",
+	};
+}
+
+static bool same_range(const struct sym_map *a, const struct sym_map *b)
+{
+	return a->start == b->start && a->end == b->end && a->pgoff == b->pgoff &&
+	       a->inode == b->inode;
+}
+
+/*
+ * Drops the snapshot's mappings that the kernel's history contradicts: the history is never
+ * older than a snapshot of the same process (a snapshot of the image before exec, say).
+ */
+static void drop_contradicted(struct sym_resolver *r, struct sym_maps *maps,
+			      const struct sym_map *v, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < maps->n; i++) {
+		struct sym_map *m = &maps->v[i];
+		bool stale = false;
+
+		for (size_t j = 0; j < n && !stale; j++)
+			stale = m->start < v[j].end && v[j].start < m->end && !same_range(m, &v[j]);
+		if (stale)
+			sym_filecache__put(&r->files, m->file);
+		else
+			maps->v[kept++] = *m;
+	}
+	maps->n = kept;
+}
+
+/* A process known only from the kernel's history: gone, its paths taken as ours. */
+static struct sym_proc *history_proc(pid_t pid)
+{
+	struct sym_proc *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->pid = p->nspid = pid;
+	p->uid = (uid_t)-1;
+	p->root = SYM_ROOT_UNKNOWN;
+	return p;
+}
+
+int sym_procs__add_history(struct sym_resolver *r, pid_t pid, const struct sym_kernel_map *v,
+			   size_t n, bool exited)
+{
+	struct sym_proc *p = sym_procs__find(&r->procs, pid);
+	bool added = !p;
+	struct sym_map *maps;
+	int err;
+
+	if (!p && !exited)
+		return -ESRCH;
+	if (!p && !(p = history_proc(pid)))
+		return -ENOMEM;
+	maps = calloc(n ? n : 1, sizeof(*maps));
+	if (!maps) {
+		if (added)
+			free(p);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		kernel_map(&v[i], &maps[i]);
+	drop_contradicted(r, &p->maps, maps, n);
+	err = sym_maps__merge(&p->maps, maps, n);
+	free(maps);
+	if (exited)
+		p->gone = p->exited = true;
+	if (!err && added)
+		err = profd_htab_add(&r->procs.by_pid, (uint32_t)pid, (uintptr_t)p);
+	if (err) {
+		if (added) {
+			sym_maps__release(&p->maps);
+			free(p);
+		}
+		return err;
+	}
+	open_files(r, p);
+	account(r, p);
+	return 0;
 }
 
 void sym_procs__drop(struct sym_resolver *r, pid_t pid)

@@ -129,6 +129,18 @@ void sym_resolver__drop_process(struct sym_resolver *r, pid_t pid)
 	sym_procs__drop(r, pid);
 }
 
+int sym_resolver__add_history(struct sym_resolver *r, pid_t pid, const struct sym_kernel_map *v,
+			      size_t n)
+{
+	return sym_procs__add_history(r, pid, v, n, true);
+}
+
+int sym_resolver__update_maps(struct sym_resolver *r, pid_t pid, const struct sym_kernel_map *v,
+			      size_t n)
+{
+	return sym_procs__add_history(r, pid, v, n, false);
+}
+
 static const char *base_name(const char *path)
 {
 	const char *slash = path[0] == '[' ? NULL : strrchr(path, '/');

@@ -108,6 +108,32 @@ int sym_resolver__refresh_process(struct sym_resolver *r, pid_t pid);
 /* Forgets pid's snapshot and its unwinding state: its samples are symbolized and it exited. */
 void sym_resolver__drop_process(struct sym_resolver *r, pid_t pid);
 
+/* A code mapping of a process as the kernel reported it while the process lived. */
+struct sym_kernel_map {
+	uint64_t start, end;
+	uint64_t offset;  /* file offset of start, in bytes */
+	uint64_t dev;	  /* the kernel's encoding: major << 20 | minor */
+	uint64_t ino;	  /* the file is opened by path only if it still has this inode */
+	const char *path; /* absolute, in our root; NULL: the vdso */
+};
+
+/*
+ * Gives pid, which exited (or is exiting), the code mappings the kernel reported for it: its
+ * samples are named from them when /proc/PID/maps could not be read in time, or was read
+ * before all its code was mapped (or before its exec). Where its snapshot disagrees, the
+ * kernel's mappings win; the snapshot's other mappings (JIT code) stay. pid is not read from
+ * /proc again until sym_resolver__drop_process(). Returns 0 or -ENOMEM.
+ */
+int sym_resolver__add_history(struct sym_resolver *r, pid_t pid, const struct sym_kernel_map *v,
+			      size_t n);
+/*
+ * The same for a live process that has a snapshot, when the kernel reports new code mappings
+ * (a library loaded): its next samples are named without reading /proc again, which happens at
+ * most once a second. Returns 0, -ESRCH (no snapshot) or -ENOMEM.
+ */
+int sym_resolver__update_maps(struct sym_resolver *r, pid_t pid, const struct sym_kernel_map *v,
+			      size_t n);
+
 /*
  * Resolves one address of process pid (pid 0: a kernel address). A return address (every frame
  * but the leaf) is looked up at addr - 1 so the call, not the next instruction, is named, and

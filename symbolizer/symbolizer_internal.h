@@ -240,6 +240,9 @@ int sym_maps__read(int fd, struct sym_maps *maps);
 void sym_maps__release(struct sym_maps *maps);
 /* Returns the mapping holding addr, or NULL. */
 struct sym_map *sym_maps__find(const struct sym_maps *maps, uint64_t addr);
+/* Adds the mappings of v[0..n) that overlap none of maps (paths copied), and sorts. Returns 0 or
+ * -ENOMEM. */
+int sym_maps__merge(struct sym_maps *maps, const struct sym_map *v, size_t n);
 /* What a frame in an anonymous or special mapping is called: "[anon]", "[heap]", "[vdso]". */
 const char *sym_map__label(const struct sym_map *m);
 
@@ -525,6 +528,7 @@ struct sym_proc {
 	uid_t uid;   /* effective uid: may own its perf map */
 	uint8_t root; /* enum sym_root */
 	bool gone;    /* /proc/PID vanished or was reused: no more rescans */
+	bool exited;  /* said to have exited (sym_resolver__add_history): never read again */
 	bool missed;  /* an unknown address rescanned since the snapshot: now once a second */
 	size_t nfailed;
 	uint64_t opened_ns, scanned_ns;
@@ -539,6 +543,9 @@ struct sym_procs {
 };
 
 int sym_procs__add(struct sym_resolver *r, pid_t pid, bool force);
+/* See sym_resolver__add_history() (exited) and sym_resolver__update_maps(). */
+int sym_procs__add_history(struct sym_resolver *r, pid_t pid, const struct sym_kernel_map *v,
+			   size_t n, bool exited);
 void sym_procs__drop(struct sym_resolver *r, pid_t pid);
 struct sym_proc *sym_procs__find(const struct sym_procs *procs, pid_t pid);
 void sym_procs__release(struct sym_resolver *r);

@@ -23,6 +23,13 @@ shell test can never mistake "nothing there" for a good answer.
                                               % of selected samples whose user stack is whole:
                                               no [incomplete] or [truncated] marker, at least N
                                               user frames (default 1)
+  folded.py named     FILE [--path A;B;C] [--user-only] [filters]
+                                              % of selected samples whose user stack is whole
+                                              and named: no marker, no [unknown] or
+                                              [process unknown] frame, and (with --path) the
+                                              frames A;B;C one after the other, root to leaf
+                                              (--user-only: of the samples with a user frame;
+                                              one taken in exec or exit has no user stack)
   folded.py diff      FILE OTHER [--min-share P] [filters]
                                               the largest difference, in points, between the
                                               shares of one user stack (kernel frames and
@@ -42,6 +49,7 @@ import sys
 DEFAULT_ROOTS = ["main", "start_thread", "clone3", "__clone", "__clone3", "thread_start"]
 TRUNCATED = "[truncated]"
 MARKERS = (TRUNCATED, "[incomplete]")
+UNNAMED = ("[unknown]", "[process unknown]")
 
 
 class Error(Exception):
@@ -130,6 +138,9 @@ def main(argv):
     add("kernel")
     add("comms")
     add("whole").add_argument("--min-frames", type=int, default=1)
+    n = add("named")
+    n.add_argument("--path", default="")
+    n.add_argument("--user-only", action="store_true")
     d = add("diff", "other")
     d.add_argument("--min-share", type=float, default=1.0)
     args = ap.parse_args(argv)
@@ -143,6 +154,8 @@ def main(argv):
             print(c, comm)
         return 0
 
+    if args.query == "named" and args.user_only:
+        stacks = [(c, fr, n) for c, fr, n in stacks if any(not f.endswith("_[k]") for f in fr)]
     sel, total = select(stacks, args)
     q = args.query
     if q == "total":
@@ -171,6 +184,15 @@ def main(argv):
             user = [f for f in fr if not f.endswith("_[k]")]
             return len(user) >= args.min_frames and not any(m in user for m in MARKERS)
         print(f"{percent(sel, total, whole):.2f}")
+    elif q == "named":
+        path = [p for p in args.path.split(";") if p]
+
+        def named(_, fr):
+            user = [f for f in fr if not f.endswith("_[k]")]
+            if not user or any(f in MARKERS or f in UNNAMED for f in user):
+                return False
+            return not path or any(user[i:i + len(path)] == path for i in range(len(user)))
+        print(f"{percent(sel, total, named):.2f}")
     elif q == "diff":
         other, other_total = select(read_folded(args.other), args)
         a, b = user_shares(sel, total), user_shares(other, other_total)

@@ -1143,6 +1143,99 @@ static void test_rescan_zombie(void **state)
 	sym_resolver__free(r);
 }
 
+/* The mapping the loader makes of file's code (its executable PT_LOAD) at base, as the kernel
+ * reports it. */
+static void kernel_map_of(const char *file, uint64_t base, struct sym_kernel_map *km)
+{
+	struct stat st;
+	size_t n;
+	Elf *elf;
+	int fd;
+
+	assert_int_equal(stat(file, &st), 0);
+	fd = open(file, O_RDONLY);
+	assert_true(fd >= 0);
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	assert_non_null(elf);
+	assert_int_equal(elf_getphdrnum(elf, &n), 0);
+	memset(km, 0, sizeof(*km));
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		assert_non_null(gelf_getphdr(elf, (int)i, &ph));
+		if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+			continue;
+		km->start = base + (ph.p_vaddr & ~(uint64_t)0xfff);
+		km->end = base + ((ph.p_vaddr + ph.p_memsz + 0xfff) & ~(uint64_t)0xfff);
+		km->offset = ph.p_offset & ~(uint64_t)0xfff;
+	}
+	elf_end(elf);
+	close(fd);
+	assert_true(km->end > km->start);
+	km->dev = (8u << 20) | 1;
+	km->ino = st.st_ino;
+	km->path = file;
+}
+
+/* A process gone before its snapshot is named from the mappings the kernel reported. */
+static void test_history(void **state)
+{
+	char proc[PATH_MAX], maps[16384];
+	struct sym_kernel_map km[2];
+	struct sym_resolver *r;
+	struct sym_location loc;
+	uint64_t value, size, base = 0x7f0000000000, base2 = 0x7f1000000000;
+
+	skip_without_cc();
+	pathf(proc, "%s/proc-history", dir);
+	mkdirs(proc);
+	r = new_resolver(proc, 0);
+	nm_symbol(fx("libfx.so"), "fx_lib_func", &value, &size);
+	assert_int_equal(sym_resolver__add_process(r, 111), -ESRCH);
+	kernel_map_of(fx("libfx.so"), base, &km[0]);
+	km[1] = (struct sym_kernel_map){.start = 0x7fff00000000, .end = 0x7fff00002000};
+	assert_int_equal(sym_resolver__add_history(r, 111, km, 2), 0);
+	expect_frame(r, 111, base + value, false, "fx_lib_func", SYM_OK, &loc);
+	assert_string_equal(loc.module.path, fx("libfx.so"));
+	/* Only an address in no mapping is [unknown]. */
+	expect_frame(r, 111, 0x7e0000000000, false, "[unknown]", SYM_UNMAPPED, &loc);
+
+	/* A file replaced since (another inode at the path) is not used: module+0xOFF. */
+	km[0].ino++;
+	assert_int_equal(sym_resolver__add_history(r, 112, km, 1), 0);
+	assert_int_equal(sym_resolver__resolve(r, 112, base + value, false, &loc), 0);
+	assert_int_equal(loc.reason, SYM_NO_FILE);
+	km[0].ino--;
+
+	/* A snapshot read before the library was mapped gets it from the history. */
+	fake_proc(proc, 113, 1, NULL, "");
+	assert_int_equal(sym_resolver__add_process(r, 113), 0);
+	assert_int_equal(sym_resolver__add_history(r, 113, km, 1), 0);
+	expect_frame(r, 113, base + value, false, "fx_lib_func", SYM_OK, &loc);
+
+	/* A live process learns a library loaded since its snapshot; an unknown one is refused. */
+	kernel_map_of(fx("libfx.so"), base, &km[0]);
+	assert_int_equal(sym_resolver__update_maps(r, 115, km, 1), -ESRCH);
+	fake_proc(proc, 115, 1, NULL, "");
+	assert_int_equal(sym_resolver__add_process(r, 115), 0);
+	assert_int_equal(sym_resolver__update_maps(r, 115, km, 1), 0);
+	expect_frame(r, 115, base + value, false, "fx_lib_func", SYM_OK, &loc);
+
+	/* A snapshot of another image (before exec) loses what the history contradicts and keeps
+	 * the rest. */
+	maps_for_elf(fx("libfx.so"), base, maps, sizeof(maps));
+	maps_for_elf(fx("libfx.so"), base2, maps + strlen(maps), sizeof(maps) - strlen(maps));
+	fake_proc(proc, 114, 1, NULL, maps);
+	assert_int_equal(sym_resolver__add_process(r, 114), 0);
+	kernel_map_of(fx("fx_pie"), base, &km[0]);
+	assert_int_equal(sym_resolver__add_history(r, 114, km, 1), 0);
+	assert_int_equal(sym_resolver__resolve(r, 114, km[0].start, false, &loc), 0);
+	assert_string_equal(loc.module.path, fx("fx_pie"));
+	expect_frame(r, 114, base2 + value, false, "fx_lib_func", SYM_OK, &loc);
+	sym_resolver__free(r);
+}
+
 /* Read in the middle of an exec, a snapshot maps nothing yet; the next lookup reads again. */
 static void test_empty_snapshot_rescans_at_once(void **state)
 {
@@ -1509,6 +1602,7 @@ int main(void)
 		cmocka_unit_test(test_process_pie),
 		cmocka_unit_test(test_process_nopie),
 		cmocka_unit_test(test_process_shared_lib),
+		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_process_deleted_binary),
 		cmocka_unit_test(test_process_memfd),
 		cmocka_unit_test(test_eviction),
