@@ -28,8 +28,9 @@ override CFLAGS += -std=gnu11 $(WARNINGS) -fno-omit-frame-pointer -D_GNU_SOURCE 
 LIBIBERTY  = $(shell $(CC) -print-file-name=libiberty.a)
 need_libiberty = $(if $(filter /%,$(LIBIBERTY)),,$(error libiberty.a: not found by $(CC) \
                  -print-file-name; install libiberty-dev (make deps)))
+# libmicrohttpd (with --http) and libdebuginfod (with servers set) are opened with dlopen.
 LDLIBS     = -lbpf -lelf -ldw -lunwind-ptrace -lunwind-generic -lunwind -lzstd -lz \
-             -lmicrohttpd -ldebuginfod -lcurl -lpthread -lm $(LIBIBERTY)
+             -ldl -lpthread -lm $(LIBIBERTY)
 
 # Libraries in dependency order: each may use only those after it.
 LIBS      := profiler_lib $(if $(wildcard web/*.c),web) store formats symbolizer cgroup common

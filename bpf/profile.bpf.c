@@ -33,6 +33,8 @@ const volatile bool filter_tids = false;  /* of those, only the threads in threa
 const volatile bool kernel_stacks = true; /* take kernel stacks */
 const volatile bool include_idle = false; /* sample the idle task (pid 0) */
 const volatile bool filter_cgroup = false; /* sample only tasks under cgroup_filter's cgroup */
+/* Its id, for tasks that are not the current one (off-CPU threads found waiting at the start). */
+const volatile __u64 filter_cgroup_id = 0;
 /* Bytes of PCs to take per stack: 8 * max_stack, matching the stacks maps' value size. */
 const volatile __u32 stack_bytes = PROFD_DEFAULT_MAX_STACK * sizeof(__u64);
 const volatile __u32 unwind = PROFD_UNWIND_FP; /* enum profd_unwind */
@@ -344,6 +346,23 @@ static __always_inline void announce_cgroup(__u32 pid, __u64 cgroup)
 		count(PROFD_CNT_CGROUPS_FULL);
 }
 
+/*
+ * The current task's user stack as --unwind asks: walked with the CFI tables, or by frame
+ * pointers (with --unwind copy too: the copies are on_sample's alone). The sampler and the
+ * scheduler's switch (off CPU) both take it here.
+ */
+static __always_inline __u64 take_user_stack(void *ctx, struct task_struct *task, __u32 pid,
+					     __u32 buf, __s32 *err)
+{
+	if (task->flags & PF_KTHREAD) {
+		*err = -ENOENT;
+		return 0;
+	}
+	if (unwind == PROFD_UNWIND_CFI)
+		return walk_stack(ctx, task, pid, buf, err);
+	return take_stack(ctx, buf, BPF_F_USER_STACK, err);
+}
+
 static __always_inline bool copies_stack(struct task_struct *task)
 {
 	return unwind == PROFD_UNWIND_COPY && !(task->flags & PF_KTHREAD);
@@ -478,12 +497,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 			key.kernel_stack = take_stack(ctx, buf, 0, &key.kernel_err);
 		else
 			key.kernel_err = -ENOENT;
-		if (task->flags & PF_KTHREAD)
-			key.user_err = -ENOENT;
-		else if (unwind == PROFD_UNWIND_CFI)
-			key.user_stack = walk_stack(ctx, task, pid, buf, &key.user_err);
-		else
-			key.user_stack = take_stack(ctx, buf, BPF_F_USER_STACK, &key.user_err);
+		key.user_stack = take_user_stack(ctx, task, pid, buf, &key.user_err);
 		bpf_get_current_comm(&key.comm, sizeof(key.comm));
 		add_count(buf, &key);
 	}
@@ -548,5 +562,7 @@ int BPF_PROG(on_free, struct task_struct *p)
 		maps_exit(p->tgid);
 	return 0;
 }
+
+#include "bpf/offcpu.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";

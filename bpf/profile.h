@@ -52,6 +52,12 @@ enum profd_counter {
 	PROFD_CNT_RINGBUF_FULL,	     /* samples dropped: no room for the stack copy in the ring buffer
 				      * (user space adds those it dropped for falling behind) */
 	PROFD_CNT_CGROUPS_FULL,	     /* new cgroup not announced: cgroups map full (resolved late) */
+	/* Off-CPU time (--off-cpu): every wait that ends or is cut is one of these. */
+	PROFD_CNT_OFFCPU_WAITS,	     /* waits counted, or parts of them cut at a drain */
+	PROFD_CNT_OFFCPU_SHORT,	     /* waits shorter than --min-block, left out */
+	PROFD_CNT_OFFCPU_FULL,	     /* waits dropped: the off-CPU counts map was full */
+	PROFD_CNT_OFFCPU_FULL_NS,    /* their nanoseconds */
+	PROFD_CNT_OFFCPU_UNTRACKED,  /* waits not followed: no task storage for the thread */
 	/* In-kernel CFI walks (--unwind cfi): every user stack is one of walked or no_process. */
 	PROFD_CNT_CFI_WALKED,	     /* user stacks walked with the tables */
 	PROFD_CNT_CFI_WHOLE,	     /* of those, walked to the outermost frame (CFI says: end) */

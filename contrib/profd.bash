@@ -89,7 +89,7 @@ _profd()
 		COMPREPLY=($(compgen -W "$(sort -u /proc/[0-9]*/comm 2>/dev/null)" -- "$cur"))
 		return
 		;;
-	-F | --freq | -d | --duration | --max-stack | --stack-size | --debuginfod | --http | \
+	-F | --freq | -d | --duration | --max-stack | --stack-size | --min-block | --debuginfod | --http | \
 		--http-host | --window | --retention-age | --retention-size | --push | --labels | \
 		--spool-size | --unwind-memory | --from | --to | --push-header)
 		return # a value only the user knows

@@ -80,6 +80,24 @@ struct fmt_loss {
 
 struct fmt_profile_index; /* private hash tables */
 
+/*
+ * What a profile's counts measure. Time profiles count microseconds: their period_ns is
+ * FMT_US_NS, so count * period_ns is nanoseconds for every type.
+ */
+enum fmt_type {
+	FMT_TYPE_CPU,	  /* samples of threads on CPU, period_ns of CPU time each */
+	FMT_TYPE_OFF_CPU, /* microseconds threads waited off CPU, blocked */
+	FMT_TYPE_WALL,	  /* microseconds on CPU and off it, per thread: see fmt_profile__merge() */
+	FMT_NTYPES,
+};
+
+#define FMT_US_NS 1000
+
+/* "cpu", "off-cpu", "wall". */
+const char *fmt_type_name(enum fmt_type t);
+/* The type named so by fmt_type_name(). Returns false for any other name. */
+bool fmt_type_parse(const char *name, enum fmt_type *out);
+
 struct fmt_profile {
 	char **strings; /* strings[0] == "" */
 	uint32_t nstrings;
@@ -98,7 +116,8 @@ struct fmt_profile {
 	struct fmt_cgroup *cgroups; /* id i is cgroups[i - 1] */
 	uint32_t ncgroups;
 
-	int64_t period_ns;   /* 1e9 / frequency */
+	enum fmt_type type;
+	int64_t period_ns;   /* CPU: 1e9 / frequency; time profiles: FMT_US_NS */
 	int64_t time_ns;     /* start, wall clock (CLOCK_REALTIME) */
 	int64_t duration_ns; /* 0 if unknown */
 	int64_t total;	     /* sum of all sample counts */
@@ -137,6 +156,8 @@ struct fmt_sample_desc {
 
 /* A new, empty profile. Returns NULL with errno set on failure. Free with fmt_profile__free(). */
 struct fmt_profile *fmt_profile__new(int64_t period_ns);
+/* The same for a type; period_ns is the CPU sampling period, ignored for time profiles. */
+struct fmt_profile *fmt_profile__new_type(enum fmt_type type, int64_t period_ns);
 void fmt_profile__free(struct fmt_profile *p);
 
 /* Interns s (NULL or "" give 0). Returns 0 or -ENOMEM; *id is set on success. */
@@ -175,7 +196,13 @@ bool fmt_filter__match(const struct fmt_filter *f, const struct fmt_profile *p,
 
 /*
  * Adds every sample of src that f matches (f may be NULL) to dst, with its mappings, locations
- * and functions. Loss counters add up; the time span grows to cover both. Returns 0 or -errno.
+ * and functions. Loss counters add up; the time span grows to cover both.
+ *
+ * Both are of one type, or dst is fresh (period 0, no samples: it takes src's type), or dst is a
+ * wall profile and src a CPU or off-CPU one: then each sample becomes microseconds (CPU samples
+ * count * period_ns / 1000), its thread a frame "[tid N]" at the root, and off-CPU time gets a
+ * leaf "[off-cpu]", so that one thread's graph is its whole life. Returns 0, -EINVAL for types
+ * that do not mix, or -errno.
  */
 int fmt_profile__merge(struct fmt_profile *dst, const struct fmt_profile *src,
 		       const struct fmt_filter *f);

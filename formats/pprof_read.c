@@ -53,6 +53,7 @@ struct reader {
 	struct value_type *types;
 	size_t ntypes;
 	size_t value_index;
+	bool in_us; /* a time profile's nanoseconds, counted in microseconds */
 	int64_t time_ns, duration_ns, period;
 	struct value_type period_type;
 	bool have_period_type;
@@ -352,7 +353,41 @@ static int pass_strings(struct reader *r)
 	return 0;
 }
 
-/* The value a sample counts with: samples/count if present, else the first. */
+static bool is_type(struct reader *r, size_t i, const char *type, const char *unit)
+{
+	return !strcmp(str(r, r->types[i].type), type) && !strcmp(str(r, r->types[i].unit), unit);
+}
+
+/* The profile's type from its sample types: off_cpu or wall in nanoseconds, else CPU. */
+static int pick_type(struct reader *r)
+{
+	static const struct {
+		const char *type;
+		enum fmt_type t;
+	} times[] = {{"off_cpu", FMT_TYPE_OFF_CPU}, {"wall", FMT_TYPE_WALL}};
+	struct fmt_profile *p = r->p;
+	enum fmt_type t = FMT_TYPE_CPU;
+
+	for (size_t i = 0; i < r->ntypes && !is_type(r, r->value_index, "samples", "count"); i++) {
+		for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++) {
+			if (is_type(r, i, times[k].type, "nanoseconds")) {
+				t = times[k].t;
+				r->value_index = i;
+				r->in_us = true;
+			}
+		}
+	}
+	if (!p->nsamples && !p->period_ns && p->type == FMT_TYPE_CPU) {
+		p->type = t;
+		if (t != FMT_TYPE_CPU)
+			p->period_ns = FMT_US_NS;
+	}
+	if (p->type != t)
+		return bad(r, "a %s profile, not %s", fmt_type_name(t), fmt_type_name(p->type));
+	return 0;
+}
+
+/* The value a sample counts with: samples/count if present, else a time, else the first. */
 static int pick_value(struct reader *r)
 {
 	uint32_t idx;
@@ -370,13 +405,12 @@ static int pick_value(struct reader *r)
 	}
 	r->value_index = 0;
 	for (size_t i = 0; i < r->ntypes; i++) {
-		if (!strcmp(str(r, r->types[i].type), "samples") &&
-		    !strcmp(str(r, r->types[i].unit), "count")) {
+		if (is_type(r, i, "samples", "count")) {
 			r->value_index = i;
 			break;
 		}
 	}
-	return 0;
+	return pick_type(r);
 }
 
 /* Adds "loss: NAME=N..." comments (what fmt_pprof_write writes) to the loss counters. */
@@ -842,6 +876,8 @@ static int read_sample(struct reader *r, const struct pb_field *f, size_t n)
 		return bad(r, "sample %zu: malformed protobuf", n);
 	if (nvalues != r->ntypes)
 		return bad(r, "sample %zu: %zu values for %zu sample types", n, nvalues, r->ntypes);
+	if (r->in_us)
+		count = count / FMT_US_NS + (count % FMT_US_NS >= FMT_US_NS / 2);
 	/* Folded stacks and flame graphs cannot show negative values (diff profiles): left out. */
 	if (count <= 0)
 		return 0;

@@ -24,7 +24,7 @@
 enum {
 	S_SAMPLES = 1,
 	S_COUNT,
-	S_CPU,
+	S_MEASURE, /* what the time is of: "cpu", or the time profile's own sample type */
 	S_NANOSECONDS,
 	S_PID,
 	S_TID,
@@ -39,6 +39,12 @@ enum {
 static const char *const fixed_strings[S_FIXED] = {
 	"", "samples", "count", "cpu", "nanoseconds", "pid", "tid", "comm",
 	"cgroup", "container_id", "systemd_unit", "pod_uid",
+};
+
+/* The sample type of time profiles, whose only value is nanoseconds; Go-style names. */
+static const char *const time_measures[FMT_NTYPES] = {
+	[FMT_TYPE_OFF_CPU] = "off_cpu",
+	[FMT_TYPE_WALL] = "wall",
 };
 
 #define LOSS_KINDS 6
@@ -67,6 +73,12 @@ struct writer {
 	size_t scratch_cap;
 	bool with_pids;
 };
+
+/* A profile of microseconds: one sample type, nanoseconds of its own measure. */
+static bool is_time(const struct fmt_profile *p)
+{
+	return p->type == FMT_TYPE_OFF_CPU || p->type == FMT_TYPE_WALL;
+}
 
 static bool chosen(const struct writer *w, const struct fmt_sample *s)
 {
@@ -270,6 +282,8 @@ static int build_strings(struct writer *w)
 	if (!w->strings)
 		return -ENOMEM;
 	memcpy(w->strings, fixed_strings, sizeof(fixed_strings));
+	if (is_time(p))
+		w->strings[S_MEASURE] = time_measures[p->type];
 	for (size_t i = 0; i < w->nloss; i++) {
 		w->loss_ids[i] = n;
 		w->strings[n++] = w->loss_text[i];
@@ -384,7 +398,7 @@ static int write_sample(struct writer *w, const struct fmt_sample *s)
 	const struct fmt_profile *p = w->p;
 	struct pb_buf *b = &w->buf;
 	uint64_t values[2] = {(uint64_t)s->count, (uint64_t)times_period(s->count, p->period_ns)};
-	size_t m;
+	size_t m, nvalues = p->period_ns > 0 ? 2 : 1;
 
 	if (s->nlocs > w->scratch_cap) {
 		uint64_t *q = realloc(w->scratch, s->nlocs * sizeof(*q));
@@ -398,7 +412,10 @@ static int write_sample(struct writer *w, const struct fmt_sample *s)
 		w->scratch[i] = w->loc_ids[p->stack_locs[s->first_loc + i]];
 	m = pb_begin(b, PROFILE_SAMPLE);
 	pb_packed(b, SAMPLE_LOCATION_ID, w->scratch, s->nlocs);
-	pb_packed(b, SAMPLE_VALUE, values, p->period_ns > 0 ? 2 : 1);
+	if (is_time(p))
+		pb_packed(b, SAMPLE_VALUE, values + 1, 1);
+	else
+		pb_packed(b, SAMPLE_VALUE, values, nvalues);
 	if (w->with_pids) {
 		num_label(b, S_PID, s->pid);
 		num_label(b, S_TID, s->tid);
@@ -471,9 +488,10 @@ static int write_all(struct writer *w)
 	struct pb_buf *b = &w->buf;
 	int err = 0;
 
-	value_type(b, PROFILE_SAMPLE_TYPE, S_SAMPLES, S_COUNT);
+	if (!is_time(p))
+		value_type(b, PROFILE_SAMPLE_TYPE, S_SAMPLES, S_COUNT);
 	if (p->period_ns > 0)
-		value_type(b, PROFILE_SAMPLE_TYPE, S_CPU, S_NANOSECONDS);
+		value_type(b, PROFILE_SAMPLE_TYPE, S_MEASURE, S_NANOSECONDS);
 	for (size_t i = 0; i < p->nsamples && !err; i++)
 		if (chosen(w, &p->samples[i]))
 			err = write_sample(w, &p->samples[i]);
@@ -497,7 +515,7 @@ static int write_all(struct writer *w)
 		return err;
 	pb_int(b, PROFILE_TIME_NANOS, p->time_ns);
 	pb_int(b, PROFILE_DURATION_NANOS, p->duration_ns);
-	value_type(b, PROFILE_PERIOD_TYPE, S_CPU, S_NANOSECONDS);
+	value_type(b, PROFILE_PERIOD_TYPE, S_MEASURE, S_NANOSECONDS);
 	pb_int(b, PROFILE_PERIOD, p->period_ns);
 	for (size_t i = 0; i < w->nloss; i++)
 		w->scratch[i] = w->loss_ids[i];

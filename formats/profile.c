@@ -90,6 +90,15 @@ fail:
 	return NULL;
 }
 
+struct fmt_profile *fmt_profile__new_type(enum fmt_type type, int64_t period_ns)
+{
+	struct fmt_profile *p = fmt_profile__new(type == FMT_TYPE_CPU ? period_ns : FMT_US_NS);
+
+	if (p)
+		p->type = type;
+	return p;
+}
+
 void fmt_profile__free(struct fmt_profile *p)
 {
 	if (!p)
@@ -605,17 +614,86 @@ static int merge_location(struct fmt_profile *dst, const struct fmt_profile *src
 					 &location_ids[id - 1]);
 }
 
+/*
+ * How src's samples enter a wall profile: scaled to microseconds, under a frame for their
+ * thread, off-CPU time with a leaf of its own.
+ */
+struct wall_plan {
+	bool on;
+	int64_t ns_per_count; /* src's */
+	uint32_t off_cpu;     /* the "[off-cpu]" location, 0 for CPU samples */
+};
+
+static int add_marker(struct fmt_profile *p, const char *name, uint32_t *id)
+{
+	struct fmt_frame_desc f = {.name = name};
+
+	return fmt_profile__add_location(p, 0, 0, &f, 1, id);
+}
+
+/* Whether src's samples may join dst, and how. Returns 0 or -EINVAL. */
+static int plan_merge(struct fmt_profile *dst, const struct fmt_profile *src, struct wall_plan *w)
+{
+	memset(w, 0, sizeof(*w));
+	if (!dst->nsamples && !dst->period_ns && dst->type == FMT_TYPE_CPU)
+		dst->type = src->type; /* fresh */
+	if (dst->type == src->type)
+		return 0;
+	if (dst->type != FMT_TYPE_WALL || src->type == FMT_TYPE_WALL || src->period_ns <= 0)
+		return -EINVAL;
+	w->on = true;
+	w->ns_per_count = src->period_ns;
+	return src->type == FMT_TYPE_OFF_CPU ? add_marker(dst, "[off-cpu]", &w->off_cpu) : 0;
+}
+
+/* Microseconds, rounded, for count periods of ns_per_count; INT64_MAX past the range. */
+static int64_t wall_count(int64_t count, int64_t ns_per_count)
+{
+	__int128 us = ((__int128)count * ns_per_count + FMT_US_NS / 2) / FMT_US_NS;
+
+	return us > INT64_MAX ? INT64_MAX : (int64_t)us;
+}
+
+/*
+ * A wall sample's stack: locs[1..n] hold src's stack (leaf first); the leaf marker and the
+ * thread's frame go around it. Returns the first location and sets *n to the new length.
+ */
+static int wall_stack(struct fmt_profile *dst, const struct wall_plan *w, uint32_t tid,
+		      uint32_t *locs, uint32_t *n, uint32_t **first)
+{
+	char name[32];
+	int err;
+
+	snprintf(name, sizeof(name), "[tid %u]", tid);
+	err = add_marker(dst, name, &locs[*n + 1]);
+	if (err)
+		return err;
+	*n += 1;
+	if (w->off_cpu) {
+		locs[0] = w->off_cpu;
+		*n += 1;
+		*first = locs;
+	} else {
+		*first = locs + 1;
+	}
+	return 0;
+}
+
 int fmt_profile__merge(struct fmt_profile *dst, const struct fmt_profile *src,
 		       const struct fmt_filter *f)
 {
 	uint32_t *mapping_ids = calloc(src->nmappings + 1, sizeof(*mapping_ids));
 	uint32_t *location_ids = calloc(src->nlocations + 1, sizeof(*location_ids));
-	uint32_t *locs = NULL;
+	uint32_t *locs = NULL, *stack;
 	size_t locs_cap = 0, frames_cap = 0;
 	struct fmt_frame_desc *frames = NULL;
+	struct wall_plan wall;
 	int err = -ENOMEM;
 
 	if (!mapping_ids || !location_ids)
+		goto out;
+	err = plan_merge(dst, src, &wall);
+	if (err)
 		goto out;
 	for (size_t i = 0; i < src->nsamples; i++) {
 		const struct fmt_sample *s = &src->samples[i];
@@ -626,17 +704,19 @@ int fmt_profile__merge(struct fmt_profile *dst, const struct fmt_profile *src,
 			.comm = fmt_profile__str(src, s->comm),
 			.cgroup = fmt_cgroup_desc_of(src, s, &cg),
 		};
+		uint32_t n = s->nlocs;
+		int64_t count = s->count;
 
 		if (!fmt_filter__match(f, src, s))
 			continue;
-		if (s->nlocs > locs_cap) {
-			uint32_t *q = realloc(locs, s->nlocs * sizeof(*q));
+		if (s->nlocs + 2 > locs_cap) { /* room for a wall sample's two markers */
+			uint32_t *q = realloc(locs, (s->nlocs + 2) * sizeof(*q));
 
 			err = -ENOMEM;
 			if (!q)
 				goto out;
 			locs = q;
-			locs_cap = s->nlocs;
+			locs_cap = s->nlocs + 2;
 		}
 		for (uint32_t j = 0; j < s->nlocs; j++) {
 			uint32_t id = src->stack_locs[s->first_loc + j];
@@ -645,9 +725,16 @@ int fmt_profile__merge(struct fmt_profile *dst, const struct fmt_profile *src,
 					     &frames_cap);
 			if (err)
 				goto out;
-			locs[j] = location_ids[id - 1];
+			locs[j + 1] = location_ids[id - 1];
 		}
-		err = fmt_profile__add_sample(dst, locs, s->nlocs, &labels, s->count);
+		stack = locs + 1;
+		if (wall.on) {
+			err = wall_stack(dst, &wall, s->tid, locs, &n, &stack);
+			if (err)
+				goto out;
+			count = wall_count(count, wall.ns_per_count);
+		}
+		err = fmt_profile__add_sample(dst, stack, n, &labels, count);
 		if (err)
 			goto out;
 	}

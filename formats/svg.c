@@ -93,6 +93,7 @@ static const char *fix2(char buf[32], double v)
 struct svg {
 	FILE *out;
 	const struct fmt_svg_opts *o;
+	bool in_us; /* a time profile: counts are microseconds (flamegraph.pl --countname=us) */
 	struct fmt_tree *t;
 	unsigned width, height, top;
 	double scale;	  /* pixels per sample */
@@ -410,8 +411,11 @@ static void svg_frame(struct svg *g, uint32_t i)
 		g->start[i], n->count, g->depth[i]);
 	fputs("<title>", out);
 	put_text(out, name, SIZE_MAX);
-	fprintf(out, " (%" PRId64 " sample%s, %s%%", n->count, n->count == 1 ? "" : "s",
-		fix2(b1, pct));
+	if (g->in_us)
+		fprintf(out, " (%" PRId64 " us, %s%%", n->count, fix2(b1, pct));
+	else
+		fprintf(out, " (%" PRId64 " sample%s, %s%%", n->count, n->count == 1 ? "" : "s",
+			fix2(b1, pct));
 	if (n->inlined)
 		fputs(", inlined", out);
 	if (g->delta)
@@ -485,8 +489,13 @@ int fmt_svg_write(const struct fmt_profile *p, FILE *out, const struct fmt_svg_o
 {
 	static const struct fmt_svg_opts defaults;
 	const struct fmt_svg_opts *o = opts ? opts : &defaults;
-	const char *title = o->title ? o->title : o->icicle ? "Icicle Graph" : "Flame Graph";
-	struct svg g = {.out = out, .o = o};
+	static const char *const titles[FMT_NTYPES][2] = {
+		[FMT_TYPE_CPU] = {"Flame Graph", "Icicle Graph"},
+		[FMT_TYPE_OFF_CPU] = {"Off-CPU Time Flame Graph", "Off-CPU Time Icicle Graph"},
+		[FMT_TYPE_WALL] = {"Wall Clock Flame Graph", "Wall Clock Icicle Graph"},
+	};
+	struct svg g = {.out = out, .o = o, .in_us = p->type != FMT_TYPE_CPU};
+	const char *title = o->title ? o->title : titles[p->type][o->icicle];
 	int err;
 
 	g.width = o->width ? o->width : SVG_WIDTH;

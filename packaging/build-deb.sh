@@ -10,8 +10,12 @@ root=$stage/debian/profd
 bin=$root/usr/bin/profd
 
 # What dpkg-shlibdeps answers on Debian 12; used only where it is not installed (dpkg-dev).
-STATED_DEPENDS="libbpf1, libc6, libcurl3-gnutls, libdebuginfod1, libdw1, libelf1, libmicrohttpd12, \
-libunwind8, libzstd1, zlib1g"
+STATED_DEPENDS="libbpf1, libc6, libdw1, libelf1, libunwind8, libzstd1, zlib1g"
+# Opened at run time, so dpkg-shlibdeps cannot see them: libmicrohttpd12 serves --http (a
+# dependency: the page is part of profd), libcurl3-gnutls sends the agent's --push (a dependency:
+# so is the push); libdebuginfod1 fetches debug files when servers are set.
+DLOPEN_DEPENDS="libmicrohttpd12, libcurl3-gnutls"
+DLOPEN_RECOMMENDS="libdebuginfod1"
 
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$bin"
 gzip -9n "$root"/usr/share/man/man1/*.1
@@ -37,6 +41,7 @@ depends() {
 }
 libs=$(depends)
 [ -n "$libs" ] || { echo "profd: no Depends for $bin" >&2; exit 1; }
+libs="$libs, $DLOPEN_DEPENDS"
 
 cat >"$root/DEBIAN/control" <<EOF
 Package: profd
@@ -45,6 +50,7 @@ Architecture: $arch
 Maintainer: profd maintainers <profd@localhost>
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Depends: $libs
+Recommends: $DLOPEN_RECOMMENDS
 Section: devel
 Priority: optional
 Description: continuous CPU profiler for Linux (eBPF)

@@ -43,8 +43,13 @@ struct agent_opts {
 	uint64_t spool_bytes; /* 0: the default */
 	struct fmt_name_opts names; /* --full-names: of the windows pushed */
 	enum profd_unwind unwind;
+	bool off_cpu;	  /* time off CPU, a second window of each span */
+	long min_block_us; /* --min-block; -1: not given */
 	size_t cfi_memory; /* 0: the default */
 };
+
+#define AGENT_DEFAULT_MIN_BLOCK_US 1
+#define OFF_CPU_SPOOL_DIR "spool-off-cpu" /* beside STORE_PUSH_SPOOL_DIR */
 
 /* What /metrics reports: a copy taken after each drain, so server threads share nothing else. */
 struct agent_health {
@@ -57,8 +62,10 @@ struct agent {
 	struct prof_session *session;
 	struct store_history *history;
 	struct store_push *push; /* NULL without --push */
+	struct store_push *push_off_cpu; /* with --push and --off-cpu: the off-CPU windows */
 	struct fmt_filter filter; /* --comm */
 	struct fmt_profile *window;
+	struct fmt_profile *off_cpu; /* with --off-cpu: the window's time off CPU */
 	int64_t window_start_ns; /* wall clock: names the file */
 	pthread_mutex_t lock;
 	struct agent_health health; /* under lock */
@@ -105,6 +112,10 @@ static const char agent_usage[] =
     "  --unwind MODE            user stacks: cfi (default: walked in the kernel with\n"
     "                           tables from .eh_frame), fp or copy, as for profd -p\n"
     "  --unwind-memory SIZE     kernel memory for cfi tables (default 32M)\n"
+    "  --off-cpu                also the time threads wait off CPU, per stack: a second\n"
+    "                           window of each span in the store (.off-cpu.pb.zst), on\n"
+    "                           the page, and pushed (SERVICE.off_cpu)\n"
+    "  --min-block USEC         with --off-cpu: leave out shorter waits (default 1)\n"
     "  --http-host NAME         also accept this name in the Host header (repeatable)\n"
     "  --http-public            allow --http on a non-loopback address\n"
     "  -v, --verbose            debug messages\n"
@@ -130,8 +141,28 @@ static int new_window(struct agent *a, int64_t start_ns)
 	a->window = fmt_profile__new(PROFD_NS_PER_S / a->o->freq);
 	if (!a->window)
 		return -ENOMEM;
+	if (a->o->off_cpu && !(a->off_cpu = fmt_profile__new_type(FMT_TYPE_OFF_CPU, 0)))
+		return -ENOMEM;
 	a->window_start_ns = start_ns;
 	return 0;
+}
+
+static void free_window(struct agent *a)
+{
+	fmt_profile__free(a->window);
+	fmt_profile__free(a->off_cpu);
+	a->window = a->off_cpu = NULL;
+}
+
+/* One kind of window to the store and to its push. */
+static void write_kind(struct agent *a, struct fmt_profile *w, struct store_push *push,
+		       int64_t end)
+{
+	w->time_ns = a->window_start_ns;
+	w->duration_ns = end - a->window_start_ns;
+	store_history__write(a->history, w, a->window_start_ns, end);
+	if (push && store_push__window(push, w, a->window_start_ns, end))
+		pr_warn_once("push: cannot encode a window");
 }
 
 /* Writes the current window. A failed write is logged and counted by the store, and survived. */
@@ -141,19 +172,18 @@ static int64_t write_window(struct agent *a)
 
 	if (end <= a->window_start_ns)
 		end = a->window_start_ns + 1; /* the wall clock stepped back */
-	a->window->time_ns = a->window_start_ns;
-	a->window->duration_ns = end - a->window_start_ns;
-	store_history__write(a->history, a->window, a->window_start_ns, end);
-	if (a->push && store_push__window(a->push, a->window, a->window_start_ns, end))
-		pr_warn_once("push: cannot encode a window");
+	write_kind(a, a->window, a->push, end);
+	if (a->off_cpu)
+		write_kind(a, a->off_cpu, a->push_off_cpu, end);
 	return end;
 }
 
-/* Every drain: what was sampled since the last one joins the window. */
+/* Every drain: what was sampled since the last one joins the window of its kind. */
 static int on_drain(void *ctx, const struct fmt_profile *piece)
 {
 	struct agent *a = ctx;
-	int err = fmt_profile__merge(a->window, piece, NULL);
+	struct fmt_profile *w = piece->type == FMT_TYPE_OFF_CPU ? a->off_cpu : a->window;
+	int err = w ? fmt_profile__merge(w, piece, NULL) : 0;
 
 	refresh_health(a);
 	return err;
@@ -166,8 +196,7 @@ static int on_window_end(void *ctx)
 	int64_t end = write_window(a);
 	int err;
 
-	fmt_profile__free(a->window);
-	a->window = NULL;
+	free_window(a);
 	err = new_window(a, end);
 	refresh_health(a);
 	return err;
@@ -226,19 +255,6 @@ static int page_store_info(void *ctx, struct web_store_info *out)
 	return 0;
 }
 
-static long rss_bytes(void)
-{
-	long pages = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "re");
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-		resident = 0;
-	fclose(f);
-	return resident * sysconf(_SC_PAGESIZE);
-}
-
 struct metric {
 	const char *name, *type, *help;
 	unsigned long long value;
@@ -272,6 +288,8 @@ static int put_lost(struct profd_strbuf *sb, const uint64_t *cnt)
 		{PROFD_CNT_USTACK_FULL, "user_stack_map_full"},
 		{PROFD_CNT_KSTACK_FULL, "kernel_stack_map_full"},
 		{PROFD_CNT_USTACK_FAULT, "user_stack_unreadable"},
+		{PROFD_CNT_OFFCPU_FULL, "off_cpu_map_full"},
+		{PROFD_CNT_OFFCPU_UNTRACKED, "off_cpu_untracked"},
 	};
 	int err = profd_strbuf_puts(sb, "# HELP profd_lost_total Samples or stacks lost, by reason.\n"
 					"# TYPE profd_lost_total counter\n");
@@ -359,6 +377,13 @@ static int page_metrics(void *ctx, struct profd_strbuf *sb)
 	const struct metric before[] = {
 		{"profd_samples_total", "counter", "Samples taken on every CPU.",
 		 cnt[PROFD_CNT_SAMPLES]},
+		{"profd_off_cpu_waits_total", "counter",
+		 "Waits off CPU counted (with --off-cpu; a wait cut at a drain counts again).",
+		 cnt[PROFD_CNT_OFFCPU_WAITS]},
+		{"profd_off_cpu_short_waits_total", "counter",
+		 "Waits off CPU shorter than --min-block, left out.", cnt[PROFD_CNT_OFFCPU_SHORT]},
+		{"profd_off_cpu_lost_nanoseconds_total", "counter",
+		 "Time off CPU lost because the off-CPU map was full.", cnt[PROFD_CNT_OFFCPU_FULL_NS]},
 	};
 	const struct metric after[] = {
 		{"profd_process_events_lost_total", "counter",
@@ -384,23 +409,23 @@ static int page_metrics(void *ctx, struct profd_strbuf *sb)
 		{"profd_symbolizer_misses_total", "counter",
 		 "Address lookups that read a file or /proc first.", h.session.symbolizer.misses},
 	};
-	const struct metric rss = {"profd_resident_memory_bytes", "gauge",
-				   "Resident set size of the agent.",
-				   (unsigned long long)rss_bytes()};
+	struct prof_footprint fp;
 
-	err = put_metrics(sb, before, 1);
+	err = put_metrics(sb, before, sizeof(before) / sizeof(before[0]));
 	err = err ?: put_lost(sb, cnt);
 	err = err ?: put_walk_metrics(sb, cnt);
 	err = err ?: put_metrics(sb, after, sizeof(after) / sizeof(after[0]));
 	if (a->push)
 		err = err ?: put_push_metrics(sb, a->push);
-	return err ?: put_metric(sb, &rss);
+	/* Read now, not at the last drain: the RSS of the moment. */
+	err = err ?: prof_footprint__read(&fp, h.session.footprint.bpf_bytes);
+	return err ?: prof_footprint__metrics(&fp, sb);
 }
 
 /* ---- the run ---- */
 
-/* --push, with its spool inside the store folder. */
-static int start_push(struct agent *a)
+/* One --push queue, with its spool inside the store folder. */
+static struct store_push *start_push(struct agent *a, const char *spool)
 {
 	struct store_push_opts po = {
 		.url = a->o->push_url,
@@ -413,14 +438,29 @@ static int start_push(struct agent *a)
 		.spool_bytes = a->o->spool_bytes,
 		.full_names = a->o->names.full_names,
 	};
+	struct store_push *p;
 	char *dir = NULL;
 
-	if (asprintf(&dir, "%s/" STORE_PUSH_SPOOL_DIR, a->o->store) < 0)
-		return -ENOMEM;
+	if (asprintf(&dir, "%s/%s", a->o->store, spool) < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	po.spool_dir = dir;
-	a->push = store_push__new(&po);
+	p = store_push__new(&po);
 	free(dir);
-	return a->push ? 0 : -errno;
+	return p;
+}
+
+/*
+ * --push: CPU windows, and with --off-cpu the off-CPU ones, each a queue and spool of its own;
+ * both split by service, and Pyroscope names each series by its service and the profile type.
+ */
+static int start_pushes(struct agent *a)
+{
+	a->push = start_push(a, STORE_PUSH_SPOOL_DIR);
+	if (a->push && a->o->off_cpu)
+		a->push_off_cpu = start_push(a, OFF_CPU_SPOOL_DIR);
+	return a->push && (!a->o->off_cpu || a->push_off_cpu) ? 0 : -errno;
 }
 
 static struct prof_session *start_session(struct agent *a)
@@ -435,6 +475,9 @@ static struct prof_session *start_session(struct agent *a)
 		.freq = o->freq,
 		.max_stack = PROFD_DEFAULT_MAX_STACK,
 		.unwind = o->unwind,
+		.off_cpu = o->off_cpu,
+		.min_block_us = o->min_block_us < 0 ? AGENT_DEFAULT_MIN_BLOCK_US
+						    : (unsigned)o->min_block_us,
 		.cfi_memory = o->cfi_memory,
 		.drain_ms = window_ms < AGENT_DRAIN_MS ? window_ms : AGENT_DRAIN_MS,
 		.filter = o->comm ? &a->filter : NULL,
@@ -468,7 +511,7 @@ static int start_outputs(struct agent *a)
 	struct prof_session_stats st;
 
 	a->history = store_history__open(&ho);
-	if (!a->history || (a->o->push_url && start_push(a)))
+	if (!a->history || (a->o->push_url && start_pushes(a)))
 		return -1;
 	prof_session__stats(a->session, &st);
 	return new_window(a, st.start_ns);
@@ -489,9 +532,10 @@ static int agent_run(const struct agent_opts *o)
 	if (!a.session || start_outputs(&a))
 		goto out;
 	store_history__stats(a.history, &st);
-	pr_info("agent: sampling %s%s%s at %d Hz, %u s windows into %s (%zu windows there)",
+	pr_info("agent: sampling %s%s%s at %d Hz%s, %u s windows into %s (%zu windows there)",
 		o->npids ? "the given processes" : "every process", o->cgroup ? " in cgroup " : "",
-		o->cgroup ? o->cgroup : "", o->freq, o->window_s, o->store, st.files);
+		o->cgroup ? o->cgroup : "", o->freq, o->off_cpu ? " and time off CPU" : "",
+		o->window_s, o->store, st.files);
 	if (!prof_session__run(a.session)) {
 		write_window(&a);
 		code = PROFD_EXIT_OK;
@@ -507,8 +551,9 @@ static int agent_run(const struct agent_opts *o)
 out:
 	prof_session__free(a.session); /* the page first: it reads the agent */
 	store_push__free(a.push); /* sends what is queued while the backend answers, or spools it */
+	store_push__free(a.push_off_cpu);
 	store_history__free(a.history);
-	fmt_profile__free(a.window);
+	free_window(&a);
 	return code;
 }
 
@@ -528,6 +573,8 @@ enum {
 	OPT_PUSH_CA,
 	OPT_PUSH_AUTH_FILE,
 	OPT_PUSH_HEADER,
+	OPT_OFF_CPU,
+	OPT_MIN_BLOCK,
 	OPT_UNWIND_MEMORY,
 };
 
@@ -624,6 +671,15 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 		if (store_parse_size(arg, &o->spool_bytes) || !o->spool_bytes)
 			return prof_usage("agent", "--spool-size %s: expected bytes like 500K, 64M or 1G", arg);
 		return 0;
+	case OPT_OFF_CPU:
+		o->off_cpu = true;
+		return 0;
+	case OPT_MIN_BLOCK:
+		if (!prof_parse_long(arg, 0, 3600L * 1000000, &v))
+			return prof_usage("agent", "--min-block %s: expected microseconds, "
+					  "0..3600000000", arg);
+		o->min_block_us = v;
+		return 0;
 	case 'v':
 		profd_log_set_level(PROFD_LOG_DEBUG);
 		return 0;
@@ -655,6 +711,8 @@ int prof_agent_main(int argc, char **argv)
 	    {"spool-size", required_argument, NULL, OPT_SPOOL_SIZE},
 	    {"full-names", no_argument, NULL, PROF_OPT_FULL_NAMES},
 	    {"unwind", required_argument, NULL, OPT_UNWIND},
+	    {"off-cpu", no_argument, NULL, OPT_OFF_CPU},
+	    {"min-block", required_argument, NULL, OPT_MIN_BLOCK},
 	    {"unwind-memory", required_argument, NULL, OPT_UNWIND_MEMORY},
 	    {"http", required_argument, NULL, PROF_OPT_HTTP},
 	    {"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
@@ -668,6 +726,7 @@ int prof_agent_main(int argc, char **argv)
 	    .store = STORE_DEFAULT_DIR,
 	    .freq = AGENT_DEFAULT_FREQ,
 	    .window_s = AGENT_DEFAULT_WINDOW_S,
+	    .min_block_us = -1,
 	    .unwind = PROFD_UNWIND_CFI,
 	};
 	int opt, code = 0;
@@ -696,6 +755,8 @@ int prof_agent_main(int argc, char **argv)
 	if (!code && (o.push_ca || o.push_auth_file || o.npush_headers) && !o.push_url)
 		code = prof_usage("agent", "%s",
 				  "--push-ca, --push-auth-file and --push-header need --push");
+	if (!code && o.min_block_us >= 0 && !o.off_cpu)
+		code = prof_usage("agent", "%s", "--min-block needs --off-cpu");
 	if (!code && o.names.full_names && !o.push_url)
 		code = prof_usage("agent", "%s",
 				  "--full-names needs --push (the store keeps whole names, and the "

@@ -263,6 +263,8 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.unwind = opts->unwind,
 		.stack_size = opts->stack_size ? opts->stack_size : PROFD_STACK_SIZE_DEFAULT,
 		.on_stack = on_stack,
+		.off_cpu = opts->off_cpu,
+		.min_block_ns = opts->min_block_ns,
 		.cfi_memory = opts->cfi_memory ? opts->cfi_memory : PROF_CFI_MEMORY_DEFAULT,
 		.on_mmap = on_mmap,
 		.on_maps = on_maps,
@@ -461,14 +463,22 @@ int prof_collector__poll(struct prof_collector *c, int timeout_ms)
 
 struct drain_ctx {
 	struct prof_collector *c;
-	struct fmt_profile *window;
+	struct fmt_profile *window, *off_cpu;
 };
 
 static int on_sample(const struct prof_raw_sample *rs, void *ctx)
 {
 	struct drain_ctx *d = ctx;
+	struct prof_raw_sample us;
 
-	return prof_stacks__add(d->c->stacks, d->window, rs);
+	if (!rs->off_cpu)
+		return prof_stacks__add(d->c->stacks, d->window, rs);
+	if (!d->off_cpu)
+		return 0;
+	/* Nanoseconds summed in the kernel, microseconds in the profile. */
+	us = *rs;
+	us.count = (rs->count + FMT_US_NS / 2) / FMT_US_NS;
+	return us.count ? prof_stacks__add(d->c->stacks, d->off_cpu, &us) : 0;
 }
 
 static void forget_cgroup(uint64_t id, void *sampler)
@@ -476,10 +486,26 @@ static void forget_cgroup(uint64_t id, void *sampler)
 	prof_sampler__forget_cgroup(sampler, id);
 }
 
-int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
+/* The drops BPF counted since the last drain, into the windows' loss counters. */
+static void count_losses(struct prof_collector *c, struct fmt_profile *window,
+			 struct fmt_profile *off_cpu)
 {
-	struct drain_ctx d = {.c = c, .window = window};
 	uint64_t now[PROFD_CNT_MAX];
+
+	prof_sampler__counters(c->sampler, now);
+	window->loss.samples_counts_full += now[PROFD_CNT_COUNTS_FULL] - c->counters[PROFD_CNT_COUNTS_FULL];
+	window->loss.samples_ringbuf_full +=
+		now[PROFD_CNT_RINGBUF_FULL] - c->counters[PROFD_CNT_RINGBUF_FULL];
+	if (off_cpu)
+		off_cpu->loss.samples_counts_full +=
+			now[PROFD_CNT_OFFCPU_FULL] - c->counters[PROFD_CNT_OFFCPU_FULL];
+	memcpy(c->counters, now, sizeof(now));
+}
+
+int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window,
+			  struct fmt_profile *off_cpu)
+{
+	struct drain_ctx d = {.c = c, .window = window, .off_cpu = off_cpu};
 	size_t pending = c->npending;
 	int n;
 
@@ -497,11 +523,7 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window)
 		if (n < 0)
 			return n;
 	}
-	prof_sampler__counters(c->sampler, now);
-	window->loss.samples_counts_full += now[PROFD_CNT_COUNTS_FULL] - c->counters[PROFD_CNT_COUNTS_FULL];
-	window->loss.samples_ringbuf_full +=
-		now[PROFD_CNT_RINGBUF_FULL] - c->counters[PROFD_CNT_RINGBUF_FULL];
-	memcpy(c->counters, now, sizeof(now));
+	count_losses(c, window, off_cpu);
 
 	/* Processes that exited before this drain have had all their samples symbolized. */
 	for (size_t i = 0; i < pending; i++) {

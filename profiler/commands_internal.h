@@ -104,6 +104,7 @@ struct prof_live_info {
 	int64_t start_ns; /* CLOCK_REALTIME of the start */
 	uint64_t lost;
 	size_t processes;
+	bool off_cpu; /* time off CPU is sampled too (the page offers its views) */
 };
 
 struct prof_live;
@@ -117,15 +118,19 @@ struct prof_live *prof_live__new(int64_t period_ns, unsigned max_windows, double
 void prof_live__free(struct prof_live *l);
 /*
  * From the writer only: hands over window w (may be NULL: info only), which covers [from, to)
- * seconds since the start, and always takes ownership of it. Does not wait for readers unless
+ * seconds since the start, and always takes ownership of it. With --off-cpu a CPU and an
+ * off-CPU window of the same span come one after the other. Does not wait for readers unless
  * wait is set or a few windows are already queued. Returns 0 or -errno.
  */
 int prof_live__publish(struct prof_live *l, struct fmt_profile *w, double from, double to,
 		       const struct prof_live_info *info, bool wait);
-/* The cumulative profile, for the writer only, after a waiting publish. */
-const struct fmt_profile *prof_live__peek(const struct prof_live *l);
-/* The cumulative profile, now the caller's; l keeps an empty one. */
-struct fmt_profile *prof_live__steal(struct prof_live *l);
+/*
+ * The cumulative profile of a type (CPU or off CPU: NULL before any window of it), for the
+ * writer only, after a waiting publish.
+ */
+const struct fmt_profile *prof_live__peek(const struct prof_live *l, enum fmt_type type);
+/* The cumulative profile of a type (maybe NULL), now the caller's; l keeps an empty one. */
+struct fmt_profile *prof_live__steal(struct prof_live *l, enum fmt_type type);
 /*
  * Fills src with callbacks that read l (see web/web.h), and with what extra adds (may be NULL):
  * /metrics, the history on disk, the files served. extra's strings must outlive the server.

@@ -3,7 +3,9 @@
  * The live profile that the web server reads while the record loop writes: the cumulative
  * profile, a ring of the last windows, and the processes seen with samples. The ring is bounded
  * twice: by count, and by an estimate of its bytes, so that a busy machine with many distinct
- * stacks per window keeps fewer windows rather than more memory.
+ * stacks per window keeps fewer windows rather than more memory. With --off-cpu, windows come
+ * in two types, CPU samples and time off CPU, each with a cumulative profile of its own; a wall
+ * view is made of both when a reader asks for it.
  *
  * One writer (the record loop) and a few readers (server threads). Readers hold the read lock
  * only while they merge what they need into a private profile. The writer never waits on them
@@ -37,7 +39,7 @@ struct live_target {
 	uint32_t pid;
 	char *comm;
 	uint32_t cgroup; /* index into cgroups + 1; 0: unknown */
-	int64_t samples;
+	int64_t count[FMT_NTYPES]; /* CPU samples, microseconds off CPU */
 };
 
 /* A cgroup targets ran in; the path decides the rest. */
@@ -48,7 +50,7 @@ struct live_cgroup {
 struct prof_live {
 	pthread_rwlock_t lock;
 	/* Under the lock. */
-	struct fmt_profile *total;
+	struct fmt_profile *total[FMT_NTYPES]; /* CPU always; off CPU once it has a window */
 	struct live_window *ring;
 	unsigned cap, head, n; /* head: the oldest */
 	size_t ring_bytes;
@@ -79,9 +81,9 @@ struct prof_live *prof_live__new(int64_t period_ns, unsigned max_windows, double
 	l->cap = max_windows ? max_windows : 1;
 	l->window_s = window_s;
 	l->ring = calloc(l->cap, sizeof(*l->ring));
-	l->total = fmt_profile__new(period_ns);
-	if (!l->ring || !l->total) {
-		fmt_profile__free(l->total);
+	l->total[FMT_TYPE_CPU] = fmt_profile__new(period_ns);
+	if (!l->ring || !l->total[FMT_TYPE_CPU]) {
+		fmt_profile__free(l->total[FMT_TYPE_CPU]);
 		free(l->ring);
 		free(l);
 		errno = ENOMEM;
@@ -115,7 +117,8 @@ void prof_live__free(struct prof_live *l)
 	profd_htab_release(&l->cgroup_index);
 	free(l->pending);
 	free(l->ring);
-	fmt_profile__free(l->total);
+	for (int t = 0; t < FMT_NTYPES; t++)
+		fmt_profile__free(l->total[t]);
 	pthread_rwlock_destroy(&l->lock);
 	free(l);
 }
@@ -181,7 +184,7 @@ static int count_target(struct prof_live *l, const struct fmt_profile *p,
 	while ((v = profd_htab_next(&l->target_index, h, &pos))) {
 		t = &l->targets[v - 1];
 		if (t->pid == pid && t->cgroup == cgroup && strcmp(t->comm, comm) == 0) {
-			t->samples += count;
+			t->count[p->type] += count;
 			return 0;
 		}
 	}
@@ -197,7 +200,8 @@ static int count_target(struct prof_live *l, const struct fmt_profile *p,
 	}
 	t->pid = pid;
 	t->cgroup = cgroup;
-	t->samples = count;
+	memset(t->count, 0, sizeof(t->count));
+	t->count[p->type] = count;
 	l->ntargets++;
 	return 0;
 }
@@ -226,12 +230,16 @@ static void drop_oldest(struct prof_live *l)
 	l->n--;
 }
 
-/* Under the write lock: the window joins the total and the ring. Takes w. */
+/* Under the write lock: the window joins its type's total and the ring. Takes w. */
 static int apply(struct prof_live *l, struct live_window *w)
 {
 	const struct fmt_profile *p = w->p;
-	int err = fmt_profile__merge(l->total, p, NULL);
+	struct fmt_profile **total = &l->total[p->type];
+	int err = 0;
 
+	if (!*total && !(*total = fmt_profile__new_type(p->type, p->period_ns)))
+		err = -ENOMEM;
+	err = err ?: fmt_profile__merge(*total, p, NULL);
 	for (size_t i = 0; !err && i < p->nsamples; i++)
 		err = count_target(l, p, &p->samples[i]);
 	w->bytes = estimate_bytes(p);
@@ -278,23 +286,29 @@ int prof_live__publish(struct prof_live *l, struct fmt_profile *w, double from, 
 	return err;
 }
 
-struct fmt_profile *prof_live__steal(struct prof_live *l)
+struct fmt_profile *prof_live__steal(struct prof_live *l, enum fmt_type type)
 {
 	struct fmt_profile *p;
 
 	pthread_rwlock_wrlock(&l->lock);
-	p = l->total;
-	l->total = fmt_profile__new(p->period_ns);
+	p = l->total[type];
+	l->total[type] = type == FMT_TYPE_CPU ? fmt_profile__new(p->period_ns) : NULL;
 	pthread_rwlock_unlock(&l->lock);
 	return p;
 }
 
-const struct fmt_profile *prof_live__peek(const struct prof_live *l)
+const struct fmt_profile *prof_live__peek(const struct prof_live *l, enum fmt_type type)
 {
-	return l->total;
+	return l->total[type];
 }
 
 /* ---- the readers (server threads) ---- */
+
+/* Whether profiles of type t go into dst: those of its type, or both kinds for a wall view. */
+static bool joins(const struct fmt_profile *dst, enum fmt_type t)
+{
+	return dst->type == t || dst->type == FMT_TYPE_WALL;
+}
 
 static int live_collect(void *ctx, const struct web_range *range, const struct fmt_filter *f,
 			struct fmt_profile *dst)
@@ -304,17 +318,19 @@ static int live_collect(void *ctx, const struct web_range *range, const struct f
 
 	pthread_rwlock_rdlock(&l->lock);
 	if (!range) {
-		err = fmt_profile__merge(dst, l->total, f);
+		for (int t = 0; !err && t < FMT_NTYPES; t++)
+			if (l->total[t] && joins(dst, t))
+				err = fmt_profile__merge(dst, l->total[t], f);
 	} else {
 		for (unsigned i = 0; !err && i < l->n; i++) {
 			const struct live_window *w = &l->ring[(l->head + i) % l->cap];
 
-			if (w->to > range->from && w->from < range->to)
+			if (w->to > range->from && w->from < range->to && joins(dst, w->p->type))
 				err = fmt_profile__merge(dst, w->p, f);
 		}
 	}
 	if (!dst->period_ns)
-		dst->period_ns = l->total->period_ns;
+		dst->period_ns = l->total[FMT_TYPE_CPU]->period_ns;
 	pthread_rwlock_unlock(&l->lock);
 	return err;
 }
@@ -327,9 +343,11 @@ static int live_status(void *ctx, struct web_status *st)
 	snprintf(st->mode, sizeof(st->mode), "%s", l->info.mode ? l->info.mode : "live");
 	snprintf(st->event, sizeof(st->event), "%s", l->info.event);
 	st->freq = l->info.freq;
-	st->samples = l->total->total;
+	st->samples = l->total[FMT_TYPE_CPU]->total;
+	st->off_cpu_us = l->total[FMT_TYPE_OFF_CPU] ? l->total[FMT_TYPE_OFF_CPU]->total : 0;
+	st->off_cpu = l->info.off_cpu || l->total[FMT_TYPE_OFF_CPU];
 	st->lost = l->info.lost;
-	st->loss = l->total->loss;
+	st->loss = l->total[FMT_TYPE_CPU]->loss;
 	st->start_ns = l->info.start_ns;
 	st->elapsed_s = l->elapsed;
 	st->window_s = l->window_s;
@@ -380,7 +398,8 @@ static int live_targets(void *ctx, struct web_target **out, size_t *n)
 	t = calloc(want + 1, sizeof(*t));
 	for (i = 0; t && i < want; i++) {
 		t[i].pid = l->targets[i].pid;
-		t[i].samples = l->targets[i].samples;
+		t[i].samples = l->targets[i].count[FMT_TYPE_CPU];
+		t[i].off_cpu_us = l->targets[i].count[FMT_TYPE_OFF_CPU];
 		t[i].comm = strdup(l->targets[i].comm);
 		if (!t[i].comm || copy_cgroup(l, &l->targets[i], &t[i]))
 			break;

@@ -33,6 +33,9 @@ static const char query_usage[] =
     "  --lines             add source file:line to frame names\n"
     "  --full-names        whole function names: C++ return types and parameter\n"
     "                      lists, no length cap\n"
+    "  --off-cpu           the time off CPU of the windows (profd agent --off-cpu)\n"
+    "  --wall              the CPU samples and the time off CPU, per thread, as in\n"
+    "                      profd --wall\n"
     "  -v, --verbose       debug messages\n"
     "  -h, --help          this text\n"
     "  -V, --version       print the version\n";
@@ -44,12 +47,15 @@ enum {
 	OPT_COMM,
 	OPT_FORMAT,
 	OPT_CGROUP,
+	OPT_OFF_CPU,
+	OPT_WALL,
 };
 
 struct query_opts {
 	const char *store, *from, *to, *output, *format;
 	struct fmt_filter filter;
 	struct fmt_name_opts names;
+	enum fmt_type type; /* CPU samples, --off-cpu or --wall */
 };
 
 static int query_error(const char *what, const char *arg)
@@ -72,7 +78,7 @@ static int query_run(const struct query_opts *q, int64_t from, int64_t to)
 		return err == -EINVAL ? PROFD_EXIT_USAGE : PROFD_EXIT_FAILURE;
 	out.names = q->names;
 	store = store_history__open(&so);
-	p = store ? fmt_profile__new(0) : NULL;
+	p = store ? fmt_profile__new_type(q->type, 0) : NULL;
 	if (!p) {
 		store_history__free(store);
 		prof_output__abort(&out);
@@ -90,8 +96,13 @@ static int query_run(const struct query_opts *q, int64_t from, int64_t to)
 		fmt_profile__free(p);
 		return PROFD_EXIT_FAILURE;
 	}
-	pr_info("query: %d windows, %lld samples%s", n, (long long)p->total,
-		st.damaged ? " (damaged windows skipped)" : "");
+	if (q->type == FMT_TYPE_CPU)
+		pr_info("query: %d windows, %lld samples%s", n, (long long)p->total,
+			st.damaged ? " (damaged windows skipped)" : "");
+	else
+		pr_info("query: %d windows, %.3f s%s%s", n, p->total / 1e6,
+			q->type == FMT_TYPE_OFF_CPU ? " off CPU" : " on and off CPU",
+			st.damaged ? " (damaged windows skipped)" : "");
 	err = prof_output__write(&out, p);
 	fmt_profile__free(p);
 	return err ? PROFD_EXIT_FAILURE : PROFD_EXIT_OK;
@@ -108,6 +119,8 @@ int prof_query_main(int argc, char **argv)
 	    {"cgroup", required_argument, NULL, OPT_CGROUP},
 	    {"output", required_argument, NULL, 'o'},
 	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"off-cpu", no_argument, NULL, OPT_OFF_CPU},
+	    {"wall", no_argument, NULL, OPT_WALL},
 	    PROF_NAME_OPTIONS,
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
@@ -154,6 +167,13 @@ int prof_query_main(int argc, char **argv)
 			break;
 		case OPT_FORMAT:
 			q.format = optarg;
+			break;
+		case OPT_OFF_CPU:
+		case OPT_WALL:
+			if (q.type != FMT_TYPE_CPU)
+				return query_error("--off-cpu and --wall exclude each other:",
+						   argv[optind - 1]);
+			q.type = opt == OPT_WALL ? FMT_TYPE_WALL : FMT_TYPE_OFF_CPU;
 			break;
 		case 'v':
 			profd_log_set_level(PROFD_LOG_DEBUG);

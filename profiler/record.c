@@ -36,7 +36,11 @@ struct record_opts {
 	const char *format;
 	struct fmt_name_opts names; /* --lines, --full-names */
 	struct prof_http_opts http;
+	enum fmt_type type;	/* what -o gets: CPU samples, --off-cpu or --wall */
+	long min_block_us;	/* --min-block; -1: not given */
 };
+
+#define DEFAULT_MIN_BLOCK_US 1
 
 static const char usage_text[] =
 	"Usage: profd [-p PID[,PID...] | -t TID[,TID...] | -a | -- CMD [ARGS...]]\n"
@@ -46,7 +50,8 @@ static const char usage_text[] =
 	"       profd agent [--store DIR] [--window SECONDS] [options]\n"
 	"       profd query [--store DIR] --from T --to T -o OUT\n"
 	"\n"
-	"Samples CPU stacks (kernel and user) with eBPF and writes folded stacks or a flame graph.\n"
+	"Samples CPU stacks (kernel and user) with eBPF and writes folded stacks or a flame graph;\n"
+	"with --off-cpu, where threads wait and for how long.\n"
 	"\n"
 	"Targets (one of):\n"
 	"  -p, --pid PID[,PID...]  those processes, all their threads and what they fork\n"
@@ -84,6 +89,12 @@ static const char usage_text[] =
 	"                          fit is counted and walked by frame pointers\n"
 	"      --stack-size BYTES  user stack copied per sample for copy (default 16384,\n"
 	"                          max 65536, rounded up to 4 KiB pages)\n"
+	"      --off-cpu           write the time threads wait blocked off CPU, per stack\n"
+	"                          (folded counts are microseconds; pprof off_cpu/nanoseconds)\n"
+	"      --wall              write on-CPU and off-CPU time together, per thread, the\n"
+	"                          waits under a leaf [off-cpu] (folded: microseconds)\n"
+	"      --min-block USEC    with --off-cpu or --wall: leave out shorter waits\n"
+	"                          (default 1)\n"
 	"  -v, --verbose           debug messages (libbpf's too)\n"
 	"  -h, --help              this text\n"
 	"  -V, --version           print the version\n"
@@ -159,6 +170,25 @@ static void summarize_exits(const struct prof_session_stats *st, struct profd_st
 		profd_strbuf_puts(sb, " ...");
 }
 
+/* "; 39.8 s off CPU in 1234 waits, N shorter than --min-block left out, N lost ..." */
+static void summarize_off_cpu(const struct prof_session_stats *st, struct profd_strbuf *sb)
+{
+	const uint64_t *cnt = st->counters;
+
+	profd_strbuf_printf(sb, "; %.1f s off CPU in %llu waits (threads still waiting at the "
+				"start or the end count from the start or to the end), %llu shorter "
+				"than --min-block left out",
+			    st->off_cpu_us / 1e6, (unsigned long long)cnt[PROFD_CNT_OFFCPU_WAITS],
+			    (unsigned long long)cnt[PROFD_CNT_OFFCPU_SHORT]);
+	if (cnt[PROFD_CNT_OFFCPU_FULL])
+		profd_strbuf_printf(sb, ", %llu waits lost (%.3f s): off-CPU map full",
+				    (unsigned long long)cnt[PROFD_CNT_OFFCPU_FULL],
+				    cnt[PROFD_CNT_OFFCPU_FULL_NS] / 1e9);
+	if (cnt[PROFD_CNT_OFFCPU_UNTRACKED])
+		profd_strbuf_printf(sb, ", %llu waits not followed: no task storage",
+				    (unsigned long long)cnt[PROFD_CNT_OFFCPU_UNTRACKED]);
+}
+
 /* "1234 samples (cpu-clock, 99 Hz, 10.0 s), 0 lost; ..." on one line. */
 static void print_summary(struct prof_session *s, const struct record_opts *o)
 {
@@ -190,6 +220,8 @@ static void print_summary(struct prof_session *s, const struct record_opts *o)
 				    (unsigned long long)(st.loss.stacks_truncated - st.unwind_cut),
 				    st.max_stack);
 	prof_session__unwind_summary(s, &sb);
+	if (o->type != FMT_TYPE_CPU)
+		summarize_off_cpu(&st, &sb);
 	if (events_lost)
 		profd_strbuf_printf(&sb, ", %llu process events lost",
 				    (unsigned long long)events_lost);
@@ -218,6 +250,8 @@ static struct prof_session *start(const struct record_opts *o)
 		.stack_size = o->stack_size,
 		.cfi_memory = o->cfi_memory,
 		.lines = o->names.lines,
+		.off_cpu = o->type != FMT_TYPE_CPU,
+		.min_block_us = o->min_block_us < 0 ? DEFAULT_MIN_BLOCK_US : (unsigned)o->min_block_us,
 		.drain_ms = DRAIN_MS,
 		.duration_s = o->duration,
 		.until_targets_exit = true,
@@ -262,7 +296,7 @@ static int record(const struct record_opts *o)
 	prof_session__stop_sampling(s);
 	if (o->http.listen && !o->duration && !prof_signals_caught())
 		prof_session__linger(s);
-	p = prof_session__profile(s);
+	p = prof_session__profile(s, o->type);
 	prof_session__free(s);
 	if (want_output && (!p || prof_output__write(&out, p)))
 		code = PROFD_EXIT_FAILURE;
@@ -279,6 +313,9 @@ enum {
 	OPT_UNWIND,
 	OPT_STACK_SIZE,
 	OPT_CGROUP,
+	OPT_OFF_CPU,
+	OPT_WALL,
+	OPT_MIN_BLOCK,
 	OPT_UNWIND_MEMORY,
 };
 
@@ -353,6 +390,18 @@ static int parse_option(struct record_opts *o, int opt, const char *arg, char **
 		o->stack_size = (unsigned)(v + PROFD_STACK_PAGE - 1) / PROFD_STACK_PAGE *
 				PROFD_STACK_PAGE;
 		return 0;
+	case OPT_OFF_CPU:
+	case OPT_WALL:
+		if (o->type != FMT_TYPE_CPU)
+			return prof_usage(NULL, "--off-cpu and --wall exclude each other");
+		o->type = opt == OPT_WALL ? FMT_TYPE_WALL : FMT_TYPE_OFF_CPU;
+		return 0;
+	case OPT_MIN_BLOCK:
+		if (!prof_parse_long(arg, 0, 3600L * 1000000, &v))
+			return prof_usage(NULL, "--min-block %s: expected microseconds, 0..3600000000",
+					  arg);
+		o->min_block_us = v;
+		return 0;
 	case 'v':
 		profd_log_set_level(PROFD_LOG_DEBUG);
 		return 0;
@@ -380,6 +429,8 @@ static int check_options(struct record_opts *o, int argc, char **argv)
 					"or -- CMD");
 	if (targets > 1)
 		return prof_usage(NULL, "-p, -t, -a and a command exclude each other");
+	if (o->min_block_us >= 0 && o->type == FMT_TYPE_CPU)
+		return prof_usage(NULL, "--min-block needs --off-cpu or --wall");
 	return prof_http_check(&o->http) ? PROFD_EXIT_USAGE : 0;
 }
 
@@ -402,6 +453,9 @@ int prof_record_main(int argc, char **argv)
 		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
 		{"unwind", required_argument, NULL, OPT_UNWIND},
 		{"stack-size", required_argument, NULL, OPT_STACK_SIZE},
+		{"off-cpu", no_argument, NULL, OPT_OFF_CPU},
+		{"wall", no_argument, NULL, OPT_WALL},
+		{"min-block", required_argument, NULL, OPT_MIN_BLOCK},
 		{"unwind-memory", required_argument, NULL, OPT_UNWIND_MEMORY},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -413,6 +467,7 @@ int prof_record_main(int argc, char **argv)
 		.max_stack = PROFD_DEFAULT_MAX_STACK,
 		.unwind = PROFD_UNWIND_CFI,
 		.stack_size = PROFD_STACK_SIZE_DEFAULT,
+		.min_block_us = -1,
 	};
 	int opt, code = 0;
 

@@ -30,11 +30,13 @@
 #define TARGETS_MAX 8192	       /* targets and their descendants alive at once */
 #define EVENTS_BYTES_FP (256u << 10) /* 8192 process events per poll period */
 #define EVENTS_BYTES_CFI (1u << 20)  /* and 1500 files announced (a whole machine's at -a) */
+#define EVENTS_BYTES_CFI_TARGETS (256u << 10) /* 450 files: the processes asked for, forks included */
 #define LOADERS_MAX 16
 
 struct prof_sampler {
 	struct profile_bpf *skel;
 	struct ring_buffer *events;
+	uint64_t bpf_bytes; /* memlock of the maps, read once loaded */
 	struct bpf_link **links; /* process event tracepoints, then one perf event per CPU */
 	int nlinks;
 	int first_perf_link;
@@ -53,9 +55,12 @@ struct prof_sampler {
 	uint64_t *drop_keys; /* keys deleted in one batch when the drain ends; ndrop are seen */
 	uint32_t ndrop;
 	uint32_t stack_entries;
-	struct profd_sample_key *keys;
+	struct profd_sample_key *keys; /* room for the larger of the two counts maps */
 	uint64_t *values;
 	uint32_t counts_entries;
+	uint32_t offcpu_entries;      /* 0 without off_cpu */
+	struct bpf_link *cut;	      /* the off-CPU cut's iterator, owned by links */
+	int64_t stopped_ns;	      /* CLOCK_MONOTONIC when sampling stopped; 0 while it runs */
 	struct profd_stack *kstack_buf; /* kernel stack of one stack-copy sample */
 	uint64_t events_bytes;
 	/*
@@ -202,6 +207,45 @@ static uint64_t samples_per_window(const struct prof_sampler *s)
 	       1000;
 }
 
+/* Threads alive now, from /proc/loadavg; 0 if it cannot be read. */
+static uint64_t threads_alive(void)
+{
+	unsigned long running = 0, total = 0;
+	FILE *f = fopen("/proc/loadavg", "re");
+
+	if (f && fscanf(f, "%*f %*f %*f %lu/%lu", &running, &total) != 2)
+		total = 0;
+	if (f)
+		fclose(f);
+	return total;
+}
+
+/*
+ * Off CPU, a drain period holds an entry per thread that waited and stack it waited in: room
+ * for four per thread alive at the start. Without off_cpu the programs are not loaded and their
+ * maps not created.
+ */
+static int size_offcpu_maps(struct prof_sampler *s)
+{
+	struct profile_bpf *skel = s->skel;
+	struct bpf_program *progs[] = {skel->progs.on_switch, skel->progs.on_cut,
+				       skel->progs.on_waiting};
+	struct bpf_map *maps[] = {skel->maps.waits, skel->maps.offcpu0, skel->maps.offcpu1};
+	int err = 0;
+
+	if (s->opts.off_cpu) {
+		s->offcpu_entries = (uint32_t)clamp_pow2(4 * threads_alive(), 8192, 262144);
+		skel->rodata->min_block_ns = s->opts.min_block_ns;
+		err = err ?: bpf_map__set_max_entries(skel->maps.offcpu0, s->offcpu_entries);
+		return err ?: bpf_map__set_max_entries(skel->maps.offcpu1, s->offcpu_entries);
+	}
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		err = err ?: bpf_program__set_autoload(progs[i], false);
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		err = err ?: bpf_map__set_autocreate(maps[i], false);
+	return err;
+}
+
 /* Counts and stacks, double-buffered: one drain period's worth each. */
 static int size_sample_maps(struct prof_sampler *s)
 {
@@ -211,9 +255,10 @@ static int size_sample_maps(struct prof_sampler *s)
 
 	/*
 	 * A window holds at most one new stack per sample and two stacks (user, kernel) per
-	 * sample; twice that leaves room for a burst above the nominal rate.
+	 * sample; twice that leaves room for a burst above the nominal rate. Waits share the
+	 * stacks maps: most of their stacks repeat, one more per entry is plenty.
 	 */
-	s->stack_entries = (uint32_t)clamp_pow2(per_window * 4, 4096, 131072);
+	s->stack_entries = (uint32_t)clamp_pow2(per_window * 4 + s->offcpu_entries, 4096, 262144);
 	s->counts_entries = (uint32_t)clamp_pow2(per_window * 4, 4096, 262144);
 	skel->rodata->stack_bytes = s->opts.max_stack * sizeof(__u64);
 	err = err ?: bpf_map__set_value_size(skel->maps.stacks0, stack_value_size(s));
@@ -288,7 +333,10 @@ static int size_events(struct prof_sampler *s)
 {
 	uint64_t rec = sizeof(struct profd_stack_event) + 8 + s->opts.stack_size;
 
-	s->events_bytes = s->opts.unwind == PROFD_UNWIND_CFI ? EVENTS_BYTES_CFI : EVENTS_BYTES_FP;
+	/* Resident twice over: user space maps the ring's pages twice (wrap-around reads). */
+	s->events_bytes = s->opts.unwind != PROFD_UNWIND_CFI ? EVENTS_BYTES_FP
+			  : s->opts.filter_pids || s->opts.filter_tids ? EVENTS_BYTES_CFI_TARGETS
+								       : EVENTS_BYTES_CFI;
 	if (copies_stacks(s))
 		s->events_bytes = clamp_pow2(samples_per_window(s) * rec / 2, 4u << 20, 32u << 20);
 	return bpf_map__set_max_entries(s->skel->maps.events, (uint32_t)s->events_bytes);
@@ -296,22 +344,34 @@ static int size_events(struct prof_sampler *s)
 
 static int size_maps(struct prof_sampler *s)
 {
-	return size_sample_maps(s) ?: size_process_maps(s) ?: size_cfi_maps(s) ?: size_events(s);
+	return size_offcpu_maps(s) ?: size_sample_maps(s) ?: size_process_maps(s) ?: size_cfi_maps(s) ?:
+	       size_events(s);
 }
 
 static int alloc_scratch(struct prof_sampler *s)
 {
+	uint32_t entries = s->counts_entries > s->offcpu_entries ? s->counts_entries
+								  : s->offcpu_entries;
+
 	s->stack_buf = calloc(1, stack_value_size(s));
 	s->seen_off = calloc(s->stack_entries, sizeof(*s->seen_off));
 	s->seen_len = calloc(s->stack_entries, sizeof(*s->seen_len));
 	s->drop_keys = calloc(s->stack_entries, sizeof(*s->drop_keys));
-	s->keys = calloc(s->counts_entries, sizeof(*s->keys));
-	s->values = calloc(s->counts_entries, sizeof(*s->values));
+	s->keys = calloc(entries, sizeof(*s->keys));
+	s->values = calloc(entries, sizeof(*s->values));
 	s->kstack_buf = calloc(1, stack_value_size(s));
 	if (!s->stack_buf || !s->seen_off || !s->seen_len || !s->drop_keys || !s->keys ||
 	    !s->values || !s->kstack_buf || profd_htab_reserve(&s->seen, s->stack_entries))
 		return -ENOMEM;
 	return 0;
+}
+
+/* A cgroup v2 directory's inode number is its id. */
+static uint64_t cgroup_id(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : (uint64_t)st.st_ino;
 }
 
 static int set_cgroup_filter(struct prof_sampler *s)
@@ -364,6 +424,8 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 	s->skel->rodata->filter_tids = opts->filter_tids;
 	s->skel->rodata->kernel_stacks = opts->kernel_stacks;
 	s->skel->rodata->filter_cgroup = opts->filter_cgroup;
+	if (opts->filter_cgroup)
+		s->skel->rodata->filter_cgroup_id = cgroup_id(opts->cgroup_fd);
 	s->skel->rodata->unwind = opts->unwind;
 	if (opts->unwind == PROFD_UNWIND_COPY) {
 		if (!opts->stack_size || opts->stack_size % PROFD_STACK_PAGE ||
@@ -394,6 +456,7 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 			strerror(-err));
 		goto fail;
 	}
+	s->bpf_bytes = prof_bpf_map_bytes(s->skel->obj);
 	err = set_cgroup_filter(s);
 	err = err ?: alloc_scratch(s);
 	if (err)
@@ -477,6 +540,7 @@ static int attach_tracepoints(struct prof_sampler *s)
 		s->skel->progs.on_exec,
 		s->skel->progs.on_exit,
 		s->opts.unwind == PROFD_UNWIND_CFI ? s->skel->progs.on_free : NULL,
+		s->opts.off_cpu ? s->skel->progs.on_switch : NULL,
 	};
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
@@ -496,6 +560,52 @@ static int attach_tracepoints(struct prof_sampler *s)
 			return err;
 	}
 	return 0;
+}
+
+/* Runs a task iterator program once over every thread. Returns 0 or -errno. */
+static int run_iterator(struct bpf_link *link)
+{
+	char buf[64];
+	ssize_t n;
+	int fd = bpf_iter_create(bpf_link__fd(link));
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static struct bpf_link *attach_iterator(struct bpf_program *prog)
+{
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+
+	if (!link)
+		pr_warn("cannot attach %s: %s", bpf_program__name(prog), strerror(errno));
+	return link;
+}
+
+/*
+ * Off CPU, once the switch is followed: the threads waiting already, whose wait counts from
+ * now; and the drains' cut.
+ */
+static int start_off_cpu(struct prof_sampler *s)
+{
+	struct bpf_link *waiting = attach_iterator(s->skel->progs.on_waiting);
+	int err;
+
+	if (!waiting)
+		return -errno;
+	s->skel->bss->begin_ns = profd_mono_ns();
+	err = run_iterator(waiting);
+	bpf_link__destroy(waiting);
+	if (err) {
+		pr_warn("cannot look for threads waiting already: %s", strerror(-err));
+		return err;
+	}
+	s->cut = attach_iterator(s->skel->progs.on_cut);
+	return s->cut ? add_link(s, s->cut) : -errno;
 }
 
 /* The mapping at AT_BASE. */
@@ -522,6 +632,8 @@ int prof_sampler__start(struct prof_sampler *s)
 	int *cpus = NULL, n, err = 0;
 
 	err = attach_tracepoints(s);
+	if (!err && s->opts.off_cpu)
+		err = start_off_cpu(s);
 	if (err)
 		return err;
 	if (s->opts.unwind == PROFD_UNWIND_CFI) {
@@ -560,13 +672,23 @@ int prof_sampler__start(struct prof_sampler *s)
 	return err;
 }
 
+/* Sampling stops now: the switch stops counting waits, and the last cut counts up to here. */
+static void set_stopped(struct prof_sampler *s, int64_t at_ns)
+{
+	int64_t none = 0;
+
+	__atomic_compare_exchange_n(&s->stopped_ns, &none, at_ns, false, __ATOMIC_ACQ_REL,
+				    __ATOMIC_ACQUIRE);
+	__atomic_store_n(&s->skel->bss->stopped, 1, __ATOMIC_RELEASE);
+}
+
 static void *stop_when_due(void *arg)
 {
 	struct prof_sampler *s = arg;
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &s->stop_at, NULL) == EINTR)
 		;
-	__atomic_store_n(&s->skel->bss->stopped, 1, __ATOMIC_RELEASE);
+	set_stopped(s, (int64_t)s->stop_at.tv_sec * PROFD_NS_PER_S + s->stop_at.tv_nsec);
 	return NULL;
 }
 
@@ -588,7 +710,7 @@ int prof_sampler__stop_after(struct prof_sampler *s, double seconds)
 
 void prof_sampler__stop(struct prof_sampler *s)
 {
-	__atomic_store_n(&s->skel->bss->stopped, 1, __ATOMIC_RELEASE);
+	set_stopped(s, profd_mono_ns());
 	for (int i = s->first_perf_link; i < s->nlinks; i++)
 		bpf_link__destroy(s->links[i]);
 	if (s->first_perf_link < s->nlinks)
@@ -598,6 +720,11 @@ void prof_sampler__stop(struct prof_sampler *s)
 const char *prof_sampler__event_name(const struct prof_sampler *s)
 {
 	return s->software ? "cpu-clock" : "cycles";
+}
+
+uint64_t prof_sampler__bpf_bytes(const struct prof_sampler *s)
+{
+	return s->bpf_bytes;
 }
 
 int prof_sampler__max_stack(const struct prof_sampler *s)
@@ -781,8 +908,8 @@ static const uint64_t *pool_at(const struct prof_sampler *s, const struct stack_
 	return ref->len ? s->stack_pool + ref->off : NULL;
 }
 
-/* Reads and deletes every entry of a counts map; returns how many. */
-static int take_counts(struct prof_sampler *s, int fd)
+/* Reads and deletes every entry of a counts map of this many entries; returns how many. */
+static int take_counts(struct prof_sampler *s, int fd, uint32_t entries)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 total = 0, batch = 0, n;
@@ -790,7 +917,7 @@ static int take_counts(struct prof_sampler *s, int fd)
 	int err;
 
 	for (;;) {
-		n = s->counts_entries - total;
+		n = entries - total;
 		if (!n)
 			break;
 		err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &batch, &batch,
@@ -833,28 +960,12 @@ static void clear_stacks(struct prof_sampler *s, int fd)
 	s->pool_len = 0;
 }
 
-int prof_sampler__drain(struct prof_sampler *s,
-			int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx)
+/* Hands the n entries taken from a counts map to fn, with their stacks. */
+static int deliver(struct prof_sampler *s, int stacks_fd, int n, bool off_cpu,
+		   int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx)
 {
-	struct profile_bpf *skel = s->skel;
-	__u32 old = skel->bss->active_buf & 1;
-	int counts_fd, stacks_fd, n, err = 0;
+	int err = 0;
 
-	skel->bss->active_buf = old ^ 1;
-	__sync_synchronize();
-	wait_for_writers(s);
-	/* Stack copies of the old buffer are all in the ring now; their kernel stacks are read
-	 * before the buffer is cleared. */
-	if (copies_stacks(s))
-		read_ring(s, 0, DRAIN_BUDGET_NS, true);
-
-	counts_fd = bpf_map__fd(old ? skel->maps.counts1 : skel->maps.counts0);
-	stacks_fd = bpf_map__fd(old ? skel->maps.stacks1 : skel->maps.stacks0);
-	n = take_counts(s, counts_fd);
-	if (n < 0) {
-		pr_warn("cannot read the counts map: %s", strerror(-n));
-		return n;
-	}
 	for (int i = 0; i < n && !err; i++) {
 		const struct profd_sample_key *k = &s->keys[i];
 		struct prof_raw_sample rs = {
@@ -864,6 +975,7 @@ int prof_sampler__drain(struct prof_sampler *s,
 			.ustack_err = k->user_err,
 			.kstack_err = k->kernel_err,
 			.count = s->values[i],
+			.off_cpu = off_cpu,
 		};
 		struct stack_ref user = {0}, kernel = {0};
 
@@ -880,8 +992,65 @@ int prof_sampler__drain(struct prof_sampler *s,
 		rs.nkstack = kernel.len;
 		err = fn(&rs, ctx);
 	}
-	clear_stacks(s, stacks_fd);
+	return err;
+}
+
+/*
+ * Off CPU, after the flip: waits going on are counted up to the cut, and their stacks carried
+ * to the new buffer. Then no CPU may still be carrying stacks out of the old one.
+ */
+static void cut_waits(struct prof_sampler *s)
+{
+	int err = run_iterator(s->cut);
+
+	if (err)
+		pr_warn_once("cannot count the waits going on at a drain: %s", strerror(-err));
+	wait_for_writers(s);
+}
+
+/* Takes a counts map of the drained buffer and hands its entries to fn. Returns how many. */
+static int take_and_deliver(struct prof_sampler *s, struct bpf_map *counts, uint32_t entries,
+			    int stacks_fd, bool off_cpu,
+			    int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx)
+{
+	int n = take_counts(s, bpf_map__fd(counts), entries), err;
+
+	if (n < 0) {
+		pr_warn("cannot read the %s map: %s", bpf_map__name(counts), strerror(-n));
+		return n;
+	}
+	err = deliver(s, stacks_fd, n, off_cpu, fn, ctx);
 	return err < 0 ? err : n;
+}
+
+int prof_sampler__drain(struct prof_sampler *s,
+			int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx)
+{
+	struct profile_bpf *skel = s->skel;
+	__u32 old = skel->bss->active_buf & 1;
+	int64_t stopped = __atomic_load_n(&s->stopped_ns, __ATOMIC_ACQUIRE);
+	int stacks_fd, n, m = 0;
+
+	/* Waits count up to the flip, or to the stop: nothing after it is sampled. */
+	skel->bss->cut_ns = stopped ? stopped : profd_mono_ns();
+	skel->bss->active_buf = old ^ 1;
+	__sync_synchronize();
+	wait_for_writers(s);
+	if (s->cut)
+		cut_waits(s);
+	/* Stack copies of the old buffer are all in the ring now; their kernel stacks are read
+	 * before the buffer is cleared. */
+	if (copies_stacks(s))
+		read_ring(s, 0, DRAIN_BUDGET_NS, true);
+
+	stacks_fd = bpf_map__fd(old ? skel->maps.stacks1 : skel->maps.stacks0);
+	n = take_and_deliver(s, old ? skel->maps.counts1 : skel->maps.counts0, s->counts_entries,
+			     stacks_fd, false, fn, ctx);
+	if (n >= 0 && s->opts.off_cpu)
+		m = take_and_deliver(s, old ? skel->maps.offcpu1 : skel->maps.offcpu0,
+				     s->offcpu_entries, stacks_fd, true, fn, ctx);
+	clear_stacks(s, stacks_fd);
+	return n < 0 ? n : m < 0 ? m : n + m;
 }
 
 void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT_MAX])

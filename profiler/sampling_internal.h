@@ -39,6 +39,8 @@ struct prof_sampler_opts {
 	unsigned stack_size;	  /* bytes of user stack copied per sample, a multiple of 4096 */
 	/* Called from prof_sampler__poll() and __drain() for every sample with a stack copy. */
 	void (*on_stack)(const struct prof_stack_sample *ss, void *ctx);
+	bool off_cpu;		/* also time off CPU, from the scheduler's switch */
+	uint64_t min_block_ns; /* off CPU: waits shorter than this are left out */
 	size_t cfi_memory; /* bytes of BPF table memory for --unwind cfi */
 	/* Called from prof_sampler__poll() when code of a file without a table is mapped. */
 	void (*on_mmap)(const struct profd_mmap_event *e, void *ctx);
@@ -58,7 +60,8 @@ struct prof_raw_sample {
 	const uint64_t *kstack;
 	uint32_t nkstack;
 	int kstack_err;
-	uint64_t count;
+	uint64_t count;	/* samples, or with off_cpu nanoseconds waited */
+	bool off_cpu;
 	bool ustack_truncated; /* cut short of its root (copied stack too small): ends in [truncated] */
 };
 
@@ -104,8 +107,10 @@ const char *prof_sampler__event_name(const struct prof_sampler *s);
 int prof_sampler__poll(struct prof_sampler *s, int timeout_ms);
 /*
  * Flips buffers, waits until no CPU writes the old one, then hands every entry of it to fn and
- * clears it. Nothing sampled meanwhile is lost: it lands in the other buffer. Returns the number
- * of entries or -errno (fn's negative return aborts the drain).
+ * clears it. Nothing sampled meanwhile is lost: it lands in the other buffer. Off CPU, waits
+ * still going on are counted up to now (or to the stop, once stopped): a wait spread over drains
+ * is cut at each. Returns the number of entries or -errno (fn's negative return aborts the
+ * drain).
  */
 int prof_sampler__drain(struct prof_sampler *s,
 			int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx);
@@ -117,6 +122,11 @@ void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT
 int prof_sampler__max_stack(const struct prof_sampler *s);
 /* A cgroup user space no longer holds: its next sample announces it again. */
 void prof_sampler__forget_cgroup(struct prof_sampler *s, uint64_t id);
+struct bpf_object;
+/* The memlock of every map of obj that has an fd (footprint.c). */
+uint64_t prof_bpf_map_bytes(const struct bpf_object *obj);
+/* Kernel memory the loaded maps hold (their memlock); their sizes are fixed at load. */
+uint64_t prof_sampler__bpf_bytes(const struct prof_sampler *s);
 struct prof_cfi_maps;
 /* The maps of the in-kernel walker (--unwind cfi), for prof_cfi__new(). */
 void prof_sampler__cfi_maps(struct prof_sampler *s, struct prof_cfi_maps *out);
@@ -306,6 +316,8 @@ struct prof_collector_opts {
 	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is CFI */
 	unsigned stack_size;	  /* bytes of user stack copied per sample; 0: 16384 */
 	const char *cgroup;	  /* --cgroup: only tasks in this cgroup v2 and below; NULL: any */
+	bool off_cpu;		  /* also time off CPU (--off-cpu) */
+	uint64_t min_block_ns;	  /* off CPU: shorter waits are left out */
 	size_t cfi_memory;	  /* BPF table memory for --unwind cfi; 0: the default */
 };
 
@@ -350,10 +362,12 @@ void prof_collector__stop(struct prof_collector *c);
 /* Waits up to timeout_ms for process events and handles them. Returns 0 or -errno. */
 int prof_collector__poll(struct prof_collector *c, int timeout_ms);
 /*
- * Drains the samples taken since the last drain into window (a fresh profile) and updates the
- * loss counters. Returns 0 or -errno.
+ * Drains the samples taken since the last drain into window (a fresh profile), and with off_cpu
+ * the time waited into off_cpu (a fresh off-CPU profile), and updates the loss counters. Returns
+ * 0 or -errno.
  */
-int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window);
+int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window,
+			  struct fmt_profile *off_cpu);
 /* Appends what unwinding lost to a summary line (nothing with --unwind fp). */
 void prof_collector__unwind_summary(const struct prof_collector *c, struct profd_strbuf *sb);
 

@@ -31,11 +31,12 @@ struct prof_session {
 	struct prof_command cmd;
 	struct prof_live *live; /* with a page: the windows go here */
 	struct web_server *server;
-	struct fmt_profile *total; /* keep_profile without a page */
+	struct fmt_profile *total[FMT_TYPE_WALL]; /* keep_profile without a page: CPU, off CPU */
 	int64_t start_mono, start_ns;
 	double live_to; /* seconds since the start the page has windows up to */
 	double elapsed_s;
 	struct prof_session_stats last; /* kept when sampling stops */
+	uint64_t bpf_bytes;		/* of the loaded maps; 0 once freed (atomic: the page reads it) */
 };
 
 static double since_start(const struct prof_session *s)
@@ -113,6 +114,7 @@ static void live_info(struct prof_session *s, struct prof_live_info *info, const
 {
 	memset(info, 0, sizeof(*info));
 	info->mode = mode;
+	info->off_cpu = s->o.off_cpu;
 	snprintf(info->event, sizeof(info->event), "%s", prof_sampler__event_name(s->c.sampler));
 	info->freq = s->o.freq;
 	info->start_ns = s->start_ns;
@@ -120,10 +122,26 @@ static void live_info(struct prof_session *s, struct prof_live_info *info, const
 	info->processes = s->c.processes;
 }
 
+/* /metrics of a page whose command serves none of its own: what profd holds. */
+static int footprint_metrics(void *ctx, struct profd_strbuf *sb)
+{
+	struct prof_session *s = ctx;
+	struct prof_footprint fp;
+	int err = prof_footprint__read(&fp, __atomic_load_n(&s->bpf_bytes, __ATOMIC_RELAXED));
+
+	return err ?: prof_footprint__metrics(&fp, sb);
+}
+
 static int start_page(struct prof_session *s)
 {
 	struct web_source src;
-	unsigned windows = LIVE_S * 1000 / s->o.drain_ms;
+	/* A drain gives a CPU window, and with off_cpu an off-CPU one. */
+	unsigned windows = LIVE_S * 1000 / s->o.drain_ms * (s->o.off_cpu ? 2 : 1);
+
+	if (!s->o.hooks.web.metrics) {
+		s->o.hooks.web.metrics = footprint_metrics;
+		s->o.hooks.web.ctx = s;
+	}
 
 	s->live = prof_live__new(period_ns(s), windows ? windows : 1, s->o.drain_ms / 1000.0);
 	if (!s->live)
@@ -181,6 +199,8 @@ static int start_sampling(struct prof_session *s)
 		.unwind = o->unwind,
 		.stack_size = o->stack_size ? o->stack_size : PROFD_STACK_SIZE_DEFAULT,
 		.cgroup = o->cgroup,
+		.off_cpu = o->off_cpu,
+		.min_block_ns = (uint64_t)o->min_block_us * 1000,
 		.cfi_memory = o->cfi_memory,
 	};
 	int err;
@@ -192,19 +212,34 @@ static int start_sampling(struct prof_session *s)
 	if (err)
 		return err;
 	s->sampling = true;
-	if (o->keep_profile && !s->live && !(s->total = fmt_profile__new(period_ns(s))))
-		return -ENOMEM;
+	__atomic_store_n(&s->bpf_bytes, prof_sampler__bpf_bytes(s->c.sampler), __ATOMIC_RELAXED);
+	if (o->keep_profile && !s->live) {
+		s->total[FMT_TYPE_CPU] = fmt_profile__new(period_ns(s));
+		if (o->off_cpu)
+			s->total[FMT_TYPE_OFF_CPU] = fmt_profile__new_type(FMT_TYPE_OFF_CPU, 0);
+		if (!s->total[FMT_TYPE_CPU] || (o->off_cpu && !s->total[FMT_TYPE_OFF_CPU]))
+			return -ENOMEM;
+	}
 	s->start_ns = profd_wall_ns();
 	s->start_mono = profd_mono_ns();
 	err = add_targets(s);
 	err = err ?: prof_collector__start(&s->c);
+	/* Again: the run's time (-d, drains, windows) starts with sampling, and with -a and
+	 * --unwind cfi the collector's start loads every process's tables first, seconds on a busy
+	 * machine. */
+	s->start_ns = profd_wall_ns();
+	s->start_mono = profd_mono_ns();
 	err = err ?: prof_command__go(&s->cmd);
 	/* On time even while a backlog keeps the drain loop busy. */
 	if (!err && o->duration_s > 0)
 		err = prof_sampler__stop_after(s->c.sampler, o->duration_s);
 	if (err)
 		return err;
-	pr_debug("sampling %s at %d Hz", prof_sampler__event_name(s->c.sampler), o->freq);
+	/* Loading BPF and reading /proc freed more than sampling will reuse. */
+	prof_trim_heap();
+	pr_debug("sampling %s at %d Hz%s, after %.0f ms of CPU",
+		 prof_sampler__event_name(s->c.sampler), o->freq,
+		 o->off_cpu ? ", and time off CPU" : "", prof_cpu_ms());
 	if (o->unwind == PROFD_UNWIND_COPY)
 		pr_debug("user stacks: --unwind copy, %u-byte stack copies", co.stack_size);
 	return 0;
@@ -221,6 +256,7 @@ struct prof_session *prof_session__start(const struct prof_session_opts *o)
 	if (!s->o.drain_ms)
 		s->o.drain_ms = 1000;
 	s->cmd.go_fd = -1;
+	prof_bound_heap();
 	libbpf_set_print(libbpf_log);
 	err = prof_check_privileges();
 	if (!err) {
@@ -242,7 +278,7 @@ struct prof_session *prof_session__start(const struct prof_session_opts *o)
 /* Only the samples f matches, into a new profile in place of *p. */
 static int filter(struct fmt_profile **p, const struct fmt_filter *f)
 {
-	struct fmt_profile *kept = fmt_profile__new((*p)->period_ns);
+	struct fmt_profile *kept = fmt_profile__new_type((*p)->type, (*p)->period_ns);
 	int err = kept ? fmt_profile__merge(kept, *p, f) : -ENOMEM;
 
 	fmt_profile__free(*p);
@@ -250,29 +286,53 @@ static int filter(struct fmt_profile **p, const struct fmt_filter *f)
 	return err;
 }
 
-static int drain(struct prof_session *s)
+/* One drained piece (CPU or off CPU) to the hooks and the page or the whole run's profile. */
+static int deliver(struct prof_session *s, struct fmt_profile *piece, double to)
 {
-	struct fmt_profile *piece = fmt_profile__new(period_ns(s));
 	struct prof_live_info info;
-	int err = piece ? prof_collector__drain(&s->c, piece) : -ENOMEM;
-	double to;
+	int err = 0;
 
-	if (!err && s->o.filter)
+	if (s->o.filter)
 		err = filter(&piece, s->o.filter);
 	if (!err && s->o.hooks.on_drain)
 		err = s->o.hooks.on_drain(s->o.hooks.ctx, piece);
 	if (!err && s->live) {
-		to = since_start(s);
 		live_info(s, &info, "live");
 		err = prof_live__publish(s->live, piece, s->live_to, to, &info, false);
 		piece = NULL; /* taken, even on failure */
-		s->live_to = to;
-	} else if (!err && s->total) {
-		err = fmt_profile__merge(s->total, piece, NULL);
+	} else if (!err && s->total[piece->type]) {
+		err = fmt_profile__merge(s->total[piece->type], piece, NULL);
 	}
 	fmt_profile__free(piece);
+	return err;
+}
+
+static int drain(struct prof_session *s)
+{
+	struct fmt_profile *piece = fmt_profile__new(period_ns(s)), *off = NULL;
+	double to = since_start(s);
+	int err = piece ? 0 : -ENOMEM;
+
+	if (!err && s->o.off_cpu && !(off = fmt_profile__new_type(FMT_TYPE_OFF_CPU, 0)))
+		err = -ENOMEM;
+	err = err ?: prof_collector__drain(&s->c, piece, off);
+	if (!err) {
+		err = deliver(s, piece, to);
+		piece = NULL;
+	}
+	if (!err && off) {
+		err = deliver(s, off, to);
+		off = NULL;
+	}
+	s->live_to = to;
+	fmt_profile__free(piece);
+	fmt_profile__free(off);
 	if (err)
 		pr_warn("cannot collect samples: %s", strerror(-err));
+	/* Symbolizing the window freed its scratch (and evicted files): hand it back. */
+	prof_trim_heap();
+	if (s->c.resolver)
+		sym_resolver__drop_pages(s->c.resolver);
 	return err;
 }
 
@@ -374,15 +434,15 @@ int prof_session__run(struct prof_session *s)
 
 /* ---- after the run ---- */
 
-static const struct fmt_profile *whole(const struct prof_session *s)
+static const struct fmt_profile *whole(const struct prof_session *s, enum fmt_type type)
 {
-	return s->live ? prof_live__peek(s->live) : s->total;
+	return s->live ? prof_live__peek(s->live, type) : s->total[type];
 }
 
 void prof_session__stats(const struct prof_session *s, struct prof_session_stats *out)
 {
 	const struct prof_collector *c = &s->c;
-	const struct fmt_profile *p = whole(s);
+	const struct fmt_profile *p = whole(s, FMT_TYPE_CPU), *off = whole(s, FMT_TYPE_OFF_CPU);
 	struct prof_unwind_counts uc;
 
 	if (!s->sampling) {
@@ -406,11 +466,14 @@ void prof_session__stats(const struct prof_session *s, struct prof_session_stats
 		out->samples_kept = p->total;
 		out->loss = p->loss;
 	}
+	if (off)
+		out->off_cpu_us = off->total;
 	if (c->unwind) {
 		prof_unwind__counts(c->unwind, &uc);
 		out->unwind_cut = uc.stops[SYM_UNWIND_TRUNCATED];
 	}
 	sym_resolver__stats(c->resolver, &out->symbolizer);
+	prof_footprint__read(&out->footprint, s->bpf_bytes);
 }
 
 void prof_session__unwind_summary(const struct prof_session *s, struct profd_strbuf *sb)
@@ -448,6 +511,7 @@ void prof_session__stop_sampling(struct prof_session *s)
 		log_symbolizer(&s->last.symbolizer);
 		/* The kernel refuses (EBUSY) to change the sysctl while a stack map exists. */
 		prof_collector__fini(&s->c);
+		__atomic_store_n(&s->bpf_bytes, 0, __ATOMIC_RELAXED);
 		s->sampling = false;
 	}
 	prof_max_stack_restore();
@@ -461,14 +525,44 @@ void prof_session__linger(struct prof_session *s)
 	prof_signals_wait();
 }
 
-struct fmt_profile *prof_session__profile(struct prof_session *s)
+/* The whole run's profile of a type (CPU or off CPU), now the caller's; NULL if none. */
+static struct fmt_profile *take(struct prof_session *s, enum fmt_type type)
+{
+	struct fmt_profile *p = s->live ? prof_live__steal(s->live, type) : s->total[type];
+
+	if (!s->live)
+		s->total[type] = NULL;
+	return p;
+}
+
+/* Both kinds of time in one wall profile. */
+static struct fmt_profile *take_wall(struct prof_session *s)
+{
+	struct fmt_profile *cpu = take(s, FMT_TYPE_CPU), *off = take(s, FMT_TYPE_OFF_CPU);
+	struct fmt_profile *wall = fmt_profile__new_type(FMT_TYPE_WALL, 0);
+	int err = wall ? 0 : -ENOMEM;
+
+	if (!err && cpu)
+		err = fmt_profile__merge(wall, cpu, NULL);
+	if (!err && off)
+		err = fmt_profile__merge(wall, off, NULL);
+	fmt_profile__free(cpu);
+	fmt_profile__free(off);
+	if (err) {
+		fmt_profile__free(wall);
+		errno = -err;
+		return NULL;
+	}
+	return wall;
+}
+
+struct fmt_profile *prof_session__profile(struct prof_session *s, enum fmt_type type)
 {
 	struct fmt_profile *p;
 
 	web_server__stop(s->server);
 	s->server = NULL;
-	p = s->live ? prof_live__steal(s->live) : s->total;
-	s->total = NULL;
+	p = type == FMT_TYPE_WALL ? take_wall(s) : take(s, type);
 	if (p) {
 		p->time_ns = s->start_ns;
 		p->duration_ns = (int64_t)(s->elapsed_s * 1e9);
@@ -478,12 +572,18 @@ struct fmt_profile *prof_session__profile(struct prof_session *s)
 
 void prof_session__free(struct prof_session *s)
 {
+	struct prof_footprint fp;
+
 	if (!s)
 		return;
 	prof_command__kill(&s->cmd);
 	prof_session__stop_sampling(s);
 	web_server__stop(s->server);
+	/* At the very end, so the peak includes writing the output. */
+	if (!prof_footprint__read(&fp, s->last.footprint.bpf_bytes))
+		prof_footprint__log(&fp);
 	prof_live__free(s->live);
-	fmt_profile__free(s->total);
+	for (int t = 0; t < FMT_TYPE_WALL; t++)
+		fmt_profile__free(s->total[t]);
 	free(s);
 }

@@ -23,7 +23,10 @@
 /* How the commands hear of each drain. Every callback returns 0, or -errno to end the run. */
 struct prof_session_hooks {
 	void *ctx;
-	/* After every drain, with what was sampled since the one before (filtered). */
+	/*
+	 * After every drain, with what was sampled since the one before (filtered): the CPU
+	 * samples, then with off_cpu the time off CPU; piece->type says which.
+	 */
 	int (*on_drain)(void *ctx, const struct fmt_profile *piece);
 	/* Every period_ms of the run (0: never), right after a drain. */
 	unsigned period_ms;
@@ -47,6 +50,8 @@ struct prof_session_opts {
 	unsigned stack_size; /* bytes of user stack copied per sample; 0: 16384 */
 	size_t cfi_memory;   /* BPF table memory for --unwind cfi; 0: the default */
 	bool lines;	     /* source lines wanted in the output */
+	bool off_cpu;	     /* also time off CPU, a profile of its own (--off-cpu) */
+	unsigned min_block_us; /* off CPU: shorter waits are left out (--min-block) */
 	/* How long and how: */
 	unsigned drain_ms;	   /* a drain every this often: the page's window length */
 	double duration_s;	   /* 0: until a stop signal (or the targets are gone) */
@@ -59,6 +64,26 @@ struct prof_session_opts {
 };
 
 #define PROF_SESSION_EXITS 16
+
+/* What profd holds: its resident memory and, apart from it, its BPF maps' kernel memory. */
+struct prof_footprint {
+	uint64_t rss_bytes;	 /* VmRSS */
+	uint64_t peak_rss_bytes; /* VmHWM */
+	uint64_t bpf_bytes;	 /* memlock of every BPF map profd holds, as bpftool shows it */
+};
+
+/* Fills *out from /proc/self/status, with bpf_bytes as given. Returns 0 or -errno. */
+int prof_footprint__read(struct prof_footprint *out, uint64_t bpf_bytes);
+/* Appends the footprint as Prometheus gauges. Returns 0 or -ENOMEM. */
+int prof_footprint__metrics(const struct prof_footprint *fp, struct profd_strbuf *sb);
+/* One line at -v. */
+void prof_footprint__log(const struct prof_footprint *fp);
+/* CPU time profd has used so far, every thread's, user and system, in milliseconds. */
+double prof_cpu_ms(void);
+/* Gives the heap's free pages back to the system: after start-up and after every drain. */
+void prof_trim_heap(void);
+/* Sets malloc up so that big buffers are given back when freed; before any thread starts. */
+void prof_bound_heap(void);
 
 /* What the session saw, as of the last drain. */
 struct prof_session_stats {
@@ -76,8 +101,10 @@ struct prof_session_stats {
 	} exits[PROF_SESSION_EXITS];
 	int64_t samples_kept; /* in the whole run's profile (keep_profile or a page) */
 	struct fmt_loss loss; /* of the whole run's profile */
+	int64_t off_cpu_us;   /* likewise, off CPU */
 	uint64_t unwind_cut;  /* stacks cut where the copied user stack ended */
 	struct sym_stats symbolizer;
+	struct prof_footprint footprint; /* as of this call */
 };
 
 struct prof_session;
@@ -99,10 +126,11 @@ void prof_session__stop_sampling(struct prof_session *s);
 /* Keeps the page up until a stop signal, once sampling has stopped. */
 void prof_session__linger(struct prof_session *s);
 /*
- * Stops the page and hands over the whole run's profile (with keep_profile or a page), with its
- * time and duration set; NULL otherwise. The caller frees it.
+ * Stops the page and hands over the whole run's profile of a type (with keep_profile or a
+ * page), with its time and duration set: CPU samples, time off CPU, or the wall view made of
+ * both; NULL otherwise. Call it once. The caller frees it.
  */
-struct fmt_profile *prof_session__profile(struct prof_session *s);
+struct fmt_profile *prof_session__profile(struct prof_session *s, enum fmt_type type);
 /*
  * Ends the command if it still runs and says how it ended. Returns PROFD_EXIT_FAILURE if it
  * failed on its own, else PROFD_EXIT_OK.

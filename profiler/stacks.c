@@ -138,6 +138,31 @@ static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid,
 	return fmt_profile__add_location(p, mapping, mapping ? loc.address : 0, st->frames, n, id);
 }
 
+/*
+ * Off CPU, the kernel stack is taken inside the scheduler's tracepoint: its leaf frames are the
+ * BPF program and the tracing glue, no part of where the thread waited. How many there are
+ * depends on the kernel, so they are told by name.
+ */
+static uint32_t tracing_frames(struct prof_stacks *st, const struct prof_raw_sample *rs)
+{
+	static const char *const glue[] = {"bpf_prog_", "bpf_trace_run", "__bpf_trace_",
+					   "__traceiter_"};
+	uint32_t n;
+
+	for (n = 0; n < rs->nkstack; n++) {
+		struct sym_location loc;
+		bool ours = false;
+
+		if (sym_resolver__resolve(st->resolver, 0, rs->kstack[n], n > 0, &loc))
+			break;
+		for (size_t i = 0; i < sizeof(glue) / sizeof(glue[0]) && !ours; i++)
+			ours = !strncmp(loc.frames[loc.nframes - 1].name, glue[i], strlen(glue[i]));
+		if (!ours)
+			break;
+	}
+	return n;
+}
+
 static const char *lost_reason(int err)
 {
 	switch (err) {
@@ -175,13 +200,14 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 		.comm = rs->comm,
 		.cgroup = cgroup_of(st, rs->cgroup, &cg),
 	};
+	uint32_t first = rs->off_cpu ? tracing_frames(st, rs) : 0;
 	struct sym_location loc;
 	const char *lost;
 	size_t n = 0;
 	int err = 0;
 
 	/* Leaf first: kernel frames, then user frames, then markers at the root end. */
-	for (uint32_t i = 0; i < rs->nkstack && n < ENTRIES_MAX - 3 && !err; i++)
+	for (uint32_t i = first; i < rs->nkstack && n < ENTRIES_MAX - 3 && !err; i++)
 		err = add_address(st, p, 0, rs->kstack[i], i > 0, &st->locs[n++], &loc);
 	if (!err && rs->nkstack >= (uint32_t)st->max_stack) {
 		err = add_marker(p, "[truncated]", true, &st->locs[n++]);

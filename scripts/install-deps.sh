@@ -10,7 +10,7 @@ pkg-config dpkg-dev"
 # system calls listed by strace.
 TEST_PKGS="libcmocka-dev libxml2-utils elfutils binutils python3 curl util-linux libcap2-bin \
 golang-go chromium debuginfod libc6-dbg procps time man-db groff-base strace systemd openssl"
-BENCH_PKGS="linux-perf stress-ng hyperfine wrk bc g++"
+BENCH_PKGS="linux-perf stress-ng hyperfine wrk bc g++ libbpf-tools"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS $BENCH_PKGS; do

@@ -1,21 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
  * HTTP(S) POSTs with libcurl: the only file of profd that uses it, behind the four functions of
- * store_internal.h, so that it could be loaded on demand later. curl (and its TLS library) is
- * initialized by store_http__new(), that is only by an agent that pushes.
+ * store_internal.h. libcurl is opened with dlopen by the first of them called, that is only by an
+ * agent given --push: linked, it would bring gnutls, libcrypto, Kerberos and LDAP (megabytes
+ * resident) into every run. It is Debian's libcurl-gnutls, the one libdebuginfod uses too.
  *
  * What curl does for us: https verified against the system's CAs or a given file, basic auth,
  * proxies from the environment (http_proxy, https_proxy, no_proxy, as curl reads them), and
  * time-outs that include name resolution.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 
+#include "common/log.h"
 #include "store/store_internal.h"
 
 #define CONNECT_TIMEOUT_MS 10000L /* name resolution, TCP and TLS handshakes */
@@ -29,20 +33,94 @@ struct store_http {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc;
+#define LIBCURL "libcurl-gnutls.so.4"
 
-static void global_init(void)
+/* The functions used, from the library opened once for the whole process. */
+static struct {
+	__typeof__(curl_easy_cleanup) *easy_cleanup;
+	__typeof__(curl_easy_getinfo) *easy_getinfo;
+	__typeof__(curl_easy_init) *easy_init;
+	__typeof__(curl_easy_perform) *easy_perform;
+	__typeof__(curl_easy_reset) *easy_reset;
+	__typeof__(curl_easy_setopt) *easy_setopt;
+	__typeof__(curl_easy_strerror) *easy_strerror;
+	__typeof__(curl_free) *free;
+	__typeof__(curl_global_init) *global_init;
+	__typeof__(curl_mime_addpart) *mime_addpart;
+	__typeof__(curl_mime_data) *mime_data;
+	__typeof__(curl_mime_filename) *mime_filename;
+	__typeof__(curl_mime_free) *mime_free;
+	__typeof__(curl_mime_init) *mime_init;
+	__typeof__(curl_mime_name) *mime_name;
+	__typeof__(curl_mime_type) *mime_type;
+	__typeof__(curl_slist_append) *slist_append;
+	__typeof__(curl_slist_free_all) *slist_free_all;
+	__typeof__(curl_url) *url;
+	__typeof__(curl_url_cleanup) *url_cleanup;
+	__typeof__(curl_url_get) *url_get;
+	__typeof__(curl_url_set) *url_set;
+} lib;
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static int lib_err;
+
+#define LOAD(h, name) (lib.name = (__typeof__(lib.name))dlsym(h, "curl_" #name))
+
+static void load_lib(void)
 {
-	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	void *h = dlopen(LIBCURL, RTLD_NOW | RTLD_LOCAL);
+	bool all;
+
+	if (!h) {
+		pr_warn("push: %s", dlerror());
+		lib_err = -ENOENT;
+		return;
+	}
+	all = LOAD(h, easy_cleanup) &&
+	      LOAD(h, easy_getinfo) &&
+	      LOAD(h, easy_init) &&
+	      LOAD(h, easy_perform) &&
+	      LOAD(h, easy_reset) &&
+	      LOAD(h, easy_setopt) &&
+	      LOAD(h, easy_strerror) &&
+	      LOAD(h, free) &&
+	      LOAD(h, global_init) &&
+	      LOAD(h, mime_addpart) &&
+	      LOAD(h, mime_data) &&
+	      LOAD(h, mime_filename) &&
+	      LOAD(h, mime_free) &&
+	      LOAD(h, mime_init) &&
+	      LOAD(h, mime_name) &&
+	      LOAD(h, mime_type) &&
+	      LOAD(h, slist_append) &&
+	      LOAD(h, slist_free_all) &&
+	      LOAD(h, url) &&
+	      LOAD(h, url_cleanup) &&
+	      LOAD(h, url_get) &&
+	      LOAD(h, url_set);
+	if (!all) {
+		pr_warn("push: %s lacks a function profd uses", LIBCURL);
+		dlclose(h);
+		lib_err = -ENOENT;
+		return;
+	}
+	if (lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		lib_err = -EIO;
+}
+
+/* Opens libcurl and initializes it (and TLS) once. Returns 0 or -errno (one line logged). */
+static int open_lib(void)
+{
+	pthread_once(&lib_once, load_lib);
+	return lib_err;
 }
 
 void store_http__free(struct store_http *h)
 {
 	if (!h)
 		return;
-	curl_easy_cleanup(h->curl);
-	curl_slist_free_all(h->headers);
+	lib.easy_cleanup(h->curl);
+	lib.slist_free_all(h->headers);
 	free(h->ca_file);
 	if (h->userpwd) /* a secret: not left in freed memory */
 		explicit_bzero(h->userpwd, strlen(h->userpwd));
@@ -52,7 +130,7 @@ void store_http__free(struct store_http *h)
 
 static int add_header(struct store_http *h, const char *line)
 {
-	struct curl_slist *l = curl_slist_append(h->headers, line);
+	struct curl_slist *l = lib.slist_append(h->headers, line);
 
 	if (!l)
 		return -ENOMEM;
@@ -63,17 +141,16 @@ static int add_header(struct store_http *h, const char *line)
 struct store_http *store_http__new(const struct store_http_opts *o)
 {
 	struct store_http *h;
-	int err = 0;
+	int err = open_lib();
 
-	pthread_once(&global_once, global_init);
-	if (global_rc != CURLE_OK) {
-		errno = EIO;
+	if (err) {
+		errno = -err;
 		return NULL;
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	h->curl = curl_easy_init();
+	h->curl = lib.easy_init();
 	if (!h->curl)
 		err = -ENOMEM;
 	if (!err && o->ca_file && !(h->ca_file = strdup(o->ca_file)))
@@ -127,22 +204,22 @@ static void set_options(struct store_http *h, const char *url, curl_mime *form)
 {
 	CURL *c = h->curl;
 
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_MIMEPOST, form);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "profd/" PROFD_VERSION);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* a thread of its own: no SIGALRM */
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	lib.easy_reset(c);
+	lib.easy_setopt(c, CURLOPT_URL, url);
+	lib.easy_setopt(c, CURLOPT_MIMEPOST, form);
+	lib.easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
+	lib.easy_setopt(c, CURLOPT_USERAGENT, "profd/" PROFD_VERSION);
+	lib.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	lib.easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* a thread of its own: no SIGALRM */
+	lib.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	lib.easy_setopt(c, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS);
+	lib.easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	lib.easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	if (h->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+		lib.easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
 	if (h->userpwd) {
-		curl_easy_setopt(c, CURLOPT_USERPWD, h->userpwd);
-		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		lib.easy_setopt(c, CURLOPT_USERPWD, h->userpwd);
+		lib.easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 	}
 }
 
@@ -151,25 +228,25 @@ enum store_http_outcome store_http__post_file(struct store_http *h, const char *
 					      const void *data, size_t len,
 					      struct store_http_result *r)
 {
-	curl_mime *form = curl_mime_init(h->curl);
-	curl_mimepart *part = form ? curl_mime_addpart(form) : NULL;
+	curl_mime *form = lib.mime_init(h->curl);
+	curl_mimepart *part = form ? lib.mime_addpart(form) : NULL;
 	CURLcode rc = CURLE_OUT_OF_MEMORY;
 	long status = 0;
 
 	memset(r, 0, sizeof(*r));
 	h->errbuf[0] = '\0';
-	if (part && !curl_mime_name(part, field) && !curl_mime_filename(part, filename) &&
-	    !curl_mime_type(part, "application/octet-stream") &&
-	    !curl_mime_data(part, data, len)) {
+	if (part && !lib.mime_name(part, field) && !lib.mime_filename(part, filename) &&
+	    !lib.mime_type(part, "application/octet-stream") &&
+	    !lib.mime_data(part, data, len)) {
 		set_options(h, url, form);
-		rc = curl_easy_perform(h->curl);
-		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+		rc = lib.easy_perform(h->curl);
+		lib.easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
 	}
-	curl_mime_free(form);
+	lib.mime_free(form);
 	r->status = (int)status;
 	r->outcome = classify(rc, status);
 	if (rc != CURLE_OK)
-		snprintf(r->why, sizeof(r->why), "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+		snprintf(r->why, sizeof(r->why), "%s", h->errbuf[0] ? h->errbuf : lib.easy_strerror(rc));
 	else if (r->outcome != STORE_HTTP_OK)
 		snprintf(r->why, sizeof(r->why), "HTTP status %ld", status);
 	return r->outcome;
@@ -182,9 +259,9 @@ static int url_userpwd(CURLU *u, char **out)
 	int err = 0;
 
 	*out = NULL;
-	if (curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE))
+	if (lib.url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE))
 		return 0;
-	curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE);
+	lib.url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE);
 	if (asprintf(out, "%s:%s", user, pass ? pass : "") < 0) {
 		*out = NULL;
 		err = -ENOMEM;
@@ -192,33 +269,37 @@ static int url_userpwd(CURLU *u, char **out)
 	explicit_bzero(user, strlen(user));
 	if (pass)
 		explicit_bzero(pass, strlen(pass));
-	curl_free(user);
-	curl_free(pass);
+	lib.free(user);
+	lib.free(pass);
 	return err;
 }
 
 int store_http_parse_url(const char *url, char **base, char **userpwd)
 {
-	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *bare = NULL;
-	int err = -EINVAL;
+	int err = open_lib();
+	CURLU *u;
 	size_t n;
 
 	*base = *userpwd = NULL;
+	if (err)
+		return err;
+	u = lib.url();
 	if (!u)
 		return -ENOMEM;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+	err = -EINVAL;
+	if (lib.url_set(u, CURLUPART_URL, url, 0) ||
+	    lib.url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
 	    (strcmp(scheme, "http") && strcmp(scheme, "https")) ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) || !*host)
+	    lib.url_get(u, CURLUPART_HOST, &host, 0) || !*host)
 		goto out;
 	err = url_userpwd(u, userpwd);
 	if (err)
 		goto out;
 	err = -ENOMEM;
-	if (curl_url_set(u, CURLUPART_USER, NULL, 0) || curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) ||
-	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) || curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) ||
-	    curl_url_get(u, CURLUPART_URL, &bare, 0))
+	if (lib.url_set(u, CURLUPART_USER, NULL, 0) || lib.url_set(u, CURLUPART_PASSWORD, NULL, 0) ||
+	    lib.url_set(u, CURLUPART_QUERY, NULL, 0) || lib.url_set(u, CURLUPART_FRAGMENT, NULL, 0) ||
+	    lib.url_get(u, CURLUPART_URL, &bare, 0))
 		goto out;
 	n = strlen(bare);
 	while (n && bare[n - 1] == '/')
@@ -231,9 +312,9 @@ out:
 		free(*userpwd);
 		*userpwd = NULL;
 	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(bare);
-	curl_url_cleanup(u);
+	lib.free(scheme);
+	lib.free(host);
+	lib.free(bare);
+	lib.url_cleanup(u);
 	return err;
 }

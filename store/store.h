@@ -24,7 +24,10 @@
 
 #define STORE_DEFAULT_DIR "/var/lib/profd"
 
-/* ---- history.c: the window history, "<start_ns>-<end_ns>.pb.zst" files in one folder ---- */
+/*
+ * ---- history.c: the window history, "<start_ns>-<end_ns>.pb.zst" files in one folder, and
+ * with off-CPU time "<start_ns>-<end_ns>.off-cpu.pb.zst" beside them ----
+ */
 
 struct store_history_opts {
 	const char *dir;
@@ -59,16 +62,16 @@ struct store_history;
 struct store_history *store_history__open(const struct store_history_opts *o);
 void store_history__free(struct store_history *h);
 /*
- * Writes window w covering [start_ns, end_ns) atomically, then applies retention (the window
- * just written is never removed by it). Returns 0 or -errno (one line logged); a failed write
- * leaves no file behind and is counted.
+ * Writes window w (CPU or off CPU) covering [start_ns, end_ns) atomically, then applies
+ * retention to both kinds together (the windows of these times are never removed by it). Returns
+ * 0 or -errno (one line logged); a failed write leaves no file behind and is counted.
  */
 int store_history__write(struct store_history *h, const struct fmt_profile *w, int64_t start_ns,
 			 int64_t end_ns);
 /*
- * Merges into dst the samples that f matches (NULL: all) of every window [start, end) that
- * overlaps [from_ns, to_ns). A damaged window is skipped, reported once and counted. Returns the
- * number of windows merged or -errno.
+ * Merges into dst the samples that f matches (NULL: all) of every window [start, end) of dst's
+ * type (a wall profile: both kinds) that overlaps [from_ns, to_ns). A damaged window is skipped,
+ * reported once and counted. Returns the number of windows merged or -errno.
  */
 int store_history__query(struct store_history *h, int64_t from_ns, int64_t to_ns,
 			 const struct fmt_filter *f, struct fmt_profile *dst);
@@ -79,6 +82,9 @@ void store_history__span(const struct store_history *h, struct store_history_spa
 
 #define STORE_PUSH_SPOOL_DIR "spool" /* inside the agent's history folder */
 #define STORE_PUSH_SPOOL_BYTES (64ull << 20)
+/* Pyroscope application names, one per profile type: each is a series of its own. */
+#define STORE_PUSH_APP_CPU "profd.cpu"
+#define STORE_PUSH_APP_OFF_CPU "profd.off_cpu"
 
 struct store_push_opts {
 	/* "http[s]://[USER:PASSWORD@]HOST[:PORT][/PATH]"; /ingest is appended to PATH */

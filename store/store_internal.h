@@ -137,7 +137,8 @@ struct store_http_opts {
 
 struct store_http;
 
-/* Initializes curl (and TLS) on first use. NULL with errno set. Strings are copied. */
+/* Opens libcurl and initializes it (and TLS) on first use. NULL with errno set. Strings are
+ * copied. */
 struct store_http *store_http__new(const struct store_http_opts *o);
 void store_http__free(struct store_http *h);
 /*
@@ -151,8 +152,8 @@ enum store_http_outcome store_http__post_file(struct store_http *h, const char *
 /*
  * Splits "http[s]://[USER[:PASSWORD]@]HOST[:PORT][/PATH]" into the URL without its user info,
  * query, fragment and trailing slashes (*base), and "USER:PASSWORD" decoded (*userpwd, NULL
- * without user info). Both malloc'd. Returns 0, -EINVAL (another scheme, no host, a bad URL)
- * or -ENOMEM.
+ * without user info). Both malloc'd. Returns 0, -EINVAL (another scheme, no host, a bad URL),
+ * -ENOENT (libcurl missing: one line logged) or -ENOMEM.
  */
 int store_http_parse_url(const char *url, char **base, char **userpwd);
 

@@ -13,7 +13,11 @@
  *
  * A fetch is abandoned after timeout_ms, and when the fetcher is freed, through the progress
  * callback, which libdebuginfod calls at least once a second.
+ *
+ * libdebuginfod is opened with dlopen when servers are configured, not linked: it brings libcurl,
+ * gnutls, libcrypto, Kerberos and LDAP, about 5 MiB resident in every run that fetches nothing.
  */
+#include <dlfcn.h>
 #include <elfutils/debuginfod.h>
 #include <errno.h>
 #include <pthread.h>
@@ -52,6 +56,43 @@ struct sym_debuginfod {
 	uint64_t deadline_ns; /* of the fetch under way; atomic */
 };
 
+#define LIBDEBUGINFOD "libdebuginfod.so.1"
+
+/* The functions used, from the library opened once for the whole process. */
+static struct {
+	__typeof__(debuginfod_begin) *begin;
+	__typeof__(debuginfod_end) *end;
+	__typeof__(debuginfod_find_debuginfo) *find_debuginfo;
+	__typeof__(debuginfod_set_progressfn) *set_progressfn;
+	__typeof__(debuginfod_set_user_data) *set_user_data;
+	__typeof__(debuginfod_get_user_data) *get_user_data;
+} lib;
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static bool lib_loaded;
+
+static void load_lib(void)
+{
+	void *h = dlopen(LIBDEBUGINFOD, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		pr_warn("debuginfod: %s; debug files are not fetched", dlerror());
+		return;
+	}
+	lib.begin = (__typeof__(lib.begin))dlsym(h, "debuginfod_begin");
+	lib.end = (__typeof__(lib.end))dlsym(h, "debuginfod_end");
+	lib.find_debuginfo = (__typeof__(lib.find_debuginfo))dlsym(h, "debuginfod_find_debuginfo");
+	lib.set_progressfn = (__typeof__(lib.set_progressfn))dlsym(h, "debuginfod_set_progressfn");
+	lib.set_user_data = (__typeof__(lib.set_user_data))dlsym(h, "debuginfod_set_user_data");
+	lib.get_user_data = (__typeof__(lib.get_user_data))dlsym(h, "debuginfod_get_user_data");
+	lib_loaded = lib.begin && lib.end && lib.find_debuginfo && lib.set_progressfn &&
+		     lib.set_user_data && lib.get_user_data;
+	if (!lib_loaded) {
+		pr_warn("debuginfod: %s lacks a function profd uses; debug files are not fetched",
+			LIBDEBUGINFOD);
+		dlclose(h);
+	}
+}
+
 struct sym_debuginfod *sym_debuginfod__new(unsigned int timeout_ms)
 {
 	const char *urls = getenv("DEBUGINFOD_URLS");
@@ -59,6 +100,11 @@ struct sym_debuginfod *sym_debuginfod__new(unsigned int timeout_ms)
 
 	if (!urls || !urls[strspn(urls, " \t")]) {
 		errno = ENOENT;
+		return NULL;
+	}
+	pthread_once(&lib_once, load_lib);
+	if (!lib_loaded) {
+		errno = ENOENT; /* as if unset: frames are named from what is on disk */
 		return NULL;
 	}
 	d = calloc(1, sizeof(*d));
@@ -74,7 +120,7 @@ struct sym_debuginfod *sym_debuginfod__new(unsigned int timeout_ms)
 /* Non-zero cancels the transfer: the fetcher is going away, or the fetch took too long. */
 static int progress(debuginfod_client *c, long done, long total)
 {
-	struct sym_debuginfod *d = debuginfod_get_user_data(c);
+	struct sym_debuginfod *d = lib.get_user_data(c);
 
 	return __atomic_load_n(&d->stop, __ATOMIC_RELAXED) ||
 	       (uint64_t)profd_mono_ns() > __atomic_load_n(&d->deadline_ns, __ATOMIC_RELAXED);
@@ -89,7 +135,7 @@ static int fetch(struct sym_debuginfod *d, debuginfod_client *c, const char *bui
 		return -ENOMEM;
 	__atomic_store_n(&d->deadline_ns, (uint64_t)profd_mono_ns() + d->timeout_ns, __ATOMIC_RELAXED);
 	/* A length of 0: the build-id is given as a hex string. */
-	fd = debuginfod_find_debuginfo(c, (const unsigned char *)build_id, 0, path);
+	fd = lib.find_debuginfo(c, (const unsigned char *)build_id, 0, path);
 	if (fd >= 0) {
 		close(fd);
 		return 0;
@@ -123,10 +169,10 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&d->lock);
 
 		if (!c) {
-			c = debuginfod_begin();
+			c = lib.begin();
 			if (c) {
-				debuginfod_set_user_data(c, d);
-				debuginfod_set_progressfn(c, progress);
+				lib.set_user_data(c, d);
+				lib.set_progressfn(c, progress);
 			}
 		}
 		err = fetch(d, c, build_id, &path);
@@ -144,7 +190,7 @@ static void *worker(void *arg)
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (c)
-		debuginfod_end(c);
+		lib.end(c);
 	return NULL;
 }
 

@@ -48,6 +48,7 @@
 #define DEPTH_MAX 256 /* DIE nesting walked; deeper trees are not real code */
 #define RANGES_PER_DIE_MAX 4096
 #define NOTES_MAX 65536
+#define DROP_EVERY_UNITS 256 /* units read between giving a mapped copy's pages back */
 #define SCAN_BACK 16 /* overlapping unit ranges looked at behind the nearest one */
 /* Estimates of what libdw allocates, for cache accounting: per line-table row, per unit. */
 #define LINE_BYTES 48
@@ -102,6 +103,7 @@ struct sym_dwarf {
 	uint32_t next_key;
 	struct sym_dcache names; /* demangled linkage names, by scope key */
 	size_t bytes;		 /* everything but names */
+	bool mapped;		 /* the sections are a mapped copy (dwarf_image.c) */
 	struct span inline_strings[INFO_SECTIONS_MAX]; /* .debug_info, .debug_types */
 	size_t nspans;
 };
@@ -207,6 +209,13 @@ static void read_build_id(Elf_Scn *scn, const GElf_Shdr *sh, uint64_t size, stru
 					sizeof(sc->build_id));
 }
 
+/* Marks sh as holding nothing, in libelf's copy of the headers only: libdw then skips it. */
+static void hide_section(Elf_Scn *scn, GElf_Shdr *sh)
+{
+	sh->sh_type = SHT_NOBITS;
+	gelf_update_shdr(scn, sh);
+}
+
 static int scan_sections(int fd, Elf *elf, uint64_t size, struct scan *sc)
 {
 	size_t shstrndx, nsecs;
@@ -238,6 +247,10 @@ static int scan_sections(int fd, Elf *elf, uint64_t size, struct scan *sc)
 		z = !strncmp(name, ".zdebug_", 8);
 		if (strncmp(name, ".debug_", 7) && !z)
 			continue;
+		if (sym_dwarf_section_unused(name + (z ? 8 : 7))) {
+			hide_section(scn, &sh);
+			continue;
+		}
 		if (!range_ok(size, sh.sh_offset, sh.sh_size)) {
 			sc->damaged = true;
 			continue;
@@ -352,6 +365,9 @@ static int build_units(struct sym_dwarf *d)
 			break;
 		}
 		*u = (struct unit){.die = cudie};
+		/* A mapped copy: what the walk read so far need not stay resident (dwarf_image.c). */
+		if (d->mapped && units.n % DROP_EVERY_UNITS == 0)
+			sym_dwarf_image__drop_pages(d->elf);
 	}
 	d->units = units.v;
 	d->nunits = units.n;
@@ -365,6 +381,8 @@ static int build_units(struct sym_dwarf *d)
 		ptrdiff_t off = 0;
 		size_t k = 0;
 
+		if (d->mapped && i % DROP_EVERY_UNITS == DROP_EVERY_UNITS - 1)
+			sym_dwarf_image__drop_pages(d->elf);
 		while (!err && k < RANGES_PER_DIE_MAX &&
 		       (off = dwarf_ranges(&d->units[i].die, off, &base, &lo, &hi)) > 0) {
 			k++;
@@ -717,6 +735,12 @@ static void release(struct sym_dwarf *d)
 		elf_end(d->elf);
 }
 
+void sym_dwarf__drop_pages(struct sym_dwarf *d)
+{
+	if (d->mapped)
+		sym_dwarf_image__drop_pages(d->elf);
+}
+
 void sym_dwarf__free(struct sym_dwarf *d)
 {
 	if (!d)
@@ -799,7 +823,8 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 	struct sym_dwarf *d;
 	struct scan sc;
 	uint64_t size;
-	Elf *elf;
+	Elf *elf, *image;
+	bool mapped;
 	int err;
 
 	*out = NULL;
@@ -818,7 +843,14 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 		elf_end(elf);
 		return -ENOMEM;
 	}
+	/* Mapped from a private copy where a scratch folder is writable: see dwarf_image.c. */
+	mapped = !sym_dwarf_image__open(fd, elf, &image);
+	if (mapped) {
+		elf_end(elf);
+		elf = image;
+	}
 	d->elf = elf;
+	d->mapped = mapped;
 	d->dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	if (!d->dw) {
 		pr_debug("sym: libdw: %s", dwarf_errmsg(-1));
@@ -835,11 +867,14 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 	err = build_units(d);
 	if (err)
 		goto fail;
+	if (mapped)
+		sym_dwarf_image__drop_pages(elf);
 	if (!d->nranges) {
 		err = -ENODATA;
 		goto fail;
 	}
-	d->bytes = sizeof(*d) + sc.bytes + d->nunits * (sizeof(struct unit) + UNIT_BYTES) +
+	/* Mapped sections are page cache the kernel can take back, not heap. */
+	d->bytes = sizeof(*d) + (mapped ? 0 : sc.bytes) + d->nunits * (sizeof(struct unit) + UNIT_BYTES) +
 		   d->nranges * sizeof(struct urange);
 	*out = d;
 	return 0;

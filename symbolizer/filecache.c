@@ -56,7 +56,7 @@ static uint64_t id_hash(const struct sym_file_id *id)
  */
 size_t sym_filecache__file_limit(const struct sym_filecache *fc)
 {
-	return fc->max_bytes > SYM_CACHE_BYTES_DEFAULT ? fc->max_bytes : SYM_CACHE_BYTES_DEFAULT;
+	return fc->max_bytes > SYM_FILE_BYTES_MAX ? fc->max_bytes : SYM_FILE_BYTES_MAX;
 }
 
 int sym_filecache__init(struct sym_filecache *fc, size_t max_bytes)
@@ -367,7 +367,7 @@ struct sym_file *sym_file__new_mem(const void *image, size_t size, const char *p
 	struct sym_file *f;
 	int err;
 
-	err = sym_elf__read_mem(image, size, SYM_CACHE_BYTES_DEFAULT, &e);
+	err = sym_elf__read_mem(image, size, SYM_FILE_BYTES_MAX, &e);
 	if (err) {
 		errno = -err;
 		return NULL;

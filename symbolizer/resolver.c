@@ -587,6 +587,13 @@ int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool
 	return 0;
 }
 
+void sym_resolver__drop_pages(struct sym_resolver *r)
+{
+	for (struct sym_file *f = r->files.lru.lru_next; f != &r->files.lru; f = f->lru_next)
+		if (f->dwarf)
+			sym_dwarf__drop_pages(f->dwarf);
+}
+
 void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -164,6 +164,12 @@ struct sym_stats {
 };
 
 void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out);
+/*
+ * Lets the kernel take back what the caches can read again cheaply: the pages of mapped DWARF
+ * read since the last call (they come back from the page cache on use). Call it between batches
+ * of lookups, e.g. after each drain.
+ */
+void sym_resolver__drop_pages(struct sym_resolver *r);
 
 /* Demangles C++ and Rust (legacy and v0) names; returns a malloc'd string or NULL if not mangled. */
 char *sym_demangle(const char *name);

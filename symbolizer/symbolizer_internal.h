@@ -45,7 +45,14 @@
 #define SYM_PERFMAP_LINE_MAX 65536
 #define SYM_PERFMAP_BYTES_MAX (64ull << 20) /* read at most this much of one perf map */
 #define SYM_BUILD_ID_MAX 64		    /* bytes; longer notes are not build-ids we trust */
-#define SYM_CACHE_BYTES_DEFAULT (256ul << 20)
+/*
+ * The caches' bound: symbol tables, DWARF indexes and libdw's state, process snapshots (mapped
+ * DWARF sections are not heap and not counted). What a busy machine's drains keep touching fits;
+ * files seen once are evicted rather than kept for the agent's months.
+ */
+#define SYM_CACHE_BYTES_DEFAULT (24ul << 20)
+/* The largest symbol table or DWARF one file may have: a guard against hostile sizes. */
+#define SYM_FILE_BYTES_MAX (256ul << 20)
 #define SYM_INLINE_MAX 64 /* frames for one address; deeper chains keep both ends */
 #define SYM_DEBUG_DIRS_DEFAULT "/usr/lib/debug"
 #define SYM_DEBUGINFOD_TIMEOUT_MS 30000
@@ -172,8 +179,9 @@ void sym_symtab_builder__sort(struct sym_symtab_builder *b);
 /* The low 8 bits of a rank: fewer leading underscores name an address better. */
 uint32_t sym_symtab_rank_underscores(const char *name);
 /*
- * Makes the table of v[0..n) as they stand (sorted), with only their names. A table that would
- * take more than max_bytes is skipped (*out NULL, one line logged once). Returns 0 or -ENOMEM.
+ * Makes the table of v[0..n) as they stand (sorted), with only their names, from the builder's
+ * own memory: b is used up (release it next). A table that would take more than max_bytes is
+ * skipped (*out NULL, one line logged once). Returns 0 or -ENOMEM.
  */
 int sym_symtab_builder__finish(struct sym_symtab_builder *b, size_t max_bytes,
 			       struct sym_symtab **out);
@@ -317,7 +325,24 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 size_t sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, struct sym_frame *frames, size_t max,
 			 size_t *grew);
 size_t sym_dwarf__bytes(const struct sym_dwarf *d);
+/* Lets the kernel take back the pages of d's mapped sections (see dwarf_image.c), if mapped. */
+void sym_dwarf__drop_pages(struct sym_dwarf *d);
 void sym_dwarf__free(struct sym_dwarf *d);
+
+/* --- dwarf_image.c: debug sections inflated into a private file and mapped --- */
+
+/* Debug sections libdw would read that profd never uses (".debug_" + suffix): not read at all. */
+bool sym_dwarf_section_unused(const char *suffix);
+/*
+ * Copies the used debug sections of the ELF file open at fd (src, read through libelf), inflated,
+ * into an unlinked file in $TMPDIR, /var/tmp or /tmp, and returns an Elf reading that file
+ * through a mapping (free with elf_end()); the caller keeps fd. Returns 0, -ENODATA (no debug
+ * sections), -EOPNOTSUPP (not a 64-bit executable or shared object), -EBADMSG (damaged), or the
+ * -errno of the scratch file; the caller then reads the sections into memory instead.
+ */
+int sym_dwarf_image__open(int fd, struct Elf *src, struct Elf **out);
+/* Lets the kernel take back the mapped pages read so far; they are read again on use. */
+void sym_dwarf_image__drop_pages(struct Elf *elf);
 
 /* --- cfi_funcs.c: function starts from the unwind info, for code without symbols --- */
 

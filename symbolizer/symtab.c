@@ -66,11 +66,69 @@ uint32_t sym_symtab_rank_underscores(const char *name)
 	return 255 - (uint32_t)(n < 255 ? n : 255);
 }
 
+/*
+ * The kept candidates become the table's symbols in place (a symbol is half a candidate, so
+ * writing symbol i never reaches candidate i + 1): building kallsyms' 120,000 symbols then
+ * peaks at the builder's memory, not that plus a second table.
+ */
+static struct sym_symbol *syms_in_place(struct sym_symtab_builder *b)
+{
+	struct sym_symbol *syms = (struct sym_symbol *)b->v, *shrunk;
+
+	_Static_assert(sizeof(struct sym_symbol) <= sizeof(struct sym_symtab_cand),
+		       "symbols are written over candidates");
+	for (size_t i = 0; i < b->n; i++) {
+		struct sym_symtab_cand c = b->v[i];
+
+		syms[i] = (struct sym_symbol){
+			.addr = c.addr,
+			.size = c.size > UINT32_MAX ? UINT32_MAX : (uint32_t)c.size,
+			.name = c.name,
+		};
+	}
+	b->v = NULL;
+	b->cap = 0;
+	shrunk = realloc(syms, (b->n ? b->n : 1) * sizeof(*syms));
+	return shrunk ? shrunk : syms;
+}
+
+/*
+ * The names of the kept symbols, at their offsets in *offs (updated). The builder's buffer is
+ * taken as it is when the losers' names are a small part of it (kallsyms, perf maps); else (an
+ * ELF file's .symtab and .dynsym name most addresses twice) only the kept names are copied.
+ */
+static char *kept_names(struct sym_symtab_builder *b, size_t names_len, size_t *len_out)
+{
+	char *names, *shrunk;
+	size_t off = 0;
+
+	if (names_len >= b->names.len - b->names.len / 8) {
+		names = b->names.buf;
+		*len_out = b->names.len;
+		memset(&b->names, 0, sizeof(b->names));
+		shrunk = realloc(names, *len_out ? *len_out : 1);
+		return shrunk ? shrunk : names;
+	}
+	names = malloc(names_len ? names_len : 1);
+	if (!names)
+		return NULL;
+	for (size_t i = 0; i < b->n; i++) {
+		const char *name = b->names.buf + b->v[i].name;
+		size_t len = strlen(name) + 1;
+
+		memcpy(names + off, name, len);
+		b->v[i].name = (uint32_t)off;
+		off += len;
+	}
+	*len_out = names_len;
+	return names;
+}
+
 int sym_symtab_builder__finish(struct sym_symtab_builder *b, size_t max_bytes,
 			       struct sym_symtab **out)
 {
 	struct sym_symtab *t;
-	size_t names_len = 0, off = 0;
+	size_t names_len = 0;
 
 	*out = NULL;
 	for (size_t i = 0; i < b->n; i++)
@@ -83,27 +141,13 @@ int sym_symtab_builder__finish(struct sym_symtab_builder *b, size_t max_bytes,
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->syms = malloc((b->n ? b->n : 1) * sizeof(*t->syms));
-	t->names = malloc(names_len ? names_len : 1);
-	if (!t->syms || !t->names) {
-		sym_symtab__free(t);
+	t->names = kept_names(b, names_len, &t->names_len);
+	if (!t->names) {
+		free(t);
 		return -ENOMEM;
 	}
-	/* Only the names of the symbols kept: candidates that lost take no memory. */
-	for (size_t i = 0; i < b->n; i++) {
-		const char *name = b->names.buf + b->v[i].name;
-		size_t len = strlen(name) + 1;
-
-		memcpy(t->names + off, name, len);
-		t->syms[i] = (struct sym_symbol){
-			.addr = b->v[i].addr,
-			.size = b->v[i].size > UINT32_MAX ? UINT32_MAX : (uint32_t)b->v[i].size,
-			.name = (uint32_t)off,
-		};
-		off += len;
-	}
 	t->n = b->n;
-	t->names_len = names_len;
+	t->syms = syms_in_place(b);
 	*out = t;
 	return 0;
 }

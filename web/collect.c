@@ -9,9 +9,10 @@
 #include "web/web_internal.h"
 
 struct fmt_profile *web_collect(const struct web_request *rq, struct web_reply *rp,
-				const struct web_range *range, const struct fmt_filter *f)
+				enum fmt_type type, const struct web_range *range,
+				const struct fmt_filter *f)
 {
-	struct fmt_profile *p = fmt_profile__new(0);
+	struct fmt_profile *p = fmt_profile__new_type(type, 0);
 	int err;
 
 	if (!p) {
@@ -34,14 +35,14 @@ struct fmt_profile *web_collect_query(const struct web_request *rq, struct web_r
 	int n;
 
 	if (!q->wall)
-		return web_collect(rq, rp, q->ranged ? &q->range : NULL, &q->filter);
+		return web_collect(rq, rp, q->type, q->ranged ? &q->range : NULL, &q->filter);
 	if (!rq->src->collect_wall) {
 		web_reply_error(rp, 400,
 				"from: wall-clock times need profd agent (its store); "
 				"here from/to are seconds since the start");
 		return NULL;
 	}
-	p = fmt_profile__new(0);
+	p = fmt_profile__new_type(q->type, 0);
 	if (!p) {
 		web_reply_error(rp, 500, "out of memory");
 		return NULL;

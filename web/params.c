@@ -165,9 +165,15 @@ int web_query_parse(const struct web_request *rq, struct web_reply *rp, struct w
 	uint64_t v;
 	int r, from_set, to_set;
 
+	const char *type = NULL;
+
 	memset(q, 0, sizeof(*q));
 	q->range.to = MAX_SECONDS;
 	q->width = 1200;
+	if (web_param_text(rq, rp, "type", 16, &type) < 0)
+		return -EINVAL;
+	if (type && !fmt_type_parse(type, &q->type))
+		return web_reply_error(rp, 400, "type: expected cpu, off-cpu or wall");
 	r = web_param_uint(rq, rp, "pid", 0, MAX_PID, &v);
 	if (r < 0)
 		return r;

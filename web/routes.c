@@ -143,7 +143,8 @@ static int api_targets(const struct web_request *rq, struct web_reply *rp)
 	for (size_t i = 0; !err && i < n; i++) {
 		err = profd_strbuf_printf(&sb, "%s{\"pid\":%u,\"comm\":", i ? "," : "", t[i].pid);
 		err = err ?: web_json_str(&sb, t[i].comm);
-		err = err ?: profd_strbuf_printf(&sb, ",\"samples\":%lld", (long long)t[i].samples);
+		err = err ?: profd_strbuf_printf(&sb, ",\"samples\":%lld,\"off_cpu_us\":%lld",
+						 (long long)t[i].samples, (long long)t[i].off_cpu_us);
 		err = err ?: put_target_cgroup(&sb, &t[i]);
 		err = err ?: profd_strbuf_puts(&sb, "}");
 	}
@@ -184,9 +185,10 @@ static int api_profile(const struct web_request *rq, struct web_reply *rp)
 	err = err ?: profd_strbuf_puts(&sb, ",\"event\":");
 	err = err ?: web_json_str(&sb, st.event);
 	err = err ?: profd_strbuf_printf(&sb,
-					 ",\"freq\":%d,\"samples\":%lld,\"lost\":%llu,\"loss\":",
-					 st.freq, (long long)st.samples,
-					 (unsigned long long)st.lost);
+					 ",\"freq\":%d,\"samples\":%lld,\"off_cpu\":%s,"
+					 "\"off_cpu_us\":%lld,\"lost\":%llu,\"loss\":",
+					 st.freq, (long long)st.samples, st.off_cpu ? "true" : "false",
+					 (long long)st.off_cpu_us, (unsigned long long)st.lost);
 	err = err ?: put_loss(&sb, &st.loss);
 	err = err ?: profd_strbuf_printf(&sb, ",\"start_ns\":%lld,\"elapsed_s\":",
 					 (long long)st.start_ns);
@@ -378,10 +380,32 @@ static void put_wall_range(char *buf, size_t size, int64_t from_ns, int64_t to_n
 	snprintf(buf, size, ", %s to %s UTC", from, to);
 }
 
+/* "Flame Graph", "Off-CPU Time Icicle Graph"... */
+static const char *graph_kind(enum fmt_type type, bool icicle)
+{
+	static const char *const kinds[FMT_NTYPES][2] = {
+		[FMT_TYPE_CPU] = {"Flame Graph", "Icicle Graph"},
+		[FMT_TYPE_OFF_CPU] = {"Off-CPU Time Flame Graph", "Off-CPU Time Icicle Graph"},
+		[FMT_TYPE_WALL] = {"Wall Clock Flame Graph", "Wall Clock Icicle Graph"},
+	};
+
+	return kinds[type][icicle];
+}
+
+/* "1234 samples", or for time "12.345 s off CPU". */
+static int put_amount(char *buf, size_t size, const struct fmt_profile *p)
+{
+	if (p->type == FMT_TYPE_OFF_CPU)
+		return snprintf(buf, size, "%.3f s off CPU", p->total / 1e6);
+	if (p->type == FMT_TYPE_WALL)
+		return snprintf(buf, size, "%.3f s on and off CPU", p->total / 1e6);
+	return snprintf(buf, size, "%lld samples", (long long)p->total);
+}
+
 static void describe(const struct web_query *q, const struct fmt_profile *p, char *title,
 		     size_t tsize, char *sub, size_t ssize)
 {
-	const char *kind = q->icicle ? "Icicle Graph" : "Flame Graph";
+	const char *kind = graph_kind(q->type, q->icicle);
 	const char *cg = q->filter.cgroup;
 	int n;
 
@@ -396,7 +420,7 @@ static void describe(const struct web_query *q, const struct fmt_profile *p, cha
 		snprintf(title, tsize, "%s: cgroup %s", kind, cg);
 	else
 		snprintf(title, tsize, "%s", kind);
-	n = snprintf(sub, ssize, "%lld samples", (long long)p->total);
+	n = put_amount(sub, ssize, p);
 	if (n < 0 || (size_t)n >= ssize)
 		return;
 	if (q->wall)
@@ -458,7 +482,7 @@ static void range_label(const struct web_source *src, const struct web_range *r,
 static int diff(const struct web_request *rq, struct web_reply *rp)
 {
 	struct web_range a, b;
-	char title[640], sub[384], la[256], lb[256];
+	char title[640], sub[384], la[256], lb[256], amount_a[48], amount_b[48];
 	struct fmt_svg_opts o = {0};
 	struct fmt_profile *pa, *pb;
 	struct web_query q;
@@ -477,20 +501,21 @@ static int diff(const struct web_request *rq, struct web_reply *rp)
 		return rb;
 	if (!ra || !rb)
 		return web_reply_error(rp, 400, "%s: missing; expected FROM-TO in seconds", ra ? "b" : "a");
-	pa = web_collect(rq, rp, &a, &q.filter);
+	pa = web_collect(rq, rp, q.type, &a, &q.filter);
 	if (!pa)
 		return -EIO;
-	pb = web_collect(rq, rp, &b, &q.filter);
+	pb = web_collect(rq, rp, q.type, &b, &q.filter);
 	if (!pb) {
 		fmt_profile__free(pa);
 		return -EIO;
 	}
 	range_label(rq->src, &a, la, sizeof(la));
 	range_label(rq->src, &b, lb, sizeof(lb));
-	snprintf(title, sizeof(title), "Differential %s: %s vs %s",
-		 q.icicle ? "Icicle Graph" : "Flame Graph", lb, la);
-	snprintf(sub, sizeof(sub), "%lld samples vs %lld; red: more in %s, blue: less",
-		 (long long)pb->total, (long long)pa->total, lb);
+	snprintf(title, sizeof(title), "Differential %s: %s vs %s", graph_kind(q.type, q.icicle),
+		 lb, la);
+	put_amount(amount_b, sizeof(amount_b), pb);
+	put_amount(amount_a, sizeof(amount_a), pa);
+	snprintf(sub, sizeof(sub), "%s vs %s; red: more in %s, blue: less", amount_b, amount_a, lb);
 	o.title = title;
 	o.subtitle = sub;
 	o.icicle = q.icicle;
@@ -567,20 +592,20 @@ static int pprof(const struct web_request *rq, struct web_reply *rp)
 
 /* ---- the table ---- */
 
-#define Q_PROFILE "pid", "comm", "cgroup", "from", "to", "lines", "fullnames"
+#define Q_PROFILE "type", "pid", "comm", "cgroup", "from", "to", "lines", "fullnames"
 #define Q_SVG Q_PROFILE, "icicle", "search", "width"
 
 static const char *const no_params[] = {NULL};
 /* The page reads its view from its own URL, so that a link reproduces it. */
-static const char *const page_params[] = {"view", "pid",   "comm", "cgroup", "range",
-					  "from", "to",    "mode", "lines",  "search",
-					  "zoom", "a",     "b",    "fullnames", NULL};
+static const char *const page_params[] = {"view", "type", "pid", "comm", "cgroup", "range",
+					  "from", "to", "mode", "lines", "search", "zoom",
+					  "a", "b", "fullnames", NULL};
 static const char *const svg_params[] = {Q_SVG, NULL};
-static const char *const diff_params[] = {"pid", "comm", "cgroup", "a", "b", "lines", "fullnames",
-					  "icicle", "search", "width", NULL};
+static const char *const diff_params[] = {"type", "pid", "comm", "cgroup", "a", "b", "lines",
+					  "fullnames", "icicle", "search", "width", NULL};
 static const char *const folded_params[] = {Q_PROFILE, NULL};
-static const char *const pprof_params[] = {"pid", "comm", "cgroup", "from", "to", "fullnames",
-					   NULL};
+static const char *const pprof_params[] = {"type", "pid", "comm", "cgroup", "from", "to",
+					   "fullnames", NULL};
 static const char *const top_params[] = {Q_PROFILE, "sort", "by", "limit", NULL};
 static const char *const tree_params[] = {Q_PROFILE, "a", "b", "detail", "focus", NULL};
 

@@ -16,9 +16,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include <microhttpd.h>
-
 #include "common/log.h"
+#include "web/mhd_internal.h"
 #include "web/web_internal.h"
 
 #define DEFAULT_THREADS 2
@@ -155,7 +154,7 @@ static void dispatch(struct web_server *s, struct MHD_Connection *conn, const ch
 		web_reply_error(rp, 405, "only GET and HEAD are allowed");
 		return;
 	}
-	if (!host_allowed(s, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	if (!host_allowed(s, web_mhd.lookup_connection_value(conn, MHD_HEADER_KIND,
 							 MHD_HTTP_HEADER_HOST))) {
 		web_reply_error(rp, 403,
 				"the Host header must name this server (see --http-host)");
@@ -166,11 +165,11 @@ static void dispatch(struct web_server *s, struct MHD_Connection *conn, const ch
 		web_reply_error(rp, 404, "no such page");
 		return;
 	}
-	rq.if_none_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	rq.if_none_match = web_mhd.lookup_connection_value(conn, MHD_HEADER_KIND,
 						       MHD_HTTP_HEADER_IF_NONE_MATCH);
-	rq.accept_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	rq.accept_encoding = web_mhd.lookup_connection_value(conn, MHD_HEADER_KIND,
 							 MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_param, &c);
+	web_mhd.get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_param, &c);
 	if (c.err || check_params(route, &rq, rp))
 		return;
 	route->handle(&rq, rp);
@@ -184,31 +183,31 @@ static enum MHD_Result queue_reply(struct MHD_Connection *conn, struct web_reply
 	enum MHD_Result ret;
 	char disp[128];
 
-	resp = MHD_create_response_from_buffer(rp->len, rp->body ? rp->body : (char *)"", mode);
+	resp = web_mhd.create_response_from_buffer(rp->len, rp->body ? rp->body : (char *)"", mode);
 	if (!resp) {
 		if (rp->kind == WEB_BODY_MALLOC)
 			free(rp->body);
 		return MHD_NO;
 	}
 	if (rp->content_type)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rp->content_type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY,
+		web_mhd.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rp->content_type);
+	web_mhd.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY,
 				rp->csp ? rp->csp : csp_data);
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	web_mhd.add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	web_mhd.add_response_header(resp, "Referrer-Policy", "no-referrer");
+	web_mhd.add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (rp->status == 405)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		web_mhd.add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	if (rp->etag[0])
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, rp->etag);
+		web_mhd.add_response_header(resp, MHD_HTTP_HEADER_ETAG, rp->etag);
 	if (rp->gzip)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+		web_mhd.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	if (rp->filename) {
 		snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", rp->filename);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
+		web_mhd.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
 	}
-	ret = MHD_queue_response(conn, rp->status, resp);
-	MHD_destroy_response(resp);
+	ret = web_mhd.queue_response(conn, rp->status, resp);
+	web_mhd.destroy_response(resp);
 	return ret;
 }
 
@@ -367,7 +366,7 @@ static struct MHD_Daemon *start_daemon(struct web_server *s, const struct web_se
 	sigaddset(&block, SIGQUIT);
 	sigaddset(&block, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	d = MHD_start_daemon(flags, s->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
+	d = web_mhd.start_daemon(flags, s->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
 			     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message, s,
 			     MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : DEFAULT_THREADS,
 			     MHD_OPTION_CONNECTION_LIMIT,
@@ -402,7 +401,8 @@ struct web_server *web_server__start(const struct web_server_opts *o)
 		err = -EACCES;
 		goto fail;
 	}
-	err = setup_hosts(s, o);
+	err = web_mhd_open();
+	err = err ?: setup_hosts(s, o);
 	if (err)
 		goto fail;
 	s->trees = web_tree_cache__new();
@@ -414,7 +414,7 @@ struct web_server *web_server__start(const struct web_server_opts *o)
 		goto fail;
 	}
 	__atomic_store_n(&s->started, true, __ATOMIC_RELEASE);
-	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	info = web_mhd.get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	if (info && info->port)
 		s->port = info->port;
 	return s;
@@ -429,7 +429,7 @@ void web_server__stop(struct web_server *s)
 	if (!s)
 		return;
 	if (s->daemon) {
-		MHD_stop_daemon(s->daemon);
+		web_mhd.stop_daemon(s->daemon);
 		profd_log_limited_flush(&s->logs, PROFD_LOG_WARN, "http: ");
 	}
 	web_tree_cache__free(s->trees);

@@ -285,8 +285,8 @@ static void tree_key(char *key, const struct tree_query *tq, const struct web_ra
 {
 	const struct web_query *q = &tq->q;
 	const char *c = q->filter.comm, *g = q->filter.cgroup;
-	int n = snprintf(key, WEB_TREE_KEY, "g%llu p%u l%d f%d ", (unsigned long long)generation,
-			 q->filter.pid, q->lines, q->full_names);
+	int n = snprintf(key, WEB_TREE_KEY, "g%llu t%d p%u l%d f%d ", (unsigned long long)generation,
+			 (int)q->type, q->filter.pid, q->lines, q->full_names);
 
 	if (range)
 		n += snprintf(key + n, WEB_TREE_KEY - n, "r%.6f-%.6f", range->from, range->to);
@@ -317,7 +317,8 @@ static struct fmt_tree *tree_of(const struct web_request *rq, struct web_reply *
 	t = web_tree_cache__get(rq->trees, key);
 	if (t)
 		return t;
-	p = range ? web_collect(rq, rp, range, &tq->q.filter) : web_collect_query(rq, rp, &tq->q);
+	p = range ? web_collect(rq, rp, tq->q.type, range, &tq->q.filter)
+		  : web_collect_query(rq, rp, &tq->q);
 	if (!p)
 		return NULL;
 	t = fmt_tree__new(p, &o);

@@ -37,6 +37,8 @@ struct web_status {
 	char event[32];	 /* perf event name, "" when unknown */
 	int freq;	 /* Hz, 0 when unknown */
 	int64_t samples; /* sum of all sample counts so far */
+	bool off_cpu;	    /* the source has time off CPU: the off-CPU and wall views */
+	int64_t off_cpu_us; /* microseconds off CPU so far */
 	uint64_t lost;	 /* samples or stacks lost so far */
 	struct fmt_loss loss;
 	int64_t start_ns;     /* wall clock of the start (CLOCK_REALTIME), 0 if unknown */
@@ -60,6 +62,7 @@ struct web_target {
 	int64_t samples;
 	char *cgroup;			/* path relative to the cgroup v2 root */
 	char *container_id, *systemd_unit; /* what it names, "" for none */
+	int64_t off_cpu_us; /* microseconds waited off CPU (0 without it) */
 };
 
 void web_targets_free(struct web_target *t, size_t n);
@@ -74,8 +77,9 @@ struct profd_strbuf;
 struct web_source {
 	void *ctx;
 	/*
-	 * Merges into dst (a fresh profile) every sample that f matches (f may be NULL), of range
-	 * (NULL: the whole run). Returns 0 or -errno.
+	 * Merges into dst (a fresh profile, of the type asked for: CPU, off CPU, or wall made of
+	 * both) every sample that f matches (f may be NULL), of range (NULL: the whole run).
+	 * Returns 0 or -errno.
 	 */
 	int (*collect)(void *ctx, const struct web_range *range, const struct fmt_filter *f,
 		       struct fmt_profile *dst);

@@ -87,6 +87,7 @@ int web_reply_compress(const struct web_request *rq, struct web_reply *rp);
 
 /* The parsed filter and range shared by the profile endpoints. */
 struct web_query {
+	enum fmt_type type; /* type=: cpu (the default), off-cpu or wall */
 	struct fmt_filter filter;
 	struct web_range range;
 	bool ranged; /* from or to given */
@@ -115,17 +116,21 @@ int web_param_text(const struct web_request *rq, struct web_reply *rp, const cha
 int web_param_range(const struct web_request *rq, struct web_reply *rp, const char *key,
 		    struct web_range *out);
 /*
- * pid, comm, cgroup, from, to, icicle, lines, fullnames, search, width. from and to are both
- * seconds since the start or both wall-clock times (profd_time_parse(); q->wall). Returns 0 or
- * -EINVAL with a 400 reply set.
+ * type, pid, comm, cgroup, from, to, icicle, lines, fullnames, search, width. from and to are
+ * both seconds since the start or both wall-clock times (profd_time_parse(); q->wall). Returns 0
+ * or -EINVAL with a 400 reply set.
  */
 int web_query_parse(const struct web_request *rq, struct web_reply *rp, struct web_query *q);
 
 /* ---- collect.c ---- */
 
-/* A private profile of range (NULL: the whole run) that f matches, or NULL with a 500 set. */
+/*
+ * A private profile of a type (CPU, off CPU or wall) of range (NULL: the whole run) that f
+ * matches, or NULL with a 500 set.
+ */
 struct fmt_profile *web_collect(const struct web_request *rq, struct web_reply *rp,
-				const struct web_range *range, const struct fmt_filter *f);
+				enum fmt_type type, const struct web_range *range,
+				const struct fmt_filter *f);
 /*
  * The profile a parsed query asks for: from the source's history for wall-clock ranges, from its
  * run otherwise. NULL with a reply set (400 where the source has no history).

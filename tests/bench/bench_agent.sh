@@ -1,13 +1,13 @@
 #!/bin/bash
-# The agent left on a host: profd agent -F 19 --window 5 on the whole machine for MINUTES
-# (default 10) while processes come and go (several hundred a minute, each a few ms of CPU, from
+# The agent left on a host: profd agent -F 19 --window 5 on the whole machine for
+# BENCH_SOAK_MINUTES (default 10) while processes come and go (several hundred a minute, each a few ms of CPU, from
 # a handful of different executables) over a steady CPU-bound workload. Prints profd's CPU as %
 # of one core, its RSS at start, after 1 minute and at the end, and the store's bytes per
 # host-hour; the share of the churn's samples whose user stack was walked whole (the agent's
 # default, in-kernel unwinding); perf record -F 19 -g -a runs alongside over the same churn as
 # the peer (its perf.data bytes per hour against the store's).
 . "$(dirname "$0")/lib.sh"
-MINUTES=${MINUTES:-10}
+MINUTES=${BENCH_SOAK_MINUTES:-${MINUTES:-10}}
 clang -O2 -fno-omit-frame-pointer -o "$BT/cpuwork" "$TOP/tests/bench/cpuwork.c"
 command -v perf >/dev/null || { echo "perf missing (make deps installs linux-perf)"; exit 1; }
 

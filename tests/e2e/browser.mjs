@@ -12,6 +12,8 @@
 //   agent profd agent: the history picker sets a wall-clock range, the URL carries it.
 //   units profd agent --cgroup over two cgroups shaped as units (test_fleet.sh): the picker
 //         groups by unit, a unit or a program in it is one choice, the graph is that cgroup's.
+//   offcpu profd --off-cpu -p PID of tests/workloads/offcpu: the measure picker, time in the
+//         graph and the table, each waiting thread a quarter of the off-CPU time, the wall view.
 //
 // Environment: PW_CORE (path of playwright-core), BASE (http://127.0.0.1:PORT), ART (screenshot
 // folder), WL_PID (split3's pid), WL_COPIES (how many split3 processes ran), HOSTILE_PID,
@@ -592,7 +594,54 @@ async function unitsMain() {
 	await browser.close();
 }
 
-const runs = { live: liveMain, serve: serveMain, quiet: quietMain, agent: agentMain, units: unitsMain };
+// ---- profd --off-cpu: the measure picker ----
+
+// Picks a measure and waits for the graph of it.
+async function measure(page, type) {
+	await page.selectOption("#pd-type", type);
+	await waitGraph(page, "pd-graph", ["type=" + type]);
+}
+
+async function offcpuMain() {
+	const browser = await launch();
+	const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+	const w = watch(page);
+	await page.goto(BASE + "/", { waitUntil: "load" });
+	await waitGraph(page, "pd-graph", ["/api/tree"]);
+	await page.waitForSelector("#pd-type-label:not([hidden])", { timeout: 10000 });
+	pass("offcpu.measure_shown");
+
+	await measure(page, "off-cpu");
+	const root = await rootView(page, "pd-graph", await page.isChecked("#pd-icicle"));
+	const said = await hoverText(page, root.x, root.y);
+	check("offcpu.url_and_time", new URL(page.url()).searchParams.get("type") === "off-cpu" && /^all \([\d.]+ (s|ms), 100\.00%\)$/.test(said),
+		`URL ${page.url()}, root says "${said}"`);
+	await search(page, "^joiner$");
+	const joiner = await matchedShare(page);
+	check("offcpu.joiner_quarter", near(joiner, 25, TOL), `joiner ${joiner}% of the time off CPU, want 25 ± ${TOL}`);
+	await search(page, "^burner$");
+	const burner = await matchedShare(page);
+	check("offcpu.burner_none", burner < 1, `burner ${burner}% of the time off CPU`);
+	await shot(page, "15-offcpu");
+
+	await page.click("#pd-tab-top");
+	await page.waitForFunction(() => /^Functions by time/.test(document.getElementById("pd-top-caption").textContent), null, { timeout: 10000 });
+	const cell = (await page.textContent("#pd-top tbody tr:first-child td.num")).trim();
+	check("offcpu.table_in_time", /^[\d.]+ (s|ms|\u00b5s) \(/.test(cell), `first self cell "${cell}"`);
+	await page.click("#pd-tab-flame");
+
+	await measure(page, "wall");
+	await search(page, "^\\[tid \\d+\\]$");
+	const threads = await matchedShare(page);
+	await search(page, "^\\[off-cpu\\]$");
+	const off = await matchedShare(page);
+	check("offcpu.wall", threads > 99.9 && off > 50 && off < 100, `[tid N] frames over ${threads}%, [off-cpu] over ${off}%`);
+	await shot(page, "16-wall");
+	check("offcpu.no_page_errors", w.errors.length === 0, w.errors.join("; "));
+	await browser.close();
+}
+
+const runs = { live: liveMain, serve: serveMain, quiet: quietMain, agent: agentMain, offcpu: offcpuMain, units: unitsMain };
 (runs[process.env.MODE || "live"])().catch((e) => {
 	fail((process.env.MODE || "live") + ".run", e && e.stack ? e.stack.split("\n").slice(0, 3).join(" ") : e);
 	process.exit(1);

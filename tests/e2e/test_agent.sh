@@ -62,10 +62,14 @@ if [ "$rc" = 0 ]; then pass agent.sigint_exit_0; else fail agent.sigint_exit_0 "
 
 if m=$(python3 "$TOP/tests/e2e/promtext.py" "$ART/metrics.txt" profd_samples_total \
 	profd_windows_written_total profd_store_bytes profd_store_files profd_resident_memory_bytes \
-	profd_window_write_failures_total profd_symbolizer_cache_bytes 2>&1) &&
+	profd_window_write_failures_total profd_symbolizer_cache_bytes \
+	profd_resident_memory_peak_bytes profd_bpf_map_bytes 2>&1) &&
 	echo "$m" | awk '$1 == "profd_windows_written_total" && $2 >= 10 { w = 1 }
+		$1 == "profd_resident_memory_bytes" && $2 > 1048576 { r++ }
+		$1 == "profd_resident_memory_peak_bytes" && $2 > 1048576 { r++ }
+		$1 == "profd_bpf_map_bytes" && $2 > 1048576 { r++ }
 		$1 == "profd_samples_total" && $2 > 0 { s = 1 }
-		$1 == "profd_store_bytes" && $2 > 0 { b = 1 } END { exit !(w && s && b) }'; then
+		$1 == "profd_store_bytes" && $2 > 0 { b = 1 } END { exit !(w && s && b && r == 3) }'; then
 	pass agent.metrics
 else
 	fail agent.metrics "$(echo "$m" | tr '\n' ' ')"

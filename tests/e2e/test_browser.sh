@@ -145,6 +145,48 @@ kill -INT $srv
 wait $srv
 kill $quiet 2>/dev/null
 
+# ---- profd --off-cpu -p of four waiting threads and a burner: the measure picker ----
+OFFCPU="$WL/offcpu"
+"$OFFCPU" 60 >"$TMP/offcpu.out" &
+offwl=$!
+PIDS="$PIDS $offwl"
+for _ in $(seq 100); do
+	grep -q '^ready$' "$TMP/offcpu.out" && break
+	sleep 0.1
+done
+: >"$TMP/offcpu.err"
+"$PROFD" --off-cpu -p $offwl --http 127.0.0.1:0 2>"$TMP/offcpu.err" &
+srv=$!
+PIDS="$PIDS $srv"
+port=""
+for _ in $(seq 100); do
+	port=$(sed -n 's|^profd: serving http://.*:\([0-9][0-9]*\)/$|\1|p' "$TMP/offcpu.err")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+# A few seconds of waits, so that a quarter is a quarter.
+us=0
+for _ in $(seq 60); do
+	us=$(curl -s "http://127.0.0.1:$port/api/profile" | python3 -c 'import json,sys; print(json.load(sys.stdin)["off_cpu_us"])' 2>/dev/null)
+	[ "${us:-0}" -ge 12000000 ] && break
+	sleep 0.5
+done
+if [ -n "$port" ] && [ "${us:-0}" -ge 12000000 ]; then
+	MODE=offcpu PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$port" ART="$ART" TOL=3 timeout 120 \
+		node "$TOP/tests/e2e/browser.mjs" >"$TMP/offcpu.out2" 2>"$TMP/offcpu.node.err"
+	rc=$?
+	cat "$TMP/offcpu.out2"
+	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/offcpu.out2"; then
+		fail browser.offcpu.run "node exited $rc: $(tail -5 "$TMP/offcpu.node.err" | tr '\n' ' ')"
+	fi
+	cat "$TMP/offcpu.out2" >>"$ART/browser.out"
+else
+	fail browser.offcpu.start "profd --off-cpu -p did not serve 12 s of waits: $(tail -3 "$TMP/offcpu.err")"
+fi
+kill -INT $srv
+wait $srv
+kill $offwl 2>/dev/null
+
 # ---- profd agent: a wall-clock range picked over its store, while split3 still runs ----
 APORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$PROFD" agent --store "$TMP/store" --window 1 -F 99 --http "127.0.0.1:$APORT" 2>"$TMP/agent.err" &

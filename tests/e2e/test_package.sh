@@ -94,6 +94,23 @@ for lib in $(readelf -d "$TMP/deb/usr/bin/profd" | sed -n 's/.*(NEEDED).*\[\(.*\
 	esac
 done
 if [ -z "$missing" ]; then pass package.depends; else fail package.depends "not in Depends:$missing"; fi
+# libdebuginfod (and curl, gnutls, krb5 behind it) is opened only when servers are set.
+if readelf -d "$TMP/deb/usr/bin/profd" | grep -q 'NEEDED.*libdebuginfod'; then
+	fail package.debuginfod_not_linked "the binary links libdebuginfod"
+elif [ "$(field Recommends)" != libdebuginfod1 ]; then
+	fail package.debuginfod_not_linked "Recommends: $(field Recommends), want libdebuginfod1"
+else
+	pass package.debuginfod_not_linked
+fi
+# libcurl (and gnutls behind it) is opened only by an agent given --push, so Depends names it.
+if readelf -d "$TMP/deb/usr/bin/profd" | grep -q 'NEEDED.*libcurl'; then
+	fail package.curl_not_linked "the binary links libcurl"
+else
+	case ", $depends," in
+	*", libcurl3-gnutls,"* | *", libcurl3-gnutls "*) pass package.curl_not_linked ;;
+	*) fail package.curl_not_linked "Depends lacks libcurl3-gnutls (opened for --push)" ;;
+	esac
+fi
 
 # ---- install ----
 if ! apt install "$DEB"; then

@@ -591,6 +591,15 @@ print(round(100 * sum(n[1] for n in nodes if names[n[0]] == "work_a") / d["total
 		fail live.tree_new_samples_new_tag "still $code for $etag after 10 s of sampling"
 	expect live.diff "/diff.svg?pid=$wl&a=0-2&b=2-4" 200 image/svg+xml
 	check live.diff_xml xmllint --noout "$TMP/body"
+	# profd's own footprint: resident memory and the BPF maps' kernel memory, both above 1 MiB.
+	expect live.metrics "/metrics" 200 text/plain
+	if m=$(python3 "$TOP/tests/e2e/promtext.py" "$TMP/body" profd_resident_memory_bytes \
+		profd_resident_memory_peak_bytes profd_bpf_map_bytes 2>&1) &&
+		echo "$m" | awk '$2 > 1048576 { n++ } END { exit n != 3 }'; then
+		pass live.metrics_footprint
+	else
+		fail live.metrics_footprint "$(echo "$m" | tr '\n' ' ')"
+	fi
 	kill -INT "$SRV"
 	wait "$SRV"
 	rc=$?

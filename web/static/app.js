@@ -3,7 +3,7 @@
 // shows the same view; the flame graph drawn from /api/tree and redrawn only when the samples
 // changed (the server answers an unchanged tree with a 304). Names (processes, functions,
 // files) come from the profiled machine, so they only ever go into textContent.
-import { FlameGraph, ZOOM_HEADROOM, decodeTree } from "/flame.js";
+import { FlameGraph, ZOOM_HEADROOM, amount, decodeTree } from "/flame.js";
 import { Picker } from "/picker.js";
 import { TopTable } from "/top.js";
 
@@ -13,11 +13,16 @@ const $ = (id) => document.getElementById(id);
 const WALL_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 const SECONDS_RE = /^\d{1,9}(\.\d{1,6})?$/;
 const VIEWS = ["flame", "top", "diff"];
+// What the graphs measure (type=): CPU samples, or with --off-cpu time off CPU and both.
+const TYPES = ["cpu", "off-cpu", "wall"];
 
 const state = {
 	status: null,
 	live: true,
 	view: "flame",
+	type: "cpu",
+	typeChosen: false, // by the user or the URL: kept as it is
+	targets: null, // /api/targets' last list
 	target: null, // {pid, comm, cgroup}; pid 0: every process of that program (in that cgroup);
 	// no comm either: a container's or unit's cgroup
 	mode: null, // "flame" or "icicle" when chosen; else icicle for the whole machine
@@ -92,6 +97,11 @@ function readURL() {
 	const mode = u.get("mode");
 	if (mode === "flame" || mode === "icicle") state.mode = mode;
 	if (VIEWS.includes(u.get("view"))) state.view = u.get("view");
+	if (TYPES.includes(u.get("type"))) {
+		state.type = u.get("type");
+		state.typeChosen = true;
+	}
+	$("pd-type").value = state.type;
 	$("pd-lines").checked = u.get("lines") === "1";
 	$("pd-fullnames").checked = u.get("fullnames") === "1";
 	$("pd-search").value = u.get("search") || "";
@@ -102,6 +112,7 @@ function readURL() {
 function writeURL() {
 	const u = new URLSearchParams();
 	if (state.view !== "flame") u.set("view", state.view);
+	if (state.type !== "cpu") u.set("type", state.type);
 	if (state.target) {
 		if (state.target.pid) u.set("pid", String(state.target.pid));
 		if (state.target.comm) u.set("comm", state.target.comm);
@@ -147,6 +158,7 @@ function checkSeconds(v, what) {
 function query() {
 	const p = new URLSearchParams();
 	const t = state.target;
+	if (state.type !== "cpu") p.set("type", state.type);
 	if (t) {
 		if (t.pid > 0) p.set("pid", String(t.pid));
 		if (t.comm) p.set("comm", t.comm);
@@ -263,10 +275,18 @@ async function refreshStatus() {
 		s = (st.mode === "live" ? "Sampling" : "Stopped") + " · " + (st.event || "?") + " at " + st.freq + " Hz · " +
 			num(st.samples) + " samples · " + num(st.lost) + " lost · " + st.elapsed_s.toFixed(0) + " s";
 	}
+	if (st.off_cpu) s += " · " + amount(st.off_cpu_us, "us") + " off CPU";
 	if (state.wall) s += " · showing the store from " + describeSpan(new Date(state.wall.from), new Date(state.wall.to));
 	else if (st.mode === "live" && !state.live) s += " · paused" + (state.zoom.length ? " (zoomed)" : "");
 	text($("pd-status"), s);
 	$("pd-history").hidden = !st.store;
+	$("pd-type-label").hidden = !st.off_cpu && state.type === "cpu";
+	// Saved off-CPU profiles alone (profd serve): nothing to show as CPU samples.
+	if (st.mode === "files" && !st.samples && st.off_cpu_us && state.type === "cpu" && !state.typeChosen) {
+		setType("off-cpu");
+		writeURL();
+		state.pending = true;
+	}
 	if (st.store) await refreshStore();
 	$("pd-dl-pprof").hidden = !st.pprof;
 	if (st.mode !== "live") $("pd-live").disabled = true;
@@ -290,7 +310,33 @@ const picker = new Picker(
 async function refreshTargets(always) {
 	if (!always && cache.has("targets") && !picker.isOpen()) return;
 	const res = await getCached("targets", "/api/targets");
-	if (res.changed) picker.setTargets(res.body.targets);
+	state.targets = res.body.targets;
+	if (res.changed) showTargets();
+}
+
+// The picker counts what the graph does: samples, time off CPU, or both as time.
+function showTargets() {
+	if (!state.targets) return;
+	const hz = state.status && state.status.freq ? state.status.freq : 0;
+	const of = {
+		cpu: (t) => t.samples,
+		"off-cpu": (t) => t.off_cpu_us,
+		wall: (t) => (hz ? Math.round((t.samples * 1e6) / hz) : 0) + t.off_cpu_us,
+	}[state.type];
+	// Their cgroup, container and unit too: the picker groups by them.
+	const list = state.targets.map((t) => ({ ...t, samples: of(t) }));
+	picker.setTargets(list, state.type === "cpu" ? null : (n) => amount(n, "us"));
+}
+
+// Units follow the measure: samples for CPU, microseconds for the others.
+function setType(type) {
+	state.type = type;
+	$("pd-type").value = type;
+	const unit = type === "cpu" ? "samples" : "us";
+	flame.opts.unit = unit;
+	diff.opts.unit = unit;
+	topTable.unit = unit;
+	showTargets();
 }
 
 // ---- the flame graph ----
@@ -353,7 +399,7 @@ async function showFlame(force) {
 	const tree = decodeTree(res.body);
 	flame.box.dataset.tree = "/api/tree?" + params;
 	flame.setTree(tree);
-	if (!tree.total) text($("pd-details"), "No samples yet.");
+	if (!tree.total) text($("pd-details"), state.type === "cpu" ? "No samples yet." : "No time yet.");
 	if (state.zoom.length && !flame.zoomTo(state.zoom, true)) setZoom(flame.zoom);
 	else flame.checkDetail();
 	applySearch();
@@ -479,7 +525,7 @@ async function showDiff() {
 	}
 	const la = rangeLabel(state.a), lb = rangeLabel(state.b);
 	text($("pd-diff-title"), lb + " vs " + la);
-	text($("pd-diff-legend"), "Widths are " + lb + "'s samples. Red: a larger share in " + lb + " than in " + la + "; blue: a smaller one.");
+	text($("pd-diff-legend"), "Widths are " + lb + (state.type === "cpu" ? "'s samples" : "'s time") + ". Red: a larger share in " + lb + " than in " + la + "; blue: a smaller one.");
 	diff.opts.baseLabel = la;
 	let res;
 	try {
@@ -623,6 +669,13 @@ function wire() {
 		writeURL();
 		refresh(true);
 	});
+	$("pd-type").addEventListener("change", () => {
+		state.typeChosen = true;
+		setType($("pd-type").value);
+		setZoom([]);
+		writeURL();
+		refresh(true);
+	});
 	$("pd-icicle").addEventListener("change", () => {
 		state.mode = $("pd-icicle").checked ? "icicle" : "flame";
 		flame.setIcicle(icicle());
@@ -688,6 +741,7 @@ function wire() {
 
 wire();
 readURL();
+setType(state.type);
 picker.setChoice(state.target);
 setZoom(state.zoom);
 if (state.wall) showWall(state.wall, false);

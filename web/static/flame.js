@@ -15,6 +15,14 @@ const KIND_KERNEL = 1, KIND_JIT = 2, KIND_UNKNOWN = 3;
 // the page asks for detail = width x 10 (0.1 px) x ZOOM_HEADROOM.
 export const ZOOM_HEADROOM = 2;
 
+// How much a count is: samples, or with unit "us" a time in microseconds ("1.25 s", "3.4 ms").
+export function amount(n, unit) {
+	if (unit !== "us") return n.toLocaleString("en-US") + " sample" + (n === 1 ? "" : "s");
+	if (n >= 1e6) return (n / 1e6).toFixed(2) + " s";
+	if (n >= 1e3) return (n / 1e3).toFixed(1) + " ms";
+	return n + " \u00b5s";
+}
+
 // ---- the tree ----
 
 // Typed arrays from /api/tree's JSON: per node its name index, count, flags, base count (a
@@ -123,7 +131,8 @@ function pct(x) {
 export class FlameGraph {
 	// box: the scrolling element the canvas goes in; details: where the frame under the pointer
 	// (or the keyboard's frame) is described; opts.onZoom(path) after every zoom;
-	// opts.needDetail(path) when a zoom goes past what the tree holds; opts.baseLabel names the
+	// opts.needDetail(path) when a zoom goes past what the tree holds; opts.unit is "us" when
+	// counts are microseconds (off-CPU and wall views); opts.baseLabel names the
 	// base in a diff's descriptions.
 	constructor(box, details, opts) {
 		this.box = box;
@@ -465,11 +474,10 @@ export class FlameGraph {
 			" levels. Arrow keys move between frames, Enter zooms, Escape resets the zoom.";
 	}
 
-	// "name (N samples, P%)" as flamegraph.pl says it.
+	// "name (N samples, P%)" as flamegraph.pl says it, or "name (1.25 s, P%)" for time.
 	describe(t, i) {
 		const n = t.count[i];
-		let s = t.names[t.name[i]] + " (" + n.toLocaleString("en-US") + " sample" + (n === 1 ? "" : "s") + ", " +
-			pct((100 * n) / t.total) + "%";
+		let s = t.names[t.name[i]] + " (" + amount(n, this.opts.unit) + ", " + pct((100 * n) / t.total) + "%";
 		if (t.flags[i] & 4) s += ", inlined";
 		if (t.base) {
 			const d = this.delta(t, i);

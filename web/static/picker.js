@@ -74,6 +74,10 @@ function buildTree(targets) {
 	return { groups: root.kids, total: total };
 }
 
+function samples(n) {
+	return plural(n, "sample", "samples");
+}
+
 export class Picker {
 	// ids name the button, the popup, its search box, list and note; onPick({pid, comm}) gets
 	// the choice (pid 0: the whole program; null: every process); onOpen() is told when the
@@ -86,6 +90,7 @@ export class Picker {
 		this.note = document.getElementById(ids.note);
 		this.onPick = onPick;
 		this.onOpen = onOpen;
+		this.amount = samples; // how a target's count reads: samples, or a time
 		this.groups = [];
 		this.total = 0;
 		this.choice = null;
@@ -108,8 +113,10 @@ export class Picker {
 	}
 
 	// targets: [{pid, comm, samples, cgroup?, container_id?, systemd_unit?}] as /api/targets
-	// lists them.
-	setTargets(targets) {
+	// lists them, samples being what the view counts (CPU samples, or a time that amount(n)
+	// says); amount: a function, or null for samples.
+	setTargets(targets, amount) {
+		this.amount = amount || samples;
 		const tree = buildTree(targets);
 		this.groups = tree.groups;
 		this.total = tree.total;
@@ -170,7 +177,7 @@ export class Picker {
 		const q = this.input.value.trim().toLowerCase(), digits = /^\d+$/.test(q);
 		const procs = this.groups.reduce((n, g) => n + g.procs.length, 0);
 		const out = [{ kind: "all", depth: 0, label: "All processes", detail: (procs ? plural(procs, "process", "processes") + ", " : "") +
-			plural(this.total, "sample", "samples") }];
+			this.amount(this.total) }];
 		const named = (g) => !q || g.label.toLowerCase().includes(q);
 		const pidHits = (g) => (digits && g.kind === "group" ? g.procs.filter((p) => String(p.pid).startsWith(q)) : []);
 		const found = (g) => named(g) || pidHits(g).length > 0 || g.kids.some(found);
@@ -187,7 +194,7 @@ export class Picker {
 			const expanded = opens && (this.open.has(g.id) || !self);
 			out.push({ kind: g.kind, group: g, depth: depth, expanded: expanded, label: g.label,
 				detail: (g.procs.length ? plural(g.procs.length, "process", "processes") + ", " : "") +
-					plural(g.samples, "sample", "samples") });
+					this.amount(g.samples) });
 			if (!expanded) return;
 			if (g.kind !== "group") {
 				for (const k of g.kids) emit(k, depth + 1, self);
@@ -195,7 +202,7 @@ export class Picker {
 			}
 			const list = pids.length && !self ? pids : g.procs;
 			for (const p of list.slice(0, MAX_PROCESSES))
-				out.push({ kind: "proc", group: g, proc: p, depth: depth + 1, label: "pid " + p.pid, detail: plural(p.samples, "sample", "samples") });
+				out.push({ kind: "proc", group: g, proc: p, depth: depth + 1, label: "pid " + p.pid, detail: this.amount(p.samples) });
 			if (list.length > MAX_PROCESSES)
 				out.push({ kind: "more", group: g, depth: depth + 1, label: num(list.length - MAX_PROCESSES) + " more: type a PID to find one", detail: "" });
 		};

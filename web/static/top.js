@@ -4,6 +4,8 @@
 // with the whole text in the cell's title. Names come from the profiled machine: textContent
 // only.
 
+import { amount } from "/flame.js";
+
 function num(x) {
 	return Number(x).toLocaleString("en-US");
 }
@@ -31,6 +33,7 @@ export class TopTable {
 		this.onPick = onPick;
 		this.rows = [];
 		this.pid = 0;
+		this.unit = "samples"; // or "us": the counts are microseconds
 		this.sort = { key: "self", desc: true };
 		for (const b of table.tHead.querySelectorAll("button")) {
 			b.addEventListener("click", () => {
@@ -50,10 +53,15 @@ export class TopTable {
 	show(data, pid) {
 		this.rows = data.functions;
 		this.pid = pid;
-		this.caption.textContent = "Functions by samples, per program: " + num(data.total) + " samples, " +
+		const by = this.unit === "us" ? "time" : "samples";
+		this.caption.textContent = "Functions by " + by + ", per program: " + amount(data.total, this.unit) + ", " +
 			num(data.count) + " rows" + (data.count > data.functions.length ? " (top " + data.functions.length + " shown)" : "") +
 			". Click a row to find it in the flame graph.";
 		this.render();
+	}
+
+	count(n) {
+		return this.unit === "us" ? amount(n, "us") : num(n);
 	}
 
 	message(text) {
@@ -78,8 +86,8 @@ export class TopTable {
 			tr.title = "Show " + r.name + " in the flame graph";
 			cell(tr, r.name, "name", r.name);
 			cell(tr, (r.comm || "") + (this.pid ? " (pid " + this.pid + ")" : ""), "comm", r.comm || "");
-			cell(tr, num(r.self) + " (" + r.self_pct.toFixed(2) + "%)", "num", "");
-			cell(tr, num(r.total) + " (" + r.total_pct.toFixed(2) + "%)", "num", "");
+			cell(tr, this.count(r.self) + " (" + r.self_pct.toFixed(2) + "%)", "num", "");
+			cell(tr, this.count(r.total) + " (" + r.total_pct.toFixed(2) + "%)", "num", "");
 			cell(tr, shortPath(r.file), "file", r.file);
 			tr.addEventListener("click", () => this.onPick(r));
 			tr.addEventListener("keydown", (e) => {

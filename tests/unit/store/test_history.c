@@ -161,6 +161,79 @@ static void test_retention_by_age(void **state)
 	store_history__free(h);
 }
 
+/* An off-CPU window of n microseconds of one stack. */
+static struct fmt_profile *off_cpu_window(int64_t n)
+{
+	struct fmt_profile *p = fmt_profile__new_type(FMT_TYPE_OFF_CPU, 0);
+	const char text[] = "app;wait 1\n";
+	struct fmt_error err;
+	FILE *in = fmemopen((void *)text, strlen(text), "r");
+
+	assert_non_null(p);
+	assert_non_null(in);
+	assert_int_equal(fmt_folded_read(p, in, &err), 0);
+	fclose(in);
+	p->samples[0].count = n;
+	p->total = n;
+	return p;
+}
+
+/* Of one type: CPU, off CPU, or both as wall time. */
+static int64_t query_type(struct store_history *h, enum fmt_type type, int *windows)
+{
+	struct fmt_profile *p = fmt_profile__new_type(type, 0);
+	int64_t total;
+
+	assert_non_null(p);
+	*windows = store_history__query(h, INT64_MIN, INT64_MAX, NULL, p);
+	assert_true(*windows >= 0);
+	total = p->total;
+	fmt_profile__free(p);
+	return total;
+}
+
+/* Off-CPU windows beside the CPU ones: read by type, kept by one size for both kinds. */
+static void test_off_cpu_windows(void **state)
+{
+	int64_t t0 = profd_wall_ns() - 100 * S;
+	struct store_history *h = open_history(0, 0);
+	struct store_history_stats st;
+	char path[PATH_MAX];
+	int64_t total;
+	uint64_t two;
+	int n;
+
+	for (int i = 0; i < 3; i++) {
+		struct fmt_profile *p = off_cpu_window(1000000 * (i + 1));
+
+		write_window(h, i, t0);
+		assert_int_equal(store_history__write(h, p, t0 + i * S, t0 + (i + 1) * S), 0);
+		fmt_profile__free(p);
+	}
+	pathf(path, "%s/%lld-%lld.off-cpu.pb.zst", dir, (long long)t0, (long long)(t0 + S));
+	assert_int_equal(access(path, F_OK), 0);
+	store_history__stats(h, &st);
+	assert_int_equal(st.files, 6);
+	assert_int_equal(query_type(h, FMT_TYPE_CPU, &n), 10 + 11 + 12);
+	assert_int_equal(n, 3);
+	assert_int_equal(query_type(h, FMT_TYPE_OFF_CPU, &n), 6000000);
+	assert_int_equal(n, 3);
+	/* Wall: CPU samples of 10 ms, 33 of them, and the time off CPU. */
+	assert_int_equal(query_type(h, FMT_TYPE_WALL, &n), 330000 + 6000000);
+	assert_int_equal(n, 6);
+	two = st.bytes * 2 / 6 + 1; /* about two windows' worth */
+	store_history__free(h);
+
+	/* The size bound counts both kinds: the oldest go first, whichever kind they are. */
+	h = open_history(0, two);
+	store_history__stats(h, &st);
+	assert_true(st.bytes <= two);
+	total = query_type(h, FMT_TYPE_OFF_CPU, &n);
+	assert_true(n >= 1 && n <= 2);
+	assert_int_equal(total, n == 1 ? 3000000 : 5000000);
+	store_history__free(h);
+}
+
 /* A damaged window is skipped, reported and counted once; the others are merged. */
 static void test_damaged(void **state)
 {
@@ -265,6 +338,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_query_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_by_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_by_age, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_off_cpu_windows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_times_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_streak_said_once, setup, teardown),

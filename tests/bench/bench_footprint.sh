@@ -1,0 +1,94 @@
+#!/bin/bash
+# What profd holds, in one run, on one load (a fixed CPU job on every CPU and short-lived
+# processes of several executables):
+#  - peak RSS (the kernel's ru_maxrss, from GNU time) and BPF map memory (memlock, from -v) of
+#    profd -a, profd -p PID and profd agent, each for SECONDS (default 20), in their default modes,
+#    beside perf record -g and perf record --call-graph dwarf of the whole machine;
+#  - start-up CPU: what profd used before its first sample (its -v line), for -p and -a;
+#  - the 999 Hz paired slowdown of the fixed job, whole machine, profd against perf record -g,
+#    with the job started 1 s after the profiler, so start-up work competes with it.
+# The agent's RSS over a churn soak is bench_agent.sh (BENCH_SOAK_MINUTES).
+. "$(dirname "$0")/lib.sh"
+SECONDS_EACH=${SECONDS_EACH:-20}
+PAIRS=${PAIRS:-3}
+ROUNDS=${ROUNDS:-40000000}
+command -v perf >/dev/null || { echo "perf missing (make deps installs linux-perf)"; exit 1; }
+[ -x /usr/bin/time ] || { echo "GNU time missing (make deps installs time)"; exit 1; }
+clang -O2 -fno-omit-frame-pointer -o "$BT/cpuwork" "$TOP/tests/bench/cpuwork.c"
+
+# Short-lived processes, as in bench_agent.sh: a whole machine has files coming and going.
+churn() {
+	while :; do
+		sh -c 'i=0; while [ $i -lt 3000 ]; do i=$((i + 1)); done'
+		awk 'BEGIN { for (i = 0; i < 200000; i++) s += i }'
+		seq 1 20000 | sort -rn | gzip -c >/dev/null
+		sleep 0.5
+	done
+}
+churn &
+churner=$!
+# The process profd -p samples: libc with its DWARF (libc6-dbg) and kernel frames (write).
+yes >/dev/null &
+target=$!
+stop_load() {
+	kill $churner $target 2>/dev/null || true
+	wait $churner $target 2>/dev/null || true
+}
+trap 'stop_load; rm -rf "$TMP"' EXIT
+
+# peak NAME CMD...: runs CMD under GNU time; prints "NAME peak_MiB bpf_MiB start_cpu_ms". A
+# command that does not stop by itself (the agent) gets SIGINT after SECONDS_EACH.
+peak() {
+	name=$1
+	shift
+	/usr/bin/time -f '%M' -o "$TMP/$name.time" "$@" >/dev/null 2>"$TMP/$name.err" &
+	timer=$!
+	for _ in $(seq $((SECONDS_EACH + 10))); do
+		sleep 1
+		kill -0 $timer 2>/dev/null || break
+	done
+	pkill -INT -P $timer 2>/dev/null || true
+	wait $timer || true
+	kib=$(tail -n 1 "$TMP/$name.time")
+	bpf=$(sed -n 's/.*footprint: .*BPF maps \([0-9.]*\) MiB.*/\1/p' "$TMP/$name.err" | tail -n 1)
+	start=$(sed -n 's/.*sampling .* after \([0-9]*\) ms of CPU.*/\1/p' "$TMP/$name.err" | head -n 1)
+	printf '%-16s %10.1f %10s %14s\n' "$name" "$(echo "$kib / 1024" | bc -l)" "${bpf:--}" \
+		"${start:--}"
+}
+
+echo "load: cpuwork on every CPU, process churn; each profiler ${SECONDS_EACH} s"
+"$BT/cpuwork" 4000000000 >/dev/null &
+steady=$!
+printf '%-16s %10s %10s %14s\n' tool peak_rss_MiB bpf_MiB start_cpu_ms
+peak "profd -a" "$PROFD" -v -a -d "$SECONDS_EACH" -o "$TMP/a.folded"
+peak "profd -p" "$PROFD" -v -p $target -d "$SECONDS_EACH" -o "$TMP/p.folded"
+peak "profd agent" "$PROFD" agent -v --store "$TMP/store"
+peak "perf -g" perf record -g -a -o "$TMP/perf.data" -- sleep "$SECONDS_EACH"
+peak "perf dwarf" perf record --call-graph dwarf -a -o "$TMP/perf.data" -- sleep "$SECONDS_EACH"
+kill $steady 2>/dev/null || true
+wait $steady 2>/dev/null || true
+pkill -f "^$BT/cpuwork" 2>/dev/null || true
+rm -f "$TMP/perf.data"
+
+# --- 999 Hz slowdown, start-up included ------------------------------------------------------
+SETTLE=1
+WORKLOAD="$BT/cpuwork"
+start_profiler() {
+	case "$1" in
+	profd) "$PROFD" -a -F 999 -o "$TMP/s.folded" 2>/dev/null & ;;
+	perf-g) perf record -F 999 -g -a -o "$TMP/perf.data" >/dev/null 2>&1 & ;;
+	esac
+	PPID_RUN=$!
+	settle
+}
+echo "999 Hz, whole machine: cpuwork $ROUNDS rounds on every CPU, started 1 s after the" \
+	"profiler; $PAIRS runs with and $PAIRS without each"
+printf '%-8s %10s %14s %10s %10s %10s %12s\n' tool slowdown% cpu_s_per_s peak_rss_MiB with_s \
+	without_s start_cpu_s
+r_profd=$(measure profd)
+r_perf=$(measure perf-g)
+printf '%-8s %10s %14s %10s %10s %10s %12s\n' $r_profd
+printf '%-8s %10s %14s %10s %10s %10s %12s\n' $r_perf
+set -- $r_profd; ps=$2
+set -- $r_perf; fs=$2
+printf 'profd slowdown minus perf -g slowdown: %.2f points\n' "$(echo "$ps - $fs" | bc -l)"
