@@ -6,8 +6,10 @@
 
 Runs `go tool pprof -sample_index=samples -tags` (with -tagfocus=TAGFOCUS when given) and reads
 its section for KEY. A file pprof cannot read is an error (exit 1, its message on stderr); a
-label no sample has prints nothing.
+label no sample has prints nothing. For another sample type, $PPROF_SAMPLE_INDEX names it and
+$PPROF_UNIT the unit the counts are printed in (off_cpu and ms: whole milliseconds).
 """
+import os
 import re
 import subprocess
 import sys
@@ -18,7 +20,9 @@ def main():
         print("usage: pprof_tags.py FILE KEY [TAGFOCUS]", file=sys.stderr)
         return 2
     path, key = sys.argv[1], sys.argv[2]
-    cmd = ["go", "tool", "pprof", "-sample_index=samples", "-tags"]
+    cmd = ["go", "tool", "pprof", "-sample_index=" + os.environ.get("PPROF_SAMPLE_INDEX", "samples"), "-tags"]
+    if os.environ.get("PPROF_UNIT"):
+        cmd.append("-unit=" + os.environ["PPROF_UNIT"])
     if len(sys.argv) == 4:
         cmd.append("-tagfocus=" + sys.argv[3])
     run = subprocess.run(cmd + [path], capture_output=True, text=True)
@@ -32,7 +36,7 @@ def main():
         if head:
             section = head.group(1)
             continue
-        row = re.match(r"^\s*(\d+)(?:\.\d+)? \(\s*[0-9.]+%\): (.*)$", line)
+        row = re.match(r"^\s*(\d+)(?:\.\d+)?[a-z]* \(\s*[0-9.]+%\): (.*)$", line)
         if row and section == key:
             counts.append((int(row.group(1)), row.group(2)))
     for n, value in sorted(counts, key=lambda c: (-c[0], c[1])):

@@ -326,7 +326,6 @@ fi
 # restart sends what the last run left, and the spool drains once the receiver is up ----
 SST="$TMP/spool_store"
 SPOOL="$SST/spool"
-BOUND=49152
 SPORT=$(freeport)
 SMPORT=$(freeport)
 SRECV="$TMP/recv_spool"
@@ -334,13 +333,31 @@ SRECV="$TMP/recv_spool"
 spooled() { ls "$SPOOL" 2>/dev/null | grep -E '^[0-9]{19}-[0-9]{19}\.pb\.gz$' | sort; }
 spool_bytes() { (cd "$SPOOL" && spooled | xargs -r stat -c %s | awk '{ s += $1 } END { print s + 0 }'); }
 metric_of() { python3 "$TOP/tests/e2e/promtext.py" "$1" "$2" | awk '{ print $2 }'; }
-"$PROFD" agent --store "$SST" --window 1 -F 499 --push "http://127.0.0.1:$SPORT" \
-	--spool-size 48K --http "127.0.0.1:$SMPORT" 2>"$ART/agent_spool.err" &
-p=$!
-PIDS="$PIDS $p"
-"$WL/split3" 30 >/dev/null &
+"$WL/split3" 60 >/dev/null &
 w=$!
 PIDS="$PIDS $w"
+# The bound is three windows of this run's size (a window's size depends on its stacks, so on
+# the machine and the unwinder): measured first, with an unbounded spool and the receiver down,
+# over the first 4 windows spooled (at most 30 s).
+"$PROFD" agent --store "$TMP/spool_measure" --window 1 -F 499 --push "http://127.0.0.1:$SPORT" \
+	2>"$ART/agent_spool_measure.err" &
+p=$!
+PIDS="$PIDS $p"
+i=0
+while [ $i -lt 30 ] && [ "$(SPOOL="$TMP/spool_measure/spool" spooled | wc -l)" -lt 4 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+kill -TERM "$p"
+wait "$p"
+WINDOW=$(SPOOL="$TMP/spool_measure/spool"; cd "$SPOOL" 2>/dev/null && spooled | xargs -r stat -c %s |
+	sort -n | tail -n 1)
+BOUND=$((3 * ${WINDOW:-16384}))
+echo "push: spooled windows up to $WINDOW bytes: spool bound $BOUND"
+"$PROFD" agent --store "$SST" --window 1 -F 499 --push "http://127.0.0.1:$SPORT" \
+	--spool-size "$BOUND" --http "127.0.0.1:$SMPORT" 2>"$ART/agent_spool.err" &
+p=$!
+PIDS="$PIDS $p"
 # Window sizes vary with what else runs: go on until the bound has made the spool drop some
 # (at least 8 s, at most 30).
 most=0

@@ -158,6 +158,34 @@ else
 		fail fleet.cgroup_filter "cgroups: $(tr '\n' ' ' <"$ART/only_a.cgroups"); comms: $(tr '\n' ' ' <"$ART/only_a.comms")"
 	fi
 fi
+# Off CPU too: a sleeper in each cgroup, asleep before sampling starts, so only the start-up scan
+# of waiting threads can count it; --cgroup keeps a.service's, labelled, for the whole run.
+in_cgroup "$P/a.service" sleep 30 >/dev/null &
+PIDS="$PIDS $!"
+in_cgroup "$P/b.service" sleep 30 >/dev/null &
+PIDS="$PIDS $!"
+i=0
+while [ $i -lt 100 ] && [ "$(cat "$P/a.service/cgroup.procs" "$P/b.service/cgroup.procs" | wc -l)" -lt 4 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+"$PROFD" --off-cpu --cgroup "$CGMNT$REL/a.service" -d 3 -o "$ART/off_a.pb.gz" 2>"$ART/off_a.err"
+rc=$?
+if [ "$rc" != 0 ] || [ ! -s "$ART/off_a.pb.gz" ]; then
+	fail fleet.off_cpu_cgroup "exit $rc: $(tail -2 "$ART/off_a.err" | tr '\n' ' ')"
+elif ! have_go; then
+	skip fleet.off_cpu_cgroup "go is not installed"
+else
+	PPROF_SAMPLE_INDEX=off_cpu PPROF_UNIT=ms python3 "$TAGS" "$ART/off_a.pb.gz" cgroup >"$ART/off_a.cgroups" 2>&1
+	PPROF_SAMPLE_INDEX=off_cpu PPROF_UNIT=ms python3 "$TAGS" "$ART/off_a.pb.gz" comm >"$ART/off_a.comms" 2>&1
+	# The sleeper waited the whole 3 s: at least 2 s of it, whatever the load.
+	if [ "$(awk '{ print $2 }' "$ART/off_a.cgroups")" = "$REL/a.service" ] &&
+		[ "$(awk '$2 == "sleep" { print $1 }' "$ART/off_a.comms")" -ge 2000 ] 2>/dev/null; then
+		pass fleet.off_cpu_cgroup
+	else
+		fail fleet.off_cpu_cgroup "cgroups (ms): $(tr '\n' ' ' <"$ART/off_a.cgroups"); comms: $(tr '\n' ' ' <"$ART/off_a.comms")"
+	fi
+fi
 "$PROFD" --cgroup /no/such/cgroup -d 1 -o "$TMP/x.folded" 2>"$ART/nocgroup.err"
 rc=$?
 if [ "$rc" = 1 ] && [ "$(wc -l <"$ART/nocgroup.err")" = 1 ] && grep -q "^profd: --cgroup /no/such/cgroup: No such file or directory" "$ART/nocgroup.err"; then
