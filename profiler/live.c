@@ -123,7 +123,7 @@ void prof_live__free(struct prof_live *l)
 	free(l);
 }
 
-/* ---- targets: (pid, comm, cgroup) -> samples ---- */
+/* ---- targets: (pid, comm, cgroup) -> samples and time off CPU ---- */
 
 /* The index + 1 of the cgroup d names, added on first sight; 0 for none. */
 static int find_cgroup(struct prof_live *l, const struct fmt_cgroup_desc *d, uint32_t *id)

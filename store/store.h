@@ -82,9 +82,6 @@ void store_history__span(const struct store_history *h, struct store_history_spa
 
 #define STORE_PUSH_SPOOL_DIR "spool" /* inside the agent's history folder */
 #define STORE_PUSH_SPOOL_BYTES (64ull << 20)
-/* Pyroscope application names, one per profile type: each is a series of its own. */
-#define STORE_PUSH_APP_CPU "profd.cpu"
-#define STORE_PUSH_APP_OFF_CPU "profd.off_cpu"
 
 struct store_push_opts {
 	/* "http[s]://[USER:PASSWORD@]HOST[:PORT][/PATH]"; /ingest is appended to PATH */

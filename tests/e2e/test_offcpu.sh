@@ -287,22 +287,30 @@ if printf '%s\n' "$metrics" | awk '$1 == "profd_off_cpu_waits_total" && $2 > 0 {
 else
 	fail offcpu.agent.metrics "no profd_off_cpu_waits_total above 0 in /metrics"
 fi
-# Pushed as a series of its own: names, and bodies go tool pprof reads as off_cpu.
+# Pushed from a queue of their own, named like the CPU windows by their service (Pyroscope
+# appends the profile type it reads in the body): one body per window of each kind, which go tool
+# pprof reads as off_cpu or CPU samples.
 kill "$recv" 2>/dev/null
 host=$(hostname)
-npush=$(grep -c " profd\.off_cpu{hostname=$host}" "$RECV/index.txt" 2>/dev/null)
-ncpush=$(grep -c " profd\.cpu{hostname=$host}" "$RECV/index.txt" 2>/dev/null)
-if [ "${npush:-0}" = "$noff" ] && [ "${ncpush:-0}" = "$ncpu" ] && [ ! -s "$RECV/errors.txt" ]; then
+nnamed=$(awk -v h="$host" '$2 ~ "^[A-Za-z0-9_./-]+\\{hostname=" h "[,}]" && $2 !~ /^profd\./' "$RECV/index.txt" 2>/dev/null | wc -l)
+nbodies=$(wc -l <"$RECV/index.txt" 2>/dev/null)
+if [ "${nbodies:-0}" = $((noff + ncpu)) ] && [ "$nnamed" = "$nbodies" ] && [ ! -s "$RECV/errors.txt" ]; then
 	pass offcpu.agent.pushed
 else
-	fail offcpu.agent.pushed "$npush off-CPU and $ncpush CPU windows pushed for $noff and $ncpu stored"
+	fail offcpu.agent.pushed "${nbodies:-0} bodies ($nnamed named by a service) pushed for $noff off-CPU and $ncpu CPU windows stored"
 fi
 if command -v go >/dev/null 2>&1; then
-	f=$(awk '$2 ~ /^profd\.off_cpu/ { print $1; exit }' "$RECV/index.txt")
-	if [ -n "$f" ] && go tool pprof -raw "$RECV/$f.pb.gz" 2>&1 | grep -A1 '^Samples:' | grep -q 'off_cpu/nanoseconds'; then
+	npush=0 ncpush=0
+	for f in $(awk '{ print $1 }' "$RECV/index.txt"); do
+		case $(go tool pprof -raw "$RECV/$f.pb.gz" 2>&1 | grep -A1 '^Samples:' | tail -n 1) in
+		*off_cpu/nanoseconds*) npush=$((npush + 1)) ;;
+		*samples/count*) ncpush=$((ncpush + 1)) ;;
+		esac
+	done
+	if [ "$npush" = "$noff" ] && [ "$ncpush" = "$ncpu" ]; then
 		pass offcpu.agent.pushed_type
 	else
-		fail offcpu.agent.pushed_type "window '$f' is not an off_cpu/nanoseconds pprof"
+		fail offcpu.agent.pushed_type "$npush off_cpu/nanoseconds and $ncpush samples/count bodies for $noff and $ncpu windows"
 	fi
 else
 	skip offcpu.agent.pushed_type "go not installed (make deps)"
