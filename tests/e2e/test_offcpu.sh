@@ -288,32 +288,33 @@ else
 	fail offcpu.agent.metrics "no profd_off_cpu_waits_total above 0 in /metrics"
 fi
 # Pushed from a queue of their own, named like the CPU windows by their service (Pyroscope
-# appends the profile type it reads in the body): one body per window of each kind, which go tool
-# pprof reads as off_cpu or CPU samples.
+# appends the profile type it reads in the body; a window may be split into several services):
+# every body named by a service, and the windows of each kind, by their start, are those stored,
+# each body read by go tool pprof as off_cpu or CPU samples.
 kill "$recv" 2>/dev/null
 host=$(hostname)
-nnamed=$(awk -v h="$host" '$2 ~ "^[A-Za-z0-9_./-]+\\{hostname=" h "[,}]" && $2 !~ /^profd\./' "$RECV/index.txt" 2>/dev/null | wc -l)
 nbodies=$(wc -l <"$RECV/index.txt" 2>/dev/null)
-if [ "${nbodies:-0}" = $((noff + ncpu)) ] && [ "$nnamed" = "$nbodies" ] && [ ! -s "$RECV/errors.txt" ]; then
-	pass offcpu.agent.pushed
-else
-	fail offcpu.agent.pushed "${nbodies:-0} bodies ($nnamed named by a service) pushed for $noff off-CPU and $ncpu CPU windows stored"
-fi
+nnamed=$(awk -v h="$host" '$2 ~ "^[A-Za-z0-9_./-]+\\{hostname=" h "[,}]" && $2 !~ /^profd\./' "$RECV/index.txt" 2>/dev/null | wc -l)
 if command -v go >/dev/null 2>&1; then
-	npush=0 ncpush=0
-	for f in $(awk '{ print $1 }' "$RECV/index.txt"); do
+	: >"$TMP/pushed_kinds"
+	while read -r f name from rest; do
 		case $(go tool pprof -raw "$RECV/$f.pb.gz" 2>&1 | grep -A1 '^Samples:' | tail -n 1) in
-		*off_cpu/nanoseconds*) npush=$((npush + 1)) ;;
-		*samples/count*) ncpush=$((ncpush + 1)) ;;
-		esac
-	done
-	if [ "$npush" = "$noff" ] && [ "$ncpush" = "$ncpu" ]; then
-		pass offcpu.agent.pushed_type
+		*off_cpu/nanoseconds*) echo "off $from" ;;
+		*samples/count*) echo "cpu $from" ;;
+		*) echo "unreadable $f" ;;
+		esac >>"$TMP/pushed_kinds"
+	done <"$RECV/index.txt"
+	npush=$(sort -u "$TMP/pushed_kinds" | grep -c '^off ')
+	ncpush=$(sort -u "$TMP/pushed_kinds" | grep -c '^cpu ')
+	if [ "${nbodies:-0}" -ge $((noff + ncpu)) ] && [ "$nnamed" = "$nbodies" ] &&
+		[ "$npush" = "$noff" ] && [ "$ncpush" = "$ncpu" ] && ! grep -q '^unreadable' "$TMP/pushed_kinds" &&
+		[ ! -s "$RECV/errors.txt" ]; then
+		pass offcpu.agent.pushed
 	else
-		fail offcpu.agent.pushed_type "$npush off_cpu/nanoseconds and $ncpush samples/count bodies for $noff and $ncpu windows"
+		fail offcpu.agent.pushed "${nbodies:-0} bodies ($nnamed named by a service): $npush off_cpu and $ncpush CPU windows for $noff and $ncpu stored; $(grep -c '^unreadable' "$TMP/pushed_kinds") unreadable"
 	fi
 else
-	skip offcpu.agent.pushed_type "go not installed (make deps)"
+	skip offcpu.agent.pushed "go not installed (make deps)"
 fi
 
 # --- whole user stacks through code without frame pointers: the in-kernel CFI walker -----------
