@@ -33,11 +33,12 @@ LDLIBS     = -lbpf -lelf -ldw -lunwind-ptrace -lunwind-generic -lunwind -lzstd -
              -ldl -lpthread -lm $(LIBIBERTY)
 
 # Libraries in dependency order: each may use only those after it.
-LIBS      := profiler_lib $(if $(wildcard web/*.c),web) store formats symbolizer common
+LIBS      := profiler_lib $(if $(wildcard web/*.c),web) store formats symbolizer cgroup common
 common_SRC      := $(wildcard common/*.c)
 formats_SRC     := $(wildcard formats/*.c)
 store_SRC       := $(wildcard store/*.c)
 symbolizer_SRC  := $(wildcard symbolizer/*.c)
+cgroup_SRC      := $(wildcard cgroup/*.c)
 web_SRC         := $(wildcard web/*.c) $(BUILD)/web/assets.c
 profiler_lib_SRC:= $(filter-out profiler/main.c,$(wildcard profiler/*.c))
 
@@ -46,6 +47,7 @@ common_OBJ      := $(call obj,$(common_SRC))
 formats_OBJ     := $(call obj,$(formats_SRC))
 store_OBJ       := $(call obj,$(store_SRC))
 symbolizer_OBJ  := $(call obj,$(symbolizer_SRC))
+cgroup_OBJ      := $(call obj,$(cgroup_SRC))
 web_OBJ         := $(call obj,$(web_SRC))
 profiler_lib_OBJ:= $(call obj,$(profiler_lib_SRC))
 
@@ -72,6 +74,7 @@ $(BUILD)/libcommon.a: $(common_OBJ)
 $(BUILD)/libformats.a: $(formats_OBJ)
 $(BUILD)/libstore.a: $(store_OBJ)
 $(BUILD)/libsymbolizer.a: $(symbolizer_OBJ)
+$(BUILD)/libcgroup.a: $(cgroup_OBJ)
 $(BUILD)/libweb.a: $(web_OBJ)
 $(BUILD)/libprofiler_lib.a: $(profiler_lib_OBJ)
 

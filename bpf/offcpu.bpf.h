@@ -45,6 +45,7 @@ struct profd_wait {
 	__s32 user_err, kernel_err;	/* as in profd_sample_key */
 	__u32 buf;
 	__u32 pad;
+	__u64 cgroup;		   /* cgroup v2 id of the thread when it blocked */
 	char comm[PROFD_COMM_LEN]; /* the thread's name when it blocked */
 };
 
@@ -82,6 +83,24 @@ static __always_inline bool followed(struct task_struct *task)
 	if (filter_pids && !bpf_map_lookup_elem(&targets, &pid))
 		return false;
 	return !filter_tids || bpf_map_lookup_elem(&threads, &tid);
+}
+
+#define CGROUP_LEVELS_MAX 32
+
+/* A task's cgroup v2: its id, and whether it is filter_cgroup_id or below it (--cgroup). */
+static __always_inline __u64 task_cgroup(struct task_struct *task, bool *in_filter)
+{
+	struct cgroup *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp), *up;
+	int level = BPF_CORE_READ(cg, level);
+
+	*in_filter = !filter_cgroup;
+	for (int i = 0; i < CGROUP_LEVELS_MAX && !*in_filter; i++) {
+		if (i > level)
+			break;
+		up = BPF_CORE_READ(cg, ancestors[i]);
+		*in_filter = BPF_CORE_READ(up, kn, id) == filter_cgroup_id;
+	}
+	return BPF_CORE_READ(cg, kn, id);
 }
 
 /* Adds ns of waiting to the buffer's off-CPU counts under key. */
@@ -122,6 +141,7 @@ static __always_inline void wait_key(struct profd_wait *w, struct task_struct *t
 	key->kernel_stack = w->kernel_stack;
 	key->user_err = w->user_err;
 	key->kernel_err = w->kernel_err;
+	key->cgroup = w->cgroup;
 	__builtin_memcpy(key->comm, w->comm, sizeof(key->comm));
 }
 
@@ -176,6 +196,8 @@ static __always_inline void begin_wait(void *ctx, struct task_struct *prev, __u3
 	}
 	w->start = 0;
 	announce(prev->tgid);
+	w->cgroup = bpf_get_current_cgroup_id(); /* prev is still the current task */
+	announce_cgroup(prev->tgid, w->cgroup);
 	w->kernel_err = -ENOENT;
 	w->kernel_stack = kernel_stacks ? take_stack(ctx, buf, 0, &w->kernel_err) : 0;
 	w->user_stack = take_user_stack(ctx, prev, prev->tgid, buf, &w->user_err);
@@ -228,7 +250,8 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	__sync_fetch_and_add(seq, 1);
 	buf = active_buf & 1;
 	now = bpf_ktime_get_ns();
-	if (!preempt && (prev_state & WAIT_STATES) && followed(prev))
+	if (!preempt && (prev_state & WAIT_STATES) && followed(prev) &&
+	    (!filter_cgroup || bpf_current_task_under_cgroup(&cgroup_filter, 0) == 1))
 		begin_wait(ctx, prev, buf, now);
 	end_wait(next, buf, now);
 	__sync_fetch_and_add(seq, 1);
@@ -353,8 +376,14 @@ int on_waiting(struct bpf_iter__task *ctx)
 	struct task_struct *task = ctx->task;
 	__u32 buf = active_buf & 1;
 	struct profd_wait *w;
+	bool in_filter;
+	__u64 cgroup;
 
 	if (!task || !waiting(task) || !followed(task))
+		return 0;
+	/* Not announced (the event would name profd's cgroup): resolved when first drained. */
+	cgroup = task_cgroup(task, &in_filter);
+	if (!in_filter)
 		return 0;
 	w = bpf_task_storage_get(&waits, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!w) {
@@ -371,6 +400,7 @@ int on_waiting(struct bpf_iter__task *ctx)
 	if (!(task->flags & PF_KTHREAD))
 		w->user_stack = take_task_stack(task, buf, true, &w->user_err);
 	bpf_probe_read_kernel_str(w->comm, sizeof(w->comm), task->comm);
+	w->cgroup = cgroup;
 	w->buf = buf;
 	w->from = begin_ns;
 	w->start = begin_ns;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * CPU sampling: runs on every perf event (cpu-clock or cycles) on every CPU, aggregates
- * (process, thread, comm, user stack, kernel stack) counts in the kernel, and tells user space
- * about processes it must snapshot before they are gone.
+ * (process, thread, comm, user stack, kernel stack, cgroup) counts in the kernel, and tells user
+ * space about processes it must snapshot and cgroups it must resolve before they are gone.
  *
  * User stacks are walked here with tables compiled from the mapped files' CFI (--unwind cfi,
  * unwind.bpf.h; mappings.bpf.h keeps the processes' mappings), or follow frame pointers
@@ -32,6 +32,9 @@ const volatile bool filter_pids = false;  /* sample only processes in targets */
 const volatile bool filter_tids = false;  /* of those, only the threads in threads (-t) */
 const volatile bool kernel_stacks = true; /* take kernel stacks */
 const volatile bool include_idle = false; /* sample the idle task (pid 0) */
+const volatile bool filter_cgroup = false; /* sample only tasks under cgroup_filter's cgroup */
+/* Its id, for tasks that are not the current one (off-CPU threads found waiting at the start). */
+const volatile __u64 filter_cgroup_id = 0;
 /* Bytes of PCs to take per stack: 8 * max_stack, matching the stacks maps' value size. */
 const volatile __u32 stack_bytes = PROFD_DEFAULT_MAX_STACK * sizeof(__u64);
 const volatile __u32 unwind = PROFD_UNWIND_FP; /* enum profd_unwind */
@@ -64,6 +67,25 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } threads SEC(".maps");
+
+/* --cgroup: index 0 holds the cgroup v2 whose tasks, and its descendants', are sampled. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_filter SEC(".maps");
+
+/*
+ * cgroups already announced to user space: key cgroup id, value unused. User space deletes those
+ * unused for a while. Sized by user space.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} cgroups SEC(".maps");
 
 /*
  * Processes already announced to user space: key pid, value unused; an entry goes at exit. Sized by
@@ -148,6 +170,7 @@ static __always_inline void send_event(__u32 type, __u32 pid, __u32 ppid)
 	e->pid = pid;
 	e->ppid = ppid;
 	e->pad = 0;
+	e->cgroup = bpf_get_current_cgroup_id();
 	/* Every event runs in a task of the process; the leader's name is the process's name. */
 	task = bpf_get_current_task_btf();
 	if (bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->group_leader->comm) < 0)
@@ -310,6 +333,19 @@ static __always_inline void announce(__u32 pid)
 		count(PROFD_CNT_SEEN_FULL);
 }
 
+/* A cgroup's first sample: user space resolves its id to a path while the cgroup exists. */
+static __always_inline void announce_cgroup(__u32 pid, __u64 cgroup)
+{
+	__u8 one = 1;
+
+	if (bpf_map_lookup_elem(&cgroups, &cgroup))
+		return;
+	if (bpf_map_update_elem(&cgroups, &cgroup, &one, BPF_NOEXIST) == 0)
+		send_event(PROFD_EV_NEW_CGROUP, pid, 0);
+	else if (!bpf_map_lookup_elem(&cgroups, &cgroup))
+		count(PROFD_CNT_CGROUPS_FULL);
+}
+
 /*
  * The current task's user stack as --unwind asks: walked with the CFI tables, or by frame
  * pointers (with --unwind copy too: the copies are on_sample's alone). The sampler and the
@@ -358,7 +394,7 @@ static __always_inline __u32 copy_stack(struct profd_stack_event *e, __u64 sp)
 }
 
 static __always_inline void send_stack(void *ctx, struct task_struct *task, __u32 pid, __u32 tid,
-				       __u32 buf)
+				       __u32 buf, __u64 cgroup)
 {
 	__u64 size = sizeof(struct profd_stack_event) + (__u64)stack_pages * PROFD_STACK_PAGE;
 	struct profd_stack_event *e;
@@ -387,6 +423,7 @@ static __always_inline void send_stack(void *ctx, struct task_struct *task, __u3
 	e->pad = 0;
 	e->kernel_stack = kernel_stack;
 	e->kernel_err = kernel_err;
+	e->cgroup = cgroup;
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
 	/* The registers saved at the last entry from user mode, whether the sample hit user or
 	 * kernel code. */
@@ -422,7 +459,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, buf;
 	struct profd_sample_key key = {};
 	struct task_struct *task;
-	__u64 *seq;
+	__u64 *seq, cgroup;
 
 	if (stopped)
 		return 0;
@@ -434,9 +471,13 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	if (filter_tids && !bpf_map_lookup_elem(&threads, &tid))
 		return 0;
+	if (filter_cgroup && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
+		return 0;
 	/* Before the sample: in the shared ring, the process event then precedes its stack copies. */
 	if (pid)
 		announce(pid);
+	cgroup = bpf_get_current_cgroup_id();
+	announce_cgroup(pid, cgroup);
 
 	seq = bpf_map_lookup_elem(&drain_seq, &zero);
 	if (!seq)
@@ -447,10 +488,11 @@ int on_sample(struct bpf_perf_event_data *ctx)
 
 	task = bpf_get_current_task_btf();
 	if (copies_stack(task)) {
-		send_stack(ctx, task, pid, tid, buf);
+		send_stack(ctx, task, pid, tid, buf, cgroup);
 	} else {
 		key.pid = pid;
 		key.tid = tid;
+		key.cgroup = cgroup;
 		if (kernel_stacks)
 			key.kernel_stack = take_stack(ctx, buf, 0, &key.kernel_err);
 		else

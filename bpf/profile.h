@@ -10,7 +10,7 @@
 /* The kernel's default kernel.perf_event_max_stack; the stack maps are built for this depth. */
 #define PROFD_DEFAULT_MAX_STACK 127
 
-/* Key of the counts maps: one entry per unique (process, thread, name, stacks). */
+/* Key of the counts maps: one entry per unique (process, thread, name, stacks, cgroup). */
 struct profd_sample_key {
 	__u32 pid; /* thread group id */
 	__u32 tid;
@@ -20,6 +20,7 @@ struct profd_sample_key {
 			     * in-kernel walk's stack may be cut short or wrong (PROFD_WALK_*) */
 	__s32 kernel_err;   /* likewise */
 	char comm[PROFD_COMM_LEN];
+	__u64 cgroup; /* cgroup v2 id of the sampled task */
 };
 
 /*
@@ -50,6 +51,7 @@ enum profd_counter {
 	PROFD_CNT_STACK_COPIES,	     /* samples sent to user space with a copy of the user stack */
 	PROFD_CNT_RINGBUF_FULL,	     /* samples dropped: no room for the stack copy in the ring buffer
 				      * (user space adds those it dropped for falling behind) */
+	PROFD_CNT_CGROUPS_FULL,	     /* new cgroup not announced: cgroups map full (resolved late) */
 	/* Off-CPU time (--off-cpu): every wait that ends or is cut is one of these. */
 	PROFD_CNT_OFFCPU_WAITS,	     /* waits counted, or parts of them cut at a drain */
 	PROFD_CNT_OFFCPU_SHORT,	     /* waits shorter than --min-block, left out */
@@ -84,6 +86,7 @@ enum profd_event_type {
 	PROFD_EV_EXIT,		  /* a sampled or targeted process exited */
 	PROFD_EV_FORK,		  /* a targeted process forked a new process (now targeted too) */
 	PROFD_EV_STACK,		  /* a sample with a copy of the user stack (struct profd_stack_event) */
+	PROFD_EV_NEW_CGROUP,	  /* first sample in a cgroup: resolve its id before it can go */
 	PROFD_EV_MMAP,		  /* code of a file without a table was mapped (profd_mmap_event) */
 	PROFD_EV_RESCAN,	  /* a process's mappings could not be read in the kernel: scan later */
 	PROFD_EV_MAPS,		  /* a process's code mappings changed (struct profd_proc_maps) */
@@ -96,6 +99,7 @@ struct profd_event {
 	__u32 pad;
 	/* The process's name: read here because /proc/PID is gone by the time an exit is read. */
 	char comm[PROFD_COMM_LEN];
+	__u64 cgroup; /* cgroup v2 id of the task the event ran in */
 };
 
 /* ---- --unwind copy: samples that carry a copy of the user stack ---- */
@@ -137,6 +141,7 @@ struct profd_stack_event {
 	__u32 stack_len;
 	__u32 flags; /* PROFD_STACK_* */
 	__u32 pad;
+	__u64 cgroup; /* as in profd_sample_key */
 	__u64 regs[PROFD_REG_MAX];
 	char comm[PROFD_COMM_LEN];
 	__u8 stack[];

@@ -53,9 +53,19 @@ _profd()
 	done
 
 	case $prev in
-	-o | --output)
+	-o | --output | --push-ca | --push-auth-file)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	--cgroup)
+		# Paths relative to the cgroup v2 root, as the samples' cgroup label shows them.
+		local root
+		root=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "-") {
+			if ($(i + 1) == "cgroup2") print $5; break } }' /proc/self/mountinfo 2>/dev/null | head -1)
+		[[ -n $root ]] || return
+		compopt -o nospace 2>/dev/null
+		COMPREPLY=($(cd "$root" && compgen -d -- "${cur#/}" | sed 's|^|/|; s|$|/|'))
 		return
 		;;
 	--store)
@@ -81,7 +91,7 @@ _profd()
 		;;
 	-F | --freq | -d | --duration | --max-stack | --stack-size | --min-block | --debuginfod | --http | \
 		--http-host | --window | --retention-age | --retention-size | --push | --labels | \
-		--spool-size | --unwind-memory | --from | --to)
+		--spool-size | --unwind-memory | --from | --to | --push-header)
 		return # a value only the user knows
 		;;
 	esac

@@ -8,8 +8,8 @@
  * Strings are interned (id 0 is ""). Mappings, functions and locations are deduplicated and
  * numbered from 1, so an id is also a valid pprof id and 0 means "none". A location holds one
  * or more lines, innermost first: all but the last are inline frames. A sample is a stack of
- * location ids, leaf first (pprof order), with labels pid/tid/comm and a count; adding the same
- * stack with the same labels again adds to its count.
+ * location ids, leaf first (pprof order), with labels pid/tid/comm, the cgroup it ran in and a
+ * count; adding the same stack with the same labels again adds to its count.
  *
  * The arrays are public for reading. Change a profile only through the functions below.
  */
@@ -50,11 +50,20 @@ struct fmt_location {
 	uint32_t nlines;     /* >= 1; innermost first */
 };
 
+/* The cgroup v2 a sample ran in and what its path names: string ids, 0 when unknown. */
+struct fmt_cgroup {
+	uint32_t path; /* relative to the v2 root: "/system.slice/nginx.service" */
+	uint32_t container_id;
+	uint32_t systemd_unit;
+	uint32_t pod_uid;
+};
+
 struct fmt_sample {
 	size_t first_loc; /* index into fmt_profile.stack_locs */
 	uint32_t nlocs;	  /* leaf first */
 	uint32_t pid, tid;
-	uint32_t comm; /* string id */
+	uint32_t comm;	 /* string id */
+	uint32_t cgroup; /* fmt_cgroup id, 0 when unknown */
 	int64_t count;
 };
 
@@ -104,6 +113,8 @@ struct fmt_profile {
 	size_t nstack_locs;
 	struct fmt_sample *samples;
 	size_t nsamples;
+	struct fmt_cgroup *cgroups; /* id i is cgroups[i - 1] */
+	uint32_t ncgroups;
 
 	enum fmt_type type;
 	int64_t period_ns;   /* CPU: 1e9 / frequency; time profiles: FMT_US_NS */
@@ -132,9 +143,15 @@ struct fmt_frame_desc {
 	int64_t start_line;
 };
 
+struct fmt_cgroup_desc {
+	const char *path; /* NULL or "": unknown, and the rest is ignored */
+	const char *container_id, *systemd_unit, *pod_uid;
+};
+
 struct fmt_sample_desc {
 	uint32_t pid, tid;
 	const char *comm;
+	const struct fmt_cgroup_desc *cgroup; /* NULL: unknown */
 };
 
 /* A new, empty profile. Returns NULL with errno set on failure. Free with fmt_profile__free(). */
@@ -166,8 +183,12 @@ int fmt_profile__add_sample(struct fmt_profile *p, const uint32_t *locs, size_t 
 
 /* Which samples a merge or a writer takes; zero values take everything. */
 struct fmt_filter {
-	uint32_t pid;	  /* 0: any */
-	const char *comm; /* NULL: any */
+	uint32_t pid;	    /* 0: any */
+	const char *comm;   /* NULL: any */
+	const char *cgroup; /* this cgroup path and those below it; NULL: any */
+	/* NULL: any; else also what this says, with ctx. */
+	bool (*match)(const struct fmt_profile *p, const struct fmt_sample *s, void *ctx);
+	void *ctx;
 };
 
 bool fmt_filter__match(const struct fmt_filter *f, const struct fmt_profile *p,
@@ -202,6 +223,20 @@ static inline const struct fmt_function *fmt_profile__function(const struct fmt_
 {
 	return &p->functions[id - 1];
 }
+
+/* The cgroup of a sample, or NULL when unknown. */
+static inline const struct fmt_cgroup *fmt_profile__cgroup(const struct fmt_profile *p,
+							     const struct fmt_sample *s)
+{
+	return s->cgroup ? &p->cgroups[s->cgroup - 1] : NULL;
+}
+
+/* Whether cgroup path is under (or is) the cgroup prefix: "/a/b" is under "/a" and "/". */
+bool fmt_cgroup_under(const char *path, const char *prefix);
+
+/* The strings of a sample's cgroup, filled into d (valid while p is): d, or NULL if unknown. */
+const struct fmt_cgroup_desc *fmt_cgroup_desc_of(const struct fmt_profile *p,
+						 const struct fmt_sample *s, struct fmt_cgroup_desc *d);
 
 static inline const struct fmt_mapping *fmt_profile__mapping(const struct fmt_profile *p,
 							       uint32_t id)
@@ -349,8 +384,9 @@ int fmt_folded_read(struct fmt_profile *p, FILE *in, struct fmt_error *err);
  * (count * period_ns); period type cpu/nanoseconds; one Mapping per mapped file with its
  * build-id; Locations with normalized addresses and one Line per frame, innermost first;
  * Functions with the short name (fmt_short_name()) and the whole name as system_name;
- * labels pid and tid (numbers, when the profile has them) and comm (string); one comment per
- * kind of loss, "loss: NAME=N: why". Same profile, same bytes (no time or name in the gzip
+ * labels pid and tid (numbers, when the profile has them), comm, and where known cgroup,
+ * container_id, systemd_unit and pod_uid (strings); one comment per kind of loss,
+ * "loss: NAME=N: why". Same profile, same bytes (no time or name in the gzip
  * header).
  */
 struct fmt_pprof_opts {
@@ -369,8 +405,9 @@ int fmt_pprof_write(const struct fmt_profile *p, FILE *out, const struct fmt_ppr
  * Adds the samples of a pprof profile, gzip-compressed or raw, to p. The value taken is that of
  * sample type samples/count if there is one, else the first; pid and tid come from numeric
  * labels, comm from a string label "comm" or else the base name of the root frame's mapping
- * ("pprof" without one). A function whose system_name shortens to its name (as profd writes
- * them) keeps the whole name. Samples whose value is 0 or negative are left out. Every id and
+ * ("pprof" without one), the cgroup from the string labels the writer writes. A function whose
+ * system_name shortens to its name (as profd writes them) keeps the whole name. Samples whose
+ * value is 0 or negative are left out. Every id and
  * string index is checked. Returns 0, or -EINVAL with err filled for bad input, or -errno.
  */
 int fmt_pprof_read(struct fmt_profile *p, FILE *in, struct fmt_error *err);

@@ -769,8 +769,21 @@ static const char *root_file(struct reader *r, size_t nlocs)
 	return *base ? base : "pprof";
 }
 
+/* The string labels the writer gives a sample's cgroup. */
+static void cgroup_label(struct fmt_cgroup_desc *cg, const char *k, const char *v)
+{
+	if (!strcmp(k, "cgroup"))
+		cg->path = v;
+	else if (!strcmp(k, "container_id"))
+		cg->container_id = v;
+	else if (!strcmp(k, "systemd_unit"))
+		cg->systemd_unit = v;
+	else if (!strcmp(k, "pod_uid"))
+		cg->pod_uid = v;
+}
+
 static int read_label(struct reader *r, const struct pb_field *f, size_t n,
-		      struct fmt_sample_desc *d)
+		      struct fmt_sample_desc *d, struct fmt_cgroup_desc *cg)
 {
 	uint32_t key = 0, sval = 0;
 	struct pb_reader m;
@@ -799,6 +812,8 @@ static int read_label(struct reader *r, const struct pb_field *f, size_t n,
 	k = str(r, key);
 	if (!strcmp(k, "comm") && sval) {
 		d->comm = str(r, sval);
+	} else if (sval) {
+		cgroup_label(cg, k, str(r, sval));
 	} else if ((!strcmp(k, "pid") || !strcmp(k, "tid")) && !sval) {
 		if (num < 0 || num > UINT32_MAX)
 			return bad(r, "sample %zu: %s %" PRId64 " out of range", n, k, num);
@@ -812,7 +827,8 @@ static int read_label(struct reader *r, const struct pb_field *f, size_t n,
 
 static int read_sample(struct reader *r, const struct pb_field *f, size_t n)
 {
-	struct fmt_sample_desc d = {0};
+	struct fmt_cgroup_desc cg = {0};
+	struct fmt_sample_desc d = {.cgroup = &cg};
 	size_t nlocs = 0, nvalues = 0;
 	int64_t count = 0;
 	struct pb_reader m;
@@ -825,7 +841,7 @@ static int read_sample(struct reader *r, const struct pb_field *f, size_t n)
 		uint64_t v;
 
 		if (g.number == SAMPLE_LABEL && g.wire == PB_LEN) {
-			ret = read_label(r, &g, n, &d);
+			ret = read_label(r, &g, n, &d, &cg);
 			if (ret)
 				return ret;
 			continue;

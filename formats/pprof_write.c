@@ -29,11 +29,16 @@ enum {
 	S_PID,
 	S_TID,
 	S_COMM,
+	S_CGROUP,
+	S_CONTAINER_ID,
+	S_SYSTEMD_UNIT,
+	S_POD_UID,
 	S_FIXED,
 };
 
 static const char *const fixed_strings[S_FIXED] = {
 	"", "samples", "count", "cpu", "nanoseconds", "pid", "tid", "comm",
+	"cgroup", "container_id", "systemd_unit", "pod_uid",
 };
 
 /* The sample type of time profiles, whose only value is nanoseconds; Go-style names. */
@@ -148,6 +153,14 @@ static void mark(struct writer *w)
 		if (s->pid || s->tid)
 			w->with_pids = true;
 		mark_string(w, s->comm);
+		if (s->cgroup) {
+			const struct fmt_cgroup *c = fmt_profile__cgroup(p, s);
+
+			mark_string(w, c->path);
+			mark_string(w, c->container_id);
+			mark_string(w, c->systemd_unit);
+			mark_string(w, c->pod_uid);
+		}
 		for (uint32_t j = 0; j < s->nlocs; j++)
 			w->loc_ids[p->stack_locs[s->first_loc + j]] = 1;
 	}
@@ -348,6 +361,31 @@ static void num_label(struct pb_buf *b, uint32_t key, int64_t num)
 	pb_end(b, m);
 }
 
+/* A string label; none for string 0 (""). */
+static void str_label(struct writer *w, uint32_t key, uint32_t str)
+{
+	size_t m;
+
+	if (!str)
+		return;
+	m = pb_begin(&w->buf, SAMPLE_LABEL);
+	pb_uint(&w->buf, LABEL_KEY, key);
+	pb_uint(&w->buf, LABEL_STR, w->str_ids[str]);
+	pb_end(&w->buf, m);
+}
+
+static void cgroup_labels(struct writer *w, const struct fmt_sample *s)
+{
+	const struct fmt_cgroup *c = fmt_profile__cgroup(w->p, s);
+
+	if (!c)
+		return;
+	str_label(w, S_CGROUP, c->path);
+	str_label(w, S_CONTAINER_ID, c->container_id);
+	str_label(w, S_SYSTEMD_UNIT, c->systemd_unit);
+	str_label(w, S_POD_UID, c->pod_uid);
+}
+
 static int64_t times_period(int64_t count, int64_t period)
 {
 	int64_t v;
@@ -382,13 +420,8 @@ static int write_sample(struct writer *w, const struct fmt_sample *s)
 		num_label(b, S_PID, s->pid);
 		num_label(b, S_TID, s->tid);
 	}
-	if (s->comm) {
-		size_t l = pb_begin(b, SAMPLE_LABEL);
-
-		pb_uint(b, LABEL_KEY, S_COMM);
-		pb_uint(b, LABEL_STR, w->str_ids[s->comm]);
-		pb_end(b, l);
-	}
+	str_label(w, S_COMM, s->comm);
+	cgroup_labels(w, s);
 	pb_end(b, m);
 	return flush_buf(w, false);
 }

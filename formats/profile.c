@@ -14,7 +14,7 @@
 #include "formats/formats.h"
 
 struct fmt_profile_index {
-	struct profd_htab strings, mappings, functions, locations, samples; /* hash -> id */
+	struct profd_htab strings, mappings, functions, locations, samples, cgroups; /* hash -> id */
 };
 
 typedef bool (*id_eq_fn)(const struct fmt_profile *p, uint32_t id, const void *key);
@@ -112,12 +112,14 @@ void fmt_profile__free(struct fmt_profile *p)
 	free(p->lines);
 	free(p->stack_locs);
 	free(p->samples);
+	free(p->cgroups);
 	if (p->index) {
 		profd_htab_release(&p->index->strings);
 		profd_htab_release(&p->index->mappings);
 		profd_htab_release(&p->index->functions);
 		profd_htab_release(&p->index->locations);
 		profd_htab_release(&p->index->samples);
+		profd_htab_release(&p->index->cgroups);
 		free(p->index);
 	}
 	free(p);
@@ -355,12 +357,81 @@ int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t 
 	return 0;
 }
 
+/* ---- cgroups ---- */
+
+static uint64_t cgroup_hash(const struct fmt_cgroup *c)
+{
+	uint64_t h = profd_hash_combine(profd_hash_u64(c->path), c->container_id);
+
+	h = profd_hash_combine(h, c->systemd_unit);
+	return profd_hash_combine(h, c->pod_uid);
+}
+
+static bool cgroup_eq(const struct fmt_profile *p, uint32_t id, const void *key)
+{
+	return memcmp(&p->cgroups[id - 1], key, sizeof(struct fmt_cgroup)) == 0;
+}
+
+/* Adds or finds a cgroup; *id 0 for an unknown one. Returns 0 or -ENOMEM. */
+static int add_cgroup(struct fmt_profile *p, const struct fmt_cgroup_desc *d, uint32_t *id)
+{
+	struct profd_htab *t = &p->index->cgroups;
+	struct fmt_cgroup c;
+	uint64_t h;
+	int err;
+
+	*id = 0;
+	if (!d || !d->path || !d->path[0])
+		return 0;
+	err = fmt_profile__intern(p, d->path, &c.path);
+	err = err ?: fmt_profile__intern(p, d->container_id, &c.container_id);
+	err = err ?: fmt_profile__intern(p, d->systemd_unit, &c.systemd_unit);
+	err = err ?: fmt_profile__intern(p, d->pod_uid, &c.pod_uid);
+	if (err)
+		return err;
+	h = cgroup_hash(&c);
+	*id = table_find(p, t, h, cgroup_eq, &c);
+	if (*id)
+		return 0;
+	if (grow(&p->cgroups, sizeof(c), p->ncgroups, 1) || table_reserve(t))
+		return -ENOMEM;
+	p->cgroups[p->ncgroups++] = c;
+	profd_htab_add(t, h, p->ncgroups); /* reserved: cannot fail */
+	*id = p->ncgroups;
+	return 0;
+}
+
+bool fmt_cgroup_under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	while (n && prefix[n - 1] == '/')
+		n--;
+	return !strncmp(path, prefix, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+const struct fmt_cgroup_desc *fmt_cgroup_desc_of(const struct fmt_profile *p,
+						 const struct fmt_sample *s, struct fmt_cgroup_desc *d)
+{
+	const struct fmt_cgroup *c = fmt_profile__cgroup(p, s);
+
+	if (!c)
+		return NULL;
+	*d = (struct fmt_cgroup_desc){
+		.path = fmt_profile__str(p, c->path),
+		.container_id = fmt_profile__str(p, c->container_id),
+		.systemd_unit = fmt_profile__str(p, c->systemd_unit),
+		.pod_uid = fmt_profile__str(p, c->pod_uid),
+	};
+	return d;
+}
+
 /* ---- samples ---- */
 
 struct sample_key {
 	const uint32_t *locs;
 	size_t nlocs;
-	uint32_t pid, tid, comm;
+	uint32_t pid, tid, comm, cgroup;
 };
 
 static uint64_t sample_hash(const struct sample_key *k)
@@ -368,6 +439,7 @@ static uint64_t sample_hash(const struct sample_key *k)
 	uint64_t h = profd_hash_combine(profd_hash_u64(k->pid), k->tid);
 
 	h = profd_hash_combine(h, k->comm);
+	h = profd_hash_combine(h, k->cgroup);
 	return profd_hash_combine(h, profd_hash_bytes(k->locs, k->nlocs * sizeof(*k->locs), 0));
 }
 
@@ -376,7 +448,8 @@ static bool sample_eq(const struct fmt_profile *p, uint32_t id, const void *key)
 	const struct fmt_sample *a = &p->samples[id - 1];
 	const struct sample_key *b = key;
 
-	return a->pid == b->pid && a->tid == b->tid && a->comm == b->comm && a->nlocs == b->nlocs &&
+	return a->pid == b->pid && a->tid == b->tid && a->comm == b->comm &&
+	       a->cgroup == b->cgroup && a->nlocs == b->nlocs &&
 	       memcmp(&p->stack_locs[a->first_loc], b->locs, b->nlocs * sizeof(*b->locs)) == 0;
 }
 
@@ -402,6 +475,7 @@ int fmt_profile__add_sample(struct fmt_profile *p, const uint32_t *locs, size_t 
 			return -EINVAL;
 	}
 	err = fmt_profile__intern(p, labels->comm, &k.comm);
+	err = err ?: add_cgroup(p, labels->cgroup, &k.cgroup);
 	if (err)
 		return err;
 	h = sample_hash(&k);
@@ -423,12 +497,20 @@ int fmt_profile__add_sample(struct fmt_profile *p, const uint32_t *locs, size_t 
 		.pid = k.pid,
 		.tid = k.tid,
 		.comm = k.comm,
+		.cgroup = k.cgroup,
 		.count = count,
 	};
 	p->nstack_locs += nlocs;
 	p->total += count;
 	profd_htab_add(t, h, p->nsamples); /* reserved: cannot fail */
 	return 0;
+}
+
+static bool in_cgroup(const struct fmt_profile *p, const struct fmt_sample *s, const char *prefix)
+{
+	const struct fmt_cgroup *c = fmt_profile__cgroup(p, s);
+
+	return c && fmt_cgroup_under(fmt_profile__str(p, c->path), prefix);
 }
 
 bool fmt_filter__match(const struct fmt_filter *f, const struct fmt_profile *p,
@@ -440,7 +522,9 @@ bool fmt_filter__match(const struct fmt_filter *f, const struct fmt_profile *p,
 		return false;
 	if (f->comm && strcmp(fmt_profile__str(p, s->comm), f->comm) != 0)
 		return false;
-	return true;
+	if (f->cgroup && !in_cgroup(p, s, f->cgroup))
+		return false;
+	return !f->match || f->match(p, s, f->ctx);
 }
 
 /* ---- merge ---- */
@@ -613,10 +697,12 @@ int fmt_profile__merge(struct fmt_profile *dst, const struct fmt_profile *src,
 		goto out;
 	for (size_t i = 0; i < src->nsamples; i++) {
 		const struct fmt_sample *s = &src->samples[i];
+		struct fmt_cgroup_desc cg;
 		struct fmt_sample_desc labels = {
 			.pid = s->pid,
 			.tid = s->tid,
 			.comm = fmt_profile__str(src, s->comm),
+			.cgroup = fmt_cgroup_desc_of(src, s, &cg),
 		};
 		uint32_t n = s->nlocs;
 		int64_t count = s->count;

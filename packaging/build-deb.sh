@@ -12,8 +12,9 @@ bin=$root/usr/bin/profd
 # What dpkg-shlibdeps answers on Debian 12; used only where it is not installed (dpkg-dev).
 STATED_DEPENDS="libbpf1, libc6, libdw1, libelf1, libunwind8, libzstd1, zlib1g"
 # Opened at run time, so dpkg-shlibdeps cannot see them: libmicrohttpd12 serves --http (a
-# dependency: the page is part of profd); libdebuginfod1 fetches debug files when servers are set.
-DLOPEN_DEPENDS="libmicrohttpd12"
+# dependency: the page is part of profd), libcurl3-gnutls sends the agent's --push (a dependency:
+# so is the push); libdebuginfod1 fetches debug files when servers are set.
+DLOPEN_DEPENDS="libmicrohttpd12, libcurl3-gnutls"
 DLOPEN_RECOMMENDS="libdebuginfod1"
 
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$bin"

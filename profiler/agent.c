@@ -32,8 +32,13 @@ struct agent_opts {
 	pid_t *pids;
 	int npids;
 	const char *comm;
+	const char *cgroup;
 	struct prof_http_opts http;
 	const char *push_url;
+	const char *push_ca;
+	const char *push_auth_file;
+	const char **push_headers;
+	size_t npush_headers;
 	const char *labels;
 	uint64_t spool_bytes; /* 0: the default */
 	struct fmt_name_opts names; /* --full-names: of the windows pushed */
@@ -69,8 +74,10 @@ struct agent {
 static const char agent_usage[] =
     "Usage: profd agent [--store DIR] [-F HZ] [--window SECONDS] [--retention-age DURATION]\n"
     "                   [--retention-size BYTES] [-p PID[,PID...] | --comm NAME]\n"
+    "                   [--cgroup PATH]\n"
     "                   [--http [ADDR:]PORT]\n"
-    "                   [--push URL [--labels K=V,...] [--spool-size BYTES] [--full-names]]\n"
+    "                   [--push URL [--labels K=V,...] [--spool-size BYTES] [--full-names]\n"
+    "                    [--push-ca FILE] [--push-auth-file FILE] [--push-header H]...]\n"
     "\n"
     "Samples the whole machine until SIGINT or SIGTERM and keeps a history on disk: one\n"
     "zstd-compressed pprof file per window, written atomically. Read it with profd query.\n"
@@ -83,10 +90,17 @@ static const char agent_usage[] =
     "                           (512M, 2G; default: no limit)\n"
     "  -p, --pid PID[,PID...]   only these processes and what they fork\n"
     "  --comm NAME              only processes with this name\n"
+    "  --cgroup PATH            only tasks in this cgroup v2 or below it\n"
+    "                           (/system.slice/nginx.service), filtered in the kernel\n"
     "  --http [ADDR:]PORT       also serve a live flame graph page and /metrics\n"
     "                           (Prometheus text; ADDR default 127.0.0.1)\n"
     "  --push URL               send each window to Grafana Pyroscope's ingest API\n"
-    "                           (http://HOST:4040), from a queue that never blocks sampling\n"
+    "                           (http[s]://[USER:PASSWORD@]HOST:4040), a series per\n"
+    "                           service (unit, container, else program), from a queue\n"
+    "                           that never blocks sampling; proxies from the environment\n"
+    "  --push-ca FILE           trust these CAs for https (default: the system's)\n"
+    "  --push-auth-file FILE    basic auth from FILE's first line, USER:PASSWORD\n"
+    "  --push-header 'N: V'     send this header too (repeatable; X-Scope-OrgID: TENANT)\n"
     "  --labels K=V,...         extra Pyroscope labels besides hostname\n"
     "  --spool-size BYTES       while the backend is down, windows wait in DIR/spool,\n"
     "                           at most this much, the oldest dropped first; sent\n"
@@ -100,7 +114,7 @@ static const char agent_usage[] =
     "  --unwind-memory SIZE     kernel memory for cfi tables (default 32M)\n"
     "  --off-cpu                also the time threads wait off CPU, per stack: a second\n"
     "                           window of each span in the store (.off-cpu.pb.zst), on\n"
-    "                           the page, and pushed as profd.off_cpu\n"
+    "                           the page, and pushed (SERVICE.off_cpu)\n"
     "  --min-block USEC         with --off-cpu: leave out shorter waits (default 1)\n"
     "  --http-host NAME         also accept this name in the Host header (repeatable)\n"
     "  --http-public            allow --http on a non-loopback address\n"
@@ -253,6 +267,14 @@ static int put_metric(struct profd_strbuf *sb, const struct metric *m)
 				   m->name, m->type, m->name, m->value);
 }
 
+/* A counter of nanoseconds, written in seconds: Prometheus's base unit. */
+static int put_seconds(struct profd_strbuf *sb, const char *name, const char *help,
+		       unsigned long long ns)
+{
+	return profd_strbuf_printf(sb, "# HELP %s %s\n# TYPE %s counter\n%s %llu.%09llu\n", name,
+				   help, name, name, ns / 1000000000ull, ns % 1000000000ull);
+}
+
 static int put_metrics(struct profd_strbuf *sb, const struct metric *m, size_t n)
 {
 	int err = 0;
@@ -295,10 +317,16 @@ static int put_push_metrics(struct profd_strbuf *sb, struct store_push *push)
 		{"profd_push_sent_total", "counter", "Windows the push backend accepted.", ps.sent},
 		{"profd_push_failures_total", "counter", "Push attempts that failed (each retried).",
 		 ps.failures},
+		{"profd_push_tls_failures_total", "counter",
+		 "Push attempts that failed: the server's certificate was not trusted.",
+		 ps.tls_failures},
+		{"profd_push_auth_failures_total", "counter",
+		 "Push attempts that failed: the credentials were refused (401, 403, 407).",
+		 ps.auth_failures},
 		{"profd_push_dropped_total", "counter",
 		 "Windows dropped unsent: the push queue or spool was full.", ps.dropped},
 		{"profd_push_rejected_total", "counter",
-		 "Windows the backend refused with a 4xx status: not retried.", ps.rejected},
+		 "Series the backend refused with another 4xx status: not retried.", ps.rejected},
 		{"profd_push_queued", "gauge", "Windows waiting to be pushed.", ps.queued},
 		{"profd_push_spool_files", "gauge", "Windows in the push spool on disk.",
 		 ps.spool_files},
@@ -362,8 +390,6 @@ static int page_metrics(void *ctx, struct profd_strbuf *sb)
 		 cnt[PROFD_CNT_OFFCPU_WAITS]},
 		{"profd_off_cpu_short_waits_total", "counter",
 		 "Waits off CPU shorter than --min-block, left out.", cnt[PROFD_CNT_OFFCPU_SHORT]},
-		{"profd_off_cpu_lost_nanoseconds_total", "counter",
-		 "Time off CPU lost because the off-CPU map was full.", cnt[PROFD_CNT_OFFCPU_FULL_NS]},
 	};
 	const struct metric after[] = {
 		{"profd_process_events_lost_total", "counter",
@@ -392,6 +418,9 @@ static int page_metrics(void *ctx, struct profd_strbuf *sb)
 	struct prof_footprint fp;
 
 	err = put_metrics(sb, before, sizeof(before) / sizeof(before[0]));
+	err = err ?: put_seconds(sb, "profd_off_cpu_lost_seconds_total",
+				 "Time off CPU lost because the off-CPU map was full.",
+				 cnt[PROFD_CNT_OFFCPU_FULL_NS]);
 	err = err ?: put_lost(sb, cnt);
 	err = err ?: put_walk_metrics(sb, cnt);
 	err = err ?: put_metrics(sb, after, sizeof(after) / sizeof(after[0]));
@@ -405,11 +434,14 @@ static int page_metrics(void *ctx, struct profd_strbuf *sb)
 /* ---- the run ---- */
 
 /* One --push queue, with its spool inside the store folder. */
-static struct store_push *start_push(struct agent *a, const char *app, const char *spool)
+static struct store_push *start_push(struct agent *a, const char *spool)
 {
 	struct store_push_opts po = {
 		.url = a->o->push_url,
-		.app = app,
+		.ca_file = a->o->push_ca,
+		.auth_file = a->o->push_auth_file,
+		.headers = a->o->push_headers,
+		.nheaders = a->o->npush_headers,
 		.labels = a->o->labels,
 		.freq = a->o->freq,
 		.spool_bytes = a->o->spool_bytes,
@@ -428,12 +460,15 @@ static struct store_push *start_push(struct agent *a, const char *app, const cha
 	return p;
 }
 
-/* --push: CPU windows, and with --off-cpu the off-CPU ones as a series of their own. */
+/*
+ * --push: CPU windows, and with --off-cpu the off-CPU ones, each a queue and spool of its own;
+ * both split by service, and Pyroscope names each series by its service and the profile type.
+ */
 static int start_pushes(struct agent *a)
 {
-	a->push = start_push(a, STORE_PUSH_APP_CPU, STORE_PUSH_SPOOL_DIR);
+	a->push = start_push(a, STORE_PUSH_SPOOL_DIR);
 	if (a->push && a->o->off_cpu)
-		a->push_off_cpu = start_push(a, STORE_PUSH_APP_OFF_CPU, OFF_CPU_SPOOL_DIR);
+		a->push_off_cpu = start_push(a, OFF_CPU_SPOOL_DIR);
 	return a->push && (!a->o->off_cpu || a->push_off_cpu) ? 0 : -errno;
 }
 
@@ -445,6 +480,7 @@ static struct prof_session *start_session(struct agent *a)
 		.pids = o->pids,
 		.npids = o->npids,
 		.all = o->npids == 0,
+		.cgroup = o->cgroup,
 		.freq = o->freq,
 		.max_stack = PROFD_DEFAULT_MAX_STACK,
 		.unwind = o->unwind,
@@ -505,9 +541,10 @@ static int agent_run(const struct agent_opts *o)
 	if (!a.session || start_outputs(&a))
 		goto out;
 	store_history__stats(a.history, &st);
-	pr_info("agent: sampling %s at %d Hz%s, %u s windows into %s (%zu windows there)",
-		o->npids ? "the given processes" : "every process", o->freq,
-		o->off_cpu ? " and time off CPU" : "", o->window_s, o->store, st.files);
+	pr_info("agent: sampling %s%s%s at %d Hz%s, %u s windows into %s (%zu windows there)",
+		o->npids ? "the given processes" : "every process", o->cgroup ? " in cgroup " : "",
+		o->cgroup ? o->cgroup : "", o->freq, o->off_cpu ? " and time off CPU" : "",
+		o->window_s, o->store, st.files);
 	if (!prof_session__run(a.session)) {
 		write_window(&a);
 		code = PROFD_EXIT_OK;
@@ -541,10 +578,37 @@ enum {
 	OPT_LABELS,
 	OPT_SPOOL_SIZE,
 	OPT_UNWIND,
+	OPT_CGROUP,
+	OPT_PUSH_CA,
+	OPT_PUSH_AUTH_FILE,
+	OPT_PUSH_HEADER,
 	OPT_OFF_CPU,
 	OPT_MIN_BLOCK,
 	OPT_UNWIND_MEMORY,
 };
+
+/* "Name: value": an HTTP token, a colon, a value without line breaks. */
+static bool valid_header(const char *h)
+{
+	size_t n = strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			     "!#$%&'*+-.^_`|~");
+
+	return n && h[n] == ':' && !strpbrk(h, "\r\n");
+}
+
+static int add_push_header(struct agent_opts *o, const char *arg)
+{
+	const char **h;
+
+	if (!valid_header(arg))
+		return prof_usage("agent", "--push-header: expected 'Name: value'");
+	h = realloc(o->push_headers, (o->npush_headers + 1) * sizeof(*h));
+	if (!h)
+		return prof_usage("agent", "--push-header: %s", strerror(ENOMEM));
+	o->push_headers = h;
+	o->push_headers[o->npush_headers++] = arg;
+	return 0;
+}
 
 static int parse_option(struct agent_opts *o, int opt, const char *arg)
 {
@@ -585,12 +649,25 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 	case OPT_COMM:
 		o->comm = arg;
 		return 0;
+	case OPT_CGROUP:
+		if (!*arg)
+			return prof_usage("agent", "%s", "--cgroup: expected a cgroup path");
+		o->cgroup = arg;
+		return 0;
 	case OPT_PUSH:
 		o->push_url = arg;
 		return 0;
 	case OPT_LABELS:
 		o->labels = arg;
 		return 0;
+	case OPT_PUSH_CA:
+		o->push_ca = arg;
+		return 0;
+	case OPT_PUSH_AUTH_FILE:
+		o->push_auth_file = arg;
+		return 0;
+	case OPT_PUSH_HEADER:
+		return add_push_header(o, arg);
 	case OPT_UNWIND:
 		if (!prof_parse_unwind(arg, &o->unwind))
 			return prof_usage("agent", "--unwind %s: expected cfi, fp or copy", arg);
@@ -634,8 +711,12 @@ int prof_agent_main(int argc, char **argv)
 	    {"retention-size", required_argument, NULL, OPT_RET_SIZE},
 	    {"pid", required_argument, NULL, 'p'},
 	    {"comm", required_argument, NULL, OPT_COMM},
+	    {"cgroup", required_argument, NULL, OPT_CGROUP},
 	    {"push", required_argument, NULL, OPT_PUSH},
 	    {"labels", required_argument, NULL, OPT_LABELS},
+	    {"push-ca", required_argument, NULL, OPT_PUSH_CA},
+	    {"push-auth-file", required_argument, NULL, OPT_PUSH_AUTH_FILE},
+	    {"push-header", required_argument, NULL, OPT_PUSH_HEADER},
 	    {"spool-size", required_argument, NULL, OPT_SPOOL_SIZE},
 	    {"full-names", no_argument, NULL, PROF_OPT_FULL_NAMES},
 	    {"unwind", required_argument, NULL, OPT_UNWIND},
@@ -680,6 +761,9 @@ int prof_agent_main(int argc, char **argv)
 		code = prof_usage("agent", "%s", "--labels needs --push");
 	if (!code && o.spool_bytes && !o.push_url)
 		code = prof_usage("agent", "%s", "--spool-size needs --push");
+	if (!code && (o.push_ca || o.push_auth_file || o.npush_headers) && !o.push_url)
+		code = prof_usage("agent", "%s",
+				  "--push-ca, --push-auth-file and --push-header need --push");
 	if (!code && o.min_block_us >= 0 && !o.off_cpu)
 		code = prof_usage("agent", "%s", "--min-block needs --off-cpu");
 	if (!code && o.names.full_names && !o.push_url)
@@ -692,6 +776,7 @@ int prof_agent_main(int argc, char **argv)
 		code = agent_run(&o);
 out:
 	free(o.pids);
+	free(o.push_headers);
 	free(o.http.hosts);
 	return code;
 }

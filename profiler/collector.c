@@ -174,7 +174,68 @@ static void on_event(const struct profd_event *e, void *ctx)
 	case PROFD_EV_FORK:
 		pr_debug("pid %u forked %u: following it", e->ppid, e->pid);
 		break;
+	case PROFD_EV_NEW_CGROUP:
+		/* Now, while it exists: it may be gone by the time its samples are drained. */
+		if (c->cgroups && cg_resolver__learn(c->cgroups, e->cgroup, (pid_t)e->pid))
+			pr_debug("cgroup %llu (pid %u): gone before it could be resolved",
+				 (unsigned long long)e->cgroup, e->pid);
+		break;
 	}
+}
+
+/*
+ * The cgroup v2 hierarchy, for every sample's cgroup and for --cgroup, whose directory BPF keeps
+ * a reference to once the sampler is loaded. Without v2, samples have no cgroup (said once), and
+ * --cgroup is an error.
+ */
+static int open_cgroups(struct prof_collector *c, struct prof_sampler_opts *so)
+{
+	char rel[4096];
+	int err;
+
+	c->cgroups = cg_resolver__new(NULL);
+	if (!c->cgroups) {
+		err = -errno;
+		if (c->opts.cgroup) {
+			pr_warn("--cgroup %s: no cgroup v2 hierarchy on this host (%s)", c->opts.cgroup,
+				strerror(-err));
+			return err;
+		}
+		pr_info("no cgroup v2 hierarchy (%s): samples carry no cgroup", strerror(-err));
+		return 0;
+	}
+	c->cgroups_idle = 60000 / (c->opts.window_ms ? c->opts.window_ms : 1000) + 2;
+	if (!c->opts.cgroup)
+		return 0;
+	so->cgroup_fd = cg_resolver__open(c->cgroups, c->opts.cgroup, rel, sizeof(rel));
+	if (so->cgroup_fd < 0) {
+		pr_warn("--cgroup %s: %s (paths are relative to %s)", c->opts.cgroup,
+			strerror(-so->cgroup_fd), cg_resolver__mount(c->cgroups));
+		return so->cgroup_fd;
+	}
+	so->filter_cgroup = true;
+	pr_debug("sampling only cgroup %s and below", rel);
+	return 0;
+}
+
+/* The sampler; with --unwind cfi on a kernel that cannot walk, the stack-copy one. */
+static int open_sampler(struct prof_collector *c, struct prof_sampler_opts *so)
+{
+	int err = 0;
+
+	c->sampler = prof_sampler__open(so);
+	if (!c->sampler && so->unwind == PROFD_UNWIND_CFI) {
+		/* An older kernel (no task_vma iterator, say): the stack-copy unwinder still works. */
+		pr_warn("cannot walk user stacks in the kernel (%s): copying them to profd instead, "
+			"as --unwind copy does", strerror(errno));
+		so->unwind = c->opts.unwind = PROFD_UNWIND_COPY;
+		c->sampler = prof_sampler__open(so);
+	}
+	if (!c->sampler)
+		err = -errno;
+	if (so->filter_cgroup)
+		close(so->cgroup_fd); /* the filter map holds the cgroup now */
+	return err;
 }
 
 static void log_history(const struct prof_collector *c)
@@ -219,27 +280,25 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 	memset(c, 0, sizeof(*c));
 	c->opts = *opts;
 	so.ctx = c;
+	err = open_cgroups(c, &so);
+	if (err) {
+		prof_collector__fini(c);
+		return err;
+	}
 	c->resolver = sym_resolver__new(&ro);
 	if (!c->resolver) {
 		err = -errno;
 		pr_warn("cannot set up the symbolizer: %s", strerror(-err));
+		prof_collector__fini(c);
 		return err;
 	}
-	c->stacks = prof_stacks__new(c->resolver, opts->max_stack);
+	c->stacks = prof_stacks__new(c->resolver, c->cgroups, opts->max_stack);
 	if (!c->stacks) {
 		prof_collector__fini(c);
 		return -ENOMEM;
 	}
-	c->sampler = prof_sampler__open(&so);
-	if (!c->sampler && so.unwind == PROFD_UNWIND_CFI) {
-		/* An older kernel (no task_vma iterator, say): the stack-copy unwinder still works. */
-		pr_warn("cannot walk user stacks in the kernel (%s): copying them to profd instead, "
-			"as --unwind copy does", strerror(errno));
-		so.unwind = c->opts.unwind = PROFD_UNWIND_COPY;
-		c->sampler = prof_sampler__open(&so);
-	}
-	if (!c->sampler) {
-		err = -errno;
+	err = open_sampler(c, &so);
+	if (err) {
 		prof_collector__fini(c);
 		return err;
 	}
@@ -285,6 +344,7 @@ void prof_collector__fini(struct prof_collector *c)
 	prof_unwind__free(c->unwind);
 	prof_stacks__free(c->stacks);
 	sym_resolver__free(c->resolver);
+	cg_resolver__free(c->cgroups);
 	free(c->pending_drop);
 	free(c->to_snapshot);
 	memset(c, 0, sizeof(*c));
@@ -421,6 +481,11 @@ static int on_sample(const struct prof_raw_sample *rs, void *ctx)
 	return us.count ? prof_stacks__add(d->c->stacks, d->off_cpu, &us) : 0;
 }
 
+static void forget_cgroup(uint64_t id, void *sampler)
+{
+	prof_sampler__forget_cgroup(sampler, id);
+}
+
 /* The drops BPF counted since the last drain, into the windows' loss counters. */
 static void count_losses(struct prof_collector *c, struct fmt_profile *window,
 			 struct fmt_profile *off_cpu)
@@ -470,6 +535,8 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window,
 		memmove(c->pending_drop, c->pending_drop + pending,
 			(c->npending - pending) * sizeof(pid_t));
 	c->npending -= pending;
+	if (c->cgroups)
+		cg_resolver__sweep(c->cgroups, c->cgroups_idle, forget_cgroup, c->sampler);
 	return 0;
 }
 

@@ -38,7 +38,13 @@ struct live_window {
 struct live_target {
 	uint32_t pid;
 	char *comm;
+	uint32_t cgroup; /* index into cgroups + 1; 0: unknown */
 	int64_t count[FMT_NTYPES]; /* CPU samples, microseconds off CPU */
+};
+
+/* A cgroup targets ran in; the path decides the rest. */
+struct live_cgroup {
+	char *path, *container_id, *systemd_unit;
 };
 
 struct prof_live {
@@ -50,7 +56,10 @@ struct prof_live {
 	size_t ring_bytes;
 	struct live_target *targets;
 	size_t ntargets, cap_targets;
-	struct profd_htab target_index; /* hash of (pid, comm) -> index into targets + 1 */
+	struct profd_htab target_index; /* hash of (pid, comm, cgroup) -> index into targets + 1 */
+	struct live_cgroup *cgroups;
+	size_t ncgroups, cap_cgroups;
+	struct profd_htab cgroup_index; /* hash of the path -> index into cgroups + 1 */
 	struct prof_live_info info;
 	double elapsed, window_s;
 	uint64_t generation; /* windows with samples applied: what the page's ETags are made of */
@@ -99,6 +108,13 @@ void prof_live__free(struct prof_live *l)
 		free(l->targets[i].comm);
 	free(l->targets);
 	profd_htab_release(&l->target_index);
+	for (size_t i = 0; i < l->ncgroups; i++) {
+		free(l->cgroups[i].path);
+		free(l->cgroups[i].container_id);
+		free(l->cgroups[i].systemd_unit);
+	}
+	free(l->cgroups);
+	profd_htab_release(&l->cgroup_index);
 	free(l->pending);
 	free(l->ring);
 	for (int t = 0; t < FMT_NTYPES; t++)
@@ -107,24 +123,68 @@ void prof_live__free(struct prof_live *l)
 	free(l);
 }
 
-/* ---- targets: (pid, comm) -> samples ---- */
+/* ---- targets: (pid, comm, cgroup) -> samples and time off CPU ---- */
 
-static uint64_t target_hash(uint32_t pid, const char *comm)
+/* The index + 1 of the cgroup d names, added on first sight; 0 for none. */
+static int find_cgroup(struct prof_live *l, const struct fmt_cgroup_desc *d, uint32_t *id)
 {
-	return profd_hash_combine(profd_hash_u64(pid), profd_hash_bytes(comm, strlen(comm), 0));
+	uint64_t h, v;
+	size_t pos = PROFD_HTAB_START;
+	struct live_cgroup *c;
+
+	*id = 0;
+	if (!d)
+		return 0;
+	h = profd_hash_bytes(d->path, strlen(d->path), 0);
+	while ((v = profd_htab_next(&l->cgroup_index, h, &pos))) {
+		if (!strcmp(l->cgroups[v - 1].path, d->path)) {
+			*id = (uint32_t)v;
+			return 0;
+		}
+	}
+	if (PROFD_ARRAY_RESERVE(l->cgroups, l->cap_cgroups, l->ncgroups + 1, 16))
+		return -ENOMEM;
+	c = &l->cgroups[l->ncgroups];
+	c->path = strdup(d->path);
+	c->container_id = strdup(d->container_id);
+	c->systemd_unit = strdup(d->systemd_unit);
+	if (!c->path || !c->container_id || !c->systemd_unit ||
+	    profd_htab_add(&l->cgroup_index, h, l->ncgroups + 1)) {
+		free(c->path);
+		free(c->container_id);
+		free(c->systemd_unit);
+		return -ENOMEM;
+	}
+	*id = (uint32_t)++l->ncgroups;
+	return 0;
 }
 
-static int count_target(struct prof_live *l, uint32_t pid, const char *comm, enum fmt_type type,
-			int64_t count)
+static uint64_t target_hash(uint32_t pid, const char *comm, uint32_t cgroup)
 {
-	uint64_t h = target_hash(pid, comm), v;
+	uint64_t h = profd_hash_combine(profd_hash_u64(pid), cgroup);
+
+	return profd_hash_combine(h, profd_hash_bytes(comm, strlen(comm), 0));
+}
+
+static int count_target(struct prof_live *l, const struct fmt_profile *p,
+			const struct fmt_sample *s)
+{
+	const char *comm = fmt_profile__str(p, s->comm);
+	struct fmt_cgroup_desc d;
+	uint32_t pid = s->pid, cgroup;
 	size_t pos = PROFD_HTAB_START;
 	struct live_target *t;
+	int64_t count = s->count;
+	uint64_t h, v;
+	int err = find_cgroup(l, fmt_cgroup_desc_of(p, s, &d), &cgroup);
 
+	if (err)
+		return err;
+	h = target_hash(pid, comm, cgroup);
 	while ((v = profd_htab_next(&l->target_index, h, &pos))) {
 		t = &l->targets[v - 1];
-		if (t->pid == pid && strcmp(t->comm, comm) == 0) {
-			t->count[type] += count;
+		if (t->pid == pid && t->cgroup == cgroup && strcmp(t->comm, comm) == 0) {
+			t->count[p->type] += count;
 			return 0;
 		}
 	}
@@ -139,8 +199,9 @@ static int count_target(struct prof_live *l, uint32_t pid, const char *comm, enu
 		return -ENOMEM;
 	}
 	t->pid = pid;
+	t->cgroup = cgroup;
 	memset(t->count, 0, sizeof(t->count));
-	t->count[type] = count;
+	t->count[p->type] = count;
 	l->ntargets++;
 	return 0;
 }
@@ -180,8 +241,7 @@ static int apply(struct prof_live *l, struct live_window *w)
 		err = -ENOMEM;
 	err = err ?: fmt_profile__merge(*total, p, NULL);
 	for (size_t i = 0; !err && i < p->nsamples; i++)
-		err = count_target(l, p->samples[i].pid, fmt_profile__str(p, p->samples[i].comm),
-				   p->type, p->samples[i].count);
+		err = count_target(l, p, &p->samples[i]);
 	w->bytes = estimate_bytes(p);
 	while (l->n && (l->n == l->cap || l->ring_bytes + w->bytes > RING_BUDGET))
 		drop_oldest(l);
@@ -309,7 +369,22 @@ static int cmp_target(const void *a, const void *b)
 		return x->samples < y->samples ? 1 : -1;
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
-	return strcmp(x->comm, y->comm);
+	if (strcmp(x->comm, y->comm))
+		return strcmp(x->comm, y->comm);
+	return strcmp(x->cgroup ? x->cgroup : "", y->cgroup ? y->cgroup : "");
+}
+
+static int copy_cgroup(const struct prof_live *l, const struct live_target *lt,
+		       struct web_target *t)
+{
+	const struct live_cgroup *c = lt->cgroup ? &l->cgroups[lt->cgroup - 1] : NULL;
+
+	if (!c)
+		return 0;
+	t->cgroup = strdup(c->path);
+	t->container_id = strdup(c->container_id);
+	t->systemd_unit = strdup(c->systemd_unit);
+	return t->cgroup && t->container_id && t->systemd_unit ? 0 : -ENOMEM;
 }
 
 static int live_targets(void *ctx, struct web_target **out, size_t *n)
@@ -326,14 +401,14 @@ static int live_targets(void *ctx, struct web_target **out, size_t *n)
 		t[i].samples = l->targets[i].count[FMT_TYPE_CPU];
 		t[i].off_cpu_us = l->targets[i].count[FMT_TYPE_OFF_CPU];
 		t[i].comm = strdup(l->targets[i].comm);
-		if (!t[i].comm)
+		if (!t[i].comm || copy_cgroup(l, &l->targets[i], &t[i]))
 			break;
 	}
 	pthread_rwlock_unlock(&l->lock);
 	if (!t)
 		return -ENOMEM;
 	if (i < want) {
-		web_targets_free(t, i);
+		web_targets_free(t, i + 1); /* the one that failed half-way too */
 		return -ENOMEM;
 	}
 	qsort(t, i, sizeof(*t), cmp_target);

@@ -7,13 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup/cgroup.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "profiler/commands_internal.h"
 #include "store/store.h"
 
 static const char query_usage[] =
-    "Usage: profd query [--store DIR] [--from T] [--to T] [-p PID] [--comm NAME] -o OUT\n"
+    "Usage: profd query [--store DIR] [--from T] [--to T] [-p PID] [--comm NAME]\n"
+    "                   [--cgroup PATH] -o OUT\n"
     "\n"
     "Merges the windows profd agent stored that overlap [--from, --to] and writes them\n"
     "in the format of OUT (.folded/.txt, .svg, .pb.gz/.pprof/.pb; --format NAME otherwise).\n"
@@ -24,6 +26,8 @@ static const char query_usage[] =
     "  --to T              same forms (default: now)\n"
     "  -p, --pid PID       only this process\n"
     "  --comm NAME         only processes with this name\n"
+    "  --cgroup PATH       only samples of this cgroup v2 and those below it\n"
+    "                      (/system.slice/nginx.service, as the cgroup label says)\n"
     "  -o, --output FILE   write here (default: folded stacks on stdout)\n"
     "  --format NAME       folded, svg or pprof, when OUT has no known extension\n"
     "  --lines             add source file:line to frame names\n"
@@ -42,6 +46,7 @@ enum {
 	OPT_TO,
 	OPT_COMM,
 	OPT_FORMAT,
+	OPT_CGROUP,
 	OPT_OFF_CPU,
 	OPT_WALL,
 };
@@ -111,6 +116,7 @@ int prof_query_main(int argc, char **argv)
 	    {"to", required_argument, NULL, OPT_TO},
 	    {"pid", required_argument, NULL, 'p'},
 	    {"comm", required_argument, NULL, OPT_COMM},
+	    {"cgroup", required_argument, NULL, OPT_CGROUP},
 	    {"output", required_argument, NULL, 'o'},
 	    {"format", required_argument, NULL, OPT_FORMAT},
 	    {"off-cpu", no_argument, NULL, OPT_OFF_CPU},
@@ -122,6 +128,7 @@ int prof_query_main(int argc, char **argv)
 	    {},
 	};
 	struct query_opts q = {.store = STORE_DEFAULT_DIR};
+	char cgroup[4096];
 	int64_t now = profd_wall_ns(), from = INT64_MIN, to = now;
 	long pid;
 	int opt;
@@ -148,6 +155,12 @@ int prof_query_main(int argc, char **argv)
 			break;
 		case OPT_COMM:
 			q.filter.comm = optarg;
+			break;
+		case OPT_CGROUP:
+			if (cg_normalize_path(NULL, optarg, cgroup, sizeof(cgroup)))
+				return query_error("--cgroup: expected a cgroup path like "
+						   "/system.slice/nginx.service, got", optarg);
+			q.filter.cgroup = cgroup;
 			break;
 		case 'o':
 			q.output = optarg;

@@ -25,6 +25,7 @@ struct record_opts {
 	int ntids;
 	bool all;    /* -a */
 	char **argv; /* -- CMD ARGS */
+	const char *cgroup; /* --cgroup */
 	int freq;
 	double duration; /* seconds; 0: until Ctrl-C or the target exits */
 	int max_stack;
@@ -42,7 +43,8 @@ struct record_opts {
 #define DEFAULT_MIN_BLOCK_US 1
 
 static const char usage_text[] =
-	"Usage: profd [-p PID[,PID...] | -t TID[,TID...] | -a | -- CMD [ARGS...]] [options]\n"
+	"Usage: profd [-p PID[,PID...] | -t TID[,TID...] | -a | -- CMD [ARGS...]]\n"
+	"             [--cgroup PATH] [options]\n"
 	"       profd convert IN -o OUT\n"
 	"       profd serve FILE... [--http [ADDR:]PORT]\n"
 	"       profd agent [--store DIR] [--window SECONDS] [options]\n"
@@ -58,6 +60,8 @@ static const char usage_text[] =
 	"  -- CMD [ARGS...]        run CMD and profile it and its children until it exits\n"
 	"\n"
 	"Options:\n"
+	"      --cgroup PATH       of those, only tasks in this cgroup v2 or below it\n"
+	"                          (/system.slice/nginx.service; alone, the same as -a)\n"
 	"  -F, --freq HZ           samples per second per CPU (default 99)\n"
 	"  -d, --duration SECONDS  stop after this long (default: Ctrl-C or target exit)\n"
 	"  -o, --output FILE       write here; format from the extension:\n"
@@ -239,6 +243,7 @@ static struct prof_session *start(const struct record_opts *o)
 		.ntids = o->ntids,
 		.argv = o->argv,
 		.all = o->all,
+		.cgroup = o->cgroup,
 		.freq = o->freq,
 		.max_stack = o->max_stack,
 		.unwind = o->unwind,
@@ -307,6 +312,7 @@ enum {
 	OPT_DEBUGINFOD,
 	OPT_UNWIND,
 	OPT_STACK_SIZE,
+	OPT_CGROUP,
 	OPT_OFF_CPU,
 	OPT_WALL,
 	OPT_MIN_BLOCK,
@@ -332,6 +338,11 @@ static int parse_option(struct record_opts *o, int opt, const char *arg, char **
 		return 0;
 	case 'a':
 		o->all = true;
+		return 0;
+	case OPT_CGROUP:
+		if (!*arg)
+			return prof_usage(NULL, "--cgroup: expected a cgroup path");
+		o->cgroup = arg;
 		return 0;
 	case 'F':
 		if (!prof_parse_long(arg, 1, 1000000000, &v))
@@ -411,8 +422,11 @@ static int check_options(struct record_opts *o, int argc, char **argv)
 	if (optind < argc)
 		o->argv = argv + optind;
 	targets = (o->npids > 0) + (o->ntids > 0) + o->all + (o->argv != NULL);
-	if (targets == 0)
-		return prof_usage(NULL, "nothing to profile: give -p PID, -t TID, -a or -- CMD");
+	if (targets == 0 && o->cgroup) /* a cgroup alone: whatever runs in it */
+		o->all = true;
+	else if (targets == 0)
+		return prof_usage(NULL, "nothing to profile: give -p PID, -t TID, -a, --cgroup PATH "
+					"or -- CMD");
 	if (targets > 1)
 		return prof_usage(NULL, "-p, -t, -a and a command exclude each other");
 	if (o->min_block_us >= 0 && o->type == FMT_TYPE_CPU)
@@ -426,6 +440,7 @@ int prof_record_main(int argc, char **argv)
 		{"pid", required_argument, NULL, 'p'},
 		{"tid", required_argument, NULL, 't'},
 		{"all-cpus", no_argument, NULL, 'a'},
+		{"cgroup", required_argument, NULL, OPT_CGROUP},
 		{"freq", required_argument, NULL, 'F'},
 		{"duration", required_argument, NULL, 'd'},
 		{"output", required_argument, NULL, 'o'},

@@ -102,6 +102,7 @@ static void on_stack_event(struct prof_sampler *s, const struct profd_stack_even
 	struct prof_stack_sample ss = {
 		.pid = e->pid,
 		.tid = e->tid,
+		.cgroup = e->cgroup,
 		.kstack = (const uint64_t *)s->kstack_buf->pcs,
 		.kstack_err = e->kernel_err,
 		.regs = (const uint64_t *)e->regs,
@@ -365,6 +366,28 @@ static int alloc_scratch(struct prof_sampler *s)
 	return 0;
 }
 
+/* A cgroup v2 directory's inode number is its id. */
+static uint64_t cgroup_id(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : (uint64_t)st.st_ino;
+}
+
+static int set_cgroup_filter(struct prof_sampler *s)
+{
+	__u32 zero = 0, fd = (__u32)s->opts.cgroup_fd;
+	int err;
+
+	if (!s->opts.filter_cgroup)
+		return 0;
+	if (!bpf_map_update_elem(bpf_map__fd(s->skel->maps.cgroup_filter), &zero, &fd, BPF_ANY))
+		return 0;
+	err = -errno;
+	pr_warn("cannot set the cgroup filter: %s", strerror(-err));
+	return err;
+}
+
 #define MAPPING_PROGRAMS 3
 
 /* The programs that keep processes' mappings current: --unwind cfi only. */
@@ -400,6 +423,9 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 	s->skel->rodata->filter_pids = opts->filter_pids || opts->filter_tids;
 	s->skel->rodata->filter_tids = opts->filter_tids;
 	s->skel->rodata->kernel_stacks = opts->kernel_stacks;
+	s->skel->rodata->filter_cgroup = opts->filter_cgroup;
+	if (opts->filter_cgroup)
+		s->skel->rodata->filter_cgroup_id = cgroup_id(opts->cgroup_fd);
 	s->skel->rodata->unwind = opts->unwind;
 	if (opts->unwind == PROFD_UNWIND_COPY) {
 		if (!opts->stack_size || opts->stack_size % PROFD_STACK_PAGE ||
@@ -431,7 +457,8 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 		goto fail;
 	}
 	s->bpf_bytes = prof_bpf_map_bytes(s->skel->obj);
-	err = alloc_scratch(s);
+	err = set_cgroup_filter(s);
+	err = err ?: alloc_scratch(s);
 	if (err)
 		goto fail;
 	s->events = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_ringbuf, s, NULL);
@@ -732,6 +759,11 @@ int prof_sampler__poll(struct prof_sampler *s, int timeout_ms)
 	return read_ring(s, timeout_ms, POLL_BUDGET_NS, false);
 }
 
+void prof_sampler__forget_cgroup(struct prof_sampler *s, uint64_t id)
+{
+	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.cgroups), &id);
+}
+
 int prof_sampler__watch_loader(void *sampler, const char *path)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = "_dl_debug_state");
@@ -939,6 +971,7 @@ static int deliver(struct prof_sampler *s, int stacks_fd, int n, bool off_cpu,
 		struct prof_raw_sample rs = {
 			.pid = k->pid,
 			.tid = k->tid,
+			.cgroup = k->cgroup,
 			.ustack_err = k->user_err,
 			.kstack_err = k->kernel_err,
 			.count = s->values[i],

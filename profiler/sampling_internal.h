@@ -15,6 +15,7 @@
 #include <linux/types.h>
 
 #include "bpf/profile.h"
+#include "cgroup/cgroup.h"
 #include "formats/formats.h"
 #include "symbolizer/symbolizer.h"
 
@@ -28,6 +29,8 @@ struct prof_sampler_opts {
 	bool filter_pids;   /* sample only targets (and what they fork) */
 	bool filter_tids;   /* sample only the threads added with prof_sampler__add_thread() */
 	bool kernel_stacks; /* also take kernel stacks */
+	bool filter_cgroup; /* sample only tasks under the cgroup v2 directory cgroup_fd */
+	int cgroup_fd;	    /* with filter_cgroup; the caller keeps it, BPF takes its own ref */
 	unsigned window_ms; /* how often user space drains; sizes the maps */
 	/* Called from prof_sampler__poll() for every process event. */
 	void (*on_event)(const struct profd_event *e, void *ctx);
@@ -48,6 +51,7 @@ struct prof_sampler_opts {
 /* One aggregated entry of a drained buffer. Stacks are leaf first. */
 struct prof_raw_sample {
 	uint32_t pid, tid;
+	uint64_t cgroup; /* cgroup v2 id */
 	char comm[PROFD_COMM_LEN + 1];
 	const uint64_t *ustack;
 	uint32_t nustack;
@@ -65,6 +69,7 @@ struct prof_raw_sample {
  * on_stack call only. */
 struct prof_stack_sample {
 	uint32_t pid, tid;
+	uint64_t cgroup; /* cgroup v2 id */
 	char comm[PROFD_COMM_LEN + 1];
 	const uint64_t *kstack; /* leaf first */
 	uint32_t nkstack;
@@ -115,6 +120,8 @@ void prof_sampler__run_stats(const struct prof_sampler *s, uint64_t *runs, uint6
 /* Sums the per-CPU counters (enum profd_counter). */
 void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT_MAX]);
 int prof_sampler__max_stack(const struct prof_sampler *s);
+/* A cgroup user space no longer holds: its next sample announces it again. */
+void prof_sampler__forget_cgroup(struct prof_sampler *s, uint64_t id);
 struct bpf_object;
 /* The memlock of every map of obj that has an fd (footprint.c). */
 uint64_t prof_bpf_map_bytes(const struct bpf_object *obj);
@@ -159,7 +166,9 @@ int prof_max_stack_current(void);
 struct prof_stacks;
 struct prof_unnamed;
 
-struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, int max_stack);
+/* cgroups may be NULL (no cgroup v2): samples then have no cgroup. Both must outlive st. */
+struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, struct cg_resolver *cgroups,
+				     int max_stack);
 void prof_stacks__free(struct prof_stacks *st);
 /* Symbolizes rs and adds it to p. Returns 0 or -errno. */
 int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
@@ -306,6 +315,7 @@ struct prof_collector_opts {
 	bool lines;	    /* resolve source lines */
 	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is CFI */
 	unsigned stack_size;	  /* bytes of user stack copied per sample; 0: 16384 */
+	const char *cgroup;	  /* --cgroup: only tasks in this cgroup v2 and below; NULL: any */
 	bool off_cpu;		  /* also time off CPU (--off-cpu) */
 	uint64_t min_block_ns;	  /* off CPU: shorter waits are left out */
 	size_t cfi_memory;	  /* BPF table memory for --unwind cfi; 0: the default */
@@ -333,6 +343,8 @@ struct prof_collector {
 	size_t processes; /* distinct processes announced */
 	struct prof_unwind *unwind; /* the stack-copy unwinder, or NULL */
 	struct prof_cfi *cfi;	    /* the in-kernel walker's tables, or NULL */
+	struct cg_resolver *cgroups; /* NULL without cgroup v2 */
+	unsigned cgroups_idle;	     /* drains a cgroup stays known unused */
 	struct prof_history *history; /* the kernel's mapping history (cfi), or NULL */
 	uint64_t exits_from_history;  /* exited processes given their history */
 };

@@ -198,6 +198,7 @@ static int start_sampling(struct prof_session *s)
 		.lines = o->lines,
 		.unwind = o->unwind,
 		.stack_size = o->stack_size ? o->stack_size : PROFD_STACK_SIZE_DEFAULT,
+		.cgroup = o->cgroup,
 		.off_cpu = o->off_cpu,
 		.min_block_ns = (uint64_t)o->min_block_us * 1000,
 		.cfi_memory = o->cfi_memory,

@@ -43,6 +43,7 @@ struct prof_session_opts {
 	int ntids;
 	char **argv; /* -- CMD ARGS: started stopped, sampled from its exec on */
 	bool all;
+	const char *cgroup; /* --cgroup: of those, only tasks in this cgroup v2 and below */
 	int freq;
 	int max_stack; /* raises kernel.perf_event_max_stack for the run if it is lower */
 	enum profd_unwind unwind;

@@ -14,6 +14,7 @@
 
 struct prof_stacks {
 	struct sym_resolver *resolver;
+	struct cg_resolver *cgroups;
 	struct prof_unnamed *unnamed;
 	int max_stack;
 	uint32_t locs[ENTRIES_MAX];
@@ -45,7 +46,8 @@ static int check_process(struct prof_stacks *st, pid_t pid)
 	return 0;
 }
 
-struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, int max_stack)
+struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, struct cg_resolver *cgroups,
+				     int max_stack)
 {
 	struct prof_stacks *st = calloc(1, sizeof(*st));
 	struct prof_unnamed *unnamed = prof_unnamed__new();
@@ -57,6 +59,7 @@ struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, int max_stac
 	}
 	st->unnamed = unnamed;
 	st->resolver = resolver;
+	st->cgroups = cgroups;
 	st->max_stack = max_stack;
 	return st;
 }
@@ -170,10 +173,33 @@ static const char *lost_reason(int err)
 	}
 }
 
+/* The sample's cgroup, where it is known. */
+static const struct fmt_cgroup_desc *cgroup_of(struct prof_stacks *st, uint64_t id,
+					       struct fmt_cgroup_desc *d)
+{
+	const struct cg_entry *e = st->cgroups && id ? cg_resolver__get(st->cgroups, id) : NULL;
+
+	if (!e)
+		return NULL;
+	*d = (struct fmt_cgroup_desc){
+		.path = e->path,
+		.container_id = e->labels.container_id,
+		.systemd_unit = e->labels.systemd_unit,
+		.pod_uid = e->labels.pod_uid,
+	};
+	return d;
+}
+
 int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 		     const struct prof_raw_sample *rs)
 {
-	struct fmt_sample_desc labels = {.pid = rs->pid, .tid = rs->tid, .comm = rs->comm};
+	struct fmt_cgroup_desc cg;
+	struct fmt_sample_desc labels = {
+		.pid = rs->pid,
+		.tid = rs->tid,
+		.comm = rs->comm,
+		.cgroup = cgroup_of(st, rs->cgroup, &cg),
+	};
 	uint32_t first = rs->off_cpu ? tracing_frames(st, rs) : 0;
 	struct sym_location loc;
 	const char *lost;

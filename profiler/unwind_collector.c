@@ -2,8 +2,8 @@
 /*
  * The DWARF half of the collector: samples that carry a copy of the user stack are unwound as
  * they arrive (the copy is gone after the ring-buffer callback), aggregated by (process, thread,
- * comm, kernel stack, user stack) like the kernel aggregates the frame-pointer samples, and
- * handed to stacks.c at drain time, so every output sees one kind of sample.
+ * comm, cgroup, kernel stack, user stack) like the kernel aggregates the frame-pointer samples,
+ * and handed to stacks.c at drain time, so every output sees one kind of sample.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 struct agg {
 	uint64_t hash;
 	uint32_t pid, tid;
+	uint64_t cgroup;
 	char comm[PROFD_COMM_LEN + 1];
 	uint32_t nk, nu;
 	int kerr;
@@ -78,6 +79,7 @@ static uint64_t hash_sample(const struct prof_stack_sample *ss, const uint64_t *
 {
 	uint64_t h = profd_hash_u64(((uint64_t)ss->pid << 32) | ss->tid);
 
+	h = profd_hash_combine(h, ss->cgroup);
 	h = profd_hash_combine(h, profd_hash_bytes(ss->comm, strlen(ss->comm), 0));
 	h = profd_hash_combine(h, profd_hash_bytes(ss->kstack, ss->nkstack * sizeof(uint64_t), 1));
 	h = profd_hash_combine(h, profd_hash_bytes(upcs, nu * sizeof(uint64_t), 2));
@@ -89,7 +91,8 @@ static bool same(const struct prof_unwind *u, const struct agg *a, uint64_t h,
 {
 	const uint64_t *p = u->pool + a->pcs;
 
-	return a->hash == h && a->pid == ss->pid && a->tid == ss->tid && a->nk == ss->nkstack &&
+	return a->hash == h && a->pid == ss->pid && a->tid == ss->tid && a->cgroup == ss->cgroup &&
+	       a->nk == ss->nkstack &&
 	       a->nu == nu && a->kerr == ss->kstack_err && a->truncated == truncated &&
 	       !strcmp(a->comm, ss->comm) &&
 	       !memcmp(p, ss->kstack, ss->nkstack * sizeof(uint64_t)) &&
@@ -141,6 +144,7 @@ static int aggregate(struct prof_unwind *u, const struct prof_stack_sample *ss,
 		.hash = h,
 		.pid = ss->pid,
 		.tid = ss->tid,
+		.cgroup = ss->cgroup,
 		.nk = ss->nkstack,
 		.nu = (uint32_t)nu,
 		.kerr = ss->kstack_err,
@@ -184,6 +188,7 @@ static int add_entry(struct prof_unwind *u, struct prof_stacks *st, struct fmt_p
 	struct prof_raw_sample rs = {
 		.pid = a->pid,
 		.tid = a->tid,
+		.cgroup = a->cgroup,
 		.kstack = u->pool + a->pcs,
 		.nkstack = a->nk,
 		.kstack_err = a->kerr,

@@ -4,11 +4,13 @@
 set -eu
 
 BUILD_PKGS="make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev libunwind-dev \
-libzstd-dev zlib1g-dev libmicrohttpd-dev libdebuginfod-dev libiberty-dev pkg-config dpkg-dev"
+libzstd-dev zlib1g-dev libmicrohttpd-dev libdebuginfod-dev libcurl4-gnutls-dev libiberty-dev \
+pkg-config dpkg-dev"
 # The package test: man pages read with man, the unit scored by systemd-analyze, the agent's
 # system calls listed by strace. prometheus: for promtool, which checks the agent's /metrics.
 TEST_PKGS="libcmocka-dev libxml2-utils elfutils binutils python3 curl util-linux libcap2-bin \
-golang-go chromium debuginfod libc6-dbg procps time man-db groff-base strace systemd prometheus"
+golang-go chromium debuginfod libc6-dbg procps time man-db groff-base strace systemd prometheus \
+openssl"
 BENCH_PKGS="linux-perf stress-ng hyperfine wrk bc g++ libbpf-tools"
 
 missing=""

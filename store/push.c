@@ -2,9 +2,12 @@
 /*
  * --push URL: each window goes to Grafana Pyroscope's HTTP ingest API (pyroscope.c) from a thread
  * of its own, so a slow or absent backend never holds up sampling. The sampling thread only
- * encodes a window and queues it in memory; the push thread does all the network and disk work.
- * Failed sends are retried with exponential backoff; meanwhile windows go to a bounded spool on
- * disk (spool.c), which is sent oldest first once the backend answers, by this run or the next.
+ * encodes a window and queues it in memory; the push thread does all the network and disk work,
+ * splitting each window into a series per service as it sends it.
+ * Failed sends are retried with exponential backoff, up to a minute; a certificate not trusted
+ * or credentials refused wait five minutes, said once. Meanwhile windows go to a bounded spool
+ * on disk (spool.c), which is sent oldest first once the backend answers, by this run or the
+ * next.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,6 +28,8 @@
 #define SPILL_BYTES (QUEUE_BYTES / 2)
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 60000
+/* A certificate not trusted or a login refused will not mend itself in seconds: ask rarely. */
+#define BACKOFF_DENIED_MS (5 * 60 * 1000)
 
 struct item {
 	void *body; /* the gzip pprof */
@@ -45,7 +50,11 @@ struct store_push {
 	int64_t retry_at; /* CLOCK_MONOTONIC ms */
 	int backoff_ms;
 	struct store_spool *spool; /* NULL without one; used by the push thread only */
-	struct fmt_pprof_opts encoding;
+	/* The push thread's: how many series of the window being sent went already. */
+	struct {
+		int64_t start_ns, end_ns;
+		size_t done;
+	} progress;
 	struct store_push_stats st;
 };
 
@@ -118,20 +127,34 @@ static void spill(struct store_push *p)
 	spool_publish(p);
 }
 
-/* A 4xx other than 408 and 429 says this request is wrong: sending it again cannot help. */
-static bool refused(int err, int status)
+/* Sends one window's series, from where the last attempt at the same window stopped. */
+static int send_item(struct store_push *p, const struct item *it, struct store_http_result *r,
+		     uint64_t *refused)
 {
-	return err == -EPROTO && status >= 400 && status < 500 && status != 408 && status != 429;
+	size_t done = 0;
+	int err;
+
+	if (p->progress.start_ns == it->start_ns && p->progress.end_ns == it->end_ns)
+		done = p->progress.done;
+	err = store_pyroscope__send(&p->backend, it->start_ns, it->end_ns, it->body, it->len,
+				    &done, refused, r);
+	p->progress.start_ns = it->start_ns;
+	p->progress.end_ns = it->end_ns;
+	p->progress.done = done;
+	if (err)
+		pr_warn_once("push: a window from %s does not read as pprof (%s): dropped",
+			     p->spool && p->st.spool_files ? "the spool" : "memory", strerror(-err));
+	return err;
 }
 
 /*
  * Sends the oldest window: the spool's, if it holds any, else the queue's head. p->lock held,
- * released during the I/O. Returns 0 when it was accepted, 1 when a damaged spool file was
- * skipped instead, 2 when the backend refused the window for good (it is dropped, so the ones
- * behind it go on), else -errno.
+ * released during the I/O. Returns 0 when every series of it went, 1 when it was dropped
+ * instead (damaged), or -1 when the backend must be tried again later (r says why).
  */
-static int send_oldest(struct store_push *p, int *status)
+static int send_oldest(struct store_push *p, struct store_http_result *r)
 {
+	uint64_t refused = 0;
 	struct item it;
 	int err;
 
@@ -139,41 +162,38 @@ static int send_oldest(struct store_push *p, int *status)
 		pthread_mutex_unlock(&p->lock);
 		err = store_spool__oldest(p->spool, &it.start_ns, &it.end_ns, &it.body, &it.len);
 		if (!err) {
-			err = store_pyroscope__post(&p->backend, it.start_ns, it.end_ns, it.body,
-						    it.len, status);
+			err = send_item(p, &it, r, &refused) ? -EBADMSG : 0;
 			free(it.body);
-			if (refused(err, *status))
-				err = 2;
-			if (err >= 0)
+			if (err || r->outcome == STORE_HTTP_OK)
 				store_spool__pop(p->spool);
+		} else if (err != -EBADMSG) {
+			*r = (struct store_http_result){.outcome = STORE_HTTP_RETRY};
+			snprintf(r->why, sizeof(r->why), "spool: %s", strerror(-err));
 		}
 		pthread_mutex_lock(&p->lock);
 		spool_publish(p);
-		return err == -EBADMSG ? 1 : err;
+	} else {
+		it = p->q[p->head];
+		p->busy = true;
+		pthread_mutex_unlock(&p->lock);
+		err = send_item(p, &it, r, &refused) ? -EBADMSG : 0;
+		pthread_mutex_lock(&p->lock);
+		p->busy = false;
+		if (err || r->outcome == STORE_HTTP_OK)
+			drop_head(p);
 	}
-	it = p->q[p->head];
-	p->busy = true;
-	pthread_mutex_unlock(&p->lock);
-	err = store_pyroscope__post(&p->backend, it.start_ns, it.end_ns, it.body, it.len, status);
-	pthread_mutex_lock(&p->lock);
-	p->busy = false;
-	if (refused(err, *status))
-		err = 2;
-	if (err >= 0)
-		drop_head(p);
-	return err;
+	p->st.rejected += refused;
+	if (err == -EBADMSG)
+		return 1;
+	return !err && r->outcome == STORE_HTTP_OK ? 0 : -1;
 }
 
 static void attempt(struct store_push *p)
 {
-	int status = 0, err = send_oldest(p, &status);
+	struct store_http_result r = {0};
+	int err = send_oldest(p, &r);
+	const char *url = p->backend.ingest;
 
-	if (err == 2) {
-		p->st.rejected++;
-		pr_warn_once("push: %s:%s%s: HTTP status %d: window dropped, not retried",
-			     p->backend.host, p->backend.port, p->backend.path, status);
-		return;
-	}
 	if (err > 0)
 		return;
 	if (!err) {
@@ -183,16 +203,26 @@ static void attempt(struct store_push *p)
 		return;
 	}
 	p->st.failures++;
-	if (status)
-		pr_warn_once("push: %s:%s%s: HTTP status %d (retrying)", p->backend.host,
-			     p->backend.port, p->backend.path, status);
-	else
-		pr_warn_once("push: %s:%s: %s (retrying)", p->backend.host, p->backend.port,
-			     strerror(-err));
 	p->down = true;
-	p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
-	if (p->backoff_ms > BACKOFF_MAX_MS)
-		p->backoff_ms = BACKOFF_MAX_MS;
+	if (r.outcome == STORE_HTTP_TLS || r.outcome == STORE_HTTP_AUTH) {
+		if (r.outcome == STORE_HTTP_TLS) {
+			p->st.tls_failures++;
+			pr_warn_once("push: %s: TLS: %s (is its CA trusted? --push-ca FILE); trying "
+				     "again every %d min, windows wait in the spool", url, r.why,
+				     BACKOFF_DENIED_MS / 60000);
+		} else {
+			p->st.auth_failures++;
+			pr_warn_once("push: %s: %s: the credentials were refused (the URL's "
+				     "USER:PASSWORD or --push-auth-file); trying again every %d min, "
+				     "windows wait in the spool", url, r.why, BACKOFF_DENIED_MS / 60000);
+		}
+		p->backoff_ms = BACKOFF_DENIED_MS;
+	} else {
+		pr_warn_once("push: %s: %s (retrying)", url, r.why);
+		p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
+		if (p->backoff_ms > BACKOFF_MAX_MS)
+			p->backoff_ms = BACKOFF_MAX_MS;
+	}
 	p->retry_at = mono_ms() + p->backoff_ms;
 }
 
@@ -272,9 +302,7 @@ struct store_push *store_push__new(const struct store_push_opts *o)
 
 	if (!p)
 		return NULL;
-	p->encoding.full_names = o->full_names;
-	err = store_pyroscope__init(&p->backend, o->url, o->app ? o->app : STORE_PUSH_APP_CPU,
-				    o->labels, o->freq);
+	err = store_pyroscope__init(&p->backend, o);
 	if (!err && o->spool_dir && !(p->spool = store_spool__open(o->spool_dir, o->spool_bytes))) {
 		err = -errno;
 		pr_warn("push: spool %s: %s", o->spool_dir, strerror(errno));
@@ -308,16 +336,16 @@ void store_push__free(struct store_push *p)
 	free(p);
 }
 
-/* The gzip pprof of w; the multipart framing is added when it is sent. */
-static int encode(const struct store_push *p, const struct fmt_profile *w, void **out,
-		  size_t *len)
+/* The gzip pprof of w, whole names kept (fmt_pprof_read() gives them back); series are cut
+ * from it when it is sent. */
+static int encode(const struct fmt_profile *w, void **out, size_t *len)
 {
 	FILE *mem = open_memstream((char **)out, len);
 	int err;
 
 	if (!mem)
 		return -errno;
-	err = fmt_pprof_write(w, mem, &p->encoding);
+	err = fmt_pprof_write(w, mem, NULL);
 	if (fclose(mem) && !err)
 		err = -ENOMEM;
 	if (err)
@@ -329,7 +357,7 @@ int store_push__window(struct store_push *p, const struct fmt_profile *w, int64_
 		      int64_t end_ns)
 {
 	struct item it = {.start_ns = start_ns, .end_ns = end_ns};
-	int err = encode(p, w, &it.body, &it.len);
+	int err = encode(w, &it.body, &it.len);
 
 	if (err)
 		return err;

@@ -1,64 +1,136 @@
 // SPDX-License-Identifier: MIT
 /*
- * One window to Grafana Pyroscope's HTTP ingest API: POST /ingest, format=pprof, the gzip pprof
- * as the multipart field "profile", named "profd.cpu{hostname=...,labels}". Plain http:// only;
- * every send is one connection with a timeout, so a backend that hangs cannot hold the push
- * thread for long.
+ * One window to Grafana Pyroscope's HTTP ingest API: POST /ingest?name=...&format=pprof with the
+ * gzip pprof as the multipart file field "profile", one request per service.
+ *
+ * A service is what a fleet names its workloads by: the systemd unit a sample ran in, or its
+ * container, else its program. Each gets a series of its own: "name" is the service, which
+ * Pyroscope takes as service_name, with hostname, --labels, and the unit, container or pod as
+ * series labels; the samples keep their pid, comm and cgroup labels inside the pprof.
+ *
+ * Pyroscope's ingest reference says that with format=pprof, "name" holds only the prefix of the
+ * application name: the profile type found in the data is appended to it ("my-app{}" is shown
+ * as "my-app.cpu{}"), and its pprof ingester takes the name as service_name as it is. So the
+ * name sent is the bare service, never "service.cpu".
  */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "store/store_internal.h"
 
-#define IO_TIMEOUT_S 10
-#define BOUNDARY "profd-7b1f0c9e3a"
-#define PART_HEAD                                                                                  \
-	"--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"profile\"; "                     \
-	"filename=\"profile.pprof\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-#define PART_TAIL "\r\n--" BOUNDARY "--\r\n"
+#define OTHER "other"
 
-/* http://HOST[:PORT][/PATH]; the ingest path is PATH + "/ingest" unless PATH already ends so. */
-static int parse_url(struct store_pyroscope *p, const char *url)
+/* Pyroscope's application names take letters, digits and "_.-/": anything else becomes '_'. */
+static void app_name(char *dst, size_t size, const char *src, size_t n)
 {
-	const char *h, *slash, *colon;
-	size_t hl, pl;
+	size_t o = 0;
 
-	if (strncmp(url, "http://", 7))
-		return -EINVAL;
-	h = url + 7;
-	slash = strchr(h, '/');
-	hl = slash ? (size_t)(slash - h) : strlen(h);
-	colon = memchr(h, ':', hl);
-	if (!hl || hl >= sizeof(p->host) || (colon && colon == h))
-		return -EINVAL;
-	snprintf(p->host, sizeof(p->host), "%.*s", (int)(colon ? colon - h : (ptrdiff_t)hl), h);
-	if (colon) {
-		size_t n = hl - (size_t)(colon + 1 - h);
+	for (size_t i = 0; i < n && src[i] && o + 1 < size; i++) {
+		char c = src[i];
 
-		if (!n || n >= sizeof(p->port) || strspn(colon + 1, "0123456789") < n)
-			return -EINVAL;
-		snprintf(p->port, sizeof(p->port), "%.*s", (int)n, colon + 1);
-	} else {
-		snprintf(p->port, sizeof(p->port), "80");
+		dst[o++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				   (c >= '0' && c <= '9') || strchr("_.-/", c) ? c : '_';
 	}
-	pl = slash ? strlen(slash) : 0;
-	while (pl && slash[pl - 1] == '/')
-		pl--;
-	if (pl + sizeof("/ingest") > sizeof(p->path))
-		return -EINVAL;
-	if (pl >= 7 && !strncmp(slash + pl - 7, "/ingest", 7))
-		snprintf(p->path, sizeof(p->path), "%.*s", (int)pl, slash);
-	else
-		snprintf(p->path, sizeof(p->path), "%.*s/ingest", (int)pl, pl ? slash : "");
-	return 0;
+	dst[o] = '\0';
+	if (!o)
+		snprintf(dst, size, "unknown");
+}
+
+/* The service a sample belongs to; its cgroup if the cgroup names it. */
+static void service_of(const struct fmt_profile *p, const struct fmt_sample *s,
+		       struct store_series *out)
+{
+	const struct fmt_cgroup *c = fmt_profile__cgroup(p, s);
+	const char *id = c ? fmt_profile__str(p, c->container_id) : "";
+	const char *unit = c ? fmt_profile__str(p, c->systemd_unit) : "";
+	size_t ul = strlen(unit);
+	char buf[STORE_SERIES_NAME_MAX];
+
+	out->cgroup = NULL;
+	if (*id) { /* docker's short id */
+		snprintf(buf, sizeof(buf), "container/%.12s", id);
+		app_name(out->name, sizeof(out->name), buf, sizeof(buf));
+		out->cgroup = c;
+	} else if (ul > 8 && !strcmp(unit + ul - 8, ".service")) {
+		app_name(out->name, sizeof(out->name), unit, ul - 8);
+		out->cgroup = c;
+	} else {
+		const char *comm = fmt_profile__str(p, s->comm);
+
+		app_name(out->name, sizeof(out->name), comm, strlen(comm));
+	}
+}
+
+static int cmp_service(const void *a, const void *b)
+{
+	const struct store_series *x = a, *y = b;
+
+	if (x->samples != y->samples)
+		return x->samples > y->samples ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+int store_pyroscope_series(const struct fmt_profile *p, struct store_series **out,
+			   uint32_t *of_sample)
+{
+	struct store_series *sv = NULL, one;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < p->nsamples; i++) {
+		size_t j;
+
+		service_of(p, &p->samples[i], &one);
+		for (j = 0; j < n && strcmp(sv[j].name, one.name); j++)
+			;
+		if (j == n) {
+			if (n == cap) {
+				struct store_series *q = realloc(sv, (cap = cap ? cap * 2 : 16) * sizeof(*q));
+
+				if (!q) {
+					free(sv);
+					return -ENOMEM;
+				}
+				sv = q;
+			}
+			sv[n] = one;
+			sv[n++].samples = 0;
+		}
+		if (sv[j].cgroup != one.cgroup) /* one name, several cgroups: label none */
+			sv[j].cgroup = NULL;
+		sv[j].samples += p->samples[i].count;
+	}
+	qsort(sv, n, sizeof(*sv), cmp_service);
+	if (n > STORE_PUSH_SERIES_MAX) {
+		n = STORE_PUSH_SERIES_MAX;
+		snprintf(sv[n - 1].name, sizeof(sv[n - 1].name), OTHER);
+		sv[n - 1].cgroup = NULL;
+	}
+	for (size_t i = 0; i < p->nsamples; i++) {
+		service_of(p, &p->samples[i], &one);
+		of_sample[i] = n - 1; /* not among the first: "other" */
+		for (size_t j = 0; j < n; j++)
+			if (!strcmp(sv[j].name, one.name))
+				of_sample[i] = (uint32_t)j;
+	}
+	*out = sv;
+	return (int)n;
+}
+
+struct pick {
+	const uint32_t *of_sample;
+	uint32_t service;
+};
+
+static bool in_service(const struct fmt_profile *p, const struct fmt_sample *s, void *ctx)
+{
+	const struct pick *k = ctx;
+
+	return k->of_sample[s - p->samples] == k->service;
 }
 
 static int url_escape(struct profd_strbuf *sb, const char *s)
@@ -77,18 +149,164 @@ static int url_escape(struct profd_strbuf *sb, const char *s)
 	return err;
 }
 
+/* A label value cleared of what would end it early in Pyroscope's name syntax. */
+static void clean_value(char *v, size_t size, const char *value)
+{
+	size_t i;
+
+	for (i = 0; value[i] && i + 1 < size; i++)
+		v[i] = strchr(",{}=", value[i]) || (unsigned char)value[i] < 0x20 ? '_' : value[i];
+	v[i] = '\0';
+}
+
+/* ",key=value", nothing for an empty value. */
+static int add_label(struct profd_strbuf *sb, const char *key, const char *value)
+{
+	char v[256];
+
+	if (!*value)
+		return 0;
+	clean_value(v, sizeof(v), value);
+	return profd_strbuf_printf(sb, ",%s=%s", key, v);
+}
+
+/* "POST .../ingest?name=SERVICE{labels}&from=..." for one service. */
+static char *service_url(const struct store_pyroscope *p, const struct fmt_profile *w,
+			 const struct store_series *sv, int64_t start_ns, int64_t end_ns)
+{
+	struct profd_strbuf name = {0}, url = {0};
+	const struct fmt_cgroup *c = sv->cgroup;
+	int err;
+
+	err = profd_strbuf_printf(&name, "%s{%s", sv->name, p->labels);
+	if (c) {
+		err = err ?: add_label(&name, "systemd_unit", fmt_profile__str(w, c->systemd_unit));
+		err = err ?: add_label(&name, "container_id", fmt_profile__str(w, c->container_id));
+		err = err ?: add_label(&name, "pod_uid", fmt_profile__str(w, c->pod_uid));
+	}
+	err = err ?: profd_strbuf_puts(&name, "}");
+	err = err ?: profd_strbuf_printf(&url, "%s?name=", p->ingest);
+	err = err ?: url_escape(&url, name.buf);
+	err = err ?: profd_strbuf_printf(&url, "&from=%lld&until=%lld&format=pprof&sampleRate=%d"
+					 "&spyName=profd",
+					 (long long)(start_ns / 1000000000),
+					 (long long)((end_ns + 999999999) / 1000000000), p->freq);
+	profd_strbuf_release(&name);
+	if (err) {
+		profd_strbuf_release(&url);
+		return NULL;
+	}
+	return profd_strbuf_detach(&url, NULL);
+}
+
+/* The gzip pprof of one service's samples. */
+static int encode(const struct store_pyroscope *p, const struct fmt_profile *w, struct pick *k,
+		  char **out, size_t *len)
+{
+	struct fmt_filter f = {.match = in_service, .ctx = k};
+	struct fmt_pprof_opts o = {.filter = &f, .full_names = p->full_names};
+	FILE *mem = open_memstream(out, len);
+	int err;
+
+	if (!mem)
+		return -errno;
+	err = fmt_pprof_write(w, mem, &o);
+	if (fclose(mem) && !err)
+		err = -ENOMEM;
+	if (err) {
+		free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+static int decode(const void *body, size_t len, struct fmt_profile **out)
+{
+	struct fmt_profile *w = fmt_profile__new(0);
+	FILE *in = w ? fmemopen((void *)body, len, "r") : NULL;
+	struct fmt_error e;
+	int err = -ENOMEM;
+
+	if (in) {
+		err = fmt_pprof_read(w, in, &e);
+		fclose(in);
+	}
+	if (err) {
+		fmt_profile__free(w);
+		return err;
+	}
+	*out = w;
+	return 0;
+}
+
+/* POSTs the services from *done on; stops at the first failure that a retry may cure. */
+static void send_services(struct store_pyroscope *p, const struct fmt_profile *w,
+			  const struct store_series *sv, size_t n, struct pick *k, int64_t start_ns,
+			  int64_t end_ns, size_t *done, uint64_t *refused, struct store_http_result *r)
+{
+	r->outcome = STORE_HTTP_OK;
+	for (; *done < n; (*done)++) {
+		char *url, *gz = NULL;
+		size_t gzlen = 0;
+
+		k->service = (uint32_t)*done;
+		url = service_url(p, w, &sv[*done], start_ns, end_ns);
+		if (!url || encode(p, w, k, &gz, &gzlen)) {
+			free(url);
+			*r = (struct store_http_result){.outcome = STORE_HTTP_RETRY, .why = "out of memory"};
+			return;
+		}
+		store_http__post_file(p->http, url, "profile", "profile.pprof", gz, gzlen, r);
+		free(url);
+		free(gz);
+		if (r->outcome == STORE_HTTP_REFUSED) {
+			(*refused)++;
+			pr_warn_once("push: %s: %s for series %s: dropped, not sent again", p->ingest,
+				     r->why, sv[*done].name);
+		} else if (r->outcome != STORE_HTTP_OK) {
+			return;
+		}
+	}
+	r->outcome = STORE_HTTP_OK;
+}
+
+int store_pyroscope__send(struct store_pyroscope *p, int64_t start_ns, int64_t end_ns,
+			  const void *body, size_t len, size_t *done, uint64_t *refused,
+			  struct store_http_result *r)
+{
+	struct fmt_profile *w;
+	struct store_series *sv = NULL;
+	uint32_t *of_sample;
+	struct pick k;
+	int n, err = decode(body, len, &w);
+
+	if (err)
+		return err;
+	of_sample = calloc(w->nsamples + 1, sizeof(*of_sample));
+	n = of_sample ? store_pyroscope_series(w, &sv, of_sample) : -ENOMEM;
+	if (n >= 0) {
+		k.of_sample = of_sample;
+		send_services(p, w, sv, (size_t)n, &k, start_ns, end_ns, done, refused, r);
+	}
+	free(sv);
+	free(of_sample);
+	fmt_profile__free(w);
+	return n < 0 ? n : 0;
+}
+
+/* ---- set-up ---- */
+
 /* "k=v,k=v": keys are label names, values have no ',' '{' '}' '='. Appends ",k=v" pairs. */
-static int add_labels(struct profd_strbuf *sb, const char *labels)
+static int add_user_labels(struct profd_strbuf *sb, const char *labels)
 {
 	const char *s = labels;
 
 	while (s && *s) {
 		const char *end = strchr(s, ','), *eq;
 		size_t n = end ? (size_t)(end - s) : strlen(s);
-		char pair[256];
 
 		eq = memchr(s, '=', n);
-		if (!eq || eq == s || n >= sizeof(pair) || strcspn(s, "{}") < n ||
+		if (!eq || eq == s || n >= 256 || strcspn(s, "{}") < n ||
 		    memchr(eq + 1, '=', n - (size_t)(eq + 1 - s)))
 			return -EINVAL;
 		for (const char *k = s; k < eq; k++)
@@ -96,135 +314,136 @@ static int add_labels(struct profd_strbuf *sb, const char *labels)
 				"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_",
 				*k))
 				return -EINVAL;
-		snprintf(pair, sizeof(pair), ",%.*s", (int)n, s);
-		if (url_escape(sb, pair))
+		if (profd_strbuf_printf(sb, ",%.*s", (int)n, s))
 			return -ENOMEM;
 		s = end ? end + 1 : NULL;
 	}
 	return 0;
 }
 
-static int build_name(struct store_pyroscope *p, const char *app, const char *labels)
+static int build_labels(struct store_pyroscope *p, const char *labels)
 {
 	struct profd_strbuf sb = {0};
-	char host[256] = "unknown";
+	char host[256] = "unknown", v[256];
 	int err;
 
 	gethostname(host, sizeof(host) - 1);
-	err = url_escape(&sb, app);
-	err = err ?: url_escape(&sb, "{hostname=");
-	err = err ?: url_escape(&sb, host);
-	err = err ?: add_labels(&sb, labels);
-	err = err ?: url_escape(&sb, "}");
+	clean_value(v, sizeof(v), host);
+	err = profd_strbuf_printf(&sb, "hostname=%s", v);
+	err = err ?: add_user_labels(&sb, labels);
 	if (err) {
 		profd_strbuf_release(&sb);
 		return err;
 	}
-	p->name = profd_strbuf_detach(&sb, NULL);
-	return p->name ? 0 : -ENOMEM;
+	p->labels = profd_strbuf_detach(&sb, NULL);
+	return p->labels ? 0 : -ENOMEM;
 }
 
-static int send_all(int fd, const void *buf, size_t len)
+/* The first line of --push-auth-file, "USER:PASSWORD". */
+static int read_auth_file(const char *path, char **userpwd)
 {
-	const char *c = buf;
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int err;
 
-	while (len) {
-		ssize_t n = send(fd, c, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		c += n;
-		len -= (size_t)n;
+	if (!f) {
+		err = -errno;
+		pr_warn("push: --push-auth-file %s: %s", path, strerror(-err));
+		return err;
 	}
+	n = getline(&line, &cap, f);
+	fclose(f);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (n <= 0 || n > 4096 || !strchr(line, ':') || line[0] == ':') {
+		if (line)
+			explicit_bzero(line, cap);
+		free(line);
+		pr_warn("push: --push-auth-file %s: expected USER:PASSWORD on its first line", path);
+		return -EINVAL;
+	}
+	*userpwd = line;
 	return 0;
 }
 
-static int connect_to(const struct store_pyroscope *p)
+/* The ingest URL, credentials from the URL or the file (not both). */
+static int read_url(struct store_pyroscope *p, const struct store_push_opts *o, char **userpwd)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
-	struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
-	int fd = -1, rc = getaddrinfo(p->host, p->port, &hints, &res);
+	char *base = NULL;
+	size_t n;
+	int err = store_http_parse_url(o->url, &base, userpwd);
 
-	if (rc)
-		return -EHOSTUNREACH;
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (!connect(fd, ai->ai_addr, ai->ai_addrlen))
-			break;
-		rc = -errno;
-		close(fd);
-		fd = -1;
+	if (err) {
+		if (err == -EINVAL)
+			pr_warn("push: --push: expected http[s]://[USER:PASSWORD@]HOST[:PORT][/PATH]");
+		return err;
 	}
-	freeaddrinfo(res);
-	return fd >= 0 ? fd : (rc ? rc : -ECONNREFUSED);
+	n = strlen(base);
+	if (asprintf(&p->ingest, "%s%s", base,
+		     n >= 7 && !strcmp(base + n - 7, "/ingest") ? "" : "/ingest") < 0)
+		p->ingest = NULL;
+	free(base);
+	if (!p->ingest)
+		return -ENOMEM;
+	if (*userpwd && o->auth_file) {
+		pr_warn("push: credentials in both --push and --push-auth-file: give one");
+		return -EINVAL;
+	}
+	return o->auth_file ? read_auth_file(o->auth_file, userpwd) : 0;
 }
 
-int store_pyroscope__post(const struct store_pyroscope *p, int64_t start_ns, int64_t end_ns,
-			  const void *body, size_t len, int *status)
+/* --push-ca read now: a file that is missing is bad input, not a TLS failure an hour later. */
+static int check_ca_file(const char *path)
 {
-	char head[2048], resp[64];
-	int fd, n, err;
-	ssize_t got;
+	FILE *f = path ? fopen(path, "re") : NULL;
+	int err;
 
-	n = snprintf(head, sizeof(head),
-		     "POST %s?name=%s&from=%lld&until=%lld&format=pprof&sampleRate=%d&spyName=profd"
-		     " HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: profd/" PROFD_VERSION "\r\n"
-		     "Content-Type: multipart/form-data; boundary=" BOUNDARY "\r\n"
-		     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-		     p->path, p->name, (long long)(start_ns / 1000000000),
-		     (long long)((end_ns + 999999999) / 1000000000), p->freq, p->host, p->port,
-		     strlen(PART_HEAD) + len + strlen(PART_TAIL));
-	if (n < 0 || (size_t)n >= sizeof(head))
-		return -ENAMETOOLONG;
-	fd = connect_to(p);
-	if (fd < 0)
-		return fd;
-	err = send_all(fd, head, (size_t)n);
-	err = err ?: send_all(fd, PART_HEAD, strlen(PART_HEAD));
-	err = err ?: send_all(fd, body, len);
-	err = err ?: send_all(fd, PART_TAIL, strlen(PART_TAIL));
-	if (!err) {
-		got = recv(fd, resp, sizeof(resp) - 1, 0);
-		if (got <= 0)
-			err = got < 0 ? -errno : -ECONNRESET;
-		else {
-			resp[got] = '\0';
-			if (sscanf(resp, "HTTP/%*d.%*d %d", status) != 1)
-				err = -EPROTO;
-			else if (*status < 200 || *status > 299)
-				err = -EPROTO;
-		}
+	if (!path)
+		return 0;
+	if (!f) {
+		err = -errno;
+		pr_warn("push: --push-ca %s: %s", path, strerror(-err));
+		return err;
 	}
-	close(fd);
-	return err;
+	fclose(f);
+	return 0;
 }
 
-int store_pyroscope__init(struct store_pyroscope *p, const char *url, const char *app,
-			  const char *labels, int freq)
+int store_pyroscope__init(struct store_pyroscope *p, const struct store_push_opts *o)
 {
+	struct store_http_opts ho = {.ca_file = o->ca_file, .headers = o->headers,
+				     .nheaders = o->nheaders};
+	char *userpwd = NULL;
 	int err;
 
 	memset(p, 0, sizeof(*p));
-	p->freq = freq;
-	err = parse_url(p, url);
-	if (err) {
-		pr_warn("--push %s: expected http://HOST[:PORT][/PATH]", url);
-		return err;
+	p->freq = o->freq;
+	p->full_names = o->full_names;
+	err = read_url(p, o, &userpwd) ?: check_ca_file(o->ca_file);
+	if (!err && (err = build_labels(p, o->labels)) == -EINVAL)
+		pr_warn("push: --labels %s: expected KEY=VALUE[,KEY=VALUE...]", o->labels);
+	if (!err && userpwd && !strncmp(p->ingest, "http:", 5))
+		pr_warn("push: %s: credentials go unencrypted over http", p->ingest);
+	ho.userpwd = userpwd;
+	if (!err && !(p->http = store_http__new(&ho))) {
+		err = -errno;
+		pr_warn("push: cannot set up the HTTP client: %s", strerror(-err));
 	}
-	err = build_name(p, app, labels);
+	if (userpwd) {
+		explicit_bzero(userpwd, strlen(userpwd));
+		free(userpwd);
+	}
 	if (err)
-		pr_warn("--labels %s: expected KEY=VALUE[,KEY=VALUE...]", labels ? labels : "");
+		store_pyroscope__release(p);
 	return err;
 }
 
 void store_pyroscope__release(struct store_pyroscope *p)
 {
-	free(p->name);
-	p->name = NULL;
+	store_http__free(p->http);
+	free(p->ingest);
+	free(p->labels);
+	memset(p, 0, sizeof(*p));
 }

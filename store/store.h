@@ -6,7 +6,8 @@
  *   history   one zstd-compressed profile per window of wall-clock time in a folder on disk,
  *             written atomically, pruned by age and size, merged back by time range (history.c)
  *   push      each window to Grafana Pyroscope's ingest API from a thread of its own, with a
- *             bounded spool on disk while the backend is down (push.c, pyroscope.c, spool.c)
+ *             bounded spool on disk while the backend is down (push.c, pyroscope.c, spool.c),
+ *             over HTTP(S) with libcurl (http.c, the one file that uses it)
  *   parsing   the durations, sizes and times its options take (parse.c)
  *
  * Both the history and the spool are window folders (folder.c): the folder is the truth, the
@@ -81,13 +82,14 @@ void store_history__span(const struct store_history *h, struct store_history_spa
 
 #define STORE_PUSH_SPOOL_DIR "spool" /* inside the agent's history folder */
 #define STORE_PUSH_SPOOL_BYTES (64ull << 20)
-/* Pyroscope application names, one per profile type: each is a series of its own. */
-#define STORE_PUSH_APP_CPU "profd.cpu"
-#define STORE_PUSH_APP_OFF_CPU "profd.off_cpu"
 
 struct store_push_opts {
-	const char *url;       /* "http://HOST[:PORT][/PATH]"; /ingest is appended to PATH */
-	const char *app;       /* the profiles' name; NULL: STORE_PUSH_APP_CPU */
+	/* "http[s]://[USER:PASSWORD@]HOST[:PORT][/PATH]"; /ingest is appended to PATH */
+	const char *url;
+	const char *ca_file;	    /* trust these CAs for https; NULL: the system's */
+	const char *auth_file;	    /* "USER:PASSWORD" on its first line: basic auth; NULL: none */
+	const char *const *headers; /* "Name: value" sent with every request */
+	size_t nheaders;
 	const char *labels;    /* "k=v,k=v" or NULL: Pyroscope labels besides hostname */
 	int freq;	       /* sent as sampleRate */
 	const char *spool_dir; /* created if missing; NULL: no spool, a full queue drops */
@@ -96,10 +98,12 @@ struct store_push_opts {
 };
 
 struct store_push_stats {
-	uint64_t sent;		/* windows the backend accepted (2xx) */
+	uint64_t sent;		/* windows the backend accepted (2xx for each series) */
 	uint64_t failures;	/* attempts that failed (each retried) */
+	uint64_t tls_failures;	/* of those, the server's certificate was not trusted */
+	uint64_t auth_failures; /* of those, the credentials were refused (401, 403, 407) */
 	uint64_t dropped;	/* windows dropped unsent: the queue or the spool was full */
-	uint64_t rejected;	/* windows the backend refused with a 4xx: not sent again */
+	uint64_t rejected;	/* series the backend refused with another 4xx: not sent again */
 	uint64_t spool_damaged; /* spool files unreadable or not gzip: removed */
 	size_t queued, queued_bytes;
 	size_t spool_files;

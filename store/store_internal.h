@@ -112,26 +112,95 @@ void store_spool__pop(struct store_spool *s);
 void store_spool__stats(const struct store_spool *s, size_t *files, uint64_t *bytes,
 			uint64_t *damaged);
 
-/* ---- pyroscope.c: one window to Pyroscope's ingest API ---- */
+/* ---- http.c: HTTP(S) POSTs with libcurl, the only file that uses it ---- */
+
+enum store_http_outcome {
+	STORE_HTTP_OK,	    /* 2xx */
+	STORE_HTTP_RETRY,   /* the network, a time-out, 5xx, 408, 429: try again soon */
+	STORE_HTTP_TLS,	    /* the certificate was not trusted, or no TLS handshake */
+	STORE_HTTP_AUTH,    /* 401, 403, 407: the credentials were refused */
+	STORE_HTTP_REFUSED, /* another 4xx: this request is wrong; sending it again cannot help */
+};
+
+struct store_http_result {
+	enum store_http_outcome outcome;
+	int status;    /* the HTTP status, 0 without an answer */
+	char why[256]; /* curl's message or "HTTP status N"; never credentials */
+};
+
+struct store_http_opts {
+	const char *ca_file;	    /* NULL: the system's CAs */
+	const char *userpwd;	    /* "USER:PASSWORD" for basic auth; NULL: none */
+	const char *const *headers; /* "Name: value" lines */
+	size_t nheaders;
+};
+
+struct store_http;
+
+/* Opens libcurl and initializes it (and TLS) on first use. NULL with errno set. Strings are
+ * copied. */
+struct store_http *store_http__new(const struct store_http_opts *o);
+void store_http__free(struct store_http *h);
+/*
+ * POSTs data as the file filename of the multipart/form-data field field to url (which must not
+ * carry credentials: they are in the options). Returns the outcome, also in r.
+ */
+enum store_http_outcome store_http__post_file(struct store_http *h, const char *url,
+					      const char *field, const char *filename,
+					      const void *data, size_t len,
+					      struct store_http_result *r);
+/*
+ * Splits "http[s]://[USER[:PASSWORD]@]HOST[:PORT][/PATH]" into the URL without its user info,
+ * query, fragment and trailing slashes (*base), and "USER:PASSWORD" decoded (*userpwd, NULL
+ * without user info). Both malloc'd. Returns 0, -EINVAL (another scheme, no host, a bad URL),
+ * -ENOENT (libcurl missing: one line logged) or -ENOMEM.
+ */
+int store_http_parse_url(const char *url, char **base, char **userpwd);
+
+/* ---- pyroscope.c: one window to Pyroscope's ingest API, a series per service ---- */
+
+/* Series per window at most; the smallest services beyond go together as "other". */
+#define STORE_PUSH_SERIES_MAX 32
 
 struct store_pyroscope {
-	char host[256], port[8], path[512];
-	char *name; /* URL-encoded "profd.cpu{hostname=...,k=v}" (or another application name) */
+	struct store_http *http;
+	char *ingest; /* "https://HOST:PORT/PATH/ingest": no credentials, fit for messages */
+	char *labels; /* "hostname=H,k=v": every series' labels */
 	int freq;
+	bool full_names; /* Function.name whole in what is sent */
+};
+
+/* Reads o's URL, credentials, headers and labels (one line logged for a bad one). 0 or -errno. */
+int store_pyroscope__init(struct store_pyroscope *p, const struct store_push_opts *o);
+void store_pyroscope__release(struct store_pyroscope *p);
+/*
+ * Sends window [start_ns, end_ns), whose gzip pprof is body[0..len), as one series per service
+ * (its systemd unit, its container, else its program): a POST each, in an order that the same
+ * window always gives. The first *done services went before and are skipped; *done grows with
+ * each one the backend takes, so a retry resumes where this one stopped. A service the backend
+ * refuses for good (STORE_HTTP_REFUSED) is counted in *refused and passed over. Returns
+ * STORE_HTTP_OK once every service is through, else the failure that stopped it (in r too).
+ * -errno for a body that does not decode.
+ */
+int store_pyroscope__send(struct store_pyroscope *p, int64_t start_ns, int64_t end_ns,
+			  const void *body, size_t len, size_t *done, uint64_t *refused,
+			  struct store_http_result *r);
+
+#define STORE_SERIES_NAME_MAX 128
+
+/* One series of a window: a service and the cgroup whose unit, container and pod label it. */
+struct store_series {
+	char name[STORE_SERIES_NAME_MAX]; /* Pyroscope's service_name: "nginx", "container/ID12" */
+	const struct fmt_cgroup *cgroup;  /* NULL: no such labels (a program, or "other") */
+	int64_t samples;
 };
 
 /*
- * Parses url and labels (one line logged for either); app names the profiles ("profd.cpu").
- * Returns 0 or -EINVAL or -ENOMEM.
+ * A window's series, largest first (then by name: the same window, the same order), at most
+ * STORE_PUSH_SERIES_MAX, the smallest beyond as one called "other"; of_sample[i] (room for
+ * w->nsamples) is sample i's. *out is malloc'd. Returns how many, or -ENOMEM.
  */
-int store_pyroscope__init(struct store_pyroscope *p, const char *url, const char *app,
-			  const char *labels, int freq);
-void store_pyroscope__release(struct store_pyroscope *p);
-/*
- * Sends the gzip pprof body of window [start_ns, end_ns) in one POST. Returns 0 for a 2xx answer,
- * -EPROTO for another status (in *status), else -errno.
- */
-int store_pyroscope__post(const struct store_pyroscope *p, int64_t start_ns, int64_t end_ns,
-			  const void *body, size_t len, int *status);
+int store_pyroscope_series(const struct fmt_profile *w, struct store_series **out,
+			   uint32_t *of_sample);
 
 #endif

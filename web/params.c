@@ -13,6 +13,7 @@
 #define MAX_SECONDS 1e9 /* ~31 years since the start: far past any run */
 #define MAX_PID 4194304 /* PID_MAX_LIMIT */
 #define MAX_COMM 255
+#define MAX_CGROUP 4096 /* PATH_MAX */
 #define MAX_SEARCH 256
 
 const struct web_param *web_param_find(const struct web_request *rq, const char *key)
@@ -179,6 +180,7 @@ int web_query_parse(const struct web_request *rq, struct web_reply *rp, struct w
 	if (r)
 		q->filter.pid = (uint32_t)v;
 	if (web_param_text(rq, rp, "comm", MAX_COMM, &q->filter.comm) < 0 ||
+	    web_param_text(rq, rp, "cgroup", MAX_CGROUP, &q->filter.cgroup) < 0 ||
 	    web_param_text(rq, rp, "search", MAX_SEARCH, &q->search) < 0 ||
 	    web_param_bool(rq, rp, "icicle", &q->icicle) < 0 ||
 	    web_param_bool(rq, rp, "lines", &q->lines) < 0 ||

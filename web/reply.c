@@ -58,7 +58,11 @@ void web_targets_free(struct web_target *t, size_t n)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(t[i].comm);
+		free(t[i].cgroup);
+		free(t[i].container_id);
+		free(t[i].systemd_unit);
+	}
 	free(t);
 }

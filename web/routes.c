@@ -112,6 +112,21 @@ static int metrics(const struct web_request *rq, struct web_reply *rp)
 
 /* ---- JSON ---- */
 
+/* ",\"cgroup\":...,\"container_id\":...,\"systemd_unit\":..." where the cgroup is known. */
+static int put_target_cgroup(struct profd_strbuf *sb, const struct web_target *t)
+{
+	int err;
+
+	if (!t->cgroup)
+		return 0;
+	err = profd_strbuf_puts(sb, ",\"cgroup\":");
+	err = err ?: web_json_str(sb, t->cgroup);
+	err = err ?: profd_strbuf_puts(sb, ",\"container_id\":");
+	err = err ?: web_json_str(sb, t->container_id ? t->container_id : "");
+	err = err ?: profd_strbuf_puts(sb, ",\"systemd_unit\":");
+	return err ?: web_json_str(sb, t->systemd_unit ? t->systemd_unit : "");
+}
+
 static int api_targets(const struct web_request *rq, struct web_reply *rp)
 {
 	struct profd_strbuf sb = {0};
@@ -128,8 +143,10 @@ static int api_targets(const struct web_request *rq, struct web_reply *rp)
 	for (size_t i = 0; !err && i < n; i++) {
 		err = profd_strbuf_printf(&sb, "%s{\"pid\":%u,\"comm\":", i ? "," : "", t[i].pid);
 		err = err ?: web_json_str(&sb, t[i].comm);
-		err = err ?: profd_strbuf_printf(&sb, ",\"samples\":%lld,\"off_cpu_us\":%lld}",
+		err = err ?: profd_strbuf_printf(&sb, ",\"samples\":%lld,\"off_cpu_us\":%lld",
 						 (long long)t[i].samples, (long long)t[i].off_cpu_us);
+		err = err ?: put_target_cgroup(&sb, &t[i]);
+		err = err ?: profd_strbuf_puts(&sb, "}");
 	}
 	err = err ?: profd_strbuf_puts(&sb, "]}\n");
 	web_targets_free(t, n);
@@ -389,6 +406,7 @@ static void describe(const struct web_query *q, const struct fmt_profile *p, cha
 		     size_t tsize, char *sub, size_t ssize)
 {
 	const char *kind = graph_kind(q->type, q->icicle);
+	const char *cg = q->filter.cgroup;
 	int n;
 
 	if (q->filter.pid && q->filter.comm)
@@ -396,7 +414,10 @@ static void describe(const struct web_query *q, const struct fmt_profile *p, cha
 	else if (q->filter.pid)
 		snprintf(title, tsize, "%s: pid %u", kind, q->filter.pid);
 	else if (q->filter.comm)
-		snprintf(title, tsize, "%s: %s", kind, q->filter.comm);
+		snprintf(title, tsize, "%s: %s%s%s", kind, q->filter.comm, cg ? " in " : "",
+			 cg ? cg : "");
+	else if (cg)
+		snprintf(title, tsize, "%s: cgroup %s", kind, cg);
 	else
 		snprintf(title, tsize, "%s", kind);
 	n = put_amount(sub, ssize, p);
@@ -571,19 +592,20 @@ static int pprof(const struct web_request *rq, struct web_reply *rp)
 
 /* ---- the table ---- */
 
-#define Q_PROFILE "type", "pid", "comm", "from", "to", "lines", "fullnames"
+#define Q_PROFILE "type", "pid", "comm", "cgroup", "from", "to", "lines", "fullnames"
 #define Q_SVG Q_PROFILE, "icicle", "search", "width"
 
 static const char *const no_params[] = {NULL};
 /* The page reads its view from its own URL, so that a link reproduces it. */
-static const char *const page_params[] = {"view", "type", "pid", "comm", "range", "from", "to",
-					  "mode", "lines", "search", "zoom", "a", "b", "fullnames",
-					  NULL};
+static const char *const page_params[] = {"view", "type", "pid", "comm", "cgroup", "range",
+					  "from", "to", "mode", "lines", "search", "zoom",
+					  "a", "b", "fullnames", NULL};
 static const char *const svg_params[] = {Q_SVG, NULL};
-static const char *const diff_params[] = {"type", "pid", "comm", "a", "b", "lines", "fullnames",
-					  "icicle", "search", "width", NULL};
+static const char *const diff_params[] = {"type", "pid", "comm", "cgroup", "a", "b", "lines",
+					  "fullnames", "icicle", "search", "width", NULL};
 static const char *const folded_params[] = {Q_PROFILE, NULL};
-static const char *const pprof_params[] = {"type", "pid", "comm", "from", "to", "fullnames", NULL};
+static const char *const pprof_params[] = {"type", "pid", "comm", "cgroup", "from", "to",
+					   "fullnames", NULL};
 static const char *const top_params[] = {Q_PROFILE, "sort", "by", "limit", NULL};
 static const char *const tree_params[] = {Q_PROFILE, "a", "b", "detail", "focus", NULL};
 

@@ -284,6 +284,7 @@ static void tree_key(char *key, const struct tree_query *tq, const struct web_ra
 		     uint64_t generation)
 {
 	const struct web_query *q = &tq->q;
+	const char *c = q->filter.comm, *g = q->filter.cgroup;
 	int n = snprintf(key, WEB_TREE_KEY, "g%llu t%d p%u l%d f%d ", (unsigned long long)generation,
 			 (int)q->type, q->filter.pid, q->lines, q->full_names);
 
@@ -294,7 +295,9 @@ static void tree_key(char *key, const struct tree_query *tq, const struct web_ra
 			      (long long)q->to_ns);
 	else if (q->ranged)
 		n += snprintf(key + n, WEB_TREE_KEY - n, "r%.6f-%.6f", q->range.from, q->range.to);
-	snprintf(key + n, WEB_TREE_KEY - n, " c%s", q->filter.comm ? q->filter.comm : "");
+	/* Lengths first: no comm and cgroup pair can spell another's. */
+	snprintf(key + n, WEB_TREE_KEY - n, " c%zu:%s g%zu:%s", c ? strlen(c) : 0, c ? c : "",
+		 g ? strlen(g) : 0, g ? g : "");
 }
 
 /*

@@ -47,16 +47,21 @@ struct web_status {
 	double oldest_s;      /* start of the oldest window kept: earlier ranges are empty */
 	unsigned nwindows;    /* windows kept */
 	unsigned max_windows; /* windows kept at most */
-	size_t ntargets;      /* distinct (pid, comm) seen with samples */
+	size_t ntargets;      /* distinct (pid, comm, cgroup) seen with samples */
 	size_t processes;     /* processes announced by the sampler */
 	uint64_t generation;  /* changes whenever the samples do (an ETag for the page) */
 };
 
-/* One process seen with samples. comm is malloc'd; free with web_targets_free(). */
+/*
+ * One process seen with samples, in one cgroup. Strings are malloc'd (the cgroup's NULL when
+ * unknown); free with web_targets_free().
+ */
 struct web_target {
 	uint32_t pid; /* 0 when the source has no pids (folded files) */
 	char *comm;
 	int64_t samples;
+	char *cgroup;			/* path relative to the cgroup v2 root */
+	char *container_id, *systemd_unit; /* what it names, "" for none */
 	int64_t off_cpu_us; /* microseconds waited off CPU (0 without it) */
 };
 

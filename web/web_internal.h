@@ -116,9 +116,9 @@ int web_param_text(const struct web_request *rq, struct web_reply *rp, const cha
 int web_param_range(const struct web_request *rq, struct web_reply *rp, const char *key,
 		    struct web_range *out);
 /*
- * type, pid, comm, from, to, icicle, lines, fullnames, search, width. from and to are both seconds
- * since the start or both wall-clock times (profd_time_parse(); q->wall). Returns 0 or -EINVAL
- * with a 400 reply set.
+ * type, pid, comm, cgroup, from, to, icicle, lines, fullnames, search, width. from and to are
+ * both seconds since the start or both wall-clock times (profd_time_parse(); q->wall). Returns 0
+ * or -EINVAL with a 400 reply set.
  */
 int web_query_parse(const struct web_request *rq, struct web_reply *rp, struct web_query *q);
 
@@ -192,7 +192,8 @@ int web_api_tree(const struct web_request *rq, struct web_reply *rp);
 
 /* ---- tree_cache.c: the last trees built, shared read-only between requests ---- */
 
-#define WEB_TREE_KEY 640
+/* Room for every field of a tree's key: a comm (255) and a cgroup (4096) filter, and numbers. */
+#define WEB_TREE_KEY 4800
 
 struct web_tree_cache;
 

@@ -3,7 +3,7 @@
 // it: pixels of the canvas the flame graph is drawn on, the text the page shows, the URL. Prints
 // one "PASS name" / "FAIL name: why" line per check and saves a screenshot per step.
 //
-// Four runs, chosen by MODE:
+// The runs, chosen by MODE:
 //   live  (default) profd -a sampling known-answer workloads: split3 (work_a designed at 60 % of
 //         its CPU; three processes of it), and a process named "<img src=x onerror=alert(1)>".
 //   serve profd serve A B C D: the diff labelled with the file names, red and blue where they
@@ -11,13 +11,16 @@
 //   quiet profd -p PID of a process that stopped using CPU: refreshes cost a 304, no redraw.
 //   agent profd agent -p (split3 alone): the history picker sets a wall-clock range, the URL
 //         carries it, the range shows work_a at its designed share.
+//   units profd agent --cgroup over two cgroups shaped as units (test_fleet.sh): the picker
+//         groups by unit, a unit or a program in it is one choice, the graph is that cgroup's.
 //   offcpu profd --off-cpu -p PID of tests/workloads/offcpu: the measure picker, time in the
 //         graph and the table, each waiting thread a quarter of the off-CPU time, the wall view.
 //
 // Environment: PW_CORE (path of playwright-core), BASE (http://127.0.0.1:PORT), ART (screenshot
 // folder), WL_PID (split3's pid), WL_COPIES (how many split3 processes ran), HOSTILE_PID,
 // SHARE (work_a's designed share, %), TOL (points), FILE_A / FILE_B / FILE_C / FILE_D (serve),
-// WALL_FROM_MS / WALL_TO_MS (agent).
+// WALL_FROM_MS / WALL_TO_MS (agent), CGROUP_ROOT and UNIT_A / UNIT_B running recurse and
+// split3 (units).
 import { createRequire } from "node:module";
 import path from "node:path";
 import fs from "node:fs";
@@ -564,6 +567,57 @@ async function agentMain() {
 	await browser.close();
 }
 
+// ---- profd agent --cgroup over two units: the picker groups by unit ----
+
+async function unitsMain() {
+	const browser = await launch();
+	const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+	const w = watch(page);
+	const root = process.env.CGROUP_ROOT, a = process.env.UNIT_A, b = process.env.UNIT_B;
+	const enc = (v) => new URLSearchParams({ x: v }).toString().slice(2);
+	await page.goto(BASE + "/", { waitUntil: "load" });
+	await waitGraph(page, "pd-graph", ["/api/tree"]);
+	await page.click("#pd-live"); // the workloads are over: hold the picture still
+	await page.click("#pd-target");
+	await page.waitForFunction(() => document.querySelectorAll("#pd-picker-list li.unit").length >= 2, null, { timeout: 5000 });
+	const units = await page.evaluate(() => Array.from(document.querySelectorAll("#pd-picker-list li.unit .name")).map((e) => e.textContent));
+	check("units.picker_groups_by_unit", units.length === 2 && units.includes(a) && units.includes(b), "unit rows: " + units.join(", "));
+	await shot(page, "units-01-picker");
+
+	// A unit is one choice: the graph and the URL are its cgroup's.
+	let drawn = await draws(page, "pd-graph");
+	await page.click(`#pd-picker-list li.unit:has(.name:text-is("${b}"))`);
+	await waitGraph(page, "pd-graph", ["cgroup=" + enc(root + "/" + b)], drawn);
+	let u = new URL(page.url()), label = await page.textContent("#pd-target");
+	await search(page, "^work_a$");
+	const inB = await matchedShare(page);
+	await search(page, "^rec$");
+	const recInB = await matchedShare(page);
+	check("units.unit_choice", label.startsWith(b) && u.searchParams.get("cgroup") === root + "/" + b &&
+		!u.searchParams.get("comm") && inB > 0 && recInB === 0,
+		`button "${label}", URL ${page.url()}, work_a ${inB}%, rec ${recInB}%`);
+	await shot(page, "units-02-unit");
+
+	// A program inside a unit: the unit's row opens on its programs; one of them is a choice.
+	await page.click("#pd-target");
+	await page.click(`#pd-picker-list li.unit:has(.name:text-is("${a}")) .twisty`);
+	await page.waitForSelector("#pd-picker-list li.group", { timeout: 5000 });
+	const progs = await page.evaluate(() => Array.from(document.querySelectorAll("#pd-picker-list li.group .name")).map((e) => e.textContent));
+	drawn = await draws(page, "pd-graph");
+	await page.click(`#pd-picker-list li.group:has(.name:text-is("recurse"))`);
+	await waitGraph(page, "pd-graph", ["comm=recurse", "cgroup=" + enc(root + "/" + a)], drawn);
+	u = new URL(page.url());
+	label = await page.textContent("#pd-target");
+	await search(page, "^rec$");
+	const recInA = await matchedShare(page);
+	check("units.program_in_unit", progs.includes("recurse") && label.startsWith("recurse in " + a) &&
+		u.searchParams.get("comm") === "recurse" && u.searchParams.get("cgroup") === root + "/" + a && recInA > 0,
+		`programs ${progs.join(", ")}; button "${label}", URL ${page.url()}, rec ${recInA}%`);
+	await shot(page, "units-03-program");
+	check("units.no_page_errors", w.errors.length === 0, w.errors.join("; "));
+	await browser.close();
+}
+
 // ---- profd --off-cpu: the measure picker ----
 
 // Picks a measure and waits for the graph of it.
@@ -611,7 +665,7 @@ async function offcpuMain() {
 	await browser.close();
 }
 
-const runs = { live: liveMain, serve: serveMain, quiet: quietMain, agent: agentMain, offcpu: offcpuMain };
+const runs = { live: liveMain, serve: serveMain, quiet: quietMain, agent: agentMain, offcpu: offcpuMain, units: unitsMain };
 (runs[process.env.MODE || "live"])().catch((e) => {
 	fail((process.env.MODE || "live") + ".run", e && e.stack ? e.stack.split("\n").slice(0, 3).join(" ") : e);
 	process.exit(1);

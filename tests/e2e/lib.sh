@@ -79,3 +79,27 @@ need_root() {
 	fi
 	return 0
 }
+
+# need_browser NAME: Debian's chromium, node and playwright-core (installed under build/node on
+# first use) for tests/e2e/browser.mjs, with PW_CORE set; else `missing` NAME and return 1.
+need_browser() {
+	PW_CORE="$TOP/build/node/node_modules/playwright-core"
+	if [ ! -x /usr/bin/chromium ]; then
+		missing "$1" "no /usr/bin/chromium (Debian's chromium)"
+		return 1
+	fi
+	if ! command -v node >/dev/null 2>&1; then
+		missing "$1" "no node (nodejs)"
+		return 1
+	fi
+	if [ ! -f "$PW_CORE/package.json" ]; then
+		mkdir -p "$TOP/build/node"
+		npm install --silent --no-audit --no-fund --prefix "$TOP/build/node" playwright-core@1 \
+			>/dev/null 2>&1
+	fi
+	if [ ! -f "$PW_CORE/package.json" ]; then
+		missing "$1" "playwright-core is not installed"
+		return 1
+	fi
+	return 0
+}

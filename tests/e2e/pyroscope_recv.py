@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """A stand-in for Grafana Pyroscope's HTTP ingest API, for tests: 127.0.0.1 only.
 
-  pyroscope_recv.py PORT DIR [REFUSE]
+  pyroscope_recv.py PORT DIR [REFUSE] [--tls CERT KEY] [--auth USER:PASSWORD]
 
 Accepts POST /ingest?name=..&from=..&until=..&format=pprof&sampleRate=.. with a
 multipart/form-data body whose "profile" part is a gzip pprof; stores each profile as
@@ -11,19 +11,51 @@ DIR/NNNN.pb.gz and appends "NNNN name from until sampleRate" to DIR/index.txt. A
 stream) is answered 400 and logged to DIR/errors.txt, so a test can require that file to stay
 empty. With REFUSE, the first REFUSE well-formed requests are answered 400 on purpose (counted
 in DIR/refused.txt), as a backend that rejects a profile would.
+
+With --tls, it speaks HTTPS with that certificate and key (an authenticating proxy's front);
+with --auth, a request without that basic-auth pair is answered 401 and counted in
+DIR/unauthorized.txt. Each accepted request appends "NNNN AUTH ORGID" to DIR/headers.txt: AUTH
+is the user name it authenticated as ("-" without an Authorization header), ORGID the
+X-Scope-OrgID header ("-" without one). A request in a proxy's form (an absolute URL on the
+request line) is taken too: "NNNN HOST:PORT" of its URL goes to DIR/targets.txt ("NNNN -" for
+one sent directly).
 """
+import argparse
+import base64
 import email.parser
 import email.policy
 import gzip
 import http.server
 import os
-import sys
+import ssl
 import urllib.parse
 
-PORT, DIR = int(sys.argv[1]), sys.argv[2]
-REFUSE = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+ap = argparse.ArgumentParser()
+ap.add_argument("port", type=int)
+ap.add_argument("dir")
+ap.add_argument("refuse", type=int, nargs="?", default=0)
+ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+ap.add_argument("--auth")
+args = ap.parse_args()
+PORT, DIR, REFUSE = args.port, args.dir, args.refuse
 os.makedirs(DIR, exist_ok=True)
 count = refused = 0
+
+
+def note(name, line):
+    with open(os.path.join(DIR, name), "a") as f:
+        f.write(line + "\n")
+
+
+def basic_user(header):
+    """The user of a well-formed "Basic" Authorization header, or None."""
+    if not header or not header.startswith("Basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
+    except ValueError:
+        return None
+    return (user, password)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -42,6 +74,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(url.query, strict_parsing=True)
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        who = basic_user(self.headers.get("Authorization"))
+        if args.auth and who != tuple(args.auth.split(":", 1)):
+            note("unauthorized.txt", who[0] if who else "-")
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="pyroscope"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if url.path != "/ingest":
             return self.reject(f"path {url.path}")
         for key in ("name", "from", "until", "format", "sampleRate"):
@@ -80,9 +120,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             f.write(profile)
         with open(os.path.join(DIR, "index.txt"), "a") as f:
             f.write(f"{name} {q['name'][0]} {q['from'][0]} {q['until'][0]} {q['sampleRate'][0]}\n")
+        note("headers.txt", f"{name} {who[0] if who else '-'} {self.headers.get('X-Scope-OrgID', '-')}")
+        note("targets.txt", f"{name} {url.netloc or '-'}")
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
 
-http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+if args.tls:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*args.tls)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+server.serve_forever()

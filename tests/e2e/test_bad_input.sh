@@ -46,6 +46,18 @@ expect convert.two_inputs 2 '^profd: convert: .*expected one input file' convert
 expect serve.no_files 2 '^profd: serve: .*expected one or more profile files' serve --http 127.0.0.1:0
 expect serve.missing_value 2 '^profd: serve: --http needs a value ' serve "$TMP/nope.folded" --http
 expect serve.unknown_option 2 '^profd: serve: unknown option --bogus ' serve "$TMP/nope.folded" --bogus
+# Push settings are checked before the agent samples, not at its first push.
+PUSH="https://127.0.0.1:1"
+expect agent.push_ca_missing 1 "^profd: push: --push-ca $TMP/nope.pem: No such file" \
+	agent --store "$TMP/st" --push "$PUSH" --push-ca "$TMP/nope.pem"
+expect agent.push_auth_file_missing 1 "^profd: push: --push-auth-file $TMP/nope: No such file" \
+	agent --store "$TMP/st" --push "$PUSH" --push-auth-file "$TMP/nope"
+expect agent.push_header_bad 2 "^profd: agent: --push-header: expected 'Name: value'" \
+	agent --store "$TMP/st" --push "$PUSH" --push-header bogus
+expect agent.push_ca_needs_push 2 '^profd: agent: .*need --push' agent --store "$TMP/st" \
+	--push-ca "$TMP/nope.pem"
+expect agent.push_bad_scheme 1 '^profd: push: --push: expected http' agent --store "$TMP/st" \
+	--push ftp://127.0.0.1/
 
 # GNU style: options after the file names work, also under POSIXLY_CORRECT, and "--" ends them.
 printf 'app;main;work 3\n' >"$TMP/ok.folded"

@@ -7,15 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root browser || exit 0
-CHROMIUM=/usr/bin/chromium
-PW_CORE="$TOP/build/node/node_modules/playwright-core"
-[ -x "$CHROMIUM" ] || { missing browser "no $CHROMIUM (Debian's chromium)"; exit 0; }
-command -v node >/dev/null 2>&1 || { missing browser "no node (nodejs)"; exit 0; }
-if [ ! -f "$PW_CORE/package.json" ]; then
-	mkdir -p "$TOP/build/node"
-	npm install --silent --no-audit --no-fund --prefix "$TOP/build/node" playwright-core@1 >/dev/null 2>&1
-fi
-[ -f "$PW_CORE/package.json" ] || { missing browser "playwright-core is not installed"; exit 0; }
+need_browser browser || exit 0
 SPLIT3="$WL/split3"
 [ -x "$SPLIT3" ] || { fail browser "no $SPLIT3 (make test-binaries)"; exit 0; }
 

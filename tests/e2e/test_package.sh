@@ -102,6 +102,15 @@ elif [ "$(field Recommends)" != libdebuginfod1 ]; then
 else
 	pass package.debuginfod_not_linked
 fi
+# libcurl (and gnutls behind it) is opened only by an agent given --push, so Depends names it.
+if readelf -d "$TMP/deb/usr/bin/profd" | grep -q 'NEEDED.*libcurl'; then
+	fail package.curl_not_linked "the binary links libcurl"
+else
+	case ", $depends," in
+	*", libcurl3-gnutls,"* | *", libcurl3-gnutls "*) pass package.curl_not_linked ;;
+	*) fail package.curl_not_linked "Depends lacks libcurl3-gnutls (opened for --push)" ;;
+	esac
+fi
 
 # ---- install ----
 if ! apt install "$DEB"; then

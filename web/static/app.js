@@ -23,7 +23,8 @@ const state = {
 	type: "cpu",
 	typeChosen: false, // by the user or the URL: kept as it is
 	targets: null, // /api/targets' last list
-	target: null, // {pid, comm}; pid 0: every process of that program
+	target: null, // {pid, comm, cgroup}; pid 0: every process of that program (in that cgroup);
+	// no comm either: a container's or unit's cgroup
 	mode: null, // "flame" or "icicle" when chosen; else icicle for the whole machine
 	zoom: [], // path of the zoomed frame in the flame graph
 	wall: null, // {from, to}: a wall-clock range from the agent's store
@@ -91,8 +92,8 @@ function readURL() {
 	const range = u.get("range");
 	if (range && Array.from($("pd-range").options).some((o) => o.value === range)) $("pd-range").value = range;
 	$("pd-custom").hidden = $("pd-range").value !== "custom";
-	const pid = Number(u.get("pid") || 0), comm = u.get("comm");
-	if (comm || pid > 0) state.target = { pid: pid > 0 ? pid : 0, comm: comm || "" };
+	const pid = Number(u.get("pid") || 0), comm = u.get("comm"), cgroup = u.get("cgroup");
+	if (comm || pid > 0 || cgroup) state.target = { pid: pid > 0 ? pid : 0, comm: comm || "", cgroup: cgroup || "" };
 	const mode = u.get("mode");
 	if (mode === "flame" || mode === "icicle") state.mode = mode;
 	if (VIEWS.includes(u.get("view"))) state.view = u.get("view");
@@ -115,6 +116,7 @@ function writeURL() {
 	if (state.target) {
 		if (state.target.pid) u.set("pid", String(state.target.pid));
 		if (state.target.comm) u.set("comm", state.target.comm);
+		if (state.target.cgroup) u.set("cgroup", state.target.cgroup);
 	}
 	if (state.wall) {
 		u.set("from", state.wall.from);
@@ -160,6 +162,7 @@ function query() {
 	if (t) {
 		if (t.pid > 0) p.set("pid", String(t.pid));
 		if (t.comm) p.set("comm", t.comm);
+		if (t.cgroup) p.set("cgroup", t.cgroup);
 	}
 	const range = $("pd-range").value;
 	const elapsed = state.status ? state.status.elapsed_s : 0;
@@ -320,7 +323,8 @@ function showTargets() {
 		"off-cpu": (t) => t.off_cpu_us,
 		wall: (t) => (hz ? Math.round((t.samples * 1e6) / hz) : 0) + t.off_cpu_us,
 	}[state.type];
-	const list = state.targets.map((t) => ({ pid: t.pid, comm: t.comm, samples: of(t) }));
+	// Their cgroup, container and unit too: the picker groups by them.
+	const list = state.targets.map((t) => ({ ...t, samples: of(t) }));
 	picker.setTargets(list, state.type === "cpu" ? null : (n) => amount(n, "us"));
 }
 

@@ -422,6 +422,84 @@ static void test_deterministic_and_filter(void **state)
 }
 
 /*
+ * The cgroup a sample ran in survives pprof and a merge: the same stack in two cgroups stays
+ * two samples; a cgroup filter takes a cgroup and those below it, not a sibling sharing its
+ * prefix; a cgroup without a container has no container_id label.
+ */
+static void test_cgroup_labels(void **state)
+{
+	static const struct fmt_cgroup_desc web = {
+		.path = "/system.slice/docker-abc.scope",
+		.container_id = "abc",
+		.systemd_unit = "docker-abc.scope",
+	};
+	static const struct fmt_cgroup_desc web_child = {.path = "/system.slice/docker-abc.scope/x",
+							 .container_id = "abc"};
+	static const struct fmt_cgroup_desc sibling = {.path = "/system.slice/docker-abcd.scope",
+						       .systemd_unit = "docker-abcd.scope"};
+	struct fmt_profile *p = fmt_profile__new(1000000), *q, *m;
+	struct fmt_frame_desc f = {.name = "work"};
+	struct fmt_filter only = {.cgroup = "/system.slice/docker-abc.scope/"};
+	struct fmt_sample_desc s = {.pid = 7, .tid = 7, .comm = "app"};
+	struct fmt_cgroup_desc cg;
+	struct fmt_error err;
+	uint32_t loc;
+	uint8_t *a;
+	size_t alen;
+	int ret;
+
+	assert_non_null(p);
+	assert_int_equal(fmt_profile__add_location(p, 0, 0, &f, 1, &loc), 0);
+	s.cgroup = &web;
+	assert_int_equal(fmt_profile__add_sample(p, &loc, 1, &s, 3), 0);
+	s.cgroup = &web_child;
+	assert_int_equal(fmt_profile__add_sample(p, &loc, 1, &s, 2), 0);
+	s.cgroup = &sibling;
+	assert_int_equal(fmt_profile__add_sample(p, &loc, 1, &s, 5), 0);
+	s.cgroup = NULL;
+	assert_int_equal(fmt_profile__add_sample(p, &loc, 1, &s, 7), 0);
+	assert_int_equal(p->nsamples, 4);
+	assert_int_equal(p->ncgroups, 3);
+
+	a = pprof_bytes(p, NULL, &alen);
+	q = pprof_read(a, alen, &err, &ret);
+	if (!q)
+		fail_msg("read back: %s", err.msg);
+	assert_int_equal(q->nsamples, 4);
+	for (size_t i = 0; i < q->nsamples; i++) {
+		const struct fmt_cgroup_desc *d = fmt_cgroup_desc_of(q, &q->samples[i], &cg);
+
+		switch (q->samples[i].count) {
+		case 3:
+			assert_non_null(d);
+			assert_string_equal(d->path, web.path);
+			assert_string_equal(d->container_id, "abc");
+			assert_string_equal(d->systemd_unit, "docker-abc.scope");
+			assert_string_equal(d->pod_uid, "");
+			break;
+		case 5:
+			assert_non_null(d);
+			assert_string_equal(d->container_id, "");
+			break;
+		case 7:
+			assert_null(d);
+			break;
+		}
+	}
+	m = fmt_profile__new(0);
+	assert_non_null(m);
+	assert_int_equal(fmt_profile__merge(m, q, &only), 0);
+	assert_int_equal(m->total, 5);
+	assert_true(fmt_cgroup_under("/a/b", "/"));
+	assert_true(fmt_cgroup_under("/a", "/a"));
+	assert_false(fmt_cgroup_under("/ab", "/a"));
+	fmt_profile__free(m);
+	fmt_profile__free(q);
+	fmt_profile__free(p);
+	free(a);
+}
+
+/*
  * A profile shaped as Go's runtime/pprof writes one: string table last, ids not 1..n, unpacked
  * location ids, no comm label, two sample types, a location without lines.
  */
@@ -655,6 +733,7 @@ int main(void)
 	    cmocka_unit_test(test_inline_lines_and_labels),
 	    cmocka_unit_test(test_string_table_and_header),
 	    cmocka_unit_test(test_deterministic_and_filter),
+	    cmocka_unit_test(test_cgroup_labels),
 	    cmocka_unit_test(test_go_shaped_input),
 	    cmocka_unit_test(test_bad_input),
 	    cmocka_unit_test(test_decompression_bomb),
