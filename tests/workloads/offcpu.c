@@ -11,7 +11,8 @@
  *
  * Usage: offcpu [SECONDS]   (default 10; at most 3600)
  *
- * Each thread is named (comm) after its role. Once every thread runs, the workload prints
+ * Each thread is named (comm) after its role, with OFFCPU_TAG from the environment appended if
+ * set. Once every thread runs, the workload prints
  * "ready" on stdout (and flushes it): a test starts profiling from there. At the end it prints
  * per thread "truth_blocked_ms NAME MS": its wall time alive minus its own CPU time, which is
  * the time it spent off CPU, waiting or runnable.
@@ -41,10 +42,17 @@ static struct job jobs[NTHREADS] = {
 };
 static pthread_barrier_t started;
 
-/* Starts a job's clocks once every thread runs. */
+/*
+ * Starts a job's clocks once every thread runs. The thread is named after the job, and after
+ * OFFCPU_TAG if set, so that a whole-machine test counts its own threads, not another run's.
+ */
 static long long begin(struct job *j)
 {
-	pthread_setname_np(pthread_self(), j->name);
+	const char *tag = getenv("OFFCPU_TAG");
+	char name[16];
+
+	snprintf(name, sizeof(name), "%s%s", j->name, tag ? tag : "");
+	pthread_setname_np(pthread_self(), name);
 	pthread_barrier_wait(&started);
 	return wall_ns();
 }
