@@ -324,9 +324,13 @@ else
 fi
 
 # ---- push: the receiver is down at first, then up; every window arrives and reads in pprof ----
-# received DIR: windows a receiver has taken; received_over DIR N: more than N of them
+# received DIR: requests a receiver has taken (a window is a request per service);
+# received_over DIR N: more than N of them; received_windows DIR: the windows among them, by
+# from and until; received_windows_over DIR N: more than N windows
 received() { wc -l <"$1/index.txt" 2>/dev/null || echo 0; }
 received_over() { [ "$(received "$1")" -gt "$2" ]; }
+received_windows() { awk '{ print $3, $4 }' "$1/index.txt" 2>/dev/null | sort -u | wc -l; }
+received_windows_over() { [ "$(received_windows "$1")" -gt "$2" ]; }
 # listening PORT: something accepts connections there
 listening() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/"; }
 # queued DIR N: N windows in DIR while the agent has said a push failed and is retrying
@@ -343,14 +347,13 @@ PIDS="$PIDS $RP"
 wait_for 10 listening "$PPORT"
 # The queue drains: more windows arrive than were stored while the receiver was down.
 down=$(nwindows "$TMP/push")
-wait_for 30 received_over "$RECV" "$down"
+wait_for 30 received_windows_over "$RECV" "$down"
 kill -TERM "$p"
 wait "$p"
 rc=$?
 kill "$RP" 2>/dev/null
 stored=$(nwindows "$TMP/push")
-# A window is a request per service: count windows by their from and until.
-got=$(awk '{ print $3, $4 }' "$RECV/index.txt" 2>/dev/null | sort -u | wc -l)
+got=$(received_windows "$RECV")
 if [ "$rc" = 0 ] && [ "$stored" -ge 5 ] && [ "$got" = "$stored" ] && [ ! -s "$RECV/errors.txt" ] &&
 	grep -q "push: .*(retrying)" "$ART/agent_push.err"; then
 	pass push.spooled_until_backend_up
