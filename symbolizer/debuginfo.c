@@ -135,12 +135,13 @@ static int load(struct search *s, int fd, const char *path, bool self, bool chec
 		sym_dwarf__free(d);
 		return -ENOMEM;
 	}
+	/* path may be the debug_path freed here (from_known: the file loaded again). */
 	free(f->debug_path);
 	f->debug_path = where;
 	sym_file_id__from_stat(&f->debug_id, &st);
 	sym_filecache__set_dwarf(&s->r->files, f, d);
 	f->dwarf_state = SYM_DW_LOADED;
-	pr_debug("sym: %s: DWARF from %s", f->path, self ? "the file itself" : path);
+	pr_debug("sym: %s: DWARF from %s", f->path, self ? "the file itself" : where);
 	return 0;
 }
 
