@@ -29,6 +29,15 @@ missing() {
 	fi
 }
 
+# says NAME FILE PATTERN WHAT: PASS if grep -E finds PATTERN in FILE.
+says() {
+	if grep -qE "$3" "$2"; then
+		pass "$1"
+	else
+		fail "$1" "$4 not in $2: $(tail -n 3 "$2" | tr '\n' ' ')"
+	fi
+}
+
 # check NAME CMD...: PASS if CMD exits 0, else FAIL with its last output line.
 check() {
 	name=$1

@@ -28,15 +28,6 @@ rooted() {
 	fi
 }
 
-# says NAME FILE PATTERN WHAT: PASS if grep -E finds PATTERN in FILE.
-says() {
-	if grep -qE "$3" "$2"; then
-		pass "$1"
-	else
-		fail "$1" "$4 not in $2: $(tail -n 3 "$2" | tr '\n' ' ')"
-	fi
-}
-
 need_root unwind || exit 0
 RUN=$(date +%s)
 
