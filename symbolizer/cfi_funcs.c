@@ -7,28 +7,42 @@
  * its start names the function: all addresses inside it share one name, as with a symbol.
  *
  * The FDEs come from unwind_table.c's index of the file; they become a symbol table of nameless
- * symbols (symtab.c), one per FDE, which the resolver names "file+0xSTART".
+ * symbols (symtab.c's layout), one per FDE, which the resolver names "file+0xSTART". A big
+ * stripped binary has 100,000 FDEs: the table is built in one array, without a symbol builder.
  */
 #include <errno.h>
+#include <libelf.h>
 #include <stdlib.h>
 
+#include "common/log.h"
 #include "symbolizer/symbolizer_internal.h"
 #include "symbolizer/unwind_table_internal.h"
 
-/* Adds the code ranges of s's FDEs to b. Returns 0 or -ENOMEM. */
-static int add_section(const struct sym_uw_section *s, struct sym_symtab_builder *b)
+/*
+ * The FDEs' code ranges become the symbols in place (a range and a symbol are both 16 bytes),
+ * in table order, which is address order: no candidates to sort, no second array. Every symbol
+ * shares the one empty name. Returns the number of symbols.
+ */
+static size_t ranges_to_syms(struct sym_uw_range *r, size_t n)
 {
-	struct sym_uw_range *r = malloc((s->n ? s->n : 1) * sizeof(*r));
-	int err = r ? 0 : -ENOMEM;
+	struct sym_symbol *syms = (struct sym_symbol *)r;
+	size_t kept = 0;
 
-	if (r)
-		sym_uw_section__ranges(s, r);
-	for (size_t i = 0; !err && i < s->n; i++)
-		if (r[i].end > r[i].start)
-			err = sym_symtab_builder__add(b, r[i].start, r[i].end - r[i].start, "", 0,
-						      0, 0);
-	free(r);
-	return err;
+	_Static_assert(sizeof(struct sym_symbol) == sizeof(struct sym_uw_range),
+		       "symbols are written over ranges");
+	for (size_t i = 0; i < n; i++) {
+		struct sym_uw_range x = r[i];
+		uint64_t size = x.end - x.start;
+
+		if (x.end <= x.start || (kept && syms[kept - 1].addr == x.start))
+			continue; /* one symbol per address, as the table has one FDE per address */
+		syms[kept++] = (struct sym_symbol){
+			.addr = x.start,
+			.size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size,
+			.name = 0,
+		};
+	}
+	return kept;
 }
 
 int sym_cfi_funcs__from_table(const struct sym_uw_table *t, size_t max_bytes,
@@ -36,31 +50,60 @@ int sym_cfi_funcs__from_table(const struct sym_uw_table *t, size_t max_bytes,
 {
 	/* .eh_frame is what stripped files keep; .debug_frame where a build has only that. */
 	const struct sym_uw_section *s = t->eh.n ? &t->eh : &t->debug;
-	struct sym_symtab_builder b = {0};
-	int err;
+	struct sym_uw_range *r;
+	struct sym_symtab *tab;
+	size_t n;
 
 	*out = NULL;
 	if (!s->n)
 		return 0;
-	err = add_section(s, &b);
-	if (!err && b.n) {
-		sym_symtab_builder__sort(&b);
-		err = sym_symtab_builder__finish(&b, max_bytes, out);
+	if (s->n * sizeof(struct sym_symbol) > max_bytes) {
+		pr_warn_once("sym: a symbol table needs more than the cache's %zu bytes; skipped",
+			     max_bytes);
+		return 0;
 	}
-	sym_symtab_builder__release(&b);
-	return err;
+	r = malloc(s->n * sizeof(*r));
+	tab = calloc(1, sizeof(*tab));
+	if (tab)
+		tab->names = calloc(1, 1);
+	if (!r || !tab || !tab->names)
+		goto nomem;
+	sym_uw_section__ranges(s, r);
+	n = ranges_to_syms(r, s->n);
+	if (!n) {
+		free(r);
+		sym_symtab__free(tab);
+		return 0;
+	}
+	tab->syms = realloc(r, n * sizeof(*tab->syms));
+	if (!tab->syms)
+		tab->syms = (struct sym_symbol *)r;
+	tab->n = n;
+	tab->names_len = 1;
+	*out = tab;
+	return 0;
+nomem:
+	free(r);
+	sym_symtab__free(tab);
+	return -ENOMEM;
 }
 
 int sym_cfi_funcs__read_fd(int fd, size_t max_bytes, struct sym_symtab **out)
 {
 	struct sym_uw_table t;
+	Elf *e;
 	int err;
 
 	*out = NULL;
-	err = sym_uw_table__read_fd(fd, &t);
-	if (err)
-		return err;
-	err = sym_cfi_funcs__from_table(&t, max_bytes, out);
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e)
+		return 0; /* not an ELF file libelf opens: no function starts */
+	/* A view: the FDEs are read once, from the file's mapping, never copied. */
+	err = sym_uw_table__view_elf(e, &t);
+	if (!err)
+		err = sym_cfi_funcs__from_table(&t, max_bytes, out);
 	sym_uw_table__release(&t);
+	elf_end(e);
 	return err;
 }

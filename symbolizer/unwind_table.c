@@ -210,6 +210,14 @@ static int cmp_raw(const void *a, const void *b)
 	return x->fde < y->fde ? -1 : x->fde > y->fde;
 }
 
+static bool sorted(const struct raw_entry *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (cmp_raw(&v[i - 1], &v[i]) > 0)
+			return false;
+	return true;
+}
+
 /* Sorts raw entries and turns them into out's table. Takes ownership of nothing. */
 static int build_table(struct raw_entry *v, size_t n, struct sym_uw_section *out)
 {
@@ -217,7 +225,8 @@ static int build_table(struct raw_entry *v, size_t n, struct sym_uw_section *out
 
 	if (!n)
 		return -ENOENT;
-	qsort(v, n, sizeof(*v), cmp_raw);
+	if (!sorted(v, n)) /* .eh_frame_hdr's are: no sort, and no scratch copy of them for it */
+		qsort(v, n, sizeof(*v), cmp_raw);
 	out->table = malloc(n * sizeof(*out->table));
 	if (!out->table)
 		return -ENOMEM;
@@ -256,13 +265,29 @@ static int push_raw(struct raw_entry **v, size_t *n, size_t *cap, uint64_t start
 	return 0;
 }
 
-static int copy_data(const uint8_t *p, size_t len, struct sym_uw_section *out)
+/* out's data is p, which the caller keeps alive. */
+static void borrow_data(const uint8_t *p, size_t len, struct sym_uw_section *out)
 {
-	out->data = malloc(len ? len : 1);
-	if (!out->data)
-		return -ENOMEM;
-	memcpy(out->data, p, len);
+	out->data = (uint8_t *)(uintptr_t)p;
 	out->len = len;
+	out->borrowed = true;
+}
+
+/* Replaces borrowed data with a copy of it. Returns 0 or -ENOMEM (then s is released). */
+static int own_data(struct sym_uw_section *s)
+{
+	uint8_t *copy;
+
+	if (!s->borrowed)
+		return 0;
+	copy = malloc(s->len ? s->len : 1);
+	if (!copy) {
+		sym_uw_section__release(s);
+		return -ENOMEM;
+	}
+	memcpy(copy, s->data, s->len);
+	s->data = copy;
+	s->borrowed = false;
 	return 0;
 }
 
@@ -300,13 +325,14 @@ static int walk(const struct sec *s, struct raw_entry **v, size_t *n)
 
 void sym_uw_section__release(struct sym_uw_section *s)
 {
-	free(s->data);
+	if (!s->borrowed)
+		free(s->data);
 	free(s->table);
 	memset(s, 0, sizeof(*s));
 }
 
-int sym_uw__index_eh_frame(const uint8_t *eh, size_t len, uint64_t vaddr,
-			   struct sym_uw_section *out)
+static int index_eh_frame(const uint8_t *eh, size_t len, uint64_t vaddr,
+			  struct sym_uw_section *out)
 {
 	struct sec s = {eh, len, vaddr, false};
 	struct raw_entry *v;
@@ -319,7 +345,7 @@ int sym_uw__index_eh_frame(const uint8_t *eh, size_t len, uint64_t vaddr,
 		err = build_table(v, n, out);
 	free(v);
 	if (!err)
-		err = copy_data(eh, len, out);
+		borrow_data(eh, len, out);
 	if (err)
 		sym_uw_section__release(out);
 	else
@@ -327,9 +353,9 @@ int sym_uw__index_eh_frame(const uint8_t *eh, size_t len, uint64_t vaddr,
 	return err;
 }
 
-int sym_uw__index_eh_frame_hdr(const uint8_t *hdr, size_t hdr_len, uint64_t hdr_vaddr,
-			       const uint8_t *eh, size_t eh_len, uint64_t eh_vaddr,
-			       struct sym_uw_section *out)
+static int index_eh_frame_hdr(const uint8_t *hdr, size_t hdr_len, uint64_t hdr_vaddr,
+			      const uint8_t *eh, size_t eh_len, uint64_t eh_vaddr,
+			      struct sym_uw_section *out)
 {
 	struct sec s = {eh, eh_len, eh_vaddr, false};
 	struct rd r = {hdr, hdr + hdr_len, false};
@@ -370,7 +396,7 @@ int sym_uw__index_eh_frame_hdr(const uint8_t *hdr, size_t hdr_len, uint64_t hdr_
 	v[count - 1].end = f.start + f.range;
 	err = build_table(v, count, out);
 	if (!err)
-		err = copy_data(eh, eh_len, out);
+		borrow_data(eh, eh_len, out);
 out:
 	free(v);
 	if (err)
@@ -378,6 +404,23 @@ out:
 	else
 		out->vaddr = eh_vaddr;
 	return err;
+}
+
+int sym_uw__index_eh_frame(const uint8_t *eh, size_t len, uint64_t vaddr,
+			   struct sym_uw_section *out)
+{
+	int err = index_eh_frame(eh, len, vaddr, out);
+
+	return err ? err : own_data(out);
+}
+
+int sym_uw__index_eh_frame_hdr(const uint8_t *hdr, size_t hdr_len, uint64_t hdr_vaddr,
+			       const uint8_t *eh, size_t eh_len, uint64_t eh_vaddr,
+			       struct sym_uw_section *out)
+{
+	int err = index_eh_frame_hdr(hdr, hdr_len, hdr_vaddr, eh, eh_len, eh_vaddr, out);
+
+	return err ? err : own_data(out);
 }
 
 /* --- .debug_frame -> .eh_frame form --- */
@@ -688,6 +731,7 @@ static bool eh_frame_hdr_bytes(Elf *e, const uint8_t *raw, size_t rawsize, struc
 	return false;
 }
 
+/* .eh_frame's table into out, its bytes borrowed from raw. */
 static int read_eh(Elf *e, const uint8_t *raw, size_t rawsize, struct sym_uw_section *out)
 {
 	struct elf_bytes hdr, eh;
@@ -705,12 +749,11 @@ static int read_eh(Elf *e, const uint8_t *raw, size_t rawsize, struct sym_uw_sec
 	if (!have_eh)
 		return -ENOENT;
 	if (have_hdr) {
-		err = sym_uw__index_eh_frame_hdr(hdr.p, hdr.len, hdr.vaddr, eh.p, eh.len, eh.vaddr,
-						 out);
+		err = index_eh_frame_hdr(hdr.p, hdr.len, hdr.vaddr, eh.p, eh.len, eh.vaddr, out);
 		if (err != -EINVAL)
 			return err;
 	}
-	return sym_uw__index_eh_frame(eh.p, eh.len, eh.vaddr, out);
+	return index_eh_frame(eh.p, eh.len, eh.vaddr, out);
 }
 
 static int read_debug(Elf *e, const uint8_t *raw, size_t rawsize, struct sym_uw_section *out)
@@ -733,7 +776,8 @@ static int read_debug(Elf *e, const uint8_t *raw, size_t rawsize, struct sym_uw_
 	return sym_uw__convert_debug_frame(d->d_buf, d->d_size, out);
 }
 
-int sym_uw_table__read_elf(Elf *e, struct sym_uw_table *out)
+/* The tables of e; with copy false, .eh_frame's bytes stay e's (valid while e is). */
+static int tables_of_elf(Elf *e, bool copy, struct sym_uw_table *out)
 {
 	const uint8_t *raw;
 	size_t rawsize;
@@ -746,6 +790,8 @@ int sym_uw_table__read_elf(Elf *e, struct sym_uw_table *out)
 	    eh.e_machine != EM_X86_64)
 		return 0; /* not code we unwind: an empty table */
 	err = read_eh(e, raw, rawsize, &out->eh);
+	if (!err && copy)
+		err = own_data(&out->eh);
 	if (err == -ENOMEM)
 		return err;
 	err = read_debug(e, raw, rawsize, &out->debug);
@@ -756,6 +802,16 @@ int sym_uw_table__read_elf(Elf *e, struct sym_uw_table *out)
 	out->bytes = sizeof(*out) + out->eh.len + out->debug.len +
 		     (out->eh.n + out->debug.n) * sizeof(struct sym_uw_entry);
 	return 0;
+}
+
+int sym_uw_table__read_elf(Elf *e, struct sym_uw_table *out)
+{
+	return tables_of_elf(e, true, out);
+}
+
+int sym_uw_table__view_elf(Elf *e, struct sym_uw_table *out)
+{
+	return tables_of_elf(e, false, out);
 }
 
 /* The tables of e, which this ends; an e libelf could not open is a file without tables. */

@@ -52,6 +52,7 @@ struct sym_uw_section {
 	uint64_t anchor; /* link-time address table starts are relative to (= lo) */
 	uint64_t lo, hi; /* link-time code the FDEs cover */
 	bool datarel;	 /* rewritten .debug_frame: pointers relative to the load bias */
+	bool borrowed;	 /* data is the caller's (sym_uw_table__view_elf), not freed here */
 };
 
 struct sym_uw_table {
@@ -71,6 +72,11 @@ void sym_uw_table__release(struct sym_uw_table *t);
 /* The same for an ELF file already open with libelf (the caller ends it). */
 struct Elf;
 int sym_uw_table__read_elf(struct Elf *e, struct sym_uw_table *out);
+/*
+ * The same, but .eh_frame's bytes are not copied: out points into e's image and is valid only
+ * until e ends (for a one-off pass over the FDEs: no second copy of the section).
+ */
+int sym_uw_table__view_elf(struct Elf *e, struct sym_uw_table *out);
 /* Releases a table that was malloc'ed, and frees it. NULL is a no-op. */
 void sym_uw_table__free(struct sym_uw_table *t);
 
