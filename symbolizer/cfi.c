@@ -68,6 +68,7 @@ struct state {
 struct row {
 	uint32_t off, rule;
 };
+_Static_assert(sizeof(struct row) >= sizeof(uint32_t), "rows are packed in place (pack())");
 
 struct builder {
 	const struct sym_segment *segs;
@@ -655,7 +656,7 @@ static int compile_fde(struct builder *b, const struct sym_uw_fde *f)
 static int pack(struct builder *b, struct sym_cfi_table *t)
 {
 	uint32_t mask = (1u << SYM_CFI_PAGE_SHIFT) - 1;
-	uint32_t page = 0;
+	uint32_t page = 0, *packed;
 
 	/* A table whose only row says "no CFI" has nothing to say. */
 	if (b->n == 1 && b->rows[0].rule == b->none)
@@ -665,18 +666,25 @@ static int pack(struct builder *b, struct sym_cfi_table *t)
 	t->first_page = b->rows[0].off >> SYM_CFI_PAGE_SHIFT;
 	t->npages = (b->rows[b->n - 1].off >> SYM_CFI_PAGE_SHIFT) - t->first_page + 1;
 	t->pages = malloc(((size_t)t->npages + 1) * sizeof(*t->pages));
-	t->rows = malloc(b->n * sizeof(*t->rows));
-	if (!t->pages || !t->rows)
+	if (!t->pages)
 		return -ENOMEM;
+	/* Packed in place: packed row i (4 bytes at 4i) never reaches builder row i + 1. */
+	packed = (uint32_t *)b->rows;
 	for (size_t i = 0; i < b->n; i++) {
-		uint32_t p = (b->rows[i].off >> SYM_CFI_PAGE_SHIFT) - t->first_page;
+		struct row r = b->rows[i];
+		uint32_t p = (r.off >> SYM_CFI_PAGE_SHIFT) - t->first_page;
 
 		while (page <= p)
 			t->pages[page++] = (uint32_t)i;
-		t->rows[i] = (b->rows[i].off & mask) << SYM_CFI_RULE_BITS | b->rows[i].rule;
-		if (b->rules[b->rows[i].rule].cfa == SYM_CFI_UNSUPPORTED)
+		packed[i] = (r.off & mask) << SYM_CFI_RULE_BITS | r.rule;
+		if (b->rules[r.rule].cfa == SYM_CFI_UNSUPPORTED)
 			t->unsupported++;
 	}
+	t->rows = realloc(packed, b->n * sizeof(*t->rows));
+	if (!t->rows)
+		t->rows = packed;
+	b->rows = NULL;
+	b->cap = 0;
 	while (page <= t->npages)
 		t->pages[page++] = (uint32_t)b->n;
 	t->nrows = (uint32_t)b->n;
@@ -763,8 +771,8 @@ static int build(Elf *e, struct sym_cfi_table **out)
 
 	*out = NULL;
 	err = sym_elf_exec_segments(e, &segs, &nsegs);
-	if (!err)
-		err = sym_uw_table__read_elf(e, &uw);
+	if (!err) /* read once, while e is open: no copy of the sections */
+		err = sym_uw_table__view_elf(e, &uw);
 	if (err) {
 		free(segs);
 		return err;
