@@ -16,9 +16,14 @@
  *           their nested ranges are flattened into sorted, disjoint segments, each naming the
  *           innermost scope, whose parents are the chain of calls it was inlined into.
  *
- * The line of an address comes from libdw's line table of its unit (dwarf_getsrc_die(), a binary
- * search); the line of every outer frame is the call site (DW_AT_call_file/call_line) of the
- * frame inside it.
+ * The line of an address comes from its unit's line table, copied out of libdw when the unit is
+ * indexed (dwarf_lines.c: a third of libdw's size); the line of every outer frame is the call
+ * site (DW_AT_call_file/call_line) of the frame inside it. What libdw itself holds for the units
+ * read so far (line tables, abbreviations) is dropped by ending its state and beginning it again
+ * once it passes LIBDW_BYTES_DEFAULT; the indexes keep DIE offsets and copied strings, never
+ * pointers into that state. A file that borrows from a supplementary file (dwz) keeps its state:
+ * names in it point into the other file, which libdw closes with the state; so does one with
+ * .zdebug_ sections, which libdw inflates in place and would not recognize a second time.
  *
  * Files come from anywhere, so nothing in them is trusted: every debug section is checked
  * against the file size and the memory bound before libelf reads it, compressions this libdw
@@ -38,6 +43,7 @@
 
 #include "common/array.h"
 #include "common/log.h"
+#include "symbolizer/dwarf_lines_internal.h"
 #include "symbolizer/symbolizer_internal.h"
 
 #ifndef ELFCOMPRESS_ZSTD
@@ -51,8 +57,9 @@
 #define DROP_EVERY_UNITS 256 /* units read between giving a mapped copy's pages back */
 #define SCAN_BACK 16 /* overlapping unit ranges looked at behind the nearest one */
 /* Estimates of what libdw allocates, for cache accounting: per line-table row, per unit. */
-#define LINE_BYTES 48
+#define LINE_BYTES 52
 #define UNIT_BYTES 512
+#define LIBDW_BYTES_DEFAULT (512u << 10) /* libdw state kept before it is begun again */
 
 struct scope {
 	const char *name;      /* DW_AT_name, or NULL */
@@ -72,13 +79,16 @@ struct seg {
 };
 
 struct unit {
-	Dwarf_Die die;
+	Dwarf_Die die; /* valid while gen is the file's (libdw's state was not begun again) */
+	Dwarf_Off off; /* of die */
+	uint32_t gen;
 	bool indexed;
 	bool cplus; /* names need their namespaces and classes when no linkage name says them */
 	struct scope *scopes; /* a parent comes before its children */
 	size_t nscopes;
 	struct seg *segs; /* sorted, disjoint */
 	size_t nsegs;
+	struct sym_lines lines;
 };
 
 struct urange {
@@ -102,7 +112,12 @@ struct sym_dwarf {
 	size_t nranges;
 	uint32_t next_key;
 	struct sym_dcache names; /* demangled linkage names, by scope key */
-	size_t bytes;		 /* everything but names */
+	struct sym_arena files;	 /* source file names of the units' lines and calls */
+	size_t bytes;		 /* everything but names and files */
+	size_t libdw_bytes;	 /* of bytes, libdw's since its state began */
+	size_t libdw_bytes_max;	 /* when its state is begun again */
+	uint32_t gen;		 /* times libdw's state was begun again */
+	bool keeps_libdw;	 /* never begun again: a supplementary file or .zdebug_ */
 	bool mapped;		 /* the sections are a mapped copy (dwarf_image.c) */
 	struct span inline_strings[INFO_SECTIONS_MAX]; /* .debug_info, .debug_types */
 	size_t nspans;
@@ -131,6 +146,7 @@ static void *grow(struct growable *g, size_t size)
 struct scan {
 	char build_id[2 * SYM_BUILD_ID_MAX + 1];
 	bool has_info, damaged, unsupported;
+	bool keeps_libdw; /* libdw's state cannot be begun again (see bound_libdw()) */
 	uint64_t bytes; /* debug sections as libdw will hold them */
 };
 
@@ -244,7 +260,11 @@ static int scan_sections(int fd, Elf *elf, uint64_t size, struct scan *sc)
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
 		if (!name)
 			continue;
+		if (!strcmp(name, ".gnu_debugaltlink") || !strcmp(name, ".debug_sup"))
+			sc->keeps_libdw = true;
 		z = !strncmp(name, ".zdebug_", 8);
+		/* libdw inflates .zdebug_ sections in place, and would not know them again. */
+		sc->keeps_libdw |= z;
 		if (strncmp(name, ".debug_", 7) && !z)
 			continue;
 		if (sym_dwarf_section_unused(name + (z ? 8 : 7))) {
@@ -305,7 +325,7 @@ static struct unit *unit_at_offset(struct sym_dwarf *d, Dwarf_Off off)
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		Dwarf_Off o = dwarf_dieoffset(&d->units[mid].die);
+		Dwarf_Off o = d->units[mid].off;
 
 		if (o == off)
 			return &d->units[mid];
@@ -364,7 +384,7 @@ static int build_units(struct sym_dwarf *d)
 			err = -ENOMEM;
 			break;
 		}
-		*u = (struct unit){.die = cudie};
+		*u = (struct unit){.die = cudie, .off = dwarf_dieoffset(&cudie)};
 		/* A mapped copy: what the walk read so far need not stay resident (dwarf_image.c). */
 		if (d->mapped && units.n % DROP_EVERY_UNITS == 0)
 			sym_dwarf_image__drop_pages(d->elf);
@@ -424,8 +444,6 @@ static struct unit *find_unit(const struct sym_dwarf *d, uint64_t addr)
 struct indexer {
 	struct sym_dwarf *d;
 	struct unit *u;
-	Dwarf_Files *files;
-	size_t nfiles;
 	struct growable scopes, entries;
 };
 
@@ -481,8 +499,7 @@ static void describe(struct indexer *ix, Dwarf_Die *die, bool inlined, struct sc
 		uint32_t file = attr_u32(die, DW_AT_call_file);
 
 		s->call_line = attr_u32(die, DW_AT_call_line);
-		if (ix->files && file < ix->nfiles)
-			s->call_file = dwarf_filesrc(ix->files, file, NULL, NULL);
+		s->call_file = sym_lines__file(&ix->u->lines, &ix->d->files, file);
 	}
 }
 
@@ -670,14 +687,41 @@ static int flatten(struct entry *e, size_t n, struct growable *segs)
 	return err;
 }
 
+/* u's DIE in libdw's present state, or NULL. */
+static Dwarf_Die *unit_die(struct sym_dwarf *d, struct unit *u)
+{
+	if (u->gen != d->gen) {
+		if (!d->dw || !dwarf_offdie(d->dw, u->off, &u->die))
+			return NULL;
+		u->gen = d->gen;
+	}
+	return &u->die;
+}
+
+/*
+ * Ends libdw's state and begins it again, when what it holds for the units indexed so far
+ * passed its bound. Without a state (it could not begin again) no further unit is indexed.
+ */
+static void bound_libdw(struct sym_dwarf *d)
+{
+	if (d->keeps_libdw || d->libdw_bytes <= d->libdw_bytes_max)
+		return;
+	dwarf_end(d->dw);
+	d->dw = dwarf_begin_elf(d->elf, DWARF_C_READ, NULL);
+	d->gen++;
+	d->bytes -= d->libdw_bytes;
+	d->libdw_bytes = 0;
+}
+
 static int index_unit(struct sym_dwarf *d, struct unit *u)
 {
 	struct indexer ix = {.d = d, .u = u};
 	struct growable segs = {0};
-	Dwarf_Lines *lines;
-	size_t nlines = 0;
+	size_t libdw;
 	int err;
 
+	if (!unit_die(d, u))
+		return -EBADMSG;
 	switch (dwarf_srclang(&u->die)) {
 	case DW_LANG_C_plus_plus:
 	case DW_LANG_C_plus_plus_03:
@@ -688,17 +732,17 @@ static int index_unit(struct sym_dwarf *d, struct unit *u)
 	default:
 		break;
 	}
-	if (dwarf_getsrcfiles(&u->die, &ix.files, &ix.nfiles))
-		ix.files = NULL;
-	if (dwarf_getsrclines(&u->die, &lines, &nlines))
-		nlines = 0;
-	err = walk(&ix);
+	err = sym_lines__read(&u->die, &d->files, &u->lines);
+	if (!err)
+		err = walk(&ix);
 	if (!err)
 		err = flatten(ix.entries.v, ix.entries.n, &segs);
 	free(ix.entries.v);
+	u->lines.src = NULL; /* libdw's: gone when its state is */
 	if (err) {
 		free(ix.scopes.v);
 		free(segs.v);
+		sym_lines__release(&u->lines);
 		return err;
 	}
 	u->scopes = ix.scopes.v;
@@ -706,8 +750,11 @@ static int index_unit(struct sym_dwarf *d, struct unit *u)
 	u->segs = segs.v;
 	u->nsegs = segs.n;
 	u->indexed = true;
+	libdw = u->lines.n * LINE_BYTES + UNIT_BYTES;
+	d->libdw_bytes += libdw;
 	d->bytes += ix.scopes.cap * sizeof(struct scope) + segs.cap * sizeof(struct seg) +
-		    nlines * LINE_BYTES;
+		    sym_lines__bytes(&u->lines) + libdw;
+	bound_libdw(d);
 	return 0;
 }
 
@@ -725,7 +772,9 @@ static void release(struct sym_dwarf *d)
 	for (size_t i = 0; i < d->nunits; i++) {
 		free(d->units[i].scopes);
 		free(d->units[i].segs);
+		sym_lines__release(&d->units[i].lines);
 	}
+	sym_arena__release(&d->files);
 	free(d->units);
 	free(d->ranges);
 	sym_dcache__release(&d->names);
@@ -851,6 +900,8 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 	}
 	d->elf = elf;
 	d->mapped = mapped;
+	d->keeps_libdw = sc.keeps_libdw;
+	d->libdw_bytes_max = opts->libdw_bytes_max ? opts->libdw_bytes_max : LIBDW_BYTES_DEFAULT;
 	d->dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	if (!d->dw) {
 		pr_debug("sym: libdw: %s", dwarf_errmsg(-1));
@@ -971,9 +1022,9 @@ size_t sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, struct sym_frame *f
 {
 	size_t before = sym_dwarf__bytes(d), n = 0;
 	struct unit *u = find_unit(d, addr);
+	const struct sym_line_row *row;
 	const char *file = NULL;
 	const struct seg *seg;
-	Dwarf_Line *row;
 	int line = 0;
 	uint32_t cur;
 
@@ -982,11 +1033,10 @@ size_t sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, struct sym_frame *f
 		return 0;
 	if (!u->indexed && index_unit(d, u))
 		return 0;
-	row = dwarf_getsrc_die(&u->die, addr);
+	row = sym_lines__find(&u->lines, addr);
 	if (row) {
-		file = dwarf_linesrc(row, NULL, NULL);
-		if (dwarf_lineno(row, &line) || line < 0)
-			line = 0;
+		file = row->file < u->lines.nfiles ? u->lines.files[row->file] : NULL;
+		line = (int)row->line;
 	}
 	seg = find_seg(u, addr);
 	if (!seg) {
@@ -1023,5 +1073,5 @@ out:
 
 size_t sym_dwarf__bytes(const struct sym_dwarf *d)
 {
-	return d->bytes + sym_dcache__bytes(&d->names);
+	return d->bytes + sym_dcache__bytes(&d->names) + d->files.bytes;
 }

@@ -304,6 +304,7 @@ struct sym_dwarf;
 struct sym_dwarf_opts {
 	size_t max_bytes;     /* debug info needing more memory is refused */
 	const char *build_id; /* lowercase hex the file must carry, or NULL: not checked */
+	size_t libdw_bytes_max; /* libdw's state kept before it is begun again; 0: a default */
 };
 
 /*

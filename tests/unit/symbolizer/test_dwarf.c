@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -770,6 +771,81 @@ static void test_unterminated_name(void **state)
 	sym_dwarf__free(d);
 }
 
+/* The link-time range of path's .text into [*lo, *hi). */
+static void text_range(const char *path, uint64_t *lo, uint64_t *hi)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+	Elf *e;
+
+	assert_true(fd >= 0);
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	assert_non_null(e);
+	assert_int_equal(elf_getshdrstrndx(e, &shstrndx), 0);
+	*lo = *hi = 0;
+	while ((scn = elf_nextscn(e, scn)))
+		if (gelf_getshdr(scn, &sh) && !strcmp(elf_strptr(e, shstrndx, sh.sh_name), ".text"))
+			*lo = sh.sh_addr, *hi = sh.sh_addr + sh.sh_size;
+	elf_end(e);
+	close(fd);
+	assert_true(*hi > *lo);
+}
+
+static struct sym_dwarf *open_dwarf(const char *path, const struct sym_dwarf_opts *opts)
+{
+	struct sym_dwarf *d = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(sym_dwarf__open(fd, opts, &d), 0);
+	close(fd);
+	return d;
+}
+
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/*
+ * libdw's state begun again after every unit names every address of this test binary (many
+ * units, with DWARF) exactly as a state kept whole does: the indexes and line tables hold no
+ * pointer into what libdw frees.
+ */
+static void test_libdw_begun_again(void **state)
+{
+	struct sym_dwarf_opts whole = {.max_bytes = 256u << 20}, again = whole;
+	struct sym_frame fa[SYM_INLINE_MAX], fb[SYM_INLINE_MAX];
+	struct sym_dwarf *a, *b;
+	size_t with_lines = 0, grew;
+	uint64_t lo, hi;
+
+	again.libdw_bytes_max = 1;
+	text_range("/proc/self/exe", &lo, &hi);
+	a = open_dwarf("/proc/self/exe", &whole);
+	b = open_dwarf("/proc/self/exe", &again);
+	for (uint64_t addr = lo; addr < hi; addr += 7) {
+		size_t na = sym_dwarf__lookup(a, addr, fa, SYM_INLINE_MAX, &grew);
+		size_t nb = sym_dwarf__lookup(b, addr, fb, SYM_INLINE_MAX, &grew);
+
+		assert_int_equal(na, nb);
+		for (size_t i = 0; i < na; i++) {
+			if (!same(fa[i].name, fb[i].name) || !same(fa[i].file, fb[i].file) ||
+			    fa[i].line != fb[i].line || fa[i].inlined != fb[i].inlined)
+				fail_msg("0x%" PRIx64 " frame %zu: %s %s:%d, begun again %s %s:%d", addr,
+					 i, fa[i].name, fa[i].file, fa[i].line, fb[i].name,
+					 fb[i].file, fb[i].line);
+		}
+		with_lines += na && fa[0].line > 0 && fa[0].file;
+	}
+	assert_true(with_lines > 10000);
+	sym_dwarf__free(a);
+	sym_dwarf__free(b);
+}
+
 /* A debug file the cache cannot hold next to anything else: evicted, read again, still right. */
 static void test_eviction(void **state)
 {
@@ -1178,6 +1254,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_debug_file),
 		cmocka_unit_test(test_zstd_sections),
 		cmocka_unit_test(test_unterminated_name),
+		cmocka_unit_test(test_libdw_begun_again),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test_teardown(test_debuginfod, debuginfod_teardown),
