@@ -2,7 +2,7 @@
 # The agent left on a host: profd agent -F 19 --window 5 on the whole machine for
 # BENCH_SOAK_MINUTES (default 10) while processes come and go (several hundred a minute, each a few ms of CPU, from
 # a handful of different executables) over a steady CPU-bound workload. Prints profd's CPU as %
-# of one core, its RSS at start, after 1 minute and at the end, and the store's bytes per
+# of one core, its RSS at start, after 1 minute and at the end, its peak RSS, and the store's bytes per
 # host-hour; the share of the churn's samples whose user stack was walked whole (the agent's
 # default, in-kernel unwinding); perf record -F 19 -g -a runs alongside over the same churn as
 # the peer (its perf.data bytes per hour against the store's).
@@ -12,6 +12,7 @@ clang -O2 -fno-omit-frame-pointer -o "$BT/cpuwork" "$TOP/tests/bench/cpuwork.c"
 command -v perf >/dev/null || { echo "perf missing (make deps installs linux-perf)"; exit 1; }
 
 rss_mib() { awk '/^VmRSS:/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status"; }
+peak_mib() { awk '/^VmHWM:/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status"; }
 bytes_of() { du -sb "$1" | cut -f1; }
 
 # Short-lived processes: each iteration starts five, of different executables.
@@ -55,6 +56,7 @@ t1=$(date +%s.%N)
 c1=$(cpu_seconds "$agent")
 p1=$(cpu_seconds "$perf")
 rss_end=$(rss_mib "$agent")
+rss_peak=$(peak_mib "$agent")
 forks1=$(awk '/^processes/ {print $2}' /proc/stat)
 stop_load
 kill -INT $agent $perf
@@ -67,11 +69,12 @@ perfdata=$(bytes_of "$TMP/perf.data")
 nwin=$(find "$TMP/store" -name '*.pb.zst' | wc -l)
 printf 'run: %.0f s measured, %s processes started (%.0f a minute), %d windows of 5 s\n' \
 	"$secs" "$((forks1 - forks0))" "$(echo "($forks1 - $forks0) * 60 / $secs" | bc -l)" "$nwin"
-printf '%-6s %12s %12s %12s %12s %16s\n' tool cpu_%core rss_start rss_1min rss_end bytes/host-hour
-printf '%-6s %12.3f %12s %12s %12s %16.0f\n' profd "$(echo "($c1 - $c0) * 100 / $secs" | bc -l)" \
-	"$rss_start" "$rss_1m" "$rss_end" "$(echo "$store / $hours" | bc -l)"
-printf '%-6s %12.3f %12s %12s %12s %16.0f\n' perf "$(echo "($p1 - $p0) * 100 / $secs" | bc -l)" \
-	- - - "$(echo "$perfdata / $hours" | bc -l)"
+printf '%-6s %12s %12s %12s %12s %12s %16s\n' tool cpu_%core rss_start rss_1min rss_end rss_peak \
+	bytes/host-hour
+printf '%-6s %12.3f %12s %12s %12s %12s %16.0f\n' profd "$(echo "($c1 - $c0) * 100 / $secs" | bc -l)" \
+	"$rss_start" "$rss_1m" "$rss_end" "$rss_peak" "$(echo "$store / $hours" | bc -l)"
+printf '%-6s %12.3f %12s %12s %12s %12s %16.0f\n' perf "$(echo "($p1 - $p0) * 100 / $secs" | bc -l)" \
+	- - - - "$(echo "$perfdata / $hours" | bc -l)"
 printf 'profd rss growth after 1 min: %.1f %%; store/perf.data bytes: %.3f\n' \
 	"$(echo "($rss_end / $rss_1m - 1) * 100" | bc -l)" "$(echo "$store / $perfdata" | bc -l)"
 # Whole: no [incomplete] or [truncated] marker on the user stack.
