@@ -30,6 +30,7 @@
 #define CHUNK (64u << 10)
 #define SECTIONS_MAX 64
 #define SCRATCH_DEFAULT "/var/tmp"
+#define ALIGN_MAX 4096 /* debug sections ask for 1 or 8: more is a damaged header, not padding */
 
 bool sym_dwarf_section_unused(const char *suffix)
 {
@@ -202,7 +203,7 @@ static int plan(struct image *im, Elf *src, uint64_t *end)
 			p->src_len = p->size = sh.sh_size;
 		}
 		p->align = sh.sh_addralign > 8 ? sh.sh_addralign : 8;
-		if (p->align & (p->align - 1))
+		if (p->align > ALIGN_MAX || (p->align & (p->align - 1)))
 			return -EBADMSG;
 		off = (off + p->align - 1) & ~(p->align - 1);
 		p->out_off = off;

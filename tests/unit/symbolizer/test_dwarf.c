@@ -771,6 +771,45 @@ static void test_unterminated_name(void **state)
 	sym_dwarf__free(d);
 }
 
+/*
+ * A debug section whose header asks for 2^59-byte alignment (found by fuzz_elf_dwarf): the
+ * mapped copy padded toward it 64 bytes at a time, a hang. The file is refused for the copy and
+ * read into memory instead.
+ */
+static void test_absurd_alignment(void **state)
+{
+	struct sym_dwarf_opts opts = {.max_bytes = 64u << 20};
+	struct sym_dwarf *d = NULL;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+	Elf *e;
+	int fd;
+
+	need_gcc();
+	assert_int_equal(run("cp '%s' '%s'", fx("gcc/inline_hot"), fx("aligned")), 0);
+	fd = open(fx("aligned"), O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_RDWR, NULL);
+	assert_non_null(e);
+	elf_flagelf(e, ELF_C_SET, ELF_F_LAYOUT); /* keep every offset as it is */
+	assert_int_equal(elf_getshdrstrndx(e, &shstrndx), 0);
+	while ((scn = elf_nextscn(e, scn))) {
+		assert_non_null(gelf_getshdr(scn, &sh));
+		if (strcmp(elf_strptr(e, shstrndx, sh.sh_name), ".debug_str"))
+			continue;
+		sh.sh_addralign = 1ull << 59;
+		assert_true(gelf_update_shdr(scn, &sh));
+	}
+	assert_true(elf_update(e, ELF_C_WRITE) > 0);
+	elf_end(e);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(sym_dwarf__open(fd, &opts, &d), 0);
+	close(fd);
+	sym_dwarf__free(d);
+}
+
 /* The link-time range of path's .text into [*lo, *hi). */
 static void text_range(const char *path, uint64_t *lo, uint64_t *hi)
 {
@@ -1255,6 +1294,7 @@ int main(void)
 		cmocka_unit_test(test_zstd_sections),
 		cmocka_unit_test(test_unterminated_name),
 		cmocka_unit_test(test_libdw_begun_again),
+		cmocka_unit_test(test_absurd_alignment),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test_teardown(test_debuginfod, debuginfod_teardown),
