@@ -7,15 +7,18 @@
  * sorted rows, rule indexes inside the rules, known rule kinds, and lookups anywhere that land
  * on a rule.
  *
- * fuzz-sources: common
- * fuzz-libs: -lelf
+ * fuzz-sources: symbolizer common
+ * fuzz-libs: -lelf -ldw -lunwind-generic -lunwind -lzstd -lz -ldebuginfod -l:libiberty.a
  * fuzz-seed-gen: tests/fuzz/seeds/unwind_table_seeds.sh
  */
+#include <elf.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "symbolizer/unwind_table.c"
-#include "symbolizer/cfi.c"
+#include "symbolizer/cfi_internal.h"
+#include "symbolizer/symbolizer_internal.h"
+#include "symbolizer/unwind_table_internal.h"
 
 static void check(const struct sym_cfi_table *t, const uint8_t *data, size_t size)
 {
