@@ -47,4 +47,13 @@ void say_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 		skip_because(__VA_ARGS__);                                                         \
 	} while (0)
 
+/* main() of a test file: runs the cmocka tests given (cmocka_unit_test(...), ...) as one group. */
+#define TEST_MAIN(...)                                                                             \
+	int main(void)                                                                             \
+	{                                                                                          \
+		const struct CMUnitTest tests[] = {__VA_ARGS__};                                   \
+                                                                                                   \
+		return cmocka_run_group_tests(tests, NULL, NULL);                                  \
+	}
+
 #endif

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "formats/formats.h"
+#include "helpers.h"
 
 #ifndef __has_feature
 #define __has_feature(x) 0
@@ -726,18 +727,11 @@ static void test_decompression_bomb(void **state)
 		fail_msg("peak RSS grew by %ld MiB", maxrss_mib() - before);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip_folded),
-	    cmocka_unit_test(test_inline_lines_and_labels),
-	    cmocka_unit_test(test_string_table_and_header),
-	    cmocka_unit_test(test_deterministic_and_filter),
-	    cmocka_unit_test(test_cgroup_labels),
-	    cmocka_unit_test(test_go_shaped_input),
-	    cmocka_unit_test(test_bad_input),
-	    cmocka_unit_test(test_decompression_bomb),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_round_trip_folded),
+	  cmocka_unit_test(test_inline_lines_and_labels),
+	  cmocka_unit_test(test_string_table_and_header),
+	  cmocka_unit_test(test_deterministic_and_filter),
+	  cmocka_unit_test(test_cgroup_labels),
+	  cmocka_unit_test(test_go_shaped_input),
+	  cmocka_unit_test(test_bad_input),
+	  cmocka_unit_test(test_decompression_bomb))

@@ -399,21 +399,14 @@ static void test_write_error(void **state)
 	fmt_profile__free(p);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_xml),
-		cmocka_unit_test(test_width_proportional),
-		cmocka_unit_test(test_count_ratio),
-		cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_deterministic),
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_icicle),
-		cmocka_unit_test(test_differential),
-		cmocka_unit_test(test_inline_and_lines),
-		cmocka_unit_test(test_narrow_frames_omitted),
-		cmocka_unit_test(test_write_error),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_valid_xml),
+	  cmocka_unit_test(test_width_proportional),
+	  cmocka_unit_test(test_count_ratio),
+	  cmocka_unit_test(test_escaping),
+	  cmocka_unit_test(test_deterministic),
+	  cmocka_unit_test(test_empty),
+	  cmocka_unit_test(test_icicle),
+	  cmocka_unit_test(test_differential),
+	  cmocka_unit_test(test_inline_and_lines),
+	  cmocka_unit_test(test_narrow_frames_omitted),
+	  cmocka_unit_test(test_write_error))

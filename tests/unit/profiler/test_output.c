@@ -224,14 +224,7 @@ static void test_stale_temps(void **state)
 		assert_true(exists(theirs)); /* another user's */
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_regular_and_symlink, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fifo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_char_device, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stale_temps, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test_setup_teardown(test_regular_and_symlink, setup, teardown),
+	  cmocka_unit_test_setup_teardown(test_fifo, setup, teardown),
+	  cmocka_unit_test_setup_teardown(test_char_device, setup, teardown),
+	  cmocka_unit_test_setup_teardown(test_stale_temps, setup, teardown))

@@ -315,17 +315,10 @@ static void test_failure_streak_said_once(void **state)
 	store_history__free(h);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_write_query_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retention_by_size, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retention_by_age, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_off_cpu_windows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_same_times_replace, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failure_streak_said_once, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test_setup_teardown(test_write_query_reopen, setup, teardown),
+	  cmocka_unit_test_setup_teardown(test_retention_by_size, setup, teardown),
+	  cmocka_unit_test_setup_teardown(test_retention_by_age, setup, teardown),
+	  cmocka_unit_test_setup_teardown(test_off_cpu_windows, setup, teardown),
+	  cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+	  cmocka_unit_test_setup_teardown(test_same_times_replace, setup, teardown),
+	  cmocka_unit_test_setup_teardown(test_failure_streak_said_once, setup, teardown))

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "store/store_internal.h"
+#include "helpers.h"
 
 #define S 1000000000LL
 #define T0 1795640000000000000LL
@@ -211,15 +212,8 @@ static void test_damaged(void **state)
 	store_spool__free(s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_bound_drops_oldest, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_too_big_alone, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_drain_in_order, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test_setup_teardown(test_bound_drops_oldest, setup, teardown),
+	  cmocka_unit_test_setup_teardown(test_too_big_alone, setup, teardown),
+	  cmocka_unit_test_setup_teardown(test_drain_in_order, setup, teardown),
+	  cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+	  cmocka_unit_test_setup_teardown(test_damaged, setup, teardown))
