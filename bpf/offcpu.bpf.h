@@ -107,24 +107,8 @@ static __always_inline __u64 task_cgroup(struct task_struct *task, bool *in_filt
 static __always_inline void add_time(__u32 buf, struct profd_sample_key *key, __u64 ns)
 {
 	void *map = buf ? (void *)&offcpu1 : (void *)&offcpu0;
-	__u64 *val;
-	long err;
 
-	val = bpf_map_lookup_elem(map, key);
-	if (val) {
-		__sync_fetch_and_add(val, ns);
-		count(PROFD_CNT_OFFCPU_WAITS);
-		return;
-	}
-	err = bpf_map_update_elem(map, key, &ns, BPF_NOEXIST);
-	if (err == -EEXIST) {
-		val = bpf_map_lookup_elem(map, key);
-		if (val) {
-			__sync_fetch_and_add(val, ns);
-			err = 0;
-		}
-	}
-	if (err) {
+	if (add_to(map, key, ns)) {
 		count(PROFD_CNT_OFFCPU_FULL);
 		count_n(PROFD_CNT_OFFCPU_FULL_NS, ns);
 		return;
@@ -334,15 +318,11 @@ static __always_inline __u64 take_task_stack(struct task_struct *task, __u32 buf
 {
 	struct task_fp_walk fw = {.task = task};
 	struct pt_regs *regs;
-	struct profd_stack *st;
-	__u32 zero = 0;
+	struct profd_stack *st = scratch_stack(err);
 	long len;
 
-	st = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!st) {
-		*err = -ENOENT;
+	if (!st)
 		return 0;
-	}
 	if (!user) {
 		len = bpf_get_task_stack(task, st->pcs, stack_bytes, 0);
 		if (len <= 0) {
