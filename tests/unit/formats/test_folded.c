@@ -17,18 +17,7 @@
 /* Reads folded text into a new profile; returns it (or NULL with err filled). */
 static struct fmt_profile *read_text(const char *text, struct fmt_error *err, int *ret)
 {
-	struct fmt_profile *p = fmt_profile__new(10000000);
-	FILE *in = fmemopen((void *)text, strlen(text), "r");
-
-	assert_non_null(p);
-	assert_non_null(in);
-	*ret = fmt_folded_read(p, in, err);
-	fclose(in);
-	if (*ret) {
-		fmt_profile__free(p);
-		return NULL;
-	}
-	return p;
+	return read_profile(fmt_folded_read, 10000000, text, strlen(text), err, ret);
 }
 
 static void test_round_trip(void **state)
