@@ -24,6 +24,16 @@ void pathf(char *buf, const char *fmt, ...)
 	assert_true(n > 0 && n < PATH_MAX);
 }
 
+const char *path_in(const char *dir, const char *name)
+{
+	static char paths[8][PATH_MAX];
+	static int next;
+	char *p = paths[next++ % 8];
+
+	pathf(p, "%s/%s", dir, name);
+	return p;
+}
+
 int run(const char *fmt, ...)
 {
 	char cmd[4 * PATH_MAX];

@@ -10,6 +10,8 @@
 
 /* snprintf into a PATH_MAX buffer; fails the test when the path does not fit. */
 void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* dir/name in one of eight buffers used in turn, so that one call can take several. */
+const char *path_in(const char *dir, const char *name);
 /* Runs a shell command; returns its status, and says on stderr what failed. */
 int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void write_file(const char *path, const char *data, size_t len);

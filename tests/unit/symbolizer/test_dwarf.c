@@ -29,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include "child.h"
 #include "helpers.h"
 
 #include "symbolizer/symbolizer.h"
@@ -53,16 +54,13 @@ static int nline_churn;
 static const char *fx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static const char *fx(const char *fmt, ...)
 {
-	static char paths[8][PATH_MAX];
-	static int next;
-	char *p = paths[next++ % 8], rel[PATH_MAX];
+	char rel[PATH_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(rel, sizeof(rel), fmt, ap);
 	va_end(ap);
-	pathf(p, "%s/%s", dir, rel);
-	return p;
+	return path_in(dir, rel);
 }
 
 static void nm_sym(const char *file, const char *name, bool dynamic, uint64_t *value,
@@ -123,52 +121,12 @@ static void stop_all(void)
 			stop(started[i], SIGKILL);
 }
 
-struct child {
-	pid_t pid;
-	int n;
-	char names[8][32];
-	uint64_t addrs[8];
-};
-
+/* A fixture started with "pause", tracked so that a failed test leaves no process behind. */
 static void spawn(struct child *c, const char *exe)
 {
-	char line[256];
-	int fds[2];
-	FILE *out;
-
-	memset(c, 0, sizeof(*c));
-	assert_int_equal(pipe(fds), 0);
-	c->pid = fork();
-	assert_true(c->pid >= 0);
-	if (!c->pid) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execl(exe, exe, "pause", (char *)NULL);
-		_exit(127);
-	}
+	child_spawn(c, exe, "pause");
 	track(c->pid);
-	close(fds[1]);
-	out = fdopen(fds[0], "r");
-	assert_non_null(out);
-	while (fgets(line, sizeof(line), out) && strncmp(line, "ready", 5)) {
-		void *a;
-
-		assert_true(c->n < 8);
-		assert_int_equal(sscanf(line, "%31s %p", c->names[c->n], &a), 2);
-		c->addrs[c->n++] = (uint64_t)(uintptr_t)a;
-	}
-	fclose(out);
 	assert_true(c->n > 0);
-}
-
-static uint64_t child_addr(const struct child *c, const char *name)
-{
-	for (int i = 0; i < c->n; i++)
-		if (!strcmp(c->names[i], name))
-			return c->addrs[i];
-	fail_msg("workload did not print %s", name);
-	return 0;
 }
 
 static void reap(struct child *c)

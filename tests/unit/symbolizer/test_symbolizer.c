@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "child.h"
 #include "helpers.h"
 
 #include "symbolizer/symbolizer.h"
@@ -122,59 +123,6 @@ static bool readelf_fde_start(const char *file, uint64_t addr, uint64_t *start)
 	return found;
 }
 
-struct child {
-	pid_t pid;
-	int n;
-	char names[16][32];
-	uint64_t addrs[16];
-};
-
-/* Starts a fixture that prints "name address" lines, then "ready", then sleeps. */
-static void spawn(struct child *c, const char *exe, const char *arg)
-{
-	char line[256];
-	int fds[2];
-	FILE *out;
-
-	memset(c, 0, sizeof(*c));
-	assert_int_equal(pipe(fds), 0);
-	c->pid = fork();
-	assert_true(c->pid >= 0);
-	if (!c->pid) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execl(exe, exe, arg, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	out = fdopen(fds[0], "r");
-	assert_non_null(out);
-	while (fgets(line, sizeof(line), out) && strncmp(line, "ready", 5)) {
-		void *a;
-
-		assert_true(c->n < 16);
-		assert_int_equal(sscanf(line, "%31s %p", c->names[c->n], &a), 2);
-		c->addrs[c->n++] = (uint64_t)(uintptr_t)a;
-	}
-	fclose(out);
-}
-
-static uint64_t child_addr(const struct child *c, const char *name)
-{
-	for (int i = 0; i < c->n; i++)
-		if (!strcmp(c->names[i], name))
-			return c->addrs[i];
-	fail_msg("fixture did not print %s", name);
-	return 0;
-}
-
-static void reap(struct child *c)
-{
-	kill(c->pid, SIGKILL);
-	waitpid(c->pid, NULL, 0);
-}
-
 /* Creates PROC/PID/{stat,status,maps}: a process that exists only on disk. */
 static void fake_proc(const char *proc, pid_t pid, uint64_t start, const char *status,
 		      const char *maps)
@@ -239,12 +187,7 @@ static void skip_without_cc(void)
 
 static const char *fx(const char *name)
 {
-	static char paths[8][PATH_MAX];
-	static int next;
-	char *p = paths[next++ % 8];
-
-	pathf(p, "%s/%s", dir, name);
-	return p;
+	return path_in(dir, name);
 }
 
 static int group_setup(void **state)
@@ -600,7 +543,7 @@ static void check_process(const char *exe, bool pie)
 	char bid[256];
 	struct child c;
 
-	spawn(&c, exe, "sleep");
+	child_spawn(&c, exe, "sleep");
 	build_id_of(exe, bid, sizeof(bid));
 	assert_true(bid[0]);
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
@@ -638,7 +581,7 @@ static void check_process(const char *exe, bool pie)
 
 		/* Second pass: the process is gone, its snapshot is not. */
 		if (!pass)
-			reap(&c);
+			child_reap(&c);
 	}
 	sym_resolver__stats(r, &st);
 	assert_int_equal(st.processes, 1);
@@ -692,11 +635,11 @@ static void test_process_shared_lib(void **state)
 
 	skip_without_cc();
 	r = new_resolver(NULL, 0);
-	spawn(&c, fx("fx_lib"), "sleep");
+	child_spawn(&c, fx("fx_lib"), "sleep");
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
 	check_lib_frames(r, &c, fx("libfx.so"), fx("libfx.so"));
 	expect_frame(r, c.pid, child_addr(&c, "fx_alpha"), false, "fx_alpha", SYM_OK, &loc);
-	reap(&c);
+	child_reap(&c);
 	check_lib_frames(r, &c, fx("libfx.so"), fx("libfx.so"));
 	/* Refreshing a process that is gone keeps what we have. */
 	assert_int_equal(sym_resolver__refresh_process(r, c.pid), -ESRCH);
@@ -713,11 +656,11 @@ static void test_process_deleted_binary(void **state)
 
 	skip_without_cc();
 	assert_int_equal(run("cp '%s' '%s'", fx("fx_pie"), fx("fx_deleted")), 0);
-	spawn(&c, fx("fx_deleted"), "sleep");
+	child_spawn(&c, fx("fx_deleted"), "sleep");
 	assert_int_equal(unlink(fx("fx_deleted")), 0);
 	r = new_resolver(NULL, 0);
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
-	reap(&c);
+	child_reap(&c);
 	nm_symbol(fx("fx_pie"), "fx_alpha", &value, &size);
 	expect_frame(r, c.pid, child_addr(&c, "fx_alpha") + 1, false, "fx_alpha", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 1);
@@ -734,12 +677,12 @@ static void test_process_memfd(void **state)
 	skip_without_cc();
 	if (geteuid())
 		skip_because("map_files needs CAP_CHECKPOINT_RESTORE or root");
-	spawn(&c, fx("fx_memfd"), fx("libfx.so"));
+	child_spawn(&c, fx("fx_memfd"), fx("libfx.so"));
 	assert_true(c.n == 2);
 	r = new_resolver(NULL, 0);
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
 	check_lib_frames(r, &c, fx("libfx.so"), "/memfd:fxlib");
-	reap(&c);
+	child_reap(&c);
 	check_lib_frames(r, &c, fx("libfx.so"), "/memfd:fxlib");
 	sym_resolver__free(r);
 }
@@ -754,13 +697,13 @@ static void test_eviction(void **state)
 
 	skip_without_cc();
 	r = new_resolver(NULL, 1);
-	spawn(&c, fx("fx_lib"), "sleep");
+	child_spawn(&c, fx("fx_lib"), "sleep");
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
 	for (int i = 0; i < 3; i++) {
 		expect_frame(r, c.pid, child_addr(&c, "fx_alpha"), false, "fx_alpha", SYM_OK, &loc);
 		check_lib_frames(r, &c, fx("libfx.so"), fx("libfx.so"));
 		if (i == 1)
-			reap(&c); /* after exit, files are read again by path */
+			child_reap(&c); /* after exit, files are read again by path */
 	}
 	sym_resolver__stats(r, &st);
 	assert_true(st.evictions >= 4);
