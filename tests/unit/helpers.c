@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -32,6 +33,21 @@ const char *path_in(const char *dir, const char *name)
 
 	pathf(p, "%s/%s", dir, name);
 	return p;
+}
+
+char test_dir[PATH_MAX];
+
+int test_dir_setup(void **state)
+{
+	snprintf(test_dir, sizeof(test_dir), "/tmp/profd-%s-XXXXXX", program_invocation_short_name);
+	return mkdtemp(test_dir) ? 0 : -1;
+}
+
+int test_dir_teardown(void **state)
+{
+	rm_tree(test_dir);
+	test_dir[0] = '\0';
+	return 0;
 }
 
 int run(const char *fmt, ...)

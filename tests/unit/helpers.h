@@ -3,6 +3,7 @@
 #ifndef PROFD_TEST_HELPERS_H
 #define PROFD_TEST_HELPERS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +26,15 @@ FILE *command_output(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 void nm_symbol(const char *file, const char *name, uint64_t *value, uint64_t *size);
 /* The GNU build ID of file in hex (readelf -n), or "" when it has none. */
 void build_id_of(const char *file, char *hex, size_t len);
+
+/*
+ * A fresh folder for each test, /tmp/profd-PROGRAM-XXXXXX, in test_dir: test_dir_setup() makes it,
+ * test_dir_teardown() removes it and all in it. TEST_IN_DIR(f) runs test f with them.
+ */
+extern char test_dir[PATH_MAX];
+int test_dir_setup(void **state);
+int test_dir_teardown(void **state);
+#define TEST_IN_DIR(f) cmocka_unit_test_setup_teardown(f, test_dir_setup, test_dir_teardown)
 
 /* True under CI=true: a clean machine where `make deps` has installed every test tool. */
 bool in_ci(void);
