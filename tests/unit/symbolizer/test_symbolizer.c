@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "child.h"
+#include "elf_file.h"
 #include "helpers.h"
 
 #include "symbolizer/symbolizer.h"
@@ -147,36 +148,24 @@ static void fake_proc(const char *proc, pid_t pid, uint64_t start, const char *s
 /* The maps lines the loader would make for an ELF file loaded at base. */
 static void maps_for_elf(const char *file, uint64_t base, char *out, size_t len)
 {
+	GElf_Phdr load[16];
+	size_t n = elf_load_segments(file, load, 16), used = 0;
 	struct stat st;
-	size_t used = 0, n;
-	Elf *elf;
-	int fd;
 
 	assert_int_equal(stat(file, &st), 0);
-	fd = open(file, O_RDONLY);
-	assert_true(fd >= 0);
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	assert_non_null(elf);
-	assert_int_equal(elf_getphdrnum(elf, &n), 0);
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
+		const GElf_Phdr *ph = &load[i];
 
-		assert_non_null(gelf_getphdr(elf, (int)i, &ph));
-		if (ph.p_type != PT_LOAD)
-			continue;
 		used += snprintf(out + used, len - used, "%" PRIx64 "-%" PRIx64
 				 " %c%c%cp %08" PRIx64 " 08:01 %llu     %s\n",
-				 base + (ph.p_vaddr & ~(uint64_t)0xfff),
-				 base + ((ph.p_vaddr + ph.p_memsz + 0xfff) & ~(uint64_t)0xfff),
-				 ph.p_flags & PF_R ? 'r' : '-', ph.p_flags & PF_W ? 'w' : '-',
-				 ph.p_flags & PF_X ? 'x' : '-', ph.p_offset & ~(uint64_t)0xfff,
+				 base + (ph->p_vaddr & ~(uint64_t)0xfff),
+				 base + ((ph->p_vaddr + ph->p_memsz + 0xfff) & ~(uint64_t)0xfff),
+				 ph->p_flags & PF_R ? 'r' : '-', ph->p_flags & PF_W ? 'w' : '-',
+				 ph->p_flags & PF_X ? 'x' : '-', ph->p_offset & ~(uint64_t)0xfff,
 				 (unsigned long long)st.st_ino, file);
 		assert_true(used < len);
 	}
-	elf_end(elf);
-	close(fd);
 }
 
 static void skip_without_cc(void)
@@ -1116,31 +1105,21 @@ static void test_rescan_zombie(void **state)
  * reports it. */
 static void kernel_map_of(const char *file, uint64_t base, struct sym_kernel_map *km)
 {
+	GElf_Phdr load[16];
+	size_t n = elf_load_segments(file, load, 16);
 	struct stat st;
-	size_t n;
-	Elf *elf;
-	int fd;
 
 	assert_int_equal(stat(file, &st), 0);
-	fd = open(file, O_RDONLY);
-	assert_true(fd >= 0);
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	assert_non_null(elf);
-	assert_int_equal(elf_getphdrnum(elf, &n), 0);
 	memset(km, 0, sizeof(*km));
 	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
+		const GElf_Phdr *ph = &load[i];
 
-		assert_non_null(gelf_getphdr(elf, (int)i, &ph));
-		if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+		if (!(ph->p_flags & PF_X))
 			continue;
-		km->start = base + (ph.p_vaddr & ~(uint64_t)0xfff);
-		km->end = base + ((ph.p_vaddr + ph.p_memsz + 0xfff) & ~(uint64_t)0xfff);
-		km->offset = ph.p_offset & ~(uint64_t)0xfff;
+		km->start = base + (ph->p_vaddr & ~(uint64_t)0xfff);
+		km->end = base + ((ph->p_vaddr + ph->p_memsz + 0xfff) & ~(uint64_t)0xfff);
+		km->offset = ph->p_offset & ~(uint64_t)0xfff;
 	}
-	elf_end(elf);
-	close(fd);
 	assert_true(km->end > km->start);
 	km->dev = (8u << 20) | 1;
 	km->ino = st.st_ino;

@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 #include "child.h"
+#include "elf_file.h"
 #include "helpers.h"
 
 #include "bpf/profile.h"
@@ -426,11 +427,7 @@ static void read_sections(const char *path, struct sections *s)
 	int fd;
 
 	memset(s, 0, sizeof(*s));
-	fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	assert_non_null(elf);
+	elf = elf_file_open(path, &fd);
 	assert_int_equal(elf_getshdrstrndx(elf, &shstrndx), 0);
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
@@ -457,8 +454,7 @@ static void read_sections(const char *path, struct sections *s)
 		memcpy(*dst, d->d_buf, d->d_size);
 		*len = d->d_size;
 	}
-	elf_end(elf);
-	close(fd);
+	elf_file_close(elf, fd);
 }
 
 static void free_sections(struct sections *s)
