@@ -222,23 +222,20 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u32 zero = 0, buf;
 	__u64 *seq, now;
+	__u32 buf;
 
 	if (stopped)
 		return 0;
-	seq = bpf_map_lookup_elem(&drain_seq, &zero);
+	seq = enter_buffer(&buf);
 	if (!seq)
 		return 0;
-	/* As in on_sample: odd while this CPU may write the buffer it read. */
-	__sync_fetch_and_add(seq, 1);
-	buf = active_buf & 1;
 	now = bpf_ktime_get_ns();
 	if (!preempt && (prev_state & WAIT_STATES) && followed(prev) &&
 	    (!filter_cgroup || bpf_current_task_under_cgroup(&cgroup_filter, 0) == 1))
 		begin_wait(ctx, prev, buf, now);
 	end_wait(next, buf, now);
-	__sync_fetch_and_add(seq, 1);
+	leave_buffer(seq);
 	return 0;
 }
 

@@ -461,11 +461,33 @@ static __always_inline void send_stack(void *ctx, struct task_struct *task, __u3
 	count(PROFD_CNT_SAMPLES);
 }
 
+/*
+ * Enters the buffer this CPU writes, *buf: this CPU's drain_seq stays odd until leave_buffer(), so
+ * user space waits before reading a buffer it just retired. NULL if the counter is missing.
+ */
+static __always_inline __u64 *enter_buffer(__u32 *buf)
+{
+	__u32 zero = 0;
+	__u64 *seq = bpf_map_lookup_elem(&drain_seq, &zero);
+
+	if (!seq)
+		return NULL;
+	/* A locked add is a full barrier: the read of active_buf below cannot move above it. */
+	__sync_fetch_and_add(seq, 1);
+	*buf = active_buf & 1;
+	return seq;
+}
+
+static __always_inline void leave_buffer(__u64 *seq)
+{
+	__sync_fetch_and_add(seq, 1);
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, buf;
+	__u32 pid = id >> 32, tid = (__u32)id, buf;
 	struct profd_sample_key key = {};
 	struct task_struct *task;
 	__u64 *seq, cgroup;
@@ -488,12 +510,9 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	cgroup = bpf_get_current_cgroup_id();
 	announce_cgroup(pid, cgroup);
 
-	seq = bpf_map_lookup_elem(&drain_seq, &zero);
+	seq = enter_buffer(&buf);
 	if (!seq)
 		return 0;
-	/* A locked add is a full barrier: the read of active_buf below cannot move above it. */
-	__sync_fetch_and_add(seq, 1);
-	buf = active_buf & 1;
 
 	task = bpf_get_current_task_btf();
 	if (copies_stack(task)) {
@@ -511,7 +530,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		add_count(buf, &key);
 	}
 
-	__sync_fetch_and_add(seq, 1);
+	leave_buffer(seq);
 	return 0;
 }
 
