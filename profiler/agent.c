@@ -279,13 +279,28 @@ static int put_metrics(struct profd_strbuf *sb, const struct metric *m, size_t n
 	return err;
 }
 
+/* A BPF counter behind one value of a metric's reason label. */
+struct reason {
+	int cnt; /* PROFD_CNT_* */
+	const char *name;
+};
+
+/* A counter metric with one line per reason, each the value of its BPF counter in cnt. */
+static int put_by_reason(struct profd_strbuf *sb, const char *name, const char *help,
+			 const struct reason *r, size_t n, const uint64_t *cnt)
+{
+	int err = profd_strbuf_printf(sb, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+
+	for (size_t i = 0; !err && i < n; i++)
+		err = profd_strbuf_printf(sb, "%s{reason=\"%s\"} %llu\n", name, r[i].name,
+					  (unsigned long long)cnt[r[i].cnt]);
+	return err;
+}
+
 /* Samples lost, one line per reason. */
 static int put_lost(struct profd_strbuf *sb, const uint64_t *cnt)
 {
-	static const struct {
-		int cnt;
-		const char *reason;
-	} lost[] = {
+	static const struct reason lost[] = {
 		{PROFD_CNT_COUNTS_FULL, "counts_map_full"},
 		{PROFD_CNT_RINGBUF_FULL, "ringbuf_full"},
 		{PROFD_CNT_USTACK_FULL, "user_stack_map_full"},
@@ -294,13 +309,9 @@ static int put_lost(struct profd_strbuf *sb, const uint64_t *cnt)
 		{PROFD_CNT_OFFCPU_FULL, "off_cpu_map_full"},
 		{PROFD_CNT_OFFCPU_UNTRACKED, "off_cpu_untracked"},
 	};
-	int err = profd_strbuf_puts(sb, "# HELP profd_lost_total Samples or stacks lost, by reason.\n"
-					"# TYPE profd_lost_total counter\n");
 
-	for (size_t i = 0; !err && i < sizeof(lost) / sizeof(lost[0]); i++)
-		err = profd_strbuf_printf(sb, "profd_lost_total{reason=\"%s\"} %llu\n",
-					  lost[i].reason, (unsigned long long)cnt[lost[i].cnt]);
-	return err;
+	return put_by_reason(sb, "profd_lost_total", "Samples or stacks lost, by reason.", lost,
+			     sizeof(lost) / sizeof(lost[0]), cnt);
 }
 
 static int put_push_metrics(struct profd_strbuf *sb, struct store_push *push)
@@ -337,10 +348,7 @@ static int put_push_metrics(struct profd_strbuf *sb, struct store_push *push)
 /* How the in-kernel walker fared: stacks walked, whole, and why the others are not. */
 static int put_walk_metrics(struct profd_strbuf *sb, const uint64_t *cnt)
 {
-	static const struct {
-		int cnt;
-		const char *reason;
-	} why[] = {
+	static const struct reason why[] = {
 		{PROFD_CNT_CFI_NO_PROCESS, "process_not_loaded"},
 		{PROFD_CNT_CFI_NO_TABLE, "file_without_table"},
 		{PROFD_CNT_CFI_UNSUPPORTED, "cfi_not_expressible"},
@@ -355,15 +363,12 @@ static int put_walk_metrics(struct profd_strbuf *sb, const uint64_t *cnt)
 		{"profd_user_stacks_whole_total", "counter", "Of those, walked to the outermost frame.",
 		 cnt[PROFD_CNT_CFI_WHOLE]},
 	};
-	int err = put_metrics(sb, m, sizeof(m) / sizeof(m[0]));
 
-	err = err ?: profd_strbuf_puts(sb, "# HELP profd_user_stacks_partial_total User stacks taken "
-					   "by frame pointers, partly guessed or cut short, by reason.\n"
-					   "# TYPE profd_user_stacks_partial_total counter\n");
-	for (size_t i = 0; !err && i < sizeof(why) / sizeof(why[0]); i++)
-		err = profd_strbuf_printf(sb, "profd_user_stacks_partial_total{reason=\"%s\"} %llu\n",
-					  why[i].reason, (unsigned long long)cnt[why[i].cnt]);
-	return err;
+	return put_metrics(sb, m, sizeof(m) / sizeof(m[0])) ?:
+	       put_by_reason(sb, "profd_user_stacks_partial_total",
+			     "User stacks taken by frame pointers, partly guessed or cut short, by "
+			     "reason.",
+			     why, sizeof(why) / sizeof(why[0]), cnt);
 }
 
 static int page_metrics(void *ctx, struct profd_strbuf *sb)
