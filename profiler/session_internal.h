@@ -146,16 +146,6 @@ void prof_session__unwind_summary(const struct prof_session *s, struct profd_str
 bool prof_session__symbols_hint(const struct prof_session *s, struct profd_strbuf *sb);
 void prof_session__free(struct prof_session *s);
 
-/*
- * A sampling frequency the kernel takes: freq, or kernel.perf_event_max_sample_rate with a
- * warning naming opt ("-F") when freq is above it.
- */
-int prof_session_clamp_freq(const char *opt, long freq);
-/* "cfi", "fp" or "copy", and the older names "auto" (cfi) and "dwarf" (copy) (--unwind). */
-bool prof_parse_unwind(const char *s, enum profd_unwind *out);
-/* --unwind-memory: "64M", "1G" or bytes, from 1M to 4G. */
-bool prof_parse_unwind_memory(const char *s, size_t *out);
-
 /* The sampling options `profd` and `profd agent` share. */
 struct prof_sampling_opts {
 	int freq;		  /* -F */
