@@ -559,85 +559,67 @@ static void need(enum fixture f, const char *cc)
 #define need_gcc() need(gcc_fx, "gcc")
 #define need_clang() need(clang_fx, "clang")
 
+/* check_hot() with a resolver of its own that looks for debug files under roots (NULL: none). */
+static void check_hot_in(const char *roots, const char *exe, const char *truth_exe)
+{
+	struct sym_resolver *r = new_resolver(roots, 0, 0);
+
+	check_hot(r, exe, truth_exe);
+	sym_resolver__free(r);
+}
+
 /* --- tests --- */
 
 static void test_inline_gcc(void **state)
 {
-	struct sym_resolver *r;
-
 	need_gcc();
-	r = new_resolver(NULL, 0, 0);
-	check_hot(r, fx("gcc/inline_hot"), fx("gcc/inline_hot"));
-	sym_resolver__free(r);
+	check_hot_in(NULL, fx("gcc/inline_hot"), fx("gcc/inline_hot"));
 }
 
 static void test_inline_clang(void **state)
 {
-	struct sym_resolver *r;
-
 	need_clang();
 	/* The elfutils 0.188 pitfall: clang 14 emits no .debug_aranges. */
 	assert_int_equal(run("! readelf -S '%s' | grep -q debug_aranges", fx("clang/inline_hot")),
 			 0);
-	r = new_resolver(NULL, 0, 0);
-	check_hot(r, fx("clang/inline_hot"), fx("clang/inline_hot"));
-	sym_resolver__free(r);
+	check_hot_in(NULL, fx("clang/inline_hot"), fx("clang/inline_hot"));
 }
 
 static void test_zlib_sections(void **state)
 {
-	struct sym_resolver *r;
-
 	need_gcc();
 	assert_int_equal(run("readelf -S '%s' | grep -A1 debug_info | grep -q ' C '",
 			     fx("gcc/inline_hot.zlib")),
 			 0);
-	r = new_resolver(NULL, 0, 0);
-	check_hot(r, fx("gcc/inline_hot.zlib"), fx("gcc/inline_hot"));
-	sym_resolver__free(r);
+	check_hot_in(NULL, fx("gcc/inline_hot.zlib"), fx("gcc/inline_hot"));
 }
 
 static void test_debuglink_same_dir(void **state)
 {
-	struct sym_resolver *r;
-
 	need_gcc();
-	r = new_resolver(NULL, 0, 0);
-	check_hot(r, fx("link_same/inline_hot"), fx("gcc/inline_hot"));
-	sym_resolver__free(r);
+	check_hot_in(NULL, fx("link_same/inline_hot"), fx("gcc/inline_hot"));
 }
 
 static void test_debuglink_dot_debug(void **state)
 {
-	struct sym_resolver *r;
-
 	need_gcc();
-	r = new_resolver(NULL, 0, 0);
-	check_hot(r, fx("link_dot/inline_hot"), fx("gcc/inline_hot"));
-	sym_resolver__free(r);
+	check_hot_in(NULL, fx("link_dot/inline_hot"), fx("gcc/inline_hot"));
 }
 
 static void test_debuglink_debug_root(void **state)
 {
-	struct sym_resolver *r;
 	char roots[2 * PATH_MAX];
 
 	need_gcc();
 	/* Several roots: the first has nothing. */
 	snprintf(roots, sizeof(roots), "%s:%s", fx("no-such-root"), fx("root"));
-	r = new_resolver(roots, 0, 0);
-	check_hot(r, fx("link_root/inline_hot"), fx("gcc/inline_hot"));
-	sym_resolver__free(r);
+	check_hot_in(roots, fx("link_root/inline_hot"), fx("gcc/inline_hot"));
 }
 
 static void test_build_id_dir(void **state)
 {
-	struct sym_resolver *r;
-
 	need_clang();
-	r = new_resolver(fx("root_bid"), 0, 0);
-	check_hot(r, fx("build_id/inline_hot"), fx("clang/inline_hot"));
-	sym_resolver__free(r);
+	check_hot_in(fx("root_bid"), fx("build_id/inline_hot"), fx("clang/inline_hot"));
 }
 
 /* A stripped binary without debug info: the symbol table (here .dynsym only) names frames. */
