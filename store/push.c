@@ -342,31 +342,18 @@ void store_push__free(struct store_push *p)
 	free(p);
 }
 
-/* The gzip pprof of w, whole names kept (fmt_pprof_read() gives them back); series are cut
- * from it when it is sent. */
-static int encode(const struct fmt_profile *w, void **out, size_t *len)
-{
-	FILE *mem = open_memstream((char **)out, len);
-	int err;
-
-	if (!mem)
-		return -errno;
-	err = fmt_pprof_write(w, mem, NULL);
-	if (fclose(mem) && !err)
-		err = -ENOMEM;
-	if (err)
-		free(*out);
-	return err;
-}
-
 int store_push__window(struct store_push *p, const struct fmt_profile *w, int64_t start_ns,
 		      int64_t end_ns)
 {
 	struct item it = {.start_ns = start_ns, .end_ns = end_ns};
-	int err = encode(w, &it.body, &it.len);
+	char *body;
+	/* The gzip pprof, whole names kept (fmt_pprof_read() gives them back); series are cut from
+	 * it when it is sent. */
+	int err = fmt_pprof_to_memory(w, NULL, &body, &it.len);
 
 	if (err)
 		return err;
+	it.body = body;
 	pthread_mutex_lock(&p->lock);
 	while (p->n > (p->busy ? 1u : 0u) &&
 	       (p->n == QUEUE_MAX || p->bytes + it.len > QUEUE_BYTES)) {

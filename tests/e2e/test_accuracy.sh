@@ -13,22 +13,7 @@ ROOTED_MIN=98	# % of a workload's samples whose stack reaches main / the thread 
 
 # none NAME GOT WHAT: PASS if GOT is 0 (a share that must be exactly nothing).
 none() {
-	if ! is_num "$2"; then
-		fail "$1" "$3: got '$2'"
-	elif awk -v g="$2" 'BEGIN { exit !(g == 0) }'; then
-		pass "$1"
-	else
-		fail "$1" "$3: ${2}%, want 0"
-	fi
-}
-
-# rooted NAME FOLDED COMM ROOTS: >= ROOTED_MIN % of COMM's samples reach one of ROOTS.
-rooted() {
-	if q rooted "$2" --comm "$3" --roots "$4"; then
-		atleast "$1" "$Q" "$ROOTED_MIN" "% of $3 samples reaching $4"
-	else
-		fail "$1" "$Q"
-	fi
+	holds "$1" "$2" 0 0 'g == w' "$3: got '$2'" "$3: ${2}%, want 0"
 }
 
 # nolost NAME FOLDED STDERR: no sample of the run lost its stack (e.g. to a full stack map).
@@ -93,11 +78,7 @@ timeout 60 "$PROFD" -F 499 -d 10 -o "$out" -- "$WL/recurse" 60 4 >"$tf" 2>"$err"
 if ran accuracy.recurse60 $? 0 "$out" "$err"; then
 	shares accuracy.recurse60 "$out" "$tf" recurse rec_leaf
 	nolost accuracy.recurse60.no_lost_stacks "$out" "$err"
-	if q exactly "$out" rec 60 --comm recurse --with rec_leaf; then
-		atleast accuracy.recurse60.all_frames "$Q" "$ROOTED_MIN" "% of rec_leaf samples with rec exactly 60 times"
-	else
-		fail accuracy.recurse60.all_frames "$Q"
-	fi
+	all_frames accuracy.recurse60.all_frames "$out" rec 60 recurse rec_leaf
 	rooted accuracy.recurse60.rooted "$out" recurse main
 	if q truncated "$out"; then
 		none accuracy.recurse60.not_truncated "$Q" "[truncated] stacks"
@@ -145,11 +126,7 @@ done
 if said "$err" "$busy"; then
 	skip accuracy.max_stack512 "another profiler kept call chains open through 3 tries: $(grep "$busy" "$err")"
 elif ran accuracy.max_stack512 $rc 0 "$out" "$err"; then
-	if q exactly "$out" rec 200 --comm recurse --with rec_leaf; then
-		atleast accuracy.max_stack512.all_frames "$Q" "$ROOTED_MIN" "% of rec_leaf samples with rec exactly 200 times"
-	else
-		fail accuracy.max_stack512.all_frames "$Q"
-	fi
+	all_frames accuracy.max_stack512.all_frames "$out" rec 200 recurse rec_leaf
 	rooted accuracy.max_stack512.rooted "$out" recurse main
 	if q truncated "$out"; then
 		none accuracy.max_stack512.not_truncated "$Q" "[truncated] stacks"

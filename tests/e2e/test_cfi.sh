@@ -11,7 +11,6 @@
 # Workloads are built here; outputs stay in tests/artifacts/test_cfi/.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
-. "$(dirname "$0")/wait.sh"
 
 FOLDED="$TOP/tests/e2e/folded.py"
 TOL=1		# percentage points, measured share vs profd's
@@ -21,17 +20,6 @@ NOFP="-O2 -g -fomit-frame-pointer -momit-leaf-frame-pointer"
 # Many samples, so a share's sampling error stays well inside a point.
 HZ=4999
 HZ_OTHER=3989 # a second sampler's: shares no period with HZ
-
-# rooted NAME FOLDED COMM ROOTS [--with FRAME]
-rooted() {
-	name=$1 f=$2 comm=$3 roots=$4
-	shift 4
-	if q rooted "$f" --comm "$comm" --roots "$roots" "$@"; then
-		atleast "$name" "$Q" "$ROOTED_MIN" "% of $comm samples reaching $roots"
-	else
-		fail "$name" "$Q"
-	fi
-}
 
 # whole NAME FOLDED COMM MIN_FRAMES WANT: % of COMM's stacks walked whole >= WANT.
 whole() {
@@ -87,11 +75,7 @@ for cc in gcc clang; do
 	out="$ART/recurse_$cc.folded" err="$ART/recurse_$cc.stderr" tr="$ART/recurse_$cc.truth"
 	timeout 60 "$PROFD" -F 999 -d 8 -o "$out" -- "$U/$cc/recurse" 60 4 >"$tr" 2>"$err"
 	if ran cfi.$cc.recurse60.run $? 0 "$out" "$err"; then
-		if q exactly "$out" rec 60 --comm recurse --with rec_leaf; then
-			atleast cfi.$cc.recurse60.all_frames "$Q" $ROOTED_MIN "% of rec_leaf samples with rec exactly 60 times"
-		else
-			fail cfi.$cc.recurse60.all_frames "$Q"
-		fi
+		all_frames cfi.$cc.recurse60.all_frames "$out" rec 60 recurse rec_leaf
 	fi
 done
 # Two threads: stacks down to their start routines (the whole run: the truth covers it all).
@@ -212,11 +196,7 @@ done
 if grep -q 'cannot raise kernel.perf_event_max_stack' "$err"; then
 	skip cfi.deep300 "kernel.perf_event_max_stack stays below 512 while another profiler runs"
 elif ran cfi.deep300.run $rc 0 "$out" "$err"; then
-	if q exactly "$out" deep 300 --comm deep --with deep_leaf; then
-		atleast cfi.deep300.all_frames "$Q" $ROOTED_MIN "% of deep_leaf samples with deep exactly 300 times"
-	else
-		fail cfi.deep300.all_frames "$Q"
-	fi
+	all_frames cfi.deep300.all_frames "$out" deep 300 deep deep_leaf
 	rooted cfi.deep300.rooted "$out" deep main --with deep_leaf
 fi
 
@@ -256,7 +236,7 @@ head -c 600000 "$TMP/input" >"$TMP/small"
 out="$ART/gzip_loop.folded" err="$ART/gzip_loop.stderr"
 timeout 90 "$PROFD" -v -a -F 999 -d 14 -o "$out" 2>"$err" &
 ap=$!
-wait_line "$err" '^profd: sampling ' 30 || fail cfi.gzip_loop.start "profd did not start sampling"
+wait_for 30 said "$err" '^profd: sampling ' || fail cfi.gzip_loop.start "profd did not start sampling"
 end=$(($(date +%s) + 10))
 runs=0
 while [ "$(date +%s)" -lt $end ]; do
@@ -300,17 +280,6 @@ if ran cfi.differential.cfi.run $rc_cfi 0 "$ART/diff_cfi.folded" "$ART/diff_cfi.
 fi
 
 # --- the agent's defaults: whole stacks in the store ---------------------------------------------
-"$PROFD" agent -F 99 --window 1 --store "$TMP/agent_store" 2>"$ART/agent.stderr" &
-ap=$!
-wait_line "$ART/agent.stderr" '^profd: agent: sampling ' 30 || fail cfi.agent.start "the agent did not start"
-"$U/clang/split3" 4 >/dev/null
-kill -INT "$ap"
-wait "$ap"
-rc=$?
-out="$ART/agent.folded"
-"$PROFD" query --store "$TMP/agent_store" --comm split3 -o "$out" 2>"$ART/agent_query.stderr"
-if ran cfi.agent.run "$((rc + $?))" 0 "$out" "$ART/agent.stderr"; then
-	rooted cfi.agent.rooted "$out" split3 main
-fi
+agent_rooted cfi.agent "$U/clang/split3"
 
 echo "test_cfi: $(($(date +%s) - RUN)) s" >&2

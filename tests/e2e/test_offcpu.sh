@@ -9,7 +9,6 @@
 # Every output is kept in tests/artifacts/test_offcpu/.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
-. "$(dirname "$0")/wait.sh"
 
 FOLDED="$TOP/tests/e2e/folded.py"
 TOL=3		# percentage points, a function's share against the workload's truth
@@ -34,28 +33,6 @@ kernel_fn() {
 	feeder) echo 're:^(do_sys_poll|poll_schedule_timeout.*)_\[k\]$' ;;
 	joiner) echo 're:^(futex_wait|__futex_wait)_\[k\]$' ;;
 	esac
-}
-
-# within NAME GOT WANT PCT WHAT: PASS if GOT is within PCT % of WANT.
-within() {
-	if ! is_num "$2" || ! is_num "$3"; then
-		fail "$1" "$5: got '$2', want '$3'"
-	elif awk -v g="$2" -v w="$3" -v t="$4" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= t / 100 * w) }'; then
-		pass "$1"
-	else
-		fail "$1" "$5: $2, want $3 ±$4 %"
-	fi
-}
-
-# below NAME GOT MAX WHAT: PASS if GOT < MAX.
-below() {
-	if ! is_num "$2"; then
-		fail "$1" "$4: got '$2'"
-	elif awk -v g="$2" -v m="$3" 'BEGIN { exit !(g < m) }'; then
-		pass "$1"
-	else
-		fail "$1" "$4: $2, want < $3"
-	fi
 }
 
 # us_of FOLDED COMM...: microseconds of these comms (0 if none).
@@ -103,7 +80,7 @@ burner() {
 
 # wait_ready FILE: until the workload has said "ready" (at most 10 s).
 wait_ready() {
-	wait_line "$1" '^ready$' 10
+	wait_for 10 said "$1" '^ready$'
 }
 
 # beside_offcpu SECONDS -p|-a: starts the offcpu workload (its truth into $tf) and, once it is

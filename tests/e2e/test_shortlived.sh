@@ -15,7 +15,6 @@
 # run takes. Outputs stay in tests/artifacts/test_shortlived/.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
-. "$(dirname "$0")/wait.sh"
 
 FOLDED="$TOP/tests/e2e/folded.py"
 STORM=${PROFD_STORM:-120} # processes
@@ -52,7 +51,7 @@ out="$ART/storm.folded" err="$ART/storm.stderr"
 timeout 600 "$PROFD" -v -a -F 499 -o "$out" 2>"$err" &
 ap=$!
 PIDS="$PIDS $ap"
-if ! wait_line "$err" '^profd: sampling ' 60; then
+if ! wait_for 60 said "$err" '^profd: sampling '; then
 	fail shortlived.start "profd did not start sampling: $(tail -n 3 "$err" | tr '\n' ' ')"
 	exit 0
 fi
@@ -61,7 +60,7 @@ fi
 # inode, same table; another name, so another comm) runs first, until the table is there.
 if ln "$WL/shortlived" "$TMP/warmup" 2>/dev/null; then
 	"$TMP/warmup" 2 >/dev/null
-	wait_line "$err" "cfi: .*/(shortlived|warmup): [0-9]+ rows" 60 ||
+	wait_for 60 said "$err" "cfi: .*/(shortlived|warmup): [0-9]+ rows" ||
 		fail shortlived.warmup "no table built for $WL/shortlived"
 fi
 "$WL/shortlived" "$STORM" >"$ART/storm.truth"

@@ -17,17 +17,6 @@ ROOTED_MIN=95	# % of a workload's samples whose stack reaches main / the thread 
 U="$BUILD/tests/unwind"
 NOFP="-O2 -g -fomit-frame-pointer -momit-leaf-frame-pointer"
 
-# rooted NAME FOLDED COMM ROOTS [--with FRAME]
-rooted() {
-	name=$1 f=$2 comm=$3 roots=$4
-	shift 4
-	if q rooted "$f" --comm "$comm" --roots "$roots" "$@"; then
-		atleast "$name" "$Q" "$ROOTED_MIN" "% of $comm samples reaching $roots"
-	else
-		fail "$name" "$Q"
-	fi
-}
-
 need_root unwind || exit 0
 RUN=$(date +%s)
 
@@ -107,11 +96,7 @@ fi
 out="$ART/recurse60.folded" err="$ART/recurse60.stderr" tr="$ART/recurse60.truth"
 timeout 60 "$PROFD" --unwind copy -F 499 -d 10 -o "$out" -- "$U/recurse" 60 4 >"$tr" 2>"$err"
 if ran unwind.recurse60.run $? 0 "$out" "$err"; then
-	if q exactly "$out" rec 60 --comm recurse --with rec_leaf; then
-		atleast unwind.recurse60.all_frames "$Q" "$ROOTED_MIN" "% of rec_leaf samples with rec exactly 60 times"
-	else
-		fail unwind.recurse60.all_frames "$Q"
-	fi
+	all_frames unwind.recurse60.all_frames "$out" rec 60 recurse rec_leaf
 	rooted unwind.recurse60.rooted "$out" recurse main
 fi
 
@@ -167,11 +152,7 @@ done
 if grep -q 'cannot raise kernel.perf_event_max_stack' "$err"; then
 	skip unwind.deep300_64k "kernel.perf_event_max_stack stays below 512 while another profiler runs"
 elif ran unwind.deep300_64k.run $rc 0 "$out" "$err"; then
-	if q exactly "$out" deep 300 --comm deep --with deep_leaf; then
-		atleast unwind.deep300_64k.all_frames "$Q" "$ROOTED_MIN" "% of deep_leaf samples with deep exactly 300 times"
-	else
-		fail unwind.deep300_64k.all_frames "$Q"
-	fi
+	all_frames unwind.deep300_64k.all_frames "$out" deep 300 deep deep_leaf
 	rooted unwind.deep300_64k.rooted "$out" deep main
 fi
 
@@ -238,28 +219,6 @@ else
 fi
 
 # --- the agent with --unwind copy: the same whole stacks, from the store -----------------------
-"$PROFD" agent --unwind copy -F 99 --window 1 --store "$TMP/agent_store" 2>"$ART/agent.stderr" &
-ap=$!
-PIDS="$PIDS $ap"
-wait_for 30 said "$ART/agent.stderr" '^profd: agent: sampling '
-"$U/split3" 4 >"$ART/agent_split3.truth"
-# Stop once a window that ends after split3 is on disk: all of its samples are stored.
-end=$(date +%s%N)
-stored_after() {
-	for w in $(ls "$TMP/agent_store" 2>/dev/null | grep -E '^[0-9]+-[0-9]+\.pb\.zst$'); do
-		e=${w#*-}
-		[ "${e%.pb.zst}" -ge "$end" ] && return 0
-	done
-	return 1
-}
-wait_for 10 stored_after
-kill -INT "$ap"
-wait "$ap"
-rc=$?
-out="$ART/agent.folded"
-"$PROFD" query --store "$TMP/agent_store" --comm split3 -o "$out" 2>"$ART/agent_query.stderr"
-if ran unwind.agent_copy.run "$((rc + $?))" 0 "$out" "$ART/agent.stderr"; then
-	rooted unwind.agent_copy.rooted "$out" split3 main
-fi
+agent_rooted unwind.agent_copy "$U/split3" --unwind copy
 
 echo "test_unwind: $(($(date +%s) - RUN)) s" >&2
