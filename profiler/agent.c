@@ -542,8 +542,9 @@ static int agent_run(const struct agent_opts *o)
 	if (!a.session || start_outputs(&a))
 		goto out;
 	store_history__stats(a.history, &st);
-	pr_info("agent: sampling %s%s%s at %d Hz%s, %u s windows into %s (%zu windows there)",
-		o->npids ? "the given processes" : "every process", o->cgroup ? " in cgroup " : "",
+	pr_info("agent: sampling %s%s%s%s at %d Hz%s, %u s windows into %s (%zu windows there)",
+		o->npids ? "the given processes" : o->comm ? "processes named " : "every process",
+		o->npids || !o->comm ? "" : o->comm, o->cgroup ? " in cgroup " : "",
 		o->cgroup ? o->cgroup : "", o->freq, o->off_cpu ? " and time off CPU" : "",
 		o->window_s, o->store, st.files);
 	if (!prof_session__run(a.session)) {

@@ -291,7 +291,7 @@ int store_pyroscope__send(struct store_pyroscope *p, int64_t start_ns, int64_t e
 	free(sv);
 	free(of_sample);
 	fmt_profile__free(w);
-	return n < 0 ? n : 0;
+	return n;
 }
 
 /* ---- set-up ---- */
