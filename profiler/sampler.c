@@ -973,7 +973,6 @@ static int by_program(const void *a, const void *b, void *keys)
 	ka += *(const uint32_t *)a;
 	kb += *(const uint32_t *)b;
 	c = strncmp(ka->comm, kb->comm, PROFD_COMM_LEN);
-
 	return c ? c : (ka->pid > kb->pid) - (ka->pid < kb->pid);
 }
 
