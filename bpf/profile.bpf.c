@@ -8,7 +8,8 @@
  * unwind.bpf.h; mappings.bpf.h keeps the processes' mappings), or follow frame pointers
  * (--unwind fp). With --unwind copy a sample is not counted here: its user registers and the
  * top of its user stack go to user space through the events ring buffer, which unwinds them
- * with the CFI of the mapped files. Kernel stacks always come from the stack maps.
+ * with the CFI of the mapped files (when the ring is full, it is counted here after all, by
+ * frame pointers). Kernel stacks always come from the stack maps.
  *
  * Counts and stacks are double-buffered: user space flips active_buf, waits until no CPU is
  * still inside this program with the old buffer (the per-CPU drain_seq is odd while inside),
@@ -402,7 +403,12 @@ static __always_inline __u32 copy_stack(struct profd_stack_event *e, __u64 sp)
 	return len;
 }
 
-static __always_inline void send_stack(void *ctx, struct task_struct *task, __u32 pid, __u32 tid,
+/*
+ * Sends the sample with a copy of the user stack; false when the ring has no room for it. The
+ * caller then counts the sample here instead: dropping it would leave under overload only the
+ * samples that need no copy (kernel threads), and the profile would say they took the CPU.
+ */
+static __always_inline bool send_stack(void *ctx, struct task_struct *task, __u32 pid, __u32 tid,
 				       __u32 buf, __u64 cgroup)
 {
 	__u64 size = sizeof(struct profd_stack_event) + (__u64)stack_pages * PROFD_STACK_PAGE;
@@ -411,19 +417,15 @@ static __always_inline void send_stack(void *ctx, struct task_struct *task, __u3
 	__s32 kernel_err = -ENOENT;
 	__u64 kernel_stack = 0;
 
-	/* The kernel stack first: no helper loops while the ring buffer record is held. */
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size + EVENTS_HEADROOM >
+	    bpf_ringbuf_query(&events, BPF_RB_RING_SIZE))
+		return false;
+	/* The kernel stack before the reserve: no helper loops while the record is held. */
 	if (kernel_stacks)
 		kernel_stack = take_stack(ctx, buf, 0, &kernel_err);
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size + EVENTS_HEADROOM >
-	    bpf_ringbuf_query(&events, BPF_RB_RING_SIZE)) {
-		count(PROFD_CNT_RINGBUF_FULL);
-		return;
-	}
 	e = bpf_ringbuf_reserve(&events, size, 0);
-	if (!e) {
-		count(PROFD_CNT_RINGBUF_FULL);
-		return;
-	}
+	if (!e)
+		return false;
 	e->type = PROFD_EV_STACK;
 	e->pid = pid;
 	e->tid = tid;
@@ -459,6 +461,31 @@ static __always_inline void send_stack(void *ctx, struct task_struct *task, __u3
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	count(PROFD_CNT_STACK_COPIES);
 	count(PROFD_CNT_SAMPLES);
+	return true;
+}
+
+/* The sample into the counts map, with its stacks in the stacks maps. */
+static __always_inline void count_sample(void *ctx, struct task_struct *task, __u32 pid, __u32 tid,
+					 __u32 buf, __u64 cgroup)
+{
+	struct profd_sample_key key = {};
+
+	key.pid = pid;
+	key.tid = tid;
+	key.cgroup = cgroup;
+	if (kernel_stacks)
+		key.kernel_stack = take_stack(ctx, buf, 0, &key.kernel_err);
+	else
+		key.kernel_err = -ENOENT;
+	key.user_stack = take_user_stack(ctx, task, pid, buf, &key.user_err);
+	/* A copy that did not fit: the frame-pointer stack's outer frames may be wrong. */
+	if (copies_stack(task)) {
+		count(PROFD_CNT_COPY_FALLBACK);
+		if (key.user_err == 0)
+			key.user_err = PROFD_WALK_NOT_COPIED;
+	}
+	bpf_get_current_comm(&key.comm, sizeof(key.comm));
+	add_count(buf, &key);
 }
 
 /*
@@ -488,7 +515,6 @@ int on_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 pid = id >> 32, tid = (__u32)id, buf;
-	struct profd_sample_key key = {};
 	struct task_struct *task;
 	__u64 *seq, cgroup;
 
@@ -515,20 +541,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 
 	task = bpf_get_current_task_btf();
-	if (copies_stack(task)) {
-		send_stack(ctx, task, pid, tid, buf, cgroup);
-	} else {
-		key.pid = pid;
-		key.tid = tid;
-		key.cgroup = cgroup;
-		if (kernel_stacks)
-			key.kernel_stack = take_stack(ctx, buf, 0, &key.kernel_err);
-		else
-			key.kernel_err = -ENOENT;
-		key.user_stack = take_user_stack(ctx, task, pid, buf, &key.user_err);
-		bpf_get_current_comm(&key.comm, sizeof(key.comm));
-		add_count(buf, &key);
-	}
+	if (!copies_stack(task) || !send_stack(ctx, task, pid, tid, buf, cgroup))
+		count_sample(ctx, task, pid, tid, buf, cgroup);
 
 	leave_buffer(seq);
 	return 0;

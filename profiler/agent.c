@@ -303,6 +303,7 @@ static int put_lost(struct profd_strbuf *sb, const uint64_t *cnt)
 	static const struct reason lost[] = {
 		{PROFD_CNT_COUNTS_FULL, "counts_map_full"},
 		{PROFD_CNT_RINGBUF_FULL, "ringbuf_full"},
+		{PROFD_CNT_COPY_FALLBACK, "stack_not_copied"},
 		{PROFD_CNT_USTACK_FULL, "user_stack_map_full"},
 		{PROFD_CNT_KSTACK_FULL, "kernel_stack_map_full"},
 		{PROFD_CNT_USTACK_FAULT, "user_stack_unreadable"},

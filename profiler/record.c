@@ -201,13 +201,17 @@ static void print_summary(struct prof_session *s, const struct record_opts *o)
 			    (long long)st.samples_kept, st.event, o->sampling.freq, st.elapsed_s,
 			    (unsigned long long)st.lost);
 	if (st.lost)
-		profd_strbuf_printf(&sb, " (%llu: counts map full, %llu: stack-copy ring buffer full)",
+		profd_strbuf_printf(&sb, " (%llu: counts map full, %llu: stack copies read too late)",
 				    (unsigned long long)cnt[PROFD_CNT_COUNTS_FULL],
 				    (unsigned long long)cnt[PROFD_CNT_RINGBUF_FULL]);
 	if (lost_stacks)
 		profd_strbuf_printf(&sb, ", %llu stacks lost to a full stack map (their samples "
 				    "are kept, under [lost stack: map full])",
 				    (unsigned long long)lost_stacks);
+	if (cnt[PROFD_CNT_COPY_FALLBACK])
+		profd_strbuf_printf(&sb, ", %llu stacks not copied, the ring buffer full (their samples "
+				    "are kept, by frame pointers, under [incomplete])",
+				    (unsigned long long)cnt[PROFD_CNT_COPY_FALLBACK]);
 	/* Stacks cut at the copied stack's end are the unwind summary's to report. */
 	if (st.loss.stacks_truncated > st.unwind_cut)
 		profd_strbuf_printf(&sb, ", %llu stacks truncated at %d frames (raise with --max-stack)",

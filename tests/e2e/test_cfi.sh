@@ -255,18 +255,32 @@ fi
 # frequency their timers lock in phase and the one started second samples just after the
 # other's handler, moving 1 to 2.5 points into the system call that follows (cfi against cfi
 # too); at two frequencies that share no period, two cfi samplers agreed within 0.2 points.
-bg sh -c "exec '$U/clang/split3' 11 >/dev/null"
+# Both see the same run of split3, stopped until both sample and stopped again before both end:
+# with -d each, a loaded machine started them seconds apart, and the two windows held
+# different phases of split3 (1.7 points apart on work_c).
+bg sh -c "exec '$U/clang/split3' 60 >/dev/null"
 wl=$BG_PID
-timeout 60 "$PROFD" --unwind cfi -F $HZ -d 9 -p "$wl" -o "$ART/diff_cfi.folded" \
+wait_for 10 exec_done "$wl" split3
+kill -STOP "$wl"
+timeout 120 "$PROFD" -v --unwind cfi -F $HZ -p "$wl" -o "$ART/diff_cfi.folded" \
 	2>"$ART/diff_cfi.stderr" &
 pid_cfi=$!
-timeout 60 "$PROFD" --unwind copy -F $HZ_OTHER -d 9 -p "$wl" -o "$ART/diff_copy.folded" \
+timeout 120 "$PROFD" -v --unwind copy -F $HZ_OTHER -p "$wl" -o "$ART/diff_copy.folded" \
 	2>"$ART/diff_copy.stderr" &
 pid_copy=$!
+wait_for 30 said "$ART/diff_cfi.stderr" '^profd: sampling ' &&
+	wait_for 30 said "$ART/diff_copy.stderr" '^profd: sampling '
+cpu0=$(cpu_ms "$wl")
+kill -CONT "$wl"
+wait_for 60 had_cpu "$wl" $((${cpu0:-0} + 3000)) # 3 s of split3: about 15000 and 12000 samples
+kill -STOP "$wl"
+kill -INT "$pid_cfi" "$pid_copy"
 wait "$pid_cfi"
 rc_cfi=$?
 wait "$pid_copy"
 rc_copy=$?
+kill "$wl"
+kill -CONT "$wl"
 wait "$wl"
 if ran cfi.differential.cfi.run $rc_cfi 0 "$ART/diff_cfi.folded" "$ART/diff_cfi.stderr" &&
 	ran cfi.differential.copy.run $rc_copy 0 "$ART/diff_copy.folded" "$ART/diff_copy.stderr" &&
