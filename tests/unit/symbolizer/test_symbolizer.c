@@ -749,20 +749,34 @@ static void test_vdso(void **state)
 
 /* --- ELF files through fake /proc trees --- */
 
+/*
+ * A resolver over a fake /proc, dir/proc-NAME (its path in proc, PATH_MAX bytes), where pid has
+ * file mapped at base as the loader maps it.
+ */
+static struct sym_resolver *fake_process(char *proc, const char *name, pid_t pid, const char *file,
+					 uint64_t base)
+{
+	char maps[4096];
+	struct sym_resolver *r;
+
+	pathf(proc, "%s/proc-%s", dir, name);
+	maps_for_elf(file, base, maps, sizeof(maps));
+	fake_proc(proc, pid, 1, NULL, maps);
+	r = new_resolver(proc, 0);
+	assert_int_equal(sym_resolver__add_process(r, pid), 0);
+	return r;
+}
+
 /* truth: an unstripped build of lib with the same layout, to take symbol values from. */
 static void check_fake_lib(const char *lib, const char *truth, uint64_t base,
 			   const char *static_name, enum sym_reason static_reason)
 {
-	char proc[PATH_MAX], maps[4096];
+	char proc[PATH_MAX];
 	struct sym_resolver *r;
 	struct sym_location loc;
 	uint64_t value, size, foff;
 
-	pathf(proc, "%s/proc-%s", dir, strrchr(lib, '/') + 1);
-	maps_for_elf(lib, base, maps, sizeof(maps));
-	fake_proc(proc, 100, 1, NULL, maps);
-	r = new_resolver(proc, 0);
-	assert_int_equal(sym_resolver__add_process(r, 100), 0);
+	r = fake_process(proc, strrchr(lib, '/') + 1, 100, lib, base);
 	nm_symbol(truth, "fx_lib_func", &value, &size);
 	expect_frame(r, 100, base + value + 5, false, "fx_lib_func", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 5);
@@ -802,17 +816,13 @@ static void test_fake_lib_layouts(void **state)
 static void test_stripped_cfi_starts(void **state)
 {
 	const uint64_t base = 0x7f4000000000;
-	char proc[PATH_MAX], maps[4096], want[128];
+	char proc[PATH_MAX], want[128];
 	struct sym_resolver *r;
 	struct sym_location loc;
 	uint64_t value, size, seg_skew;
 
 	skip_without_cc();
-	pathf(proc, "%s/proc-stripped-cfi", dir);
-	maps_for_elf(fx("libfx_stripped.so"), base, maps, sizeof(maps));
-	fake_proc(proc, 105, 1, NULL, maps);
-	r = new_resolver(proc, 0);
-	assert_int_equal(sym_resolver__add_process(r, 105), 0);
+	r = fake_process(proc, "stripped-cfi", 105, fx("libfx_stripped.so"), base);
 	nm_symbol(fx("libfx.so"), "fx_lib_static", &value, &size);
 	assert_true(size > 1);
 	assert_int_equal(sym_resolver__resolve(r, 105, base + value, false, &loc), 0);
@@ -835,17 +845,13 @@ static void test_stripped_cfi_starts(void **state)
 
 static void test_fake_nopie(void **state)
 {
-	char proc[PATH_MAX], maps[4096];
+	char proc[PATH_MAX];
 	struct sym_resolver *r;
 	struct sym_location loc;
 	uint64_t value, size;
 
 	skip_without_cc();
-	pathf(proc, "%s/proc-nopie", dir);
-	maps_for_elf(fx("fx_nopie"), 0, maps, sizeof(maps));
-	fake_proc(proc, 101, 1, NULL, maps);
-	r = new_resolver(proc, 0);
-	assert_int_equal(sym_resolver__add_process(r, 101), 0);
+	r = fake_process(proc, "nopie", 101, fx("fx_nopie"), 0);
 	nm_symbol(fx("fx_nopie"), "fx_static", &value, &size);
 	expect_frame(r, 101, value + 2, false, "fx_static", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 2);
@@ -1081,17 +1087,13 @@ static void test_rescan(void **state)
  */
 static void test_rescan_zombie(void **state)
 {
-	char proc[PATH_MAX], maps[8192];
+	char proc[PATH_MAX];
 	struct sym_resolver *r;
 	struct sym_location loc;
 	uint64_t value, size;
 
 	skip_without_cc();
-	pathf(proc, "%s/proc-zombie", dir);
-	maps_for_elf(fx("libfx.so"), 0x7f0000000000, maps, sizeof(maps));
-	fake_proc(proc, 108, 1, NULL, maps);
-	r = new_resolver(proc, 0);
-	assert_int_equal(sym_resolver__add_process(r, 108), 0);
+	r = fake_process(proc, "zombie", 108, fx("libfx.so"), 0x7f0000000000);
 	nm_symbol(fx("libfx.so"), "fx_lib_func", &value, &size);
 	fake_proc(proc, 108, 1, NULL, "");
 	usleep(SYM_RESCAN_NS / 1000 + 100000);
