@@ -107,24 +107,8 @@ static __always_inline __u64 task_cgroup(struct task_struct *task, bool *in_filt
 static __always_inline void add_time(__u32 buf, struct profd_sample_key *key, __u64 ns)
 {
 	void *map = buf ? (void *)&offcpu1 : (void *)&offcpu0;
-	__u64 *val;
-	long err;
 
-	val = bpf_map_lookup_elem(map, key);
-	if (val) {
-		__sync_fetch_and_add(val, ns);
-		count(PROFD_CNT_OFFCPU_WAITS);
-		return;
-	}
-	err = bpf_map_update_elem(map, key, &ns, BPF_NOEXIST);
-	if (err == -EEXIST) {
-		val = bpf_map_lookup_elem(map, key);
-		if (val) {
-			__sync_fetch_and_add(val, ns);
-			err = 0;
-		}
-	}
-	if (err) {
+	if (add_to(map, key, ns)) {
 		count(PROFD_CNT_OFFCPU_FULL);
 		count_n(PROFD_CNT_OFFCPU_FULL_NS, ns);
 		return;
@@ -238,23 +222,20 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u32 zero = 0, buf;
 	__u64 *seq, now;
+	__u32 buf;
 
 	if (stopped)
 		return 0;
-	seq = bpf_map_lookup_elem(&drain_seq, &zero);
+	seq = enter_buffer(&buf);
 	if (!seq)
 		return 0;
-	/* As in on_sample: odd while this CPU may write the buffer it read. */
-	__sync_fetch_and_add(seq, 1);
-	buf = active_buf & 1;
 	now = bpf_ktime_get_ns();
 	if (!preempt && (prev_state & WAIT_STATES) && followed(prev) &&
 	    (!filter_cgroup || bpf_current_task_under_cgroup(&cgroup_filter, 0) == 1))
 		begin_wait(ctx, prev, buf, now);
 	end_wait(next, buf, now);
-	__sync_fetch_and_add(seq, 1);
+	leave_buffer(seq);
 	return 0;
 }
 
@@ -334,15 +315,11 @@ static __always_inline __u64 take_task_stack(struct task_struct *task, __u32 buf
 {
 	struct task_fp_walk fw = {.task = task};
 	struct pt_regs *regs;
-	struct profd_stack *st;
-	__u32 zero = 0;
+	struct profd_stack *st = scratch_stack(err);
 	long len;
 
-	st = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!st) {
-		*err = -ENOENT;
+	if (!st)
 		return 0;
-	}
 	if (!user) {
 		len = bpf_get_task_stack(task, st->pcs, stack_bytes, 0);
 		if (len <= 0) {

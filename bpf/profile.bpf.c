@@ -8,7 +8,8 @@
  * unwind.bpf.h; mappings.bpf.h keeps the processes' mappings), or follow frame pointers
  * (--unwind fp). With --unwind copy a sample is not counted here: its user registers and the
  * top of its user stack go to user space through the events ring buffer, which unwinds them
- * with the CFI of the mapped files. Kernel stacks always come from the stack maps.
+ * with the CFI of the mapped files (when the ring is full, it is counted here after all, by
+ * frame pointers). Kernel stacks always come from the stack maps.
  *
  * Counts and stacks are double-buffered: user space flips active_buf, waits until no CPU is
  * still inside this program with the old buffer (the per-CPU drain_seq is odd while inside),
@@ -235,6 +236,17 @@ static __always_inline __u64 store_stack(__u32 buf, struct profd_stack *st, __u3
 	return store_hashed(buf, st, n, c.h, user, err);
 }
 
+/* The per-CPU buffer a stack is read into before it is hashed; NULL with *err set if missing. */
+static __always_inline struct profd_stack *scratch_stack(__s32 *err)
+{
+	__u32 zero = 0;
+	struct profd_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
+
+	if (!st)
+		*err = -ENOENT;
+	return st;
+}
+
 /*
  * Reads the current user or kernel stack by frame pointers and stores it (store_stack); 0 with
  * *err set when there is no stack to store.
@@ -242,15 +254,11 @@ static __always_inline __u64 store_stack(__u32 buf, struct profd_stack *st, __u3
 static __always_inline __u64 take_stack(void *ctx, __u32 buf, __u64 flags, __s32 *err)
 {
 	bool user = flags & BPF_F_USER_STACK;
-	struct profd_stack *st;
-	__u32 zero = 0;
+	struct profd_stack *st = scratch_stack(err);
 	long len;
 
-	st = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!st) {
-		*err = -ENOENT;
+	if (!st)
 		return 0;
-	}
 	len = bpf_get_stack(ctx, st->pcs, stack_bytes, flags);
 	if (len <= 0) {
 		/* An empty kernel stack is a sample taken in user mode, not a loss. */
@@ -269,7 +277,6 @@ static __always_inline __u64 walk_stack(void *ctx, struct task_struct *task, __u
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct profd_stack *st;
 	__s32 trust = 0;
-	__u32 zero = 0;
 	__u64 h, hash;
 	long n;
 
@@ -279,11 +286,9 @@ static __always_inline __u64 walk_stack(void *ctx, struct task_struct *task, __u
 		*err = -ENOENT;
 		return 0;
 	}
-	st = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!st) {
-		*err = -ENOENT;
+	st = scratch_stack(err);
+	if (!st)
 		return 0;
-	}
 	n = walk_user_stack(regs, pid, st->pcs, stack_bytes / sizeof(__u64), &hash, &trust);
 	if (n < 0)
 		return take_stack(ctx, buf, BPF_F_USER_STACK, err);
@@ -297,28 +302,33 @@ static __always_inline __u64 walk_stack(void *ctx, struct task_struct *task, __u
 	return h;
 }
 
-static __always_inline void add_count(__u32 buf, struct profd_sample_key *key)
+/* Adds n to map's value under key, inserting the key if missing. Returns 0 or -errno (full). */
+static __always_inline long add_to(void *map, struct profd_sample_key *key, __u64 n)
 {
-	void *map = buf ? (void *)&counts1 : (void *)&counts0;
-	__u64 one = 1, *val;
+	__u64 *val = bpf_map_lookup_elem(map, key);
 	long err;
 
-	val = bpf_map_lookup_elem(map, key);
 	if (val) {
-		__sync_fetch_and_add(val, 1);
-		count(PROFD_CNT_SAMPLES);
-		return;
+		__sync_fetch_and_add(val, n);
+		return 0;
 	}
-	err = bpf_map_update_elem(map, key, &one, BPF_NOEXIST);
+	err = bpf_map_update_elem(map, key, &n, BPF_NOEXIST);
 	if (err == -EEXIST) {
 		/* Another CPU inserted the same key between our lookup and update. */
 		val = bpf_map_lookup_elem(map, key);
 		if (val) {
-			__sync_fetch_and_add(val, 1);
+			__sync_fetch_and_add(val, n);
 			err = 0;
 		}
 	}
-	count(err ? PROFD_CNT_COUNTS_FULL : PROFD_CNT_SAMPLES);
+	return err;
+}
+
+static __always_inline void add_count(__u32 buf, struct profd_sample_key *key)
+{
+	void *map = buf ? (void *)&counts1 : (void *)&counts0;
+
+	count(add_to(map, key, 1) ? PROFD_CNT_COUNTS_FULL : PROFD_CNT_SAMPLES);
 }
 
 static __always_inline void announce(__u32 pid)
@@ -393,7 +403,12 @@ static __always_inline __u32 copy_stack(struct profd_stack_event *e, __u64 sp)
 	return len;
 }
 
-static __always_inline void send_stack(void *ctx, struct task_struct *task, __u32 pid, __u32 tid,
+/*
+ * Sends the sample with a copy of the user stack; false when the ring has no room for it. The
+ * caller then counts the sample here instead: dropping it would leave under overload only the
+ * samples that need no copy (kernel threads), and the profile would say they took the CPU.
+ */
+static __always_inline bool send_stack(void *ctx, struct task_struct *task, __u32 pid, __u32 tid,
 				       __u32 buf, __u64 cgroup)
 {
 	__u64 size = sizeof(struct profd_stack_event) + (__u64)stack_pages * PROFD_STACK_PAGE;
@@ -402,19 +417,15 @@ static __always_inline void send_stack(void *ctx, struct task_struct *task, __u3
 	__s32 kernel_err = -ENOENT;
 	__u64 kernel_stack = 0;
 
-	/* The kernel stack first: no helper loops while the ring buffer record is held. */
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size + EVENTS_HEADROOM >
+	    bpf_ringbuf_query(&events, BPF_RB_RING_SIZE))
+		return false;
+	/* The kernel stack before the reserve: no helper loops while the record is held. */
 	if (kernel_stacks)
 		kernel_stack = take_stack(ctx, buf, 0, &kernel_err);
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size + EVENTS_HEADROOM >
-	    bpf_ringbuf_query(&events, BPF_RB_RING_SIZE)) {
-		count(PROFD_CNT_RINGBUF_FULL);
-		return;
-	}
 	e = bpf_ringbuf_reserve(&events, size, 0);
-	if (!e) {
-		count(PROFD_CNT_RINGBUF_FULL);
-		return;
-	}
+	if (!e)
+		return false;
 	e->type = PROFD_EV_STACK;
 	e->pid = pid;
 	e->tid = tid;
@@ -450,14 +461,60 @@ static __always_inline void send_stack(void *ctx, struct task_struct *task, __u3
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	count(PROFD_CNT_STACK_COPIES);
 	count(PROFD_CNT_SAMPLES);
+	return true;
+}
+
+/* The sample into the counts map, with its stacks in the stacks maps. */
+static __always_inline void count_sample(void *ctx, struct task_struct *task, __u32 pid, __u32 tid,
+					 __u32 buf, __u64 cgroup)
+{
+	struct profd_sample_key key = {};
+
+	key.pid = pid;
+	key.tid = tid;
+	key.cgroup = cgroup;
+	if (kernel_stacks)
+		key.kernel_stack = take_stack(ctx, buf, 0, &key.kernel_err);
+	else
+		key.kernel_err = -ENOENT;
+	key.user_stack = take_user_stack(ctx, task, pid, buf, &key.user_err);
+	/* A copy that did not fit: the frame-pointer stack's outer frames may be wrong. */
+	if (copies_stack(task)) {
+		count(PROFD_CNT_COPY_FALLBACK);
+		if (key.user_err == 0)
+			key.user_err = PROFD_WALK_NOT_COPIED;
+	}
+	bpf_get_current_comm(&key.comm, sizeof(key.comm));
+	add_count(buf, &key);
+}
+
+/*
+ * Enters the buffer this CPU writes, *buf: this CPU's drain_seq stays odd until leave_buffer(), so
+ * user space waits before reading a buffer it just retired. NULL if the counter is missing.
+ */
+static __always_inline __u64 *enter_buffer(__u32 *buf)
+{
+	__u32 zero = 0;
+	__u64 *seq = bpf_map_lookup_elem(&drain_seq, &zero);
+
+	if (!seq)
+		return NULL;
+	/* A locked add is a full barrier: the read of active_buf below cannot move above it. */
+	__sync_fetch_and_add(seq, 1);
+	*buf = active_buf & 1;
+	return seq;
+}
+
+static __always_inline void leave_buffer(__u64 *seq)
+{
+	__sync_fetch_and_add(seq, 1);
 }
 
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, buf;
-	struct profd_sample_key key = {};
+	__u32 pid = id >> 32, tid = (__u32)id, buf;
 	struct task_struct *task;
 	__u64 *seq, cgroup;
 
@@ -479,30 +536,15 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	cgroup = bpf_get_current_cgroup_id();
 	announce_cgroup(pid, cgroup);
 
-	seq = bpf_map_lookup_elem(&drain_seq, &zero);
+	seq = enter_buffer(&buf);
 	if (!seq)
 		return 0;
-	/* A locked add is a full barrier: the read of active_buf below cannot move above it. */
-	__sync_fetch_and_add(seq, 1);
-	buf = active_buf & 1;
 
 	task = bpf_get_current_task_btf();
-	if (copies_stack(task)) {
-		send_stack(ctx, task, pid, tid, buf, cgroup);
-	} else {
-		key.pid = pid;
-		key.tid = tid;
-		key.cgroup = cgroup;
-		if (kernel_stacks)
-			key.kernel_stack = take_stack(ctx, buf, 0, &key.kernel_err);
-		else
-			key.kernel_err = -ENOENT;
-		key.user_stack = take_user_stack(ctx, task, pid, buf, &key.user_err);
-		bpf_get_current_comm(&key.comm, sizeof(key.comm));
-		add_count(buf, &key);
-	}
+	if (!copies_stack(task) || !send_stack(ctx, task, pid, tid, buf, cgroup))
+		count_sample(ctx, task, pid, tid, buf, cgroup);
 
-	__sync_fetch_and_add(seq, 1);
+	leave_buffer(seq);
 	return 0;
 }
 

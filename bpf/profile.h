@@ -49,8 +49,7 @@ enum profd_counter {
 	PROFD_CNT_SEEN_FULL,	     /* new process not announced: seen map full */
 	PROFD_CNT_TARGETS_FULL,	     /* forked child not followed: targets map full */
 	PROFD_CNT_STACK_COPIES,	     /* samples sent to user space with a copy of the user stack */
-	PROFD_CNT_RINGBUF_FULL,	     /* samples dropped: no room for the stack copy in the ring buffer
-				      * (user space adds those it dropped for falling behind) */
+	PROFD_CNT_RINGBUF_FULL,	     /* samples dropped: user space fell behind reading stack copies */
 	PROFD_CNT_CGROUPS_FULL,	     /* new cgroup not announced: cgroups map full (resolved late) */
 	/* Off-CPU time (--off-cpu): every wait that ends or is cut is one of these. */
 	PROFD_CNT_OFFCPU_WAITS,	     /* waits counted, or parts of them cut at a drain */
@@ -77,6 +76,8 @@ enum profd_counter {
 				      * them */
 	PROFD_CNT_MMAP_EVENTS,	     /* files announced to user space for their tables */
 	PROFD_CNT_MAPS_LOST,	     /* mapping tables not sent to user space: ring buffer full */
+	PROFD_CNT_COPY_FALLBACK,     /* --unwind copy samples counted here with a frame-pointer user
+				      * stack: no room for the copy in the ring buffer */
 	PROFD_CNT_MAX,
 };
 
@@ -161,6 +162,7 @@ struct profd_stack_event {
 /* Why a stack walked in the kernel is not to be trusted whole (profd_sample_key.user_err). */
 #define PROFD_WALK_STOPPED 0x1 /* stopped before the outermost frame */
 #define PROFD_WALK_GUESSED 0x2 /* a frame in a file without its table followed rbp */
+#define PROFD_WALK_NOT_COPIED 0x4 /* --unwind copy: no room to copy the stack, rbp followed */
 
 #define PROFD_CFI_PAGE_SHIFT 12
 #define PROFD_CFI_RULE_BITS 20

@@ -397,6 +397,10 @@ struct fmt_pprof_opts {
 
 /* Returns 0 or -errno (-EIO for a write error on out). */
 int fmt_pprof_write(const struct fmt_profile *p, FILE *out, const struct fmt_pprof_opts *opts);
+/* The same into memory: *out, malloc'ed (free() it), of *len bytes. Returns 0 or -errno; on an
+ * error *out is NULL. */
+int fmt_pprof_to_memory(const struct fmt_profile *p, const struct fmt_pprof_opts *opts, char **out,
+			size_t *len);
 
 /* The reader refuses input that inflates (or is) larger than this. */
 #define FMT_PPROF_MAX_BYTES (256u << 20)

@@ -580,3 +580,24 @@ out:
 	writer_release(&w);
 	return err;
 }
+
+int fmt_pprof_to_memory(const struct fmt_profile *p, const struct fmt_pprof_opts *opts, char **out,
+			size_t *len)
+{
+	FILE *mem;
+	int err;
+
+	*out = NULL;
+	*len = 0;
+	mem = open_memstream(out, len);
+	if (!mem)
+		return -errno;
+	err = fmt_pprof_write(p, mem, opts);
+	if (fclose(mem) && !err)
+		err = -ENOMEM;
+	if (err) {
+		free(*out);
+		*out = NULL;
+	}
+	return err;
+}

@@ -68,6 +68,31 @@ static int grow(void *arrp, size_t elem, size_t n, size_t extra)
 	return 0;
 }
 
+/*
+ * Appends a copy of elem (size bytes) to the array *arrp of *n elements and indexes it under h in
+ * t; *id is its id, its position + 1. Returns 0, or -ENOMEM with nothing added.
+ */
+static int table_append(struct profd_htab *t, uint64_t h, void *arrp, uint32_t *n,
+			const void *elem, size_t size, uint32_t *id)
+{
+	char **arr = arrp;
+
+	if (grow(arrp, size, *n, 1) || table_reserve(t))
+		return -ENOMEM;
+	memcpy(*arr + (size_t)*n * size, elem, size);
+	*id = ++*n;
+	profd_htab_add(t, h, *id); /* reserved: cannot fail */
+	return 0;
+}
+
+/* The id of elem, a key of t as it is, appended by table_append() if t does not hold it yet. */
+static int table_intern(const struct fmt_profile *p, struct profd_htab *t, uint64_t h, id_eq_fn eq,
+			const void *elem, void *arrp, uint32_t *n, size_t size, uint32_t *id)
+{
+	*id = table_find(p, t, h, eq, elem);
+	return *id ? 0 : table_append(t, h, arrp, n, elem, size, id);
+}
+
 struct fmt_profile *fmt_profile__new(int64_t period_ns)
 {
 	struct fmt_profile *p = calloc(1, sizeof(*p));
@@ -217,12 +242,7 @@ int fmt_profile__add_mapping(struct fmt_profile *p, const struct fmt_mapping_des
 		old->has_inline_frames |= m.has_inline_frames;
 		return 0;
 	}
-	if (grow(&p->mappings, sizeof(m), p->nmappings, 1) || table_reserve(t))
-		return -ENOMEM;
-	p->mappings[p->nmappings++] = m;
-	profd_htab_add(t, h, p->nmappings); /* reserved: cannot fail */
-	*id = p->nmappings;
-	return 0;
+	return table_append(t, h, &p->mappings, &p->nmappings, &m, sizeof(m), id);
 }
 
 /* ---- functions ---- */
@@ -248,7 +268,6 @@ static int add_function(struct fmt_profile *p, const struct fmt_frame_desc *d, u
 {
 	struct profd_htab *t = &p->index->functions;
 	struct fmt_function f = {.start_line = d->start_line};
-	uint64_t h;
 	int err;
 
 	err = fmt_profile__intern(p, d->name, &f.name);
@@ -259,16 +278,8 @@ static int add_function(struct fmt_profile *p, const struct fmt_frame_desc *d, u
 		err = fmt_profile__intern(p, d->filename, &f.filename);
 	if (err)
 		return err;
-	h = function_hash(&f);
-	*id = table_find(p, t, h, function_eq, &f);
-	if (*id)
-		return 0;
-	if (grow(&p->functions, sizeof(f), p->nfunctions, 1) || table_reserve(t))
-		return -ENOMEM;
-	p->functions[p->nfunctions++] = f;
-	profd_htab_add(t, h, p->nfunctions); /* reserved: cannot fail */
-	*id = p->nfunctions;
-	return 0;
+	return table_intern(p, t, function_hash(&f), function_eq, &f, &p->functions, &p->nfunctions,
+			    sizeof(f), id);
 }
 
 /* ---- locations ---- */
@@ -319,6 +330,7 @@ int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t 
 {
 	struct profd_htab *t = &p->index->locations;
 	struct location_key k = {.mapping = mapping, .address = address};
+	struct fmt_location loc;
 	uint64_t h;
 	int err;
 
@@ -343,18 +355,16 @@ int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t 
 	*id = table_find(p, t, h, location_eq, &k);
 	if (*id)
 		return 0;
-	if (grow(&p->locations, sizeof(*p->locations), p->nlocations, 1) || table_reserve(t))
-		return -ENOMEM;
-	p->locations[p->nlocations++] = (struct fmt_location){
+	loc = (struct fmt_location){
 		.mapping = mapping,
 		.address = address,
 		.first_line = p->nlines,
 		.nlines = nframes,
 	};
-	p->nlines += nframes;
-	profd_htab_add(t, h, p->nlocations); /* reserved: cannot fail */
-	*id = p->nlocations;
-	return 0;
+	err = table_append(t, h, &p->locations, &p->nlocations, &loc, sizeof(loc), id);
+	if (!err)
+		p->nlines += nframes;
+	return err;
 }
 
 /* ---- cgroups ---- */
@@ -377,7 +387,6 @@ static int add_cgroup(struct fmt_profile *p, const struct fmt_cgroup_desc *d, ui
 {
 	struct profd_htab *t = &p->index->cgroups;
 	struct fmt_cgroup c;
-	uint64_t h;
 	int err;
 
 	*id = 0;
@@ -389,16 +398,8 @@ static int add_cgroup(struct fmt_profile *p, const struct fmt_cgroup_desc *d, ui
 	err = err ?: fmt_profile__intern(p, d->pod_uid, &c.pod_uid);
 	if (err)
 		return err;
-	h = cgroup_hash(&c);
-	*id = table_find(p, t, h, cgroup_eq, &c);
-	if (*id)
-		return 0;
-	if (grow(&p->cgroups, sizeof(c), p->ncgroups, 1) || table_reserve(t))
-		return -ENOMEM;
-	p->cgroups[p->ncgroups++] = c;
-	profd_htab_add(t, h, p->ncgroups); /* reserved: cannot fail */
-	*id = p->ncgroups;
-	return 0;
+	return table_intern(p, t, cgroup_hash(&c), cgroup_eq, &c, &p->cgroups, &p->ncgroups,
+			    sizeof(c), id);
 }
 
 bool fmt_cgroup_under(const char *path, const char *prefix)

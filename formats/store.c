@@ -17,21 +17,14 @@ int fmt_store_encode(const struct fmt_profile *p, const struct fmt_filter *f, vo
 		     size_t *len)
 {
 	struct fmt_pprof_opts po = {.filter = f, .raw = true};
-	char *pb = NULL;
-	size_t pblen = 0, bound, n;
-	FILE *mem = open_memstream(&pb, &pblen);
+	size_t pblen, bound, n;
+	char *pb;
 	void *z;
 	int err;
 
-	if (!mem)
-		return -errno;
-	err = fmt_pprof_write(p, mem, &po);
-	if (fclose(mem) && !err)
-		err = -ENOMEM;
-	if (err) {
-		free(pb);
+	err = fmt_pprof_to_memory(p, &po, &pb, &pblen);
+	if (err)
 		return err;
-	}
 	bound = ZSTD_compressBound(pblen);
 	z = malloc(bound ? bound : 1);
 	if (!z) {

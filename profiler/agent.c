@@ -25,14 +25,13 @@
 
 struct agent_opts {
 	const char *store;
-	int freq;
+	struct prof_sampling_opts sampling; /* -F, --cgroup, --unwind, --unwind-memory, --min-block */
 	unsigned window_s;
 	int64_t max_age_ns;
 	uint64_t max_bytes;
 	pid_t *pids;
 	int npids;
 	const char *comm;
-	const char *cgroup;
 	struct prof_http_opts http;
 	const char *push_url;
 	const char *push_ca;
@@ -42,13 +41,9 @@ struct agent_opts {
 	const char *labels;
 	uint64_t spool_bytes; /* 0: the default */
 	struct fmt_name_opts names; /* --full-names: of the windows pushed */
-	enum profd_unwind unwind;
-	bool off_cpu;	  /* time off CPU, a second window of each span */
-	long min_block_us; /* --min-block; -1: not given */
-	size_t cfi_memory; /* 0: the default */
+	bool off_cpu;		    /* time off CPU, a second window of each span */
 };
 
-#define AGENT_DEFAULT_MIN_BLOCK_US 1
 #define OFF_CPU_SPOOL_DIR "spool-off-cpu" /* beside STORE_PUSH_SPOOL_DIR */
 
 /* What /metrics reports: a copy taken after each drain, so server threads share nothing else. */
@@ -138,7 +133,7 @@ static void refresh_health(struct agent *a)
 /* Windows tile time: the next starts where the last ended. */
 static int new_window(struct agent *a, int64_t start_ns)
 {
-	a->window = fmt_profile__new(PROFD_NS_PER_S / a->o->freq);
+	a->window = fmt_profile__new(PROFD_NS_PER_S / a->o->sampling.freq);
 	if (!a->window)
 		return -ENOMEM;
 	if (a->o->off_cpu && !(a->off_cpu = fmt_profile__new_type(FMT_TYPE_OFF_CPU, 0)))
@@ -284,28 +279,40 @@ static int put_metrics(struct profd_strbuf *sb, const struct metric *m, size_t n
 	return err;
 }
 
+/* A BPF counter behind one value of a metric's reason label. */
+struct reason {
+	int cnt; /* PROFD_CNT_* */
+	const char *name;
+};
+
+/* A counter metric with one line per reason, each the value of its BPF counter in cnt. */
+static int put_by_reason(struct profd_strbuf *sb, const char *name, const char *help,
+			 const struct reason *r, size_t n, const uint64_t *cnt)
+{
+	int err = profd_strbuf_printf(sb, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+
+	for (size_t i = 0; !err && i < n; i++)
+		err = profd_strbuf_printf(sb, "%s{reason=\"%s\"} %llu\n", name, r[i].name,
+					  (unsigned long long)cnt[r[i].cnt]);
+	return err;
+}
+
 /* Samples lost, one line per reason. */
 static int put_lost(struct profd_strbuf *sb, const uint64_t *cnt)
 {
-	static const struct {
-		int cnt;
-		const char *reason;
-	} lost[] = {
+	static const struct reason lost[] = {
 		{PROFD_CNT_COUNTS_FULL, "counts_map_full"},
 		{PROFD_CNT_RINGBUF_FULL, "ringbuf_full"},
+		{PROFD_CNT_COPY_FALLBACK, "stack_not_copied"},
 		{PROFD_CNT_USTACK_FULL, "user_stack_map_full"},
 		{PROFD_CNT_KSTACK_FULL, "kernel_stack_map_full"},
 		{PROFD_CNT_USTACK_FAULT, "user_stack_unreadable"},
 		{PROFD_CNT_OFFCPU_FULL, "off_cpu_map_full"},
 		{PROFD_CNT_OFFCPU_UNTRACKED, "off_cpu_untracked"},
 	};
-	int err = profd_strbuf_puts(sb, "# HELP profd_lost_total Samples or stacks lost, by reason.\n"
-					"# TYPE profd_lost_total counter\n");
 
-	for (size_t i = 0; !err && i < sizeof(lost) / sizeof(lost[0]); i++)
-		err = profd_strbuf_printf(sb, "profd_lost_total{reason=\"%s\"} %llu\n",
-					  lost[i].reason, (unsigned long long)cnt[lost[i].cnt]);
-	return err;
+	return put_by_reason(sb, "profd_lost_total", "Samples or stacks lost, by reason.", lost,
+			     sizeof(lost) / sizeof(lost[0]), cnt);
 }
 
 static int put_push_metrics(struct profd_strbuf *sb, struct store_push *push)
@@ -342,10 +349,7 @@ static int put_push_metrics(struct profd_strbuf *sb, struct store_push *push)
 /* How the in-kernel walker fared: stacks walked, whole, and why the others are not. */
 static int put_walk_metrics(struct profd_strbuf *sb, const uint64_t *cnt)
 {
-	static const struct {
-		int cnt;
-		const char *reason;
-	} why[] = {
+	static const struct reason why[] = {
 		{PROFD_CNT_CFI_NO_PROCESS, "process_not_loaded"},
 		{PROFD_CNT_CFI_NO_TABLE, "file_without_table"},
 		{PROFD_CNT_CFI_UNSUPPORTED, "cfi_not_expressible"},
@@ -360,15 +364,12 @@ static int put_walk_metrics(struct profd_strbuf *sb, const uint64_t *cnt)
 		{"profd_user_stacks_whole_total", "counter", "Of those, walked to the outermost frame.",
 		 cnt[PROFD_CNT_CFI_WHOLE]},
 	};
-	int err = put_metrics(sb, m, sizeof(m) / sizeof(m[0]));
 
-	err = err ?: profd_strbuf_puts(sb, "# HELP profd_user_stacks_partial_total User stacks taken "
-					   "by frame pointers, partly guessed or cut short, by reason.\n"
-					   "# TYPE profd_user_stacks_partial_total counter\n");
-	for (size_t i = 0; !err && i < sizeof(why) / sizeof(why[0]); i++)
-		err = profd_strbuf_printf(sb, "profd_user_stacks_partial_total{reason=\"%s\"} %llu\n",
-					  why[i].reason, (unsigned long long)cnt[why[i].cnt]);
-	return err;
+	return put_metrics(sb, m, sizeof(m) / sizeof(m[0])) ?:
+	       put_by_reason(sb, "profd_user_stacks_partial_total",
+			     "User stacks taken by frame pointers, partly guessed or cut short, by "
+			     "reason.",
+			     why, sizeof(why) / sizeof(why[0]), cnt);
 }
 
 static int page_metrics(void *ctx, struct profd_strbuf *sb)
@@ -443,7 +444,7 @@ static struct store_push *start_push(struct agent *a, const char *spool)
 		.headers = a->o->push_headers,
 		.nheaders = a->o->npush_headers,
 		.labels = a->o->labels,
-		.freq = a->o->freq,
+		.freq = a->o->sampling.freq,
 		.spool_bytes = a->o->spool_bytes,
 		.full_names = a->o->names.full_names,
 	};
@@ -480,14 +481,8 @@ static struct prof_session *start_session(struct agent *a)
 		.pids = o->pids,
 		.npids = o->npids,
 		.all = o->npids == 0,
-		.cgroup = o->cgroup,
-		.freq = o->freq,
 		.max_stack = PROFD_DEFAULT_MAX_STACK,
-		.unwind = o->unwind,
 		.off_cpu = o->off_cpu,
-		.min_block_us = o->min_block_us < 0 ? AGENT_DEFAULT_MIN_BLOCK_US
-						    : (unsigned)o->min_block_us,
-		.cfi_memory = o->cfi_memory,
 		.drain_ms = window_ms < AGENT_DRAIN_MS ? window_ms : AGENT_DRAIN_MS,
 		.filter = o->comm ? &a->filter : NULL,
 		.http = &o->http,
@@ -505,6 +500,7 @@ static struct prof_session *start_session(struct agent *a)
 		},
 	};
 
+	prof_sampling_apply(&o->sampling, &so);
 	return prof_session__start(&so);
 }
 
@@ -541,9 +537,11 @@ static int agent_run(const struct agent_opts *o)
 	if (!a.session || start_outputs(&a))
 		goto out;
 	store_history__stats(a.history, &st);
-	pr_info("agent: sampling %s%s%s at %d Hz%s, %u s windows into %s (%zu windows there)",
-		o->npids ? "the given processes" : "every process", o->cgroup ? " in cgroup " : "",
-		o->cgroup ? o->cgroup : "", o->freq, o->off_cpu ? " and time off CPU" : "",
+	pr_info("agent: sampling %s%s%s%s at %d Hz%s, %u s windows into %s (%zu windows there)",
+		o->npids ? "the given processes" : o->comm ? "processes named " : "every process",
+		o->npids || !o->comm ? "" : o->comm, o->sampling.cgroup ? " in cgroup " : "",
+		o->sampling.cgroup ? o->sampling.cgroup : "", o->sampling.freq,
+		o->off_cpu ? " and time off CPU" : "",
 		o->window_s, o->store, st.files);
 	if (!prof_session__run(a.session)) {
 		write_window(&a);
@@ -577,14 +575,10 @@ enum {
 	OPT_PUSH,
 	OPT_LABELS,
 	OPT_SPOOL_SIZE,
-	OPT_UNWIND,
-	OPT_CGROUP,
 	OPT_PUSH_CA,
 	OPT_PUSH_AUTH_FILE,
 	OPT_PUSH_HEADER,
 	OPT_OFF_CPU,
-	OPT_MIN_BLOCK,
-	OPT_UNWIND_MEMORY,
 };
 
 /* "Name: value": an HTTP token, a colon, a value without line breaks. */
@@ -614,17 +608,15 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 {
 	int64_t ns;
 	long v;
+	int code;
 
 	if (prof_name_option(&o->names, opt))
 		return 0;
+	if (prof_sampling_option("agent", &o->sampling, opt, arg, &code))
+		return code;
 	switch (opt) {
 	case OPT_STORE:
 		o->store = arg;
-		return 0;
-	case 'F':
-		if (!prof_parse_long(arg, 1, 1000000000, &v))
-			return prof_usage("agent", "-F %s: expected a frequency in Hz above 0", arg);
-		o->freq = prof_session_clamp_freq("-F", v);
 		return 0;
 	case OPT_WINDOW:
 		if (!prof_parse_long(arg, 1, 86400, &v))
@@ -649,11 +641,6 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 	case OPT_COMM:
 		o->comm = arg;
 		return 0;
-	case OPT_CGROUP:
-		if (!*arg)
-			return prof_usage("agent", "%s", "--cgroup: expected a cgroup path");
-		o->cgroup = arg;
-		return 0;
 	case OPT_PUSH:
 		o->push_url = arg;
 		return 0;
@@ -668,26 +655,12 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 		return 0;
 	case OPT_PUSH_HEADER:
 		return add_push_header(o, arg);
-	case OPT_UNWIND:
-		if (!prof_parse_unwind(arg, &o->unwind))
-			return prof_usage("agent", "--unwind %s: expected cfi, fp or copy", arg);
-		return 0;
-	case OPT_UNWIND_MEMORY:
-		if (!prof_parse_unwind_memory(arg, &o->cfi_memory))
-			return prof_usage("agent", "--unwind-memory %s: expected 1M..4G", arg);
-		return 0;
 	case OPT_SPOOL_SIZE:
 		if (store_parse_size(arg, &o->spool_bytes) || !o->spool_bytes)
 			return prof_usage("agent", "--spool-size %s: expected bytes like 500K, 64M or 1G", arg);
 		return 0;
 	case OPT_OFF_CPU:
 		o->off_cpu = true;
-		return 0;
-	case OPT_MIN_BLOCK:
-		if (!prof_parse_long(arg, 0, 3600L * 1000000, &v))
-			return prof_usage("agent", "--min-block %s: expected microseconds, "
-					  "0..3600000000", arg);
-		o->min_block_us = v;
 		return 0;
 	case 'v':
 		profd_log_set_level(PROFD_LOG_DEBUG);
@@ -705,13 +678,12 @@ int prof_agent_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"store", required_argument, NULL, OPT_STORE},
-	    {"freq", required_argument, NULL, 'F'},
+	    PROF_SAMPLING_OPTIONS,
 	    {"window", required_argument, NULL, OPT_WINDOW},
 	    {"retention-age", required_argument, NULL, OPT_RET_AGE},
 	    {"retention-size", required_argument, NULL, OPT_RET_SIZE},
 	    {"pid", required_argument, NULL, 'p'},
 	    {"comm", required_argument, NULL, OPT_COMM},
-	    {"cgroup", required_argument, NULL, OPT_CGROUP},
 	    {"push", required_argument, NULL, OPT_PUSH},
 	    {"labels", required_argument, NULL, OPT_LABELS},
 	    {"push-ca", required_argument, NULL, OPT_PUSH_CA},
@@ -719,10 +691,7 @@ int prof_agent_main(int argc, char **argv)
 	    {"push-header", required_argument, NULL, OPT_PUSH_HEADER},
 	    {"spool-size", required_argument, NULL, OPT_SPOOL_SIZE},
 	    {"full-names", no_argument, NULL, PROF_OPT_FULL_NAMES},
-	    {"unwind", required_argument, NULL, OPT_UNWIND},
 	    {"off-cpu", no_argument, NULL, OPT_OFF_CPU},
-	    {"min-block", required_argument, NULL, OPT_MIN_BLOCK},
-	    {"unwind-memory", required_argument, NULL, OPT_UNWIND_MEMORY},
 	    {"http", required_argument, NULL, PROF_OPT_HTTP},
 	    {"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
 	    {"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
@@ -733,10 +702,8 @@ int prof_agent_main(int argc, char **argv)
 	};
 	struct agent_opts o = {
 	    .store = STORE_DEFAULT_DIR,
-	    .freq = AGENT_DEFAULT_FREQ,
+	    .sampling = {.freq = AGENT_DEFAULT_FREQ, .unwind = PROFD_UNWIND_CFI, .min_block_us = -1},
 	    .window_s = AGENT_DEFAULT_WINDOW_S,
-	    .min_block_us = -1,
-	    .unwind = PROFD_UNWIND_CFI,
 	};
 	int opt, code = 0;
 
@@ -764,7 +731,7 @@ int prof_agent_main(int argc, char **argv)
 	if (!code && (o.push_ca || o.push_auth_file || o.npush_headers) && !o.push_url)
 		code = prof_usage("agent", "%s",
 				  "--push-ca, --push-auth-file and --push-header need --push");
-	if (!code && o.min_block_us >= 0 && !o.off_cpu)
+	if (!code && o.sampling.min_block_us >= 0 && !o.off_cpu)
 		code = prof_usage("agent", "%s", "--min-block needs --off-cpu");
 	if (!code && o.names.full_names && !o.push_url)
 		code = prof_usage("agent", "%s",

@@ -25,22 +25,16 @@ struct record_opts {
 	int ntids;
 	bool all;    /* -a */
 	char **argv; /* -- CMD ARGS */
-	const char *cgroup; /* --cgroup */
-	int freq;
+	struct prof_sampling_opts sampling; /* -F, --cgroup, --unwind, --unwind-memory, --min-block */
 	double duration; /* seconds; 0: until Ctrl-C or the target exits */
 	int max_stack;
-	enum profd_unwind unwind; /* --unwind */
-	unsigned stack_size;	  /* --stack-size, bytes, a multiple of 4096 */
-	size_t cfi_memory;	  /* --unwind-memory; 0: the default */
+	unsigned stack_size; /* --stack-size, bytes, a multiple of 4096 */
 	const char *output;
 	const char *format;
 	struct fmt_name_opts names; /* --lines, --full-names */
 	struct prof_http_opts http;
 	enum fmt_type type;	/* what -o gets: CPU samples, --off-cpu or --wall */
-	long min_block_us;	/* --min-block; -1: not given */
 };
-
-#define DEFAULT_MIN_BLOCK_US 1
 
 static const char usage_text[] =
 	"Usage: profd [-p PID[,PID...] | -t TID[,TID...] | -a | -- CMD [ARGS...]]\n"
@@ -204,16 +198,20 @@ static void print_summary(struct prof_session *s, const struct record_opts *o)
 		      cnt[PROFD_CNT_TARGETS_FULL];
 	/* Samples and stacks apart: a sample that lost a stack is still one of the samples. */
 	profd_strbuf_printf(&sb, "%lld samples (%s, %d Hz, %.1f s), %llu samples lost",
-			    (long long)st.samples_kept, st.event, o->freq, st.elapsed_s,
+			    (long long)st.samples_kept, st.event, o->sampling.freq, st.elapsed_s,
 			    (unsigned long long)st.lost);
 	if (st.lost)
-		profd_strbuf_printf(&sb, " (%llu: counts map full, %llu: stack-copy ring buffer full)",
+		profd_strbuf_printf(&sb, " (%llu: counts map full, %llu: stack copies read too late)",
 				    (unsigned long long)cnt[PROFD_CNT_COUNTS_FULL],
 				    (unsigned long long)cnt[PROFD_CNT_RINGBUF_FULL]);
 	if (lost_stacks)
 		profd_strbuf_printf(&sb, ", %llu stacks lost to a full stack map (their samples "
 				    "are kept, under [lost stack: map full])",
 				    (unsigned long long)lost_stacks);
+	if (cnt[PROFD_CNT_COPY_FALLBACK])
+		profd_strbuf_printf(&sb, ", %llu stacks not copied, the ring buffer full (their samples "
+				    "are kept, by frame pointers, under [incomplete])",
+				    (unsigned long long)cnt[PROFD_CNT_COPY_FALLBACK]);
 	/* Stacks cut at the copied stack's end are the unwind summary's to report. */
 	if (st.loss.stacks_truncated > st.unwind_cut)
 		profd_strbuf_printf(&sb, ", %llu stacks truncated at %d frames (raise with --max-stack)",
@@ -243,15 +241,10 @@ static struct prof_session *start(const struct record_opts *o)
 		.ntids = o->ntids,
 		.argv = o->argv,
 		.all = o->all,
-		.cgroup = o->cgroup,
-		.freq = o->freq,
 		.max_stack = o->max_stack,
-		.unwind = o->unwind,
 		.stack_size = o->stack_size,
-		.cfi_memory = o->cfi_memory,
 		.lines = o->names.lines,
 		.off_cpu = o->type != FMT_TYPE_CPU,
-		.min_block_us = o->min_block_us < 0 ? DEFAULT_MIN_BLOCK_US : (unsigned)o->min_block_us,
 		.drain_ms = DRAIN_MS,
 		.duration_s = o->duration,
 		.until_targets_exit = true,
@@ -260,6 +253,7 @@ static struct prof_session *start(const struct record_opts *o)
 		.http = &o->http,
 	};
 
+	prof_sampling_apply(&o->sampling, &so);
 	return prof_session__start(&so);
 }
 
@@ -310,13 +304,9 @@ enum {
 	OPT_FORMAT = 256,
 	OPT_MAX_STACK,
 	OPT_DEBUGINFOD,
-	OPT_UNWIND,
 	OPT_STACK_SIZE,
-	OPT_CGROUP,
 	OPT_OFF_CPU,
 	OPT_WALL,
-	OPT_MIN_BLOCK,
-	OPT_UNWIND_MEMORY,
 };
 
 /* One option; returns 0, or an exit code to end with (usage errors print one line). */
@@ -324,9 +314,12 @@ static int parse_option(struct record_opts *o, int opt, const char *arg, char **
 {
 	long v;
 	char *end;
+	int code;
 
 	if (prof_name_option(&o->names, opt))
 		return 0;
+	if (prof_sampling_option(NULL, &o->sampling, opt, arg, &code))
+		return code;
 	switch (opt) {
 	case 'p':
 		if (prof_parse_pid_list(arg, &o->pids, &o->npids))
@@ -338,16 +331,6 @@ static int parse_option(struct record_opts *o, int opt, const char *arg, char **
 		return 0;
 	case 'a':
 		o->all = true;
-		return 0;
-	case OPT_CGROUP:
-		if (!*arg)
-			return prof_usage(NULL, "--cgroup: expected a cgroup path");
-		o->cgroup = arg;
-		return 0;
-	case 'F':
-		if (!prof_parse_long(arg, 1, 1000000000, &v))
-			return prof_usage(NULL, "-F %s: expected a frequency in Hz above 0", arg);
-		o->freq = prof_session_clamp_freq("-F", v);
 		return 0;
 	case 'd':
 		errno = 0;
@@ -375,14 +358,6 @@ static int parse_option(struct record_opts *o, int opt, const char *arg, char **
 	case PROF_OPT_HTTP_HOST:
 	case PROF_OPT_HTTP_PUBLIC:
 		return prof_http_option(&o->http, opt, arg) < 0 ? PROFD_EXIT_USAGE : 0;
-	case OPT_UNWIND:
-		if (!prof_parse_unwind(arg, &o->unwind))
-			return prof_usage(NULL, "--unwind %s: expected cfi, fp or copy", arg);
-		return 0;
-	case OPT_UNWIND_MEMORY:
-		if (!prof_parse_unwind_memory(arg, &o->cfi_memory))
-			return prof_usage(NULL, "--unwind-memory %s: expected 1M..4G", arg);
-		return 0;
 	case OPT_STACK_SIZE:
 		if (!prof_parse_long(arg, 1, PROFD_STACK_SIZE_MAX, &v))
 			return prof_usage(NULL, "--stack-size %s: expected 1..%d bytes", arg,
@@ -395,12 +370,6 @@ static int parse_option(struct record_opts *o, int opt, const char *arg, char **
 		if (o->type != FMT_TYPE_CPU)
 			return prof_usage(NULL, "--off-cpu and --wall exclude each other");
 		o->type = opt == OPT_WALL ? FMT_TYPE_WALL : FMT_TYPE_OFF_CPU;
-		return 0;
-	case OPT_MIN_BLOCK:
-		if (!prof_parse_long(arg, 0, 3600L * 1000000, &v))
-			return prof_usage(NULL, "--min-block %s: expected microseconds, 0..3600000000",
-					  arg);
-		o->min_block_us = v;
 		return 0;
 	case 'v':
 		profd_log_set_level(PROFD_LOG_DEBUG);
@@ -422,14 +391,14 @@ static int check_options(struct record_opts *o, int argc, char **argv)
 	if (optind < argc)
 		o->argv = argv + optind;
 	targets = (o->npids > 0) + (o->ntids > 0) + o->all + (o->argv != NULL);
-	if (targets == 0 && o->cgroup) /* a cgroup alone: whatever runs in it */
+	if (targets == 0 && o->sampling.cgroup) /* a cgroup alone: whatever runs in it */
 		o->all = true;
 	else if (targets == 0)
 		return prof_usage(NULL, "nothing to profile: give -p PID, -t TID, -a, --cgroup PATH "
 					"or -- CMD");
 	if (targets > 1)
 		return prof_usage(NULL, "-p, -t, -a and a command exclude each other");
-	if (o->min_block_us >= 0 && o->type == FMT_TYPE_CPU)
+	if (o->sampling.min_block_us >= 0 && o->type == FMT_TYPE_CPU)
 		return prof_usage(NULL, "--min-block needs --off-cpu or --wall");
 	return prof_http_check(&o->http) ? PROFD_EXIT_USAGE : 0;
 }
@@ -440,8 +409,7 @@ int prof_record_main(int argc, char **argv)
 		{"pid", required_argument, NULL, 'p'},
 		{"tid", required_argument, NULL, 't'},
 		{"all-cpus", no_argument, NULL, 'a'},
-		{"cgroup", required_argument, NULL, OPT_CGROUP},
-		{"freq", required_argument, NULL, 'F'},
+		PROF_SAMPLING_OPTIONS,
 		{"duration", required_argument, NULL, 'd'},
 		{"output", required_argument, NULL, 'o'},
 		{"format", required_argument, NULL, OPT_FORMAT},
@@ -451,23 +419,18 @@ int prof_record_main(int argc, char **argv)
 		{"http", required_argument, NULL, PROF_OPT_HTTP},
 		{"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
 		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
-		{"unwind", required_argument, NULL, OPT_UNWIND},
 		{"stack-size", required_argument, NULL, OPT_STACK_SIZE},
 		{"off-cpu", no_argument, NULL, OPT_OFF_CPU},
 		{"wall", no_argument, NULL, OPT_WALL},
-		{"min-block", required_argument, NULL, OPT_MIN_BLOCK},
-		{"unwind-memory", required_argument, NULL, OPT_UNWIND_MEMORY},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	struct record_opts o = {
-		.freq = DEFAULT_FREQ,
+		.sampling = {.freq = DEFAULT_FREQ, .unwind = PROFD_UNWIND_CFI, .min_block_us = -1},
 		.max_stack = PROFD_DEFAULT_MAX_STACK,
-		.unwind = PROFD_UNWIND_CFI,
 		.stack_size = PROFD_STACK_SIZE_DEFAULT,
-		.min_block_us = -1,
 	};
 	int opt, code = 0;
 

@@ -57,6 +57,7 @@ struct prof_sampler {
 	uint32_t stack_entries;
 	struct profd_sample_key *keys; /* room for the larger of the two counts maps */
 	uint64_t *values;
+	uint32_t *order; /* indexes of keys in the order deliver() hands them on */
 	uint32_t counts_entries;
 	uint32_t offcpu_entries;      /* 0 without off_cpu */
 	struct bpf_link *cut;	      /* the off-CPU cut's iterator, owned by links */
@@ -359,9 +360,11 @@ static int alloc_scratch(struct prof_sampler *s)
 	s->drop_keys = calloc(s->stack_entries, sizeof(*s->drop_keys));
 	s->keys = calloc(entries, sizeof(*s->keys));
 	s->values = calloc(entries, sizeof(*s->values));
+	s->order = calloc(entries, sizeof(*s->order));
 	s->kstack_buf = calloc(1, stack_value_size(s));
 	if (!s->stack_buf || !s->seen_off || !s->seen_len || !s->drop_keys || !s->keys ||
-	    !s->values || !s->kstack_buf || profd_htab_reserve(&s->seen, s->stack_entries))
+	    !s->values || !s->order || !s->kstack_buf ||
+	    profd_htab_reserve(&s->seen, s->stack_entries))
 		return -ENOMEM;
 	return 0;
 }
@@ -495,6 +498,7 @@ void prof_sampler__free(struct prof_sampler *s)
 	free(s->drop_keys);
 	free(s->keys);
 	free(s->values);
+	free(s->order);
 	free(s->kstack_buf);
 	free(s);
 }
@@ -960,21 +964,41 @@ static void clear_stacks(struct prof_sampler *s, int fd)
 	s->pool_len = 0;
 }
 
-/* Hands the n entries taken from a counts map to fn, with their stacks. */
+/* qsort_r order of key indexes: by process name, then pid. */
+static int by_program(const void *a, const void *b, void *keys)
+{
+	const struct profd_sample_key *ka = keys, *kb = keys;
+	int c;
+
+	ka += *(const uint32_t *)a;
+	kb += *(const uint32_t *)b;
+	c = strncmp(ka->comm, kb->comm, PROFD_COMM_LEN);
+	return c ? c : (ka->pid > kb->pid) - (ka->pid < kb->pid);
+}
+
+/*
+ * Hands the n entries taken from a counts map to fn, with their stacks: grouped by process
+ * name and pid, so each program's symbols are loaded once a drain. In the map's hash order,
+ * a machine whose programs' DWARF outgrows the symbolizer's cache read it again for nearly
+ * every entry, and one drain took minutes.
+ */
 static int deliver(struct prof_sampler *s, int stacks_fd, int n, bool off_cpu,
 		   int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx)
 {
 	int err = 0;
 
+	for (int i = 0; i < n; i++)
+		s->order[i] = (uint32_t)i;
+	qsort_r(s->order, (size_t)n, sizeof(*s->order), by_program, s->keys);
 	for (int i = 0; i < n && !err; i++) {
-		const struct profd_sample_key *k = &s->keys[i];
+		const struct profd_sample_key *k = &s->keys[s->order[i]];
 		struct prof_raw_sample rs = {
 			.pid = k->pid,
 			.tid = k->tid,
 			.cgroup = k->cgroup,
 			.ustack_err = k->user_err,
 			.kstack_err = k->kernel_err,
-			.count = s->values[i],
+			.count = s->values[s->order[i]],
 			.off_cpu = off_cpu,
 		};
 		struct stack_ref user = {0}, kernel = {0};

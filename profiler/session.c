@@ -63,7 +63,11 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
-int prof_session_clamp_freq(const char *opt, long freq)
+/*
+ * A sampling frequency the kernel takes: freq, or kernel.perf_event_max_sample_rate with a
+ * warning naming opt ("-F") when freq is above it.
+ */
+static int clamp_freq(const char *opt, long freq)
 {
 	int max = prof_max_sample_rate();
 
@@ -75,7 +79,8 @@ int prof_session_clamp_freq(const char *opt, long freq)
 	return (int)freq;
 }
 
-bool prof_parse_unwind(const char *s, enum profd_unwind *out)
+/* "cfi", "fp" or "copy", and the older names "auto" (cfi) and "dwarf" (copy) (--unwind). */
+static bool parse_unwind(const char *s, enum profd_unwind *out)
 {
 	static const struct {
 		const char *name;
@@ -98,7 +103,8 @@ bool prof_parse_unwind(const char *s, enum profd_unwind *out)
 	return false;
 }
 
-bool prof_parse_unwind_memory(const char *s, size_t *out)
+/* --unwind-memory: "64M", "1G" or bytes, from 1M to 4G. */
+static bool parse_unwind_memory(const char *s, size_t *out)
 {
 	uint64_t v;
 
@@ -106,6 +112,54 @@ bool prof_parse_unwind_memory(const char *s, size_t *out)
 		return false;
 	*out = (size_t)v;
 	return true;
+}
+
+bool prof_sampling_option(const char *cmd, struct prof_sampling_opts *o, int opt, const char *arg,
+			  int *code)
+{
+	long v;
+
+	*code = 0;
+	switch (opt) {
+	case 'F':
+		if (!prof_parse_long(arg, 1, 1000000000, &v))
+			*code = prof_usage(cmd, "-F %s: expected a frequency in Hz above 0", arg);
+		else
+			o->freq = clamp_freq("-F", v);
+		return true;
+	case PROF_OPT_CGROUP:
+		if (!*arg)
+			*code = prof_usage(cmd, "--cgroup: expected a cgroup path");
+		else
+			o->cgroup = arg;
+		return true;
+	case PROF_OPT_UNWIND:
+		if (!parse_unwind(arg, &o->unwind))
+			*code = prof_usage(cmd, "--unwind %s: expected cfi, fp or copy", arg);
+		return true;
+	case PROF_OPT_UNWIND_MEMORY:
+		if (!parse_unwind_memory(arg, &o->cfi_memory))
+			*code = prof_usage(cmd, "--unwind-memory %s: expected 1M..4G", arg);
+		return true;
+	case PROF_OPT_MIN_BLOCK:
+		if (!prof_parse_long(arg, 0, 3600L * 1000000, &v))
+			*code = prof_usage(cmd, "--min-block %s: expected microseconds, 0..3600000000",
+					   arg);
+		else
+			o->min_block_us = v;
+		return true;
+	default:
+		return false;
+	}
+}
+
+void prof_sampling_apply(const struct prof_sampling_opts *o, struct prof_session_opts *so)
+{
+	so->freq = o->freq;
+	so->cgroup = o->cgroup;
+	so->unwind = o->unwind;
+	so->cfi_memory = o->cfi_memory;
+	so->min_block_us = o->min_block_us < 0 ? PROF_DEFAULT_MIN_BLOCK_US : (unsigned)o->min_block_us;
 }
 
 /* ---- the page ---- */

@@ -146,14 +146,39 @@ void prof_session__unwind_summary(const struct prof_session *s, struct profd_str
 bool prof_session__symbols_hint(const struct prof_session *s, struct profd_strbuf *sb);
 void prof_session__free(struct prof_session *s);
 
+/* The sampling options `profd` and `profd agent` share. */
+struct prof_sampling_opts {
+	int freq;		  /* -F */
+	const char *cgroup;	  /* --cgroup */
+	enum profd_unwind unwind; /* --unwind */
+	size_t cfi_memory;	  /* --unwind-memory; 0: the default */
+	long min_block_us;	  /* --min-block; -1: not given */
+};
+
+#define PROF_DEFAULT_MIN_BLOCK_US 1
+
+enum {
+	PROF_OPT_CGROUP = 540,
+	PROF_OPT_UNWIND,
+	PROF_OPT_UNWIND_MEMORY,
+	PROF_OPT_MIN_BLOCK,
+};
+
+#define PROF_SAMPLING_OPTIONS                                                                      \
+	{"freq", required_argument, NULL, 'F'},                                                    \
+		{"cgroup", required_argument, NULL, PROF_OPT_CGROUP},                              \
+		{"unwind", required_argument, NULL, PROF_OPT_UNWIND},                              \
+		{"unwind-memory", required_argument, NULL, PROF_OPT_UNWIND_MEMORY},                \
+		{"min-block", required_argument, NULL, PROF_OPT_MIN_BLOCK}
+
 /*
- * A sampling frequency the kernel takes: freq, or kernel.perf_event_max_sample_rate with a
- * warning naming opt ("-F") when freq is above it.
+ * Sets in *o what opt (one of PROF_SAMPLING_OPTIONS) asks for, with usage errors said for cmd
+ * (NULL: profd itself). Returns whether opt is one of them, with *code 0 or the exit code to end
+ * with.
  */
-int prof_session_clamp_freq(const char *opt, long freq);
-/* "cfi", "fp" or "copy", and the older names "auto" (cfi) and "dwarf" (copy) (--unwind). */
-bool prof_parse_unwind(const char *s, enum profd_unwind *out);
-/* --unwind-memory: "64M", "1G" or bytes, from 1M to 4G. */
-bool prof_parse_unwind_memory(const char *s, size_t *out);
+bool prof_sampling_option(const char *cmd, struct prof_sampling_opts *o, int opt, const char *arg,
+			  int *code);
+/* Copies *o into the session's options. */
+void prof_sampling_apply(const struct prof_sampling_opts *o, struct prof_session_opts *so);
 
 #endif

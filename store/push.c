@@ -127,7 +127,10 @@ static void spill(struct store_push *p)
 	spool_publish(p);
 }
 
-/* Sends one window's series, from where the last attempt at the same window stopped. */
+/*
+ * Sends one window's series, from where the last attempt at the same window stopped. Returns
+ * how many series the window has (0: nothing to send) or -errno when it does not decode.
+ */
 static int send_item(struct store_push *p, const struct item *it, struct store_http_result *r,
 		     uint64_t *refused)
 {
@@ -141,7 +144,7 @@ static int send_item(struct store_push *p, const struct item *it, struct store_h
 	p->progress.start_ns = it->start_ns;
 	p->progress.end_ns = it->end_ns;
 	p->progress.done = done;
-	if (err)
+	if (err < 0)
 		pr_warn_once("push: a window from %s does not read as pprof (%s): dropped",
 			     p->spool && p->st.spool_files ? "the spool" : "memory", strerror(-err));
 	return err;
@@ -150,19 +153,21 @@ static int send_item(struct store_push *p, const struct item *it, struct store_h
 /*
  * Sends the oldest window: the spool's, if it holds any, else the queue's head. p->lock held,
  * released during the I/O. Returns 0 when every series of it went, 1 when it was dropped
- * instead (damaged), or -1 when the backend must be tried again later (r says why).
+ * instead (damaged, or without samples: the backend was not asked, so neither counts as
+ * sent), or -1 when the backend must be tried again later (r says why).
  */
 static int send_oldest(struct store_push *p, struct store_http_result *r)
 {
 	uint64_t refused = 0;
 	struct item it;
-	int err;
+	int err, series = 0;
 
 	if (p->spool && p->st.spool_files) {
 		pthread_mutex_unlock(&p->lock);
 		err = store_spool__oldest(p->spool, &it.start_ns, &it.end_ns, &it.body, &it.len);
 		if (!err) {
-			err = send_item(p, &it, r, &refused) ? -EBADMSG : 0;
+			series = send_item(p, &it, r, &refused);
+			err = series < 0 ? -EBADMSG : 0;
 			free(it.body);
 			if (err || r->outcome == STORE_HTTP_OK)
 				store_spool__pop(p->spool);
@@ -176,14 +181,15 @@ static int send_oldest(struct store_push *p, struct store_http_result *r)
 		it = p->q[p->head];
 		p->busy = true;
 		pthread_mutex_unlock(&p->lock);
-		err = send_item(p, &it, r, &refused) ? -EBADMSG : 0;
+		series = send_item(p, &it, r, &refused);
+		err = series < 0 ? -EBADMSG : 0;
 		pthread_mutex_lock(&p->lock);
 		p->busy = false;
 		if (err || r->outcome == STORE_HTTP_OK)
 			drop_head(p);
 	}
 	p->st.rejected += refused;
-	if (err == -EBADMSG)
+	if (err == -EBADMSG || (!err && !series))
 		return 1;
 	return !err && r->outcome == STORE_HTTP_OK ? 0 : -1;
 }
@@ -336,31 +342,18 @@ void store_push__free(struct store_push *p)
 	free(p);
 }
 
-/* The gzip pprof of w, whole names kept (fmt_pprof_read() gives them back); series are cut
- * from it when it is sent. */
-static int encode(const struct fmt_profile *w, void **out, size_t *len)
-{
-	FILE *mem = open_memstream((char **)out, len);
-	int err;
-
-	if (!mem)
-		return -errno;
-	err = fmt_pprof_write(w, mem, NULL);
-	if (fclose(mem) && !err)
-		err = -ENOMEM;
-	if (err)
-		free(*out);
-	return err;
-}
-
 int store_push__window(struct store_push *p, const struct fmt_profile *w, int64_t start_ns,
 		      int64_t end_ns)
 {
 	struct item it = {.start_ns = start_ns, .end_ns = end_ns};
-	int err = encode(w, &it.body, &it.len);
+	char *body;
+	/* The gzip pprof, whole names kept (fmt_pprof_read() gives them back); series are cut from
+	 * it when it is sent. */
+	int err = fmt_pprof_to_memory(w, NULL, &body, &it.len);
 
 	if (err)
 		return err;
+	it.body = body;
 	pthread_mutex_lock(&p->lock);
 	while (p->n > (p->busy ? 1u : 0u) &&
 	       (p->n == QUEUE_MAX || p->bytes + it.len > QUEUE_BYTES)) {

@@ -205,19 +205,8 @@ static int encode(const struct store_pyroscope *p, const struct fmt_profile *w, 
 {
 	struct fmt_filter f = {.match = in_service, .ctx = k};
 	struct fmt_pprof_opts o = {.filter = &f, .full_names = p->full_names};
-	FILE *mem = open_memstream(out, len);
-	int err;
 
-	if (!mem)
-		return -errno;
-	err = fmt_pprof_write(w, mem, &o);
-	if (fclose(mem) && !err)
-		err = -ENOMEM;
-	if (err) {
-		free(*out);
-		*out = NULL;
-	}
-	return err;
+	return fmt_pprof_to_memory(w, &o, out, len);
 }
 
 static int decode(const void *body, size_t len, struct fmt_profile **out)
@@ -291,7 +280,7 @@ int store_pyroscope__send(struct store_pyroscope *p, int64_t start_ns, int64_t e
 	free(sv);
 	free(of_sample);
 	fmt_profile__free(w);
-	return n < 0 ? n : 0;
+	return n;
 }
 
 /* ---- set-up ---- */

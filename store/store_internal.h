@@ -178,9 +178,10 @@ void store_pyroscope__release(struct store_pyroscope *p);
  * (its systemd unit, its container, else its program): a POST each, in an order that the same
  * window always gives. The first *done services went before and are skipped; *done grows with
  * each one the backend takes, so a retry resumes where this one stopped. A service the backend
- * refuses for good (STORE_HTTP_REFUSED) is counted in *refused and passed over. Returns
- * STORE_HTTP_OK once every service is through, else the failure that stopped it (in r too).
- * -errno for a body that does not decode.
+ * refuses for good (STORE_HTTP_REFUSED) is counted in *refused and passed over. r says
+ * STORE_HTTP_OK once every service is through, else the failure that stopped it. Returns the
+ * number of services in the window (0: a window without samples, nothing was sent), or -errno
+ * for a body that does not decode.
  */
 int store_pyroscope__send(struct store_pyroscope *p, int64_t start_ns, int64_t end_ns,
 			  const void *body, size_t len, size_t *done, uint64_t *refused,

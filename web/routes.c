@@ -34,54 +34,21 @@ const struct web_asset *web_asset_find(const char *name)
 	return NULL;
 }
 
-static int reply_asset(struct web_reply *rp, const char *name, const char *type)
+/* The page's own files: the one its path names, index.html for "/". */
+static int page_file(const struct web_request *rq, struct web_reply *rp)
 {
+	const char *name = strcmp(rq->path, "/") == 0 ? "index.html" : rq->path + 1;
 	const struct web_asset *a = web_asset_find(name);
 
 	if (!a)
 		return web_reply_error(rp, 404, "%s is not built into this profd", name);
 	rp->status = 200;
-	rp->content_type = type;
+	rp->content_type = a->type;
 	rp->body = (char *)a->data;
 	rp->len = a->len;
 	rp->kind = WEB_BODY_STATIC;
 	rp->csp = csp_page;
 	return 0;
-}
-
-static int page_index(const struct web_request *rq, struct web_reply *rp)
-{
-	return reply_asset(rp, "index.html", "text/html; charset=utf-8");
-}
-
-static int page_js(const struct web_request *rq, struct web_reply *rp)
-{
-	return reply_asset(rp, "app.js", "text/javascript; charset=utf-8");
-}
-
-static int page_flame_js(const struct web_request *rq, struct web_reply *rp)
-{
-	return reply_asset(rp, "flame.js", "text/javascript; charset=utf-8");
-}
-
-static int page_picker_js(const struct web_request *rq, struct web_reply *rp)
-{
-	return reply_asset(rp, "picker.js", "text/javascript; charset=utf-8");
-}
-
-static int page_top_js(const struct web_request *rq, struct web_reply *rp)
-{
-	return reply_asset(rp, "top.js", "text/javascript; charset=utf-8");
-}
-
-static int page_css(const struct web_request *rq, struct web_reply *rp)
-{
-	return reply_asset(rp, "style.css", "text/css; charset=utf-8");
-}
-
-static int page_icon(const struct web_request *rq, struct web_reply *rp)
-{
-	return reply_asset(rp, "favicon.svg", CT_SVG);
 }
 
 static int healthz(const struct web_request *rq, struct web_reply *rp)
@@ -610,14 +577,14 @@ static const char *const top_params[] = {Q_PROFILE, "sort", "by", "limit", NULL}
 static const char *const tree_params[] = {Q_PROFILE, "a", "b", "detail", "focus", NULL};
 
 static const struct web_route routes[] = {
-	{"/", page_params, page_index},
-	{"/index.html", page_params, page_index},
-	{"/app.js", no_params, page_js},
-	{"/flame.js", no_params, page_flame_js},
-	{"/picker.js", no_params, page_picker_js},
-	{"/top.js", no_params, page_top_js},
-	{"/style.css", no_params, page_css},
-	{"/favicon.svg", no_params, page_icon},
+	{"/", page_params, page_file},
+	{"/index.html", page_params, page_file},
+	{"/app.js", no_params, page_file},
+	{"/flame.js", no_params, page_file},
+	{"/picker.js", no_params, page_file},
+	{"/top.js", no_params, page_file},
+	{"/style.css", no_params, page_file},
+	{"/favicon.svg", no_params, page_file},
 	{"/healthz", no_params, healthz},
 	{"/metrics", no_params, metrics},
 	{"/api/targets", no_params, api_targets},

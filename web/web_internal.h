@@ -14,6 +14,7 @@
 
 struct web_asset {
 	const char *name; /* file name, e.g. "index.html" */
+	const char *type; /* its Content-Type */
 	const unsigned char *data;
 	size_t len;
 };

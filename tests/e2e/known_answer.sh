@@ -14,26 +14,38 @@ is_num() {
 	case "$1" in '' | *[!0-9.]* | *.*.*) return 1 ;; esac
 }
 
-# near NAME GOT WANT WHAT: PASS if |GOT - WANT| <= TOL.
-near() {
+# holds NAME GOT WANT TOL CONDITION NOT_A_NUMBER WRONG: PASS if GOT and WANT are numbers and the
+# awk CONDITION on g, w and t holds; else FAIL with the message that says which went wrong.
+holds() {
 	if ! is_num "$2" || ! is_num "$3"; then
-		fail "$1" "$4: got '$2', truth '$3'"
-	elif awk -v g="$2" -v w="$3" -v t="$TOL" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= t) }'; then
+		fail "$1" "$6"
+	elif awk -v g="$2" -v w="$3" -v t="$4" "BEGIN { exit !($5) }"; then
 		pass "$1"
 	else
-		fail "$1" "$4: profd ${2}% vs truth ${3}% (allowed ±$TOL)"
+		fail "$1" "$7"
 	fi
+}
+
+# near NAME GOT WANT WHAT: PASS if |GOT - WANT| <= TOL.
+near() {
+	holds "$1" "$2" "$3" "$TOL" 'g - w <= t && w - g <= t' "$4: got '$2', truth '$3'" \
+		"$4: profd ${2}% vs truth ${3}% (allowed ±$TOL)"
+}
+
+# within NAME GOT WANT PCT WHAT: PASS if GOT is within PCT % of WANT.
+within() {
+	holds "$1" "$2" "$3" "$4" 'g - w <= t / 100 * w && w - g <= t / 100 * w' \
+		"$5: got '$2', want '$3'" "$5: $2, want $3 ±$4 %"
 }
 
 # atleast NAME GOT MIN WHAT: PASS if GOT >= MIN.
 atleast() {
-	if ! is_num "$2"; then
-		fail "$1" "$4: got '$2'"
-	elif awk -v g="$2" -v m="$3" 'BEGIN { exit !(g >= m) }'; then
-		pass "$1"
-	else
-		fail "$1" "$4: ${2}, want >= $3"
-	fi
+	holds "$1" "$2" "$3" 0 'g >= w' "$4: got '$2'" "$4: ${2}, want >= $3"
+}
+
+# below NAME GOT MAX WHAT: PASS if GOT < MAX.
+below() {
+	holds "$1" "$2" "$3" 0 'g < w' "$4: got '$2'" "$4: $2, want < $3"
 }
 
 # truth FILE FUNCTION: the percentage the workload printed for FUNCTION.
@@ -51,6 +63,60 @@ ran() {
 	elif [ ! -s "$4" ]; then
 		fail "$1" "no output in $4; stderr: $(tail -n 3 "$5" | tr '\n' ' ')"
 		return 1
+	fi
+}
+
+# rooted NAME FOLDED COMM ROOTS [--with FRAME]: >= ROOTED_MIN % of COMM's samples reach one of
+# ROOTS (and hold FRAME).
+rooted() {
+	name=$1 f=$2 comm=$3 roots=$4
+	shift 4
+	if q rooted "$f" --comm "$comm" --roots "$roots" "$@"; then
+		atleast "$name" "$Q" "$ROOTED_MIN" "% of $comm samples reaching $roots"
+	else
+		fail "$name" "$Q"
+	fi
+}
+
+# all_frames NAME FOLDED FUNC N COMM LEAF: >= ROOTED_MIN % of the samples of COMM in LEAF hold
+# FUNC exactly N times (every frame of a deep recursion kept).
+all_frames() {
+	if q exactly "$2" "$3" "$4" --comm "$5" --with "$6"; then
+		atleast "$1" "$Q" "$ROOTED_MIN" "% of $6 samples with $3 exactly $4 times"
+	else
+		fail "$1" "$Q"
+	fi
+}
+
+# stored_after STORE NS: STORE holds a window that ends at NS (wall clock) or later
+stored_after() {
+	for w in $(ls "$1" 2>/dev/null | grep -E '^[0-9]+-[0-9]+\.pb\.zst$'); do
+		e=${w#*-}
+		[ "${e%.pb.zst}" -ge "$2" ] && return 0
+	done
+	return 1
+}
+
+# agent_rooted NAME SPLIT3 OPTION...: `profd agent` with the options while SPLIT3 (a build of
+# tests/workloads/split3.c) runs 4 s; stopped once a window past that is stored, the store's
+# split3 samples must reach main. Outputs in $ART/agent*.
+agent_rooted() {
+	ar_name=$1 ar_split3=$2
+	shift 2
+	"$PROFD" agent "$@" -F 99 --window 1 --store "$TMP/agent_store" 2>"$ART/agent.stderr" &
+	ar_pid=$!
+	PIDS="$PIDS $ar_pid"
+	wait_for 30 said "$ART/agent.stderr" '^profd: agent: sampling ' ||
+		fail "$ar_name.start" "the agent did not start"
+	"$ar_split3" 4 >"$ART/agent_split3.truth"
+	wait_for 10 stored_after "$TMP/agent_store" "$(date +%s%N)"
+	kill -INT "$ar_pid"
+	wait "$ar_pid"
+	ar_rc=$?
+	"$PROFD" query --store "$TMP/agent_store" --comm split3 -o "$ART/agent.folded" \
+		2>"$ART/agent_query.stderr"
+	if ran "$ar_name.run" "$((ar_rc + $?))" 0 "$ART/agent.folded" "$ART/agent.stderr"; then
+		rooted "$ar_name.rooted" "$ART/agent.folded" split3 main
 	fi
 }
 

@@ -13,21 +13,34 @@ ROOTED_MIN=98	# % of a workload's samples whose stack reaches main / the thread 
 
 # none NAME GOT WHAT: PASS if GOT is 0 (a share that must be exactly nothing).
 none() {
-	if ! is_num "$2"; then
-		fail "$1" "$3: got '$2'"
-	elif awk -v g="$2" 'BEGIN { exit !(g == 0) }'; then
-		pass "$1"
+	holds "$1" "$2" 0 0 'g == w' "$3: got '$2'" "$3: ${2}%, want 0"
+}
+
+# conserved NAME FOLDED TRUTH QUERY_ARG...: sample conservation. A workload busy for T
+# CPU-seconds (truth_total_cpu_ms in TRUTH) gets T x 499 samples within 5 %, as counted by
+# `folded.py total FOLDED QUERY_ARG...`.
+conserved() {
+	c_name=$1 c_out=$2
+	c_ms=$(awk '$1 == "truth_total_cpu_ms" { print $2 }' "$3")
+	shift 3
+	if q total "$c_out" "$@" && is_num "$c_ms"; then
+		within "$c_name" "$Q" "$(awk -v ms="$c_ms" 'BEGIN { printf "%d", ms / 1000 * 499 }')" 5 \
+			"samples for $c_ms ms of CPU at 499 Hz"
 	else
-		fail "$1" "$3: ${2}%, want 0"
+		fail "$c_name" "$Q (truth cpu '$c_ms'); comms: $(python3 "$FOLDED" comms "$c_out" 2>&1 |
+			head -5 | tr '\n' ' ')"
 	fi
 }
 
-# rooted NAME FOLDED COMM ROOTS: >= ROOTED_MIN % of COMM's samples reach one of ROOTS.
-rooted() {
-	if q rooted "$2" --comm "$3" --roots "$4"; then
-		atleast "$1" "$Q" "$ROOTED_MIN" "% of $3 samples reaching $4"
+# recursion_whole NAME FOLDED DEPTH: tests/workloads/recurse's samples in rec_leaf hold rec
+# DEPTH times and reach main, and no stack is marked [truncated].
+recursion_whole() {
+	all_frames "$1.all_frames" "$2" rec "$3" recurse rec_leaf
+	rooted "$1.rooted" "$2" recurse main
+	if q truncated "$2"; then
+		none "$1.not_truncated" "$Q" "[truncated] stacks"
 	else
-		fail "$1" "$Q"
+		fail "$1.not_truncated" "$Q"
 	fi
 }
 
@@ -56,18 +69,7 @@ if ran accuracy.split3 $? 0 "$out" "$err"; then
 	shares accuracy.split3 "$out" "$tf" split3 work_a work_b work_c
 	nolost accuracy.split3.no_lost_stacks "$out" "$err"
 	rooted accuracy.split3.rooted "$out" split3 main
-	# Sample conservation: a thread busy for T CPU-seconds gets about T * F samples.
-	cpu_ms=$(awk '$1 == "truth_total_cpu_ms" { print $2 }' "$tf")
-	if q total "$out" --comm split3 && is_num "$cpu_ms"; then
-		want=$(awk -v ms="$cpu_ms" 'BEGIN { printf "%d", ms / 1000 * 499 }')
-		if awk -v g="$Q" -v w="$want" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= 0.05 * w) }'; then
-			pass accuracy.split3.samples
-		else
-			fail accuracy.split3.samples "$Q samples for $cpu_ms ms of CPU at 499 Hz, want $want ±5 %"
-		fi
-	else
-		fail accuracy.split3.samples "$Q (truth cpu '$cpu_ms')"
-	fi
+	conserved accuracy.split3.samples "$out" "$tf" --comm split3
 fi
 
 # --- threads2: two threads, about 80/20 % of the process's samples, profiled by -p -----------
@@ -93,17 +95,7 @@ timeout 60 "$PROFD" -F 499 -d 10 -o "$out" -- "$WL/recurse" 60 4 >"$tf" 2>"$err"
 if ran accuracy.recurse60 $? 0 "$out" "$err"; then
 	shares accuracy.recurse60 "$out" "$tf" recurse rec_leaf
 	nolost accuracy.recurse60.no_lost_stacks "$out" "$err"
-	if q exactly "$out" rec 60 --comm recurse --with rec_leaf; then
-		atleast accuracy.recurse60.all_frames "$Q" "$ROOTED_MIN" "% of rec_leaf samples with rec exactly 60 times"
-	else
-		fail accuracy.recurse60.all_frames "$Q"
-	fi
-	rooted accuracy.recurse60.rooted "$out" recurse main
-	if q truncated "$out"; then
-		none accuracy.recurse60.not_truncated "$Q" "[truncated] stacks"
-	else
-		fail accuracy.recurse60.not_truncated "$Q"
-	fi
+	recursion_whole accuracy.recurse60 "$out" 60
 fi
 
 # --- recurse 200, default --max-stack (127): cut at the root end, marked, and said so ---------
@@ -145,17 +137,7 @@ done
 if said "$err" "$busy"; then
 	skip accuracy.max_stack512 "another profiler kept call chains open through 3 tries: $(grep "$busy" "$err")"
 elif ran accuracy.max_stack512 $rc 0 "$out" "$err"; then
-	if q exactly "$out" rec 200 --comm recurse --with rec_leaf; then
-		atleast accuracy.max_stack512.all_frames "$Q" "$ROOTED_MIN" "% of rec_leaf samples with rec exactly 200 times"
-	else
-		fail accuracy.max_stack512.all_frames "$Q"
-	fi
-	rooted accuracy.max_stack512.rooted "$out" recurse main
-	if q truncated "$out"; then
-		none accuracy.max_stack512.not_truncated "$Q" "[truncated] stacks"
-	else
-		fail accuracy.max_stack512.not_truncated "$Q"
-	fi
+	recursion_whole accuracy.max_stack512 "$out" 200
 fi
 if [ "$before" = "$after" ]; then
 	pass accuracy.max_stack512.sysctl_restored
@@ -188,18 +170,9 @@ if ran accuracy.all $? 0 "$out" "$err"; then
 	else
 		fail accuracy.all.kernel_frames "$Q"
 	fi
-	# Sample conservation: split3 busy for T CPU-seconds gets about T * 499 samples, named.
-	cpu_ms=$(awk '$1 == "truth_total_cpu_ms" { print $2 }' "$ART/all_split3.truth")
-	if q total "$out" --comm "$S3" --with work_a --with work_b --with work_c && is_num "$cpu_ms"; then
-		want=$(awk -v ms="$cpu_ms" 'BEGIN { printf "%d", ms / 1000 * 499 }')
-		if awk -v g="$Q" -v w="$want" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= 0.05 * w) }'; then
-			pass accuracy.all.split3
-		else
-			fail accuracy.all.split3 "$Q samples in work_a/b/c for $cpu_ms ms of CPU at 499 Hz, want $want ±5 %"
-		fi
-	else
-		fail accuracy.all.split3 "$Q (truth cpu '$cpu_ms'); comms: $(python3 "$FOLDED" comms "$out" 2>&1 | head -5 | tr '\n' ' ')"
-	fi
+	# Named too: in work_a/b/c.
+	conserved accuracy.all.split3 "$out" "$ART/all_split3.truth" --comm "$S3" --with work_a \
+		--with work_b --with work_c
 fi
 
 # --- -- CMD: profd's exit status follows the command's: 1 when it failed, 0 when it did not -----

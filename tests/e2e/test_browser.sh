@@ -14,7 +14,24 @@ SPLIT3="$WL/split3"
 # port_of FILE: the port profd said it serves on, in its stderr FILE
 port_of() { sed -n 's|^profd: serving http://.*:\([0-9][0-9]*\)/$|\1|p' "$1"; }
 
+# browse NAME SECONDS VAR=VALUE...: runs browser.mjs, whose checks print the PASS and FAIL lines,
+# with PW_CORE, ART and the variables given. Its lines are printed and kept in $ART/browser.out;
+# a node that ends badly without a FAIL line is a FAIL of NAME.run.
+browse() {
+	b_name=$1 b_secs=$2
+	shift 2
+	env PW_CORE="$PW_CORE" ART="$ART" "$@" timeout "$b_secs" node "$TOP/tests/e2e/browser.mjs" \
+		>"$TMP/$b_name.out" 2>"$TMP/$b_name.node.err"
+	b_rc=$?
+	cat "$TMP/$b_name.out"
+	if [ $b_rc != 0 ] && ! grep -q '^FAIL ' "$TMP/$b_name.out"; then
+		fail "$b_name.run" "node exited $b_rc: $(tail -5 "$TMP/$b_name.node.err" | tr '\n' ' ')"
+	fi
+	cat "$TMP/$b_name.out" >>"$ART/browser.out"
+}
+
 rm -f "$ART"/*.png "$ART"/download.folded
+: >"$ART/browser.out"
 "$SPLIT3" 150 >/dev/null &
 wl=$!
 PIDS="$PIDS $wl"
@@ -66,14 +83,7 @@ wait_for 30 ready 600 3 || {
 	exit 0
 }
 
-MODE=live PW_CORE="$PW_CORE" BASE="$base" ART="$ART" WL_PID=$wl WL_COPIES=3 HOSTILE_PID=$hostile \
-	SHARE=60 TOL=5 timeout 240 node "$TOP/tests/e2e/browser.mjs" >"$TMP/browser.out" 2>"$TMP/browser.err"
-rc=$?
-cat "$TMP/browser.out"
-if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/browser.out"; then
-	fail browser.run "node exited $rc: $(tail -5 "$TMP/browser.err" | tr '\n' ' ')"
-fi
-cp "$TMP/browser.out" "$ART/browser.out"
+browse browser 240 MODE=live BASE="$base" WL_PID=$wl WL_COPIES=3 HOSTILE_PID=$hostile SHARE=60 TOL=5
 
 # Ctrl-C: exit 0, and the -o file holds split3 with work_a at its designed share.
 kill -INT $srv
@@ -99,14 +109,8 @@ PIDS="$PIDS $srv"
 wait_for 20 said "$TMP/serve.err" '^profd: serving http://'
 port=$(port_of "$TMP/serve.err")
 if [ -n "$port" ]; then
-	MODE=serve PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$port" ART="$ART" FILE_A="$TMP/a.folded" \
-		FILE_B="$TMP/b.folded" FILE_C="$TMP/c.folded" FILE_D="$TMP/d.folded" timeout 120 node "$TOP/tests/e2e/browser.mjs" >"$TMP/serve.out" 2>"$TMP/serve.node.err"
-	rc=$?
-	cat "$TMP/serve.out"
-	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/serve.out"; then
-		fail browser.serve.run "node exited $rc: $(tail -5 "$TMP/serve.node.err" | tr '\n' ' ')"
-	fi
-	cat "$TMP/serve.out" >>"$ART/browser.out"
+	browse browser.serve 120 MODE=serve BASE="http://127.0.0.1:$port" FILE_A="$TMP/a.folded" \
+		FILE_B="$TMP/b.folded" FILE_C="$TMP/c.folded" FILE_D="$TMP/d.folded"
 else
 	fail browser.serve.start "profd serve did not serve: $(cat "$TMP/serve.err")"
 fi
@@ -140,14 +144,7 @@ if [ -n "$port" ] && wait_for 30 said "$TMP/quiet.err" '^profd: sampling '; then
 	wait_for 60 exec_done $quiet sleep && quiet_since=$(status elapsed_s)
 fi
 if [ -n "$quiet_since" ] && wait_for 30 applied_since "$quiet_since"; then
-	MODE=quiet PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$port" ART="$ART" timeout 60 \
-		node "$TOP/tests/e2e/browser.mjs" >"$TMP/quiet.out" 2>"$TMP/quiet.node.err"
-	rc=$?
-	cat "$TMP/quiet.out"
-	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/quiet.out"; then
-		fail browser.quiet.run "node exited $rc: $(tail -5 "$TMP/quiet.node.err" | tr '\n' ' ')"
-	fi
-	cat "$TMP/quiet.out" >>"$ART/browser.out"
+	browse browser.quiet 60 MODE=quiet BASE="http://127.0.0.1:$port"
 else
 	fail browser.quiet.start "profd -p did not serve samples of a busy-then-quiet process: $(tail -3 "$TMP/quiet.err")"
 fi
@@ -160,36 +157,20 @@ OFFCPU="$WL/offcpu"
 "$OFFCPU" 60 >"$TMP/offcpu.out" &
 offwl=$!
 PIDS="$PIDS $offwl"
-for _ in $(seq 100); do
-	grep -q '^ready$' "$TMP/offcpu.out" && break
-	sleep 0.1
-done
+wait_for 10 said "$TMP/offcpu.out" '^ready$'
 : >"$TMP/offcpu.err"
 "$PROFD" --off-cpu -p $offwl --http 127.0.0.1:0 2>"$TMP/offcpu.err" &
 srv=$!
 PIDS="$PIDS $srv"
-port=""
-for _ in $(seq 100); do
-	port=$(sed -n 's|^profd: serving http://.*:\([0-9][0-9]*\)/$|\1|p' "$TMP/offcpu.err")
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-# A few seconds of waits, so that a quarter is a quarter.
-us=0
-for _ in $(seq 60); do
-	us=$(curl -s "http://127.0.0.1:$port/api/profile" | python3 -c 'import json,sys; print(json.load(sys.stdin)["off_cpu_us"])' 2>/dev/null)
-	[ "${us:-0}" -ge 12000000 ] && break
-	sleep 0.5
-done
-if [ -n "$port" ] && [ "${us:-0}" -ge 12000000 ]; then
-	MODE=offcpu PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$port" ART="$ART" TOL=3 timeout 120 \
-		node "$TOP/tests/e2e/browser.mjs" >"$TMP/offcpu.out2" 2>"$TMP/offcpu.node.err"
-	rc=$?
-	cat "$TMP/offcpu.out2"
-	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/offcpu.out2"; then
-		fail browser.offcpu.run "node exited $rc: $(tail -5 "$TMP/offcpu.node.err" | tr '\n' ' ')"
-	fi
-	cat "$TMP/offcpu.out2" >>"$ART/browser.out"
+wait_for 10 said "$TMP/offcpu.err" '^profd: serving http://'
+port=$(port_of "$TMP/offcpu.err")
+# waited US: the page has US microseconds off CPU (a few seconds of waits, so a quarter is a quarter)
+waited() {
+	[ "$(curl -s "http://127.0.0.1:$port/api/profile" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["off_cpu_us"])' 2>/dev/null)" -ge "$1" ] 2>/dev/null
+}
+if [ -n "$port" ] && wait_for 30 waited 12000000; then
+	browse browser.offcpu 120 MODE=offcpu BASE="http://127.0.0.1:$port" TOL=3
 else
 	fail browser.offcpu.start "profd --off-cpu -p did not serve 12 s of waits: $(tail -3 "$TMP/offcpu.err")"
 fi
@@ -217,14 +198,8 @@ stored_past() {
 }
 wait_for 30 stored_past $(((to_ms / 1000 + 2) * 1000))
 if kill -0 "$wl" 2>/dev/null && [ -s "$TMP/store.json" ]; then
-	MODE=agent PW_CORE="$PW_CORE" BASE="http://127.0.0.1:$APORT" ART="$ART" WALL_FROM_MS=$from_ms \
-		WALL_TO_MS=$to_ms SHARE=60 TOL=5 timeout 120 node "$TOP/tests/e2e/browser.mjs" >"$TMP/agent.out" 2>"$TMP/agent.node.err"
-	rc=$?
-	cat "$TMP/agent.out"
-	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$TMP/agent.out"; then
-		fail browser.agent.run "node exited $rc: $(tail -5 "$TMP/agent.node.err" | tr '\n' ' ')"
-	fi
-	cat "$TMP/agent.out" >>"$ART/browser.out"
+	browse browser.agent 120 MODE=agent BASE="http://127.0.0.1:$APORT" WALL_FROM_MS=$from_ms \
+		WALL_TO_MS=$to_ms SHARE=60 TOL=5
 else
 	fail browser.agent.start "split3 gone or the agent does not serve: $(tail -3 "$TMP/agent.err")"
 fi

@@ -8,6 +8,7 @@
 # started here (--debuginfod URL), and a dead server costs one warning, not the run.
 # Every output is kept in tests/artifacts/test_dwarf/.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/known_answer.sh"
 
 SRC="$TOP/tests/dwarf/inline_hot.c"
 CFLAGS="-O2 -g -fno-omit-frame-pointer"
@@ -16,18 +17,6 @@ CALL=$(grep -n 'LINE-CALL' "$SRC" | cut -d: -f1)
 CHURN_FIRST=$(grep -n 'LINE-CHURN' "$SRC" | head -n 1 | cut -d: -f1)
 CHURN_LAST=$(grep -n 'LINE-CHURN' "$SRC" | tail -n 1 | cut -d: -f1)
 
-# ran NAME RC OUT ERR: profd exited 0 and wrote OUT. Silent when it did (the checks on OUT say
-# whether it is right); one FAIL line for them when it did not.
-ran() {
-	if [ "$2" != 0 ]; then
-		fail "$1" "profd exited $2; stderr: $(tail -n 3 "$4" | tr '\n' ' ')"
-		return 1
-	elif [ ! -s "$3" ]; then
-		fail "$1" "no output in $3; stderr: $(tail -n 3 "$4" | tr '\n' ' ')"
-		return 1
-	fi
-}
-
 # share FOLDED COMM ERE: percent of COMM's samples whose stack matches ERE.
 share() {
 	awk -v comm="$2" -v re="$3" '
@@ -35,15 +24,6 @@ share() {
 		  if (index(s, comm ";") != 1) next
 		  total += n; if (s ~ re) hit += n }
 		END { printf "%.2f", total ? 100 * hit / total : 0 }' "$1"
-}
-
-# atleast NAME GOT MIN WHAT
-atleast() {
-	if awk -v g="$2" -v m="$3" 'BEGIN { exit !(g >= m) }'; then
-		pass "$1"
-	else
-		fail "$1" "$4: ${2}%, want >= $3%"
-	fi
 }
 
 # Lines addr2line gives churn() anywhere in hot(): the only lines profd may show for it.
@@ -100,7 +80,7 @@ for cc in gcc clang; do
 	fi
 	out="$ART/inline_$cc.folded" err="$ART/inline_$cc.stderr"
 	timeout 60 "$PROFD" -F 499 --lines -o "$out" -- "$exe" $SECONDS_RUN inline >/dev/null 2>"$err"
-	ran "dwarf.$cc" $? "$out" "$err" && inline_checks "dwarf.$cc" "$out" "$exe" "ih_$cc"
+	ran "dwarf.$cc" $? 0 "$out" "$err" && inline_checks "dwarf.$cc" "$out" "$exe" "ih_$cc"
 done
 
 # Without --lines: plain names, inline frames still frames, and the SVG says which are inlined.
@@ -108,7 +88,7 @@ exe="$TMP/ih_gcc"
 if [ -x "$exe" ]; then
 	out="$ART/inline_gcc.svg" err="$ART/inline_gcc_svg.stderr"
 	timeout 60 "$PROFD" -F 499 -o "$out" -- "$exe" 2 inline >/dev/null 2>"$err"
-	if ran dwarf.svg $? "$out" "$err"; then
+	if ran dwarf.svg $? 0 "$out" "$err"; then
 		if grep -q '<title>churn ([0-9,]* samples, [0-9.]*%, inlined)</title>' "$out"; then
 			pass dwarf.svg.inlined_tooltip
 		else
@@ -131,7 +111,7 @@ if [ ! -x "$exe" ] || [ -z "$bid" ] || [ ! -r "/usr/lib/debug/.build-id/${bid%"$
 else
 	out="$ART/libc_gcc.folded" err="$ART/libc_gcc.stderr" tf="$ART/libc_gcc.truth"
 	timeout 60 "$PROFD" -F 499 --lines -o "$out" -- "$exe" $SECONDS_RUN libc >"$tf" 2>"$err"
-	if ran dwarf.libc $? "$out" "$err"; then
+	if ran dwarf.libc $? 0 "$out" "$err"; then
 		got=$(share "$out" ih_gcc '(msort|qsort)\.c:[0-9]+\)')
 		atleast dwarf.libc.qsort_lines "$got" 20 "samples in libc's msort.c/qsort.c with a line"
 		# memcpy calls nothing, so its frame is the leaf end of every sample in it: each such
@@ -168,7 +148,7 @@ else
 		DEBUGINFOD_CACHE_PATH="$TMP/cache" timeout 60 "$PROFD" -F 499 --lines \
 			--debuginfod "http://127.0.0.1:$port" -o "$out" -- "$TMP/strip/inline_hot" \
 			$SECONDS_RUN inline >/dev/null 2>"$err"
-		if ran dwarf.debuginfod $? "$out" "$err"; then
+		if ran dwarf.debuginfod $? 0 "$out" "$err"; then
 			# The first samples may come before the file: most must have it.
 			got=$(share "$out" inline_hot "hot \\(inline_hot\\.c:$CALL\\);churn \\(inline_hot\\.c:[0-9]+\\)$")
 			atleast dwarf.debuginfod.inline_frame "$got" 60 "samples of the stripped binary with churn inlined in hot, lines from debuginfod"
@@ -180,7 +160,7 @@ else
 	DEBUGINFOD_CACHE_PATH="$TMP/cache2" timeout 60 "$PROFD" -F 499 --lines \
 		--debuginfod "http://127.0.0.1:$dead" -o "$out" -- "$TMP/strip/inline_hot" 2 inline \
 		>/dev/null 2>"$err"
-	if ran dwarf.debuginfod_down $? "$out" "$err"; then
+	if ran dwarf.debuginfod_down $? 0 "$out" "$err"; then
 		n=$(grep -c 'debuginfod' "$err")
 		if [ "$n" = 1 ]; then
 			pass dwarf.debuginfod_down.one_warning

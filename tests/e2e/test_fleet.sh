@@ -36,7 +36,6 @@ if [ -z "$CGMNT" ] || ! mkdir "$P" 2>/dev/null || ! mkdir "$P/a.service" "$P/b.s
 	exit 0
 fi
 rm -f "$ART"/*
-freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 have_go() { command -v go >/dev/null 2>&1; }
 
 # The workloads end on their own; cleanup waits for them to leave before removing the cgroups.
@@ -383,8 +382,9 @@ else
 fi
 
 # ---- the wrong CA: said once, counted, and the agent keeps sampling and spooling ----
-# denied NAME ARGS...: an agent pushing with ARGS until its spool holds 3 windows and the store
-# 4 (at most 30 s); leaves its stderr and last /metrics in the artifacts.
+# denied NAME ARGS...: an agent pushing with ARGS until its spool holds $SPOOLED_WANT windows
+# (3 unless set) and the store 4 (at most 30 s); leaves its stderr and last /metrics in the
+# artifacts.
 denied() {
 	name=$1
 	shift
@@ -397,7 +397,7 @@ denied() {
 	while [ $i -lt 60 ]; do
 		sleep 0.5
 		i=$((i + 1))
-		[ "$(ls "$st/spool" 2>/dev/null | grep -c '\.pb\.gz$')" -ge 3 ] &&
+		[ "$(ls "$st/spool" 2>/dev/null | grep -c '\.pb\.gz$')" -ge "${SPOOLED_WANT:-3}" ] &&
 			[ "$(ls "$st" 2>/dev/null | grep -c '\.pb\.zst$')" -ge 4 ] && break
 	done
 	curl -sf "http://127.0.0.1:$port/metrics" >"$ART/$name.metrics"
@@ -417,7 +417,7 @@ if [ "$rc" = 0 ] && [ "$lines" = 1 ] && [ "${n:-0}" -ge 1 ] && [ "$spooled" -ge 
 	! grep -q "$PASSWORD" "$ART/wrong_ca.err" "$ART/wrong_ca.metrics"; then
 	pass fleet.push_wrong_ca_once_and_spooled
 else
-	fail fleet.push_wrong_ca_once_and_spooled "exit $rc; $lines lines, ${n:-?} counted, $spooled spooled: $(grep push: "$ART/wrong_ca.err" | head -2 | tr '\n' ' ')"
+	fail fleet.push_wrong_ca_once_and_spooled "exit $rc; $lines lines, ${n:-?} counted, $(metric "$ART/wrong_ca.metrics" profd_push_sent_total) sent, $spooled spooled: $(grep push: "$ART/wrong_ca.err" | head -2 | tr '\n' ' ')"
 fi
 
 denied wrong_password --push "https://alice:nope@127.0.0.1:$TPORT" --push-ca "$PKI/ca.pem"
@@ -452,4 +452,19 @@ if [ "$rc" = 0 ] && grep -q ' pyroscope\.invalid:4040$' "$TMP/proxied/targets.tx
 	pass fleet.push_proxy_from_environment
 else
 	fail fleet.push_proxy_from_environment "exit $rc; through the proxy: $(head -2 "$TMP/proxied/targets.txt" 2>/dev/null | tr '\n' ' '); $(grep push: "$ART/proxy_agent.err" | head -2 | tr '\n' ' ')"
+fi
+
+# ---- a window without samples is not sent, and not counted as sent ----
+# --comm of a program that never runs: every window is empty; the backend answers, so before
+# the fix the first empty window counted as "sent" and reset the backoff of a refused push.
+EPORT=$(freeport)
+python3 "$TOP/tests/e2e/pyroscope_recv.py" "$EPORT" "$TMP/empty_recv" 2>"$ART/empty_recv.err" &
+PIDS="$PIDS $!"
+SPOOLED_WANT=0 denied empty_windows --comm "profd-no-such-$$" --push "http://127.0.0.1:$EPORT"
+sent=$(metric "$ART/empty_windows.metrics" profd_push_sent_total)
+if [ "$rc" = 0 ] && [ "$(ls "$TMP/store_empty_windows" | grep -c '\.pb\.zst$')" -ge 4 ] &&
+	[ "$sent" = 0 ] && [ ! -s "$TMP/empty_recv/index.txt" ]; then
+	pass fleet.push_empty_windows_not_sent
+else
+	fail fleet.push_empty_windows_not_sent "exit $rc; sent ${sent:-?}; $(wc -l <"$TMP/empty_recv/index.txt" 2>/dev/null || echo 0) requests"
 fi

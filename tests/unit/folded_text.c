@@ -20,6 +20,23 @@ void folded_read_into(struct fmt_profile *p, const char *text)
 	fclose(in);
 }
 
+struct fmt_profile *read_profile(fmt_read_fn reader, int64_t period_ns, const void *data,
+				 size_t len, struct fmt_error *err, int *ret)
+{
+	struct fmt_profile *p = fmt_profile__new(period_ns);
+	FILE *in = fmemopen((void *)data, len, "r");
+
+	assert_non_null(p);
+	assert_non_null(in);
+	*ret = reader(p, in, err);
+	fclose(in);
+	if (*ret) {
+		fmt_profile__free(p);
+		return NULL;
+	}
+	return p;
+}
+
 char *folded_text(const struct fmt_profile *p, const struct fmt_folded_opts *opts)
 {
 	char *buf = NULL;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -22,6 +23,31 @@ void pathf(char *buf, const char *fmt, ...)
 	n = vsnprintf(buf, PATH_MAX, fmt, ap);
 	va_end(ap);
 	assert_true(n > 0 && n < PATH_MAX);
+}
+
+const char *path_in(const char *dir, const char *name)
+{
+	static char paths[8][PATH_MAX];
+	static int next;
+	char *p = paths[next++ % 8];
+
+	pathf(p, "%s/%s", dir, name);
+	return p;
+}
+
+char test_dir[PATH_MAX];
+
+int test_dir_setup(void **state)
+{
+	snprintf(test_dir, sizeof(test_dir), "/tmp/profd-%s-XXXXXX", program_invocation_short_name);
+	return mkdtemp(test_dir) ? 0 : -1;
+}
+
+int test_dir_teardown(void **state)
+{
+	rm_tree(test_dir);
+	test_dir[0] = '\0';
+	return 0;
 }
 
 int run(const char *fmt, ...)

@@ -3,6 +3,7 @@
 #ifndef PROFD_TEST_HELPERS_H
 #define PROFD_TEST_HELPERS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +11,8 @@
 
 /* snprintf into a PATH_MAX buffer; fails the test when the path does not fit. */
 void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* dir/name in one of eight buffers used in turn, so that one call can take several. */
+const char *path_in(const char *dir, const char *name);
 /* Runs a shell command; returns its status, and says on stderr what failed. */
 int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void write_file(const char *path, const char *data, size_t len);
@@ -23,6 +26,15 @@ FILE *command_output(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 void nm_symbol(const char *file, const char *name, uint64_t *value, uint64_t *size);
 /* The GNU build ID of file in hex (readelf -n), or "" when it has none. */
 void build_id_of(const char *file, char *hex, size_t len);
+
+/*
+ * A fresh folder for each test, /tmp/profd-PROGRAM-XXXXXX, in test_dir: test_dir_setup() makes it,
+ * test_dir_teardown() removes it and all in it. TEST_IN_DIR(f) runs test f with them.
+ */
+extern char test_dir[PATH_MAX];
+int test_dir_setup(void **state);
+int test_dir_teardown(void **state);
+#define TEST_IN_DIR(f) cmocka_unit_test_setup_teardown(f, test_dir_setup, test_dir_teardown)
 
 /* True under CI=true: a clean machine where `make deps` has installed every test tool. */
 bool in_ci(void);
@@ -46,5 +58,14 @@ void say_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 			fail_msg(__VA_ARGS__);                                                     \
 		skip_because(__VA_ARGS__);                                                         \
 	} while (0)
+
+/* main() of a test file: runs the cmocka tests given (cmocka_unit_test(...), ...) as one group. */
+#define TEST_MAIN(...)                                                                             \
+	int main(void)                                                                             \
+	{                                                                                          \
+		const struct CMUnitTest tests[] = {__VA_ARGS__};                                   \
+                                                                                                   \
+		return cmocka_run_group_tests(tests, NULL, NULL);                                  \
+	}
 
 #endif

@@ -12,49 +12,12 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-#define NOINLINE __attribute__((noinline, disable_tail_calls))
-
-/* Inline syscall: a sample inside glibc's wrapper would need glibc's CFI for nothing. */
-static inline __attribute__((always_inline)) long long thread_ns(void)
-{
-	struct timespec ts;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "0"(228L /* __NR_clock_gettime */), "D"((long)CLOCK_THREAD_CPUTIME_ID),
-			   "S"(&ts)
-			 : "rcx", "r11", "memory");
-	(void)ret;
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static long long wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-volatile unsigned long sink;
+#include "../workloads/workload.h"
 
 NOINLINE long long deep_leaf(long long ns)
 {
-	long long t0 = thread_ns(), t;
-	unsigned long x = sink;
-
-	do {
-		for (int i = 0; i < 4000; i++) {
-			x = x * 6364136223846793005UL + 1442695040888963407UL;
-			__asm__ volatile("" : "+r"(x) : : "memory");
-		}
-		t = thread_ns();
-	} while (t - t0 < ns);
-	sink = x;
-	return t - t0;
+	BURN_BODY(ns, 0);
 }
 
 NOINLINE long long deep(int depth, long long ns)

@@ -15,7 +15,9 @@
  * set. Once every thread runs, the workload prints
  * "ready" on stdout (and flushes it): a test starts profiling from there. At the end it prints
  * per thread "truth_blocked_ms NAME MS": its wall time alive minus its own CPU time, which is
- * the time it spent off CPU, waiting or runnable.
+ * the time it spent off CPU, waiting or runnable; and "truth_waits NAME N": the times it blocked,
+ * as the kernel counts them (voluntary context switches), however long a loaded machine makes
+ * each wait.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -34,6 +36,7 @@ struct job {
 	const char *name;
 	long long deadline; /* CLOCK_MONOTONIC ns */
 	long long alive_ns, cpu_ns;
+	long long waits; /* voluntary context switches, or -1 if unknown */
 };
 
 static int pipe_fds[2];
@@ -57,10 +60,26 @@ static long long begin(struct job *j)
 	return wall_ns();
 }
 
+/* The calling thread's voluntary context switches so far, from the kernel; -1 if unknown. */
+static long long waits_so_far(void)
+{
+	FILE *f = fopen("/proc/thread-self/status", "r");
+	long long n = -1;
+	char line[128];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %lld", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 static void end(struct job *j, long long t0)
 {
 	j->alive_ns = wall_ns() - t0;
 	j->cpu_ns = thread_ns();
+	j->waits = waits_so_far();
 }
 
 NOINLINE void sleep_in_nanosleep(struct job *j)
@@ -150,5 +169,8 @@ int main(int argc, char **argv)
 		printf("truth_blocked_ms %s %.1f\n", jobs[i].name,
 		       (jobs[i].alive_ns - jobs[i].cpu_ns) / 1e6);
 	printf("truth_blocked_ms %s %.1f\n", joiner.name, (joiner.alive_ns - joiner.cpu_ns) / 1e6);
+	for (int i = 0; i < NTHREADS; i++)
+		printf("truth_waits %s %lld\n", jobs[i].name, jobs[i].waits);
+	printf("truth_waits %s %lld\n", joiner.name, joiner.waits);
 	return 0;
 }

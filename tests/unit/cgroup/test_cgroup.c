@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "cgroup/cgroup.h"
+#include "helpers.h"
 
 #define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define ID64B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
@@ -286,16 +287,9 @@ static void test_resolver_removed_cgroup(void **state)
 	cg_resolver__free(r);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_units),
-		cmocka_unit_test(test_containers),
-		cmocka_unit_test(test_kubernetes),
-		cmocka_unit_test(test_mountinfo),
-		cmocka_unit_test(test_normalize),
-		cmocka_unit_test(test_resolver_removed_cgroup),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_units),
+	  cmocka_unit_test(test_containers),
+	  cmocka_unit_test(test_kubernetes),
+	  cmocka_unit_test(test_mountinfo),
+	  cmocka_unit_test(test_normalize),
+	  cmocka_unit_test(test_resolver_removed_cgroup))

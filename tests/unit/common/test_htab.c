@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/htab.h"
+#include "helpers.h"
 
 #define N 5000
 
@@ -101,14 +102,7 @@ static void test_clocks(void **state)
 	assert_true(profd_wall_ns() > 1577836800LL * PROFD_NS_PER_S);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unique_keys),
-		cmocka_unit_test(test_shared_keys),
-		cmocka_unit_test(test_delete_keeps_runs),
-		cmocka_unit_test(test_clocks),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_unique_keys),
+	  cmocka_unit_test(test_shared_keys),
+	  cmocka_unit_test(test_delete_keeps_runs),
+	  cmocka_unit_test(test_clocks))

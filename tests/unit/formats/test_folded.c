@@ -12,22 +12,12 @@
 
 #include "folded_text.h"
 #include "formats/formats.h"
+#include "helpers.h"
 
 /* Reads folded text into a new profile; returns it (or NULL with err filled). */
 static struct fmt_profile *read_text(const char *text, struct fmt_error *err, int *ret)
 {
-	struct fmt_profile *p = fmt_profile__new(10000000);
-	FILE *in = fmemopen((void *)text, strlen(text), "r");
-
-	assert_non_null(p);
-	assert_non_null(in);
-	*ret = fmt_folded_read(p, in, err);
-	fclose(in);
-	if (*ret) {
-		fmt_profile__free(p);
-		return NULL;
-	}
-	return p;
+	return read_profile(fmt_folded_read, 10000000, text, strlen(text), err, ret);
 }
 
 static void test_round_trip(void **state)
@@ -330,19 +320,12 @@ static void test_bounded_input(void **state)
 	free(line);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_bounded_input),
-		cmocka_unit_test(test_count_overflow),
-		cmocka_unit_test(test_dedup_and_merge),
-		cmocka_unit_test(test_many_strings),
-		cmocka_unit_test(test_separators_in_names),
-		cmocka_unit_test(test_short_name_keeps_suffixes_apart),
-		cmocka_unit_test(test_kind),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_round_trip),
+	  cmocka_unit_test(test_bad_input),
+	  cmocka_unit_test(test_bounded_input),
+	  cmocka_unit_test(test_count_overflow),
+	  cmocka_unit_test(test_dedup_and_merge),
+	  cmocka_unit_test(test_many_strings),
+	  cmocka_unit_test(test_separators_in_names),
+	  cmocka_unit_test(test_short_name_keeps_suffixes_apart),
+	  cmocka_unit_test(test_kind))

@@ -250,15 +250,8 @@ static void test_frame_name(void **state)
 	fmt_profile__free(p);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cxx_names),
-		cmocka_unit_test(test_other_names),
-		cmocka_unit_test(test_malformed_fixed_point),
-		cmocka_unit_test(test_cut_middle),
-		cmocka_unit_test(test_frame_name),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_cxx_names),
+	  cmocka_unit_test(test_other_names),
+	  cmocka_unit_test(test_malformed_fixed_point),
+	  cmocka_unit_test(test_cut_middle),
+	  cmocka_unit_test(test_frame_name))

@@ -17,6 +17,8 @@
 #include <cmocka.h>
 
 #include "formats/formats.h"
+#include "folded_text.h"
+#include "helpers.h"
 
 #ifndef __has_feature
 #define __has_feature(x) 0
@@ -84,27 +86,17 @@ static void field_str(struct buf *b, const char *s)
 static struct fmt_profile *folded(const char *text)
 {
 	struct fmt_profile *p = fmt_profile__new(0);
-	FILE *in = fmemopen((void *)text, strlen(text), "r");
-	struct fmt_error err;
 
-	assert_non_null(p);
-	assert_non_null(in);
-	assert_int_equal(fmt_folded_read(p, in, &err), 0);
-	fclose(in);
+	folded_read_into(p, text);
 	return p;
 }
 
-static char *folded_text(const struct fmt_profile *p, bool lines)
+/* p as folded text, with source lines or without. */
+static char *folded_lines(const struct fmt_profile *p, bool lines)
 {
 	struct fmt_folded_opts opts = {.lines = lines};
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
 
-	assert_non_null(out);
-	assert_int_equal(fmt_folded_write(p, out, &opts), 0);
-	fclose(out);
-	return buf;
+	return folded_text(p, &opts);
 }
 
 static uint8_t *pprof_bytes(const struct fmt_profile *p, const struct fmt_pprof_opts *opts,
@@ -122,18 +114,7 @@ static uint8_t *pprof_bytes(const struct fmt_profile *p, const struct fmt_pprof_
 /* Reads bytes as pprof into a new profile; returns it, or NULL with *ret and err set. */
 static struct fmt_profile *pprof_read(const void *data, size_t len, struct fmt_error *err, int *ret)
 {
-	struct fmt_profile *p = fmt_profile__new(0);
-	FILE *in = fmemopen((void *)data, len, "r");
-
-	assert_non_null(p);
-	assert_non_null(in);
-	*ret = fmt_pprof_read(p, in, err);
-	fclose(in);
-	if (*ret) {
-		fmt_profile__free(p);
-		return NULL;
-	}
-	return p;
+	return read_profile(fmt_pprof_read, 0, data, len, err, ret);
 }
 
 static void expect_error(const void *data, size_t len, const char *want)
@@ -198,14 +179,14 @@ static void test_round_trip_folded(void **state)
 	q = pprof_read(pb, len, &err, &ret);
 	if (!q)
 		fail_msg("read back: %s", err.msg);
-	a = folded_text(p, true);
-	b = folded_text(q, true);
+	a = folded_lines(p, true);
+	b = folded_lines(q, true);
 	assert_string_equal(a, b);
 	assert_int_equal(q->total, 11);
 	free(b);
 	free(a);
-	a = folded_text(p, false);
-	b = folded_text(q, false);
+	a = folded_lines(p, false);
+	b = folded_lines(q, false);
 	assert_string_equal(a, b);
 	free(a);
 	free(b);
@@ -324,8 +305,8 @@ static void test_inline_lines_and_labels(void **state)
 		}
 	}
 	/* Everything folded shows is the same, kernel suffix and lines included. */
-	a = folded_text(p, true);
-	b = folded_text(q, true);
+	a = folded_lines(p, true);
+	b = folded_lines(q, true);
 	assert_string_equal(a, b);
 	assert_non_null(strstr(a, "do_syscall_64_[k]"));
 	free(a);
@@ -590,7 +571,7 @@ static void test_go_shaped_input(void **state)
 	p = pprof_read(b.data, b.len, &err, &ret);
 	if (!p)
 		fail_msg("raw: %s", err.msg);
-	text = folded_text(p, true);
+	text = folded_lines(p, true);
 	assert_string_equal(text, "gowork;main.main (main.go:30);gowork+0xabc 1\n"
 				  "gowork;main.main (main.go:30);main.busy (main.go:12) 3\n");
 	assert_int_equal(p->period_ns, 10000000);
@@ -726,18 +707,11 @@ static void test_decompression_bomb(void **state)
 		fail_msg("peak RSS grew by %ld MiB", maxrss_mib() - before);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip_folded),
-	    cmocka_unit_test(test_inline_lines_and_labels),
-	    cmocka_unit_test(test_string_table_and_header),
-	    cmocka_unit_test(test_deterministic_and_filter),
-	    cmocka_unit_test(test_cgroup_labels),
-	    cmocka_unit_test(test_go_shaped_input),
-	    cmocka_unit_test(test_bad_input),
-	    cmocka_unit_test(test_decompression_bomb),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_round_trip_folded),
+	  cmocka_unit_test(test_inline_lines_and_labels),
+	  cmocka_unit_test(test_string_table_and_header),
+	  cmocka_unit_test(test_deterministic_and_filter),
+	  cmocka_unit_test(test_cgroup_labels),
+	  cmocka_unit_test(test_go_shaped_input),
+	  cmocka_unit_test(test_bad_input),
+	  cmocka_unit_test(test_decompression_bomb))

@@ -14,6 +14,7 @@
 
 #include "folded_text.h"
 #include "formats/formats.h"
+#include "helpers.h"
 
 static const char window_text[] = "app;main;work_a 60\n"
 				  "app;main;work_b 30\n"
@@ -131,13 +132,6 @@ static void test_not_a_profile(void **state)
 	expect_refused(z, n, "");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),	  cmocka_unit_test(test_filter),
-	    cmocka_unit_test(test_damaged),	  cmocka_unit_test(test_bomb),
-	    cmocka_unit_test(test_not_a_profile),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_round_trip),	  cmocka_unit_test(test_filter),
+	  cmocka_unit_test(test_damaged),	  cmocka_unit_test(test_bomb),
+	  cmocka_unit_test(test_not_a_profile))

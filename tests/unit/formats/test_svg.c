@@ -76,18 +76,18 @@ static struct fmt_profile *small_profile(int64_t hot, int64_t cold)
 	return f.p;
 }
 
-/* Writes the SVG into a string; returns fmt_svg_write()'s result. */
-static int render(const struct fmt_profile *p, const struct fmt_svg_opts *o, char **svg)
+/* The SVG of p, malloc'ed; fails the test when it cannot be written. */
+static char *render(const struct fmt_profile *p, const struct fmt_svg_opts *o)
 {
+	char *svg = NULL;
 	size_t len;
-	FILE *out = open_memstream(svg, &len);
-	int err;
+	FILE *out = open_memstream(&svg, &len);
 
 	assert_non_null(out);
-	err = fmt_svg_write(p, out, o);
+	assert_int_equal(fmt_svg_write(p, out, o), 0);
 	assert_int_equal(fclose(out), 0);
-	assert_int_equal(strlen(*svg), len);
-	return err;
+	assert_int_equal(strlen(svg), len);
+	return svg;
 }
 
 /* Runs xmllint on the text; skips the test where xmllint is missing (fails under CI). */
@@ -159,7 +159,7 @@ static void test_valid_xml(void **state)
 	struct fmt_svg_opts o = {.subtitle = "pid 42 & friends"};
 	char *svg = NULL;
 
-	assert_int_equal(render(p, &o, &svg), 0);
+	svg = render(p, &o);
 	assert_non_null(strstr(svg, "<title>all (6 samples, 100.00%)</title>"));
 	assert_non_null(strstr(svg, ">Flame Graph</text>"));
 	assert_non_null(strstr(svg, ">pid 42 &amp; friends</text>"));
@@ -180,7 +180,7 @@ static void test_width_proportional(void **state)
 	char *svg = NULL;
 	double hot, cold, all;
 
-	assert_int_equal(render(p, &o, &svg), 0);
+	svg = render(p, &o);
 	/* hot has 3 + 2 samples (its kernel callee included), cold 1, all 6. */
 	hot = frame_attr(svg, "hot", "width");
 	cold = frame_attr(svg, "cold", "width");
@@ -208,7 +208,7 @@ static void test_count_ratio(void **state)
 	b = fx_loc(&f, f.user, 0x1200, "one");
 	fx_sample(&f, "x", 3, 1, a);
 	fx_sample(&f, "x", 1, 1, b);
-	assert_int_equal(render(f.p, &o, &svg), 0);
+	svg = render(f.p, &o);
 	assert_float_equal(frame_attr(svg, "three", "width"), 3 * frame_attr(svg, "one", "width"),
 			   0.02);
 	assert_float_equal(frame_attr(svg, "three", "width"), 1180 * 3 / 4.0, 0.01);
@@ -229,7 +229,7 @@ static void test_escaping(void **state)
 	c = fx_loc(&f, f.user, 0x1300, "]]></script><script>alert(2)</script>");
 	fx_sample(&f, "<svg onload=alert(1)>", 5, 2, a, b);
 	fx_sample(&f, "<svg onload=alert(1)>", 5, 1, c);
-	assert_int_equal(render(f.p, &o, &svg), 0);
+	svg = render(f.p, &o);
 	assert_null(strstr(svg, "<svg onload"));
 	assert_non_null(strstr(svg, "&lt;svg onload=alert(1)&gt;"));
 	assert_non_null(strstr(svg, "a&amp;b&quot;c&apos;d&lt;e&gt;"));
@@ -249,8 +249,8 @@ static void test_deterministic(void **state)
 	struct fx f;
 	uint32_t main_, hot_, cold_, sys;
 
-	assert_int_equal(render(p, &o, &a), 0);
-	assert_int_equal(render(p, &o, &b), 0);
+	a = render(p, &o);
+	b = render(p, &o);
 	assert_string_equal(a, b);
 
 	/* The same content added in another order draws the same picture. */
@@ -263,7 +263,7 @@ static void test_deterministic(void **state)
 	fx_sample(&f, "app", 1, 2, main_, cold_);
 	fx_sample(&f, "app", 3, 2, main_, hot_);
 	q = f.p;
-	assert_int_equal(render(q, &o, &c), 0);
+	c = render(q, &o);
 	assert_string_equal(a, c);
 	free(a);
 	free(b);
@@ -281,13 +281,13 @@ static void test_empty(void **state)
 	char *svg = NULL;
 
 	assert_non_null(p);
-	assert_int_equal(render(p, &o, &svg), 0);
+	svg = render(p, &o);
 	assert_non_null(strstr(svg, "No samples"));
 	assert_xml_ok(svg);
 	free(svg);
 
 	/* A filter that takes nothing is an empty graph too. */
-	assert_int_equal(render(q, &fo, &svg), 0);
+	svg = render(q, &fo);
 	assert_non_null(strstr(svg, "No samples"));
 	assert_xml_ok(svg);
 	free(svg);
@@ -301,7 +301,7 @@ static void test_icicle(void **state)
 	struct fmt_svg_opts o = {.icicle = true};
 	char *svg = NULL;
 
-	assert_int_equal(render(p, &o, &svg), 0);
+	svg = render(p, &o);
 	assert_non_null(strstr(svg, ">Icicle Graph</text>"));
 	/* Root at the top. */
 	assert_true(frame_attr(svg, "all", "y") < frame_attr(svg, "main", "y"));
@@ -317,7 +317,7 @@ static void test_differential(void **state)
 	struct fmt_svg_opts o = {.base = base};
 	char *svg = NULL, fill[64];
 
-	assert_int_equal(render(p, &o, &svg), 0);
+	svg = render(p, &o);
 	/* hot: 5/6 now, 3/6 before; cold: 1/6 now, 3/6 before; main the same. */
 	assert_non_null(strstr(svg, "<title>hot (5 samples, 83.33%; +33.33% vs base)</title>"));
 	assert_non_null(strstr(svg, "<title>cold (1 sample, 16.67%; -33.33% vs base)</title>"));
@@ -333,7 +333,7 @@ static void test_differential(void **state)
 	assert_non_null(base);
 	o.base = base;
 	o.icicle = true;
-	assert_int_equal(render(p, &o, &svg), 0);
+	svg = render(p, &o);
 	assert_non_null(strstr(svg, "; new, +"));
 	assert_xml_ok(svg);
 	free(svg);
@@ -355,7 +355,7 @@ static void test_inline_and_lines(void **state)
 	fx_init(&f);
 	assert_int_equal(fmt_profile__add_location(f.p, f.user, 0x1400, frames, 2, &loc), 0);
 	fx_sample(&f, "app", 4, 1, loc);
-	assert_int_equal(render(f.p, &o, &svg), 0);
+	svg = render(f.p, &o);
 	assert_non_null(strstr(svg,
 			       "<title>inner (inner.h:7) (4 samples, 100.00%, inlined)</title>"));
 	assert_non_null(strstr(svg, "<title>outer (outer.c:30) (4 samples, 100.00%)</title>"));
@@ -379,7 +379,7 @@ static void test_narrow_frames_omitted(void **state)
 	tiny = fx_loc(&f, f.user, 0x1200, "tiny");
 	fx_sample(&f, "app", 1000000, 1, big);
 	fx_sample(&f, "app", 1, 2, big, tiny);
-	assert_int_equal(render(f.p, &o, &svg), 0);
+	svg = render(f.p, &o);
 	assert_non_null(strstr(svg, "<title>big ("));
 	assert_null(strstr(svg, "<title>tiny ("));
 	assert_xml_ok(svg);
@@ -399,21 +399,14 @@ static void test_write_error(void **state)
 	fmt_profile__free(p);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_xml),
-		cmocka_unit_test(test_width_proportional),
-		cmocka_unit_test(test_count_ratio),
-		cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_deterministic),
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_icicle),
-		cmocka_unit_test(test_differential),
-		cmocka_unit_test(test_inline_and_lines),
-		cmocka_unit_test(test_narrow_frames_omitted),
-		cmocka_unit_test(test_write_error),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_valid_xml),
+	  cmocka_unit_test(test_width_proportional),
+	  cmocka_unit_test(test_count_ratio),
+	  cmocka_unit_test(test_escaping),
+	  cmocka_unit_test(test_deterministic),
+	  cmocka_unit_test(test_empty),
+	  cmocka_unit_test(test_icicle),
+	  cmocka_unit_test(test_differential),
+	  cmocka_unit_test(test_inline_and_lines),
+	  cmocka_unit_test(test_narrow_frames_omitted),
+	  cmocka_unit_test(test_write_error))

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "formats/formats.h"
+#include "helpers.h"
 
 struct fx {
 	struct fmt_profile *p;
@@ -186,13 +187,6 @@ static void test_filter_and_empty(void **state)
 	fmt_profile__free(f.p);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_counts_and_order),
-		cmocka_unit_test(test_kinds_inline_and_names),
-		cmocka_unit_test(test_filter_and_empty),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_counts_and_order),
+	  cmocka_unit_test(test_kinds_inline_and_names),
+	  cmocka_unit_test(test_filter_and_empty))

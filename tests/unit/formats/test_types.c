@@ -16,6 +16,7 @@
 
 #include "folded_text.h"
 #include "formats/formats.h"
+#include "helpers.h"
 
 /* Adds one sample: frames root to leaf, separated by ';'. */
 static void add(struct fmt_profile *p, const char *stack, uint32_t tid, const char *comm,
@@ -199,15 +200,8 @@ static void test_svg_counts_time(void **state)
 	fmt_profile__free(p);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_off_cpu_pprof),
-		cmocka_unit_test(test_wall),
-		cmocka_unit_test(test_mixing),
-		cmocka_unit_test(test_svg_counts_time),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_names),
+	  cmocka_unit_test(test_off_cpu_pprof),
+	  cmocka_unit_test(test_wall),
+	  cmocka_unit_test(test_mixing),
+	  cmocka_unit_test(test_svg_counts_time))

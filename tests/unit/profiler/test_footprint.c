@@ -11,6 +11,7 @@
 
 #include "common/strbuf.h"
 #include "profiler/session_internal.h"
+#include "helpers.h"
 
 #define MIB (1ull << 20)
 #define SMALL 1024
@@ -70,13 +71,6 @@ static void test_metrics_are_prometheus_gauges(void **state)
 	profd_strbuf_release(&sb);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read_follows_touched_memory),
-		cmocka_unit_test(test_trim_returns_freed_heap),
-		cmocka_unit_test(test_metrics_are_prometheus_gauges),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_read_follows_touched_memory),
+	  cmocka_unit_test(test_trim_returns_freed_heap),
+	  cmocka_unit_test(test_metrics_are_prometheus_gauges))

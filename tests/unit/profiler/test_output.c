@@ -23,20 +23,6 @@
 
 #define WANT "app;main 3\n"
 
-static char dir[] = "/tmp/profd-output-XXXXXX";
-
-static int setup(void **state)
-{
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	rm_tree(dir);
-	strcpy(dir, "/tmp/profd-output-XXXXXX");
-	return 0;
-}
-
 static struct fmt_profile *small_profile(void)
 {
 	struct fmt_profile *p = fmt_profile__new(1);
@@ -75,14 +61,14 @@ static void assert_content(const char *path, const char *want)
 	assert_string_equal(buf, want);
 }
 
-/* Files in dir whose name starts with prefix. */
+/* Files in test_dir whose name starts with prefix. */
 static int count_prefixed(const char *prefix)
 {
 	char cmd[PATH_MAX];
 	FILE *f;
 	int n = -1;
 
-	pathf(cmd, "ls -A %s | grep -c '^%s' || true", dir, prefix);
+	pathf(cmd, "ls -A %s | grep -c '^%s' || true", test_dir, prefix);
 	f = popen(cmd, "r");
 	assert_non_null(f);
 	assert_int_equal(fscanf(f, "%d", &n), 1);
@@ -95,14 +81,14 @@ static void test_regular_and_symlink(void **state)
 	char file[PATH_MAX], link[PATH_MAX], dangling[PATH_MAX];
 	struct stat st;
 
-	pathf(file, "%s/out.folded", dir);
+	pathf(file, "%s/out.folded", test_dir);
 	assert_int_equal(write_to(file), 0);
 	assert_content(file, WANT);
 	assert_int_equal(count_prefixed(PROF_OUTPUT_TMP_PREFIX), 0);
 
 	/* Through a symlink: the target gets the bytes, the link stays a link. */
 	write_str(file, "old\n");
-	pathf(link, "%s/link.folded", dir);
+	pathf(link, "%s/link.folded", test_dir);
 	assert_int_equal(symlink("out.folded", link), 0);
 	assert_int_equal(write_to(link), 0);
 	assert_int_equal(lstat(link, &st), 0);
@@ -110,15 +96,15 @@ static void test_regular_and_symlink(void **state)
 	assert_content(file, WANT);
 
 	/* A symlink to nothing is refused, and nothing is created. */
-	pathf(dangling, "%s/dangling.folded", dir);
+	pathf(dangling, "%s/dangling.folded", test_dir);
 	assert_int_equal(symlink("nowhere.folded", dangling), 0);
 	assert_int_equal(write_to(dangling), -ENOENT);
-	pathf(file, "%s/nowhere.folded", dir);
+	pathf(file, "%s/nowhere.folded", test_dir);
 	assert_int_equal(access(file, F_OK), -1);
 	assert_int_equal(count_prefixed(PROF_OUTPUT_TMP_PREFIX), 0);
 
 	/* A folder is refused. */
-	pathf(file, "%s/sub.folded", dir);
+	pathf(file, "%s/sub.folded", test_dir);
 	mkdirs(file);
 	assert_int_equal(write_to(file), -EISDIR);
 }
@@ -131,7 +117,7 @@ static void test_fifo(void **state)
 	ssize_t n;
 	int fd;
 
-	pathf(fifo, "%s/fifo.folded", dir);
+	pathf(fifo, "%s/fifo.folded", test_dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	fd = open(fifo, O_RDONLY | O_NONBLOCK);
 	assert_true(fd >= 0);
@@ -151,7 +137,7 @@ static void test_char_device(void **state)
 	char null[PATH_MAX];
 	struct stat st;
 
-	pathf(null, "%s/null.folded", dir);
+	pathf(null, "%s/null.folded", test_dir);
 	if (mknod(null, S_IFCHR | 0666, makedev(1, 3)))
 		skip_because("mknod needs CAP_MKNOD: %s", strerror(errno));
 	assert_int_equal(write_to(null), 0);
@@ -177,7 +163,7 @@ static void make_file(const char *name, time_t age_s, uid_t owner)
 	struct timespec times[2] = {{.tv_sec = time(NULL) - age_s}, {.tv_sec = time(NULL) - age_s}};
 	char path[PATH_MAX];
 
-	pathf(path, "%s/%s", dir, name);
+	pathf(path, "%s/%s", test_dir, name);
 	write_str(path, "partial");
 	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
 	if (owner != geteuid())
@@ -189,7 +175,7 @@ static bool exists(const char *name)
 	char path[PATH_MAX];
 	struct stat st;
 
-	pathf(path, "%s/%s", dir, name);
+	pathf(path, "%s/%s", test_dir, name);
 	return lstat(path, &st) == 0;
 }
 
@@ -209,10 +195,10 @@ static void test_stale_temps(void **state)
 	make_file(".profd-other.1.abcdef", 2 * 24 * 3600, geteuid());
 	if (root)
 		make_file(theirs, 0, 65534);
-	pathf(link, "%s/" PROF_OUTPUT_TMP_PREFIX "%d.lnk123", dir, (int)dead_pid());
+	pathf(link, "%s/" PROF_OUTPUT_TMP_PREFIX "%d.lnk123", test_dir, (int)dead_pid());
 	assert_int_equal(symlink("/etc/hostname", link), 0);
 
-	pathf(out, "%s/out.folded", dir);
+	pathf(out, "%s/out.folded", test_dir);
 	assert_int_equal(write_to(out), 0);
 	assert_false(exists(dead));
 	assert_false(exists(PROF_OUTPUT_TMP_PREFIX "Old123"));
@@ -224,14 +210,7 @@ static void test_stale_temps(void **state)
 		assert_true(exists(theirs)); /* another user's */
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_regular_and_symlink, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fifo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_char_device, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stale_temps, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(TEST_IN_DIR(test_regular_and_symlink),
+	  TEST_IN_DIR(test_fifo),
+	  TEST_IN_DIR(test_char_device),
+	  TEST_IN_DIR(test_stale_temps))

@@ -12,6 +12,7 @@
 
 #include "common/strbuf.h"
 #include "profiler/sampling_internal.h"
+#include "helpers.h"
 
 static void count(struct prof_unnamed *u, const char *path, enum sym_reason reason, uint64_t n)
 {
@@ -93,13 +94,6 @@ static void test_many_files(void **state)
 	prof_unnamed__free(u);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hint_names_files),
-		cmocka_unit_test(test_no_hint_below_a_tenth),
-		cmocka_unit_test(test_many_files),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_hint_names_files),
+	  cmocka_unit_test(test_no_hint_below_a_tenth),
+	  cmocka_unit_test(test_many_files))

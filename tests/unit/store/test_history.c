@@ -24,25 +24,11 @@
 
 #define S 1000000000LL
 
-static char dir[] = "/tmp/profd-history-XXXXXX";
-
-/* dir/name; the buffer is PATH_MAX bytes. */
+/* test_dir/name; the buffer is PATH_MAX bytes. */
 static const char *in_dir(char *buf, const char *name)
 {
-	pathf(buf, "%s/%s", dir, name);
+	pathf(buf, "%s/%s", test_dir, name);
 	return buf;
-}
-
-static int setup(void **state)
-{
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	rm_tree(dir);
-	strcpy(dir, "/tmp/profd-history-XXXXXX");
-	return 0;
 }
 
 /* A window of n samples of one stack, "app;work_<tag> n". */
@@ -59,7 +45,7 @@ static struct fmt_profile *window(int tag, int64_t n)
 static struct store_history *open_history(int64_t max_age_ns, uint64_t max_bytes)
 {
 	struct store_history_opts o = {
-		.dir = dir, .writable = true, .max_age_ns = max_age_ns, .max_bytes = max_bytes};
+		.dir = test_dir, .writable = true, .max_age_ns = max_age_ns, .max_bytes = max_bytes};
 	struct store_history *h = store_history__open(&o);
 
 	assert_non_null(h);
@@ -193,7 +179,7 @@ static void test_off_cpu_windows(void **state)
 		assert_int_equal(store_history__write(h, p, t0 + i * S, t0 + (i + 1) * S), 0);
 		fmt_profile__free(p);
 	}
-	pathf(path, "%s/%lld-%lld.off-cpu.pb.zst", dir, (long long)t0, (long long)(t0 + S));
+	pathf(path, "%s/%lld-%lld.off-cpu.pb.zst", test_dir, (long long)t0, (long long)(t0 + S));
 	assert_int_equal(access(path, F_OK), 0);
 	store_history__stats(h, &st);
 	assert_int_equal(st.files, 6);
@@ -262,7 +248,7 @@ static void block_window(int i, int64_t t0)
 {
 	char path[PATH_MAX];
 
-	pathf(path, "%s/%lld-%lld.pb.zst", dir, (long long)(t0 + i * S),
+	pathf(path, "%s/%lld-%lld.pb.zst", test_dir, (long long)(t0 + i * S),
 	      (long long)(t0 + (i + 1) * S));
 	mkdirs(path);
 }
@@ -289,7 +275,7 @@ static void test_failure_streak_said_once(void **state)
 
 	for (int i = 1; i <= 40; i++)
 		block_window(i, t0);
-	pathf(log, "%s.log", dir);
+	pathf(log, "%s.log", test_dir);
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0 && saved >= 0);
 	dup2(fd, STDERR_FILENO);
@@ -315,17 +301,10 @@ static void test_failure_streak_said_once(void **state)
 	store_history__free(h);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_write_query_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retention_by_size, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retention_by_age, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_off_cpu_windows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_same_times_replace, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failure_streak_said_once, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(TEST_IN_DIR(test_write_query_reopen),
+	  TEST_IN_DIR(test_retention_by_size),
+	  TEST_IN_DIR(test_retention_by_age),
+	  TEST_IN_DIR(test_off_cpu_windows),
+	  TEST_IN_DIR(test_damaged),
+	  TEST_IN_DIR(test_same_times_replace),
+	  TEST_IN_DIR(test_failure_streak_said_once))

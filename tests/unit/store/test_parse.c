@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "helpers.h"
 
 #define S 1000000000LL
 #define NOW (1795615200LL * S) /* 2026-11-25T14:00:00Z */
@@ -108,14 +109,7 @@ static void test_duration_and_size(void **state)
 	assert_int_equal(store_parse_size("1PB", &bytes), -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc3339),
-		cmocka_unit_test(test_relative),
-		cmocka_unit_test(test_out_of_range),
-		cmocka_unit_test(test_duration_and_size),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_rfc3339),
+	  cmocka_unit_test(test_relative),
+	  cmocka_unit_test(test_out_of_range),
+	  cmocka_unit_test(test_duration_and_size))

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "store/store_internal.h"
+#include "helpers.h"
 
 static void url_ok(const char *url, const char *base, const char *userpwd)
 {
@@ -135,13 +136,6 @@ static void test_series_cap(void **state)
 	fmt_profile__free(p);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_url),
-		cmocka_unit_test(test_series),
-		cmocka_unit_test(test_series_cap),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_parse_url),
+	  cmocka_unit_test(test_series),
+	  cmocka_unit_test(test_series_cap))

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,33 +16,10 @@
 #include <cmocka.h>
 
 #include "store/store_internal.h"
+#include "helpers.h"
 
 #define S 1000000000LL
 #define T0 1795640000000000000LL
-
-static char dir[] = "/tmp/profd-spool-XXXXXX";
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	(void)state;
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.' || strlen(de->d_name) > 2)
-			unlinkat(dirfd(d), de->d_name, 0);
-	if (d)
-		closedir(d);
-	rmdir(dir);
-	strcpy(dir, "/tmp/profd-spool-XXXXXX");
-	return 0;
-}
 
 /* A stand-in gzip body of len bytes, tagged with i so windows can be told apart. */
 static void body(uint8_t *buf, size_t len, int i)
@@ -53,7 +31,7 @@ static void body(uint8_t *buf, size_t len, int i)
 
 static size_t files_on_disk(void)
 {
-	DIR *d = opendir(dir);
+	DIR *d = opendir(test_dir);
 	struct dirent *de;
 	size_t n = 0;
 
@@ -67,7 +45,7 @@ static size_t files_on_disk(void)
 /* A spool of the given bound over the test's folder, which holds no windows yet. */
 static struct store_spool *open_empty(uint64_t bound)
 {
-	struct store_spool *s = store_spool__open(dir, bound);
+	struct store_spool *s = store_spool__open(test_dir, bound);
 
 	assert_non_null(s);
 	assert_int_equal(store_spool__scan(s), 0);
@@ -168,19 +146,19 @@ static void test_drain_in_order(void **state)
 static void test_restart(void **state)
 {
 	struct store_spool *s = open_empty(1 << 20);
-	char tmp[256];
+	char tmp[PATH_MAX];
 	int fd;
 
 	(void)state;
 	for (int i = 1; i <= 5; i++)
 		add(s, i, 100, 0);
 	store_spool__free(s);
-	snprintf(tmp, sizeof(tmp), "%s/" STORE_TMP_PREFIX "1.x", dir);
+	pathf(tmp, "%s/" STORE_TMP_PREFIX "1.x", test_dir);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	close(fd);
 
-	s = store_spool__open(dir, 300);
+	s = store_spool__open(test_dir, 300);
 	assert_non_null(s);
 	assert_int_equal(store_spool__scan(s), 2); /* 500 bytes over 300: windows 1 and 2 go */
 	assert_int_equal(access(tmp, F_OK), -1);
@@ -211,15 +189,8 @@ static void test_damaged(void **state)
 	store_spool__free(s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_bound_drops_oldest, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_too_big_alone, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_drain_in_order, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(TEST_IN_DIR(test_bound_drops_oldest),
+	  TEST_IN_DIR(test_too_big_alone),
+	  TEST_IN_DIR(test_drain_in_order),
+	  TEST_IN_DIR(test_restart),
+	  TEST_IN_DIR(test_damaged))

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "elf_file.h"
 #include "helpers.h"
 
 #include "symbolizer/cfi_internal.h"
@@ -400,27 +401,17 @@ struct seg_map {
 
 static void exec_segments(const char *path, struct seg_map *m)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t n = 0;
-	Elf *e;
+	GElf_Phdr load[16];
+	size_t n = elf_load_segments(path, load, 16);
 
-	assert_true(fd >= 0);
-	elf_version(EV_CURRENT);
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	assert_non_null(e);
-	assert_int_equal(elf_getphdrnum(e, &n), 0);
 	m->n = 0;
 	for (size_t i = 0; i < n && m->n < 8; i++) {
-		GElf_Phdr ph;
-
-		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
-			m->vaddr[m->n] = ph.p_vaddr;
-			m->offset[m->n] = ph.p_offset;
-			m->filesz[m->n++] = ph.p_filesz;
+		if (load[i].p_flags & PF_X) {
+			m->vaddr[m->n] = load[i].p_vaddr;
+			m->offset[m->n] = load[i].p_offset;
+			m->filesz[m->n++] = load[i].p_filesz;
 		}
 	}
-	elf_end(e);
-	close(fd);
 }
 
 static bool to_offset(const struct seg_map *m, uint64_t vaddr, uint64_t *off)

@@ -30,6 +30,7 @@
 
 #include <cmocka.h>
 
+#include "child.h"
 #include "helpers.h"
 
 #include "symbolizer/symbolizer.h"
@@ -54,16 +55,13 @@ static int nline_churn;
 static const char *fx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static const char *fx(const char *fmt, ...)
 {
-	static char paths[8][PATH_MAX];
-	static int next;
-	char *p = paths[next++ % 8], rel[PATH_MAX];
+	char rel[PATH_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(rel, sizeof(rel), fmt, ap);
 	va_end(ap);
-	pathf(p, "%s/%s", dir, rel);
-	return p;
+	return path_in(dir, rel);
 }
 
 static void nm_sym(const char *file, const char *name, bool dynamic, uint64_t *value,
@@ -124,52 +122,12 @@ static void stop_all(void)
 			stop(started[i], SIGKILL);
 }
 
-struct child {
-	pid_t pid;
-	int n;
-	char names[8][32];
-	uint64_t addrs[8];
-};
-
+/* A fixture started with "pause", tracked so that a failed test leaves no process behind. */
 static void spawn(struct child *c, const char *exe)
 {
-	char line[256];
-	int fds[2];
-	FILE *out;
-
-	memset(c, 0, sizeof(*c));
-	assert_int_equal(pipe(fds), 0);
-	c->pid = fork();
-	assert_true(c->pid >= 0);
-	if (!c->pid) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execl(exe, exe, "pause", (char *)NULL);
-		_exit(127);
-	}
+	child_spawn(c, exe, "pause");
 	track(c->pid);
-	close(fds[1]);
-	out = fdopen(fds[0], "r");
-	assert_non_null(out);
-	while (fgets(line, sizeof(line), out) && strncmp(line, "ready", 5)) {
-		void *a;
-
-		assert_true(c->n < 8);
-		assert_int_equal(sscanf(line, "%31s %p", c->names[c->n], &a), 2);
-		c->addrs[c->n++] = (uint64_t)(uintptr_t)a;
-	}
-	fclose(out);
 	assert_true(c->n > 0);
-}
-
-static uint64_t child_addr(const struct child *c, const char *name)
-{
-	for (int i = 0; i < c->n; i++)
-		if (!strcmp(c->names[i], name))
-			return c->addrs[i];
-	fail_msg("workload did not print %s", name);
-	return 0;
 }
 
 static void reap(struct child *c)
@@ -602,85 +560,67 @@ static void need(enum fixture f, const char *cc)
 #define need_gcc() need(gcc_fx, "gcc")
 #define need_clang() need(clang_fx, "clang")
 
+/* check_hot() with a resolver of its own that looks for debug files under roots (NULL: none). */
+static void check_hot_in(const char *roots, const char *exe, const char *truth_exe)
+{
+	struct sym_resolver *r = new_resolver(roots, 0, 0);
+
+	check_hot(r, exe, truth_exe);
+	sym_resolver__free(r);
+}
+
 /* --- tests --- */
 
 static void test_inline_gcc(void **state)
 {
-	struct sym_resolver *r;
-
 	need_gcc();
-	r = new_resolver(NULL, 0, 0);
-	check_hot(r, fx("gcc/inline_hot"), fx("gcc/inline_hot"));
-	sym_resolver__free(r);
+	check_hot_in(NULL, fx("gcc/inline_hot"), fx("gcc/inline_hot"));
 }
 
 static void test_inline_clang(void **state)
 {
-	struct sym_resolver *r;
-
 	need_clang();
 	/* The elfutils 0.188 pitfall: clang 14 emits no .debug_aranges. */
 	assert_int_equal(run("! readelf -S '%s' | grep -q debug_aranges", fx("clang/inline_hot")),
 			 0);
-	r = new_resolver(NULL, 0, 0);
-	check_hot(r, fx("clang/inline_hot"), fx("clang/inline_hot"));
-	sym_resolver__free(r);
+	check_hot_in(NULL, fx("clang/inline_hot"), fx("clang/inline_hot"));
 }
 
 static void test_zlib_sections(void **state)
 {
-	struct sym_resolver *r;
-
 	need_gcc();
 	assert_int_equal(run("readelf -S '%s' | grep -A1 debug_info | grep -q ' C '",
 			     fx("gcc/inline_hot.zlib")),
 			 0);
-	r = new_resolver(NULL, 0, 0);
-	check_hot(r, fx("gcc/inline_hot.zlib"), fx("gcc/inline_hot"));
-	sym_resolver__free(r);
+	check_hot_in(NULL, fx("gcc/inline_hot.zlib"), fx("gcc/inline_hot"));
 }
 
 static void test_debuglink_same_dir(void **state)
 {
-	struct sym_resolver *r;
-
 	need_gcc();
-	r = new_resolver(NULL, 0, 0);
-	check_hot(r, fx("link_same/inline_hot"), fx("gcc/inline_hot"));
-	sym_resolver__free(r);
+	check_hot_in(NULL, fx("link_same/inline_hot"), fx("gcc/inline_hot"));
 }
 
 static void test_debuglink_dot_debug(void **state)
 {
-	struct sym_resolver *r;
-
 	need_gcc();
-	r = new_resolver(NULL, 0, 0);
-	check_hot(r, fx("link_dot/inline_hot"), fx("gcc/inline_hot"));
-	sym_resolver__free(r);
+	check_hot_in(NULL, fx("link_dot/inline_hot"), fx("gcc/inline_hot"));
 }
 
 static void test_debuglink_debug_root(void **state)
 {
-	struct sym_resolver *r;
 	char roots[2 * PATH_MAX];
 
 	need_gcc();
 	/* Several roots: the first has nothing. */
 	snprintf(roots, sizeof(roots), "%s:%s", fx("no-such-root"), fx("root"));
-	r = new_resolver(roots, 0, 0);
-	check_hot(r, fx("link_root/inline_hot"), fx("gcc/inline_hot"));
-	sym_resolver__free(r);
+	check_hot_in(roots, fx("link_root/inline_hot"), fx("gcc/inline_hot"));
 }
 
 static void test_build_id_dir(void **state)
 {
-	struct sym_resolver *r;
-
 	need_clang();
-	r = new_resolver(fx("root_bid"), 0, 0);
-	check_hot(r, fx("build_id/inline_hot"), fx("clang/inline_hot"));
-	sym_resolver__free(r);
+	check_hot_in(fx("root_bid"), fx("build_id/inline_hot"), fx("clang/inline_hot"));
 }
 
 /* A stripped binary without debug info: the symbol table (here .dynsym only) names frames. */

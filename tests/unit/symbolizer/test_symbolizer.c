@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include "child.h"
+#include "elf_file.h"
 #include "helpers.h"
 
 #include "symbolizer/symbolizer.h"
@@ -122,59 +124,6 @@ static bool readelf_fde_start(const char *file, uint64_t addr, uint64_t *start)
 	return found;
 }
 
-struct child {
-	pid_t pid;
-	int n;
-	char names[16][32];
-	uint64_t addrs[16];
-};
-
-/* Starts a fixture that prints "name address" lines, then "ready", then sleeps. */
-static void spawn(struct child *c, const char *exe, const char *arg)
-{
-	char line[256];
-	int fds[2];
-	FILE *out;
-
-	memset(c, 0, sizeof(*c));
-	assert_int_equal(pipe(fds), 0);
-	c->pid = fork();
-	assert_true(c->pid >= 0);
-	if (!c->pid) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execl(exe, exe, arg, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	out = fdopen(fds[0], "r");
-	assert_non_null(out);
-	while (fgets(line, sizeof(line), out) && strncmp(line, "ready", 5)) {
-		void *a;
-
-		assert_true(c->n < 16);
-		assert_int_equal(sscanf(line, "%31s %p", c->names[c->n], &a), 2);
-		c->addrs[c->n++] = (uint64_t)(uintptr_t)a;
-	}
-	fclose(out);
-}
-
-static uint64_t child_addr(const struct child *c, const char *name)
-{
-	for (int i = 0; i < c->n; i++)
-		if (!strcmp(c->names[i], name))
-			return c->addrs[i];
-	fail_msg("fixture did not print %s", name);
-	return 0;
-}
-
-static void reap(struct child *c)
-{
-	kill(c->pid, SIGKILL);
-	waitpid(c->pid, NULL, 0);
-}
-
 /* Creates PROC/PID/{stat,status,maps}: a process that exists only on disk. */
 static void fake_proc(const char *proc, pid_t pid, uint64_t start, const char *status,
 		      const char *maps)
@@ -199,36 +148,24 @@ static void fake_proc(const char *proc, pid_t pid, uint64_t start, const char *s
 /* The maps lines the loader would make for an ELF file loaded at base. */
 static void maps_for_elf(const char *file, uint64_t base, char *out, size_t len)
 {
+	GElf_Phdr load[16];
+	size_t n = elf_load_segments(file, load, 16), used = 0;
 	struct stat st;
-	size_t used = 0, n;
-	Elf *elf;
-	int fd;
 
 	assert_int_equal(stat(file, &st), 0);
-	fd = open(file, O_RDONLY);
-	assert_true(fd >= 0);
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	assert_non_null(elf);
-	assert_int_equal(elf_getphdrnum(elf, &n), 0);
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
+		const GElf_Phdr *ph = &load[i];
 
-		assert_non_null(gelf_getphdr(elf, (int)i, &ph));
-		if (ph.p_type != PT_LOAD)
-			continue;
 		used += snprintf(out + used, len - used, "%" PRIx64 "-%" PRIx64
 				 " %c%c%cp %08" PRIx64 " 08:01 %llu     %s\n",
-				 base + (ph.p_vaddr & ~(uint64_t)0xfff),
-				 base + ((ph.p_vaddr + ph.p_memsz + 0xfff) & ~(uint64_t)0xfff),
-				 ph.p_flags & PF_R ? 'r' : '-', ph.p_flags & PF_W ? 'w' : '-',
-				 ph.p_flags & PF_X ? 'x' : '-', ph.p_offset & ~(uint64_t)0xfff,
+				 base + (ph->p_vaddr & ~(uint64_t)0xfff),
+				 base + ((ph->p_vaddr + ph->p_memsz + 0xfff) & ~(uint64_t)0xfff),
+				 ph->p_flags & PF_R ? 'r' : '-', ph->p_flags & PF_W ? 'w' : '-',
+				 ph->p_flags & PF_X ? 'x' : '-', ph->p_offset & ~(uint64_t)0xfff,
 				 (unsigned long long)st.st_ino, file);
 		assert_true(used < len);
 	}
-	elf_end(elf);
-	close(fd);
 }
 
 static void skip_without_cc(void)
@@ -239,12 +176,7 @@ static void skip_without_cc(void)
 
 static const char *fx(const char *name)
 {
-	static char paths[8][PATH_MAX];
-	static int next;
-	char *p = paths[next++ % 8];
-
-	pathf(p, "%s/%s", dir, name);
-	return p;
+	return path_in(dir, name);
 }
 
 static int group_setup(void **state)
@@ -600,7 +532,7 @@ static void check_process(const char *exe, bool pie)
 	char bid[256];
 	struct child c;
 
-	spawn(&c, exe, "sleep");
+	child_spawn(&c, exe, "sleep");
 	build_id_of(exe, bid, sizeof(bid));
 	assert_true(bid[0]);
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
@@ -638,7 +570,7 @@ static void check_process(const char *exe, bool pie)
 
 		/* Second pass: the process is gone, its snapshot is not. */
 		if (!pass)
-			reap(&c);
+			child_reap(&c);
 	}
 	sym_resolver__stats(r, &st);
 	assert_int_equal(st.processes, 1);
@@ -692,11 +624,11 @@ static void test_process_shared_lib(void **state)
 
 	skip_without_cc();
 	r = new_resolver(NULL, 0);
-	spawn(&c, fx("fx_lib"), "sleep");
+	child_spawn(&c, fx("fx_lib"), "sleep");
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
 	check_lib_frames(r, &c, fx("libfx.so"), fx("libfx.so"));
 	expect_frame(r, c.pid, child_addr(&c, "fx_alpha"), false, "fx_alpha", SYM_OK, &loc);
-	reap(&c);
+	child_reap(&c);
 	check_lib_frames(r, &c, fx("libfx.so"), fx("libfx.so"));
 	/* Refreshing a process that is gone keeps what we have. */
 	assert_int_equal(sym_resolver__refresh_process(r, c.pid), -ESRCH);
@@ -713,11 +645,11 @@ static void test_process_deleted_binary(void **state)
 
 	skip_without_cc();
 	assert_int_equal(run("cp '%s' '%s'", fx("fx_pie"), fx("fx_deleted")), 0);
-	spawn(&c, fx("fx_deleted"), "sleep");
+	child_spawn(&c, fx("fx_deleted"), "sleep");
 	assert_int_equal(unlink(fx("fx_deleted")), 0);
 	r = new_resolver(NULL, 0);
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
-	reap(&c);
+	child_reap(&c);
 	nm_symbol(fx("fx_pie"), "fx_alpha", &value, &size);
 	expect_frame(r, c.pid, child_addr(&c, "fx_alpha") + 1, false, "fx_alpha", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 1);
@@ -734,12 +666,12 @@ static void test_process_memfd(void **state)
 	skip_without_cc();
 	if (geteuid())
 		skip_because("map_files needs CAP_CHECKPOINT_RESTORE or root");
-	spawn(&c, fx("fx_memfd"), fx("libfx.so"));
+	child_spawn(&c, fx("fx_memfd"), fx("libfx.so"));
 	assert_true(c.n == 2);
 	r = new_resolver(NULL, 0);
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
 	check_lib_frames(r, &c, fx("libfx.so"), "/memfd:fxlib");
-	reap(&c);
+	child_reap(&c);
 	check_lib_frames(r, &c, fx("libfx.so"), "/memfd:fxlib");
 	sym_resolver__free(r);
 }
@@ -754,13 +686,13 @@ static void test_eviction(void **state)
 
 	skip_without_cc();
 	r = new_resolver(NULL, 1);
-	spawn(&c, fx("fx_lib"), "sleep");
+	child_spawn(&c, fx("fx_lib"), "sleep");
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
 	for (int i = 0; i < 3; i++) {
 		expect_frame(r, c.pid, child_addr(&c, "fx_alpha"), false, "fx_alpha", SYM_OK, &loc);
 		check_lib_frames(r, &c, fx("libfx.so"), fx("libfx.so"));
 		if (i == 1)
-			reap(&c); /* after exit, files are read again by path */
+			child_reap(&c); /* after exit, files are read again by path */
 	}
 	sym_resolver__stats(r, &st);
 	assert_true(st.evictions >= 4);
@@ -817,20 +749,34 @@ static void test_vdso(void **state)
 
 /* --- ELF files through fake /proc trees --- */
 
+/*
+ * A resolver over a fake /proc, dir/proc-NAME (its path in proc, PATH_MAX bytes), where pid has
+ * file mapped at base as the loader maps it.
+ */
+static struct sym_resolver *fake_process(char *proc, const char *name, pid_t pid, const char *file,
+					 uint64_t base)
+{
+	char maps[4096];
+	struct sym_resolver *r;
+
+	pathf(proc, "%s/proc-%s", dir, name);
+	maps_for_elf(file, base, maps, sizeof(maps));
+	fake_proc(proc, pid, 1, NULL, maps);
+	r = new_resolver(proc, 0);
+	assert_int_equal(sym_resolver__add_process(r, pid), 0);
+	return r;
+}
+
 /* truth: an unstripped build of lib with the same layout, to take symbol values from. */
 static void check_fake_lib(const char *lib, const char *truth, uint64_t base,
 			   const char *static_name, enum sym_reason static_reason)
 {
-	char proc[PATH_MAX], maps[4096];
+	char proc[PATH_MAX];
 	struct sym_resolver *r;
 	struct sym_location loc;
 	uint64_t value, size, foff;
 
-	pathf(proc, "%s/proc-%s", dir, strrchr(lib, '/') + 1);
-	maps_for_elf(lib, base, maps, sizeof(maps));
-	fake_proc(proc, 100, 1, NULL, maps);
-	r = new_resolver(proc, 0);
-	assert_int_equal(sym_resolver__add_process(r, 100), 0);
+	r = fake_process(proc, strrchr(lib, '/') + 1, 100, lib, base);
 	nm_symbol(truth, "fx_lib_func", &value, &size);
 	expect_frame(r, 100, base + value + 5, false, "fx_lib_func", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 5);
@@ -870,17 +816,13 @@ static void test_fake_lib_layouts(void **state)
 static void test_stripped_cfi_starts(void **state)
 {
 	const uint64_t base = 0x7f4000000000;
-	char proc[PATH_MAX], maps[4096], want[128];
+	char proc[PATH_MAX], want[128];
 	struct sym_resolver *r;
 	struct sym_location loc;
 	uint64_t value, size, seg_skew;
 
 	skip_without_cc();
-	pathf(proc, "%s/proc-stripped-cfi", dir);
-	maps_for_elf(fx("libfx_stripped.so"), base, maps, sizeof(maps));
-	fake_proc(proc, 105, 1, NULL, maps);
-	r = new_resolver(proc, 0);
-	assert_int_equal(sym_resolver__add_process(r, 105), 0);
+	r = fake_process(proc, "stripped-cfi", 105, fx("libfx_stripped.so"), base);
 	nm_symbol(fx("libfx.so"), "fx_lib_static", &value, &size);
 	assert_true(size > 1);
 	assert_int_equal(sym_resolver__resolve(r, 105, base + value, false, &loc), 0);
@@ -903,17 +845,13 @@ static void test_stripped_cfi_starts(void **state)
 
 static void test_fake_nopie(void **state)
 {
-	char proc[PATH_MAX], maps[4096];
+	char proc[PATH_MAX];
 	struct sym_resolver *r;
 	struct sym_location loc;
 	uint64_t value, size;
 
 	skip_without_cc();
-	pathf(proc, "%s/proc-nopie", dir);
-	maps_for_elf(fx("fx_nopie"), 0, maps, sizeof(maps));
-	fake_proc(proc, 101, 1, NULL, maps);
-	r = new_resolver(proc, 0);
-	assert_int_equal(sym_resolver__add_process(r, 101), 0);
+	r = fake_process(proc, "nopie", 101, fx("fx_nopie"), 0);
 	nm_symbol(fx("fx_nopie"), "fx_static", &value, &size);
 	expect_frame(r, 101, value + 2, false, "fx_static", SYM_OK, &loc);
 	assert_int_equal(loc.address, value + 2);
@@ -1149,17 +1087,13 @@ static void test_rescan(void **state)
  */
 static void test_rescan_zombie(void **state)
 {
-	char proc[PATH_MAX], maps[8192];
+	char proc[PATH_MAX];
 	struct sym_resolver *r;
 	struct sym_location loc;
 	uint64_t value, size;
 
 	skip_without_cc();
-	pathf(proc, "%s/proc-zombie", dir);
-	maps_for_elf(fx("libfx.so"), 0x7f0000000000, maps, sizeof(maps));
-	fake_proc(proc, 108, 1, NULL, maps);
-	r = new_resolver(proc, 0);
-	assert_int_equal(sym_resolver__add_process(r, 108), 0);
+	r = fake_process(proc, "zombie", 108, fx("libfx.so"), 0x7f0000000000);
 	nm_symbol(fx("libfx.so"), "fx_lib_func", &value, &size);
 	fake_proc(proc, 108, 1, NULL, "");
 	usleep(SYM_RESCAN_NS / 1000 + 100000);
@@ -1173,31 +1107,21 @@ static void test_rescan_zombie(void **state)
  * reports it. */
 static void kernel_map_of(const char *file, uint64_t base, struct sym_kernel_map *km)
 {
+	GElf_Phdr load[16];
+	size_t n = elf_load_segments(file, load, 16);
 	struct stat st;
-	size_t n;
-	Elf *elf;
-	int fd;
 
 	assert_int_equal(stat(file, &st), 0);
-	fd = open(file, O_RDONLY);
-	assert_true(fd >= 0);
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	assert_non_null(elf);
-	assert_int_equal(elf_getphdrnum(elf, &n), 0);
 	memset(km, 0, sizeof(*km));
 	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
+		const GElf_Phdr *ph = &load[i];
 
-		assert_non_null(gelf_getphdr(elf, (int)i, &ph));
-		if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+		if (!(ph->p_flags & PF_X))
 			continue;
-		km->start = base + (ph.p_vaddr & ~(uint64_t)0xfff);
-		km->end = base + ((ph.p_vaddr + ph.p_memsz + 0xfff) & ~(uint64_t)0xfff);
-		km->offset = ph.p_offset & ~(uint64_t)0xfff;
+		km->start = base + (ph->p_vaddr & ~(uint64_t)0xfff);
+		km->end = base + ((ph->p_vaddr + ph->p_memsz + 0xfff) & ~(uint64_t)0xfff);
+		km->offset = ph->p_offset & ~(uint64_t)0xfff;
 	}
-	elf_end(elf);
-	close(fd);
 	assert_true(km->end > km->start);
 	km->dev = (8u << 20) | 1;
 	km->ino = st.st_ino;

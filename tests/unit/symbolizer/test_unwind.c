@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -30,6 +29,8 @@
 
 #include <cmocka.h>
 
+#include "child.h"
+#include "elf_file.h"
 #include "helpers.h"
 
 #include "bpf/profile.h"
@@ -67,12 +68,7 @@ static bool have_cc;
 
 static const char *fx(const char *name)
 {
-	static char paths[8][PATH_MAX];
-	static int next;
-	char *p = paths[next++ % 8];
-
-	pathf(p, "%s/%s", dir, name);
-	return p;
+	return path_in(dir, name);
 }
 
 static int group_setup(void **state)
@@ -155,41 +151,6 @@ static void wait_in_loop(pid_t pid)
 	}
 	if (now - start < 5000000)
 		fail_msg("pid %d ran %lld ns of CPU in 10 s after its ready line", (int)pid, now - start);
-}
-
-static pid_t spawn(const char *exe, const char *arg)
-{
-	char line[64];
-	int fds[2];
-	pid_t pid;
-	FILE *out;
-
-	assert_int_equal(pipe(fds), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (!pid) {
-		/* A failed assertion skips reap(): the fixture must not spin on after the test. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execl(exe, exe, arg, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	out = fdopen(fds[0], "r");
-	assert_non_null(out);
-	assert_non_null(fgets(line, sizeof(line), out));
-	assert_string_equal(line, "ready\n");
-	fclose(out);
-	wait_in_loop(pid);
-	return pid;
-}
-
-static void reap(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
 }
 
 /* Page by page from sp, up to size bytes or the first unreadable page (like profile.bpf.c). */
@@ -300,12 +261,15 @@ static int expect_chain(struct sym_resolver *r, pid_t pid, const uint64_t *pcs, 
 struct env {
 	struct sym_resolver *r;
 	struct sym_unwinder *u;
+	struct child c;
 	pid_t pid;
 };
 
 static void env_start(struct env *e, const char *exe, const char *arg)
 {
-	e->pid = spawn(exe, arg);
+	child_spawn(&e->c, exe, arg);
+	e->pid = e->c.pid;
+	wait_in_loop(e->pid);
 	e->r = sym_resolver__new(NULL);
 	assert_non_null(e->r);
 	e->u = sym_unwinder__new(e->r);
@@ -316,7 +280,7 @@ static void env_start(struct env *e, const char *exe, const char *arg)
 
 static void env_stop(struct env *e)
 {
-	reap(e->pid);
+	child_reap(&e->c);
 	sym_unwinder__free(e->u);
 	sym_resolver__free(e->r);
 }
@@ -463,11 +427,7 @@ static void read_sections(const char *path, struct sections *s)
 	int fd;
 
 	memset(s, 0, sizeof(*s));
-	fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	assert_non_null(elf);
+	elf = elf_file_open(path, &fd);
 	assert_int_equal(elf_getshdrstrndx(elf, &shstrndx), 0);
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
@@ -494,8 +454,7 @@ static void read_sections(const char *path, struct sections *s)
 		memcpy(*dst, d->d_buf, d->d_size);
 		*len = d->d_size;
 	}
-	elf_end(elf);
-	close(fd);
+	elf_file_close(elf, fd);
 }
 
 static void free_sections(struct sections *s)

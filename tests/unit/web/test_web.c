@@ -18,6 +18,7 @@
 
 #include "folded_text.h"
 #include "web/web_internal.h"
+#include "helpers.h"
 
 static char *json(const char *s)
 {
@@ -469,21 +470,14 @@ static void test_server(void **state)
 	assert_int_equal(errno, EACCES);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_escapes),
-		cmocka_unit_test(test_text_ok),
-		cmocka_unit_test(test_parse_listen),
-		cmocka_unit_test(test_query_params),
-		cmocka_unit_test(test_wall_times),
-		cmocka_unit_test(test_top),
-		cmocka_unit_test(test_top_short_names),
-		cmocka_unit_test(test_tree),
-		cmocka_unit_test(test_tree_paths_and_names),
-		cmocka_unit_test(test_tree_cache),
-		cmocka_unit_test(test_server),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_json_escapes),
+	  cmocka_unit_test(test_text_ok),
+	  cmocka_unit_test(test_parse_listen),
+	  cmocka_unit_test(test_query_params),
+	  cmocka_unit_test(test_wall_times),
+	  cmocka_unit_test(test_top),
+	  cmocka_unit_test(test_top_short_names),
+	  cmocka_unit_test(test_tree),
+	  cmocka_unit_test(test_tree_paths_and_names),
+	  cmocka_unit_test(test_tree_cache),
+	  cmocka_unit_test(test_server))
