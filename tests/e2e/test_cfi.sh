@@ -273,7 +273,9 @@ fi
 # different phases of split3 (1.7 points apart on work_c).
 bg sh -c "exec '$U/clang/split3' 60 >/dev/null"
 wl=$BG_PID
-wait_for 10 exec_done "$wl" split3
+# In its loop, not just exec'd: stopped while ld.so mapped libc, the copy unwinder's snapshot
+# of the mappings lacked libc, and 80 % of its stacks stopped at main.
+wait_for 30 had_cpu "$wl" 100
 kill -STOP "$wl"
 timeout 120 "$PROFD" -v --unwind cfi -F $HZ -p "$wl" -o "$ART/diff_cfi.folded" \
 	2>"$ART/diff_cfi.stderr" &
