@@ -112,3 +112,17 @@ need_browser() {
 	fi
 	return 0
 }
+
+# own_gzip: sets $gzip to gzip under a name of its own, $GZ (a hard link in $TMP), so that gzip
+# run by anyone else does not count, and builds its unwind table first by running another link
+# (gzwarm) on no input. On another file system: gzip itself.
+own_gzip() {
+	gzip=$(command -v gzip) GZ="gz-$$"
+	if ln "$gzip" "$TMP/$GZ" 2>/dev/null && ln "$gzip" "$TMP/gzwarm" 2>/dev/null; then
+		gzip="$TMP/$GZ"
+		"$TMP/gzwarm" -c </dev/null >/dev/null
+	else
+		GZ=gzip
+		"$gzip" -c </dev/null >/dev/null
+	fi
+}

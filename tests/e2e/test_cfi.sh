@@ -240,14 +240,7 @@ wait_for 30 said "$err" '^profd: sampling ' || fail cfi.gzip_loop.start "profd d
 # gzip under a name of its own (a hard link), so that anyone else's gzip does not count, and
 # its table built first through another link: a loaded machine built it seconds late, and the
 # runs before it were walked by frame pointers. On another file system: gzip itself.
-gzip=$(command -v gzip) GZ="gz-$$"
-if ln "$gzip" "$TMP/$GZ" 2>/dev/null && ln "$gzip" "$TMP/gzwarm" 2>/dev/null; then
-	gzip="$TMP/$GZ"
-	"$TMP/gzwarm" -c </dev/null >/dev/null
-else
-	GZ=gzip
-	"$gzip" -c </dev/null >/dev/null
-fi
+own_gzip
 wait_for 30 said "$err" "cfi: .*/(gzip|gzwarm): [0-9]+ rows" || fail cfi.gzip_loop.warmup "no table built for gzip"
 end=$(($(date +%s) + 10))
 runs=0

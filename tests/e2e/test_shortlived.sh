@@ -69,14 +69,7 @@ storm_rc=$?
 # machine does not count; its table built first, by another link, as for the storm: on a loaded
 # machine the loop that builds it fell seconds behind, and 5 % of gzip's samples were walked by
 # frame pointers. On another file system: gzip itself, warmed on no input (a millisecond).
-gzip=$(command -v gzip) GZ="gz-$$"
-if ln "$gzip" "$TMP/$GZ" 2>/dev/null && ln "$gzip" "$TMP/gzwarm" 2>/dev/null; then
-	gzip="$TMP/$GZ"
-	"$TMP/gzwarm" -c </dev/null >/dev/null
-else
-	GZ=gzip
-	"$gzip" -c </dev/null >/dev/null
-fi
+own_gzip
 wait_for 60 said "$err" "cfi: .*/(gzip|gzwarm): [0-9]+ rows" || fail shortlived.gzip_warmup "no table built for gzip"
 i=0
 while [ $i -lt "$RUNS" ]; do
