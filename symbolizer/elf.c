@@ -485,7 +485,7 @@ static int read_sections(Elf *elf, const struct src *s, const struct layout *l, 
 		}
 	}
 	/* .symtab first: with equal rank, symbols from it sort first (rank bit 0). */
-	for (int pass = 0; pass < 2 && !err; pass++) {
+	for (int pass = 0; pass < 2 && !err && max_bytes; pass++) {
 		scn = NULL;
 		while ((scn = elf_nextscn(elf, scn)) && !err) {
 			GElf_Shdr sh;

@@ -201,6 +201,18 @@ static struct sym_file *file_new(struct sym_elf *e, const char *path)
 	return f;
 }
 
+/*
+ * Whether the file at fd can be opened again to read its symbols when they are first needed:
+ * most files a process maps are never sampled, and a big library's symbol table costs megabytes.
+ * A deleted file cannot be, once its processes are gone.
+ */
+static bool can_reopen(int fd)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && st.st_nlink > 0;
+}
+
 int sym_filecache__load(struct sym_filecache *fc, int fd, const struct sym_file_id *id,
 			const char *path, struct sym_file **out)
 {
@@ -208,9 +220,11 @@ int sym_filecache__load(struct sym_filecache *fc, int fd, const struct sym_file_
 	struct sym_file *f;
 	int err;
 
+	bool later = can_reopen(fd);
+
 	if (profd_htab_reserve(&fc->by_id, fc->by_id.n + 1))
 		return -ENOMEM;
-	err = sym_elf__read_fd(fd, sym_filecache__file_limit(fc), &e);
+	err = sym_elf__read_fd(fd, later ? 0 : sym_filecache__file_limit(fc), &e);
 	if (err)
 		return err;
 	f = file_new(&e, path);
@@ -218,6 +232,7 @@ int sym_filecache__load(struct sym_filecache *fc, int fd, const struct sym_file_
 		sym_elf__release(&e);
 		return -ENOMEM;
 	}
+	f->evicted = later;
 	if (!f->nsegs)
 		pr_debug("sym: %s: not a usable ELF file", path);
 	f->id = *id;
@@ -244,15 +259,12 @@ int sym_filecache__reload(struct sym_filecache *fc, struct sym_file *f, int fd)
 	if (err)
 		return err;
 	fc->loads++;
-	if (!e.symtab) {
-		sym_elf__release(&e);
-		return -ENODATA;
-	}
 	f->symtab = e.symtab;
 	e.symtab = NULL;
 	sym_elf__release(&e);
 	f->evicted = false;
-	fc->with_symbols++;
+	if (f->symtab)
+		fc->with_symbols++;
 	fc->bytes -= f->bytes;
 	f->bytes = file_bytes(f);
 	fc->bytes += f->bytes;

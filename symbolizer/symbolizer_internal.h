@@ -276,7 +276,8 @@ struct sym_elf {
 /*
  * Reads the ELF file open at fd (or the image in memory). Anything that is not a well-formed ELF
  * file yields an empty result and 0: that is a fact about the file, worth caching. Symbol tables
- * that would need more than max_bytes are skipped. Returns 0, -ENOMEM or -EIO; release with
+ * that would need more than max_bytes are skipped; max_bytes 0 reads no symbol table at all (the
+ * rest only). Returns 0, -ENOMEM or -EIO; release with
  * sym_elf__release().
  */
 int sym_elf__read_fd(int fd, size_t max_bytes, struct sym_elf *out);
@@ -408,8 +409,8 @@ struct sym_file {
 	char build_id[2 * SYM_BUILD_ID_MAX + 1];
 	struct sym_segment *segs;
 	size_t nsegs;
-	struct sym_symtab *symtab; /* NULL if the file has none or it was evicted */
-	bool evicted;		   /* symtab can be read again from the file */
+	struct sym_symtab *symtab; /* NULL if the file has none, it was evicted or not read yet */
+	bool evicted;		   /* symtab is read (again) from the file when first needed */
 	uint64_t reload_failed_ns;
 	size_t bytes; /* counted in the cache, symtab and dwarf included */
 	bool cached;  /* in the identity table (the vdso is not) */
@@ -463,11 +464,15 @@ void sym_filecache__release(struct sym_filecache *fc);
 struct sym_file *sym_filecache__get(struct sym_filecache *fc, const struct sym_file_id *id);
 /*
  * Parses the file open at fd (whose identity is id), caches it and returns it with a reference
- * in *out. The caller keeps fd. Returns 0, -ENOMEM or -EIO.
+ * in *out. Its symbol table is read when first needed (sym_filecache__reload), unless the file is
+ * deleted and so could not be opened again. The caller keeps fd. Returns 0, -ENOMEM or -EIO.
  */
 int sym_filecache__load(struct sym_filecache *fc, int fd, const struct sym_file_id *id,
 			const char *path, struct sym_file **out);
-/* Reads the evicted symbol table of f again from fd (the same file). Returns 0 or -errno. */
+/*
+ * Reads the symbol table of f, not read yet or evicted, from fd (the same file); a file without
+ * one stays without. Returns 0 or -errno.
+ */
 int sym_filecache__reload(struct sym_filecache *fc, struct sym_file *f, int fd);
 /* Gives d to f (which must have none), accounts its bytes and evicts others to stay in bounds. */
 void sym_filecache__set_dwarf(struct sym_filecache *fc, struct sym_file *f, struct sym_dwarf *d);
