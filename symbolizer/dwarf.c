@@ -59,7 +59,9 @@
 /* Estimates of what libdw allocates, for cache accounting: per line-table row, per unit. */
 #define LINE_BYTES 52
 #define UNIT_BYTES 512
-#define LIBDW_BYTES_DEFAULT (512u << 10) /* libdw state kept before it is begun again */
+/* libdw state kept before it is begun again: its line tables are copied out by then, and a
+ * restart costs only reading unit headers again, so a small bound is cheap. */
+#define LIBDW_BYTES_DEFAULT (64u << 10)
 
 struct scope {
 	const char *name;      /* DW_AT_name, or NULL */
@@ -699,18 +701,25 @@ static Dwarf_Die *unit_die(struct sym_dwarf *d, struct unit *u)
 }
 
 /*
- * Ends libdw's state and begins it again, when what it holds for the units indexed so far
- * passed its bound. Without a state (it could not begin again) no further unit is indexed.
+ * Ends libdw's state and begins it again (after a drain, or when what it holds for the units
+ * indexed so far passed its bound). Without a state (it could not begin again) no further unit
+ * is indexed.
  */
-static void bound_libdw(struct sym_dwarf *d)
+static void restart_libdw(struct sym_dwarf *d)
 {
-	if (d->keeps_libdw || d->libdw_bytes <= d->libdw_bytes_max)
+	if (d->keeps_libdw || !d->libdw_bytes)
 		return;
 	dwarf_end(d->dw);
 	d->dw = dwarf_begin_elf(d->elf, DWARF_C_READ, NULL);
 	d->gen++;
 	d->bytes -= d->libdw_bytes;
 	d->libdw_bytes = 0;
+}
+
+static void bound_libdw(struct sym_dwarf *d)
+{
+	if (d->libdw_bytes > d->libdw_bytes_max)
+		restart_libdw(d);
 }
 
 static int index_unit(struct sym_dwarf *d, struct unit *u)
@@ -755,6 +764,10 @@ static int index_unit(struct sym_dwarf *d, struct unit *u)
 	d->bytes += ix.scopes.cap * sizeof(struct scope) + segs.cap * sizeof(struct seg) +
 		    sym_lines__bytes(&u->lines) + libdw;
 	bound_libdw(d);
+	/* What the unit's walk read is copied out: a drain that indexes many units of a big file
+	 * would otherwise hold most of its mapped copy resident until the drain ends. */
+	if (d->mapped)
+		sym_dwarf_image__drop_pages(d->elf);
 	return 0;
 }
 
@@ -786,6 +799,7 @@ static void release(struct sym_dwarf *d)
 
 void sym_dwarf__drop_pages(struct sym_dwarf *d)
 {
+	restart_libdw(d);
 	if (d->mapped)
 		sym_dwarf_image__drop_pages(d->elf);
 }

@@ -589,9 +589,16 @@ int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool
 
 void sym_resolver__drop_pages(struct sym_resolver *r)
 {
-	for (struct sym_file *f = r->files.lru.lru_next; f != &r->files.lru; f = f->lru_next)
-		if (f->dwarf)
-			sym_dwarf__drop_pages(f->dwarf);
+	for (struct sym_file *f = r->files.lru.lru_next; f != &r->files.lru; f = f->lru_next) {
+		size_t before;
+
+		if (!f->dwarf)
+			continue;
+		before = sym_dwarf__bytes(f->dwarf);
+		sym_dwarf__drop_pages(f->dwarf);
+		/* Less, or the same: the sum wraps back to the smaller count. */
+		sym_filecache__grew(&r->files, f, sym_dwarf__bytes(f->dwarf) - before);
+	}
 }
 
 void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out)
