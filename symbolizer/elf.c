@@ -292,10 +292,10 @@ int sym_elf_exec_segments(Elf *e, struct sym_segment **out, size_t *n)
 }
 
 /* Chosen like perf does: sized over zero-size, function over label, global over weak over local. */
-static uint32_t rank_of(const GElf_Sym *sym, bool from_symtab, const char *name)
+static uint32_t rank_of(const GElf_Sym *sym, const char *name)
 {
 	int type = GELF_ST_TYPE(sym->st_info), bind = GELF_ST_BIND(sym->st_info);
-	uint32_t rank = from_symtab;
+	uint32_t rank = 0;
 
 	if (sym->st_size)
 		rank |= 16;
@@ -362,8 +362,7 @@ static int collect(Elf *elf, const struct src *s, Elf_Scn *scn, const GElf_Shdr 
 		if (!plausible_name(name, len))
 			continue;
 		if (sym_symtab_builder__add(b, sym.st_value, sym.st_size, name, len,
-					    rank_of(&sym, sh->sh_type == SHT_SYMTAB, name),
-					    sym.st_shndx))
+					    rank_of(&sym, name), sym.st_shndx))
 			return -ENOMEM;
 	}
 	return 0;
@@ -484,8 +483,11 @@ static int read_sections(Elf *elf, const struct src *s, const struct layout *l, 
 			err = 0;
 		}
 	}
-	/* .symtab first: with equal rank, symbols from it sort first (rank bit 0). */
-	for (int pass = 0; pass < 2 && !err && max_bytes; pass++) {
+	/*
+	 * .symtab, else .dynsym (as perf reads them): a .symtab holds the dynamic symbols too, and
+	 * reading both held a big program's names twice (node: 12 MiB of them).
+	 */
+	for (int pass = 0; pass < 2 && !err && max_bytes && !b.n; pass++) {
 		scn = NULL;
 		while ((scn = elf_nextscn(elf, scn)) && !err) {
 			GElf_Shdr sh;

@@ -94,8 +94,8 @@ static struct sym_symbol *syms_in_place(struct sym_symtab_builder *b)
 
 /*
  * The names of the kept symbols, at their offsets in *offs (updated). The builder's buffer is
- * taken as it is when the losers' names are a small part of it (kallsyms, perf maps); else (an
- * ELF file's .symtab and .dynsym name most addresses twice) only the kept names are copied.
+ * taken as it is when the losers' names are a small part of it; else (many aliases of one
+ * address) only the kept names are copied.
  */
 static char *kept_names(struct sym_symtab_builder *b, size_t names_len, size_t *len_out)
 {
