@@ -50,7 +50,7 @@
  * DWARF sections are not heap and not counted). What a busy machine's drains keep touching fits;
  * files seen once are evicted rather than kept for the agent's months.
  */
-#define SYM_CACHE_BYTES_DEFAULT (24ul << 20)
+#define SYM_CACHE_BYTES_DEFAULT (12ul << 20)
 /* The largest symbol table or DWARF one file may have: a guard against hostile sizes. */
 #define SYM_FILE_BYTES_MAX (256ul << 20)
 #define SYM_INLINE_MAX 64 /* frames for one address; deeper chains keep both ends */
@@ -332,7 +332,10 @@ int sym_dwarf__open(int fd, const struct sym_dwarf_opts *opts, struct sym_dwarf 
 size_t sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, struct sym_frame *frames, size_t max,
 			 size_t *grew);
 size_t sym_dwarf__bytes(const struct sym_dwarf *d);
-/* Lets the kernel take back the pages of d's mapped sections (see dwarf_image.c), if mapped. */
+/*
+ * Between drains: ends what libdw holds for d (begun again when next needed) and lets the kernel
+ * take back the pages of d's mapped sections (see dwarf_image.c), if mapped.
+ */
 void sym_dwarf__drop_pages(struct sym_dwarf *d);
 void sym_dwarf__free(struct sym_dwarf *d);
 
