@@ -15,6 +15,8 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
 
 #include "common/hash.h"
 #include "symbolizer/cfi_internal.h"
@@ -28,6 +30,9 @@
 /* Gaps between FDEs narrower than this are alignment padding, never executed: the rule before
  * them runs on rather than a "no CFI" row (a tenth fewer rows). */
 #define PAD_MAX 16
+/* A big library's .eh_frame is megabytes: what the FDEs compiled so far read need not stay
+ * resident while the rest are. */
+#define DROP_EVERY_FDES 4096
 
 /* The kernel's rt_sigframe on x86-64: rsp at the trampoline points at the ucontext, whose
  * uc_mcontext holds rbp at 120, rsp at 160 and rip at 168 (glibc's __restore_rt says so). */
@@ -83,6 +88,9 @@ struct builder {
 	uint32_t none; /* index of the SYM_CFI_NONE rule */
 	uint32_t fdes;
 	bool oom;
+	/* The file's pages, mapped read-only, given back every DROP_EVERY_FDES FDEs; NULL: none. */
+	void *file_pages;
+	size_t file_len;
 };
 
 static const struct sym_cfi_rule no_cfi = {.cfa = SYM_CFI_NONE};
@@ -649,6 +657,8 @@ static int compile_fde(struct builder *b, const struct sym_uw_fde *f)
 	emit_state(b, f, x.loc, &st);
 	emit(b, f->end, b->none);
 	b->fdes++;
+	if (b->file_pages && b->fdes % DROP_EVERY_FDES == 0)
+		madvise(b->file_pages, b->file_len, MADV_DONTNEED);
 	return b->oom ? -ENOMEM : 0;
 }
 
@@ -729,11 +739,10 @@ static int compile_all(struct builder *b, const struct sym_uw_section *eh,
 	return err;
 }
 
-int sym_cfi__compile(const struct sym_uw_section *eh, const struct sym_uw_section *debug,
-		     const struct sym_segment *segs, size_t nsegs, struct sym_cfi_table **out)
+static int compile(struct builder b, const struct sym_uw_section *eh,
+		   const struct sym_uw_section *debug, struct sym_cfi_table **out)
 {
 	static const struct sym_uw_section none;
-	struct builder b = {.segs = segs, .nsegs = nsegs};
 	struct sym_cfi_table *t = calloc(1, sizeof(*t));
 	int err = -ENOMEM;
 
@@ -760,10 +769,36 @@ out:
 	return 0;
 }
 
+int sym_cfi__compile(const struct sym_uw_section *eh, const struct sym_uw_section *debug,
+		     const struct sym_segment *segs, size_t nsegs, struct sym_cfi_table **out)
+{
+	return compile((struct builder){.segs = segs, .nsegs = nsegs}, eh, debug, out);
+}
+
 /* --- ELF files --- */
 
-static int build(Elf *e, struct sym_cfi_table **out)
+enum source { FROM_MEMORY, FROM_FILE_MAPPING };
+
+/* The whole mapping of e's file, page-aligned, when its pages can be dropped and read again. */
+static void file_pages(Elf *e, enum source src, struct builder *b)
 {
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), lo, hi;
+	size_t len;
+	char *raw = src == FROM_FILE_MAPPING ? elf_rawfile(e, &len) : NULL;
+
+	if (!raw)
+		return;
+	lo = ((uintptr_t)raw + page - 1) & ~(page - 1);
+	hi = ((uintptr_t)raw + len) & ~(page - 1);
+	if (hi > lo) {
+		b->file_pages = (void *)lo;
+		b->file_len = hi - lo;
+	}
+}
+
+static int build(Elf *e, enum source src, struct sym_cfi_table **out)
+{
+	struct builder b = {0};
 	struct sym_uw_table uw;
 	struct sym_segment *segs;
 	size_t nsegs;
@@ -777,7 +812,10 @@ static int build(Elf *e, struct sym_cfi_table **out)
 		free(segs);
 		return err;
 	}
-	err = sym_cfi__compile(&uw.eh, &uw.debug, segs, nsegs, out);
+	b.segs = segs;
+	b.nsegs = nsegs;
+	file_pages(e, src, &b);
+	err = compile(b, &uw.eh, &uw.debug, out);
 	sym_uw_table__release(&uw);
 	free(segs);
 	return err;
@@ -794,7 +832,7 @@ int sym_cfi_table__build_fd(int fd, struct sym_cfi_table **out)
 		*out = calloc(1, sizeof(**out));
 		return *out ? 0 : -ENOMEM;
 	}
-	err = build(e, out);
+	err = build(e, FROM_FILE_MAPPING, out);
 	elf_end(e);
 	return err;
 }
@@ -810,7 +848,7 @@ int sym_cfi_table__build_mem(const void *image, size_t size, struct sym_cfi_tabl
 		*out = calloc(1, sizeof(**out));
 		return *out ? 0 : -ENOMEM;
 	}
-	err = build(e, out);
+	err = build(e, FROM_MEMORY, out);
 	elf_end(e);
 	return err;
 }
