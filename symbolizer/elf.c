@@ -334,8 +334,9 @@ static int collect(Elf *elf, const struct src *s, Elf_Scn *scn, const GElf_Shdr 
 		return 0;
 	data = elf_getdata(scn, NULL);
 	strdata = elf_getdata(strscn, NULL);
-	if (!data || !strdata || !strdata->d_buf)
+	if (!data || !strdata || !strdata->d_buf || strdata->d_size > UINT32_MAX)
 		return 0;
+	sym_symtab_builder__borrow_names(b, strdata->d_buf);
 	nsyms = data->d_size / entsize;
 	for (size_t i = 1; i < nsyms; i++) {
 		GElf_Sym sym;
@@ -357,8 +358,6 @@ static int collect(Elf *elf, const struct src *s, Elf_Scn *scn, const GElf_Shdr 
 		len = strnlen(name, strdata->d_size - sym.st_name);
 		if (len == strdata->d_size - sym.st_name)
 			continue; /* no NUL before the end of the string table */
-		if (len > SYM_NAME_MAX)
-			len = SYM_NAME_MAX;
 		if (!plausible_name(name, len))
 			continue;
 		if (sym_symtab_builder__add(b, sym.st_value, sym.st_size, name, len,
@@ -489,7 +488,8 @@ static int read_sections(Elf *elf, const struct src *s, const struct layout *l, 
 	 */
 	for (int pass = 0; pass < 2 && !err && max_bytes && !b.n; pass++) {
 		scn = NULL;
-		while ((scn = elf_nextscn(elf, scn)) && !err) {
+		/* The first table with symbols: their names are borrowed from its string table. */
+		while ((scn = elf_nextscn(elf, scn)) && !err && !b.n) {
 			GElf_Shdr sh;
 
 			if (!gelf_getshdr(scn, &sh) ||

@@ -166,11 +166,21 @@ struct sym_symtab_builder {
 	struct sym_symtab_cand *v;
 	size_t n, cap;
 	struct profd_strbuf names;
+	const char *borrowed; /* the names, when borrowed (sym_symtab_builder__borrow_names) */
 };
 
-/* Adds a candidate (name[0..len) is copied). Returns 0 or -ENOMEM. */
+/*
+ * Adds a candidate: name[0..len) is copied, or with borrowed names only its offset is kept (len
+ * is then the name's whole length). Returns 0 or -ENOMEM.
+ */
 int sym_symtab_builder__add(struct sym_symtab_builder *b, uint64_t addr, uint64_t size,
 			    const char *name, size_t len, uint32_t rank, uint32_t aux);
+/*
+ * Names added from now on lie in names (NUL-terminated strings, at most 4 GiB in all, that the
+ * caller keeps until finish copies the kept ones): an ELF string table is not copied whole
+ * before the table is made. Only on an empty builder.
+ */
+void sym_symtab_builder__borrow_names(struct sym_symtab_builder *b, const char *names);
 /*
  * Sorts v by address and keeps the best candidate per address: the highest rank, then the name
  * first in byte order. The caller may then fix sizes or drop entries of v[0..n).

@@ -16,24 +16,43 @@
 
 #define BACK_SCAN 8 /* nested symbols looked at behind the nearest one */
 
+void sym_symtab_builder__borrow_names(struct sym_symtab_builder *b, const char *names)
+{
+	b->borrowed = names;
+}
+
 int sym_symtab_builder__add(struct sym_symtab_builder *b, uint64_t addr, uint64_t size,
 			    const char *name, size_t len, uint32_t rank, uint32_t aux)
 {
+	uint64_t off = b->borrowed ? (uint64_t)(name - b->borrowed) : b->names.len;
+
 	if (PROFD_ARRAY_RESERVE(b->v, b->cap, b->n + 1, 1024))
 		return -ENOMEM;
-	if (b->names.len > UINT32_MAX - len - 1)
+	if (off > UINT32_MAX - len - 1)
 		return -ENOMEM;
 	b->v[b->n] = (struct sym_symtab_cand){
 		.addr = addr,
 		.size = size,
-		.name = (uint32_t)b->names.len,
+		.name = (uint32_t)off,
 		.rank = rank,
 		.aux = aux,
 	};
-	if (profd_strbuf_append(&b->names, name, len) || profd_strbuf_append(&b->names, "", 1))
+	if (!b->borrowed &&
+	    (profd_strbuf_append(&b->names, name, len) || profd_strbuf_append(&b->names, "", 1)))
 		return -ENOMEM;
 	b->n++;
 	return 0;
+}
+
+static const char *names_of(const struct sym_symtab_builder *b)
+{
+	return b->borrowed ? b->borrowed : b->names.buf;
+}
+
+/* Borrowed names are whole: they are cut to SYM_NAME_MAX when copied. */
+static size_t name_len(const struct sym_symtab_builder *b, size_t i)
+{
+	return strnlen(names_of(b) + b->v[i].name, SYM_NAME_MAX);
 }
 
 static int cmp_cand(const void *a, const void *b, void *names)
@@ -51,7 +70,7 @@ void sym_symtab_builder__sort(struct sym_symtab_builder *b)
 {
 	size_t kept = 0;
 
-	qsort_r(b->v, b->n, sizeof(*b->v), cmp_cand, b->names.buf);
+	qsort_r(b->v, b->n, sizeof(*b->v), cmp_cand, (void *)names_of(b));
 	for (size_t i = 0; i < b->n; i++)
 		if (!kept || b->v[kept - 1].addr != b->v[i].addr)
 			b->v[kept++] = b->v[i];
@@ -95,14 +114,14 @@ static struct sym_symbol *syms_in_place(struct sym_symtab_builder *b)
 /*
  * The names of the kept symbols, at their offsets in *offs (updated). The builder's buffer is
  * taken as it is when the losers' names are a small part of it; else (many aliases of one
- * address) only the kept names are copied.
+ * address, or names borrowed from an ELF string table) only the kept names are copied.
  */
 static char *kept_names(struct sym_symtab_builder *b, size_t names_len, size_t *len_out)
 {
 	char *names, *shrunk;
 	size_t off = 0;
 
-	if (names_len >= b->names.len - b->names.len / 8) {
+	if (!b->borrowed && names_len >= b->names.len - b->names.len / 8) {
 		names = b->names.buf;
 		*len_out = b->names.len;
 		memset(&b->names, 0, sizeof(b->names));
@@ -113,12 +132,12 @@ static char *kept_names(struct sym_symtab_builder *b, size_t names_len, size_t *
 	if (!names)
 		return NULL;
 	for (size_t i = 0; i < b->n; i++) {
-		const char *name = b->names.buf + b->v[i].name;
-		size_t len = strlen(name) + 1;
+		size_t len = name_len(b, i);
 
-		memcpy(names + off, name, len);
+		memcpy(names + off, names_of(b) + b->v[i].name, len);
+		names[off + len] = '\0';
 		b->v[i].name = (uint32_t)off;
-		off += len;
+		off += len + 1;
 	}
 	*len_out = names_len;
 	return names;
@@ -132,7 +151,7 @@ int sym_symtab_builder__finish(struct sym_symtab_builder *b, size_t max_bytes,
 
 	*out = NULL;
 	for (size_t i = 0; i < b->n; i++)
-		names_len += strlen(b->names.buf + b->v[i].name) + 1;
+		names_len += name_len(b, i) + 1;
 	if (names_len > UINT32_MAX || b->n * sizeof(struct sym_symbol) + names_len > max_bytes) {
 		pr_warn_once("sym: a symbol table needs more than the cache's %zu bytes; skipped",
 			     max_bytes);
