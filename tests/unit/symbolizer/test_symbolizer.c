@@ -676,6 +676,30 @@ static void test_process_memfd(void **state)
 	sym_resolver__free(r);
 }
 
+/* Symbol tables are read for the files whose addresses are named, not for every mapped one. */
+static void test_symbols_read_when_named(void **state)
+{
+	struct sym_resolver *r;
+	struct sym_location loc;
+	struct sym_stats st;
+	struct child c;
+
+	skip_without_cc();
+	r = new_resolver(NULL, 0);
+	child_spawn(&c, fx("fx_lib"), "sleep");
+	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
+	sym_resolver__stats(r, &st);
+	assert_int_equal(st.files, 0); /* fx_lib, libfx.so, libc and the loader are mapped */
+	expect_frame(r, c.pid, child_addr(&c, "fx_alpha"), false, "fx_alpha", SYM_OK, &loc);
+	sym_resolver__stats(r, &st);
+	assert_int_equal(st.files, 1);
+	child_reap(&c); /* read by path once the process is gone */
+	check_lib_frames(r, &c, fx("libfx.so"), fx("libfx.so"));
+	sym_resolver__stats(r, &st);
+	assert_int_equal(st.files, 2);
+	sym_resolver__free(r);
+}
+
 /* A cache far too small for one file: every file is evicted and read again on demand. */
 static void test_eviction(void **state)
 {
@@ -1555,6 +1579,7 @@ int main(void)
 		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_process_deleted_binary),
 		cmocka_unit_test(test_process_memfd),
+		cmocka_unit_test(test_symbols_read_when_named),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_vdso),
 		cmocka_unit_test(test_fake_lib_layouts),
