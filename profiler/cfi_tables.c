@@ -27,6 +27,7 @@
 #include <bpf/bpf.h>
 
 #include "common/log.h"
+#include "common/new.h"
 #include "common/strbuf.h"
 #include "profiler/sampling_internal.h"
 
@@ -629,9 +630,7 @@ struct prof_cfi *prof_cfi__new(const struct prof_cfi_maps *maps)
 		goto fail;
 	return c;
 fail:
-	prof_cfi__free(c);
-	errno = -err;
-	return NULL;
+	return PROFD_NEW_FAILED(prof_cfi__free, c, err);
 }
 
 void prof_cfi__free(struct prof_cfi *c)
