@@ -162,3 +162,10 @@ void say_skip(const char *fmt, ...)
 	fputs("\n", stdout);
 	fflush(stdout);
 }
+
+void assert_has_all(const char *text, const char *const *parts)
+{
+	for (; *parts; parts++)
+		if (!strstr(text, *parts))
+			fail_msg("no \"%s\" in: %.300s", *parts, text);
+}

@@ -36,6 +36,9 @@ int test_dir_setup(void **state);
 int test_dir_teardown(void **state);
 #define TEST_IN_DIR(f) cmocka_unit_test_setup_teardown(f, test_dir_setup, test_dir_teardown)
 
+/* Fails the test, naming the part, unless text holds each of parts (a NULL-terminated list). */
+void assert_has_all(const char *text, const char *const *parts);
+
 /* True under CI=true: a clean machine where `make deps` has installed every test tool. */
 bool in_ci(void);
 /* Prints "# skip: WHY" on stdout, the line tests/run.sh reports with cmocka's SKIP after it. */

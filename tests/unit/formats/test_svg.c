@@ -115,14 +115,6 @@ static char *render(const struct fmt_profile *p, const struct fmt_svg_opts *o)
 	return svg;
 }
 
-/* Checks that svg holds each of texts, a NULL-terminated list. */
-static void assert_holds(const char *svg, const char *const *texts)
-{
-	for (; *texts; texts++)
-		if (!strstr(svg, *texts))
-			fail_msg("the SVG lacks %s", *texts);
-}
-
 /* Renders p and checks that the SVG holds text. */
 static void assert_svg_has(const struct fmt_profile *p, const struct fmt_svg_opts *o,
 			   const char *text)
@@ -179,16 +171,16 @@ static void test_valid_xml(void **state)
 	char *svg = NULL;
 
 	svg = render(p, &o);
-	assert_holds(svg, (const char *const[]){
-			      "<title>all (6 samples, 100.00%)</title>",
-			      ">Flame Graph</text>",
-			      ">pid 42 &amp; friends</text>",
-			      "<title>sys_read_[k] (2 samples, 33.33%)</title>",
-			      "<![CDATA[",
-			      "Reset Zoom",
-			      ">Search<",
-			      NULL,
-			  });
+	assert_has_all(svg, (const char *const[]){
+				"<title>all (6 samples, 100.00%)</title>",
+				">Flame Graph</text>",
+				">pid 42 &amp; friends</text>",
+				"<title>sys_read_[k] (2 samples, 33.33%)</title>",
+				"<![CDATA[",
+				"Reset Zoom",
+				">Search<",
+				NULL,
+			    });
 	assert_null(strstr(svg, "No samples"));
 	free(svg);
 	fmt_profile__free(p);
@@ -253,13 +245,13 @@ static void test_escaping(void **state)
 	svg = render(f.p, &o);
 	assert_null(strstr(svg, "<svg onload"));
 	assert_null(strstr(svg, "<script>alert"));
-	assert_holds(svg, (const char *const[]){
-			      "&lt;svg onload=alert(1)&gt;",
-			      "a&amp;b&quot;c&apos;d&lt;e&gt;",
-			      "&lt;b&gt;&quot;t&quot; &amp; &apos;t&apos;&lt;/b&gt;",
-			      "bad??utf8?",
-			      NULL,
-			  });
+	assert_has_all(svg, (const char *const[]){
+				"&lt;svg onload=alert(1)&gt;",
+				"a&amp;b&quot;c&apos;d&lt;e&gt;",
+				"&lt;b&gt;&quot;t&quot; &amp; &apos;t&apos;&lt;/b&gt;",
+				"bad??utf8?",
+				NULL,
+			    });
 	free(svg);
 	fmt_profile__free(f.p);
 }

@@ -63,11 +63,14 @@ static void test_metrics_are_prometheus_gauges(void **state)
 	struct profd_strbuf sb = {0};
 
 	assert_int_equal(prof_footprint__metrics(&fp, &sb), 0);
-	assert_non_null(strstr(sb.buf, "# TYPE profd_resident_memory_bytes gauge\n"
-				       "profd_resident_memory_bytes 1\n"));
-	assert_non_null(strstr(sb.buf, "\nprofd_resident_memory_peak_bytes 2\n"));
-	assert_non_null(strstr(sb.buf, "# HELP profd_bpf_map_bytes "));
-	assert_non_null(strstr(sb.buf, "\nprofd_bpf_map_bytes 3\n"));
+	assert_has_all(sb.buf, (const char *const[]){
+				   "# TYPE profd_resident_memory_bytes gauge\n"
+				   "profd_resident_memory_bytes 1\n",
+				   "\nprofd_resident_memory_peak_bytes 2\n",
+				   "# HELP profd_bpf_map_bytes ",
+				   "\nprofd_bpf_map_bytes 3\n",
+				   NULL,
+			       });
 	profd_strbuf_release(&sb);
 }
 
