@@ -35,6 +35,12 @@ extern char test_dir[PATH_MAX];
 int test_dir_setup(void **state);
 int test_dir_teardown(void **state);
 #define TEST_IN_DIR(f) cmocka_unit_test_setup_teardown(f, test_dir_setup, test_dir_teardown)
+/*
+ * Group set-up of tests that compile their fixtures: test_dir_setup(), and source written there as
+ * fx.c. Returns 1; 0 where a command that tools names ("cc readelf") is missing, for the group's
+ * tests to skip; or -1. test_dir_teardown() is the group's teardown.
+ */
+int fixture_source(const char *tools, const char *source);
 
 /* Fails the test, naming the part, unless text holds each of parts (a NULL-terminated list). */
 void assert_has_all(const char *text, const char *const *parts);

@@ -525,7 +525,6 @@ static size_t agree_with_readelf(const char *path, size_t *bad)
 	return checked;
 }
 
-static char dir[PATH_MAX];
 static bool have_tools;
 
 static int group_setup(void **state)
@@ -536,26 +535,14 @@ static int group_setup(void **state)
 		"  for (long i = 0; i < n; i++) { snprintf(buf, sizeof(buf), \"%ld\", i);\n"
 		"    s += strlen(buf); } return s; }\n"
 		"int main(int argc, char **argv) { printf(\"%ld\\n\", work(argc * 10)); return 0; }\n";
-	char path[PATH_MAX];
+	int ready = fixture_source("cc readelf", src);
 
-	snprintf(dir, sizeof(dir), "/tmp/profd-cfi-test-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	have_tools = !run("command -v cc >/dev/null && command -v readelf >/dev/null");
-	if (!have_tools)
-		return 0;
-	pathf(path, "%s/fx.c", dir);
-	write_str(path, src);
+	have_tools = ready > 0;
+	if (ready <= 0)
+		return ready;
 	return run("cd '%s' && cc -O2 -fomit-frame-pointer fx.c -o fx_nofp && "
 		   "cc -O2 -fno-asynchronous-unwind-tables -fno-exceptions -g fx.c -o fx_debug",
-		   dir);
-}
-
-static int group_teardown(void **state)
-{
-	if (dir[0])
-		rm_tree(dir);
-	return 0;
+		   test_dir);
 }
 
 static void test_cfi_agrees_with_readelf(void **state)
@@ -566,7 +553,7 @@ static void test_cfi_agrees_with_readelf(void **state)
 
 	if (!have_tools)
 		skip();
-	pathf(path, "%s/fx_nofp", dir);
+	pathf(path, "%s/fx_nofp", test_dir);
 	n = agree_with_readelf(path, &bad);
 	assert_true(n > 10);
 	assert_int_equal(bad, 0);
@@ -587,7 +574,7 @@ static void test_cfi_debug_frame(void **state)
 
 	if (!have_tools)
 		skip();
-	pathf(path, "%s/fx_debug", dir);
+	pathf(path, "%s/fx_debug", test_dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	assert_int_equal(sym_cfi_table__build_fd(fd, &t), 0);
@@ -621,7 +608,7 @@ static void test_cfi_libc_signal_and_plt(void **state)
 		signal |= t->rules[i].cfa == SYM_CFI_SIGNAL;
 	sym_cfi_table__free(t);
 	assert_true(signal);
-	pathf(path, "%s/fx_nofp", dir);
+	pathf(path, "%s/fx_nofp", test_dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_int_equal(sym_cfi_table__build_fd(fd, &t), 0);
 	close(fd);
@@ -649,7 +636,7 @@ static void test_elf_needed(void **state)
 
 	if (!have_tools)
 		skip();
-	pathf(path, "%s/fx_nofp", dir);
+	pathf(path, "%s/fx_nofp", test_dir);
 	snprintf(cmd, sizeof(cmd), "readelf -d '%s' | sed -n 's/.*(NEEDED).*\\[\\(.*\\)\\]/\\1/p'",
 		 path);
 	p = popen(cmd, "r");
@@ -666,7 +653,7 @@ static void test_elf_needed(void **state)
 	close(fd);
 	assert_string_equal(got, want);
 
-	pathf(path, "%s/fx.c", dir);
+	pathf(path, "%s/fx.c", test_dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	got[0] = '\0';
@@ -693,5 +680,5 @@ int main(void)
 		cmocka_unit_test(test_cfi_libc_signal_and_plt),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, test_dir_teardown);
 }

@@ -63,42 +63,26 @@ static const char fx_c[] =
 
 static const char *const chain[] = {"fx_c", "fx_b", "fx_a", "main"};
 
-static char dir[PATH_MAX];
 static bool have_cc;
 
 static const char *fx(const char *name)
 {
-	return path_in(dir, name);
+	return path_in(test_dir, name);
 }
 
 static int group_setup(void **state)
 {
 	const char *nofp = "-O2 -g -fomit-frame-pointer -fno-optimize-sibling-calls";
-	char src[PATH_MAX];
-	FILE *f;
+	int ready = fixture_source("cc readelf", fx_c);
 
-	snprintf(dir, sizeof(dir), "/tmp/profd-unwind-test-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	have_cc = !run("command -v cc >/dev/null && command -v readelf >/dev/null");
-	if (!have_cc)
-		return 0;
-	pathf(src, "%s/fx.c", dir);
-	f = fopen(src, "w");
-	if (!f || fputs(fx_c, f) < 0 || fclose(f))
-		return -1;
+	have_cc = ready > 0;
+	if (ready <= 0)
+		return ready;
 	/* fx_nofp: .eh_frame only; fx_fp: frame pointers; fx_debug: .debug_frame only. */
 	return run("cd '%s' && cc %s fx.c -o fx_nofp && "
 		   "cc -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls fx.c -o fx_fp && "
 		   "cc %s -fno-asynchronous-unwind-tables -fno-exceptions fx.c -o fx_debug",
-		   dir, nofp, nofp);
-}
-
-static int group_teardown(void **state)
-{
-	if (dir[0])
-		rm_tree(dir);
-	return 0;
+		   test_dir, nofp, nofp);
 }
 
 static void skip_without_cc(void)
@@ -641,5 +625,5 @@ int main(void)
 		cmocka_unit_test(test_tables_mutated_sections),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, test_dir_teardown);
 }
