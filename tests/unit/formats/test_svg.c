@@ -213,14 +213,11 @@ static void test_count_ratio(void **state)
 {
 	struct fx f;
 	struct fmt_svg_opts o = {0};
-	uint32_t a, b;
 	char *svg = NULL;
 
 	fx_init(&f);
-	a = fx_loc(&f, f.user, 0x1100, "three");
-	b = fx_loc(&f, f.user, 0x1200, "one");
-	fx_sample(&f, "x", 3, 1, a);
-	fx_sample(&f, "x", 1, 1, b);
+	fx_sample(&f, "x", 3, 1, fx_loc(&f, f.user, 0x1100, "three"));
+	fx_sample(&f, "x", 1, 1, fx_loc(&f, f.user, 0x1200, "one"));
 	svg = render(f.p, &o);
 	assert_float_equal(frame_attr(svg, "three", "width"), 3 * frame_attr(svg, "one", "width"),
 			   0.02);
