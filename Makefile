@@ -142,6 +142,11 @@ e2e: all
 bench: deps all
 	@sh tests/bench/run.sh
 
+# The benchmarks' C helpers link the product's libraries the way profd does.
+$(BUILD)/bench/%: tests/bench/%.c $(LIB_FILES)
+	@mkdir -p $(dir $@)
+	$(need_libiberty)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Unit tests only: building `all` here would put a sanitized binary at ./profd.
 ASAN_MAKE := $(MAKE) BUILD=build/asan CC=clang \
 	CFLAGS='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all' \
