@@ -287,7 +287,7 @@ static int membuf_close(struct membuf *m, struct web_reply *rp, int err, const c
 /* A format's writer; opts is what it needs (its options, or the query that sets them). */
 typedef int render_fn(const struct fmt_profile *p, FILE *out, const void *opts);
 
-static int render_svg(const struct fmt_profile *p, FILE *out, const void *opts)
+static int write_svg(const struct fmt_profile *p, FILE *out, const void *opts)
 {
 	return fmt_svg_write(p, out, opts);
 }
@@ -436,7 +436,7 @@ static int reply_graph(struct web_reply *rp, const struct web_query *q, struct f
 	o->lines = q->lines;
 	o->full_names = q->full_names;
 	o->width = q->width;
-	err = render(rp, p, render_svg, o, CT_SVG);
+	err = render(rp, p, write_svg, o, CT_SVG);
 	if (err)
 		return err;
 	rp->csp = csp_svg;
