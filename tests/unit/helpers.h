@@ -9,6 +9,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* ASan's allocator stands in for glibc's: tests of heap or RSS behaviour say so. */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#else
+#define UNDER_ASAN 0
+#endif
+
 /* snprintf into a PATH_MAX buffer; fails the test when the path does not fit. */
 void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* dir/name in one of eight buffers used in turn, so that one call can take several. */

@@ -20,15 +20,6 @@
 #include "folded_text.h"
 #include "helpers.h"
 
-#ifndef __has_feature
-#define __has_feature(x) 0
-#endif
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#else
-#define UNDER_ASAN 0
-#endif
-
 /* ---- a tiny protobuf encoder for hand-made inputs ---- */
 
 struct buf {
