@@ -142,6 +142,13 @@ e2e: all
 bench: deps all
 	@sh tests/bench/run.sh
 
+# The benchmarks' C helpers link the product's libraries the way profd does.
+$(BUILD)/bench/%: tests/bench/%.c $(LIB_FILES)
+	@mkdir -p $(dir $@)
+	$(need_libiberty)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# bench_unwind stops threads and copies their stacks the way test_unwind does.
+$(BUILD)/bench/bench_unwind: tests/unit/capture.c
+
 # Unit tests only: building `all` here would put a sanitized binary at ./profd.
 ASAN_MAKE := $(MAKE) BUILD=build/asan CC=clang \
 	CFLAGS='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all' \

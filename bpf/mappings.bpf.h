@@ -262,10 +262,10 @@ static __always_inline int scan_mappings(struct task_struct *task, __u32 pid, __
 		pm->n = n + 1;
 	}
 	bpf_iter_task_vma_destroy(&it);
-	if (err) {
+	if (err == -EBUSY) /* the mapping lock was taken: try again later */
 		count(PROFD_CNT_MAPS_BUSY);
-		return -EBUSY;
-	}
+	if (err) /* -ENOENT for a kernel thread: it has no mappings to scan */
+		return err;
 	struct copy_ctx c = {pm};
 
 	n = pm->n;

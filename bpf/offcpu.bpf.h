@@ -58,12 +58,7 @@ struct {
 } waits SEC(".maps");
 
 /* Off-CPU time, buffer 0 and 1: key profd_sample_key, value nanoseconds. Sized by user space. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct profd_sample_key);
-	__type(value, __u64);
-} offcpu0 SEC(".maps"), offcpu1 SEC(".maps");
+struct sample_sums offcpu0 SEC(".maps"), offcpu1 SEC(".maps");
 
 static __always_inline void count_n(__u32 counter, __u64 n)
 {

@@ -99,14 +99,17 @@ struct {
 	__type(value, __u8);
 } seen SEC(".maps");
 
-/* Sample counts, buffer 0 and 1: key profd_sample_key, value count. Sized by user space from the
- * samples of one drain period. */
-struct {
+/* A sum per sample key, the shape of the sample counts and of the off-CPU times. */
+struct sample_sums {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct profd_sample_key);
 	__type(value, __u64);
-} counts0 SEC(".maps"), counts1 SEC(".maps");
+};
+
+/* Sample counts, buffer 0 and 1: key profd_sample_key, value count. Sized by user space from the
+ * samples of one drain period. */
+struct sample_sums counts0 SEC(".maps"), counts1 SEC(".maps");
 
 /*
  * Stacks, buffer 0 and 1: key hash of the PCs, value profd_stack; depth and entries set by user
@@ -331,29 +334,31 @@ static __always_inline void add_count(__u32 buf, struct profd_sample_key *key)
 	count(add_to(map, key, 1) ? PROFD_CNT_COUNTS_FULL : PROFD_CNT_SAMPLES);
 }
 
-static __always_inline void announce(__u32 pid)
+/* Whether key just entered the set (a map of it to a byte); a full set counts full_counter. */
+static __always_inline bool first_seen(void *set, const void *key, __u32 full_counter)
 {
 	__u8 one = 1;
 
-	if (bpf_map_lookup_elem(&seen, &pid))
-		return;
-	if (bpf_map_update_elem(&seen, &pid, &one, BPF_NOEXIST) == 0)
+	if (bpf_map_lookup_elem(set, key))
+		return false;
+	if (bpf_map_update_elem(set, key, &one, BPF_NOEXIST) == 0)
+		return true;
+	if (!bpf_map_lookup_elem(set, key))
+		count(full_counter);
+	return false;
+}
+
+static __always_inline void announce(__u32 pid)
+{
+	if (first_seen(&seen, &pid, PROFD_CNT_SEEN_FULL))
 		send_event(PROFD_EV_NEW_PROCESS, pid, 0);
-	else if (!bpf_map_lookup_elem(&seen, &pid))
-		count(PROFD_CNT_SEEN_FULL);
 }
 
 /* A cgroup's first sample: user space resolves its id to a path while the cgroup exists. */
 static __always_inline void announce_cgroup(__u32 pid, __u64 cgroup)
 {
-	__u8 one = 1;
-
-	if (bpf_map_lookup_elem(&cgroups, &cgroup))
-		return;
-	if (bpf_map_update_elem(&cgroups, &cgroup, &one, BPF_NOEXIST) == 0)
+	if (first_seen(&cgroups, &cgroup, PROFD_CNT_CGROUPS_FULL))
 		send_event(PROFD_EV_NEW_CGROUP, pid, 0);
-	else if (!bpf_map_lookup_elem(&cgroups, &cgroup))
-		count(PROFD_CNT_CGROUPS_FULL);
 }
 
 /*

@@ -22,6 +22,7 @@
 #include "cgroup/cgroup.h"
 #include "common/array.h"
 #include "common/htab.h"
+#include "common/new.h"
 
 #define WALK_DEPTH_MAX 32
 #define WALK_DIRS_MAX 65536
@@ -64,12 +65,7 @@ struct cg_resolver *cg_resolver__new(const char *mount)
 	r->mount_fd = err ? -1 : open(r->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (!err && r->mount_fd < 0)
 		err = -errno;
-	if (err) {
-		cg_resolver__free(r);
-		errno = -err;
-		return NULL;
-	}
-	return r;
+	return err ? PROFD_NEW_FAILED(cg_resolver__free, r, err) : r;
 }
 
 void cg_resolver__free(struct cg_resolver *r)

@@ -18,6 +18,7 @@
 #include "common/array.h"
 #include "common/hash.h"
 #include "common/htab.h"
+#include "common/new.h"
 #include "common/strbuf.h"
 #include "formats/formats.h"
 #include "formats/text_internal.h"
@@ -420,12 +421,7 @@ struct fmt_tree *fmt_tree__new(const struct fmt_profile *p, const struct fmt_tre
 	profd_strbuf_release(&b.raw);
 	profd_strbuf_release(&b.clean);
 	profd_strbuf_release(&b.names);
-	if (err) {
-		fmt_tree__free(t);
-		errno = -err;
-		return NULL;
-	}
-	return t;
+	return err ? PROFD_NEW_FAILED(fmt_tree__free, t, err) : t;
 }
 
 void fmt_tree__free(struct fmt_tree *t)

@@ -11,6 +11,7 @@
 
 #include "common/hash.h"
 #include "common/htab.h"
+#include "common/new.h"
 #include "formats/formats.h"
 
 struct fmt_profile_index {
@@ -110,9 +111,7 @@ struct fmt_profile *fmt_profile__new(int64_t period_ns)
 	p->period_ns = period_ns;
 	return p;
 fail:
-	fmt_profile__free(p);
-	errno = ENOMEM;
-	return NULL;
+	return PROFD_NEW_FAILED(fmt_profile__free, p, -ENOMEM);
 }
 
 struct fmt_profile *fmt_profile__new_type(enum fmt_type type, int64_t period_ns)

@@ -27,6 +27,7 @@
 #include <bpf/bpf.h>
 
 #include "common/log.h"
+#include "common/new.h"
 #include "common/strbuf.h"
 #include "profiler/sampling_internal.h"
 
@@ -629,9 +630,7 @@ struct prof_cfi *prof_cfi__new(const struct prof_cfi_maps *maps)
 		goto fail;
 	return c;
 fail:
-	prof_cfi__free(c);
-	errno = -err;
-	return NULL;
+	return PROFD_NEW_FAILED(prof_cfi__free, c, err);
 }
 
 void prof_cfi__free(struct prof_cfi *c)
@@ -653,6 +652,14 @@ void prof_cfi__free(struct prof_cfi *c)
 	free(c);
 }
 
+/* "<lead>N what" where n (N) is not 0; returns whether it was put. */
+static bool put_nonzero(struct profd_strbuf *sb, const char *lead, uint64_t n, const char *what)
+{
+	if (n)
+		profd_strbuf_printf(sb, "%s%llu %s", lead, (unsigned long long)n, what);
+	return n;
+}
+
 void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *cnt, struct profd_strbuf *sb)
 {
 	static const struct {
@@ -672,19 +679,16 @@ void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *cnt, struct pro
 	profd_strbuf_printf(sb, "; user stacks walked in the kernel: %llu, %.1f %% of them whole",
 			    (unsigned long long)walked,
 			    walked ? 100.0 * cnt[PROFD_CNT_CFI_WHOLE] / walked : 0.0);
-	if (cnt[PROFD_CNT_CFI_STOP_ZERO])
-		profd_strbuf_printf(sb, " (%llu more ended where frame pointers do, at 0)",
-				    (unsigned long long)cnt[PROFD_CNT_CFI_STOP_ZERO]);
-	if (cnt[PROFD_CNT_CFI_NO_PROCESS])
-		profd_strbuf_printf(sb, ", %llu by frame pointers (process not loaded yet)",
-				    (unsigned long long)cnt[PROFD_CNT_CFI_NO_PROCESS]);
+	put_nonzero(sb, " (", cnt[PROFD_CNT_CFI_STOP_ZERO],
+		    "more ended where frame pointers do, at 0)");
+	put_nonzero(sb, ", ", cnt[PROFD_CNT_CFI_NO_PROCESS],
+		    "by frame pointers (process not loaded yet)");
 	if (cnt[PROFD_CNT_CFI_NO_TABLE])
 		profd_strbuf_printf(sb, ", %llu through a file without its table (%llu refused for room)",
 				    (unsigned long long)cnt[PROFD_CNT_CFI_NO_TABLE],
 				    (unsigned long long)c->stats.no_room);
-	if (cnt[PROFD_CNT_CFI_UNSUPPORTED])
-		profd_strbuf_printf(sb, ", %llu through CFI the tables cannot express",
-				    (unsigned long long)cnt[PROFD_CNT_CFI_UNSUPPORTED]);
+	put_nonzero(sb, ", ", cnt[PROFD_CNT_CFI_UNSUPPORTED],
+		    "through CFI the tables cannot express");
 	if (cnt[PROFD_CNT_MAPS_DROPPED])
 		profd_strbuf_printf(sb, ", %llu code mappings not tracked (over %d in a process)",
 				    (unsigned long long)cnt[PROFD_CNT_MAPS_DROPPED],
@@ -694,13 +698,9 @@ void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *cnt, struct pro
 	if (!stopped)
 		return;
 	profd_strbuf_printf(sb, ", %llu stopped early", (unsigned long long)stopped);
-	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
-		if (!cnt[stops[i].counter])
-			continue;
-		profd_strbuf_printf(sb, "%s%llu %s", sep, (unsigned long long)cnt[stops[i].counter],
-				    stops[i].what);
-		sep = ", ";
-	}
+	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+		if (put_nonzero(sb, sep, cnt[stops[i].counter], stops[i].what))
+			sep = ", ";
 	profd_strbuf_puts(sb, ")");
 }
 

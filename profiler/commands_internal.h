@@ -153,6 +153,11 @@ enum {
 	PROF_OPT_HTTP_PUBLIC,
 };
 
+#define PROF_HTTP_OPTIONS                                                                          \
+	{"http", required_argument, NULL, PROF_OPT_HTTP},                                          \
+		{"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},                        \
+		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC}
+
 struct web_server;
 
 /* Parses --http, --http-host and --http-public for getopt loops; 1 if opt was one of them, 0 if

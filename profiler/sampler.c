@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "common/htab.h"
 #include "common/log.h"
+#include "common/new.h"
 #include "profiler/sampling_internal.h"
 #include "bpf/profile.skel.h"
 
@@ -472,9 +473,7 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 	}
 	return s;
 fail:
-	prof_sampler__free(s);
-	errno = -err;
-	return NULL;
+	return PROFD_NEW_FAILED(prof_sampler__free, s, err);
 }
 
 void prof_sampler__free(struct prof_sampler *s)

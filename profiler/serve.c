@@ -66,9 +66,7 @@ static int parse_options(int argc, char **argv, struct prof_http_opts *http, cha
 			 int *nfiles)
 {
 	static const struct option longopts[] = {
-		{"http", required_argument, NULL, PROF_OPT_HTTP},
-		{"http-host", required_argument, NULL, PROF_OPT_HTTP_HOST},
-		{"http-public", no_argument, NULL, PROF_OPT_HTTP_PUBLIC},
+		PROF_HTTP_OPTIONS,
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{},

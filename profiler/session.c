@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/new.h"
 #include "profiler/sampling_internal.h"
 #include "profiler/session_internal.h"
 #include "store/store.h"
@@ -319,12 +320,7 @@ struct prof_session *prof_session__start(const struct prof_session_opts *o)
 			err = start_page(s);
 	}
 	err = err ?: start_sampling(s);
-	if (err) {
-		prof_session__free(s);
-		errno = -err;
-		return NULL;
-	}
-	return s;
+	return err ? PROFD_NEW_FAILED(prof_session__free, s, err) : s;
 }
 
 /* ---- the drain loop ---- */
@@ -602,12 +598,7 @@ static struct fmt_profile *take_wall(struct prof_session *s)
 		err = fmt_profile__merge(wall, off, NULL);
 	fmt_profile__free(cpu);
 	fmt_profile__free(off);
-	if (err) {
-		fmt_profile__free(wall);
-		errno = -err;
-		return NULL;
-	}
-	return wall;
+	return err ? PROFD_NEW_FAILED(fmt_profile__free, wall, err) : wall;
 }
 
 struct fmt_profile *prof_session__profile(struct prof_session *s, enum fmt_type type)

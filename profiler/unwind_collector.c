@@ -13,6 +13,7 @@
 #include "common/hash.h"
 #include "common/htab.h"
 #include "common/log.h"
+#include "common/new.h"
 #include "common/strbuf.h"
 #include "profiler/sampling_internal.h"
 
@@ -53,12 +54,7 @@ struct prof_unwind *prof_unwind__new(struct sym_resolver *r, const struct prof_u
 	u->opts = *o;
 	u->uw = sym_unwinder__new(r);
 	u->pcs = calloc(o->max_stack, sizeof(*u->pcs));
-	if (!u->uw || !u->pcs) {
-		prof_unwind__free(u);
-		errno = ENOMEM;
-		return NULL;
-	}
-	return u;
+	return u->uw && u->pcs ? u : PROFD_NEW_FAILED(prof_unwind__free, u, -ENOMEM);
 }
 
 void prof_unwind__free(struct prof_unwind *u)

@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/new.h"
 #include "store/store_internal.h"
 
 #define NAME_LEN 64
@@ -113,9 +114,7 @@ struct store_history *store_history__open(const struct store_history_opts *o)
 	}
 	if (err) {
 		pr_warn("store %s: %s", o->dir, strerror(-err));
-		store_history__free(h);
-		errno = -err;
-		return NULL;
+		return PROFD_NEW_FAILED(store_history__free, h, err);
 	}
 	h->opts.dir = h->folders[0].dir;
 	if (o->writable)

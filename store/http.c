@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "common/log.h"
+#include "common/new.h"
 #include "store/store_internal.h"
 
 #define CONNECT_TIMEOUT_MS 10000L /* name resolution, TCP and TLS handshakes */
@@ -161,12 +162,7 @@ struct store_http *store_http__new(const struct store_http_opts *o)
 	err = err ?: add_header(h, "Expect:");
 	for (size_t i = 0; !err && i < o->nheaders; i++)
 		err = add_header(h, o->headers[i]);
-	if (err) {
-		store_http__free(h);
-		errno = -err;
-		return NULL;
-	}
-	return h;
+	return err ? PROFD_NEW_FAILED(store_http__free, h, err) : h;
 }
 
 /* Which failures are the backend's refusal, a certificate problem, or worth a quick retry. */

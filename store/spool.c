@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/new.h"
 #include "store/store_internal.h"
 
 #define SPOOL_SUFFIX ".pb.gz"
@@ -62,12 +63,7 @@ struct store_spool *store_spool__open(const char *dir, uint64_t max_bytes)
 		return NULL;
 	s->max_bytes = max_bytes ? max_bytes : STORE_PUSH_SPOOL_BYTES;
 	err = store_folder__open(&s->folder, &o);
-	if (err) {
-		store_spool__free(s);
-		errno = -err;
-		return NULL;
-	}
-	return s;
+	return err ? PROFD_NEW_FAILED(store_spool__free, s, err) : s;
 }
 
 void store_spool__free(struct store_spool *s)

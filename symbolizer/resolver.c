@@ -25,6 +25,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/new.h"
 #include "symbolizer/symbolizer_internal.h"
 
 #define KERNEL_PATH "[kernel.kallsyms]"
@@ -92,9 +93,7 @@ struct sym_resolver *sym_resolver__new(const struct sym_resolver_opts *opts)
 	r->self_mntns_ok = !stat("/proc/self/ns/mnt", &r->self_mntns);
 	return r;
 nomem:
-	sym_resolver__free(r);
-	errno = ENOMEM;
-	return NULL;
+	return PROFD_NEW_FAILED(sym_resolver__free, r, -ENOMEM);
 }
 
 void sym_resolver__free(struct sym_resolver *r)

@@ -79,6 +79,16 @@ static int metrics(const struct web_request *rq, struct web_reply *rp)
 
 /* ---- JSON ---- */
 
+/* Replies sb as JSON, or with a 500 where building it failed (err); takes sb either way. */
+static int reply_json(struct web_reply *rp, struct profd_strbuf *sb, int err)
+{
+	if (err) {
+		profd_strbuf_release(sb);
+		return web_reply_error(rp, 500, "out of memory");
+	}
+	return web_reply_strbuf(rp, sb, CT_JSON);
+}
+
 /* ",\"cgroup\":...,\"container_id\":...,\"systemd_unit\":..." where the cgroup is known. */
 static int put_target_cgroup(struct profd_strbuf *sb, const struct web_target *t)
 {
@@ -117,11 +127,7 @@ static int api_targets(const struct web_request *rq, struct web_reply *rp)
 	}
 	err = err ?: profd_strbuf_puts(&sb, "]}\n");
 	web_targets_free(t, n);
-	if (err) {
-		profd_strbuf_release(&sb);
-		return web_reply_error(rp, 500, "out of memory");
-	}
-	return web_reply_strbuf(rp, &sb, CT_JSON) ?: web_reply_compress(rq, rp);
+	return reply_json(rp, &sb, err) ?: web_reply_compress(rq, rp);
 }
 
 static int put_loss(struct profd_strbuf *sb, const struct fmt_loss *l)
@@ -175,11 +181,7 @@ static int api_profile(const struct web_request *rq, struct web_reply *rp)
 		err = err ?: web_json_str(&sb, rq->src->files[i]);
 	}
 	err = err ?: profd_strbuf_puts(&sb, "]}\n");
-	if (err) {
-		profd_strbuf_release(&sb);
-		return web_reply_error(rp, 500, "out of memory");
-	}
-	return web_reply_strbuf(rp, &sb, CT_JSON);
+	return reply_json(rp, &sb, err);
 }
 
 /* What the history on disk holds, so the page can bound its time picker. */
@@ -205,11 +207,7 @@ static int api_store(const struct web_request *rq, struct web_reply *rp)
 	err = err ?: profd_strbuf_puts(&sb, ",\"last\":");
 	err = err ?: web_json_time(&sb, si.windows ? si.last_ns : -1);
 	err = err ?: profd_strbuf_puts(&sb, "}\n");
-	if (err) {
-		profd_strbuf_release(&sb);
-		return web_reply_error(rp, 500, "out of memory");
-	}
-	return web_reply_strbuf(rp, &sb, CT_JSON);
+	return reply_json(rp, &sb, err);
 }
 
 static int api_top(const struct web_request *rq, struct web_reply *rp)
@@ -241,14 +239,17 @@ static int api_top(const struct web_request *rq, struct web_reply *rp)
 	err = web_top_json(p, &o, &sb);
 	err = err ?: profd_strbuf_puts(&sb, "\n");
 	fmt_profile__free(p);
-	if (err) {
-		profd_strbuf_release(&sb);
-		return web_reply_error(rp, 500, "out of memory");
-	}
-	return web_reply_strbuf(rp, &sb, CT_JSON);
+	return reply_json(rp, &sb, err);
 }
 
 /* ---- flame graphs and downloads ---- */
+
+/* Parses the query into q and collects its profile; NULL with the error reply set. */
+static struct fmt_profile *query_profile(const struct web_request *rq, struct web_reply *rp,
+					 struct web_query *q)
+{
+	return web_query_parse(rq, rp, q) ? NULL : web_collect_query(rq, rp, q);
+}
 
 /* A stream into memory that the reply then owns. */
 struct membuf {
@@ -281,6 +282,30 @@ static int membuf_close(struct membuf *m, struct web_reply *rp, int err, const c
 	rp->len = m->len;
 	rp->kind = WEB_BODY_MALLOC;
 	return 0;
+}
+
+/* A format's writer; opts is what it needs (its options, or the query that sets them). */
+typedef int render_fn(const struct fmt_profile *p, FILE *out, const void *opts);
+
+static int write_svg(const struct fmt_profile *p, FILE *out, const void *opts)
+{
+	return fmt_svg_write(p, out, opts);
+}
+
+/* Renders p into the reply's body as type, or sets the error reply; frees p either way. */
+static int render(struct web_reply *rp, struct fmt_profile *p, render_fn *write, const void *opts,
+		  const char *type)
+{
+	struct membuf m;
+	int err;
+
+	if (membuf_open(&m, rp)) {
+		fmt_profile__free(p);
+		return -ENOMEM;
+	}
+	err = write(p, m.fp, opts);
+	fmt_profile__free(p);
+	return membuf_close(&m, rp, err, type) ? -EIO : 0;
 }
 
 /*
@@ -401,37 +426,37 @@ static void describe(const struct web_query *q, const struct fmt_profile *p, cha
 		snprintf(sub + n, ssize - (size_t)n, ", since the start");
 }
 
+/* Renders p (freed here) as the graph q asks for, with o's title, subtitle and base. */
+static int reply_graph(struct web_reply *rp, const struct web_query *q, struct fmt_profile *p,
+		       struct fmt_svg_opts *o)
+{
+	int err;
+
+	o->icicle = q->icicle;
+	o->lines = q->lines;
+	o->full_names = q->full_names;
+	o->width = q->width;
+	err = render(rp, p, write_svg, o, CT_SVG);
+	if (err)
+		return err;
+	rp->csp = csp_svg;
+	return q->search ? add_search(rp, q->search) : 0;
+}
+
 static int flamegraph(const struct web_request *rq, struct web_reply *rp)
 {
 	char title[384], sub[128];
 	struct fmt_svg_opts o = {0};
 	struct fmt_profile *p;
 	struct web_query q;
-	struct membuf m;
-	int err;
 
-	if (web_query_parse(rq, rp, &q))
-		return -EINVAL;
-	p = web_collect_query(rq, rp, &q);
+	p = query_profile(rq, rp, &q);
 	if (!p)
 		return -EIO;
 	describe(&q, p, title, sizeof(title), sub, sizeof(sub));
 	o.title = title;
 	o.subtitle = sub;
-	o.icicle = q.icicle;
-	o.lines = q.lines;
-	o.full_names = q.full_names;
-	o.width = q.width;
-	if (membuf_open(&m, rp)) {
-		fmt_profile__free(p);
-		return -ENOMEM;
-	}
-	err = fmt_svg_write(p, m.fp, &o);
-	fmt_profile__free(p);
-	if (membuf_close(&m, rp, err, CT_SVG))
-		return -EIO;
-	rp->csp = csp_svg;
-	return q.search ? add_search(rp, q.search) : 0;
+	return reply_graph(rp, &q, p, &o);
 }
 
 /* A file's name for the range `profd serve` gives it ([i, i+1)), else "1.0-2.0 s". */
@@ -453,7 +478,6 @@ static int diff(const struct web_request *rq, struct web_reply *rp)
 	struct fmt_svg_opts o = {0};
 	struct fmt_profile *pa, *pb;
 	struct web_query q;
-	struct membuf m;
 	int ra, rb, err;
 
 	if (web_query_parse(rq, rp, &q))
@@ -485,76 +509,61 @@ static int diff(const struct web_request *rq, struct web_reply *rp)
 	snprintf(sub, sizeof(sub), "%s vs %s; red: more in %s, blue: less", amount_b, amount_a, lb);
 	o.title = title;
 	o.subtitle = sub;
-	o.icicle = q.icicle;
-	o.lines = q.lines;
-	o.full_names = q.full_names;
-	o.width = q.width;
 	o.base = pa;
-	if (membuf_open(&m, rp)) {
-		fmt_profile__free(pa);
-		fmt_profile__free(pb);
-		return -ENOMEM;
-	}
-	err = fmt_svg_write(pb, m.fp, &o);
+	err = reply_graph(rp, &q, pb, &o);
 	fmt_profile__free(pa);
-	fmt_profile__free(pb);
-	if (membuf_close(&m, rp, err, CT_SVG))
+	return err;
+}
+
+/* A file to save: the query's profile in one format. */
+struct download {
+	render_fn *write; /* opts: the struct web_query */
+	const char *type, *filename;
+};
+
+static int download(const struct web_request *rq, struct web_reply *rp, const struct download *d)
+{
+	struct fmt_profile *p;
+	struct web_query q;
+	int err;
+
+	p = query_profile(rq, rp, &q);
+	if (!p)
 		return -EIO;
-	rp->csp = csp_svg;
-	return q.search ? add_search(rp, q.search) : 0;
+	err = render(rp, p, d->write, &q, d->type);
+	if (!err)
+		rp->filename = d->filename;
+	return err;
+}
+
+static int write_folded(const struct fmt_profile *p, FILE *out, const void *query)
+{
+	const struct web_query *q = query;
+	struct fmt_folded_opts o = {.lines = q->lines, .full_names = q->full_names};
+
+	return fmt_folded_write(p, out, &o);
 }
 
 static int folded(const struct web_request *rq, struct web_reply *rp)
 {
-	struct fmt_folded_opts o = {0};
-	struct fmt_profile *p;
-	struct web_query q;
-	struct membuf m;
-	int err;
+	static const struct download d = {write_folded, CT_TEXT, "profd.folded"};
 
-	if (web_query_parse(rq, rp, &q))
-		return -EINVAL;
-	p = web_collect_query(rq, rp, &q);
-	if (!p)
-		return -EIO;
-	o.lines = q.lines;
-	o.full_names = q.full_names;
-	if (membuf_open(&m, rp)) {
-		fmt_profile__free(p);
-		return -ENOMEM;
-	}
-	err = fmt_folded_write(p, m.fp, &o);
-	fmt_profile__free(p);
-	if (membuf_close(&m, rp, err, CT_TEXT))
-		return -EIO;
-	rp->filename = "profd.folded";
-	return 0;
+	return download(rq, rp, &d);
+}
+
+static int write_pprof(const struct fmt_profile *p, FILE *out, const void *query)
+{
+	const struct web_query *q = query;
+	struct fmt_pprof_opts o = {.full_names = q->full_names};
+
+	return fmt_pprof_write(p, out, &o);
 }
 
 static int pprof(const struct web_request *rq, struct web_reply *rp)
 {
-	struct fmt_pprof_opts o = {0};
-	struct fmt_profile *p;
-	struct web_query q;
-	struct membuf m;
-	int err;
+	static const struct download d = {write_pprof, "application/octet-stream", "profd.pb.gz"};
 
-	if (web_query_parse(rq, rp, &q))
-		return -EINVAL;
-	p = web_collect_query(rq, rp, &q);
-	if (!p)
-		return -EIO;
-	if (membuf_open(&m, rp)) {
-		fmt_profile__free(p);
-		return -ENOMEM;
-	}
-	o.full_names = q.full_names;
-	err = fmt_pprof_write(p, m.fp, &o);
-	fmt_profile__free(p);
-	if (membuf_close(&m, rp, err, "application/octet-stream"))
-		return -EIO;
-	rp->filename = "profd.pb.gz";
-	return 0;
+	return download(rq, rp, &d);
 }
 
 /* ---- the table ---- */

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "common/log.h"
+#include "common/new.h"
 #include "web/mhd_internal.h"
 #include "web/web_internal.h"
 
@@ -419,9 +420,7 @@ struct web_server *web_server__start(const struct web_server_opts *o)
 		s->port = info->port;
 	return s;
 fail:
-	web_server__stop(s);
-	errno = -err;
-	return NULL;
+	return PROFD_NEW_FAILED(web_server__stop, s, err);
 }
 
 void web_server__stop(struct web_server *s)

@@ -18,10 +18,7 @@ command -v perf >/dev/null || { echo "perf missing (make deps installs linux-per
 clang $NOFP -o "$BT/cpuwork_nofp" "$TOP/tests/bench/cpuwork.c"
 clang -O1 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -o "$BT/recurse_fp" \
 	"$TOP/tests/workloads/recurse.c"
-make -s -C "$TOP" build/libsymbolizer.a build/libcommon.a
-gcc -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOP" -o "$BT/bench_cfi_tables" \
-	"$TOP/tests/bench/bench_cfi_tables.c" "$TOP/build/libsymbolizer.a" "$TOP/build/libcommon.a" \
-	-lelf -ldw -lz
+make -s -C "$TOP" build/bench/bench_cfi_tables
 
 # --- BPF time per sample --------------------------------------------------------------------------
 stats_was=$(cat /proc/sys/kernel/bpf_stats_enabled)

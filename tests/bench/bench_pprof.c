@@ -56,7 +56,7 @@ static int build(struct fmt_profile *p, long nstacks)
 		labels.tid = labels.pid + rnd(&seed) % 4;
 		for (int d = 0; d < depth; d++) {
 			/* Roots shared, leaves varied: like real stacks. */
-			uint64_t fn = d > depth - 4 ? rnd(&seed) % 5000 : (d * 37 + depth) % 200;
+			uint64_t fn = d > depth - 4 ? rnd(&seed) % 5000 : (uint64_t)(d * 37 + depth) % 200;
 			int mi = d == 0 && depth > 30 ? 2 : fn % 7 == 0 ? 1 : 0;
 			struct fmt_frame_desc f[2] = {
 			    {.name = name, .filename = file, .line = 10 + fn % 90},

@@ -7,9 +7,7 @@ ROUNDS=${ROUNDS:-5}
 command -v go >/dev/null || { echo "go missing (make deps installs golang-go)"; exit 1; }
 export HOME="$TMP/home" GOCACHE="$TMP/gocache" GOPROXY=off GOFLAGS= GOTOOLCHAIN=local
 mkdir -p "$HOME"
-make -s -C "$TOP" build/libformats.a build/libcommon.a
-gcc -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOP" -o "$BT/bench_pprof" "$TOP/tests/bench/bench_pprof.c" \
-	"$TOP/build/libformats.a" "$TOP/build/libcommon.a" -lz
+make -s -C "$TOP" build/bench/bench_pprof
 set -- $("$BT/bench_pprof" "$TMP/p.pb.gz" "$STACKS" "$ROUNDS")
 stacks=$2 locations=$4 enc=$6 dec=$8 bytes=${10}
 raw=$(gzip -dc "$TMP/p.pb.gz" | wc -c)

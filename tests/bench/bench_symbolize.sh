@@ -32,11 +32,7 @@ for t in g++ objdump readelf addr2line eu-addr2line python3 /usr/bin/time "$LLVM
 done
 
 # --- the helper, the program, the addresses ---
-make -s -C "$TOP" build/libsymbolizer.a build/libcommon.a
-gcc -O2 -g -std=gnu11 -D_GNU_SOURCE -I"$TOP" -o "$BT/bench_symbolize" \
-	"$TOP/tests/bench/bench_symbolize.c" "$TOP/build/libsymbolizer.a" "$TOP/build/libcommon.a" \
-	-lelf -ldw -lunwind-generic -lunwind -lzstd -lz -ldebuginfod -lpthread \
-	/usr/lib/x86_64-linux-gnu/libiberty.a
+make -s -C "$TOP" build/bench/bench_symbolize
 PROG="$BT/symbolize_work"
 g++ -O2 -g -o "$PROG" "$TOP/tests/bench/symbolize_work.cpp"
 LIBC=$(readlink -f "$(ldd "$PROG" | awk '$1 == "libc.so.6" {print $3}')")

@@ -9,26 +9,15 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/ptrace.h>
-#include <sys/uio.h>
-#include <sys/user.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/types.h>
 
 #include "bpf/profile.h"
 #include "symbolizer/symbolizer.h"
+#include "tests/unit/capture.h"
 
 #define CAPTURES 256
-
-struct capture {
-	uint64_t regs[PROFD_REG_MAX];
-	uint8_t stack[PROFD_STACK_SIZE_DEFAULT];
-	size_t len;
-	bool cut;
-};
 
 static double now(void)
 {
@@ -37,38 +26,6 @@ static double now(void)
 	/* CPU time, not wall time: the figure should not depend on what else the machine runs. */
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int capture(pid_t pid, struct capture *c)
-{
-	struct user_regs_struct r;
-	uint64_t sp;
-	size_t chunk;
-	int status;
-
-	if (ptrace(PTRACE_ATTACH, pid, NULL, NULL) || waitpid(pid, &status, 0) != pid ||
-	    ptrace(PTRACE_GETREGS, pid, NULL, &r))
-		return -1;
-	uint64_t v[PROFD_REG_MAX] = {r.rax, r.rdx, r.rcx, r.rbx, r.rsi, r.rdi, r.rbp, r.rsp, r.r8,
-				     r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
-	memcpy(c->regs, v, sizeof(v));
-	sp = r.rsp;
-	chunk = 4096 - (sp & 4095);
-	c->len = 0;
-	c->cut = false;
-	for (;;) {
-		struct iovec l = {c->stack + c->len, chunk}, rm = {(void *)(sp + c->len), chunk};
-
-		if (c->len + chunk > sizeof(c->stack)) {
-			c->cut = true;
-			break;
-		}
-		if (process_vm_readv(pid, &l, 1, &rm, 1, 0) != (ssize_t)chunk)
-			break;
-		c->len += chunk;
-		chunk = 4096;
-	}
-	return ptrace(PTRACE_DETACH, pid, NULL, NULL);
 }
 
 int main(int argc, char **argv)
@@ -89,7 +46,7 @@ int main(int argc, char **argv)
 		struct timespec pause = {.tv_nsec = (rand() % 3000 + 200) * 1000};
 
 		nanosleep(&pause, NULL);
-		if (capture(pid, &caps[i])) {
+		if (capture_thread(pid, &caps[i], PROFD_STACK_SIZE_DEFAULT)) {
 			perror("ptrace");
 			return 1;
 		}

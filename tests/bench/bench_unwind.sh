@@ -13,10 +13,7 @@ command -v perf >/dev/null || { echo "perf missing (make deps installs linux-per
 clang $NOFP -o "$BT/cpuwork_nofp" "$TOP/tests/bench/cpuwork.c"
 WORKLOAD="$BT/cpuwork_nofp"
 clang $NOFP -o "$BT/recurse_nofp" "$TOP/tests/workloads/recurse.c"
-make -s -C "$TOP" build/libsymbolizer.a build/libcommon.a
-gcc -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOP" -o "$BT/bench_unwind" "$TOP/tests/bench/bench_unwind.c" \
-	"$TOP/build/libsymbolizer.a" "$TOP/build/libcommon.a" -lelf -ldw -lunwind-generic -lunwind \
-	-ldebuginfod -lzstd -lz -lpthread /usr/lib/x86_64-linux-gnu/libiberty.a
+make -s -C "$TOP" build/bench/bench_unwind
 
 start_profiler() { # NAME: starts it in the background, sets PPID_RUN
 	case "$1" in

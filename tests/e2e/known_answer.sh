@@ -1,5 +1,9 @@
 # Helpers for known-answer tests: sourced after lib.sh by tests that compare profd's shares with
-# what a workload measured. The sourcing test sets FOLDED (tests/e2e/folded.py) and TOL (points).
+# what a workload measured. The sourcing test sets TOL (points).
+
+FOLDED="$TOP/tests/e2e/folded.py"
+# How workloads are built without frame pointers, for the unwinders to walk.
+NOFP="-O2 -g -fomit-frame-pointer -momit-leaf-frame-pointer"
 
 # q ARGS...: runs a folded.py query; the answer is in $Q. On failure returns 1 with the reason in $Q.
 q() {

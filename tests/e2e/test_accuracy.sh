@@ -7,7 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
 
-FOLDED="$TOP/tests/e2e/folded.py"
 TOL=3		# percentage points, designed share vs measured
 ROOTED_MIN=98	# % of a workload's samples whose stack reaches main / the thread start
 

@@ -42,6 +42,12 @@ window_after() {
 	return 1
 }
 # metric FILE NAME: the value of NAME's unlabelled sample in a /metrics scrape, or "none"
+# stop PID: ends the agent PID as systemd does (SIGTERM) and waits; its exit status is in $rc.
+stop() {
+	kill -TERM "$1"
+	wait "$1"
+	rc=$?
+}
 metric() { awk -v n="$2" '$1 == n { v = $2 } END { print v == "" ? "none" : v }' "$1" 2>/dev/null || echo none; }
 READY='^profd: agent: sampling '
 
@@ -224,8 +230,7 @@ new_under() { windows "$1" | grep -vqxFf "$TMP/size.before" && [ "$(store_bytes 
 "$PROFD" agent --store "$TMP/size" --window 1 --retention-size "$limit" 2>"$ART/agent_size.err" &
 p=$!
 wait_for 20 new_under "$TMP/size" "$limit"
-kill -TERM "$p"
-wait "$p"
+stop "$p"
 windows "$TMP/size" >"$TMP/size.after"
 kept_old=$(grep -cxFf "$TMP/size.before" "$TMP/size.after")
 new_total=$(du -cb "$TMP/size"/*.pb.zst | tail -1 | cut -f1)
@@ -255,8 +260,7 @@ old_left() { windows "$1" | awk -v c=$(((now - 86400) * 1000000000)) '{ split($0
 "$PROFD" agent --store "$TMP/age" --window 1 --retention-age 1d 2>"$ART/agent_age.err" &
 p=$!
 wait_for 20 said "$ART/agent_age.err" "$READY" && wait_for 10 test "$(old_left "$TMP/age")" = 0
-kill -TERM "$p"
-wait "$p"
+stop "$p"
 old_left=$(old_left "$TMP/age")
 if [ "$old_left" = 0 ] && [ "$(nwindows "$TMP/age")" -ge $((before - 2)) ]; then
 	pass retention.age
@@ -353,9 +357,7 @@ wait_for 10 listening "$PPORT"
 # keeps them there for the next run, which would not be this check's failure.
 all_received() { [ "$(received_windows "$RECV")" -ge "$(nwindows "$TMP/push")" ]; }
 wait_for 60 all_received
-kill -TERM "$p"
-wait "$p"
-rc=$?
+stop "$p"
 kill "$RP" "$BUSY" 2>/dev/null
 stored=$(nwindows "$TMP/push")
 got=$(received_windows "$RECV")
@@ -420,8 +422,7 @@ while [ $i -lt 60 ] && [ "$(SPOOL="$TMP/spool_measure/spool" spooled | wc -l)" -
 	sleep 1
 	i=$((i + 1))
 done
-kill -TERM "$p"
-wait "$p"
+stop "$p"
 WINDOW=$(SPOOL="$TMP/spool_measure/spool"; cd "$SPOOL" 2>/dev/null && spooled | xargs -r stat -c %s |
 	sort -n | tail -n 1)
 BOUND=$((3 * ${WINDOW:-16384}))
@@ -445,9 +446,7 @@ while [ $i -lt 80 ]; do
 done
 kill "$w" 2>/dev/null
 wait "$w" 2>/dev/null
-kill -TERM "$p"
-wait "$p"
-rc=$?
+stop "$p"
 spooled >"$TMP/leftovers"
 left=$(wc -l <"$TMP/leftovers")
 dropped=$(metric "$ART/metrics_spool.txt" profd_push_dropped_total)
@@ -479,9 +478,7 @@ RP=$!
 PIDS="$PIDS $RP"
 wait_for 10 listening "$SPORT"
 wait_for 30 drained
-kill -TERM "$p"
-wait "$p"
-rc=$?
+stop "$p"
 kill "$RP" 2>/dev/null
 files=$(metric "$ART/metrics_spool2.txt" profd_push_spool_files)
 if [ "$rc" = 0 ] && [ -z "$(spooled)" ] && [ "$files" = 0 ] &&
@@ -540,9 +537,7 @@ refused_then_sent() {
 	--http "127.0.0.1:$HPORT" 2>"$ART/agent_refuse.err" &
 p=$!
 wait_for 30 refused_then_sent
-kill -TERM "$p"
-wait "$p"
-rc=$?
+stop "$p"
 kill "$RP" 2>/dev/null
 rejected=$(metric "$ART/metrics_refuse.txt" profd_push_rejected_total)
 refused=$(wc -l <"$RREC/refused.txt" 2>/dev/null || echo 0)
@@ -575,9 +570,7 @@ if mount -t tmpfs -o size=256k profd-test "$FULL" 2>/dev/null; then
 	rm -f "$FULL/filler"
 	wait_for 20 two_windows
 	curl -sf "http://127.0.0.1:$MPORT/metrics" >"$ART/metrics_after.txt"
-	kill -TERM "$p"
-	wait "$p"
-	rc=$?
+	stop "$p"
 	failed=$(metric "$ART/metrics_full.txt" profd_window_write_failures_total)
 	after=$(nwindows "$FULL/store")
 	if [ "$rc" = 0 ] && [ "$during" = 0 ] && [ "$failed" -ge 1 ] 2>/dev/null && [ "$after" -ge 2 ] &&

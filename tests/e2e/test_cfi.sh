@@ -12,11 +12,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
 
-FOLDED="$TOP/tests/e2e/folded.py"
 TOL=1		# percentage points, measured share vs profd's
 ROOTED_MIN=99	# % of a workload's samples whose stack reaches main / the thread start
 U="$BUILD/tests/cfi"
-NOFP="-O2 -g -fomit-frame-pointer -momit-leaf-frame-pointer"
 # Many samples, so a share's sampling error stays well inside a point.
 HZ=4999
 HZ_OTHER=3989 # a second sampler's: shares no period with HZ

@@ -37,6 +37,18 @@ if [ -z "$CGMNT" ] || ! mkdir "$P" 2>/dev/null || ! mkdir "$P/a.service" "$P/b.s
 fi
 rm -f "$ART"/*
 have_go() { command -v go >/dev/null 2>&1; }
+# made CHECK GO_CHECK RC NAME: true where profd (exit RC) wrote $ART/NAME.pb.gz and go is here to
+# read it; else FAIL CHECK (with the end of $ART/NAME.err), or SKIP GO_CHECK without go.
+made() {
+	if [ "$3" != 0 ] || [ ! -s "$ART/$4.pb.gz" ]; then
+		fail "$1" "exit $3: $(tail -2 "$ART/$4.err" | tr '\n' ' ')"
+	elif ! have_go; then
+		skip "$2" "go is not installed"
+	else
+		return 0
+	fi
+	return 1
+}
 
 # The workloads end on their own; cleanup waits for them to leave before removing the cgroups.
 cleanup_fleet() {
@@ -103,11 +115,7 @@ record two --cgroup "$REL" -o "$ART/two.pb.gz"
 rc=$?
 ua=$(($(usage "$P/a.service") - ua0))
 ub=$(($(usage "$P/b.service") - ub0))
-if [ "$rc" != 0 ] || [ ! -s "$ART/two.pb.gz" ]; then
-	fail fleet.two_cgroups.run "exit $rc: $(tail -2 "$ART/two.err" | tr '\n' ' ')"
-elif ! have_go; then
-	skip fleet.two_cgroups.split "go is not installed"
-else
+if made fleet.two_cgroups.run fleet.two_cgroups.split "$rc" two; then
 	python3 "$TAGS" "$ART/two.pb.gz" cgroup >"$ART/two.cgroups" 2>&1
 	sa=$(awk -v c="$REL/a.service" '$2 == c { print $1 }' "$ART/two.cgroups")
 	sb=$(awk -v c="$REL/b.service" '$2 == c { print $1 }' "$ART/two.cgroups")
@@ -142,11 +150,7 @@ fi
 # ---- --cgroup keeps one, filtered in the kernel ----
 record only_a --cgroup "$CGMNT$REL/a.service" -o "$ART/only_a.pb.gz"
 rc=$?
-if [ "$rc" != 0 ] || [ ! -s "$ART/only_a.pb.gz" ]; then
-	fail fleet.cgroup_filter "exit $rc: $(tail -2 "$ART/only_a.err" | tr '\n' ' ')"
-elif ! have_go; then
-	skip fleet.cgroup_filter "go is not installed"
-else
+if made fleet.cgroup_filter fleet.cgroup_filter "$rc" only_a; then
 	python3 "$TAGS" "$ART/only_a.pb.gz" cgroup >"$ART/only_a.cgroups" 2>&1
 	python3 "$TAGS" "$ART/only_a.pb.gz" comm >"$ART/only_a.comms" 2>&1
 	if [ "$(awk '{ print $2 }' "$ART/only_a.cgroups")" = "$REL/a.service" ] &&
@@ -170,11 +174,7 @@ while [ $i -lt 100 ] && [ "$(cat "$P/a.service/cgroup.procs" "$P/b.service/cgrou
 done
 "$PROFD" --off-cpu --cgroup "$CGMNT$REL/a.service" -d 3 -o "$ART/off_a.pb.gz" 2>"$ART/off_a.err"
 rc=$?
-if [ "$rc" != 0 ] || [ ! -s "$ART/off_a.pb.gz" ]; then
-	fail fleet.off_cpu_cgroup "exit $rc: $(tail -2 "$ART/off_a.err" | tr '\n' ' ')"
-elif ! have_go; then
-	skip fleet.off_cpu_cgroup "go is not installed"
-else
+if made fleet.off_cpu_cgroup fleet.off_cpu_cgroup "$rc" off_a; then
 	PPROF_SAMPLE_INDEX=off_cpu PPROF_UNIT=ms python3 "$TAGS" "$ART/off_a.pb.gz" cgroup >"$ART/off_a.cgroups" 2>&1
 	PPROF_SAMPLE_INDEX=off_cpu PPROF_UNIT=ms python3 "$TAGS" "$ART/off_a.pb.gz" comm >"$ART/off_a.comms" 2>&1
 	# The sleeper waited the whole 3 s: at least 2 s of it, whatever the load.

@@ -8,7 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
 
-FOLDED="$TOP/tests/e2e/folded.py"
 MIN=99
 
 need_root go || exit 0

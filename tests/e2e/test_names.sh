@@ -13,7 +13,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
 
-FOLDED="$TOP/tests/e2e/folded.py"
 CFI="$TOP/tests/e2e/cfi_names.py"
 TOL=3 # percentage points, profd's share vs the workload's own
 

@@ -10,7 +10,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
 
-FOLDED="$TOP/tests/e2e/folded.py"
 TOL=3		# percentage points, a function's share against the workload's truth
 TOTAL_TOL=10	# percent, the time counted against threads x duration
 WAITERS="sleeper reader feeder joiner"
@@ -324,7 +323,7 @@ own_fn() {
 	esac
 }
 nofp="$TMP/offcpu_nofp"
-if cc -O2 -g -fomit-frame-pointer -momit-leaf-frame-pointer -pthread -I"$TOP/tests/workloads" \
+if cc $NOFP -pthread -I"$TOP/tests/workloads" \
 	-o "$nofp" "$TOP/tests/workloads/offcpu.c" 2>"$ART/nofp.cc"; then
 	out="$ART/nofp.cfi.folded" err="$ART/nofp.cfi.stderr"
 	timeout 60 "$PROFD" --off-cpu --unwind cfi -o "$out" -- "$nofp" 3 >/dev/null 2>"$err"

@@ -56,6 +56,14 @@ trap 'exit 1' INT TERM HUP
 apt() {
 	DEBIAN_FRONTEND=noninteractive apt-get "$@" -y -q -o DPkg::Lock::Timeout=300 >>"$ART/apt.log" 2>&1
 }
+# apt_step CHECK ARGS...: apt ARGS, or FAIL CHECK with apt-get's last lines and end the test.
+apt_step() {
+	check=$1
+	shift
+	apt "$@" && return 0
+	fail "$check" "apt-get $1: $(tail -n 3 "$ART/apt.log" | tr '\n' ' ')"
+	exit 0
+}
 
 # ---- build ----
 ARCH=$(dpkg --print-architecture)
@@ -113,12 +121,8 @@ else
 fi
 
 # ---- install ----
-if ! apt install "$DEB"; then
-	installed=1 # half-installed counts: the trap purges
-	fail package.install "apt-get install: $(tail -n 3 "$ART/apt.log" | tr '\n' ' ')"
-	exit 0
-fi
-installed=1
+installed=1 # from here the trap purges, a half-installed package too
+apt_step package.install install "$DEB"
 dpkg -L profd >"$ART/files.txt"
 if [ "$(stat -c '%U:%G %a' "$STORE" 2>/dev/null)" = "profd:profd 750" ] &&
 	[ "$(getent passwd profd | cut -d: -f7)" = /usr/sbin/nologin ]; then
@@ -329,20 +333,14 @@ else
 fi
 
 # ---- remove keeps the user and the history; purge takes everything ----
-if ! apt remove profd; then
-	fail package.remove "apt-get remove: $(tail -n 3 "$ART/apt.log" | tr '\n' ' ')"
-	exit 0
-fi
+apt_step package.remove remove profd
 left=$(while read -r f; do [ -f "$f" ] && echo "$f"; done <"$ART/files.txt" | paste -sd' ' -)
 if [ -z "$left" ] && getent passwd profd >/dev/null && [ -d "$STORE" ]; then
 	pass package.remove
 else
 	fail package.remove "left: ${left:-nothing}; user: $(getent passwd profd || echo gone); $STORE: $(ls -d "$STORE" 2>&1)"
 fi
-if ! apt purge profd; then
-	fail package.purge "apt-get purge: $(tail -n 3 "$ART/apt.log" | tr '\n' ' ')"
-	exit 0
-fi
+apt_step package.purge purge profd
 installed=0
 status=$(dpkg-query -W -f='${Status}' profd 2>/dev/null)
 left=""

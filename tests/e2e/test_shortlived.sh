@@ -16,7 +16,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
 
-FOLDED="$TOP/tests/e2e/folded.py"
 STORM=${PROFD_STORM:-120} # processes
 RUNS=${PROFD_GZIP_RUNS:-80}
 MIN=95

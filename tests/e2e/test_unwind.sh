@@ -11,11 +11,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
 
-FOLDED="$TOP/tests/e2e/folded.py"
 TOL=3		# percentage points, measured share vs profd's
 ROOTED_MIN=95	# % of a workload's samples whose stack reaches main / the thread start
 U="$BUILD/tests/unwind"
-NOFP="-O2 -g -fomit-frame-pointer -momit-leaf-frame-pointer"
 
 need_root unwind || exit 0
 RUN=$(date +%s)

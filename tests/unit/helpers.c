@@ -43,6 +43,16 @@ int test_dir_setup(void **state)
 	return mkdtemp(test_dir) ? 0 : -1;
 }
 
+int fixture_source(const char *tools, const char *source)
+{
+	if (test_dir_setup(NULL))
+		return -1;
+	if (run("for t in %s; do command -v \"$t\" >/dev/null || exit 1; done", tools))
+		return 0;
+	write_str(path_in(test_dir, "fx.c"), source);
+	return 1;
+}
+
 int test_dir_teardown(void **state)
 {
 	rm_tree(test_dir);
@@ -161,4 +171,11 @@ void say_skip(const char *fmt, ...)
 	va_end(ap);
 	fputs("\n", stdout);
 	fflush(stdout);
+}
+
+void assert_has_all(const char *text, const char *const *parts)
+{
+	for (; *parts; parts++)
+		if (!strstr(text, *parts))
+			fail_msg("no \"%s\" in: %.300s", *parts, text);
 }

@@ -9,6 +9,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* ASan's allocator stands in for glibc's: tests of heap or RSS behaviour say so. */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#else
+#define UNDER_ASAN 0
+#endif
+
 /* snprintf into a PATH_MAX buffer; fails the test when the path does not fit. */
 void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* dir/name in one of eight buffers used in turn, so that one call can take several. */
@@ -35,6 +45,15 @@ extern char test_dir[PATH_MAX];
 int test_dir_setup(void **state);
 int test_dir_teardown(void **state);
 #define TEST_IN_DIR(f) cmocka_unit_test_setup_teardown(f, test_dir_setup, test_dir_teardown)
+/*
+ * Group set-up of tests that compile their fixtures: test_dir_setup(), and source written there as
+ * fx.c. Returns 1; 0 where a command that tools names ("cc readelf") is missing, for the group's
+ * tests to skip; or -1. test_dir_teardown() is the group's teardown.
+ */
+int fixture_source(const char *tools, const char *source);
+
+/* Fails the test, naming the part, unless text holds each of parts (a NULL-terminated list). */
+void assert_has_all(const char *text, const char *const *parts);
 
 /* True under CI=true: a clean machine where `make deps` has installed every test tool. */
 bool in_ci(void);

@@ -20,15 +20,6 @@
 #include "folded_text.h"
 #include "helpers.h"
 
-#ifndef __has_feature
-#define __has_feature(x) 0
-#endif
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#else
-#define UNDER_ASAN 0
-#endif
-
 /* ---- a tiny protobuf encoder for hand-made inputs ---- */
 
 struct buf {
@@ -480,6 +471,26 @@ static void test_cgroup_labels(void **state)
 	free(a);
 }
 
+/* A Location of go_like's mapping 5: id at addr, in function at line (function 0: no line). */
+struct go_loc {
+	uint64_t id, addr, function, line;
+};
+
+static void put_go_location(struct buf *b, const struct go_loc *l)
+{
+	struct buf m = {0}, n = {0};
+
+	field_uint(&m, 1, l->id);
+	field_uint(&m, 2, 5);
+	field_uint(&m, 3, l->addr);
+	if (l->function) {
+		field_uint(&n, 1, l->function);
+		field_uint(&n, 2, l->line);
+		field_msg(&m, 4, &n);
+	}
+	field_msg(b, 4, &m);
+}
+
 /*
  * A profile shaped as Go's runtime/pprof writes one: string table last, ids not 1..n, unpacked
  * location ids, no comm label, two sample types, a location without lines.
@@ -490,7 +501,7 @@ static struct buf go_like(uint64_t bad_string, uint64_t bad_location, uint64_t b
 	static const char *const strs[S_N] = {"",	   "samples",	     "count",
 					      "cpu",	   "nanoseconds",    "main.main",
 					      "main.busy", "/tmp/x/main.go", "/tmp/x/gowork"};
-	struct buf b = {0}, m = {0}, n = {0};
+	struct buf b = {0}, m = {0};
 
 	field_uint(&m, 1, S_SAMPLES);
 	field_uint(&m, 2, S_COUNT);
@@ -517,24 +528,9 @@ static struct buf go_like(uint64_t bad_string, uint64_t bad_location, uint64_t b
 	field_uint(&m, 7, 1);
 	field_msg(&b, 3, &m);
 	/* locations 700 (busy), 900 (main), 800 (no lines) */
-	field_uint(&m, 1, 700);
-	field_uint(&m, 2, 5);
-	field_uint(&m, 3, 0x401010);
-	field_uint(&n, 1, bad_function ? bad_function : 41);
-	field_uint(&n, 2, 12);
-	field_msg(&m, 4, &n);
-	field_msg(&b, 4, &m);
-	field_uint(&m, 1, 900);
-	field_uint(&m, 2, 5);
-	field_uint(&m, 3, 0x402020);
-	field_uint(&n, 1, 42);
-	field_uint(&n, 2, 30);
-	field_msg(&m, 4, &n);
-	field_msg(&b, 4, &m);
-	field_uint(&m, 1, 800);
-	field_uint(&m, 2, 5);
-	field_uint(&m, 3, 0x400abc);
-	field_msg(&b, 4, &m);
+	put_go_location(&b, &(struct go_loc){700, 0x401010, bad_function ? bad_function : 41, 12});
+	put_go_location(&b, &(struct go_loc){900, 0x402020, 42, 30});
+	put_go_location(&b, &(struct go_loc){800, 0x400abc, 0, 0});
 	/* functions 41, 42 */
 	field_uint(&m, 1, 41);
 	field_uint(&m, 2, S_BUSY);

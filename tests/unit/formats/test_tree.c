@@ -129,17 +129,15 @@ static void test_kinds_inline_and_names(void **state)
 {
 	struct fx f;
 	struct fmt_tree *t;
-	uint32_t m, jit, unk, in1, out1;
+	uint32_t m, in1, out1;
 
 	fx_init(&f);
 	m = fx_loc(&f, f.user, 0x1100, "main");
-	jit = fx_loc(&f, f.jit, 0x2000, "LazyCompile:*run");
-	unk = fx_loc(&f, f.user, 0x1500, "app+0x500");
 	in1 = fx_inlined(&f, 0x1600, "inner", "outer");
 	/* the same name as a frame of its own elsewhere: not inlined there */
 	out1 = fx_loc(&f, f.user, 0x1700, "inner");
-	fx_sample(&f, 1, "", 1, 2, m, jit);
-	fx_sample(&f, 1, "bad\xff\x01", 1, 2, m, unk);
+	fx_sample(&f, 1, "", 1, 2, m, fx_loc(&f, f.jit, 0x2000, "LazyCompile:*run"));
+	fx_sample(&f, 1, "bad\xff\x01", 1, 2, m, fx_loc(&f, f.user, 0x1500, "app+0x500"));
 	fx_sample(&f, 1, "app", 2, 2, m, in1);
 	fx_sample(&f, 1, "app", 1, 3, m, in1, out1);
 	t = fmt_tree__new(f.p, NULL);

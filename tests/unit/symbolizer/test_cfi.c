@@ -95,33 +95,6 @@ static void fde(struct eh *e, size_t cie_at, uint32_t start, uint32_t range, con
 static const struct sym_segment text = {
 	.vaddr = VADDR, .memsz = 0x100000, .offset = FOFF, .filesz = 0x100000, .flags = PF_X | PF_R};
 
-static struct sym_cfi_table *compile(struct eh *e)
-{
-	struct sym_uw_section s;
-	struct sym_cfi_table *t;
-
-	put32(e, 0); /* terminator */
-	assert_int_equal(sym_uw__index_eh_frame(e->b, e->n, 0x10000, &s), 0);
-	assert_int_equal(sym_cfi__compile(&s, NULL, &text, 1, &t), 0);
-	sym_uw_section__release(&s);
-	return t;
-}
-
-static const struct sym_cfi_rule *at(const struct sym_cfi_table *t, uint32_t vaddr)
-{
-	return sym_cfi_table__find(t, vaddr - VADDR + FOFF);
-}
-
-static void expect(const struct sym_cfi_table *t, uint32_t vaddr, int cfa, int cfa_off, int rbp,
-		   int rbp_off)
-{
-	const struct sym_cfi_rule *r = at(t, vaddr);
-
-	if (r->cfa != cfa || r->cfa_off != cfa_off || r->rbp != rbp || r->rbp_off != rbp_off)
-		fail_msg("at 0x%x: rule {%d, %d, %d, %d}, want {%d, %d, %d, %d}", vaddr, r->cfa,
-			 r->cfa_off, r->rbp, r->rbp_off, cfa, cfa_off, rbp, rbp_off);
-}
-
 /* Checks the layout invariants every table must keep. */
 static void check_layout(const struct sym_cfi_table *t)
 {
@@ -139,6 +112,48 @@ static void check_layout(const struct sym_cfi_table *t)
 	assert_int_equal(sym_cfi_table__words(t), t->npages + 1 + t->nrows + 3 * t->nrules);
 }
 
+/* The table compiled from the .eh_frame built in e, its layout checked. */
+static struct sym_cfi_table *compile(struct eh *e)
+{
+	struct sym_uw_section s;
+	struct sym_cfi_table *t;
+
+	put32(e, 0); /* terminator */
+	assert_int_equal(sym_uw__index_eh_frame(e->b, e->n, 0x10000, &s), 0);
+	assert_int_equal(sym_cfi__compile(&s, NULL, &text, 1, &t), 0);
+	sym_uw_section__release(&s);
+	check_layout(t);
+	return t;
+}
+
+static const struct sym_cfi_rule *at(const struct sym_cfi_table *t, uint32_t vaddr)
+{
+	return sym_cfi_table__find(t, vaddr - VADDR + FOFF);
+}
+
+/* Each address VADDR + off[i] has the CFA rule cfa, a kind without offsets. */
+static void expect_kind(const struct sym_cfi_table *t, int cfa, const uint32_t *off, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (at(t, VADDR + off[i])->cfa != cfa)
+			fail_msg("at VADDR + 0x%x: CFA rule %d, want %d", off[i],
+				 at(t, VADDR + off[i])->cfa, cfa);
+}
+
+#define EXPECT_KIND(t, cfa, ...)                                                                   \
+	expect_kind(t, cfa, (const uint32_t[]){__VA_ARGS__},                                       \
+		    sizeof((const uint32_t[]){__VA_ARGS__}) / sizeof(uint32_t))
+
+static void expect(const struct sym_cfi_table *t, uint32_t vaddr, int cfa, int cfa_off, int rbp,
+		   int rbp_off)
+{
+	const struct sym_cfi_rule *r = at(t, vaddr);
+
+	if (r->cfa != cfa || r->cfa_off != cfa_off || r->rbp != rbp || r->rbp_off != rbp_off)
+		fail_msg("at 0x%x: rule {%d, %d, %d, %d}, want {%d, %d, %d, %d}", vaddr, r->cfa,
+			 r->cfa_off, r->rbp, r->rbp_off, cfa, cfa_off, rbp, rbp_off);
+}
+
 /* --- rules --- */
 
 static void test_cfi_frame_pointer_prologue(void **state)
@@ -154,7 +169,6 @@ static void test_cfi_frame_pointer_prologue(void **state)
 
 	fde(&e, cie(&e, "zR", NULL, 0), VADDR + 0x100, 0x40, prog, sizeof(prog));
 	t = compile(&e);
-	check_layout(t);
 	expect(t, VADDR + 0xff, SYM_CFI_NONE, 0, 0, 0);
 	expect(t, VADDR + 0x100, SYM_CFI_RSP, 8, SYM_CFI_RBP_SAME, 0);
 	expect(t, VADDR + 0x101, SYM_CFI_RSP, 16, SYM_CFI_RBP_CFA, -16);
@@ -186,7 +200,6 @@ static void test_cfi_no_frame_pointer(void **state)
 
 	fde(&e, cie(&e, "zR", NULL, 0), VADDR + 0x200, 0x50, prog, sizeof(prog));
 	t = compile(&e);
-	check_layout(t);
 	expect(t, VADDR + 0x201, SYM_CFI_RSP, 16, SYM_CFI_RBP_SAME, 0);
 	expect(t, VADDR + 0x202, SYM_CFI_RSP, 24, SYM_CFI_RBP_CFA, -24);
 	expect(t, VADDR + 0x209, SYM_CFI_RSP, 0x1020, SYM_CFI_RBP_CFA, -24);
@@ -213,7 +226,6 @@ static void test_cfi_plt(void **state)
 
 	fde(&e, cie(&e, "zR", NULL, 0), VADDR + 0x1000, 0x100, prog, sizeof(prog));
 	t = compile(&e);
-	check_layout(t);
 	expect(t, VADDR + 0x1000, SYM_CFI_RSP, 16, SYM_CFI_RBP_SAME, 0);
 	expect(t, VADDR + 0x1006, SYM_CFI_RSP, 24, SYM_CFI_RBP_SAME, 0);
 	r = at(t, VADDR + 0x10f0);
@@ -243,11 +255,9 @@ static void test_cfi_signal_frame(void **state)
 	/* The same program without "S" is not a signal frame: the return address is elsewhere. */
 	fde(&e, plain, VADDR + 0x3100, 0xa, sigframe, sizeof(sigframe));
 	t = compile(&e);
-	check_layout(t);
-	assert_int_equal(at(t, VADDR + 0x3000)->cfa, SYM_CFI_SIGNAL);
-	assert_int_equal(at(t, VADDR + 0x3009)->cfa, SYM_CFI_SIGNAL);
-	assert_int_equal(at(t, VADDR + 0x300a)->cfa, SYM_CFI_NONE);
-	assert_int_equal(at(t, VADDR + 0x3100)->cfa, SYM_CFI_UNSUPPORTED);
+	EXPECT_KIND(t, SYM_CFI_SIGNAL, 0x3000, 0x3009);
+	EXPECT_KIND(t, SYM_CFI_NONE, 0x300a);
+	EXPECT_KIND(t, SYM_CFI_UNSUPPORTED, 0x3100);
 	assert_int_equal(t->unsupported, 1);
 	sym_cfi_table__free(t);
 }
@@ -263,10 +273,8 @@ static void test_cfi_end_of_stack(void **state)
 	fde(&e, cie(&e, "zR", undefined_ra, sizeof(undefined_ra)), VADDR + 0x500, 0x20, prog,
 	    sizeof(prog));
 	t = compile(&e);
-	check_layout(t);
-	assert_int_equal(at(t, VADDR + 0x500)->cfa, SYM_CFI_END);
-	assert_int_equal(at(t, VADDR + 0x510)->cfa, SYM_CFI_END);
-	assert_int_equal(at(t, VADDR + 0x520)->cfa, SYM_CFI_NONE);
+	EXPECT_KIND(t, SYM_CFI_END, 0x500, 0x510);
+	EXPECT_KIND(t, SYM_CFI_NONE, 0x520);
 	sym_cfi_table__free(t);
 }
 
@@ -284,9 +292,8 @@ static void test_cfi_realigned_stack(void **state)
 
 	fde(&e, cie(&e, "zR", NULL, 0), VADDR + 0x600, 0x80, prog, sizeof(prog));
 	t = compile(&e);
-	check_layout(t);
 	expect(t, VADDR + 0x600, SYM_CFI_RSP, 8, SYM_CFI_RBP_SAME, 0);
-	assert_int_equal(at(t, VADDR + 0x605)->cfa, SYM_CFI_UNSUPPORTED);
+	EXPECT_KIND(t, SYM_CFI_UNSUPPORTED, 0x605);
 	expect(t, VADDR + 0x60e, SYM_CFI_DEREF_RBP, -8, SYM_CFI_RBP_AT_RBP, 0);
 	expect(t, VADDR + 0x67f, SYM_CFI_DEREF_RBP, -8, SYM_CFI_RBP_AT_RBP, 0);
 	sym_cfi_table__free(t);
@@ -312,7 +319,6 @@ static void test_cfi_pages_and_gaps(void **state)
 	fde(&e, c, VADDR + 0x3108, 0x10, tiny, sizeof(tiny));
 	fde(&e, c, VADDR + 0x3218, 0x10, tiny, sizeof(tiny));
 	t = compile(&e);
-	check_layout(t);
 	assert_int_equal(t->first_page, (VADDR + 0x1000 - VADDR + FOFF) >> SYM_CFI_PAGE_SHIFT);
 	expect(t, VADDR + 0x1000, SYM_CFI_RSP, 8, 0, 0);
 	expect(t, VADDR + 0x10f0, SYM_CFI_RSP, 16, 0, 0);
@@ -357,18 +363,12 @@ static void test_cfi_bad_programs(void **state)
 	fde(&e, c, VADDR + 0x400, 0x20, cut_uleb, sizeof(cut_uleb));
 	fde(&e, c, VADDR + 0x500, 0x20, deep, sizeof(deep));
 	t = compile(&e);
-	check_layout(t);
 	/* Rows before the bad op stand; from the row it is in on, the function is unsupported. */
 	expect(t, VADDR + 0x100, SYM_CFI_RSP, 8, 0, 0);
 	expect(t, VADDR + 0x101, SYM_CFI_RSP, 16, 0, 0);
-	assert_int_equal(at(t, VADDR + 0x102)->cfa, SYM_CFI_UNSUPPORTED);
-	assert_int_equal(at(t, VADDR + 0x11f)->cfa, SYM_CFI_UNSUPPORTED);
 	expect(t, VADDR + 0x201, SYM_CFI_RSP, 8, 0, 0);
-	assert_int_equal(at(t, VADDR + 0x202)->cfa, SYM_CFI_UNSUPPORTED);
-	assert_int_equal(at(t, VADDR + 0x301)->cfa, SYM_CFI_UNSUPPORTED);
-	assert_int_equal(at(t, VADDR + 0x401)->cfa, SYM_CFI_UNSUPPORTED);
-	assert_int_equal(at(t, VADDR + 0x500)->cfa, SYM_CFI_UNSUPPORTED);
-	assert_int_equal(at(t, VADDR + 0x520)->cfa, SYM_CFI_NONE);
+	EXPECT_KIND(t, SYM_CFI_UNSUPPORTED, 0x102, 0x11f, 0x202, 0x301, 0x401, 0x500);
+	EXPECT_KIND(t, SYM_CFI_NONE, 0x520);
 	assert_int_equal(t->fdes, 5);
 	sym_cfi_table__free(t);
 }
@@ -525,7 +525,6 @@ static size_t agree_with_readelf(const char *path, size_t *bad)
 	return checked;
 }
 
-static char dir[PATH_MAX];
 static bool have_tools;
 
 static int group_setup(void **state)
@@ -536,26 +535,14 @@ static int group_setup(void **state)
 		"  for (long i = 0; i < n; i++) { snprintf(buf, sizeof(buf), \"%ld\", i);\n"
 		"    s += strlen(buf); } return s; }\n"
 		"int main(int argc, char **argv) { printf(\"%ld\\n\", work(argc * 10)); return 0; }\n";
-	char path[PATH_MAX];
+	int ready = fixture_source("cc readelf", src);
 
-	snprintf(dir, sizeof(dir), "/tmp/profd-cfi-test-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	have_tools = !run("command -v cc >/dev/null && command -v readelf >/dev/null");
-	if (!have_tools)
-		return 0;
-	pathf(path, "%s/fx.c", dir);
-	write_str(path, src);
+	have_tools = ready > 0;
+	if (ready <= 0)
+		return ready;
 	return run("cd '%s' && cc -O2 -fomit-frame-pointer fx.c -o fx_nofp && "
 		   "cc -O2 -fno-asynchronous-unwind-tables -fno-exceptions -g fx.c -o fx_debug",
-		   dir);
-}
-
-static int group_teardown(void **state)
-{
-	if (dir[0])
-		rm_tree(dir);
-	return 0;
+		   test_dir);
 }
 
 static void test_cfi_agrees_with_readelf(void **state)
@@ -566,7 +553,7 @@ static void test_cfi_agrees_with_readelf(void **state)
 
 	if (!have_tools)
 		skip();
-	pathf(path, "%s/fx_nofp", dir);
+	pathf(path, "%s/fx_nofp", test_dir);
 	n = agree_with_readelf(path, &bad);
 	assert_true(n > 10);
 	assert_int_equal(bad, 0);
@@ -587,7 +574,7 @@ static void test_cfi_debug_frame(void **state)
 
 	if (!have_tools)
 		skip();
-	pathf(path, "%s/fx_debug", dir);
+	pathf(path, "%s/fx_debug", test_dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	assert_int_equal(sym_cfi_table__build_fd(fd, &t), 0);
@@ -621,7 +608,7 @@ static void test_cfi_libc_signal_and_plt(void **state)
 		signal |= t->rules[i].cfa == SYM_CFI_SIGNAL;
 	sym_cfi_table__free(t);
 	assert_true(signal);
-	pathf(path, "%s/fx_nofp", dir);
+	pathf(path, "%s/fx_nofp", test_dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_int_equal(sym_cfi_table__build_fd(fd, &t), 0);
 	close(fd);
@@ -649,7 +636,7 @@ static void test_elf_needed(void **state)
 
 	if (!have_tools)
 		skip();
-	pathf(path, "%s/fx_nofp", dir);
+	pathf(path, "%s/fx_nofp", test_dir);
 	snprintf(cmd, sizeof(cmd), "readelf -d '%s' | sed -n 's/.*(NEEDED).*\\[\\(.*\\)\\]/\\1/p'",
 		 path);
 	p = popen(cmd, "r");
@@ -666,7 +653,7 @@ static void test_elf_needed(void **state)
 	close(fd);
 	assert_string_equal(got, want);
 
-	pathf(path, "%s/fx.c", dir);
+	pathf(path, "%s/fx.c", test_dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	got[0] = '\0';
@@ -693,5 +680,5 @@ int main(void)
 		cmocka_unit_test(test_cfi_libc_signal_and_plt),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, test_dir_teardown);
 }

@@ -266,6 +266,36 @@ struct inline_stats {
 	char first_diff[1024];
 };
 
+/* addrs[i] = value + i for n addresses, and addr2line's answers for them from file. */
+static void addr2line_range(const char *file, uint64_t value, size_t n, uint64_t *addrs,
+			    struct truth *truth)
+{
+	for (size_t i = 0; i < n; i++)
+		addrs[i] = value + i;
+	assert_int_equal(addr2line(file, addrs, n, truth), n);
+}
+
+/* Resolves addr of the file c maps at base, which must come back as the same address. */
+static void resolve_at(struct sym_resolver *r, const struct child *c, uint64_t base, uint64_t addr,
+		       struct sym_location *loc)
+{
+	assert_int_equal(sym_resolver__resolve(r, c->pid, base + addr, false, loc), 0);
+	assert_int_equal(loc->address, addr);
+}
+
+/* Counts loc as checked against addr2line's answer t, and as agreed or the first difference. */
+static void tally(struct inline_stats *st, const struct sym_location *loc, const struct truth *t,
+		  uint64_t addr)
+{
+	char why[512];
+
+	st->checked++;
+	if (same_frames(loc, t, why, sizeof(why)))
+		st->agreed++;
+	else if (!st->first_diff[0])
+		snprintf(st->first_diff, sizeof(st->first_diff), "0x%" PRIx64 ": %s", addr, why);
+}
+
 /*
  * Resolves every address of function `func` of the running workload c (whose unstripped twin,
  * for addr2line, is truth_exe) and compares each with addr2line.
@@ -284,27 +314,18 @@ static void compare_function(struct sym_resolver *r, const struct child *c, cons
 	nm_sym(truth_exe, anchor, false, &avalue, &asize);
 	base = child_addr(c, anchor) - avalue;
 	n = fsize < MAX_ADDRS ? fsize : MAX_ADDRS;
-	for (size_t i = 0; i < n; i++)
-		addrs[i] = fvalue + i;
-	assert_int_equal(addr2line(truth_exe, addrs, n, truth), n);
+	addr2line_range(truth_exe, fvalue, n, addrs, truth);
 	for (size_t i = 0; i < n; i++) {
 		struct sym_location loc;
-		char why[512];
 
-		assert_int_equal(sym_resolver__resolve(r, c->pid, base + addrs[i], false, &loc), 0);
-		assert_int_equal(loc.address, addrs[i]);
+		resolve_at(r, c, base, addrs[i], &loc);
 		assert_int_equal(loc.reason, SYM_OK);
 		assert_string_equal(loc.module.path, exe);
 		assert_true(loc.module.has_line_numbers && loc.module.has_inline_frames &&
 			    loc.module.has_filenames);
 		if (truth[i].addr != addrs[i] || !strcmp(truth[i].f[0].name, "??"))
 			continue;
-		st->checked++;
-		if (same_frames(&loc, &truth[i], why, sizeof(why)))
-			st->agreed++;
-		else if (!st->first_diff[0])
-			snprintf(st->first_diff, sizeof(st->first_diff), "0x%" PRIx64 ": %s",
-				 addrs[i], why);
+		tally(st, &loc, &truth[i], addrs[i]);
 		if (loc.nframes == 2 && !strcmp(loc.frames[0].name, "churn") &&
 		    !strcmp(loc.frames[1].name, "hot")) {
 			bool churn_line = false;
@@ -1148,15 +1169,11 @@ static void compare_libc(struct sym_resolver *r, const struct child *c, const ch
 	size_t n = size < MAX_ADDRS ? size : MAX_ADDRS, with_file = 0;
 
 	memset(st, 0, sizeof(*st));
-	for (size_t i = 0; i < n; i++)
-		addrs[i] = value + i;
-	assert_int_equal(addr2line(debug, addrs, n, truth), n);
+	addr2line_range(debug, value, n, addrs, truth);
 	for (size_t i = 0; i < n; i++) {
 		struct sym_location loc;
-		char why[512];
 
-		assert_int_equal(sym_resolver__resolve(r, c->pid, base + addrs[i], false, &loc), 0);
-		assert_int_equal(loc.address, addrs[i]);
+		resolve_at(r, c, base, addrs[i], &loc);
 		assert_string_equal(loc.module.path, libc);
 		assert_true(loc.module.has_line_numbers);
 		if (loc.frames[0].file && loc.frames[0].line > 0 &&
@@ -1165,12 +1182,7 @@ static void compare_libc(struct sym_resolver *r, const struct child *c, const ch
 		st->inlined += loc.nframes > 1;
 		if (!strcmp(truth[i].f[0].name, "??"))
 			continue;
-		st->checked++;
-		if (same_frames(&loc, &truth[i], why, sizeof(why)))
-			st->agreed++;
-		else if (!st->first_diff[0])
-			snprintf(st->first_diff, sizeof(st->first_diff), "0x%" PRIx64 ": %s",
-				 addrs[i], why);
+		tally(st, &loc, &truth[i], addrs[i]);
 	}
 	fprintf(stderr, "# libc %s: %zu of %zu addresses agree with addr2line, %zu in %s, %zu "
 		"inlined\n", want_file, st->agreed, st->checked, with_file, want_file, st->inlined);

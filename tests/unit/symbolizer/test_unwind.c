@@ -19,10 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ptrace.h>
-#include <sys/uio.h>
-#include <sys/user.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/types.h>
@@ -31,6 +27,7 @@
 
 #include "child.h"
 #include "elf_file.h"
+#include "capture.h"
 #include "helpers.h"
 
 #include "bpf/profile.h"
@@ -63,42 +60,26 @@ static const char fx_c[] =
 
 static const char *const chain[] = {"fx_c", "fx_b", "fx_a", "main"};
 
-static char dir[PATH_MAX];
 static bool have_cc;
 
 static const char *fx(const char *name)
 {
-	return path_in(dir, name);
+	return path_in(test_dir, name);
 }
 
 static int group_setup(void **state)
 {
 	const char *nofp = "-O2 -g -fomit-frame-pointer -fno-optimize-sibling-calls";
-	char src[PATH_MAX];
-	FILE *f;
+	int ready = fixture_source("cc readelf", fx_c);
 
-	snprintf(dir, sizeof(dir), "/tmp/profd-unwind-test-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	have_cc = !run("command -v cc >/dev/null && command -v readelf >/dev/null");
-	if (!have_cc)
-		return 0;
-	pathf(src, "%s/fx.c", dir);
-	f = fopen(src, "w");
-	if (!f || fputs(fx_c, f) < 0 || fclose(f))
-		return -1;
+	have_cc = ready > 0;
+	if (ready <= 0)
+		return ready;
 	/* fx_nofp: .eh_frame only; fx_fp: frame pointers; fx_debug: .debug_frame only. */
 	return run("cd '%s' && cc %s fx.c -o fx_nofp && "
 		   "cc -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls fx.c -o fx_fp && "
 		   "cc %s -fno-asynchronous-unwind-tables -fno-exceptions fx.c -o fx_debug",
-		   dir, nofp, nofp);
-}
-
-static int group_teardown(void **state)
-{
-	if (dir[0])
-		rm_tree(dir);
-	return 0;
+		   test_dir, nofp, nofp);
 }
 
 static void skip_without_cc(void)
@@ -108,13 +89,6 @@ static void skip_without_cc(void)
 }
 
 /* --- a stopped fixture, copied the way the sampler copies --- */
-
-struct capture {
-	uint64_t regs[PROFD_REG_MAX];
-	uint8_t stack[PROFD_STACK_SIZE_MAX];
-	size_t len;
-	bool cut;
-};
 
 /* Nanoseconds pid has run on a CPU (/proc/PID/schedstat), or -1. */
 static long long cpu_ran_ns(pid_t pid)
@@ -153,58 +127,10 @@ static void wait_in_loop(pid_t pid)
 		fail_msg("pid %d ran %lld ns of CPU in 10 s after its ready line", (int)pid, now - start);
 }
 
-/* Page by page from sp, up to size bytes or the first unreadable page (like profile.bpf.c). */
-static void copy_stack(pid_t pid, struct capture *c, size_t size)
-{
-	uint64_t sp = c->regs[PROFD_REG_SP];
-	size_t chunk = 4096 - (sp & 4095);
-
-	c->len = 0;
-	c->cut = false;
-	while (c->len < size) {
-		struct iovec local = {c->stack + c->len, chunk}, remote = {(void *)(sp + c->len), chunk};
-
-		if (c->len + chunk > size) {
-			c->cut = true;
-			break;
-		}
-		if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)chunk)
-			break;
-		c->len += chunk;
-		chunk = 4096;
-	}
-	if (c->len + chunk > size)
-		c->cut = true;
-}
-
 static void capture(pid_t pid, struct capture *c, size_t size)
 {
-	struct user_regs_struct r;
-	int status;
-
-	assert_int_equal(ptrace(PTRACE_ATTACH, pid, NULL, NULL), 0);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSTOPPED(status));
-	assert_int_equal(ptrace(PTRACE_GETREGS, pid, NULL, &r), 0);
-	c->regs[PROFD_REG_AX] = r.rax;
-	c->regs[PROFD_REG_DX] = r.rdx;
-	c->regs[PROFD_REG_CX] = r.rcx;
-	c->regs[PROFD_REG_BX] = r.rbx;
-	c->regs[PROFD_REG_SI] = r.rsi;
-	c->regs[PROFD_REG_DI] = r.rdi;
-	c->regs[PROFD_REG_BP] = r.rbp;
-	c->regs[PROFD_REG_SP] = r.rsp;
-	c->regs[PROFD_REG_R8] = r.r8;
-	c->regs[PROFD_REG_R9] = r.r9;
-	c->regs[PROFD_REG_R10] = r.r10;
-	c->regs[PROFD_REG_R11] = r.r11;
-	c->regs[PROFD_REG_R12] = r.r12;
-	c->regs[PROFD_REG_R13] = r.r13;
-	c->regs[PROFD_REG_R14] = r.r14;
-	c->regs[PROFD_REG_R15] = r.r15;
-	c->regs[PROFD_REG_IP] = r.rip;
-	copy_stack(pid, c, size);
-	assert_int_equal(ptrace(PTRACE_DETACH, pid, NULL, NULL), 0);
+	if (capture_thread(pid, c, size))
+		fail_msg("capture pid %d: %s", (int)pid, strerror(errno));
 }
 
 static int unwind(struct sym_unwinder *u, pid_t pid, const struct capture *c, size_t len,
@@ -641,5 +567,5 @@ int main(void)
 		cmocka_unit_test(test_tables_mutated_sections),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, test_dir_teardown);
 }
