@@ -78,8 +78,9 @@ struct {
 } cgroup_filter SEC(".maps");
 
 /*
- * cgroups already announced to user space: key cgroup id, value unused. User space deletes those
- * unused for a while. Sized by user space.
+ * cgroups already announced to user space: key cgroup id, value unused. A fixed size: user space
+ * deletes those unused for a while, and a first sample that finds it full is counted
+ * (PROFD_CNT_CGROUPS_FULL).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
