@@ -21,11 +21,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/new.h"
 #include "common/strbuf.h"
@@ -75,14 +75,6 @@ struct prof_cfi {
 	size_t nretry;
 	struct cfi_stats stats;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* --- table memory --- */
 
@@ -176,7 +168,7 @@ static void evict(struct prof_cfi *c, struct cfi_file *f)
 /* The loaded table walked least recently, if it has been idle long enough to go. */
 static struct cfi_file *eviction_candidate(struct prof_cfi *c)
 {
-	uint64_t oldest = UINT64_MAX, now = now_ns();
+	uint64_t oldest = UINT64_MAX, now = (uint64_t)profd_mono_ns();
 	struct cfi_file *victim = NULL;
 
 	for (__u32 id = 0; id < PROFD_CFI_TABLES_MAX; id++) {
@@ -268,7 +260,7 @@ static int load_table(struct prof_cfi *c, struct cfi_file *f, const struct sym_c
 		.npages = t->npages,
 		.nrows = t->nrows,
 		.nrules = t->nrules,
-		.used_ns = now_ns(),
+		.used_ns = (uint64_t)profd_mono_ns(),
 	};
 	int id = free_table_id(c), err;
 
@@ -356,7 +348,7 @@ static int build(struct prof_cfi *c, struct cfi_file *f, int fd)
 {
 	struct sym_cfi_table *t;
 	struct profd_cfi_file fv;
-	uint64_t start = now_ns();
+	uint64_t start = (uint64_t)profd_mono_ns();
 	int err;
 
 	err = fd >= 0 ? sym_cfi_table__build_fd(fd, &t) : sym_cfi_table__build_vdso(&t);
@@ -370,7 +362,7 @@ static int build(struct prof_cfi *c, struct cfi_file *f, int fd)
 		c->stats.no_cfi++;
 	} else {
 		c->stats.builds++;
-		c->stats.build_ns += now_ns() - start;
+		c->stats.build_ns += (uint64_t)profd_mono_ns() - start;
 		c->stats.cfi_bytes += t->cfi_bytes;
 		err = load_table(c, f, t);
 		if (f->state == PROFD_CFI_LOADED)
@@ -378,7 +370,7 @@ static int build(struct prof_cfi *c, struct cfi_file *f, int fd)
 				 f->path, t->nrows, t->nrules,
 				 (unsigned long long)(table_words(t) * 4 >> 10), t->cfi_bytes >> 10,
 				 t->debug_fdes ? "CFI" : ".eh_frame",
-				 (now_ns() - start) / 1e6);
+				 ((uint64_t)profd_mono_ns() - start) / 1e6);
 	}
 	sym_cfi_table__free(t);
 	if (err)

@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/array.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "profiler/sampling_internal.h"
@@ -373,12 +373,11 @@ int prof_collector__add_target(struct prof_collector *c, pid_t pid)
  */
 static void preload_cfi(struct prof_collector *c)
 {
-	struct timespec t0, t1;
+	int64_t t0 = profd_mono_ns();
 	struct dirent *d;
 	size_t n = 0;
 	DIR *dir;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	dir = opendir("/proc");
 	if (!dir)
 		return;
@@ -396,9 +395,8 @@ static void preload_cfi(struct prof_collector *c)
 	}
 	closedir(dir);
 	prof_sampler__poll(c->sampler, 0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pr_debug("cfi: mappings of %zu processes loaded before sampling, in %.0f ms", n,
-		 (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+		 (profd_mono_ns() - t0) / 1e6);
 }
 
 /* Where execvp() will find name: a path as given, or the first match in $PATH. */
