@@ -216,11 +216,10 @@ static bool can_reopen(int fd)
 int sym_filecache__load(struct sym_filecache *fc, int fd, const struct sym_file_id *id,
 			const char *path, struct sym_file **out)
 {
+	bool later = can_reopen(fd); /* its symbols are read when first named */
 	struct sym_elf e;
 	struct sym_file *f;
 	int err;
-
-	bool later = can_reopen(fd);
 
 	if (profd_htab_reserve(&fc->by_id, fc->by_id.n + 1))
 		return -ENOMEM;
@@ -371,6 +370,13 @@ void sym_filecache__grew(struct sym_filecache *fc, struct sym_file *f, size_t by
 	fc->bytes += bytes;
 	if (fc->bytes > fc->max_bytes)
 		sym_filecache__trim(fc, f);
+}
+
+void sym_filecache__shrank(struct sym_filecache *fc, struct sym_file *f, size_t bytes)
+{
+	f->bytes -= bytes;
+	if (f->cached)
+		fc->bytes -= bytes;
 }
 
 struct sym_file *sym_file__new_mem(const void *image, size_t size, const char *path)

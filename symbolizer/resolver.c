@@ -595,8 +595,7 @@ void sym_resolver__drop_pages(struct sym_resolver *r)
 			continue;
 		before = sym_dwarf__bytes(f->dwarf);
 		sym_dwarf__drop_pages(f->dwarf);
-		/* Less, or the same: the sum wraps back to the smaller count. */
-		sym_filecache__grew(&r->files, f, sym_dwarf__bytes(f->dwarf) - before);
+		sym_filecache__shrank(&r->files, f, before - sym_dwarf__bytes(f->dwarf));
 	}
 }
 

@@ -500,6 +500,8 @@ void sym_filecache__put(struct sym_filecache *fc, struct sym_file *f);
 void sym_filecache__touch(struct sym_filecache *fc, struct sym_file *f);
 /* Accounts bytes that f grew by (demangled names) and evicts down to the bound, sparing keep. */
 void sym_filecache__grew(struct sym_filecache *fc, struct sym_file *f, size_t bytes);
+/* Accounts bytes that f gave back (its DWARF's libdw state ended between drains). */
+void sym_filecache__shrank(struct sym_filecache *fc, struct sym_file *f, size_t bytes);
 void sym_filecache__trim(struct sym_filecache *fc, const struct sym_file *keep);
 /*
  * Gives f a slot (see sym_file.slot) if it has none. Returns it, or 0 when every one of max is

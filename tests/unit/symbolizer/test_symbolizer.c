@@ -676,6 +676,16 @@ static void test_process_memfd(void **state)
 	sym_resolver__free(r);
 }
 
+/* A resolver with cache_bytes (0: the default) that knows a sleeping fx_lib, started in *c. */
+static struct sym_resolver *resolver_of_fx_lib(struct child *c, size_t cache_bytes)
+{
+	struct sym_resolver *r = new_resolver(NULL, cache_bytes);
+
+	child_spawn(c, fx("fx_lib"), "sleep");
+	assert_int_equal(sym_resolver__add_process(r, c->pid), 0);
+	return r;
+}
+
 /* Symbol tables are read for the files whose addresses are named, not for every mapped one. */
 static void test_symbols_read_when_named(void **state)
 {
@@ -685,9 +695,7 @@ static void test_symbols_read_when_named(void **state)
 	struct child c;
 
 	skip_without_cc();
-	r = new_resolver(NULL, 0);
-	child_spawn(&c, fx("fx_lib"), "sleep");
-	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
+	r = resolver_of_fx_lib(&c, 0);
 	sym_resolver__stats(r, &st);
 	assert_int_equal(st.files, 0); /* fx_lib, libfx.so, libc and the loader are mapped */
 	expect_frame(r, c.pid, child_addr(&c, "fx_alpha"), false, "fx_alpha", SYM_OK, &loc);
@@ -709,9 +717,7 @@ static void test_eviction(void **state)
 	struct child c;
 
 	skip_without_cc();
-	r = new_resolver(NULL, 1);
-	child_spawn(&c, fx("fx_lib"), "sleep");
-	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
+	r = resolver_of_fx_lib(&c, 1);
 	for (int i = 0; i < 3; i++) {
 		expect_frame(r, c.pid, child_addr(&c, "fx_alpha"), false, "fx_alpha", SYM_OK, &loc);
 		check_lib_frames(r, &c, fx("libfx.so"), fx("libfx.so"));
