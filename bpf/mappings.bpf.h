@@ -228,6 +228,7 @@ static __always_inline int scan_mappings(struct task_struct *task, __u32 pid, __
 	struct bpf_iter_task_vma it;
 	struct vm_area_struct *vma;
 	struct profd_umap *m;
+	struct file *file;
 	struct file_id id;
 	__u32 zero = 0, n;
 	__u64 vdso;
@@ -240,8 +241,9 @@ static __always_inline int scan_mappings(struct task_struct *task, __u32 pid, __
 	vdso = (__u64)BPF_CORE_READ(task, mm, context.vdso);
 	err = bpf_iter_task_vma_new(&it, task, 0);
 	while (!err && (vma = bpf_iter_task_vma_next(&it))) {
+		file = BPF_CORE_READ(vma, vm_file);
 		if (!(vma->vm_flags & VM_EXEC) || vma->vm_end - vma->vm_start > 0xffffffffULL ||
-		    (!vma->vm_file && vma->vm_start != vdso))
+		    (!file && vma->vm_start != vdso))
 			continue;
 		n = pm->n;
 		m = bpf_map_lookup_elem(&maps_entries, &n);
@@ -253,8 +255,8 @@ static __always_inline int scan_mappings(struct task_struct *task, __u32 pid, __
 		m->len = vma->vm_end - vma->vm_start;
 		m->pgoff = vma->vm_pgoff;
 		m->file = PROFD_CFI_VDSO_KEY;
-		if (vma->vm_file) {
-			file_id_of(vma->vm_file->f_inode, &id);
+		if (file) {
+			file_id_of(BPF_CORE_READ(file, f_inode), &id);
 			m->file = profd_cfi_file_key(id.dev, id.ino, id.size, id.mtime_sec,
 						     id.mtime_nsec);
 			announce_file(vma, &id, m->file, pid, gen);
