@@ -347,6 +347,7 @@ void prof_collector__fini(struct prof_collector *c)
 	cg_resolver__free(c->cgroups);
 	free(c->pending_drop);
 	free(c->to_snapshot);
+	free(c->to_preload);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -366,14 +367,28 @@ int prof_collector__add_target(struct prof_collector *c, pid_t pid)
 	return 0;
 }
 
+/* Whether pid was put off to the first poll (else, out of memory, it is loaded now). */
+static bool put_off(struct prof_collector *c, pid_t pid)
+{
+	if (PROFD_ARRAY_RESERVE(c->to_preload, c->cap_preload, c->npreload + 1, 64))
+		return false;
+	c->to_preload[c->npreload++] = pid;
+	return true;
+}
+
 /*
  * Every process: the kernel scans its mappings and announces their files, whose tables are
- * built as the announcements come, so the machine's first samples are walked, not taken by
- * frame pointers. Processes that start meanwhile are caught at exec or at their first sample.
+ * built as the announcements come. Before the first sample, the processes running now (the
+ * first samples are theirs); the others are put in to_preload for the first poll, so that
+ * building every file's table does not hold up sampling. One of those that wakes meanwhile
+ * announces itself with its first sample, which takes its user stack by frame pointers
+ * (counted: process not loaded), and is loaded then. Processes that start meanwhile are caught
+ * at exec.
  */
-static void preload_cfi(struct prof_collector *c)
+static void preload_running(struct prof_collector *c)
 {
 	int64_t t0 = profd_mono_ns();
+	long self = getpid();
 	struct dirent *d;
 	size_t n = 0;
 	DIR *dir;
@@ -388,14 +403,35 @@ static void preload_cfi(struct prof_collector *c)
 		pid = strtol(d->d_name, &end, 10);
 		if (*end || pid <= 0 || pid > INT32_MAX)
 			continue;
-		if (prof_cfi__add_process(c->cfi, (pid_t)pid) == 0)
-			n++;
-		if (n % 32 == 0)
+		/* Not profd itself: its start-up is not what a profile of the machine is for. */
+		if ((pid == self || !prof_process_running((pid_t)pid)) && put_off(c, (pid_t)pid))
+			continue;
+		if (prof_cfi__add_process(c->cfi, (pid_t)pid) == 0 && ++n % 32 == 0)
 			prof_sampler__poll(c->sampler, 0);
 	}
 	closedir(dir);
 	prof_sampler__poll(c->sampler, 0);
-	pr_debug("cfi: mappings of %zu processes loaded before sampling, in %.0f ms", n,
+	c->preload_due = true;
+	pr_debug("cfi: mappings of %zu running processes loaded before sampling, in %.0f ms", n,
+		 (profd_mono_ns() - t0) / 1e6);
+}
+
+/* The processes preload_running() put off, now that sampling runs. */
+static void preload_rest(struct prof_collector *c)
+{
+	int64_t t0 = profd_mono_ns();
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->npreload; i++) {
+		if (prof_cfi__add_process(c->cfi, c->to_preload[i]) == 0 && ++n % 32 == 0)
+			prof_sampler__poll(c->sampler, 0);
+	}
+	prof_sampler__poll(c->sampler, 0); /* the files the last scans announced: their tables */
+	free(c->to_preload);
+	c->to_preload = NULL;
+	c->npreload = c->cap_preload = 0;
+	c->preload_due = false;
+	pr_debug("cfi: mappings of %zu more processes loaded after sampling started, in %.0f ms", n,
 		 (profd_mono_ns() - t0) / 1e6);
 }
 
@@ -440,7 +476,7 @@ int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid)
 int prof_collector__start(struct prof_collector *c)
 {
 	if (c->cfi && c->opts.all)
-		preload_cfi(c);
+		preload_running(c);
 	return prof_sampler__start(c->sampler);
 }
 
@@ -453,6 +489,8 @@ int prof_collector__poll(struct prof_collector *c, int timeout_ms)
 {
 	int err;
 
+	if (c->preload_due)
+		preload_rest(c);
 	if (c->cfi)
 		prof_cfi__retry(c->cfi);
 	err = prof_sampler__poll(c->sampler, timeout_ms);

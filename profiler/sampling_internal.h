@@ -138,6 +138,11 @@ int prof_sampler__watch_loader(void *sampler, const char *path);
 /* Our own dynamic linker, the one the processes of this root use. Returns 0 or -ENOENT. */
 int prof_own_loader(char path[PATH_MAX]);
 
+/* ---- running.c ---- */
+
+/* Whether a thread of process pid is on a CPU or waiting for one now; false if it is gone. */
+bool prof_process_running(pid_t pid);
+
 /* ---- perf_events.c ---- */
 
 /* The CPUs that are online now, from /sys. Returns a malloc'd array and its length, or -errno. */
@@ -338,6 +343,9 @@ struct prof_collector {
 	size_t npending, cap_pending;
 	pid_t *to_snapshot; /* new processes whose snapshot waits for their tables (cfi) */
 	size_t nsnapshot, cap_snapshot;
+	pid_t *to_preload; /* processes not running at the start: tables loaded at the first poll */
+	size_t npreload, cap_preload;
+	bool preload_due;  /* set by prof_collector__start(), cleared when to_preload is done */
 	struct prof_exit exits[PROF_EXITS_KEPT]; /* the first processes that exited */
 	size_t nexits;				 /* all that exited during the run */
 	size_t processes; /* distinct processes announced */
