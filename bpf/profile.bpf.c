@@ -65,7 +65,8 @@ struct {
 	__type(value, __u8);
 } targets SEC(".maps");
 
-/* Threads to sample when filter_tids: key tid, value unused. Filled by user space (-t). */
+/* Threads to sample when filter_tids: key tid, value unused. Filled by user space (-t); one
+ * entry otherwise. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -95,7 +96,7 @@ struct {
 
 /*
  * Processes already announced to user space: key pid, value unused; an entry goes at exit. Sized by
- * user space from the processes alive at the start.
+ * user space from the processes alive at the start, or like targets when filter_pids.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

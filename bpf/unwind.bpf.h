@@ -36,9 +36,11 @@ struct {
 	__type(value, struct profd_cfi_table);
 } cfi_tables SEC(".maps");
 
-/* Files by identity (profd_cfi_file_key), value profd_cfi_file; filled by user space. */
+/* Files by identity (profd_cfi_file_key), value profd_cfi_file; filled by user space. Only
+ * user space inserts: no preallocation needed, nor its start-up cost. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct profd_cfi_file);

@@ -289,7 +289,9 @@ static uint64_t processes_alive(void)
 /*
  * The per-process maps hold live processes only (entries go at exit): room for twice those
  * alive at the start, at least PROCESSES_MIN. targets holds the processes asked for and what
- * they fork; without a filter it is never read.
+ * they fork; without a filter it is never read. With one, only targets are announced, so seen
+ * (preallocated: it is written in the perf event's interrupt) needs no more room than targets.
+ * threads is read with -t only.
  */
 static int size_process_maps(struct prof_sampler *s)
 {
@@ -297,8 +299,11 @@ static int size_process_maps(struct prof_sampler *s)
 	uint64_t processes = clamp_pow2(2 * processes_alive(), PROCESSES_MIN, PROCESSES_MAX);
 	int err = 0;
 
-	err = err ?: bpf_map__set_max_entries(skel->maps.seen, (uint32_t)processes);
+	err = err ?: bpf_map__set_max_entries(skel->maps.seen, s->opts.filter_pids
+							   ? TARGETS_MAX : (uint32_t)processes);
 	err = err ?: bpf_map__set_max_entries(skel->maps.proc_maps, (uint32_t)processes);
+	if (!s->opts.filter_tids)
+		err = err ?: bpf_map__set_max_entries(skel->maps.threads, 1);
 	return err ?: bpf_map__set_max_entries(skel->maps.targets,
 					      s->opts.filter_pids ? TARGETS_MAX : 1);
 }
