@@ -32,6 +32,10 @@
 #include "profiler/sampling_internal.h"
 
 #define EVICT_IDLE_NS (10ull * 1000000000)
+/* Files this big (a compiler, a browser, libLLVM) take tens of milliseconds to build: while
+ * start-up holds them (prof_cfi__hold_big()), their tables wait until sampling runs. */
+#define HOLD_BYTES (8ull << 20)
+#define HELD_MAX 64
 
 _Static_assert(SYM_CFI_PAGE_SHIFT == PROFD_CFI_PAGE_SHIFT, "page size");
 _Static_assert(SYM_CFI_RULE_BITS == PROFD_CFI_RULE_BITS, "row layout");
@@ -73,6 +77,9 @@ struct prof_cfi {
 	size_t nfree, cap_free;
 	pid_t *retry; /* processes whose scan found their mappings busy */
 	size_t nretry;
+	struct profd_mmap_event *held; /* big files announced while hold_big: HELD_MAX */
+	size_t nheld;
+	bool hold_big;
 	struct cfi_stats stats;
 };
 
@@ -493,6 +500,38 @@ static void watch_loader(struct prof_cfi *c, int fd, const char *path)
 		pr_debug("cfi: %s: cannot watch this dynamic linker: %s", path, strerror(-err));
 }
 
+/* Whether e's file waits for prof_cfi__hold_big(c, false): it is big, and start-up holds. */
+static bool hold(struct prof_cfi *c, const struct profd_mmap_event *e)
+{
+	if (!c->hold_big || e->size < HOLD_BYTES)
+		return false;
+	for (size_t i = 0; i < c->nheld; i++)
+		if (c->held[i].file == e->file)
+			return true;
+	if (!c->held)
+		c->held = calloc(HELD_MAX, sizeof(*c->held));
+	if (!c->held || c->nheld == HELD_MAX)
+		return false;
+	c->held[c->nheld++] = *e;
+	return true;
+}
+
+void prof_cfi__hold_big(struct prof_cfi *c, bool on)
+{
+	size_t n = c->nheld;
+
+	c->hold_big = on;
+	if (on)
+		return;
+	for (size_t i = 0; i < n; i++)
+		prof_cfi__on_mmap(c, &c->held[i]);
+	free(c->held);
+	c->held = NULL;
+	c->nheld = 0;
+	if (n)
+		pr_debug("cfi: %zu big files held at start-up, their tables built now", n);
+}
+
 void prof_cfi__on_mmap(struct prof_cfi *c, const struct profd_mmap_event *e)
 {
 	struct cfi_file *f = find_file(c, e->file);
@@ -501,6 +540,8 @@ void prof_cfi__on_mmap(struct prof_cfi *c, const struct profd_mmap_event *e)
 
 	if (f && f->state)
 		return; /* announced before the kernel saw the last build */
+	if (hold(c, e))
+		return;
 	fd = open_mapped(e, path, sizeof(path));
 	if (fd < 0) {
 		/* Announced again by the next mapping of it. */
@@ -641,6 +682,7 @@ void prof_cfi__free(struct prof_cfi *c)
 	free(c->buckets);
 	free(c->free);
 	free(c->retry);
+	free(c->held);
 	free(c);
 }
 

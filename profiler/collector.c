@@ -379,8 +379,8 @@ static bool put_off(struct prof_collector *c, pid_t pid)
 /*
  * Every process: the kernel scans its mappings and announces their files, whose tables are
  * built as the announcements come. Before the first sample, the processes running now (the
- * first samples are theirs); the others are put in to_preload for the first poll, so that
- * building every file's table does not hold up sampling. One of those that wakes meanwhile
+ * first samples are theirs), but not the tables of their big files; the others are put in
+ * to_preload for the first poll, so that building every file's table does not hold up sampling. One of those that wakes meanwhile
  * announces itself with its first sample, which takes its user stack by frame pointers
  * (counted: process not loaded), and is loaded then. Processes that start meanwhile are caught
  * at exec.
@@ -396,6 +396,7 @@ static void preload_running(struct prof_collector *c)
 	dir = opendir("/proc");
 	if (!dir)
 		return;
+	prof_cfi__hold_big(c->cfi, true);
 	while ((d = readdir(dir))) {
 		long pid;
 		char *end;
@@ -427,6 +428,7 @@ static void preload_rest(struct prof_collector *c)
 			prof_sampler__poll(c->sampler, 0);
 	}
 	prof_sampler__poll(c->sampler, 0); /* the files the last scans announced: their tables */
+	prof_cfi__hold_big(c->cfi, false);
 	free(c->to_preload);
 	c->to_preload = NULL;
 	c->npreload = c->cap_preload = 0;

@@ -303,6 +303,12 @@ void prof_cfi__retry(struct prof_cfi *c);
 int prof_cfi__add_program(struct prof_cfi *c, const char *path);
 /* The kernel mapped code of a file that has no table: builds it (the mapping is in place). */
 void prof_cfi__on_mmap(struct prof_cfi *c, const struct profd_mmap_event *e);
+/*
+ * With on, the files of 8 MiB or more announced from now on are held: no table yet (their
+ * frames follow rbp, counted as through a file without its table). With off, the held files'
+ * tables are built.
+ */
+void prof_cfi__hold_big(struct prof_cfi *c, bool on);
 /* Appends "; user stacks walked in the kernel: N, P % of them whole, ..." from the sampler's
  * counters. */
 void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *counters, struct profd_strbuf *sb);
