@@ -379,11 +379,11 @@ static bool put_off(struct prof_collector *c, pid_t pid)
 /*
  * Every process: the kernel scans its mappings and announces their files, whose tables are
  * built as the announcements come. Before the first sample, the processes running now (the
- * first samples are theirs), but not the tables of their big files; the others are put in
- * to_preload for the first poll, so that building every file's table does not hold up sampling. One of those that wakes meanwhile
- * announces itself with its first sample, which takes its user stack by frame pointers
- * (counted: process not loaded), and is loaded then. Processes that start meanwhile are caught
- * at exec.
+ * first samples are theirs), but not the tables of their big files; the others go to
+ * to_preload for the first poll, so that building every file's table does not hold up
+ * sampling. One of those that wakes meanwhile announces itself with its first sample, which
+ * takes its user stack by frame pointers (counted: process not loaded), and is loaded then.
+ * Processes that start meanwhile are caught at exec.
  */
 static void preload_running(struct prof_collector *c)
 {
