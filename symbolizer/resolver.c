@@ -599,6 +599,11 @@ void sym_resolver__drop_pages(struct sym_resolver *r)
 	}
 }
 
+void sym_resolver__forget_idle(struct sym_resolver *r)
+{
+	sym_filecache__forget_idle(&r->files);
+}
+
 void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out)
 {
 	memset(out, 0, sizeof(*out));
