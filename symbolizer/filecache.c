@@ -181,6 +181,8 @@ static size_t file_bytes(const struct sym_file *f)
 	       (f->cfi_funcs ? sym_symtab__bytes(f->cfi_funcs) : 0);
 }
 
+static uint64_t serials; /* of every file made, in every resolver */
+
 /* Moves what e holds into a new file. On failure e still owns everything. */
 static struct sym_file *file_new(struct sym_elf *e, const char *path)
 {
@@ -203,6 +205,7 @@ static struct sym_file *file_new(struct sym_elf *e, const char *path)
 	memset(e, 0, sizeof(*e));
 	f->lru_next = f->lru_prev = f;
 	f->bytes = file_bytes(f);
+	f->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
 	return f;
 }
 

@@ -81,6 +81,9 @@ struct sym_resolver *sym_resolver__new(const struct sym_resolver_opts *opts)
 	if (!r->proc_root || !r->kallsyms_path || !r->perf_map_dir || !r->debug_dirs ||
 	    sym_filecache__init(&r->files, opts->cache_bytes))
 		goto nomem;
+	/* A part of the cache's bound: a cache too small for one file keeps no names either. */
+	sym_name_memo__init(&r->names, r->files.max_bytes / 8 < SYM_NAME_MEMO_BYTES ?
+					       r->files.max_bytes / 8 : SYM_NAME_MEMO_BYTES);
 	/* Read once, here: the fetcher's thread must not race with anyone's setenv(). */
 	r->debuginfod = sym_debuginfod__new(opts->debuginfod_timeout_ms);
 	if (!r->debuginfod && errno != ENOENT)
@@ -106,6 +109,7 @@ void sym_resolver__free(struct sym_resolver *r)
 		sym_filecache__release(&r->files);
 	sym_kallsyms__free(r->kernel);
 	sym_file__free(r->vdso);
+	sym_name_memo__release(&r->names);
 	free(r->proc_root);
 	free(r->kallsyms_path);
 	free(r->perf_map_dir);
@@ -373,13 +377,94 @@ static bool resolve_dwarf(struct sym_resolver *r, const struct sym_proc *p,
 	return true;
 }
 
+/*
+ * Until when the names just given to an address of f stay true, or -1 if they may change at
+ * the next lookup: a retry after a failed read, DWARF on its way from debuginfod.
+ */
+static int64_t names_valid_until(const struct sym_file *f, const struct sym_location *out)
+{
+	if (f->evicted && !f->symtab)
+		return -1; /* the symbols could not be read again: the fallback name is a stopgap */
+	if (out->reason == SYM_NO_SYMBOLS && f->cached && !f->cfi_read)
+		return -1; /* named by its own offset until the file's CFI is read */
+	if (out->reason != SYM_OK && out->reason != SYM_NO_SYMBOLS)
+		return -1;
+	if (!f->cached)
+		return 0;
+	switch (f->dwarf_state) {
+	case SYM_DW_LOADED:
+	case SYM_DW_NEVER:
+		return 0;
+	case SYM_DW_NONE: /* looked for again later: a debug package may come */
+		return (int64_t)(f->dwarf_tried_ns + SYM_DEBUG_RETRY_NS);
+	default:
+		return -1;
+	}
+}
+
+static void memo_keep(struct sym_resolver *r, const struct sym_file *f, const struct sym_location *out)
+{
+	int64_t until = names_valid_until(f, out);
+	struct sym_memo_names names = {
+		.frames = out->frames,
+		.nframes = out->nframes,
+		.reason = out->reason,
+		.has_functions = out->module.has_functions,
+		.has_filenames = out->module.has_filenames,
+		.has_line_numbers = out->module.has_line_numbers,
+		.has_inline_frames = out->module.has_inline_frames,
+	};
+
+	if (until >= 0)
+		sym_name_memo__keep(&r->names, f->serial, out->address, (uint64_t)until, &names);
+}
+
+/* Names the address from the memo, if it holds it. */
+static bool memo_find(struct sym_resolver *r, const struct sym_file *f, struct sym_location *out)
+{
+	const struct sym_memo_names *n = sym_name_memo__find(&r->names, f->serial, out->address,
+							     profd_coarse_ns());
+
+	if (!n)
+		return false;
+	out->frames = n->frames;
+	out->nframes = n->nframes;
+	out->reason = n->reason;
+	out->module.has_functions = n->has_functions;
+	out->module.has_filenames = n->has_filenames;
+	out->module.has_line_numbers = n->has_line_numbers;
+	out->module.has_inline_frames = n->has_inline_frames;
+	return true;
+}
+
+/* Names the address from f's symbols, DWARF or CFI: the slow part memo_find() saves. */
+static void name_in_file(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m,
+			 struct sym_file *f, struct sym_location *out)
+{
+	const struct sym_symbol *sym;
+	const struct sym_symtab *t;
+
+	sym_filecache__touch(&r->files, f);
+	t = symbols(r, p, m, f);
+	out->module.has_functions = t && t->n;
+	if (f->cached && resolve_dwarf(r, p, m, f, out))
+		return;
+	sym = t ? sym_symtab__find(t, out->address) : NULL;
+	if (sym) {
+		name_symbol(r, f, sym, &r->frames[0]);
+		return;
+	}
+	if (!t && f->evicted)
+		fallback(r, out, out->module.path, out->file_offset, SYM_NO_FILE);
+	else
+		name_by_cfi(r, p, m, f, out, &r->frames[0]);
+}
+
 static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m,
 			 struct sym_file *f, uint64_t a, struct sym_location *out)
 {
 	uint64_t foff = a - m->start + m->pgoff, skew;
 	const struct sym_segment *seg;
-	const struct sym_symbol *sym;
-	const struct sym_symtab *t;
 
 	out->module.path = m->kind == SYM_MAP_VDSO ? sym_map__label(m) : m->path;
 	out->module.deleted = m->deleted;
@@ -389,7 +474,6 @@ static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const
 		fallback(r, out, out->module.path, foff, SYM_NO_FILE);
 		return;
 	}
-	sym_filecache__touch(&r->files, f);
 	out->module.build_id = f->build_id[0] ? f->build_id : NULL;
 	seg = find_segment(f, foff, m->perms & SYM_PERM_EXEC);
 	if (!seg) {
@@ -403,19 +487,10 @@ static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const
 	out->module.limit = seg->vaddr + seg->memsz;
 	out->module.offset = seg->offset - skew;
 	out->address = foff - seg->offset + seg->vaddr;
-	t = symbols(r, p, m, f);
-	out->module.has_functions = t && t->n;
-	if (f->cached && resolve_dwarf(r, p, m, f, out))
+	if (memo_find(r, f, out))
 		return;
-	sym = t ? sym_symtab__find(t, out->address) : NULL;
-	if (sym) {
-		name_symbol(r, f, sym, &r->frames[0]);
-		return;
-	}
-	if (!t && f->evicted)
-		fallback(r, out, out->module.path, foff, SYM_NO_FILE);
-	else
-		name_by_cfi(r, p, m, f, out, &r->frames[0]);
+	name_in_file(r, p, m, f, out);
+	memo_keep(r, f, out);
 }
 
 /* JIT code named by the process's perf map. m is NULL for an address outside every mapping. */
@@ -609,7 +684,8 @@ void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out)
 	memset(out, 0, sizeof(*out));
 	out->files = r->files.with_symbols;
 	out->cache_bytes = r->files.bytes + r->procs_bytes + (r->kernel ? r->kernel->bytes : 0) +
-			   (r->vdso ? r->vdso->bytes : 0);
+			   (r->vdso ? r->vdso->bytes : 0) + r->names.bytes +
+			   profd_htab_bytes(&r->names.index);
 	out->hits = r->hits;
 	out->misses = r->misses;
 	out->processes = r->procs.by_pid.n;

@@ -62,6 +62,7 @@
 #define SYM_RESCAN_NS (1ull * 1000000000)	/* re-read maps after an unmapped address */
 #define SYM_PERFMAP_RECHECK_NS (200ull * 1000000) /* stat a perf map again after a miss */
 #define SYM_KERNEL_RELOAD_NS (10ull * 1000000000) /* re-read kallsyms after a miss */
+#define SYM_NAME_MEMO_BYTES (1u << 20) /* names kept across drains */
 #define SYM_DEBUG_RETRY_NS (60ull * 1000000000)	/* look for missing debug info again */
 
 /* --- fsopen.c: files other processes name --- */
@@ -399,6 +400,32 @@ unsigned int sym_debuginfod__generation(const struct sym_debuginfod *d);
 /* Files fetched so far. */
 uint64_t sym_debuginfod__fetched(const struct sym_debuginfod *d);
 
+/* --- name_memo.c: names of file addresses kept across drains, bounded in bytes --- */
+
+/* How an address was named: what sym_location takes from its file beyond the mapping. */
+struct sym_memo_names {
+	const struct sym_frame *frames;
+	size_t nframes;
+	enum sym_reason reason;
+	bool has_functions, has_filenames, has_line_numbers, has_inline_frames;
+};
+
+struct sym_name_memo {
+	struct profd_htab index; /* hash of (serial, address) -> struct sym_memo_entry * */
+	size_t bytes, max_bytes; /* max_bytes 0: nothing is kept */
+	uint64_t restarts;	 /* times it was full and began again empty */
+};
+
+void sym_name_memo__init(struct sym_name_memo *m, size_t max_bytes);
+void sym_name_memo__clear(struct sym_name_memo *m);
+void sym_name_memo__release(struct sym_name_memo *m);
+/* The names kept for this address of the file with this serial, or NULL (none, or too old). */
+const struct sym_memo_names *sym_name_memo__find(const struct sym_name_memo *m, uint64_t serial,
+						  uint64_t address, uint64_t now_ns);
+/* Keeps a copy of names until valid_until_ns (0: as long as the file lives). */
+void sym_name_memo__keep(struct sym_name_memo *m, uint64_t serial, uint64_t address,
+			 uint64_t valid_until_ns, const struct sym_memo_names *names);
+
 /* --- filecache.c: files cached by identity, symbol tables evicted LRU by bytes --- */
 
 struct sym_file_id {
@@ -416,6 +443,7 @@ enum sym_dwarf_state {
 
 struct sym_file {
 	struct sym_file_id id;
+	uint64_t serial; /* never reused: keys the name memo */
 	struct sym_file *lru_prev, *lru_next;
 	unsigned int refs; /* mappings that point here */
 	char *path;	   /* where it was first seen, for messages */
@@ -683,6 +711,7 @@ struct sym_resolver {
 	size_t procs_bytes;
 	size_t unwind_spaces; /* of every process: see unwind_space.c */
 	bool did_io; /* the current resolve read a file or /proc */
+	struct sym_name_memo names;
 	uint64_t hits, misses, unnamed;
 	struct sym_frame frames[SYM_INLINE_MAX];
 	char name[512]; /* fallback names: "libfoo.so+0x1a2b" */
