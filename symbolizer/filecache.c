@@ -364,7 +364,7 @@ void sym_filecache__set_cfi_funcs(struct sym_filecache *fc, struct sym_file *f,
 
 void sym_filecache__touch(struct sym_filecache *fc, struct sym_file *f)
 {
-	f->used_batch = fc->batch;
+	sym_filecache__used(fc, f);
 	if (!f->cached || fc->lru.lru_next == f)
 		return;
 	lru_unlink(f);

@@ -487,6 +487,7 @@ static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const
 	out->module.limit = seg->vaddr + seg->memsz;
 	out->module.offset = seg->offset - skew;
 	out->address = foff - seg->offset + seg->vaddr;
+	sym_filecache__used(&r->files, f); /* a memo hit too: the file is not idle */
 	if (memo_find(r, f, out))
 		return;
 	name_in_file(r, p, m, f, out);

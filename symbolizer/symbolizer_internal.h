@@ -528,6 +528,11 @@ size_t sym_filecache__file_limit(const struct sym_filecache *fc);
 void sym_filecache__put(struct sym_filecache *fc, struct sym_file *f);
 /* Marks f most recently used. */
 void sym_filecache__touch(struct sym_filecache *fc, struct sym_file *f);
+/* Notes that a lookup used f in this batch (without reordering the LRU list). */
+static inline void sym_filecache__used(struct sym_filecache *fc, struct sym_file *f)
+{
+	f->used_batch = fc->batch;
+}
 /* Ends a batch of lookups: forgets the files nobody maps, unused for SYM_IDLE_BATCHES batches. */
 void sym_filecache__forget_idle(struct sym_filecache *fc);
 /* Accounts bytes that f grew by (demangled names) and evicts down to the bound, sparing keep. */
