@@ -373,16 +373,14 @@ void sym_filecache__touch(struct sym_filecache *fc, struct sym_file *f)
 
 void sym_filecache__forget_idle(struct sym_filecache *fc)
 {
-	struct sym_file *f = fc->lru.lru_prev;
+	struct sym_file *prev;
 
 	fc->batch++;
-	/* From the least recently used end, until a file used within the last batches. */
-	while (f != &fc->lru && fc->batch - f->used_batch >= SYM_IDLE_BATCHES) {
-		struct sym_file *prev = f->lru_prev;
-
-		if (!f->refs)
+	/* All of them: a memo hit marks a file used without moving it up the LRU list. */
+	for (struct sym_file *f = fc->lru.lru_prev; f != &fc->lru; f = prev) {
+		prev = f->lru_prev;
+		if (!f->refs && fc->batch - f->used_batch >= SYM_IDLE_BATCHES)
 			remove_file(fc, f);
-		f = prev;
 	}
 }
 
