@@ -86,7 +86,8 @@ printf 'profd rss growth after 1 min: %.1f %%; store/perf.data bytes: %.3f\n' \
 # The series after minute 1: spread, and whether the last minute sits above the second.
 printf 'profd rss every 10 s after 1 min (MiB): %s\n' "$(paste -sd' ' "$TMP/rss.series")"
 sort -g "$TMP/rss.series" | awk '{a[NR] = $1} END {
-	printf "profd rss after 1 min: min %s, median %s, max %s MiB\n", a[1], a[int((NR + 1) / 2)], a[NR] }'
+	printf "profd rss after 1 min: min %s, median %s, max %s MiB\n",
+		a[1], a[int((NR + 1) / 2)], a[NR] }'
 printf 'profd rss median of minute 2: %s MiB, of the last minute: %s MiB\n' \
 	"$(head -n 6 "$TMP/rss.series" | median)" "$(tail -n 6 "$TMP/rss.series" | median)"
 # Whole: no [incomplete] or [truncated] marker on the user stack.
