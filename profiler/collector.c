@@ -244,9 +244,10 @@ static void log_history(const struct prof_collector *c)
 
 	prof_history__counts(c->history, &h);
 	pr_debug("history: %llu mapping tables kept (%zu bytes now), %llu not kept (over the bound), "
-		 "%llu file paths not kept, %llu mappings without a path, %llu exited processes "
-		 "named from it", (unsigned long long)h.tables, h.bytes,
-		 (unsigned long long)h.tables_dropped, (unsigned long long)h.files_dropped,
+		 "%llu of unsampled processes gone, %llu file paths not kept, %llu mappings without "
+		 "a path, %llu exited processes named from it", (unsigned long long)h.tables, h.bytes,
+		 (unsigned long long)h.tables_dropped, (unsigned long long)h.tables_swept,
+		 (unsigned long long)h.files_dropped,
 		 (unsigned long long)h.maps_unnamed, (unsigned long long)c->exits_from_history);
 }
 
@@ -573,6 +574,8 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window,
 		memmove(c->pending_drop, c->pending_drop + pending,
 			(c->npending - pending) * sizeof(pid_t));
 	c->npending -= pending;
+	if (c->history)
+		prof_history__sweep(c->history, profd_mono_ns());
 	if (c->cgroups)
 		cg_resolver__sweep(c->cgroups, c->cgroups_idle, forget_cgroup, c->sampler);
 	return 0;

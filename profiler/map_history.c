@@ -8,10 +8,16 @@
  * code (dlopen) before its samples are named. A process's table goes when its last samples are
  * drained. Only the last table is kept: samples do not say which exec generation took them.
  *
+ * The kernel sends a table for every process, but an exit only for those it sampled: most of a
+ * churn's short processes are never sampled. A sweep every SWEEP_NS forgets the tables of
+ * processes found gone at two sweeps in a row; by the second, any exit event of theirs has been
+ * read and their history given to the symbolizer, so nothing still needs it.
+ *
  * Memory is bounded: a table that does not fit in the bound is not kept (counted), nor a file
  * past FILES_MAX; their processes fall back to what /proc gave.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +26,7 @@
 #include "profiler/sampling_internal.h"
 
 #define FILES_MAX 65536
+#define SWEEP_NS (10ull * 1000000000)
 
 struct hist_file {
 	uint64_t dev, ino;
@@ -29,6 +36,7 @@ struct hist_file {
 struct hist_proc {
 	uint32_t n;
 	bool changed; /* not yet given to the symbolizer by prof_history__update() */
+	bool gone;    /* the process was gone at the last sweep */
 	struct profd_umap m[];
 };
 
@@ -39,6 +47,9 @@ struct prof_history {
 	struct prof_history_counts counts;
 	pid_t *changed; /* processes with a new table since the last prof_history__update() */
 	size_t nchanged, cap_changed;
+	uint64_t last_sweep_ns;
+	pid_t *gone; /* scratch of prof_history__sweep() */
+	size_t cap_gone;
 };
 
 struct prof_history *prof_history__new(size_t max_bytes)
@@ -65,6 +76,7 @@ void prof_history__free(struct prof_history *h)
 	free_values(&h->procs);
 	free_values(&h->files);
 	free(h->changed);
+	free(h->gone);
 	free(h);
 }
 
@@ -95,6 +107,7 @@ void prof_history__on_maps(struct prof_history *h, const struct profd_proc_maps 
 		return;
 	}
 	p->n = pm->n;
+	p->gone = false;
 	p->changed = !PROFD_ARRAY_RESERVE(h->changed, h->cap_changed, h->nchanged + 1, 256);
 	if (p->changed)
 		h->changed[h->nchanged++] = (pid_t)pm->pid;
@@ -186,6 +199,38 @@ int prof_history__update(struct prof_history *h, struct sym_resolver *r)
 	}
 	h->nchanged = 0;
 	return err == -ENOMEM ? err : 0;
+}
+
+static bool process_gone(pid_t pid)
+{
+	return kill(pid, 0) && errno == ESRCH;
+}
+
+void prof_history__sweep(struct prof_history *h, uint64_t now_ns)
+{
+	size_t ngone = 0;
+
+	if (now_ns - h->last_sweep_ns < SWEEP_NS)
+		return;
+	h->last_sweep_ns = now_ns;
+	/* Dropped after the walk: a delete moves the table's entries. */
+	if (PROFD_ARRAY_RESERVE(h->gone, h->cap_gone, h->procs.n, 256))
+		return;
+	for (size_t i = 0; i < h->procs.cap; i++) {
+		struct hist_proc *p = (void *)(uintptr_t)h->procs.vals[i];
+
+		if (!p)
+			continue;
+		if (!process_gone((pid_t)h->procs.keys[i]))
+			p->gone = false;
+		else if (p->gone)
+			h->gone[ngone++] = (pid_t)h->procs.keys[i];
+		else
+			p->gone = true;
+	}
+	for (size_t i = 0; i < ngone; i++)
+		prof_history__drop(h, h->gone[i]);
+	h->counts.tables_swept += ngone;
 }
 
 void prof_history__counts(const struct prof_history *h, struct prof_history_counts *out)

@@ -237,6 +237,7 @@ struct prof_history;
 struct prof_history_counts {
 	uint64_t tables;	 /* mapping tables kept */
 	uint64_t tables_dropped; /* not kept: over the memory bound */
+	uint64_t tables_swept;	 /* of processes gone without an exit event (never sampled) */
 	uint64_t files_dropped;	 /* files whose path was not kept */
 	uint64_t maps_unnamed;	 /* mappings given without a file: its path was never learned */
 	size_t bytes;		 /* held now */
@@ -258,6 +259,11 @@ int prof_history__give(struct prof_history *h, struct sym_resolver *r, pid_t pid
 int prof_history__update(struct prof_history *h, struct sym_resolver *r);
 /* Forgets pid: it exited and its samples are drained. */
 void prof_history__drop(struct prof_history *h, pid_t pid);
+/*
+ * Forgets the processes gone at this sweep and the last one; sweeps at most every 10 s of
+ * now_ns (profd_mono_ns()). Exit events come only for sampled processes: this bounds the rest.
+ */
+void prof_history__sweep(struct prof_history *h, uint64_t now_ns);
 void prof_history__counts(const struct prof_history *h, struct prof_history_counts *out);
 
 /* ---- cfi_tables.c: the in-kernel walker's tables, files and process mappings ---- */

@@ -379,10 +379,12 @@ static int drain(struct prof_session *s)
 	fmt_profile__free(off);
 	if (err)
 		pr_warn("cannot collect samples: %s", strerror(-err));
-	/* Symbolizing the window freed its scratch (and evicted files): hand it back. */
-	prof_trim_heap();
-	if (s->c.resolver)
+	if (s->c.resolver) {
 		sym_resolver__drop_pages(s->c.resolver);
+		sym_resolver__forget_idle(s->c.resolver);
+	}
+	/* Symbolizing the window freed its scratch (and evicted or forgot files): hand it back. */
+	prof_trim_heap();
 	return err;
 }
 

@@ -8,6 +8,10 @@
  * file that processes still map keeps its segments and build-id (normalization works without
  * the symbols) and what was evicted is read again on the next lookup; a file nobody maps is
  * freed entirely.
+ *
+ * A file nobody maps is also freed once no lookup has used it for SYM_IDLE_BATCHES batches
+ * (drains): a host's programs come and go (builds, tests, upgrades), and the cache is then held
+ * at what is in use instead of filling slowly to its bound with what is gone.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -78,6 +82,7 @@ static void lru_unlink(struct sym_file *f)
 
 static void lru_push(struct sym_filecache *fc, struct sym_file *f)
 {
+	f->used_batch = fc->batch;
 	f->lru_next = fc->lru.lru_next;
 	f->lru_prev = &fc->lru;
 	fc->lru.lru_next->lru_prev = f;
@@ -359,10 +364,24 @@ void sym_filecache__set_cfi_funcs(struct sym_filecache *fc, struct sym_file *f,
 
 void sym_filecache__touch(struct sym_filecache *fc, struct sym_file *f)
 {
+	sym_filecache__used(fc, f);
 	if (!f->cached || fc->lru.lru_next == f)
 		return;
 	lru_unlink(f);
 	lru_push(fc, f);
+}
+
+void sym_filecache__forget_idle(struct sym_filecache *fc)
+{
+	struct sym_file *prev;
+
+	fc->batch++;
+	/* All of them: a memo hit marks a file used without moving it up the LRU list. */
+	for (struct sym_file *f = fc->lru.lru_prev; f != &fc->lru; f = prev) {
+		prev = f->lru_prev;
+		if (!f->refs && fc->batch - f->used_batch >= SYM_IDLE_BATCHES)
+			remove_file(fc, f);
+	}
 }
 
 void sym_filecache__grew(struct sym_filecache *fc, struct sym_file *f, size_t bytes)

@@ -487,6 +487,7 @@ static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const
 	out->module.limit = seg->vaddr + seg->memsz;
 	out->module.offset = seg->offset - skew;
 	out->address = foff - seg->offset + seg->vaddr;
+	sym_filecache__used(&r->files, f); /* a memo hit too: the file is not idle */
 	if (memo_find(r, f, out))
 		return;
 	name_in_file(r, p, m, f, out);
@@ -672,6 +673,11 @@ void sym_resolver__drop_pages(struct sym_resolver *r)
 		sym_dwarf__drop_pages(f->dwarf);
 		sym_filecache__shrank(&r->files, f, before - sym_dwarf__bytes(f->dwarf));
 	}
+}
+
+void sym_resolver__forget_idle(struct sym_resolver *r)
+{
+	sym_filecache__forget_idle(&r->files);
 }
 
 void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out)

@@ -170,6 +170,13 @@ void sym_resolver__stats(const struct sym_resolver *r, struct sym_stats *out);
  * of lookups, e.g. after each drain.
  */
 void sym_resolver__drop_pages(struct sym_resolver *r);
+/*
+ * Ends a batch of lookups (call it after each drain): the files no process maps any more and
+ * no lookup used in the last SYM_IDLE_BATCHES batches are forgotten, tables and all; one that a
+ * new process maps later is read again.
+ */
+#define SYM_IDLE_BATCHES 60
+void sym_resolver__forget_idle(struct sym_resolver *r);
 
 /* Demangles C++ and Rust (legacy and v0) names; returns a malloc'd string or NULL if not mangled. */
 char *sym_demangle(const char *name);

@@ -471,6 +471,7 @@ struct sym_file {
 	int unwind_err;		     /* reading failed: -errno, tried again after SYM_RETRY_NS */
 	uint64_t unwind_tried_ns;
 	uint64_t unwind_used; /* the unwinder's clock at the last use */
+	uint64_t used_batch;  /* sym_filecache.batch when it was last used */
 	uint32_t slot;	      /* names the file in the unwinder's made-up addresses; 0: none */
 	/* Function starts from CFI, for addresses no symbol covers (see cfi_funcs.c). */
 	struct sym_symtab *cfi_funcs; /* nameless symbols; NULL: none, or not read (cfi_read) */
@@ -486,6 +487,7 @@ struct sym_filecache {
 	size_t with_symbols;
 	size_t with_dwarf;
 	uint64_t loads, evictions, dwarf_loads;
+	uint64_t batch; /* batches of lookups ended (sym_filecache__forget_idle()) */
 	/* Unwind tables, apart from bytes: the unwinder bounds them. */
 	size_t unwind_bytes, with_unwind;
 	struct sym_file **slots; /* slots[i]: the file with slot i (0 unused) */
@@ -526,6 +528,13 @@ size_t sym_filecache__file_limit(const struct sym_filecache *fc);
 void sym_filecache__put(struct sym_filecache *fc, struct sym_file *f);
 /* Marks f most recently used. */
 void sym_filecache__touch(struct sym_filecache *fc, struct sym_file *f);
+/* Notes that a lookup used f in this batch (without reordering the LRU list). */
+static inline void sym_filecache__used(struct sym_filecache *fc, struct sym_file *f)
+{
+	f->used_batch = fc->batch;
+}
+/* Ends a batch of lookups: forgets the files nobody maps, unused for SYM_IDLE_BATCHES batches. */
+void sym_filecache__forget_idle(struct sym_filecache *fc);
 /* Accounts bytes that f grew by (demangled names) and evicts down to the bound, sparing keep. */
 void sym_filecache__grew(struct sym_filecache *fc, struct sym_file *f, size_t bytes);
 /* Accounts bytes that f gave back (its DWARF's libdw state ended between drains). */

@@ -1,11 +1,12 @@
 #!/bin/bash
 # The agent left on a host: profd agent -F 19 --window 5 on the whole machine for
-# BENCH_SOAK_MINUTES (default 10) while processes come and go (several hundred a minute, each a few ms of CPU, from
-# a handful of different executables) over a steady CPU-bound workload. Prints profd's CPU as %
-# of one core, its RSS at start, after 1 minute and at the end, its peak RSS, and the store's bytes per
-# host-hour; the share of the churn's samples whose user stack was walked whole (the agent's
-# default, in-kernel unwinding); perf record -F 19 -g -a runs alongside over the same churn as
-# the peer (its perf.data bytes per hour against the store's).
+# BENCH_SOAK_MINUTES (default 10) while processes come and go (several hundred a minute, each a
+# few ms of CPU, from a handful of different executables) over a steady CPU-bound workload.
+# Prints profd's CPU as % of one core, its RSS at start, after 1 minute and at the end, its peak
+# RSS, and the store's bytes per host-hour; its RSS every 10 s after the first minute (spread, and
+# the second minute's median against the last's); the share of the churn's samples whose user
+# stack was walked whole (the agent's default, in-kernel unwinding); perf record -F 19 -g -a runs
+# alongside over the same churn as the peer (its perf.data bytes per hour against the store's).
 . "$(dirname "$0")/lib.sh"
 MINUTES=${BENCH_SOAK_MINUTES:-${MINUTES:-10}}
 clang -O2 -fno-omit-frame-pointer -o "$BT/cpuwork" "$TOP/tests/bench/cpuwork.c"
@@ -51,7 +52,12 @@ rss_start=$(rss_mib "$agent")
 forks0=$(awk '/^processes/ {print $2}' /proc/stat)
 sleep 50
 rss_1m=$(rss_mib "$agent")
-sleep $((MINUTES * 60 - 60))
+# Two readings are at the mercy of what the drain happens to be doing: the RSS every 10 s too.
+end=$(($(date +%s) + MINUTES * 60 - 60))
+while [ "$(date +%s)" -lt "$end" ]; do
+	sleep 10
+	rss_mib "$agent" >>"$TMP/rss.series"
+done
 t1=$(date +%s.%N)
 c1=$(cpu_seconds "$agent")
 p1=$(cpu_seconds "$perf")
@@ -77,6 +83,13 @@ printf '%-6s %12.3f %12s %12s %12s %12s %16.0f\n' perf "$(echo "($p1 - $p0) * 10
 	- - - - "$(echo "$perfdata / $hours" | bc -l)"
 printf 'profd rss growth after 1 min: %.1f %%; store/perf.data bytes: %.3f\n' \
 	"$(echo "($rss_end / $rss_1m - 1) * 100" | bc -l)" "$(echo "$store / $perfdata" | bc -l)"
+# The series after minute 1: spread, and whether the last minute sits above the second.
+printf 'profd rss every 10 s after 1 min (MiB): %s\n' "$(paste -sd' ' "$TMP/rss.series")"
+sort -g "$TMP/rss.series" | awk '{a[NR] = $1} END {
+	printf "profd rss after 1 min: min %s, median %s, max %s MiB\n",
+		a[1], a[int((NR + 1) / 2)], a[NR] }'
+printf 'profd rss median of minute 2: %s MiB, of the last minute: %s MiB\n' \
+	"$(head -n 6 "$TMP/rss.series" | median)" "$(tail -n 6 "$TMP/rss.series" | median)"
 # Whole: no [incomplete] or [truncated] marker on the user stack.
 "$PROFD" query --store "$TMP/store" -o "$TMP/all.folded" 2>/dev/null
 printf 'whole user stacks: %s %% of the churn and cpuwork samples, %s samples\n' \

@@ -732,6 +732,37 @@ static void test_eviction(void **state)
 	sym_resolver__free(r);
 }
 
+/* A file nobody maps any more is forgotten after SYM_IDLE_BATCHES batches without a lookup. */
+static void test_forget_idle(void **state)
+{
+	struct sym_resolver *r;
+	struct sym_location loc;
+	struct sym_stats st;
+	struct child c;
+
+	skip_without_cc();
+	r = resolver_of_fx_lib(&c, 0);
+	expect_frame(r, c.pid, child_addr(&c, "fx_alpha"), false, "fx_alpha", SYM_OK, &loc);
+	for (int i = 0; i < 2 * SYM_IDLE_BATCHES; i++)
+		sym_resolver__forget_idle(r);
+	sym_resolver__stats(r, &st);
+	assert_int_equal(st.files, 1); /* mapped by a live process: kept however idle */
+
+	expect_frame(r, c.pid, child_addr(&c, "fx_alpha"), false, "fx_alpha", SYM_OK, &loc);
+	child_reap(&c);
+	sym_resolver__drop_process(r, c.pid);
+	sym_resolver__stats(r, &st);
+	assert_int_equal(st.files, 1); /* nobody maps it, but it was used just now */
+	for (int i = 0; i < SYM_IDLE_BATCHES - 1; i++)
+		sym_resolver__forget_idle(r);
+	sym_resolver__stats(r, &st);
+	assert_int_equal(st.files, 1);
+	sym_resolver__forget_idle(r);
+	sym_resolver__stats(r, &st);
+	assert_int_equal(st.files, 0);
+	sym_resolver__free(r);
+}
+
 static void test_vdso(void **state)
 {
 	uint64_t base = getauxval(AT_SYSINFO_EHDR), value = 0, a;
@@ -1587,6 +1618,7 @@ int main(void)
 		cmocka_unit_test(test_process_memfd),
 		cmocka_unit_test(test_symbols_read_when_named),
 		cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_forget_idle),
 		cmocka_unit_test(test_vdso),
 		cmocka_unit_test(test_fake_lib_layouts),
 		cmocka_unit_test(test_stripped_cfi_starts),
