@@ -378,6 +378,16 @@ static bool put_off(struct prof_collector *c, pid_t pid)
 }
 
 /*
+ * Has the kernel scan pid's mappings, counting in *n the processes loaded. Every 32 the ring is
+ * read: the files the scans announced get their tables, and the ring does not overflow.
+ */
+static void preload(struct prof_collector *c, pid_t pid, size_t *n)
+{
+	if (prof_cfi__add_process(c->cfi, pid) == 0 && ++*n % 32 == 0)
+		prof_sampler__poll(c->sampler, 0);
+}
+
+/*
  * Every process: the kernel scans its mappings and announces their files, whose tables are
  * built as the announcements come. Before the first sample, the processes running now (the
  * first samples are theirs), but not the tables of their big files; the others go to
@@ -408,8 +418,7 @@ static void preload_running(struct prof_collector *c)
 		/* Not profd itself: its start-up is not what a profile of the machine is for. */
 		if ((pid == self || !prof_process_running((pid_t)pid)) && put_off(c, (pid_t)pid))
 			continue;
-		if (prof_cfi__add_process(c->cfi, (pid_t)pid) == 0 && ++n % 32 == 0)
-			prof_sampler__poll(c->sampler, 0);
+		preload(c, (pid_t)pid, &n);
 	}
 	closedir(dir);
 	prof_sampler__poll(c->sampler, 0);
@@ -424,10 +433,8 @@ static void preload_rest(struct prof_collector *c)
 	int64_t t0 = profd_mono_ns();
 	size_t n = 0;
 
-	for (size_t i = 0; i < c->npreload; i++) {
-		if (prof_cfi__add_process(c->cfi, c->to_preload[i]) == 0 && ++n % 32 == 0)
-			prof_sampler__poll(c->sampler, 0);
-	}
+	for (size_t i = 0; i < c->npreload; i++)
+		preload(c, c->to_preload[i], &n);
 	prof_sampler__poll(c->sampler, 0); /* the files the last scans announced: their tables */
 	prof_cfi__hold_big(c->cfi, false);
 	free(c->to_preload);

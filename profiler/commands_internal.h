@@ -81,6 +81,8 @@ void prof_output__abort(struct prof_output *o);
 
 /* The process (thread group) that thread tid belongs to, from /proc/TID/status; or -errno. */
 pid_t prof_thread_group(pid_t tid);
+/* Whether process pid exists (one we may not signal counts). */
+bool prof_process_alive(pid_t pid);
 
 /* ---- signals.c: Ctrl-C and friends end a run cleanly ---- */
 

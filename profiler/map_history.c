@@ -17,12 +17,12 @@
  * past FILES_MAX; their processes fall back to what /proc gave.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/array.h"
 #include "common/htab.h"
+#include "profiler/commands_internal.h"
 #include "profiler/sampling_internal.h"
 
 #define FILES_MAX 65536
@@ -201,11 +201,6 @@ int prof_history__update(struct prof_history *h, struct sym_resolver *r)
 	return err == -ENOMEM ? err : 0;
 }
 
-static bool process_gone(pid_t pid)
-{
-	return kill(pid, 0) && errno == ESRCH;
-}
-
 void prof_history__sweep(struct prof_history *h, uint64_t now_ns)
 {
 	size_t ngone = 0;
@@ -221,7 +216,7 @@ void prof_history__sweep(struct prof_history *h, uint64_t now_ns)
 
 		if (!p)
 			continue;
-		if (!process_gone((pid_t)h->procs.keys[i]))
+		if (prof_process_alive((pid_t)h->procs.keys[i]))
 			p->gone = false;
 		else if (p->gone)
 			h->gone[ngone++] = (pid_t)h->procs.keys[i];

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,18 +106,13 @@ static const char usage_text[] =
 
 /* ---- the run ---- */
 
-static bool process_alive(pid_t pid)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 /* -p takes processes, -t threads: a thread id given to -p would sample nothing. */
 static int check_targets(const struct record_opts *o)
 {
 	for (int i = 0; i < o->npids; i++) {
 		pid_t pid = o->pids[i], tgid = prof_thread_group(pid);
 
-		if (!process_alive(pid) || tgid == -ESRCH) {
+		if (!prof_process_alive(pid) || tgid == -ESRCH) {
 			pr_warn("pid %d: no such process", pid);
 			return -ESRCH;
 		}
@@ -143,7 +137,7 @@ static void report_exits(struct prof_session *s, const struct record_opts *o)
 
 	prof_session__stats(s, &st);
 	for (int i = 0; i < o->npids; i++)
-		if (!process_alive(o->pids[i]))
+		if (!prof_process_alive(o->pids[i]))
 			pr_info("pid %d exited after %.1f s", o->pids[i], st.elapsed_s);
 	for (int i = 0; i < o->ntids; i++)
 		if (prof_thread_group(o->tids[i]) < 0)

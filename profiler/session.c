@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,11 +397,6 @@ static void print_status(struct prof_session *s)
 		(unsigned long long)lost_samples(cnt));
 }
 
-static bool process_alive(pid_t pid)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 /* Whether the run is over: its time is up, or what it samples is gone. */
 static bool done(struct prof_session *s, int64_t now)
 {
@@ -415,7 +409,7 @@ static bool done(struct prof_session *s, int64_t now)
 	if (!o->until_targets_exit || (!o->npids && !o->ntids))
 		return false;
 	for (int i = 0; i < o->npids; i++)
-		if (process_alive(o->pids[i]))
+		if (prof_process_alive(o->pids[i]))
 			return false;
 	for (int i = 0; i < o->ntids; i++)
 		if (prof_thread_group(o->tids[i]) > 0)

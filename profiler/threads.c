@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Threads and the processes they belong to: -p takes a process, -t a thread (as perf does). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,4 +31,9 @@ pid_t prof_thread_group(pid_t tid)
 	free(line);
 	fclose(f);
 	return tgid;
+}
+
+bool prof_process_alive(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
 }
