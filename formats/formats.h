@@ -174,6 +174,18 @@ int fmt_profile__add_mapping(struct fmt_profile *p, const struct fmt_mapping_des
 int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t address,
 			      const struct fmt_frame_desc *frames, size_t nframes, uint32_t *id);
 
+/* Fills a location's real mapping and its one frame from its address; 0 or -errno. */
+typedef int (*fmt_name_fn)(void *ctx, uint64_t address, struct fmt_mapping_desc *m,
+			   struct fmt_frame_desc *f);
+
+/*
+ * Names late: every location with an address but no mapping (what add_location() keeps as an
+ * address waiting for its name, keyed by address and frame) gets the mapping and the frame name()
+ * gives. For names a run reads only at its end (the kernel's), so that reading them does not
+ * compete with the job. Returns 0 or the first error.
+ */
+int fmt_profile__name_late(struct fmt_profile *p, fmt_name_fn name, void *ctx);
+
 /*
  * Adds count (>= 0) to the sample with these locations (leaf first) and labels. Returns 0,
  * -EOVERFLOW when the profile's total would pass INT64_MAX (nothing added), or -errno.

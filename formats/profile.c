@@ -366,6 +366,37 @@ int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t 
 	return err;
 }
 
+int fmt_profile__name_late(struct fmt_profile *p, fmt_name_fn name, void *ctx)
+{
+	struct profd_htab *t = &p->index->locations;
+
+	for (uint32_t id = 1; id <= p->nlocations; id++) {
+		struct fmt_location *loc = &p->locations[id - 1];
+		struct fmt_line *line = &p->lines[loc->first_line];
+		struct location_key k = {.address = loc->address, .lines = line, .nlines = loc->nlines};
+		struct fmt_mapping_desc m = {0};
+		struct fmt_frame_desc f = {0};
+		uint32_t to, function;
+		int err;
+
+		if (loc->mapping || !loc->address || loc->nlines != 1)
+			continue;
+		err = name(ctx, loc->address, &m, &f);
+		err = err ?: fmt_profile__add_mapping(p, &m, &to);
+		err = err ?: add_function(p, &f, &function);
+		if (err)
+			return err;
+		/* Keyed by mapping and address from now on. */
+		profd_htab_del(t, location_hash(&k), id);
+		k.mapping = to;
+		profd_htab_add(t, location_hash(&k), id); /* the slot just freed: cannot fail */
+		loc->mapping = to;
+		line->function = function;
+		line->line = f.line;
+	}
+	return 0;
+}
+
 /* ---- cgroups ---- */
 
 static uint64_t cgroup_hash(const struct fmt_cgroup *c)

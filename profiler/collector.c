@@ -293,7 +293,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		prof_collector__fini(c);
 		return err;
 	}
-	c->stacks = prof_stacks__new(c->resolver, c->cgroups, opts->max_stack);
+	c->stacks = prof_stacks__new(c->resolver, c->cgroups, opts->max_stack, opts->kernel_late);
 	if (!c->stacks) {
 		prof_collector__fini(c);
 		return -ENOMEM;

@@ -256,6 +256,11 @@ static int start_sampling(struct prof_session *s)
 		.off_cpu = o->off_cpu,
 		.min_block_ns = (uint64_t)o->min_block_us * 1000,
 		.cfi_memory = o->cfi_memory,
+		/*
+		 * A profile that is only written at the end names kernel frames then. Off CPU needs
+		 * names at once, to tell the tracing frames; so do hooks and the page.
+		 */
+		.kernel_late = o->keep_profile && !s->live && !o->off_cpu && !o->hooks.on_drain,
 	};
 	int err;
 
@@ -553,6 +558,10 @@ static void log_symbolizer(const struct sym_stats *st)
 void prof_session__stop_sampling(struct prof_session *s)
 {
 	if (s->sampling) {
+		/* Before the symbolizer goes, with every drain in. */
+		if (s->total[FMT_TYPE_CPU] &&
+		    prof_stacks__name_kernel(s->c.stacks, s->total[FMT_TYPE_CPU]))
+			pr_warn("kernel frames left unnamed: out of memory");
 		prof_session__stats(s, &s->last);
 		log_symbolizer(&s->last.symbolizer);
 		/* The kernel refuses (EBUSY) to change the sysctl while a stack map exists. */

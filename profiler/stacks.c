@@ -17,6 +17,7 @@ struct prof_stacks {
 	struct cg_resolver *cgroups;
 	struct prof_unnamed *unnamed;
 	int max_stack;
+	bool kernel_late; /* kernel frames named by prof_stacks__name_kernel(), not when added */
 	uint32_t locs[ENTRIES_MAX];
 	struct fmt_frame_desc frames[64]; /* inline chain of one address */
 	/*
@@ -47,7 +48,7 @@ static int check_process(struct prof_stacks *st, pid_t pid)
 }
 
 struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, struct cg_resolver *cgroups,
-				     int max_stack)
+				     int max_stack, bool kernel_late)
 {
 	struct prof_stacks *st = calloc(1, sizeof(*st));
 	struct prof_unnamed *unnamed = prof_unnamed__new();
@@ -61,6 +62,7 @@ struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, struct cg_re
 	st->resolver = resolver;
 	st->cgroups = cgroups;
 	st->max_stack = max_stack;
+	st->kernel_late = kernel_late;
 	return st;
 }
 
@@ -94,6 +96,44 @@ static int add_marker(struct fmt_profile *p, const char *name, bool kernel, uint
 	return fmt_profile__add_location(p, mapping, 0, &f, 1, id);
 }
 
+/*
+ * A kernel address kept as it is (the byte before it for a return address), without a mapping
+ * until fmt_profile__name_late() gives it one.
+ */
+static int add_kernel_late(struct fmt_profile *p, uint64_t pc, bool is_return, uint32_t *id)
+{
+	struct fmt_frame_desc f = {.name = "[kernel address]"};
+
+	return fmt_profile__add_location(p, 0, is_return ? pc - 1 : pc, &f, 1, id);
+}
+
+/* A named address as a profile describes it: its mapping and its first n frames. */
+static void describe(const struct sym_location *loc, struct fmt_mapping_desc *m,
+		     struct fmt_frame_desc *frames, size_t n)
+{
+	*m = (struct fmt_mapping_desc){
+		.filename = loc->module.path,
+		.build_id = loc->module.build_id,
+		.start = loc->module.start,
+		.limit = loc->module.limit,
+		.offset = loc->module.offset,
+		.kernel = loc->module.kernel,
+		.has_functions = loc->module.has_functions,
+		.has_filenames = loc->module.has_filenames,
+		.has_line_numbers = loc->module.has_line_numbers,
+		.has_inline_frames = loc->module.has_inline_frames,
+	};
+	for (size_t i = 0; i < n; i++) {
+		frames[i] = (struct fmt_frame_desc){
+			.name = loc->frames[i].name,
+			.system_name = loc->frames[i].system_name,
+			.filename = loc->frames[i].file,
+			.line = loc->frames[i].line,
+			.start_line = loc->frames[i].start_line,
+		};
+	}
+}
+
 /* Symbolizes pc into a location of p; *loc says how it was named. */
 static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid, uint64_t pc,
 		       bool is_return, uint32_t *id, struct sym_location *out)
@@ -104,35 +144,20 @@ static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid,
 	size_t n;
 	int err;
 
+	/* Above 1: the address kept is never 0, which a profile reads as none. */
+	if (pid == 0 && st->kernel_late && pc > 1) {
+		out->nframes = 0;
+		return add_kernel_late(p, pc, is_return, id);
+	}
 	err = sym_resolver__resolve(st->resolver, pid, pc, is_return, &loc);
 	if (err)
 		return err;
+	n = loc.nframes < 64 ? loc.nframes : 64;
+	describe(&loc, &m, st->frames, n);
 	if (loc.module.path) {
-		m = (struct fmt_mapping_desc){
-			.filename = loc.module.path,
-			.build_id = loc.module.build_id,
-			.start = loc.module.start,
-			.limit = loc.module.limit,
-			.offset = loc.module.offset,
-			.kernel = loc.module.kernel,
-			.has_functions = loc.module.has_functions,
-			.has_filenames = loc.module.has_filenames,
-			.has_line_numbers = loc.module.has_line_numbers,
-			.has_inline_frames = loc.module.has_inline_frames,
-		};
 		err = fmt_profile__add_mapping(p, &m, &mapping);
 		if (err)
 			return err;
-	}
-	n = loc.nframes < 64 ? loc.nframes : 64;
-	for (size_t i = 0; i < n; i++) {
-		st->frames[i] = (struct fmt_frame_desc){
-			.name = loc.frames[i].name,
-			.system_name = loc.frames[i].system_name,
-			.filename = loc.frames[i].file,
-			.line = loc.frames[i].line,
-			.start_line = loc.frames[i].start_line,
-		};
 	}
 	*out = loc;
 	return fmt_profile__add_location(p, mapping, mapping ? loc.address : 0, st->frames, n, id);
@@ -242,4 +267,21 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 	if (rs->ustack_err == -ENOMEM || rs->kstack_err == -ENOMEM)
 		p->loss.stacks_map_full += rs->count;
 	return fmt_profile__add_sample(p, st->locs, n, &labels, (int64_t)rs->count);
+}
+
+static int name_kernel_address(void *ctx, uint64_t address, struct fmt_mapping_desc *m,
+			       struct fmt_frame_desc *f)
+{
+	struct prof_stacks *st = ctx;
+	struct sym_location loc;
+	int err = sym_resolver__resolve(st->resolver, 0, address, false, &loc);
+
+	if (!err)
+		describe(&loc, m, f, 1);
+	return err;
+}
+
+int prof_stacks__name_kernel(struct prof_stacks *st, struct fmt_profile *p)
+{
+	return st->kernel_late ? fmt_profile__name_late(p, name_kernel_address, st) : 0;
 }

@@ -10,7 +10,7 @@
 # The agent's RSS over a churn soak is bench_agent.sh (BENCH_SOAK_MINUTES).
 . "$(dirname "$0")/lib.sh"
 SECONDS_EACH=${SECONDS_EACH:-20}
-PAIRS=${PAIRS:-3}
+PAIRS=${PAIRS:-5}
 ROUNDS=${ROUNDS:-40000000}
 command -v perf >/dev/null || { echo "perf missing (make deps installs linux-perf)"; exit 1; }
 [ -x /usr/bin/time ] || { echo "GNU time missing (make deps installs time)"; exit 1; }
@@ -82,11 +82,13 @@ start_profiler() {
 	settle
 }
 echo "999 Hz, whole machine: cpuwork $ROUNDS rounds on every CPU, started 1 s after the" \
-	"profiler; $PAIRS runs with and $PAIRS without each"
+	"profiler, the churn going on; $PAIRS rounds of a run without, one under profd and one" \
+	"under perf -g (the order turning)"
 printf '%-8s %10s %14s %10s %10s %10s %12s\n' tool slowdown% cpu_s_per_s peak_rss_MiB with_s \
 	without_s start_cpu_s
-r_profd=$(measure profd)
-r_perf=$(measure perf-g)
+pairs=$(measure profd perf-g)
+r_profd=$(echo "$pairs" | sed -n 1p)
+r_perf=$(echo "$pairs" | sed -n 2p)
 printf '%-8s %10s %14s %10s %10s %10s %12s\n' $r_profd
 printf '%-8s %10s %14s %10s %10s %10s %12s\n' $r_perf
 set -- $r_profd; ps=$2

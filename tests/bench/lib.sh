@@ -41,24 +41,40 @@ stop_profiler() {
 	wait "$PPID_RUN" 2>/dev/null || true
 }
 
-measure() { # NAME -> "name slowdown% cpu_per_s rss_mib with_s without_s start_cpu_s", medians
+# One run of WORKLOAD under profiler NAME, its figures appended to $TMP/NAME.*.
+with_profiler() {
 	name=$1
-	for i in $(seq "$PAIRS"); do
-		wall "$WORKLOAD" "$ROUNDS" >>"$TMP/$name.without"
-		start_profiler "$name"
-		c0=$(cpu_seconds "$PPID_RUN")
-		echo "$c0" >>"$TMP/$name.start"
-		t0=$(date +%s.%N)
-		wall "$WORKLOAD" "$ROUNDS" >>"$TMP/$name.with"
-		t1=$(date +%s.%N)
-		c1=$(cpu_seconds "$PPID_RUN")
-		peak_rss_mib "$PPID_RUN" >>"$TMP/$name.rss"
-		echo "($c1 - $c0) / ($t1 - $t0)" | bc -l >>"$TMP/$name.cpu"
-		stop_profiler
+	start_profiler "$name"
+	c0=$(cpu_seconds "$PPID_RUN")
+	echo "$c0" >>"$TMP/$name.start"
+	t0=$(date +%s.%N)
+	wall "$WORKLOAD" "$ROUNDS" >>"$TMP/$name.with"
+	t1=$(date +%s.%N)
+	c1=$(cpu_seconds "$PPID_RUN")
+	peak_rss_mib "$PPID_RUN" >>"$TMP/$name.rss"
+	echo "($c1 - $c0) / ($t1 - $t0)" | bc -l >>"$TMP/$name.cpu"
+	stop_profiler
+}
+
+# NAME... -> a line per NAME: "name slowdown% cpu_per_s rss_mib with_s without_s start_cpu_s",
+# medians. PAIRS rounds, each a run without any profiler, then one under each NAME, the order
+# turning from round to round: every profiler is compared with runs taken over the same span,
+# so drift of the machine during the bench falls on all of them alike.
+measure() {
+	local names=("$@") n=$# i j
+	rm -f "$TMP/rounds.without"
+	for i in $(seq 0 $((PAIRS - 1))); do
+		wall "$WORKLOAD" "$ROUNDS" >>"$TMP/rounds.without"
+		for j in $(seq 0 $((n - 1))); do
+			with_profiler "${names[(i + j) % n]}"
+		done
 	done
-	w=$(median <"$TMP/$name.with")
-	wo=$(median <"$TMP/$name.without")
-	slow=$(echo "($w / $wo - 1) * 100" | bc -l)
-	printf '%s %.2f %.4f %s %.3f %.3f %.3f\n' "$name" "$slow" "$(median <"$TMP/$name.cpu")" \
-		"$(median <"$TMP/$name.rss")" "$w" "$wo" "$(median <"$TMP/$name.start")"
+	wo=$(median <"$TMP/rounds.without")
+	for name in "${names[@]}"; do
+		w=$(median <"$TMP/$name.with")
+		slow=$(echo "($w / $wo - 1) * 100" | bc -l)
+		printf '%s %.2f %.4f %s %.3f %.3f %.3f\n' "$name" "$slow" \
+			"$(median <"$TMP/$name.cpu")" "$(median <"$TMP/$name.rss")" "$w" "$wo" \
+			"$(median <"$TMP/$name.start")"
+	done
 }

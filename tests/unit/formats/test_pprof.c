@@ -703,7 +703,106 @@ static void test_decompression_bomb(void **state)
 		fail_msg("peak RSS grew by %ld MiB", maxrss_mib() - before);
 }
 
+static bool has_string(const struct fmt_profile *p, const char *s)
+{
+	for (uint32_t i = 1; i < p->nstrings; i++)
+		if (!strcmp(p->strings[i], s))
+			return true;
+	return false;
+}
+
+/* name_late: who calls it, what it was asked, and what it answers (kernel or a module). */
+struct late_names {
+	uint64_t asked[4];
+	size_t nasked;
+};
+
+static int name_kernel(void *ctx, uint64_t address, struct fmt_mapping_desc *m,
+		       struct fmt_frame_desc *f)
+{
+	struct late_names *ln = ctx;
+	bool module = address >= 0xffffffffc0000000ull;
+
+	assert_true(ln->nasked < 4);
+	ln->asked[ln->nasked++] = address;
+	*m = (struct fmt_mapping_desc){.filename = module ? "[nf_tables]" : "[kernel.kallsyms]",
+				       .build_id = module ? NULL : "00112233",
+				       .start = module ? 0xffffffffc0000000ull : 0xffffffff81000000ull,
+				       .limit = module ? 0xffffffffc0100000ull : 0xffffffff82000000ull,
+				       .kernel = true,
+				       .has_functions = true};
+	*f = (struct fmt_frame_desc){.name = module ? "nft_do_chain" : "do_syscall_64"};
+	return 0;
+}
+
+/*
+ * Kernel addresses kept without a mapping are named at the end: each gets its mapping and frame,
+ * markers and user frames are not asked about, the same address found again is the same location,
+ * and pprof carries the names.
+ */
+static void test_name_late(void **state)
+{
+	struct fmt_profile *p = fmt_profile__new(10000000), *q;
+	struct fmt_mapping_desc kernel_markers = {.filename = "[kernel.kallsyms]", .kernel = true};
+	struct fmt_mapping_desc exe = {.filename = "/bin/x", .start = 0x1000, .limit = 0x2000};
+	struct fmt_frame_desc late = {.name = "[kernel address]"}, marker = {.name = "[truncated]"};
+	struct fmt_frame_desc main_f = {.name = "main"};
+	struct fmt_sample_desc labels = {.pid = 7, .comm = "x"};
+	struct late_names ln = {0};
+	uint32_t km, xm, locs[4], again;
+	struct fmt_error err;
+	uint8_t *b;
+	size_t blen;
+	int ret;
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(fmt_profile__add_mapping(p, &kernel_markers, &km), 0);
+	assert_int_equal(fmt_profile__add_mapping(p, &exe, &xm), 0);
+	assert_int_equal(fmt_profile__add_location(p, 0, 0xffffffff81001234ull, &late, 1, &locs[0]), 0);
+	assert_int_equal(fmt_profile__add_location(p, 0, 0xffffffffc0000042ull, &late, 1, &locs[1]), 0);
+	assert_int_equal(fmt_profile__add_location(p, km, 0, &marker, 1, &locs[2]), 0);
+	assert_int_equal(fmt_profile__add_location(p, xm, 0x1100, &main_f, 1, &locs[3]), 0);
+	assert_int_not_equal(locs[0], locs[1]);
+	assert_int_equal(fmt_profile__add_sample(p, locs, 4, &labels, 3), 0);
+
+	assert_int_equal(fmt_profile__name_late(p, name_kernel, &ln), 0);
+	assert_int_equal(ln.nasked, 2);
+	assert_true(ln.asked[0] == 0xffffffff81001234ull && ln.asked[1] == 0xffffffffc0000042ull);
+	for (int i = 0; i < 2; i++) {
+		const struct fmt_location *l = fmt_profile__location(p, locs[i]);
+		const struct fmt_mapping *m = &p->mappings[l->mapping - 1];
+		const struct fmt_function *f = &p->functions[p->lines[l->first_line].function - 1];
+
+		assert_int_not_equal(l->mapping, 0);
+		assert_true(m->kernel);
+		assert_string_equal(fmt_profile__str(p, m->filename),
+				    i ? "[nf_tables]" : "[kernel.kallsyms]");
+		assert_string_equal(fmt_profile__str(p, f->name), i ? "nft_do_chain" : "do_syscall_64");
+	}
+	assert_int_equal(fmt_profile__location(p, locs[2])->mapping, km);
+	/* Indexed under its new identity: added again, it is found, not made twice. */
+	assert_int_equal(fmt_profile__add_location(p, fmt_profile__location(p, locs[0])->mapping,
+						   0xffffffff81001234ull, &late, 1, &again), 0);
+	assert_int_equal(again, locs[0]);
+	/* Nothing left to name: asked about nothing. */
+	ln.nasked = 0;
+	assert_int_equal(fmt_profile__name_late(p, name_kernel, &ln), 0);
+	assert_int_equal(ln.nasked, 0);
+
+	b = pprof_bytes(p, NULL, &blen);
+	q = pprof_read(b, blen, &err, &ret);
+	if (!q)
+		fail_msg("read back: %s", err.msg);
+	assert_true(has_string(q, "do_syscall_64") && has_string(q, "nft_do_chain"));
+	assert_true(has_string(q, "00112233") && !has_string(q, "[kernel address]"));
+	fmt_profile__free(q);
+	free(b);
+	fmt_profile__free(p);
+}
+
 TEST_MAIN(cmocka_unit_test(test_round_trip_folded),
+	  cmocka_unit_test(test_name_late),
 	  cmocka_unit_test(test_inline_lines_and_labels),
 	  cmocka_unit_test(test_string_table_and_header),
 	  cmocka_unit_test(test_deterministic_and_filter),
