@@ -23,11 +23,6 @@
 
 #define POLL_MS 100
 #define LIVE_S 600 /* what the page can pick ranges from: the last 10 minutes */
-/*
- * The heap goes back to the system at most this often. After every drain, it gave back pages
- * the next drain faulted in again: a third of profd's CPU at 999 Hz, for no lower peak.
- */
-#define TRIM_NS (10 * PROFD_NS_PER_S)
 
 struct prof_session {
 	struct prof_session_opts o;
@@ -42,7 +37,6 @@ struct prof_session {
 	double elapsed_s;
 	struct prof_session_stats last; /* kept when sampling stops */
 	uint64_t bpf_bytes;		/* of the loaded maps; 0 once freed (atomic: the page reads it) */
-	int64_t trimmed_mono;		/* when the heap last went back */
 };
 
 static double since_start(const struct prof_session *s)
@@ -302,7 +296,6 @@ static int start_sampling(struct prof_session *s)
 		return err;
 	/* Loading BPF and reading /proc freed more than sampling will reuse. */
 	prof_trim_heap();
-	s->trimmed_mono = s->start_mono;
 	pr_debug("sampling %s at %d Hz%s, after %.0f ms of CPU",
 		 prof_sampler__event_name(s->c.sampler), o->freq,
 		 o->off_cpu ? ", and time off CPU" : "", prof_cpu_ms());
@@ -394,11 +387,8 @@ static int drain(struct prof_session *s)
 		sym_resolver__drop_pages(s->c.resolver);
 		sym_resolver__forget_idle(s->c.resolver);
 	}
-	/* Symbolizing freed its scratch (and evicted or forgot files): hand it back, now and then. */
-	if (profd_mono_ns() - s->trimmed_mono >= TRIM_NS) {
-		prof_trim_heap();
-		s->trimmed_mono = profd_mono_ns();
-	}
+	/* Symbolizing the window freed its scratch (and evicted or forgot files): hand it back. */
+	prof_trim_heap();
 	return err;
 }
 
