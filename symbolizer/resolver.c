@@ -487,10 +487,12 @@ static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const
 	out->module.limit = seg->vaddr + seg->memsz;
 	out->module.offset = seg->offset - skew;
 	out->address = foff - seg->offset + seg->vaddr;
-	sym_filecache__used(&r->files, f); /* a memo hit too: the file is not idle */
-	if (memo_find(r, f, out))
+	if (memo_find(r, f, out)) {
+		/* Not touched on this path, yet in use: keeps the file from going idle. */
+		sym_filecache__used(&r->files, f);
 		return;
-	name_in_file(r, p, m, f, out);
+	}
+	name_in_file(r, p, m, f, out); /* touches f */
 	memo_keep(r, f, out);
 }
 
