@@ -7,8 +7,9 @@
  *
  * Entries are keyed by the file's serial (never reused, so a freed file's entries are simply
  * never found again) and the link-time address, and own copies of their strings: a file's
- * symbols and DWARF may be evicted while its names are still in use. The memo is bounded in
- * bytes; when full it starts again empty, and the traffic refills it with what is hot.
+ * symbols and DWARF may be evicted while its names are still in use. Names kept again for an
+ * address (their time was up) replace the old ones: one entry per address. The memo is bounded
+ * in bytes; when full it starts again empty, and the traffic refills it with what is hot.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 struct sym_memo_entry {
 	uint64_t serial, address;
 	uint64_t valid_until_ns; /* 0: for as long as the file lives */
+	size_t bytes;		 /* of the entry and its strings */
 	struct sym_memo_names names;
 	struct sym_frame frames[]; /* names.nframes of them, their strings after them */
 };
@@ -55,22 +57,41 @@ void sym_name_memo__release(struct sym_name_memo *m)
 	m->bytes = 0;
 }
 
-const struct sym_memo_names *sym_name_memo__find(const struct sym_name_memo *m, uint64_t serial,
-						  uint64_t address, uint64_t now_ns)
+static struct sym_memo_entry *entry_of(const struct sym_name_memo *m, uint64_t serial,
+				       uint64_t address)
 {
 	size_t pos = PROFD_HTAB_START;
 	uint64_t v;
 
 	while ((v = profd_htab_next(&m->index, key_of(serial, address), &pos))) {
-		const struct sym_memo_entry *e = (const void *)(uintptr_t)v;
+		struct sym_memo_entry *e = (void *)(uintptr_t)v;
 
-		if (e->serial != serial || e->address != address)
-			continue;
-		if (e->valid_until_ns && now_ns >= e->valid_until_ns)
-			return NULL;
-		return &e->names;
+		if (e->serial == serial && e->address == address)
+			return e;
 	}
 	return NULL;
+}
+
+const struct sym_memo_names *sym_name_memo__find(const struct sym_name_memo *m, uint64_t serial,
+						  uint64_t address, uint64_t now_ns)
+{
+	const struct sym_memo_entry *e = entry_of(m, serial, address);
+
+	if (!e || (e->valid_until_ns && now_ns >= e->valid_until_ns))
+		return NULL;
+	return &e->names;
+}
+
+/* The entry an address had, gone before its new names are kept. */
+static void forget(struct sym_name_memo *m, uint64_t serial, uint64_t address)
+{
+	struct sym_memo_entry *e = entry_of(m, serial, address);
+
+	if (!e)
+		return;
+	profd_htab_del(&m->index, key_of(serial, address), (uintptr_t)e);
+	m->bytes -= e->bytes;
+	free(e);
 }
 
 static size_t str_size(const char *s)
@@ -97,7 +118,7 @@ static const char *copy_or_share(const char *s, const char *same, const char *co
 	return s == same ? copied : copy_str(s, at);
 }
 
-static struct sym_memo_entry *entry_new(const struct sym_memo_names *names, size_t *size)
+static struct sym_memo_entry *entry_new(const struct sym_memo_names *names)
 {
 	size_t n = names->nframes, bytes = sizeof(struct sym_memo_entry) + n * sizeof(struct sym_frame);
 	struct sym_memo_entry *e;
@@ -125,7 +146,7 @@ static struct sym_memo_entry *entry_new(const struct sym_memo_names *names, size
 		to->system_name = copy_or_share(from->system_name, from->name, to->name, &at);
 		to->file = copy_str(from->file, &at);
 	}
-	*size = bytes;
+	e->bytes = bytes;
 	return e;
 }
 
@@ -133,11 +154,11 @@ void sym_name_memo__keep(struct sym_name_memo *m, uint64_t serial, uint64_t addr
 			 uint64_t valid_until_ns, const struct sym_memo_names *names)
 {
 	struct sym_memo_entry *e;
-	size_t bytes;
 
 	if (!m->max_bytes || !names->nframes)
 		return;
-	e = entry_new(names, &bytes);
+	forget(m, serial, address);
+	e = entry_new(names);
 	if (!e)
 		return; /* a memo that cannot grow only costs the next lookup its time */
 	e->serial = serial;
@@ -146,14 +167,14 @@ void sym_name_memo__keep(struct sym_name_memo *m, uint64_t serial, uint64_t addr
 	/* Room in the index first, so that its growth counts against the bound too. */
 	if (profd_htab_reserve(&m->index, m->index.n + 1))
 		goto drop;
-	if (m->bytes + bytes + profd_htab_bytes(&m->index) > m->max_bytes) {
+	if (m->bytes + e->bytes + profd_htab_bytes(&m->index) > m->max_bytes) {
 		sym_name_memo__clear(m);
 		m->restarts++;
 	}
-	if (bytes + profd_htab_bytes(&m->index) > m->max_bytes ||
+	if (e->bytes + profd_htab_bytes(&m->index) > m->max_bytes ||
 	    profd_htab_add(&m->index, key_of(serial, address), (uintptr_t)e))
 		goto drop;
-	m->bytes += bytes;
+	m->bytes += e->bytes;
 	return;
 drop:
 	free(e);

@@ -78,6 +78,33 @@ static void test_expires(void **state)
 	sym_name_memo__release(&m);
 }
 
+/*
+ * Names kept again once their time is up replace the old ones: found from then on, and one entry
+ * however often they are renewed (an agent renews those of every file without debug info each
+ * minute, and a stale entry ahead of the new one would miss every lookup and pile up copies).
+ */
+static void test_renewed(void **state)
+{
+	struct sym_name_memo m;
+	struct two_frames t;
+	size_t bytes;
+
+	sym_name_memo__init(&m, 1 << 20);
+	two_frames(&t, "r");
+	sym_name_memo__keep(&m, 1, 0x10, 1000, &t.names);
+	bytes = m.bytes;
+	for (uint64_t until = 2000; until <= 100000; until += 1000) {
+		assert_null(sym_name_memo__find(&m, 1, 0x10, until - 1000));
+		sym_name_memo__keep(&m, 1, 0x10, until, &t.names);
+		assert_non_null(sym_name_memo__find(&m, 1, 0x10, until - 1000));
+		assert_non_null(sym_name_memo__find(&m, 1, 0x10, until - 1));
+	}
+	assert_int_equal(m.index.n, 1);
+	assert_int_equal(m.bytes, bytes);
+	assert_int_equal(m.restarts, 0);
+	sym_name_memo__release(&m);
+}
+
 /* Full, it begins again empty and keeps the newest; it never holds more than its bound. */
 static void test_bounded(void **state)
 {
@@ -119,5 +146,6 @@ static void test_no_room(void **state)
 
 TEST_MAIN(cmocka_unit_test(test_keeps_copies),
 	  cmocka_unit_test(test_expires),
+	  cmocka_unit_test(test_renewed),
 	  cmocka_unit_test(test_bounded),
 	  cmocka_unit_test(test_no_room))
