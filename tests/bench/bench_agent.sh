@@ -7,6 +7,11 @@
 # the second minute's median against the last's); the share of the churn's samples whose user
 # stack was walked whole (the agent's default, in-kernel unwinding); perf record -F 19 -g -a runs
 # alongside over the same churn as the peer (its perf.data bytes per hour against the store's).
+#
+# BENCH_CGROUP=1: the load runs in a cgroup v2 of its own and the agent samples only that
+# (--cgroup), so on a shared machine other people's builds and tests are neither sampled nor named
+# into the agent's caches, and another profd running does not stop the bench.
+[ -z "${BENCH_CGROUP:-}" ] || BENCH_ISOLATED=1
 . "$(dirname "$0")/lib.sh"
 MINUTES=${BENCH_SOAK_MINUTES:-${MINUTES:-10}}
 clang -O2 -fno-omit-frame-pointer -o "$BT/cpuwork" "$TOP/tests/bench/cpuwork.c"
@@ -27,14 +32,23 @@ churn() {
 	done
 }
 
-"$PROFD" agent --store "$TMP/store" -F 19 --window 5 2>"$TMP/agent.err" &
+CG=
+if [ -n "${BENCH_CGROUP:-}" ]; then
+	mnt=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") print $5; break } }' /proc/self/mountinfo | head -n 1)
+	CG=/profd-bench-$$
+	mkdir "$mnt$CG" || { echo "BENCH_CGROUP: no writable cgroup v2 hierarchy" >&2; exit 1; }
+fi
+# Moves the calling subshell, and so all it starts, into the bench's cgroup.
+enter_cgroup() { [ -z "$CG" ] || echo "$BASHPID" >"$mnt$CG/cgroup.procs"; }
+
+"$PROFD" agent --store "$TMP/store" -F 19 --window 5 ${CG:+--cgroup "$CG"} 2>"$TMP/agent.err" &
 agent=$!
 perf record -F 19 -g -a -o "$TMP/perf.data" >/dev/null 2>&1 &
 perf=$!
-churn &
+(enter_cgroup && churn) &
 churner=$!
 # The steady part: one core busy with a known executable, restarted as it ends.
-(while :; do "$BT/cpuwork" 400000000 >/dev/null; done) &
+(enter_cgroup && while :; do "$BT/cpuwork" 400000000 >/dev/null; done) &
 steady=$!
 # The loops first, then what they started last (a cpuwork runs on after its loop is gone).
 stop_load() {
@@ -42,7 +56,15 @@ stop_load() {
 	wait $churner $steady 2>/dev/null || true
 	pkill -f "^$BT/cpuwork" 2>/dev/null || true
 }
-trap 'stop_load; kill $agent $perf 2>/dev/null || true; rm -rf "$TMP"' EXIT
+# The cgroup goes once the last of the load has left it (a churn command may outlive its loop).
+remove_cgroup() {
+	for _ in $(seq 50); do
+		[ -s "$mnt$CG/cgroup.procs" ] || break
+		sleep 0.1
+	done
+	rmdir "$mnt$CG"
+}
+trap 'stop_load; kill $agent $perf 2>/dev/null || true; rm -rf "$TMP"; [ -z "$CG" ] || remove_cgroup' EXIT
 
 sleep 10
 t0=$(date +%s.%N)

@@ -8,8 +8,9 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 # A profiler left running (by hand, or by a bench stopped midway) samples every run of a bench
-# and skews both sides of its ratios: refuse to start beside one.
-if other=$(pgrep -xa 'profd|perf'); then
+# and skews both sides of its ratios: refuse to start beside one, unless the bench keeps its
+# load apart from it (BENCH_ISOLATED).
+if [ -z "${BENCH_ISOLATED:-}" ] && other=$(pgrep -xa 'profd|perf'); then
 	echo "a profiler is already running, stop it first: $(echo "$other" | head -n 1)" >&2
 	exit 1
 fi
