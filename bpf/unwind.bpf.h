@@ -102,7 +102,7 @@ struct walk_state {
 	__u32 map;	/* index of the last frame's mapping + 1; 0: none */
 	__u32 table;	/* its table's id */
 	__u32 has_table;
-	__u32 pad;
+	__u32 probe;	/* profd_maps_below()'s index, through memory */
 };
 
 struct {
@@ -158,7 +158,12 @@ __noinline int profd_find_rule(const struct profd_cfi_table *t, __u64 off,
 	} else {
 		if (!pool_word(t->base + page, &lo) || !pool_word(t->base + page + 1, &hi))
 			return -1;
-		for (int i = 0; i < ROW_SEARCH_STEPS && lo < hi; i++) {
+		/* Unrolled: with a loop, the verifier tracks the counter exactly and checks each
+		 * step anew for every count it reaches it with. */
+#pragma clang loop unroll(full)
+		for (int i = 0; i < ROW_SEARCH_STEPS; i++) {
+			if (lo >= hi)
+				continue;
 			mid = lo + (hi - lo) / 2;
 			if (!pool_word(rows + mid, &row))
 				return -1;
@@ -192,17 +197,27 @@ __noinline int profd_find_rule(const struct profd_cfi_table *t, __u64 off,
 /* How many mappings of pm start at or below addr: the one holding addr, if any, is the last. */
 __noinline int profd_maps_below(const struct profd_proc_maps *pm, __u64 addr)
 {
-	__u32 lo = 0, hi, mid;
+	struct walk_state *st;
+	__u32 lo = 0, hi, mid, zero = 0;
 
-	if (!pm)
+	st = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!pm || !st)
 		return 0;
 	hi = pm->n;
 	/* Never more, as written; a clamp would give the verifier constants to branch on. */
 	if (hi > PROFD_PROC_MAPS_MAX)
 		return 0;
-	for (int i = 0; i < MAP_SEARCH_STEPS && lo < hi; i++) {
-		/* mid < hi <= the maximum, a power of two: the mask only shows the verifier. */
-		mid = (lo + (hi - lo) / 2) & (PROFD_PROC_MAPS_MAX - 1);
+#pragma clang loop unroll(full)
+	for (int i = 0; i < MAP_SEARCH_STEPS; i++) {
+		if (lo >= hi)
+			continue;
+		/*
+		 * mid < hi <= the maximum, a power of two: the mask only shows the verifier. Read
+		 * back from map memory, mid is a value it does not know, so bounding it does not
+		 * make lo and hi exact, and the steps' states stay alike instead of doubling.
+		 */
+		*(volatile __u32 *)&st->probe = lo + (hi - lo) / 2;
+		mid = *(volatile __u32 *)&st->probe & (PROFD_PROC_MAPS_MAX - 1);
 		if (pm->m[mid].start <= addr)
 			lo = mid + 1;
 		else
