@@ -4,7 +4,6 @@
  * announces them (so short-lived ones still symbolize), and turns each drained window into a
  * symbolized profile.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -399,28 +398,27 @@ static void preload(struct prof_collector *c, pid_t pid, size_t *n)
 static void preload_running(struct prof_collector *c)
 {
 	int64_t t0 = profd_mono_ns();
-	long self = getpid();
-	struct dirent *d;
+	struct profd_process_state *ps;
+	pid_t self = getpid();
 	size_t n = 0;
-	DIR *dir;
+	int np = prof_sampler__processes(c->sampler, &ps);
 
-	dir = opendir("/proc");
-	if (!dir)
+	if (np < 0) {
+		/* Each is then loaded when its first sample announces it. */
+		pr_warn("cannot list the processes: %s; their first samples follow frame pointers",
+			strerror(-np));
 		return;
-	prof_cfi__hold_big(c->cfi, true);
-	while ((d = readdir(dir))) {
-		long pid;
-		char *end;
-
-		pid = strtol(d->d_name, &end, 10);
-		if (*end || pid <= 0 || pid > INT32_MAX)
-			continue;
-		/* Not profd itself: its start-up is not what a profile of the machine is for. */
-		if ((pid == self || !prof_process_running((pid_t)pid)) && put_off(c, (pid_t)pid))
-			continue;
-		preload(c, (pid_t)pid, &n);
 	}
-	closedir(dir);
+	prof_cfi__hold_big(c->cfi, true);
+	for (int i = 0; i < np; i++) {
+		pid_t pid = (pid_t)ps[i].pid;
+
+		/* Not profd itself: its start-up is not what a profile of the machine is for. */
+		if ((pid == self || !ps[i].running) && put_off(c, pid))
+			continue;
+		preload(c, pid, &n);
+	}
+	free(ps);
 	prof_sampler__poll(c->sampler, 0);
 	c->preload_due = true;
 	pr_debug("cfi: mappings of %zu running processes loaded before sampling, in %.0f ms", n,

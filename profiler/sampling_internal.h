@@ -135,13 +135,14 @@ void prof_sampler__barrier(void *sampler);
 /* Watches the dynamic linker at path (once per file) so library loads rescan a process's
  * mappings. Returns 0 or -errno. */
 int prof_sampler__watch_loader(void *sampler, const char *path);
+/*
+ * Every process now (kernel threads aside), and whether a thread of it is on a CPU or waiting
+ * for one: into *out, sorted by pid, one entry each (free() it). -a with --unwind cfi only.
+ * Returns how many, or -errno.
+ */
+int prof_sampler__processes(struct prof_sampler *s, struct profd_process_state **out);
 /* Our own dynamic linker, the one the processes of this root use. Returns 0 or -ENOENT. */
 int prof_own_loader(char path[PATH_MAX]);
-
-/* ---- running.c ---- */
-
-/* Whether a thread of process pid is on a CPU or waiting for one now; false if it is gone. */
-bool prof_process_running(pid_t pid);
 
 /* ---- perf_events.c ---- */
 
