@@ -136,10 +136,13 @@ __noinline int profd_send_mmap(__u64 dentry)
 	if (!e)
 		return -1;
 	e->nparts = 0;
+#pragma clang loop unroll(full)
 	for (int i = 0; i < PROFD_PATH_PARTS; i++) {
+		if (e->nparts < i)
+			continue;
 		parent = BPF_CORE_READ(d, d_parent);
 		if (!parent || parent == d)
-			break;
+			continue;
 		bpf_probe_read_kernel_str(e->parts[i], PROFD_PATH_PART_LEN,
 					  BPF_CORE_READ(d, d_name.name));
 		e->nparts = i + 1;
