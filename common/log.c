@@ -19,6 +19,12 @@ enum profd_log_level profd_log_get_level(void)
 	return current_level;
 }
 
+void profd_log_more(void)
+{
+	if (current_level < PROFD_LOG_TRACE)
+		current_level++;
+}
+
 /*
  * Prints "profd: " fmt and a newline if fmt has none, in one write: stderr is unbuffered, so
  * piece by piece a line costs three system calls (libbpf's 1400 lines under -v were a tenth of

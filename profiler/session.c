@@ -55,11 +55,16 @@ static uint64_t lost_samples(const uint64_t *cnt)
 	return cnt[PROFD_CNT_COUNTS_FULL] + cnt[PROFD_CNT_RINGBUF_FULL];
 }
 
-/* libbpf explains its failures at length; we report them in one line and keep its text for -v. */
+/*
+ * libbpf explains its failures at length; we report them in one line and keep its text for -v.
+ * Its debug messages (every relocation: a thousand lines, 3 ms of each start) wait for -vv.
+ */
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (profd_log_get_level() >= PROFD_LOG_DEBUG)
-		profd_vlog(PROFD_LOG_DEBUG, fmt, ap);
+	enum profd_log_level need = level == LIBBPF_DEBUG ? PROFD_LOG_TRACE : PROFD_LOG_DEBUG;
+
+	if (profd_log_get_level() >= need)
+		profd_vlog(need, fmt, ap);
 	return 0;
 }
 

@@ -82,4 +82,31 @@ static void test_long_line(void **state)
 	free(out);
 }
 
-TEST_MAIN(cmocka_unit_test(test_short_lines), cmocka_unit_test(test_long_line))
+static void trace_line(void)
+{
+	profd_log(PROFD_LOG_DEBUG, "debug");
+	profd_log(PROFD_LOG_TRACE, "trace");
+}
+
+/* Each -v one level more: debug at -v, trace (libbpf's chatter) at -vv, no further. */
+static void test_more(void **state)
+{
+	char *out;
+
+	profd_log_set_level(PROFD_LOG_INFO);
+	profd_log_more();
+	assert_int_equal(profd_log_get_level(), PROFD_LOG_DEBUG);
+	out = stderr_of(trace_line);
+	assert_string_equal(out, "profd: debug\n");
+	free(out);
+	profd_log_more();
+	profd_log_more();
+	assert_int_equal(profd_log_get_level(), PROFD_LOG_TRACE);
+	out = stderr_of(trace_line);
+	assert_string_equal(out, "profd: debug\nprofd: trace\n");
+	free(out);
+	profd_log_set_level(PROFD_LOG_INFO);
+}
+
+TEST_MAIN(cmocka_unit_test(test_short_lines), cmocka_unit_test(test_long_line),
+	  cmocka_unit_test(test_more))
