@@ -275,7 +275,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.max_stack = opts->max_stack,
 		.stack_size = so.stack_size,
 	};
-	struct sym_resolver_opts ro = {.lines = opts->lines};
+	struct sym_resolver_opts ro = {.lines = opts->lines, .defer_names = opts->names_late};
 	int err;
 
 	memset(c, 0, sizeof(*c));
@@ -293,7 +293,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		prof_collector__fini(c);
 		return err;
 	}
-	c->stacks = prof_stacks__new(c->resolver, c->cgroups, opts->max_stack, opts->kernel_late);
+	c->stacks = prof_stacks__new(c->resolver, c->cgroups, opts->max_stack, opts->names_late);
 	if (!c->stacks) {
 		prof_collector__fini(c);
 		return -ENOMEM;

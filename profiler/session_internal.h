@@ -121,6 +121,12 @@ struct prof_session *prof_session__start(const struct prof_session_opts *o);
  * (one line logged).
  */
 int prof_session__run(struct prof_session *s);
+/*
+ * Names what a run that writes its profile at the end left for then (kernel frames, symbol
+ * tables, DWARF): after the last drain, before anything reads names (the summary's hint). Once
+ * done, again does nothing; prof_session__stop_sampling() does it if nobody did.
+ */
+void prof_session__name_late(struct prof_session *s);
 /* Frees BPF and puts the stack-depth sysctl back; the page (if any) stays up. */
 void prof_session__stop_sampling(struct prof_session *s);
 /* Keeps the page up until a stop signal, once sampling has stopped. */
