@@ -143,6 +143,13 @@ static void on_event(const struct profd_event *e, void *ctx)
 		 */
 		if (c->cfi) {
 			load_cfi(c, e->pid);
+			/*
+			 * Named at the end: /proc is read at a process's first samples, or the
+			 * kernel's history names it once it exited. Most of a churn's processes
+			 * are never sampled.
+			 */
+			if (c->opts.names_late)
+				break;
 			if (!PROFD_ARRAY_RESERVE(c->to_snapshot, c->cap_snapshot, c->nsnapshot + 1, 64)) {
 				c->to_snapshot[c->nsnapshot++] = e->pid;
 				break;
@@ -151,6 +158,8 @@ static void on_event(const struct profd_event *e, void *ctx)
 		snapshot(c, e->pid);
 		break;
 	case PROFD_EV_EXEC:
+		if (c->cfi && c->opts.names_late && !sym_resolver__knows(c->resolver, e->pid))
+			break; /* read at its first samples, as above */
 		if (c->unwind)
 			prof_unwind__before_exec(c->unwind, c->stacks, e->pid,
 						 1000000000LL / c->opts.freq);

@@ -129,6 +129,11 @@ int sym_resolver__refresh_process(struct sym_resolver *r, pid_t pid)
 	return sym_procs__add(r, pid, true);
 }
 
+bool sym_resolver__knows(const struct sym_resolver *r, pid_t pid)
+{
+	return sym_procs__find(&r->procs, pid) != NULL;
+}
+
 void sym_resolver__drop_process(struct sym_resolver *r, pid_t pid)
 {
 	sym_procs__drop(r, pid);

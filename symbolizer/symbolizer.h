@@ -117,6 +117,8 @@ void sym_resolver__free(struct sym_resolver *r);
 int sym_resolver__add_process(struct sym_resolver *r, pid_t pid);
 /* Takes a new snapshot (after exec). Returns as sym_resolver__add_process(). */
 int sym_resolver__refresh_process(struct sym_resolver *r, pid_t pid);
+/* Whether pid has a snapshot (or a history). */
+bool sym_resolver__knows(const struct sym_resolver *r, pid_t pid);
 /* Forgets pid's snapshot and its unwinding state: its samples are symbolized and it exited. */
 void sym_resolver__drop_process(struct sym_resolver *r, pid_t pid);
 
