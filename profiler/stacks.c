@@ -427,8 +427,12 @@ int prof_stacks__name_late(struct prof_stacks *st, struct fmt_profile *p)
 	err = fmt_profile__name_late(p, name_kernel_address, st);
 	/* File by file, in address order: each file's tables are read once, its DWARF in order. */
 	qsort_r(st->late, st->nlate, sizeof(*st->late), by_file_and_address, p);
-	for (size_t i = 0; i < st->nlate && !err; i++)
+	for (size_t i = 0; i < st->nlate && !err; i++) {
+		/* One file's DWARF pages at a time, as drains do. */
+		if (i && st->late[i].deferred != st->late[i - 1].deferred)
+			sym_resolver__drop_pages(st->resolver);
 		err = name_user_late(st, p, &st->late[i]);
+	}
 	st->nlate = 0;
 	sym_resolver__forget_deferred(st->resolver);
 	return err;
