@@ -12,6 +12,9 @@
 #define RECENT_SLOTS 1024
 #define RECENT_NS (100 * 1000000LL)
 
+/* What a location named at the end is called until then. */
+#define NOT_NAMED_YET "[not named yet]"
+
 /* A user location whose names wait for the end of the run (names_late). */
 struct late_location {
 	uint32_t id;	     /* in the profile */
@@ -233,6 +236,9 @@ static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid,
 		return err;
 	n = out->nframes < 64 ? out->nframes : 64;
 	describe(out, &m, st->frames, n);
+	/* One stand-in for all: a name per address would be a string and a function each. */
+	if (out->deferred)
+		st->frames[0] = (struct fmt_frame_desc){.name = NOT_NAMED_YET};
 	if (out->module.path) {
 		err = fmt_profile__add_mapping(p, &m, &mapping);
 		if (err)
