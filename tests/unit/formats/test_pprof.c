@@ -108,6 +108,22 @@ static struct fmt_profile *pprof_read(const void *data, size_t len, struct fmt_e
 	return read_profile(fmt_pprof_read, 0, data, len, err, ret);
 }
 
+/* p written as pprof and read back into a new profile; fails the test if it cannot be. */
+static struct fmt_profile *read_back(const struct fmt_profile *p)
+{
+	struct fmt_profile *q;
+	struct fmt_error err;
+	size_t len;
+	uint8_t *b = pprof_bytes(p, NULL, &len);
+	int ret;
+
+	q = pprof_read(b, len, &err, &ret);
+	free(b);
+	if (!q)
+		fail_msg("read back: %s", err.msg);
+	return q;
+}
+
 static void expect_error(const void *data, size_t len, const char *want)
 {
 	struct fmt_error err;
@@ -750,10 +766,6 @@ static void test_name_late(void **state)
 	struct fmt_sample_desc labels = {.pid = 7, .comm = "x"};
 	struct late_names ln = {0};
 	uint32_t km, xm, locs[4], again;
-	struct fmt_error err;
-	uint8_t *b;
-	size_t blen;
-	int ret;
 
 	(void)state;
 	assert_non_null(p);
@@ -790,14 +802,10 @@ static void test_name_late(void **state)
 	assert_int_equal(fmt_profile__name_late(p, name_kernel, &ln), 0);
 	assert_int_equal(ln.nasked, 0);
 
-	b = pprof_bytes(p, NULL, &blen);
-	q = pprof_read(b, blen, &err, &ret);
-	if (!q)
-		fail_msg("read back: %s", err.msg);
+	q = read_back(p);
 	assert_true(has_string(q, "do_syscall_64") && has_string(q, "nft_do_chain"));
 	assert_true(has_string(q, "00112233") && !has_string(q, "[kernel address]"));
 	fmt_profile__free(q);
-	free(b);
 	fmt_profile__free(p);
 }
 
@@ -817,10 +825,6 @@ static void test_rename_location(void **state)
 	struct fmt_sample_desc labels = {.pid = 7, .comm = "x"};
 	const struct fmt_location *l;
 	uint32_t xm, loc, by_frames, again;
-	struct fmt_error err;
-	uint8_t *b;
-	size_t blen;
-	int ret;
 
 	(void)state;
 	assert_non_null(p);
@@ -849,14 +853,10 @@ static void test_rename_location(void **state)
 	assert_int_equal(fmt_profile__rename_location(p, 99, &learned, chain, 1), -EINVAL);
 	assert_int_equal(fmt_profile__rename_location(p, loc, &learned, chain, 0), -EINVAL);
 
-	b = pprof_bytes(p, NULL, &blen);
-	q = pprof_read(b, blen, &err, &ret);
-	if (!q)
-		fail_msg("read back: %s", err.msg);
+	q = read_back(p);
 	assert_true(has_string(q, "outer") && !has_string(q, "x+0x1100"));
 	assert_true(q->mappings[0].has_line_numbers);
 	fmt_profile__free(q);
-	free(b);
 	fmt_profile__free(p);
 }
 
