@@ -191,6 +191,9 @@ int prof_stacks__name_late(struct prof_stacks *st, struct fmt_profile *p);
 /* Where the samples added so far landed in code without symbols. */
 const struct prof_unnamed *prof_stacks__unnamed(const struct prof_stacks *st);
 
+/* CPU time profd has used so far, every thread's, user and system, in milliseconds (footprint.c). */
+double prof_cpu_ms(void);
+
 /* ---- unnamed.c: samples in code without symbols, for a hint at the end ---- */
 
 struct profd_strbuf;

@@ -78,8 +78,6 @@ int prof_footprint__read(struct prof_footprint *out, uint64_t bpf_bytes);
 int prof_footprint__metrics(const struct prof_footprint *fp, struct profd_strbuf *sb);
 /* One line at -v. */
 void prof_footprint__log(const struct prof_footprint *fp);
-/* CPU time profd has used so far, every thread's, user and system, in milliseconds. */
-double prof_cpu_ms(void);
 /* Gives the heap's free pages back to the system: after start-up and after every drain. */
 void prof_trim_heap(void);
 /* Sets malloc up so that big buffers are given back when freed; before any thread starts. */

@@ -426,19 +426,28 @@ static int name_user_late(struct prof_stacks *st, struct fmt_profile *p,
 
 int prof_stacks__name_late(struct prof_stacks *st, struct fmt_profile *p)
 {
+	double cpu_ms = prof_cpu_ms();
+	size_t files = 0;
 	int err;
 
 	if (!st->names_late)
 		return 0;
-	err = fmt_profile__name_late(p, name_kernel_address, st);
 	/* File by file, in address order: each file's tables are read once, its DWARF in order. */
 	qsort_r(st->late, st->nlate, sizeof(*st->late), by_file_and_address, p);
+	for (size_t i = 0; i < st->nlate; i++)
+		files += !i || st->late[i].deferred != st->late[i - 1].deferred;
+	if (st->nlate)
+		pr_debug("naming at the end: %zu addresses in %zu files, and kernel frames",
+			 st->nlate, files);
+	err = fmt_profile__name_late(p, name_kernel_address, st);
 	for (size_t i = 0; i < st->nlate && !err; i++) {
 		/* One file's DWARF pages at a time, as drains do. */
 		if (i && st->late[i].deferred != st->late[i - 1].deferred)
 			sym_resolver__drop_pages(st->resolver);
 		err = name_user_late(st, p, &st->late[i]);
 	}
+	if (st->nlate)
+		pr_debug("named at the end in %.0f ms of CPU", prof_cpu_ms() - cpu_ms);
 	st->nlate = 0;
 	sym_resolver__forget_deferred(st->resolver);
 	return err;
