@@ -335,6 +335,12 @@ int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t 
 
 	if (nframes == 0 || nframes > UINT32_MAX || mapping > p->nmappings)
 		return -EINVAL;
+	/* Known by mapping and address alone: found again without interning its frames. */
+	if (mapping && address) {
+		*id = table_find(p, t, location_hash(&k), location_eq, &k);
+		if (*id)
+			return 0;
+	}
 	if (p->nlines > UINT32_MAX - nframes)
 		return -ENOMEM;
 	/* Lines go to the end of p->lines first; they stay only if the location is new. */
