@@ -142,6 +142,13 @@ static void on_event(const struct profd_event *e, void *ctx)
 		 */
 		if (c->cfi) {
 			load_cfi(c, e->pid);
+			/*
+			 * Named at the end: /proc is read at a process's first samples, or the
+			 * kernel's history names it once it exited. Most of a churn's processes
+			 * are never sampled.
+			 */
+			if (c->opts.names_late)
+				break;
 			if (!PROFD_ARRAY_RESERVE(c->to_snapshot, c->cap_snapshot, c->nsnapshot + 1, 64)) {
 				c->to_snapshot[c->nsnapshot++] = e->pid;
 				break;
@@ -150,6 +157,8 @@ static void on_event(const struct profd_event *e, void *ctx)
 		snapshot(c, e->pid);
 		break;
 	case PROFD_EV_EXEC:
+		if (c->cfi && c->opts.names_late && !sym_resolver__knows(c->resolver, e->pid))
+			break; /* read at its first samples, as above */
 		if (c->unwind)
 			prof_unwind__before_exec(c->unwind, c->stacks, e->pid,
 						 1000000000LL / c->opts.freq);
@@ -274,7 +283,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.max_stack = opts->max_stack,
 		.stack_size = so.stack_size,
 	};
-	struct sym_resolver_opts ro = {.lines = opts->lines};
+	struct sym_resolver_opts ro = {.lines = opts->lines, .defer_names = opts->names_late};
 	int err;
 
 	memset(c, 0, sizeof(*c));
@@ -292,7 +301,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		prof_collector__fini(c);
 		return err;
 	}
-	c->stacks = prof_stacks__new(c->resolver, c->cgroups, opts->max_stack, opts->kernel_late);
+	c->stacks = prof_stacks__new(c->resolver, c->cgroups, opts->max_stack, opts->names_late);
 	if (!c->stacks) {
 		prof_collector__fini(c);
 		return -ENOMEM;

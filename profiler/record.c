@@ -279,6 +279,7 @@ static int record(const struct record_opts *o)
 		return PROFD_EXIT_FAILURE;
 	}
 	code = prof_session__end_command(s);
+	prof_session__name_late(s);
 	report_exits(s, o);
 	print_summary(s, o);
 	prof_session__stop_sampling(s);
