@@ -136,10 +136,13 @@ __noinline int profd_send_mmap(__u64 dentry)
 	if (!e)
 		return -1;
 	e->nparts = 0;
+#pragma clang loop unroll(full)
 	for (int i = 0; i < PROFD_PATH_PARTS; i++) {
+		if (e->nparts < i)
+			continue;
 		parent = BPF_CORE_READ(d, d_parent);
 		if (!parent || parent == d)
-			break;
+			continue;
 		bpf_probe_read_kernel_str(e->parts[i], PROFD_PATH_PART_LEN,
 					  BPF_CORE_READ(d, d_name.name));
 		e->nparts = i + 1;
@@ -318,6 +321,38 @@ int load_process(struct load_args *a)
 	err = scan_mappings(task, task->tgid, next_gen(task->tgid, false));
 	bpf_task_release(task);
 	return err;
+}
+
+/* A task iterator's context, in the layout the kernel fixes for BPF: a copy, not relocated (each
+ * kernel type libbpf relocates costs a scan of all of them, see profd_regs). */
+struct profd_iter_meta {
+	void *seq;
+};
+
+struct profd_task_iter {
+	struct profd_iter_meta *meta;
+	struct task_struct *task;
+};
+
+/*
+ * Run once by user space when -a starts: every process, each as a profd_process_state (its
+ * leader, and each of its threads on a CPU or waiting for one), so that those running are
+ * loaded before the first sample and the others after it. One pass in the kernel, where
+ * reading every process's and thread's state from /proc took 20 us each.
+ */
+SEC("iter/task")
+int find_processes(struct profd_task_iter *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct profd_process_state ps;
+
+	if (!task || task->flags & PF_KTHREAD)
+		return 0;
+	ps.pid = task->tgid;
+	ps.running = task->__state == 0; /* TASK_RUNNING: on a CPU or runnable */
+	if (ps.running || task->pid == task->tgid)
+		bpf_seq_write(ctx->meta->seq, &ps, sizeof(ps));
+	return 0;
 }
 
 /* At sched_process_exec: the loader has mapped the new image, the dynamic linker, the vdso. */

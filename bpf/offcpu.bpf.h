@@ -309,7 +309,7 @@ static __always_inline __u64 take_task_stack(struct task_struct *task, __u32 buf
 					     __s32 *err)
 {
 	struct task_fp_walk fw = {.task = task};
-	struct pt_regs *regs;
+	struct profd_regs *regs;
 	struct profd_stack *st = scratch_stack(err);
 	long len;
 
@@ -323,7 +323,7 @@ static __always_inline __u64 take_task_stack(struct task_struct *task, __u32 buf
 		}
 		return store_stack(buf, st, len / sizeof(__u64), false, err);
 	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	regs = user_regs(task);
 	if (!regs->ip) {
 		*err = -ENOENT;
 		return 0;

@@ -283,7 +283,7 @@ static __always_inline __u64 take_stack(void *ctx, __u32 buf, __u64 flags, __s32
 static __always_inline __u64 walk_stack(void *ctx, struct task_struct *task, __u32 pid, __u32 buf,
 					__s32 *err)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct profd_regs *regs = user_regs(task);
 	struct profd_stack *st;
 	__s32 trust = 0;
 	__u64 h, hash;
@@ -424,7 +424,7 @@ static __always_inline bool send_stack(void *ctx, struct task_struct *task, __u3
 {
 	__u64 size = sizeof(struct profd_stack_event) + (__u64)stack_pages * PROFD_STACK_PAGE;
 	struct profd_stack_event *e;
-	struct pt_regs *regs;
+	struct profd_regs *regs;
 	__s32 kernel_err = -ENOENT;
 	__u64 kernel_stack = 0;
 
@@ -449,7 +449,7 @@ static __always_inline bool send_stack(void *ctx, struct task_struct *task, __u3
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
 	/* The registers saved at the last entry from user mode, whether the sample hit user or
 	 * kernel code. */
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	regs = user_regs(task);
 	e->regs[PROFD_REG_AX] = regs->ax;
 	e->regs[PROFD_REG_DX] = regs->dx;
 	e->regs[PROFD_REG_CX] = regs->cx;

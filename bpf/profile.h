@@ -93,6 +93,12 @@ enum profd_event_type {
 	PROFD_EV_MAPS,		  /* a process's code mappings changed (struct profd_proc_maps) */
 };
 
+/* A record of find_processes, at -a's start: a process, and whether a thread of it is running. */
+struct profd_process_state {
+	__u32 pid;
+	__u32 running;
+};
+
 struct profd_event {
 	__u32 type;
 	__u32 pid;

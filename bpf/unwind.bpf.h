@@ -18,6 +18,28 @@
 
 #include "bpf/profile.h"
 
+/*
+ * The user registers a task entered the kernel with (bpf_task_pt_regs()): x86-64's struct
+ * pt_regs, a layout the entry code and ptrace fix. Read through this copy of it rather than the
+ * kernel's type: libbpf relocates a kernel type with a scan of all the kernel's types, 126,000
+ * of them, 0.6 ms of every start.
+ */
+struct profd_regs {
+	__u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs, flags,
+		sp, ss;
+};
+
+_Static_assert(sizeof(struct profd_regs) == sizeof(struct pt_regs), "pt_regs size");
+_Static_assert(__builtin_offsetof(struct profd_regs, ip) == __builtin_offsetof(struct pt_regs, ip),
+	       "pt_regs layout");
+_Static_assert(__builtin_offsetof(struct profd_regs, ss) == __builtin_offsetof(struct pt_regs, ss),
+	       "pt_regs layout");
+
+static __always_inline struct profd_regs *user_regs(struct task_struct *task)
+{
+	return (struct profd_regs *)bpf_task_pt_regs(task);
+}
+
 /* Table memory: two 32-bit words per entry, sized by user space (--unwind-memory). User space
  * writes tables through a mapping of the part it fills: one system call per table. */
 struct {
@@ -102,7 +124,7 @@ struct walk_state {
 	__u32 map;	/* index of the last frame's mapping + 1; 0: none */
 	__u32 table;	/* its table's id */
 	__u32 has_table;
-	__u32 pad;
+	__u32 probe;	/* profd_maps_below()'s index, through memory */
 };
 
 struct {
@@ -158,7 +180,12 @@ __noinline int profd_find_rule(const struct profd_cfi_table *t, __u64 off,
 	} else {
 		if (!pool_word(t->base + page, &lo) || !pool_word(t->base + page + 1, &hi))
 			return -1;
-		for (int i = 0; i < ROW_SEARCH_STEPS && lo < hi; i++) {
+		/* Unrolled: with a loop, the verifier tracks the counter exactly and checks each
+		 * step anew for every count it reaches it with. */
+#pragma clang loop unroll(full)
+		for (int i = 0; i < ROW_SEARCH_STEPS; i++) {
+			if (lo >= hi)
+				continue;
 			mid = lo + (hi - lo) / 2;
 			if (!pool_word(rows + mid, &row))
 				return -1;
@@ -192,17 +219,27 @@ __noinline int profd_find_rule(const struct profd_cfi_table *t, __u64 off,
 /* How many mappings of pm start at or below addr: the one holding addr, if any, is the last. */
 __noinline int profd_maps_below(const struct profd_proc_maps *pm, __u64 addr)
 {
-	__u32 lo = 0, hi, mid;
+	struct walk_state *st;
+	__u32 lo = 0, hi, mid, zero = 0;
 
-	if (!pm)
+	st = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!pm || !st)
 		return 0;
 	hi = pm->n;
 	/* Never more, as written; a clamp would give the verifier constants to branch on. */
 	if (hi > PROFD_PROC_MAPS_MAX)
 		return 0;
-	for (int i = 0; i < MAP_SEARCH_STEPS && lo < hi; i++) {
-		/* mid < hi <= the maximum, a power of two: the mask only shows the verifier. */
-		mid = (lo + (hi - lo) / 2) & (PROFD_PROC_MAPS_MAX - 1);
+#pragma clang loop unroll(full)
+	for (int i = 0; i < MAP_SEARCH_STEPS; i++) {
+		if (lo >= hi)
+			continue;
+		/*
+		 * mid < hi <= the maximum, a power of two: the mask only shows the verifier. Read
+		 * back from map memory, mid is a value it does not know, so bounding it does not
+		 * make lo and hi exact, and the steps' states stay alike instead of doubling.
+		 */
+		*(volatile __u32 *)&st->probe = lo + (hi - lo) / 2;
+		mid = *(volatile __u32 *)&st->probe & (PROFD_PROC_MAPS_MAX - 1);
 		if (pm->m[mid].start <= addr)
 			lo = mid + 1;
 		else
@@ -465,7 +502,7 @@ static long walk_frame(__u32 i, void *ctx)
  * -ENOENT when the process's mappings are not loaded: the caller takes the stack by frame
  * pointers then.
  */
-static __always_inline long walk_user_stack(struct pt_regs *regs, __u32 pid, __u64 *pcs,
+static __always_inline long walk_user_stack(struct profd_regs *regs, __u32 pid, __u64 *pcs,
 					    __u32 max, __u64 *hash, __s32 *trust)
 {
 	struct walk w = {.pcs = pcs, .max = max};

@@ -11,11 +11,14 @@ enum profd_log_level {
 	PROFD_LOG_WARN,
 	PROFD_LOG_INFO,
 	PROFD_LOG_DEBUG,
+	PROFD_LOG_TRACE, /* libbpf's own debug messages, a thousand lines a start: -vv */
 };
 
-/* Messages above this level are dropped. Default PROFD_LOG_INFO; -v raises it. */
+/* Messages above this level are dropped. Default PROFD_LOG_INFO; each -v raises it a step. */
 void profd_log_set_level(enum profd_log_level level);
 enum profd_log_level profd_log_get_level(void);
+/* One level more, up to PROFD_LOG_TRACE: what each -v does. */
+void profd_log_more(void);
 
 void profd_log(enum profd_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -187,6 +187,15 @@ typedef int (*fmt_name_fn)(void *ctx, uint64_t address, struct fmt_mapping_desc 
 int fmt_profile__name_late(struct fmt_profile *p, fmt_name_fn name, void *ctx);
 
 /*
+ * Gives location id (one with a mapping and a non-zero address, so its identity stays) these
+ * frames in place of its own, and its mapping what m says the file has (has_functions ...). For
+ * user frames a run names at its end. Returns 0, -EINVAL for another location, or -ENOMEM.
+ */
+int fmt_profile__rename_location(struct fmt_profile *p, uint32_t id,
+				 const struct fmt_mapping_desc *m,
+				 const struct fmt_frame_desc *frames, size_t nframes);
+
+/*
  * Adds count (>= 0) to the sample with these locations (leaf first) and labels. Returns 0,
  * -EOVERFLOW when the profile's total would pass INT64_MAX (nothing added), or -errno.
  */

@@ -335,6 +335,12 @@ int fmt_profile__add_location(struct fmt_profile *p, uint32_t mapping, uint64_t 
 
 	if (nframes == 0 || nframes > UINT32_MAX || mapping > p->nmappings)
 		return -EINVAL;
+	/* Known by mapping and address alone: found again without interning its frames. */
+	if (mapping && address) {
+		*id = table_find(p, t, location_hash(&k), location_eq, &k);
+		if (*id)
+			return 0;
+	}
 	if (p->nlines > UINT32_MAX - nframes)
 		return -ENOMEM;
 	/* Lines go to the end of p->lines first; they stay only if the location is new. */
@@ -394,6 +400,47 @@ int fmt_profile__name_late(struct fmt_profile *p, fmt_name_fn name, void *ctx)
 		line->function = function;
 		line->line = f.line;
 	}
+	return 0;
+}
+
+int fmt_profile__rename_location(struct fmt_profile *p, uint32_t id,
+				 const struct fmt_mapping_desc *m,
+				 const struct fmt_frame_desc *frames, size_t nframes)
+{
+	struct fmt_location *loc;
+	struct fmt_mapping *map;
+	uint32_t first;
+	int err;
+
+	if (!id || id > p->nlocations || nframes == 0 || nframes > UINT32_MAX)
+		return -EINVAL;
+	loc = &p->locations[id - 1];
+	if (!loc->mapping || !loc->address)
+		return -EINVAL; /* keyed by its frames: new ones would be another location */
+	/* Made at the end of p->lines, so a failure leaves the location as it was. */
+	if (p->nlines > UINT32_MAX - nframes || grow(&p->lines, sizeof(*p->lines), p->nlines, nframes))
+		return -ENOMEM;
+	for (size_t i = 0; i < nframes; i++) {
+		err = add_function(p, &frames[i], &p->lines[p->nlines + i].function);
+		if (err)
+			return err;
+		p->lines[p->nlines + i].line = frames[i].line;
+	}
+	/* Fewer or as many frames take the old lines' place; more stay where they were made. */
+	first = p->nlines;
+	if (nframes <= loc->nlines) {
+		memmove(&p->lines[loc->first_line], &p->lines[first], nframes * sizeof(*p->lines));
+		first = loc->first_line;
+	} else {
+		p->nlines += nframes;
+	}
+	loc->first_line = first;
+	loc->nlines = nframes;
+	map = &p->mappings[loc->mapping - 1];
+	map->has_functions |= m->has_functions;
+	map->has_filenames |= m->has_filenames;
+	map->has_line_numbers |= m->has_line_numbers;
+	map->has_inline_frames |= m->has_inline_frames;
 	return 0;
 }
 

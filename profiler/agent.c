@@ -663,7 +663,7 @@ static int parse_option(struct agent_opts *o, int opt, const char *arg)
 		o->off_cpu = true;
 		return 0;
 	case 'v':
-		profd_log_set_level(PROFD_LOG_DEBUG);
+		profd_log_more();
 		return 0;
 	case PROF_OPT_HTTP:
 	case PROF_OPT_HTTP_HOST:

@@ -4,7 +4,6 @@
  * announces them (so short-lived ones still symbolize), and turns each drained window into a
  * symbolized profile.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -143,6 +142,13 @@ static void on_event(const struct profd_event *e, void *ctx)
 		 */
 		if (c->cfi) {
 			load_cfi(c, e->pid);
+			/*
+			 * Named at the end: /proc is read at a process's first samples, or the
+			 * kernel's history names it once it exited. Most of a churn's processes
+			 * are never sampled.
+			 */
+			if (c->opts.names_late)
+				break;
 			if (!PROFD_ARRAY_RESERVE(c->to_snapshot, c->cap_snapshot, c->nsnapshot + 1, 64)) {
 				c->to_snapshot[c->nsnapshot++] = e->pid;
 				break;
@@ -151,6 +157,8 @@ static void on_event(const struct profd_event *e, void *ctx)
 		snapshot(c, e->pid);
 		break;
 	case PROFD_EV_EXEC:
+		if (c->cfi && c->opts.names_late && !sym_resolver__knows(c->resolver, e->pid))
+			break; /* read at its first samples, as above */
 		if (c->unwind)
 			prof_unwind__before_exec(c->unwind, c->stacks, e->pid,
 						 1000000000LL / c->opts.freq);
@@ -275,7 +283,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.max_stack = opts->max_stack,
 		.stack_size = so.stack_size,
 	};
-	struct sym_resolver_opts ro = {.lines = opts->lines};
+	struct sym_resolver_opts ro = {.lines = opts->lines, .defer_names = opts->names_late};
 	int err;
 
 	memset(c, 0, sizeof(*c));
@@ -293,7 +301,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		prof_collector__fini(c);
 		return err;
 	}
-	c->stacks = prof_stacks__new(c->resolver, c->cgroups, opts->max_stack, opts->kernel_late);
+	c->stacks = prof_stacks__new(c->resolver, c->cgroups, opts->max_stack, opts->names_late);
 	if (!c->stacks) {
 		prof_collector__fini(c);
 		return -ENOMEM;
@@ -399,28 +407,27 @@ static void preload(struct prof_collector *c, pid_t pid, size_t *n)
 static void preload_running(struct prof_collector *c)
 {
 	int64_t t0 = profd_mono_ns();
-	long self = getpid();
-	struct dirent *d;
+	struct profd_process_state *ps;
+	pid_t self = getpid();
 	size_t n = 0;
-	DIR *dir;
+	int np = prof_sampler__processes(c->sampler, &ps);
 
-	dir = opendir("/proc");
-	if (!dir)
+	if (np < 0) {
+		/* Each is then loaded when its first sample announces it. */
+		pr_warn("cannot list the processes: %s; their first samples follow frame pointers",
+			strerror(-np));
 		return;
-	prof_cfi__hold_big(c->cfi, true);
-	while ((d = readdir(dir))) {
-		long pid;
-		char *end;
-
-		pid = strtol(d->d_name, &end, 10);
-		if (*end || pid <= 0 || pid > INT32_MAX)
-			continue;
-		/* Not profd itself: its start-up is not what a profile of the machine is for. */
-		if ((pid == self || !prof_process_running((pid_t)pid)) && put_off(c, (pid_t)pid))
-			continue;
-		preload(c, (pid_t)pid, &n);
 	}
-	closedir(dir);
+	prof_cfi__hold_big(c->cfi, true);
+	for (int i = 0; i < np; i++) {
+		pid_t pid = (pid_t)ps[i].pid;
+
+		/* Not profd itself: its start-up is not what a profile of the machine is for. */
+		if ((pid == self || !ps[i].running) && put_off(c, pid))
+			continue;
+		preload(c, pid, &n);
+	}
+	free(ps);
 	prof_sampler__poll(c->sampler, 0);
 	c->preload_due = true;
 	pr_debug("cfi: mappings of %zu running processes loaded before sampling, in %.0f ms", n,

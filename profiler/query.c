@@ -176,7 +176,7 @@ int prof_query_main(int argc, char **argv)
 			q.type = opt == OPT_WALL ? FMT_TYPE_WALL : FMT_TYPE_OFF_CPU;
 			break;
 		case 'v':
-			profd_log_set_level(PROFD_LOG_DEBUG);
+			profd_log_more();
 			break;
 		case 'h':
 			fputs(query_usage, stdout);

@@ -88,7 +88,7 @@ static const char usage_text[] =
 	"                          waits under a leaf [off-cpu] (folded: microseconds)\n"
 	"      --min-block USEC    with --off-cpu or --wall: leave out shorter waits\n"
 	"                          (default 1)\n"
-	"  -v, --verbose           debug messages (libbpf's too)\n"
+	"  -v, --verbose           debug messages; twice (-vv), libbpf's too\n"
 	"  -h, --help              this text\n"
 	"  -V, --version           print the version\n"
 	"\n"
@@ -279,6 +279,7 @@ static int record(const struct record_opts *o)
 		return PROFD_EXIT_FAILURE;
 	}
 	code = prof_session__end_command(s);
+	prof_session__name_late(s);
 	report_exits(s, o);
 	print_summary(s, o);
 	prof_session__stop_sampling(s);
@@ -366,7 +367,7 @@ static int parse_option(struct record_opts *o, int opt, const char *arg, char **
 		o->type = opt == OPT_WALL ? FMT_TYPE_WALL : FMT_TYPE_OFF_CPU;
 		return 0;
 	case 'v':
-		profd_log_set_level(PROFD_LOG_DEBUG);
+		profd_log_more();
 		return 0;
 	case ':':
 		return prof_usage(NULL, "%s: needs a value", argv[optind - 1]);

@@ -451,6 +451,9 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 		pr_warn("cannot size the BPF maps: %s", strerror(-err));
 		goto fail;
 	}
+	/* Only -a loads every process at its start. */
+	if (opts->unwind != PROFD_UNWIND_CFI || opts->filter_pids || opts->filter_tids)
+		bpf_program__set_autoload(s->skel->progs.find_processes, false);
 	if (opts->unwind != PROFD_UNWIND_CFI) {
 		struct bpf_program *m[MAPPING_PROGRAMS];
 
@@ -592,6 +595,63 @@ static struct bpf_link *attach_iterator(struct bpf_program *prog)
 	if (!link)
 		pr_warn("cannot attach %s: %s", bpf_program__name(prog), strerror(errno));
 	return link;
+}
+
+/* qsort order of process states: by pid. */
+static int by_pid(const void *a, const void *b)
+{
+	const struct profd_process_state *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* Every record of the iterator at fd into *v (*n of them); whole records, however read() cuts. */
+static int read_states(int fd, struct profd_process_state **v, size_t *n)
+{
+	size_t cap = 0, bytes = 0;
+	ssize_t got;
+
+	do {
+		if (PROFD_ARRAY_RESERVE(*v, cap, bytes / sizeof(**v) + 512, 512))
+			return -ENOMEM;
+		got = read(fd, (char *)*v + bytes, cap * sizeof(**v) - bytes);
+		if (got < 0)
+			return -errno;
+		bytes += (size_t)got;
+	} while (got);
+	*n = bytes / sizeof(**v);
+	return 0;
+}
+
+int prof_sampler__processes(struct prof_sampler *s, struct profd_process_state **out)
+{
+	struct bpf_link *link = attach_iterator(s->skel->progs.find_processes);
+	struct profd_process_state *v = NULL;
+	size_t n = 0, kept = 0;
+	int fd, err;
+
+	*out = NULL;
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	err = fd < 0 ? -errno : read_states(fd, &v, &n);
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(link);
+	if (err) {
+		free(v);
+		return err;
+	}
+	/* A process comes as its leader and once more per thread running: one entry each. */
+	qsort(v, n, sizeof(*v), by_pid);
+	for (size_t i = 0; i < n; i++) {
+		if (kept && v[kept - 1].pid == v[i].pid)
+			v[kept - 1].running |= v[i].running;
+		else
+			v[kept++] = v[i];
+	}
+	*out = v;
+	return (int)kept;
 }
 
 /*

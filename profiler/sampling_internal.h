@@ -135,13 +135,14 @@ void prof_sampler__barrier(void *sampler);
 /* Watches the dynamic linker at path (once per file) so library loads rescan a process's
  * mappings. Returns 0 or -errno. */
 int prof_sampler__watch_loader(void *sampler, const char *path);
+/*
+ * Every process now (kernel threads aside), and whether a thread of it is on a CPU or waiting
+ * for one: into *out, sorted by pid, one entry each (free() it). -a with --unwind cfi only.
+ * Returns how many, or -errno.
+ */
+int prof_sampler__processes(struct prof_sampler *s, struct profd_process_state **out);
 /* Our own dynamic linker, the one the processes of this root use. Returns 0 or -ENOENT. */
 int prof_own_loader(char path[PATH_MAX]);
-
-/* ---- running.c ---- */
-
-/* Whether a thread of process pid is on a CPU or waiting for one now; false if it is gone. */
-bool prof_process_running(pid_t pid);
 
 /* ---- perf_events.c ---- */
 
@@ -173,22 +174,26 @@ struct prof_unnamed;
 
 /*
  * cgroups may be NULL (no cgroup v2): samples then have no cgroup. Both must outlive st. With
- * kernel_late, kernel frames keep their address until prof_stacks__name_kernel().
+ * names_late, kernel frames keep their address and user frames a stand-in name until
+ * prof_stacks__name_late(); resolver must then be made with defer_names.
  */
 struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, struct cg_resolver *cgroups,
-				     int max_stack, bool kernel_late);
+				     int max_stack, bool names_late);
 void prof_stacks__free(struct prof_stacks *st);
 /* Symbolizes rs and adds it to p. Returns 0 or -errno. */
 int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 		     const struct prof_raw_sample *rs);
 /*
- * Names the kernel frames of p that kernel_late kept as addresses, reading kallsyms then: a run
- * that writes its profile at the end does not read it while the job runs, as perf reads it at
- * report time. Returns 0 or -errno.
+ * Names the frames of p that names_late left for the end, reading kallsyms, symbol tables and
+ * DWARF then: a run that writes its profile at the end does not read them while the job runs,
+ * as perf reads them at report time. Returns 0 or -errno.
  */
-int prof_stacks__name_kernel(struct prof_stacks *st, struct fmt_profile *p);
+int prof_stacks__name_late(struct prof_stacks *st, struct fmt_profile *p);
 /* Where the samples added so far landed in code without symbols. */
 const struct prof_unnamed *prof_stacks__unnamed(const struct prof_stacks *st);
+
+/* CPU time profd has used so far, every thread's, user and system, in milliseconds (footprint.c). */
+double prof_cpu_ms(void);
 
 /* ---- unnamed.c: samples in code without symbols, for a hint at the end ---- */
 
@@ -345,7 +350,7 @@ struct prof_collector_opts {
 	bool off_cpu;		  /* also time off CPU (--off-cpu) */
 	uint64_t min_block_ns;	  /* off CPU: shorter waits are left out */
 	size_t cfi_memory;	  /* BPF table memory for --unwind cfi; 0: the default */
-	bool kernel_late;	  /* kernel frames named at the end (prof_stacks__name_kernel) */
+	bool names_late;	  /* frames named at the end (prof_stacks__name_late) */
 };
 
 #define PROF_EXITS_KEPT 16

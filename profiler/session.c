@@ -55,11 +55,16 @@ static uint64_t lost_samples(const uint64_t *cnt)
 	return cnt[PROFD_CNT_COUNTS_FULL] + cnt[PROFD_CNT_RINGBUF_FULL];
 }
 
-/* libbpf explains its failures at length; we report them in one line and keep its text for -v. */
+/*
+ * libbpf explains its failures at length; we report them in one line and keep its text for -v.
+ * Its debug messages (every relocation: a thousand lines, 3 ms of each start) wait for -vv.
+ */
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (profd_log_get_level() >= PROFD_LOG_DEBUG)
-		profd_vlog(PROFD_LOG_DEBUG, fmt, ap);
+	enum profd_log_level need = level == LIBBPF_DEBUG ? PROFD_LOG_TRACE : PROFD_LOG_DEBUG;
+
+	if (profd_log_get_level() >= need)
+		profd_vlog(need, fmt, ap);
 	return 0;
 }
 
@@ -257,10 +262,11 @@ static int start_sampling(struct prof_session *s)
 		.min_block_ns = (uint64_t)o->min_block_us * 1000,
 		.cfi_memory = o->cfi_memory,
 		/*
-		 * A profile that is only written at the end names kernel frames then. Off CPU needs
-		 * names at once, to tell the tracing frames; so do hooks and the page.
+		 * A profile that is only written at the end is named then. Off CPU needs names at
+		 * once, to tell the tracing frames; so do hooks and the page.
 		 */
-		.kernel_late = o->keep_profile && !s->live && !o->off_cpu && !o->hooks.on_drain,
+		.names_late = o->keep_profile && !s->live && !o->off_cpu && !o->hooks.on_drain &&
+			      !o->filter,
 	};
 	int err;
 
@@ -363,14 +369,16 @@ static int deliver(struct prof_session *s, struct fmt_profile *piece, double to)
 
 static int drain(struct prof_session *s)
 {
-	struct fmt_profile *piece = fmt_profile__new(period_ns(s)), *off = NULL;
+	/* Named at the end: samples go straight to the run's profile, where the names will go. */
+	bool direct = s->c.opts.names_late;
+	struct fmt_profile *piece = direct ? NULL : fmt_profile__new(period_ns(s)), *off = NULL;
 	double to = since_start(s);
-	int err = piece ? 0 : -ENOMEM;
+	int err = piece || direct ? 0 : -ENOMEM;
 
 	if (!err && s->o.off_cpu && !(off = fmt_profile__new_type(FMT_TYPE_OFF_CPU, 0)))
 		err = -ENOMEM;
-	err = err ?: prof_collector__drain(&s->c, piece, off);
-	if (!err) {
+	err = err ?: prof_collector__drain(&s->c, direct ? s->total[FMT_TYPE_CPU] : piece, off);
+	if (!err && piece) {
 		err = deliver(s, piece, to);
 		piece = NULL;
 	}
@@ -555,13 +563,22 @@ static void log_symbolizer(const struct sym_stats *st)
 		 (unsigned long long)st->evictions, (unsigned long long)st->debuginfod_fetches);
 }
 
+void prof_session__name_late(struct prof_session *s)
+{
+	int err;
+
+	if (!s->sampling || !s->total[FMT_TYPE_CPU])
+		return;
+	err = prof_stacks__name_late(s->c.stacks, s->total[FMT_TYPE_CPU]);
+	if (err)
+		pr_warn("some frames left unnamed: %s", strerror(-err));
+}
+
 void prof_session__stop_sampling(struct prof_session *s)
 {
 	if (s->sampling) {
 		/* Before the symbolizer goes, with every drain in. */
-		if (s->total[FMT_TYPE_CPU] &&
-		    prof_stacks__name_kernel(s->c.stacks, s->total[FMT_TYPE_CPU]))
-			pr_warn("kernel frames left unnamed: out of memory");
+		prof_session__name_late(s);
 		prof_session__stats(s, &s->last);
 		log_symbolizer(&s->last.symbolizer);
 		/* The kernel refuses (EBUSY) to change the sysctl while a stack map exists. */

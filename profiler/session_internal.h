@@ -78,8 +78,6 @@ int prof_footprint__read(struct prof_footprint *out, uint64_t bpf_bytes);
 int prof_footprint__metrics(const struct prof_footprint *fp, struct profd_strbuf *sb);
 /* One line at -v. */
 void prof_footprint__log(const struct prof_footprint *fp);
-/* CPU time profd has used so far, every thread's, user and system, in milliseconds. */
-double prof_cpu_ms(void);
 /* Gives the heap's free pages back to the system: after start-up and after every drain. */
 void prof_trim_heap(void);
 /* Sets malloc up so that big buffers are given back when freed; before any thread starts. */
@@ -121,6 +119,12 @@ struct prof_session *prof_session__start(const struct prof_session_opts *o);
  * (one line logged).
  */
 int prof_session__run(struct prof_session *s);
+/*
+ * Names what a run that writes its profile at the end left for then (kernel frames, symbol
+ * tables, DWARF): after the last drain, before anything reads names (the summary's hint). Once
+ * done, again does nothing; prof_session__stop_sampling() does it if nobody did.
+ */
+void prof_session__name_late(struct prof_session *s);
 /* Frees BPF and puts the stack-depth sysctl back; the page (if any) stays up. */
 void prof_session__stop_sampling(struct prof_session *s);
 /* Keeps the page up until a stop signal, once sampling has stopped. */

@@ -12,12 +12,28 @@
 #define RECENT_SLOTS 1024
 #define RECENT_NS (100 * 1000000LL)
 
+/* What a location named at the end is called until then. */
+#define NOT_NAMED_YET "[not named yet]"
+
+/* A user location whose names wait for the end of the run (names_late). */
+struct late_location {
+	uint32_t id;	     /* in the profile */
+	uint32_t deferred;   /* the resolver's name for its file */
+	uint64_t leaf_count; /* samples whose innermost user frame it is */
+};
+
 struct prof_stacks {
 	struct sym_resolver *resolver;
 	struct cg_resolver *cgroups;
 	struct prof_unnamed *unnamed;
 	int max_stack;
-	bool kernel_late; /* kernel frames named by prof_stacks__name_kernel(), not when added */
+	bool names_late; /* frames named by prof_stacks__name_late(), not when added */
+	/* With names_late, the user locations still to name, and what is known of each location. */
+	struct late_location *late;
+	size_t nlate, cap_late;
+	uint32_t *late_of;  /* location id -> index + 1 in late; 0: named */
+	uint8_t *reason_of; /* location id -> enum sym_reason of a named user location */
+	size_t cap_ids;
 	uint32_t locs[ENTRIES_MAX];
 	struct fmt_frame_desc frames[64]; /* inline chain of one address */
 	/*
@@ -48,7 +64,7 @@ static int check_process(struct prof_stacks *st, pid_t pid)
 }
 
 struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, struct cg_resolver *cgroups,
-				     int max_stack, bool kernel_late)
+				     int max_stack, bool names_late)
 {
 	struct prof_stacks *st = calloc(1, sizeof(*st));
 	struct prof_unnamed *unnamed = prof_unnamed__new();
@@ -62,7 +78,7 @@ struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, struct cg_re
 	st->resolver = resolver;
 	st->cgroups = cgroups;
 	st->max_stack = max_stack;
-	st->kernel_late = kernel_late;
+	st->names_late = names_late;
 	return st;
 }
 
@@ -71,6 +87,9 @@ void prof_stacks__free(struct prof_stacks *st)
 	if (!st)
 		return;
 	prof_unnamed__free(st->unnamed);
+	free(st->late);
+	free(st->late_of);
+	free(st->reason_of);
 	free(st);
 }
 
@@ -98,7 +117,7 @@ static int add_marker(struct fmt_profile *p, const char *name, bool kernel, uint
 
 /*
  * A kernel address kept as it is (the byte before it for a return address), without a mapping
- * until fmt_profile__name_late() gives it one.
+ * until fmt_profile__name_late() gives it one: kallsyms is read once, at the end.
  */
 static int add_kernel_late(struct fmt_profile *p, uint64_t pc, bool is_return, uint32_t *id)
 {
@@ -134,33 +153,115 @@ static void describe(const struct sym_location *loc, struct fmt_mapping_desc *m,
 	}
 }
 
-/* Symbolizes pc into a location of p; *loc says how it was named. */
+/* Makes the per-location arrays cover every id of p. Returns 0 or -ENOMEM. */
+static int cover_ids(struct prof_stacks *st, const struct fmt_profile *p)
+{
+	size_t cap = st->cap_ids ? st->cap_ids : 1024;
+	uint32_t *late_of;
+	uint8_t *reason_of;
+
+	while (cap <= p->nlocations)
+		cap *= 2;
+	if (cap == st->cap_ids)
+		return 0;
+	late_of = realloc(st->late_of, cap * sizeof(*late_of));
+	if (late_of)
+		st->late_of = late_of;
+	reason_of = realloc(st->reason_of, cap * sizeof(*reason_of));
+	if (reason_of)
+		st->reason_of = reason_of;
+	if (!late_of || !reason_of)
+		return -ENOMEM;
+	memset(late_of + st->cap_ids, 0, (cap - st->cap_ids) * sizeof(*late_of));
+	memset(reason_of + st->cap_ids, 0, (cap - st->cap_ids) * sizeof(*reason_of));
+	st->cap_ids = cap;
+	return 0;
+}
+
+/*
+ * Records how user location id, just given to loc (made now if is_new), is named: left for the
+ * end if the resolver deferred it, else by loc's reason. A deferred address of a location named
+ * before keeps that location's reason in *loc.
+ */
+static int note_user_location(struct prof_stacks *st, const struct fmt_profile *p, uint32_t id,
+			      bool is_new, struct sym_location *loc)
+{
+	int err = cover_ids(st, p);
+
+	if (err)
+		return err;
+	if (!loc->deferred || (!is_new && !st->late_of[id])) {
+		if (is_new)
+			st->reason_of[id] = (uint8_t)loc->reason;
+		else if (loc->deferred)
+			loc->reason = st->reason_of[id];
+		loc->deferred = 0;
+		return 0;
+	}
+	if (!is_new)
+		return 0;
+	if (st->nlate == st->cap_late) {
+		size_t cap = st->cap_late ? 2 * st->cap_late : 1024;
+		struct late_location *v = realloc(st->late, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		st->late = v;
+		st->cap_late = cap;
+	}
+	st->late[st->nlate++] = (struct late_location){.id = id, .deferred = loc->deferred};
+	st->late_of[id] = (uint32_t)st->nlate;
+	return 0;
+}
+
+/*
+ * Symbolizes pc into a location of p; *out says how it was named (out->deferred: at the end,
+ * by prof_stacks__name_late()).
+ */
 static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid, uint64_t pc,
 		       bool is_return, uint32_t *id, struct sym_location *out)
 {
-	struct sym_location loc;
 	struct fmt_mapping_desc m;
-	uint32_t mapping = 0;
+	uint32_t mapping = 0, before = p->nlocations;
 	size_t n;
 	int err;
 
 	/* Above 1: the address kept is never 0, which a profile reads as none. */
-	if (pid == 0 && st->kernel_late && pc > 1) {
+	if (pid == 0 && st->names_late && pc > 1) {
 		out->nframes = 0;
 		return add_kernel_late(p, pc, is_return, id);
 	}
-	err = sym_resolver__resolve(st->resolver, pid, pc, is_return, &loc);
+	err = sym_resolver__resolve(st->resolver, pid, pc, is_return, out);
 	if (err)
 		return err;
-	n = loc.nframes < 64 ? loc.nframes : 64;
-	describe(&loc, &m, st->frames, n);
-	if (loc.module.path) {
+	n = out->nframes < 64 ? out->nframes : 64;
+	describe(out, &m, st->frames, n);
+	/* One stand-in for all: a name per address would be a string and a function each. */
+	if (out->deferred)
+		st->frames[0] = (struct fmt_frame_desc){.name = NOT_NAMED_YET};
+	if (out->module.path) {
 		err = fmt_profile__add_mapping(p, &m, &mapping);
 		if (err)
 			return err;
 	}
-	*out = loc;
-	return fmt_profile__add_location(p, mapping, mapping ? loc.address : 0, st->frames, n, id);
+	/* Only a location keyed by mapping and address can take its names later. */
+	if (out->deferred && (!mapping || !out->address))
+		return -EINVAL;
+	err = fmt_profile__add_location(p, mapping, mapping ? out->address : 0, st->frames, n, id);
+	if (err || !st->names_late || pid == 0)
+		return err;
+	return note_user_location(st, p, *id, *id > before, out);
+}
+
+/* Counts a sample's innermost user frame, now or, for one named at the end, then. */
+static int count_leaf(struct prof_stacks *st, uint32_t id, const struct sym_location *loc,
+		      uint64_t count)
+{
+	if (loc->deferred) {
+		st->late[st->late_of[id] - 1].leaf_count += count;
+		return 0;
+	}
+	return prof_unnamed__count(st->unnamed, loc, count);
 }
 
 /*
@@ -248,7 +349,7 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 		err = add_address(st, p, rs->pid, rs->ustack[i], i > 0, &st->locs[n++], &loc);
 		/* The innermost user frame: where the sample's user time went. */
 		if (!err && i == 0)
-			err = prof_unnamed__count(st->unnamed, &loc, rs->count);
+			err = count_leaf(st, st->locs[n - 1], &loc, rs->count);
 	}
 	if (!err && (rs->nustack >= (uint32_t)st->max_stack || rs->ustack_truncated)) {
 		err = add_marker(p, "[truncated]", false, &st->locs[n++]);
@@ -281,7 +382,73 @@ static int name_kernel_address(void *ctx, uint64_t address, struct fmt_mapping_d
 	return err;
 }
 
-int prof_stacks__name_kernel(struct prof_stacks *st, struct fmt_profile *p)
+static int by_file_and_address(const void *a, const void *b, void *ctx)
 {
-	return st->kernel_late ? fmt_profile__name_late(p, name_kernel_address, st) : 0;
+	const struct late_location *x = a, *y = b;
+	const struct fmt_profile *p = ctx;
+	uint64_t ax = fmt_profile__location(p, x->id)->address;
+	uint64_t ay = fmt_profile__location(p, y->id)->address;
+
+	if (x->deferred != y->deferred)
+		return x->deferred < y->deferred ? -1 : 1;
+	return ax < ay ? -1 : ax > ay;
+}
+
+/* Names one user location left for the end, and counts the samples it was the leaf of. */
+static int name_user_late(struct prof_stacks *st, struct fmt_profile *p,
+			  const struct late_location *e)
+{
+	const struct fmt_location *l = fmt_profile__location(p, e->id);
+	const struct fmt_mapping *map = fmt_profile__mapping(p, l->mapping);
+	struct sym_module module = {
+		.path = fmt_profile__str(p, map->filename),
+		.start = map->start,
+		.limit = map->limit,
+		.offset = map->offset,
+	};
+	struct fmt_mapping_desc m;
+	struct sym_location loc;
+	size_t n;
+	int err;
+
+	err = sym_resolver__name_deferred(st->resolver, e->deferred, &module, l->address, &loc);
+	if (err)
+		return err;
+	n = loc.nframes < 64 ? loc.nframes : 64;
+	describe(&loc, &m, st->frames, n);
+	err = fmt_profile__rename_location(p, e->id, &m, st->frames, n);
+	if (err)
+		return err;
+	st->reason_of[e->id] = (uint8_t)loc.reason;
+	st->late_of[e->id] = 0;
+	return e->leaf_count ? prof_unnamed__count(st->unnamed, &loc, e->leaf_count) : 0;
+}
+
+int prof_stacks__name_late(struct prof_stacks *st, struct fmt_profile *p)
+{
+	double cpu_ms = prof_cpu_ms();
+	size_t files = 0;
+	int err;
+
+	if (!st->names_late)
+		return 0;
+	/* File by file, in address order: each file's tables are read once, its DWARF in order. */
+	qsort_r(st->late, st->nlate, sizeof(*st->late), by_file_and_address, p);
+	for (size_t i = 0; i < st->nlate; i++)
+		files += !i || st->late[i].deferred != st->late[i - 1].deferred;
+	if (st->nlate)
+		pr_debug("naming at the end: %zu addresses in %zu files, and kernel frames",
+			 st->nlate, files);
+	err = fmt_profile__name_late(p, name_kernel_address, st);
+	for (size_t i = 0; i < st->nlate && !err; i++) {
+		/* One file's DWARF pages at a time, as drains do. */
+		if (i && st->late[i].deferred != st->late[i - 1].deferred)
+			sym_resolver__drop_pages(st->resolver);
+		err = name_user_late(st, p, &st->late[i]);
+	}
+	if (st->nlate)
+		pr_debug("named at the end in %.0f ms of CPU", prof_cpu_ms() - cpu_ms);
+	st->nlate = 0;
+	sym_resolver__forget_deferred(st->resolver);
+	return err;
 }

@@ -220,6 +220,14 @@ static int open_mapping(struct sym_resolver *r, const struct sym_proc *p, const 
 			fd = -1;
 		}
 	}
+	/* A gone process's file by its path, in our root: a cached one costs one stat() too. */
+	if (fd < 0 && p->root != SYM_ROOT_OTHER && m->kind == SYM_MAP_FILE && !m->deleted &&
+	    !stat(m->path, &st) && S_ISREG(st.st_mode) && (!m->inode || st.st_ino == m->inode)) {
+		sym_file_id__from_stat(&id, &st);
+		*out = sym_filecache__get(&r->files, &id);
+		if (*out)
+			return 0;
+	}
 	if (fd < 0) {
 		/* Without map_files a deleted, replaced or unreachable file is lost. */
 		bool map_files_denied = err == -EPERM;

@@ -90,6 +90,7 @@ struct sym_resolver *sym_resolver__new(const struct sym_resolver_opts *opts)
 		goto nomem;
 	r->kernel_notes = !opts->kallsyms;
 	r->lines = opts->lines;
+	r->defer_names = opts->defer_names;
 	r->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	/* What "same root" means when deciding whether a process's paths are ours. */
 	r->self_root_ok = !stat("/", &r->self_root);
@@ -104,6 +105,7 @@ void sym_resolver__free(struct sym_resolver *r)
 	if (!r)
 		return;
 	sym_debuginfod__free(r->debuginfod);
+	sym_held__release(r);
 	sym_procs__release(r);
 	if (r->files.lru.lru_next) /* initialized */
 		sym_filecache__release(&r->files);
@@ -125,6 +127,11 @@ int sym_resolver__add_process(struct sym_resolver *r, pid_t pid)
 int sym_resolver__refresh_process(struct sym_resolver *r, pid_t pid)
 {
 	return sym_procs__add(r, pid, true);
+}
+
+bool sym_resolver__knows(const struct sym_resolver *r, pid_t pid)
+{
+	return sym_procs__find(&r->procs, pid) != NULL;
 }
 
 void sym_resolver__drop_process(struct sym_resolver *r, pid_t pid)
@@ -460,6 +467,17 @@ static void name_in_file(struct sym_resolver *r, const struct sym_proc *p, const
 		name_by_cfi(r, p, m, f, out, &r->frames[0]);
 }
 
+/*
+ * Whether f's names can wait for the end of the run: it can be opened again by its path, from
+ * our root, after its process is gone (not a container's file, not deleted, not a memfd).
+ */
+static bool may_defer(const struct sym_resolver *r, const struct sym_proc *p,
+		      const struct sym_map *m, const struct sym_file *f)
+{
+	return r->defer_names && f->cached && m->kind == SYM_MAP_FILE && !m->deleted &&
+	       p->root != SYM_ROOT_OTHER;
+}
+
 static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m,
 			 struct sym_file *f, uint64_t a, struct sym_location *out)
 {
@@ -492,8 +510,61 @@ static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const
 		sym_filecache__used(&r->files, f);
 		return;
 	}
+	if (may_defer(r, p, m, f)) {
+		out->deferred = sym_held__hold(r, p, m);
+		if (out->deferred) {
+			fallback(r, out, out->module.path, foff, SYM_NO_SYMBOLS);
+			return;
+		}
+	}
 	name_in_file(r, p, m, f, out); /* touches f */
 	memo_keep(r, f, out);
+}
+
+/*
+ * At the end of a run nothing else waits on the resolver: a debug file being fetched from
+ * debuginfod is waited for, so the run's frames get its lines as they would have in a longer run.
+ */
+static void await_debug_file(struct sym_resolver *r, struct sym_held *h)
+{
+	struct sym_file *f = h->map.file;
+	unsigned int gen;
+
+	if (!r->debuginfod || !f->build_id[0])
+		return;
+	do {
+		gen = sym_debuginfod__generation(r->debuginfod);
+		sym_debuginfo__get(r, &h->proc, &h->map, f); /* may ask for the file */
+	} while (f->dwarf_state == SYM_DW_PENDING && sym_debuginfod__wait(r->debuginfod, gen));
+}
+
+int sym_resolver__name_deferred(struct sym_resolver *r, uint32_t deferred,
+				const struct sym_module *module, uint64_t addr,
+				struct sym_location *out)
+{
+	struct sym_held *h = sym_held__get(r, deferred);
+
+	memset(out, 0, sizeof(*out));
+	if (!h)
+		return -ENOENT;
+	memset(&r->frames[0], 0, sizeof(r->frames[0]));
+	out->frames = r->frames;
+	out->nframes = 1;
+	out->module = *module;
+	out->address = addr;
+	out->file_offset = addr - module->start + module->offset;
+	out->reason = SYM_OK;
+	await_debug_file(r, h);
+	name_in_file(r, &h->proc, &h->map, h->map.file, out);
+	memo_keep(r, h->map.file, out);
+	if (out->reason != SYM_OK)
+		r->unnamed++;
+	return 0;
+}
+
+void sym_resolver__forget_deferred(struct sym_resolver *r)
+{
+	sym_held__release(r);
 }
 
 /* JIT code named by the process's perf map. m is NULL for an address outside every mapping. */
@@ -659,7 +730,7 @@ int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool
 		r->misses++;
 	else
 		r->hits++;
-	if (out->reason != SYM_OK)
+	if (out->reason != SYM_OK && !out->deferred)
 		r->unnamed++;
 	return 0;
 }

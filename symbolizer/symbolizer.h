@@ -65,6 +65,12 @@ struct sym_location {
 	enum sym_reason reason;
 	const struct sym_frame *frames; /* nframes >= 1, innermost first */
 	size_t nframes;
+	/*
+	 * With defer_names, non-zero for an address whose names are left for
+	 * sym_resolver__name_deferred(): frames hold a stand-in ("module+0xOFF"), the module and
+	 * address are final.
+	 */
+	uint32_t deferred;
 };
 
 struct sym_resolver_opts {
@@ -88,6 +94,12 @@ struct sym_resolver_opts {
 	 * lookups never wait for it. A fetch is abandoned after this long; 0: 30000.
 	 */
 	unsigned int debuginfod_timeout_ms;
+	/*
+	 * For a caller that reads names only when it is done (a run that writes its profile at
+	 * the end): an address of a file whose names are not in memory yet is not named now (see
+	 * sym_location.deferred), so no symbol table or DWARF is read while the profiled job runs.
+	 */
+	bool defer_names;
 };
 
 struct sym_resolver;
@@ -105,6 +117,8 @@ void sym_resolver__free(struct sym_resolver *r);
 int sym_resolver__add_process(struct sym_resolver *r, pid_t pid);
 /* Takes a new snapshot (after exec). Returns as sym_resolver__add_process(). */
 int sym_resolver__refresh_process(struct sym_resolver *r, pid_t pid);
+/* Whether pid has a snapshot (or a history). */
+bool sym_resolver__knows(const struct sym_resolver *r, pid_t pid);
 /* Forgets pid's snapshot and its unwinding state: its samples are symbolized and it exited. */
 void sym_resolver__drop_process(struct sym_resolver *r, pid_t pid);
 
@@ -147,6 +161,18 @@ int sym_resolver__update_maps(struct sym_resolver *r, pid_t pid, const struct sy
  */
 int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool is_return,
 			  struct sym_location *out);
+
+/*
+ * Names addr in module, a normalized address and its module as a resolve returned them with
+ * out->deferred = deferred, from its file as sym_resolver__resolve() would have. Naming one
+ * file's addresses one after the other reads its tables once. Fills *out as a resolve does.
+ * Returns 0, or -ENOENT for an unknown deferred (or one forgotten since).
+ */
+int sym_resolver__name_deferred(struct sym_resolver *r, uint32_t deferred,
+				const struct sym_module *module, uint64_t addr,
+				struct sym_location *out);
+/* Lets go of the files kept for sym_resolver__name_deferred(): their addresses are named. */
+void sym_resolver__forget_deferred(struct sym_resolver *r);
 
 struct sym_stats {
 	size_t files;	    /* files with a cached symbol table */

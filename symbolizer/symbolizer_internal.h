@@ -397,6 +397,12 @@ void sym_debuginfod__free(struct sym_debuginfod *d);
 int sym_debuginfod__get(struct sym_debuginfod *d, const char *build_id, char **path);
 /* A number that changes whenever a fetch ends: nothing new to ask for while it stays the same. */
 unsigned int sym_debuginfod__generation(const struct sym_debuginfod *d);
+/*
+ * Blocks until a fetch ends after generation gen was read, for at most the fetch timeout and a
+ * second. For a caller that has nothing else to do (naming at the end of a run). Returns whether
+ * one ended.
+ */
+bool sym_debuginfod__wait(const struct sym_debuginfod *d, unsigned int gen);
 /* Files fetched so far. */
 uint64_t sym_debuginfod__fetched(const struct sym_debuginfod *d);
 
@@ -650,6 +656,35 @@ int sym_proc__open_path(struct sym_resolver *r, const struct sym_proc *p, const 
 /* Loads or refreshes p's perf map if due. Returns true if it read anything. */
 bool sym_proc__update_perfmap(struct sym_resolver *r, struct sym_proc *p);
 
+/* --- deferred.c: files whose addresses are named when the run ends (defer_names) --- */
+
+/*
+ * What naming an address of a file needs after its process exited or exec'd: the mapping as it
+ * was (path, inode, kind) and the process's identity, copied, with a reference on the file so
+ * forget_idle() keeps it. Its process copy is gone: the file is opened again by path, in our
+ * root, and must still be the same file.
+ */
+struct sym_held {
+	struct sym_proc proc; /* no maps, no perf map, no unwinding state */
+	struct sym_map map;   /* path owned here; file referenced */
+};
+
+struct sym_held_files {
+	struct sym_held *v;
+	size_t n, cap;
+	struct profd_htab by_serial; /* file serial -> index + 1 */
+};
+
+/*
+ * Holds m's file (once per file) for sym_resolver__name_deferred(). Returns its id (> 0), or 0
+ * if out of memory: the caller names the address now instead.
+ */
+uint32_t sym_held__hold(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m);
+/* The held file with this id, or NULL. */
+struct sym_held *sym_held__get(struct sym_resolver *r, uint32_t id);
+/* Lets go of every held file. */
+void sym_held__release(struct sym_resolver *r);
+
 /* --- unwind_space.c: a process's libunwind address space --- */
 
 struct unw_addr_space; /* libunwind's */
@@ -717,6 +752,8 @@ struct sym_resolver {
 	size_t unwind_spaces; /* of every process: see unwind_space.c */
 	bool did_io; /* the current resolve read a file or /proc */
 	struct sym_name_memo names;
+	bool defer_names;	     /* see sym_resolver_opts */
+	struct sym_held_files held; /* files with addresses still to name */
 	uint64_t hits, misses, unnamed;
 	struct sym_frame frames[SYM_INLINE_MAX];
 	char name[512]; /* fallback names: "libfoo.so+0x1a2b" */

@@ -4,7 +4,8 @@
 #  - peak RSS (the kernel's ru_maxrss, from GNU time) and BPF map memory (memlock, from -v) of
 #    profd -a, profd -p PID and profd agent, each for SECONDS (default 20), in their default modes,
 #    beside perf record -g and perf record --call-graph dwarf of the whole machine;
-#  - start-up CPU: what profd used before its first sample (its -v line), for -p and -a;
+#  - start-up CPU: what profd used before its first sample (its -v line), for -p and -a, and
+#    again STARTS runs each (default 5) of -a, -p and the agent: it varies with what runs then;
 #  - the 999 Hz paired slowdown of the fixed job, whole machine, profd against perf record -g,
 #    with the job started 1 s after the profiler, so start-up work competes with it.
 # The agent's RSS over a churn soak is bench_agent.sh (BENCH_SOAK_MINUTES).
@@ -65,6 +66,37 @@ peak "profd -p" "$PROFD" -v -p $target -d "$SECONDS_EACH" -o "$TMP/p.folded"
 peak "profd agent" "$PROFD" agent -v --store "$TMP/store"
 peak "perf -g" perf record -g -a -o "$TMP/perf.data" -- sleep "$SECONDS_EACH"
 peak "perf dwarf" perf record --call-graph dwarf -a -o "$TMP/perf.data" -- sleep "$SECONDS_EACH"
+
+# start_ms WHAT: the start-up CPU of one run of profd -a, -p or agent (the agent stopped with
+# SIGINT once it says it samples), in ms.
+start_ms() {
+	: >"$TMP/start.err"
+	case $1 in
+	a) "$PROFD" -v -a -d 1 -o "$TMP/s.folded" 2>"$TMP/start.err" >/dev/null ;;
+	p) "$PROFD" -v -p $target -d 1 -o "$TMP/s.folded" 2>"$TMP/start.err" >/dev/null ;;
+	agent)
+		rm -rf "$TMP/store.start"
+		"$PROFD" agent -v --store "$TMP/store.start" 2>"$TMP/start.err" >/dev/null &
+		agent=$!
+		for _ in $(seq 300); do
+			grep -q ' ms of CPU' "$TMP/start.err" && break
+			kill -0 $agent 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -INT $agent 2>/dev/null || true
+		wait $agent || true
+		;;
+	esac
+	sed -n 's/.*sampling .* after \([0-9]*\) ms of CPU.*/\1/p' "$TMP/start.err" | head -n 1
+}
+STARTS=${STARTS:-5}
+echo "start-up CPU (ms) of $STARTS runs each, same load"
+for what in a p agent; do
+	runs=$(for _ in $(seq "$STARTS"); do start_ms $what; done | tr '\n' ' ')
+	med=$(echo "$runs" | tr ' ' '\n' | grep . | median)
+	case $what in agent) name="profd agent" ;; *) name="profd -$what" ;; esac
+	printf '%-16s %s median %s\n' "$name" "$runs" "$med"
+done
 kill $steady 2>/dev/null || true
 wait $steady 2>/dev/null || true
 pkill -f "^$BT/cpuwork" 2>/dev/null || true

@@ -4,7 +4,7 @@
 # helper of hot(): churn must show up as an inline frame under hot, with --lines at the lines
 # addr2line gives for hot's code and hot at the call site; without --lines the frames stay plain
 # names and the SVG tooltip says "inlined". With Debian's libc6-dbg, samples in qsort and memcpy
-# get libc's source files and lines. A stripped copy gets its lines from a debuginfod server
+# get libc's source files and lines, read once sampling is over. A stripped copy gets its lines from a debuginfod server
 # started here (--debuginfod URL), and a dead server costs one warning, not the run.
 # Every output is kept in tests/artifacts/test_dwarf/.
 . "$(dirname "$0")/lib.sh"
@@ -110,8 +110,16 @@ if [ ! -x "$exe" ] || [ -z "$bid" ] || [ ! -r "/usr/lib/debug/.build-id/${bid%"$
 	missing dwarf.libc "libc6-dbg is not installed (no debug file for libc build-id ${bid:-?})"
 else
 	out="$ART/libc_gcc.folded" err="$ART/libc_gcc.stderr" tf="$ART/libc_gcc.truth"
-	timeout 60 "$PROFD" -F 499 --lines -o "$out" -- "$exe" $SECONDS_RUN libc >"$tf" 2>"$err"
+	timeout 60 "$PROFD" -v -F 499 --lines -o "$out" -- "$exe" $SECONDS_RUN libc >"$tf" 2>"$err"
 	if ran dwarf.libc $? 0 "$out" "$err"; then
+		# A run that writes its profile at the end reads DWARF then, not while the job runs.
+		naming=$(grep -n 'naming at the end: ' "$err" | head -n 1 | cut -d: -f1)
+		first=$(grep -n 'sym: .*: DWARF from ' "$err" | head -n 1 | cut -d: -f1)
+		if [ -n "$naming" ] && [ -n "$first" ] && [ "$first" -gt "$naming" ]; then
+			pass dwarf.libc.read_after_sampling
+		else
+			fail dwarf.libc.read_after_sampling "first DWARF read at stderr line ${first:-none}, naming at the end at line ${naming:-none}"
+		fi
 		got=$(share "$out" ih_gcc '(msort|qsort)\.c:[0-9]+\)')
 		atleast dwarf.libc.qsort_lines "$got" 20 "samples in libc's msort.c/qsort.c with a line"
 		# memcpy calls nothing, so its frame is the leaf end of every sample in it: each such

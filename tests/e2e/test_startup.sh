@@ -4,6 +4,9 @@
 #   loaded before the first sample, so at least 99 % of its stacks are whole from the start;
 # - node (a binary of 8 MiB or more) running since before profd starts: its table is built
 #   after sampling starts, as -v says in that order, and it is built.
+# - a process whose first thread sleeps (in pthread_join) while another runs is running: its
+#   table too is built before the first sample; a process that only sleeps is not, its table is
+#   built after sampling starts (the kernel's task iterator says which thread is running);
 # Outputs stay in tests/artifacts/test_startup/.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/known_answer.sh"
@@ -36,6 +39,47 @@ if ln "$(command -v xz)" "$TMP/$XZ" 2>/dev/null || cp "$(command -v xz)" "$TMP/$
 	fi
 else
 	skip startup.xz "cannot link or copy xz"
+fi
+
+# --- running means any thread running; a sleeper waits until sampling runs ---------------------
+# built_before ERR FILE: whether FILE's table came in ERR before the line "sampling" (2: either
+# line is missing).
+built_before() {
+	bb_table=$(sed -n "/cfi: .*\/$2: [0-9]* rows/=" "$1" | head -n 1)
+	bb_start=$(sed -n '/^profd: sampling /=' "$1" | head -n 1)
+	[ -n "$bb_table" ] && [ -n "$bb_start" ] || return 2
+	[ "$bb_table" -lt "$bb_start" ]
+}
+T2="threads2-$$" SL="sleep-$$"
+if clang $NOFP -pthread -o "$TMP/$T2" "$TOP/tests/workloads/threads2.c" &&
+	cp "$(command -v sleep)" "$TMP/$SL"; then
+	bg sh -c "exec '$TMP/$T2' 30 >/dev/null"
+	wl=$BG_PID
+	bg "$TMP/$SL" 30
+	sl=$BG_PID
+	wait_for 30 had_cpu "$wl" 200
+	err="$ART/threads.stderr"
+	"$PROFD" -v -a -d 1 -o "$ART/threads.folded" 2>"$err"
+	rc=$?
+	kill "$wl" "$sl" 2>/dev/null
+	if [ $rc -ne 0 ]; then
+		fail startup.threads.run "profd exited $rc: $(tail -n 1 "$err")"
+	else
+		built_before "$err" "$T2"
+		case $? in
+		0) pass startup.threads.any_thread_running ;;
+		1) fail startup.threads.any_thread_running "$T2's table was built after sampling started" ;;
+		*) fail startup.threads.any_thread_running "no table built for $T2 (see $err)" ;;
+		esac
+		built_before "$err" "$SL"
+		case $? in
+		1) pass startup.threads.sleeper_after ;;
+		0) fail startup.threads.sleeper_after "$SL's table was built before the first sample" ;;
+		*) fail startup.threads.sleeper_after "no table built for $SL (see $err)" ;;
+		esac
+	fi
+else
+	fail startup.threads.build "cannot build threads2 or copy sleep"
 fi
 
 # --- a big binary: its table after the first sample --------------------------------------------

@@ -108,6 +108,22 @@ static struct fmt_profile *pprof_read(const void *data, size_t len, struct fmt_e
 	return read_profile(fmt_pprof_read, 0, data, len, err, ret);
 }
 
+/* p written as pprof and read back into a new profile; fails the test if it cannot be. */
+static struct fmt_profile *read_back(const struct fmt_profile *p)
+{
+	struct fmt_profile *q;
+	struct fmt_error err;
+	size_t len;
+	uint8_t *b = pprof_bytes(p, NULL, &len);
+	int ret;
+
+	q = pprof_read(b, len, &err, &ret);
+	free(b);
+	if (!q)
+		fail_msg("read back: %s", err.msg);
+	return q;
+}
+
 static void expect_error(const void *data, size_t len, const char *want)
 {
 	struct fmt_error err;
@@ -750,10 +766,6 @@ static void test_name_late(void **state)
 	struct fmt_sample_desc labels = {.pid = 7, .comm = "x"};
 	struct late_names ln = {0};
 	uint32_t km, xm, locs[4], again;
-	struct fmt_error err;
-	uint8_t *b;
-	size_t blen;
-	int ret;
 
 	(void)state;
 	assert_non_null(p);
@@ -790,19 +802,67 @@ static void test_name_late(void **state)
 	assert_int_equal(fmt_profile__name_late(p, name_kernel, &ln), 0);
 	assert_int_equal(ln.nasked, 0);
 
-	b = pprof_bytes(p, NULL, &blen);
-	q = pprof_read(b, blen, &err, &ret);
-	if (!q)
-		fail_msg("read back: %s", err.msg);
+	q = read_back(p);
 	assert_true(has_string(q, "do_syscall_64") && has_string(q, "nft_do_chain"));
 	assert_true(has_string(q, "00112233") && !has_string(q, "[kernel address]"));
 	fmt_profile__free(q);
-	free(b);
+	fmt_profile__free(p);
+}
+
+/*
+ * A user location named at the end keeps its id and identity: its stand-in gives way to the real
+ * frames (more, then fewer), its mapping learns what the file has, pprof carries the names.
+ */
+static void test_rename_location(void **state)
+{
+	struct fmt_profile *p = fmt_profile__new(10000000), *q;
+	struct fmt_mapping_desc exe = {.filename = "/bin/x", .start = 0x1000, .limit = 0x2000};
+	struct fmt_mapping_desc learned = {.has_functions = true, .has_line_numbers = true,
+					   .has_inline_frames = true};
+	struct fmt_frame_desc stand_in = {.name = "x+0x1100"}, other = {.name = "other"};
+	struct fmt_frame_desc chain[2] = {{.name = "inlined", .filename = "x.c", .line = 7},
+					  {.name = "outer", .filename = "x.c", .line = 30}};
+	struct fmt_sample_desc labels = {.pid = 7, .comm = "x"};
+	const struct fmt_location *l;
+	uint32_t xm, loc, by_frames, again;
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(fmt_profile__add_mapping(p, &exe, &xm), 0);
+	assert_int_equal(fmt_profile__add_location(p, xm, 0x1100, &stand_in, 1, &loc), 0);
+	assert_int_equal(fmt_profile__add_location(p, 0, 0, &other, 1, &by_frames), 0);
+	assert_int_equal(fmt_profile__add_sample(p, &loc, 1, &labels, 5), 0);
+
+	assert_int_equal(fmt_profile__rename_location(p, loc, &learned, chain, 2), 0);
+	l = fmt_profile__location(p, loc);
+	assert_int_equal(l->nlines, 2);
+	assert_int_equal(p->lines[l->first_line + 1].line, 30);
+	assert_string_equal(fmt_profile__str(p, p->functions[p->lines[l->first_line].function - 1].name),
+			    "inlined");
+	assert_true(p->mappings[xm - 1].has_functions && p->mappings[xm - 1].has_inline_frames);
+	/* Still found by (mapping, address), whatever frames it is added with. */
+	assert_int_equal(fmt_profile__add_location(p, xm, 0x1100, &stand_in, 1, &again), 0);
+	assert_int_equal(again, loc);
+	/* Fewer frames take the old lines' place. */
+	assert_int_equal(fmt_profile__rename_location(p, loc, &learned, &chain[1], 1), 0);
+	l = fmt_profile__location(p, loc);
+	assert_int_equal(l->nlines, 1);
+	assert_int_equal(p->lines[l->first_line].line, 30);
+	/* A location known by its frames cannot take others; ids must exist. */
+	assert_int_equal(fmt_profile__rename_location(p, by_frames, &learned, chain, 1), -EINVAL);
+	assert_int_equal(fmt_profile__rename_location(p, 99, &learned, chain, 1), -EINVAL);
+	assert_int_equal(fmt_profile__rename_location(p, loc, &learned, chain, 0), -EINVAL);
+
+	q = read_back(p);
+	assert_true(has_string(q, "outer") && !has_string(q, "x+0x1100"));
+	assert_true(q->mappings[0].has_line_numbers);
+	fmt_profile__free(q);
 	fmt_profile__free(p);
 }
 
 TEST_MAIN(cmocka_unit_test(test_round_trip_folded),
 	  cmocka_unit_test(test_name_late),
+	  cmocka_unit_test(test_rename_location),
 	  cmocka_unit_test(test_inline_lines_and_labels),
 	  cmocka_unit_test(test_string_table_and_header),
 	  cmocka_unit_test(test_deterministic_and_filter),

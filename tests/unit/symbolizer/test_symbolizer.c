@@ -708,6 +708,75 @@ static void test_symbols_read_when_named(void **state)
 	sym_resolver__free(r);
 }
 
+/* Resolves addr with defer_names: its module and address now, a stand-in name, no table read. */
+static uint32_t expect_deferred(struct sym_resolver *r, pid_t pid, uint64_t addr,
+				struct sym_location *loc)
+{
+	struct sym_stats st;
+
+	assert_int_equal(sym_resolver__resolve(r, pid, addr, false, loc), 0);
+	assert_int_not_equal(loc->deferred, 0);
+	assert_non_null(loc->module.path);
+	assert_non_null(strstr(loc->frames[0].name, "+0x"));
+	assert_int_equal(loc->address - loc->module.start + loc->module.offset, loc->file_offset);
+	sym_resolver__stats(r, &st);
+	assert_int_equal(st.files, 0);
+	assert_int_equal(st.unnamed, 0);
+	return loc->deferred;
+}
+
+/* Names at the end: held files are read after their process is gone, one id per file. */
+static void test_defer_names(void **state)
+{
+	struct sym_resolver_opts o = {.perf_map_dir = dir, .defer_names = true};
+	struct sym_resolver *r = sym_resolver__new(&o);
+	struct sym_location exe, lib, again, named;
+	struct sym_module exe_module, lib_module;
+	uint64_t value, size;
+	struct sym_stats st;
+	struct child c;
+
+	skip_without_cc();
+	assert_non_null(r);
+	child_spawn(&c, fx("fx_lib"), "sleep");
+	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
+	expect_deferred(r, c.pid, child_addr(&c, "fx_alpha"), &exe);
+	exe_module = exe.module;
+	expect_deferred(r, c.pid, child_addr(&c, "fx_lib_func") + 2, &lib);
+	lib_module = lib.module;
+	assert_int_not_equal(exe.deferred, lib.deferred);
+	expect_deferred(r, c.pid, child_addr(&c, "fx_static"), &again);
+	assert_int_equal(again.deferred, exe.deferred); /* one hold per file */
+	child_reap(&c);
+	sym_resolver__drop_process(r, c.pid);
+
+	assert_int_equal(sym_resolver__name_deferred(r, exe.deferred, &exe_module, exe.address,
+						     &named), 0);
+	assert_string_equal(named.frames[0].name, "fx_alpha");
+	assert_int_equal(named.reason, SYM_OK);
+	assert_true(named.module.has_functions);
+	nm_symbol(fx("libfx.so"), "fx_lib_func", &value, &size);
+	assert_int_equal(lib.address, value + 2);
+	assert_int_equal(sym_resolver__name_deferred(r, lib.deferred, &lib_module, lib.address,
+						     &named), 0);
+	assert_string_equal(named.frames[0].name, "fx_lib_func");
+	sym_resolver__stats(r, &st);
+	assert_int_equal(st.files, 2);
+	/* A name kept from then is given at once: no hold. */
+	child_spawn(&c, fx("fx_lib"), "sleep");
+	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
+	expect_frame(r, c.pid, child_addr(&c, "fx_alpha"), false, "fx_alpha", SYM_OK, &named);
+	assert_int_equal(named.deferred, 0);
+	child_reap(&c);
+
+	sym_resolver__forget_deferred(r);
+	assert_int_equal(sym_resolver__name_deferred(r, exe.deferred, &exe_module, exe.address,
+						     &named), -ENOENT);
+	assert_int_equal(sym_resolver__name_deferred(r, 0, &exe_module, exe.address, &named),
+			 -ENOENT);
+	sym_resolver__free(r);
+}
+
 /* A cache far too small for one file: every file is evicted and read again on demand. */
 static void test_eviction(void **state)
 {
@@ -1617,6 +1686,7 @@ int main(void)
 		cmocka_unit_test(test_process_deleted_binary),
 		cmocka_unit_test(test_process_memfd),
 		cmocka_unit_test(test_symbols_read_when_named),
+		cmocka_unit_test(test_defer_names),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_forget_idle),
 		cmocka_unit_test(test_vdso),
