@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "profiler/sampling_internal.h"
@@ -14,6 +15,12 @@
 
 /* What a location named at the end is called until then. */
 #define NOT_NAMED_YET "[not named yet]"
+
+/* What names_late knows of a location of the profile. */
+struct location_state {
+	uint32_t late; /* index + 1 in prof_stacks.late; 0: named */
+	uint8_t reason; /* enum sym_reason of a named user location */
+};
 
 /* A user location whose names wait for the end of the run (names_late). */
 struct late_location {
@@ -28,11 +35,10 @@ struct prof_stacks {
 	struct prof_unnamed *unnamed;
 	int max_stack;
 	bool names_late; /* frames named by prof_stacks__name_late(), not when added */
-	/* With names_late, the user locations still to name, and what is known of each location. */
+	/* With names_late: the user locations still to name, and what is known of every location. */
 	struct late_location *late;
 	size_t nlate, cap_late;
-	uint32_t *late_of;  /* location id -> index + 1 in late; 0: named */
-	uint8_t *reason_of; /* location id -> enum sym_reason of a named user location */
+	struct location_state *ids; /* by location id */
 	size_t cap_ids;
 	uint32_t locs[ENTRIES_MAX];
 	struct fmt_frame_desc frames[64]; /* inline chain of one address */
@@ -88,8 +94,7 @@ void prof_stacks__free(struct prof_stacks *st)
 		return;
 	prof_unnamed__free(st->unnamed);
 	free(st->late);
-	free(st->late_of);
-	free(st->reason_of);
+	free(st->ids);
 	free(st);
 }
 
@@ -153,28 +158,14 @@ static void describe(const struct sym_location *loc, struct fmt_mapping_desc *m,
 	}
 }
 
-/* Makes the per-location arrays cover every id of p. Returns 0 or -ENOMEM. */
+/* Makes st->ids cover every location id of p, new ones zeroed. Returns 0 or -ENOMEM. */
 static int cover_ids(struct prof_stacks *st, const struct fmt_profile *p)
 {
-	size_t cap = st->cap_ids ? st->cap_ids : 1024;
-	uint32_t *late_of;
-	uint8_t *reason_of;
+	size_t had = st->cap_ids;
 
-	while (cap <= p->nlocations)
-		cap *= 2;
-	if (cap == st->cap_ids)
-		return 0;
-	late_of = realloc(st->late_of, cap * sizeof(*late_of));
-	if (late_of)
-		st->late_of = late_of;
-	reason_of = realloc(st->reason_of, cap * sizeof(*reason_of));
-	if (reason_of)
-		st->reason_of = reason_of;
-	if (!late_of || !reason_of)
+	if (PROFD_ARRAY_RESERVE(st->ids, st->cap_ids, (size_t)p->nlocations + 1, 1024))
 		return -ENOMEM;
-	memset(late_of + st->cap_ids, 0, (cap - st->cap_ids) * sizeof(*late_of));
-	memset(reason_of + st->cap_ids, 0, (cap - st->cap_ids) * sizeof(*reason_of));
-	st->cap_ids = cap;
+	memset(st->ids + had, 0, (st->cap_ids - had) * sizeof(*st->ids));
 	return 0;
 }
 
@@ -186,31 +177,22 @@ static int cover_ids(struct prof_stacks *st, const struct fmt_profile *p)
 static int note_user_location(struct prof_stacks *st, const struct fmt_profile *p, uint32_t id,
 			      bool is_new, struct sym_location *loc)
 {
-	int err = cover_ids(st, p);
+	struct location_state *s;
 
-	if (err)
-		return err;
-	if (!loc->deferred || (!is_new && !st->late_of[id])) {
-		if (is_new)
-			st->reason_of[id] = (uint8_t)loc->reason;
-		else if (loc->deferred)
-			loc->reason = st->reason_of[id];
-		loc->deferred = 0;
-		return 0;
-	}
-	if (!is_new)
-		return 0;
-	if (st->nlate == st->cap_late) {
-		size_t cap = st->cap_late ? 2 * st->cap_late : 1024;
-		struct late_location *v = realloc(st->late, cap * sizeof(*v));
-
-		if (!v)
+	if (cover_ids(st, p))
+		return -ENOMEM;
+	s = &st->ids[id];
+	if (loc->deferred && is_new) {
+		if (PROFD_ARRAY_RESERVE(st->late, st->cap_late, st->nlate + 1, 1024))
 			return -ENOMEM;
-		st->late = v;
-		st->cap_late = cap;
+		st->late[st->nlate++] = (struct late_location){.id = id, .deferred = loc->deferred};
+		s->late = (uint32_t)st->nlate;
+	} else if (is_new) {
+		s->reason = (uint8_t)loc->reason;
+	} else if (loc->deferred && !s->late) {
+		loc->reason = s->reason;
+		loc->deferred = 0;
 	}
-	st->late[st->nlate++] = (struct late_location){.id = id, .deferred = loc->deferred};
-	st->late_of[id] = (uint32_t)st->nlate;
 	return 0;
 }
 
@@ -258,7 +240,7 @@ static int count_leaf(struct prof_stacks *st, uint32_t id, const struct sym_loca
 		      uint64_t count)
 {
 	if (loc->deferred) {
-		st->late[st->late_of[id] - 1].leaf_count += count;
+		st->late[st->ids[id].late - 1].leaf_count += count;
 		return 0;
 	}
 	return prof_unnamed__count(st->unnamed, loc, count);
@@ -419,8 +401,7 @@ static int name_user_late(struct prof_stacks *st, struct fmt_profile *p,
 	err = fmt_profile__rename_location(p, e->id, &m, st->frames, n);
 	if (err)
 		return err;
-	st->reason_of[e->id] = (uint8_t)loc.reason;
-	st->late_of[e->id] = 0;
+	st->ids[e->id] = (struct location_state){.reason = (uint8_t)loc.reason};
 	return e->leaf_count ? prof_unnamed__count(st->unnamed, &loc, e->leaf_count) : 0;
 }
 

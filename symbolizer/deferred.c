@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "symbolizer/symbolizer_internal.h"
 
 uint32_t sym_held__hold(struct sym_resolver *r, const struct sym_proc *p, const struct sym_map *m)
@@ -19,15 +20,8 @@ uint32_t sym_held__hold(struct sym_resolver *r, const struct sym_proc *p, const 
 
 	if (id)
 		return id;
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? 2 * h->cap : 64;
-		struct sym_held *v = realloc(h->v, cap * sizeof(*v));
-
-		if (!v)
-			return 0;
-		h->v = v;
-		h->cap = cap;
-	}
+	if (PROFD_ARRAY_RESERVE(h->v, h->cap, h->n + 1, 64))
+		return 0;
 	path = strdup(m->path);
 	if (!path || profd_htab_add(&h->by_serial, m->file->serial, h->n + 1)) {
 		free(path);

@@ -521,6 +521,16 @@ static void resolve_file(struct sym_resolver *r, const struct sym_proc *p, const
 	memo_keep(r, f, out);
 }
 
+/* An empty answer for address a: one blank frame, reason SYM_OK, to be filled. */
+static void begin_location(struct sym_resolver *r, struct sym_location *out, uint64_t a)
+{
+	memset(out, 0, sizeof(*out));
+	memset(&r->frames[0], 0, sizeof(r->frames[0]));
+	out->frames = r->frames;
+	out->nframes = 1;
+	out->address = a;
+}
+
 /*
  * At the end of a run nothing else waits on the resolver: a debug file being fetched from
  * debuginfod is waited for, so the run's frames get its lines as they would have in a longer run.
@@ -544,16 +554,11 @@ int sym_resolver__name_deferred(struct sym_resolver *r, uint32_t deferred,
 {
 	struct sym_held *h = sym_held__get(r, deferred);
 
-	memset(out, 0, sizeof(*out));
+	begin_location(r, out, addr);
 	if (!h)
 		return -ENOENT;
-	memset(&r->frames[0], 0, sizeof(r->frames[0]));
-	out->frames = r->frames;
-	out->nframes = 1;
 	out->module = *module;
-	out->address = addr;
 	out->file_offset = addr - module->start + module->offset;
-	out->reason = SYM_OK;
 	await_debug_file(r, h);
 	name_in_file(r, &h->proc, &h->map, h->map.file, out);
 	memo_keep(r, h->map.file, out);
@@ -709,11 +714,7 @@ int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool
 	uint64_t a = is_return && addr ? addr - 1 : addr;
 	struct sym_proc *p;
 
-	memset(out, 0, sizeof(*out));
-	memset(&r->frames[0], 0, sizeof(r->frames[0]));
-	out->frames = r->frames;
-	out->nframes = 1;
-	out->address = a;
+	begin_location(r, out, a);
 	r->did_io = false;
 	if (pid == 0) {
 		resolve_kernel(r, a, out);
