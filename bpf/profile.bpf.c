@@ -51,6 +51,10 @@ const volatile __u32 stack_pages = PROFD_STACK_SIZE_DEFAULT / PROFD_STACK_PAGE;
 
 /* Which counts/stacks pair sampling writes to; flipped by user space. */
 __u32 active_buf = 0;
+/* Bumped whenever a pid leaves seen (at exit), and by user space whenever it deletes a cgroup
+ * from cgroups: an announcement a CPU remembers from before is checked again. */
+__u32 seen_gen = 0;
+__u32 cgroups_gen = 0;
 /* Set by user space when the run's duration is over, however busy its own loop is then. */
 __u32 stopped = 0;
 
@@ -135,6 +139,23 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(struct profd_stack));
 } stack_scratch SEC(".maps");
+
+/*
+ * What this CPU announced last. Most samples on a CPU are of the process and cgroup of the one
+ * before, and their two hash lookups cost more than all of the rest of a sample but its stacks.
+ */
+struct announced {
+	__u32 pid, pid_gen;
+	__u64 cgroup;
+	__u32 cgroup_gen, pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct announced);
+} last_announced SEC(".maps");
 
 /* Loss and activity counters: index profd_counter, value count, per CPU. */
 struct {
@@ -340,31 +361,71 @@ static __always_inline void add_count(__u32 buf, struct profd_sample_key *key)
 	count(add_to(map, key, 1) ? PROFD_CNT_COUNTS_FULL : PROFD_CNT_SAMPLES);
 }
 
-/* Whether key just entered the set (a map of it to a byte); a full set counts full_counter. */
-static __always_inline bool first_seen(void *set, const void *key, __u32 full_counter)
+enum { SET_HAD, SET_ADDED, SET_FULL };
+
+/* Puts key into the set (a map of it to a byte): SET_HAD, SET_ADDED or, counting full_counter,
+ * SET_FULL. */
+static __always_inline int set_add(void *set, const void *key, __u32 full_counter)
 {
 	__u8 one = 1;
 
 	if (bpf_map_lookup_elem(set, key))
-		return false;
+		return SET_HAD;
 	if (bpf_map_update_elem(set, key, &one, BPF_NOEXIST) == 0)
-		return true;
-	if (!bpf_map_lookup_elem(set, key))
-		count(full_counter);
-	return false;
+		return SET_ADDED;
+	if (bpf_map_lookup_elem(set, key))
+		return SET_HAD; /* another CPU added it meanwhile */
+	count(full_counter);
+	return SET_FULL;
 }
 
-static __always_inline void announce(__u32 pid)
+/* Whether pid is announced now. */
+static __always_inline bool announce(__u32 pid)
 {
-	if (first_seen(&seen, &pid, PROFD_CNT_SEEN_FULL))
+	int r = set_add(&seen, &pid, PROFD_CNT_SEEN_FULL);
+
+	if (r == SET_ADDED)
 		send_event(PROFD_EV_NEW_PROCESS, pid, 0);
+	return r != SET_FULL;
 }
 
 /* A cgroup's first sample: user space resolves its id to a path while the cgroup exists. */
-static __always_inline void announce_cgroup(__u32 pid, __u64 cgroup)
+static __always_inline bool announce_cgroup(__u32 pid, __u64 cgroup)
 {
-	if (first_seen(&cgroups, &cgroup, PROFD_CNT_CGROUPS_FULL))
+	int r = set_add(&cgroups, &cgroup, PROFD_CNT_CGROUPS_FULL);
+
+	if (r == SET_ADDED)
 		send_event(PROFD_EV_NEW_CGROUP, pid, 0);
+	return r != SET_FULL;
+}
+
+/*
+ * announce() and announce_cgroup(), skipped for what this CPU announced last unless it may have
+ * left the sets since. A generation is read before the set: one bumped meanwhile fails the next
+ * check.
+ */
+static __always_inline void announce_sample(__u32 pid, __u64 cgroup)
+{
+	__u32 zero = 0, pid_gen = *(volatile __u32 *)&seen_gen;
+	__u32 cgroup_gen = *(volatile __u32 *)&cgroups_gen;
+	struct announced *a = bpf_map_lookup_elem(&last_announced, &zero);
+
+	if (!a)
+		return;
+	if (pid && (a->pid != pid || a->pid_gen != pid_gen)) {
+		a->pid = 0;
+		if (announce(pid)) {
+			a->pid = pid;
+			a->pid_gen = pid_gen;
+		}
+	}
+	if (a->cgroup != cgroup || a->cgroup_gen != cgroup_gen) {
+		a->cgroup = 0;
+		if (announce_cgroup(pid, cgroup)) {
+			a->cgroup = cgroup;
+			a->cgroup_gen = cgroup_gen;
+		}
+	}
 }
 
 /*
@@ -420,7 +481,7 @@ static __always_inline __u32 copy_stack(struct profd_stack_event *e, __u64 sp)
  * samples that need no copy (kernel threads), and the profile would say they took the CPU.
  */
 static __always_inline bool send_stack(void *ctx, struct task_struct *task, __u32 pid, __u32 tid,
-				       __u32 buf, __u64 cgroup)
+				       __u32 buf, __u64 cgroup, bool in_kernel)
 {
 	__u64 size = sizeof(struct profd_stack_event) + (__u64)stack_pages * PROFD_STACK_PAGE;
 	struct profd_stack_event *e;
@@ -432,7 +493,7 @@ static __always_inline bool send_stack(void *ctx, struct task_struct *task, __u3
 	    bpf_ringbuf_query(&events, BPF_RB_RING_SIZE))
 		return false;
 	/* The kernel stack before the reserve: no helper loops while the record is held. */
-	if (kernel_stacks)
+	if (in_kernel)
 		kernel_stack = take_stack(ctx, buf, 0, &kernel_err);
 	e = bpf_ringbuf_reserve(&events, size, 0);
 	if (!e)
@@ -477,14 +538,14 @@ static __always_inline bool send_stack(void *ctx, struct task_struct *task, __u3
 
 /* The sample into the counts map, with its stacks in the stacks maps. */
 static __always_inline void count_sample(void *ctx, struct task_struct *task, __u32 pid, __u32 tid,
-					 __u32 buf, __u64 cgroup)
+					 __u32 buf, __u64 cgroup, bool in_kernel)
 {
 	struct profd_sample_key key = {};
 
 	key.pid = pid;
 	key.tid = tid;
 	key.cgroup = cgroup;
-	if (kernel_stacks)
+	if (in_kernel)
 		key.kernel_stack = take_stack(ctx, buf, 0, &key.kernel_err);
 	else
 		key.kernel_err = -ENOENT;
@@ -521,6 +582,14 @@ static __always_inline void leave_buffer(__u64 *seq)
 	__sync_fetch_and_add(seq, 1);
 }
 
+/* The code segment of the registers the sample interrupted; its low bits are the privilege
+ * level, 3 in user mode. The context is read a word at a time; newer kernels' pt_regs declare
+ * cs as a 16-bit member of a union. */
+static __always_inline __u64 sample_cs(struct bpf_perf_event_data *ctx)
+{
+	return *(volatile __u64 *)((char *)&ctx->regs + offsetof(struct pt_regs, cs));
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
@@ -528,6 +597,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	__u32 pid = id >> 32, tid = (__u32)id, buf;
 	struct task_struct *task;
 	__u64 *seq, cgroup;
+	bool in_kernel;
 
 	if (stopped)
 		return 0;
@@ -542,18 +612,19 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	if (filter_cgroup && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
 		return 0;
 	/* Before the sample: in the shared ring, the process event then precedes its stack copies. */
-	if (pid)
-		announce(pid);
 	cgroup = bpf_get_current_cgroup_id();
-	announce_cgroup(pid, cgroup);
+	announce_sample(pid, cgroup);
 
 	seq = enter_buffer(&buf);
 	if (!seq)
 		return 0;
 
 	task = bpf_get_current_task_btf();
-	if (!copies_stack(task) || !send_stack(ctx, task, pid, tid, buf, cgroup))
-		count_sample(ctx, task, pid, tid, buf, cgroup);
+	/* A sample taken in user mode has no kernel stack: do not ask for an empty one, whose
+	 * buffer the helper clears whole. */
+	in_kernel = kernel_stacks && (sample_cs(ctx) & 3) != 3;
+	if (!copies_stack(task) || !send_stack(ctx, task, pid, tid, buf, cgroup, in_kernel))
+		count_sample(ctx, task, pid, tid, buf, cgroup, in_kernel);
 
 	leave_buffer(seq);
 	return 0;
@@ -600,6 +671,8 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	if (!group_dead)
 		return 0;
 	known = bpf_map_delete_elem(&seen, &pid) == 0;
+	if (known)
+		__sync_fetch_and_add(&seen_gen, 1);
 	/* A pid that is reused later must not inherit the target mark. */
 	known |= bpf_map_delete_elem(&targets, &pid) == 0;
 	if (known)

@@ -77,6 +77,28 @@ struct {
 	__type(value, struct profd_proc_maps);
 } proc_maps SEC(".maps");
 
+/*
+ * Rules found lately, per CPU, direct-mapped by file and offset. A table's binary search reads
+ * a dozen words spread over the table memory, each likely a cache and TLB miss after the job
+ * ran for a millisecond; a profiled program's callers return to the same few addresses sample
+ * after sample, and one entry holds each. A file's identity fixes its rules, so an entry never
+ * goes stale.
+ */
+#define RULE_CACHE_SIZE 1024
+
+struct cached_rule {
+	__u64 file; /* profd_cfi_file_key(); 0: empty */
+	__u64 off;
+	struct profd_cfi_rule rule;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RULE_CACHE_SIZE);
+	__type(key, __u32);
+	__type(value, struct cached_rule);
+} rule_cache SEC(".maps");
+
 /* Why a walk ended; from WALK_READ on, before the outermost frame. */
 /* The stacks maps' key: a 64-bit hash of the PCs, leaf first, folded one PC at a time. */
 #define STACK_HASH_SEED 0xcbf29ce484222325ULL
@@ -420,6 +442,28 @@ __noinline int profd_unwind_step(struct frame_regs *f, const struct profd_cfi_ru
 	}
 }
 
+/* The rule at offset off of file, from the cache or table t (then cached). 0, or -1 if the
+ * table is inconsistent. */
+static __always_inline int rule_at(struct profd_cfi_table *t, __u64 file, __u64 off,
+				   struct profd_cfi_rule *rule)
+{
+	__u32 slot = (__u32)stack_hash(file, off) & (RULE_CACHE_SIZE - 1);
+	struct cached_rule *c = bpf_map_lookup_elem(&rule_cache, &slot);
+
+	if (c && c->file == file && c->off == off) {
+		*rule = c->rule;
+		return 0;
+	}
+	if (profd_find_rule(t, off, rule))
+		return -1;
+	if (c) {
+		c->file = file;
+		c->off = off;
+		c->rule = *rule;
+	}
+	return 0;
+}
+
 /* The mapping of the frame at pc: the last one's if it still holds it, else found. */
 static __always_inline struct profd_umap *map_of(struct walk *w, struct walk_state *st, __u64 pc)
 {
@@ -478,8 +522,8 @@ static long walk_frame(__u32 i, void *ctx)
 		t = table_of(st);
 	else
 		st->via |= WALK_VIA_UNMAPPED;
-	if (t && profd_find_rule(t, pc - m->start + ((__u64)m->pgoff << PROFD_CFI_PAGE_SHIFT),
-				 &rule)) {
+	if (t && rule_at(t, m->file, pc - m->start + ((__u64)m->pgoff << PROFD_CFI_PAGE_SHIFT),
+			 &rule)) {
 		st->stop = WALK_ERROR;
 		return 1;
 	}

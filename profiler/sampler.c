@@ -830,6 +830,8 @@ int prof_sampler__poll(struct prof_sampler *s, int timeout_ms)
 void prof_sampler__forget_cgroup(struct prof_sampler *s, uint64_t id)
 {
 	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.cgroups), &id);
+	/* A CPU that announced it last checks the set again. */
+	__atomic_add_fetch(&s->skel->bss->cgroups_gen, 1, __ATOMIC_SEQ_CST);
 }
 
 int prof_sampler__watch_loader(void *sampler, const char *path)
