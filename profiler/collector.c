@@ -161,7 +161,7 @@ static void on_event(const struct profd_event *e, void *ctx)
 			break; /* read at its first samples, as above */
 		if (c->unwind)
 			prof_unwind__before_exec(c->unwind, c->stacks, e->pid,
-						 1000000000LL / c->opts.freq);
+						 1000000000LL / c->opts.freq, c->late_profile);
 		if (sym_resolver__refresh_process(c->resolver, e->pid) == -ESRCH && c->history) {
 			/* Gone already: its snapshot is of the image before exec. */
 			sym_resolver__drop_process(c->resolver, e->pid);

@@ -233,9 +233,13 @@ void prof_unwind__free(struct prof_unwind *u);
 int prof_unwind__add(struct prof_unwind *u, const struct prof_stack_sample *ss);
 /* Adds everything aggregated since the last flush to window and empties. Returns 0 or -errno. */
 int prof_unwind__flush(struct prof_unwind *u, struct prof_stacks *st, struct fmt_profile *window);
-/* pid is about to get a new snapshot (exec): symbolizes its samples so far with the old one. */
+/*
+ * pid is about to get a new snapshot (exec): symbolizes its samples so far with the old one,
+ * into into if not NULL (a profile named at the end: its bookkeeping is by its own location ids,
+ * which a merge would change), else into a profile merged at the next flush.
+ */
 int prof_unwind__before_exec(struct prof_unwind *u, struct prof_stacks *st, pid_t pid,
-			     int64_t period_ns);
+			     int64_t period_ns, struct fmt_profile *into);
 /* A new process or image: reads its unwind tables now, off the per-sample path. */
 void prof_unwind__prepare(struct prof_unwind *u, pid_t pid);
 void prof_unwind__counts(const struct prof_unwind *u, struct prof_unwind_counts *out);
@@ -382,6 +386,8 @@ struct prof_collector {
 	unsigned cgroups_idle;	     /* drains a cgroup stays known unused */
 	struct prof_history *history; /* the kernel's mapping history (cfi), or NULL */
 	uint64_t exits_from_history;  /* exited processes given their history */
+	/* With opts.names_late: the run's profile, which every drain adds to (the session's). */
+	struct fmt_profile *late_profile;
 };
 
 /* Loads BPF and sets up the symbolizer. Returns 0 or -errno (one line logged). */

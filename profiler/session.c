@@ -284,6 +284,8 @@ static int start_sampling(struct prof_session *s)
 			s->total[FMT_TYPE_OFF_CPU] = fmt_profile__new_type(FMT_TYPE_OFF_CPU, 0);
 		if (!s->total[FMT_TYPE_CPU] || (o->off_cpu && !s->total[FMT_TYPE_OFF_CPU]))
 			return -ENOMEM;
+		if (co.names_late)
+			s->c.late_profile = s->total[FMT_TYPE_CPU];
 	}
 	s->start_ns = profd_wall_ns();
 	s->start_mono = profd_mono_ns();

@@ -223,7 +223,7 @@ int prof_unwind__flush(struct prof_unwind *u, struct prof_stacks *st, struct fmt
 }
 
 int prof_unwind__before_exec(struct prof_unwind *u, struct prof_stacks *st, pid_t pid,
-			     int64_t period_ns)
+			     int64_t period_ns, struct fmt_profile *into)
 {
 	size_t kept = 0;
 	int err = 0;
@@ -232,9 +232,9 @@ int prof_unwind__before_exec(struct prof_unwind *u, struct prof_stacks *st, pid_
 	for (size_t i = 0; i < u->n && !err; i++) {
 		if (u->v[i].pid != (uint32_t)pid)
 			continue;
-		if (!u->pending && !(u->pending = fmt_profile__new(period_ns)))
+		if (!into && !u->pending && !(u->pending = fmt_profile__new(period_ns)))
 			return -ENOMEM;
-		err = add_entry(u, st, u->pending, &u->v[i]);
+		err = add_entry(u, st, into ? into : u->pending, &u->v[i]);
 		u->v[i].count = 0;
 		kept++;
 	}

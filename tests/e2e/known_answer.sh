@@ -57,15 +57,18 @@ truth() {
 	awk -v f="$2" '$1 == "truth" && $2 == f { print $3 }' "$1"
 }
 
-# ran NAME RC WANT_RC FOLDED STDERR: a run worked (exit status as wanted, output written). Says
-# nothing when it did: that alone proves nothing, the checks on its output do. When it did not,
-# one FAIL line stands for them.
+# ran NAME RC WANT_RC FOLDED STDERR: a run worked (exit status as wanted, output written, no
+# frame left with the stand-in of a name read at the end). Says nothing when it did: that alone
+# proves nothing, the checks on its output do. When it did not, one FAIL line stands for them.
 ran() {
 	if [ "$2" != "$3" ]; then
 		fail "$1" "profd exited $2, want $3; stderr: $(tail -n 3 "$5" | tr '\n' ' ')"
 		return 1
 	elif [ ! -s "$4" ]; then
 		fail "$1" "no output in $4; stderr: $(tail -n 3 "$5" | tr '\n' ' ')"
+		return 1
+	elif grep -qF '[not named yet]' "$4"; then
+		fail "$1" "$(grep -cF '[not named yet]' "$4") stacks in $4 keep a frame never named"
 		return 1
 	fi
 }
