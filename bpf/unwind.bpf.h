@@ -78,13 +78,13 @@ struct {
 } proc_maps SEC(".maps");
 
 /*
- * Rules found lately, per CPU, direct-mapped by file and offset. A table's binary search reads
+ * Rules found lately, per CPU, direct-mapped by file and offset (16 KiB a CPU). A table's binary search reads
  * a dozen words spread over the table memory, each likely a cache and TLB miss after the job
  * ran for a millisecond; a profiled program's callers return to the same few addresses sample
  * after sample, and one entry holds each. A file's identity fixes its rules, so an entry never
  * goes stale.
  */
-#define RULE_CACHE_SIZE 1024
+#define RULE_CACHE_SIZE 512
 
 struct cached_rule {
 	__u64 file; /* profd_cfi_file_key(); 0: empty */
@@ -92,11 +92,17 @@ struct cached_rule {
 	struct profd_cfi_rule rule;
 };
 
+/* One element per CPU holding the whole cache: an element per entry would be a per-CPU
+ * allocation each when the map is created. */
+struct rule_cache {
+	struct cached_rule e[RULE_CACHE_SIZE];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RULE_CACHE_SIZE);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct cached_rule);
+	__type(value, struct rule_cache);
 } rule_cache SEC(".maps");
 
 /* Why a walk ended; from WALK_READ on, before the outermost frame. */
@@ -447,8 +453,9 @@ __noinline int profd_unwind_step(struct frame_regs *f, const struct profd_cfi_ru
 static __always_inline int rule_at(struct profd_cfi_table *t, __u64 file, __u64 off,
 				   struct profd_cfi_rule *rule)
 {
-	__u32 slot = (__u32)stack_hash(file, off) & (RULE_CACHE_SIZE - 1);
-	struct cached_rule *c = bpf_map_lookup_elem(&rule_cache, &slot);
+	__u32 slot = (__u32)stack_hash(file, off) & (RULE_CACHE_SIZE - 1), zero = 0;
+	struct rule_cache *rc = bpf_map_lookup_elem(&rule_cache, &zero);
+	struct cached_rule *c = rc ? &rc->e[slot] : NULL;
 
 	if (c && c->file == file && c->off == off) {
 		*rule = c->rule;
