@@ -6,7 +6,8 @@
 #    beside perf record -g and perf record --call-graph dwarf of the whole machine;
 #  - start-up CPU: what profd used before its first sample (its -v line), for -p and -a, and
 #    again STARTS runs each (default 5) of -a, -p and the agent: it varies with what runs then;
-#  - the 999 Hz paired slowdown of the fixed job, whole machine, profd against perf record -g,
+#  - the 999 Hz paired slowdown of the fixed job, whole machine, profd against perf record -g
+#    (and what on_sample costs per sample, from the kernel's BPF statistics),
 #    with the job started 1 s after the profiler, so start-up work competes with it.
 # The agent's RSS over a churn soak is bench_agent.sh (BENCH_SOAK_MINUTES).
 . "$(dirname "$0")/lib.sh"
@@ -97,8 +98,10 @@ for what in a p agent; do
 	case $what in agent) name="profd agent" ;; *) name="profd -$what" ;; esac
 	printf '%-16s %s median %s\n' "$name" "$runs" "$med"
 done
-kill $steady 2>/dev/null || true
-wait $steady 2>/dev/null || true
+# The job below is measured alone with the churn: neither the steady job nor profd -p's target
+# competes with it.
+kill $steady $target 2>/dev/null || true
+wait $steady $target 2>/dev/null || true
 pkill -f "^$BT/cpuwork" 2>/dev/null || true
 rm -f "$TMP/perf.data"
 
@@ -113,16 +116,34 @@ start_profiler() {
 	PPID_RUN=$!
 	settle
 }
+# What on_sample costs in the job's context, per sample: the kernel's BPF run-time statistics,
+# read before each profd run stops (on while this part runs, set back after).
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+trap 'sysctl -qw kernel.bpf_stats_enabled="$stats_was"; stop_load; rm -rf "$TMP"' EXIT
+sample_cost() {
+	bpftool -j prog show 2>/dev/null | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p.get("name") == "on_sample" and p.get("run_cnt"):
+        print(p["run_time_ns"], p["run_cnt"])'
+}
+stop_profiler() {
+	[ "$name" = profd ] && sample_cost >>"$TMP/profd.bpf"
+	kill -INT "$PPID_RUN"
+	wait "$PPID_RUN" 2>/dev/null || true
+}
 echo "999 Hz, whole machine: cpuwork $ROUNDS rounds on every CPU, started 1 s after the" \
-	"profiler, the churn going on; $PAIRS rounds of a run without, one under profd and one" \
-	"under perf -g (the order turning)"
-printf '%-8s %10s %14s %10s %10s %10s %12s\n' tool slowdown% cpu_s_per_s peak_rss_MiB with_s \
-	without_s start_cpu_s
+	"profiler, the churn going on; $PAIRS rounds, in each a run under profd and one under" \
+	"perf -g (the order turning), each right after a run without"
+printf '%-8s %10s %14s %10s %10s %10s %12s %9s\n' tool slowdown% cpu_s_per_s peak_rss_MiB with_s \
+	without_s start_cpu_s spread%
 pairs=$(measure profd perf-g)
 r_profd=$(echo "$pairs" | sed -n 1p)
 r_perf=$(echo "$pairs" | sed -n 2p)
-printf '%-8s %10s %14s %10s %10s %10s %12s\n' $r_profd
-printf '%-8s %10s %14s %10s %10s %10s %12s\n' $r_perf
-set -- $r_profd; ps=$2
-set -- $r_perf; fs=$2
-printf 'profd slowdown minus perf -g slowdown: %.2f points\n' "$(echo "$ps - $fs" | bc -l)"
+printf '%-8s %10s %14s %10s %10s %10s %12s %9s\n' $r_profd
+printf '%-8s %10s %14s %10s %10s %10s %12s %9s\n' $r_perf
+printf 'profd slowdown minus perf -g slowdown, median over rounds: %.2f points\n' \
+	"$(paired_gap profd perf-g)"
+printf 'on_sample: %.0f ns per sample (median over profd runs)\n' \
+	"$(awk '$2 > 0 {print $1 / $2}' "$TMP/profd.bpf" | median)"

@@ -71,12 +71,12 @@ per_call() { # NAME: median BPF ns per sched_switch call over its runs
 load=$("$WORKLOAD" "$ROUNDS")
 echo "workload: pingpong $ROUNDS round trips ($load alone), $PAIRS runs with and $PAIRS"
 echo "          without each tool, on every CPU"
-printf '%-10s %10s %14s %13s %10s %10s %12s %14s\n' tool slowdown% cpu_s_per_s peak_rss_MiB \
-	with_s without_s start_cpu_s bpf_ns_per_sw
+printf '%-10s %10s %14s %13s %10s %10s %12s %9s %14s\n' tool slowdown% cpu_s_per_s peak_rss_MiB \
+	with_s without_s start_cpu_s spread% bpf_ns_per_sw
 for t in profd offcputime; do
 	r=$(measure "$t")
 	# shellcheck disable=SC2086
-	printf '%-10s %10s %14s %13s %10s %10s %12s %14.0f\n' $r "$(per_call "$t")"
+	printf '%-10s %10s %14s %13s %10s %10s %12s %9s %14.0f\n' $r "$(per_call "$t")"
 done
 echo "profd, last run: $(grep -o '^profd: [0-9]* samples.*' "$TMP/profd.stderr" | cut -c8-600)"
 pn=$(per_call profd)

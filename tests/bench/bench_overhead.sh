@@ -21,11 +21,11 @@ start_profiler() {
 
 command -v perf >/dev/null || { echo "perf missing (make deps installs linux-perf)"; exit 1; }
 echo "workload: cpuwork $ROUNDS rounds, $PAIRS runs with and $PAIRS without each profiler"
-printf '%-6s %10s %14s %10s %10s %10s %12s\n' tool slowdown% cpu_s_per_s peak_rss_MiB with_s without_s start_cpu_s
+printf '%-6s %10s %14s %10s %10s %10s %12s %9s\n' tool slowdown% cpu_s_per_s peak_rss_MiB with_s without_s start_cpu_s spread%
 r_profd=$(measure profd)
 r_perf=$(measure perf)
-printf '%-6s %10s %14s %10s %10s %10s %12s\n' $r_profd
-printf '%-6s %10s %14s %10s %10s %10s %12s\n' $r_perf
+printf '%-6s %10s %14s %10s %10s %10s %12s %9s\n' $r_profd
+printf '%-6s %10s %14s %10s %10s %10s %12s %9s\n' $r_perf
 set -- $r_profd; pc=$3; pr=$4
 set -- $r_perf; fc=$3; fr=$4
 # perf defers its work (raw samples to a file, unwinding and symbols at report time), so its CPU

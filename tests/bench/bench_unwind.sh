@@ -27,12 +27,12 @@ start_profiler() { # NAME: starts it in the background, sets PPID_RUN
 
 echo "workload: cpuwork $ROUNDS rounds built without frame pointers, one worker per CPU;"
 echo "          $PAIRS runs with and $PAIRS without each profiler (-a -F 99)"
-printf '%-6s %10s %14s %13s %10s %10s %12s\n' tool slowdown% cpu_s_per_s peak_rss_MiB with_s without_s start_cpu_s
+printf '%-6s %10s %14s %13s %10s %10s %12s %9s\n' tool slowdown% cpu_s_per_s peak_rss_MiB with_s without_s start_cpu_s spread%
 r_fp=$(measure fp)
 r_copy=$(measure copy)
 r_perf=$(measure perf)
 for r in "$r_fp" "$r_copy" "$r_perf"; do
-	printf '%-6s %10s %14s %13s %10s %10s %12s\n' $r
+	printf '%-6s %10s %14s %13s %10s %10s %12s %9s\n' $r
 done
 echo "profd --unwind copy, last run: $(grep -o '[0-9]* samples.*' "$TMP/copy.stderr" | head -c 400)"
 

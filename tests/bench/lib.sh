@@ -64,25 +64,43 @@ with_profiler() {
 	stop_profiler
 }
 
-# NAME... -> a line per NAME: "name slowdown% cpu_per_s rss_mib with_s without_s start_cpu_s",
-# medians. PAIRS rounds, each a run without any profiler, then one under each NAME, the order
-# turning from round to round: every profiler is compared with runs taken over the same span,
-# so drift of the machine during the bench falls on all of them alike.
+# NAME... -> a line per NAME: "name slowdown% cpu_per_s rss_mib with_s without_s start_cpu_s
+# spread%", medians. PAIRS rounds; in each, every NAME (the order turning from round to round)
+# runs once right after a run without any profiler, and one more run without closes the bench.
+# A run's slowdown is against the mean of the two runs without around it, so the machine's drift
+# (minutes-long steps of 5 to 10 % on a shared VM) cancels; spread% is the interquartile range
+# of a NAME's slowdowns: a difference between two NAMEs well below it is not resolved.
 measure() {
 	local names=("$@") n=$# i j
-	rm -f "$TMP/rounds.without"
+	rm -f "$TMP/rounds.without" "$TMP/rounds.order"
 	for i in $(seq 0 $((PAIRS - 1))); do
-		wall "$WORKLOAD" "$ROUNDS" >>"$TMP/rounds.without"
 		for j in $(seq 0 $((n - 1))); do
+			wall "$WORKLOAD" "$ROUNDS" >>"$TMP/rounds.without"
 			with_profiler "${names[(i + j) % n]}"
+			echo "${names[(i + j) % n]} $(tail -n 1 "$TMP/${names[(i + j) % n]}.with")" \
+				>>"$TMP/rounds.order"
 		done
 	done
+	wall "$WORKLOAD" "$ROUNDS" >>"$TMP/rounds.without"
+	# Each run's slowdown in %, against the runs without just before and after it.
+	awk 'NR == FNR {wo[NR] = $1; next}
+	     {printf "%s %.4f\n", $1, ($2 / ((wo[FNR] + wo[FNR + 1]) / 2) - 1) * 100}' \
+		"$TMP/rounds.without" "$TMP/rounds.order" >"$TMP/rounds.slowdown"
 	wo=$(median <"$TMP/rounds.without")
 	for name in "${names[@]}"; do
-		w=$(median <"$TMP/$name.with")
-		slow=$(echo "($w / $wo - 1) * 100" | bc -l)
-		printf '%s %.2f %.4f %s %.3f %.3f %.3f\n' "$name" "$slow" \
-			"$(median <"$TMP/$name.cpu")" "$(median <"$TMP/$name.rss")" "$w" "$wo" \
-			"$(median <"$TMP/$name.start")"
+		awk -v n="$name" '$1 == n {print $2}' "$TMP/rounds.slowdown" | sort -g >"$TMP/$name.slow"
+		spread=$(awk '{a[NR] = $1} END {i = int(NR / 4) + 1; j = NR - int(NR / 4);
+			printf "%.2f", a[j] - a[i]}' "$TMP/$name.slow")
+		printf '%s %.2f %.4f %s %.3f %.3f %.3f %s\n' "$name" "$(median <"$TMP/$name.slow")" \
+			"$(median <"$TMP/$name.cpu")" "$(median <"$TMP/$name.rss")" \
+			"$(median <"$TMP/$name.with")" "$wo" "$(median <"$TMP/$name.start")" "$spread"
 	done
+}
+
+# NAME OTHER: the median over rounds of NAME's slowdown minus OTHER's in the same round, in
+# points (after measure): the two ran a minute apart at most, so drift cancels further.
+paired_gap() {
+	awk -v a="$1" -v b="$2" '$1 == a {x[++na] = $2} $1 == b {y[++nb] = $2}
+		END {for (i = 1; i <= na && i <= nb; i++) print x[i] - y[i]}' "$TMP/rounds.slowdown" |
+		median
 }
