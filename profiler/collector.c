@@ -283,7 +283,11 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.max_stack = opts->max_stack,
 		.stack_size = so.stack_size,
 	};
-	struct sym_resolver_opts ro = {.lines = opts->lines, .defer_names = opts->names_late};
+	struct sym_resolver_opts ro = {
+		.lines = opts->lines,
+		.defer_names = opts->names_late,
+		.stops = opts->stops,
+	};
 	int err;
 
 	memset(c, 0, sizeof(*c));

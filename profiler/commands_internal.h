@@ -93,6 +93,8 @@ bool prof_process_alive(pid_t pid);
 void prof_signals_catch(void);
 /* The signal that asked to stop, or 0. */
 int prof_signals_caught(void);
+/* How many stop signals came so far: one after another asks to stop what the first left. */
+unsigned int prof_signals_count(void);
 /* Sleeps until a stop signal. */
 void prof_signals_wait(void);
 

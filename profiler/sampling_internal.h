@@ -355,6 +355,7 @@ struct prof_collector_opts {
 	uint64_t min_block_ns;	  /* off CPU: shorter waits are left out */
 	size_t cfi_memory;	  /* BPF table memory for --unwind cfi; 0: the default */
 	bool names_late;	  /* frames named at the end (prof_stacks__name_late) */
+	unsigned int (*stops)(void); /* stop signals so far (sym_resolver_opts.stops), or NULL */
 };
 
 #define PROF_EXITS_KEPT 16

@@ -267,6 +267,7 @@ static int start_sampling(struct prof_session *s)
 		 */
 		.names_late = o->keep_profile && !s->live && !o->off_cpu && !o->hooks.on_drain &&
 			      !o->filter,
+		.stops = prof_signals_count,
 	};
 	int err;
 

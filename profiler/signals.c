@@ -11,11 +11,12 @@
 
 #define WAIT_STEP_MS 100
 
-static volatile sig_atomic_t caught;
+static volatile sig_atomic_t caught, count;
 
 static void on_stop_signal(int sig)
 {
 	caught = sig;
+	count++; /* the same signal is blocked while its handler runs */
 }
 
 void prof_signals_catch(void)
@@ -32,6 +33,11 @@ void prof_signals_catch(void)
 int prof_signals_caught(void)
 {
 	return caught;
+}
+
+unsigned int prof_signals_count(void)
+{
+	return (unsigned int)count;
 }
 
 void prof_signals_wait(void)

@@ -413,6 +413,7 @@ int prof_stacks__name_late(struct prof_stacks *st, struct fmt_profile *p)
 
 	if (!st->names_late)
 		return 0;
+	sym_resolver__begin_naming_late(st->resolver);
 	/* File by file, in address order: each file's tables are read once, its DWARF in order. */
 	qsort_r(st->late, st->nlate, sizeof(*st->late), by_file_and_address, p);
 	for (size_t i = 0; i < st->nlate; i++)

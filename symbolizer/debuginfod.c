@@ -272,14 +272,15 @@ unsigned int sym_debuginfod__generation(const struct sym_debuginfod *d)
 	return __atomic_load_n(&d->generation, __ATOMIC_ACQUIRE);
 }
 
-bool sym_debuginfod__wait(const struct sym_debuginfod *d, unsigned int gen)
+bool sym_debuginfod__wait(const struct sym_debuginfod *d, unsigned int gen,
+			  unsigned int (*stops)(void), unsigned int stops_before)
 {
 	/* A fetch is abandoned after timeout_ns; the second more covers its cancellation. */
 	int64_t until = profd_mono_ns() + (int64_t)d->timeout_ns + 1000000000LL;
 	struct timespec tick = {.tv_nsec = 10 * 1000000};
 
 	while (sym_debuginfod__generation(d) == gen) {
-		if (profd_mono_ns() >= until)
+		if (profd_mono_ns() >= until || (stops && stops() != stops_before))
 			return false;
 		nanosleep(&tick, NULL);
 	}

@@ -91,6 +91,7 @@ struct sym_resolver *sym_resolver__new(const struct sym_resolver_opts *opts)
 	r->kernel_notes = !opts->kallsyms;
 	r->lines = opts->lines;
 	r->defer_names = opts->defer_names;
+	r->stops = opts->stops;
 	r->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	/* What "same root" means when deciding whether a process's paths are ours. */
 	r->self_root_ok = !stat("/", &r->self_root);
@@ -540,12 +541,24 @@ static void await_debug_file(struct sym_resolver *r, struct sym_held *h)
 	struct sym_file *f = h->map.file;
 	unsigned int gen;
 
-	if (!r->debuginfod || !f->build_id[0])
+	if (!r->debuginfod || !f->build_id[0] || r->no_waiting)
 		return;
 	do {
 		gen = sym_debuginfod__generation(r->debuginfod);
 		sym_debuginfo__get(r, &h->proc, &h->map, f); /* may ask for the file */
-	} while (f->dwarf_state == SYM_DW_PENDING && sym_debuginfod__wait(r->debuginfod, gen));
+	} while (f->dwarf_state == SYM_DW_PENDING &&
+		 sym_debuginfod__wait(r->debuginfod, gen, r->stops, r->stops_base));
+	if (f->dwarf_state == SYM_DW_PENDING && r->stops && r->stops() != r->stops_base) {
+		pr_warn("stopped waiting for debug files from debuginfod: frames named without "
+			"their lines");
+		r->no_waiting = true;
+	}
+}
+
+void sym_resolver__begin_naming_late(struct sym_resolver *r)
+{
+	r->stops_base = r->stops ? r->stops() : 0;
+	r->no_waiting = false;
 }
 
 int sym_resolver__name_deferred(struct sym_resolver *r, uint32_t deferred,

@@ -100,6 +100,11 @@ struct sym_resolver_opts {
 	 * sym_location.deferred), so no symbol table or DWARF is read while the profiled job runs.
 	 */
 	bool defer_names;
+	/*
+	 * How many stop signals the caller has taken so far, or NULL. Naming at the end waits for a
+	 * debug file still being fetched; a stop signal taken during that wait ends it.
+	 */
+	unsigned int (*stops)(void);
 };
 
 struct sym_resolver;
@@ -162,6 +167,11 @@ int sym_resolver__update_maps(struct sym_resolver *r, pid_t pid, const struct sy
 int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool is_return,
 			  struct sym_location *out);
 
+/*
+ * The caller is about to name what was deferred: from now on a stop signal (opts.stops) ends
+ * any wait for a debug file from debuginfod, and the rest is named without waiting.
+ */
+void sym_resolver__begin_naming_late(struct sym_resolver *r);
 /*
  * Names addr in module, a normalized address and its module as a resolve returned them with
  * out->deferred = deferred, from its file as sym_resolver__resolve() would have. Naming one

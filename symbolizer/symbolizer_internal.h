@@ -399,10 +399,11 @@ int sym_debuginfod__get(struct sym_debuginfod *d, const char *build_id, char **p
 unsigned int sym_debuginfod__generation(const struct sym_debuginfod *d);
 /*
  * Blocks until a fetch ends after generation gen was read, for at most the fetch timeout and a
- * second. For a caller that has nothing else to do (naming at the end of a run). Returns whether
- * one ended.
+ * second, or until stops (if not NULL) no longer returns stops_before. For a caller that has
+ * nothing else to do (naming at the end of a run). Returns whether one ended.
  */
-bool sym_debuginfod__wait(const struct sym_debuginfod *d, unsigned int gen);
+bool sym_debuginfod__wait(const struct sym_debuginfod *d, unsigned int gen,
+			  unsigned int (*stops)(void), unsigned int stops_before);
 /* Files fetched so far. */
 uint64_t sym_debuginfod__fetched(const struct sym_debuginfod *d);
 
@@ -753,6 +754,9 @@ struct sym_resolver {
 	bool did_io; /* the current resolve read a file or /proc */
 	struct sym_name_memo names;
 	bool defer_names;	     /* see sym_resolver_opts */
+	unsigned int (*stops)(void); /* likewise */
+	unsigned int stops_base;     /* stops() when naming at the end began */
+	bool no_waiting;	     /* a stop signal since then: no waiting for debuginfod */
 	struct sym_held_files held; /* files with addresses still to name */
 	uint64_t hits, misses, unnamed;
 	struct sym_frame frames[SYM_INLINE_MAX];

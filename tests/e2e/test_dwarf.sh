@@ -176,4 +176,43 @@ else
 			fail dwarf.debuginfod_down.one_warning "$n lines about debuginfod on stderr: $(head -c 300 "$err" | tr '\n' '|')"
 		fi
 	fi
+	# A server that takes the request and never answers: naming at the end waits for the file
+	# (up to the fetch timeout, 30 s), and a stop signal then ends the wait, as it ends a run.
+	hung=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	bg python3 -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+held = []
+while True:
+    held.append(s.accept()[0])' "$hung"
+	out="$ART/debuginfod_hung.folded" err="$ART/debuginfod_hung.stderr"
+	DEBUGINFOD_CACHE_PATH="$TMP/cache3" "$PROFD" -v -F 499 --debuginfod "http://127.0.0.1:$hung" \
+		-o "$out" -- "$TMP/strip/inline_hot" 2 inline >/dev/null 2>"$err" &
+	run=$!
+	if ! wait_for 60 grep -q 'naming at the end' "$err"; then
+		fail dwarf.debuginfod_hung.naming "no 'naming at the end' line in 60 s: $(tail -n 2 "$err" | tr '\n' '|')"
+		kill "$run" 2>/dev/null
+		wait "$run"
+	else
+		kill -INT "$run"
+		# Well within the fetch timeout: without the signal the wait lasts 30 s.
+		if wait_for 10 sh -c "! kill -0 $run 2>/dev/null"; then
+			wait "$run"
+			if ran dwarf.debuginfod_hung $? 0 "$out" "$err"; then
+				says dwarf.debuginfod_hung.said "$err" 'stopped waiting for debug files' \
+					"'stopped waiting for debug files'"
+				if grep -q '^inline_hot' "$out"; then
+					pass dwarf.debuginfod_hung.samples
+				else
+					fail dwarf.debuginfod_hung.samples "no inline_hot samples in $out"
+				fi
+			fi
+		else
+			fail dwarf.debuginfod_hung.stops "still running 10 s after SIGINT, waiting for the server"
+			kill "$run" 2>/dev/null
+			wait "$run"
+		fi
+	fi
 fi
