@@ -18,7 +18,13 @@
 
 #include "workload.h"
 
-#define CHUNK (256 * 1024)
+/*
+ * A timer that expires while a read() returns is delivered once the return path enables
+ * interrupts, in user mode: that sample lands on read()'s user side although the CPU time was
+ * the kernel's. Every sampling profiler sees it (perf record: 2.85 % of samples on read's user
+ * instructions with 256 KiB reads, truth 69 %, kernel 66.7 %). Bigger reads return less often.
+ */
+#define CHUNK (1024 * 1024)
 
 static char buf[CHUNK];
 
