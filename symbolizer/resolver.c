@@ -541,24 +541,22 @@ static void await_debug_file(struct sym_resolver *r, struct sym_held *h)
 	struct sym_file *f = h->map.file;
 	unsigned int gen;
 
-	if (!r->debuginfod || !f->build_id[0] || r->no_waiting)
+	if (!r->debuginfod || !f->build_id[0])
 		return;
+	/* After a stop signal the wait returns at once: every later file is named without it. */
 	do {
 		gen = sym_debuginfod__generation(r->debuginfod);
 		sym_debuginfo__get(r, &h->proc, &h->map, f); /* may ask for the file */
 	} while (f->dwarf_state == SYM_DW_PENDING &&
 		 sym_debuginfod__wait(r->debuginfod, gen, r->stops, r->stops_base));
-	if (f->dwarf_state == SYM_DW_PENDING && r->stops && r->stops() != r->stops_base) {
-		pr_warn("stopped waiting for debug files from debuginfod: frames named without "
-			"their lines");
-		r->no_waiting = true;
-	}
+	if (f->dwarf_state == SYM_DW_PENDING && r->stops && r->stops() != r->stops_base)
+		pr_warn_once("stopped waiting for debug files from debuginfod: frames named without "
+			     "their lines");
 }
 
 void sym_resolver__begin_naming_late(struct sym_resolver *r)
 {
 	r->stops_base = r->stops ? r->stops() : 0;
-	r->no_waiting = false;
 }
 
 int sym_resolver__name_deferred(struct sym_resolver *r, uint32_t deferred,

@@ -756,7 +756,6 @@ struct sym_resolver {
 	bool defer_names;	     /* see sym_resolver_opts */
 	unsigned int (*stops)(void); /* likewise */
 	unsigned int stops_base;     /* stops() when naming at the end began */
-	bool no_waiting;	     /* a stop signal since then: no waiting for debuginfod */
 	struct sym_held_files held; /* files with addresses still to name */
 	uint64_t hits, misses, unnamed;
 	struct sym_frame frames[SYM_INLINE_MAX];
