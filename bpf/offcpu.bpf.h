@@ -174,7 +174,7 @@ static __always_inline void begin_wait(void *ctx, struct task_struct *prev, __u3
 		return;
 	}
 	w->start = 0;
-	announce(prev->tgid);
+	announce(prev);
 	w->cgroup = bpf_get_current_cgroup_id(); /* prev is still the current task */
 	announce_cgroup(prev->tgid, w->cgroup);
 	w->kernel_err = -ENOENT;
@@ -364,7 +364,7 @@ int on_waiting(struct bpf_iter__task *ctx)
 	}
 	if (w->start) /* it blocked since on_switch was attached */
 		return 0;
-	announce(task->tgid);
+	announce(task);
 	w->kernel_err = -ENOENT;
 	w->kernel_stack = kernel_stacks ? take_task_stack(task, buf, false, &w->kernel_err) : 0;
 	w->user_err = -ENOENT;

@@ -379,10 +379,20 @@ static __always_inline int set_add(void *set, const void *key, __u32 full_counte
 	return SET_FULL;
 }
 
-/* Whether pid is announced now. */
-static __always_inline bool announce(__u32 pid)
+/*
+ * Whether task's process is announced now. Not once its last thread is past the point in exit
+ * where on_exit() sends its exit (signal->live at 0): a sample later in the exit (unmapping its
+ * memory, closing its files) would announce it again, and no exit would follow to take it out of
+ * seen and out of user space's snapshots.
+ */
+static __always_inline bool announce(struct task_struct *task)
 {
-	int r = set_add(&seen, &pid, PROFD_CNT_SEEN_FULL);
+	__u32 pid = task->tgid;
+	int r;
+
+	if (!BPF_CORE_READ(task, signal, live.counter))
+		return false;
+	r = set_add(&seen, &pid, PROFD_CNT_SEEN_FULL);
 
 	if (r == SET_ADDED)
 		send_event(PROFD_EV_NEW_PROCESS, pid, 0);
@@ -404,7 +414,7 @@ static __always_inline bool announce_cgroup(__u32 pid, __u64 cgroup)
  * left the sets since. A generation is read before the set: one bumped meanwhile fails the next
  * check.
  */
-static __always_inline void announce_sample(__u32 pid, __u64 cgroup)
+static __always_inline void announce_sample(struct task_struct *task, __u32 pid, __u64 cgroup)
 {
 	__u32 zero = 0, pid_gen = *(volatile __u32 *)&seen_gen;
 	__u32 cgroup_gen = *(volatile __u32 *)&cgroups_gen;
@@ -414,7 +424,7 @@ static __always_inline void announce_sample(__u32 pid, __u64 cgroup)
 		return;
 	if (pid && (a->pid != pid || a->pid_gen != pid_gen)) {
 		a->pid = 0;
-		if (announce(pid)) {
+		if (announce(task)) {
 			a->pid = pid;
 			a->pid_gen = pid_gen;
 		}
@@ -611,15 +621,15 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	if (filter_cgroup && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
 		return 0;
+	task = bpf_get_current_task_btf();
 	/* Before the sample: in the shared ring, the process event then precedes its stack copies. */
 	cgroup = bpf_get_current_cgroup_id();
-	announce_sample(pid, cgroup);
+	announce_sample(task, pid, cgroup);
 
 	seq = enter_buffer(&buf);
 	if (!seq)
 		return 0;
 
-	task = bpf_get_current_task_btf();
 	/* A sample taken in user mode has no kernel stack: do not ask for an empty one, whose
 	 * buffer the helper clears whole. */
 	in_kernel = kernel_stacks && (sample_cs(ctx) & 3) != 3;
