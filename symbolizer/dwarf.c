@@ -25,6 +25,12 @@
  * names in it point into the other file, which libdw closes with the state; so does one with
  * .zdebug_ sections, which libdw inflates in place and would not recognize a second time.
  *
+ * A unit no lookup used for UNIT_IDLE_NS loses its scopes and line rows between drains, and is
+ * indexed again on its next lookup. The resolver remembers the names of the addresses it has
+ * seen, so a long run's lookups are of addresses new to it, and the units they fall in would
+ * otherwise stay as long as the file is cached: an agent's index of libc grew by a unit or two
+ * a minute for as long as it ran.
+ *
  * Files come from anywhere, so nothing in them is trusted: every debug section is checked
  * against the file size and the memory bound before libelf reads it, compressions this libdw
  * cannot inflate (zstd) are refused up front, DIE walks are bounded in depth, and libelf reads
@@ -42,6 +48,7 @@
 #include <unistd.h>
 
 #include "common/array.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "symbolizer/dwarf_lines_internal.h"
 #include "symbolizer/symbolizer_internal.h"
@@ -62,6 +69,7 @@
 /* libdw state kept before it is begun again: its line tables are copied out by then, and a
  * restart costs only reading unit headers again, so a small bound is cheap. */
 #define LIBDW_BYTES_DEFAULT (64u << 10)
+#define UNIT_IDLE_NS (60ull * 1000000000) /* a unit's index unused this long is forgotten */
 
 struct scope {
 	const char *name;      /* DW_AT_name, or NULL */
@@ -85,7 +93,11 @@ struct unit {
 	Dwarf_Off off; /* of die */
 	uint32_t gen;
 	bool indexed;
+	bool keyed; /* first_key is set: the unit was indexed before */
 	bool cplus; /* names need their namespaces and classes when no linkage name says them */
+	uint32_t first_key; /* of its scopes, the same each time it is indexed */
+	uint64_t used_ns;   /* of its last lookup */
+	size_t bytes;	    /* its scopes, segments and line rows (what forget_unit() frees) */
 	struct scope *scopes; /* a parent comes before its children */
 	size_t nscopes;
 	struct seg *segs; /* sorted, disjoint */
@@ -109,7 +121,7 @@ struct sym_dwarf {
 	Elf *elf;
 	Dwarf *dw;
 	struct unit *units;
-	size_t nunits;
+	size_t nunits, nindexed;
 	struct urange *ranges; /* sorted by lo; may overlap in odd files */
 	size_t nranges;
 	uint32_t next_key;
@@ -722,15 +734,30 @@ static void bound_libdw(struct sym_dwarf *d)
 		restart_libdw(d);
 }
 
+/*
+ * A unit indexed again gets the keys its scopes had: their demangled names are still in
+ * d->names under them.
+ */
+static void begin_keys(struct sym_dwarf *d, struct unit *u)
+{
+	if (!u->keyed) {
+		u->first_key = d->next_key;
+		u->keyed = true;
+	}
+	d->next_key = u->first_key;
+}
+
 static int index_unit(struct sym_dwarf *d, struct unit *u)
 {
 	struct indexer ix = {.d = d, .u = u};
 	struct growable segs = {0};
-	size_t libdw;
+	uint32_t next_key = d->next_key;
+	size_t libdw, names = sym_lines__bytes(&u->lines); /* kept from an earlier index */
 	int err;
 
 	if (!unit_die(d, u))
 		return -EBADMSG;
+	begin_keys(d, u);
 	switch (dwarf_srclang(&u->die)) {
 	case DW_LANG_C_plus_plus:
 	case DW_LANG_C_plus_plus_03:
@@ -748,10 +775,14 @@ static int index_unit(struct sym_dwarf *d, struct unit *u)
 		err = flatten(ix.entries.v, ix.entries.n, &segs);
 	free(ix.entries.v);
 	u->lines.src = NULL; /* libdw's: gone when its state is */
+	if (d->next_key < next_key)
+		d->next_key = next_key;
 	if (err) {
 		free(ix.scopes.v);
 		free(segs.v);
 		sym_lines__release(&u->lines);
+		u->keyed = false; /* its walk may have stopped short of some of its keys */
+		d->bytes -= names;
 		return err;
 	}
 	u->scopes = ix.scopes.v;
@@ -759,10 +790,14 @@ static int index_unit(struct sym_dwarf *d, struct unit *u)
 	u->segs = segs.v;
 	u->nsegs = segs.n;
 	u->indexed = true;
+	d->nindexed++;
+	u->bytes = ix.scopes.cap * sizeof(struct scope) + segs.cap * sizeof(struct seg) +
+		   u->lines.n * sizeof(*u->lines.rows);
 	libdw = u->lines.n * LINE_BYTES + UNIT_BYTES;
 	d->libdw_bytes += libdw;
+	/* The array of file names is counted once: forget_unit() keeps it. */
 	d->bytes += ix.scopes.cap * sizeof(struct scope) + segs.cap * sizeof(struct seg) +
-		    sym_lines__bytes(&u->lines) + libdw;
+		    sym_lines__bytes(&u->lines) - names + libdw;
 	bound_libdw(d);
 	/* What the unit's walk read is copied out: a drain that indexes many units of a big file
 	 * would otherwise hold most of its mapped copy resident until the drain ends. */
@@ -797,9 +832,32 @@ static void release(struct sym_dwarf *d)
 		elf_end(d->elf);
 }
 
-void sym_dwarf__drop_pages(struct sym_dwarf *d)
+/* The unit's scopes and line rows go; its source file names stay, for its next index. */
+static void forget_unit(struct sym_dwarf *d, struct unit *u)
+{
+	free(u->scopes);
+	free(u->segs);
+	u->scopes = NULL;
+	u->segs = NULL;
+	u->nscopes = u->nsegs = 0;
+	sym_lines__drop_rows(&u->lines);
+	u->indexed = false;
+	d->nindexed--;
+	d->bytes -= u->bytes;
+	u->bytes = 0;
+}
+
+static void forget_idle_units(struct sym_dwarf *d, uint64_t now_ns)
+{
+	for (size_t i = 0; i < d->nunits && d->nindexed; i++)
+		if (d->units[i].indexed && now_ns - d->units[i].used_ns >= UNIT_IDLE_NS)
+			forget_unit(d, &d->units[i]);
+}
+
+void sym_dwarf__drop_pages(struct sym_dwarf *d, uint64_t now_ns)
 {
 	restart_libdw(d);
+	forget_idle_units(d, now_ns);
 	if (d->mapped)
 		sym_dwarf_image__drop_pages(d->elf);
 }
@@ -1047,6 +1105,7 @@ size_t sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, struct sym_frame *f
 		return 0;
 	if (!u->indexed && index_unit(d, u))
 		return 0;
+	u->used_ns = (uint64_t)profd_coarse_ns();
 	row = sym_lines__find(&u->lines, addr);
 	if (row) {
 		file = row->file < u->lines.nfiles ? u->lines.files[row->file] : NULL;

@@ -55,13 +55,19 @@ static bool copy_row(struct sym_lines *l, struct sym_arena *names, Dwarf_Lines *
 
 int sym_lines__read(Dwarf_Die *cu, struct sym_arena *names, struct sym_lines *out)
 {
+	const char **files = out->files;
+	size_t nfiles = out->nfiles, nlines = 0, n = 0;
 	Dwarf_Lines *lines;
-	size_t nlines = 0, n = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (dwarf_getsrcfiles(cu, &out->src, &out->nfiles))
 		out->src = NULL, out->nfiles = 0;
-	if (out->nfiles && !(out->files = calloc(out->nfiles, sizeof(*out->files))))
+	/* Names copied by an earlier read of the unit are used again, not copied once more. */
+	if (files && nfiles == out->nfiles)
+		out->files = files;
+	else
+		free(files);
+	if (out->nfiles && !out->files && !(out->files = calloc(out->nfiles, sizeof(*out->files))))
 		goto nomem;
 	if (dwarf_getsrclines(cu, &lines, &nlines) || !nlines)
 		return 0;
@@ -91,6 +97,13 @@ const struct sym_line_row *sym_lines__find(const struct sym_lines *l, uint64_t a
 size_t sym_lines__bytes(const struct sym_lines *l)
 {
 	return l->n * sizeof(*l->rows) + l->nfiles * sizeof(*l->files);
+}
+
+void sym_lines__drop_rows(struct sym_lines *l)
+{
+	free(l->rows);
+	l->rows = NULL;
+	l->n = 0;
 }
 
 void sym_lines__release(struct sym_lines *l)

@@ -34,7 +34,8 @@ struct sym_lines {
 
 /*
  * Copies the line table of the unit cu into *out (a unit without one gets none and 0); file
- * names go into names. Returns 0 or -ENOMEM (then *out holds nothing).
+ * names go into names, unless *out still has them from an earlier read of cu (then empty, or
+ * left by sym_lines__drop_rows()). Returns 0 or -ENOMEM (then *out holds nothing).
  */
 int sym_lines__read(Dwarf_Die *cu, struct sym_arena *names, struct sym_lines *out);
 
@@ -48,6 +49,8 @@ const struct sym_line_row *sym_lines__find(const struct sym_lines *l, uint64_t a
 /* Heap the copy holds (its names are the arena's). */
 size_t sym_lines__bytes(const struct sym_lines *l);
 
+/* Frees the rows and keeps the names copied so far, for the next sym_lines__read() of the unit. */
+void sym_lines__drop_rows(struct sym_lines *l);
 void sym_lines__release(struct sym_lines *l);
 
 #endif

@@ -749,13 +749,15 @@ int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool
 
 void sym_resolver__drop_pages(struct sym_resolver *r)
 {
+	uint64_t now = (uint64_t)profd_coarse_ns();
+
 	for (struct sym_file *f = r->files.lru.lru_next; f != &r->files.lru; f = f->lru_next) {
 		size_t before;
 
 		if (!f->dwarf)
 			continue;
 		before = sym_dwarf__bytes(f->dwarf);
-		sym_dwarf__drop_pages(f->dwarf);
+		sym_dwarf__drop_pages(f->dwarf, now);
 		sym_filecache__shrank(&r->files, f, before - sym_dwarf__bytes(f->dwarf));
 	}
 }

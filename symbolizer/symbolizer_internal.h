@@ -344,10 +344,12 @@ size_t sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, struct sym_frame *f
 			 size_t *grew);
 size_t sym_dwarf__bytes(const struct sym_dwarf *d);
 /*
- * Between drains: ends what libdw holds for d (begun again when next needed) and lets the kernel
- * take back the pages of d's mapped sections (see dwarf_image.c), if mapped.
+ * Between drains: ends what libdw holds for d (begun again when next needed), forgets the index
+ * of every unit no lookup used in the minute before now_ns (profd_coarse_ns(); indexed again
+ * when next needed) and lets the kernel take back the pages of d's mapped sections (see
+ * dwarf_image.c), if mapped.
  */
-void sym_dwarf__drop_pages(struct sym_dwarf *d);
+void sym_dwarf__drop_pages(struct sym_dwarf *d, uint64_t now_ns);
 void sym_dwarf__free(struct sym_dwarf *d);
 
 /* --- dwarf_image.c: debug sections inflated into a private file and mapped --- */

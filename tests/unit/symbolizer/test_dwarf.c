@@ -33,6 +33,7 @@
 #include "child.h"
 #include "helpers.h"
 
+#include "common/clock.h"
 #include "symbolizer/symbolizer.h"
 #include "symbolizer/symbolizer_internal.h"
 
@@ -846,6 +847,77 @@ static void test_libdw_begun_again(void **state)
 	sym_dwarf__free(b);
 }
 
+#define NAME_STEP 11
+
+/*
+ * Names every NAME_STEP-th address of [lo, hi) in d as ref names them, and returns the frames
+ * found. files[] holds the source file of each address's first frame: filled when fill, else
+ * the very same strings are expected (d's copies of names are made once).
+ */
+static size_t name_all(struct sym_dwarf *d, struct sym_dwarf *ref, uint64_t lo, uint64_t hi,
+		       const char **files, bool fill)
+{
+	struct sym_frame fa[SYM_INLINE_MAX], fb[SYM_INLINE_MAX];
+	size_t frames = 0, grew;
+
+	for (uint64_t addr = lo; addr < hi; addr += NAME_STEP) {
+		size_t na = sym_dwarf__lookup(ref, addr, fa, SYM_INLINE_MAX, &grew);
+		size_t nb = sym_dwarf__lookup(d, addr, fb, SYM_INLINE_MAX, &grew);
+		const char **file = &files[(addr - lo) / NAME_STEP];
+
+		assert_int_equal(na, nb);
+		for (size_t i = 0; i < na; i++)
+			if (!same(fa[i].name, fb[i].name) || !same(fa[i].file, fb[i].file) ||
+			    fa[i].line != fb[i].line || fa[i].inlined != fb[i].inlined)
+				fail_msg("0x%" PRIx64 " frame %zu: %s %s:%d, indexed again %s %s:%d",
+					 addr, i, fa[i].name, fa[i].file, fa[i].line, fb[i].name,
+					 fb[i].file, fb[i].line);
+		if (fill)
+			*file = nb ? fb[0].file : NULL;
+		else if (*file != (nb ? fb[0].file : NULL))
+			fail_msg("0x%" PRIx64 ": the name of %s copied again", addr, *file);
+		frames += nb;
+	}
+	return frames;
+}
+
+/*
+ * Units unused for a minute are forgotten between drains and indexed again when an address
+ * needs them: the same names as an index kept whole, from the same copies of the file names,
+ * and the same memory as before they were forgotten.
+ */
+static void test_idle_units_forgotten(void **state)
+{
+	struct sym_dwarf_opts opts = {.max_bytes = 256u << 20};
+	struct sym_dwarf *kept, *d;
+	uint64_t lo, hi, now;
+	size_t indexed, opened;
+	const char **files;
+
+	text_range("/proc/self/exe", &lo, &hi);
+	files = calloc((hi - lo) / NAME_STEP + 1, sizeof(*files));
+	assert_non_null(files);
+	kept = open_dwarf("/proc/self/exe", &opts);
+	d = open_dwarf("/proc/self/exe", &opts);
+	opened = sym_dwarf__bytes(d);
+	assert_true(name_all(d, kept, lo, hi, files, true) > 1000);
+	now = (uint64_t)profd_coarse_ns();
+	sym_dwarf__drop_pages(d, now); /* used just now: nothing forgotten */
+	indexed = sym_dwarf__bytes(d);
+	assert_true(indexed > opened);
+	for (int round = 0; round < 2; round++) {
+		now += 61ull * 1000000000;
+		sym_dwarf__drop_pages(d, now);
+		assert_true(sym_dwarf__bytes(d) < indexed);
+		assert_true(name_all(d, kept, lo, hi, files, false) > 1000);
+		sym_dwarf__drop_pages(d, (uint64_t)profd_coarse_ns());
+		assert_int_equal(sym_dwarf__bytes(d), indexed);
+	}
+	free(files);
+	sym_dwarf__free(kept);
+	sym_dwarf__free(d);
+}
+
 /* A debug file the cache cannot hold next to anything else: evicted, read again, still right. */
 static void test_eviction(void **state)
 {
@@ -1246,6 +1318,7 @@ int main(void)
 		cmocka_unit_test(test_zstd_sections),
 		cmocka_unit_test(test_unterminated_name),
 		cmocka_unit_test(test_libdw_begun_again),
+		cmocka_unit_test(test_idle_units_forgotten),
 		cmocka_unit_test(test_absurd_alignment),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_stats),
