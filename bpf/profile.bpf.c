@@ -583,11 +583,12 @@ static __always_inline void leave_buffer(__u64 *seq)
 }
 
 /* The code segment of the registers the sample interrupted; its low bits are the privilege
- * level, 3 in user mode. The context is read a word at a time; newer kernels' pt_regs declare
- * cs as a 16-bit member of a union. */
-static __always_inline __u64 sample_cs(struct bpf_perf_event_data *ctx)
+ * level, 3 in user mode. The context starts with those registers (the UAPI's
+ * bpf_perf_event_data), read through profd_regs: no kernel type, no relocation to resolve at
+ * load (the kernel's types would be scanned twice, once for each of the two structs). */
+static __always_inline __u64 sample_cs(void *ctx)
 {
-	return *(volatile __u64 *)((char *)&ctx->regs + offsetof(struct pt_regs, cs));
+	return ((volatile struct profd_regs *)ctx)->cs;
 }
 
 SEC("perf_event")
