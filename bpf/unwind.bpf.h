@@ -40,14 +40,26 @@ static __always_inline struct profd_regs *user_regs(struct task_struct *task)
 	return (struct profd_regs *)bpf_task_pt_regs(task);
 }
 
-/* Table memory: two 32-bit words per entry, sized by user space (--unwind-memory). User space
- * writes tables through a mapping of the part it fills: one system call per table. */
-struct {
+/*
+ * Table memory, two 32-bit words per entry, in chunks user space creates as tables need room,
+ * up to --unwind-memory: memory no table uses is neither taken nor zeroed at start (32 MiB at
+ * once cost 6 ms of it). A table lies within one chunk. User space writes a table through a
+ * mapping of the part it fills: one system call per table. The chunks' sizes differ, which
+ * BPF_F_INNER_MAP allows.
+ */
+struct cfi_chunk {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, PROFD_CFI_CHUNKS_MAX);
+	__type(key, __u32);
+	__array(values, struct cfi_chunk);
 } cfi_pool SEC(".maps");
 
 /* Where each table is in cfi_pool: key table id, value profd_cfi_table. */
@@ -170,13 +182,13 @@ struct walk {
 };
 
 /*
- * Word w of the table memory. The index is a map key, never a pointer offset: the verifier
- * need not track its value, so the binary searches below do not multiply its states.
+ * Word w of a chunk of table memory. The index is a map key, never a pointer offset: the
+ * verifier need not track its value, so the binary searches below do not multiply its states.
  */
-static __always_inline bool pool_word(__u32 w, __u32 *out)
+static __always_inline bool pool_word(void *chunk, __u32 w, __u32 *out)
 {
 	__u32 key = w / 2;
-	__u64 *v = bpf_map_lookup_elem(&cfi_pool, &key);
+	__u64 *v = bpf_map_lookup_elem(chunk, &key);
 
 	if (!v)
 		return false;
@@ -195,8 +207,13 @@ __noinline int profd_find_rule(const struct profd_cfi_table *t, __u64 off,
 	__u32 low = off & ((1u << PROFD_CFI_PAGE_SHIFT) - 1), lo, hi, row, mid, key;
 	__u32 rows, idx;
 	__u64 page = off >> PROFD_CFI_PAGE_SHIFT, *half;
+	void *chunk;
 
 	if (!t || !rule)
+		return -1;
+	key = t->chunk;
+	chunk = bpf_map_lookup_elem(&cfi_pool, &key);
+	if (!chunk)
 		return -1;
 	rows = t->base + t->npages + 1;
 	rule->cfa = PROFD_CFI_NONE;
@@ -206,7 +223,7 @@ __noinline int profd_find_rule(const struct profd_cfi_table *t, __u64 off,
 	if (page >= t->npages) {
 		lo = t->nrows;
 	} else {
-		if (!pool_word(t->base + page, &lo) || !pool_word(t->base + page + 1, &hi))
+		if (!pool_word(chunk, t->base + page, &lo) || !pool_word(chunk, t->base + page + 1, &hi))
 			return -1;
 		/* Unrolled: with a loop, the verifier tracks the counter exactly and checks each
 		 * step anew for every count it reaches it with. */
@@ -215,7 +232,7 @@ __noinline int profd_find_rule(const struct profd_cfi_table *t, __u64 off,
 			if (lo >= hi)
 				continue;
 			mid = lo + (hi - lo) / 2;
-			if (!pool_word(rows + mid, &row))
+			if (!pool_word(chunk, rows + mid, &row))
 				return -1;
 			if (row >> PROFD_CFI_RULE_BITS <= low)
 				lo = mid + 1;
@@ -225,19 +242,19 @@ __noinline int profd_find_rule(const struct profd_cfi_table *t, __u64 off,
 	}
 	if (!lo)
 		return 0;
-	if (lo > t->nrows || !pool_word(rows + lo - 1, &row))
+	if (lo > t->nrows || !pool_word(chunk, rows + lo - 1, &row))
 		return -1;
 	idx = row & ((1u << PROFD_CFI_RULE_BITS) - 1);
 	if (idx >= t->nrules)
 		return -1;
 	/* A rule is four words from an even word: two entries. */
 	key = (t->rules + idx * PROFD_CFI_RULE_WORDS) / 2;
-	half = bpf_map_lookup_elem(&cfi_pool, &key);
+	half = bpf_map_lookup_elem(chunk, &key);
 	if (!half)
 		return -1;
 	__builtin_memcpy(rule, half, 8);
 	key++;
-	half = bpf_map_lookup_elem(&cfi_pool, &key);
+	half = bpf_map_lookup_elem(chunk, &key);
 	if (!half)
 		return -1;
 	__builtin_memcpy((char *)rule + 8, half, 8);

@@ -294,7 +294,7 @@ static int start_sampling(struct prof_session *s)
 	if (err)
 		return err;
 	s->sampling = true;
-	__atomic_store_n(&s->bpf_bytes, prof_sampler__bpf_bytes(s->c.sampler), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->bpf_bytes, prof_collector__bpf_bytes(&s->c), __ATOMIC_RELAXED);
 	if (o->keep_profile && !s->live) {
 		s->total[FMT_TYPE_CPU] = fmt_profile__new(period_ns(s));
 		if (o->off_cpu)
@@ -416,6 +416,8 @@ static int drain(struct prof_session *s)
 	}
 	/* Symbolizing the window freed its scratch (and evicted or forgot files): hand it back. */
 	prof_trim_heap();
+	/* The table memory grows as tables need it. */
+	__atomic_store_n(&s->bpf_bytes, prof_collector__bpf_bytes(&s->c), __ATOMIC_RELAXED);
 	return err;
 }
 
