@@ -402,16 +402,17 @@ static __always_inline bool announce_cgroup(__u32 pid, __u64 cgroup)
 /*
  * announce() and announce_cgroup(), skipped for what this CPU announced last unless it may have
  * left the sets since. A generation is read before the set: one bumped meanwhile fails the next
- * check.
+ * check. A global function, verified once on its own: inlined, its ways through made the
+ * verifier walk the rest of on_sample again for each.
  */
-static __always_inline void announce_sample(__u32 pid, __u64 cgroup)
+__noinline int profd_announce_sample(__u32 pid, __u64 cgroup)
 {
 	__u32 zero = 0, pid_gen = *(volatile __u32 *)&seen_gen;
 	__u32 cgroup_gen = *(volatile __u32 *)&cgroups_gen;
 	struct announced *a = bpf_map_lookup_elem(&last_announced, &zero);
 
 	if (!a)
-		return;
+		return 0;
 	if (pid && (a->pid != pid || a->pid_gen != pid_gen)) {
 		a->pid = 0;
 		if (announce(pid)) {
@@ -426,6 +427,7 @@ static __always_inline void announce_sample(__u32 pid, __u64 cgroup)
 			a->cgroup_gen = cgroup_gen;
 		}
 	}
+	return 0;
 }
 
 /*
@@ -614,7 +616,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	/* Before the sample: in the shared ring, the process event then precedes its stack copies. */
 	cgroup = bpf_get_current_cgroup_id();
-	announce_sample(pid, cgroup);
+	profd_announce_sample(pid, cgroup);
 
 	seq = enter_buffer(&buf);
 	if (!seq)
