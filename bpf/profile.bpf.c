@@ -412,19 +412,20 @@ static __always_inline bool announce_cgroup(__u32 pid, __u64 cgroup)
 /*
  * announce() and announce_cgroup(), skipped for what this CPU announced last unless it may have
  * left the sets since. A generation is read before the set: one bumped meanwhile fails the next
- * check.
+ * check. A global function, verified once on its own: inlined, its ways through made the
+ * verifier walk the rest of on_sample again for each.
  */
-static __always_inline void announce_sample(struct task_struct *task, __u32 pid, __u64 cgroup)
+__noinline int profd_announce_sample(__u32 pid, __u64 cgroup)
 {
 	__u32 zero = 0, pid_gen = *(volatile __u32 *)&seen_gen;
 	__u32 cgroup_gen = *(volatile __u32 *)&cgroups_gen;
 	struct announced *a = bpf_map_lookup_elem(&last_announced, &zero);
 
 	if (!a)
-		return;
+		return 0;
 	if (pid && (a->pid != pid || a->pid_gen != pid_gen)) {
 		a->pid = 0;
-		if (announce(task)) {
+		if (announce(bpf_get_current_task_btf())) {
 			a->pid = pid;
 			a->pid_gen = pid_gen;
 		}
@@ -436,6 +437,7 @@ static __always_inline void announce_sample(struct task_struct *task, __u32 pid,
 			a->cgroup_gen = cgroup_gen;
 		}
 	}
+	return 0;
 }
 
 /*
@@ -593,11 +595,12 @@ static __always_inline void leave_buffer(__u64 *seq)
 }
 
 /* The code segment of the registers the sample interrupted; its low bits are the privilege
- * level, 3 in user mode. The context is read a word at a time; newer kernels' pt_regs declare
- * cs as a 16-bit member of a union. */
-static __always_inline __u64 sample_cs(struct bpf_perf_event_data *ctx)
+ * level, 3 in user mode. The context starts with those registers (the UAPI's
+ * bpf_perf_event_data), read through profd_regs: no kernel type, no relocation to resolve at
+ * load (the kernel's types would be scanned twice, once for each of the two structs). */
+static __always_inline __u64 sample_cs(void *ctx)
 {
-	return *(volatile __u64 *)((char *)&ctx->regs + offsetof(struct pt_regs, cs));
+	return ((volatile struct profd_regs *)ctx)->cs;
 }
 
 SEC("perf_event")
@@ -621,15 +624,15 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	if (filter_cgroup && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
 		return 0;
-	task = bpf_get_current_task_btf();
 	/* Before the sample: in the shared ring, the process event then precedes its stack copies. */
 	cgroup = bpf_get_current_cgroup_id();
-	announce_sample(task, pid, cgroup);
+	profd_announce_sample(pid, cgroup);
 
 	seq = enter_buffer(&buf);
 	if (!seq)
 		return 0;
 
+	task = bpf_get_current_task_btf();
 	/* A sample taken in user mode has no kernel stack: do not ask for an empty one, whose
 	 * buffer the helper clears whole. */
 	in_kernel = kernel_stacks && (sample_cs(ctx) & 3) != 3;

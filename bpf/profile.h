@@ -174,6 +174,7 @@ struct profd_stack_event {
 #define PROFD_CFI_RULE_BITS 20
 #define PROFD_CFI_RULE_WORDS 4
 #define PROFD_CFI_TABLES_MAX 8192
+#define PROFD_CFI_CHUNKS_MAX 16 /* chunks of table memory (cfi_pool) */
 #define PROFD_PROC_MAPS_MAX 128 /* file mappings with code kept per process (a power of 2) */
 #define PROFD_CFI_VDSO_KEY 1	/* cfi_files key of the vdso, which has no file */
 
@@ -208,7 +209,8 @@ struct profd_cfi_rule {
 
 /* Value of cfi_tables, indexed by table id: where a table is in cfi_pool. */
 struct profd_cfi_table {
-	__u32 base;	  /* word of its page index in cfi_pool */
+	__u32 chunk;	  /* cfi_pool's key of its chunk */
+	__u32 base;	  /* word of its page index in the chunk */
 	__u32 first_page; /* file offset >> PROFD_CFI_PAGE_SHIFT of page 0 */
 	__u32 npages;
 	__u32 nrows;   /* rows start at base + npages + 1 */

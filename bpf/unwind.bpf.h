@@ -40,14 +40,26 @@ static __always_inline struct profd_regs *user_regs(struct task_struct *task)
 	return (struct profd_regs *)bpf_task_pt_regs(task);
 }
 
-/* Table memory: two 32-bit words per entry, sized by user space (--unwind-memory). User space
- * writes tables through a mapping of the part it fills: one system call per table. */
-struct {
+/*
+ * Table memory, two 32-bit words per entry, in chunks user space creates as tables need room,
+ * up to --unwind-memory: memory no table uses is neither taken nor zeroed at start (32 MiB at
+ * once cost 6 ms of it). A table lies within one chunk. User space writes a table through a
+ * mapping of the part it fills: one system call per table. The chunks' sizes differ, which
+ * BPF_F_INNER_MAP allows.
+ */
+struct cfi_chunk {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, PROFD_CFI_CHUNKS_MAX);
+	__type(key, __u32);
+	__array(values, struct cfi_chunk);
 } cfi_pool SEC(".maps");
 
 /* Where each table is in cfi_pool: key table id, value profd_cfi_table. */
@@ -170,17 +182,17 @@ struct walk {
 };
 
 /*
- * Word w of the table memory. The index is a map key, never a pointer offset: the verifier
- * need not track its value, so the binary searches below do not multiply its states.
+ * Word w of a chunk of table memory. The index is a map key, never a pointer offset: the
+ * verifier need not track its value, so the binary searches below do not multiply its states.
  */
-static __always_inline bool pool_word(__u32 w, __u32 *out)
+static __always_inline bool pool_word(void *chunk, __u32 w, __u32 *out)
 {
 	__u32 key = w / 2;
-	__u64 *v = bpf_map_lookup_elem(&cfi_pool, &key);
+	__u64 *v = bpf_map_lookup_elem(chunk, &key);
 
 	if (!v)
 		return false;
-	*out = w & 1 ? (__u32)(*v >> 32) : (__u32)*v;
+	*out = (__u32)(*v >> ((w & 1) * 32)); /* no branch: a state fewer per word read */
 	return true;
 }
 
@@ -192,11 +204,16 @@ static __always_inline bool pool_word(__u32 w, __u32 *out)
 __noinline int profd_find_rule(const struct profd_cfi_table *t, __u64 off,
 			       struct profd_cfi_rule *rule)
 {
-	__u32 low = off & ((1u << PROFD_CFI_PAGE_SHIFT) - 1), lo, hi, row, mid, key;
+	__u32 low = off & ((1u << PROFD_CFI_PAGE_SHIFT) - 1), lo, hi, row, key, len = 0, h;
 	__u32 rows, idx;
 	__u64 page = off >> PROFD_CFI_PAGE_SHIFT, *half;
+	void *chunk;
 
 	if (!t || !rule)
+		return -1;
+	key = t->chunk;
+	chunk = bpf_map_lookup_elem(&cfi_pool, &key);
+	if (!chunk)
 		return -1;
 	rows = t->base + t->npages + 1;
 	rule->cfa = PROFD_CFI_NONE;
@@ -206,38 +223,47 @@ __noinline int profd_find_rule(const struct profd_cfi_table *t, __u64 off,
 	if (page >= t->npages) {
 		lo = t->nrows;
 	} else {
-		if (!pool_word(t->base + page, &lo) || !pool_word(t->base + page + 1, &hi))
+		if (!pool_word(chunk, t->base + page, &lo) || !pool_word(chunk, t->base + page + 1, &hi))
 			return -1;
-		/* Unrolled: with a loop, the verifier tracks the counter exactly and checks each
-		 * step anew for every count it reaches it with. */
+		if (hi > lo)
+			len = hi - lo;
+		/*
+		 * lo becomes the page's first row with an offset above low: a binary search whose
+		 * steps have no branch (the row's offset at or below low is the sign of a 64-bit
+		 * difference; once one row is left, a step reads it again and changes nothing), so
+		 * that the verifier walks each step once: with a branch per step it walked the
+		 * steps after it again for each way. Unrolled: with a loop, it tracks the counter
+		 * exactly and checks each step anew for every count it reaches it with.
+		 */
+		if (len) {
 #pragma clang loop unroll(full)
-		for (int i = 0; i < ROW_SEARCH_STEPS; i++) {
-			if (lo >= hi)
-				continue;
-			mid = lo + (hi - lo) / 2;
-			if (!pool_word(rows + mid, &row))
-				return -1;
-			if (row >> PROFD_CFI_RULE_BITS <= low)
-				lo = mid + 1;
-			else
-				hi = mid;
+			for (int i = 0; i < ROW_SEARCH_STEPS; i++) {
+				h = len / 2;
+				if (!pool_word(chunk, rows + lo + h, &row))
+					return -1;
+				lo += h & -(__u32)((((__u64)low - (row >> PROFD_CFI_RULE_BITS)) >> 63) ^ 1);
+				len -= h;
+			}
+			if (len != 1 || !pool_word(chunk, rows + lo, &row))
+				return -1; /* len > 1: more rows in a page than it has bytes */
+			lo += row >> PROFD_CFI_RULE_BITS <= low;
 		}
 	}
 	if (!lo)
 		return 0;
-	if (lo > t->nrows || !pool_word(rows + lo - 1, &row))
+	if (lo > t->nrows || !pool_word(chunk, rows + lo - 1, &row))
 		return -1;
 	idx = row & ((1u << PROFD_CFI_RULE_BITS) - 1);
 	if (idx >= t->nrules)
 		return -1;
 	/* A rule is four words from an even word: two entries. */
 	key = (t->rules + idx * PROFD_CFI_RULE_WORDS) / 2;
-	half = bpf_map_lookup_elem(&cfi_pool, &key);
+	half = bpf_map_lookup_elem(chunk, &key);
 	if (!half)
 		return -1;
 	__builtin_memcpy(rule, half, 8);
 	key++;
-	half = bpf_map_lookup_elem(&cfi_pool, &key);
+	half = bpf_map_lookup_elem(chunk, &key);
 	if (!half)
 		return -1;
 	__builtin_memcpy((char *)rule + 8, half, 8);
@@ -248,32 +274,31 @@ __noinline int profd_find_rule(const struct profd_cfi_table *t, __u64 off,
 __noinline int profd_maps_below(const struct profd_proc_maps *pm, __u64 addr)
 {
 	struct walk_state *st;
-	__u32 lo = 0, hi, mid, zero = 0;
+	__u32 lo = 0, len, mid, zero = 0;
 
 	st = bpf_map_lookup_elem(&walk_scratch, &zero);
 	if (!pm || !st)
 		return 0;
-	hi = pm->n;
+	len = pm->n;
 	/* Never more, as written; a clamp would give the verifier constants to branch on. */
-	if (hi > PROFD_PROC_MAPS_MAX)
+	if (len > PROFD_PROC_MAPS_MAX || !len)
 		return 0;
+	/* As profd_find_rule()'s search, without branches. User addresses are below 2^63, so the
+	 * sign of addr - start says start <= addr. */
 #pragma clang loop unroll(full)
 	for (int i = 0; i < MAP_SEARCH_STEPS; i++) {
-		if (lo >= hi)
-			continue;
 		/*
-		 * mid < hi <= the maximum, a power of two: the mask only shows the verifier. Read
-		 * back from map memory, mid is a value it does not know, so bounding it does not
-		 * make lo and hi exact, and the steps' states stay alike instead of doubling.
+		 * lo + len / 2 < the maximum, a power of two: the mask only shows the verifier.
+		 * Read back from map memory, mid is a value it does not know, so bounding it does
+		 * not make lo exact, and the steps' states stay alike instead of doubling.
 		 */
-		*(volatile __u32 *)&st->probe = lo + (hi - lo) / 2;
+		*(volatile __u32 *)&st->probe = lo + len / 2;
 		mid = *(volatile __u32 *)&st->probe & (PROFD_PROC_MAPS_MAX - 1);
-		if (pm->m[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
+		lo += (len / 2) & -(__u32)(((addr - pm->m[mid].start) >> 63) ^ 1);
+		len -= len / 2;
 	}
-	return (int)lo;
+	mid = lo & (PROFD_PROC_MAPS_MAX - 1);
+	return (int)(lo + (pm->m[mid].start <= addr));
 }
 
 /* Notes in st the table of mapping m (if it has one: else its frames follow rbp, and that is

@@ -5,11 +5,13 @@
  * processes' mappings itself) and shared by every process that maps it, placed in the BPF table
  * memory (cfi_pool) within its bound, and registered by identity (cfi_files).
  *
- * Table memory is handed out first-fit in 8-byte entries (two words). When a table does not
- * fit, the least recently walked tables (the walker stamps used_ns) are evicted, but none walked
- * in the last EVICT_IDLE_NS: a table that cannot be placed without thrashing is refused and
- * counted, and its frames follow rbp. An evicted table is built again the next time a process
- * maps it.
+ * Table memory is handed out first-fit in 8-byte entries (two words), from chunks created as
+ * tables need room, each as big as all before it (the first CHUNK_FIRST_BYTES), up to the
+ * bound; entries are numbered across chunks, and a table lies within one. When a table does not
+ * fit and the bound is reached, the least recently walked tables (the walker stamps used_ns)
+ * are evicted, but none walked in the last EVICT_IDLE_NS: a table that cannot be placed without
+ * thrashing is refused and counted, and its frames follow rbp. An evicted table is built again
+ * the next time a process maps it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +38,9 @@
  * start-up holds them (prof_cfi__hold_big()), their tables wait until sampling runs. */
 #define HOLD_BYTES (8ull << 20)
 #define HELD_MAX 64
+/* The tables of a few processes' files: a shell and its libraries take 0.2 MiB. */
+#define CHUNK_FIRST_BYTES (2u << 20)
+#define PAGE_SLOTS (4096 / sizeof(__u64))
 
 _Static_assert(SYM_CFI_PAGE_SHIFT == PROFD_CFI_PAGE_SHIFT, "page size");
 _Static_assert(SYM_CFI_RULE_BITS == PROFD_CFI_RULE_BITS, "row layout");
@@ -46,7 +51,8 @@ _Static_assert(sizeof(struct profd_cfi_rule) == PROFD_CFI_RULE_WORDS * 4, "rule 
 struct cfi_stats {
 	size_t files;	   /* files seen */
 	size_t tables;	   /* tables in table memory */
-	size_t pool_bytes, pool_bytes_used;
+	size_t pool_bytes, pool_bytes_used; /* the bound, and what tables take */
+	size_t pool_bytes_made;		    /* in chunks created */
 	uint64_t builds, build_ns; /* tables compiled, and the time it took */
 	uint64_t cfi_bytes;	   /* bytes of .eh_frame/.debug_frame compiled */
 	uint64_t evictions;	   /* tables dropped to make room */
@@ -60,7 +66,7 @@ struct cfi_file {
 	struct cfi_file *hnext;
 	uint32_t state; /* enum profd_cfi_file_state */
 	int table;	/* id in cfi_tables, -1 if none */
-	uint32_t slot, nslots; /* where in cfi_pool */
+	uint32_t slot, nslots; /* where in table memory, in entries across its chunks */
 	char *path;
 };
 
@@ -68,13 +74,21 @@ struct extent {
 	uint32_t slot, n;
 };
 
+/* A chunk of table memory: an array map in cfi_pool. */
+struct chunk {
+	uint32_t slot, n; /* its first entry, in the numbering across chunks, and how many */
+	int fd;
+};
+
 struct prof_cfi {
 	struct prof_cfi_maps maps;
 	struct cfi_file **buckets;
 	size_t nbuckets, nfiles;
 	struct cfi_file *by_table[PROFD_CFI_TABLES_MAX];
-	struct extent *free; /* sorted by slot, coalesced */
+	struct extent *free; /* sorted by slot, coalesced within a chunk */
 	size_t nfree, cap_free;
+	struct chunk chunks[PROFD_CFI_CHUNKS_MAX];
+	uint32_t nchunks, slots_made;
 	pid_t *retry; /* processes whose scan found their mappings busy */
 	size_t nretry;
 	struct profd_mmap_event *held; /* big files announced while hold_big: HELD_MAX */
@@ -105,23 +119,40 @@ static bool take_slots(struct prof_cfi *c, uint32_t n, uint32_t *slot)
 	return false;
 }
 
-static int give_slots(struct prof_cfi *c, uint32_t slot, uint32_t n)
+/* Whether a chunk starts at slot: free extents on either side of it are not one. */
+static bool chunk_starts_at(const struct prof_cfi *c, uint32_t slot)
+{
+	for (uint32_t i = 0; i < c->nchunks; i++)
+		if (c->chunks[i].slot == slot)
+			return true;
+	return false;
+}
+
+static const struct chunk *chunk_of(const struct prof_cfi *c, uint32_t slot)
+{
+	for (uint32_t i = 0; i < c->nchunks; i++)
+		if (slot - c->chunks[i].slot < c->chunks[i].n)
+			return &c->chunks[i];
+	return NULL;
+}
+
+/* Adds slots to the free extents. */
+static int free_slots(struct prof_cfi *c, uint32_t slot, uint32_t n)
 {
 	size_t i = 0;
 
 	while (i < c->nfree && c->free[i].slot < slot)
 		i++;
-	c->stats.pool_bytes_used -= (size_t)n * sizeof(__u64);
-	if (i && c->free[i - 1].slot + c->free[i - 1].n == slot) {
+	if (i && c->free[i - 1].slot + c->free[i - 1].n == slot && !chunk_starts_at(c, slot)) {
 		c->free[i - 1].n += n;
-		if (i < c->nfree && slot + n == c->free[i].slot) {
+		if (i < c->nfree && slot + n == c->free[i].slot && !chunk_starts_at(c, slot + n)) {
 			c->free[i - 1].n += c->free[i].n;
 			memmove(&c->free[i], &c->free[i + 1], (c->nfree - i - 1) * sizeof(c->free[0]));
 			c->nfree--;
 		}
 		return 0;
 	}
-	if (i < c->nfree && slot + n == c->free[i].slot) {
+	if (i < c->nfree && slot + n == c->free[i].slot && !chunk_starts_at(c, slot + n)) {
 		c->free[i].slot = slot;
 		c->free[i].n += n;
 		return 0;
@@ -139,6 +170,48 @@ static int give_slots(struct prof_cfi *c, uint32_t slot, uint32_t n)
 	c->free[i] = (struct extent){slot, n};
 	c->nfree++;
 	return 0;
+}
+
+static int give_slots(struct prof_cfi *c, uint32_t slot, uint32_t n)
+{
+	c->stats.pool_bytes_used -= (size_t)n * sizeof(__u64);
+	return free_slots(c, slot, n);
+}
+
+/*
+ * A new chunk of at least need entries, as big as all chunks so far (the first
+ * CHUNK_FIRST_BYTES), within the bound; the last chunk there is room for takes the rest.
+ * Returns whether there is one.
+ */
+static bool add_chunk(struct prof_cfi *c, uint32_t need)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+	uint32_t room = c->maps.pool_slots - c->slots_made, n;
+	__u32 key = c->nchunks;
+	int fd;
+
+	if (c->nchunks == PROFD_CFI_CHUNKS_MAX || need > room)
+		return false;
+	n = c->slots_made ? c->slots_made : CHUNK_FIRST_BYTES / sizeof(__u64);
+	n = n < need ? need : n;
+	n = (n + PAGE_SLOTS - 1) / PAGE_SLOTS * PAGE_SLOTS;
+	if (n > room || c->nchunks == PROFD_CFI_CHUNKS_MAX - 1)
+		n = room;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "cfi_chunk", sizeof(__u32), sizeof(__u64), n, &opts);
+	if (fd < 0) {
+		pr_debug("cfi: cannot create %u KiB of table memory: %s", (unsigned)(n >> 7),
+			 strerror(errno));
+		return false;
+	}
+	if (bpf_map_update_elem(c->maps.pool, &key, &fd, BPF_ANY)) {
+		close(fd);
+		return false;
+	}
+	/* Listed first: its free entries are not to join the previous chunk's. */
+	c->chunks[c->nchunks++] = (struct chunk){c->slots_made, n, fd};
+	c->slots_made += n;
+	c->stats.pool_bytes_made += (size_t)n * sizeof(__u64);
+	return free_slots(c, c->chunks[key].slot, n) == 0;
 }
 
 static int free_table_id(const struct prof_cfi *c)
@@ -191,12 +264,14 @@ static struct cfi_file *eviction_candidate(struct prof_cfi *c)
 	return victim && oldest + EVICT_IDLE_NS < now ? victim : NULL;
 }
 
-/* n slots, evicting idle tables as needed. */
+/* n slots, in a new chunk or evicting idle tables as needed. */
 static bool place(struct prof_cfi *c, uint32_t n, uint32_t *slot)
 {
 	struct cfi_file *victim;
 
 	while (!take_slots(c, n, slot)) {
+		if (add_chunk(c, n))
+			continue;
 		victim = eviction_candidate(c);
 		if (!victim)
 			return false;
@@ -243,16 +318,17 @@ static void fill_words(const struct sym_cfi_table *t, uint32_t *w)
  * table memory in our RSS. Word 2k is the low half of slot k (little-endian), as the walker
  * reads it.
  */
-static int write_table(struct prof_cfi *c, uint32_t slot, uint32_t n, const struct sym_cfi_table *t)
+static int write_table(const struct chunk *ch, uint32_t slot, uint32_t n,
+		       const struct sym_cfi_table *t)
 {
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t from = (uint64_t)slot * sizeof(__u64) / page * page;
-	uint64_t len = ((uint64_t)(slot + n) * sizeof(__u64) - from + page - 1) / page * page;
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, c->maps.pool, (off_t)from);
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), at = slot - ch->slot;
+	uint64_t from = at * sizeof(__u64) / page * page;
+	uint64_t len = ((at + n) * sizeof(__u64) - from + page - 1) / page * page;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, ch->fd, (off_t)from);
 
 	if (p == MAP_FAILED)
 		return -errno;
-	fill_words(t, (uint32_t *)(p + (uint64_t)slot * sizeof(__u64) - from));
+	fill_words(t, (uint32_t *)(p + at * sizeof(__u64) - from));
 	munmap(p, len);
 	return 0;
 }
@@ -270,6 +346,7 @@ static int load_table(struct prof_cfi *c, struct cfi_file *f, const struct sym_c
 		.used_ns = (uint64_t)profd_mono_ns(),
 	};
 	int id = free_table_id(c), err;
+	const struct chunk *ch;
 
 	if (id < 0 || words > (uint64_t)c->maps.pool_slots * 2 || !place(c, n, &slot)) {
 		f->state = PROFD_CFI_NO_ROOM;
@@ -278,8 +355,10 @@ static int load_table(struct prof_cfi *c, struct cfi_file *f, const struct sym_c
 			 (unsigned long long)(words * 4 >> 10));
 		return 0;
 	}
-	err = write_table(c, slot, n, t);
-	tv.base = slot * 2;
+	ch = chunk_of(c, slot);
+	err = write_table(ch, slot, n, t);
+	tv.chunk = (__u32)(ch - c->chunks);
+	tv.base = (slot - ch->slot) * 2;
 	tv.rules = tv.base + round4(t->npages + 1 + t->nrows);
 	if (!err && bpf_map_update_elem(c->maps.tables, &(__u32){(__u32)id}, &tv, BPF_ANY))
 		err = -errno;
@@ -651,11 +730,8 @@ struct prof_cfi *prof_cfi__new(const struct prof_cfi_maps *maps)
 		return NULL;
 	c->maps = *maps;
 	c->retry = calloc(RETRY_MAX, sizeof(*c->retry));
-	c->free = calloc(1, sizeof(*c->free));
-	if (!c->retry || !c->free)
+	if (!c->retry)
 		goto fail;
-	c->free[0] = (struct extent){0, maps->pool_slots};
-	c->nfree = c->cap_free = 1;
 	c->stats.pool_bytes = (size_t)maps->pool_slots * sizeof(__u64);
 	/* Every 64-bit process maps the same vdso image: ours. */
 	vdso = new_file(c, PROFD_CFI_VDSO_KEY, "[vdso]");
@@ -680,6 +756,8 @@ void prof_cfi__free(struct prof_cfi *c)
 		}
 	}
 	free(c->buckets);
+	for (uint32_t i = 0; i < c->nchunks; i++)
+		close(c->chunks[i].fd);
 	free(c->free);
 	free(c->retry);
 	free(c->held);
@@ -738,6 +816,11 @@ void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *cnt, struct pro
 	profd_strbuf_puts(sb, ")");
 }
 
+uint64_t prof_cfi__bpf_bytes(const struct prof_cfi *c)
+{
+	return c->stats.pool_bytes_made;
+}
+
 void prof_cfi__log_stats(const struct prof_cfi *c, const uint64_t *cnt)
 {
 	const struct cfi_stats *st = &c->stats;
@@ -747,9 +830,10 @@ void prof_cfi__log_stats(const struct prof_cfi *c, const uint64_t *cnt)
 		 (unsigned long long)cnt[PROFD_CNT_MMAP_EVENTS],
 		 (unsigned long long)cnt[PROFD_CNT_MAPS_BUSY],
 		 (unsigned long long)cnt[PROFD_CNT_CFI_NO_MM]);
-	pr_debug("cfi: %zu files, %zu tables in %zu of %zu KiB, %llu built from %llu KiB of CFI in "
+	pr_debug("cfi: %zu files, %zu tables in %zu of %zu KiB (%u chunks, bound %zu KiB), %llu built from %llu KiB of CFI in "
 		 "%.1f ms, %llu without CFI, %llu unreadable, %llu evicted, %llu refused for room",
-		 c->nfiles, st->tables, st->pool_bytes_used >> 10, st->pool_bytes >> 10,
+		 c->nfiles, st->tables, st->pool_bytes_used >> 10, st->pool_bytes_made >> 10,
+		 c->nchunks, st->pool_bytes >> 10,
 		 (unsigned long long)st->builds, (unsigned long long)(st->cfi_bytes >> 10),
 		 st->build_ns / 1e6, (unsigned long long)st->no_cfi, (unsigned long long)st->failed,
 		 (unsigned long long)st->evictions, (unsigned long long)st->no_room);

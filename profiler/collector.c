@@ -501,6 +501,11 @@ int prof_collector__start(struct prof_collector *c)
 	return prof_sampler__start(c->sampler);
 }
 
+uint64_t prof_collector__bpf_bytes(const struct prof_collector *c)
+{
+	return prof_sampler__bpf_bytes(c->sampler) + (c->cfi ? prof_cfi__bpf_bytes(c->cfi) : 0);
+}
+
 void prof_collector__stop(struct prof_collector *c)
 {
 	prof_sampler__stop(c->sampler);

@@ -8,7 +8,9 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -19,6 +21,11 @@
 #define LINE_MAX_FIELD 256
 #define HEAP_MMAP_THRESHOLD (256 << 10)
 #define HEAP_ARENAS 2
+#define HEAP_TRIM_THRESHOLD (128 << 10) /* glibc's default */
+#define HEAP_PREFAULT_MAX (32 << 20)    /* glibc's largest mmap threshold */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 /* The "memlock:" line of /proc/self/fdinfo/FD, what `bpftool map show` prints for a map. */
 static uint64_t map_memlock(int fd)
@@ -71,7 +78,30 @@ int prof_footprint__read(struct prof_footprint *out, uint64_t bpf_bytes)
 
 void prof_trim_heap(void)
 {
+	mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, HEAP_TRIM_THRESHOLD);
 	malloc_trim(0);
+}
+
+void prof_heap_prefault(size_t bytes)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;
+	char *p;
+
+	if (bytes > HEAP_PREFAULT_MAX)
+		bytes = HEAP_PREFAULT_MAX;
+	/* Until prof_trim_heap(): big blocks from the heap, and the heap kept when freed. */
+	mallopt(M_MMAP_THRESHOLD, HEAP_PREFAULT_MAX);
+	mallopt(M_TRIM_THRESHOLD, HEAP_PREFAULT_MAX);
+	p = malloc(bytes);
+	if (!p)
+		return;
+	start = ((uintptr_t)p + page - 1) & ~(page - 1);
+	end = ((uintptr_t)p + bytes) & ~(page - 1);
+	/* Failing (a kernel before 5.14) only leaves the faults to come one by one. */
+	if (end > start)
+		madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+	free(p);
 }
 
 void prof_bound_heap(void)

@@ -325,9 +325,8 @@ static int size_cfi_maps(struct prof_sampler *s)
 		err = err ?: bpf_map__set_max_entries(skel->maps.mmap_scratch, 1);
 		return err ?: bpf_map__set_max_entries(skel->maps.proc_maps, 1);
 	}
-	if (slots < 1 || slots > UINT32_MAX / 2)
-		return -EINVAL;
-	return bpf_map__set_max_entries(skel->maps.cfi_pool, (uint32_t)slots);
+	/* The table memory's chunks are created as tables need them (profiler/cfi_tables.c). */
+	return slots < 1 || slots > UINT32_MAX / 2 ? -EINVAL : 0;
 }
 
 /*
@@ -889,7 +888,7 @@ void prof_sampler__cfi_maps(struct prof_sampler *s, struct prof_cfi_maps *out)
 		.tables = bpf_map__fd(s->skel->maps.cfi_tables),
 		.files = bpf_map__fd(s->skel->maps.cfi_files),
 		.announced = bpf_map__fd(s->skel->maps.cfi_announced),
-		.pool_slots = bpf_map__max_entries(s->skel->maps.cfi_pool),
+		.pool_slots = (uint32_t)(s->opts.cfi_memory / sizeof(__u64)),
 		.barrier = prof_sampler__barrier,
 		.scan = scan_process,
 		.watch_loader = prof_sampler__watch_loader,

@@ -293,7 +293,7 @@ void prof_history__counts(const struct prof_history *h, struct prof_history_coun
 /* The BPF maps the walker reads (fds owned by the sampler), and what the sampler does for us. */
 struct prof_cfi_maps {
 	int pool, tables, files, announced;
-	uint32_t pool_slots; /* entries of cfi_pool (two words each) */
+	uint32_t pool_slots; /* the bound of the table memory, in entries (two words each) */
 	/* Returns once no walk that began before the call is still running. */
 	void (*barrier)(void *ctx);
 	/* Has the kernel scan pid's mappings now. Returns 0, -ESRCH, -EBUSY or -errno. */
@@ -338,6 +338,8 @@ void prof_cfi__hold_big(struct prof_cfi *c, bool on);
 void prof_cfi__summary(const struct prof_cfi *c, const uint64_t *counters, struct profd_strbuf *sb);
 /* Says under -v what the tables hold and cost, and what the kernel's mapping scans did. */
 void prof_cfi__log_stats(const struct prof_cfi *c, const uint64_t *counters);
+/* The table memory created so far, which grows with the tables (not in the sampler's maps). */
+uint64_t prof_cfi__bpf_bytes(const struct prof_cfi *c);
 
 /* ---- collector.c: sampler + symbolizer, one symbolized profile per window ---- */
 
@@ -399,6 +401,8 @@ int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid);
 /* The command (execvp()'s name) is about to run: its unwind tables are built now (cfi). */
 void prof_collector__prepare_command(struct prof_collector *c, const char *name);
 int prof_collector__start(struct prof_collector *c);
+/* Kernel memory of the BPF maps: the sampler's, and the table memory made so far. */
+uint64_t prof_collector__bpf_bytes(const struct prof_collector *c);
 /* Stops sampling (the duration is over): the drains after it have a bounded amount to do. */
 void prof_collector__stop(struct prof_collector *c);
 /* Waits up to timeout_ms for process events and handles them. Returns 0 or -errno. */

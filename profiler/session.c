@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -246,6 +247,19 @@ static int add_targets(struct prof_session *s)
 	return err ?: prof_sampler__add_target(s->c.sampler, s->cmd.pid);
 }
 
+/*
+ * What loading the BPF programs allocates at once: libbpf reads the kernel's BTF into a buffer,
+ * copies it into another, and indexes its types (a quarter more, with room to spare).
+ */
+static size_t bpf_load_heap_bytes(void)
+{
+	struct stat st;
+
+	if (stat("/sys/kernel/btf/vmlinux", &st) || st.st_size <= 0)
+		return 0;
+	return (size_t)st.st_size * 2 + (size_t)st.st_size / 4;
+}
+
 static int start_sampling(struct prof_session *s)
 {
 	const struct prof_session_opts *o = &s->o;
@@ -274,11 +288,13 @@ static int start_sampling(struct prof_session *s)
 	co.max_stack = prof_max_stack_raise(o->max_stack);
 	if (co.max_stack < 0)
 		return co.max_stack;
+	prof_heap_prefault(bpf_load_heap_bytes());
 	err = prof_collector__init(&s->c, &co);
+	prof_trim_heap();
 	if (err)
 		return err;
 	s->sampling = true;
-	__atomic_store_n(&s->bpf_bytes, prof_sampler__bpf_bytes(s->c.sampler), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->bpf_bytes, prof_collector__bpf_bytes(&s->c), __ATOMIC_RELAXED);
 	if (o->keep_profile && !s->live) {
 		s->total[FMT_TYPE_CPU] = fmt_profile__new(period_ns(s));
 		if (o->off_cpu)
@@ -400,6 +416,8 @@ static int drain(struct prof_session *s)
 	}
 	/* Symbolizing the window freed its scratch (and evicted or forgot files): hand it back. */
 	prof_trim_heap();
+	/* The table memory grows as tables need it. */
+	__atomic_store_n(&s->bpf_bytes, prof_collector__bpf_bytes(&s->c), __ATOMIC_RELAXED);
 	return err;
 }
 
