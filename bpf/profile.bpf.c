@@ -31,6 +31,7 @@
 #define EFAULT 14
 #define ESRCH 3
 #define EBUSY 16
+#define PF_EXITING 0x00000004
 #define PF_KTHREAD 0x00200000
 
 const volatile bool filter_pids = false;  /* sample only processes in targets */
@@ -380,17 +381,19 @@ static __always_inline int set_add(void *set, const void *key, __u32 full_counte
 }
 
 /*
- * Whether task's process is announced now. Not once its last thread is past the point in exit
- * where on_exit() sends its exit (signal->live at 0): a sample later in the exit (unmapping its
- * memory, closing its files) would announce it again, and no exit would follow to take it out of
- * seen and out of user space's snapshots.
+ * Whether task's process is announced now. Not by a thread in its exit (PF_EXITING, set before
+ * on_exit() sends the process's exit when its last thread gets there): a sample later in the
+ * exit (unmapping its memory, closing its files) would announce it again, and no exit would
+ * follow to take it out of seen and out of user space's snapshots. The thread's own flag, not
+ * the process's count of live threads: task_struct is relocated already, signal_struct would
+ * be one more scan of the kernel's types at load.
  */
 static __always_inline bool announce(struct task_struct *task)
 {
 	__u32 pid = task->tgid;
 	int r;
 
-	if (!BPF_CORE_READ(task, signal, live.counter))
+	if (task->flags & PF_EXITING)
 		return false;
 	r = set_add(&seen, &pid, PROFD_CNT_SEEN_FULL);
 
