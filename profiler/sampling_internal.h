@@ -194,6 +194,13 @@ const struct prof_unnamed *prof_stacks__unnamed(const struct prof_stacks *st);
 
 /* CPU time profd has used so far, every thread's, user and system, in milliseconds (footprint.c). */
 double prof_cpu_ms(void);
+/* Gives the heap's free pages back to the system: after loading BPF and after every drain. */
+void prof_trim_heap(void);
+/*
+ * Faults in bytes of heap in one call, for a burst of big allocations about to follow, which
+ * would otherwise take a page fault per 4 KiB; prof_trim_heap() gives back what is left unused.
+ */
+void prof_heap_prefault(size_t bytes);
 
 /* ---- unnamed.c: samples in code without symbols, for a hint at the end ---- */
 

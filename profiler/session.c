@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -247,19 +246,6 @@ static int add_targets(struct prof_session *s)
 	return err ?: prof_sampler__add_target(s->c.sampler, s->cmd.pid);
 }
 
-/*
- * What loading the BPF programs allocates at once: libbpf reads the kernel's BTF into a buffer,
- * copies it into another, and indexes its types (a quarter more, with room to spare).
- */
-static size_t bpf_load_heap_bytes(void)
-{
-	struct stat st;
-
-	if (stat("/sys/kernel/btf/vmlinux", &st) || st.st_size <= 0)
-		return 0;
-	return (size_t)st.st_size * 2 + (size_t)st.st_size / 4;
-}
-
 static int start_sampling(struct prof_session *s)
 {
 	const struct prof_session_opts *o = &s->o;
@@ -288,9 +274,7 @@ static int start_sampling(struct prof_session *s)
 	co.max_stack = prof_max_stack_raise(o->max_stack);
 	if (co.max_stack < 0)
 		return co.max_stack;
-	prof_heap_prefault(bpf_load_heap_bytes());
 	err = prof_collector__init(&s->c, &co);
-	prof_trim_heap();
 	if (err)
 		return err;
 	s->sampling = true;

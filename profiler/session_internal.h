@@ -78,13 +78,6 @@ int prof_footprint__read(struct prof_footprint *out, uint64_t bpf_bytes);
 int prof_footprint__metrics(const struct prof_footprint *fp, struct profd_strbuf *sb);
 /* One line at -v. */
 void prof_footprint__log(const struct prof_footprint *fp);
-/* Gives the heap's free pages back to the system: after start-up and after every drain. */
-void prof_trim_heap(void);
-/*
- * Faults in bytes of heap in one call, for a burst of big allocations about to follow, which
- * would otherwise take a page fault per 4 KiB; prof_trim_heap() gives back what is left unused.
- */
-void prof_heap_prefault(size_t bytes);
 /* Sets malloc up so that big buffers are given back when freed; before any thread starts. */
 void prof_bound_heap(void);
 

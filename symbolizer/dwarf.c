@@ -796,8 +796,8 @@ static int index_unit(struct sym_dwarf *d, struct unit *u)
 	libdw = u->lines.n * LINE_BYTES + UNIT_BYTES;
 	d->libdw_bytes += libdw;
 	/* The array of file names is counted once: forget_unit() keeps it. */
-	d->bytes += ix.scopes.cap * sizeof(struct scope) + segs.cap * sizeof(struct seg) +
-		    sym_lines__bytes(&u->lines) - names + libdw;
+	d->bytes += u->bytes + libdw + sym_lines__bytes(&u->lines) -
+		    u->lines.n * sizeof(*u->lines.rows) - names;
 	bound_libdw(d);
 	/* What the unit's walk read is copied out: a drain that indexes many units of a big file
 	 * would otherwise hold most of its mapped copy resident until the drain ends. */
