@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -419,10 +420,39 @@ static size_t bpf_load_heap_bytes(void)
 	return (size_t)st.st_size * 2 + (size_t)st.st_size / 4;
 }
 
+/*
+ * The programs, opened to relocate against only the kernel types they read, written to a memory
+ * file (kernel_types.c) that libbpf reads by its path at load: *types_fd, to close after it.
+ * Without them (no such file, a BTF this cannot read), libbpf scans the kernel's whole BTF,
+ * slower but the same.
+ */
+static struct profile_bpf *open_programs(int *types_fd)
+{
+	int fd = memfd_create("profd-kernel-types", MFD_CLOEXEC), err;
+	struct profile_bpf *skel;
+	char path[64];
+
+	*types_fd = -1;
+	if (fd < 0)
+		return profile_bpf__open();
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = path);
+	skel = profile_bpf__open_opts(&opts);
+	err = skel ? prof_kernel_types__write(fd, bpf_object__btf(skel->obj)) : -errno;
+	if (!err) {
+		*types_fd = fd;
+		return skel;
+	}
+	pr_debug("bpf: relocating against the kernel's whole BTF: %s", strerror(-err));
+	profile_bpf__destroy(skel);
+	close(fd);
+	return profile_bpf__open();
+}
+
 struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 {
 	struct prof_sampler *s;
-	int *cpus = NULL, err;
+	int *cpus = NULL, types_fd = -1, err;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -435,7 +465,9 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 		goto fail;
 	}
 
-	s->skel = profile_bpf__open();
+	/* The kernel's types are read from here on: into heap faulted in at once. */
+	prof_heap_prefault(bpf_load_heap_bytes());
+	s->skel = open_programs(&types_fd);
 	if (!s->skel) {
 		err = -errno;
 		pr_warn("cannot open the BPF programs: %s", strerror(-err));
@@ -474,9 +506,11 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 		for (size_t i = 0; i < MAPPING_PROGRAMS; i++)
 			bpf_program__set_autoload(m[i], false);
 	}
-	prof_heap_prefault(bpf_load_heap_bytes());
 	err = profile_bpf__load(s->skel);
 	prof_trim_heap();
+	if (types_fd >= 0)
+		close(types_fd);
+	types_fd = -1;
 	if (err) {
 		pr_warn("cannot load the BPF programs: %s (run with -v for the verifier log)",
 			strerror(-err));
@@ -495,6 +529,8 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 	}
 	return s;
 fail:
+	if (types_fd >= 0)
+		close(types_fd);
 	return PROFD_NEW_FAILED(prof_sampler__free, s, err);
 }
 

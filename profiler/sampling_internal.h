@@ -201,6 +201,12 @@ void prof_trim_heap(void);
  * would otherwise take a page fault per 4 KiB; prof_trim_heap() gives back what is left unused.
  */
 void prof_heap_prefault(size_t bytes);
+struct btf;
+/*
+ * Writes to fd the kernel's types that local (a BPF object's BTF) can relocate against, for
+ * libbpf's btf_custom_path: 0, or a negative errno (kernel_types.c).
+ */
+int prof_kernel_types__write(int fd, const struct btf *local);
 
 /* ---- unnamed.c: samples in code without symbols, for a hint at the end ---- */
 
