@@ -122,6 +122,27 @@ struct {
 	__type(value, struct profd_mmap_event);
 } mmap_scratch SEC(".maps");
 
+/* A walk up a path, one name per bpf_loop() step: the verifier checks one step, not eight. */
+struct path_walk {
+	struct dentry *d;
+	struct profd_mmap_event *e;
+};
+
+static long path_part(__u32 i, void *data)
+{
+	struct path_walk *w = data;
+	struct dentry *d = w->d, *parent = BPF_CORE_READ(d, d_parent);
+	__u64 k = i; /* widened once: the bound checked is then the one the index carries */
+
+	barrier_var(k);
+	if (!parent || parent == d || k >= PROFD_PATH_PARTS)
+		return 1;
+	bpf_probe_read_kernel_str(w->e->parts[k], PROFD_PATH_PART_LEN, BPF_CORE_READ(d, d_name.name));
+	w->e->nparts = k + 1;
+	w->d = parent;
+	return 0;
+}
+
 /*
  * Adds the names on the path of dentry (up to the root of its file system: enough to open the
  * file once the process is gone, checked against its identity) to the announcement in
@@ -129,26 +150,17 @@ struct {
  */
 __noinline int profd_send_mmap(__u64 dentry)
 {
-	struct dentry *d = (struct dentry *)dentry, *parent;
 	__u32 zero = 0;
 	struct profd_mmap_event *e = bpf_map_lookup_elem(&mmap_scratch, &zero);
+	struct path_walk w = {(struct dentry *)dentry, e};
+	struct dentry *last;
 
 	if (!e)
 		return -1;
 	e->nparts = 0;
-#pragma clang loop unroll(full)
-	for (int i = 0; i < PROFD_PATH_PARTS; i++) {
-		if (e->nparts < i)
-			continue;
-		parent = BPF_CORE_READ(d, d_parent);
-		if (!parent || parent == d)
-			continue;
-		bpf_probe_read_kernel_str(e->parts[i], PROFD_PATH_PART_LEN,
-					  BPF_CORE_READ(d, d_name.name));
-		e->nparts = i + 1;
-		d = parent;
-	}
-	if (e->nparts == PROFD_PATH_PARTS && BPF_CORE_READ(d, d_parent) != d)
+	bpf_loop(PROFD_PATH_PARTS, path_part, &w, 0);
+	last = w.d;
+	if (e->nparts == PROFD_PATH_PARTS && BPF_CORE_READ(last, d_parent) != last)
 		e->flags |= PROFD_MMAP_PATH_CUT;
 	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
 		return -1;

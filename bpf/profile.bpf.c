@@ -90,10 +90,12 @@ struct {
 /*
  * cgroups already announced to user space: key cgroup id, value unused. A fixed size: user space
  * deletes those unused for a while, and a first sample that finds it full is counted
- * (PROFD_CNT_CGROUPS_FULL).
+ * (PROFD_CNT_CGROUPS_FULL). Like seen, its elements are allocated as they are added: it is
+ * written once per cgroup, and a preallocated one costs its whole size at every start.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, __u8);
@@ -101,10 +103,14 @@ struct {
 
 /*
  * Processes already announced to user space: key pid, value unused; an entry goes at exit. Sized by
- * user space from the processes alive at the start, or like targets when filter_pids.
+ * user space from the processes alive at the start, or like targets when filter_pids. Elements
+ * are allocated as processes are announced (the kernel's allocator serves the perf event's
+ * interrupt from a per-CPU cache); an element it cannot get counts as full, and the process's
+ * next sample tries again.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 32768);
 	__type(key, __u32);
 	__type(value, __u8);
@@ -646,10 +652,15 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_fork")
+/*
+ * The process events are raw tracepoints, not BTF ones: attaching by name needs no search of the
+ * kernel's types, by libbpf and again by the verifier, half a millisecond each at every start.
+ * Their task arguments are plain numbers here, read with BPF_CORE_READ.
+ */
+SEC("raw_tp/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ppid = parent->tgid, pid = child->tgid;
+	__u32 ppid = BPF_CORE_READ(parent, tgid), pid = BPF_CORE_READ(child, tgid);
 	__u8 one = 1;
 
 	if (pid == ppid) /* a thread */
@@ -667,21 +678,23 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+/* In the task that execs: the current one, which the mapping scan needs as a trusted pointer. */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(on_exec)
 {
-	__u32 pid = p->tgid;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 pid = task->tgid;
 
-	maps_exec(p);
+	maps_exec(task);
 	if (bpf_map_lookup_elem(&seen, &pid))
 		send_event(PROFD_EV_EXEC, pid, 0);
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
+SEC("raw_tp/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 {
-	__u32 pid = p->tgid;
+	__u32 pid = BPF_CORE_READ(p, tgid);
 	bool known;
 
 	if (!group_dead)
@@ -697,11 +710,11 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 }
 
 /* The last of a process is freed: its mapping table goes (see mappings.bpf.h). */
-SEC("tp_btf/sched_process_free")
+SEC("raw_tp/sched_process_free")
 int BPF_PROG(on_free, struct task_struct *p)
 {
-	if (p->pid == p->tgid)
-		maps_exit(p->tgid);
+	if (BPF_CORE_READ(p, pid) == BPF_CORE_READ(p, tgid))
+		maps_exit(BPF_CORE_READ(p, tgid));
 	return 0;
 }
 

@@ -291,7 +291,7 @@ static uint64_t processes_alive(void)
  * The per-process maps hold live processes only (entries go at exit): room for twice those
  * alive at the start, at least PROCESSES_MIN. targets holds the processes asked for and what
  * they fork; without a filter it is never read. With one, only targets are announced, so seen
- * (preallocated: it is written in the perf event's interrupt) needs no more room than targets.
+ * needs no more room than targets.
  * threads is read with -t only.
  */
 static int size_process_maps(struct prof_sampler *s)
