@@ -501,7 +501,7 @@ int prof_collector__start(struct prof_collector *c)
 	return prof_sampler__start(c->sampler);
 }
 
-uint64_t prof_collector__bpf_bytes(const struct prof_collector *c)
+uint64_t prof_collector__bpf_bytes(struct prof_collector *c)
 {
 	return prof_sampler__bpf_bytes(c->sampler) + (c->cfi ? prof_cfi__bpf_bytes(c->cfi) : 0);
 }

@@ -83,6 +83,12 @@ void prof_trim_heap(void)
 	malloc_trim(0);
 }
 
+/* Big blocks are mapped again; the heap stays until prof_trim_heap(), after sampling starts. */
+void prof_heap_prefault_done(void)
+{
+	mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD);
+}
+
 void prof_heap_prefault(size_t bytes)
 {
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;

@@ -29,6 +29,7 @@
 
 #define PROCESSES_MIN 32768
 #define PROCESSES_MAX (1u << 20)
+#define SAMPLE_ENTRIES_MIN 1024 /* stacks and counts per buffer, at the least */
 #define TARGETS_MAX 8192	       /* targets and their descendants alive at once */
 #define EVENTS_BYTES_FP (256u << 10) /* 8192 process events per poll period */
 #define EVENTS_BYTES_CFI (1u << 20)  /* and 1500 files announced (a whole machine's at -a) */
@@ -38,7 +39,7 @@
 struct prof_sampler {
 	struct profile_bpf *skel;
 	struct ring_buffer *events;
-	uint64_t bpf_bytes; /* memlock of the maps, read once loaded */
+	uint64_t bpf_bytes; /* memlock of the maps, read when first asked (0 before) */
 	struct bpf_link **links; /* process event tracepoints, then one perf event per CPU */
 	int nlinks;
 	int first_perf_link;
@@ -259,10 +260,13 @@ static int size_sample_maps(struct prof_sampler *s)
 	/*
 	 * A window holds at most one new stack per sample and two stacks (user, kernel) per
 	 * sample; twice that leaves room for a burst above the nominal rate. Waits share the
-	 * stacks maps: most of their stacks repeat, one more per entry is plenty.
+	 * stacks maps: most of their stacks repeat, one more per entry is plenty. The floor is
+	 * SAMPLE_ENTRIES_MIN, not more: the stacks maps are preallocated, and the kernel zeroes
+	 * and links every element at each start (4096 of them cost 3 ms of a 50 ms start).
 	 */
-	s->stack_entries = (uint32_t)clamp_pow2(per_window * 4 + s->offcpu_entries, 4096, 262144);
-	s->counts_entries = (uint32_t)clamp_pow2(per_window * 4, 4096, 262144);
+	s->stack_entries = (uint32_t)clamp_pow2(per_window * 4 + s->offcpu_entries,
+						SAMPLE_ENTRIES_MIN, 262144);
+	s->counts_entries = (uint32_t)clamp_pow2(per_window * 4, SAMPLE_ENTRIES_MIN, 262144);
 	skel->rodata->stack_bytes = s->opts.max_stack * sizeof(__u64);
 	err = err ?: bpf_map__set_value_size(skel->maps.stacks0, stack_value_size(s));
 	err = err ?: bpf_map__set_value_size(skel->maps.stacks1, stack_value_size(s));
@@ -507,7 +511,7 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 			bpf_program__set_autoload(m[i], false);
 	}
 	err = profile_bpf__load(s->skel);
-	prof_trim_heap();
+	prof_heap_prefault_done();
 	if (types_fd >= 0)
 		close(types_fd);
 	types_fd = -1;
@@ -516,7 +520,6 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 			strerror(-err));
 		goto fail;
 	}
-	s->bpf_bytes = prof_bpf_map_bytes(s->skel->obj);
 	err = set_cgroup_filter(s);
 	err = err ?: alloc_scratch(s);
 	if (err)
@@ -529,6 +532,7 @@ struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 	}
 	return s;
 fail:
+	prof_heap_prefault_done();
 	if (types_fd >= 0)
 		close(types_fd);
 	return PROFD_NEW_FAILED(prof_sampler__free, s, err);
@@ -840,8 +844,11 @@ const char *prof_sampler__event_name(const struct prof_sampler *s)
 	return s->software ? "cpu-clock" : "cycles";
 }
 
-uint64_t prof_sampler__bpf_bytes(const struct prof_sampler *s)
+uint64_t prof_sampler__bpf_bytes(struct prof_sampler *s)
 {
+	/* Read once, not at load: reading every map's fdinfo is half a millisecond of start-up. */
+	if (!s->bpf_bytes)
+		s->bpf_bytes = prof_bpf_map_bytes(s->skel->obj);
 	return s->bpf_bytes;
 }
 

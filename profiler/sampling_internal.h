@@ -126,7 +126,7 @@ struct bpf_object;
 /* The memlock of every map of obj that has an fd (footprint.c). */
 uint64_t prof_bpf_map_bytes(const struct bpf_object *obj);
 /* Kernel memory the loaded maps hold (their memlock); their sizes are fixed at load. */
-uint64_t prof_sampler__bpf_bytes(const struct prof_sampler *s);
+uint64_t prof_sampler__bpf_bytes(struct prof_sampler *s);
 struct prof_cfi_maps;
 /* The maps of the in-kernel walker (--unwind cfi), for prof_cfi__new(). */
 void prof_sampler__cfi_maps(struct prof_sampler *s, struct prof_cfi_maps *out);
@@ -198,9 +198,11 @@ double prof_cpu_ms(void);
 void prof_trim_heap(void);
 /*
  * Faults in bytes of heap in one call, for a burst of big allocations about to follow, which
- * would otherwise take a page fault per 4 KiB; prof_trim_heap() gives back what is left unused.
+ * would otherwise take a page fault per 4 KiB; prof_heap_prefault_done() ends the burst, and
+ * the next prof_trim_heap() gives back what is left unused.
  */
 void prof_heap_prefault(size_t bytes);
+void prof_heap_prefault_done(void);
 struct btf;
 /*
  * Writes to fd the kernel's types that local (a BPF object's BTF) can relocate against, for
@@ -415,7 +417,7 @@ int prof_collector__add_thread(struct prof_collector *c, pid_t tgid, pid_t tid);
 void prof_collector__prepare_command(struct prof_collector *c, const char *name);
 int prof_collector__start(struct prof_collector *c);
 /* Kernel memory of the BPF maps: the sampler's, and the table memory made so far. */
-uint64_t prof_collector__bpf_bytes(const struct prof_collector *c);
+uint64_t prof_collector__bpf_bytes(struct prof_collector *c);
 /* Stops sampling (the duration is over): the drains after it have a bounded amount to do. */
 void prof_collector__stop(struct prof_collector *c);
 /* Waits up to timeout_ms for process events and handles them. Returns 0 or -errno. */

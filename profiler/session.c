@@ -269,6 +269,7 @@ static int start_sampling(struct prof_session *s)
 			      !o->filter,
 		.stops = prof_signals_count,
 	};
+	double start_cpu_ms;
 	int err;
 
 	co.max_stack = prof_max_stack_raise(o->max_stack);
@@ -278,7 +279,6 @@ static int start_sampling(struct prof_session *s)
 	if (err)
 		return err;
 	s->sampling = true;
-	__atomic_store_n(&s->bpf_bytes, prof_collector__bpf_bytes(&s->c), __ATOMIC_RELAXED);
 	if (o->keep_profile && !s->live) {
 		s->total[FMT_TYPE_CPU] = fmt_profile__new(period_ns(s));
 		if (o->off_cpu)
@@ -292,6 +292,8 @@ static int start_sampling(struct prof_session *s)
 	s->start_mono = profd_mono_ns();
 	err = add_targets(s);
 	err = err ?: prof_collector__start(&s->c);
+	/* What start-up cost: from here on, samples are taken. */
+	start_cpu_ms = prof_cpu_ms();
 	/* Again: the run's time (-d, drains, windows) starts with sampling, and with -a and
 	 * --unwind cfi the collector's start loads every process's tables first, seconds on a busy
 	 * machine. */
@@ -303,11 +305,12 @@ static int start_sampling(struct prof_session *s)
 		err = prof_sampler__stop_after(s->c.sampler, o->duration_s);
 	if (err)
 		return err;
+	__atomic_store_n(&s->bpf_bytes, prof_collector__bpf_bytes(&s->c), __ATOMIC_RELAXED);
 	/* Loading BPF and reading /proc freed more than sampling will reuse. */
 	prof_trim_heap();
 	pr_debug("sampling %s at %d Hz%s, after %.0f ms of CPU",
 		 prof_sampler__event_name(s->c.sampler), o->freq,
-		 o->off_cpu ? ", and time off CPU" : "", prof_cpu_ms());
+		 o->off_cpu ? ", and time off CPU" : "", start_cpu_ms);
 	if (o->unwind == PROFD_UNWIND_COPY)
 		pr_debug("user stacks: --unwind copy, %u-byte stack copies", co.stack_size);
 	return 0;
