@@ -26,12 +26,15 @@
 #include "profiler/sampling_internal.h"
 
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
-#define NAMES_SLOTS 256 /* a power of 2, over twice the struct names a BPF object declares */
+#define NAMES_SLOTS 512 /* a power of 2, at least twice the struct names of the BPF object */
+#define DEPTH_MAX 64	/* types within types; the kernel's nest far less */
+#define ROOTS_MAX 512	/* kernel structs of those names (a name can have several) */
 
 /* The struct and union names to keep: a set of the local names' essential parts. */
 struct names {
 	const char *name[NAMES_SLOTS];
 	size_t len[NAMES_SLOTS];
+	size_t count;
 };
 
 /* The kernel's BTF, mapped or read, and the types written so far. */
@@ -48,6 +51,7 @@ struct kernel_btf {
 	uint32_t *out;	 /* each id's id in btf once written, 0 before */
 	struct btf *btf; /* what is written */
 	int void_ptr;
+	int depth; /* of write_type()'s recursion: embedded structs nest a few deep */
 };
 
 /* Of the length and the first bytes only: the pass hashes the name of every struct. */
@@ -68,21 +72,25 @@ static size_t essential_len(const char *name)
 	return cut ? (size_t)(cut - name) : strlen(name);
 }
 
-static void names_add(struct names *n, const char *name)
+/* False when the set is half full: a name left out would be a type libbpf cannot find. */
+static bool names_add(struct names *n, const char *name)
 {
 	size_t len = essential_len(name);
 	uint32_t i = hash_name(name, len);
 
-	for (uint32_t k = 0; k < NAMES_SLOTS; k++, i++) {
+	for (;; i++) {
 		i &= NAMES_SLOTS - 1;
-		if (!n->name[i]) {
-			n->name[i] = name;
-			n->len[i] = len;
-			return;
-		}
+		if (!n->name[i])
+			break;
 		if (n->len[i] == len && !memcmp(n->name[i], name, len))
-			return;
+			return true;
 	}
+	if (n->count == NAMES_SLOTS / 2)
+		return false;
+	n->name[i] = name;
+	n->len[i] = len;
+	n->count++;
+	return true;
 }
 
 static bool names_has(const struct names *n, const char *name)
@@ -90,12 +98,13 @@ static bool names_has(const struct names *n, const char *name)
 	size_t len = strlen(name);
 	uint32_t i = hash_name(name, len);
 
-	for (uint32_t k = 0; k < NAMES_SLOTS && n->name[i & (NAMES_SLOTS - 1)]; k++, i++) {
+	for (;; i++) {
 		i &= NAMES_SLOTS - 1;
+		if (!n->name[i])
+			return false;
 		if (n->len[i] == len && !memcmp(n->name[i], name, len))
 			return true;
 	}
-	return false;
 }
 
 /*
@@ -208,7 +217,7 @@ static int index_types(struct kernel_btf *k, const struct names *want, uint32_t 
 		return -EPROTO;
 	cap = k->types_len / sizeof(struct btf_type) + 1;
 	k->at = malloc(cap * sizeof(*k->at));
-	*roots = malloc(NAMES_SLOTS * sizeof(**roots));
+	*roots = malloc(ROOTS_MAX * sizeof(**roots));
 	if (!k->at || !*roots)
 		return -ENOMEM;
 	for (off = 0; off < k->types_len; id++) {
@@ -225,7 +234,7 @@ static int index_types(struct kernel_btf *k, const struct names *want, uint32_t 
 		kind = BTF_INFO_KIND(t->info);
 		if ((kind == BTF_KIND_STRUCT || kind == BTF_KIND_UNION) && t->name_off &&
 		    names_has(want, name_of(k, t->name_off))) {
-			if (nr == NAMES_SLOTS)
+			if (nr == ROOTS_MAX)
 				return -E2BIG;
 			(*roots)[nr++] = id;
 		}
@@ -306,6 +315,9 @@ static int write_type(struct kernel_btf *k, uint32_t id)
 		return -EPROTO;
 	if (k->out[id])
 		return (int)k->out[id];
+	if (k->depth == DEPTH_MAX)
+		return -ELOOP;
+	k->depth++;
 	t = type_of(k, id);
 	switch (BTF_INFO_KIND(t->info)) {
 	case BTF_KIND_CONST:
@@ -353,22 +365,25 @@ static int write_type(struct kernel_btf *k, uint32_t id)
 	default: /* functions, variables, sections: no member has such a type */
 		r = -EPROTO;
 	}
+	k->depth--;
 	if (r > 0)
 		k->out[id] = (uint32_t)r;
 	return r;
 }
 
 /* The essential names of local's structs and unions: those CO-RE may look for. */
-static void local_names(const struct btf *local, struct names *want)
+static int local_names(const struct btf *local, struct names *want)
 {
 	uint32_t n = btf__type_cnt(local);
 
 	for (uint32_t id = 1; id < n; id++) {
 		const struct btf_type *t = btf__type_by_id(local, id);
 
-		if (btf_is_composite(t) && t->name_off)
-			names_add(want, btf__name_by_offset(local, t->name_off));
+		if (btf_is_composite(t) && t->name_off &&
+		    !names_add(want, btf__name_by_offset(local, t->name_off)))
+			return -E2BIG;
 	}
+	return 0;
 }
 
 static int write_all(int fd, const void *data, size_t size)
@@ -394,8 +409,8 @@ int prof_kernel_types__write(int fd, const struct btf *local)
 	uint32_t size;
 	int err;
 
-	local_names(local, &want);
-	err = load_raw(&k);
+	err = local_names(local, &want);
+	err = err ?: load_raw(&k);
 	err = err ?: index_types(&k, &want, &roots, &nroots);
 	if (!err) {
 		k.btf = btf__new_empty();
