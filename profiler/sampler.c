@@ -30,6 +30,7 @@
 #define PROCESSES_MIN 32768
 #define PROCESSES_MAX (1u << 20)
 #define SAMPLE_ENTRIES_MIN 1024 /* stacks and counts per buffer, at the least */
+#define BPF_BYTES_NS (10 * PROFD_NS_PER_S) /* how stale the maps' memlock may be */
 #define TARGETS_MAX 8192	       /* targets and their descendants alive at once */
 #define EVENTS_BYTES_FP (256u << 10) /* 8192 process events per poll period */
 #define EVENTS_BYTES_CFI (1u << 20)  /* and 1500 files announced (a whole machine's at -a) */
@@ -39,7 +40,8 @@
 struct prof_sampler {
 	struct profile_bpf *skel;
 	struct ring_buffer *events;
-	uint64_t bpf_bytes; /* memlock of the maps, read when first asked (0 before) */
+	uint64_t bpf_bytes; /* memlock of the maps, read when asked, at most every BPF_BYTES_NS */
+	int64_t bpf_bytes_at;
 	struct bpf_link **links; /* process event tracepoints, then one perf event per CPU */
 	int nlinks;
 	int first_perf_link;
@@ -846,9 +848,17 @@ const char *prof_sampler__event_name(const struct prof_sampler *s)
 
 uint64_t prof_sampler__bpf_bytes(struct prof_sampler *s)
 {
-	/* Read once, not at load: reading every map's fdinfo is half a millisecond of start-up. */
-	if (!s->bpf_bytes)
+	int64_t now = profd_mono_ns();
+
+	/*
+	 * Not at load: reading every map's fdinfo is half a millisecond of start-up. Again now and
+	 * then: the maps that are not preallocated (processes, cgroups, mappings, files) grow and
+	 * shrink with what runs.
+	 */
+	if (!s->bpf_bytes || now - s->bpf_bytes_at >= BPF_BYTES_NS) {
 		s->bpf_bytes = prof_bpf_map_bytes(s->skel->obj);
+		s->bpf_bytes_at = now;
+	}
 	return s->bpf_bytes;
 }
 

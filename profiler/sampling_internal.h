@@ -125,7 +125,7 @@ void prof_sampler__forget_cgroup(struct prof_sampler *s, uint64_t id);
 struct bpf_object;
 /* The memlock of every map of obj that has an fd (footprint.c). */
 uint64_t prof_bpf_map_bytes(const struct bpf_object *obj);
-/* Kernel memory the loaded maps hold (their memlock); their sizes are fixed at load. */
+/* Kernel memory the loaded maps hold (their memlock), read again every 10 s at most. */
 uint64_t prof_sampler__bpf_bytes(struct prof_sampler *s);
 struct prof_cfi_maps;
 /* The maps of the in-kernel walker (--unwind cfi), for prof_cfi__new(). */
