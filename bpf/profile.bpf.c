@@ -713,8 +713,10 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 SEC("raw_tp/sched_process_free")
 int BPF_PROG(on_free, struct task_struct *p)
 {
-	if (BPF_CORE_READ(p, pid) == BPF_CORE_READ(p, tgid))
-		maps_exit(BPF_CORE_READ(p, tgid));
+	__u32 pid = BPF_CORE_READ(p, tgid);
+
+	if (BPF_CORE_READ(p, pid) == pid)
+		maps_exit(pid);
 	return 0;
 }
 

@@ -25,7 +25,6 @@
 #include "common/log.h"
 #include "profiler/sampling_internal.h"
 
-#define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 #define NAMES_SLOTS 512 /* a power of 2, at least twice the struct names of the BPF object */
 #define DEPTH_MAX 64	/* types within types; the kernel's nest far less */
 #define ROOTS_MAX 512	/* kernel structs of those names (a name can have several) */
@@ -160,7 +159,7 @@ static const char *name_of(const struct kernel_btf *k, uint32_t off)
 /* The kernel's BTF: mapped where the kernel allows it (6.16 and later), read otherwise. */
 static int load_raw(struct kernel_btf *k)
 {
-	int fd = open(KERNEL_BTF, O_RDONLY | O_CLOEXEC), err = 0;
+	int fd = open(PROF_KERNEL_BTF, O_RDONLY | O_CLOEXEC), err = 0;
 	struct stat st;
 	uint8_t *buf;
 	size_t done;

@@ -421,7 +421,7 @@ static size_t bpf_load_heap_bytes(void)
 {
 	struct stat st;
 
-	if (stat("/sys/kernel/btf/vmlinux", &st) || st.st_size <= 0)
+	if (stat(PROF_KERNEL_BTF, &st) || st.st_size <= 0)
 		return 0;
 	return (size_t)st.st_size * 2 + (size_t)st.st_size / 4;
 }

@@ -204,6 +204,8 @@ void prof_trim_heap(void);
 void prof_heap_prefault(size_t bytes);
 void prof_heap_prefault_done(void);
 struct btf;
+/* The running kernel's BTF, as libbpf and kernel_types.c read it. */
+#define PROF_KERNEL_BTF "/sys/kernel/btf/vmlinux"
 /*
  * Writes to fd the kernel's types that local (a BPF object's BTF) can relocate against, for
  * libbpf's btf_custom_path: 0, or a negative errno (kernel_types.c).
