@@ -29,6 +29,9 @@
 #define SECTIONS_MAX (1u << 18)
 #define NOTES_MAX 65536
 #define DEBUGLINK_MAX 4096 /* a file name, padding and a CRC */
+#define SYMS_CHUNK 1024	   /* symbols read at a time */
+#define STRTAB_WINDOW (64 * 1024) /* bytes of a string table read at a time */
+_Static_assert(STRTAB_WINDOW >= SYM_NAME_MAX, "a window holds the longest name kept");
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define NATIVE_DATA ELFDATA2LSB
@@ -291,8 +294,11 @@ int sym_elf_exec_segments(Elf *e, struct sym_segment **out, size_t *n)
 	return 0;
 }
 
-/* Chosen like perf does: sized over zero-size, function over label, global over weak over local. */
-static uint32_t rank_of(const GElf_Sym *sym, const char *name)
+/*
+ * Chosen like perf does: sized over zero-size, function over label, global over weak over local
+ * (then fewer leading underscores, added by the builder once the name is read).
+ */
+static uint32_t rank_of(const GElf_Sym *sym)
 {
 	int type = GELF_ST_TYPE(sym->st_info), bind = GELF_ST_BIND(sym->st_info);
 	uint32_t rank = 0;
@@ -305,7 +311,7 @@ static uint32_t rank_of(const GElf_Sym *sym, const char *name)
 		rank |= 4;
 	else if (bind == STB_WEAK)
 		rank |= 2;
-	return rank << 8 | sym_symtab_rank_underscores(name);
+	return rank << 8;
 }
 
 static bool plausible_name(const char *name, size_t len)
@@ -314,57 +320,146 @@ static bool plausible_name(const char *name, size_t len)
 	return len && name[0] != '$' && !(len >= 2 && name[0] == '.' && name[1] == 'L');
 }
 
-/* Adds the code symbols of one SHT_SYMTAB or SHT_DYNSYM section; aux is their section. */
-static int collect(Elf *elf, const struct src *s, Elf_Scn *scn, const GElf_Shdr *sh,
+/*
+ * A string table read a window at a time, front to back (names are asked for in increasing
+ * order of offset), so a big program's names are never in memory whole: node's .strtab is 7.5
+ * MiB, of which the functions' names are kept.
+ */
+struct strtab_reader {
+	const struct src *s;
+	uint64_t off, size; /* the table in the file */
+	uint64_t at;	    /* table offset of buf[0] */
+	size_t len;	    /* bytes read into buf, which has one more for a NUL */
+	char *buf;
+};
+
+/* Where the name at table offset name ends in the window, or NULL if it is not seen to end. */
+static const char *name_end(const struct strtab_reader *r, uint64_t name)
+{
+	size_t avail;
+
+	if (name < r->at || name >= r->at + r->len)
+		return NULL;
+	avail = r->at + r->len - name;
+	return memchr(r->buf + (name - r->at), '\0', avail < SYM_NAME_MAX ? avail : SYM_NAME_MAX);
+}
+
+/*
+ * sym_name_reader of a function symbol's name at table offset ref, cut to SYM_NAME_MAX; NULL if
+ * it is no function's name or does not end before the table does. Holds until the next call.
+ */
+static const char *read_name(void *ctx, uint32_t ref, size_t *len, int *err)
+{
+	struct strtab_reader *r = ctx;
+	bool inside = ref >= r->at && ref < r->at + r->len;
+	const char *end = name_end(r, ref), *p;
+	bool whole;
+
+	if (ref >= r->size)
+		return NULL;
+	/* Read again unless the window holds the name's end, SYM_NAME_MAX bytes of it, or all of it. */
+	whole = inside && (r->at + r->len - ref >= SYM_NAME_MAX || r->at + r->len == r->size);
+	if (!end && !whole) {
+		r->at = ref;
+		r->len = r->size - ref < STRTAB_WINDOW ? r->size - ref : STRTAB_WINDOW;
+		*err = src_read(r->s, r->off + ref, r->buf, r->len);
+		if (*err) {
+			r->len = 0;
+			return NULL;
+		}
+		r->buf[r->len] = '\0'; /* stops strspn() and friends at the window's end */
+		end = name_end(r, ref);
+	}
+	p = r->buf + (ref - r->at);
+	if (end)
+		*len = (size_t)(end - p);
+	else if (r->at + r->len - ref >= SYM_NAME_MAX)
+		*len = SYM_NAME_MAX;
+	else
+		return NULL; /* no NUL before the end of the string table */
+	return plausible_name(p, *len) ? p : NULL;
+}
+
+/* Symbol i of a table chunk of either class. */
+static void sym_of(const void *chunk, bool is64, size_t i, GElf_Sym *out)
+{
+	if (is64) {
+		memcpy(out, (const Elf64_Sym *)chunk + i, sizeof(*out));
+	} else {
+		Elf32_Sym s;
+
+		memcpy(&s, (const Elf32_Sym *)chunk + i, sizeof(s));
+		*out = (GElf_Sym){.st_name = s.st_name,
+				  .st_info = s.st_info,
+				  .st_other = s.st_other,
+				  .st_shndx = s.st_shndx,
+				  .st_value = s.st_value,
+				  .st_size = s.st_size};
+	}
+}
+
+/* Adds the symbol if it is code; its name is read later. Returns 0 or -ENOMEM. */
+static int consider(const GElf_Sym *sym, uint64_t strtab_size, const struct section *secs,
+		    size_t nsecs, struct sym_symtab_builder *b)
+{
+	int type = GELF_ST_TYPE(sym->st_info);
+
+	if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE)
+		return 0;
+	if (sym->st_shndx == SHN_UNDEF || sym->st_shndx >= SHN_LORESERVE ||
+	    sym->st_shndx >= nsecs || !secs[sym->st_shndx].code || sym->st_name >= strtab_size)
+		return 0;
+	return sym_symtab_builder__add_unnamed(b, sym->st_value, sym->st_size, sym->st_name,
+					       rank_of(sym), sym->st_shndx);
+}
+
+/*
+ * Adds the code symbols of one SHT_SYMTAB or SHT_DYNSYM section (aux is their section): the
+ * table is read SYMS_CHUNK symbols at a time, then the names of the candidates, in the order
+ * they lie in the string table, through a strtab_reader.
+ */
+static int collect(Elf *elf, const struct src *s, bool is64, const GElf_Shdr *sh,
 		   const struct section *secs, size_t nsecs, size_t max_bytes,
 		   struct sym_symtab_builder *b)
 {
-	size_t entsize = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
+	size_t entsize = is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
+	struct strtab_reader names = {.s = s};
+	size_t nsyms = sh->sh_size / entsize;
 	Elf_Scn *strscn;
 	GElf_Shdr strsh;
-	Elf_Data *data, *strdata;
-	size_t nsyms;
+	void *chunk;
+	int err = 0;
 
 	if (sh->sh_entsize != entsize || !range_ok(s, sh->sh_offset, sh->sh_size) ||
 	    sh->sh_link >= nsecs || sh->sh_size > max_bytes)
 		return 0;
 	strscn = elf_getscn(elf, sh->sh_link);
 	if (!strscn || !gelf_getshdr(strscn, &strsh) || strsh.sh_type != SHT_STRTAB ||
-	    !range_ok(s, strsh.sh_offset, strsh.sh_size) || strsh.sh_size > max_bytes)
+	    !range_ok(s, strsh.sh_offset, strsh.sh_size) || strsh.sh_size > max_bytes ||
+	    strsh.sh_size > UINT32_MAX)
 		return 0;
-	data = elf_getdata(scn, NULL);
-	strdata = elf_getdata(strscn, NULL);
-	if (!data || !strdata || !strdata->d_buf || strdata->d_size > UINT32_MAX)
-		return 0;
-	sym_symtab_builder__borrow_names(b, strdata->d_buf);
-	nsyms = data->d_size / entsize;
-	for (size_t i = 1; i < nsyms; i++) {
-		GElf_Sym sym;
-		const char *name;
-		size_t len;
-		int type;
+	names.off = strsh.sh_offset;
+	names.size = strsh.sh_size;
+	names.buf = malloc(STRTAB_WINDOW + 1);
+	chunk = malloc(SYMS_CHUNK * entsize);
+	if (!names.buf || !chunk)
+		err = -ENOMEM;
+	for (size_t first = 0; first < nsyms && !err; first += SYMS_CHUNK) {
+		size_t n = nsyms - first < SYMS_CHUNK ? nsyms - first : SYMS_CHUNK;
 
-		if (!gelf_getsym(data, (int)i, &sym))
-			break;
-		type = GELF_ST_TYPE(sym.st_info);
-		if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE)
-			continue;
-		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE ||
-		    sym.st_shndx >= nsecs || !secs[sym.st_shndx].code)
-			continue;
-		if (sym.st_name >= strdata->d_size)
-			continue;
-		name = (const char *)strdata->d_buf + sym.st_name;
-		len = strnlen(name, strdata->d_size - sym.st_name);
-		if (len == strdata->d_size - sym.st_name)
-			continue; /* no NUL before the end of the string table */
-		if (!plausible_name(name, len))
-			continue;
-		if (sym_symtab_builder__add(b, sym.st_value, sym.st_size, name, len,
-					    rank_of(&sym, name), sym.st_shndx))
-			return -ENOMEM;
+		err = src_read(s, sh->sh_offset + first * entsize, chunk, n * entsize);
+		/* Symbol 0 is the null symbol. */
+		for (size_t i = first ? 0 : 1; i < n && !err; i++) {
+			GElf_Sym sym;
+
+			sym_of(chunk, is64, i, &sym);
+			err = consider(&sym, names.size, secs, nsecs, b);
+		}
 	}
-	return 0;
+	free(chunk);
+	err = err ?: sym_symtab_builder__name(b, read_name, &names);
+	free(names.buf);
+	return err == -ENOMEM || err == -EIO ? err : 0;
 }
 
 /*
@@ -488,14 +583,14 @@ static int read_sections(Elf *elf, const struct src *s, const struct layout *l, 
 	 */
 	for (int pass = 0; pass < 2 && !err && max_bytes && !b.n; pass++) {
 		scn = NULL;
-		/* The first table with symbols: their names are borrowed from its string table. */
+		/* The first table with symbols. */
 		while ((scn = elf_nextscn(elf, scn)) && !err && !b.n) {
 			GElf_Shdr sh;
 
 			if (!gelf_getshdr(scn, &sh) ||
 			    sh.sh_type != (pass ? SHT_DYNSYM : SHT_SYMTAB))
 				continue;
-			err = collect(elf, s, scn, &sh, secs, l->shnum, max_bytes, &b);
+			err = collect(elf, s, l->is64, &sh, secs, l->shnum, max_bytes, &b);
 		}
 	}
 	if (!err && b.n) {

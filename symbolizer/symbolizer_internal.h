@@ -167,21 +167,25 @@ struct sym_symtab_builder {
 	struct sym_symtab_cand *v;
 	size_t n, cap;
 	struct profd_strbuf names;
-	const char *borrowed; /* the names, when borrowed (sym_symtab_builder__borrow_names) */
 };
 
-/*
- * Adds a candidate: name[0..len) is copied, or with borrowed names only its offset is kept (len
- * is then the name's whole length). Returns 0 or -ENOMEM.
- */
+/* Adds a candidate; name[0..len) is copied (len at most SYM_NAME_MAX). Returns 0 or -ENOMEM. */
 int sym_symtab_builder__add(struct sym_symtab_builder *b, uint64_t addr, uint64_t size,
 			    const char *name, size_t len, uint32_t rank, uint32_t aux);
 /*
- * Names added from now on lie in names (NUL-terminated strings, at most 4 GiB in all, that the
- * caller keeps until finish copies the kept ones): an ELF string table is not copied whole
- * before the table is made. Only on an empty builder.
+ * Adds a candidate whose name is read later, by sym_symtab_builder__name(): ref is the caller's
+ * key to it (an offset in a string table), rank has its low 8 bits clear. Returns 0 or -ENOMEM.
  */
-void sym_symtab_builder__borrow_names(struct sym_symtab_builder *b, const char *names);
+int sym_symtab_builder__add_unnamed(struct sym_symtab_builder *b, uint64_t addr, uint64_t size,
+				    uint32_t ref, uint32_t rank, uint32_t aux);
+/* Returns the name of ref (*len bytes, at most SYM_NAME_MAX), NULL to drop the candidate. */
+typedef const char *sym_name_reader(void *ctx, uint32_t ref, size_t *len, int *err);
+/*
+ * Names the candidates added unnamed, asking read() in increasing order of ref (so a string table
+ * is read once, front to back), and adds the underscores' part of their rank. Candidates without
+ * a name are dropped. Returns 0 or the first -errno read() gave.
+ */
+int sym_symtab_builder__name(struct sym_symtab_builder *b, sym_name_reader *read, void *ctx);
 /*
  * Sorts v by address and keeps the best candidate per address: the highest rank, then the name
  * first in byte order. The caller may then fix sizes or drop entries of v[0..n).

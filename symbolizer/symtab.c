@@ -16,15 +16,10 @@
 
 #define BACK_SCAN 8 /* nested symbols looked at behind the nearest one */
 
-void sym_symtab_builder__borrow_names(struct sym_symtab_builder *b, const char *names)
-{
-	b->borrowed = names;
-}
-
 int sym_symtab_builder__add(struct sym_symtab_builder *b, uint64_t addr, uint64_t size,
 			    const char *name, size_t len, uint32_t rank, uint32_t aux)
 {
-	uint64_t off = b->borrowed ? (uint64_t)(name - b->borrowed) : b->names.len;
+	uint64_t off = b->names.len;
 
 	if (PROFD_ARRAY_RESERVE(b->v, b->cap, b->n + 1, 1024))
 		return -ENOMEM;
@@ -37,22 +32,84 @@ int sym_symtab_builder__add(struct sym_symtab_builder *b, uint64_t addr, uint64_
 		.rank = rank,
 		.aux = aux,
 	};
-	if (!b->borrowed &&
-	    (profd_strbuf_append(&b->names, name, len) || profd_strbuf_append(&b->names, "", 1)))
+	if (profd_strbuf_append(&b->names, name, len) || profd_strbuf_append(&b->names, "", 1))
 		return -ENOMEM;
 	b->n++;
 	return 0;
 }
 
-static const char *names_of(const struct sym_symtab_builder *b)
+int sym_symtab_builder__add_unnamed(struct sym_symtab_builder *b, uint64_t addr, uint64_t size,
+				    uint32_t ref, uint32_t rank, uint32_t aux)
 {
-	return b->borrowed ? b->borrowed : b->names.buf;
+	if (PROFD_ARRAY_RESERVE(b->v, b->cap, b->n + 1, 1024))
+		return -ENOMEM;
+	b->v[b->n++] = (struct sym_symtab_cand){
+		.addr = addr,
+		.size = size,
+		.name = ref,
+		.rank = rank,
+		.aux = aux,
+	};
+	return 0;
 }
 
-/* Borrowed names are whole: they are cut to SYM_NAME_MAX when copied. */
+static int cmp_name_offset(const void *a, const void *b, void *builder)
+{
+	const struct sym_symtab_cand *v = ((const struct sym_symtab_builder *)builder)->v;
+	uint32_t x = v[*(const uint32_t *)a].name, y = v[*(const uint32_t *)b].name;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The indexes of v[0..n) in increasing order of their name field; NULL if out of memory. */
+static uint32_t *by_name_offset(struct sym_symtab_builder *b)
+{
+	uint32_t *order = b->n <= UINT32_MAX ? malloc((b->n ? b->n : 1) * sizeof(*order)) : NULL;
+
+	if (!order)
+		return NULL;
+	for (size_t i = 0; i < b->n; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, b->n, sizeof(*order), cmp_name_offset, b);
+	return order;
+}
+
+int sym_symtab_builder__name(struct sym_symtab_builder *b, sym_name_reader *read, void *ctx)
+{
+	uint32_t *order = by_name_offset(b);
+	size_t kept = 0;
+	int err = 0;
+
+	if (!order)
+		return -ENOMEM;
+	for (size_t k = 0; k < b->n && !err; k++) {
+		struct sym_symtab_cand *c = &b->v[order[k]];
+		const char *name;
+		size_t len;
+
+		name = read(ctx, c->name, &len, &err);
+		if (!name || err) {
+			c->rank = UINT32_MAX; /* dropped below */
+			continue;
+		}
+		c->rank |= sym_symtab_rank_underscores(name);
+		c->name = (uint32_t)b->names.len;
+		if (b->names.len > UINT32_MAX - len - 1 ||
+		    profd_strbuf_append(&b->names, name, len) ||
+		    profd_strbuf_append(&b->names, "", 1))
+			err = -ENOMEM;
+	}
+	free(order);
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].rank != UINT32_MAX)
+			b->v[kept++] = b->v[i];
+	b->n = kept;
+	return err;
+}
+
 static size_t name_len(const struct sym_symtab_builder *b, size_t i)
 {
-	return strnlen(names_of(b) + b->v[i].name, SYM_NAME_MAX);
+	return strnlen(b->names.buf + b->v[i].name, SYM_NAME_MAX);
 }
 
 static int cmp_cand(const void *a, const void *b, void *names)
@@ -66,11 +123,55 @@ static int cmp_cand(const void *a, const void *b, void *names)
 	return strcmp((const char *)names + x->name, (const char *)names + y->name);
 }
 
+static int cmp_index(const void *a, const void *b, void *builder)
+{
+	const struct sym_symtab_builder *bd = builder;
+
+	return cmp_cand(&bd->v[*(const uint32_t *)a], &bd->v[*(const uint32_t *)b],
+			bd->names.buf);
+}
+
+/*
+ * glibc's qsort() merges through a copy of what it sorts (kallsyms' candidates: 3.8 MiB). An
+ * index of the candidates is sorted instead, and the candidates are then moved into that order
+ * in place, one cycle of the permutation at a time.
+ */
+static void sort_candidates(struct sym_symtab_builder *b)
+{
+	uint32_t *order = b->n <= UINT32_MAX ? malloc(b->n * sizeof(*order)) : NULL;
+
+	if (!order) {
+		qsort_r(b->v, b->n, sizeof(*b->v), cmp_cand, b->names.buf);
+		return;
+	}
+	for (size_t i = 0; i < b->n; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, b->n, sizeof(*order), cmp_index, b);
+	/* Slot j takes candidate order[j]; order[j] = j marks the slot done. */
+	for (size_t i = 0; i < b->n; i++) {
+		struct sym_symtab_cand first = b->v[i];
+		size_t j = i;
+
+		if (order[i] == i)
+			continue;
+		while (order[j] != i) {
+			size_t from = order[j];
+
+			b->v[j] = b->v[from];
+			order[j] = (uint32_t)j;
+			j = from;
+		}
+		b->v[j] = first;
+		order[j] = (uint32_t)j;
+	}
+	free(order);
+}
+
 void sym_symtab_builder__sort(struct sym_symtab_builder *b)
 {
 	size_t kept = 0;
 
-	qsort_r(b->v, b->n, sizeof(*b->v), cmp_cand, (void *)names_of(b));
+	sort_candidates(b);
 	for (size_t i = 0; i < b->n; i++)
 		if (!kept || b->v[kept - 1].addr != b->v[i].addr)
 			b->v[kept++] = b->v[i];
@@ -112,35 +213,33 @@ static struct sym_symbol *syms_in_place(struct sym_symtab_builder *b)
 }
 
 /*
- * The names of the kept symbols, at their offsets in *offs (updated). The builder's buffer is
- * taken as it is when the losers' names are a small part of it; else (many aliases of one
- * address, or names borrowed from an ELF string table) only the kept names are copied.
+ * The builder's names with only the kept ones left, moved down in place in the order they were
+ * added (a name only ever moves to a lower offset), so the losers' names are not kept and no
+ * second block is needed. If the order cannot be allocated, the block is kept as it is.
  */
-static char *kept_names(struct sym_symtab_builder *b, size_t names_len, size_t *len_out)
+static char *kept_names(struct sym_symtab_builder *b, size_t *len_out)
 {
-	char *names, *shrunk;
+	uint32_t *order = by_name_offset(b);
+	char *names = b->names.buf, *shrunk;
 	size_t off = 0;
 
-	if (!b->borrowed && names_len >= b->names.len - b->names.len / 8) {
-		names = b->names.buf;
-		*len_out = b->names.len;
-		memset(&b->names, 0, sizeof(b->names));
-		shrunk = realloc(names, *len_out ? *len_out : 1);
-		return shrunk ? shrunk : names;
-	}
-	names = malloc(names_len ? names_len : 1);
-	if (!names)
-		return NULL;
-	for (size_t i = 0; i < b->n; i++) {
-		size_t len = name_len(b, i);
+	*len_out = b->names.len;
+	memset(&b->names, 0, sizeof(b->names));
+	if (order) {
+		for (size_t k = 0; k < b->n; k++) {
+			struct sym_symtab_cand *c = &b->v[order[k]];
+			size_t len = strnlen(names + c->name, SYM_NAME_MAX);
 
-		memcpy(names + off, names_of(b) + b->v[i].name, len);
-		names[off + len] = '\0';
-		b->v[i].name = (uint32_t)off;
-		off += len + 1;
+			memmove(names + off, names + c->name, len);
+			names[off + len] = '\0';
+			c->name = (uint32_t)off;
+			off += len + 1;
+		}
+		*len_out = off;
+		free(order);
 	}
-	*len_out = names_len;
-	return names;
+	shrunk = realloc(names, *len_out ? *len_out : 1);
+	return shrunk ? shrunk : names;
 }
 
 int sym_symtab_builder__finish(struct sym_symtab_builder *b, size_t max_bytes,
@@ -160,7 +259,7 @@ int sym_symtab_builder__finish(struct sym_symtab_builder *b, size_t max_bytes,
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->names = kept_names(b, names_len, &t->names_len);
+	t->names = kept_names(b, &t->names_len);
 	if (!t->names) {
 		free(t);
 		return -ENOMEM;

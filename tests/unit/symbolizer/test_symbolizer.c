@@ -1388,6 +1388,111 @@ static void test_container_root(void **state)
 	sym_resolver__free(r);
 }
 
+/* --- symbol tables --- */
+
+#define MANY_FUNCS 3000
+#define LONG_NAME (SYM_NAME_MAX + 4000)
+
+/*
+ * A string table several read windows long (3,000 names of 60 bytes) and one name longer than
+ * SYM_NAME_MAX: every function keeps its own name, and the long one is cut, not dropped.
+ */
+static void test_symtab_streamed(void **state)
+{
+	char src[PATH_MAX], lib[PATH_MAX], name[128];
+	struct sym_elf e;
+	size_t found = 0, cut = 0;
+	uint64_t value, size;
+	char *longname;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	skip_without_cc();
+	pathf(src, "%s", fx("many.c"));
+	pathf(lib, "%s", fx("libmany.so"));
+	longname = malloc(LONG_NAME + 1);
+	assert_non_null(longname);
+	memset(longname, 'q', LONG_NAME);
+	longname[LONG_NAME] = '\0';
+	f = fopen(src, "w");
+	assert_non_null(f);
+	for (int i = 0; i < MANY_FUNCS; i++)
+		fprintf(f, "%svoid fn_%04d_padding_padding_padding_padding_padding(void) {}\n",
+			i % 2 ? "static " : "", i);
+	/* Static functions stay only if something takes their address. */
+	fprintf(f, "void *keep[] = {\n");
+	for (int i = 1; i < MANY_FUNCS; i += 2)
+		fprintf(f, "fn_%04d_padding_padding_padding_padding_padding,\n", i);
+	fprintf(f, "};\nvoid %s(void) {}\n", longname);
+	fclose(f);
+	assert_int_equal(run("cc -O0 -shared -fPIC -o %s %s", lib, src), 0);
+	fd = open(lib, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(sym_elf__read_fd(fd, 64 << 20, &e), 0);
+	close(fd);
+	assert_non_null(e.symtab);
+	for (size_t i = 0; i < e.symtab->n; i++) {
+		const char *got = e.symtab->names + e.symtab->syms[i].name;
+		int k;
+
+		if (sscanf(got, "fn_%4d_", &k) == 1) {
+			snprintf(name, sizeof(name), "fn_%04d_padding_padding_padding_padding_padding", k);
+			assert_string_equal(got, name);
+			found++;
+		} else if (got[0] == 'q') {
+			assert_int_equal(strlen(got), SYM_NAME_MAX);
+			assert_memory_equal(got, longname, SYM_NAME_MAX);
+			cut++;
+		}
+	}
+	assert_int_equal(found, MANY_FUNCS);
+	assert_int_equal(cut, 1);
+	/* Names sit at their own functions' addresses. */
+	for (int k = 0; k < MANY_FUNCS; k += 997) {
+		const struct sym_symbol *sym;
+
+		snprintf(name, sizeof(name), "fn_%04d_padding_padding_padding_padding_padding", k);
+		nm_symbol(lib, name, &value, &size);
+		sym = sym_symtab__find(e.symtab, value);
+		assert_non_null(sym);
+		assert_string_equal(e.symtab->names + sym->name, name);
+	}
+	sym_elf__release(&e);
+	free(longname);
+}
+
+/* Candidates in any order: one per address, sorted, the best rank, then the first name. */
+static void test_symtab_builder_order(void **state)
+{
+	struct sym_symtab_builder b = {0};
+	struct sym_symtab *t;
+	char name[32];
+
+	(void)state;
+	for (uint32_t k = 0; k < 3 * 4000; k++) {
+		uint32_t i = (k * 7919u) % 4000; /* addresses out of order */
+		static const char *const prefix[] = {"lo", "zz", "aa"};
+		static const uint32_t rank[] = {1, 5, 5};
+		int len = snprintf(name, sizeof(name), "%s%u", prefix[k % 3], i);
+
+		assert_int_equal(sym_symtab_builder__add(&b, 0x1000 + 16 * (uint64_t)i, 16, name,
+							 (size_t)len, rank[k % 3], 0),
+				 0);
+	}
+	sym_symtab_builder__sort(&b);
+	assert_int_equal(sym_symtab_builder__finish(&b, 64 << 20, &t), 0);
+	sym_symtab_builder__release(&b);
+	assert_non_null(t);
+	assert_int_equal(t->n, 4000);
+	for (uint32_t i = 0; i < 4000; i++) {
+		snprintf(name, sizeof(name), "aa%u", i);
+		assert_int_equal(t->syms[i].addr, 0x1000 + 16 * (uint64_t)i);
+		assert_string_equal(t->names + t->syms[i].name, name);
+	}
+	sym_symtab__free(t);
+}
+
 /* --- kallsyms --- */
 
 static const char kallsyms_text[] =
@@ -1700,6 +1805,8 @@ int main(void)
 		cmocka_unit_test(test_rescan_zombie),
 		cmocka_unit_test(test_empty_snapshot_rescans_at_once),
 		cmocka_unit_test(test_container_root),
+		cmocka_unit_test(test_symtab_streamed),
+		cmocka_unit_test(test_symtab_builder_order),
 		cmocka_unit_test(test_kallsyms),
 		cmocka_unit_test(test_kallsyms_hidden),
 		cmocka_unit_test(test_kallsyms_missing),
