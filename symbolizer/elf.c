@@ -459,6 +459,8 @@ static int collect(Elf *elf, const struct src *s, bool is64, const GElf_Shdr *sh
 	free(chunk);
 	err = err ?: sym_symtab_builder__name(b, read_name, &names);
 	free(names.buf);
+	if (err)
+		b->n = 0; /* candidates not named must not reach the table */
 	return err == -ENOMEM || err == -EIO ? err : 0;
 }
 
@@ -481,13 +483,14 @@ static void fix_sizes(struct sym_symtab_builder *b, const struct section *secs)
 	}
 	b->n = kept;
 	for (size_t i = 0; i < kept; i++) {
-		uint64_t end = secs[c[i].aux].end;
+		uint64_t end = secs[c[i].aux].end, size;
 
 		if (c[i].size)
 			continue;
 		if (i + 1 < kept && c[i + 1].addr < end)
 			end = c[i + 1].addr;
-		c[i].size = end > c[i].addr ? end - c[i].addr : 1;
+		size = end > c[i].addr ? end - c[i].addr : 1;
+		c[i].size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
 	}
 }
 

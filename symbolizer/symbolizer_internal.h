@@ -157,7 +157,8 @@ struct sym_symtab {
 
 /* One candidate symbol of a parser; aux is the parser's own (a section, a module). */
 struct sym_symtab_cand {
-	uint64_t addr, size;
+	uint64_t addr;
+	uint32_t size; /* clamped to UINT32_MAX, as the table's are */
 	uint32_t name; /* offset in the builder's names */
 	uint32_t rank; /* higher names the address better */
 	uint32_t aux;
@@ -183,7 +184,8 @@ typedef const char *sym_name_reader(void *ctx, uint32_t ref, size_t *len, int *e
 /*
  * Names the candidates added unnamed, asking read() in increasing order of ref (so a string table
  * is read once, front to back), and adds the underscores' part of their rank. Candidates without
- * a name are dropped. Returns 0 or the first -errno read() gave.
+ * a name are dropped, and all of them if read() fails. Returns 0 or the first -errno read()
+ * gave.
  */
 int sym_symtab_builder__name(struct sym_symtab_builder *b, sym_name_reader *read, void *ctx);
 /*

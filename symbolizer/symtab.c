@@ -27,7 +27,7 @@ int sym_symtab_builder__add(struct sym_symtab_builder *b, uint64_t addr, uint64_
 		return -ENOMEM;
 	b->v[b->n] = (struct sym_symtab_cand){
 		.addr = addr,
-		.size = size,
+		.size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size,
 		.name = (uint32_t)off,
 		.rank = rank,
 		.aux = aux,
@@ -45,7 +45,7 @@ int sym_symtab_builder__add_unnamed(struct sym_symtab_builder *b, uint64_t addr,
 		return -ENOMEM;
 	b->v[b->n++] = (struct sym_symtab_cand){
 		.addr = addr,
-		.size = size,
+		.size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size,
 		.name = ref,
 		.rank = rank,
 		.aux = aux,
@@ -100,7 +100,8 @@ int sym_symtab_builder__name(struct sym_symtab_builder *b, sym_name_reader *read
 			err = -ENOMEM;
 	}
 	free(order);
-	for (size_t i = 0; i < b->n; i++)
+	/* After an error, the candidates not reached have no name: none is kept. */
+	for (size_t i = 0; i < b->n && !err; i++)
 		if (b->v[i].rank != UINT32_MAX)
 			b->v[kept++] = b->v[i];
 	b->n = kept;
@@ -187,8 +188,8 @@ uint32_t sym_symtab_rank_underscores(const char *name)
 }
 
 /*
- * The kept candidates become the table's symbols in place (a symbol is half a candidate, so
- * writing symbol i never reaches candidate i + 1): building kallsyms' 120,000 symbols then
+ * The kept candidates become the table's symbols in place (a symbol is smaller than a
+ * candidate, so writing symbol i never reaches candidate i + 1): building kallsyms' 120,000 symbols then
  * peaks at the builder's memory, not that plus a second table.
  */
 static struct sym_symbol *syms_in_place(struct sym_symtab_builder *b)
@@ -202,7 +203,7 @@ static struct sym_symbol *syms_in_place(struct sym_symtab_builder *b)
 
 		syms[i] = (struct sym_symbol){
 			.addr = c.addr,
-			.size = c.size > UINT32_MAX ? UINT32_MAX : (uint32_t)c.size,
+			.size = c.size,
 			.name = c.name,
 		};
 	}
