@@ -28,8 +28,8 @@
 #define SEGMENTS_MAX 256
 #define SECTIONS_MAX (1u << 18)
 #define NOTES_MAX 65536
-#define DEBUGLINK_MAX 4096 /* a file name, padding and a CRC */
-#define SYMS_CHUNK 1024	   /* symbols read at a time */
+#define DEBUGLINK_MAX 4096	  /* a file name, padding and a CRC */
+#define SYMS_CHUNK 1024		  /* symbols read at a time */
 #define STRTAB_WINDOW (64 * 1024) /* bytes of a string table read at a time */
 _Static_assert(STRTAB_WINDOW >= SYM_NAME_MAX, "a window holds the longest name kept");
 

@@ -133,7 +133,7 @@ static int cmp_index(const void *a, const void *b, void *builder)
 }
 
 /*
- * glibc's qsort() merges through a copy of what it sorts (kallsyms' candidates: 3.8 MiB). An
+ * glibc's qsort() merges through a copy of what it sorts (kallsyms' candidates: 2.9 MiB). An
  * index of the candidates is sorted instead, and the candidates are then moved into that order
  * in place, one cycle of the permutation at a time.
  */
@@ -189,8 +189,8 @@ uint32_t sym_symtab_rank_underscores(const char *name)
 
 /*
  * The kept candidates become the table's symbols in place (a symbol is smaller than a
- * candidate, so writing symbol i never reaches candidate i + 1): building kallsyms' 120,000 symbols then
- * peaks at the builder's memory, not that plus a second table.
+ * candidate, so writing symbol i never reaches candidate i + 1): building kallsyms' 120,000
+ * symbols then peaks at the builder's memory, not that plus a second table.
  */
 static struct sym_symbol *syms_in_place(struct sym_symtab_builder *b)
 {
