@@ -16,28 +16,6 @@
 
 #define BACK_SCAN 8 /* nested symbols looked at behind the nearest one */
 
-int sym_symtab_builder__add(struct sym_symtab_builder *b, uint64_t addr, uint64_t size,
-			    const char *name, size_t len, uint32_t rank, uint32_t aux)
-{
-	uint64_t off = b->names.len;
-
-	if (PROFD_ARRAY_RESERVE(b->v, b->cap, b->n + 1, 1024))
-		return -ENOMEM;
-	if (off > UINT32_MAX - len - 1)
-		return -ENOMEM;
-	b->v[b->n] = (struct sym_symtab_cand){
-		.addr = addr,
-		.size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size,
-		.name = (uint32_t)off,
-		.rank = rank,
-		.aux = aux,
-	};
-	if (profd_strbuf_append(&b->names, name, len) || profd_strbuf_append(&b->names, "", 1))
-		return -ENOMEM;
-	b->n++;
-	return 0;
-}
-
 int sym_symtab_builder__add_unnamed(struct sym_symtab_builder *b, uint64_t addr, uint64_t size,
 				    uint32_t ref, uint32_t rank, uint32_t aux)
 {
@@ -53,6 +31,17 @@ int sym_symtab_builder__add_unnamed(struct sym_symtab_builder *b, uint64_t addr,
 	return 0;
 }
 
+int sym_symtab_builder__add(struct sym_symtab_builder *b, uint64_t addr, uint64_t size,
+			    const char *name, size_t len, uint32_t rank, uint32_t aux)
+{
+	uint64_t off = b->names.len;
+
+	if (off > UINT32_MAX - len - 1 || profd_strbuf_append(&b->names, name, len) ||
+	    profd_strbuf_append(&b->names, "", 1))
+		return -ENOMEM;
+	return sym_symtab_builder__add_unnamed(b, addr, size, (uint32_t)off, rank, aux);
+}
+
 static int cmp_name_offset(const void *a, const void *b, void *builder)
 {
 	const struct sym_symtab_cand *v = ((const struct sym_symtab_builder *)builder)->v;
@@ -61,8 +50,9 @@ static int cmp_name_offset(const void *a, const void *b, void *builder)
 	return x < y ? -1 : x > y;
 }
 
-/* The indexes of v[0..n) in increasing order of their name field; NULL if out of memory. */
-static uint32_t *by_name_offset(struct sym_symtab_builder *b)
+/* The indexes of v[0..n), sorted by cmp (given two indexes and b); NULL if out of memory. */
+static uint32_t *sorted_index(struct sym_symtab_builder *b,
+			      int (*cmp)(const void *, const void *, void *))
 {
 	uint32_t *order = b->n <= UINT32_MAX ? malloc((b->n ? b->n : 1) * sizeof(*order)) : NULL;
 
@@ -70,13 +60,13 @@ static uint32_t *by_name_offset(struct sym_symtab_builder *b)
 		return NULL;
 	for (size_t i = 0; i < b->n; i++)
 		order[i] = (uint32_t)i;
-	qsort_r(order, b->n, sizeof(*order), cmp_name_offset, b);
+	qsort_r(order, b->n, sizeof(*order), cmp, b);
 	return order;
 }
 
 int sym_symtab_builder__name(struct sym_symtab_builder *b, sym_name_reader *read, void *ctx)
 {
-	uint32_t *order = by_name_offset(b);
+	uint32_t *order = sorted_index(b, cmp_name_offset);
 	size_t kept = 0;
 	int err = 0;
 
@@ -139,15 +129,12 @@ static int cmp_index(const void *a, const void *b, void *builder)
  */
 static void sort_candidates(struct sym_symtab_builder *b)
 {
-	uint32_t *order = b->n <= UINT32_MAX ? malloc(b->n * sizeof(*order)) : NULL;
+	uint32_t *order = sorted_index(b, cmp_index);
 
 	if (!order) {
 		qsort_r(b->v, b->n, sizeof(*b->v), cmp_cand, b->names.buf);
 		return;
 	}
-	for (size_t i = 0; i < b->n; i++)
-		order[i] = (uint32_t)i;
-	qsort_r(order, b->n, sizeof(*order), cmp_index, b);
 	/* Slot j takes candidate order[j]; order[j] = j marks the slot done. */
 	for (size_t i = 0; i < b->n; i++) {
 		struct sym_symtab_cand first = b->v[i];
@@ -220,7 +207,7 @@ static struct sym_symbol *syms_in_place(struct sym_symtab_builder *b)
  */
 static char *kept_names(struct sym_symtab_builder *b, size_t *len_out)
 {
-	uint32_t *order = by_name_offset(b);
+	uint32_t *order = sorted_index(b, cmp_name_offset);
 	char *names = b->names.buf, *shrunk;
 	size_t off = 0;
 
