@@ -421,12 +421,19 @@ int prof_stacks__name_late(struct prof_stacks *st, struct fmt_profile *p)
 	if (st->nlate)
 		pr_debug("naming at the end: %zu addresses in %zu files, and kernel frames",
 			 st->nlate, files);
+	/*
+	 * One file's tables at a time, kallsyms' first: each goes once its addresses are named, so
+	 * the peak is the largest file's, not all of them together.
+	 */
 	err = fmt_profile__name_late(p, name_kernel_address, st);
+	sym_resolver__drop_kernel(st->resolver);
+	prof_trim_heap();
 	for (size_t i = 0; i < st->nlate && !err; i++) {
-		/* One file's DWARF pages at a time, as drains do. */
-		if (i && st->late[i].deferred != st->late[i - 1].deferred)
-			sym_resolver__drop_pages(st->resolver);
 		err = name_user_late(st, p, &st->late[i]);
+		if (i + 1 == st->nlate || st->late[i].deferred != st->late[i + 1].deferred) {
+			sym_resolver__named_deferred(st->resolver, st->late[i].deferred);
+			prof_trim_heap();
+		}
 	}
 	if (st->nlate)
 		pr_debug("named at the end in %.0f ms of CPU", prof_cpu_ms() - cpu_ms);

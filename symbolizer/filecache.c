@@ -280,14 +280,11 @@ int sym_filecache__reload(struct sym_filecache *fc, struct sym_file *f, int fd)
 	return 0;
 }
 
-static void evict(struct sym_filecache *fc, struct sym_file *f)
+/* Frees f's tables; the entry stays for those who reference it. Returns whether it had any. */
+static bool drop_tables(struct sym_filecache *fc, struct sym_file *f)
 {
-	if (!f->refs) {
-		remove_file(fc, f);
-		return;
-	}
 	if (!f->symtab && !f->dwarf && !f->cfi_funcs)
-		return;
+		return false;
 	fc->bytes -= f->bytes;
 	if (f->symtab) {
 		sym_symtab__free(f->symtab);
@@ -307,7 +304,15 @@ static void evict(struct sym_filecache *fc, struct sym_file *f)
 	f->cfi_read = false;
 	f->bytes = file_bytes(f);
 	fc->bytes += f->bytes;
-	fc->evictions++;
+	return true;
+}
+
+void sym_filecache__evict(struct sym_filecache *fc, struct sym_file *f)
+{
+	if (f && f->cached && f->refs)
+		drop_tables(fc, f);
+	else if (f && f->cached)
+		remove_file(fc, f);
 }
 
 void sym_filecache__trim(struct sym_filecache *fc, const struct sym_file *keep)
@@ -317,8 +322,11 @@ void sym_filecache__trim(struct sym_filecache *fc, const struct sym_file *keep)
 	while (fc->bytes > fc->max_bytes && f != &fc->lru) {
 		struct sym_file *prev = f->lru_prev;
 
-		if (f != keep)
-			evict(fc, f);
+		/* A file in use keeps its entry: its tables are read again (an eviction). */
+		if (f != keep && f->refs)
+			fc->evictions += drop_tables(fc, f);
+		else if (f != keep)
+			remove_file(fc, f);
 		f = prev;
 	}
 }

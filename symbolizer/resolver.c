@@ -578,9 +578,24 @@ int sym_resolver__name_deferred(struct sym_resolver *r, uint32_t deferred,
 	return 0;
 }
 
+void sym_resolver__named_deferred(struct sym_resolver *r, uint32_t deferred)
+{
+	struct sym_held *h = sym_held__get(r, deferred);
+
+	if (h)
+		sym_filecache__evict(&r->files, h->map.file);
+}
+
 void sym_resolver__forget_deferred(struct sym_resolver *r)
 {
 	sym_held__release(r);
+}
+
+void sym_resolver__drop_kernel(struct sym_resolver *r)
+{
+	sym_kallsyms__free(r->kernel);
+	r->kernel = NULL;
+	r->kernel_tried = false;
 }
 
 /* JIT code named by the process's perf map. m is NULL for an address outside every mapping. */

@@ -181,8 +181,15 @@ void sym_resolver__begin_naming_late(struct sym_resolver *r);
 int sym_resolver__name_deferred(struct sym_resolver *r, uint32_t deferred,
 				const struct sym_module *module, uint64_t addr,
 				struct sym_location *out);
+/*
+ * Says every address of this deferred file is named: its tables are let go now, so that naming
+ * at the end holds one file's tables at a time, not every file's. A later lookup reads them again.
+ */
+void sym_resolver__named_deferred(struct sym_resolver *r, uint32_t deferred);
 /* Lets go of the files kept for sym_resolver__name_deferred(): their addresses are named. */
 void sym_resolver__forget_deferred(struct sym_resolver *r);
+/* Lets go of the kernel's symbols (kallsyms); the next kernel address reads them again. */
+void sym_resolver__drop_kernel(struct sym_resolver *r);
 
 struct sym_stats {
 	size_t files;	    /* files with a cached symbol table */

@@ -556,6 +556,11 @@ void sym_filecache__grew(struct sym_filecache *fc, struct sym_file *f, size_t by
 void sym_filecache__shrank(struct sym_filecache *fc, struct sym_file *f, size_t bytes);
 void sym_filecache__trim(struct sym_filecache *fc, const struct sym_file *keep);
 /*
+ * Drops f's tables (a file nothing references goes altogether); a file in use reads them again
+ * on its next lookup.
+ */
+void sym_filecache__evict(struct sym_filecache *fc, struct sym_file *f);
+/*
  * Gives f a slot (see sym_file.slot) if it has none. Returns it, or 0 when every one of max is
  * taken or memory is short.
  */

@@ -732,7 +732,7 @@ static void test_defer_names(void **state)
 	struct sym_resolver *r = sym_resolver__new(&o);
 	struct sym_location exe, lib, again, named;
 	struct sym_module exe_module, lib_module;
-	uint64_t value, size;
+	uint64_t value, size, loads;
 	struct sym_stats st;
 	struct child c;
 
@@ -762,6 +762,18 @@ static void test_defer_names(void **state)
 	assert_string_equal(named.frames[0].name, "fx_lib_func");
 	sym_resolver__stats(r, &st);
 	assert_int_equal(st.files, 2);
+	loads = st.loads;
+	/* A file said to be named lets its tables go; it is read again if asked again. */
+	sym_resolver__named_deferred(r, lib.deferred);
+	sym_resolver__stats(r, &st);
+	assert_int_equal(st.files, 1);
+	assert_int_equal(st.loads, loads);
+	assert_int_equal(sym_resolver__name_deferred(r, lib.deferred, &lib_module, lib.address + 1,
+						     &named), 0);
+	assert_string_equal(named.frames[0].name, "fx_lib_func");
+	sym_resolver__stats(r, &st);
+	assert_int_equal(st.files, 2);
+	assert_int_equal(st.loads, loads + 1);
 	/* A name kept from then is given at once: no hold. */
 	child_spawn(&c, fx("fx_lib"), "sleep");
 	assert_int_equal(sym_resolver__add_process(r, c.pid), 0);
@@ -1557,6 +1569,11 @@ static void test_kallsyms(void **state)
 		     &loc);
 	assert_string_equal(loc.module.path, "[bpf]");
 	assert_int_equal(r->kernel->bad_lines, 3);
+	/* Dropped, the kernel's symbols are read again at the next kernel address. */
+	sym_resolver__drop_kernel(r);
+	assert_null(r->kernel);
+	expect_frame(r, 0, 0xffffffffc0000150, false, "ext4_other", SYM_OK, &loc);
+	assert_non_null(r->kernel);
 	sym_resolver__free(r);
 }
 
