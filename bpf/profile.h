@@ -174,6 +174,7 @@ struct profd_stack_event {
 #define PROFD_CFI_RULE_BITS 20
 #define PROFD_CFI_RULE_WORDS 4
 #define PROFD_CFI_TABLES_MAX 8192
+#define PROFD_CFI_FILES_MAX 16384 /* cfi_files: files with a table, and as many without */
 #define PROFD_CFI_CHUNKS_MAX 16 /* chunks of table memory (cfi_pool) */
 #define PROFD_PROC_MAPS_MAX 128 /* file mappings with code kept per process (a power of 2) */
 #define PROFD_CFI_VDSO_KEY 1	/* cfi_files key of the vdso, which has no file */

@@ -75,7 +75,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 16384);
+	__uint(max_entries, PROFD_CFI_FILES_MAX);
 	__type(key, __u64);
 	__type(value, struct profd_cfi_file);
 } cfi_files SEC(".maps");

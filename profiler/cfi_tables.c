@@ -12,6 +12,11 @@
  * are evicted, but none walked in the last EVICT_IDLE_NS: a table that cannot be placed without
  * thrashing is refused and counted, and its frames follow rbp. An evicted table is built again
  * the next time a process maps it.
+ *
+ * A file is known (a record here, an entry in cfi_files) while it has a table; one without (no
+ * CFI, unreadable, refused for room) is known so that it is not read again at every mapping,
+ * up to TABLELESS_MAX of them, the oldest forgotten first: on a host that builds and runs new
+ * programs for months, neither side grows without bound, and cfi_files never fills up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +46,7 @@
 /* The tables of a few processes' files: a shell and its libraries take 0.2 MiB. */
 #define CHUNK_FIRST_BYTES (2u << 20)
 #define PAGE_SLOTS (4096 / sizeof(__u64))
+#define TABLELESS_MAX (PROFD_CFI_FILES_MAX - PROFD_CFI_TABLES_MAX)
 
 _Static_assert(SYM_CFI_PAGE_SHIFT == PROFD_CFI_PAGE_SHIFT, "page size");
 _Static_assert(SYM_CFI_RULE_BITS == PROFD_CFI_RULE_BITS, "row layout");
@@ -59,11 +65,14 @@ struct cfi_stats {
 	uint64_t no_room;	   /* tables refused: no idle table to evict */
 	uint64_t failed;	   /* files whose CFI could not be read */
 	uint64_t no_cfi;	   /* files without CFI (their frames follow rbp) */
+	uint64_t forgotten;	   /* files without a table forgotten for room (TABLELESS_MAX) */
 };
 
 struct cfi_file {
 	uint64_t key;
 	struct cfi_file *hnext;
+	struct cfi_file *newer, *older; /* in the list of files without a table */
+	bool tableless;
 	uint32_t state; /* enum profd_cfi_file_state */
 	int table;	/* id in cfi_tables, -1 if none */
 	uint32_t slot, nslots; /* where in table memory, in entries across its chunks */
@@ -84,6 +93,8 @@ struct prof_cfi {
 	struct prof_cfi_maps maps;
 	struct cfi_file **buckets;
 	size_t nbuckets, nfiles;
+	struct cfi_file *oldest_tableless, *newest_tableless;
+	size_t ntableless;
 	struct cfi_file *by_table[PROFD_CFI_TABLES_MAX];
 	struct extent *free; /* sorted by slot, coalesced within a chunk */
 	size_t nfree, cap_free;
@@ -222,9 +233,52 @@ static int free_table_id(const struct prof_cfi *c)
 	return -1;
 }
 
+static void unlink_tableless(struct prof_cfi *c, struct cfi_file *f)
+{
+	if (!f->tableless)
+		return;
+	*(f->older ? &f->older->newer : &c->oldest_tableless) = f->newer;
+	*(f->newer ? &f->newer->older : &c->newest_tableless) = f->older;
+	f->newer = f->older = NULL;
+	f->tableless = false;
+	c->ntableless--;
+}
+
+/* Drops f's record; the kernel's entry for it, if any, is the caller's to delete first. */
+static void forget_file(struct prof_cfi *c, struct cfi_file *f)
+{
+	struct cfi_file **at = &c->buckets[f->key & (c->nbuckets - 1)];
+
+	while (*at != f)
+		at = &(*at)->hnext;
+	*at = f->hnext;
+	unlink_tableless(c, f);
+	c->nfiles--;
+	free(f->path);
+	free(f);
+}
+
 /*
- * Takes f's table out of the walker's reach, then frees its slots. The file is forgotten by the
- * kernel too, so the next process that maps it announces it again and it is built again.
+ * Lists f among the files without a table; past TABLELESS_MAX the oldest is forgotten, here and
+ * by the kernel, and announced again by its next mapping.
+ */
+static void note_tableless(struct prof_cfi *c, struct cfi_file *f)
+{
+	f->older = c->newest_tableless;
+	*(f->older ? &f->older->newer : &c->oldest_tableless) = f;
+	c->newest_tableless = f;
+	f->tableless = true;
+	if (++c->ntableless <= TABLELESS_MAX)
+		return;
+	f = c->oldest_tableless;
+	bpf_map_delete_elem(c->maps.files, &f->key);
+	forget_file(c, f);
+	c->stats.forgotten++;
+}
+
+/*
+ * Takes f's table out of the walker's reach, then frees its slots, and forgets f: by the kernel
+ * too, so the next process that maps it announces it again and it is built again.
  */
 static void evict(struct prof_cfi *c, struct cfi_file *f)
 {
@@ -238,11 +292,10 @@ static void evict(struct prof_cfi *c, struct cfi_file *f)
 		c->maps.barrier(c->maps.ctx);
 	give_slots(c, f->slot, f->nslots);
 	c->by_table[f->table] = NULL;
-	f->table = -1;
-	f->state = 0;
 	c->stats.tables--;
 	c->stats.evictions++;
 	pr_debug("cfi: %s: table evicted for room", f->path);
+	forget_file(c, f);
 }
 
 /* The loaded table walked least recently, if it has been idle long enough to go. */
@@ -254,7 +307,9 @@ static struct cfi_file *eviction_candidate(struct prof_cfi *c)
 	for (__u32 id = 0; id < PROFD_CFI_TABLES_MAX; id++) {
 		struct profd_cfi_table t;
 
-		if (!c->by_table[id] || bpf_map_lookup_elem(c->maps.tables, &id, &t))
+		/* Not the vdso's: no mapping of a file announces it again. */
+		if (!c->by_table[id] || c->by_table[id]->key == PROFD_CFI_VDSO_KEY ||
+		    bpf_map_lookup_elem(c->maps.tables, &id, &t))
 			continue;
 		if (t.used_ns < oldest) {
 			oldest = t.used_ns;
@@ -465,6 +520,8 @@ static int build(struct prof_cfi *c, struct cfi_file *f, int fd)
 				     .state = f->state};
 	if (bpf_map_update_elem(c->maps.files, &f->key, &fv, BPF_ANY))
 		pr_warn_once("cannot register unwind tables: %s", strerror(errno));
+	if (f->state != PROFD_CFI_LOADED)
+		note_tableless(c, f);
 	return 0;
 }
 
@@ -830,11 +887,14 @@ void prof_cfi__log_stats(const struct prof_cfi *c, const uint64_t *cnt)
 		 (unsigned long long)cnt[PROFD_CNT_MMAP_EVENTS],
 		 (unsigned long long)cnt[PROFD_CNT_MAPS_BUSY],
 		 (unsigned long long)cnt[PROFD_CNT_CFI_NO_MM]);
-	pr_debug("cfi: %zu files, %zu tables in %zu of %zu KiB (%u chunks, bound %zu KiB), %llu built from %llu KiB of CFI in "
-		 "%.1f ms, %llu without CFI, %llu unreadable, %llu evicted, %llu refused for room",
-		 c->nfiles, st->tables, st->pool_bytes_used >> 10, st->pool_bytes_made >> 10,
-		 c->nchunks, st->pool_bytes >> 10,
+	pr_debug("cfi: %zu files known (%zu without a table), %zu tables in %zu of %zu KiB (%u "
+		 "chunks, bound %zu KiB), %llu built from %llu KiB of CFI in %.1f ms, %llu without "
+		 "CFI, %llu unreadable, %llu evicted, %llu refused for room, %llu without a table "
+		 "forgotten",
+		 c->nfiles, c->ntableless, st->tables, st->pool_bytes_used >> 10,
+		 st->pool_bytes_made >> 10, c->nchunks, st->pool_bytes >> 10,
 		 (unsigned long long)st->builds, (unsigned long long)(st->cfi_bytes >> 10),
 		 st->build_ns / 1e6, (unsigned long long)st->no_cfi, (unsigned long long)st->failed,
-		 (unsigned long long)st->evictions, (unsigned long long)st->no_room);
+		 (unsigned long long)st->evictions, (unsigned long long)st->no_room,
+		 (unsigned long long)st->forgotten);
 }

@@ -115,7 +115,7 @@ echo "extra CPU per unit of work, points: profd $cost_profd (with --unwind fp: $
 echo "wall slowdown, points: profd $wall_profd, perf --call-graph dwarf $wall_perf_dwarf," \
 	"perf -g $wall_perf_g (perf writes samples now and unwinds and names them at report time)"
 echo "profd's BPF maps during the run: $(cat "$TMP/maps.txt")"
-grep -o 'cfi: [0-9]* files, [0-9]* tables in [0-9]* of [0-9]* KiB[^,]*' "$TMP/p.err" || true
+grep -o 'cfi: [0-9]* files known ([0-9]* without a table), [0-9]* tables in [0-9]* of [0-9]* KiB[^,]*' "$TMP/p.err" || true
 grep -o 'user stacks walked in the kernel: [^;]*' "$TMP/p.err" | tail -n 1 || true
 
 # --- tables: build time and size ------------------------------------------------------------------
