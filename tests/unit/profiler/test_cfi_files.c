@@ -94,14 +94,24 @@ static struct profd_mmap_event announce(const char *path, uint64_t key)
 	return e;
 }
 
-static bool known(const struct maps *s, uint64_t key, uint32_t *state)
+#define UNKNOWN UINT32_MAX
+
+/* The kernel's state of the file under key, or UNKNOWN. */
+static uint32_t kernel_state(const struct maps *s, uint64_t key)
 {
 	struct profd_cfi_file f;
 
-	if (bpf_map_lookup_elem(s->m.files, &key, &f))
-		return false;
-	*state = f.state;
-	return true;
+	return bpf_map_lookup_elem(s->m.files, &key, &f) ? UNKNOWN : f.state;
+}
+
+/* Announces path's code under key; returns the kernel's state of it then. */
+static uint32_t announced(struct prof_cfi *c, const struct maps *s, const char *path,
+			  uint64_t key)
+{
+	struct profd_mmap_event e = announce(path, key);
+
+	prof_cfi__on_mmap(c, &e);
+	return kernel_state(s, key);
 }
 
 /* Marks every table walked long ago: each may make room. */
@@ -144,44 +154,26 @@ static const char *libc_path(void)
  */
 static void test_evicted_file_is_forgotten_and_built_again(void **state)
 {
-	const uint64_t first = 0x1000, second = 0x2000;
-	struct profd_mmap_event e;
+	const uint64_t first = 0x1000, second = 0x2000, third = 0x3000;
 	struct prof_cfi *c;
 	struct maps s;
-	uint32_t st;
 
 	if (skip_without_bpf(&s, 20000)) /* 156 KiB: libc's table is about 100 */
 		return;
 	c = prof_cfi__new(&s.m);
 	assert_non_null(c);
-	e = announce(libc_path(), first);
-	prof_cfi__on_mmap(c, &e);
-	assert_true(known(&s, first, &st));
-	assert_int_equal(st, PROFD_CFI_LOADED);
-
+	assert_int_equal(announced(c, &s, libc_path(), first), PROFD_CFI_LOADED);
 	/* Walked a second ago: not idle enough to make room. */
-	e = announce(libc_path(), second);
-	prof_cfi__on_mmap(c, &e);
-	assert_true(known(&s, second, &st));
-	assert_int_equal(st, PROFD_CFI_NO_ROOM);
-	assert_true(known(&s, first, &st));
-	assert_int_equal(st, PROFD_CFI_LOADED);
-
+	assert_int_equal(announced(c, &s, libc_path(), second), PROFD_CFI_NO_ROOM);
+	assert_int_equal(kernel_state(&s, first), PROFD_CFI_LOADED);
 	/* Idle: the first makes room for a third, and is forgotten by the kernel. */
 	all_idle(&s);
-	e = announce(libc_path(), 0x3000);
-	prof_cfi__on_mmap(c, &e);
-	assert_true(known(&s, 0x3000, &st));
-	assert_int_equal(st, PROFD_CFI_LOADED);
-	assert_false(known(&s, first, &st));
-
+	assert_int_equal(announced(c, &s, libc_path(), third), PROFD_CFI_LOADED);
+	assert_int_equal(kernel_state(&s, first), UNKNOWN);
 	/* Announced again, the first is built again, the third making room. */
 	all_idle(&s);
-	e = announce(libc_path(), first);
-	prof_cfi__on_mmap(c, &e);
-	assert_true(known(&s, first, &st));
-	assert_int_equal(st, PROFD_CFI_LOADED);
-	assert_false(known(&s, 0x3000, &st));
+	assert_int_equal(announced(c, &s, libc_path(), first), PROFD_CFI_LOADED);
+	assert_int_equal(kernel_state(&s, third), UNKNOWN);
 	prof_cfi__free(c);
 	maps_free(&s);
 }
@@ -190,11 +182,9 @@ static void test_evicted_file_is_forgotten_and_built_again(void **state)
 static void test_files_without_table_bounded(void **state)
 {
 	const uint64_t base = 0x100000, extra = 7;
-	struct profd_mmap_event e;
+	char path[PATH_MAX];
 	struct prof_cfi *c;
 	struct maps s;
-	uint32_t st;
-	char path[PATH_MAX];
 
 	if (skip_without_bpf(&s, 1u << 16))
 		return;
@@ -203,27 +193,21 @@ static void test_files_without_table_bounded(void **state)
 	/* Not ELF: no CFI to read in it. */
 	pathf(path, "%s/not-elf", test_dir);
 	write_str(path, "not an ELF file\n");
-	e = announce(path, 0);
+	for (uint64_t i = 0; i < TABLELESS_MAX + extra; i++)
+		assert_int_not_equal(announced(c, &s, path, base + i), PROFD_CFI_LOADED);
 	for (uint64_t i = 0; i < TABLELESS_MAX + extra; i++) {
-		e.file = base + i;
-		prof_cfi__on_mmap(c, &e);
+		uint32_t st = kernel_state(&s, base + i);
+
+		if (i < extra ? st != UNKNOWN : st == UNKNOWN)
+			fail_msg("file %llu of %llu: %s", (unsigned long long)i,
+				 (unsigned long long)(TABLELESS_MAX + extra),
+				 i < extra ? "still known" : "forgotten");
 	}
-	for (uint64_t i = 0; i < extra; i++)
-		assert_false(known(&s, base + i, &st));
-	for (uint64_t i = extra; i < TABLELESS_MAX + extra; i++) {
-		if (!known(&s, base + i, &st))
-			fail_msg("file %llu of %llu is not known", (unsigned long long)i,
-				 (unsigned long long)(TABLELESS_MAX + extra));
-		assert_int_not_equal(st, PROFD_CFI_LOADED);
-	}
-	/* One forgotten is read again when announced again, and another makes way. */
-	e.file = base;
-	prof_cfi__on_mmap(c, &e);
-	assert_true(known(&s, base, &st));
-	assert_false(known(&s, base + extra, &st));
+	/* One forgotten is read again when announced again, and the oldest makes way. */
+	assert_int_not_equal(announced(c, &s, path, base), UNKNOWN);
+	assert_int_equal(kernel_state(&s, base + extra), UNKNOWN);
 	/* The vdso's table is still there, whatever came after. */
-	assert_true(known(&s, PROFD_CFI_VDSO_KEY, &st));
-	assert_int_equal(st, PROFD_CFI_LOADED);
+	assert_int_equal(kernel_state(&s, PROFD_CFI_VDSO_KEY), PROFD_CFI_LOADED);
 	prof_cfi__free(c);
 	maps_free(&s);
 }
