@@ -162,16 +162,17 @@ __noinline int profd_send_mmap(__u64 dentry)
 	last = w.d;
 	if (e->nparts == PROFD_PATH_PARTS && BPF_CORE_READ(last, d_parent) != last)
 		e->flags |= PROFD_MMAP_PATH_CUT;
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+	/* A file without its table: woken at once, whatever waits before it in the ring. */
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), BPF_RB_FORCE_WAKEUP))
 		return -1;
 	count(PROFD_CNT_MMAP_EVENTS);
 	return 0;
 }
 
 /*
- * Sends a new table to user space for its mapping history (its first n entries only). With a
- * wakeup: the kernel wakes the reader only for a record at the head of the ring, so one record
- * left without a wakeup there would keep every later event from waking it.
+ * Sends a new table to user space for its mapping history (its first n entries only), read at
+ * the next poll like the process events: a process's name is wanted at the next drain at the
+ * earliest.
  */
 static __always_inline void send_maps(struct profd_proc_maps *pm, __u32 pid)
 {
@@ -182,7 +183,7 @@ static __always_inline void send_maps(struct profd_proc_maps *pm, __u32 pid)
 	pm->type = PROFD_EV_MAPS;
 	pm->pid = pid;
 	if (bpf_ringbuf_output(&events, pm, __builtin_offsetof(struct profd_proc_maps, m) +
-				n * sizeof(struct profd_umap), 0))
+				n * sizeof(struct profd_umap), BPF_RB_NO_WAKEUP))
 		count(PROFD_CNT_MAPS_LOST);
 }
 

@@ -195,6 +195,11 @@ static __always_inline void count(__u32 counter)
 		*v += 1; /* per-CPU: no other writer */
 }
 
+/*
+ * Process and cgroup events wake no reader: user space reads them at its next poll (every 100
+ * ms), not once per event, and a machine that starts processes by the hundred a second would
+ * otherwise wake it for nearly each. A rescan asks for the mapping scan soon: it wakes.
+ */
 static __always_inline void send_event(__u32 type, __u32 pid, __u32 ppid)
 {
 	struct task_struct *leader;
@@ -213,7 +218,7 @@ static __always_inline void send_event(__u32 type, __u32 pid, __u32 ppid)
 	leader = BPF_CORE_READ(bpf_get_current_task_btf(), group_leader);
 	if (bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), &leader->comm) < 0)
 		bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, type == PROFD_EV_RESCAN ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 #include "bpf/mappings.bpf.h"

@@ -881,8 +881,8 @@ static int read_ring(struct prof_sampler *s, int timeout_ms, int64_t budget_ns, 
 	s->ring_deadline_ns = profd_mono_ns() + timeout_ms * 1000000LL + budget_ns;
 	s->ring_drop = drop;
 	n = ring_buffer__poll(s->events, timeout_ms);
-	/* Stack copies are submitted without a wakeup: take whatever came meanwhile. */
-	if (n >= 0 && copies_stacks(s))
+	/* Stack copies and process events come without a wakeup: take whatever came meanwhile. */
+	if (n >= 0)
 		n = ring_buffer__consume(s->events);
 	s->ring_deadline_ns = 0;
 	s->ring_behind = n == -ETIME;
