@@ -307,12 +307,14 @@ static bool drop_tables(struct sym_filecache *fc, struct sym_file *f)
 	return true;
 }
 
-void sym_filecache__evict(struct sym_filecache *fc, struct sym_file *f)
+bool sym_filecache__evict(struct sym_filecache *fc, struct sym_file *f)
 {
-	if (f && f->cached && f->refs)
-		drop_tables(fc, f);
-	else if (f && f->cached)
-		remove_file(fc, f);
+	if (!f || !f->cached)
+		return false;
+	if (f->refs)
+		return drop_tables(fc, f);
+	remove_file(fc, f);
+	return false;
 }
 
 void sym_filecache__trim(struct sym_filecache *fc, const struct sym_file *keep)
@@ -322,11 +324,8 @@ void sym_filecache__trim(struct sym_filecache *fc, const struct sym_file *keep)
 	while (fc->bytes > fc->max_bytes && f != &fc->lru) {
 		struct sym_file *prev = f->lru_prev;
 
-		/* A file in use keeps its entry: its tables are read again (an eviction). */
-		if (f != keep && f->refs)
-			fc->evictions += drop_tables(fc, f);
-		else if (f != keep)
-			remove_file(fc, f);
+		if (f != keep)
+			fc->evictions += sym_filecache__evict(fc, f);
 		f = prev;
 	}
 }

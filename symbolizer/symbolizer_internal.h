@@ -557,9 +557,9 @@ void sym_filecache__shrank(struct sym_filecache *fc, struct sym_file *f, size_t 
 void sym_filecache__trim(struct sym_filecache *fc, const struct sym_file *keep);
 /*
  * Drops f's tables (a file nothing references goes altogether); a file in use reads them again
- * on its next lookup.
+ * on its next lookup. Returns whether a file in use lost tables (an eviction, in the stats).
  */
-void sym_filecache__evict(struct sym_filecache *fc, struct sym_file *f);
+bool sym_filecache__evict(struct sym_filecache *fc, struct sym_file *f);
 /*
  * Gives f a slot (see sym_file.slot) if it has none. Returns it, or 0 when every one of max is
  * taken or memory is short.
