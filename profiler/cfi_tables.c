@@ -233,17 +233,6 @@ static int free_table_id(const struct prof_cfi *c)
 	return -1;
 }
 
-static void unlink_tableless(struct prof_cfi *c, struct cfi_file *f)
-{
-	if (!f->tableless)
-		return;
-	*(f->older ? &f->older->newer : &c->oldest_tableless) = f->newer;
-	*(f->newer ? &f->newer->older : &c->newest_tableless) = f->older;
-	f->newer = f->older = NULL;
-	f->tableless = false;
-	c->ntableless--;
-}
-
 /* Drops f's record; the kernel's entry for it, if any, is the caller's to delete first. */
 static void forget_file(struct prof_cfi *c, struct cfi_file *f)
 {
@@ -252,7 +241,11 @@ static void forget_file(struct prof_cfi *c, struct cfi_file *f)
 	while (*at != f)
 		at = &(*at)->hnext;
 	*at = f->hnext;
-	unlink_tableless(c, f);
+	if (f->tableless) {
+		*(f->older ? &f->older->newer : &c->oldest_tableless) = f->newer;
+		*(f->newer ? &f->newer->older : &c->newest_tableless) = f->older;
+		c->ntableless--;
+	}
 	c->nfiles--;
 	free(f->path);
 	free(f);
