@@ -224,7 +224,6 @@ enum profd_cfi_file_state {
 	PROFD_CFI_LOADED = 1, /* table is valid */
 	PROFD_CFI_NO_CFI,     /* the file has no CFI: its frames follow rbp, nothing lost */
 	PROFD_CFI_NO_ROOM,    /* the table did not fit in the table memory */
-	PROFD_CFI_FAILED,     /* the file could not be read */
 };
 
 /* Value of cfi_files, keyed by profd_cfi_file_key(). */

@@ -14,7 +14,7 @@
  * the next time a process maps it.
  *
  * A file is known (a record here, an entry in cfi_files) while it has a table; one without (no
- * CFI, unreadable, refused for room) is known so that it is not read again at every mapping,
+ * CFI that can be read, refused for room) is known so that it is not read again at every mapping,
  * up to TABLELESS_MAX of them, the oldest forgotten first: on a host that builds and runs new
  * programs for months, neither side grows without bound, and cfi_files never fills up.
  */
@@ -63,7 +63,6 @@ struct cfi_stats {
 	uint64_t cfi_bytes;	   /* bytes of .eh_frame/.debug_frame compiled */
 	uint64_t evictions;	   /* tables dropped to make room */
 	uint64_t no_room;	   /* tables refused: no idle table to evict */
-	uint64_t failed;	   /* files whose CFI could not be read */
 	uint64_t no_cfi;	   /* files without CFI (their frames follow rbp) */
 	uint64_t forgotten;	   /* files without a table forgotten for room (TABLELESS_MAX) */
 };
@@ -485,13 +484,11 @@ static int build(struct prof_cfi *c, struct cfi_file *f, int fd)
 	uint64_t start = (uint64_t)profd_mono_ns();
 	int err;
 
+	/* Only memory runs out: CFI that cannot be read makes an empty table. */
 	err = fd >= 0 ? sym_cfi_table__build_fd(fd, &t) : sym_cfi_table__build_vdso(&t);
-	if (err == -ENOMEM)
+	if (err)
 		return err;
-	if (err) {
-		f->state = PROFD_CFI_FAILED;
-		c->stats.failed++;
-	} else if (!t->nrows) {
+	if (!t->nrows) {
 		f->state = PROFD_CFI_NO_CFI;
 		c->stats.no_cfi++;
 	} else {
@@ -882,12 +879,12 @@ void prof_cfi__log_stats(const struct prof_cfi *c, const uint64_t *cnt)
 		 (unsigned long long)cnt[PROFD_CNT_CFI_NO_MM]);
 	pr_debug("cfi: %zu files known (%zu without a table), %zu tables in %zu of %zu KiB (%u "
 		 "chunks, bound %zu KiB), %llu built from %llu KiB of CFI in %.1f ms, %llu without "
-		 "CFI, %llu unreadable, %llu evicted, %llu refused for room, %llu without a table "
+		 "CFI, %llu evicted, %llu refused for room, %llu without a table "
 		 "forgotten",
 		 c->nfiles, c->ntableless, st->tables, st->pool_bytes_used >> 10,
 		 st->pool_bytes_made >> 10, c->nchunks, st->pool_bytes >> 10,
 		 (unsigned long long)st->builds, (unsigned long long)(st->cfi_bytes >> 10),
-		 st->build_ns / 1e6, (unsigned long long)st->no_cfi, (unsigned long long)st->failed,
+		 st->build_ns / 1e6, (unsigned long long)st->no_cfi,
 		 (unsigned long long)st->evictions, (unsigned long long)st->no_room,
 		 (unsigned long long)st->forgotten);
 }

@@ -354,7 +354,7 @@ struct sym_cfi_table {
 /*
  * Compiles the CFI of the ELF file open at fd (the caller keeps fd), or of an image in memory (the
  * vdso). A file without CFI, or not an x86-64 ELF file, gives an empty table (nrows 0): a fact
- * worth caching. Returns 0 with *out (free with sym_cfi_table__free()), -ENOMEM or -EIO.
+ * worth caching. Returns 0 with *out (free with sym_cfi_table__free()) or -ENOMEM.
  */
 int sym_cfi_table__build_fd(int fd, struct sym_cfi_table **out);
 int sym_cfi_table__build_mem(const void *image, size_t size, struct sym_cfi_table **out);
