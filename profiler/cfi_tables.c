@@ -14,9 +14,9 @@
  * the next time a process maps it.
  *
  * A file is known (a record here, an entry in cfi_files) while it has a table; one without (no
- * CFI that can be read, refused for room) is known so that it is not read again at every mapping,
- * up to TABLELESS_MAX of them, the oldest forgotten first: on a host that builds and runs new
- * programs for months, neither side grows without bound, and cfi_files never fills up.
+ * CFI that can be read, refused for room) is known so that it is not read again at every
+ * mapping, up to TABLELESS_MAX of them, the oldest forgotten first: on a host that builds and
+ * runs new programs for months, neither side grows without bound, and cfi_files never fills up.
  */
 #include <errno.h>
 #include <fcntl.h>
