@@ -242,7 +242,7 @@ SEC("iter/task")
 int on_cut(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	__u32 active = active_buf & 1, old = active ^ 1;
+	__u32 active = buf_gen & 1, old = active ^ 1;
 	struct profd_sample_key key = {};
 	struct profd_wait *w;
 	__u64 start, from;
@@ -346,7 +346,7 @@ SEC("iter.s/task")
 int on_waiting(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	__u32 buf = active_buf & 1;
+	__u32 buf = buf_gen & 1;
 	struct profd_wait *w;
 	bool in_filter;
 	__u64 cgroup;

@@ -1184,13 +1184,13 @@ int prof_sampler__drain(struct prof_sampler *s,
 			int (*fn)(const struct prof_raw_sample *rs, void *ctx), void *ctx)
 {
 	struct profile_bpf *skel = s->skel;
-	__u32 old = skel->bss->active_buf & 1;
+	__u32 old = skel->bss->buf_gen & 1;
 	int64_t stopped = __atomic_load_n(&s->stopped_ns, __ATOMIC_ACQUIRE);
 	int stacks_fd, n, m = 0;
 
 	/* Waits count up to the flip, or to the stop: nothing after it is sampled. */
 	skel->bss->cut_ns = stopped ? stopped : profd_mono_ns();
-	skel->bss->active_buf = old ^ 1;
+	skel->bss->buf_gen++;
 	__sync_synchronize();
 	wait_for_writers(s);
 	if (s->cut)
