@@ -85,6 +85,10 @@ _profd()
 		COMPREPLY=($(compgen -W "$(cd /proc && printf '%s\n' [0-9]*)" -- "$cur"))
 		return
 		;;
+	-C | --cpu)
+		COMPREPLY=($(compgen -W "$(cat /sys/devices/system/cpu/online 2>/dev/null)" -- "$cur"))
+		return
+		;;
 	--comm)
 		COMPREPLY=($(compgen -W "$(sort -u /proc/[0-9]*/comm 2>/dev/null)" -- "$cur"))
 		return

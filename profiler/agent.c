@@ -79,6 +79,7 @@ static const char agent_usage[] =
     "\n"
     "  --store DIR              history folder (default " STORE_DEFAULT_DIR ")\n"
     "  -F, --freq HZ            samples per second per CPU (default 19)\n"
+    "  -C, --cpu LIST           sample only these CPUs (0-3,6); default: all\n"
     "  --window SECONDS         length of one window (default 60)\n"
     "  --retention-age D        remove windows older than D (30m, 12h, 7d; default: keep)\n"
     "  --retention-size BYTES   keep the store under this size, oldest windows go first\n"
@@ -707,7 +708,7 @@ int prof_agent_main(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while (!code && (opt = getopt_long(argc, argv, "F:p:vhV", longopts, NULL)) != -1) {
+	while (!code && (opt = getopt_long(argc, argv, "C:F:p:vhV", longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(agent_usage, stdout);
 			goto out;
@@ -729,6 +730,8 @@ int prof_agent_main(int argc, char **argv)
 	if (!code && (o.push_ca || o.push_auth_file || o.npush_headers) && !o.push_url)
 		code = prof_usage("agent", "%s",
 				  "--push-ca, --push-auth-file and --push-header need --push");
+	if (!code && o.sampling.cpus && o.off_cpu)
+		code = prof_usage("agent", "%s", PROF_CPUS_OFF_CPU);
 	if (!code && o.sampling.min_block_us >= 0 && !o.off_cpu)
 		code = prof_usage("agent", "%s", "--min-block needs --off-cpu");
 	if (!code && o.names.full_names && !o.push_url)

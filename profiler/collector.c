@@ -268,6 +268,7 @@ int prof_collector__init(struct prof_collector *c, const struct prof_collector_o
 		.filter_tids = opts->threads,
 		.kernel_stacks = true,
 		.window_ms = opts->window_ms,
+		.cpus = opts->cpus,
 		.on_event = on_event,
 		.unwind = opts->unwind,
 		.stack_size = opts->stack_size ? opts->stack_size : PROFD_STACK_SIZE_DEFAULT,

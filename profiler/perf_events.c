@@ -28,8 +28,7 @@ static int read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* Parses a CPU list such as "0-3,6,8-9". */
-static int parse_cpu_list(const char *s, int **cpus)
+int prof_parse_cpu_list(const char *s, int **cpus)
 {
 	int *list = NULL, n = 0;
 	size_t cap = 0;
@@ -78,10 +77,52 @@ int prof_online_cpus(int **cpus)
 		pr_warn("/sys/devices/system/cpu/online: %s", strerror(-err));
 		return err;
 	}
-	err = parse_cpu_list(buf, cpus);
+	err = prof_parse_cpu_list(buf, cpus);
 	if (err < 0)
 		pr_warn("/sys/devices/system/cpu/online: cannot parse \"%s\"", buf);
 	return err;
+}
+
+static int by_number(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+int prof_sampled_cpus(const char *wanted, int **cpus, int *offline)
+{
+	int *online = NULL, *list = NULL, n = prof_online_cpus(&online), m = 0;
+
+	if (n < 0 || !wanted) {
+		*cpus = online;
+		return n;
+	}
+	m = prof_parse_cpu_list(wanted, &list);
+	for (int i = 0; i < m; i++) {
+		int j = 0;
+
+		while (j < n && online[j] != list[i])
+			j++;
+		if (j == n) {
+			*offline = list[i];
+			m = -ENODEV;
+			break;
+		}
+	}
+	free(online);
+	if (m < 0) {
+		free(list);
+		return m;
+	}
+	/* Once each: a CPU listed twice would get two events, and twice its samples. */
+	qsort(list, (size_t)m, sizeof(*list), by_number);
+	n = 0;
+	for (int i = 0; i < m; i++)
+		if (!n || list[n - 1] != list[i])
+			list[n++] = list[i];
+	*cpus = list;
+	return n;
 }
 
 int prof_max_sample_rate(void)

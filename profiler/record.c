@@ -56,6 +56,7 @@ static const char usage_text[] =
 	"      --cgroup PATH       of those, only tasks in this cgroup v2 or below it\n"
 	"                          (/system.slice/nginx.service; alone, the same as -a)\n"
 	"  -F, --freq HZ           samples per second per CPU (default 99)\n"
+	"  -C, --cpu LIST          sample only these CPUs (0-3,6), as perf -C\n"
 	"  -d, --duration SECONDS  stop after this long (default: Ctrl-C or target exit)\n"
 	"  -o, --output FILE       write here; format from the extension:\n"
 	"                          .folded/.txt, .svg, .pb.gz/.pprof/.pb (pprof)\n"
@@ -393,6 +394,8 @@ static int check_options(struct record_opts *o, int argc, char **argv)
 					"or -- CMD");
 	if (targets > 1)
 		return prof_usage(NULL, "-p, -t, -a and a command exclude each other");
+	if (o->sampling.cpus && o->type != FMT_TYPE_CPU)
+		return prof_usage(NULL, "%s", PROF_CPUS_OFF_CPU);
 	if (o->sampling.min_block_us >= 0 && o->type == FMT_TYPE_CPU)
 		return prof_usage(NULL, "--min-block needs --off-cpu or --wall");
 	return prof_http_check(&o->http) ? PROFD_EXIT_USAGE : 0;
@@ -428,7 +431,7 @@ int prof_record_main(int argc, char **argv)
 	int opt, code = 0;
 
 	opterr = 0; /* one line of our own instead of getopt's */
-	while (!code && (opt = getopt_long(argc, argv, "+:p:t:aF:d:o:vhV", longopts, NULL)) != -1) {
+	while (!code && (opt = getopt_long(argc, argv, "+:p:t:aC:F:d:o:vhV", longopts, NULL)) != -1) {
 		if (opt == 'h' || opt == 'V') {
 			code = opt == 'h' ? fputs(usage_text, stdout) < 0 : prof_print_version();
 			goto out;

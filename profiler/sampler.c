@@ -458,14 +458,16 @@ static struct profile_bpf *open_programs(int *types_fd)
 struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 {
 	struct prof_sampler *s;
-	int *cpus = NULL, types_fd = -1, err;
+	int *cpus = NULL, types_fd = -1, offline = -1, err;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	s->opts = *opts;
-	s->ncpus = prof_online_cpus(&cpus);
+	s->ncpus = prof_sampled_cpus(opts->cpus, &cpus, &offline);
 	free(cpus);
+	if (s->ncpus == -ENODEV)
+		pr_warn("-C %s: CPU %d went offline", opts->cpus, offline);
 	if (s->ncpus < 0) {
 		err = s->ncpus;
 		goto fail;
@@ -753,7 +755,7 @@ int prof_own_loader(char path[PATH_MAX])
 int prof_sampler__start(struct prof_sampler *s)
 {
 	char loader[PATH_MAX] = "";
-	int *cpus = NULL, n, err = 0;
+	int *cpus = NULL, n, offline = -1, err = 0;
 
 	err = attach_tracepoints(s);
 	if (!err && s->opts.off_cpu)
@@ -767,7 +769,9 @@ int prof_sampler__start(struct prof_sampler *s)
 				"process starts are seen late", loader[0] ? loader : "(none)",
 				strerror(-err));
 	}
-	n = prof_online_cpus(&cpus);
+	n = prof_sampled_cpus(s->opts.cpus, &cpus, &offline);
+	if (n == -ENODEV)
+		pr_warn("-C %s: CPU %d went offline", s->opts.cpus, offline);
 	if (n < 0)
 		return n;
 	s->first_perf_link = s->nlinks;

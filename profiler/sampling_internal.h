@@ -32,6 +32,7 @@ struct prof_sampler_opts {
 	bool filter_cgroup; /* sample only tasks under the cgroup v2 directory cgroup_fd */
 	int cgroup_fd;	    /* with filter_cgroup; the caller keeps it, BPF takes its own ref */
 	unsigned window_ms; /* how often user space drains; sizes the maps */
+	const char *cpus;   /* -C: the CPUs to sample (a list such as 0-3,6); NULL: all online */
 	/* Called from prof_sampler__poll() for every process event. */
 	void (*on_event)(const struct profd_event *e, void *ctx);
 	void *ctx;
@@ -148,6 +149,14 @@ int prof_own_loader(char path[PATH_MAX]);
 
 /* The CPUs that are online now, from /sys. Returns a malloc'd array and its length, or -errno. */
 int prof_online_cpus(int **cpus);
+/* Parses a CPU list such as "0-3,6,8-9" into a malloc'd array; its length, or -errno. */
+int prof_parse_cpu_list(const char *s, int **cpus);
+/*
+ * The CPUs to sample: those of the list wanted (-C) if given, or every online CPU. Returns a
+ * malloc'd array and its length, or -errno: -EINVAL for a list that does not parse, -ENODEV
+ * with *offline set for a CPU of it that is not online.
+ */
+int prof_sampled_cpus(const char *wanted, int **cpus, int *offline);
 /*
  * Opens a sampling event at freq Hz on cpu for every process: hardware cycles where a PMU
  * exists, else cpu-clock (*software is set then). Returns an fd or -errno.
@@ -370,6 +379,7 @@ struct prof_collector_opts {
 	enum profd_unwind unwind; /* how user stacks are taken (--unwind); 0 is CFI */
 	unsigned stack_size;	  /* bytes of user stack copied per sample; 0: 16384 */
 	const char *cgroup;	  /* --cgroup: only tasks in this cgroup v2 and below; NULL: any */
+	const char *cpus;	  /* -C: the CPUs to sample; NULL: every online CPU */
 	bool off_cpu;		  /* also time off CPU (--off-cpu) */
 	uint64_t min_block_ns;	  /* off CPU: shorter waits are left out */
 	size_t cfi_memory;	  /* BPF table memory for --unwind cfi; 0: the default */

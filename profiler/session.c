@@ -122,6 +122,7 @@ static bool parse_unwind_memory(const char *s, size_t *out)
 bool prof_sampling_option(const char *cmd, struct prof_sampling_opts *o, int opt, const char *arg,
 			  int *code)
 {
+	int *cpus = NULL, offline = -1, n;
 	long v;
 
 	*code = 0;
@@ -131,6 +132,18 @@ bool prof_sampling_option(const char *cmd, struct prof_sampling_opts *o, int opt
 			*code = prof_usage(cmd, "-F %s: expected a frequency in Hz above 0", arg);
 		else
 			o->freq = clamp_freq("-F", v);
+		return true;
+	case 'C':
+		n = prof_sampled_cpus(arg, &cpus, &offline);
+		if (n == -EINVAL)
+			*code = prof_usage(cmd, "-C %s: expected a CPU list such as 0-3,6", arg);
+		else if (n == -ENODEV)
+			*code = prof_usage(cmd, "-C %s: CPU %d is not online", arg, offline);
+		else if (n < 0)
+			*code = prof_usage(cmd, "-C %s: %s", arg, strerror(-n));
+		else
+			o->cpus = arg;
+		free(cpus);
 		return true;
 	case PROF_OPT_CGROUP:
 		if (!*arg)
@@ -162,6 +175,7 @@ void prof_sampling_apply(const struct prof_sampling_opts *o, struct prof_session
 {
 	so->freq = o->freq;
 	so->cgroup = o->cgroup;
+	so->cpus = o->cpus;
 	so->unwind = o->unwind;
 	so->cfi_memory = o->cfi_memory;
 	so->min_block_us = o->min_block_us < 0 ? PROF_DEFAULT_MIN_BLOCK_US : (unsigned)o->min_block_us;
@@ -258,6 +272,7 @@ static int start_sampling(struct prof_session *s)
 		.unwind = o->unwind,
 		.stack_size = o->stack_size ? o->stack_size : PROFD_STACK_SIZE_DEFAULT,
 		.cgroup = o->cgroup,
+		.cpus = o->cpus,
 		.off_cpu = o->off_cpu,
 		.min_block_ns = (uint64_t)o->min_block_us * 1000,
 		.cfi_memory = o->cfi_memory,

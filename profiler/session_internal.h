@@ -44,6 +44,7 @@ struct prof_session_opts {
 	char **argv; /* -- CMD ARGS: started stopped, sampled from its exec on */
 	bool all;
 	const char *cgroup; /* --cgroup: of those, only tasks in this cgroup v2 and below */
+	const char *cpus;   /* -C: sample only these CPUs (a list such as 0-3,6); NULL: all */
 	int freq;
 	int max_stack; /* raises kernel.perf_event_max_stack for the run if it is lower */
 	enum profd_unwind unwind;
@@ -152,12 +153,15 @@ void prof_session__free(struct prof_session *s);
 struct prof_sampling_opts {
 	int freq;		  /* -F */
 	const char *cgroup;	  /* --cgroup */
+	const char *cpus;	  /* -C */
 	enum profd_unwind unwind; /* --unwind */
 	size_t cfi_memory;	  /* --unwind-memory; 0: the default */
 	long min_block_us;	  /* --min-block; -1: not given */
 };
 
 #define PROF_DEFAULT_MIN_BLOCK_US 1
+/* Waits are watched on every CPU: a CPU list would leave some of them half seen. */
+#define PROF_CPUS_OFF_CPU "-C applies to CPU samples; --off-cpu and --wall exclude it"
 
 enum {
 	PROF_OPT_CGROUP = 540,
@@ -168,6 +172,7 @@ enum {
 
 #define PROF_SAMPLING_OPTIONS                                                                      \
 	{"freq", required_argument, NULL, 'F'},                                                    \
+		{"cpu", required_argument, NULL, 'C'},                                             \
 		{"cgroup", required_argument, NULL, PROF_OPT_CGROUP},                              \
 		{"unwind", required_argument, NULL, PROF_OPT_UNWIND},                              \
 		{"unwind-memory", required_argument, NULL, PROF_OPT_UNWIND_MEMORY},                \

@@ -34,6 +34,11 @@ expect usage.bad_pid_list 2 '^profd: -p 12,x: ' -p 12,x
 expect usage.exclusive_targets 2 'exclude each other' -a -p 1
 expect usage.exclusive_threads 2 'exclude each other' -t 1 -p 1
 expect usage.max_stack_zero 2 '^profd: --max-stack 0: ' -a --max-stack 0
+expect usage.cpu_list 2 '^profd: -C 0-x: expected a CPU list' -a -C 0-x -d 1
+expect usage.cpu_offline 2 '^profd: -C 4096: CPU 4096 is not online' -a -C 4096 -d 1
+expect usage.cpu_off_cpu 2 '^profd: -C applies to CPU samples' -a -C 0 --off-cpu -d 1
+expect agent.cpu_offline 2 '^profd: agent: -C 4096: CPU 4096 is not online' agent \
+	--store "$TMP/st" -C 4096
 expect query.time_no_such_day 2 '^profd: query: --from: .*2026-02-31' query --store "$TMP" \
 	--from 2026-02-31T00:00:00Z -o "$TMP/q.folded"
 expect query.time_past_2262 2 '^profd: query: --to: .*9999-01-01' query --store "$TMP" \
