@@ -132,6 +132,9 @@ static void on_event(const struct profd_event *e, void *ctx)
 {
 	struct prof_collector *c = ctx;
 
+	if (c->stacks && (e->type == PROFD_EV_NEW_PROCESS || e->type == PROFD_EV_EXEC ||
+			  e->type == PROFD_EV_EXIT))
+		prof_stacks__process_event(c->stacks, (pid_t)e->pid);
 	switch (e->type) {
 	case PROFD_EV_NEW_PROCESS:
 		c->processes++;
@@ -574,10 +577,16 @@ int prof_collector__drain(struct prof_collector *c, struct fmt_profile *window,
 
 	/* Events first: a process announced just now must be snapshotted before we symbolize. */
 	prof_sampler__poll(c->sampler, 0);
+	/* Read after the events: a loss since counts already. */
+	prof_stacks__events_whole(c->stacks,
+				  !prof_sampler__counter(c->sampler, PROFD_CNT_EVENTS_LOST) &&
+				  !prof_sampler__counter(c->sampler, PROFD_CNT_SEEN_FULL));
 	take_snapshots(c);
 	if (c->history && prof_history__update(c->history, c->resolver))
 		pr_warn_once("cannot follow the processes' new mappings: %s", strerror(ENOMEM));
+	prof_stacks__batch(c->stacks, true);
 	n = prof_sampler__drain(c->sampler, on_sample, &d);
+	prof_stacks__batch(c->stacks, false);
 	if (n < 0)
 		return n;
 	/* The drain read the ring up to the flip: every stack copy of this window is unwound. */

@@ -86,6 +86,14 @@ void prof_trim_heap(void)
 	malloc_trim(0);
 }
 
+void prof_trim_heap_over(size_t slack)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	if (mi.fordblks > slack)
+		prof_trim_heap();
+}
+
 /* The prefaulted range while it is in huge pages. */
 static void *huge_start;
 static size_t huge_len;

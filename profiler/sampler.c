@@ -1214,23 +1214,37 @@ int prof_sampler__drain(struct prof_sampler *s,
 	return n < 0 ? n : m < 0 ? m : n + m;
 }
 
-void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT_MAX])
+/* Adds counter i of every CPU to out[i], for i in [from, to). */
+static void sum_counters(const struct prof_sampler *s, __u32 from, __u32 to, uint64_t *out)
 {
 	int fd = bpf_map__fd(s->skel->maps.counters), ncpus = libbpf_num_possible_cpus();
 	uint64_t *vals;
 
-	memset(out, 0, PROFD_CNT_MAX * sizeof(uint64_t));
 	if (ncpus <= 0)
 		return;
 	vals = calloc(ncpus, sizeof(*vals));
 	if (!vals)
 		return;
-	for (__u32 i = 0; i < PROFD_CNT_MAX; i++) {
+	for (__u32 i = from; i < to; i++) {
 		if (bpf_map_lookup_elem(fd, &i, vals))
 			continue;
 		for (int c = 0; c < ncpus; c++)
 			out[i] += vals[c];
 	}
-	out[PROFD_CNT_RINGBUF_FULL] += s->ring_skipped;
 	free(vals);
+}
+
+void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT_MAX])
+{
+	memset(out, 0, PROFD_CNT_MAX * sizeof(uint64_t));
+	sum_counters(s, 0, PROFD_CNT_MAX, out);
+	out[PROFD_CNT_RINGBUF_FULL] += s->ring_skipped;
+}
+
+uint64_t prof_sampler__counter(const struct prof_sampler *s, enum profd_counter i)
+{
+	uint64_t out[PROFD_CNT_MAX] = {0};
+
+	sum_counters(s, i, i + 1, out);
+	return out[i] + (i == PROFD_CNT_RINGBUF_FULL ? s->ring_skipped : 0);
 }

@@ -120,6 +120,8 @@ int prof_sampler__drain(struct prof_sampler *s,
 void prof_sampler__run_stats(const struct prof_sampler *s, uint64_t *runs, uint64_t *ns);
 /* Sums the per-CPU counters (enum profd_counter). */
 void prof_sampler__counters(const struct prof_sampler *s, uint64_t out[PROFD_CNT_MAX]);
+/* One of them, summed over the CPUs; 0 if it cannot be read. */
+uint64_t prof_sampler__counter(const struct prof_sampler *s, enum profd_counter i);
 int prof_sampler__max_stack(const struct prof_sampler *s);
 /* A cgroup user space no longer holds: its next sample announces it again. */
 void prof_sampler__forget_cgroup(struct prof_sampler *s, uint64_t id);
@@ -200,11 +202,28 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 int prof_stacks__name_late(struct prof_stacks *st, struct fmt_profile *p);
 /* Where the samples added so far landed in code without symbols. */
 const struct prof_unnamed *prof_stacks__unnamed(const struct prof_stacks *st);
+/* A process event (new process, exec, exit) of pid: its snapshot is checked again. */
+void prof_stacks__process_event(struct prof_stacks *st, pid_t pid);
+/*
+ * Whether every process event so far came (none lost, every new process announced): then a
+ * snapshot checked once holds until an event of its pid, else it is checked again after 100 ms.
+ */
+void prof_stacks__events_whole(struct prof_stacks *st, bool whole);
+/*
+ * Between on and off, the samples added are one batch (a drain): the frames they share are named
+ * once. Nothing but prof_stacks__add() may change the symbolizer's processes meanwhile.
+ */
+void prof_stacks__batch(struct prof_stacks *st, bool on);
 
 /* CPU time profd has used so far, every thread's, user and system, in milliseconds (footprint.c). */
 double prof_cpu_ms(void);
-/* Gives the heap's free pages back to the system: after loading BPF and after every drain. */
+/* Gives the heap's free pages back to the system: after loading BPF and after naming a file. */
 void prof_trim_heap(void);
+/*
+ * The same once the heap holds more than slack bytes free: after every drain, whose scratch
+ * the next drain would take again, a page fault per page, had it been given back.
+ */
+void prof_trim_heap_over(size_t slack);
 /*
  * Faults in bytes of heap in one call, for a burst of big allocations about to follow, which
  * would otherwise take a page fault per 4 KiB; prof_heap_prefault_done() ends the burst, and

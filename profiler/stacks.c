@@ -11,6 +11,7 @@
 
 #define ENTRIES_MAX 4096 /* kernel + user frames of one sample, markers included */
 #define RECENT_SLOTS 1024
+#define MEMO_SLOTS 2048
 #define RECENT_NS (100 * 1000000LL)
 
 /* What a location named at the end is called until then. */
@@ -43,30 +44,84 @@ struct prof_stacks {
 	uint32_t locs[ENTRIES_MAX];
 	struct fmt_frame_desc frames[64]; /* inline chain of one address */
 	/*
-	 * Processes whose snapshot was checked in the last RECENT_NS, by pid hash: a drain
-	 * holds many samples per process, and one read of /proc/PID/stat for each made a drain
-	 * under a high rate last seconds. A pid reused meanwhile is caught by its exec or new
-	 * process event.
+	 * Processes whose snapshot was checked, by pid hash: a drain holds many samples per
+	 * process, and one read of /proc/PID/stat for each made a drain under a high rate last
+	 * seconds. While the process events are whole, a check holds until an event of that pid
+	 * (a new process, an exec, an exit) says the pid may be another process now; else for
+	 * RECENT_NS. Reading the stat file of every sampled process at every drain was a tenth of
+	 * profd's CPU at 999 Hz.
 	 */
 	struct {
 		pid_t pid;
 		int64_t at_ns;
 	} recent[RECENT_SLOTS];
+	bool events_whole;
+	/*
+	 * Locations given in this batch (one drain), by (profile, pid, address): the entries of
+	 * a drain share most of their callers, and naming every frame of every entry was a
+	 * quarter of profd's CPU at 999 Hz. Only frames whose naming the caller does not read
+	 * back (all but the innermost user frame) are kept. A user frame's entry is of
+	 * generation memo_gen, which moves on when a lookup read a file or /proc (a process's
+	 * maps may have been read again) and when a process is checked, so an entry never
+	 * outlives what named it; a kernel frame's is of the batch (kernel_gen): no process
+	 * changes how it is named.
+	 */
+	struct frame_memo {
+		const struct fmt_profile *p;
+		uint64_t pc;
+		uint64_t gen;
+		int32_t pid;
+		uint32_t id;
+		bool is_return;
+	} memo[MEMO_SLOTS];
+	uint64_t memo_gen, kernel_gen;
+	bool batch;
 };
 
-/* Makes sure pid has a snapshot, at most once per RECENT_NS. Returns 0 or -ENOMEM. */
+/* Makes sure pid has a snapshot, checked as recent[] says. Returns 0 or -ENOMEM. */
 static int check_process(struct prof_stacks *st, pid_t pid)
 {
 	size_t slot = (size_t)pid % RECENT_SLOTS;
 	int64_t now = profd_coarse_ns();
 
-	if (st->recent[slot].pid == pid && now - st->recent[slot].at_ns < RECENT_NS)
+	if (st->recent[slot].pid == pid &&
+	    (st->events_whole || now - st->recent[slot].at_ns < RECENT_NS))
 		return 0;
+	st->memo_gen++;
 	if (sym_resolver__add_process(st->resolver, pid) == -ENOMEM)
 		return -ENOMEM;
 	st->recent[slot].pid = pid;
 	st->recent[slot].at_ns = now;
 	return 0;
+}
+
+void prof_stacks__process_event(struct prof_stacks *st, pid_t pid)
+{
+	size_t slot = (size_t)pid % RECENT_SLOTS;
+
+	if (st->recent[slot].pid == pid)
+		st->recent[slot].pid = 0;
+}
+
+void prof_stacks__events_whole(struct prof_stacks *st, bool whole)
+{
+	st->events_whole = whole;
+}
+
+void prof_stacks__batch(struct prof_stacks *st, bool on)
+{
+	st->batch = on;
+	st->memo_gen++;
+	st->kernel_gen = st->memo_gen;
+}
+
+/* The memo's slot for a frame: NULL outside a batch. */
+static struct frame_memo *memo_slot(struct prof_stacks *st, const struct fmt_profile *p, pid_t pid,
+				    uint64_t pc, bool is_return)
+{
+	uint64_t h = (pc ^ ((uint64_t)(uint32_t)pid << 32) ^ is_return) * 0x9e3779b97f4a7c15ULL;
+
+	return st->batch ? &st->memo[(h >> 32) & (MEMO_SLOTS - 1)] : NULL;
 }
 
 struct prof_stacks *prof_stacks__new(struct sym_resolver *resolver, struct cg_resolver *cgroups,
@@ -200,11 +255,12 @@ static int note_user_location(struct prof_stacks *st, const struct fmt_profile *
  * Symbolizes pc into a location of p; *out says how it was named (out->deferred: at the end,
  * by prof_stacks__name_late()).
  */
-static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid, uint64_t pc,
-		       bool is_return, uint32_t *id, struct sym_location *out)
+static int name_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid, uint64_t pc,
+			bool is_return, uint32_t *id, struct sym_location *out)
 {
 	struct fmt_mapping_desc m;
 	uint32_t mapping = 0, before = p->nlocations;
+	uint64_t misses = sym_resolver__misses(st->resolver);
 	size_t n;
 	int err;
 
@@ -214,6 +270,8 @@ static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid,
 		return add_kernel_late(p, pc, is_return, id);
 	}
 	err = sym_resolver__resolve(st->resolver, pid, pc, is_return, out);
+	if (sym_resolver__misses(st->resolver) != misses)
+		st->memo_gen++;
 	if (err)
 		return err;
 	n = out->nframes < 64 ? out->nframes : 64;
@@ -233,6 +291,35 @@ static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid,
 	if (err || !st->names_late || pid == 0)
 		return err;
 	return note_user_location(st, p, *id, *id > before, out);
+}
+
+/*
+ * name_address() for a frame whose *out the caller does not read (every frame but the
+ * innermost user one): answered from the memo when this batch named it already.
+ */
+static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid, uint64_t pc,
+		       bool is_return, uint32_t *id)
+{
+	struct frame_memo *m = memo_slot(st, p, pid, pc, is_return);
+	uint64_t gen = pid ? st->memo_gen : st->kernel_gen;
+	struct sym_location out;
+	int err;
+
+	if (m && m->gen == gen && m->p == p && m->pc == pc && m->pid == pid &&
+	    m->is_return == is_return) {
+		*id = m->id;
+		/* A lookup the resolver would have answered from memory (kernel frames named at
+		 * the end never ask it). */
+		if (pid || !st->names_late)
+			sym_resolver__count_hit(st->resolver);
+		return 0;
+	}
+	err = name_address(st, p, pid, pc, is_return, id, &out);
+	gen = pid ? st->memo_gen : st->kernel_gen; /* a lookup may have moved it */
+	if (!err && m)
+		*m = (struct frame_memo){
+			.p = p, .pc = pc, .gen = gen, .pid = pid, .id = *id, .is_return = is_return};
+	return err;
 }
 
 /* Counts a sample's innermost user frame, now or, for one named at the end, then. */
@@ -316,7 +403,7 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 
 	/* Leaf first: kernel frames, then user frames, then markers at the root end. */
 	for (uint32_t i = first; i < rs->nkstack && n < ENTRIES_MAX - 3 && !err; i++)
-		err = add_address(st, p, 0, rs->kstack[i], i > 0, &st->locs[n++], &loc);
+		err = add_address(st, p, 0, rs->kstack[i], i > 0, &st->locs[n++]);
 	if (!err && rs->nkstack >= (uint32_t)st->max_stack) {
 		err = add_marker(p, "[truncated]", true, &st->locs[n++]);
 		p->loss.stacks_truncated += rs->count;
@@ -328,10 +415,13 @@ int prof_stacks__add(struct prof_stacks *st, struct fmt_profile *p,
 	if (!err && rs->nustack)
 		err = check_process(st, rs->pid);
 	for (uint32_t i = 0; i < rs->nustack && n < ENTRIES_MAX - 3 && !err; i++) {
-		err = add_address(st, p, rs->pid, rs->ustack[i], i > 0, &st->locs[n++], &loc);
+		if (i > 0) {
+			err = add_address(st, p, rs->pid, rs->ustack[i], true, &st->locs[n++]);
+			continue;
+		}
 		/* The innermost user frame: where the sample's user time went. */
-		if (!err && i == 0)
-			err = count_leaf(st, st->locs[n - 1], &loc, rs->count);
+		err = name_address(st, p, rs->pid, rs->ustack[i], false, &st->locs[n++], &loc);
+		err = err ?: count_leaf(st, st->locs[n - 1], &loc, rs->count);
 	}
 	if (!err && (rs->nustack >= (uint32_t)st->max_stack || rs->ustack_truncated)) {
 		err = add_marker(p, "[truncated]", false, &st->locs[n++]);

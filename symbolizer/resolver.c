@@ -762,6 +762,16 @@ int sym_resolver__resolve(struct sym_resolver *r, pid_t pid, uint64_t addr, bool
 	return 0;
 }
 
+uint64_t sym_resolver__misses(const struct sym_resolver *r)
+{
+	return r->misses;
+}
+
+void sym_resolver__count_hit(struct sym_resolver *r)
+{
+	r->hits++;
+}
+
 void sym_resolver__drop_pages(struct sym_resolver *r)
 {
 	uint64_t now = (uint64_t)profd_coarse_ns();

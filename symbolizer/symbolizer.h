@@ -124,6 +124,13 @@ int sym_resolver__add_process(struct sym_resolver *r, pid_t pid);
 int sym_resolver__refresh_process(struct sym_resolver *r, pid_t pid);
 /* Whether pid has a snapshot (or a history). */
 bool sym_resolver__knows(const struct sym_resolver *r, pid_t pid);
+/*
+ * Lookups that read a file or /proc first, so far: one that did may answer differently from
+ * then on (a process's maps read again, say). A caller that remembers answers watches it.
+ */
+uint64_t sym_resolver__misses(const struct sym_resolver *r);
+/* Counts a lookup the caller answered from an answer it remembered, as a hit. */
+void sym_resolver__count_hit(struct sym_resolver *r);
 /* Forgets pid's snapshot and its unwinding state: its samples are symbolized and it exited. */
 void sym_resolver__drop_process(struct sym_resolver *r, pid_t pid);
 
