@@ -36,6 +36,7 @@
 #define EVENTS_BYTES_CFI (1u << 20)  /* and 1500 files announced (a whole machine's at -a) */
 #define EVENTS_BYTES_CFI_TARGETS (256u << 10) /* 450 files: the processes asked for, forks included */
 #define LOADERS_MAX 16
+#define STACK_BATCH 64 /* stacks read in one system call at a drain */
 
 struct prof_sampler {
 	struct profile_bpf *skel;
@@ -51,6 +52,8 @@ struct prof_sampler {
 
 	/* Drain scratch space, reused every window. */
 	struct profd_stack *stack_buf; /* one stack value (8 + max_stack * 8 bytes) */
+	void *batch_values;	       /* STACK_BATCH of them, read in one system call */
+	uint64_t batch_keys[STACK_BATCH];
 	uint64_t *stack_pool;	       /* PCs of the stacks read this drain */
 	size_t pool_len, pool_cap;
 	/* Stacks read this drain: stack key -> index into seen_off and seen_len + 1. */
@@ -367,6 +370,7 @@ static int alloc_scratch(struct prof_sampler *s)
 								  : s->offcpu_entries;
 
 	s->stack_buf = calloc(1, stack_value_size(s));
+	s->batch_values = calloc(STACK_BATCH, stack_value_size(s));
 	s->seen_off = calloc(s->stack_entries, sizeof(*s->seen_off));
 	s->seen_len = calloc(s->stack_entries, sizeof(*s->seen_len));
 	s->drop_keys = calloc(s->stack_entries, sizeof(*s->drop_keys));
@@ -374,7 +378,7 @@ static int alloc_scratch(struct prof_sampler *s)
 	s->values = calloc(entries, sizeof(*s->values));
 	s->order = calloc(entries, sizeof(*s->order));
 	s->kstack_buf = calloc(1, stack_value_size(s));
-	if (!s->stack_buf || !s->seen_off || !s->seen_len || !s->drop_keys || !s->keys ||
+	if (!s->stack_buf || !s->batch_values || !s->seen_off || !s->seen_len || !s->drop_keys || !s->keys ||
 	    !s->values || !s->order || !s->kstack_buf ||
 	    profd_htab_reserve(&s->seen, s->stack_entries))
 		return -ENOMEM;
@@ -556,6 +560,7 @@ void prof_sampler__free(struct prof_sampler *s)
 	ring_buffer__free(s->events);
 	profile_bpf__destroy(s->skel);
 	free(s->stack_buf);
+	free(s->batch_values);
 	free(s->stack_pool);
 	profd_htab_release(&s->seen);
 	free(s->seen_off);
@@ -1015,29 +1020,74 @@ struct stack_ref {
 	uint32_t len;
 };
 
-/* Reads the stack with this key from the drained stacks map, once per drain. */
+/* Keeps stack st of this key among the stacks read this drain; its index + 1, or -errno. */
+static int64_t keep_stack(struct prof_sampler *s, uint64_t key, const struct profd_stack *st)
+{
+	uint32_t n = st->len;
+	uint64_t i;
+
+	if (s->ndrop == s->stack_entries) /* more keys than the map holds: corrupt */
+		return -E2BIG;
+	if (n > (uint32_t)s->opts.max_stack)
+		n = s->opts.max_stack;
+	if (PROFD_ARRAY_RESERVE(s->stack_pool, s->pool_cap, s->pool_len + n, 4096))
+		return -ENOMEM;
+	memcpy(s->stack_pool + s->pool_len, st->pcs, n * sizeof(uint64_t));
+	i = s->ndrop + 1;
+	profd_htab_add(&s->seen, key, i); /* reserved for every entry of the map */
+	s->seen_off[i - 1] = s->pool_len;
+	s->seen_len[i - 1] = n;
+	s->pool_len += n;
+	s->drop_keys[s->ndrop++] = key;
+	return (int64_t)i;
+}
+
+/*
+ * Reads the drained stacks map whole, STACK_BATCH stacks a system call: one lookup per stack
+ * was a tenth of profd's CPU at 999 Hz. A batch the kernel refuses (a bucket fuller than the
+ * batch) leaves the rest to read_stack(), one at a time.
+ */
+static int read_stacks(struct prof_sampler *s, int map_fd)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t size = stack_value_size(s);
+	__u32 batch = 0, n;
+	bool first = true;
+	int err;
+
+	for (;;) {
+		n = STACK_BATCH;
+		err = bpf_map_lookup_batch(map_fd, first ? NULL : &batch, &batch, s->batch_keys,
+					   s->batch_values, &n, &opts);
+		if (err)
+			err = -errno;
+		first = false;
+		for (__u32 i = 0; i < n; i++) {
+			const struct profd_stack *st =
+				(const void *)((const char *)s->batch_values + i * size);
+			int64_t kept = profd_htab_get(&s->seen, s->batch_keys[i])
+					       ? 0
+					       : keep_stack(s, s->batch_keys[i], st);
+
+			if (kept < 0)
+				return (int)kept;
+		}
+		if (err)
+			return err == -ENOENT ? 0 : err;
+	}
+}
+
+/* The stack with this key from the drained stacks map, read once per drain. */
 static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, struct stack_ref *ref)
 {
-	uint64_t i = profd_htab_get(&s->seen, key);
-	uint32_t n;
+	int64_t i = (int64_t)profd_htab_get(&s->seen, key);
 
 	if (!i) {
-		if (s->ndrop == s->stack_entries) /* more keys than the map holds: corrupt */
-			return -E2BIG;
 		if (bpf_map_lookup_elem(map_fd, &key, s->stack_buf))
 			return -errno;
-		n = s->stack_buf->len;
-		if (n > (uint32_t)s->opts.max_stack)
-			n = s->opts.max_stack;
-		if (PROFD_ARRAY_RESERVE(s->stack_pool, s->pool_cap, s->pool_len + n, 4096))
-			return -ENOMEM;
-		memcpy(s->stack_pool + s->pool_len, s->stack_buf->pcs, n * sizeof(uint64_t));
-		i = s->ndrop + 1;
-		profd_htab_add(&s->seen, key, i); /* reserved for every entry of the map */
-		s->seen_off[i - 1] = s->pool_len;
-		s->seen_len[i - 1] = n;
-		s->pool_len += n;
-		s->drop_keys[s->ndrop++] = key;
+		i = keep_stack(s, key, s->stack_buf);
+		if (i < 0)
+			return (int)i;
 	}
 	ref->off = s->seen_off[i - 1];
 	ref->len = s->seen_len[i - 1];
@@ -1205,6 +1255,9 @@ int prof_sampler__drain(struct prof_sampler *s,
 		read_ring(s, 0, DRAIN_BUDGET_NS, true);
 
 	stacks_fd = bpf_map__fd(old ? skel->maps.stacks1 : skel->maps.stacks0);
+	n = read_stacks(s, stacks_fd);
+	if (n < 0)
+		pr_debug("reading the stacks in batches: %s; one at a time then", strerror(-n));
 	n = take_and_deliver(s, old ? skel->maps.counts1 : skel->maps.counts0, s->counts_entries,
 			     stacks_fd, false, fn, ctx);
 	if (n >= 0 && s->opts.off_cpu)
