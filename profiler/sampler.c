@@ -46,13 +46,14 @@ struct prof_sampler {
 	struct bpf_link **links; /* process event tracepoints, then one perf event per CPU */
 	int nlinks;
 	int first_perf_link;
+	int *cpus; /* the CPUs sampled, chosen once at open */
 	int ncpus;
 	bool software;
 	struct prof_sampler_opts opts;
 
 	/* Drain scratch space, reused every window. */
-	struct profd_stack *stack_buf; /* one stack value (8 + max_stack * 8 bytes) */
-	void *batch_values;	       /* STACK_BATCH of them, read in one system call */
+	/* STACK_BATCH stack values (8 + max_stack * 8 bytes each), read in one system call */
+	void *batch_values;
 	uint64_t batch_keys[STACK_BATCH];
 	uint64_t *stack_pool;	       /* PCs of the stacks read this drain */
 	size_t pool_len, pool_cap;
@@ -369,7 +370,6 @@ static int alloc_scratch(struct prof_sampler *s)
 	uint32_t entries = s->counts_entries > s->offcpu_entries ? s->counts_entries
 								  : s->offcpu_entries;
 
-	s->stack_buf = calloc(1, stack_value_size(s));
 	s->batch_values = calloc(STACK_BATCH, stack_value_size(s));
 	s->seen_off = calloc(s->stack_entries, sizeof(*s->seen_off));
 	s->seen_len = calloc(s->stack_entries, sizeof(*s->seen_len));
@@ -378,7 +378,7 @@ static int alloc_scratch(struct prof_sampler *s)
 	s->values = calloc(entries, sizeof(*s->values));
 	s->order = calloc(entries, sizeof(*s->order));
 	s->kstack_buf = calloc(1, stack_value_size(s));
-	if (!s->stack_buf || !s->batch_values || !s->seen_off || !s->seen_len || !s->drop_keys || !s->keys ||
+	if (!s->batch_values || !s->seen_off || !s->seen_len || !s->drop_keys || !s->keys ||
 	    !s->values || !s->order || !s->kstack_buf ||
 	    profd_htab_reserve(&s->seen, s->stack_entries))
 		return -ENOMEM;
@@ -462,14 +462,13 @@ static struct profile_bpf *open_programs(int *types_fd)
 struct prof_sampler *prof_sampler__open(const struct prof_sampler_opts *opts)
 {
 	struct prof_sampler *s;
-	int *cpus = NULL, types_fd = -1, offline = -1, err;
+	int types_fd = -1, offline = -1, err;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	s->opts = *opts;
-	s->ncpus = prof_sampled_cpus(opts->cpus, &cpus, &offline);
-	free(cpus);
+	s->ncpus = prof_sampled_cpus(opts->cpus, &s->cpus, &offline);
 	if (s->ncpus == -ENODEV)
 		pr_warn("-C %s: CPU %d went offline", opts->cpus, offline);
 	if (s->ncpus < 0) {
@@ -559,8 +558,8 @@ void prof_sampler__free(struct prof_sampler *s)
 	free(s->links);
 	ring_buffer__free(s->events);
 	profile_bpf__destroy(s->skel);
-	free(s->stack_buf);
 	free(s->batch_values);
+	free(s->cpus);
 	free(s->stack_pool);
 	profd_htab_release(&s->seen);
 	free(s->seen_off);
@@ -760,7 +759,7 @@ int prof_own_loader(char path[PATH_MAX])
 int prof_sampler__start(struct prof_sampler *s)
 {
 	char loader[PATH_MAX] = "";
-	int *cpus = NULL, n, offline = -1, err = 0;
+	int err = 0;
 
 	err = attach_tracepoints(s);
 	if (!err && s->opts.off_cpu)
@@ -774,26 +773,21 @@ int prof_sampler__start(struct prof_sampler *s)
 				"process starts are seen late", loader[0] ? loader : "(none)",
 				strerror(-err));
 	}
-	n = prof_sampled_cpus(s->opts.cpus, &cpus, &offline);
-	if (n == -ENODEV)
-		pr_warn("-C %s: CPU %d went offline", s->opts.cpus, offline);
-	if (n < 0)
-		return n;
 	s->first_perf_link = s->nlinks;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < s->ncpus; i++) {
 		struct bpf_link *link;
-		int fd = prof_perf_event_open(cpus[i], s->opts.freq, &s->software);
+		int fd = prof_perf_event_open(s->cpus[i], s->opts.freq, &s->software);
 
 		if (fd < 0) {
 			err = fd;
-			pr_warn("cannot open a perf event on CPU %d: %s", cpus[i], strerror(-err));
+			pr_warn("cannot open a perf event on CPU %d: %s", s->cpus[i], strerror(-err));
 			break;
 		}
 		link = bpf_program__attach_perf_event(s->skel->progs.on_sample, fd);
 		if (!link) {
 			err = -errno;
 			close(fd);
-			pr_warn("cannot attach to the perf event on CPU %d: %s", cpus[i],
+			pr_warn("cannot attach to the perf event on CPU %d: %s", s->cpus[i],
 				strerror(-err));
 			break;
 		}
@@ -801,7 +795,6 @@ int prof_sampler__start(struct prof_sampler *s)
 		if (err)
 			break;
 	}
-	free(cpus);
 	return err;
 }
 
@@ -1063,12 +1056,12 @@ static int read_stacks(struct prof_sampler *s, int map_fd)
 			err = -errno;
 		first = false;
 		for (__u32 i = 0; i < n; i++) {
-			const struct profd_stack *st =
-				(const void *)((const char *)s->batch_values + i * size);
-			int64_t kept = profd_htab_get(&s->seen, s->batch_keys[i])
-					       ? 0
-					       : keep_stack(s, s->batch_keys[i], st);
+			const void *st = (const char *)s->batch_values + i * size;
+			int64_t kept;
 
+			if (profd_htab_get(&s->seen, s->batch_keys[i]))
+				continue;
+			kept = keep_stack(s, s->batch_keys[i], st);
 			if (kept < 0)
 				return (int)kept;
 		}
@@ -1083,9 +1076,10 @@ static int read_stack(struct prof_sampler *s, int map_fd, uint64_t key, struct s
 	int64_t i = (int64_t)profd_htab_get(&s->seen, key);
 
 	if (!i) {
-		if (bpf_map_lookup_elem(map_fd, &key, s->stack_buf))
+		/* The batch buffer's first value: no batch is in flight now. */
+		if (bpf_map_lookup_elem(map_fd, &key, s->batch_values))
 			return -errno;
-		i = keep_stack(s, key, s->stack_buf);
+		i = keep_stack(s, key, s->batch_values);
 		if (i < 0)
 			return (int)i;
 	}
