@@ -24,8 +24,6 @@
 #define HEAP_ARENAS 2
 #define HEAP_TRIM_THRESHOLD (128 << 10) /* glibc's default */
 #define HEAP_PREFAULT_MAX (32 << 20)    /* glibc's largest mmap threshold */
-#define HUGE_SHIFT 21 /* 2 MiB pages */
-#define HUGE_ORDER (HUGE_SHIFT - 12)
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
@@ -94,44 +92,10 @@ void prof_trim_heap_over(size_t slack)
 		prof_trim_heap();
 }
 
-/* The prefaulted range while it is in huge pages. */
-static void *huge_start;
-static size_t huge_len;
-
 /* Big blocks are mapped again; the heap stays until prof_trim_heap(), after sampling starts. */
 void prof_heap_prefault_done(void)
 {
 	mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD);
-	/* What the heap reuses of that range later is in 4 KiB pages again. */
-	if (huge_len)
-		madvise(huge_start, huge_len, MADV_NOHUGEPAGE);
-	huge_len = 0;
-}
-
-/* Free blocks of 2 MiB or more the page allocator holds now, counted in 2 MiB, all zones. */
-static uint64_t free_huge_blocks(void)
-{
-	char line[LINE_MAX_FIELD], *p, *end;
-	FILE *f = fopen("/proc/buddyinfo", "re");
-	uint64_t n = 0;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		p = strstr(line, "zone");
-		if (!p)
-			continue;
-		p += strcspn(p + 4, "0123456789") + 4; /* past the zone's name */
-		for (int order = 0;; order++, p = end) {
-			unsigned long count = strtoul(p, &end, 10);
-
-			if (end == p)
-				break;
-			if (order >= HUGE_ORDER)
-				n += (uint64_t)count << (order - HUGE_ORDER);
-		}
-	}
-	if (f)
-		fclose(f);
-	return n;
 }
 
 void prof_heap_prefault(size_t bytes)
@@ -150,16 +114,10 @@ void prof_heap_prefault(size_t bytes)
 	start = ((uintptr_t)p + page - 1) & ~(page - 1);
 	end = ((uintptr_t)p + bytes) & ~(page - 1);
 	/*
-	 * In huge pages where 2 MiB blocks are free to spare: a fault per 2 MiB instead of per
-	 * 4 KiB (12 MiB in 1.7 ms against 8 here). Not otherwise, where the kernel would compact
-	 * memory to make them, and a start could wait on that.
+	 * In 4 KiB pages, not huge ones: on a virtual machine that reports free memory to its host
+	 * (virtio-balloon), the free 2 MiB blocks a huge page takes are the ones the host took back,
+	 * and touching them again cost up to 27 ms here against 5 to 11 in small pages.
 	 */
-	if (end > start && free_huge_blocks() >= 2 * ((end - start) >> HUGE_SHIFT) + 2 &&
-	    !madvise((void *)start, end - start, MADV_HUGEPAGE)) {
-		huge_start = (void *)start;
-		huge_len = end - start;
-	}
-	/* Failing (a kernel before 5.14) only leaves the faults to come one by one. */
 	if (end > start)
 		madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 	free(p);
