@@ -164,36 +164,54 @@ churn0=$!
 taskset -c 1 bash -c "$(declare -f churn); churn" &
 churn1=$!
 trap 'kill $churn0 $churn1 2>/dev/null; sysctl -qw kernel.bpf_stats_enabled="$stats_was"; rm -rf "$TMP"' EXIT
+# side_profiler KIND CPU OUT: profd -a or perf record -g, sampling CPU and pinned to it.
+side_profiler() {
+	case $1 in
+	profd) exec taskset -c "$2" "$PROFD" -a -C "$2" -F 999 -o "$3.folded" 2>/dev/null ;;
+	perf) exec taskset -c "$2" perf record -C "$2" -F 999 -g -o "$3.data" >/dev/null 2>&1 ;;
+	esac
+}
+# side_round A B P F: A sampling CPU P and B sampling CPU F at once; prints the job's time on P,
+# then on F.
 side_round() {
-	p=$1 f=$2 # profd's CPU, perf's CPU
-	taskset -c "$p" "$PROFD" -a -C "$p" -F 999 -o "$TMP/ss.folded" 2>/dev/null &
-	profd_pid=$!
-	taskset -c "$f" perf record -C "$f" -F 999 -g -o "$TMP/ss.data" >/dev/null 2>&1 &
-	perf_pid=$!
+	side_profiler "$1" "$3" "$TMP/sa" &
+	a_pid=$!
+	side_profiler "$2" "$4" "$TMP/sb" &
+	b_pid=$!
 	settle
 	# Each job's subshell pins itself first: the job and its clock readings stay on that CPU.
-	(taskset -pc "$p" $BASHPID >/dev/null && wall "$BT/cpuwork" "$ROUNDS" 1 >"$TMP/ss.p") &
+	(taskset -pc "$3" $BASHPID >/dev/null && wall "$BT/cpuwork" "$ROUNDS" 1 >"$TMP/ss.p") &
 	jp=$!
-	(taskset -pc "$f" $BASHPID >/dev/null && wall "$BT/cpuwork" "$ROUNDS" 1 >"$TMP/ss.f") &
+	(taskset -pc "$4" $BASHPID >/dev/null && wall "$BT/cpuwork" "$ROUNDS" 1 >"$TMP/ss.f") &
 	jf=$!
 	wait $jp $jf
-	kill -INT $profd_pid $perf_pid
-	wait $profd_pid $perf_pid 2>/dev/null || true
+	kill -INT $a_pid $b_pid
+	wait $a_pid $b_pid 2>/dev/null || true
 	echo "$(cat "$TMP/ss.p") $(cat "$TMP/ss.f")"
 }
-SIDE_PAIRS=${SIDE_PAIRS:-10}
+# side_by_side A B PAIRS: the job's slowdown beside A over its time beside B, in points, per pair
+# of rounds (CPUs swapped); prints the median, middle half, mean and its standard error.
+side_by_side() {
+	: >"$TMP/side.gap"
+	for _ in $(seq "$3"); do
+		x=$(side_round "$1" "$2" 0 1)
+		y=$(side_round "$1" "$2" 1 0)
+		echo "$x $y" | awk '{r = sqrt(($1 / $2) * ($3 / $4)); printf "%.4f\n", (r - 1) * 100}' \
+			>>"$TMP/side.gap"
+	done
+	sort -g "$TMP/side.gap" | awk -v a="$1" -v b="$2" '{x[NR] = $1; s += $1}
+		END {m = NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2
+		     for (i = 1; i <= NR; i++) v += (x[i] - s / NR) ^ 2
+		     printf "%s minus %s, side by side, %d pairs: median %.2f points, middle half " \
+			"%.2f to %.2f; mean %.2f, standard error %.2f\n", a, b, NR, m,
+			x[int(NR / 4) + 1], x[NR - int(NR / 4)], s / NR,
+			(NR > 1 ? sqrt(v / (NR - 1) / NR) : 0)}'
+	echo "pairs: $(sort -g "$TMP/side.gap" | tr '\n' ' ')"
+}
+SIDE_PAIRS=${SIDE_PAIRS:-30}
+SIDE_CONTROL_PAIRS=${SIDE_CONTROL_PAIRS:-10}
 echo "999 Hz side by side: profd -a -C X and perf record -C Y -g at once, each pinned to its CPU"
-echo "beside a one-worker job and a churn pinned there; CPUs swapped each round; $SIDE_PAIRS pairs"
-: >"$TMP/side.gap"
-for _ in $(seq "$SIDE_PAIRS"); do
-	a=$(side_round 0 1)
-	b=$(side_round 1 0)
-	echo "$a $b" | awk '{r = sqrt(($1 / $2) * ($3 / $4)); printf "%.4f\n", (r - 1) * 100}' \
-		>>"$TMP/side.gap"
-done
-sort -g "$TMP/side.gap" >"$TMP/side.sorted"
-printf 'profd minus perf -g, side by side: median %.2f points, middle half %.2f to %.2f\n' \
-	"$(median <"$TMP/side.sorted")" \
-	"$(awk '{a[NR] = $1} END {print a[int(NR / 4) + 1]}' "$TMP/side.sorted")" \
-	"$(awk '{a[NR] = $1} END {print a[NR - int(NR / 4)]}' "$TMP/side.sorted")"
-echo "pairs: $(tr '\n' ' ' <"$TMP/side.sorted")"
+echo "beside a one-worker job and a churn pinned there; CPUs swapped each round"
+side_by_side profd perf "$SIDE_PAIRS"
+# The method's own bias and noise: the same profiler on both CPUs should come out at 0.
+side_by_side perf perf "$SIDE_CONTROL_PAIRS"
