@@ -163,7 +163,8 @@ taskset -c 0 bash -c "$(declare -f churn); churn" &
 churn0=$!
 taskset -c 1 bash -c "$(declare -f churn); churn" &
 churn1=$!
-trap 'kill $churn0 $churn1 2>/dev/null; sysctl -qw kernel.bpf_stats_enabled="$stats_was"; rm -rf "$TMP"' EXIT
+trap 'kill $churn0 $churn1 2>/dev/null; sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+	rm -rf "$TMP"' EXIT
 # side_profiler KIND CPU OUT: profd -a or perf record -g, sampling CPU and pinned to it.
 side_profiler() {
 	case $1 in
