@@ -116,7 +116,8 @@ void prof_heap_prefault(size_t bytes)
 	/*
 	 * In 4 KiB pages, not huge ones: on a virtual machine that reports free memory to its host
 	 * (virtio-balloon), the free 2 MiB blocks a huge page takes are the ones the host took back,
-	 * and touching them again cost up to 27 ms here against 5 to 11 in small pages.
+	 * and touching them again cost up to 27 ms here against 5 to 11 in small pages. Failing
+	 * (a kernel before 5.14) only leaves the faults to come one by one.
 	 */
 	if (end > start)
 		madvise((void *)start, end - start, MADV_POPULATE_WRITE);
