@@ -115,10 +115,12 @@ struct prof_live;
 struct web_source;
 
 /*
- * A cumulative profile plus a ring of the last max_windows windows of window_s seconds each.
- * Returns NULL with errno set. Free with prof_live__free() after the server has stopped.
+ * A cumulative profile plus a ring of the last max_windows windows of window_s seconds each,
+ * fewer when they would hold more than budget bytes (an estimate; the newest window always
+ * stays). Returns NULL with errno set. Free with prof_live__free() after the server has stopped.
  */
-struct prof_live *prof_live__new(int64_t period_ns, unsigned max_windows, double window_s);
+struct prof_live *prof_live__new(int64_t period_ns, unsigned max_windows, double window_s,
+				 size_t budget);
 void prof_live__free(struct prof_live *l);
 /*
  * From the writer only: hands over window w (may be NULL: info only), which covers [from, to)

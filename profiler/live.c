@@ -27,7 +27,6 @@
 
 #define MAX_TARGETS 100000
 #define MAX_BACKLOG 3 /* windows queued before the writer waits for the lock */
-#define RING_BUDGET ((size_t)256 << 20) /* estimated bytes of all windows kept */
 
 struct live_window {
 	struct fmt_profile *p;
@@ -62,6 +61,7 @@ struct prof_live {
 	struct profd_htab cgroup_index; /* hash of the path -> index into cgroups + 1 */
 	struct prof_live_info info;
 	double elapsed, window_s;
+	size_t budget; /* estimated bytes of all windows kept */
 	uint64_t generation; /* windows with samples applied: what the page's ETags are made of */
 	/* The record loop's own. */
 	struct live_window *pending;
@@ -71,7 +71,8 @@ struct prof_live {
 	struct web_source extra;
 };
 
-struct prof_live *prof_live__new(int64_t period_ns, unsigned max_windows, double window_s)
+struct prof_live *prof_live__new(int64_t period_ns, unsigned max_windows, double window_s,
+				 size_t budget)
 {
 	struct prof_live *l = calloc(1, sizeof(*l));
 	pthread_rwlockattr_t attr;
@@ -80,6 +81,7 @@ struct prof_live *prof_live__new(int64_t period_ns, unsigned max_windows, double
 		return NULL;
 	l->cap = max_windows ? max_windows : 1;
 	l->window_s = window_s;
+	l->budget = budget;
 	l->ring = calloc(l->cap, sizeof(*l->ring));
 	l->total[FMT_TYPE_CPU] = fmt_profile__new(period_ns);
 	if (!l->ring || !l->total[FMT_TYPE_CPU]) {
@@ -243,7 +245,7 @@ static int apply(struct prof_live *l, struct live_window *w)
 	for (size_t i = 0; !err && i < p->nsamples; i++)
 		err = count_target(l, p, &p->samples[i]);
 	w->bytes = estimate_bytes(p);
-	while (l->n && (l->n == l->cap || l->ring_bytes + w->bytes > RING_BUDGET))
+	while (l->n && (l->n == l->cap || l->ring_bytes + w->bytes > l->budget))
 		drop_oldest(l);
 	l->ring[(l->head + l->n) % l->cap] = *w;
 	l->n++;

@@ -109,7 +109,8 @@ static int parse_options(int argc, char **argv, struct prof_http_opts *http, cha
 static int serve(const struct prof_http_opts *http, char **files, int nfiles)
 {
 	struct web_source extra = {.files = (const char *const *)files, .nfiles = (size_t)nfiles};
-	struct prof_live *l = prof_live__new(0, (unsigned)nfiles, 1);
+	/* Every file asked for stays: what it holds is what the command line named. */
+	struct prof_live *l = prof_live__new(0, (unsigned)nfiles, 1, SIZE_MAX);
 	struct web_server *server = NULL;
 	struct web_source src;
 	int code = PROFD_EXIT_FAILURE;
