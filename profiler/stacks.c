@@ -115,6 +115,12 @@ void prof_stacks__batch(struct prof_stacks *st, bool on)
 	st->kernel_gen = st->memo_gen;
 }
 
+/* The generation a frame's memo entry is of: the batch's for a kernel frame (pid 0). */
+static uint64_t memo_gen_of(const struct prof_stacks *st, pid_t pid)
+{
+	return pid ? st->memo_gen : st->kernel_gen;
+}
+
 /* The memo's slot for a frame: NULL outside a batch. */
 static struct frame_memo *memo_slot(struct prof_stacks *st, const struct fmt_profile *p, pid_t pid,
 				    uint64_t pc, bool is_return)
@@ -301,11 +307,10 @@ static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid,
 		       bool is_return, uint32_t *id)
 {
 	struct frame_memo *m = memo_slot(st, p, pid, pc, is_return);
-	uint64_t gen = pid ? st->memo_gen : st->kernel_gen;
 	struct sym_location out;
 	int err;
 
-	if (m && m->gen == gen && m->p == p && m->pc == pc && m->pid == pid &&
+	if (m && m->gen == memo_gen_of(st, pid) && m->p == p && m->pc == pc && m->pid == pid &&
 	    m->is_return == is_return) {
 		*id = m->id;
 		/* A lookup the resolver would have answered from memory (kernel frames named at
@@ -315,10 +320,14 @@ static int add_address(struct prof_stacks *st, struct fmt_profile *p, pid_t pid,
 		return 0;
 	}
 	err = name_address(st, p, pid, pc, is_return, id, &out);
-	gen = pid ? st->memo_gen : st->kernel_gen; /* a lookup may have moved it */
+	/* Of the generation after the lookup, which may have moved it on. */
 	if (!err && m)
-		*m = (struct frame_memo){
-			.p = p, .pc = pc, .gen = gen, .pid = pid, .id = *id, .is_return = is_return};
+		*m = (struct frame_memo){.p = p,
+					 .pc = pc,
+					 .gen = memo_gen_of(st, pid),
+					 .pid = pid,
+					 .id = *id,
+					 .is_return = is_return};
 	return err;
 }
 
